@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// Launcher: the CLI is TypeScript run by Node 24's type stripping. npm scripts and npx put the
+// project's pinned Node 24 first on PATH; a bare older `node` gets a clear message instead of a crash.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(`outpost: needs Node.js 24 or newer (this is ${process.version}). Run it through npx outpost or npm run, which use the project's pinned Node 24.\n`);
+  process.exit(2);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,92 @@
+// The contract between file readers/writers and the scoring pipeline. Readers deliver columnar
+// batches already parsed to the kind each consumer asked for (numbers as Float64Array + a status
+// byte per cell), so the hot path never builds per-row objects. Pure types and constants.
+
+export type InputFormat = 'csv' | 'jsonl' | 'parquet';
+export type OutputFormat = InputFormat;
+
+/** How a reader should deliver a column. */
+export type ColumnKind = 'number' | 'string';
+export interface ColumnRequest { name: string; kind: ColumnKind }
+
+/** Per-cell status for number columns. */
+export const CellStatus = { ok: 0, missing: 1, unparsable: 2 } as const;
+
+export interface NumberColumn {
+  kind: 'number';
+  /** parsed values (exact: the correctly rounded double of the text); NaN where status != ok */
+  values: Float64Array;
+  status: Uint8Array;
+  /** raw text of cells whose status is unparsable, for reject messages (row index in batch → text) */
+  bad?: Map<number, string>;
+}
+export interface StringColumn {
+  kind: 'string';
+  /** null = missing (empty CSV field, JSON null or absent key) */
+  values: (string | null)[];
+}
+export type Column = NumberColumn | StringColumn;
+
+/** A row that could not be read at all (wrong field count, invalid UTF-8, bad JSON line). */
+export interface RowProblem { row: number; field?: string; reason: string }
+
+/** Where to resume reading. `offset` is a byte offset (csv/jsonl) or a row index (parquet). */
+export interface ResumePoint { offset: number; row: number }
+
+export interface ColumnBatch {
+  /** 1-based data row number of the batch's first row (the header is not a data row) */
+  firstRow: number;
+  /** rows in the batch, including rows listed in rowProblems */
+  length: number;
+  /** one per requested column, in request order */
+  columns: Column[];
+  /** structurally bad rows: their cells in `columns` are missing */
+  rowProblems: RowProblem[];
+  /** reading from here continues right after this batch */
+  end: ResumePoint;
+}
+
+export interface ReadOptions {
+  /** target rows per batch */
+  batchRows: number;
+  from?: ResumePoint;
+  signal?: AbortSignal;
+}
+
+export interface TableSource {
+  readonly path: string;
+  readonly format: InputFormat;
+  /** column names in file order (CSV header, Parquet schema, keys of the first JSONL record) */
+  readonly columns: readonly string[];
+  readonly sizeBytes: number;
+  /** total data rows when the format knows it up front (Parquet) */
+  readonly totalRows?: number;
+  batches(request: readonly ColumnRequest[], options: ReadOptions): AsyncIterable<ColumnBatch>;
+  close(): Promise<void>;
+}
+
+// ---- output ----
+
+export type OutColumn =
+  | { name: string; type: 'float32'; values: Float32Array }
+  | { name: string; type: 'float64'; values: Float64Array }
+  | { name: string; type: 'int'; values: Int32Array | Float64Array }
+  | { name: string; type: 'string'; values: (string | null)[] }
+  /** dictionary-encoded strings (e.g. class labels): values[i] = dictionary[codes[i]] */
+  | { name: string; type: 'dict'; codes: Int32Array; dictionary: readonly string[] };
+
+export interface OutputBatch { length: number; columns: OutColumn[] }
+
+/** Opaque, JSON-serialisable state from which a sink continues exactly (stored in job checkpoints). */
+export interface SinkState { tempPath: string; bytes: number; rows: number; extra?: unknown }
+
+export interface TableSink {
+  readonly path: string;
+  write(batch: OutputBatch): Promise<void>;
+  /** Make everything written so far durable (fsync) and return the state to resume from here. */
+  checkpoint(): Promise<SinkState>;
+  /** Complete the file and atomically move it into place (temp file renamed). */
+  finish(): Promise<void>;
+  /** Close without finishing; the temp file stays for a resume. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,100 @@
+// The model card: the contract between a model package and the appliance. Validated by a schema
+// (zod) so a bad card fails with the path of the bad field. Pure: usable in the renderer.
+import { z } from 'zod';
+
+export const CARD_FORMAT = 'outpost.card/v1';
+
+export const featureTypes = ['float', 'int', 'bool', 'category'] as const;
+export type FeatureType = (typeof featureTypes)[number];
+
+export const InputFieldSchema = z.object({
+  name: z.string().min(1).max(256),
+  type: z.enum(featureTypes),
+  nullable: z.boolean().default(false),
+  /** Inclusive bounds for float/int features; values outside are rejected rows. */
+  range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
+  /** Allowed categories (required for `category`). Unseen values are rejected rows. */
+  vocabulary: z.array(z.string()).min(1).optional(),
+  unit: z.string().optional(),
+  description: z.string().optional(),
+}).strict().superRefine((f, ctx) => {
+  if (f.type === 'category' && !f.vocabulary) ctx.addIssue({ code: 'custom', message: 'a category feature needs a vocabulary', path: ['vocabulary'] });
+  if (f.type !== 'category' && f.vocabulary) ctx.addIssue({ code: 'custom', message: `only category features have a vocabulary (this one is ${f.type})`, path: ['vocabulary'] });
+  if (f.range?.min !== undefined && f.range.max !== undefined && f.range.min > f.range.max) ctx.addIssue({ code: 'custom', message: 'range.min is above range.max', path: ['range'] });
+});
+export type InputField = z.infer<typeof InputFieldSchema>;
+
+/** How graph outputs map to user-facing columns. Names refer to graph output names. */
+export const OutputMappingSchema = z.object({
+  /** classifier: graph output holding the predicted class index (int64 [N] or [N,1]) */
+  label: z.string().optional(),
+  /** classifier: graph output holding class probabilities (float [N, classes]) */
+  probabilities: z.string().optional(),
+  /** class names, in the order of the probability columns */
+  classes: z.array(z.string().min(1)).min(2).optional(),
+  /** regression: graph output holding the value (float [N] or [N,1]) */
+  value: z.string().optional(),
+}).strict();
+export type OutputMapping = z.infer<typeof OutputMappingSchema>;
+
+export const LineageSchema = z.object({
+  trainingDataHash: z.string().optional(),
+  trainingRows: z.number().int().nonnegative().optional(),
+  codeVersion: z.string().optional(),
+  /** Enough to retrain: the trainer and its settings. */
+  recipe: z.record(z.string(), z.unknown()).optional(),
+  createdAt: z.string().optional(),
+}).passthrough();
+
+export const CardSchema = z.object({
+  format: z.literal(CARD_FORMAT),
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64'),
+  version: z.number().int().positive(),
+  task: z.enum(['binary', 'multiclass', 'regression']),
+  description: z.string().optional(),
+  inputs: z.array(InputFieldSchema).min(1),
+  outputs: OutputMappingSchema,
+  /** Drift baseline per feature (filled by `outpost baseline`; structure owned by src/drift). */
+  baseline: z.record(z.string(), z.unknown()).optional(),
+  thresholds: z.record(z.string(), z.number()).optional(),
+  /** Drift thresholds and method overrides, per feature or default. */
+  drift: z.record(z.string(), z.unknown()).optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  lineage: LineageSchema.optional(),
+}).strict().superRefine((c, ctx) => {
+  const seen = new Set<string>();
+  c.inputs.forEach((f, i) => {
+    if (seen.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate input "${f.name}"`, path: ['inputs', i, 'name'] });
+    seen.add(f.name);
+  });
+  if (c.task === 'regression') {
+    if (!c.outputs.value) ctx.addIssue({ code: 'custom', message: 'a regression model needs outputs.value', path: ['outputs', 'value'] });
+  } else {
+    if (!c.outputs.classes) ctx.addIssue({ code: 'custom', message: 'a classifier needs outputs.classes', path: ['outputs', 'classes'] });
+    if (!c.outputs.probabilities && !c.outputs.label) ctx.addIssue({ code: 'custom', message: 'a classifier needs outputs.label or outputs.probabilities', path: ['outputs'] });
+    if (c.task === 'binary' && c.outputs.classes && c.outputs.classes.length !== 2) ctx.addIssue({ code: 'custom', message: 'a binary classifier has exactly 2 classes', path: ['outputs', 'classes'] });
+  }
+});
+export type Card = z.infer<typeof CardSchema>;
+
+export interface CardProblem { path: string; message: string }
+
+/** Validate an untrusted parsed card; returns the card or the list of problems (path + reason). */
+export function parseCard(raw: unknown): { ok: true; card: Card } | { ok: false; problems: CardProblem[] } {
+  const r = CardSchema.safeParse(raw);
+  if (r.success) return { ok: true, card: r.data };
+  return {
+    ok: false,
+    problems: r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(card)', message: i.message })),
+  };
+}
+
+/** The column names a scoring output has, in order (after the id column). */
+export function outputColumns(card: Card): string[] {
+  if (card.task === 'regression') return ['value'];
+  const cols: string[] = ['label'];
+  if (card.outputs.probabilities) for (const c of card.outputs.classes ?? []) cols.push(`p_${c}`);
+  return cols;
+}
+
+export const modelRef = (card: Pick<Card, 'name' | 'version'>): string => `${card.name}@${card.version}`;
