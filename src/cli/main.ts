@@ -1,0 +1,121 @@
+// The `outpost` entry point: global options (--home, --json, --help), command lookup, strict option
+// parsing, and the exit-code contract (0 ok, 1 the work failed, 2 bad usage).
+import { parseArgs } from 'node:util';
+import { OutpostError } from '../common/errors.ts';
+import { resolveHome } from '../store/node/home.ts';
+import type { CommandContext, CommandSpec, Output } from './command.ts';
+import { commands } from './commands/index.ts';
+
+const GLOBAL_HELP = ['--home DIR   data folder (default: $OUTPOST_HOME, else the OS app-data folder)', '--json       machine-readable output on stdout', '--help       show help'];
+
+function makeOutput(json: boolean, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Output {
+  return {
+    text: (line) => { if (!json) stdout.write(line + '\n'); },
+    json: (value) => { if (json) stdout.write(JSON.stringify(value, null, 2) + '\n'); },
+    event: (value) => { if (json) stdout.write(JSON.stringify(value) + '\n'); },
+    warn: (line) => { stderr.write(line + '\n'); },
+  };
+}
+
+function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
+  let best: { spec: CommandSpec; rest: string[] } | undefined;
+  for (const spec of commands) {
+    const words = spec.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.spec.name.split(' ').length)) {
+      best = { spec, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+function commandHelp(spec: CommandSpec): string {
+  return [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:', ...(spec.help ?? []).map((l) => `  ${l}`), ...GLOBAL_HELP.map((l) => `  ${l}`)].join('\n');
+}
+
+export function overallHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return ['Usage: outpost <command> [options]', '', 'Commands:', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '', 'Run `outpost <command> --help` for a command\'s options.'].join('\n');
+}
+
+export interface MainIO {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+export async function main(argv: string[], io: MainIO = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+
+  // Global options may appear anywhere; pull them out first.
+  let home: string | undefined;
+  let json = false;
+  let help = false;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (a === '--help' || a === '-h') help = true;
+    else if (a === '--home') {
+      home = argv[++i];
+      if (home === undefined) { stderr.write('outpost: --home needs a folder\n'); return 2; }
+    } else if (a.startsWith('--home=')) home = a.slice('--home='.length);
+    else rest.push(a);
+  }
+
+  const found = findCommand(rest);
+  if (!found) {
+    if (rest.length === 0 || (help && rest.length === 0)) { stdout.write(overallHelp() + '\n'); return rest.length === 0 && !help ? 2 : 0; }
+    stderr.write(`outpost: unknown command "${rest.join(' ')}"\n\n${overallHelp()}\n`);
+    return 2;
+  }
+  const { spec } = found;
+  if (help) { stdout.write(commandHelp(spec) + '\n'); return 0; }
+
+  let parsed;
+  try {
+    parsed = parseArgs({ args: found.rest, options: spec.options ?? {}, allowPositionals: true, strict: true });
+  } catch (e) {
+    stderr.write(`outpost ${spec.name}: ${(e as Error).message}\nUsage: ${spec.usage}\n`);
+    return 2;
+  }
+  const pos = spec.positionals ?? { min: 0, max: 0 };
+  if (parsed.positionals.length < pos.min || parsed.positionals.length > pos.max) {
+    stderr.write(`outpost ${spec.name}: expected ${pos.min === pos.max ? pos.min : `${pos.min} to ${pos.max}`} argument(s), got ${parsed.positionals.length}\nUsage: ${spec.usage}\n`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  io.signal?.addEventListener('abort', () => controller.abort(io.signal?.reason));
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130); // second Ctrl-C: leave now
+    controller.abort(new OutpostError('cancelled', `stopped by ${sig}`));
+  };
+  const ownsProcess = !io.signal;
+  if (ownsProcess) { process.on('SIGINT', onSignal); process.on('SIGTERM', onSignal); }
+
+  const ctx: CommandContext = {
+    home: resolveHome(home, env),
+    json,
+    interactive: !json && Boolean((stderr as NodeJS.WriteStream).isTTY),
+    out: makeOutput(json, stdout, stderr),
+    signal: controller.signal,
+    env,
+    cwd: process.cwd(),
+  };
+  try {
+    return await spec.run(ctx, parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+  } catch (e) {
+    if (e instanceof OutpostError) {
+      if (json) stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
+      stderr.write(`outpost ${spec.name}: ${e.describe()}\n`);
+      return e.exitCode;
+    }
+    stderr.write(`outpost ${spec.name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 1;
+  } finally {
+    if (ownsProcess) { process.off('SIGINT', onSignal); process.off('SIGTERM', onSignal); }
+  }
+}
