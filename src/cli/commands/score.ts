@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { OutpostError, usageError } from '../../common/errors.ts';
+import type { InputFormat, OutputFormat } from '../../io/common/table.ts';
+import { resumeJob, scoreFile, type JobResult, type ScoreRequest } from '../../scoring/node/score-file.ts';
+import { openStore, DB_FILE } from '../../store/node/store.ts';
+import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { formatRate, progressReporter } from '../progress.ts';
+
+const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+const EPS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+
+function oneOf<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+  const v = str(args, name);
+  if (v !== undefined && !allowed.includes(v as T)) throw usageError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T | undefined;
+}
+
+function number(args: ParsedArgs, name: string, check: (n: number) => boolean, what: string): number | undefined {
+  const v = str(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !check(n)) throw usageError(`--${name} must be ${what} (got "${v}")`);
+  return n;
+}
+
+/** Print what a finished job did; shared with `outpost demo`. */
+export function reportJob(ctx: CommandContext, r: JobResult): void {
+  const j = r.job;
+  ctx.out.json({ ok: true, job: j, rejectsPath: r.rejectsPath, rejectReasons: r.rejectReasons, seconds: r.seconds, rowsPerSecond: r.rowsPerSecond, log: path.join(ctx.home, DB_FILE) });
+  ctx.out.text(`Scored ${j.rowsScored.toLocaleString('en-US')} of ${j.rowsRead.toLocaleString('en-US')} rows with ${j.modelName}@${j.modelVersion} in ${r.seconds.toFixed(2)} s (${formatRate(r.rowsPerSecond)} rows/s)`);
+  ctx.out.text(`  provider: ${j.providerSummary ?? j.provider}`);
+  ctx.out.text(`  rejected: ${j.rowsRejected.toLocaleString('en-US')} row${j.rowsRejected === 1 ? '' : 's'}`);
+  for (const { reason, count } of r.rejectReasons.slice(0, 5)) ctx.out.text(`            ${String(count).padStart(6)} × ${reason}`);
+  ctx.out.text(`  output:   ${j.outputPath}`);
+  if (r.rejectsPath) ctx.out.text(`  rejects:  ${r.rejectsPath}`);
+  ctx.out.text(`  log:      ${path.join(ctx.home, DB_FILE)} (job ${j.id})`);
+}
+
+export const scoreCommand: CommandSpec = {
+  name: 'score',
+  summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline',
+  usage: 'outpost score <file> --model <name>[@<version>] [options]  |  outpost score --resume <job-id>',
+  help: [
+    '--model REF          installed model, <name> (active version) or <name>@<version>',
+    '--out FILE           output file (default: <input>.scored.<format> next to the input)',
+    '--format F           output format: csv, jsonl, parquet (default: from --out, else the input\'s)',
+    '--id COL             copy this input column into the output as the row id (default: row number)',
+    '--ep EP              execution provider: auto, cpu, cuda, webgpu, dml, coreml (default: settings, auto)',
+    '--batch N            rows per inference batch (default 8192)',
+    '--max-reject-rate R  stop when more than this fraction of rows is rejected (default 0.2)',
+    '--delimiter D        CSV field delimiter (default ","; "\\t" for tab)',
+    '--input-format F     read the input as csv, jsonl or parquet whatever its extension',
+    '--resume JOB         continue a job that was stopped or killed, from its last checkpoint',
+  ],
+  options: {
+    model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, id: { type: 'string' }, ep: { type: 'string' },
+    batch: { type: 'string' }, 'max-reject-rate': { type: 'string' }, delimiter: { type: 'string' }, 'input-format': { type: 'string' }, resume: { type: 'string' },
+  },
+  positionals: { min: 0, max: 1 },
+  async run(ctx, args) {
+    const resume = str(args, 'resume');
+    if (resume !== undefined && (args.positionals.length || str(args, 'model'))) throw usageError('--resume takes only the job id (the job remembers its file, model and options)');
+    let req: ScoreRequest | undefined;
+    if (resume === undefined) {
+      const [file] = args.positionals;
+      const model = str(args, 'model');
+      if (!file) throw usageError('which file? outpost score <file> --model <name>');
+      if (!model) throw usageError('--model is required (see `outpost models list`)');
+      const delimiter = str(args, 'delimiter');
+      if (delimiter !== undefined && delimiter !== '\\t' && delimiter.length !== 1) throw usageError('--delimiter must be a single character (or \\t)');
+      req = {
+        input: path.resolve(ctx.cwd, file),
+        model,
+        ...(str(args, 'out') !== undefined ? { out: path.resolve(ctx.cwd, str(args, 'out')!) } : {}),
+        ...(oneOf(args, 'format', FORMATS) ? { format: oneOf(args, 'format', FORMATS) as OutputFormat } : {}),
+        ...(oneOf(args, 'input-format', FORMATS) ? { inputFormat: oneOf(args, 'input-format', FORMATS) as InputFormat } : {}),
+        ...(str(args, 'id') !== undefined ? { idColumn: str(args, 'id') } : {}),
+        ...(oneOf(args, 'ep', EPS) ? { ep: oneOf(args, 'ep', EPS) } : {}),
+        ...(number(args, 'batch', (n) => Number.isInteger(n) && n >= 1 && n <= 1_048_576, 'a whole number from 1 to 1048576') !== undefined ? { batchRows: Number(str(args, 'batch')) } : {}),
+        ...(number(args, 'max-reject-rate', (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1') !== undefined ? { maxRejectRate: Number(str(args, 'max-reject-rate')) } : {}),
+        ...(delimiter !== undefined ? { delimiter: delimiter === '\\t' ? '\t' : delimiter } : {}),
+      };
+    }
+    const store = openStore(ctx.home);
+    const bar = progressReporter(ctx);
+    try {
+      const opts = {
+        signal: ctx.signal,
+        onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p),
+        onStart: (job: { id: string }) => ctx.out.event({ event: 'started', jobId: job.id }),
+      };
+      const result = req ? await scoreFile(store, req, opts) : await resumeJob(store, resume!, opts);
+      bar.done();
+      reportJob(ctx, result);
+      return 0;
+    } catch (e) {
+      bar.done();
+      if (e instanceof OutpostError && e.code === 'cancelled') {
+        ctx.out.warn(`outpost score: ${e.message}`);
+        ctx.out.json({ ok: false, cancelled: true, jobId: e.details.jobId });
+        return 1; // the work did not complete (resumable); 130 would break the 0/1/2 contract
+      }
+      throw e;
+    } finally {
+      store.close();
+    }
+  },
+};

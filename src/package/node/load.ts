@@ -1,0 +1,66 @@
+// Load a model package directory (model.onnx + card.json): parse and validate the card, inspect the
+// graph, and check that the two agree. Every problem is reported with the file it is in.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { checkAgreement } from '../common/agreement.ts';
+import { parseCard, type Card } from '../common/card.ts';
+
+export const MODEL_FILE = 'model.onnx';
+export const CARD_FILE = 'card.json';
+
+export interface LoadedPackage {
+  dir: string;
+  card: Card;
+  graph: ModelInfo;
+  modelBytes: Uint8Array;
+  cardBytes: Uint8Array;
+  modelSha256: string;
+  cardSha256: string;
+}
+
+export const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
+
+function readFileIn(dir: string, name: string): Buffer {
+  const file = path.join(dir, name);
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'missing' : code === 'EISDIR' ? 'is a folder' : (e as Error).message;
+    throw new OutpostError('package', `${name} ${why} (a model package holds ${MODEL_FILE} and ${CARD_FILE})`, { file });
+  }
+}
+
+export function loadPackage(dir: string): LoadedPackage {
+  const abs = path.resolve(dir);
+  if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new OutpostError('package', 'not a model package folder', { file: abs });
+  const cardBytes = readFileIn(abs, CARD_FILE);
+  const modelBytes = readFileIn(abs, MODEL_FILE);
+  const cardFile = path.join(abs, CARD_FILE);
+  const modelFile = path.join(abs, MODEL_FILE);
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(cardBytes.toString('utf8'));
+  } catch (e) {
+    throw new OutpostError('package', `not valid JSON: ${(e as Error).message}`, { file: cardFile });
+  }
+  const parsed = parseCard(raw);
+  if (!parsed.ok) {
+    throw new OutpostError('package', `invalid card: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { file: cardFile }, { problems: parsed.problems });
+  }
+  let graph: ModelInfo;
+  try {
+    graph = inspectModel(modelBytes);
+  } catch (e) {
+    throw new OutpostError('package', `not a readable ONNX model: ${(e as Error).message}`, { file: modelFile });
+  }
+  const problems = checkAgreement(parsed.card, graph);
+  if (problems.length) {
+    throw new OutpostError('package', `card and graph disagree: ${problems.join('; ')}`, { file: abs }, { problems });
+  }
+  return { dir: abs, card: parsed.card, graph, modelBytes, cardBytes, modelSha256: sha256(modelBytes), cardSha256: sha256(cardBytes) };
+}

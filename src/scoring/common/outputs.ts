@@ -1,0 +1,107 @@
+// Turn model outputs into output columns (id, label, p_<class>… or value) and log columns. Pure.
+import type { OutColumn } from '../../io/common/table.ts';
+import type { Card } from '../../package/common/card.ts';
+import type { PackedColumn } from '../../store/common/packing.ts';
+import type { Feed } from './validate.ts';
+
+export interface ScoredColumns {
+  /** class index per accepted row (classifiers) */
+  labelCodes?: Int32Array;
+  /** one column per class, row-aligned */
+  probabilities?: Float32Array[] | Float64Array[];
+  value?: Float32Array | Float64Array;
+}
+
+/** Read the graph's outputs according to the card's output mapping. */
+export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: number): ScoredColumns {
+  const o = card.outputs;
+  const res: ScoredColumns = {};
+  if (card.task === 'regression') {
+    const v = outputs[o.value!].data as Float32Array | Float64Array;
+    res.value = v.length === rows ? v : v.subarray(0, rows);
+    return res;
+  }
+  const classes = o.classes!.length;
+  if (o.probabilities) {
+    const p = outputs[o.probabilities].data as Float32Array | Float64Array;
+    const make = () => (p instanceof Float64Array ? new Float64Array(rows) : new Float32Array(rows));
+    const cols = Array.from({ length: classes }, make);
+    for (let i = 0, k = 0; i < rows; i++) for (let c = 0; c < classes; c++) cols[c][i] = p[k++];
+    res.probabilities = cols as Float32Array[] | Float64Array[];
+  }
+  const codes = new Int32Array(rows);
+  if (o.label) {
+    const l = outputs[o.label];
+    if (l.type === 'string') {
+      const index = new Map(o.classes!.map((c, i) => [c, i]));
+      (l.data as string[]).forEach((s, i) => (codes[i] = index.get(s) ?? -1));
+    } else for (let i = 0; i < rows; i++) codes[i] = Number((l.data as BigInt64Array | Int32Array)[i]);
+  } else {
+    const cols = res.probabilities!;
+    for (let i = 0; i < rows; i++) {
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (cols[c][i] > cols[best][i]) best = c;
+      codes[i] = best;
+    }
+  }
+  res.labelCodes = codes;
+  return res;
+}
+
+/** Columns of the output file for the accepted rows of one batch. */
+export function outputBatchColumns(card: Card, ids: OutColumn, scored: ScoredColumns): OutColumn[] {
+  const cols: OutColumn[] = [ids];
+  if (scored.value) {
+    cols.push(scored.value instanceof Float64Array ? { name: 'value', type: 'float64', values: scored.value } : { name: 'value', type: 'float32', values: scored.value });
+    return cols;
+  }
+  cols.push({ name: 'label', type: 'dict', codes: scored.labelCodes!, dictionary: card.outputs.classes! });
+  scored.probabilities?.forEach((p, c) => {
+    const name = `p_${card.outputs.classes![c]}`;
+    cols.push(p instanceof Float64Array ? { name, type: 'float64', values: p } : { name, type: 'float32', values: p });
+  });
+  return cols;
+}
+
+/** The same outputs, packed for the prediction log. */
+export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | undefined, scored: ScoredColumns): PackedColumn[] {
+  const cols: PackedColumn[] = [{ name: '#row', type: 'i32', values: rowNumbers }];
+  if (ids) cols.push({ name: 'id', type: 'str', values: ids });
+  if (scored.value) {
+    cols.push(scored.value instanceof Float64Array ? { name: 'value', type: 'f64', values: scored.value } : { name: 'value', type: 'f32', values: scored.value });
+    return cols;
+  }
+  const classes = card.outputs.classes!;
+  cols.push({ name: 'label', type: 'str', values: Array.from(scored.labelCodes!, (c) => classes[c] ?? null) });
+  scored.probabilities?.forEach((p, c) => {
+    const name = `p_${classes[c]}`;
+    cols.push(p instanceof Float64Array ? { name, type: 'f64', values: p } : { name, type: 'f32', values: p });
+  });
+  return cols;
+}
+
+/** Deterministic per-row sampling for input logging (same rows on a resume). */
+export function sampled(row: number, rate: number): boolean {
+  if (rate >= 1) return true;
+  const h = Math.imul(row ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+  return h / 4294967296 < rate;
+}
+
+/** Logged input columns for the accepted rows, per policy. */
+export function logInputColumns(feeds: Record<string, Feed>, rowNumbers: Int32Array, policy: 'all' | 'sampled' | 'none', rate: number): PackedColumn[] | undefined {
+  if (policy === 'none') return undefined;
+  let pick: number[] | undefined;
+  if (policy === 'sampled') {
+    pick = [];
+    for (let i = 0; i < rowNumbers.length; i++) if (sampled(rowNumbers[i], rate)) pick.push(i);
+    if (!pick.length) return undefined;
+  }
+  const take = <T>(get: (i: number) => T): T[] => (pick ? pick.map(get) : Array.from({ length: rowNumbers.length }, (_, i) => get(i)));
+  const cols: PackedColumn[] = [{ name: '#row', type: 'i32', values: Int32Array.from(take((i) => rowNumbers[i])) }];
+  for (const [name, f] of Object.entries(feeds)) {
+    if (f.type === 'string') cols.push({ name, type: 'str', values: take((i) => (f.data as string[])[i]) });
+    else if (f.type === 'float32') cols.push({ name, type: 'f32', values: Float32Array.from(take((i) => (f.data as Float32Array)[i])) });
+    else cols.push({ name, type: 'f64', values: Float64Array.from(take((i) => Number((f.data as ArrayLike<number | bigint>)[i]))) });
+  }
+  return cols;
+}

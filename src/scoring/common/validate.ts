@@ -1,0 +1,147 @@
+// Validate a read batch against the card's input schema and turn the good rows into model feeds.
+// Bad rows become rejects (row, column, reason) instead of stopping the run. Pure and allocation-
+// light: one pass per column over typed arrays.
+import type { ElemType } from '../../onnx/common/onnx.ts';
+import type { InputField } from '../../package/common/card.ts';
+import { CellStatus, type ColumnBatch, type ColumnRequest } from '../../io/common/table.ts';
+
+export interface Reject { row: number; column: string; reason: string; value: string }
+
+/** A model input as the engine feeds it. */
+export interface Feed {
+  type: 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'string';
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
+  dims: number[];
+}
+
+export interface ValidatedBatch {
+  /** rows of the batch that passed, as indexes into the batch */
+  accepted: Int32Array;
+  feeds: Record<string, Feed>;
+  rejects: Reject[];
+  /** distinct rows rejected in this batch */
+  rejectedRows: number;
+}
+
+const MAX_LISTED = 8;
+const listVocabulary = (v: readonly string[]): string => v.slice(0, MAX_LISTED).map((s) => JSON.stringify(s)).join(', ') + (v.length > MAX_LISTED ? `, … (${v.length} in all)` : '');
+const BOOL_TEXT = new Map<string, number>([['true', 1], ['false', 0], ['1', 1], ['0', 0], ['yes', 1], ['no', 0], ['t', 1], ['f', 0]]);
+
+/** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
+export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {
+  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string' }));
+  if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string' });
+  return req;
+}
+
+/** Graph dtype → feed type. */
+const feedType = (t: ElemType): Feed['type'] => (t === 'float' ? 'float32' : t === 'double' ? 'float64' : t === 'uint8' ? 'bool' : (t as Feed['type']));
+
+/**
+ * Check each cell of the batch; build feeds (one [n, 1] tensor per input) for the accepted rows.
+ * `graphTypes` maps input name → the dtype the graph declares (checked against the card at load).
+ */
+export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>): ValidatedBatch {
+  const n = batch.length;
+  const bad = new Uint8Array(n);
+  // Rows the reader could not split into fields: their cells are meaningless, report only the row.
+  const structural = new Uint8Array(n);
+  const rejects: Reject[] = [];
+  for (const p of batch.rowProblems) {
+    const i = p.row - batch.firstRow;
+    if (i >= 0 && i < n) bad[i] = structural[i] = 1;
+    rejects.push({ row: p.row, column: p.field ?? '', reason: p.reason, value: '' });
+  }
+  const reject = (i: number, column: string, reason: string, value: string) => {
+    bad[i] = 1;
+    rejects.push({ row: batch.firstRow + i, column, reason, value });
+  };
+
+  // Pass 1: check every cell of rows that are not already structurally bad.
+  inputs.forEach((f, c) => {
+    const col = batch.columns[c];
+    if (col.kind === 'number') {
+      const { values, status } = col;
+      const min = f.range?.min ?? -Infinity;
+      const max = f.range?.max ?? Infinity;
+      const checkInt = f.type === 'int';
+      for (let i = 0; i < n; i++) {
+        if (structural[i]) continue;
+        const s = status[i];
+        if (s === CellStatus.ok) {
+          const v = values[i];
+          if (v < min) reject(i, f.name, `${v} is below the minimum ${min}`, String(v));
+          else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
+          else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
+        } else if (s === CellStatus.missing) {
+          if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
+        } else {
+          const text = col.bad?.get(i) ?? '';
+          reject(i, f.name, `cannot parse ${JSON.stringify(text)} as a number`, text);
+        }
+      }
+    } else {
+      const { values } = col;
+      const vocab = f.type === 'category' ? new Set(f.vocabulary) : undefined;
+      for (let i = 0; i < n; i++) {
+        if (structural[i]) continue;
+        const v = values[i];
+        if (v === null || v === '') {
+          if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
+        } else if (vocab) {
+          if (!vocab.has(v)) reject(i, f.name, `${JSON.stringify(v)} is not in the vocabulary (${listVocabulary(f.vocabulary ?? [])})`, v);
+        } else if (!BOOL_TEXT.has(v.trim().toLowerCase())) {
+          reject(i, f.name, `${JSON.stringify(v)} is not a boolean (true/false, 1/0, yes/no)`, v);
+        }
+      }
+    }
+  });
+
+  let m = 0;
+  for (let i = 0; i < n; i++) if (!bad[i]) m++;
+  const accepted = new Int32Array(m);
+  for (let i = 0, j = 0; i < n; i++) if (!bad[i]) accepted[j++] = i;
+
+  // Pass 2: gather accepted rows into the dtype each graph input wants.
+  const feeds: Record<string, Feed> = {};
+  inputs.forEach((f, c) => {
+    const col = batch.columns[c];
+    const type = feedType(graphTypes.get(f.name) ?? 'float');
+    const dims = (graphRanks.get(f.name) ?? 2) === 1 ? [m] : [m, 1];
+    if (col.kind === 'number') {
+      const src = col.values; // NaN already marks missing cells
+      if (type === 'float32' || type === 'float64') {
+        const out = type === 'float32' ? new Float32Array(m) : new Float64Array(m);
+        for (let j = 0; j < m; j++) out[j] = src[accepted[j]];
+        feeds[f.name] = { type, data: out, dims };
+      } else if (type === 'int64') {
+        const out = new BigInt64Array(m);
+        for (let j = 0; j < m; j++) out[j] = BigInt(src[accepted[j]]);
+        feeds[f.name] = { type, data: out, dims };
+      } else {
+        const out = new Int32Array(m);
+        for (let j = 0; j < m; j++) out[j] = src[accepted[j]];
+        feeds[f.name] = { type: 'int32', data: out, dims };
+      }
+    } else if (f.type === 'category') {
+      const out: string[] = new Array(m);
+      for (let j = 0; j < m; j++) out[j] = col.values[accepted[j]] ?? '';
+      feeds[f.name] = { type: 'string', data: out, dims };
+    } else {
+      // bool: missing (nullable) becomes NaN for float graphs, 0 otherwise
+      const bits = new Float64Array(m);
+      for (let j = 0; j < m; j++) {
+        const v = col.values[accepted[j]];
+        bits[j] = v === null || v === '' ? NaN : (BOOL_TEXT.get(v.trim().toLowerCase()) ?? NaN);
+      }
+      if (type === 'float32' || type === 'float64') feeds[f.name] = { type, data: type === 'float32' ? Float32Array.from(bits) : bits, dims };
+      else if (type === 'int64') feeds[f.name] = { type, data: BigInt64Array.from(bits, (b) => BigInt(b === 1 ? 1 : 0)), dims };
+      else if (type === 'int32') feeds[f.name] = { type, data: Int32Array.from(bits, (b) => (b === 1 ? 1 : 0)), dims };
+      else feeds[f.name] = { type: 'bool', data: Uint8Array.from(bits, (b) => (b === 1 ? 1 : 0)), dims };
+    }
+  });
+
+  const rejectedRows = n - m;
+  rejects.sort((a, b) => a.row - b.row);
+  return { accepted, feeds, rejects, rejectedRows };
+}

@@ -1,0 +1,338 @@
+// Score a file: read → validate → infer (worker) → write output → log, with checkpoints so a killed
+// run resumes exactly where it last committed. Output and rejects go to temp files renamed at the
+// end; the prediction log rows of a checkpoint are committed in the same transaction as it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { InferenceEngine } from '../../inference/node/engine.ts';
+import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
+import { openSink, openSource } from '../../io/node/open.ts';
+import type { Card } from '../../package/common/card.ts';
+import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { MODEL_FILE } from '../../package/node/load.ts';
+import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
+import { getModel, type InstalledModel } from '../../store/node/models.ts';
+import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
+import { getSettings, type Store } from '../../store/node/store.ts';
+import { logColumns, logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
+import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
+import { fingerprintFile } from './fingerprint.ts';
+import { acquireJobLock } from './job-lock.ts';
+
+export interface ScoreRequest {
+  input: string;
+  model: string;
+  out?: string;
+  format?: OutputFormat;
+  inputFormat?: InputFormat;
+  delimiter?: string;
+  idColumn?: string;
+  ep?: string;
+  batchRows?: number;
+  maxRejectRate?: number;
+}
+
+export interface Progress {
+  jobId: string;
+  rowsRead: number;
+  rowsScored: number;
+  rowsRejected: number;
+  /** 0..1 when the input size is known */
+  fraction: number;
+  rowsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** called once the job exists (its id is needed to resume) */
+  onStart?: (job: Job) => void;
+  /** rows between checkpoints (default: about one per second of work) */
+  checkpointRows?: number;
+}
+
+export interface JobResult {
+  job: Job;
+  rejectsPath: string | null;
+  rejectReasons: { reason: string; count: number }[];
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
+
+export const DEFAULT_BATCH_ROWS = 8192;
+export const DEFAULT_MAX_REJECT_RATE = 0.2;
+/** The reject rate is judged once this many rows were read (or at the end of a smaller file). */
+const REJECT_RATE_MIN_ROWS = 1000;
+const REJECT_COLUMNS = ['row', 'column', 'reason', 'value'];
+
+const extFor = (f: OutputFormat): string => (f === 'jsonl' ? 'jsonl' : f);
+
+function defaultOutput(input: string, format: OutputFormat): string {
+  const base = path.basename(input).replace(/\.(csv|tsv|txt|jsonl|ndjson|parquet)$/i, '');
+  return path.join(path.dirname(input), `${base}.scored.${extFor(format)}`);
+}
+
+function formatOf(file: string): OutputFormat | undefined {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.csv' || ext === '.tsv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.parquet' ? 'parquet' : undefined;
+}
+
+/** Check everything that can be checked before any work or any store write. */
+async function prepare(store: Store, req: ScoreRequest): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
+  const model = getModel(store, req.model);
+  const input = path.resolve(req.input);
+  const source = await openSource(input, { ...(req.inputFormat ? { format: req.inputFormat } : {}), ...(req.delimiter ? { delimiter: req.delimiter } : {}) });
+  try {
+    const have = new Set(source.columns);
+    const missing = model.card.inputs.map((f) => f.name).filter((n) => !have.has(n));
+    if (missing.length) throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the file has: ${source.columns.join(', ')})`, { file: input });
+    if (req.idColumn !== undefined && !have.has(req.idColumn)) throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})`);
+    const format = req.format ?? (req.out ? formatOf(req.out) : undefined) ?? source.format;
+    const outputPath = path.resolve(req.out ?? defaultOutput(input, format));
+    if (outputPath === input) throw new OutpostError('usage', 'the output would overwrite the input; choose another --out');
+    const settings = getSettings(store);
+    const options: JobOptions = {
+      ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
+      batchRows: req.batchRows ?? DEFAULT_BATCH_ROWS,
+      ep: req.ep ?? settings.provider,
+      maxRejectRate: req.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE,
+      ...(req.delimiter ? { delimiter: req.delimiter } : {}),
+      logInputs: settings.logInputs,
+      logSampleRate: settings.logSampleRate,
+    };
+    const { size, fingerprint } = fingerprintFile(input);
+    return {
+      model,
+      source,
+      job: {
+        id: newJobId(), modelName: model.name, modelVersion: model.version, inputPath: input, inputFormat: source.format,
+        inputSize: size, inputFingerprint: fingerprint, outputPath, outputFormat: format, rejectsPath: outputPath.replace(/\.[^./]+$/, '') + '.rejects.csv', options,
+      },
+    };
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+}
+
+export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
+  const { model, source, job: planned } = await prepare(store, req);
+  let opened: Awaited<ReturnType<typeof openEngine>>;
+  try {
+    opened = await openEngine(model, planned.options.ep);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
+  opts.onStart?.(job);
+  return execute(store, job, model.card, source, opened, undefined, opts);
+}
+
+export async function resumeJob(store: Store, jobId: string, opts: RunOptions = {}): Promise<JobResult> {
+  const job = getJob(store, jobId);
+  if (job.status === 'completed') throw new OutpostError('conflict', `job ${jobId} already completed; its output is ${job.outputPath}`);
+  if (job.status === 'failed') throw new OutpostError('conflict', `job ${jobId} failed (${job.error}); start a new run`);
+  const { fingerprint } = fs.existsSync(job.inputPath) ? fingerprintFile(job.inputPath) : { fingerprint: '' };
+  if (fingerprint !== job.inputFingerprint) throw new OutpostError('input', 'the input file changed or disappeared since the job started; start a new run', { file: job.inputPath });
+  const model = getModel(store, `${job.modelName}@${job.modelVersion}`);
+  const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
+  let opened: Awaited<ReturnType<typeof openEngine>>;
+  try {
+    opened = await openEngine(model, job.options.ep);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
+  setJobStatus(store, job.id, 'running', { provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
+  opts.onStart?.(getJob(store, job.id));
+  return execute(store, getJob(store, job.id), model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts);
+}
+
+/** Load the installed graph once: its declared input types drive validation, its bytes the engine. */
+async function openEngine(model: InstalledModel, ep: string): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
+  const bytes = fs.readFileSync(path.join(model.dir, MODEL_FILE));
+  const graph = inspectModel(bytes);
+  const engine = await InferenceEngine.open(bytes, { ep: ep as never });
+  return { engine, graph };
+}
+
+function describeProvider(engine: InferenceEngine): string {
+  const others = engine.provider.candidates.filter((c) => c.name !== engine.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
+  return others.length ? `${engine.provider.chosen} (${others.join('; ')})` : engine.provider.chosen;
+}
+
+async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions): Promise<JobResult> {
+  const releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
+  const started = performance.now();
+  const o = job.options;
+  const counters = { rowsRead: job.rowsRead, rowsScored: job.rowsScored, rowsRejected: job.rowsRejected, busyMs: job.busyMs };
+  const reasons = new Map<string, number>(Object.entries(from?.reasons ?? {}));
+  let seq = from?.seq ?? 0;
+  let output: TableSink | undefined;
+  let rejects: TableSink | undefined;
+  let resumePoint: ResumePoint | undefined = from?.resume;
+  let pendingLog: PredictionBatchRecord[] = [];
+  let rowsSinceCheckpoint = 0;
+  const checkpointRows = opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
+  const graphTypes = new Map(graph.inputs.map((i) => [i.name, i.type]));
+  const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
+  const idName = o.idColumn ?? 'row';
+  const rowsAtStart = counters.rowsRead;
+  let lastProgress = 0;
+
+  const checkpoint = async () => {
+    if (!output || !rejects || !resumePoint) return;
+    const outState = await output.checkpoint();
+    const rejState = await rejects.checkpoint();
+    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq, reasons: Object.fromEntries(reasons) };
+    const log = pendingLog;
+    store.db.transaction(() => {
+      for (const r of log) insertPredictionBatch(store, r);
+      saveCheckpoint(store, job.id, { ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
+    })();
+    pendingLog = [];
+    rowsSinceCheckpoint = 0;
+  };
+
+  const progress = (force = false) => {
+    const now = performance.now();
+    if (!opts.onProgress || (!force && now - lastProgress < 200)) return;
+    lastProgress = now;
+    const secs = (now - started) / 1000;
+    const rate = secs > 0 ? (counters.rowsRead - rowsAtStart) / secs : 0;
+    const fraction = source.totalRows ? counters.rowsRead / source.totalRows : source.sizeBytes ? (resumePoint?.offset ?? 0) / source.sizeBytes : 0;
+    const eta = fraction > 0 && fraction < 1 && secs > 0 ? (secs / Math.max(1e-9, fraction - (from ? from.resume.offset / Math.max(1, source.sizeBytes) : 0))) * (1 - fraction) : null;
+    opts.onProgress({ jobId: job.id, ...counters, fraction: Math.min(1, fraction), rowsPerSecond: rate, etaSeconds: eta });
+  };
+
+  const finishBatch = async (batch: ColumnBatch, v: ValidatedBatch, outputs: Awaited<ReturnType<InferenceEngine['run']>> | undefined) => {
+    const m = v.accepted.length;
+    const rowNumbers = new Int32Array(m);
+    for (let j = 0; j < m; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
+    let ids: (string | null)[] | undefined;
+    let idCol: OutColumn;
+    if (o.idColumn !== undefined) {
+      const src = batch.columns[card.inputs.length];
+      const vals = src.kind === 'string' ? src.values : [];
+      ids = Array.from(v.accepted, (i) => vals[i] ?? null);
+      idCol = { name: idName, type: 'string', values: ids };
+    } else idCol = { name: idName, type: 'int', values: rowNumbers };
+    if (m > 0 && outputs) {
+      const scored = readOutputs(card, outputs, m);
+      await output!.write({ length: m, columns: outputBatchColumns(card, idCol, scored) });
+      pendingLog.push({
+        jobId: job.id, seq: seq++, modelName: job.modelName, modelVersion: job.modelVersion, firstRow: batch.firstRow, rowCount: m, loggedAt: Date.now(),
+        outputs: logColumns(card, rowNumbers, ids, scored),
+        inputs: logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate),
+      });
+    }
+    if (v.rejects.length) await rejects!.write(rejectBatch(v.rejects));
+    for (const r of v.rejects) {
+      const kind = reasonKind(r);
+      reasons.set(kind, (reasons.get(kind) ?? 0) + 1);
+    }
+    counters.rowsRead += batch.length;
+    counters.rowsScored += m;
+    counters.rowsRejected += v.rejectedRows;
+    resumePoint = batch.end;
+    rowsSinceCheckpoint += batch.length;
+    if (counters.rowsRead >= REJECT_RATE_MIN_ROWS) checkRejectRate();
+    if (rowsSinceCheckpoint >= checkpointRows) await checkpoint();
+    progress();
+  };
+
+  const checkRejectRate = () => {
+    const rate = counters.rowsRejected / Math.max(1, counters.rowsRead);
+    if (rate > o.maxRejectRate) {
+      const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([r, n]) => `${r} (${n})`).join('; ');
+      throw new OutpostError('reject-rate', `${counters.rowsRejected} of ${counters.rowsRead} rows rejected (${(rate * 100).toFixed(1)}%, limit ${(o.maxRejectRate * 100).toFixed(1)}% — set --max-reject-rate to change it); most common: ${top}`, { file: job.inputPath });
+    }
+  };
+
+  try {
+    const out = (output = await openSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
+    const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
+    const inflight: { batch: ColumnBatch; v: ValidatedBatch; run: Promise<Awaited<ReturnType<InferenceEngine['run']>>> | undefined }[] = [];
+    const requests = columnRequests(card.inputs, o.idColumn);
+    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
+      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks);
+      const run = v.accepted.length ? engine.run(v.feeds) : undefined;
+      run?.catch(() => {}); // awaited below; avoid an unhandled rejection while queued
+      inflight.push({ batch, v, run });
+      // Keep one batch in the worker while the next is read and validated.
+      if (inflight.length > 1) {
+        const head = inflight.shift()!;
+        await finishBatch(head.batch, head.v, head.run ? await head.run : undefined);
+      }
+      if (opts.signal?.aborted) break;
+    }
+    for (const head of inflight.splice(0)) await finishBatch(head.batch, head.v, head.run ? await head.run : undefined);
+    if (opts.signal?.aborted) {
+      await checkpoint();
+      setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
+      throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
+    }
+    if (counters.rowsRead < REJECT_RATE_MIN_ROWS) checkRejectRate();
+    await checkpoint();
+    await out.finish();
+    let rejectsPath: string | null = null;
+    if (counters.rowsRejected > 0) {
+      await rej.finish();
+      rejectsPath = job.rejectsPath;
+    } else {
+      const st = await rej.checkpoint();
+      await rej.close();
+      fs.rmSync(st.tempPath, { force: true });
+      fs.rmSync(job.rejectsPath, { force: true }); // an old rejects file would now be misleading
+    }
+    setJobStatus(store, job.id, 'completed');
+    enforceRetention(store, getSettings(store));
+    progress(true);
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      job: getJob(store, job.id),
+      rejectsPath,
+      rejectReasons: [...reasons.entries()].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count),
+      seconds,
+      rowsPerSecond: (counters.rowsRead - rowsAtStart) / Math.max(1e-9, seconds),
+    };
+  } catch (e) {
+    const err = e instanceof OutpostError ? e : new OutpostError('input', (e as Error).message);
+    if (err.code !== 'cancelled') {
+      setJobStatus(store, job.id, 'failed', { error: err.message });
+      for (const s of [output, rejects]) {
+        if (!s) continue;
+        const st = await s.checkpoint().catch(() => undefined);
+        await s.close().catch(() => {});
+        if (st) fs.rmSync(st.tempPath, { force: true });
+      }
+    } else {
+      await output?.close().catch(() => {});
+      await rejects?.close().catch(() => {});
+    }
+    throw err;
+  } finally {
+    await engine.close();
+    await source.close();
+    releaseLock();
+  }
+}
+
+/** Group reject reasons for the summary: same column and reason, values elided. */
+const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|-?\d[\d.e+-]*/g, '…')}`;
+
+function rejectBatch(rejects: Reject[]) {
+  return {
+    length: rejects.length,
+    columns: [
+      { name: REJECT_COLUMNS[0], type: 'int' as const, values: Float64Array.from(rejects, (r) => r.row) },
+      { name: REJECT_COLUMNS[1], type: 'string' as const, values: rejects.map((r) => r.column) },
+      { name: REJECT_COLUMNS[2], type: 'string' as const, values: rejects.map((r) => r.reason) },
+      { name: REJECT_COLUMNS[3], type: 'string' as const, values: rejects.map((r) => r.value) },
+    ],
+  };
+}

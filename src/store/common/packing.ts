@@ -1,0 +1,56 @@
+// Compact binary packing of columns for the prediction log: one BLOB per batch instead of one SQL
+// row per prediction, so logging keeps up with scoring. Layout: u32 header length, JSON header
+// (names, types, lengths), then each column's bytes 8-byte aligned. Pure.
+
+export type PackedColumn =
+  | { name: string; type: 'f32'; values: Float32Array }
+  | { name: string; type: 'f64'; values: Float64Array }
+  | { name: string; type: 'i32'; values: Int32Array }
+  | { name: string; type: 'str'; values: (string | null)[] };
+
+interface HeaderEntry { name: string; type: PackedColumn['type']; length: number; bytes: number }
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const align8 = (n: number): number => (n + 7) & ~7;
+
+function columnBytes(c: PackedColumn): Uint8Array {
+  if (c.type === 'str') return enc.encode(JSON.stringify(c.values));
+  return new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
+}
+
+export function packColumns(columns: PackedColumn[]): Uint8Array {
+  const bodies = columns.map(columnBytes);
+  const header: HeaderEntry[] = columns.map((c, i) => ({ name: c.name, type: c.type, length: c.values.length, bytes: bodies[i].length }));
+  const headerBytes = enc.encode(JSON.stringify(header));
+  const start = align8(4 + headerBytes.length);
+  const total = bodies.reduce((n, b) => align8(n + b.length), start);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, headerBytes.length, true);
+  out.set(headerBytes, 4);
+  let o = start;
+  for (const b of bodies) {
+    out.set(b, o);
+    o = align8(o + b.length);
+  }
+  return out;
+}
+
+export function unpackColumns(blob: Uint8Array): PackedColumn[] {
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const hlen = dv.getUint32(0, true);
+  const header = JSON.parse(dec.decode(blob.subarray(4, 4 + hlen))) as HeaderEntry[];
+  let o = align8(4 + hlen);
+  return header.map((h) => {
+    // Copy into a fresh buffer: the SQLite buffer need not be aligned for typed-array views (and a
+    // Node Buffer's slice() would not copy).
+    const bytes = Uint8Array.prototype.slice.call(blob, o, o + h.bytes);
+    o = align8(o + h.bytes);
+    switch (h.type) {
+      case 'f32': return { name: h.name, type: 'f32', values: new Float32Array(bytes.buffer, 0, h.length) };
+      case 'f64': return { name: h.name, type: 'f64', values: new Float64Array(bytes.buffer, 0, h.length) };
+      case 'i32': return { name: h.name, type: 'i32', values: new Int32Array(bytes.buffer, 0, h.length) };
+      case 'str': return { name: h.name, type: 'str', values: JSON.parse(dec.decode(bytes)) as (string | null)[] };
+    }
+  });
+}

@@ -1,0 +1,97 @@
+// Versioned schema migrations. Append only: a shipped migration is never edited, so every store
+// on every workstation can be brought forward from any earlier version.
+
+export const migrations: { version: number; name: string; sql: string }[] = [
+  {
+    version: 1,
+    name: 'models, jobs, prediction log',
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+      CREATE TABLE models (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        dir TEXT NOT NULL,
+        card_json TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        card_sha256 TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        signed_by TEXT,
+        signed_at TEXT,
+        origin TEXT,
+        installed_at TEXT NOT NULL,
+        PRIMARY KEY (name, version)
+      );
+
+      CREATE TABLE active_models (
+        name TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        previous_version INTEGER,
+        changed_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+
+      CREATE TABLE model_events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        name TEXT NOT NULL,
+        version INTEGER,
+        kind TEXT NOT NULL,
+        detail TEXT
+      );
+
+      CREATE TABLE security_events (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        model TEXT,
+        detail TEXT NOT NULL,
+        synced INTEGER NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        input_path TEXT NOT NULL,
+        input_format TEXT NOT NULL,
+        input_size INTEGER NOT NULL,
+        input_fingerprint TEXT NOT NULL,
+        output_path TEXT NOT NULL,
+        output_format TEXT NOT NULL,
+        rejects_path TEXT NOT NULL,
+        options_json TEXT NOT NULL,
+        provider TEXT,
+        provider_summary TEXT,
+        rows_read INTEGER NOT NULL DEFAULT 0,
+        rows_scored INTEGER NOT NULL DEFAULT 0,
+        rows_rejected INTEGER NOT NULL DEFAULT 0,
+        checkpoint_json TEXT,
+        error TEXT,
+        busy_ms INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        finished_at TEXT
+      );
+      CREATE INDEX jobs_by_created ON jobs (created_at);
+
+      CREATE TABLE prediction_batches (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        first_row INTEGER NOT NULL,
+        row_count INTEGER NOT NULL,
+        logged_at INTEGER NOT NULL,
+        outputs BLOB NOT NULL,
+        inputs BLOB,
+        size_bytes INTEGER NOT NULL,
+        PRIMARY KEY (job_id, seq)
+      );
+      CREATE INDEX prediction_batches_by_time ON prediction_batches (logged_at);
+      CREATE INDEX prediction_batches_by_model ON prediction_batches (model_name, model_version, logged_at);
+    `,
+  },
+];

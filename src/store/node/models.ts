@@ -1,0 +1,171 @@
+// Installed model versions: copied into <home>/models/<name>/<version>/, recorded with their
+// hashes and provenance, and one active version per name (the previous one kept as last-known-good).
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { parseCard, type Card } from '../../package/common/card.ts';
+import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
+import { nowIso, type Store } from './store.ts';
+
+export interface InstallOptions {
+  /** 'local' packages need allowUnsigned; 'hub' packages arrive verified by the registry client */
+  source: 'local' | 'hub';
+  allowUnsigned?: boolean;
+  signedBy?: string;
+  signedAt?: string;
+  /** hub URL or local folder it came from */
+  origin?: string;
+  /** make it the active version (default: when it is newer than the active one, or none is active) */
+  activate?: boolean;
+}
+
+export interface InstalledModel {
+  name: string;
+  version: number;
+  dir: string;
+  card: Card;
+  modelSha256: string;
+  cardSha256: string;
+  sizeBytes: number;
+  source: string;
+  signedBy: string | null;
+  signedAt: string | null;
+  origin: string | null;
+  installedAt: string;
+  active: boolean;
+}
+
+interface ModelRow {
+  name: string; version: number; dir: string; card_json: string; model_sha256: string; card_sha256: string;
+  size_bytes: number; source: string; signed_by: string | null; signed_at: string | null; origin: string | null;
+  installed_at: string; active_version: number | null;
+}
+
+const SELECT = `SELECT m.*, a.version AS active_version FROM models m LEFT JOIN active_models a ON a.name = m.name`;
+
+function toModel(store: Store, r: ModelRow): InstalledModel {
+  const parsed = parseCard(JSON.parse(r.card_json));
+  if (!parsed.ok) throw new OutpostError('store', `stored card of ${r.name}@${r.version} is invalid`);
+  return {
+    name: r.name, version: r.version, dir: path.join(store.home, r.dir), card: parsed.card,
+    modelSha256: r.model_sha256, cardSha256: r.card_sha256, sizeBytes: r.size_bytes, source: r.source,
+    signedBy: r.signed_by, signedAt: r.signed_at, origin: r.origin, installedAt: r.installed_at,
+    active: r.active_version === r.version,
+  };
+}
+
+/** Parse "name", "name@3" into parts (version undefined = the active one). */
+export function parseModelRef(ref: string): { name: string; version?: number } {
+  const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
+  if (!m) throw new OutpostError('usage', `"${ref}" is not a model reference (expected <name> or <name>@<version>)`);
+  return { name: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
+}
+
+export function listModels(store: Store): InstalledModel[] {
+  return (store.db.prepare(`${SELECT} ORDER BY m.name, m.version`).all() as ModelRow[]).map((r) => toModel(store, r));
+}
+
+/** Resolve a model reference to an installed version (the active one when no version is given). */
+export function getModel(store: Store, ref: string): InstalledModel {
+  const { name, version } = parseModelRef(ref);
+  const row = version === undefined
+    ? (store.db.prepare(`${SELECT} WHERE m.name = ? AND m.version = a.version`).get(name) as ModelRow | undefined)
+    : (store.db.prepare(`${SELECT} WHERE m.name = ? AND m.version = ?`).get(name, version) as ModelRow | undefined);
+  if (row) return toModel(store, row);
+  const versions = (store.db.prepare('SELECT version FROM models WHERE name = ? ORDER BY version').all(name) as { version: number }[]).map((v) => v.version);
+  if (!versions.length) {
+    const names = (store.db.prepare('SELECT DISTINCT name FROM models ORDER BY name').all() as { name: string }[]).map((n) => n.name);
+    throw new OutpostError('not-found', `no model "${name}" is installed${names.length ? ` (installed: ${names.join(', ')})` : ' (none are; add one with `outpost models add`)'}`);
+  }
+  throw new OutpostError('not-found', version === undefined ? `model "${name}" has no active version` : `${name}@${version} is not installed (installed versions: ${versions.join(', ')})`);
+}
+
+export function recordModelEvent(store: Store, name: string, version: number | null, kind: string, detail: string): void {
+  store.db.prepare('INSERT INTO model_events (at, name, version, kind, detail) VALUES (?, ?, ?, ?, ?)').run(nowIso(), name, version, kind, detail);
+}
+
+export function recordSecurityEvent(store: Store, kind: string, model: string | null, detail: string): void {
+  store.db.prepare('INSERT INTO security_events (at, kind, model, detail) VALUES (?, ?, ?, ?)').run(nowIso(), kind, model, detail);
+}
+
+export function setActive(store: Store, name: string, version: number, reason: string): void {
+  const exists = store.db.prepare('SELECT 1 FROM models WHERE name = ? AND version = ?').get(name, version);
+  if (!exists) throw new OutpostError('not-found', `${name}@${version} is not installed`);
+  store.db.transaction(() => {
+    const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
+    if (cur?.version === version) return;
+    store.db.prepare(`INSERT INTO active_models (name, version, previous_version, changed_at, reason) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (name) DO UPDATE SET version = excluded.version, previous_version = excluded.previous_version, changed_at = excluded.changed_at, reason = excluded.reason`)
+      .run(name, version, cur?.version ?? null, nowIso(), reason);
+    recordModelEvent(store, name, version, 'activate', reason);
+  })();
+}
+
+/** Go back to the previously active version: an explicit local act, recorded. */
+export function rollback(store: Store, name: string): InstalledModel {
+  const cur = store.db.prepare('SELECT version, previous_version FROM active_models WHERE name = ?').get(name) as { version: number; previous_version: number | null } | undefined;
+  if (!cur) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  const older = cur.previous_version ?? (store.db.prepare('SELECT max(version) AS v FROM models WHERE name = ? AND version < ?').get(name, cur.version) as { v: number | null }).v;
+  if (older === null || older === undefined) throw new OutpostError('conflict', `${name}@${cur.version} has no earlier installed version to roll back to`);
+  setActive(store, name, older, `rollback from ${cur.version}`);
+  return getModel(store, `${name}@${older}`);
+}
+
+/** Copy a package into the store (atomically: a temp folder renamed into place) and record it. */
+export function installPackage(store: Store, packageDir: string, opts: InstallOptions): InstalledModel {
+  if (opts.source === 'local' && !opts.allowUnsigned) {
+    throw new OutpostError('usage', 'local packages are unsigned: pass --allow-unsigned to install one anyway (signed installs come from a hub with `outpost pull`)');
+  }
+  const pkg: LoadedPackage = loadPackage(packageDir);
+  const { name, version } = pkg.card;
+  const existing = store.db.prepare('SELECT model_sha256, card_sha256 FROM models WHERE name = ? AND version = ?').get(name, version) as { model_sha256: string; card_sha256: string } | undefined;
+  if (existing) {
+    if (existing.model_sha256 === pkg.modelSha256 && existing.card_sha256 === pkg.cardSha256) return getModel(store, `${name}@${version}`);
+    throw new OutpostError('conflict', `${name}@${version} is already installed with different contents; publish a new version number instead`, { file: pkg.dir });
+  }
+
+  const rel = path.join('models', name, String(version));
+  const finalDir = path.join(store.home, rel);
+  const tmpDir = path.join(store.modelsDir, `.install-${name}-${version}-${process.pid}-${Date.now()}`);
+  fs.mkdirSync(tmpDir, { recursive: true });
+  try {
+    fs.writeFileSync(path.join(tmpDir, MODEL_FILE), pkg.modelBytes);
+    fs.writeFileSync(path.join(tmpDir, CARD_FILE), pkg.cardBytes);
+    fs.mkdirSync(path.dirname(finalDir), { recursive: true });
+    fs.rmSync(finalDir, { recursive: true, force: true }); // leftover of an install that died before recording
+    fs.renameSync(tmpDir, finalDir);
+  } catch (e) {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    throw new OutpostError('store', `cannot copy the package into the store: ${(e as Error).message}`, { file: finalDir });
+  }
+
+  store.db.transaction(() => {
+    store.db.prepare(`INSERT INTO models (name, version, dir, card_json, model_sha256, card_sha256, size_bytes, source, signed_by, signed_at, origin, installed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelBytes.length + pkg.cardBytes.length,
+      opts.source === 'local' ? 'local-unsigned' : 'hub', opts.signedBy ?? null, opts.signedAt ?? null, opts.origin ?? pkg.dir, nowIso(),
+    );
+    recordModelEvent(store, name, version, 'install', `${opts.source} from ${opts.origin ?? pkg.dir}`);
+    const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
+    const activate = opts.activate ?? (!cur || version > cur.version);
+    if (activate) setActive(store, name, version, 'install');
+  })();
+  return getModel(store, `${name}@${version}`);
+}
+
+/** Re-hash installed files; returns the problems found (empty = intact). */
+export function verifyInstalled(store: Store, model: InstalledModel): string[] {
+  const problems: string[] = [];
+  for (const [file, want] of [[MODEL_FILE, model.modelSha256], [CARD_FILE, model.cardSha256]] as const) {
+    const p = path.join(model.dir, file);
+    let got: string;
+    try {
+      got = sha256(fs.readFileSync(p));
+    } catch (e) {
+      problems.push(`${p}: ${(e as Error).message}`);
+      continue;
+    }
+    if (got !== want) problems.push(`${p}: sha256 ${got} does not match the installed ${want} (modified on disk)`);
+  }
+  return problems;
+}

@@ -1,0 +1,100 @@
+// The appliance's local store: one SQLite file (WAL) under the home folder, plus model package
+// folders next to it. Opening it applies pending migrations in one transaction.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { OutpostError } from '../../common/errors.ts';
+import { migrations } from './migrations.ts';
+
+export interface Store {
+  readonly home: string;
+  readonly db: Database.Database;
+  readonly modelsDir: string;
+  readonly jobsDir: string;
+  close(): void;
+}
+
+export const DB_FILE = 'outpost.db';
+
+export function openStore(home: string): Store {
+  try {
+    fs.mkdirSync(home, { recursive: true });
+  } catch (e) {
+    throw new OutpostError('store', `cannot create the data folder: ${(e as Error).message}`, { file: home });
+  }
+  const file = path.join(home, DB_FILE);
+  let db: Database.Database;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL'); // WAL + NORMAL: durable at checkpoints we fsync ourselves, fast commits
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, file);
+  } catch (e) {
+    if (e instanceof OutpostError) throw e;
+    throw new OutpostError('store', `cannot open the store: ${(e as Error).message}`, { file });
+  }
+  const modelsDir = path.join(home, 'models');
+  const jobsDir = path.join(home, 'jobs');
+  fs.mkdirSync(modelsDir, { recursive: true });
+  fs.mkdirSync(jobsDir, { recursive: true });
+  return { home, db, modelsDir, jobsDir, close: () => db.close() };
+}
+
+function migrate(db: Database.Database, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations[migrations.length - 1].version;
+  if (current > latest) {
+    throw new OutpostError('store', `the store was written by a newer Outpost (schema ${current}, this one knows ${latest}); upgrade Outpost`, { file });
+  }
+  const pending = migrations.filter((m) => m.version > current);
+  if (!pending.length) return;
+  db.transaction(() => {
+    for (const m of pending) db.exec(m.sql);
+    db.pragma(`user_version = ${latest}`);
+  })();
+}
+
+export const nowIso = (): string => new Date().toISOString();
+
+// ---- settings ----
+
+export interface Settings {
+  /** which inputs to keep in the prediction log */
+  logInputs: 'all' | 'sampled' | 'none';
+  /** fraction of rows whose inputs are kept when logInputs = sampled */
+  logSampleRate: number;
+  /** prediction log cap in bytes (oldest batches go first) */
+  retentionMaxBytes: number;
+  /** prediction log cap in days */
+  retentionMaxAgeDays: number;
+  /** provider preference for new sessions */
+  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  logInputs: 'sampled',
+  logSampleRate: 0.01,
+  retentionMaxBytes: 2 * 1024 ** 3,
+  retentionMaxAgeDays: 90,
+  provider: 'auto',
+};
+
+export function getSettings(store: Store): Settings {
+  const rows = store.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
+  const s: Settings = { ...DEFAULT_SETTINGS };
+  for (const r of rows) if (r.key in s) (s as unknown as Record<string, unknown>)[r.key] = JSON.parse(r.value);
+  return s;
+}
+
+export function updateSettings(store: Store, patch: Partial<Settings>): Settings {
+  const put = store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  store.db.transaction(() => {
+    for (const [k, v] of Object.entries(patch)) {
+      if (!(k in DEFAULT_SETTINGS)) throw new OutpostError('usage', `unknown setting "${k}"`);
+      put.run(k, JSON.stringify(v));
+    }
+  })();
+  return getSettings(store);
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CellStatus, type ColumnBatch } from '../src/io/common/table.ts';
+import type { ElemType } from '../src/onnx/common/onnx.ts';
+import { columnRequests, validateBatch } from '../src/scoring/common/validate.ts';
+import { tinyCard } from './helpers/packages.ts';
+
+const card = tinyCard();
+const types = new Map<string, ElemType>([['a', 'float'], ['b', 'float'], ['colour', 'string']]);
+const ranks = new Map([['a', 2], ['b', 2], ['colour', 2]]);
+
+function batch(a: (number | null | string)[], b: (number | null)[], colour: (string | null)[], rowProblems: ColumnBatch['rowProblems'] = []): ColumnBatch {
+  const num = (xs: (number | null | string)[]) => {
+    const bad = new Map<number, string>();
+    const status = Uint8Array.from(xs, (x, i) => (x === null ? CellStatus.missing : typeof x === 'string' ? (bad.set(i, x), CellStatus.unparsable) : CellStatus.ok));
+    return { kind: 'number' as const, values: Float64Array.from(xs, (x) => (typeof x === 'number' ? x : NaN)), status, bad };
+  };
+  return { firstRow: 101, length: a.length, columns: [num(a), num(b), { kind: 'string', values: colour }], rowProblems, end: { offset: 0, row: 0 } };
+}
+
+test('column requests: numbers parsed by the reader, categories as text, id last', () => {
+  assert.deepEqual(columnRequests(card.inputs, 'id'), [{ name: 'a', kind: 'number' }, { name: 'b', kind: 'number' }, { name: 'colour', kind: 'string' }, { name: 'id', kind: 'string' }]);
+});
+
+test('good rows become [n,1] feeds in the graph dtype; nullable missing becomes NaN', () => {
+  const v = validateBatch(batch([1.5, 2], [null, 3], ['red', 'green']), card.inputs, types, ranks);
+  assert.deepEqual(Array.from(v.accepted), [0, 1]);
+  assert.equal(v.rejects.length, 0);
+  assert.equal(v.feeds.a.type, 'float32');
+  assert.deepEqual(v.feeds.a.dims, [2, 1]);
+  assert.ok(Number.isNaN((v.feeds.b.data as Float32Array)[0]));
+  assert.deepEqual(v.feeds.colour.data, ['red', 'green']);
+});
+
+test('each kind of bad cell is rejected with its row, column and reason; other rows go on', () => {
+  const v = validateBatch(batch([1, 'abc', 500, null, 2, 3], [0, 0, 0, 0, 0, 0], ['red', 'red', 'red', 'red', 'blue', null]), card.inputs, types, ranks);
+  assert.deepEqual(Array.from(v.accepted), [0]);
+  assert.equal(v.rejectedRows, 5);
+  const byRow = Object.fromEntries(v.rejects.map((r) => [r.row, `${r.column}: ${r.reason}`]));
+  assert.equal(byRow[102], 'a: cannot parse "abc" as a number');
+  assert.equal(byRow[103], 'a: 500 is above the maximum 100');
+  assert.equal(byRow[104], 'a: missing value in a non-nullable column');
+  assert.match(byRow[105], /^colour: "blue" is not in the vocabulary \("red", "green"\)/);
+  assert.equal(byRow[106], 'colour: missing value in a non-nullable column');
+  assert.equal(v.feeds.a.dims[0], 1);
+});
+
+test('structurally bad rows (wrong field count) are reported once, not per cell', () => {
+  const v = validateBatch(batch([1, null], [1, null], ['red', null], [{ row: 102, reason: 'expected 3 fields, found 1' }]), card.inputs, types, ranks);
+  assert.deepEqual(v.rejects, [{ row: 102, column: '', reason: 'expected 3 fields, found 1', value: '' }]);
+  assert.deepEqual(Array.from(v.accepted), [0]);
+});
+
+test('int features must be whole numbers; bool features accept true/false/1/0/yes/no', () => {
+  const inputs = [{ name: 'n', type: 'int' as const, nullable: false }, { name: 'flag', type: 'bool' as const, nullable: false }];
+  const b: ColumnBatch = {
+    firstRow: 1, length: 3, rowProblems: [], end: { offset: 0, row: 0 },
+    columns: [{ kind: 'number', values: Float64Array.from([1, 2.5, 3]), status: new Uint8Array(3) }, { kind: 'string', values: ['yes', 'True', 'maybe'] }],
+  };
+  const v = validateBatch(b, inputs, new Map<string, ElemType>([['n', 'int64'], ['flag', 'bool']]), new Map([['n', 1], ['flag', 2]]));
+  assert.deepEqual(Array.from(v.accepted), [0]);
+  assert.deepEqual(v.rejects.map((r) => r.reason), ['2.5 is not an integer', '"maybe" is not a boolean (true/false, 1/0, yes/no)']);
+  assert.deepEqual(v.feeds.n, { type: 'int64', data: BigInt64Array.from([1n]), dims: [1] });
+  assert.deepEqual(v.feeds.flag, { type: 'bool', data: Uint8Array.from([1]), dims: [1, 1] });
+});

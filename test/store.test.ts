@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { OutpostError } from '../src/common/errors.ts';
+import { packColumns, unpackColumns } from '../src/store/common/packing.ts';
+import { createJob, newJobId } from '../src/store/node/jobs.ts';
+import { migrations } from '../src/store/node/migrations.ts';
+import { getModel, installPackage, listModels, rollback, verifyInstalled } from '../src/store/node/models.ts';
+import { countPredictions, enforceRetention, insertPredictionBatch, logSize, pagePredictions } from '../src/store/node/predictions.ts';
+import { DB_FILE, getSettings, openStore, updateSettings, type Store } from '../src/store/node/store.ts';
+import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
+
+const root = tempDir();
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const isErr = (code: string, re: RegExp) => (e: unknown) => e instanceof OutpostError && e.code === code && re.test(e.message);
+
+test('opening a store creates the schema in WAL mode; reopening is a no-op; a newer schema is refused', () => {
+  const home = path.join(root, 'h1');
+  const s = openStore(home);
+  assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(s.db.pragma('user_version', { simple: true }), migrations.at(-1)!.version);
+  s.close();
+  openStore(home).close();
+  const raw = new Database(path.join(home, DB_FILE));
+  raw.pragma('user_version = 999');
+  raw.close();
+  assert.throws(() => openStore(home), isErr('store', /newer Outpost/));
+});
+
+test('install, list, activate newer, roll back, verify; local packages need --allow-unsigned', () => {
+  const s = openStore(path.join(root, 'h2'));
+  try {
+    const p1 = writePackage(path.join(root, 'pkg1'));
+    const p2 = writePackage(path.join(root, 'pkg2'), tinyCard({ version: 2 }));
+    assert.throws(() => installPackage(s, p1, { source: 'local' }), isErr('usage', /--allow-unsigned/));
+    assert.equal(listModels(s).length, 0, 'nothing recorded for a refused install');
+
+    const m1 = installPackage(s, p1, { source: 'local', allowUnsigned: true });
+    assert.equal(m1.active, true);
+    assert.ok(fs.existsSync(path.join(m1.dir, 'model.onnx')));
+    const m2 = installPackage(s, p2, { source: 'local', allowUnsigned: true });
+    assert.equal(m2.active, true);
+    assert.equal(getModel(s, 'tiny').version, 2);
+    assert.equal(getModel(s, 'tiny@1').active, false);
+
+    // same version, same bytes: idempotent; different bytes: conflict
+    installPackage(s, p1, { source: 'local', allowUnsigned: true });
+    const changed = writePackage(path.join(root, 'pkg1b'), tinyCard({ description: 'changed' }));
+    assert.throws(() => installPackage(s, changed, { source: 'local', allowUnsigned: true }), isErr('conflict', /already installed with different contents/));
+
+    assert.equal(rollback(s, 'tiny').version, 1);
+    assert.equal(getModel(s, 'tiny').version, 1);
+    const events = s.db.prepare("SELECT kind, detail FROM model_events WHERE kind = 'activate' ORDER BY id").all() as { detail: string }[];
+    assert.match(events.at(-1)!.detail, /rollback from 2/);
+
+    assert.deepEqual(verifyInstalled(s, m2), []);
+    fs.appendFileSync(path.join(m2.dir, 'model.onnx'), Buffer.from([0]));
+    assert.match(verifyInstalled(s, m2)[0], /does not match the installed/);
+
+    assert.throws(() => getModel(s, 'nope'), isErr('not-found', /no model "nope" is installed \(installed: tiny\)/));
+    assert.throws(() => getModel(s, 'tiny@7'), isErr('not-found', /installed versions: 1, 2/));
+    assert.throws(() => getModel(s, 'bad ref'), isErr('usage', /not a model reference/));
+  } finally {
+    s.close();
+  }
+});
+
+test('packed columns round-trip exactly', () => {
+  const cols = [
+    { name: '#row', type: 'i32' as const, values: Int32Array.from([1, 2, 3]) },
+    { name: 'p', type: 'f32' as const, values: Float32Array.from([0.1, 0.2, 1e-30]) },
+    { name: 'v', type: 'f64' as const, values: Float64Array.from([Math.PI, -0, NaN]) },
+    { name: 'id', type: 'str' as const, values: ['a', null, 'ü "q"'] },
+  ];
+  const back = unpackColumns(packColumns(cols));
+  assert.deepEqual(back.map((c) => [c.name, c.type, Array.from(c.values as ArrayLike<unknown>)]), cols.map((c) => [c.name, c.type, Array.from(c.values as ArrayLike<unknown>)]));
+});
+
+function seedJob(s: Store, id = newJobId()): string {
+  createJob(s, { id, modelName: 'tiny', modelVersion: 1, inputPath: '/in.csv', inputFormat: 'csv', inputSize: 1, inputFingerprint: 'x', outputPath: '/out.csv', outputFormat: 'csv', rejectsPath: '/r.csv', options: { batchRows: 10, ep: 'cpu', maxRejectRate: 0.2, logInputs: 'none', logSampleRate: 0 }, provider: 'cpu', providerSummary: 'cpu' });
+  return id;
+}
+
+test('prediction log pages rows across batches, filters, and retention bounds it', () => {
+  const s = openStore(path.join(root, 'h3'));
+  try {
+    const job = seedJob(s);
+    const t0 = Date.now();
+    for (let b = 0; b < 5; b++) {
+      const rows = Int32Array.from({ length: 10 }, (_, i) => b * 10 + i + 1);
+      insertPredictionBatch(s, {
+        jobId: job, seq: b, modelName: 'tiny', modelVersion: 1, firstRow: b * 10 + 1, rowCount: 10, loggedAt: t0 + b,
+        outputs: [{ name: '#row', type: 'i32', values: rows }, { name: 'label', type: 'str', values: Array.from(rows, (r) => (r % 2 ? 'odd' : 'even')) }, { name: 'p_odd', type: 'f32', values: Float32Array.from(rows, (r) => r / 100) }],
+        inputs: [{ name: '#row', type: 'i32', values: Int32Array.from([b * 10 + 3]) }, { name: 'a', type: 'f32', values: Float32Array.from([b]) }],
+      });
+    }
+    assert.equal(countPredictions(s, { jobId: job }), 50);
+    const page = pagePredictions(s, { jobId: job, offset: 8, limit: 5 });
+    assert.deepEqual(page.map((r) => r.row), [9, 10, 11, 12, 13]);
+    assert.equal(page[0].values.label, 'odd');
+    assert.equal(page[2].values.p_odd, Math.fround(0.11));
+    assert.equal(page.find((r) => r.row === 13)!.values['input.a'], 1, 'sampled inputs attach to their row');
+    assert.equal(page.find((r) => r.row === 12)!.values['input.a'], undefined);
+    assert.equal(pagePredictions(s, { model: 'other' }).length, 0);
+    assert.equal(pagePredictions(s, { since: t0 + 3 }).length, 20);
+
+    const before = logSize(s);
+    const removed = enforceRetention(s, { retentionMaxBytes: before.bytes - 1, retentionMaxAgeDays: 365 });
+    assert.equal(removed, 1, 'the oldest batch goes first');
+    assert.equal(pagePredictions(s, { jobId: job, limit: 1 })[0].row, 11);
+    assert.equal(enforceRetention(s, { retentionMaxBytes: 1e12, retentionMaxAgeDays: 0 }, t0 + 1000), 4, 'age limit drops everything older');
+    assert.equal(countPredictions(s), 0);
+  } finally {
+    s.close();
+  }
+});
+
+test('settings have defaults, persist, and refuse unknown keys', () => {
+  const home = path.join(root, 'h4');
+  const s = openStore(home);
+  assert.equal(getSettings(s).logInputs, 'sampled');
+  updateSettings(s, { logInputs: 'all', retentionMaxAgeDays: 7 });
+  s.close();
+  const s2 = openStore(home);
+  assert.equal(getSettings(s2).logInputs, 'all');
+  assert.equal(getSettings(s2).retentionMaxAgeDays, 7);
+  assert.throws(() => updateSettings(s2, { nope: 1 } as never), isErr('usage', /unknown setting "nope"/));
+  s2.close();
+});
