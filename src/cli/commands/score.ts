@@ -51,10 +51,12 @@ export const scoreCommand: CommandSpec = {
     '--delimiter D        CSV field delimiter (default ","; "\\t" for tab)',
     '--input-format F     read the input as csv, jsonl or parquet whatever its extension',
     '--resume JOB         continue a job that was stopped or killed, from its last checkpoint',
+    '--checkpoint-rows N  commit output and log every N rows (default 262144; smaller = less redone after a crash)',
   ],
   options: {
     model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, id: { type: 'string' }, ep: { type: 'string' },
     batch: { type: 'string' }, 'max-reject-rate': { type: 'string' }, delimiter: { type: 'string' }, 'input-format': { type: 'string' }, resume: { type: 'string' },
+    'checkpoint-rows': { type: 'string' },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx, args) {
@@ -84,7 +86,9 @@ export const scoreCommand: CommandSpec = {
     const store = openStore(ctx.home);
     const bar = progressReporter(ctx);
     try {
+      const checkpointRows = number(args, 'checkpoint-rows', (n) => Number.isInteger(n) && n >= 1, 'a whole number of rows');
       const opts = {
+        ...(checkpointRows !== undefined ? { checkpointRows } : {}),
         signal: ctx.signal,
         onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p),
         onStart: (job: { id: string }) => ctx.out.event({ event: 'started', jobId: job.id }),

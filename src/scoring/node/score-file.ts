@@ -30,6 +30,8 @@ export interface ScoreRequest {
   ep?: string;
   batchRows?: number;
   maxRejectRate?: number;
+  /** write predictions to the store's log (default true; benchmarks compare with it off) */
+  logPredictions?: boolean;
 }
 
 export interface Progress {
@@ -100,6 +102,7 @@ async function prepare(store: Store, req: ScoreRequest): Promise<{ model: Instal
       ep: req.ep ?? settings.provider,
       maxRejectRate: req.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE,
       ...(req.delimiter ? { delimiter: req.delimiter } : {}),
+      logPredictions: req.logPredictions ?? true,
       logInputs: settings.logInputs,
       logSampleRate: settings.logSampleRate,
     };
@@ -224,7 +227,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     if (m > 0 && outputs) {
       const scored = readOutputs(card, outputs, m);
       await output!.write({ length: m, columns: outputBatchColumns(card, idCol, scored) });
-      pendingLog.push({
+      if (o.logPredictions) pendingLog.push({
         jobId: job.id, seq: seq++, modelName: job.modelName, modelVersion: job.modelVersion, firstRow: batch.firstRow, rowCount: m, loggedAt: Date.now(),
         outputs: logColumns(card, rowNumbers, ids, scored),
         inputs: logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate),

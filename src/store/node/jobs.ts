@@ -12,6 +12,7 @@ export interface JobOptions {
   ep: string;
   maxRejectRate: number;
   delimiter?: string;
+  logPredictions: boolean;
   logInputs: 'all' | 'sampled' | 'none';
   logSampleRate: number;
 }

@@ -1,0 +1,33 @@
+// npm run bench [-- --quick] [-- --big] [-- --only NAME]: runs the benchmark cases one after another
+// and records each result as JSON in bench/results/ (the machines are noisy: every speed figure is
+// a ratio against a baseline measured in the same run, plus the absolute numbers for context).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { REPO } from './lib.ts';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, big: { type: 'boolean' }, only: { type: 'string' } } });
+const quick = values.quick === true;
+
+const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = [
+  { name: 'scoring', run: async () => (await import('./cases/scoring.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
+  { name: 'single-record', run: async () => (await import('./cases/single-record.ts')).run({ calls: quick ? 2_000 : 20_000 }) },
+  { name: 'parquet', run: async () => (await import('./cases/parquet.ts')).run({ runs: quick ? 1 : 3 }) },
+  { name: 'rss-big-file', optIn: true, run: async () => (await import('./cases/rss-big-file.ts')).run({ bytes: quick ? 1e9 : 5e9 }) },
+];
+
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${process.platform}-${process.arch}` };
+const resultsDir = path.join(REPO, 'bench', 'results');
+fs.mkdirSync(resultsDir, { recursive: true });
+
+for (const c of cases) {
+  if (values.only ? values.only !== c.name : c.optIn && !values.big) continue;
+  process.stderr.write(`bench ${c.name}…\n`);
+  const started = new Date();
+  const result = await c.run();
+  const record = { case: c.name, at: started.toISOString(), quick, machine, result };
+  const file = path.join(resultsDir, `${c.name}${quick ? '-quick' : ''}.json`);
+  fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
+  process.stdout.write(`${c.name}: ${JSON.stringify(result, (k, v) => (k === 'runsMs' ? undefined : typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2)}\n`);
+}

@@ -1,0 +1,149 @@
+// The publisher's side of `outpost publish`: the package is checked locally, its files become
+// TUF target entries (length + sha256), the publisher's delegated targets metadata is extended and
+// signed HERE with the publisher's key(s), then blobs and metadata are uploaded. The hub only checks
+// and countersigns snapshot/timestamp; it never holds a publisher key.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Metadata, TargetFile, type Targets } from '@tufjs/models';
+import { OutpostError } from '../../common/errors.ts';
+import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
+import { loadPackage } from '../../package/node/load.ts';
+import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES } from '../common/target-paths.ts';
+import type { PublishResult } from './repository.ts';
+import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
+
+export interface PublishOptions {
+  packageDir: string;
+  hubUrl: string;
+  keys: PrivateKeyHandle[];
+  token: string;
+  alias?: string;
+  /** how long the signed targets metadata stays valid (default 365 days) */
+  expiresSeconds?: number;
+  now?: () => Date;
+  signal?: AbortSignal;
+  onProgress?: (event: { stage: string; detail?: string }) => void;
+}
+
+interface Me { name: string; keyIds: string[]; threshold: number; paths: string[]; metadata: unknown }
+
+async function call<T>(hubUrl: string, token: string, method: string, p: string, body?: unknown, signal?: AbortSignal): Promise<{ status: number; json: T }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL(p, hubUrl), {
+      method, signal,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new OutpostError('input', `cannot reach the hub at ${hubUrl}: ${(e as Error).message}`);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try { json = text ? JSON.parse(text) : {}; } catch { json = { raw: text }; }
+  return { status: res.status, json: json as T };
+}
+
+function hubError(status: number, json: unknown, what: string): OutpostError {
+  const err = (json as { error?: { code?: string; message?: string } }).error;
+  const msg = `${what}: the hub answered ${status}: ${err?.message ?? JSON.stringify(json)}`;
+  if (status === 401 || status === 403) return new OutpostError('usage', `${msg} (check --token)`);
+  return new OutpostError(status === 409 ? 'conflict' : status === 404 ? 'not-found' : 'package', msg);
+}
+
+const sha256File = (file: string): string => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** The package's files, refusing anything that is not a plain file inside the folder (symlinks included). */
+export function packageFiles(dir: string): { file: string; abs: string; length: number; sha256: string }[] {
+  const abs = path.resolve(dir);
+  return PACKAGE_FILES.map((file) => {
+    const p = path.join(abs, file);
+    let st: fs.Stats;
+    try { st = fs.lstatSync(p); } catch { throw new OutpostError('package', `${file} is missing`, { file: p }); }
+    if (st.isSymbolicLink()) throw new OutpostError('package', `${file} is a symbolic link; a package holds plain files only`, { file: p });
+    if (!st.isFile()) throw new OutpostError('package', `${file} is not a plain file`, { file: p });
+    return { file, abs: p, length: st.size, sha256: sha256File(p) };
+  });
+}
+
+/** Extend the publisher's targets metadata with new entries and sign it with every given key. */
+export function signPublisherTargets(prev: Metadata<Targets> | undefined, add: TargetFile[], keys: PrivateKeyHandle[], expires: Date): Metadata<Targets> {
+  const targets: Targets['targets'] = { ...(prev?.signed.targets ?? {}) };
+  for (const t of add) targets[t.path] = t;
+  const md = new Metadata(buildTargets({ version: (prev?.signed.version ?? 0) + 1, expires, targets }));
+  for (const k of keys) md.sign(signerFor(k));
+  return md;
+}
+
+async function uploadBlob(hubUrl: string, token: string, abs: string, sha256: string, signal?: AbortSignal): Promise<void> {
+  const have = await call<{ length?: number }>(hubUrl, token, 'GET', `/api/v1/blobs/${sha256}`, undefined, signal);
+  if (have.status === 200) return;
+  let res: Response;
+  try {
+    res = await fetch(new URL(`/api/v1/blobs/${sha256}`, hubUrl), {
+      method: 'PUT', signal,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+      body: fs.createReadStream(abs) as unknown as RequestInit['body'],
+      duplex: 'half',
+    } as RequestInit);
+  } catch (e) {
+    throw new OutpostError('input', `cannot upload ${path.basename(abs)} to ${hubUrl}: ${(e as Error).message}`);
+  }
+  if (res.status !== 201) throw hubError(res.status, await res.json().catch(() => ({})), `uploading ${path.basename(abs)}`);
+}
+
+export async function publishPackage(opts: PublishOptions): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  const now = opts.now ?? (() => new Date());
+  const progress = opts.onProgress ?? (() => undefined);
+  if (!opts.keys.length) throw new OutpostError('usage', 'a publisher key is needed (--key)');
+  if (opts.alias !== undefined && !ALIAS_RE.test(opts.alias)) throw new OutpostError('usage', `"${opts.alias}" is not a valid alias name (lower-case letters, digits, "-")`);
+  const files = packageFiles(opts.packageDir);
+  const pkg = loadPackage(opts.packageDir); // card valid and agreeing with the graph: never publish a broken package
+  const { name, version } = pkg.card;
+
+  for (let attempt = 1; ; attempt++) {
+    progress({ stage: 'delegation' });
+    const me = await call<Me>(opts.hubUrl, opts.token, 'GET', '/api/v1/publishers/me', undefined, opts.signal);
+    if (me.status !== 200) throw hubError(me.status, me.json, 'asking the hub for this publisher');
+    const mine = opts.keys.filter((k) => me.json.keyIds.includes(k.keyId));
+    if (!mine.length) throw new OutpostError('usage', `none of the given keys is delegated to publisher "${me.json.name}" (its keys: ${me.json.keyIds.map((k) => k.slice(0, 12)).join(', ')})`);
+    const prev = me.json.metadata ? parseUntrustedTargets(me.json.metadata) : undefined;
+    // The hub hands us the current metadata to extend: only sign on top of what our own key signed,
+    // so a compromised hub cannot slip targets into our next signature.
+    if (prev) {
+      const ok = mine.some((k) => { try { k.tufKey.verifySignature(prev); return true; } catch { return false; } });
+      if (!ok) throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it`);
+    }
+    const signedAt = now().toISOString();
+    const custom = { custom: { outpost: { publisher: me.json.name, signedAt } } };
+    const add: TargetFile[] = files.map((f) => new TargetFile({ path: fileTargetPath(name, version, f.file), length: f.length, hashes: { sha256: f.sha256 }, unrecognizedFields: custom }));
+    const existing = prev?.signed.targets[fileTargetPath(name, version, 'model.onnx')];
+    if (existing && existing.hashes.sha256 !== add.find((t) => t.path.endsWith('/model.onnx'))?.hashes.sha256) {
+      throw new OutpostError('conflict', `${name}@${version} is already published with other contents; bump the card's version`);
+    }
+    const uploads = files.map((f) => ({ abs: f.abs, sha256: f.sha256 }));
+    if (opts.alias) {
+      const doc = Buffer.from(aliasDocumentBytes({ name, alias: opts.alias, version }));
+      const sha = crypto.createHash('sha256').update(doc).digest('hex');
+      const tmp = path.join(fs.mkdtempSync(path.join(path.dirname(path.resolve(opts.packageDir)), '.outpost-alias-')), 'alias.json');
+      fs.writeFileSync(tmp, doc);
+      uploads.push({ abs: tmp, sha256: sha });
+      add.push(new TargetFile({ path: aliasTargetPath(name, opts.alias), length: doc.length, hashes: { sha256: sha }, unrecognizedFields: custom }));
+    }
+    try {
+      for (const u of uploads) {
+        progress({ stage: 'upload', detail: path.basename(u.abs) });
+        await uploadBlob(opts.hubUrl, opts.token, u.abs, u.sha256, opts.signal);
+      }
+    } finally {
+      if (opts.alias) fs.rmSync(path.dirname(uploads[uploads.length - 1].abs), { recursive: true, force: true });
+    }
+    const md = signPublisherTargets(prev, add, mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
+    progress({ stage: 'publish', detail: `${me.json.name} v${md.signed.version}` });
+    const res = await call<PublishResult & { ok: boolean }>(opts.hubUrl, opts.token, 'POST', '/api/v1/publish', { metadata: md.toJSON() }, opts.signal);
+    if (res.status === 409 && attempt < 3 && /does not grow/.test(JSON.stringify(res.json))) continue; // a concurrent publish by the same team: redo on top of it
+    if (res.status !== 200) throw hubError(res.status, res.json, `publishing ${name}@${version}`);
+    return { ...res.json, targets: add.map((t) => t.path), signedBy: mine.map((k) => k.keyId) };
+  }
+}

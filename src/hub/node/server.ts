@@ -1,0 +1,180 @@
+// The hub's HTTP server (Fastify): the TUF repository as static-style files (/metadata, /targets;
+// any static host or CDN can mirror them), blobs with Range, the publish API (publisher tokens) and
+// the catalog API. One plugin per concern; each gets the hub through its options.
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { OutpostError } from '../../common/errors.ts';
+import { parseRange } from '../common/range.ts';
+import { delegationPathsFor } from '../common/target-paths.ts';
+import { SHA256_RE } from './blobs.ts';
+import { ensureFreshMetadata, publish, type Hub } from './repository.ts';
+import type { PublisherRow } from './storage.ts';
+import { hashToken, tokenMatches } from './tokens.ts';
+
+interface HubPluginOptions { hub: Hub }
+
+const STATUS: Record<string, number> = { usage: 400, input: 400, package: 422, 'not-found': 404, conflict: 409, store: 500 };
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  const m = h ? /^Bearer\s+(\S+)$/.exec(h) : null;
+  return m?.[1];
+}
+
+async function requirePublisher(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<PublisherRow | undefined> {
+  const t = bearer(req);
+  const p = t ? await hub.storage.publisherByTokenHash(hashToken(t)) : undefined;
+  if (!p) { await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'a publisher API token is required (Authorization: Bearer <token>)' } }); return undefined; }
+  return p;
+}
+
+async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const t = bearer(req);
+  const stored = await hub.storage.setting('admin_token_hash');
+  if (!t || !stored || !tokenMatches(t, stored)) { await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'the admin API token is required' } }); return false; }
+  return true;
+}
+
+/** /metadata/<version>.<role>.json, /metadata/timestamp.json (and unversioned latest files for mirrors). */
+const metadataRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
+  app.get<{ Params: { file: string } }>('/metadata/:file', {
+    schema: { params: { type: 'object', properties: { file: { type: 'string', pattern: '^(?:[1-9][0-9]{0,9}\\.)?[a-z][a-z0-9-]{0,63}\\.json$' } }, required: ['file'] } },
+  }, async (req, reply) => {
+    const m = /^(?:(\d+)\.)?([a-z][a-z0-9-]*)\.json$/.exec(req.params.file);
+    if (!m) return reply.code(404).send();
+    const [, v, role] = m;
+    if (role === 'timestamp' && v === undefined) await ensureFreshMetadata(hub);
+    const row = v === undefined ? await hub.storage.latestMetadata(role) : await hub.storage.metadata(role, Number(v));
+    if (!row) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no ${req.params.file}` } });
+    // Versioned files never change; the timestamp (and unversioned names) must not be cached long.
+    reply.header('cache-control', v === undefined ? 'no-cache' : 'public, max-age=31536000, immutable');
+    return reply.type('application/json').send(row.body);
+  });
+};
+
+function sendFile(req: FastifyRequest, reply: FastifyReply, file: string): FastifyReply {
+  const size = fs.statSync(file).size;
+  reply.header('accept-ranges', 'bytes').type('application/octet-stream');
+  const r = parseRange(req.headers.range, size);
+  if (r.kind === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${size}`).send();
+  if (r.kind === 'partial') {
+    reply.code(206).header('content-range', `bytes ${r.start}-${r.end}/${size}`).header('content-length', r.end - r.start + 1);
+    return reply.send(fs.createReadStream(file, { start: r.start, end: r.end }));
+  }
+  reply.header('content-length', size);
+  return reply.send(fs.createReadStream(file));
+}
+
+/** /targets/<model>/<version>/<sha256>.<file>: content-addressed (consistent snapshots), with Range. */
+const targetRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
+  app.get<{ Params: { '*': string } }>('/targets/*', async (req, reply) => {
+    const last = req.params['*'].split('/').pop() ?? '';
+    const m = /^([0-9a-f]{64})\./.exec(last);
+    if (!m || !hub.blobs.has(m[1])) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: 'no such target' } });
+    return sendFile(req, reply, hub.blobs.path(m[1]));
+  });
+};
+
+const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
+  // Blobs are streamed to disk while hashed, never buffered whole.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+
+  app.get('/api/v1/publishers/me', async (req, reply) => {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) return reply;
+    const row = await hub.storage.latestMetadata(p.name);
+    return { name: p.name, modelsGlob: p.modelsGlob, paths: delegationPathsFor(p.modelsGlob), keyIds: p.keyIds, threshold: p.threshold, metadata: row ? JSON.parse(row.body) as unknown : null };
+  });
+
+  app.get<{ Params: { sha256: string } }>('/api/v1/blobs/:sha256', {
+    schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] } },
+  }, async (req, reply) => {
+    const b = await hub.storage.blob(req.params.sha256);
+    if (!b || !hub.blobs.has(req.params.sha256)) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: 'no such blob' } });
+    return { sha256: req.params.sha256, length: b.length };
+  });
+
+  app.put<{ Params: { sha256: string } }>('/api/v1/blobs/:sha256', {
+    schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] } },
+  }, async (req, reply) => {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) { (req.body as Readable | undefined)?.resume(); return reply; }
+    if (!SHA256_RE.test(req.params.sha256) || typeof (req.body as Readable | undefined)?.pipe !== 'function') throw new OutpostError('input', 'PUT a blob as application/octet-stream');
+    const length = await hub.blobs.put(req.params.sha256, req.body as Readable, hub.config.maxBlobBytes);
+    await hub.storage.transaction((tx) => tx.putBlob(req.params.sha256, length));
+    return reply.code(201).send({ sha256: req.params.sha256, length });
+  });
+
+  app.post<{ Body: { metadata: unknown } }>('/api/v1/publish', {
+    bodyLimit: 16 * 1024 * 1024,
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
+  }, async (req, reply) => {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) return reply;
+    const r = await publish(hub, p, req.body.metadata);
+    return { ok: true, ...r };
+  });
+};
+
+export interface CatalogModel {
+  name: string;
+  latest: number;
+  versions: { version: number; publisher: string; signedBy: string[]; signedAt: string; publishedAt: string; modelSha256: string; sizeBytes: number }[];
+  aliases: Record<string, number>;
+}
+
+export async function catalog(hub: Hub, name?: string): Promise<CatalogModel[]> {
+  const versions = await hub.storage.modelVersions(name);
+  const aliases = await hub.storage.aliases(name);
+  const byName = new Map<string, CatalogModel>();
+  for (const v of versions) {
+    let m = byName.get(v.name);
+    if (!m) { m = { name: v.name, latest: 0, versions: [], aliases: {} }; byName.set(v.name, m); }
+    m.latest = Math.max(m.latest, v.version);
+    m.versions.push({ version: v.version, publisher: v.publisher, signedBy: v.signedBy, signedAt: v.signedAt, publishedAt: v.publishedAt, modelSha256: v.modelSha256, sizeBytes: v.sizeBytes });
+  }
+  for (const a of aliases) { const m = byName.get(a.name); if (m) m.aliases[a.alias] = a.version; }
+  return [...byName.values()];
+}
+
+const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
+  app.get('/api/v1/models', async () => ({ models: await catalog(hub) }));
+  app.get<{ Params: { name: string } }>('/api/v1/models/:name', {
+    schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } }, required: ['name'] } },
+  }, async (req, reply) => {
+    const [m] = await catalog(hub, req.params.name);
+    if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model "${req.params.name}" is published` } });
+    return m;
+  });
+  app.get('/api/v1/publishers', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { publishers: (await hub.storage.publishers()).map((p) => ({ name: p.name, modelsGlob: p.modelsGlob, keyIds: p.keyIds, threshold: p.threshold, createdAt: p.createdAt })) };
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+};
+
+export function buildHubServer(hub: Hub, opts: { logger?: boolean } = {}): FastifyInstance {
+  const app = Fastify({ logger: opts.logger ?? false });
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof OutpostError) return reply.code(STATUS[err.code] ?? 400).send({ ok: false, error: err.toJSON() });
+    const e = err as { validation?: unknown; statusCode?: number; message: string };
+    if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.code(e.statusCode ?? 400).send({ ok: false, error: { code: 'input', message: e.message } });
+    app.log.error(err);
+    return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
+  });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes]) void app.register(plugin, { hub });
+  return app;
+}
+
+export interface RunningHub { url: string; app: FastifyInstance; close(): Promise<void> }
+
+/** Listen on host:port (port 0: any free port) and return the base URL. */
+export async function startHubServer(hub: Hub, opts: { host?: string; port?: number; logger?: boolean } = {}): Promise<RunningHub> {
+  const app = buildHubServer(hub, opts);
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const addr = app.server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return { url: `http://${host}:${addr.port}`, app, close: () => app.close() };
+}

@@ -1,0 +1,106 @@
+// HubStorage on SQLite (better-sqlite3, WAL). Two connections: readers never see a publish half
+// done, and the writer runs one transaction at a time (BEGIN IMMEDIATE also serialises other
+// processes on the same file).
+import Database from 'better-sqlite3';
+import { OutpostError } from '../../common/errors.ts';
+import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS metadata (role TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (role, version));
+  CREATE TABLE IF NOT EXISTS publishers (name TEXT PRIMARY KEY, key_ids TEXT NOT NULL, threshold INTEGER NOT NULL, models_glob TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS model_versions (name TEXT NOT NULL, version INTEGER NOT NULL, publisher TEXT NOT NULL, signed_by TEXT NOT NULL, signed_at TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (name, version));
+  CREATE TABLE IF NOT EXISTS aliases (name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, publisher TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, alias));
+  CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, length INTEGER NOT NULL);
+`;
+
+interface PubRow { name: string; key_ids: string; threshold: number; models_glob: string; token_hash: string; created_at: string }
+interface MvRow { name: string; version: number; publisher: string; signed_by: string; signed_at: string; model_sha256: string; card_sha256: string; size_bytes: number; published_at: string }
+
+const toPublisher = (r: PubRow): PublisherRow => ({ name: r.name, keyIds: JSON.parse(r.key_ids) as string[], threshold: r.threshold, modelsGlob: r.models_glob, tokenHash: r.token_hash, createdAt: r.created_at });
+const toVersion = (r: MvRow): ModelVersionRow => ({ name: r.name, version: r.version, publisher: r.publisher, signedBy: JSON.parse(r.signed_by) as string[], signedAt: r.signed_at, modelSha256: r.model_sha256, cardSha256: r.card_sha256, sizeBytes: r.size_bytes, publishedAt: r.published_at });
+
+function reader(db: Database.Database): HubReader {
+  return {
+    latestMetadata: async (role) => {
+      const r = db.prepare('SELECT role, version, body, created_at AS createdAt FROM metadata WHERE role = ? ORDER BY version DESC LIMIT 1').get(role) as MetadataRow | undefined;
+      return r;
+    },
+    metadata: async (role, version) => db.prepare('SELECT role, version, body, created_at AS createdAt FROM metadata WHERE role = ? AND version = ?').get(role, version) as MetadataRow | undefined,
+    setting: async (key) => (db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined)?.value,
+    publisher: async (name) => { const r = db.prepare('SELECT * FROM publishers WHERE name = ?').get(name) as PubRow | undefined; return r && toPublisher(r); },
+    publisherByTokenHash: async (hash) => { const r = db.prepare('SELECT * FROM publishers WHERE token_hash = ?').get(hash) as PubRow | undefined; return r && toPublisher(r); },
+    publishers: async () => (db.prepare('SELECT * FROM publishers ORDER BY name').all() as PubRow[]).map(toPublisher),
+    modelVersions: async (name) => (name === undefined
+      ? db.prepare('SELECT * FROM model_versions ORDER BY name, version').all()
+      : db.prepare('SELECT * FROM model_versions WHERE name = ? ORDER BY version').all(name) as MvRow[]).map((r) => toVersion(r as MvRow)),
+    aliases: async (name) => (name === undefined
+      ? db.prepare('SELECT name, alias, version, publisher, updated_at AS updatedAt FROM aliases ORDER BY name, alias').all()
+      : db.prepare('SELECT name, alias, version, publisher, updated_at AS updatedAt FROM aliases WHERE name = ? ORDER BY alias').all(name)) as AliasRow[],
+    latestVersion: async (name) => (db.prepare('SELECT max(version) AS v FROM model_versions WHERE name = ?').get(name) as { v: number | null }).v ?? undefined,
+    blob: async (sha) => db.prepare('SELECT length FROM blobs WHERE sha256 = ?').get(sha) as { length: number } | undefined,
+  };
+}
+
+function open(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 10000');
+  return db;
+}
+
+export function openSqliteStorage(file: string): HubStorage {
+  let w: Database.Database;
+  let r: Database.Database;
+  try {
+    w = open(file);
+    w.exec(SCHEMA);
+    r = open(file);
+  } catch (e) {
+    throw new OutpostError('store', `cannot open the hub database: ${(e as Error).message}`, { file });
+  }
+  const writerReads = reader(w);
+  const writer: HubWriter = {
+    ...writerReads,
+    putMetadata: async (m) => { w.prepare('INSERT INTO metadata (role, version, body, created_at) VALUES (?, ?, ?, ?)').run(m.role, m.version, m.body, m.createdAt); },
+    putSetting: async (k, v) => { w.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(k, v); },
+    putPublisher: async (p) => {
+      w.prepare(`INSERT INTO publishers (name, key_ids, threshold, models_glob, token_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (name) DO UPDATE SET key_ids = excluded.key_ids, threshold = excluded.threshold, models_glob = excluded.models_glob, token_hash = excluded.token_hash`)
+        .run(p.name, JSON.stringify(p.keyIds), p.threshold, p.modelsGlob, p.tokenHash, p.createdAt);
+    },
+    putModelVersion: async (v) => {
+      w.prepare('INSERT INTO model_versions (name, version, publisher, signed_by, signed_at, model_sha256, card_sha256, size_bytes, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(v.name, v.version, v.publisher, JSON.stringify(v.signedBy), v.signedAt, v.modelSha256, v.cardSha256, v.sizeBytes, v.publishedAt);
+    },
+    putAlias: async (a) => {
+      w.prepare('INSERT INTO aliases (name, alias, version, publisher, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version, publisher = excluded.publisher, updated_at = excluded.updated_at')
+        .run(a.name, a.alias, a.version, a.publisher, a.updatedAt);
+    },
+    putBlob: async (sha, length) => { w.prepare('INSERT INTO blobs (sha256, length) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING').run(sha, length); },
+  };
+  // One writer at a time within this process; BEGIN IMMEDIATE handles other processes.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    kind: 'sqlite',
+    ...reader(r),
+    transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T> {
+      const run = async (): Promise<T> => {
+        w.exec('BEGIN IMMEDIATE');
+        try {
+          const out = await fn(writer);
+          w.exec('COMMIT');
+          return out;
+        } catch (e) {
+          if (w.inTransaction) w.exec('ROLLBACK');
+          throw e;
+        }
+      };
+      const next = queue.then(run, run);
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    close: async () => { await queue.catch(() => undefined); r.close(); w.close(); },
+  };
+}

@@ -1,0 +1,59 @@
+// The hub's storage contract. Hub processes keep no state of their own: TUF metadata, publishers,
+// the catalog and blob records live behind this interface (SQLite by default; PostgreSQL for a fleet),
+// blobs in the blob store. Every write happens inside `transaction`, which is serialised across all
+// hub processes sharing the database, so snapshot/timestamp versions never fork.
+
+export interface MetadataRow { role: string; version: number; body: string; createdAt: string }
+
+export interface PublisherRow {
+  name: string;
+  keyIds: string[];
+  threshold: number;
+  modelsGlob: string;
+  tokenHash: string;
+  createdAt: string;
+}
+
+export interface ModelVersionRow {
+  name: string;
+  version: number;
+  publisher: string;
+  /** key ids whose signatures over the publisher's targets metadata verified */
+  signedBy: string[];
+  signedAt: string;
+  modelSha256: string;
+  cardSha256: string;
+  sizeBytes: number;
+  publishedAt: string;
+}
+
+export interface AliasRow { name: string; alias: string; version: number; publisher: string; updatedAt: string }
+
+export interface HubReader {
+  latestMetadata(role: string): Promise<MetadataRow | undefined>;
+  metadata(role: string, version: number): Promise<MetadataRow | undefined>;
+  setting(key: string): Promise<string | undefined>;
+  publisher(name: string): Promise<PublisherRow | undefined>;
+  publisherByTokenHash(hash: string): Promise<PublisherRow | undefined>;
+  publishers(): Promise<PublisherRow[]>;
+  modelVersions(name?: string): Promise<ModelVersionRow[]>;
+  aliases(name?: string): Promise<AliasRow[]>;
+  latestVersion(name: string): Promise<number | undefined>;
+  blob(sha256: string): Promise<{ length: number } | undefined>;
+}
+
+export interface HubWriter extends HubReader {
+  putMetadata(row: MetadataRow): Promise<void>;
+  putSetting(key: string, value: string): Promise<void>;
+  putPublisher(row: PublisherRow): Promise<void>;
+  putModelVersion(row: ModelVersionRow): Promise<void>;
+  putAlias(row: AliasRow): Promise<void>;
+  putBlob(sha256: string, length: number): Promise<void>;
+}
+
+export interface HubStorage extends HubReader {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Run `fn` with exclusive write access; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

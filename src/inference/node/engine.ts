@@ -1,0 +1,251 @@
+// InferenceEngine: a model loaded into a pool of worker threads, each with its own ORT session on
+// the chosen execution provider. run() never blocks the caller's event loop; several calls may be
+// in flight and each resolves with its own result. Batches wait on the main thread until a worker
+// has room (two in flight per worker, so it never idles between batches), which lets runOne()
+// overtake queued batches for interactive use.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { OutpostError } from '../../common/errors.ts';
+import { feedTypes, validateFeeds } from '../common/feeds.ts';
+import type { FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
+import { packFeeds, prepareHandoff } from '../common/handoff.ts';
+import type { ProviderDecision, ProviderRequest } from '../common/providers.ts';
+import type { FromWorker, SessionSettings, ToWorker } from '../common/protocol.ts';
+import { chooseProvider } from './providers.ts';
+import type { ChooseOptions } from './providers.ts';
+
+export type { FeedTensor, FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
+
+export interface EngineOptions {
+  /** Execution provider; default 'auto'. */
+  ep?: ProviderRequest;
+  /** Worker threads, each with its own session. Default 1. */
+  workers?: number;
+  /**
+   * ORT intra-op threads per worker (the worker's own thread counts as one). Default: the cores
+   * left after one for the main thread, shared among the workers, at least 1.
+   */
+  intraOpThreads?: number;
+  /** Passed to chooseProvider. */
+  choose?: ChooseOptions;
+  /** Worker script; a host that bundles or packages the code may need to point elsewhere. */
+  workerUrl?: URL;
+}
+
+export interface RunOptions {
+  /**
+   * Hand the feeds' buffers to the worker instead of copying them (default true): the typed
+   * arrays passed in are detached when run() returns. Pass false to keep using them.
+   */
+  transferInputs?: boolean;
+}
+
+/** Calls per worker: one running, one queued in its port so it starts as soon as the first ends. */
+const LANE_DEPTH = 2;
+
+interface Call {
+  id: number;
+  message: ToWorker;
+  transfer: ArrayBuffer[];
+  resolve: (outputs: Feeds) => void;
+  reject: (e: Error) => void;
+}
+
+interface Lane {
+  worker: Worker;
+  inFlight: Map<number, Call>;
+}
+
+function openWorker(url: URL, model: Uint8Array | string, settings: SessionSettings): Promise<{ worker: Worker; inputs: TensorInfo[]; outputs: TensorInfo[] }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url);
+    // Detach only our own listeners: the Worker keeps internal ones of its own.
+    const detach = (): void => {
+      worker.off('error', onError).off('exit', onExit).off('message', onMessage);
+    };
+    const fail = (message: string): void => {
+      detach();
+      void worker.terminate();
+      reject(new Error(message));
+    };
+    const onError = (e: Error): void => fail(e.message);
+    const onExit = (code: number): void => fail(`worker exited with code ${code} while loading the model`);
+    const onMessage = (m: FromWorker): void => {
+      if (m.kind === 'opened') {
+        detach();
+        resolve({ worker, inputs: m.inputs, outputs: m.outputs });
+      } else fail(m.kind === 'open-failed' ? m.message : `unexpected ${m.kind} message while loading the model`);
+    };
+    worker.on('error', onError).on('exit', onExit).on('message', onMessage);
+    const msg: ToWorker = { kind: 'open', model, settings };
+    worker.postMessage(msg);
+  });
+}
+
+const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
+
+export class InferenceEngine {
+  readonly provider: ProviderDecision;
+  readonly inputs: readonly TensorInfo[];
+  /** Non-tensor outputs (sequences, maps such as ZipMap) are listed but not returned by run(). */
+  readonly outputs: readonly TensorInfo[];
+  readonly #lanes: Lane[];
+  readonly #queue: Call[] = [];
+  #nextId = 1;
+  /** Set once the engine can take no more calls (closed, or a worker crashed). */
+  #stopped: OutpostError | undefined;
+
+  private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[]) {
+    this.provider = provider;
+    this.inputs = inputs;
+    this.outputs = outputs;
+    this.#lanes = workers.map((worker) => ({ worker, inFlight: new Map() }));
+    for (const lane of this.#lanes) {
+      let crash: Error | undefined;
+      lane.worker.on('message', (m: FromWorker) => this.#settle(lane, m));
+      lane.worker.on('error', (e) => { crash = e; });
+      lane.worker.on('exit', (code) => {
+        if (this.#stopped) return;
+        const pending = this.#lanes.reduce((n, l) => n + l.inFlight.size, this.#queue.length);
+        this.#stop(new OutpostError('provider', `inference worker crashed (${crash?.message ?? `exit code ${code}`}); ${pending} pending call(s) cancelled and the engine closed`));
+      });
+      lane.worker.unref(); // idle until a call arrives: an idle engine does not keep the process alive
+    }
+  }
+
+  /**
+   * Loads a model (bytes, or a path each worker reads itself) into `workers` threads on the
+   * provider chosen by `ep`. Throws OutpostError: 'provider' when the provider cannot be used,
+   * 'package' when the model does not load or has inputs/outputs the engine cannot carry.
+   */
+  static async open(model: Uint8Array | string, opts: EngineOptions = {}): Promise<InferenceEngine> {
+    const workers = opts.workers ?? 1;
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new OutpostError('usage', `workers must be a positive integer, got ${workers}`);
+    // Measured on 2 cores: more ORT threads than cores (counting the main thread, which parses and
+    // logs) loses throughput, so the default leaves one core for the caller.
+    const intraOpThreads = opts.intraOpThreads ?? Math.max(1, Math.floor((availableParallelism() - 1) / workers));
+    if (!Number.isSafeInteger(intraOpThreads) || intraOpThreads < 1) throw new OutpostError('usage', `intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+    const file = typeof model === 'string' ? model : undefined;
+    if (file !== undefined && !existsSync(file)) throw new OutpostError('not-found', 'model file not found', { file });
+    // Structured clone copies a view's whole buffer; hand each worker just the model's bytes.
+    const source = typeof model === 'string' || model.byteLength === model.buffer.byteLength ? model : model.slice();
+
+    const provider = await chooseProvider(opts.ep ?? 'auto', opts.choose);
+    const settings: SessionSettings = { ep: provider.chosen, intraOpThreads };
+    const url = opts.workerUrl ?? new URL('./worker.ts', import.meta.url);
+    const opened = await Promise.allSettled(Array.from({ length: workers }, () => openWorker(url, source, settings)));
+    const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = opened.find((r) => r.status === 'rejected');
+    const fail = async (e: OutpostError): Promise<never> => {
+      await Promise.all(ok.map((w) => w.worker.terminate()));
+      throw e;
+    };
+    if (failed) {
+      const why = oneLine(String((failed.reason as Error).message));
+      // On CPU a load failure is the model's fault; on a GPU it may be the provider's.
+      await fail(new OutpostError(provider.chosen === 'cpu' ? 'package' : 'provider', `cannot load the model on ${provider.chosen}: ${why}`, file ? { file } : {}, { provider: provider.chosen }));
+    }
+    const { inputs, outputs } = ok[0];
+    const unfit = [...inputs.map((i) => ({ ...i, role: 'input' })), ...outputs.filter((o) => o.type !== 'non-tensor').map((o) => ({ ...o, role: 'output' }))]
+      .find((v) => !feedTypes.includes(v.type as FeedType));
+    if (unfit) {
+      await fail(new OutpostError('package', `model ${unfit.role} "${unfit.name}" has type ${unfit.type}; the engine carries ${feedTypes.join(', ')}`, { ...(file ? { file } : {}), field: unfit.name }));
+    }
+    return new InferenceEngine(provider, inputs, outputs, ok.map((w) => w.worker));
+  }
+
+  /**
+   * Runs a batch in a worker; resolves with every tensor output. Bad feeds reject with
+   * OutpostError('input') naming the input. Calls may overlap; each gets its own result.
+   */
+  run(feeds: Feeds, opts: RunOptions = {}): Promise<Feeds> {
+    return this.#submit(feeds, opts, false);
+  }
+
+  /**
+   * For one record (or a few) at a time: the feeds are packed into one array per element type
+   * (copied, never detached), and the call skips the batch queue for the least busy worker, so
+   * an interactive request waits for at most the batch already running there.
+   */
+  runOne(feeds: Feeds): Promise<Feeds> {
+    return this.#submit(feeds, {}, true);
+  }
+
+  /** Stops the workers; calls still pending reject with OutpostError('cancelled'). */
+  async close(): Promise<void> {
+    if (!this.#stopped) this.#stop(new OutpostError('cancelled', 'inference engine closed before the call finished'));
+    this.#stopped = new OutpostError('cancelled', 'inference engine is closed');
+    await Promise.all(this.#lanes.map((l) => l.worker.terminate()));
+  }
+
+  #submit(feeds: Feeds, opts: RunOptions, urgent: boolean): Promise<Feeds> {
+    if (this.#stopped) return Promise.reject(this.#stopped);
+    const id = this.#nextId++;
+    let message: ToWorker;
+    let transfer: ArrayBuffer[] = [];
+    try {
+      validateFeeds(feeds, this.inputs);
+      if (urgent) message = { kind: 'run-packed', id, packed: packFeeds(feeds) };
+      else {
+        const handoff = prepareHandoff(feeds, opts.transferInputs ?? true);
+        message = { kind: 'run', id, feeds: handoff.feeds };
+        transfer = handoff.transfer;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      const call: Call = { id, message, transfer, resolve, reject };
+      if (urgent) this.#dispatch(call, this.#leastBusy());
+      else {
+        this.#queue.push(call);
+        this.#pump();
+      }
+    });
+  }
+
+  #leastBusy(): Lane {
+    return this.#lanes.reduce((best, l) => (l.inFlight.size < best.inFlight.size ? l : best));
+  }
+
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const lane = this.#leastBusy();
+      if (lane.inFlight.size >= LANE_DEPTH) return;
+      this.#dispatch(this.#queue.shift() as Call, lane);
+    }
+  }
+
+  #dispatch(call: Call, lane: Lane): void {
+    try {
+      lane.worker.postMessage(call.message, call.transfer);
+    } catch (e) {
+      call.reject(new OutpostError('input', `feeds cannot be sent to the inference worker: ${(e as Error).message}`));
+      return;
+    }
+    lane.inFlight.set(call.id, call);
+    if (lane.inFlight.size === 1) lane.worker.ref();
+  }
+
+  #settle(lane: Lane, m: FromWorker): void {
+    if (m.kind !== 'result' && m.kind !== 'failed') return;
+    const call = lane.inFlight.get(m.id);
+    if (!call) return;
+    lane.inFlight.delete(m.id);
+    if (lane.inFlight.size === 0) lane.worker.unref();
+    if (m.kind === 'result') call.resolve(m.outputs);
+    else if (m.input !== undefined) call.reject(new OutpostError('input', `input "${m.input}": ${oneLine(m.message)}`, { field: m.input }));
+    else call.reject(new OutpostError(this.provider.chosen === 'cpu' ? 'input' : 'provider', `inference failed on ${this.provider.chosen}: ${oneLine(m.message)}`));
+    this.#pump();
+  }
+
+  /** No more calls: rejects everything queued or in flight with `why` and stops the workers. */
+  #stop(why: OutpostError): void {
+    this.#stopped = why;
+    const pending = [...this.#queue.splice(0), ...this.#lanes.flatMap((l) => [...l.inFlight.values()])];
+    for (const l of this.#lanes) l.inFlight.clear();
+    for (const call of pending) call.reject(why);
+    for (const l of this.#lanes) void l.worker.terminate();
+  }
+}

@@ -1,0 +1,96 @@
+// What a cell means, shared by every reader so that CSV, JSONL and Parquet agree:
+// - number cells: a decimal literal (see decimal.ts) is `ok`; an empty or whitespace-only cell and
+//   the usual missing-value markers written by pandas, R and databases (`NA`, `N/A`, `NaN`, `nan`,
+//   `null`, `NULL`) are `missing`; anything else is `unparsable`, and so are values that overflow
+//   a double ("1e309") and the infinity spellings: a model should never see ±Infinity by accident.
+// - string cells: only an absent value (empty unquoted CSV field, JSON null, absent key, Parquet
+//   null) is missing; text such as "NA" is kept, because it may be a real category.
+// The column allocation helpers below are how readers build a ColumnBatch's columns.
+
+import { asciiText, parseDecimalText, SPACE, TAB } from './decimal.ts';
+import { CellStatus } from './table.ts';
+import type { Column, ColumnRequest, NumberColumn, StringColumn } from './table.ts';
+
+export const MISSING_NUMBER_TOKENS: ReadonlySet<string> = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL']);
+
+/** Is bytes[start, end) (ASCII spaces/tabs trimmed) a missing-value marker for a number cell? */
+export function isMissingNumberBytes(bytes: Uint8Array, start: number, end: number): boolean {
+  while (start < end && (bytes[start] === SPACE || bytes[start] === TAB)) start++;
+  while (end > start && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
+  if (end - start > 4) return false;
+  return MISSING_NUMBER_TOKENS.has(asciiText(bytes, start, end));
+}
+
+export function isMissingNumberText(text: string): boolean {
+  return MISSING_NUMBER_TOKENS.has(text.trim());
+}
+
+/** Fresh columns for a batch of up to `rows` rows, in request order. */
+export function allocateColumns(request: readonly ColumnRequest[], rows: number): Column[] {
+  return request.map((r): Column => r.kind === 'number'
+    ? { kind: 'number', values: new Float64Array(rows), status: new Uint8Array(rows) }
+    : { kind: 'string', values: new Array<string | null>(rows).fill(null) });
+}
+
+/** The columns cut to the rows actually filled (typed arrays become views, no copy). */
+export function trimColumns(columns: Column[], length: number): Column[] {
+  return columns.map((c): Column => {
+    if (c.kind === 'string') {
+      if (c.values.length !== length) c.values.length = length;
+      return c;
+    }
+    if (c.values.length === length) return c;
+    const trimmed: NumberColumn = { kind: 'number', values: c.values.subarray(0, length), status: c.status.subarray(0, length) };
+    if (c.bad && c.bad.size > 0) trimmed.bad = c.bad;
+    return trimmed;
+  });
+}
+
+export function setNumberMissing(column: NumberColumn, row: number): void {
+  column.values[row] = NaN;
+  column.status[row] = CellStatus.missing;
+  column.bad?.delete(row);
+}
+
+export function setNumberUnparsable(column: NumberColumn, row: number, text: string): void {
+  column.values[row] = NaN;
+  column.status[row] = CellStatus.unparsable;
+  (column.bad ??= new Map()).set(row, text);
+}
+
+/** A structurally bad row: every requested cell becomes missing. */
+export function clearRow(columns: readonly Column[], row: number): void {
+  for (const c of columns) {
+    if (c.kind === 'number') setNumberMissing(c, row);
+    else c.values[row] = null;
+  }
+}
+
+/** Number cell from a JS string (JSONL, Parquet): decimal text, missing marker or unparsable. */
+export function setNumberFromText(column: NumberColumn, row: number, text: string): void {
+  const value = parseDecimalText(text);
+  if (Number.isFinite(value)) {
+    column.values[row] = value;
+    column.status[row] = CellStatus.ok;
+  } else if (Number.isNaN(value) && isMissingNumberText(text)) {
+    setNumberMissing(column, row);
+  } else {
+    setNumberUnparsable(column, row, text);
+  }
+}
+
+export function setNumberValue(column: NumberColumn, row: number, value: number): void {
+  if (Number.isFinite(value)) {
+    column.values[row] = value;
+    column.status[row] = CellStatus.ok;
+  } else if (Number.isNaN(value)) {
+    // a NaN stored as a number (JSON cannot hold one; Parquet floats can) means "no value"
+    setNumberMissing(column, row);
+  } else {
+    setNumberUnparsable(column, row, String(value));
+  }
+}
+
+export function setString(column: StringColumn, row: number, value: string | null): void {
+  column.values[row] = value;
+}

@@ -1,0 +1,359 @@
+// The CSV hot path: an incremental RFC 4180 decoder that turns UTF-8 bytes straight into columnar
+// batches. Unquoted number fields are parsed in the same pass that finds the delimiter, so a
+// number never becomes a string; strings are only built for requested string columns; fields
+// nobody asked for are skipped without decoding.
+//
+// Input arrives in chunks of any size. A row cut by the end of a chunk is parsed again once more
+// bytes arrive (rows are short next to chunks, so re-parsing one row per chunk is cheap), which
+// keeps the tokenizer free of per-byte state machines and lets the loop run on plain locals.
+//
+// Syntax accepted: fields separated by one delimiter byte; records end with LF, CRLF or CR; blank
+// lines are skipped and are not data rows; a field that starts with `"` is quoted: it may contain
+// delimiters and line breaks, and `""` stands for one quote. A quote inside an unquoted field is an
+// ordinary character. A quoted empty field is an empty string for string columns (an unquoted
+// empty field is null), and missing for number columns. String cells are not trimmed.
+
+import { OutpostError } from '../../common/errors.ts';
+import { allocateColumns, clearRow, trimColumns, isMissingNumberBytes } from './cells.ts';
+import { CR, LF, QUOTE } from './csv-bytes.ts';
+import { ByteWindow } from './byte-window.ts';
+import type { ChunkDecoder } from './byte-window.ts';
+import { parseDecimal, scanDecimal, scanStop } from './decimal.ts';
+import { resolveRequest } from './request.ts';
+import { CellStatus } from './table.ts';
+import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
+
+const SKIP = 0;
+const NUMBER = 1;
+const STRING = 2;
+const OK = CellStatus.ok;
+const MISSING = CellStatus.missing;
+const UNPARSABLE = CellStatus.unparsable;
+
+/** Longest raw text kept for an unparsable cell's reject message. */
+const BAD_TEXT_LIMIT = 200;
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Lenient = new TextDecoder('utf-8', { ignoreBOM: true });
+
+export interface CsvDecoderOptions {
+  /** for error messages */
+  file: string;
+  delimiter: number;
+  header: readonly string[];
+  request: readonly ColumnRequest[];
+  batchRows: number;
+  /** absolute byte offset (in the file) of the first byte that will be pushed */
+  offset: number;
+  /** data rows that come before the first pushed byte, so the next row is number rowsBefore + 1 */
+  rowsBefore: number;
+  /** a row (usually: an unterminated quote) longer than this is a fatal error; default 64 MiB */
+  maxRowBytes?: number;
+}
+
+export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
+  private readonly file: string;
+  private readonly delimiter: number;
+  private readonly fieldCount: number;
+  private readonly fieldKind: Uint8Array;
+  private readonly fieldSlot: Int32Array;
+  private readonly fieldNames: readonly string[];
+  private readonly request: readonly ColumnRequest[];
+  private readonly batchRows: number;
+  private readonly maxRowBytes: number;
+
+  readonly window: ByteWindow;
+  /** data rows completed before the current batch */
+  private rowsDone: number;
+  private scratch = new Uint8Array(256);
+
+  // the batch being filled
+  private columns: Column[] | null = null;
+  private numValues: Float64Array[] = [];
+  private numStatus: Uint8Array[] = [];
+  private strValues: (string | null)[][] = [];
+  private length = 0;
+  private problems: RowProblem[] = [];
+  private rowProblem: string | null = null;
+  private rowProblemField = -1;
+
+  constructor(options: CsvDecoderOptions) {
+    this.file = options.file;
+    this.delimiter = options.delimiter;
+    this.fieldNames = options.header;
+    this.fieldCount = options.header.length;
+    this.request = options.request;
+    this.batchRows = Math.max(1, Math.floor(options.batchRows));
+    this.maxRowBytes = options.maxRowBytes ?? 64 * 1024 * 1024;
+    this.window = new ByteWindow(options.offset);
+    this.rowsDone = options.rowsBefore;
+    this.fieldKind = new Uint8Array(this.fieldCount);
+    this.fieldSlot = new Int32Array(this.fieldCount).fill(-1);
+    resolveRequest(options.file, options.header, options.request).forEach((field, slot) => {
+      this.fieldKind[field] = options.request[slot].kind === 'number' ? NUMBER : STRING;
+      this.fieldSlot[field] = slot;
+    });
+  }
+
+  /** Append a chunk (copied); `window.reserve`/`commit` fill in place instead. */
+  push(chunk: Uint8Array): void {
+    this.window.push(chunk);
+  }
+
+  /**
+   * Decode what has been pushed. Returns a batch when `batchRows` rows are ready, or, with `eof`
+   * (no more bytes will come), whatever rows remain; null when more bytes are needed (or, with
+   * eof, when everything has been returned).
+   */
+  next(eof: boolean): ColumnBatch | null {
+    if (this.columns === null) this.startBatch();
+    this.decodeRows(eof);
+    if (this.length === this.batchRows || (eof && this.length > 0)) return this.takeBatch();
+    if (!eof && this.window.pending > this.maxRowBytes) {
+      throw new OutpostError('input', `row is longer than ${this.maxRowBytes} bytes; is a quote left unterminated?`, { file: this.file, row: this.rowsDone + this.length + 1 });
+    }
+    return null;
+  }
+
+  private startBatch(): void {
+    const columns = allocateColumns(this.request, this.batchRows);
+    this.columns = columns;
+    this.numValues = columns.map((c) => (c.kind === 'number' ? c.values : new Float64Array(0)));
+    this.numStatus = columns.map((c) => (c.kind === 'number' ? c.status : new Uint8Array(0)));
+    this.strValues = columns.map((c) => (c.kind === 'string' ? c.values : []));
+    this.length = 0;
+    this.problems = [];
+  }
+
+  private takeBatch(): ColumnBatch {
+    const length = this.length;
+    const columns = trimColumns(this.columns ?? [], length);
+    const batch: ColumnBatch = {
+      firstRow: this.rowsDone + 1,
+      length,
+      columns,
+      rowProblems: this.problems,
+      end: { offset: this.window.offset, row: this.rowsDone + length },
+    };
+    this.rowsDone += length;
+    this.columns = null;
+    return batch;
+  }
+
+  // The hot loop. Everything it touches per byte is a local; helpers run only for quoted fields,
+  // strings and numbers that are not plain decimals.
+  private decodeRows(eof: boolean): void {
+    const buf = this.window.buf;
+    const end = this.window.end;
+    const delim = this.delimiter;
+    const nf = this.fieldCount;
+    const kinds = this.fieldKind;
+    const slots = this.fieldSlot;
+    const numValues = this.numValues;
+    const numStatus = this.numStatus;
+    const cap = this.batchRows;
+    let row = this.length;
+    let p = this.window.start;
+    let c = 0;
+    rows: while (row < cap && p < end) {
+      c = buf[p];
+      if (c === LF || c === CR) { p++; continue; } // blank line
+      const rowStart = p;
+      let field = 0;
+      this.rowProblem = null;
+      for (;;) {
+        const kind = field < nf ? kinds[field] : SKIP;
+        if (p < end && buf[p] === QUOTE) {
+          p = this.quotedField(p, eof, field, kind, row);
+          if (p < 0) { p = rowStart; break rows; }
+        } else if (kind === NUMBER) {
+          const fieldStart = p;
+          const value = scanDecimal(buf, p, end);
+          p = scanStop[0];
+          if (p < end) {
+            c = buf[p];
+            if (c === delim || c === LF || c === CR) {
+              if (value - value === 0) { // finite: the common case
+                numValues[slots[field]][row] = value;
+                numStatus[slots[field]][row] = OK;
+              } else {
+                this.setNumber(slots[field], row, buf, fieldStart, p); // empty, overflow
+              }
+            } else {
+              // spaces, markers such as NA, junk: find the field end, then the general parser
+              while (p < end) {
+                c = buf[p];
+                if (c === delim || c === LF || c === CR) break;
+                p++;
+              }
+              if (p >= end && !eof) { p = rowStart; break rows; }
+              this.setNumber(slots[field], row, buf, fieldStart, p);
+            }
+          } else {
+            if (!eof) { p = rowStart; break rows; }
+            this.setNumber(slots[field], row, buf, fieldStart, p);
+          }
+        } else if (kind === STRING) {
+          const fieldStart = p;
+          let high = 0;
+          while (p < end) {
+            c = buf[p];
+            if (c === delim || c === LF || c === CR) break;
+            high |= c;
+            p++;
+          }
+          if (p >= end && !eof) { p = rowStart; break rows; }
+          this.strValues[slots[field]][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+        } else {
+          while (p < end) {
+            c = buf[p];
+            if (c === delim || c === LF || c === CR) break;
+            p++;
+          }
+          if (p >= end && !eof) { p = rowStart; break rows; }
+        }
+        field++;
+        if (p >= end) break; // eof: the last record has no line break
+        c = buf[p++];
+        if (c === delim) continue;
+        if (c === CR) {
+          // consume the LF of a CRLF too, so resume offsets do not depend on chunk boundaries
+          if (p < end) { if (buf[p] === LF) p++; } else if (!eof) { p = rowStart; break rows; }
+        }
+        break;
+      }
+      if (this.rowProblem === null && field !== nf) {
+        this.rowProblem = `expected ${nf} fields, found ${field}`;
+        this.rowProblemField = -1;
+      }
+      if (this.rowProblem !== null) this.rejectRow(row);
+      row++;
+    }
+    this.window.start = p;
+    this.length = row;
+  }
+
+  private rejectRow(row: number): void {
+    clearRow(this.columns ?? [], row);
+    const problem: RowProblem = { row: this.rowsDone + row + 1, reason: this.rowProblem ?? '' };
+    if (this.rowProblemField >= 0 && this.rowProblemField < this.fieldCount) problem.field = this.fieldNames[this.rowProblemField];
+    this.problems.push(problem);
+  }
+
+  private problem(field: number, reason: string): void {
+    if (this.rowProblem !== null) return; // the first problem in a row is the one reported
+    this.rowProblem = reason;
+    this.rowProblemField = field;
+  }
+
+  /** Number cell that is not a plain decimal followed by a delimiter: spaces, markers, junk, quoted. */
+  private setNumber(slot: number, row: number, bytes: Uint8Array, start: number, end: number): void {
+    const value = parseDecimal(bytes, start, end);
+    const values = this.numValues[slot];
+    const status = this.numStatus[slot];
+    if (value - value === 0) {
+      values[row] = value;
+      status[row] = OK;
+      return;
+    }
+    values[row] = NaN;
+    if (value !== value && isMissingNumberBytes(bytes, start, end)) {
+      status[row] = MISSING;
+      return;
+    }
+    status[row] = UNPARSABLE;
+    const column = this.columns?.[slot] as NumberColumn;
+    const text = utf8Lenient.decode(bytes.subarray(start, Math.min(end, start + BAD_TEXT_LIMIT * 4)));
+    (column.bad ??= new Map()).set(row, text.length > BAD_TEXT_LIMIT ? `${text.slice(0, BAD_TEXT_LIMIT)}…` : text);
+  }
+
+  /** A string cell's text; on invalid UTF-8 the row is rejected and null returned. */
+  private text(bytes: Uint8Array, start: number, end: number, ascii: boolean, field: number): string | null {
+    if (ascii && end - start <= 32) {
+      let s = '';
+      for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+      return s;
+    }
+    try {
+      return utf8Fatal.decode(bytes.subarray(start, end));
+    } catch {
+      this.problem(field, `invalid UTF-8 in column "${this.fieldNames[field]}"`);
+      return null;
+    }
+  }
+
+  /**
+   * A field starting with a quote at p. Returns the position after it (at the delimiter or line
+   * break), or -1 when the field is cut by the end of the buffer and more bytes may come.
+   */
+  private quotedField(p: number, eof: boolean, field: number, kind: number, row: number): number {
+    const buf = this.window.buf;
+    const end = this.window.end;
+    let q = p + 1;
+    let escaped = false;
+    let high = 0;
+    for (;;) {
+      if (q >= end) {
+        if (!eof) return -1;
+        this.problem(field, 'unterminated quoted field at end of file');
+        return end;
+      }
+      const c = buf[q];
+      if (c === QUOTE) {
+        if (q + 1 >= end && !eof) return -1; // cannot tell `""` from a closing quote yet
+        if (q + 1 < end && buf[q + 1] === QUOTE) { escaped = true; q += 2; continue; }
+        break;
+      }
+      high |= c;
+      q++;
+    }
+    let after = q + 1;
+    if (after < end) {
+      const c = buf[after];
+      if (c !== this.delimiter && c !== LF && c !== CR) {
+        this.problem(field, 'unexpected character after a closing quote');
+        while (after < end && buf[after] !== this.delimiter && buf[after] !== LF && buf[after] !== CR) after++;
+        return after >= end && !eof ? -1 : after;
+      }
+    } else if (!eof) {
+      return -1; // the row's end is not known yet
+    }
+    if (kind === SKIP) return after;
+    let bytes = buf;
+    let start = p + 1;
+    let stop = q;
+    if (escaped) {
+      bytes = this.unescape(start, stop);
+      start = 0;
+      stop = this.scratchLength;
+    }
+    const slot = this.fieldSlot[field];
+    if (kind === NUMBER) {
+      if (start === stop) {
+        this.numValues[slot][row] = NaN;
+        this.numStatus[slot][row] = MISSING;
+      } else {
+        this.setNumber(slot, row, bytes, start, stop);
+      }
+    } else {
+      this.strValues[slot][row] = start === stop ? '' : this.text(bytes, start, stop, high < 0x80, field);
+    }
+    return after;
+  }
+
+  private scratchLength = 0;
+
+  /** Copy buf[start, stop) into scratch with every `""` turned into `"`. */
+  private unescape(start: number, stop: number): Uint8Array {
+    if (this.scratch.length < stop - start) this.scratch = new Uint8Array(Math.max(stop - start, this.scratch.length * 2));
+    const out = this.scratch;
+    const buf = this.window.buf;
+    let n = 0;
+    for (let i = start; i < stop; i++) {
+      out[n++] = buf[i];
+      if (buf[i] === QUOTE) i++;
+    }
+    this.scratchLength = n;
+    return out;
+  }
+}

@@ -1,0 +1,231 @@
+// Decimal number text → double, straight from UTF-8 bytes, returning exactly what `Number(text)`
+// returns for the texts it accepts. Accepted grammar (a strict subset of what Number() takes):
+//
+//   [spaces/tabs] [+|-] digits [. digits] [(e|E) [+|-] digits] [spaces/tabs]
+//   (at least one mantissa digit, on either side of the point: "5.", ".5" are fine)
+//
+// Everything else (hex, "Infinity", "1_000", "") returns NaN, which callers treat as unparsable.
+// Fast path (Clinger 1990): a mantissa of at most 15 significant digits is an exact double, and so
+// is 10^k for k ≤ 22, so one IEEE multiply or divide gives the correctly rounded result.
+// Second path, for the 16–19 digit texts that String() and Python's repr write: the mantissa is
+// held exactly as a double-double, scaled by 10^k in double-double arithmetic (error < 2^-100
+// relative), and rounded; if the exact value could lie within that error of a rounding boundary
+// (a tie between two doubles), the result is not trusted. Everything else, and those rare
+// near-ties, fall back to Number() on the text.
+
+/** Exact powers of ten representable as doubles. */
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+export const SPACE = 0x20;
+export const TAB = 0x09;
+
+/** The bytes as a string, one char per byte: callers only pass ASCII (already validated). */
+export function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+  return s;
+}
+
+/** Where scanDecimal stopped (a typed array: module-level doubles in `let`s are boxed). */
+export const scanStop = new Int32Array(1);
+
+/**
+ * Scan a decimal literal without spaces — [+|-] digits [. digits] [(e|E) [+|-] digits] — starting
+ * at bytes[p], stopping at the first byte that cannot continue it (or at `end`). Returns its
+ * value (exactly Number() of the scanned text), or NaN when what was scanned is not a complete
+ * literal (no digits, or an exponent without digits). scanStop[0] is set to the stop position.
+ * The CSV decoder and the benchmark baseline call this in their field loops.
+ */
+export function scanDecimal(bytes: Uint8Array, p: number, end: number): number {
+  const textStart = p;
+  let negative = false;
+  let c = p < end ? bytes[p] : 0;
+  if (c === 0x2d || c === 0x2b) { negative = c === 0x2d; p++; }
+  // digits accumulate without per-digit bookkeeping: counts come from positions, and leading
+  // zeros (not significant) are skipped by their own loops
+  let mantissa = 0;
+  const intStart = p;
+  while (p < end && bytes[p] === 0x30) p++;
+  const sigStart = p;
+  while (p < end) {
+    c = bytes[p] - 0x30;
+    if (c < 0 || c > 9) break;
+    mantissa = mantissa * 10 + c;
+    p++;
+  }
+  let significant = p - sigStart;
+  let digits = p - intStart;
+  let exponent = 0; // decimal exponent adjustment from digits after the point
+  if (p < end && bytes[p] === 0x2e) {
+    p++;
+    const fracStart = p;
+    if (significant === 0) while (p < end && bytes[p] === 0x30) p++;
+    const fracSigStart = p;
+    while (p < end) {
+      c = bytes[p] - 0x30;
+      if (c < 0 || c > 9) break;
+      mantissa = mantissa * 10 + c;
+      p++;
+    }
+    significant += p - fracSigStart;
+    digits += p - fracStart;
+    exponent = fracStart - p;
+  }
+  if (digits === 0) {
+    scanStop[0] = p;
+    return NaN;
+  }
+  if (p < end && (bytes[p] | 0x20) === 0x65) {
+    p++;
+    let expNegative = false;
+    if (p < end && (bytes[p] === 0x2d || bytes[p] === 0x2b)) { expNegative = bytes[p] === 0x2d; p++; }
+    const expStart = p;
+    let e = 0;
+    while (p < end) {
+      c = bytes[p] - 0x30;
+      if (c < 0 || c > 9) break;
+      if (e < 1e8) e = e * 10 + c; // beyond this the result is 0 or Infinity anyway
+      p++;
+    }
+    scanStop[0] = p;
+    if (p === expStart) return NaN;
+    exponent += expNegative ? -e : e;
+  } else {
+    scanStop[0] = p;
+  }
+  return decimalToDouble(negative, mantissa, significant, exponent, bytes, textStart, p);
+}
+
+/**
+ * Parse bytes[start, end) as a decimal number. Returns NaN when the text is not a decimal literal
+ * (see the grammar above); otherwise the same double as Number(text), including -0 and ±Infinity
+ * on overflow ("1e309").
+ */
+export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
+  let p = start;
+  while (p < end && (bytes[p] === SPACE || bytes[p] === TAB)) p++;
+  while (end > p && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
+  if (p === end) return NaN;
+  const value = scanDecimal(bytes, p, end);
+  return scanStop[0] === end ? value : NaN;
+}
+
+/** mantissa × 10^exponent, correctly rounded; `bytes[textStart, textEnd)` is the text for the fallback. */
+export function decimalToDouble(negative: boolean, mantissa: number, significant: number, exponent: number, bytes: Uint8Array, textStart: number, textEnd: number): number {
+  let value: number;
+  if (mantissa === 0) value = 0;
+  else if (significant <= 15 && exponent >= -22 && exponent <= 22) {
+    value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  } else if (significant <= 15 && exponent > 22 && exponent <= 22 + 15 - significant) {
+    // mantissa × 10^(exponent-22) still has ≤ 15 digits, so it is exact; one rounding remains
+    value = mantissa * POW10[exponent - 22] * 1e22;
+  } else {
+    return longDecimal(negative, significant, exponent, bytes, textStart, textEnd);
+  }
+  return negative ? -value : value;
+}
+
+// ---- double-double arithmetic (Dekker, Knuth) ----
+// Results go to a typed array: a double stored in a module-level `let` is boxed (one heap
+// allocation per store), a typed-array element is not.
+
+const SPLITTER = 134217729; // 2^27 + 1
+const dd = new Float64Array(2); // [high, low]
+
+/** ddHi + ddLo = a × b exactly. */
+function twoProduct(a: number, b: number): void {
+  const p = a * b;
+  let t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  dd[0] = p;
+  dd[1] = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+/** (hi, lo) × b, b an exact power of ten. */
+function ddTimes(hi: number, lo: number, b: number): void {
+  twoProduct(hi, b);
+  const h = dd[0];
+  const l = dd[1] + lo * b;
+  const sum = h + l;
+  dd[0] = sum;
+  dd[1] = l - (sum - h);
+}
+
+/** (hi, lo) ÷ b, b an exact power of ten. */
+function ddDivide(hi: number, lo: number, b: number): void {
+  const q1 = hi / b;
+  twoProduct(q1, b);
+  const q2 = ((hi - dd[0]) - dd[1] + lo) / b;
+  const sum = q1 + q2;
+  dd[0] = sum;
+  dd[1] = q2 - (sum - q1);
+}
+
+const bitsView = new DataView(new ArrayBuffer(8));
+const TRUST = 2 ** -90; // far above the double-double error, far below a double's half-ulp (2^-53)
+
+/** mantissa × 10^exponent for 16–19 significant digits (or |exponent| up to 44); see the header. */
+function longDecimal(negative: boolean, significant: number, exponent: number, bytes: Uint8Array, start: number, end: number): number {
+  if (significant > 19 || exponent < -44 || exponent > 44) return Number(asciiText(bytes, start, end));
+  // the digits again, exactly: the first 15 in `high`, the rest in `low`
+  let high = 0;
+  let low = 0;
+  let lowDigits = 0;
+  let seen = 0;
+  for (let p = start; p < end; p++) {
+    const c = bytes[p] - 0x30;
+    if (c === 0x65 - 0x30 || c === 0x45 - 0x30) break;
+    if (c < 0 || c > 9) continue; // sign, point
+    if (seen === 0 && c === 0) continue; // leading zeros
+    if (seen < 15) high = high * 10 + c;
+    else { low = low * 10 + c; lowDigits++; }
+    seen++;
+  }
+  if (lowDigits > 0) {
+    // high·10^lowDigits + low as an exact double-double
+    twoProduct(high, POW10[lowDigits]);
+    const p = dd[0];
+    const pe = dd[1];
+    const s = p + low;
+    const bb = s - p;
+    const se = (p - (s - bb)) + (low - bb);
+    const rest = se + pe; // both are integers below 2^12: exact
+    const sum = s + rest;
+    dd[0] = sum;
+    dd[1] = rest - (sum - s);
+  } else {
+    dd[0] = high;
+    dd[1] = 0;
+  }
+  let k = exponent;
+  if (k > 22) { ddTimes(dd[0], dd[1], 1e22); k -= 22; }
+  if (k < -22) { ddDivide(dd[0], dd[1], 1e22); k += 22; }
+  if (k > 0) ddTimes(dd[0], dd[1], POW10[k]);
+  else if (k < 0) ddDivide(dd[0], dd[1], POW10[-k]);
+  // round to a double; trust it only if no rounding boundary lies within the error bound
+  const hi = dd[0];
+  const lo = dd[1];
+  const y = hi + lo;
+  const bb = y - hi;
+  const d = (hi - (y - bb)) + (lo - bb);
+  bitsView.setFloat64(0, y);
+  const hiWord = bitsView.getUint32(0);
+  const expField = (hiWord >>> 20) & 0x7ff;
+  if ((hiWord & 0xfffff) === 0 && bitsView.getUint32(4) === 0) return Number(asciiText(bytes, start, end)); // power of two: uneven spacing
+  bitsView.setUint32(0, (expField - 53) << 20);
+  bitsView.setUint32(4, 0);
+  const halfUlp = bitsView.getFloat64(0);
+  if (halfUlp - Math.abs(d) > y * TRUST) return negative ? -y : y;
+  return Number(asciiText(bytes, start, end));
+}
+
+const DECIMAL_TEXT = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;
+
+/** parseDecimal for a JS string (JSONL and Parquet string cells): same grammar, same result. */
+export function parseDecimalText(text: string): number {
+  return DECIMAL_TEXT.test(text) ? Number(text) : NaN;
+}

@@ -1,0 +1,204 @@
+// JSON Lines: one JSON object per line (LF or CRLF; blank lines are skipped and are not data rows).
+// Each line is decoded and parsed on its own, so a bad line costs one RowProblem, not the file.
+//
+// Cell rules (shared with CSV via cells.ts):
+// - number columns: JSON numbers; numeric strings ("1.5", as some exporters quote 64-bit values)
+//   by the same decimal grammar as CSV; true/false → 1/0; null, an absent key, "" and the missing
+//   markers (NA, NaN, null…) → missing; objects, arrays and other text → unparsable.
+// - string columns: strings as they are; numbers and booleans as String(value); objects and arrays
+//   as their JSON text; null or an absent key → null.
+
+import { allocateColumns, clearRow, trimColumns, setNumberFromText, setNumberMissing, setNumberUnparsable, setNumberValue } from './cells.ts';
+import { ByteWindow } from './byte-window.ts';
+import type { ChunkDecoder } from './byte-window.ts';
+import { CR, LF } from './csv-bytes.ts';
+import { OutpostError } from '../../common/errors.ts';
+import { resolveRequest } from './request.ts';
+import { CellStatus } from './table.ts';
+import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
+
+const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+export interface JsonlDecoderOptions {
+  file: string;
+  /** the file's columns (see sampleJsonlColumns) */
+  columns: readonly string[];
+  request: readonly ColumnRequest[];
+  batchRows: number;
+  offset: number;
+  rowsBefore: number;
+  /** a line longer than this is a fatal error; default 64 MiB */
+  maxLineBytes?: number;
+}
+
+/** The outcome of parsing one line: an object, or why not. */
+export type JsonlLine = { record: Record<string, unknown> } | { problem: string };
+
+export function parseJsonlLine(bytes: Uint8Array, start: number, end: number): JsonlLine {
+  let text: string;
+  try {
+    text = utf8Fatal.decode(bytes.subarray(start, end));
+  } catch {
+    return { problem: 'invalid UTF-8' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { problem: `invalid JSON: ${(e as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { problem: `not a JSON object (found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
+  }
+  return { record: value as Record<string, unknown> };
+}
+
+/** Whether bytes[start, end) is only spaces, tabs and CR. */
+function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = bytes[i];
+    if (c !== 0x20 && c !== 0x09 && c !== CR) return false;
+  }
+  return true;
+}
+
+export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
+  readonly window: ByteWindow;
+  private readonly file: string;
+  private readonly request: readonly ColumnRequest[];
+  private readonly batchRows: number;
+  private readonly maxLineBytes: number;
+  private rowsDone: number;
+  private columns: Column[] | null = null;
+  private length = 0;
+  private problems: RowProblem[] = [];
+
+  constructor(options: JsonlDecoderOptions) {
+    this.file = options.file;
+    resolveRequest(options.file, options.columns, options.request);
+    this.request = options.request;
+    this.batchRows = Math.max(1, Math.floor(options.batchRows));
+    this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
+    this.window = new ByteWindow(options.offset);
+    this.rowsDone = options.rowsBefore;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.window.push(chunk);
+  }
+
+  next(eof: boolean): ColumnBatch | null {
+    if (this.columns === null) {
+      this.columns = allocateColumns(this.request, this.batchRows);
+      this.length = 0;
+      this.problems = [];
+    }
+    const w = this.window;
+    while (this.length < this.batchRows && w.start < w.end) {
+      let lineEnd = w.buf.indexOf(LF, w.start);
+      if (lineEnd < 0 || lineEnd >= w.end) {
+        if (!eof) break;
+        lineEnd = w.end;
+      }
+      const start = w.start;
+      w.start = Math.min(lineEnd + 1, w.end);
+      if (isBlank(w.buf, start, lineEnd)) continue;
+      const stop = lineEnd > start && w.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+      this.addRow(parseJsonlLine(w.buf, start, stop));
+    }
+    if (this.length === this.batchRows || (eof && this.length > 0)) return this.takeBatch();
+    if (!eof && w.pending > this.maxLineBytes) {
+      throw new OutpostError('input', `line is longer than ${this.maxLineBytes} bytes`, { file: this.file, row: this.rowsDone + this.length + 1 });
+    }
+    return null;
+  }
+
+  private addRow(line: JsonlLine): void {
+    const row = this.length++;
+    const columns = this.columns ?? [];
+    if ('problem' in line) {
+      clearRow(columns, row);
+      this.problems.push({ row: this.rowsDone + row + 1, reason: line.problem });
+      return;
+    }
+    const record = line.record;
+    for (let i = 0; i < columns.length; i++) {
+      const name = this.request[i].name;
+      const value = Object.hasOwn(record, name) ? record[name] : undefined;
+      const column = columns[i];
+      if (column.kind === 'number') setJsonNumber(column, row, value);
+      else column.values[row] = jsonString(value);
+    }
+  }
+
+  private takeBatch(): ColumnBatch {
+    const length = this.length;
+    const columns = trimColumns(this.columns ?? [], length);
+    const batch: ColumnBatch = {
+      firstRow: this.rowsDone + 1,
+      length,
+      columns,
+      rowProblems: this.problems,
+      end: { offset: this.window.offset, row: this.rowsDone + length },
+    };
+    this.rowsDone += length;
+    this.columns = null;
+    return batch;
+  }
+}
+
+function setJsonNumber(column: NumberColumn, row: number, value: unknown): void {
+  switch (typeof value) {
+    case 'number': setNumberValue(column, row, value); return;
+    case 'string': setNumberFromText(column, row, value); return;
+    case 'boolean':
+      column.values[row] = value ? 1 : 0;
+      column.status[row] = CellStatus.ok;
+      return;
+    case 'undefined': setNumberMissing(column, row); return;
+    default:
+      if (value === null) setNumberMissing(column, row);
+      else setNumberUnparsable(column, row, JSON.stringify(value).slice(0, 200));
+  }
+}
+
+function jsonString(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * The columns of a JSONL file from its first bytes: the keys of the first `maxRecords` objects,
+ * in order of first appearance (a union, because writers often leave out null fields). Lines
+ * that are not objects are ignored here; they become RowProblems when read. Returns the number of
+ * data lines seen so callers can tell "no data" apart.
+ */
+export function sampleJsonlColumns(bytes: Uint8Array, eof: boolean, maxRecords = 1000): { columns: string[]; records: number; lines: number; firstProblem?: string } {
+  const keys = new Set<string>();
+  let records = 0;
+  let lines = 0;
+  let firstProblem: string | undefined;
+  let p = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  while (p < bytes.length && records < maxRecords) {
+    let lineEnd = bytes.indexOf(LF, p);
+    if (lineEnd < 0) {
+      if (!eof) break; // a cut line is left for the reader
+      lineEnd = bytes.length;
+    }
+    const start = p;
+    p = lineEnd + 1;
+    if (isBlank(bytes, start, lineEnd)) continue;
+    lines++;
+    const stop = lineEnd > start && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
+    const line = parseJsonlLine(bytes, start, stop);
+    if ('problem' in line) {
+      firstProblem ??= line.problem;
+      continue;
+    }
+    records++;
+    for (const k of Object.keys(line.record)) keys.add(k);
+  }
+  return { columns: [...keys], records, lines, ...(firstProblem !== undefined ? { firstProblem } : {}) };
+}

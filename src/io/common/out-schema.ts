@@ -1,0 +1,33 @@
+// The shape of a sink's output: column names and types, fixed by the first batch written (and
+// stored in checkpoints) so that every later batch, also after a resume, must match it.
+
+import type { OutColumn, OutputBatch } from './table.ts';
+
+export type OutType = OutColumn['type'];
+export interface OutField { name: string; type: OutType }
+
+export function schemaOf(batch: OutputBatch): OutField[] {
+  return batch.columns.map((c) => ({ name: c.name, type: c.type }));
+}
+
+/** Throws (a programming error, not bad user input) unless the batch fits the schema. */
+export function checkBatch(schema: readonly OutField[], batch: OutputBatch): void {
+  const names = new Set<string>();
+  for (const c of batch.columns) {
+    if (names.has(c.name)) throw new Error(`output column "${c.name}" appears twice`);
+    names.add(c.name);
+  }
+  if (batch.columns.length !== schema.length || batch.columns.some((c, i) => c.name !== schema[i].name || c.type !== schema[i].type)) {
+    const describe = (fs: readonly OutField[]) => fs.map((f) => `${f.name}:${f.type}`).join(', ');
+    throw new Error(`output batch columns (${describe(schemaOf(batch))}) differ from the file's (${describe(schema)})`);
+  }
+  for (const c of batch.columns) {
+    const length = c.type === 'dict' ? c.codes.length : c.values.length;
+    if (length < batch.length) throw new Error(`output column "${c.name}" has ${length} values for ${batch.length} rows`);
+  }
+}
+
+/** dictionary[code], or null for a code outside the dictionary (e.g. -1 for "no prediction"). */
+export function dictValue(dictionary: readonly string[], code: number): string | null {
+  return code >= 0 && code < dictionary.length ? dictionary[code] : null;
+}

@@ -1,0 +1,28 @@
+// Maps a consumer's column request onto a file's columns. All missing names are reported in one
+// error, before any row is read, so a user fixes the file (or the model) once, not name by name.
+
+import { OutpostError } from '../../common/errors.ts';
+import type { ColumnRequest } from './table.ts';
+
+/** Index into `fileColumns` of each requested column, in request order. */
+export function resolveRequest(file: string, fileColumns: readonly string[], request: readonly ColumnRequest[]): number[] {
+  const index = new Map<string, number>();
+  fileColumns.forEach((name, i) => { if (!index.has(name)) index.set(name, i); });
+  const seen = new Set<string>();
+  const missing: string[] = [];
+  const fields: number[] = [];
+  for (const { name } of request) {
+    // a programming error in the caller, not a problem with the user's file
+    if (seen.has(name)) throw new Error(`column "${name}" requested twice`);
+    seen.add(name);
+    const i = index.get(name);
+    if (i === undefined) missing.push(name);
+    fields.push(i ?? -1);
+  }
+  if (missing.length > 0) {
+    const list = missing.map((m) => `"${m}"`).join(', ');
+    const has = fileColumns.length > 20 ? `${fileColumns.slice(0, 20).join(', ')}, …` : fileColumns.join(', ');
+    throw new OutpostError('input', `${missing.length === 1 ? 'column' : 'columns'} ${list} not found (the file has: ${has})`, { file }, { missing });
+  }
+  return fields;
+}

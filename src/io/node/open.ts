@@ -1,0 +1,78 @@
+// The entry points of the io module: open a table file for reading, or an output for writing.
+
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { delimiterByte } from '../common/csv-bytes.ts';
+import type { InputFormat, OutputFormat, SinkState, TableSink, TableSource } from '../common/table.ts';
+import { openCsvSource } from './csv-source.ts';
+import { openInputFile } from './input-file.ts';
+import { openJsonlSource } from './jsonl-source.ts';
+import { openParquetSink } from './parquet-sink.ts';
+import { openParquetSource } from './parquet-source.ts';
+import { openTextSink } from './text-sink.ts';
+
+export interface OpenSourceOptions {
+  /** overrides the format the extension implies */
+  format?: InputFormat;
+  /** CSV only: one ASCII character; default `,` (`\t` for .tsv) */
+  delimiter?: string;
+}
+
+export interface OpenSinkOptions {
+  /** continue a partial output from a checkpoint */
+  resume?: SinkState;
+  /** CSV only; default `,` */
+  delimiter?: string;
+  /** Parquet only: rows per row group (a checkpoint also ends one) */
+  rowGroupRows?: number;
+}
+
+const EXTENSIONS: Record<string, InputFormat> = { '.csv': 'csv', '.tsv': 'csv', '.txt': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' };
+const FORMATS: readonly InputFormat[] = ['csv', 'jsonl', 'parquet'];
+
+/** The format named by `format`, or implied by the file extension; a usage error otherwise. */
+export function inferFormat(file: string, format?: string): InputFormat {
+  if (format !== undefined) {
+    if ((FORMATS as readonly string[]).includes(format)) return format as InputFormat;
+    throw new OutpostError('usage', `unknown format "${format}" (expected one of: ${FORMATS.join(', ')})`, { file });
+  }
+  const byExtension = EXTENSIONS[path.extname(file).toLowerCase()];
+  if (byExtension) return byExtension;
+  throw new OutpostError('usage', `cannot tell the format of ${path.basename(file)} from its extension; name it .csv, .tsv, .jsonl, .ndjson or .parquet, or pass the format explicitly`, { file });
+}
+
+function csvDelimiter(file: string, delimiter: string | undefined): number {
+  const chosen = delimiter ?? (path.extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
+  const byte = delimiterByte(chosen);
+  if (byte === undefined) throw new OutpostError('usage', `invalid delimiter ${JSON.stringify(chosen)}: use one ASCII character such as , ; | or a tab (not a letter, digit, space, quote, '.', '+' or '-')`, { file });
+  return byte;
+}
+
+export async function openSource(file: string, options: OpenSourceOptions = {}): Promise<TableSource> {
+  const format = inferFormat(file, options.format);
+  const delimiter = format === 'csv' ? csvDelimiter(file, options.delimiter) : 0;
+  const { handle, size } = await openInputFile(file);
+  try {
+    switch (format) {
+      case 'csv': return await openCsvSource(file, handle, size, delimiter);
+      case 'jsonl': return await openJsonlSource(file, handle, size);
+      case 'parquet': return await openParquetSource(file, handle, size);
+    }
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+export async function openSink(file: string, format: OutputFormat, options: OpenSinkOptions = {}): Promise<TableSink> {
+  switch (format) {
+    case 'csv': {
+      const delimiter = options.delimiter ?? ',';
+      if (delimiterByte(delimiter) === undefined) throw new OutpostError('usage', `invalid delimiter ${JSON.stringify(delimiter)}`, { file });
+      return openTextSink(file, 'csv', options.resume, delimiter);
+    }
+    case 'jsonl': return openTextSink(file, 'jsonl', options.resume);
+    case 'parquet': return openParquetSink(file, options.resume, options.rowGroupRows);
+    default: throw new OutpostError('usage', `unknown output format "${String(format)}"`, { file });
+  }
+}

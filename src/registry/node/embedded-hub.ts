@@ -1,0 +1,58 @@
+// `outpost demo`'s registry round trip: a throw-away hub with demo keys on loopback, the package
+// published signed, then pulled through the full verified path into the real store. The demo never
+// installs unsigned.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { addPublisher, initHub, openHub } from '../../hub/node/repository.ts';
+import { hubPaths } from '../../hub/node/hub-dir.ts';
+import { publishPackage } from '../../hub/node/publish-client.ts';
+import { startHubServer } from '../../hub/node/server.ts';
+import { generateKeyFile, loadPrivateKey } from '../../keys/node/keys.ts';
+import type { InstalledModel } from '../../store/node/models.ts';
+import type { Store } from '../../store/node/store.ts';
+import { pull } from './pull.ts';
+import { trustPaths } from './trust.ts';
+
+export interface EmbeddedDemoResult {
+  model: InstalledModel;
+  hubUrl: string;
+  publisher: string;
+  signerKeyId: string;
+  signedBy: string;
+  alreadyInstalled: boolean;
+}
+
+export async function runEmbeddedDemoHub(opts: { packageDir: string; home: string; store?: Store; log?: (line: string) => void; signal?: AbortSignal; smoke?: boolean }): Promise<EmbeddedDemoResult> {
+  const log = opts.log ?? (() => undefined);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-demo-hub-'));
+  try {
+    await initHub(dir);
+    const hub = await openHub(dir);
+    try {
+      const key = generateKeyFile(path.join(dir, 'publisher', 'demo.key'));
+      const { token } = await addPublisher(hub, { name: 'demo', keys: [key.tufKey], modelsGlob: '*', targetsKey: loadPrivateKey(hubPaths(dir).targetsKey) });
+      const server = await startHubServer(hub);
+      try {
+        log(`demo hub on ${server.url} (throw-away keys in ${dir})`);
+        const pub = await publishPackage({ packageDir: opts.packageDir, hubUrl: server.url, keys: [key], token, alias: 'production', signal: opts.signal });
+        const v = pub.versions[0] ?? { name: '', version: 0 };
+        log(`published ${v.name}@${v.version} signed by publisher "demo" (key ${key.keyId.slice(0, 16)})`);
+        const name = JSON.parse(fs.readFileSync(path.join(opts.packageDir, 'card.json'), 'utf8')).name as string;
+        const r = await pull({ home: opts.home, store: opts.store, hubUrl: server.url, ref: `${name}:production`, rootFile: hubPaths(dir).trustRoot, signal: opts.signal, smoke: opts.smoke });
+        log(r.alreadyInstalled ? `${r.model.name}@${r.model.version} already installed; files re-verified` : `pulled ${r.model.name}@${r.model.version}: TUF metadata, hashes, model safety, card and smoke inference verified`);
+        // The hub is gone after this: its trust folder would only be clutter.
+        const t = trustPaths(opts.home, server.url);
+        fs.rmSync(t.dir, { recursive: true, force: true });
+        fs.rmSync(t.quarantine, { recursive: true, force: true });
+        return { model: r.model, hubUrl: server.url, publisher: 'demo', signerKeyId: key.keyId, signedBy: r.signedBy, alreadyInstalled: r.alreadyInstalled };
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await hub.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,231 @@
+// `outpost pull`: TUF refresh → resolve the selector → download into quarantine (resumable,
+// bounded, hash-checked) → model-file safety checks → card/graph agreement → smoke inference in a
+// separate process → atomic install; the previous active version stays as last-known-good. Any
+// refusal leaves the running version untouched, records a security event and names what failed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
+import { inspectModel } from '../../onnx/common/onnx.ts';
+import { loadPackage } from '../../package/node/load.ts';
+import { openStore, type Store } from '../../store/node/store.ts';
+import { getModel, installPackage, listModels, recordSecurityEvent, setActive, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
+import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, type Freshness } from '../common/pull-policy.ts';
+import { downloadTarget } from './download.ts';
+import { PullRefused, PullUnavailable } from './errors.ts';
+import { smokeTest } from './smoke.ts';
+import { connectHub, type HubClient } from './tuf-client.ts';
+import { hubBase, isEnrolled, pinRoot, readTrustedState, trustPaths } from './trust.ts';
+
+export interface PullOptions {
+  home: string;
+  hubUrl: string;
+  /** `name`, `name@3` or `name:production` */
+  ref: string;
+  /** root.json to pin at first configuration */
+  rootFile?: string;
+  /** an open store to use (default: opened and closed here) */
+  store?: Store;
+  signal?: AbortSignal;
+  /** largest model file accepted, in bytes (default 4 GiB) */
+  maxFileBytes?: number;
+  caps?: SafetyCaps;
+  /** skip the smoke inference (tests of earlier stages only) */
+  smoke?: boolean;
+  smokeScript?: string;
+  now?: () => Date;
+  onProgress?: (e: { stage: string; file?: string; received?: number; total?: number }) => void;
+  /** test hook: observe download requests (Range headers) */
+  onRequest?: (file: string, range: string | undefined) => void;
+}
+
+export interface PullResult {
+  model: InstalledModel;
+  /** true when that version was installed already (files re-verified) */
+  alreadyInstalled: boolean;
+  active: boolean;
+  previousActive?: number;
+  signedBy: string;
+  signedAt: string | null;
+  hub: string;
+}
+
+const DEFAULT_MAX_FILE = 4 * 1024 ** 3;
+
+function activeVersion(store: Store, name: string): number | undefined {
+  return listModels(store).find((m) => m.name === name && m.active)?.version;
+}
+
+/** Pull, verify and install a model version from a hub. */
+export async function pull(opts: PullOptions): Promise<PullResult> {
+  const parsed = parseSelector(opts.ref);
+  if (!parsed.ok) throw new OutpostError('usage', parsed.reason);
+  const sel = parsed.selector;
+  const base = hubBase(opts.hubUrl);
+  if (opts.rootFile) pinRoot(opts.home, base, opts.rootFile);
+  if (!isEnrolled(opts.home, base)) {
+    throw new OutpostError('usage', `this device does not trust ${base} yet: pass --root <root.json> once (the hub operator's root.json, or the one shipped with the installer)`);
+  }
+  const store = opts.store ?? openStore(opts.home);
+  try {
+    return await pullWith(store, base, sel, opts);
+  } catch (e) {
+    const active = activeVersion(store, sel.name);
+    const keep = active !== undefined ? `${sel.name}@${active} stays active` : 'nothing was installed';
+    if (e instanceof PullRefused) {
+      recordSecurityEvent(store, `pull-refused:${e.stage}`, opts.ref, `${base}: ${e.message}`);
+      throw new PullRefused(e.stage, `pull of ${opts.ref} refused at ${e.stage}: ${e.message}; ${keep}`, { hub: base, activeVersion: active ?? null });
+    }
+    if (e instanceof PullUnavailable) {
+      const f = trustFreshness(opts.home, base, opts.now?.() ?? new Date());
+      const note = active === undefined ? '' : f?.state === 'expired'
+        ? `; ${sel.name}@${active} is installed but its signed metadata expired ${f.expires.toISOString()} and the offline grace period ended ${f.graceUntil.toISOString()}`
+        : f?.state === 'grace' ? `; ${sel.name}@${active} stays active (metadata expired ${f.expires.toISOString()}, offline grace until ${f.graceUntil.toISOString()})` : `; ${keep}`;
+      throw new PullUnavailable(e.stage, `${e.message}${note}`, { hub: base, activeVersion: active ?? null, freshness: f?.state ?? null });
+    }
+    throw e;
+  } finally {
+    if (!opts.store) store.close();
+  }
+}
+
+async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles'] }> {
+  const { paths, roles } = await client.listTargets(sel.name);
+  if (sel.alias === undefined) {
+    const r = chooseVersion(sel, publishedVersions(paths, sel.name));
+    if (!r.ok) throw new OutpostError('not-found', r.reason);
+    return { version: r.version, viaAlias: false, paths, roles };
+  }
+  const info = await client.updater.getTargetInfo(aliasTargetPath(sel.name, sel.alias));
+  if (!info) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
+  if (info.length > 64 * 1024) throw new PullRefused('alias', `alias document is ${info.length} bytes (at most 64 KiB)`);
+  const file = path.join(quarantine, `alias-${sel.alias}.json`);
+  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal: opts.signal });
+  const doc = parseAliasDocument(fs.readFileSync(file, 'utf8'), { name: sel.name, alias: sel.alias });
+  fs.rmSync(file, { force: true });
+  if (!doc.ok) throw new PullRefused('alias', doc.reason);
+  const installed = listModels(store).filter((m) => m.name === sel.name && m.source === 'hub' && m.origin === client.base).map((m) => m.version);
+  const rollback = aliasRollbackProblem(sel.alias, doc.doc.version, installed);
+  if (rollback) throw new PullRefused('alias', rollback);
+  return { version: doc.doc.version, viaAlias: true, paths, roles };
+}
+
+async function pullWith(store: Store, base: string, sel: ModelSelector, opts: PullOptions): Promise<PullResult> {
+  const progress = opts.onProgress ?? (() => undefined);
+  progress({ stage: 'metadata' });
+  const client = await connectHub(opts.home, base, { signal: opts.signal });
+  const t = trustPaths(opts.home, base);
+  fs.mkdirSync(t.quarantine, { recursive: true });
+  const { version, viaAlias, paths, roles } = await resolve(client, store, sel, t.quarantine, opts);
+  const { name } = sel;
+
+  // A signed path under this model's name that the naming rules reject (traversal, encodings):
+  // the publisher's metadata is not trustworthy as a whole, so nothing from it is installed.
+  const unsafePaths = paths.flatMap((p) => { const r = parseTargetPath(p); return r.ok ? [] : [r.reason]; });
+  if (unsafePaths.length) throw new PullRefused('package-files', `signed metadata for "${name}" holds unsafe target paths: ${unsafePaths.join('; ')}`);
+  const fileProblems = packageFileProblems(paths, name, version);
+  if (fileProblems.length) throw new PullRefused('package-files', fileProblems.join('; '));
+  const modelInfo = await client.updater.getTargetInfo(fileTargetPath(name, version, 'model.onnx'));
+  const cardInfo = await client.updater.getTargetInfo(fileTargetPath(name, version, 'card.json'));
+  if (!modelInfo || !cardInfo) throw new PullRefused('package-files', `${name}@${version}: package files are not signed by a role trusted for "${name}"`);
+  const role = roles.find((r) => r.metadata.signed.targets[modelInfo.path]);
+  const signedBy = role ? `${role.role} (${role.keyIds.map((k) => k.slice(0, 16)).join(', ')})` : 'unknown';
+  const signedAt = (cardInfo.custom as { outpost?: { signedAt?: string } }).outpost?.signedAt ?? null;
+  const previousActive = activeVersion(store, name);
+  const activate = viaAlias || undefined;
+
+  // Already here? Re-verify the installed files instead of downloading again.
+  const existing = listModels(store).find((m) => m.name === name && m.version === version);
+  if (existing) {
+    if (existing.modelSha256 !== modelInfo.hashes.sha256 || existing.cardSha256 !== cardInfo.hashes.sha256) {
+      throw new PullRefused('install', `${name}@${version} is installed with contents other than the hub now signs`);
+    }
+    const problems = verifyInstalled(store, existing);
+    if (problems.length) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')}`);
+    if (activate) {
+      setActive(store, name, version, `pull ${sel.alias ? `alias ${sel.alias}` : ''}`.trim());
+    }
+    const m = getModel(store, `${name}@${version}`);
+    return { model: m, alreadyInstalled: true, active: m.active, previousActive, signedBy, signedAt, hub: base };
+  }
+
+  const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE;
+  for (const info of [modelInfo, cardInfo]) {
+    if (info.length > maxFile) throw new PullRefused('size', `${info.path} is ${info.length} bytes, above this device's limit of ${maxFile}`);
+    if (!info.hashes.sha256) throw new PullRefused('verify', `${info.path} has no sha256 in its signed metadata`);
+  }
+
+  const qdir = path.join(t.quarantine, `${name}-${version}`);
+  fs.mkdirSync(qdir, { recursive: true });
+  let done = false;
+  try {
+    for (const [file, info] of [['card.json', cardInfo], ['model.onnx', modelInfo]] as const) {
+      progress({ stage: 'download', file, received: 0, total: info.length });
+      await downloadTarget({
+        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal,
+        onProgress: (received, total) => progress({ stage: 'download', file, received, total }),
+        onRequest: (range) => opts.onRequest?.(file, range),
+      });
+    }
+    progress({ stage: 'model-safety' });
+    const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
+    let graph;
+    try {
+      graph = inspectModel(bytes);
+    } catch (e) {
+      throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
+    }
+    const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
+    if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
+
+    progress({ stage: 'card' });
+    let pkg;
+    try {
+      pkg = loadPackage(qdir);
+    } catch (e) {
+      throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
+    }
+    if (pkg.card.name !== name || pkg.card.version !== version) throw new PullRefused('card', `card.json says ${pkg.card.name}@${pkg.card.version}, but it was signed as ${name}@${version}`);
+
+    if (opts.smoke !== false) {
+      progress({ stage: 'smoke' });
+      await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
+    }
+    progress({ stage: 'install' });
+    const model = installPackage(store, qdir, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, origin: base, activate });
+    done = true;
+    return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
+  } finally {
+    // Keep partial downloads (resume) only when the pull was interrupted, never refused content.
+    const keepPartials = !done && fs.readdirSync(qdir).some((f) => f.endsWith('.part'));
+    if (!keepPartials) fs.rmSync(qdir, { recursive: true, force: true });
+    else for (const f of fs.readdirSync(qdir)) if (!f.endsWith('.part')) fs.rmSync(path.join(qdir, f), { force: true });
+  }
+}
+
+/** How fresh the device's trusted metadata for a hub is, offline (undefined when never refreshed). */
+export function trustFreshness(home: string, url: string, now = new Date()): Freshness | undefined {
+  let state;
+  try {
+    state = readTrustedState(home, url);
+  } catch {
+    return undefined;
+  }
+  if (!state.timestamp) return undefined;
+  return freshness(now, new Date(state.timestamp.signed.expires), state.policy.offlineGraceSeconds);
+}
+
+/**
+ * May this installed model be served? Hub models whose signed metadata expired longer ago than the
+ * grace period (declared in the signed root) are refused; within it the caller gets a warning.
+ */
+export function checkServable(home: string, model: InstalledModel, now = new Date()): { ok: true; warning?: string } {
+  if (model.source !== 'hub' || !model.origin) return { ok: true };
+  const f = trustFreshness(home, model.origin, now);
+  if (!f || f.state === 'fresh') return { ok: true };
+  if (f.state === 'grace') {
+    return { ok: true, warning: `${model.name}@${model.version}: signed metadata from ${model.origin} expired ${f.expires.toISOString()}; serving the last-known-good version offline until ${f.graceUntil.toISOString()} (run \`outpost pull ${model.name} --hub ${model.origin}\` when online)` };
+  }
+  throw new OutpostError('package', `${model.name}@${model.version}: signed metadata from ${model.origin} expired ${f.expires.toISOString()} and the offline grace period ended ${f.graceUntil.toISOString()}; refusing to serve it until the device reaches the hub again (\`outpost pull ${model.name} --hub ${model.origin}\`)`);
+}

@@ -1,0 +1,26 @@
+// Run in a separate process by smoke.ts: load the model with ONNX Runtime and score one row of
+// zeros (first vocabulary entry for categories). A crash here kills only this process.
+import ort from 'onnxruntime-node';
+import { loadPackage } from '../../package/node/load.ts';
+
+const dir = process.argv[2];
+const pkg = loadPackage(dir);
+const session = await ort.InferenceSession.create(pkg.modelBytes);
+const feeds: Record<string, ort.Tensor> = {};
+for (const input of pkg.graph.inputs) {
+  const shape = input.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+  const n = shape.reduce((a, b) => a * b, 1);
+  const field = pkg.card.inputs.find((f) => f.name === input.name);
+  switch (input.type) {
+    case 'float': feeds[input.name] = new ort.Tensor('float32', new Float32Array(n), shape); break;
+    case 'double': feeds[input.name] = new ort.Tensor('float64', new Float64Array(n), shape); break;
+    case 'int64': feeds[input.name] = new ort.Tensor('int64', new BigInt64Array(n), shape); break;
+    case 'int32': feeds[input.name] = new ort.Tensor('int32', new Int32Array(n), shape); break;
+    case 'bool': feeds[input.name] = new ort.Tensor('bool', new Uint8Array(n), shape); break;
+    case 'uint8': feeds[input.name] = new ort.Tensor('uint8', new Uint8Array(n), shape); break;
+    case 'string': feeds[input.name] = new ort.Tensor('string', Array(n).fill(field?.vocabulary?.[0] ?? ''), shape); break;
+    default: throw new Error(`input "${input.name}" has dtype ${input.type}, which the smoke test cannot feed`);
+  }
+}
+const out = await session.run(feeds);
+process.stdout.write(JSON.stringify({ ok: true, outputs: Object.keys(out) }) + '\n');

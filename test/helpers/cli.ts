@@ -1,0 +1,28 @@
+// Run the real CLI (bin/outpost.js) as a child process on the project's Node 24.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = path.join(REPO, 'bin', 'outpost.js');
+
+export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export function startCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): ChildProcess {
+  return spawn(process.execPath, [BIN, '--home', opts.home, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function runCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  const child = startCli(args, opts);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+/** The last JSON document a --json run printed (events come first, one per line). */
+export function lastJson(stdout: string): Record<string, unknown> {
+  const start = stdout.lastIndexOf('\n{\n');
+  return JSON.parse(start >= 0 ? stdout.slice(start + 1) : stdout) as Record<string, unknown>;
+}

@@ -1,0 +1,60 @@
+// A man-in-the-middle between device and hub for adversarial tests: forwards by default, lets a
+// test replace a response, stream an endless body, or cut the connection after N bytes.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Upstream { status: number; headers: Record<string, string>; body: Buffer }
+export type Action =
+  | { kind: 'respond'; status?: number; body: Buffer; headers?: Record<string, string> }
+  | { kind: 'endless' }
+  | { kind: 'cut'; after: number };
+
+export interface Proxy {
+  url: string;
+  requests: { path: string; range?: string }[];
+  /** return an action to tamper, undefined to forward */
+  hook: (path: string, upstream: () => Promise<Upstream>, range: string | undefined) => Promise<Action | undefined> | Action | undefined;
+  close(): Promise<void>;
+}
+
+export async function startProxy(target: string): Promise<Proxy> {
+  const upstreamFor = (path: string, range: string | undefined) => async (): Promise<Upstream> => {
+    const res = await fetch(new URL(path, target), { headers: range ? { range } : {} });
+    const headers: Record<string, string> = {};
+    for (const k of ['content-type', 'content-range', 'accept-ranges']) { const v = res.headers.get(k); if (v) headers[k] = v; }
+    return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
+  };
+  const proxy: Proxy = { url: '', requests: [], hook: () => undefined, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    const range = req.headers.range;
+    proxy.requests.push({ path, ...(range ? { range } : {}) });
+    void (async () => {
+      const up = upstreamFor(path, range);
+      const action = await proxy.hook(path, up, range);
+      if (!action) {
+        const u = await up();
+        res.writeHead(u.status, { ...u.headers, 'content-length': u.body.length });
+        res.end(u.body);
+      } else if (action.kind === 'respond') {
+        res.writeHead(action.status ?? 200, { 'content-type': 'application/octet-stream', ...action.headers, 'content-length': action.body.length });
+        res.end(action.body);
+      } else if (action.kind === 'endless') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        const chunk = Buffer.alloc(64 * 1024, 7);
+        const pump = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
+        res.on('close', () => undefined);
+        pump();
+      } else {
+        const u = await up();
+        // Announce the full length, send part of it, then drop the connection: a hub dying mid-transfer.
+        res.writeHead(u.status, { ...u.headers, 'content-length': u.body.length });
+        res.write(u.body.subarray(0, action.after), () => res.socket?.destroy());
+      }
+    })().catch(() => res.socket?.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  proxy.close = () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  return proxy;
+}

@@ -1,0 +1,115 @@
+// The CLI surface end to end, in process: keys generate → hub init → add-publisher → hub serve →
+// publish → pull → models verify / rollback; and the embedded demo hub.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { after, before, test } from 'node:test';
+import { main } from '../src/cli/main.ts';
+import { commands } from '../src/cli/commands/index.ts';
+import { hubAddPublisherCommand, hubInitCommand, hubServeCommand } from '../src/cli/commands/hub.ts';
+import { keysGenerateCommand } from '../src/cli/commands/keys.ts';
+import { modelsRollbackCommand } from '../src/cli/commands/models-rollback.ts';
+import { modelsVerifyCommand } from '../src/cli/commands/models-verify.ts';
+import { publishCommand } from '../src/cli/commands/publish.ts';
+import { pullCommand } from '../src/cli/commands/pull.ts';
+import { runEmbeddedDemoHub } from '../src/registry/node/embedded-hub.ts';
+import { openStore } from '../src/store/node/store.ts';
+import { makePackage, tmpDir } from './helpers/hub-fixtures.ts';
+
+const mine = [keysGenerateCommand, hubInitCommand, hubServeCommand, hubAddPublisherCommand, publishCommand, pullCommand, modelsVerifyCommand, modelsRollbackCommand];
+const added = mine.filter((c) => !commands.some((x) => x.name === c.name)); // until index.ts registers them
+before(() => { commands.push(...added); });
+after(() => { for (const c of added) commands.splice(commands.indexOf(c), 1); });
+
+const work = tmpDir('outpost-hubcli-');
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+function run(argv: string[], opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (l: string) => void } = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => { out += d; for (const l of d.toString().split('\n')) if (l) opts.onLine?.(l); });
+  stderr.on('data', (d: Buffer) => { err += d; });
+  return main(argv, { stdout, stderr, env: opts.env ?? {}, signal: opts.signal ?? new AbortController().signal }).then((code) => ({ code, out, err }));
+}
+
+test('CLI: hub init → add-publisher → serve → publish → pull → verify → rollback', async () => {
+  const hubDir = path.join(work, 'hub');
+  const home = path.join(work, 'home');
+  const init = await run(['hub', 'init', '--dir', hubDir, '--json', '--home', home]);
+  assert.equal(init.code, 0, init.err);
+  assert.match(init.err, /OFFLINE KEYS: .*root\.key.*targets\.key/);
+  assert.match(init.err, /off this machine/);
+  const { trustRoot } = JSON.parse(init.out) as { trustRoot: string };
+  assert.equal((await run(['hub', 'init', '--dir', hubDir, '--home', home])).code, 1, 'a second init on the same folder fails');
+
+  const key = path.join(work, 'team.key');
+  assert.equal((await run(['keys', 'generate', '--out', key, '--home', home])).code, 0);
+  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--name', 'churn-team', '--key', `${key}.pub`, '--models', 'churn*', '--json', '--home', home]);
+  assert.equal(add.code, 0, add.err);
+  const { token } = JSON.parse(add.out) as { token: string };
+  assert.match(token, /^oppub_/);
+  const badKey = await run(['hub', 'add-publisher', '--dir', hubDir, '--name', 'x', '--key', key, '--models', 'x', '--home', home]);
+  assert.equal(badKey.code, 1);
+  assert.match(badKey.err, /this is a private key/);
+
+  const stop = new AbortController();
+  let url = '';
+  let listening!: () => void;
+  const ready = new Promise<void>((r) => { listening = r; });
+  const serving = run(['hub', 'serve', '--dir', hubDir, '--port', '0', '--json', '--home', home], {
+    signal: stop.signal,
+    onLine: (l) => { if (l.includes('"listening"')) { url = (JSON.parse(l) as { url: string }).url; listening(); } },
+  });
+  await ready;
+  try {
+    for (const v of [1, 2]) {
+      const pub = await run(['publish', makePackage(work, 'churn', v), '--hub', url, '--key', key, '--alias', 'production', '--json', '--home', home], { env: { OUTPOST_PUBLISH_TOKEN: token } });
+      assert.equal(pub.code, 0, pub.err);
+    }
+    const noRoot = await run(['pull', 'churn', '--hub', url, '--home', home]);
+    assert.equal(noRoot.code, 2);
+    assert.match(noRoot.err, /--root/);
+    const p1 = await run(['pull', 'churn@1', '--hub', url, '--root', trustRoot, '--json', '--home', home]);
+    assert.equal(p1.code, 0, p1.err);
+    const p2 = await run(['pull', 'churn:production', '--hub', url, '--home', home]);
+    assert.equal(p2.code, 0, p2.err);
+    assert.match(p2.out, /installed churn@2[\s\S]*signed by churn-team[\s\S]*was churn@1, kept as last-known-good/);
+
+    assert.equal((await run(['models', 'verify', '--home', home])).code, 0);
+    const rb = await run(['models', 'rollback', 'churn', '--home', home]);
+    assert.equal(rb.code, 0, rb.err);
+    assert.match(rb.out, /churn@1 is active again/);
+
+    const store = openStore(home);
+    const dir = (store.db.prepare("SELECT dir FROM models WHERE name = 'churn' AND version = 2").get() as { dir: string }).dir;
+    store.close();
+    fs.appendFileSync(path.join(home, dir, 'card.json'), ' ');
+    const ver = await run(['models', 'verify', 'churn', '--json', '--home', home]);
+    assert.equal(ver.code, 1);
+    assert.equal((JSON.parse(ver.out) as { ok: boolean }).ok, false);
+
+    const bad = await run(['pull', '../etc', '--hub', url, '--home', home]);
+    assert.equal(bad.code, 2);
+  } finally {
+    stop.abort();
+    assert.equal((await serving).code, 0);
+  }
+});
+
+test('embedded demo hub: publish signed, pull verified into the store; a re-run re-verifies', async () => {
+  const home = path.join(work, 'demo-home');
+  const pkg = makePackage(work, 'demo-model', 1);
+  const lines: string[] = [];
+  const r = await runEmbeddedDemoHub({ packageDir: pkg, home, log: (l) => lines.push(l), smoke: false });
+  assert.equal(r.model.name, 'demo-model');
+  assert.equal(r.model.source, 'hub');
+  assert.equal(r.model.active, true);
+  assert.match(r.signedBy, new RegExp(`^demo \\(${r.signerKeyId.slice(0, 16)}\\)$`));
+  assert.match(lines.join('\n'), /published demo-model@1 signed/);
+  assert.deepEqual(fs.readdirSync(path.join(home, 'trust')), [], 'no trust left behind for a hub that is gone');
+  const again = await runEmbeddedDemoHub({ packageDir: pkg, home, smoke: false });
+  assert.equal(again.alreadyInstalled, true);
+});

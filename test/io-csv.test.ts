@@ -1,0 +1,187 @@
+// The CSV decoder (pure): RFC 4180 syntax, chunk boundaries, cell rules, row problems, offsets.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CsvDecoder } from '../src/io/common/csv-decoder.ts';
+import { parseCsvHeader } from '../src/io/common/csv-header.ts';
+import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
+import { OutpostError } from '../src/common/errors.ts';
+import { prng, toRows } from './io-helpers.ts';
+
+const enc = new TextEncoder();
+const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? enc.encode(s) : s);
+
+interface DecodeOptions { delimiter?: string; request?: ColumnRequest[]; batchRows?: number; chunks?: 'whole' | 'bytes' | number; from?: { offset: number; row: number } }
+
+/** Header + data through the decoder the way the file reader drives it. */
+function decode(text: string | Uint8Array, opts: DecodeOptions = {}): { batches: ColumnBatch[]; header: string[]; dataStart: number } {
+  const bytes = bytesOf(text);
+  const delimiter = (opts.delimiter ?? ',').charCodeAt(0);
+  const header = parseCsvHeader(bytes, true, delimiter, 't.csv');
+  assert.ok(header);
+  const request = opts.request ?? header.names.map((name) => ({ name, kind: 'string' as const }));
+  const start = opts.from?.offset ?? header.dataStart;
+  const decoder = new CsvDecoder({ file: 't.csv', delimiter, header: header.names, request, batchRows: opts.batchRows ?? 1000, offset: start, rowsBefore: opts.from?.row ?? 0 });
+  const batches: ColumnBatch[] = [];
+  const data = bytes.subarray(start);
+  const chunks = opts.chunks ?? 'whole';
+  const rnd = prng(typeof chunks === 'number' ? chunks : 1);
+  let p = 0;
+  while (p < data.length) {
+    const size = chunks === 'whole' ? data.length : chunks === 'bytes' ? 1 : 1 + Math.floor(rnd() * 17);
+    decoder.push(data.subarray(p, p + size));
+    p += size;
+    for (let b = decoder.next(false); b; b = decoder.next(false)) batches.push(b);
+  }
+  for (let b = decoder.next(true); b; b = decoder.next(true)) batches.push(b);
+  return { batches, header: header.names, dataStart: header.dataStart };
+}
+
+const strings = (text: string, opts: DecodeOptions = {}) => toRows(decode(text, opts).batches);
+
+test('csv: quoted fields, escaped quotes, embedded delimiters and line breaks', () => {
+  const r = strings('a,b,c\n"x, y","say ""hi""","line1\nline2"\n"","plain",""""\n');
+  assert.deepEqual(r.rows, [['x, y', 'say "hi"', 'line1\nline2'], ['', 'plain', '"']]);
+  assert.deepEqual(r.problems, []);
+  // CRLF inside quotes is data; CRLF outside ends the record
+  assert.deepEqual(strings('a,b\r\n"1\r\n2",3\r\n').rows, [['1\r\n2', '3']]);
+});
+
+test('csv: LF, CRLF and CR line ends; trailing line break or not; blank lines skipped', () => {
+  const want = [['1', '2'], ['3', '4']];
+  for (const text of ['a,b\n1,2\n3,4\n', 'a,b\r\n1,2\r\n3,4\r\n', 'a,b\r1,2\r3,4\r', 'a,b\n1,2\n3,4', 'a,b\r\n1,2\r\n3,4', 'a,b\n1,2\n\n3,4\n\n\n', 'a,b\r\n\r\n1,2\r\n3,4\r\n\r\n']) {
+    assert.deepEqual(strings(text).rows, want, JSON.stringify(text));
+    assert.deepEqual(strings(text).problems, [], JSON.stringify(text));
+  }
+});
+
+test('csv: UTF-8 BOM is not part of the first column name', () => {
+  const d = decode('\uFEFFid,name\n1,Zoë\n');
+  assert.deepEqual(d.header, ['id', 'name']);
+  assert.equal(d.dataStart, 3 + 'id,name\n'.length);
+  assert.deepEqual(toRows(d.batches).rows, [['1', 'Zoë']]);
+});
+
+test('csv: delimiters , ; tab | (and the others are ordinary characters)', () => {
+  for (const delimiter of [',', ';', '\t', '|']) {
+    const others = [',', ';', '\t', '|'].filter((d) => d !== delimiter).join('');
+    const text = `a${delimiter}b\nx${others}y${delimiter}"q${delimiter}"\n`;
+    assert.deepEqual(strings(text, { delimiter }).rows, [[`x${others}y`, `q${delimiter}`]], JSON.stringify(delimiter));
+  }
+});
+
+test('csv: the result is the same for any chunking (whole, 1-byte, random sizes) and batch size', () => {
+  const text = '\uFEFFid,"na,me",v\r\n1,"a ""q"" b",1.5\r\n2,"multi\nline",-2e3\n\n3,,NA\n4,"x",1e309\n5,short\n6,"ok",  7  \n7,"tail",8';
+  const reference = decode(text);
+  const expected = toRows(reference.batches);
+  const end = reference.batches.at(-1)?.end;
+  for (const chunks of ['bytes', 3, 4, 5, 6, 7, 8] as const) {
+    for (const batchRows of [1, 2, 3, 1000]) {
+      const got = decode(text, { chunks, batchRows, request: [{ name: 'id', kind: 'number' }, { name: 'na,me', kind: 'string' }, { name: 'v', kind: 'number' }] });
+      const ref = decode(text, { batchRows, request: [{ name: 'id', kind: 'number' }, { name: 'na,me', kind: 'string' }, { name: 'v', kind: 'number' }] });
+      assert.deepEqual(toRows(got.batches), toRows(ref.batches), `chunks=${chunks} batchRows=${batchRows}`);
+      assert.deepEqual(got.batches.map((b) => [b.firstRow, b.length, b.end]), ref.batches.map((b) => [b.firstRow, b.length, b.end]));
+      assert.ok(got.batches.every((b) => b.length <= batchRows));
+    }
+  }
+  assert.equal(expected.rows.length, 7);
+  assert.deepEqual(end, { offset: enc.encode(text).length, row: 7 });
+});
+
+test('csv: number cells: exact values, spaces, markers for missing, unparsable text kept', () => {
+  const text = 'v\n1.5\n-0\n  42 \n"3.25"\n\nNA\nN/A\nnull\nNULL\nNaN\nnan\n""\n  \nabc\n1e309\ninf\nInfinity\n0x10\n1,\n12345678901234567890\n';
+  const { rows, problems } = toRows(decode(text, { request: [{ name: 'v', kind: 'number' }] }).batches);
+  const want = [1.5, -0, 42, 3.25, null, null, null, null, null, null, null, null, { bad: 'abc' }, { bad: '1e309' }, { bad: 'inf' }, { bad: 'Infinity' }, { bad: '0x10' }, null, 12345678901234567890];
+  assert.equal(rows.length, want.length);
+  rows.forEach((r, i) => {
+    if (typeof want[i] === 'number') assert.ok(Object.is(r[0], want[i]), `row ${i + 1}: ${String(r[0])} vs ${String(want[i])}`);
+    else assert.deepEqual(r[0], want[i], `row ${i + 1}`);
+  });
+  // "1," has two fields in a one-column file
+  assert.deepEqual(problems, [{ row: 18, reason: 'expected 1 fields, found 2' }]);
+});
+
+test('csv: string cells: empty is null, quoted empty is "", spaces and non-ASCII kept, long values', () => {
+  const long = 'x'.repeat(100);
+  const r = strings(`a,b\n,""\n  sp  ,"  q  "\nÄ€😀,${long}\n`);
+  assert.deepEqual(r.rows, [[null, ''], ['  sp  ', '  q  '], ['Ä€😀', long]]);
+});
+
+test('csv: a row with the wrong number of fields is a RowProblem and its cells are missing', () => {
+  const { batches } = decode('a,b,c,d,e,f\n1,2,3,4,5,6\n1,2,3,4,5\n1,2,3,4,5,6,7\n9,9,9,9,9,9\n', { request: [{ name: 'a', kind: 'number' }, { name: 'f', kind: 'string' }] });
+  const r = toRows(batches);
+  assert.deepEqual(r.problems, [{ row: 2, reason: 'expected 6 fields, found 5' }, { row: 3, reason: 'expected 6 fields, found 7' }]);
+  assert.deepEqual(r.rows, [[1, '6'], [null, null], [null, null], [9, '9']]);
+});
+
+test('csv: invalid UTF-8 in a requested string cell is a RowProblem naming the column', () => {
+  const bytes = new Uint8Array([...enc.encode('a,b,c\nok,'), 0xff, 0xfe, ...enc.encode(',1\n'), ...enc.encode('fine,'), 0xc3, ...enc.encode(',2\nlast,x,3\n')]);
+  const r = toRows(decode(bytes, { request: [{ name: 'a', kind: 'string' }, { name: 'b', kind: 'string' }, { name: 'c', kind: 'number' }] }).batches);
+  assert.deepEqual(r.problems, [{ row: 1, field: 'b', reason: 'invalid UTF-8 in column "b"' }, { row: 2, field: 'b', reason: 'invalid UTF-8 in column "b"' }]);
+  assert.deepEqual(r.rows, [[null, null, null], [null, null, null], ['last', 'x', 3]]);
+  // the same bytes in a column nobody asked for are skipped, not judged
+  assert.deepEqual(toRows(decode(bytes, { request: [{ name: 'c', kind: 'number' }] }).batches).problems, []);
+});
+
+test('csv: an unterminated quote at the end of the file is a RowProblem for that row', () => {
+  const r = strings('a,b\n1,2\n3,"open\n4,5\n');
+  assert.deepEqual(r.problems, [{ row: 2, field: 'b', reason: 'unterminated quoted field at end of file' }]);
+  assert.deepEqual(r.rows, [['1', '2'], [null, null]]);
+});
+
+test('csv: text after a closing quote is a RowProblem; the next row is read normally', () => {
+  const r = strings('a,b\n"x"y,2\n3,4\n');
+  assert.deepEqual(r.problems, [{ row: 1, field: 'a', reason: 'unexpected character after a closing quote' }]);
+  assert.deepEqual(r.rows, [[null, null], ['3', '4']]);
+});
+
+test('csv: a quote inside an unquoted field is an ordinary character', () => {
+  assert.deepEqual(strings('a,b\n5" pipe,x"y\n').rows, [['5" pipe', 'x"y']]);
+});
+
+test('csv: resuming from any batch end gives exactly the remaining rows', () => {
+  const rnd = prng(5);
+  let text = 'id,x,s\n';
+  for (let i = 1; i <= 200; i++) text += `${i},${(rnd() * 100).toFixed(3)},${rnd() < 0.2 ? `"q,${i}\n"` : `s${i}`}${rnd() < 0.1 ? '\r\n' : '\n'}`;
+  const request: ColumnRequest[] = [{ name: 'id', kind: 'number' }, { name: 'x', kind: 'number' }, { name: 's', kind: 'string' }];
+  const all = toRows(decode(text, { request, batchRows: 17 }).batches).rows;
+  assert.equal(all.length, 200);
+  for (const b of decode(text, { request, batchRows: 17 }).batches) {
+    const rest = decode(text, { request, batchRows: 50, from: b.end, chunks: 13 }).batches;
+    assert.deepEqual(toRows(rest).rows, all.slice(b.end.row));
+    if (rest.length > 0) assert.equal(rest[0].firstRow, b.end.row + 1);
+  }
+});
+
+test('csv: requested columns missing from the header are all named in one error', () => {
+  assert.throws(() => decode('a,b\n1,2\n', { request: [{ name: 'a', kind: 'number' }, { name: 'x', kind: 'number' }, { name: 'y', kind: 'string' }] }), (e: unknown) => {
+    assert.ok(e instanceof OutpostError);
+    assert.equal(e.code, 'input');
+    assert.match(e.message, /"x", "y" not found/);
+    assert.deepEqual(e.details.missing, ['x', 'y']);
+    return true;
+  });
+});
+
+test('csv: memory stays bounded: the window holds one chunk plus a row, however much is read', () => {
+  const header = 'a,b,c\n';
+  const row = '1.25,2.5,hello\n';
+  const chunk = enc.encode(row.repeat(Math.ceil(1024 * 1024 / row.length)));
+  const decoder = new CsvDecoder({ file: 't.csv', delimiter: 44, header: ['a', 'b', 'c'], request: [{ name: 'a', kind: 'number' }], batchRows: 4096, offset: header.length, rowsBefore: 0 });
+  let rows = 0;
+  for (let i = 0; i < 24; i++) {
+    decoder.window.reserve(chunk.length).set(chunk);
+    decoder.window.commit(chunk.length);
+    for (let b = decoder.next(false); b; b = decoder.next(false)) rows += b.length;
+  }
+  for (let b = decoder.next(true); b; b = decoder.next(true)) rows += b.length;
+  assert.equal(rows, 24 * chunk.length / row.length);
+  assert.ok(decoder.window.buf.length <= 3 * chunk.length, `window grew to ${decoder.window.buf.length} bytes`);
+});
+
+test('csv: a row longer than the limit (an unterminated quote mid-file) is a fatal error', () => {
+  const decoder = new CsvDecoder({ file: 't.csv', delimiter: 44, header: ['a', 'b'], request: [{ name: 'a', kind: 'string' }], batchRows: 10, offset: 4, rowsBefore: 0, maxRowBytes: 1000 });
+  decoder.push(enc.encode('1,2\n"never closed,'));
+  assert.equal(decoder.next(false), null);
+  decoder.push(enc.encode('x'.repeat(2000)));
+  assert.throws(() => decoder.next(false), (e: unknown) => e instanceof OutpostError && e.location.row === 2 && /longer than 1000 bytes/.test(e.message));
+});

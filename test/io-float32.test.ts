@@ -1,0 +1,78 @@
+// float32 output text: the fewest significant digits that read back to the same float32, the
+// nearest such text, in Number.prototype.toString style.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatFloat32 } from '../src/io/common/float32-format.ts';
+import { prng } from './io-helpers.ts';
+
+/** Reference by brute force: for 1..9 digits, the nearest d-digit decimal and its neighbours. */
+function reference(v: number): number {
+  const a = Math.abs(v);
+  for (let d = 1; d <= 9; d++) {
+    const [m, e] = a.toExponential(d - 1).split('e');
+    const n = Number(m.replace('.', ''));
+    const q = Number(e) - (d - 1);
+    for (const c of [n, n - 1, n + 1]) {
+      const x = Number(`${c}e${q}`);
+      if (c > 0 && Math.fround(x) === a) return v < 0 ? -x : x;
+    }
+  }
+  throw new Error(`no decimal for ${v}`);
+}
+
+const significantDigits = (text: string): number => text.replace(/^-/, '').replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+
+function check(v: number): void {
+  const text = formatFloat32(v);
+  assert.equal(Math.fround(Number(text)), v, `${text} does not read back as ${v}`);
+  const ref = reference(v);
+  assert.equal(significantDigits(text), significantDigits(String(ref)), `${v}: ${text} is not the shortest (${ref})`);
+  assert.equal(Number(text), ref, `${v}: ${text} is not the nearest shortest text (${ref})`);
+  assert.equal(text, String(Number(text)), `${text} is not in toString style`);
+}
+
+test('float32: random bit patterns, probabilities and scaled values give the shortest round-trip text', () => {
+  const rnd = prng(2024);
+  const bits = new Uint32Array(1);
+  const f32 = new Float32Array(bits.buffer);
+  for (let i = 0; i < 30_000; i++) {
+    bits[0] = Math.floor(rnd() * 2 ** 32);
+    if (Number.isFinite(f32[0]) && f32[0] !== 0) check(f32[0]);
+    check(Math.fround(rnd()));
+    check(Math.fround((rnd() - 0.5) * 10 ** Math.floor(rnd() * 12 - 4)));
+    check(Math.fround(Math.round(rnd() * 1e5) / 1e3));
+  }
+});
+
+test('float32: edges: powers of two and ten, extremes, subnormals, integers', () => {
+  const bits = new Uint32Array(1);
+  const f32 = new Float32Array(bits.buffer);
+  const values = [0.1, 0.2, 0.3, 1 / 3, 2 / 3, 1, 16777216, 16777218, 3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45, 2.802596928649634e-45, 1e-7, 1e-6, 9.999999e20, 1e21, 123456789];
+  for (let b = -149; b <= 127; b++) {
+    const p = Math.fround(2 ** b);
+    values.push(p);
+    f32[0] = p;
+    bits[0] += 1;
+    values.push(f32[0]);
+    bits[0] -= 2;
+    if (f32[0] > 0) values.push(f32[0]);
+  }
+  for (let e = -45; e <= 38; e++) for (const m of [1, 1.5, 9.999999, 1.0000001]) values.push(Math.fround(m * 10 ** e));
+  for (const raw of values) {
+    const v = Math.fround(raw);
+    if (!Number.isFinite(v) || v === 0) continue;
+    check(v);
+    check(-v);
+  }
+});
+
+test('float32: zero, NaN and infinities', () => {
+  assert.equal(formatFloat32(0), '0');
+  assert.equal(formatFloat32(-0), '0');
+  assert.equal(formatFloat32(NaN), 'NaN');
+  assert.equal(formatFloat32(Infinity), 'Infinity');
+  assert.equal(formatFloat32(-Infinity), '-Infinity');
+  assert.equal(formatFloat32(Math.fround(0.1)), '0.1');
+  assert.equal(formatFloat32(Math.fround(-2.5e-7)), '-2.5e-7');
+  assert.equal(formatFloat32(Math.fround(3.4028234663852886e38)), '3.4028235e+38');
+});

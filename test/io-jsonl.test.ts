@@ -1,0 +1,104 @@
+// JSON Lines: columns from the first records, the cell rules, bad lines as RowProblems, chunking.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { JsonlDecoder, sampleJsonlColumns } from '../src/io/common/jsonl-decoder.ts';
+import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
+import { openSource } from '../src/io/node/open.ts';
+import { collect, prng, tempDir, toRows } from './io-helpers.ts';
+
+const enc = new TextEncoder();
+
+function decode(bytes: Uint8Array, columns: string[], request: ColumnRequest[], chunk: number | 'whole', batchRows = 100): ColumnBatch[] {
+  const decoder = new JsonlDecoder({ file: 't.jsonl', columns, request, batchRows, offset: 0, rowsBefore: 0 });
+  const out: ColumnBatch[] = [];
+  const rnd = prng(3);
+  for (let p = 0; p < bytes.length;) {
+    const size = chunk === 'whole' ? bytes.length : 1 + Math.floor(rnd() * chunk);
+    decoder.push(bytes.subarray(p, p + size));
+    p += size;
+    for (let b = decoder.next(false); b; b = decoder.next(false)) out.push(b);
+  }
+  for (let b = decoder.next(true); b; b = decoder.next(true)) out.push(b);
+  return out;
+}
+
+test('jsonl: columns are the keys of the first records, in order of first appearance', () => {
+  const text = '{"a":1,"b":2}\n\n{"b":3,"c":null}\r\n{"d":4}\n';
+  assert.deepEqual(sampleJsonlColumns(enc.encode(text), true).columns, ['a', 'b', 'c', 'd']);
+  assert.deepEqual(sampleJsonlColumns(enc.encode(text), true, 1).columns, ['a', 'b']);
+  // a bad line does not stop the sampling
+  assert.deepEqual(sampleJsonlColumns(enc.encode('oops\n{"z":1}\n'), true), { columns: ['z'], records: 1, lines: 2, firstProblem: sampleJsonlColumns(enc.encode('oops\n'), true).firstProblem });
+});
+
+test('jsonl: cell rules for number and string columns', () => {
+  const text = [
+    '{"n":1.5,"s":"text"}',
+    '{"n":"2.25","s":7}',
+    '{"n":true,"s":false}',
+    '{"n":null,"s":null}',
+    '{}',
+    '{"n":"NA","s":"NA"}',
+    '{"n":"","s":""}',
+    '{"n":"abc","s":{"k":[1,"x"]}}',
+    '{"n":[1],"s":[1,2]}',
+    '{"n":1e400,"s":"Ä😀"}',
+  ].join('\n');
+  const rows = toRows(decode(enc.encode(text), ['n', 's'], [{ name: 'n', kind: 'number' }, { name: 's', kind: 'string' }], 'whole'));
+  assert.deepEqual(rows.problems, []);
+  assert.deepEqual(rows.rows, [
+    [1.5, 'text'],
+    [2.25, '7'],
+    [1, 'false'],
+    [null, null],
+    [null, null],
+    [null, 'NA'],
+    [null, ''],
+    [{ bad: 'abc' }, '{"k":[1,"x"]}'],
+    [{ bad: '[1]' }, '[1,2]'],
+    [{ bad: 'Infinity' }, 'Ä😀'],
+  ]);
+});
+
+test('jsonl: a line that is not a JSON object is a RowProblem with the reason; the rest is read', () => {
+  const bytes = new Uint8Array([...enc.encode('{"x":1}\n{"x":\n[1,2]\n"str"\nnull\n42\n'), 0x7b, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d, 0x0a, ...enc.encode('{"x":8}')]);
+  const rows = toRows(decode(bytes, ['x'], [{ name: 'x', kind: 'number' }], 'whole'));
+  assert.equal(rows.rows.length, 8);
+  assert.deepEqual(rows.rows.map((r) => r[0]), [1, null, null, null, null, null, null, 8]);
+  assert.deepEqual(rows.problems.map((p) => p.row), [2, 3, 4, 5, 6, 7]);
+  assert.match(rows.problems[0].reason, /^invalid JSON: /);
+  assert.equal(rows.problems[1].reason, 'not a JSON object (found an array)');
+  assert.equal(rows.problems[2].reason, 'not a JSON object (found string)');
+  assert.equal(rows.problems[3].reason, 'not a JSON object (found null)');
+  assert.equal(rows.problems[4].reason, 'not a JSON object (found number)');
+  assert.equal(rows.problems[5].reason, 'invalid UTF-8');
+});
+
+test('jsonl: any chunking gives the same rows, problems and offsets', () => {
+  let text = '';
+  const rnd = prng(11);
+  for (let i = 0; i < 300; i++) text += (rnd() < 0.05 ? 'broken\n' : `${JSON.stringify({ i, v: rnd(), s: `é${i}` })}${rnd() < 0.2 ? '\r\n' : '\n'}`) + (rnd() < 0.1 ? '\n  \n' : '');
+  const bytes = enc.encode(text);
+  const request: ColumnRequest[] = [{ name: 'i', kind: 'number' }, { name: 'v', kind: 'number' }, { name: 's', kind: 'string' }];
+  const ref = decode(bytes, ['i', 'v', 's'], request, 'whole', 37);
+  for (const chunk of [1, 5, 64]) {
+    const got = decode(bytes, ['i', 'v', 's'], request, chunk, 37);
+    assert.deepEqual(toRows(got), toRows(ref));
+    assert.deepEqual(got.map((b) => [b.firstRow, b.length, b.end]), ref.map((b) => [b.firstRow, b.length, b.end]));
+  }
+  assert.equal(ref.at(-1)?.end.offset, bytes.length);
+});
+
+test('jsonl: a UTF-8 BOM before the first record is skipped; no records at all is an error', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'bom.jsonl');
+  fs.writeFileSync(file, '\uFEFF{"a":1}\n{"a":2}\n');
+  const source = await openSource(file);
+  assert.deepEqual(source.columns, ['a']);
+  assert.deepEqual(toRows(await collect(source, [{ name: 'a', kind: 'number' }], { batchRows: 10 })), { rows: [[1], [2]], problems: [] });
+  await source.close();
+  const blank = path.join(dir, 'blank.ndjson');
+  fs.writeFileSync(blank, '\n \r\n\n');
+  await assert.rejects(openSource(blank), /no data rows/);
+});
