@@ -6,5 +6,10 @@ if (major < 24) {
   process.stderr.write(`outpost: needs Node.js 24 or newer (this is ${process.version}). Run it through npx outpost or npm run, which use the project's pinned Node 24.\n`);
   process.exit(2);
 }
+// `outpost models list | head`: a closed pipe is the reader's choice, not an error to crash on.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

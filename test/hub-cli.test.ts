@@ -4,23 +4,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { main } from '../src/cli/main.ts';
-import { commands } from '../src/cli/commands/index.ts';
-import { hubAddPublisherCommand, hubInitCommand, hubServeCommand } from '../src/cli/commands/hub.ts';
-import { keysGenerateCommand } from '../src/cli/commands/keys.ts';
-import { modelsRollbackCommand } from '../src/cli/commands/models-rollback.ts';
-import { modelsVerifyCommand } from '../src/cli/commands/models-verify.ts';
-import { publishCommand } from '../src/cli/commands/publish.ts';
-import { pullCommand } from '../src/cli/commands/pull.ts';
 import { runEmbeddedDemoHub } from '../src/registry/node/embedded-hub.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { makePackage, tmpDir } from './helpers/hub-fixtures.ts';
 
-const mine = [keysGenerateCommand, hubInitCommand, hubServeCommand, hubAddPublisherCommand, publishCommand, pullCommand, modelsVerifyCommand, modelsRollbackCommand];
-const added = mine.filter((c) => !commands.some((x) => x.name === c.name)); // until index.ts registers them
-before(() => { commands.push(...added); });
-after(() => { for (const c of added) commands.splice(commands.indexOf(c), 1); });
 
 const work = tmpDir('outpost-hubcli-');
 after(() => fs.rmSync(work, { recursive: true, force: true }));

@@ -29,10 +29,12 @@ before(async () => {
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('outpost demo installs the bundled model and scores the real held-out sample', async () => {
+test('outpost demo publishes the bundled model signed, pulls it verified and scores the real held-out sample', async () => {
   const h = path.join(root, 'demo-home');
   const r = await runCli(['demo'], { home: h });
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /pulled seattle-weather@1: TUF metadata, hashes, model safety, card and smoke inference verified/);
+  assert.match(r.stdout, /signed by demo/);
   assert.match(r.stdout, /Scored 365 of 365 rows with seattle-weather@1/);
   assert.match(r.stdout, /provider: cpu/);
   assert.match(r.stdout, /rejected: 0 rows/);
@@ -148,6 +150,24 @@ test('a mostly-garbage file is stopped by --max-reject-rate and leaves no output
   assert.deepEqual(fs.readdirSync(root).filter((n) => n.includes('mostly-bad.out')), [], 'no temp files left behind');
   const ok = await runCli(['score', file, '--model', 'seattle-weather', '--out', out, '--max-reject-rate', '0.9'], { home });
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('an installed model file modified on disk is refused at scoring time and recorded', async () => {
+  const h = path.join(root, 'tamper-home');
+  assert.equal((await runCli(['models', 'add', DEMO_PKG, '--allow-unsigned'], { home: h })).code, 0);
+  const installed = path.join(h, 'models', 'seattle-weather', '1', 'model.onnx');
+  const bytes = fs.readFileSync(installed);
+  bytes[bytes.length - 5] ^= 1; // same length, one bit flipped in a weight
+  fs.writeFileSync(installed, bytes);
+  const r = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--out', path.join(root, 'tampered.csv')], { home: h });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /model\.onnx: the installed model file was modified on disk/);
+  assert.equal(fs.existsSync(path.join(root, 'tampered.csv')), false);
+  const db = new Database(path.join(h, 'outpost.db'), { readonly: true });
+  const ev = db.prepare("SELECT kind FROM security_events").all() as { kind: string }[];
+  db.close();
+  assert.deepEqual(ev.map((e) => e.kind), ['installed-file-modified']);
+  assert.equal(jobCount(h), 0);
 });
 
 test('provider: auto picks cpu and says why not cuda/webgpu; an explicit --ep cuda fails with the reason', async () => {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { OutpostError } from '../common/errors.ts';
 import { resolveHome } from '../store/node/home.ts';
 import type { CommandContext, CommandSpec, Output } from './command.ts';
-import { commands } from './commands/index.ts';
+import { commands, type CommandEntry } from './commands/index.ts';
 
 const GLOBAL_HELP = ['--home DIR   data folder (default: $OUTPOST_HOME, else the OS app-data folder)', '--json       machine-readable output on stdout', '--help       show help'];
 
@@ -17,12 +17,12 @@ function makeOutput(json: boolean, stdout: NodeJS.WritableStream, stderr: NodeJS
   };
 }
 
-function findCommand(argv: string[]): { spec: CommandSpec; rest: string[] } | undefined {
-  let best: { spec: CommandSpec; rest: string[] } | undefined;
-  for (const spec of commands) {
-    const words = spec.name.split(' ');
-    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.spec.name.split(' ').length)) {
-      best = { spec, rest: argv.slice(words.length) };
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | undefined {
+  let best: { entry: CommandEntry; rest: string[] } | undefined;
+  for (const entry of commands) {
+    const words = entry.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.entry.name.split(' ').length)) {
+      best = { entry, rest: argv.slice(words.length) };
     }
   }
   return best;
@@ -71,7 +71,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     stderr.write(`outpost: unknown command "${rest.join(' ')}"\n\n${overallHelp()}\n`);
     return 2;
   }
-  const { spec } = found;
+  const spec = await found.entry.load();
   if (help) { stdout.write(commandHelp(spec) + '\n'); return 0; }
 
   let parsed;

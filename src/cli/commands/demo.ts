@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scoreFile } from '../../scoring/node/score-file.ts';
-import { installPackage } from '../../store/node/models.ts';
+import { runEmbeddedDemoHub } from '../../registry/node/embedded-hub.ts';
 import { openStore } from '../../store/node/store.ts';
 import type { CommandSpec } from '../command.ts';
 import { progressReporter } from '../progress.ts';
@@ -14,14 +14,17 @@ export const DEMO_SAMPLE = path.join(DEMO_DIR, 'weather-2015.csv');
 
 export const demoCommand: CommandSpec = {
   name: 'demo',
-  summary: 'Install the bundled demo model and score a real held-out sample with it',
+  summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample',
   usage: 'outpost demo [--home DIR]',
   async run(ctx) {
     const store = openStore(ctx.home);
     const bar = progressReporter(ctx);
     try {
-      const model = installPackage(store, DEMO_PACKAGE, { source: 'local', allowUnsigned: true, origin: 'bundled demo package' });
-      ctx.out.text(`Demo model ${model.name}@${model.version}: ${model.card.description ?? model.card.task} (bundled, unsigned local package)`);
+      // The same path as production: publish signed to a hub (a throw-away one on loopback), then pull
+      // through TUF verification into the store. Never an unsigned install.
+      const hub = await runEmbeddedDemoHub({ packageDir: DEMO_PACKAGE, home: ctx.home, store, signal: ctx.signal, log: (line) => ctx.out.text(`  ${line}`) });
+      const { model } = hub;
+      ctx.out.text(`Demo model ${model.name}@${model.version}: ${model.card.task}, signed by ${hub.signedBy}`);
       const outDir = path.join(ctx.home, 'demo');
       fs.mkdirSync(outDir, { recursive: true });
       const result = await scoreFile(store, {

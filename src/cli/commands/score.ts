@@ -92,6 +92,7 @@ export const scoreCommand: CommandSpec = {
         signal: ctx.signal,
         onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p),
         onStart: (job: { id: string }) => ctx.out.event({ event: 'started', jobId: job.id }),
+        onWarning: (line: string) => ctx.out.warn(`outpost score: warning: ${line}`),
       };
       const result = req ? await scoreFile(store, req, opts) : await resumeJob(store, resume!, opts);
       bar.done();

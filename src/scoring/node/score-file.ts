@@ -9,9 +9,10 @@ import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, Si
 import { openSink, openSource } from '../../io/node/open.ts';
 import type { Card } from '../../package/common/card.ts';
 import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
-import { MODEL_FILE } from '../../package/node/load.ts';
+import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
+import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
-import { getModel, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { logColumns, logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
@@ -52,6 +53,8 @@ export interface RunOptions {
   onStart?: (job: Job) => void;
   /** rows between checkpoints (default: about one per second of work) */
   checkpointRows?: number;
+  /** non-fatal notes for the user (e.g. serving a signed model offline within its grace period) */
+  onWarning?: (line: string) => void;
 }
 
 export interface JobResult {
@@ -125,7 +128,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   const { model, source, job: planned } = await prepare(store, req);
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(model, planned.options.ep);
+    opened = await openEngine(store, model, planned.options.ep, opts);
   } catch (e) {
     await source.close();
     throw e;
@@ -145,7 +148,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(model, job.options.ep);
+    opened = await openEngine(store, model, job.options.ep, opts);
   } catch (e) {
     await source.close();
     throw e;
@@ -155,9 +158,21 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   return execute(store, getJob(store, job.id), model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts);
 }
 
-/** Load the installed graph once: its declared input types drive validation, its bytes the engine. */
-async function openEngine(model: InstalledModel, ep: string): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
-  const bytes = fs.readFileSync(path.join(model.dir, MODEL_FILE));
+/**
+ * Load the installed graph once: its bytes are re-hashed against what was verified at install (a
+ * file modified on disk is refused and recorded), its declared input types drive validation, and
+ * the same bytes go to the engine. Hub models must also still be within their signed freshness.
+ */
+async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
+  const servable = checkServable(store.home, model);
+  if (servable.warning) opts.onWarning?.(servable.warning);
+  const file = path.join(model.dir, MODEL_FILE);
+  const bytes = fs.readFileSync(file);
+  const hash = sha256(bytes);
+  if (hash !== model.modelSha256) {
+    recordSecurityEvent(store, 'installed-file-modified', `${model.name}@${model.version}`, `${file}: sha256 ${hash}, installed ${model.modelSha256}`);
+    throw new OutpostError('package', `the installed model file was modified on disk (sha256 ${hash.slice(0, 16)}…, verified at install ${model.modelSha256.slice(0, 16)}…); refusing to run it — reinstall or roll back`, { file });
+  }
   const graph = inspectModel(bytes);
   const engine = await InferenceEngine.open(bytes, { ep: ep as never });
   return { engine, graph };

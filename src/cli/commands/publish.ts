@@ -1,0 +1,41 @@
+// `outpost publish`: sign a model package's targets locally with the publisher key, upload it.
+import path from 'node:path';
+import { usageError } from '../../common/errors.ts';
+import { publishPackage } from '../../hub/node/publish-client.ts';
+import { loadPrivateKey } from '../../keys/node/keys.ts';
+import { str, type CommandSpec } from '../command.ts';
+import { passphraseFromEnv } from './keys.ts';
+
+export const publishCommand: CommandSpec = {
+  name: 'publish',
+  summary: 'Sign a model package with a publisher key and publish it to a hub',
+  usage: 'outpost publish <package-dir> --hub <url> --key <private key> --token <token> [--alias production]',
+  help: [
+    '--hub URL             the hub (or $OUTPOST_HUB)',
+    '--key FILE            publisher private key (repeat when the delegation needs several signatures)',
+    '--token T             publisher API token (or $OUTPOST_PUBLISH_TOKEN, which keeps it out of `ps`)',
+    '--alias NAME          also point this alias (e.g. production, staging) at the new version',
+    '--passphrase-env VAR  passphrase of the key(s)',
+  ],
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
+    const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
+    const keyFiles = (args.values.key as string[] | undefined) ?? [];
+    if (!hubUrl) throw usageError('--hub <url> is required');
+    if (!token) throw usageError('--token (or $OUTPOST_PUBLISH_TOKEN) is required');
+    if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
+    const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
+    const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
+    const r = await publishPackage({
+      packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal,
+      onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
+    });
+    for (const v of r.versions) ctx.out.text(`published ${v.name}@${v.version} as ${r.publisher} (metadata v${r.roleVersion}, signed by ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')})`);
+    for (const a of r.aliases) ctx.out.text(`alias ${a.name}:${a.alias} → ${a.version}`);
+    if (!r.versions.length) ctx.out.text('nothing new to publish (this version was already published)');
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};

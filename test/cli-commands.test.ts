@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { commands } from '../src/cli/commands/index.ts';
+import { main } from '../src/cli/main.ts';
+
+async function cli(argv: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await main(argv, { stdout, stderr, signal: new AbortController().signal });
+  return { code, out, err };
+}
+
+test('the command index matches the modules it loads (name), and every command has help', async () => {
+  for (const entry of commands) {
+    const spec = await entry.load();
+    assert.equal(spec.name, entry.name);
+    assert.ok(spec.usage.startsWith(`outpost ${entry.name}`), `${entry.name}: usage "${spec.usage}"`);
+    const r = await cli([...entry.name.split(' '), '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.out, new RegExp(`^Usage: outpost ${entry.name}`));
+  }
+});
+
+test('no command: overall help and exit 2; --help alone: exit 0; unknown command: exit 2', async () => {
+  const none = await cli([]);
+  assert.equal(none.code, 2);
+  assert.match(none.out, /Commands:/);
+  assert.equal((await cli(['--help'])).code, 0);
+  const bad = await cli(['nope']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown command "nope"/);
+  const noHome = await cli(['models', 'list', '--home']);
+  assert.equal(noHome.code, 2);
+});
