@@ -6,6 +6,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
 import ort from 'onnxruntime-node';
+import { pagePredictions } from '../src/store/node/predictions.ts';
+import { openStore, updateSettings } from '../src/store/node/store.ts';
 import { lastJson, REPO, runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
@@ -150,6 +152,34 @@ test('a mostly-garbage file is stopped by --max-reject-rate and leaves no output
   assert.deepEqual(fs.readdirSync(root).filter((n) => n.includes('mostly-bad.out')), [], 'no temp files left behind');
   const ok = await runCli(['score', file, '--model', 'seattle-weather', '--out', out, '--max-reject-rate', '0.9'], { home });
   assert.equal(ok.code, 0, ok.stderr);
+});
+
+test('the prediction log keeps outputs and (per policy) inputs of every scored row', async () => {
+  const h = path.join(root, 'log-home');
+  assert.equal((await runCli(['models', 'add', DEMO_PKG, '--allow-unsigned'], { home: h })).code, 0);
+  const s = openStore(h);
+  updateSettings(s, { logInputs: 'all' });
+  s.close();
+  const out = path.join(root, 'logged.csv');
+  const r = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--out', out, '--id', 'date', '--json'], { home: h });
+  assert.equal(r.code, 0, r.stderr);
+  const jobId = (lastJson(r.stdout) as { job: { id: string } }).job.id;
+  const store = openStore(h);
+  try {
+    const rows = pagePredictions(store, { jobId, limit: 1000 });
+    assert.equal(rows.length, 365);
+    const [header, ...lines] = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n').map((l) => l.split(','));
+    const outLines = fs.readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+    rows.forEach((p, i) => {
+      assert.equal(p.row, i + 1);
+      assert.equal(p.values.id, lines[i][0]);
+      assert.equal(p.values.label, outLines[i][1]);
+      assert.equal(p.values['input.temp_max'], Math.fround(Number(lines[i][header.indexOf('temp_max')])), `logged input of row ${i + 1}`);
+      assert.equal(p.values['input.season'], lines[i][header.indexOf('season')]);
+    });
+  } finally {
+    store.close();
+  }
 });
 
 test('an installed model file modified on disk is refused at scoring time and recorded', async () => {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { InferenceEngine } from '../../inference/node/engine.ts';
+import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import type { Card } from '../../package/common/card.ts';
@@ -14,8 +14,9 @@ import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
+import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
-import { logColumns, logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
+import { logColumns, logInputColumns, outputBatchColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
 import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
@@ -63,6 +64,21 @@ export interface JobResult {
   rejectReasons: { reason: string; count: number }[];
   seconds: number;
   rowsPerSecond: number;
+}
+
+/**
+ * Something that watches scored batches (drift statistics, …). What it observed since the last
+ * checkpoint is persisted inside the checkpoint's transaction, so a resumed job never counts a row twice.
+ */
+export interface ScoringObserver {
+  observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
+  /** called inside the checkpoint transaction */
+  persist(): void;
+}
+
+/** The observers every scoring job gets. */
+function observersFor(_store: Store, _job: Job, _card: Card): ScoringObserver[] {
+  return [];
 }
 
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
@@ -200,6 +216,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
   const idName = o.idColumn ?? 'row';
   const rowsAtStart = counters.rowsRead;
+  const observers = observersFor(store, job, card);
   let lastProgress = 0;
 
   const checkpoint = async () => {
@@ -210,6 +227,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const log = pendingLog;
     store.db.transaction(() => {
       for (const r of log) insertPredictionBatch(store, r);
+      for (const ob of observers) ob.persist();
       saveCheckpoint(store, job.id, { ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
     })();
     pendingLog = [];
@@ -227,10 +245,12 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     opts.onProgress({ jobId: job.id, ...counters, fraction: Math.min(1, fraction), rowsPerSecond: rate, etaSeconds: eta });
   };
 
-  const finishBatch = async (batch: ColumnBatch, v: ValidatedBatch, outputs: Awaited<ReturnType<InferenceEngine['run']>> | undefined) => {
+  /** What a batch carries between validation and writing (inference runs in between). */
+  type InFlight = { batch: ColumnBatch; v: ValidatedBatch; rowNumbers: Int32Array; loggedInputs: PackedColumn[] | undefined; run: Promise<Feeds> | undefined };
+
+  const finishBatch = async ({ batch, v, rowNumbers, loggedInputs, run }: InFlight) => {
+    const outputs = run ? await run : undefined;
     const m = v.accepted.length;
-    const rowNumbers = new Int32Array(m);
-    for (let j = 0; j < m; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
     let ids: (string | null)[] | undefined;
     let idCol: OutColumn;
     if (o.idColumn !== undefined) {
@@ -239,13 +259,14 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       ids = Array.from(v.accepted, (i) => vals[i] ?? null);
       idCol = { name: idName, type: 'string', values: ids };
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
-    if (m > 0 && outputs) {
-      const scored = readOutputs(card, outputs, m);
+    const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
+    for (const ob of observers) ob.observe(batch, v, scored);
+    if (scored) {
       await output!.write({ length: m, columns: outputBatchColumns(card, idCol, scored) });
       if (o.logPredictions) pendingLog.push({
         jobId: job.id, seq: seq++, modelName: job.modelName, modelVersion: job.modelVersion, firstRow: batch.firstRow, rowCount: m, loggedAt: Date.now(),
         outputs: logColumns(card, rowNumbers, ids, scored),
-        inputs: logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate),
+        inputs: loggedInputs,
       });
     }
     if (v.rejects.length) await rejects!.write(rejectBatch(v.rejects));
@@ -274,21 +295,22 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   try {
     const out = (output = await openSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
-    const inflight: { batch: ColumnBatch; v: ValidatedBatch; run: Promise<Awaited<ReturnType<InferenceEngine['run']>>> | undefined }[] = [];
+    const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
     for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
       const v = validateBatch(batch, card.inputs, graphTypes, graphRanks);
-      const run = v.accepted.length ? engine.run(v.feeds) : undefined;
-      run?.catch(() => {}); // awaited below; avoid an unhandled rejection while queued
-      inflight.push({ batch, v, run });
+      const rowNumbers = new Int32Array(v.accepted.length);
+      for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
+      // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
+      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate) : undefined;
+      const run = v.accepted.length ? engine.run(v.feeds, { transferInputs: true }) : undefined;
+      run?.catch(() => {}); // awaited in finishBatch; avoid an unhandled rejection while queued
+      inflight.push({ batch, v, rowNumbers, loggedInputs, run });
       // Keep one batch in the worker while the next is read and validated.
-      if (inflight.length > 1) {
-        const head = inflight.shift()!;
-        await finishBatch(head.batch, head.v, head.run ? await head.run : undefined);
-      }
+      if (inflight.length > 1) await finishBatch(inflight.shift()!);
       if (opts.signal?.aborted) break;
     }
-    for (const head of inflight.splice(0)) await finishBatch(head.batch, head.v, head.run ? await head.run : undefined);
+    for (const head of inflight.splice(0)) await finishBatch(head);
     if (opts.signal?.aborted) {
       await checkpoint();
       setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
