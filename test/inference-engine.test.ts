@@ -78,7 +78,7 @@ test('a string input through OneHotEncoder and an int64 ArgMax output match ORT 
   }
 });
 
-test('every element type crosses the threads unchanged; inputs are handed over unless kept', limit, async () => {
+test('every element type crosses the threads unchanged; inputs are kept unless handed over', limit, async () => {
   const make = (): Feeds => ({
     d: { type: 'float64', data: Float64Array.from([Math.PI, -0, 1e300]), dims: [3] },
     i: { type: 'int32', data: Int32Array.from([-(2 ** 31), 0, 2 ** 31 - 1]), dims: [3] },
@@ -90,13 +90,20 @@ test('every element type crosses the threads unchanged; inputs are handed over u
   const engine = await InferenceEngine.open(identityModel(), { ep: 'cpu' });
   try {
     const kept = make();
-    const out = await engine.run(kept, { transferInputs: false });
+    const out = await engine.run(kept);
     for (const [name, t] of Object.entries(make())) assert.deepEqual(out[`${name}_out`], t);
-    assert.equal(kept.d.data.length, 3, 'transferInputs: false leaves the caller\'s arrays usable');
+    assert.deepEqual(kept, make(), 'by default the caller\'s arrays stay usable');
     const given = make();
-    await engine.run(given);
-    assert.equal(given.d.data.length, 0, 'by default the buffers move to the worker');
+    const moved = await engine.run(given, { transferInputs: true });
+    for (const [name, t] of Object.entries(make())) assert.deepEqual(moved[`${name}_out`], t);
+    assert.equal(given.d.data.length, 0, 'transferInputs: the buffers move to the worker');
     assert.equal(given.s.data.length, 3, 'strings are copied');
+    // Feeds on shared memory cross without a copy and stay readable.
+    const shared = new Float32Array(new SharedArrayBuffer(12));
+    shared.set([1, 2, 3]);
+    const viaShared = await engine.run({ ...make(), f: { type: 'float32', data: shared, dims: [3] } }, { transferInputs: true });
+    assert.deepEqual(Array.from(viaShared.f_out.data as Float32Array), [1, 2, 3]);
+    assert.equal(shared.length, 3);
     const one = make();
     const single = await engine.runOne(one);
     assert.deepEqual(single.n_out, make().n);

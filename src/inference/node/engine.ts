@@ -35,8 +35,9 @@ export interface EngineOptions {
 
 export interface RunOptions {
   /**
-   * Hand the feeds' buffers to the worker instead of copying them (default true): the typed
-   * arrays passed in are detached when run() returns. Pass false to keep using them.
+   * Move the feeds' buffers to the worker instead of copying them: no copy, but the typed arrays
+   * passed in are detached (empty) when run() returns. Default false, so a caller that reads its
+   * feeds afterwards (to log inputs, say) cannot be handed silently emptied arrays.
    */
   transferInputs?: boolean;
 }
@@ -188,7 +189,7 @@ export class InferenceEngine {
       validateFeeds(feeds, this.inputs);
       if (urgent) message = { kind: 'run-packed', id, packed: packFeeds(feeds) };
       else {
-        const handoff = prepareHandoff(feeds, opts.transferInputs ?? true);
+        const handoff = prepareHandoff(feeds, opts.transferInputs ?? false);
         message = { kind: 'run', id, feeds: handoff.feeds };
         transfer = handoff.transfer;
       }
