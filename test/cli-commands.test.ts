@@ -19,6 +19,7 @@ test('the command index matches the modules it loads (name), and every command h
   for (const entry of commands) {
     const spec = await entry.load();
     assert.equal(spec.name, entry.name);
+    assert.equal(spec.summary, entry.summary, `${entry.name}: the index summary must repeat the module's`);
     assert.ok(spec.usage.startsWith(`outpost ${entry.name}`), `${entry.name}: usage "${spec.usage}"`);
     const r = await cli([...entry.name.split(' '), '--help']);
     assert.equal(r.code, 0);

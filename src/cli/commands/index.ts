@@ -1,5 +1,6 @@
 // Every CLI command, in the order `outpost --help` lists them. Names stay stable once shipped.
 // Modules load on demand: `outpost models list` should not pay for ONNX Runtime, Fastify and TUF.
+// The summaries repeat each module's own (for `outpost --help` without loading them); a test keeps them equal.
 import type { CommandSpec } from '../command.ts';
 
 export interface CommandEntry {
@@ -11,15 +12,18 @@ export interface CommandEntry {
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
   { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand },
-  { name: 'models list', summary: 'List installed models and versions, with who signed them', load: async () => (await import('./models.ts')).modelsListCommand },
+  { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
+  { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },
+  { name: 'models list', summary: 'List installed models and versions', load: async () => (await import('./models.ts')).modelsListCommand },
   { name: 'models show', summary: 'Show a model\'s card, input schema and the provider it would run on', load: async () => (await import('./models.ts')).modelsShowCommand },
   { name: 'models add', summary: 'Install a local model package folder (unsigned: needs --allow-unsigned)', load: async () => (await import('./models.ts')).modelsAddCommand },
-  { name: 'models verify', summary: 'Re-hash installed model files against what was verified at install', load: async () => (await import('./models-verify.ts')).modelsVerifyCommand },
+  { name: 'models verify', summary: 'Re-hash installed model files (all, or one model\'s versions)', load: async () => (await import('./models-verify.ts')).modelsVerifyCommand },
   { name: 'models rollback', summary: 'Make the previously active version of a model active again', load: async () => (await import('./models-rollback.ts')).modelsRollbackCommand },
-  { name: 'pull', summary: 'Download, verify (TUF) and install a signed model version from a hub', load: async () => (await import('./pull.ts')).pullCommand },
+  { name: 'serve', summary: 'Serve the Outpost app UI to a browser on this machine (127.0.0.1 only, token-protected)', load: async () => (await import('./serve.ts')).serveCommand },
+  { name: 'pull', summary: 'Download, verify (TUF) and install a model version from a hub', load: async () => (await import('./pull.ts')).pullCommand },
   { name: 'publish', summary: 'Sign a model package with a publisher key and publish it to a hub', load: async () => (await import('./publish.ts')).publishCommand },
-  { name: 'keys generate', summary: 'Create a signing key pair (Ed25519 or ECDSA P-256)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
+  { name: 'keys generate', summary: 'Create a signing key pair (private key owner-only, public key at <file>.pub)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
   { name: 'hub init', summary: 'Create a hub: TUF keys and metadata, blob store, database, admin token', load: async () => (await import('./hub.ts')).hubInitCommand },
-  { name: 'hub serve', summary: 'Serve a hub (TUF repository, blobs, publish and catalog API)', load: async () => (await import('./hub.ts')).hubServeCommand },
-  { name: 'hub add-publisher', summary: 'Delegate model names to a publisher key and issue its API token', load: async () => (await import('./hub.ts')).hubAddPublisherCommand },
+  { name: 'hub serve', summary: 'Serve a hub over HTTP (TUF metadata, blobs, publish and catalog API)', load: async () => (await import('./hub.ts')).hubServeCommand },
+  { name: 'hub add-publisher', summary: 'Delegate model names to a publisher key (signed with the offline targets key)', load: async () => (await import('./hub.ts')).hubAddPublisherCommand },
 ];

@@ -9,6 +9,7 @@ import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, Si
 import { openSink, openSource } from '../../io/node/open.ts';
 import type { Card } from '../../package/common/card.ts';
 import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { createDriftObserver } from '../../monitor/node/observer.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
 import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
@@ -77,8 +78,9 @@ export interface ScoringObserver {
 }
 
 /** The observers every scoring job gets. */
-function observersFor(_store: Store, _job: Job, _card: Card): ScoringObserver[] {
-  return [];
+function observersFor(store: Store, job: Job, card: Card): ScoringObserver[] {
+  const drift = createDriftObserver(store, job, card);
+  return drift ? [drift] : [];
 }
 
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
@@ -311,11 +313,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       if (opts.signal?.aborted) break;
     }
     for (const head of inflight.splice(0)) await finishBatch(head);
-    if (opts.signal?.aborted) {
-      await checkpoint();
-      setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
-      throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
-    }
+    if (opts.signal?.aborted) throw new OutpostError('cancelled', 'stopped by the user');
     if (counters.rowsRead < REJECT_RATE_MIN_ROWS) checkRejectRate();
     await checkpoint();
     await out.finish();
@@ -342,17 +340,20 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     };
   } catch (e) {
     const err = e instanceof OutpostError ? e : new OutpostError('input', (e as Error).message);
-    if (err.code !== 'cancelled') {
-      setJobStatus(store, job.id, 'failed', { error: err.message });
-      for (const s of [output, rejects]) {
-        if (!s) continue;
-        const st = await s.checkpoint().catch(() => undefined);
-        await s.close().catch(() => {});
-        if (st) fs.rmSync(st.tempPath, { force: true });
-      }
-    } else {
+    if (err.code === 'cancelled') {
+      // Wherever the stop landed (between batches or inside the reader), keep what was finished.
+      await checkpoint().catch(() => {});
+      setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
       await output?.close().catch(() => {});
       await rejects?.close().catch(() => {});
+      throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
+    }
+    setJobStatus(store, job.id, 'failed', { error: err.message });
+    for (const s of [output, rejects]) {
+      if (!s) continue;
+      const st = await s.checkpoint().catch(() => undefined);
+      await s.close().catch(() => {});
+      if (st) fs.rmSync(st.tempPath, { force: true });
     }
     throw err;
   } finally {

@@ -1,0 +1,52 @@
+import { useEffect, useRef } from 'react';
+import { href, useCall, useRoute } from './state.tsx';
+import { Home } from './screens/Home.tsx';
+import { Jobs } from './screens/Jobs.tsx';
+import { Models } from './screens/Models.tsx';
+import { Predictions } from './screens/Predictions.tsx';
+import { Score } from './screens/Score.tsx';
+import { Settings } from './screens/Settings.tsx';
+import { ThemeToggle } from './theme.tsx';
+
+const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['models', 'Models'], ['settings', 'Settings']] as const;
+
+export function App() {
+  const [screen, arg] = useRoute();
+  const main = useRef<HTMLElement>(null);
+  // Move focus to the new screen so keyboard and screen-reader users land on it (not on first load:
+  // then the page starts at the top, with the skip link first).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    main.current?.focus({ preventScroll: true });
+  }, [screen, arg]);
+  const auth = useCall('settings.get', {});
+  const locked = auth.error?.code === 'unauthorized';
+  return (
+    <div className="app">
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); main.current?.focus(); }}>Skip to content</a>
+      <header className="topbar">
+        <span className="brand" aria-label="Outpost">◭ Outpost</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map(([id, label]) => <li key={id}><a href={href(id)} aria-current={screen === id ? 'page' : undefined}>{label}</a></li>)}
+          </ul>
+        </nav>
+        <ThemeToggle />
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        {locked ? (
+          <div className="screen" data-testid="locked">
+            <h1>Access token needed</h1>
+            <p>This Outpost server only answers people who have its access token. Open the full URL that <code>outpost serve</code> printed (it ends with <code>?token=…</code>).</p>
+          </div>
+        ) : screen === 'score' ? <Score key={arg ?? 'new'} {...(arg ? { jobId: arg } : {})} />
+          : screen === 'jobs' ? <Jobs {...(arg ? { jobId: arg } : {})} />
+          : screen === 'predictions' ? <Predictions {...(arg ? { jobId: arg } : {})} />
+          : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
+          : screen === 'settings' ? <Settings />
+          : <Home />}
+      </main>
+    </div>
+  );
+}

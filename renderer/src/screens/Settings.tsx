@@ -1,0 +1,65 @@
+import { useEffect, useState } from 'react';
+import type { SettingsShape } from '../../../src/api/common/contract.ts';
+import type { ApiError } from '../client/error.ts';
+import { ErrorBox, Section } from '../components/common.tsx';
+import { asApiError, useCall, useClient } from '../state.tsx';
+import { ThemeChoice } from '../theme.tsx';
+
+const GiB = 1024 ** 3;
+
+export function Settings() {
+  const client = useClient();
+  const { data, error } = useCall('settings.get', {});
+  const [draft, setDraft] = useState<SettingsShape | undefined>();
+  const [saved, setSaved] = useState('');
+  const [saveError, setSaveError] = useState<ApiError | undefined>();
+  useEffect(() => { if (data && !draft) setDraft(data.settings); }, [data, draft]);
+  if (!data || !draft) return <div className="screen"><h1>Settings</h1><ErrorBox error={error} />{!error && <p className="muted">Loading…</p>}</div>;
+  const set = <K extends keyof SettingsShape>(k: K, v: SettingsShape[K]) => { setDraft({ ...draft, [k]: v }); setSaved(''); };
+  const save = () => {
+    setSaveError(undefined);
+    client.call('settings.update', { patch: draft }).then((r) => { setDraft(r.settings); setSaved('Settings saved.'); }, (e: unknown) => setSaveError(asApiError(e)));
+  };
+  return (
+    <div className="screen">
+      <h1>Settings</h1>
+      <form onSubmit={(e) => { e.preventDefault(); save(); }} className="settings">
+        <Section title="Data folder" id="set-home">
+          <p className="mono" data-testid="home">{data.home}</p>
+          <p className="muted small">Models, the prediction log and job files live here. Choose another with <code>--home</code> or <code>OUTPOST_HOME</code> when starting Outpost.</p>
+        </Section>
+        <Section title="Execution provider" id="set-provider">
+          <label>Preferred provider for new jobs
+            <select value={draft.provider} onChange={(e) => set('provider', e.target.value as SettingsShape['provider'])} data-testid="provider-select">
+              <option value="auto">Automatic (best that works here)</option>
+              <option value="cpu">CPU</option><option value="cuda">CUDA (NVIDIA GPU)</option><option value="webgpu">WebGPU</option>
+              <option value="dml">DirectML (Windows)</option><option value="coreml">Core ML (macOS)</option>
+            </select>
+          </label>
+        </Section>
+        <Section title="Prediction log" id="set-log">
+          <label>Which inputs to keep with each prediction
+            <select value={draft.logInputs} onChange={(e) => set('logInputs', e.target.value as SettingsShape['logInputs'])}>
+              <option value="all">All inputs</option><option value="sampled">A sample of rows</option><option value="none">None (outputs only)</option>
+            </select>
+          </label>
+          <label>Sample rate (fraction of rows)
+            <input type="number" min={0} max={1} step={0.001} value={draft.logSampleRate} disabled={draft.logInputs !== 'sampled'} onChange={(e) => set('logSampleRate', Number(e.target.value))} />
+          </label>
+          <label>Keep at most (GiB)
+            <input type="number" min={0.01} step={0.01} value={+(draft.retentionMaxBytes / GiB).toFixed(3)} onChange={(e) => set('retentionMaxBytes', Math.round(Number(e.target.value) * GiB))} />
+          </label>
+          <label>Keep for at most (days)
+            <input type="number" min={1} max={36500} step={1} value={draft.retentionMaxAgeDays} onChange={(e) => set('retentionMaxAgeDays', Math.round(Number(e.target.value)))} data-testid="retention-days" />
+          </label>
+        </Section>
+        <Section title="Appearance" id="set-theme"><ThemeChoice /></Section>
+        <ErrorBox error={saveError} title="Could not save the settings" />
+        <div className="actions">
+          <button type="submit" className="btn btn-primary">Save settings</button>
+          <span role="status" className="ok" data-testid="saved">{saved}</span>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,280 @@
+// The one API between the UI and the core: every method's parameters and result, and the event
+// stream, as zod schemas. The core validates at the boundary (both transports go through
+// dispatch.ts); the renderer imports these only as types. Pure: no Node, no DOM.
+import { z } from 'zod';
+import { CardSchema } from '../../package/common/card.ts';
+
+// ---- shared shapes ----
+
+export const ErrorCodeSchema = z.enum(['usage', 'input', 'package', 'not-found', 'provider', 'store', 'cancelled', 'reject-rate', 'conflict', 'internal', 'unauthorized']);
+export const ApiErrorSchema = z.object({
+  code: ErrorCodeSchema,
+  message: z.string(),
+  file: z.string().optional(),
+  row: z.number().optional(),
+  field: z.string().optional(),
+});
+export type ApiErrorShape = z.infer<typeof ApiErrorSchema>;
+
+const ModelName = z.string().min(1).max(64);
+const ModelRef = z.string().regex(/^[^@\s]+(@\d+)?$/, 'expected <name> or <name>@<version>');
+const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a job id');
+const FilePath = z.string().min(1).max(4096);
+const ProviderPref = z.enum(['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml']);
+const Format = z.enum(['csv', 'jsonl', 'parquet']);
+
+export const JobStatusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
+
+export const JobSummarySchema = z.object({
+  id: z.string(),
+  modelName: z.string(),
+  modelVersion: z.number().int(),
+  status: JobStatusSchema,
+  /** running in this process right now (a stored 'running' job that is not was interrupted) */
+  live: z.boolean(),
+  resumable: z.boolean(),
+  inputPath: z.string(),
+  inputName: z.string(),
+  inputFormat: z.string(),
+  inputSize: z.number(),
+  inputFingerprint: z.string(),
+  outputPath: z.string(),
+  outputFormat: z.string(),
+  rejectsPath: z.string(),
+  provider: z.string().nullable(),
+  providerSummary: z.string().nullable(),
+  rowsRead: z.number(),
+  rowsScored: z.number(),
+  rowsRejected: z.number(),
+  busySeconds: z.number(),
+  rowsPerSecond: z.number(),
+  error: z.string().nullable(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type JobSummary = z.infer<typeof JobSummarySchema>;
+
+export const ReasonCountSchema = z.object({ reason: z.string(), count: z.number().int() });
+
+export const ProgressSchema = z.object({
+  jobId: z.string(),
+  rowsRead: z.number(),
+  rowsScored: z.number(),
+  rowsRejected: z.number(),
+  fraction: z.number(),
+  rowsPerSecond: z.number(),
+  etaSeconds: z.number().nullable(),
+});
+export type Progress = z.infer<typeof ProgressSchema>;
+
+export const JobDetailSchema = JobSummarySchema.extend({
+  rejectReasons: z.array(ReasonCountSchema),
+  outputExists: z.boolean(),
+  rejectsExist: z.boolean(),
+  progress: ProgressSchema.nullable(),
+});
+export type JobDetail = z.infer<typeof JobDetailSchema>;
+
+export const ModelSummarySchema = z.object({
+  name: z.string(),
+  activeVersion: z.number().int().nullable(),
+  versions: z.array(z.number().int()),
+  task: z.string(),
+  description: z.string().nullable(),
+  inputs: z.array(z.string()),
+  source: z.string(),
+  signedBy: z.string().nullable(),
+  installedAt: z.string(),
+  /** provider the last job with this model ran on, and why ("cpu (cuda: …)") */
+  provider: z.string().nullable(),
+  providerSummary: z.string().nullable(),
+});
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
+
+export const ModelVersionSchema = z.object({
+  version: z.number().int(),
+  active: z.boolean(),
+  source: z.string(),
+  signedBy: z.string().nullable(),
+  signedAt: z.string().nullable(),
+  origin: z.string().nullable(),
+  installedAt: z.string(),
+  sizeBytes: z.number(),
+  modelSha256: z.string(),
+  card: CardSchema,
+  /** integrity problems found by re-hashing the installed files (empty = intact) */
+  problems: z.array(z.string()),
+});
+export const ModelDetailSchema = z.object({ name: z.string(), versions: z.array(ModelVersionSchema) });
+export type ModelDetail = z.infer<typeof ModelDetailSchema>;
+
+export const ProviderInfoSchema = z.object({
+  request: z.string(),
+  chosen: z.string().nullable(),
+  summary: z.string(),
+  candidates: z.array(z.object({ name: z.string(), outcome: z.string(), reason: z.string() })),
+});
+
+export const AttentionSchema = z.object({
+  level: z.enum(['info', 'warning', 'error']),
+  message: z.string(),
+  jobId: z.string().optional(),
+  model: z.string().optional(),
+});
+export type Attention = z.infer<typeof AttentionSchema>;
+
+export const HomeStatusSchema = z.object({
+  home: z.string(),
+  storeBytes: z.number(),
+  log: z.object({ batches: z.number(), rows: z.number(), bytes: z.number() }),
+  retentionMaxBytes: z.number(),
+  provider: ProviderInfoSchema,
+  models: z.array(ModelSummarySchema),
+  recentJobs: z.array(JobSummarySchema),
+  attention: z.array(AttentionSchema),
+});
+export type HomeStatus = z.infer<typeof HomeStatusSchema>;
+
+export const InspectSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  format: z.string(),
+  sizeBytes: z.number(),
+  columns: z.array(z.string()),
+  model: z.string(),
+  fields: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean(), present: z.boolean(), detail: z.string() })),
+  missing: z.array(z.string()),
+  extra: z.array(z.string()),
+  ok: z.boolean(),
+});
+export type Inspect = z.infer<typeof InspectSchema>;
+
+export const RejectsPageSchema = z.object({
+  jobId: z.string(),
+  total: z.number().int(),
+  offset: z.number().int(),
+  rows: z.array(z.object({ row: z.number(), column: z.string(), reason: z.string(), value: z.string() })),
+  reasons: z.array(ReasonCountSchema),
+});
+export type RejectsPage = z.infer<typeof RejectsPageSchema>;
+
+const Cell = z.union([z.string(), z.number(), z.null()]);
+export const PredictionRowSchema = z.object({
+  jobId: z.string(), model: z.string(), version: z.number().int(), loggedAt: z.number(), row: z.number(),
+  values: z.record(z.string(), Cell),
+});
+export type PredictionRow = z.infer<typeof PredictionRowSchema>;
+
+export const PredictionsPageSchema = z.object({
+  total: z.number().int(),
+  offset: z.number().int(),
+  /** output columns in display order (id, label, p_<class>…, value; then logged inputs as input.<name>) */
+  columns: z.array(z.string()),
+  /** columns the page can be sorted by */
+  sortable: z.array(z.string()),
+  rows: z.array(PredictionRowSchema),
+});
+export type PredictionsPage = z.infer<typeof PredictionsPageSchema>;
+
+export const HistogramSchema = z.object({ edges: z.array(z.number()), counts: z.array(z.number().int()) });
+export const DistributionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('classes'), jobId: z.string(), total: z.number().int(), classes: z.array(z.object({ label: z.string(), count: z.number().int() })), confidence: HistogramSchema }),
+  z.object({ kind: z.literal('values'), jobId: z.string(), total: z.number().int(), histogram: HistogramSchema }),
+  z.object({ kind: z.literal('empty'), jobId: z.string(), total: z.literal(0) }),
+]);
+export type Distribution = z.infer<typeof DistributionSchema>;
+
+export const SettingsSchema = z.object({
+  logInputs: z.enum(['all', 'sampled', 'none']),
+  logSampleRate: z.number().min(0).max(1),
+  retentionMaxBytes: z.number().int().min(1024 * 1024),
+  retentionMaxAgeDays: z.number().int().min(1).max(36500),
+  provider: ProviderPref,
+});
+export type SettingsShape = z.infer<typeof SettingsSchema>;
+export const SettingsViewSchema = z.object({ home: z.string(), settings: SettingsSchema });
+
+export const UploadResultSchema = z.object({ path: z.string(), name: z.string(), size: z.number() });
+export type UploadResult = z.infer<typeof UploadResultSchema>;
+
+// ---- methods ----
+
+const none = z.strictObject({});
+const page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) };
+
+export const methods = {
+  status: { params: none, result: HomeStatusSchema },
+  'models.list': { params: none, result: z.array(ModelSummarySchema) },
+  'models.show': { params: z.strictObject({ name: ModelName }), result: ModelDetailSchema },
+  /** local packages are unsigned: the caller must say it accepts that */
+  'models.add': { params: z.strictObject({ path: FilePath, allowUnsigned: z.literal(true) }), result: ModelSummarySchema },
+  'models.rollback': { params: z.strictObject({ name: ModelName }), result: ModelSummarySchema },
+  'files.inspect': { params: z.strictObject({ path: FilePath, model: ModelRef }), result: InspectSchema },
+  'jobs.start': {
+    params: z.strictObject({ input: FilePath, model: ModelRef, idColumn: z.string().min(1).max(256).optional(), format: Format.optional() }),
+    result: JobSummarySchema,
+  },
+  'jobs.cancel': { params: z.strictObject({ jobId: JobId }), result: z.object({ cancelled: z.boolean() }) },
+  'jobs.resume': { params: z.strictObject({ jobId: JobId }), result: JobSummarySchema },
+  'jobs.list': { params: z.strictObject({ limit: z.number().int().min(1).max(500).default(50) }), result: z.array(JobSummarySchema) },
+  'jobs.get': { params: z.strictObject({ jobId: JobId }), result: JobDetailSchema },
+  'jobs.rejects': { params: z.strictObject({ jobId: JobId, ...page }), result: RejectsPageSchema },
+  'jobs.distribution': { params: z.strictObject({ jobId: JobId, bins: z.number().int().min(2).max(100).default(20) }), result: DistributionSchema },
+  'predictions.page': {
+    params: z.strictObject({
+      jobId: JobId.optional(),
+      model: ModelName.optional(),
+      version: z.number().int().positive().optional(),
+      /** epoch ms, inclusive */
+      since: z.number().optional(),
+      until: z.number().optional(),
+      sort: z.strictObject({ column: z.string().min(1).max(300), descending: z.boolean().default(false) }).optional(),
+      ...page,
+    }),
+    result: PredictionsPageSchema,
+  },
+  'settings.get': { params: none, result: SettingsViewSchema },
+  'settings.update': { params: z.strictObject({ patch: SettingsSchema.partial().strict() }), result: SettingsViewSchema },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+/** what a caller passes (defaults may be left out) */
+export type Params<M extends MethodName> = z.input<Methods[M]['params']>;
+/** what a handler receives (defaults filled in) */
+export type ParsedParams<M extends MethodName> = z.output<Methods[M]['params']>;
+export type Result<M extends MethodName> = z.output<Methods[M]['result']>;
+
+export const methodNames = Object.keys(methods) as MethodName[];
+export const isMethodName = (s: string): s is MethodName => Object.hasOwn(methods, s);
+
+/** The core implements this once; transports only carry calls to it. */
+export type Handlers = { [M in MethodName]: (params: ParsedParams<M>) => Promise<Result<M>> };
+
+// ---- events ----
+
+export const ApiEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('job-started'), job: JobSummarySchema }),
+  z.object({ type: z.literal('job-progress'), progress: ProgressSchema }),
+  z.object({ type: z.literal('job-finished'), job: JobSummarySchema, error: ApiErrorSchema.nullable() }),
+]);
+export type ApiEvent = z.infer<typeof ApiEventSchema>;
+
+// ---- transport constants (both transports and both clients read them from here) ----
+
+export const HTTP = {
+  call: '/api/call/',
+  events: '/api/events',
+  uploads: '/api/uploads',
+  /** GET /api/files/<jobId>/output | /api/files/<jobId>/rejects */
+  files: '/api/files/',
+  tokenCookie: 'outpost_token',
+} as const;
+
+export const IPC = {
+  call: 'outpost:call',
+  event: 'outpost:event',
+  reveal: 'outpost:reveal',
+} as const;
+
+export const RevealParamsSchema = z.strictObject({ jobId: JobId, which: z.enum(['output', 'rejects']) });

@@ -1,0 +1,343 @@
+// The core side of the UI contract, implemented once on the store and the scoring pipeline; the HTTP
+// server and the Electron utility process both host it. Scoring jobs run in this process's event
+// loop only for reading and validating batches (inference is in the engine's worker threads), and
+// every job reports through one event stream.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { OutpostError } from '../../common/errors.ts';
+import { summarizeDecision } from '../../inference/common/providers.ts';
+import { chooseProvider } from '../../inference/node/providers.ts';
+import { openSource } from '../../io/node/open.ts';
+import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
+import { getModel, installPackage, listModels, rollback, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
+import { DB_FILE, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
+import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result } from '../common/contract.ts';
+import { toApiError } from '../common/dispatch.ts';
+import { LogReader } from './log-reader.ts';
+import type { FromWorker, WorkerTask } from './job-worker.ts';
+import { readRejects } from './rejects.ts';
+
+export interface ServiceOptions {
+  home: string;
+  /** rows per inference batch for jobs started from the UI (default: the pipeline's) */
+  batchRows?: number;
+}
+
+interface LiveJob { cancel: () => void; progress: Progress | null; done: Promise<unknown> }
+
+export interface Service {
+  readonly home: string;
+  readonly handlers: Handlers;
+  readonly uploadsDir: string;
+  subscribe(listener: (e: ApiEvent) => void): () => void;
+  /** a job's output or rejects file, for download / show in folder (throws when there is none) */
+  fileOf(jobId: string, which: 'output' | 'rejects'): string;
+  /** cancel running jobs (they checkpoint and stay resumable), then close the store */
+  close(): Promise<void>;
+}
+
+const WORKER_URL = new URL('./job-worker.ts', import.meta.url);
+
+export function createService(opts: ServiceOptions): Service {
+  const store = openStore(opts.home);
+  const uploadsDir = path.join(opts.home, 'uploads');
+  const listeners = new Set<(e: ApiEvent) => void>();
+  const live = new Map<string, LiveJob>();
+  const reader = new LogReader(store);
+  let closed = false;
+
+  const emit = (e: ApiEvent) => {
+    for (const l of listeners) {
+      try { l(e); } catch { /* a failing listener must not stop the others or the job */ }
+    }
+  };
+
+  const summary = (j: Job): JobSummary => {
+    const isLive = live.has(j.id);
+    const busySeconds = j.busyMs / 1000;
+    return {
+      id: j.id, modelName: j.modelName, modelVersion: j.modelVersion, status: j.status, live: isLive,
+      resumable: !isLive && (j.status === 'cancelled' || j.status === 'running'),
+      inputPath: j.inputPath, inputName: path.basename(j.inputPath), inputFormat: j.inputFormat, inputSize: j.inputSize,
+      inputFingerprint: j.inputFingerprint, outputPath: j.outputPath, outputFormat: j.outputFormat, rejectsPath: j.rejectsPath,
+      provider: j.provider, providerSummary: j.providerSummary, rowsRead: j.rowsRead, rowsScored: j.rowsScored, rowsRejected: j.rowsRejected,
+      busySeconds, rowsPerSecond: busySeconds > 0 ? j.rowsRead / busySeconds : 0, error: j.error, createdAt: j.createdAt, finishedAt: j.finishedAt,
+    };
+  };
+
+  const reasonsOf = (j: Job): { reason: string; count: number }[] => {
+    const stored = (j.checkpoint as { reasons?: Record<string, number> } | null)?.reasons ?? {};
+    return Object.entries(stored).map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count);
+  };
+
+  const modelSummary = (versions: InstalledModel[], jobs: Job[]): ModelSummary => {
+    const active = versions.find((v) => v.active) ?? null;
+    const shown = active ?? versions[versions.length - 1];
+    const last = jobs.find((j) => j.modelName === shown.name && j.provider);
+    return {
+      name: shown.name, activeVersion: active?.version ?? null, versions: versions.map((v) => v.version), task: shown.card.task,
+      description: shown.card.description ?? null, inputs: shown.card.inputs.map((f) => f.name), source: shown.source, signedBy: shown.signedBy,
+      installedAt: shown.installedAt, provider: last?.provider ?? null, providerSummary: last?.providerSummary ?? null,
+    };
+  };
+
+  const groupModels = (): Map<string, InstalledModel[]> => {
+    const byName = new Map<string, InstalledModel[]>();
+    for (const m of listModels(store)) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+    return byName;
+  };
+
+  // The provider decision is probed once per process (in a worker); status never waits long for it.
+  let providerProbe: { request: string; info: Promise<HomeStatus['provider']> } | undefined;
+  const providerInfo = async (): Promise<HomeStatus['provider']> => {
+    const request = getSettings(store).provider;
+    if (providerProbe?.request !== request) {
+      providerProbe = {
+        request,
+        info: chooseProvider(request).then(
+          (d) => ({ request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
+          (e: unknown) => ({ request, chosen: null, summary: (e as Error).message, candidates: [] }),
+        ),
+      };
+    }
+    const pending = { request, chosen: null, summary: 'checking which execution providers work here…', candidates: [] };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const info = await Promise.race([providerProbe.info, new Promise<typeof pending>((r) => { timer = setTimeout(() => r(pending), 1500); })]);
+    clearTimeout(timer);
+    return info;
+  };
+
+  const storeBytes = (): number => {
+    let n = 0;
+    for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
+      try { n += fs.statSync(path.join(store.home, f)).size; } catch { /* absent */ }
+    }
+    return n;
+  };
+
+  const attention = (jobs: Job[], models: Map<string, InstalledModel[]>, log: { bytes: number }, maxBytes: number): Attention[] => {
+    const items: Attention[] = [];
+    for (const j of jobs) {
+      if (j.status === 'running' && !live.has(j.id)) items.push({ level: 'warning', jobId: j.id, message: `Job ${j.id} (${path.basename(j.inputPath)}) was interrupted after ${j.rowsRead.toLocaleString('en-US')} rows; resume it to finish.` });
+      else if (j.status === 'cancelled') items.push({ level: 'info', jobId: j.id, message: `Job ${j.id} (${path.basename(j.inputPath)}) was cancelled after ${j.rowsRead.toLocaleString('en-US')} rows and can be resumed.` });
+      else if (j.status === 'failed') items.push({ level: 'error', jobId: j.id, message: `Job ${j.id} (${path.basename(j.inputPath)}) failed: ${j.error ?? 'unknown error'}` });
+    }
+    for (const [name, versions] of models) {
+      const active = versions.find((v) => v.active);
+      if (!active) { items.push({ level: 'warning', model: name, message: `Model ${name} has no active version.` }); continue; }
+      const problems = verifyInstalled(store, active);
+      if (problems.length) items.push({ level: 'error', model: name, message: `Model ${name}@${active.version} was modified on disk: ${problems[0]}` });
+    }
+    if (log.bytes > 0.8 * maxBytes) items.push({ level: 'warning', message: `The prediction log uses ${Math.round((log.bytes / maxBytes) * 100)} % of its size limit; the oldest predictions are dropped beyond it.` });
+    return items;
+  };
+
+  /**
+   * Run a scoring job in a worker thread (its own store connection); resolves once the job exists,
+   * rejects with the up-front check's error if it never starts.
+   */
+  const launch = (task: WorkerTask): Promise<JobSummary> => {
+    if (closed) throw new OutpostError('conflict', 'the service is shutting down');
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(WORKER_URL, { workerData: task });
+      let jobId: string | undefined;
+      let outcome: FromWorker | undefined;
+      const entry: LiveJob = { cancel: () => worker.postMessage({ kind: 'cancel' }), progress: null, done: new Promise((r) => worker.once('exit', r)) };
+      worker.on('message', (m: FromWorker) => {
+        if (m.type === 'started') {
+          jobId = m.jobId;
+          live.set(jobId, entry);
+          const s = summary(getJob(store, jobId));
+          emit({ type: 'job-started', job: s });
+          resolve(s);
+        } else if (m.type === 'progress') {
+          entry.progress = m.progress;
+          emit({ type: 'job-progress', progress: m.progress });
+        } else outcome = m;
+      });
+      worker.on('error', (e) => { outcome = { type: 'failed', error: toApiError(e) }; });
+      worker.once('exit', () => {
+        const error = outcome?.type === 'failed' ? outcome.error : outcome ? null : { code: 'internal' as const, message: 'the scoring worker stopped unexpectedly' };
+        if (jobId === undefined) return reject(Object.assign(new Error(error?.message ?? 'the job did not start'), { code: error?.code ?? 'internal', location: { file: error?.file, row: error?.row, field: error?.field } }));
+        live.delete(jobId);
+        if (closed) return;
+        emit({ type: 'job-finished', job: summary(getJob(store, jobId)), error });
+      });
+    });
+  };
+
+  /** Heavy log reads run in a worker too; results are cached until the job's log changes. */
+  const distributions = new Map<string, Distribution>();
+  const distribution = (jobId: string, bins: number): Promise<Distribution> => {
+    const key = `${jobId}:${bins}:${JSON.stringify(store.db.prepare('SELECT count(*) AS b, coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE job_id = ?').get(jobId))}`;
+    const hit = distributions.get(key);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(WORKER_URL, { workerData: { kind: 'distribution', home: store.home, jobId, bins } satisfies WorkerTask });
+      worker.once('message', (m: FromWorker) => {
+        if (m.type === 'done') {
+          const d = m.result as Distribution;
+          if (distributions.size > 50) distributions.clear();
+          distributions.set(key, d);
+          resolve(d);
+        } else if (m.type === 'failed') reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+      });
+      worker.once('error', reject);
+    });
+  };
+
+  const handlers: Handlers = {
+    async status() {
+      const jobs = listJobs(store, 50);
+      const models = groupModels();
+      const settings = getSettings(store);
+      const log = logSize(store);
+      return {
+        home: store.home, storeBytes: storeBytes(), log, retentionMaxBytes: settings.retentionMaxBytes, provider: await providerInfo(),
+        models: [...models.values()].map((v) => modelSummary(v, jobs)), recentJobs: jobs.slice(0, 8).map(summary),
+        attention: attention(jobs.slice(0, 20), models, log, settings.retentionMaxBytes),
+      };
+    },
+    async 'models.list'() {
+      const jobs = listJobs(store, 200);
+      return [...groupModels().values()].map((v) => modelSummary(v, jobs));
+    },
+    async 'models.show'({ name }) {
+      const versions = groupModels().get(name);
+      if (!versions) getModel(store, name); // throws the store's "not installed (installed: …)" error
+      return {
+        name,
+        versions: (versions ?? []).map((m) => ({
+          version: m.version, active: m.active, source: m.source, signedBy: m.signedBy, signedAt: m.signedAt, origin: m.origin,
+          installedAt: m.installedAt, sizeBytes: m.sizeBytes, modelSha256: m.modelSha256, card: m.card, problems: verifyInstalled(store, m),
+        })).reverse(),
+      };
+    },
+    async 'models.add'({ path: dir }) {
+      const m = installPackage(store, path.resolve(dir), { source: 'local', allowUnsigned: true, origin: path.resolve(dir) });
+      return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
+    },
+    async 'models.rollback'({ name }) {
+      const m = rollback(store, name);
+      return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
+    },
+    async 'files.inspect'({ path: file, model: ref }) {
+      const model = getModel(store, ref);
+      const abs = path.resolve(file);
+      const source = await openSource(abs, {});
+      try {
+        const have = new Set(source.columns);
+        const fields = model.card.inputs.map((f) => ({
+          name: f.name, type: f.type, nullable: f.nullable, present: have.has(f.name),
+          detail: f.type === 'category' ? `one of ${(f.vocabulary ?? []).join(', ')}`
+            : f.range ? `${f.range.min ?? '−∞'} … ${f.range.max ?? '∞'}${f.unit ? ` ${f.unit}` : ''}` : (f.unit ?? ''),
+        }));
+        const wanted = new Set(model.card.inputs.map((f) => f.name));
+        const missing = fields.filter((f) => !f.present).map((f) => f.name);
+        return {
+          path: abs, name: path.basename(abs), format: source.format, sizeBytes: source.sizeBytes, columns: [...source.columns],
+          model: `${model.name}@${model.version}`, fields, missing, extra: source.columns.filter((c: string) => !wanted.has(c)), ok: missing.length === 0,
+        };
+      } finally {
+        await source.close();
+      }
+    },
+    async 'jobs.start'(p: ParsedParams<'jobs.start'>) {
+      return launch({
+        kind: 'start', home: store.home,
+        request: {
+          input: path.resolve(p.input), model: p.model, ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+          ...(p.idColumn !== undefined ? { idColumn: p.idColumn } : {}), ...(p.format !== undefined ? { format: p.format } : {}),
+        },
+      });
+    },
+    async 'jobs.cancel'({ jobId }) {
+      const j = live.get(jobId);
+      if (!j) {
+        getJob(store, jobId); // unknown id → not-found
+        return { cancelled: false };
+      }
+      j.cancel();
+      return { cancelled: true };
+    },
+    async 'jobs.resume'({ jobId }) {
+      if (live.has(jobId)) throw new OutpostError('conflict', `job ${jobId} is already running`);
+      return launch({ kind: 'resume', home: store.home, jobId });
+    },
+    async 'jobs.list'({ limit }) {
+      return listJobs(store, limit).map(summary);
+    },
+    async 'jobs.get'({ jobId }): Promise<JobDetail> {
+      const j = getJob(store, jobId);
+      return {
+        ...summary(j), rejectReasons: reasonsOf(j), outputExists: fs.existsSync(j.outputPath), rejectsExist: fs.existsSync(j.rejectsPath),
+        progress: live.get(jobId)?.progress ?? null,
+      };
+    },
+    async 'jobs.rejects'({ jobId, offset, limit }) {
+      const j = getJob(store, jobId);
+      const { total, rows } = live.has(jobId) ? { total: 0, rows: [] } : readRejects(j.rejectsPath, offset, limit);
+      return { jobId, total, offset, rows, reasons: reasonsOf(j) };
+    },
+    async 'jobs.distribution'({ jobId, bins }) {
+      getJob(store, jobId);
+      return distribution(jobId, bins);
+    },
+    async 'predictions.page'(p): Promise<Result<'predictions.page'>> {
+      const q: PredictionQuery = {
+        ...(p.jobId !== undefined ? { jobId: p.jobId } : {}), ...(p.model !== undefined ? { model: p.model } : {}),
+        ...(p.version !== undefined ? { version: p.version } : {}), ...(p.since !== undefined ? { since: p.since } : {}), ...(p.until !== undefined ? { until: p.until } : {}),
+      };
+      const total = countPredictions(store, q);
+      const rows = p.sort ? reader.sortedPage(q, p.sort.column, p.sort.descending, p.offset, p.limit, total) : pagePredictions(store, { ...q, offset: p.offset, limit: p.limit });
+      // Columns from the first page of the query (stable while paging), outputs before logged inputs.
+      const sample = p.offset === 0 && !p.sort ? rows : pagePredictions(store, { ...q, offset: 0, limit: 50 });
+      const names = new Set<string>();
+      for (const r of sample) for (const k of Object.keys(r.values)) names.add(k);
+      const columns = [...names].sort((a, b) => rank(a) - rank(b) || 0);
+      return { total, offset: p.offset, columns, sortable: ['row', ...columns.filter((c) => !c.startsWith('input.'))], rows };
+    },
+    async 'settings.get'() {
+      return { home: store.home, settings: getSettings(store) };
+    },
+    async 'settings.update'({ patch }) {
+      return { home: store.home, settings: updateSettings(store, patch) };
+    },
+  };
+
+  return {
+    home: store.home,
+    handlers,
+    uploadsDir,
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    fileOf(jobId, which) {
+      const j = getJob(store, jobId);
+      const file = which === 'output' ? j.outputPath : j.rejectsPath;
+      if (j.status !== 'completed' || !fs.existsSync(file)) throw new OutpostError('not-found', `job ${jobId} has no ${which === 'output' ? 'output' : 'rejects'} file${j.status !== 'completed' ? ` (it is ${j.status})` : ''}`);
+      return file;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const running = [...live.values()];
+      for (const j of running) j.cancel();
+      await Promise.allSettled(running.map((j) => j.done));
+      listeners.clear();
+      store.close();
+    },
+  };
+}
+
+/** Display order of prediction columns: id, label, probabilities / value, then logged inputs. */
+function rank(c: string): number {
+  if (c === 'id') return 0;
+  if (c === 'label') return 1;
+  if (c.startsWith('p_')) return 2;
+  if (c === 'value') return 3;
+  return 4;
+}

@@ -1,0 +1,221 @@
+// The UI contract, run against both transports (HTTP + SSE, and the Electron IPC bridge) on a real
+// store, the real demo model and real files. Numbers the API reports are checked against the store.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { ApiEvent, Distribution, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import { HTTP, methodNames } from '../src/api/common/contract.ts';
+import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
+import { getJob } from '../src/store/node/jobs.ts';
+import { openStore } from '../src/store/node/store.ts';
+import { HTTP_PATHS } from '../renderer/src/client/paths.ts';
+import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE, httpTransport, ipcTransport, ok, type Transport } from './helpers/app-harness.ts';
+import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
+
+const MODEL = 'seattle-weather';
+
+test('the renderer\'s HTTP paths match the contract', () => {
+  for (const k of Object.keys(HTTP_PATHS) as (keyof typeof HTTP_PATHS)[]) assert.equal(HTTP_PATHS[k], HTTP[k], k);
+});
+
+for (const make of [httpTransport, ipcTransport]) {
+  describe(`contract over ${make === httpTransport ? 'HTTP' : 'IPC'}`, () => {
+    let t: Transport;
+    let home: string;
+    let files: string;
+    const finished = (jobId: string) => (e: ApiEvent) => e.type === 'job-finished' && e.job.id === jobId;
+
+    before(async () => {
+      home = tempDir('outpost-app-contract-');
+      files = tempDir('outpost-app-files-');
+      t = await make(home);
+    });
+    after(async () => {
+      await t?.close();
+      fs.rmSync(home, { recursive: true, force: true });
+      fs.rmSync(files, { recursive: true, force: true });
+    });
+
+    test('status of an empty store', async () => {
+      const s = await ok<HomeStatus>(t, 'status');
+      assert.equal(s.home, home);
+      assert.deepEqual(s.models, []);
+      assert.deepEqual(s.recentJobs, []);
+      assert.deepEqual(s.attention, []);
+      assert.ok(s.storeBytes > 0, 'the SQLite file exists');
+      assert.equal(typeof s.provider.summary, 'string');
+    });
+
+    test('bad calls are refused at the boundary with the field named', async () => {
+      const unknown = await t.call('jobs.explode', {});
+      assert.equal(unknown.ok, false);
+      assert.equal(!unknown.ok && unknown.error.code, 'usage');
+      const badId = await t.call('jobs.get', { jobId: '../../etc/passwd' });
+      assert.ok(!badId.ok && badId.error.code === 'usage' && /jobId/.test(badId.error.message), JSON.stringify(badId));
+      const extra = await t.call('jobs.list', { limit: 5, sneaky: true });
+      assert.ok(!extra.ok && extra.error.code === 'usage' && /sneaky/.test(extra.error.message), JSON.stringify(extra));
+      const unsigned = await t.call('models.add', { path: DEMO_PACKAGE });
+      assert.ok(!unsigned.ok && /allowUnsigned/.test(unsigned.error.message), JSON.stringify(unsigned));
+      const settings = await t.call('settings.update', { patch: { logSampleRate: 2 } });
+      assert.ok(!settings.ok && settings.error.code === 'usage' && /logSampleRate/.test(settings.error.message), JSON.stringify(settings));
+      const missing = await t.call('jobs.get', { jobId: 'j00000000-deadbeef' });
+      assert.ok(!missing.ok && missing.error.code === 'not-found', JSON.stringify(missing));
+    });
+
+    test('models: add the demo package, list, show its card', async () => {
+      const added = await ok<ModelSummary>(t, 'models.add', { path: DEMO_PACKAGE, allowUnsigned: true });
+      assert.equal(added.name, MODEL);
+      assert.equal(added.activeVersion, 1);
+      const list = await ok<ModelSummary[]>(t, 'models.list');
+      assert.deepEqual(list.map((m) => `${m.name}@${m.activeVersion}`), [`${MODEL}@1`]);
+      const card = JSON.parse(fs.readFileSync(path.join(DEMO_PACKAGE, 'card.json'), 'utf8')) as { inputs: { name: string }[] };
+      const shown = await ok<ModelDetail>(t, 'models.show', { name: MODEL });
+      assert.deepEqual(shown.versions[0].card.inputs.map((f) => f.name), card.inputs.map((f) => f.name));
+      assert.deepEqual(shown.versions[0].problems, []);
+      const nope = await t.call('models.show', { name: 'no-such-model' });
+      assert.ok(!nope.ok && nope.error.code === 'not-found' && /seattle-weather/.test(nope.error.message), JSON.stringify(nope));
+    });
+
+    test('files.inspect names the missing columns before any scoring', async () => {
+      const good = path.join(files, 'weather.csv');
+      fs.copyFileSync(DEMO_CSV, good);
+      const g = await ok<Inspect>(t, 'files.inspect', { path: good, model: MODEL });
+      assert.equal(g.ok, true);
+      assert.deepEqual(g.missing, []);
+      assert.deepEqual(g.extra, ['date', 'weather']);
+      const lacking = path.join(files, 'lacking.csv');
+      fs.writeFileSync(lacking, 'date,precipitation,temp_max,temp_min\n2015-01-01,0,5,1\n');
+      const l = await ok<Inspect>(t, 'files.inspect', { path: lacking, model: MODEL });
+      assert.equal(l.ok, false);
+      assert.deepEqual(l.missing, ['wind', 'season']);
+      const jobsBefore = (await ok<JobSummary[]>(t, 'jobs.list', {})).length;
+      const refused = await t.call('jobs.start', { input: lacking, model: MODEL });
+      assert.ok(!refused.ok && refused.error.code === 'input' && /"wind", "season"/.test(refused.error.message), JSON.stringify(refused));
+      assert.equal((await ok<JobSummary[]>(t, 'jobs.list', {})).length, jobsBefore, 'a refused start leaves no job');
+    });
+
+    test('score the demo file: events, counts, predictions and distribution agree with the store', async () => {
+      const input = path.join(files, 'weather.csv');
+      const job = await ok<JobSummary>(t, 'jobs.start', { input, model: MODEL, idColumn: 'date' });
+      assert.equal(job.status, 'running');
+      assert.equal(job.live, true);
+      const started = await t.waitFor((e) => e.type === 'job-started' && e.job.id === job.id, 'job-started');
+      assert.equal(started.type, 'job-started');
+      const end = await t.waitFor(finished(job.id), 'job-finished');
+      assert.ok(end.type === 'job-finished' && end.error === null && end.job.status === 'completed', JSON.stringify(end));
+
+      const d = await ok<JobDetail>(t, 'jobs.get', { jobId: job.id });
+      const store = openStore(home);
+      try {
+        const stored = getJob(store, job.id);
+        assert.equal(d.rowsRead, 365);
+        assert.equal(d.rowsScored, stored.rowsScored);
+        assert.equal(d.rowsRejected, 0);
+        assert.equal(d.outputExists, true);
+        assert.equal(d.live, false);
+        assert.equal(d.resumable, false);
+
+        const page = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, limit: 1000 });
+        assert.equal(page.total, countPredictions(store, { jobId: job.id }));
+        assert.equal(page.total, 365);
+        assert.deepEqual(page.columns.slice(0, 7), ['id', 'label', 'p_drizzle', 'p_fog', 'p_rain', 'p_snow', 'p_sun']);
+        assert.ok(page.columns.slice(7).every((c) => c.startsWith('input.')), 'sampled inputs come after the outputs');
+        assert.deepEqual(page.rows, pagePredictions(store, { jobId: job.id, limit: 1000 }));
+        assert.equal(page.rows[0].values.id, '2015-01-01');
+
+        const dist = await ok<Distribution>(t, 'jobs.distribution', { jobId: job.id });
+        assert.equal(dist.kind, 'classes');
+        if (dist.kind === 'classes') {
+          const counted = new Map<string, number>();
+          for (const r of page.rows) counted.set(String(r.values.label), (counted.get(String(r.values.label)) ?? 0) + 1);
+          assert.deepEqual(new Map(dist.classes.map((c) => [c.label, c.count])), counted);
+          assert.equal(dist.confidence.counts.reduce((a, b) => a + b, 0), 365);
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+    test('predictions sort by an output column across all pages', async () => {
+      const [job] = await ok<JobSummary[]>(t, 'jobs.list', { limit: 1 });
+      const a = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, sort: { column: 'p_sun', descending: true }, offset: 0, limit: 200 });
+      const b = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, sort: { column: 'p_sun', descending: true }, offset: 200, limit: 200 });
+      const values = [...a.rows, ...b.rows].map((r) => Number(r.values.p_sun));
+      assert.equal(values.length, 365);
+      for (let i = 1; i < values.length; i++) assert.ok(values[i - 1] >= values[i], `sorted at ${i}`);
+      assert.equal(new Set([...a.rows, ...b.rows].map((r) => r.row)).size, 365, 'every row exactly once');
+      const asc = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, sort: { column: 'p_sun', descending: false }, limit: 1 });
+      assert.equal(asc.rows[0].values.p_sun, Math.min(...values));
+      const bad = await t.call('predictions.page', { jobId: job.id, sort: { column: 'nope' } });
+      assert.ok(!bad.ok && bad.error.code === 'usage' && /p_sun/.test(bad.error.message), JSON.stringify(bad));
+    });
+
+    test('a file with bad rows: rejects with their reasons, good rows scored', async () => {
+      const { file, rows, bad } = badCsv(path.join(files, 'bad rows.csv'));
+      const job = await ok<JobSummary>(t, 'jobs.start', { input: file, model: MODEL });
+      await t.waitFor(finished(job.id), 'job-finished');
+      const d = await ok<JobDetail>(t, 'jobs.get', { jobId: job.id });
+      assert.equal(d.status, 'completed');
+      assert.equal(d.rowsRead, rows);
+      assert.equal(d.rowsRejected, bad.size);
+      assert.equal(d.rowsScored, rows - bad.size);
+      const rej = await ok<RejectsPage>(t, 'jobs.rejects', { jobId: job.id });
+      assert.equal(rej.total, bad.size);
+      assert.deepEqual(new Map(rej.rows.map((r) => [r.row, r.column])), bad);
+      assert.match(rej.rows.find((r) => r.column === 'season')!.reason, /monsoon.*not in the vocabulary/);
+      assert.match(rej.rows.find((r) => r.column === 'precipitation')!.reason, /lots/);
+      assert.equal(rej.reasons.reduce((n, r) => n + r.count, 0), bad.size);
+      const second = await ok<RejectsPage>(t, 'jobs.rejects', { jobId: job.id, offset: 2, limit: 2 });
+      assert.deepEqual(second.rows, rej.rows.slice(2, 4));
+    });
+
+    test('cancel a running job, then resume it to completion', async () => {
+      const file = bigCsv(path.join(files, 'big.csv'), 200_000);
+      const job = await ok<JobSummary>(t, 'jobs.start', { input: file, model: MODEL });
+      const c = await ok<{ cancelled: boolean }>(t, 'jobs.cancel', { jobId: job.id });
+      assert.equal(c.cancelled, true);
+      const end = await t.waitFor(finished(job.id), 'job-finished (cancelled)');
+      assert.ok(end.type === 'job-finished' && end.job.status === 'cancelled' && end.error?.code === 'cancelled', JSON.stringify(end));
+      const stopped = await ok<JobDetail>(t, 'jobs.get', { jobId: job.id });
+      assert.equal(stopped.resumable, true);
+      assert.ok(stopped.rowsRead < 200_000, `stopped early (${stopped.rowsRead} rows)`);
+      const status = await ok<HomeStatus>(t, 'status');
+      assert.ok(status.attention.some((a) => a.jobId === job.id), 'a cancelled job shows under attention');
+      const again = await ok<{ cancelled: boolean }>(t, 'jobs.cancel', { jobId: job.id });
+      assert.equal(again.cancelled, false, 'nothing to cancel any more');
+
+      const resumed = await ok<JobSummary>(t, 'jobs.resume', { jobId: job.id });
+      assert.equal(resumed.id, job.id);
+      const done = await t.waitFor((e) => e.type === 'job-finished' && e.job.id === job.id && e.job.status === 'completed', 'job-finished (resumed)');
+      assert.equal(done.type === 'job-finished' && done.job.rowsRead, 200_000);
+      const page = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, limit: 1 });
+      assert.equal(page.total, 200_000, 'every row logged exactly once across the cancel and the resume');
+    });
+
+    test('models: roll back to the previous version', async () => {
+      const pkgs = tempDir('outpost-app-pkgs-');
+      await ok(t, 'models.add', { path: writePackage(path.join(pkgs, 'v1'), tinyCard({ version: 1 })), allowUnsigned: true });
+      const v2 = await ok<ModelSummary>(t, 'models.add', { path: writePackage(path.join(pkgs, 'v2'), tinyCard({ version: 2 })), allowUnsigned: true });
+      assert.deepEqual([v2.activeVersion, v2.versions], [2, [1, 2]]);
+      const back = await ok<ModelSummary>(t, 'models.rollback', { name: 'tiny' });
+      assert.equal(back.activeVersion, 1);
+      const again = await t.call('models.rollback', { name: 'tiny' });
+      assert.ok(!again.ok || (again.result as ModelSummary).activeVersion === 2, 'rolling back twice returns to the version before');
+      fs.rmSync(pkgs, { recursive: true, force: true });
+    });
+
+    test('settings round-trip', async () => {
+      const s = await ok<{ home: string; settings: { retentionMaxAgeDays: number; provider: string } }>(t, 'settings.update', { patch: { retentionMaxAgeDays: 30, provider: 'cpu' } });
+      assert.equal(s.home, home);
+      assert.equal(s.settings.retentionMaxAgeDays, 30);
+      const g = await ok<typeof s>(t, 'settings.get');
+      assert.deepEqual(g, s);
+    });
+
+    test('every contract method was exercised by this suite', () => {
+      // A method added to the contract without a test here fails this list.
+      assert.deepEqual([...methodNames].sort(), ['files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status']);
+    });
+  });
+}

@@ -1,0 +1,124 @@
+// The desktop shell's security logic, without Electron: URL/protocol policy, the IPC handlers'
+// sender checks and argument validation (nothing invalid or untrusted reaches the core), and the
+// preload exposing exactly the bridge.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { IPC } from '../src/api/common/contract.ts';
+import type { CallOutcome } from '../src/api/common/dispatch.ts';
+import { registerIpc, type CoreBackend } from '../electron/ipc.ts';
+import { APP_CSP, isAppUrl, isTrustedSender, navigationAllowed, resolveAppFile } from '../electron/policy.ts';
+import { APP_FRAME, FakeIpcMain } from './helpers/app-harness.ts';
+
+test('only app://outpost URLs are the app', () => {
+  for (const u of ['app://outpost/index.html', 'app://outpost/', 'app://outpost/index.html#/jobs/x']) assert.equal(isAppUrl(u), true, u);
+  for (const u of ['https://outpost/', 'app://evil/index.html', 'app://outpost.evil/', 'app://user:pw@outpost/', 'file:///etc/passwd', 'http://127.0.0.1:8080/', 'javascript:alert(1)', '', 'not a url']) {
+    assert.equal(isAppUrl(u), false, u);
+    assert.equal(navigationAllowed(u), false, u);
+  }
+  assert.match(APP_CSP, /default-src 'none'/);
+  assert.doesNotMatch(APP_CSP, /unsafe|https?:/);
+});
+
+test('app:// requests map into the built renderer only', () => {
+  const dist = path.resolve('/srv/outpost/renderer/dist');
+  assert.equal(resolveAppFile(dist, 'app://outpost/'), path.join(dist, 'index.html'));
+  assert.equal(resolveAppFile(dist, 'app://outpost/assets/index-1.js'), path.join(dist, 'assets', 'index-1.js'));
+  // URL parsing may fold dot segments into the path; whatever survives must stay inside dist.
+  for (const u of ['app://outpost/..%2f..%2fetc/passwd', 'app://outpost/%2e%2e/%2e%2e/etc/passwd', 'app://outpost/../../etc/passwd', 'app://outpost/assets/..%5c..%5csecret']) {
+    const f = resolveAppFile(dist, u);
+    assert.ok(f === null || f.startsWith(dist + path.sep), `${u} → ${f}`);
+  }
+  assert.equal(resolveAppFile(dist, 'app://outpost/..%2f..%2fetc/passwd'), null, 'an encoded separator that climbs out');
+  for (const u of ['app://outpost/assets/..%5c..%5csecret', 'app://outpost/%00x', 'app://other/index.html', 'app://outpost/%E0%A4%A']) {
+    assert.equal(resolveAppFile(dist, u), null, u);
+  }
+});
+
+test('trusted senders: the live top-level app frame, nothing else', () => {
+  assert.equal(isTrustedSender(APP_FRAME), true);
+  assert.equal(isTrustedSender(null), false);
+  assert.equal(isTrustedSender({ url: 'https://example.com/', parent: null }), false);
+  assert.equal(isTrustedSender({ url: 'app://outpost/index.html', parent: APP_FRAME }), false, 'a subframe, even of app content');
+  assert.equal(isTrustedSender({ url: 'app://outpost/index.html', parent: null, detached: true }), false);
+});
+
+function spyCore() {
+  const calls: { method: string; params: unknown }[] = [];
+  const core: CoreBackend = {
+    async call(method, params): Promise<CallOutcome> { calls.push({ method, params }); return { ok: true, result: { echoed: params } }; },
+    async reveal(jobId, which): Promise<CallOutcome> { calls.push({ method: 'reveal', params: { jobId, which } }); return { ok: true, result: { path: `/out/${jobId}.${which}` } }; },
+  };
+  return { core, calls };
+}
+
+test('IPC handlers refuse untrusted senders before the core sees anything', async () => {
+  const ipc = new FakeIpcMain();
+  const { core, calls } = spyCore();
+  registerIpc(ipc, core);
+  for (const frame of [null, { url: 'https://evil.example/', parent: null }, { url: 'app://outpost/index.html', parent: APP_FRAME }]) {
+    const r = (await ipc.invoke(IPC.call, frame, 'status', {})) as CallOutcome;
+    assert.ok(!r.ok && r.error.code === 'unauthorized', JSON.stringify(frame));
+    const v = (await ipc.invoke(IPC.reveal, frame, { jobId: 'j1', which: 'output' })) as CallOutcome;
+    assert.ok(!v.ok && v.error.code === 'unauthorized');
+  }
+  assert.equal(calls.length, 0);
+});
+
+test('IPC handlers validate arguments with the contract before passing them on', async () => {
+  const ipc = new FakeIpcMain();
+  const { core, calls } = spyCore();
+  const shown: string[] = [];
+  registerIpc(ipc, core, { showItem: (f) => shown.push(f) });
+  const bad: [unknown, unknown][] = [
+    ['nope', {}], [42, {}], ['__proto__', {}], ['constructor', {}], ['jobs.get', { jobId: '../x' }], ['jobs.get', {}], ['jobs.list', { limit: 1e9 }],
+    ['models.add', { path: '/x' }], ['settings.update', { patch: { provider: 'quantum' } }], ['status', { extra: 1 }],
+  ];
+  for (const [method, params] of bad) {
+    const r = (await ipc.invoke(IPC.call, APP_FRAME, method, params)) as CallOutcome;
+    assert.ok(!r.ok && r.error.code === 'usage', `${String(method)} ${JSON.stringify(params)} → ${JSON.stringify(r)}`);
+  }
+  for (const raw of [{ jobId: 'j1', which: 'passwd' }, { jobId: '/etc', which: 'output' }, 'j1', null]) {
+    const r = (await ipc.invoke(IPC.reveal, APP_FRAME, raw)) as CallOutcome;
+    assert.ok(!r.ok && r.error.code === 'usage', JSON.stringify(raw));
+  }
+  assert.equal(calls.length, 0, 'nothing invalid reached the core');
+  assert.deepEqual(shown, []);
+
+  const good = (await ipc.invoke(IPC.call, APP_FRAME, 'jobs.list', {})) as CallOutcome;
+  assert.deepEqual(good, { ok: true, result: { echoed: { limit: 50 } } }, 'defaults filled in by the schema');
+  const rev = (await ipc.invoke(IPC.reveal, APP_FRAME, { jobId: 'j1', which: 'output' })) as CallOutcome;
+  assert.equal(rev.ok, true);
+  assert.deepEqual(shown, ['/out/j1.output']);
+});
+
+test('the preload exposes exactly the bridge, and events without Electron\'s event object', () => {
+  const exposed: Record<string, Record<string, (...a: unknown[]) => unknown>> = {};
+  const invoked: unknown[][] = [];
+  const handlers = new Map<string, (...a: unknown[]) => void>();
+  const electron = {
+    contextBridge: { exposeInMainWorld: (name: string, api: Record<string, (...a: unknown[]) => unknown>) => { exposed[name] = api; } },
+    ipcRenderer: {
+      invoke: (...a: unknown[]) => { invoked.push(a); return Promise.resolve(null); },
+      on: (ch: string, l: (...a: unknown[]) => void) => handlers.set(ch, l),
+      removeListener: (ch: string, l: unknown) => { if (handlers.get(ch) === l) handlers.delete(ch); },
+    },
+    webUtils: { getPathForFile: (f: { p: string }) => f.p },
+  };
+  const code = fs.readFileSync(new URL('../electron/preload.cjs', import.meta.url), 'utf8');
+  new Function('require', code)((m: string) => { if (m !== 'electron') throw new Error(`preload required ${m}`); return electron; });
+  const api = exposed.outpost;
+  assert.deepEqual(Object.keys(api).sort(), ['call', 'onEvent', 'pathForFile', 'reveal']);
+  assert.ok(Object.isFrozen(api));
+  void api.call('status', {});
+  void api.reveal('j1', 'output');
+  assert.deepEqual(invoked, [[IPC.call, 'status', {}], [IPC.reveal, { jobId: 'j1', which: 'output' }]]);
+  const got: unknown[] = [];
+  const off = api.onEvent((e: unknown) => got.push(e)) as () => void;
+  handlers.get(IPC.event)!({ sender: 'secret ipcRenderer' }, { type: 'job-progress' });
+  assert.deepEqual(got, [{ type: 'job-progress' }]);
+  off();
+  assert.equal(handlers.has(IPC.event), false, 'unsubscribe removes the listener');
+  assert.equal(api.pathForFile({ p: '/data/a.csv' }), '/data/a.csv');
+});

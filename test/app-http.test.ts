@@ -1,0 +1,118 @@
+// The serve-mode HTTP transport's own guarantees: the token lock on every /api/ route, the cookie
+// hand-over from ?token=, Host and Origin checks, CSP and static-file confinement, upload into the
+// data folder and download of a job's output.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import type { JobSummary } from '../src/api/common/contract.ts';
+import { safeUploadName } from '../src/api/node/http.ts';
+import { DEMO_CSV, DEMO_PACKAGE, httpTransport, ok, type HttpTransport } from './helpers/app-harness.ts';
+import { tempDir } from './helpers/packages.ts';
+
+let t: HttpTransport;
+let home: string;
+let ui: string;
+let base: string;
+
+before(async () => {
+  home = tempDir('outpost-app-http-');
+  ui = tempDir('outpost-app-ui-');
+  fs.writeFileSync(path.join(ui, 'index.html'), '<!doctype html><title>ui</title>');
+  fs.mkdirSync(path.join(ui, 'assets'));
+  fs.writeFileSync(path.join(ui, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(home, 'secret.txt'), 'not for the browser');
+  t = await httpTransport(home, ui);
+  base = `http://127.0.0.1:${t.server.port}`;
+});
+after(async () => {
+  await t?.close();
+  fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(ui, { recursive: true, force: true });
+});
+
+test('listens on loopback only and prints a URL carrying the token', () => {
+  assert.match(t.server.url, new RegExp(`^http://127\\.0\\.0\\.1:${t.server.port}/\\?token=[A-Za-z0-9_-]{32}$`));
+});
+
+test('every /api/ route answers 401 without the token, or with a wrong one', async () => {
+  const routes: [string, string][] = [['POST', '/api/call/status'], ['GET', '/api/events'], ['PUT', '/api/uploads?name=x.csv'], ['GET', '/api/files/j1/output'], ['GET', '/api/nothing']];
+  for (const [method, route] of routes) {
+    for (const headers of [{}, { Authorization: 'Bearer wrong' }, { Cookie: `outpost_token_${t.server.port}=wrong` }, { Authorization: `Bearer ${t.server.token}x` }]) {
+      const r = await fetch(base + route, { method, headers, ...(method === 'PUT' ? { body: 'a,b\n' } : {}) });
+      assert.equal(r.status, 401, `${method} ${route} with ${JSON.stringify(headers)}`);
+      const body = (await r.json()) as { ok: boolean; error: { code: string } };
+      assert.equal(body.error.code, 'unauthorized');
+    }
+  }
+  assert.equal(fs.existsSync(path.join(home, 'uploads')) && fs.readdirSync(path.join(home, 'uploads')).length > 0, false, 'a refused upload writes nothing');
+});
+
+test('?token= is traded for an HttpOnly SameSite cookie that then authorizes the API', async () => {
+  const r = await fetch(`${base}/?token=${t.server.token}`, { redirect: 'manual' });
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), '/', 'the token leaves the address bar');
+  const cookie = r.headers.get('set-cookie') ?? '';
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  const status = await fetch(`${base}/api/call/status`, { method: 'POST', headers: { Cookie: cookie.split(';')[0] } });
+  assert.equal(status.status, 200);
+  const wrong = await fetch(`${base}/?token=nope`, { redirect: 'manual' });
+  assert.equal(wrong.headers.get('set-cookie'), null, 'a wrong token sets no cookie');
+});
+
+test('requests for another Host (DNS rebinding) and cross-origin writes are refused', async () => {
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: t.server.port, path: '/api/call/status', method: 'POST', headers: { Host: `evil.example:${t.server.port}`, Authorization: `Bearer ${t.server.token}` } }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(status, 421);
+  const cross = await fetch(`${base}/api/call/status`, { method: 'POST', headers: { Authorization: `Bearer ${t.server.token}`, Origin: 'http://evil.example' } });
+  assert.equal(cross.status, 401);
+});
+
+test('the UI is served with a strict CSP and nothing outside its folder is reachable', async () => {
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'(;|$)/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
+  assert.equal((await fetch(`${base}/assets/app.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
+  for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt']) {
+    const r = await fetch(base + p);
+    assert.equal(r.status, 404, p);
+    assert.doesNotMatch(await r.text(), /not for the browser/);
+  }
+});
+
+test('upload lands in <home>/uploads under a safe name; the output downloads', async () => {
+  assert.equal(safeUploadName('../../etc/passwd'), 'passwd');
+  assert.equal(safeUploadName('..'), 'upload');
+  assert.equal(safeUploadName('we ird;$name.csv'), 'we ird_name.csv');
+  const body = fs.readFileSync(DEMO_CSV);
+  const up = await fetch(`${base}/api/uploads?name=${encodeURIComponent('../weather 2015.csv')}`, { method: 'PUT', headers: { Authorization: `Bearer ${t.server.token}` }, body });
+  assert.equal(up.status, 200);
+  const { result } = (await up.json()) as { result: { path: string; name: string; size: number } };
+  assert.equal(path.dirname(path.dirname(result.path)), path.join(home, 'uploads'));
+  assert.equal(result.name, 'weather 2015.csv');
+  assert.equal(result.size, body.length);
+  assert.deepEqual(fs.readFileSync(result.path), body);
+
+  await ok(t, 'models.add', { path: DEMO_PACKAGE, allowUnsigned: true });
+  const job = await ok<JobSummary>(t, 'jobs.start', { input: result.path, model: 'seattle-weather' });
+  const early = await fetch(`${base}/api/files/${job.id}/output`, { headers: { Authorization: `Bearer ${t.server.token}` } });
+  assert.ok(early.status === 404 || early.status === 200, 'no half-written output is ever served');
+  await t.waitFor((e) => e.type === 'job-finished' && e.job.id === job.id, 'job-finished');
+  const dl = await fetch(`${base}/api/files/${job.id}/output`, { headers: { Authorization: `Bearer ${t.server.token}` } });
+  assert.equal(dl.status, 200);
+  assert.match(dl.headers.get('content-disposition') ?? '', /attachment; filename="weather_2015\.scored\.csv"/);
+  const text = await dl.text();
+  assert.equal(text, fs.readFileSync(path.join(path.dirname(result.path), 'weather 2015.scored.csv'), 'utf8'));
+  assert.equal(text.trimEnd().split('\n').length, 366);
+  const none = await fetch(`${base}/api/files/${job.id}/rejects`, { headers: { Authorization: `Bearer ${t.server.token}` } });
+  assert.equal(none.status, 404, 'a job without rejects has no rejects file');
+});

@@ -1,0 +1,48 @@
+// Browser end-to-end plumbing: Debian's Chromium through playwright-core (or a printed reason to
+// skip), `outpost serve` run in-process through its command module, and screenshots as artifacts.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import type { CommandContext } from '../../src/cli/command.ts';
+import { serveCommand } from '../../src/cli/commands/serve.ts';
+
+export const CHROMIUM = process.env.OUTPOST_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../test-artifacts/screenshots');
+
+/** Chromium, or why it cannot run here (the caller skips with that reason). */
+export async function launchChromium(): Promise<{ browser: Browser } | { skip: string }> {
+  if (!fs.existsSync(CHROMIUM)) return { skip: `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set OUTPOST_CHROMIUM)` };
+  const { chromium } = await import('playwright-core');
+  try {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    return { browser };
+  } catch (e) {
+    return { skip: `Chromium at ${CHROMIUM} did not start: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+export interface Served { url: string; port: number; lines: string[]; stop(): Promise<number> }
+
+/** Run `outpost serve --port 0` in this process and wait for its "listening" event. */
+export async function serveInProcess(home: string): Promise<Served> {
+  const ac = new AbortController();
+  const lines: string[] = [];
+  let listening: (e: Record<string, unknown>) => void;
+  const ready = new Promise<Record<string, unknown>>((r) => { listening = r; });
+  const ctx: CommandContext = {
+    home, json: false, interactive: false, signal: ac.signal, env: process.env, cwd: process.cwd(),
+    out: { text: (l) => lines.push(l), json: () => {}, event: (e) => { if (e.event === 'listening') listening(e); }, warn: (l) => lines.push(l) },
+  };
+  const run = serveCommand.run(ctx, { values: { port: '0' }, positionals: [] });
+  run.catch(() => {});
+  const e = await Promise.race([ready, run.then(() => { throw new Error(`serve exited early: ${lines.join('\n')}`); })]);
+  return { url: String(e.url), port: Number(e.port), lines, stop: () => { ac.abort(); return run; } };
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
