@@ -2,6 +2,7 @@
 // publish → pull → models verify / rollback; and the embedded demo hub.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
@@ -101,4 +102,40 @@ test('embedded demo hub: publish signed, pull verified into the store; a re-run 
   assert.deepEqual(fs.readdirSync(path.join(home, 'trust')), [], 'no trust left behind for a hub that is gone');
   const again = await runEmbeddedDemoHub({ packageDir: pkg, home, smoke: false });
   assert.equal(again.alreadyInstalled, true);
+});
+
+test('CLI: --db malformed is a usage error (2); PostgreSQL unreachable fails (1) naming host:port and the reason', async () => {
+  const home = path.join(work, 'db-home');
+  const hubDir = path.join(work, 'db-hub');
+  for (const bad of ['mysql://db.example/hub', 'postgres://hub:secret@db.example:99999/hub', 'postgres:hub', '']) {
+    const r = await run(['hub', 'init', '--dir', hubDir, '--db', bad, '--home', home]);
+    assert.equal(r.code, 2, `${JSON.stringify(bad)}: ${r.err}`);
+    assert.match(r.err, /--db/);
+    assert.doesNotMatch(r.err, /secret/, 'the password is never printed');
+    assert.ok(!fs.existsSync(hubDir), 'nothing created');
+  }
+  const port = await new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port: p } = s.address() as net.AddressInfo; s.close(() => resolve(p)); });
+  });
+  const down = `postgres://hub:secret@127.0.0.1:${port}/hub`;
+  const init = await run(['hub', 'init', '--dir', hubDir, '--db', down, '--home', home]);
+  assert.equal(init.code, 1, init.err);
+  assert.match(init.err, new RegExp(`PostgreSQL at 127\\.0\\.0\\.1:${port}/hub: .*ECONNREFUSED`));
+  assert.doesNotMatch(init.err, /secret/);
+  assert.ok(!fs.existsSync(hubDir), 'no hub left half-made');
+
+  // a SQLite hub told to use an unreachable database for serve / add-publisher
+  assert.equal((await run(['hub', 'init', '--dir', hubDir, '--home', home])).code, 0);
+  const serve = await run(['hub', 'serve', '--dir', hubDir, '--port', '0', '--db', down, '--home', home]);
+  assert.equal(serve.code, 1, serve.err);
+  assert.match(serve.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub: .*ECONNREFUSED`));
+  const key = path.join(work, 'db-team.key');
+  assert.equal((await run(['keys', 'generate', '--out', key, '--home', home])).code, 0);
+  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--db', down, '--name', 'x', '--key', `${key}.pub`, '--models', 'x', '--home', home]);
+  assert.equal(add.code, 1, add.err);
+  assert.match(add.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub`));
+  assert.equal((await run(['hub', 'serve', '--dir', hubDir, '--db', 'sqlite://x', '--home', home])).code, 2);
+  const help = await run(['hub', 'serve', '--help', '--home', home]);
+  assert.match(help.out, /--db .*postgres:\/\//);
+  assert.match(help.out, /share one\s+postgres:\/\/ database and the same hub folder/);
 });

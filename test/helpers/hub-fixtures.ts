@@ -65,9 +65,10 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-export async function startTestHub(opts: { publishers?: { name: string; glob: string; threshold?: number; extraKeys?: number }[]; config?: Partial<HubConfig>; now?: () => Date } = {}): Promise<TestHub & { extraKeys: Record<string, PrivateKeyHandle[]> }> {
+/** `db`: the hub's database (undefined: SQLite in the hub folder; a postgres:// URL: that database). */
+export async function startTestHub(opts: { publishers?: { name: string; glob: string; threshold?: number; extraKeys?: number }[]; config?: Partial<HubConfig>; now?: () => Date; db?: string } = {}): Promise<TestHub & { extraKeys: Record<string, PrivateKeyHandle[]> }> {
   const dir = tmpDir();
-  const init = await initHub(dir, { config: opts.config, now: opts.now?.() });
+  const init = await initHub(dir, { config: { ...opts.config, ...(opts.db === undefined ? {} : { db: opts.db }) }, now: opts.now?.() });
   const hub = await openHub(dir, { now: opts.now });
   const p = hubPaths(dir);
   const targetsKey = loadPrivateKey(p.targetsKey);

@@ -12,6 +12,7 @@ import { ROOT_POLICY_FIELD } from '../common/root-policy.ts';
 import { checkPublish, type TargetEntry } from '../common/publish-policy.ts';
 import { delegationPathsFor, MODEL_GLOB_RE, parseAliasDocument, parseTargetPath, PUBLISHER_RE, RESERVED_ROLES } from '../common/target-paths.ts';
 import { BlobStore } from './blobs.ts';
+import { describeDb, parseDbSpec } from './db-spec.ts';
 import { DEFAULT_HUB_CONFIG, hubPaths, readHubConfig, writeSecretFile, type HubConfig } from './hub-dir.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
 import type { HubStorage, HubWriter, MetadataRow, PublisherRow } from './storage.ts';
@@ -34,81 +35,121 @@ export interface Hub {
 export interface OpenHubOptions {
   /** clock override (tests: sign metadata as if at another time) */
   now?: () => Date;
-  /** storage override (e.g. PostgreSQL); default: the config's SQLite file */
+  /** storage override; default: opened from `db` */
   storage?: HubStorage;
+  /** database (SQLite file, relative to the hub folder, or postgres:// URL); default: hub.json's */
+  db?: string;
 }
 
-export async function openHubStorage(dir: string, config: HubConfig): Promise<HubStorage> {
-  if (/^postgres(ql)?:\/\//.test(config.db)) {
+/**
+ * Open the database a hub setting names: a SQLite file (relative to the hub folder) or a
+ * postgres:// URL. `db` defaults to the one in the hub's configuration.
+ */
+export async function openHubStorage(dir: string, config: HubConfig, db?: string): Promise<HubStorage> {
+  const spec = db !== undefined
+    ? parseDbSpec(db, dir, { code: 'input', origin: 'hub database' })
+    : parseDbSpec(config.db, dir, { code: 'input', origin: 'hub.json "db"', file: hubPaths(dir).config });
+  if (spec.kind === 'postgres') {
     const { openPostgresStorage } = await import('./postgres-storage.ts');
-    return openPostgresStorage(config.db);
+    return openPostgresStorage(spec.url);
   }
-  return openSqliteStorage(path.resolve(dir, config.db));
+  return openSqliteStorage(spec.file);
 }
 
 export async function openHub(dir: string, opts: OpenHubOptions = {}): Promise<Hub> {
   const abs = path.resolve(dir);
   const config = readHubConfig(abs);
   const p = hubPaths(abs);
-  const storage = opts.storage ?? await openHubStorage(abs, config);
+  const snapshotKey = loadPrivateKey(p.snapshotKey);
+  const timestampKey = loadPrivateKey(p.timestampKey);
+  const storage = opts.storage ?? await openHubStorage(abs, config, opts.db);
   return {
     dir: abs, config, storage,
     blobs: new BlobStore(p.blobs),
-    snapshotKey: loadPrivateKey(p.snapshotKey),
-    timestampKey: loadPrivateKey(p.timestampKey),
+    snapshotKey,
+    timestampKey,
     now: opts.now ?? (() => new Date()),
     close: () => storage.close(),
   };
 }
 
-export interface InitResult { dir: string; adminToken: string; rootKeyId: string; offlineKeys: string[]; trustRoot: string }
+export interface InitResult { dir: string; adminToken: string; rootKeyId: string; offlineKeys: string[]; trustRoot: string; db: string; dbPasswordNotStored: boolean }
 
-/** Create a hub: keys, signed initial metadata, database, blob store, admin token. */
+/**
+ * Create a hub: keys, signed initial metadata, database, blob store, admin token. `config.db` picks
+ * the database (SQLite file relative to the hub folder, or a postgres:// URL, which must not hold a
+ * hub yet); hub.json records it without any password.
+ */
 export async function initHub(dir: string, opts: { passphrase?: string; config?: Partial<HubConfig>; now?: Date; storage?: HubStorage } = {}): Promise<InitResult> {
   const abs = path.resolve(dir);
   const p = hubPaths(abs);
   if (fs.existsSync(p.config)) throw new OutpostError('conflict', 'a hub already exists here', { file: p.config });
-  fs.mkdirSync(abs, { recursive: true });
   const now = opts.now ?? new Date();
   const config: HubConfig = { ...DEFAULT_HUB_CONFIG, ...opts.config, createdAt: now.toISOString() };
-  const rootKey = generateKeyFile(p.rootKey, { passphrase: opts.passphrase });
-  const targetsKey = generateKeyFile(p.targetsKey, { passphrase: opts.passphrase });
-  const snapshotKey = generateKeyFile(p.snapshotKey);
-  const timestampKey = generateKeyFile(p.timestampKey);
-
-  const root = new Root({
-    version: 1, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, config.rootExpirySeconds)), consistentSnapshot: true,
-    unrecognizedFields: { [ROOT_POLICY_FIELD]: { offlineGraceSeconds: config.offlineGraceSeconds } },
-  });
-  root.addKey(rootKey.tufKey, 'root');
-  root.addKey(targetsKey.tufKey, 'targets');
-  root.addKey(snapshotKey.tufKey, 'snapshot');
-  root.addKey(timestampKey.tufKey, 'timestamp');
-  const rootMd = new Metadata(root);
-  rootMd.sign(signerFor(rootKey));
-  const targetsMd = new Metadata(buildTargets({ version: 1, expires: addSeconds(now, config.targetsExpirySeconds), targets: {}, delegationKeys: {}, roles: [] }));
-  targetsMd.sign(signerFor(targetsKey));
-
-  const adminToken = newToken('adm');
-  fs.writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n');
-  const rootBody = serialize(rootMd);
-  fs.writeFileSync(p.trustRoot, rootBody);
-  writeSecretFile(p.adminToken, adminToken + '\n');
-
-  const storage = opts.storage ?? await openHubStorage(abs, config);
-  const hub: Hub = { dir: abs, config, storage, blobs: new BlobStore(p.blobs), snapshotKey, timestampKey, now: () => now, close: () => storage.close() };
+  const spec = parseDbSpec(config.db, abs, { code: 'usage', origin: 'hub database' });
+  const stored: HubConfig = { ...config, db: spec.kind === 'postgres' ? spec.redacted : config.db };
+  const existed = fs.existsSync(abs);
+  fs.mkdirSync(abs, { recursive: true });
+  let storage: HubStorage;
   try {
+    storage = opts.storage ?? await openHubStorage(abs, config);
+  } catch (e) {
+    if (!existed) fs.rmSync(abs, { recursive: true, force: true });
+    throw e;
+  }
+  const created: string[] = [];
+  let result: InitResult;
+  try {
+    // Refuse before writing any file: the database may be shared (PostgreSQL) and already serve a hub.
+    if (await storage.latestMetadata('root')) throw new OutpostError('conflict', `the hub database ${describeDb(spec)} already holds a repository; serve it with the hub folder created with it`);
+    const key = (file: string, passphrase?: string) => { created.push(file, `${file}.pub`); return generateKeyFile(file, { passphrase }); };
+    const rootKey = key(p.rootKey, opts.passphrase);
+    const targetsKey = key(p.targetsKey, opts.passphrase);
+    const snapshotKey = key(p.snapshotKey);
+    const timestampKey = key(p.timestampKey);
+
+    const root = new Root({
+      version: 1, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, config.rootExpirySeconds)), consistentSnapshot: true,
+      unrecognizedFields: { [ROOT_POLICY_FIELD]: { offlineGraceSeconds: config.offlineGraceSeconds } },
+    });
+    root.addKey(rootKey.tufKey, 'root');
+    root.addKey(targetsKey.tufKey, 'targets');
+    root.addKey(snapshotKey.tufKey, 'snapshot');
+    root.addKey(timestampKey.tufKey, 'timestamp');
+    const rootMd = new Metadata(root);
+    rootMd.sign(signerFor(rootKey));
+    const targetsMd = new Metadata(buildTargets({ version: 1, expires: addSeconds(now, config.targetsExpirySeconds), targets: {}, delegationKeys: {}, roles: [] }));
+    targetsMd.sign(signerFor(targetsKey));
+
+    const adminToken = newToken('adm');
+    const rootBody = serialize(rootMd);
+    created.push(p.trustRoot, p.adminToken);
+    fs.writeFileSync(p.trustRoot, rootBody);
+    writeSecretFile(p.adminToken, adminToken + '\n');
+
+    const hub: Hub = { dir: abs, config, storage, blobs: new BlobStore(p.blobs), snapshotKey, timestampKey, now: () => now, close: () => storage.close() };
     await storage.transaction(async (tx) => {
-      if (await tx.latestMetadata('root')) throw new OutpostError('conflict', 'the hub database already holds a repository', { file: config.db });
+      if (await tx.latestMetadata('root')) throw new OutpostError('conflict', `the hub database ${describeDb(spec)} already holds a repository`);
       await tx.putSetting('admin_token_hash', hashToken(adminToken));
       const at = now.toISOString();
       await tx.putMetadata({ role: 'root', version: 1, body: rootBody, createdAt: at });
       await commitRoles(hub, tx, [{ role: 'targets', version: 1, body: serialize(targetsMd), createdAt: at }]);
     });
-  } finally {
-    await storage.close();
+    // hub.json last: a folder without it is not a hub, so a failed init can simply be retried
+    fs.writeFileSync(p.config, JSON.stringify(stored, null, 2) + '\n');
+    result = {
+      dir: abs, adminToken, rootKeyId: rootKey.keyId, offlineKeys: [p.rootKey, p.targetsKey], trustRoot: p.trustRoot,
+      db: describeDb(spec), dbPasswordNotStored: spec.kind === 'postgres' && spec.hasPassword,
+    };
+  } catch (e) {
+    await storage.close().catch(() => undefined);
+    // leave no half-made hub: the folder if this init made it, else the files it wrote
+    if (!existed) fs.rmSync(abs, { recursive: true, force: true });
+    else for (const f of created) fs.rmSync(f, { force: true });
+    throw e;
   }
-  return { dir: abs, adminToken, rootKeyId: rootKey.keyId, offlineKeys: [p.rootKey, p.targetsKey], trustRoot: p.trustRoot };
+  await storage.close();
+  return result;
 }
 
 async function latest(tx: HubWriter | HubStorage, role: string): Promise<MetadataRow> {

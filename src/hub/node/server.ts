@@ -152,15 +152,32 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     if (!(await requireAdmin(hub, req, reply))) return reply;
     return { publishers: (await hub.storage.publishers()).map((p) => ({ name: p.name, modelsGlob: p.modelsGlob, keyIds: p.keyIds, threshold: p.threshold, createdAt: p.createdAt })) };
   });
-  app.get('/healthz', async () => ({ ok: true }));
+  // for load balancers: healthy when the storage answers (a hub without its database serves nothing)
+  app.get('/healthz', async () => {
+    await hub.storage.latestMetadata('timestamp');
+    return { ok: true, storage: hub.storage.kind };
+  });
 };
 
-export function buildHubServer(hub: Hub, opts: { logger?: boolean } = {}): FastifyInstance {
+export interface HubServerOptions {
+  logger?: boolean;
+  /** told about the hub's own failures (storage unavailable, bugs), with the details clients do not get */
+  onError?: (err: unknown) => void;
+}
+
+export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false });
   app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof OutpostError && err.code === 'store') {
+      // e.g. PostgreSQL unreachable: say so without naming the database server to the client
+      opts.onError?.(err);
+      app.log.error(err);
+      return reply.code(503).header('retry-after', '5').send({ ok: false, error: { code: 'store', message: 'the hub\'s storage is unavailable; try again later' } });
+    }
     if (err instanceof OutpostError) return reply.code(STATUS[err.code] ?? 400).send({ ok: false, error: err.toJSON() });
     const e = err as { validation?: unknown; statusCode?: number; message: string };
     if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.code(e.statusCode ?? 400).send({ ok: false, error: { code: 'input', message: e.message } });
+    opts.onError?.(err);
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
@@ -171,7 +188,7 @@ export function buildHubServer(hub: Hub, opts: { logger?: boolean } = {}): Fasti
 export interface RunningHub { url: string; app: FastifyInstance; close(): Promise<void> }
 
 /** Listen on host:port (port 0: any free port) and return the base URL. */
-export async function startHubServer(hub: Hub, opts: { host?: string; port?: number; logger?: boolean } = {}): Promise<RunningHub> {
+export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?: string; port?: number } = {}): Promise<RunningHub> {
   const app = buildHubServer(hub, opts);
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address() as AddressInfo;

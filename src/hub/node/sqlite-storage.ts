@@ -1,11 +1,13 @@
 // HubStorage on SQLite (better-sqlite3, WAL). Two connections: readers never see a publish half
 // done, and the writer runs one transaction at a time (BEGIN IMMEDIATE also serialises other
-// processes on the same file).
+// processes on the same file). Schema versioned with PRAGMA user_version.
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
-const SCHEMA = `
+/** Schema migrations, in order; PRAGMA user_version records how many have run. The first one uses
+ *  IF NOT EXISTS so hub databases made before the schema was versioned are adopted as they are. */
+const MIGRATIONS = [`
   CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE IF NOT EXISTS metadata (role TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (role, version));
   CREATE TABLE IF NOT EXISTS publishers (name TEXT PRIMARY KEY, key_ids TEXT NOT NULL, threshold INTEGER NOT NULL, models_glob TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL);
@@ -13,7 +15,24 @@ const SCHEMA = `
     model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (name, version));
   CREATE TABLE IF NOT EXISTS aliases (name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, publisher TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, alias));
   CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, length INTEGER NOT NULL);
-`;
+`];
+export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
+/** How long a writer waits for another connection's write transaction before giving up. */
+const WRITE_LOCK_WAIT_MS = 10_000;
+
+function migrate(db: Database.Database): void {
+  db.exec('BEGIN IMMEDIATE'); // another process opening the same file waits (busy_timeout)
+  try {
+    const have = db.pragma('user_version', { simple: true }) as number;
+    if (have > MIGRATIONS.length) throw new Error(`it has schema version ${have}, newer than this outpost knows (${MIGRATIONS.length}); upgrade outpost`);
+    for (let v = have; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
 
 interface PubRow { name: string; key_ids: string; threshold: number; models_glob: string; token_hash: string; created_at: string }
 interface MvRow { name: string; version: number; publisher: string; signed_by: string; signed_at: string; model_sha256: string; card_sha256: string; size_bytes: number; published_at: string }
@@ -51,13 +70,14 @@ function open(file: string): Database.Database {
 }
 
 export function openSqliteStorage(file: string): HubStorage {
-  let w: Database.Database;
+  let w: Database.Database | undefined;
   let r: Database.Database;
   try {
     w = open(file);
-    w.exec(SCHEMA);
+    migrate(w);
     r = open(file);
   } catch (e) {
+    w?.close();
     throw new OutpostError('store', `cannot open the hub database: ${(e as Error).message}`, { file });
   }
   const writerReads = reader(w);
@@ -80,14 +100,32 @@ export function openSqliteStorage(file: string): HubStorage {
     },
     putBlob: async (sha, length) => { w.prepare('INSERT INTO blobs (sha256, length) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING').run(sha, length); },
   };
-  // One writer at a time within this process; BEGIN IMMEDIATE handles other processes.
+  // One writer at a time within this process; BEGIN IMMEDIATE handles other processes (and other
+  // connections of this one). Waiting for their lock is asynchronous: better-sqlite3's busy
+  // timeout would block the event loop, so the hub could neither serve reads meanwhile nor, when
+  // the lock holder is in this very process, ever let it finish.
+  w.pragma('busy_timeout = 0');
+  const begin = async (): Promise<void> => {
+    const deadline = Date.now() + WRITE_LOCK_WAIT_MS;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        w.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
+        if (Date.now() >= deadline) throw new OutpostError('store', `the hub database stayed locked by another writer for ${WRITE_LOCK_WAIT_MS / 1000} s`, { file });
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, pause));
+    }
+  };
   let queue: Promise<unknown> = Promise.resolve();
   return {
     kind: 'sqlite',
+    location: file,
     ...reader(r),
     transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T> {
       const run = async (): Promise<T> => {
-        w.exec('BEGIN IMMEDIATE');
+        await begin();
         try {
           const out = await fn(writer);
           w.exec('COMMIT');

@@ -1,7 +1,9 @@
 // The hub's storage contract. Hub processes keep no state of their own: TUF metadata, publishers,
 // the catalog and blob records live behind this interface (SQLite by default; PostgreSQL for a fleet),
 // blobs in the blob store. Every write happens inside `transaction`, which is serialised across all
-// hub processes sharing the database, so snapshot/timestamp versions never fork.
+// hub processes sharing the database, so snapshot/timestamp versions never fork. A transaction sees
+// every transaction committed before it (by any process); readers outside one see only committed
+// data. Both implementations create or migrate their schema when opened.
 
 export interface MetadataRow { role: string; version: number; body: string; createdAt: string }
 
@@ -53,6 +55,8 @@ export interface HubWriter extends HubReader {
 
 export interface HubStorage extends HubReader {
   readonly kind: 'sqlite' | 'postgres';
+  /** where the data lives, safe to print: a file path, or the postgres:// URL without its password */
+  readonly location: string;
   /** Run `fn` with exclusive write access; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T>;
   close(): Promise<void>;
