@@ -2,6 +2,7 @@
 // nearest such text, in Number.prototype.toString style.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ByteBuilder } from '../src/io/common/byte-builder.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
 import { prng } from './io-helpers.ts';
 
@@ -29,7 +30,14 @@ function check(v: number): void {
   assert.equal(significantDigits(text), significantDigits(String(ref)), `${v}: ${text} is not the shortest (${ref})`);
   assert.equal(Number(text), ref, `${v}: ${text} is not the nearest shortest text (${ref})`);
   assert.equal(text, String(Number(text)), `${text} is not in toString style`);
+  // the writers format straight into bytes: the same text
+  builder.reset();
+  builder.float32(v);
+  assert.equal(decoder.decode(builder.bytes()), text, `byte writer differs for ${v}`);
 }
+
+const builder = new ByteBuilder(16);
+const decoder = new TextDecoder();
 
 test('float32: random bit patterns, probabilities and scaled values give the shortest round-trip text', () => {
   const rnd = prng(2024);
@@ -63,6 +71,23 @@ test('float32: edges: powers of two and ten, extremes, subnormals, integers', ()
     if (!Number.isFinite(v) || v === 0) continue;
     check(v);
     check(-v);
+  }
+});
+
+test('byte builder: integers, text and decimals as toString writes them', () => {
+  const b = new ByteBuilder(4);
+  for (const v of [0, 7, 10, 99, 100, 12345, 2147483647, 2147483648, 9007199254740991, -1, -2147483648, 1e21, -1e300]) {
+    b.reset();
+    b.integer(v);
+    assert.equal(decoder.decode(b.bytes()), String(v));
+  }
+  b.reset();
+  b.text('plain, Ä😀 "q"\n');
+  assert.equal(decoder.decode(b.bytes()), 'plain, Ä😀 "q"\n');
+  for (const [digits, exp] of [[1, 0], [15, -1], [123, -5], [123, -7], [123, -9], [1, 20], [1, 21], [12, 19], [5, -7], [5, -6], [123456789, -4]]) {
+    b.reset();
+    b.decimal(digits, exp);
+    assert.equal(decoder.decode(b.bytes()), String(Number(`${digits}e${exp}`)), `${digits}e${exp}`);
   }
 });
 

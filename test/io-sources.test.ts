@@ -97,7 +97,7 @@ test('batches: requested columns missing from the file are all named before any 
   for (const [name, content] of [['m.csv', 'a,b\n1,2\n'], ['m.jsonl', '{"a":1,"b":2}\n']] as const) {
     const source = await openSource(write(name, content));
     const it = source.batches([{ name: 'a', kind: 'number' }, { name: 'zz', kind: 'number' }, { name: 'yy', kind: 'string' }], { batchRows: 10 })[Symbol.asyncIterator]();
-    await rejects(it.next(), 'input', /columns "zz", "yy" not found \(the file has: a, b\)/, source.path);
+    await rejects(it.next(), 'input', /columns "zz", "yy" not found \(the file has: "a", "b"\)/, source.path);
     await source.close();
   }
   const parquet = await openSource(path.join(data, 'flights-3m.parquet'));

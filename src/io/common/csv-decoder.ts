@@ -18,15 +18,16 @@ import { allocateColumns, clearRow, trimColumns, isMissingNumberBytes } from './
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
-import { parseDecimal, scanDecimal, scanStop } from './decimal.ts';
+import { parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
 
+const NONE = new Float64Array(0);
 const SKIP = 0;
 const NUMBER = 1;
 const STRING = 2;
-const OK = CellStatus.ok;
+const OK: 0 = CellStatus.ok; // typed 0: the hot loop relies on fresh (zeroed) status arrays meaning ok
 const MISSING = CellStatus.missing;
 const UNPARSABLE = CellStatus.unparsable;
 
@@ -71,6 +72,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   private columns: Column[] | null = null;
   private numValues: Float64Array[] = [];
   private numStatus: Uint8Array[] = [];
+  /** numValues by field index; NONE (empty) for fields that are not number columns */
+  private fieldValues: Float64Array[] = [];
   private strValues: (string | null)[][] = [];
   private length = 0;
   private problems: RowProblem[] = [];
@@ -118,8 +121,9 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   private startBatch(): void {
     const columns = allocateColumns(this.request, this.batchRows);
     this.columns = columns;
-    this.numValues = columns.map((c) => (c.kind === 'number' ? c.values : new Float64Array(0)));
+    this.numValues = columns.map((c) => (c.kind === 'number' ? c.values : NONE)); // batchRows ≥ 1: never empty
     this.numStatus = columns.map((c) => (c.kind === 'number' ? c.status : new Uint8Array(0)));
+    this.fieldValues = Array.from(this.fieldSlot, (slot) => (slot >= 0 ? this.numValues[slot] : NONE));
     this.strValues = columns.map((c) => (c.kind === 'string' ? c.values : []));
     this.length = 0;
     this.problems = [];
@@ -140,17 +144,15 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     return batch;
   }
 
-  // The hot loop. Everything it touches per byte is a local; helpers run only for quoted fields,
-  // strings and numbers that are not plain decimals.
+  // The hot loop: rows of fields, with the common case — a plain decimal in a number column,
+  // followed by a delimiter or LF — handled inline; every other field goes to otherField().
+  // Keeping this function small lets V8 keep its locals in registers.
   private decodeRows(eof: boolean): void {
     const buf = this.window.buf;
     const end = this.window.end;
     const delim = this.delimiter;
     const nf = this.fieldCount;
-    const kinds = this.fieldKind;
-    const slots = this.fieldSlot;
-    const numValues = this.numValues;
-    const numStatus = this.numStatus;
+    const fieldValues = this.fieldValues;
     const cap = this.batchRows;
     let row = this.length;
     let p = this.window.start;
@@ -162,56 +164,31 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       let field = 0;
       this.rowProblem = null;
       for (;;) {
-        const kind = field < nf ? kinds[field] : SKIP;
-        if (p < end && buf[p] === QUOTE) {
-          p = this.quotedField(p, eof, field, kind, row);
-          if (p < 0) { p = rowStart; break rows; }
-        } else if (kind === NUMBER) {
-          const fieldStart = p;
-          const value = scanDecimal(buf, p, end);
-          p = scanStop[0];
-          if (p < end) {
-            c = buf[p];
-            if (c === delim || c === LF || c === CR) {
-              if (value - value === 0) { // finite: the common case
-                numValues[slots[field]][row] = value;
-                numStatus[slots[field]][row] = OK;
-              } else {
-                this.setNumber(slots[field], row, buf, fieldStart, p); // empty, overflow
-              }
-            } else {
-              // spaces, markers such as NA, junk: find the field end, then the general parser
-              while (p < end) {
-                c = buf[p];
-                if (c === delim || c === LF || c === CR) break;
-                p++;
-              }
-              if (p >= end && !eof) { p = rowStart; break rows; }
-              this.setNumber(slots[field], row, buf, fieldStart, p);
+        // a number column's array, or an empty one: one load decides the fast path
+        const target = field < nf ? fieldValues[field] : NONE;
+        if (target.length !== 0) {
+          const stop = scanDecimal(buf, p, end);
+          if (stop >= 0 && stop < end) {
+            // Status arrays start zeroed and 0 is `ok`, so only the value is stored. (A cell is
+            // written only once its field is complete, so a row parsed again after more bytes
+            // arrive leaves nothing stale.)
+            c = buf[stop];
+            if (c === delim) {
+              target[row] = scanned[0];
+              field++;
+              p = stop + 1;
+              continue;
             }
-          } else {
-            if (!eof) { p = rowStart; break rows; }
-            this.setNumber(slots[field], row, buf, fieldStart, p);
+            if (c === LF) {
+              target[row] = scanned[0];
+              field++;
+              p = stop + 1;
+              break;
+            }
           }
-        } else if (kind === STRING) {
-          const fieldStart = p;
-          let high = 0;
-          while (p < end) {
-            c = buf[p];
-            if (c === delim || c === LF || c === CR) break;
-            high |= c;
-            p++;
-          }
-          if (p >= end && !eof) { p = rowStart; break rows; }
-          this.strValues[slots[field]][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
-        } else {
-          while (p < end) {
-            c = buf[p];
-            if (c === delim || c === LF || c === CR) break;
-            p++;
-          }
-          if (p >= end && !eof) { p = rowStart; break rows; }
         }
+        p = this.otherField(p, eof, field, row);
+        if (p < 0) { p = rowStart; break rows; }
         field++;
         if (p >= end) break; // eof: the last record has no line break
         c = buf[p++];
@@ -231,6 +208,32 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     }
     this.window.start = p;
     this.length = row;
+  }
+
+  /**
+   * Any field but a plain number followed by a delimiter or LF: quoted fields, strings, skipped
+   * fields, number cells with spaces, markers or junk. Returns the position of the byte after the
+   * field (a delimiter, CR or LF, or the end at eof), or -1 when the field is cut by the end of
+   * the buffer and more bytes may come.
+   */
+  private otherField(p: number, eof: boolean, field: number, row: number): number {
+    const buf = this.window.buf;
+    const end = this.window.end;
+    const delim = this.delimiter;
+    const kind = field < this.fieldCount ? this.fieldKind[field] : SKIP;
+    if (p < end && buf[p] === QUOTE) return this.quotedField(p, eof, field, kind, row);
+    const fieldStart = p;
+    let high = 0;
+    while (p < end) {
+      const c = buf[p];
+      if (c === delim || c === LF || c === CR) break;
+      high |= c;
+      p++;
+    }
+    if (p >= end && !eof) return -1;
+    if (kind === NUMBER) this.setNumber(this.fieldSlot[field], row, buf, fieldStart, p);
+    else if (kind === STRING) this.strValues[this.fieldSlot[field]][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+    return p;
   }
 
   private rejectRow(row: number): void {

@@ -1,12 +1,14 @@
 // CSV output (RFC 4180): a header line, LF line ends, a field quoted only when it holds the
 // delimiter, a quote or a line break. Missing values (NaN, null, codes outside a dictionary) are
 // empty fields; an empty string is written as "" so that it reads back as "", not as missing.
-// float32 columns get the shortest text that round-trips (float32-format.ts); other numbers String().
+// float32 columns get the shortest text that round-trips (float32-format.ts); other numbers the
+// text String() gives. Rows are encoded straight into bytes (byte-builder.ts).
 
-import { formatFloat32 } from './float32-format.ts';
-import { dictValue } from './out-schema.ts';
+import { ByteBuilder } from './byte-builder.ts';
 import type { OutField } from './out-schema.ts';
-import type { OutColumn, OutputBatch } from './table.ts';
+import type { OutputBatch } from './table.ts';
+
+const encoder = new TextEncoder();
 
 export function csvQuote(text: string, delimiter: string): string {
   if (text === '') return '""';
@@ -19,45 +21,53 @@ export function encodeCsvHeader(schema: readonly OutField[], delimiter = ','): s
   return `${schema.map((f) => csvQuote(f.name, delimiter)).join(delimiter)}\n`;
 }
 
-/** Cell texts of one column, row by row (the encoders join them). */
-function cellTexts(column: OutColumn, rows: number, delimiter: string): string[] {
-  const out = new Array<string>(rows);
-  switch (column.type) {
-    case 'float32': {
-      const v = column.values;
-      for (let i = 0; i < rows; i++) out[i] = v[i] !== v[i] ? '' : formatFloat32(v[i]);
-      break;
+/** Append the rows of a batch as CSV (each row ends with LF) to `out`. */
+export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = ','): void {
+  const rows = batch.length;
+  const columns = batch.columns;
+  const sep = delimiter.charCodeAt(0);
+  const dictionaries = columns.map((c) => (c.type === 'dict' ? c.dictionary.map((d) => encoder.encode(csvQuote(d, delimiter))) : []));
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < columns.length; i++) {
+      if (i > 0) out.byte(sep);
+      // each case reads one array type, so every element access stays monomorphic
+      const c = columns[i];
+      switch (c.type) {
+        case 'float32': {
+          const v = c.values[r];
+          if (v === v) out.float32(v);
+          break;
+        }
+        case 'float64': {
+          const v = c.values[r];
+          if (v === v) out.text(String(v));
+          break;
+        }
+        case 'int': {
+          const v = c.values[r];
+          if (v === v) out.integer(v);
+          break;
+        }
+        case 'string': {
+          const v = c.values[r];
+          if (v !== null) out.text(csvQuote(v, delimiter));
+          break;
+        }
+        case 'dict': {
+          const code = c.codes[r];
+          const dictionary = dictionaries[i];
+          if (code >= 0 && code < dictionary.length) out.append(dictionary[code]);
+          break;
+        }
+      }
     }
-    case 'float64':
-    case 'int': {
-      const v = column.values;
-      for (let i = 0; i < rows; i++) out[i] = v[i] !== v[i] ? '' : String(v[i]);
-      break;
-    }
-    case 'string': {
-      const v = column.values;
-      for (let i = 0; i < rows; i++) out[i] = v[i] === null ? '' : csvQuote(v[i] as string, delimiter);
-      break;
-    }
-    case 'dict': {
-      const quoted = column.dictionary.map((d) => csvQuote(d, delimiter));
-      const codes = column.codes;
-      for (let i = 0; i < rows; i++) out[i] = dictValue(quoted, codes[i]) ?? '';
-      break;
-    }
+    out.byte(0x0a);
   }
-  return out;
 }
 
-/** The rows of a batch as CSV text (each row ends with LF). */
-export function encodeCsvRows(batch: OutputBatch, delimiter = ','): string {
-  const rows = batch.length;
-  const columns = batch.columns.map((c) => cellTexts(c, rows, delimiter));
-  const last = columns.length - 1;
-  let text = '';
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < last; c++) text += columns[c][r] + delimiter;
-    text += `${last >= 0 ? columns[last][r] : ''}\n`;
-  }
-  return text;
+/** The rows of a batch as CSV text (convenience for tests and small outputs). */
+export function csvRowsText(batch: OutputBatch, delimiter = ','): string {
+  const out = new ByteBuilder();
+  encodeCsvRows(batch, out, delimiter);
+  return new TextDecoder().decode(out.bytes());
 }

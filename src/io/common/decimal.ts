@@ -5,8 +5,8 @@
 //   (at least one mantissa digit, on either side of the point: "5.", ".5" are fine)
 //
 // Everything else (hex, "Infinity", "1_000", "") returns NaN, which callers treat as unparsable.
-// Fast path (Clinger 1990): a mantissa of at most 15 significant digits is an exact double, and so
-// is 10^k for k ≤ 22, so one IEEE multiply or divide gives the correctly rounded result.
+// Fast path (Clinger 1990): a mantissa below 2^53 is an exact double, and so is 10^k for k ≤ 22,
+// so one IEEE multiply or divide gives the correctly rounded result.
 // Second path, for the 16–19 digit texts that String() and Python's repr write: the mantissa is
 // held exactly as a double-double, scaled by 10^k in double-double arithmetic (error < 2^-100
 // relative), and rounded; if the exact value could lie within that error of a rounding boundary
@@ -15,6 +15,7 @@
 
 /** Exact powers of ten representable as doubles. */
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const MAX_EXACT = 9007199254740991; // 2^53 - 1: every integer up to here is a double
 
 export const SPACE = 0x20;
 export const TAB = 0x09;
@@ -26,55 +27,65 @@ export function asciiText(bytes: Uint8Array, start: number, end: number): string
   return s;
 }
 
-/** Where scanDecimal stopped (a typed array: module-level doubles in `let`s are boxed). */
-export const scanStop = new Int32Array(1);
+/**
+ * The value scanDecimal found. A typed array rather than a return value: a double returned from
+ * a call that V8 does not inline is boxed (a heap allocation per number), an element store is not.
+ */
+export const scanned = new Float64Array(1);
 
 /**
  * Scan a decimal literal without spaces — [+|-] digits [. digits] [(e|E) [+|-] digits] — starting
- * at bytes[p], stopping at the first byte that cannot continue it (or at `end`). Returns its
- * value (exactly Number() of the scanned text), or NaN when what was scanned is not a complete
- * literal (no digits, or an exponent without digits). scanStop[0] is set to the stop position.
+ * at bytes[p], stopping at the first byte that cannot continue it (or at `end`). scanned[0] is set
+ * to the value (exactly Number() of the scanned text), or NaN when what was scanned is not a
+ * complete literal (no digits, or an exponent without digits). Returns the stop position when the
+ * value is finite, and -(stop + 1) when it is not (NaN, or ±Infinity on overflow), so that callers
+ * branch on an integer instead of waiting for the division that produces the value.
  * The CSV decoder and the benchmark baseline call this in their field loops.
  */
 export function scanDecimal(bytes: Uint8Array, p: number, end: number): number {
-  const textStart = p;
-  let negative = false;
+  // Small enough for V8 to inline into the callers' field loops; the common case — no exponent,
+  // a mantissa below 2^53, at most 22 digits after the point — finishes here.
+  const start = p;
   let c = p < end ? bytes[p] : 0;
-  if (c === 0x2d || c === 0x2b) { negative = c === 0x2d; p++; }
-  // digits accumulate without per-digit bookkeeping: counts come from positions, and leading
-  // zeros (not significant) are skipped by their own loops
-  let mantissa = 0;
+  let negative = false;
+  if (c === 0x2d) { negative = true; p++; } else if (c === 0x2b) p++;
+  let mantissa = 0; // exact while below 2^53 (each step's true value is smaller than the last's)
   const intStart = p;
-  while (p < end && bytes[p] === 0x30) p++;
-  const sigStart = p;
   while (p < end) {
     c = bytes[p] - 0x30;
     if (c < 0 || c > 9) break;
     mantissa = mantissa * 10 + c;
     p++;
   }
-  let significant = p - sigStart;
   let digits = p - intStart;
-  let exponent = 0; // decimal exponent adjustment from digits after the point
+  let fraction = 0;
   if (p < end && bytes[p] === 0x2e) {
     p++;
     const fracStart = p;
-    if (significant === 0) while (p < end && bytes[p] === 0x30) p++;
-    const fracSigStart = p;
     while (p < end) {
       c = bytes[p] - 0x30;
       if (c < 0 || c > 9) break;
       mantissa = mantissa * 10 + c;
       p++;
     }
-    significant += p - fracSigStart;
-    digits += p - fracStart;
-    exponent = fracStart - p;
+    fraction = p - fracStart;
+    digits += fraction;
   }
+  if (digits === 0 || mantissa > MAX_EXACT || fraction > 22 || (p < end && (bytes[p] | 0x20) === 0x65)) {
+    return scanDecimalRest(bytes, start, p, end, negative, mantissa, fraction, digits);
+  }
+  const value = mantissa / POW10[fraction]; // both exact: one correctly rounded division (Clinger)
+  scanned[0] = negative ? -value : value;
+  return p;
+}
+
+/** scanDecimal past the fast path: an exponent, a long mantissa, or no digits at all. */
+function scanDecimalRest(bytes: Uint8Array, start: number, p: number, end: number, negative: boolean, mantissa: number, fraction: number, digits: number): number {
   if (digits === 0) {
-    scanStop[0] = p;
-    return NaN;
+    scanned[0] = NaN;
+    return -p - 1;
   }
+  let exponent = -fraction;
   if (p < end && (bytes[p] | 0x20) === 0x65) {
     p++;
     let expNegative = false;
@@ -82,18 +93,30 @@ export function scanDecimal(bytes: Uint8Array, p: number, end: number): number {
     const expStart = p;
     let e = 0;
     while (p < end) {
-      c = bytes[p] - 0x30;
+      const c = bytes[p] - 0x30;
       if (c < 0 || c > 9) break;
       if (e < 1e8) e = e * 10 + c; // beyond this the result is 0 or Infinity anyway
       p++;
     }
-    scanStop[0] = p;
-    if (p === expStart) return NaN;
+    if (p === expStart) {
+      scanned[0] = NaN;
+      return -p - 1;
+    }
     exponent += expNegative ? -e : e;
-  } else {
-    scanStop[0] = p;
   }
-  return decimalToDouble(negative, mantissa, significant, exponent, bytes, textStart, p);
+  let value: number;
+  if (mantissa === 0) value = 0; // all digits zero (a rounded mantissa is never 0)
+  else if (mantissa <= MAX_EXACT && exponent >= -22 && exponent <= 22) {
+    value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
+  } else if (mantissa <= MAX_EXACT && exponent > 22 && exponent <= 44 && mantissa * POW10[exponent - 22] <= MAX_EXACT) {
+    // mantissa·10^(exponent-22) is still an exact integer below 2^53; one rounding remains
+    value = mantissa * POW10[exponent - 22] * 1e22;
+  } else {
+    value = longDecimal(exponent, bytes, start, p);
+  }
+  if (negative) value = -value;
+  scanned[0] = value;
+  return value - value === 0 ? p : -p - 1;
 }
 
 /**
@@ -106,23 +129,8 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   while (p < end && (bytes[p] === SPACE || bytes[p] === TAB)) p++;
   while (end > p && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
   if (p === end) return NaN;
-  const value = scanDecimal(bytes, p, end);
-  return scanStop[0] === end ? value : NaN;
-}
-
-/** mantissa × 10^exponent, correctly rounded; `bytes[textStart, textEnd)` is the text for the fallback. */
-export function decimalToDouble(negative: boolean, mantissa: number, significant: number, exponent: number, bytes: Uint8Array, textStart: number, textEnd: number): number {
-  let value: number;
-  if (mantissa === 0) value = 0;
-  else if (significant <= 15 && exponent >= -22 && exponent <= 22) {
-    value = exponent >= 0 ? mantissa * POW10[exponent] : mantissa / POW10[-exponent];
-  } else if (significant <= 15 && exponent > 22 && exponent <= 22 + 15 - significant) {
-    // mantissa × 10^(exponent-22) still has ≤ 15 digits, so it is exact; one rounding remains
-    value = mantissa * POW10[exponent - 22] * 1e22;
-  } else {
-    return longDecimal(negative, significant, exponent, bytes, textStart, textEnd);
-  }
-  return negative ? -value : value;
+  const stop = scanDecimal(bytes, p, end);
+  return (stop < 0 ? -stop - 1 : stop) === end ? scanned[0] : NaN;
 }
 
 // ---- double-double arithmetic (Dekker, Knuth) ----
@@ -168,10 +176,13 @@ function ddDivide(hi: number, lo: number, b: number): void {
 const bitsView = new DataView(new ArrayBuffer(8));
 const TRUST = 2 ** -90; // far above the double-double error, far below a double's half-ulp (2^-53)
 
-/** mantissa × 10^exponent for 16–19 significant digits (or |exponent| up to 44); see the header. */
-function longDecimal(negative: boolean, significant: number, exponent: number, bytes: Uint8Array, start: number, end: number): number {
-  if (significant > 19 || exponent < -44 || exponent > 44) return Number(asciiText(bytes, start, end));
-  // the digits again, exactly: the first 15 in `high`, the rest in `low`
+/**
+ * |value| of the text bytes[start, end) — digits with a point and exponent, value = (its digits
+ * as an integer) × 10^exponent — for 16–19 significant digits and |exponent| ≤ 44 in
+ * double-double arithmetic (see the header); Number() on the text for anything else.
+ */
+function longDecimal(exponent: number, bytes: Uint8Array, start: number, end: number): number {
+  // the digits, exactly: the first 15 significant ones in `high`, the rest in `low`
   let high = 0;
   let low = 0;
   let lowDigits = 0;
@@ -185,6 +196,7 @@ function longDecimal(negative: boolean, significant: number, exponent: number, b
     else { low = low * 10 + c; lowDigits++; }
     seen++;
   }
+  if (seen > 19 || exponent < -44 || exponent > 44) return Math.abs(Number(asciiText(bytes, start, end)));
   if (lowDigits > 0) {
     // high·10^lowDigits + low as an exact double-double
     twoProduct(high, POW10[lowDigits]);
@@ -215,12 +227,12 @@ function longDecimal(negative: boolean, significant: number, exponent: number, b
   bitsView.setFloat64(0, y);
   const hiWord = bitsView.getUint32(0);
   const expField = (hiWord >>> 20) & 0x7ff;
-  if ((hiWord & 0xfffff) === 0 && bitsView.getUint32(4) === 0) return Number(asciiText(bytes, start, end)); // power of two: uneven spacing
+  if ((hiWord & 0xfffff) === 0 && bitsView.getUint32(4) === 0) return Math.abs(Number(asciiText(bytes, start, end))); // power of two: uneven spacing
   bitsView.setUint32(0, (expField - 53) << 20);
   bitsView.setUint32(4, 0);
   const halfUlp = bitsView.getFloat64(0);
-  if (halfUlp - Math.abs(d) > y * TRUST) return negative ? -y : y;
-  return Number(asciiText(bytes, start, end));
+  if (halfUlp - Math.abs(d) > y * TRUST) return y;
+  return Math.abs(Number(asciiText(bytes, start, end)));
 }
 
 const DECIMAL_TEXT = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;

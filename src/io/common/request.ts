@@ -21,7 +21,9 @@ export function resolveRequest(file: string, fileColumns: readonly string[], req
   }
   if (missing.length > 0) {
     const list = missing.map((m) => `"${m}"`).join(', ');
-    const has = fileColumns.length > 20 ? `${fileColumns.slice(0, 20).join(', ')}, …` : fileColumns.join(', ');
+    // quoted, so that stray spaces in header names ("id, value") are visible
+    const shown = fileColumns.slice(0, 20).map((c) => JSON.stringify(c)).join(', ');
+    const has = fileColumns.length > 20 ? `${shown}, … (${fileColumns.length} in all)` : shown;
     throw new OutpostError('input', `${missing.length === 1 ? 'column' : 'columns'} ${list} not found (the file has: ${has})`, { file }, { missing });
   }
   return fields;

@@ -1,5 +1,6 @@
-// Drives a chunk decoder from a file: reads fixed-size chunks straight into the decoder's window
-// (no intermediate copy), so memory stays at one chunk plus the longest row however big the file.
+// Drives a chunk decoder from a file. The next chunk is read (on libuv's thread pool) while the
+// current one is decoded, so parsing rarely waits for I/O; memory stays at two chunks plus the
+// decoder's window (one chunk plus the longest row), however big the file.
 
 import type { FileHandle } from 'node:fs/promises';
 import { OutpostError } from '../../common/errors.ts';
@@ -13,21 +14,30 @@ export function throwIfAborted(signal: AbortSignal | undefined, file: string): v
 
 /** Batches from `handle` starting at byte `position`, until the end of the file. */
 export async function* decodeFile<B>(handle: FileHandle, file: string, position: number, decoder: ChunkDecoder<B>, signal: AbortSignal | undefined): AsyncGenerator<B> {
-  let batch: B | null;
-  for (;;) {
-    throwIfAborted(signal, file);
-    while ((batch = decoder.next(false)) !== null) {
+  const buffers = [new Uint8Array(CHUNK_BYTES), new Uint8Array(CHUNK_BYTES)];
+  let which = 0;
+  let pending = handle.read(buffers[which], 0, CHUNK_BYTES, position);
+  try {
+    for (;;) {
+      throwIfAborted(signal, file);
+      const { bytesRead } = await pending;
+      if (bytesRead === 0) break;
+      const chunk = buffers[which];
+      position += bytesRead;
+      which ^= 1;
+      pending = handle.read(buffers[which], 0, CHUNK_BYTES, position); // read ahead
+      decoder.window.push(chunk.subarray(0, bytesRead));
+      for (let batch = decoder.next(false); batch !== null; batch = decoder.next(false)) {
+        yield batch;
+        throwIfAborted(signal, file);
+      }
+    }
+    for (let batch = decoder.next(true); batch !== null; batch = decoder.next(true)) {
       yield batch;
       throwIfAborted(signal, file);
     }
-    const region = decoder.window.reserve(CHUNK_BYTES);
-    const { bytesRead } = await handle.read(region, 0, CHUNK_BYTES, position);
-    if (bytesRead === 0) break;
-    decoder.window.commit(bytesRead);
-    position += bytesRead;
-  }
-  while ((batch = decoder.next(true)) !== null) {
-    yield batch;
-    throwIfAborted(signal, file);
+  } finally {
+    // an early stop (the consumer broke out, or an error) must not leave a read in flight
+    await pending.catch(() => undefined);
   }
 }

@@ -1,0 +1,160 @@
+// Output text built straight into bytes: the writers' hot path formats millions of numbers, and
+// building JS strings first (then ropes, then flattening, then UTF-8 encoding) costs more than
+// the formatting itself. ASCII is copied char by char; other text goes through TextEncoder.
+
+import { formatFloat32, shortest, shortestFloat32 } from './float32-format.ts';
+
+const encoder = new TextEncoder();
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
+
+/** Decimal digits of a non-negative integer below 2^53 (comparisons, not divisions). */
+function digitCount(n: number): number {
+  let len = 1;
+  while (len < 16 && n >= POW10[len]) len++;
+  return len;
+}
+
+export class ByteBuilder {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(initialBytes = 64 * 1024) {
+    this.buf = new Uint8Array(initialBytes);
+  }
+
+  /** Room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+  }
+
+  /** The bytes so far (a view: valid until the next append or reset). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  reset(): void {
+    this.pos = 0;
+  }
+
+  byte(c: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = c;
+  }
+
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Any text as UTF-8. */
+  text(s: string): void {
+    const n = s.length;
+    this.ensure(n * 3); // UTF-8 needs at most 3 bytes per UTF-16 unit
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.pos += encoder.encodeInto(s, buf.subarray(this.pos)).written;
+        return;
+      }
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+  }
+
+  /** A non-negative integer below 2^53, in decimal. */
+  digits(n: number): void {
+    this.ensure(16);
+    const len = digitCount(n);
+    const buf = this.buf;
+    let at = this.pos + len;
+    this.pos = at;
+    // below 2^31 the division is an integer one; two digits per step halve the divisions
+    while (n >= 2147483648) {
+      const q = Math.floor(n / 10);
+      buf[--at] = 0x30 + (n - q * 10);
+      n = q;
+    }
+    let m = n | 0;
+    while (m >= 100) {
+      const q = (m / 100) | 0;
+      const two = m - q * 100;
+      buf[--at] = 0x30 + (two % 10);
+      buf[--at] = 0x30 + ((two / 10) | 0);
+      m = q;
+    }
+    if (m >= 10) {
+      buf[--at] = 0x30 + (m % 10);
+      buf[--at] = 0x30 + ((m / 10) | 0);
+    } else {
+      buf[--at] = 0x30 + m;
+    }
+  }
+
+  /** A finite integer in decimal (String() for magnitudes where doubles skip integers). */
+  integer(v: number): void {
+    if (v < 0) {
+      this.byte(0x2d);
+      v = -v;
+    }
+    if (v <= 9007199254740991) this.digits(v);
+    else this.text(String(v));
+  }
+
+  /** A float32 value's shortest round-trip text (see float32-format.ts), exactly as formatFloat32. */
+  float32(v: number): void {
+    if (v === 0 || v !== v || v === Infinity || v === -Infinity) {
+      this.text(formatFloat32(v));
+      return;
+    }
+    const negative = v < 0;
+    if (!shortestFloat32(negative ? -v : v)) {
+      this.text(formatFloat32(v));
+      return;
+    }
+    if (negative) this.byte(0x2d);
+    this.decimal(shortest[0], shortest[1]);
+  }
+
+  /** digits·10^exp (digits without trailing zeros) in the style of Number.prototype.toString. */
+  decimal(digits: number, exp: number): void {
+    const n = digitCount(digits);
+    const lead = exp + n - 1; // exponent of the leading digit
+    this.ensure(n + 32);
+    if (lead >= 21 || lead < -6) {
+      // d[.ddd]e±x
+      const start = this.pos;
+      this.digits(digits);
+      if (n > 1) {
+        this.buf.copyWithin(start + 2, start + 1, start + n);
+        this.buf[start + 1] = 0x2e;
+        this.pos++;
+      }
+      this.byte(0x65);
+      this.byte(lead >= 0 ? 0x2b : 0x2d);
+      this.digits(Math.abs(lead));
+    } else if (exp >= 0) {
+      this.digits(digits);
+      for (let i = 0; i < exp; i++) this.buf[this.pos++] = 0x30;
+    } else if (lead >= 0) {
+      // ddd.ddd: the point goes after lead + 1 digits
+      const start = this.pos;
+      this.digits(digits);
+      const at = start + lead + 1;
+      this.buf.copyWithin(at + 1, at, start + n);
+      this.buf[at] = 0x2e;
+      this.pos++;
+    } else {
+      // 0.000ddd
+      this.buf[this.pos++] = 0x30;
+      this.buf[this.pos++] = 0x2e;
+      for (let i = 0; i < -lead - 1; i++) this.buf[this.pos++] = 0x30;
+      this.digits(digits);
+    }
+  }
+}
