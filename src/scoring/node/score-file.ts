@@ -7,6 +7,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
+import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import type { Card } from '../../package/common/card.ts';
 import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
 import { createDriftObserver } from '../../monitor/node/observer.ts';
@@ -295,7 +296,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   };
 
   try {
-    const out = (output = await openSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
+    // The output's number formatting runs in a worker, overlapping with reading the next batches.
+    const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);

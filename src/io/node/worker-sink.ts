@@ -1,0 +1,115 @@
+// A TableSink whose encoding and file writes run in a worker thread. Formatting numbers as text is
+// a third of the scoring thread's work; here it overlaps with reading and parsing the next batches.
+// Same contract as the sink it wraps: writes are ordered, checkpoint() reports the state after every
+// write issued before it, and an error in the worker surfaces at the next call.
+import { Worker } from 'node:worker_threads';
+import { OutpostError } from '../../common/errors.ts';
+import type { OutputBatch, OutputFormat, SinkState, TableSink } from '../common/table.ts';
+import type { OpenSinkOptions } from './open.ts';
+
+export type ToSinkWorker =
+  | { kind: 'open'; file: string; format: OutputFormat; options: OpenSinkOptions }
+  | { kind: 'write'; id: number; batch: OutputBatch }
+  | { kind: 'checkpoint' | 'finish' | 'close'; id: number };
+
+export type FromSinkWorker =
+  | { kind: 'opened'; path: string }
+  | { kind: 'done'; id: number; state?: SinkState }
+  | { kind: 'failed'; id: number; error: { code: string; message: string; location: Record<string, unknown> } };
+
+/** Writes that may be queued in the worker before write() waits (bounds memory if the disk is slow). */
+const MAX_QUEUED_WRITES = 8;
+
+export async function openWorkerSink(file: string, format: OutputFormat, options: OpenSinkOptions = {}): Promise<TableSink> {
+  const worker = new Worker(new URL('./sink-worker.ts', import.meta.url));
+  const opened = await new Promise<string>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (m: FromSinkWorker) => {
+      worker.removeAllListeners('error');
+      if (m.kind === 'opened') resolve(m.path);
+      else if (m.kind === 'failed') reject(revive(m.error));
+    });
+    worker.postMessage({ kind: 'open', file, format, options } satisfies ToSinkWorker);
+  }).catch(async (e) => {
+    await worker.terminate();
+    throw e;
+  });
+  return new WorkerSink(worker, opened);
+}
+
+function revive(e: { code: string; message: string; location: Record<string, unknown> }): OutpostError {
+  return new OutpostError(e.code as never, e.message, e.location);
+}
+
+class WorkerSink implements TableSink {
+  readonly path: string;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, { resolve: (s: SinkState | undefined) => void; reject: (e: Error) => void }>();
+  readonly #writes: Promise<unknown>[] = [];
+  #nextId = 1;
+  #failure: Error | undefined;
+
+  constructor(worker: Worker, path: string) {
+    this.#worker = worker;
+    this.path = path;
+    worker.on('message', (m: FromSinkWorker) => {
+      if (m.kind === 'opened') return;
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      if (m.kind === 'done') p?.resolve(m.state);
+      else {
+        const err = revive(m.error);
+        this.#failure ??= err;
+        p?.reject(err);
+      }
+    });
+    const crash = (why: string) => {
+      const err = new OutpostError('store', `output writer stopped: ${why}`, { file: path });
+      this.#failure ??= err;
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+    worker.on('error', (e) => crash(e.message));
+    worker.on('exit', (code) => { if (this.#pending.size) crash(`exit code ${code}`); });
+  }
+
+  #call(msg: { kind: 'checkpoint' | 'finish' | 'close' } | { kind: 'write'; batch: OutputBatch }): Promise<SinkState | undefined> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    const done = new Promise<SinkState | undefined>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#worker.postMessage({ ...msg, id } as ToSinkWorker);
+    return done;
+  }
+
+  async write(batch: OutputBatch): Promise<void> {
+    const done = this.#call({ kind: 'write', batch });
+    done.catch(() => {}); // a failure is remembered and reported by the next call
+    this.#writes.push(done);
+    if (this.#writes.length > MAX_QUEUED_WRITES) await this.#writes.shift();
+    if (this.#failure) throw this.#failure;
+  }
+
+  async checkpoint(): Promise<SinkState> {
+    this.#writes.length = 0; // ordered behind every write issued so far
+    const state = await this.#call({ kind: 'checkpoint' });
+    return state!;
+  }
+
+  async finish(): Promise<void> {
+    this.#writes.length = 0;
+    try {
+      await this.#call({ kind: 'finish' });
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#writes.length = 0;
+    try {
+      if (!this.#failure) await this.#call({ kind: 'close' });
+    } finally {
+      await this.#worker.terminate();
+    }
+  }
+}
