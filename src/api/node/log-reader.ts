@@ -3,7 +3,7 @@
 // are cached per query (invalidated when batches are added) so paging a sorted view is cheap.
 import { OutpostError } from '../../common/errors.ts';
 import { unpackColumns } from '../../store/common/packing.ts';
-import type { PredictionQuery, PredictionRow } from '../../store/node/predictions.ts';
+import { predictionFilter as where, type PredictionQuery, type PredictionRow } from '../../store/node/predictions.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { Distribution } from '../common/contract.ts';
 import { histogram } from '../common/histogram.ts';
@@ -19,17 +19,6 @@ interface Loaded {
   loggedAt: Float64Array;
   row: Int32Array;
   columns: Map<string, (string | number | null)[]>;
-}
-
-function where(q: PredictionQuery): { sql: string; args: (string | number)[] } {
-  const c: string[] = [];
-  const args: (string | number)[] = [];
-  if (q.jobId !== undefined) { c.push('job_id = ?'); args.push(q.jobId); }
-  if (q.model !== undefined) { c.push('model_name = ?'); args.push(q.model); }
-  if (q.version !== undefined) { c.push('model_version = ?'); args.push(q.version); }
-  if (q.since !== undefined) { c.push('logged_at >= ?'); args.push(q.since); }
-  if (q.until !== undefined) { c.push('logged_at <= ?'); args.push(q.until); }
-  return { sql: c.length ? `WHERE ${c.join(' AND ')}` : '', args };
 }
 
 /** A cheap fingerprint of what a query covers: changes when batches are added or removed. */

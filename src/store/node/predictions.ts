@@ -46,7 +46,8 @@ export interface PredictionRow {
   values: Record<string, string | number | null>;
 }
 
-function where(q: PredictionQuery): { sql: string; args: (string | number)[] } {
+/** The SQL filter (WHERE clause and arguments) over prediction_batches for a query. */
+export function predictionFilter(q: PredictionQuery): { sql: string; args: (string | number)[] } {
   const c: string[] = [];
   const args: (string | number)[] = [];
   if (q.jobId !== undefined) { c.push('job_id = ?'); args.push(q.jobId); }
@@ -58,7 +59,7 @@ function where(q: PredictionQuery): { sql: string; args: (string | number)[] } {
 }
 
 export function countPredictions(store: Store, q: PredictionQuery = {}): number {
-  const w = where(q);
+  const w = predictionFilter(q);
   return (store.db.prepare(`SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches ${w.sql}`).get(...w.args) as { n: number }).n;
 }
 
@@ -66,7 +67,7 @@ export function countPredictions(store: Store, q: PredictionQuery = {}): number 
 export function pagePredictions(store: Store, q: PredictionQuery = {}): PredictionRow[] {
   const offset = q.offset ?? 0;
   const limit = q.limit ?? 100;
-  const w = where(q);
+  const w = predictionFilter(q);
   const metas = store.db.prepare(`SELECT rowid, job_id, seq, model_name, model_version, logged_at, row_count FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).all(...w.args) as { rowid: number; job_id: string; model_name: string; model_version: number; logged_at: number; row_count: number }[];
   const blobOf = store.db.prepare('SELECT outputs, inputs FROM prediction_batches WHERE rowid = ?');
   const out: PredictionRow[] = [];
