@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { commands } from '../src/cli/commands/index.ts';
-import { main } from '../src/cli/main.ts';
+import { runMain as cli } from './helpers/cli.ts';
 
-async function cli(argv: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await main(argv, { stdout, stderr, signal: new AbortController().signal });
-  return { code, out, err };
-}
 
 test('the command index matches the modules it loads (name), and every command has help', async () => {
   for (const entry of commands) {

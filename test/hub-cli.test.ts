@@ -4,9 +4,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runMain as run } from './helpers/cli.ts';
 import { runEmbeddedDemoHub } from '../src/registry/node/embedded-hub.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { makePackage, tmpDir } from './helpers/hub-fixtures.ts';
@@ -15,15 +14,6 @@ import { makePackage, tmpDir } from './helpers/hub-fixtures.ts';
 const work = tmpDir('outpost-hubcli-');
 after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-function run(argv: string[], opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (l: string) => void } = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d; for (const l of d.toString().split('\n')) if (l) opts.onLine?.(l); });
-  stderr.on('data', (d: Buffer) => { err += d; });
-  return main(argv, { stdout, stderr, env: opts.env ?? {}, signal: opts.signal ?? new AbortController().signal }).then((code) => ({ code, out, err }));
-}
 
 test('CLI: hub init → add-publisher → serve → publish → pull → verify → rollback', async () => {
   const hubDir = path.join(work, 'hub');

@@ -7,14 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.ts';
 import { generateKeyFile, type PrivateKeyHandle } from '../src/keys/node/keys.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { parseSnapshot, parseTimestamp } from '../src/hub/node/tuf-metadata.ts';
 import { pull } from '../src/registry/node/pull.ts';
-import { startCli } from './helpers/cli.ts';
+import { runMain as cli, startCli } from './helpers/cli.ts';
 import { makePackage, startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
 import { freshPostgresDatabase, postgresSkipReason, prewarmPostgres, stopPostgres } from './helpers/postgres.ts';
 
@@ -139,17 +137,6 @@ test('two hub processes, one SQLite database: concurrent publishes give one cons
   }
 });
 
-/** Run the CLI in this process; returns exit code and output. */
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d; });
-  stderr.on('data', (d: Buffer) => { err += d; });
-  const code = await main(argv, { stdout, stderr, env: {}, signal: new AbortController().signal });
-  return { code, out, err };
-}
 
 test('two `outpost hub serve` processes, one PostgreSQL database: concurrent publishes give one consistent repository', { skip: pgSkip }, async () => {
   const db = await freshPostgresDatabase('outpost_mp');

@@ -7,8 +7,7 @@ import { Metadata, Targets } from '@tufjs/models';
 import { OutpostError } from '../src/common/errors.ts';
 import { canonicalize } from '../src/keys/common/canonical-json.ts';
 import { generateKeyFile, loadPrivateKey, loadPublicKey, signerFor } from '../src/keys/node/keys.ts';
-import { main } from '../src/cli/main.ts';
-import { PassThrough } from 'node:stream';
+import { runMain } from './helpers/cli.ts';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-keys-'));
 
@@ -67,16 +66,7 @@ test('canonical JSON: sorted keys, minimal escaping, integers only', () => {
   assert.throws(() => canonicalize({ a: 1.5 }));
 });
 
-async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => { out += d; });
-  stderr.on('data', (d) => { err += d; });
-  const code = await main(argv, { stdout, stderr, env, signal: new AbortController().signal });
-  return { code, out, err };
-}
+const cli = (argv: string[], env: NodeJS.ProcessEnv = {}) => runMain(argv, { env });
 
 test('CLI: keys generate --json, --passphrase-env, bad --type is a usage error', async () => {
   const dir = tmp();

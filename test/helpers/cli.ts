@@ -1,7 +1,9 @@
 // Run the real CLI (bin/outpost.js) as a child process on the project's Node 24.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { main } from '../../src/cli/main.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = path.join(REPO, 'bin', 'outpost.js');
@@ -25,4 +27,19 @@ export function runCli(args: string[], opts: { home: string; cwd?: string; env?:
 export function lastJson(stdout: string): Record<string, unknown> {
   const start = stdout.lastIndexOf('\n{\n');
   return JSON.parse(start >= 0 ? stdout.slice(start + 1) : stdout) as Record<string, unknown>;
+}
+
+/** Run the CLI's main() in this process, with its own output streams; returns exit code and output. */
+export async function runMain(argv: string[], opts: { env?: NodeJS.ProcessEnv; signal?: AbortSignal; onLine?: (line: string) => void } = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => {
+    out += d;
+    for (const l of d.toString().split('\n')) if (l) opts.onLine?.(l);
+  });
+  stderr.on('data', (d: Buffer) => { err += d; });
+  const code = await main(argv, { stdout, stderr, env: opts.env ?? {}, signal: opts.signal ?? new AbortController().signal });
+  return { code, out, err };
 }
