@@ -12,6 +12,7 @@ import { OutpostError } from '../src/common/errors.ts';
 import type { Card } from '../src/package/common/card.ts';
 import type { Dataset, FeatureSpec, FitOptions, TrainedModel } from '../src/train/common/index.ts';
 import { accuracy, buildCard, encodeLabels, exportOnnx, logLoss, majorityClass, predict, trainModel } from '../src/train/common/index.ts';
+import { computeModelBaseline } from '../src/monitor/common/model-baseline.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEATHER_CSV = path.join(here, '..', 'node_modules', 'vega-datasets', 'data', 'seattle-weather.csv');
@@ -34,6 +35,14 @@ export const FEATURES: FeatureSpec[] = [
 export const FIT_OPTIONS: Omit<FitOptions, 'hidden'> = { activation: 'tanh', epochs: 200, batchSize: 64, learningRate: 0.01, l2: 1e-4, seed: 20120101 };
 /** Candidates: logistic regression and two small MLPs; the build picks by accuracy on 2014 (trained on 2012–2013). */
 export const HIDDEN_CANDIDATES = [0, 4, 8];
+
+/**
+ * Drift settings of the demo card. The reference (1,096 training days) is just above Evidently's
+ * 1,000-row switch to distances, whose verdicts need >= 500 current rows; a day-granular model sees
+ * 365 rows a year, 92 a season. Tests that account for sample size (KS, chi-square) give verdicts
+ * from 30 rows on, so the demo uses them for inputs and outputs alike.
+ */
+export const DEMO_DRIFT = { numeric: { method: 'ks' }, categorical: { method: 'chisquare' } } as const;
 
 export function seasonOf(date: string): string {
   const month = Number(date.slice(5, 7));
@@ -153,10 +162,22 @@ export function buildDemo(outDir: string = DEFAULT_OUT_DIR, csvFile: string = WE
     },
   });
 
+  // Drift baseline: the training rows and the model's outputs on them. The outputs come from the
+  // trainer's own forward pass rounded to float32 (what the graph returns), not from ONNX Runtime,
+  // whose last bits may differ between CPUs: the build stays byte-reproducible everywhere.
+  const trainData = toDataset(train);
+  const trainPred = predict(model, trainData);
+  const probs = trainPred.probabilities!;
+  const baseline = computeModelBaseline(card, trainData.columns as Record<string, number[] | string[]>, {
+    labelCodes: trainPred.labels!,
+    probabilities: CLASSES.map((_, c) => Float64Array.from({ length: probs.rows }, (_, i) => Math.fround(probs.data[i * probs.cols + c]))),
+  });
+  const finalCard: Card = { ...card, baseline: baseline as unknown as Record<string, unknown>, drift: DEMO_DRIFT };
+
   const pkgDir = path.join(outDir, 'weather');
   mkdirSync(pkgDir, { recursive: true });
   writeFileAtomic(path.join(pkgDir, 'model.onnx'), exportOnnx(model, 'seattle-weather'));
-  writeFileAtomic(path.join(pkgDir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
+  writeFileAtomic(path.join(pkgDir, 'card.json'), JSON.stringify(finalCard, null, 2) + '\n');
   // The held-out year as the demo's sample: the inputs, `date` as an id, and the true `weather` (ignored when scoring).
   const sample = ['date,precipitation,temp_max,temp_min,wind,season,weather'];
   const source = text.split(/\r?\n/).slice(1).filter((l) => l !== '' && l.slice(0, 10) >= '2015-01-01');
@@ -165,7 +186,7 @@ export function buildDemo(outDir: string = DEFAULT_OUT_DIR, csvFile: string = WE
     sample.push([f[0], f[1], f[2], f[3], f[4], seasonOf(f[0]), f[5]].join(','));
   }
   writeFileAtomic(path.join(outDir, 'weather-2015.csv'), sample.join('\n') + '\n');
-  return { card, model, files: ['weather/model.onnx', 'weather/card.json', 'weather-2015.csv'] };
+  return { card: finalCard, model, files: ['weather/model.onnx', 'weather/card.json', 'weather-2015.csv'] };
 }
 
 if (import.meta.main) {

@@ -80,7 +80,7 @@ test('packed columns round-trip exactly', () => {
 });
 
 function seedJob(s: Store, id = newJobId()): string {
-  createJob(s, { id, modelName: 'tiny', modelVersion: 1, inputPath: '/in.csv', inputFormat: 'csv', inputSize: 1, inputFingerprint: 'x', outputPath: '/out.csv', outputFormat: 'csv', rejectsPath: '/r.csv', options: { batchRows: 10, ep: 'cpu', maxRejectRate: 0.2, logInputs: 'none', logSampleRate: 0 }, provider: 'cpu', providerSummary: 'cpu' });
+  createJob(s, { id, modelName: 'tiny', modelVersion: 1, inputPath: '/in.csv', inputFormat: 'csv', inputSize: 1, inputFingerprint: 'x', outputPath: '/out.csv', outputFormat: 'csv', rejectsPath: '/r.csv', options: { batchRows: 10, ep: 'cpu', maxRejectRate: 0.2, logPredictions: true, logInputs: 'none', logSampleRate: 0 }, provider: 'cpu', providerSummary: 'cpu' });
   return id;
 }
 

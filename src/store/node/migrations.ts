@@ -94,4 +94,56 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX prediction_batches_by_model ON prediction_batches (model_name, model_version, logged_at);
     `,
   },
+  {
+    version: 2,
+    name: 'drift statistics per job and per UTC hour/day window, drift alerts',
+    // Statistics are the JSON of drift/common's exactly mergeable structures, one row per feature
+    // (inputs and `prediction.*` outputs); a window row is updated by merging, so its value is the
+    // same whatever the order or split of the jobs that fed it. Written by src/monitor.
+    sql: `
+      CREATE TABLE drift_job_stats (
+        job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        feature TEXT NOT NULL,
+        stats_json TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, feature)
+      );
+
+      CREATE TABLE drift_window_stats (
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        width TEXT NOT NULL CHECK (width IN ('hour', 'day')),
+        start INTEGER NOT NULL,
+        feature TEXT NOT NULL,
+        stats_json TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (model_name, model_version, width, start, feature)
+      );
+      CREATE INDEX drift_window_stats_by_start ON drift_window_stats (width, start);
+
+      CREATE TABLE drift_alerts (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('job', 'hour', 'day')),
+        scope_key TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        method TEXT NOT NULL,
+        statistic REAL,
+        score REAL,
+        threshold REAL NOT NULL,
+        n_reference INTEGER NOT NULL,
+        n_current INTEGER NOT NULL,
+        report_json TEXT NOT NULL,
+        current_json TEXT NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        UNIQUE (model_name, model_version, scope, scope_key, feature)
+      );
+      CREATE INDEX drift_alerts_by_time ON drift_alerts (last_at);
+    `,
+  },
 ];

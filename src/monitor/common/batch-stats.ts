@@ -1,0 +1,33 @@
+// Per-window accumulation of batch statistics. Each batch is counted in fresh statistics objects
+// that are then merged exactly into its window's running total: the result depends only on how the
+// input was cut into batches, never on which thread counted it, how batches were grouped between
+// checkpoints, or where an hour boundary fell — so a resumed job matches an uninterrupted one bit
+// for bit. Pure.
+// (not the drift/common index: that would load zod into the statistics worker)
+import { createFeatureStats, mergeStats, type BaselineFeature, type FeatureStats } from '../../drift/common/baseline.ts';
+import { updateFromColumns, type FeatureColumn } from './collect.ts';
+
+export class WindowDeltas {
+  readonly features: readonly BaselineFeature[];
+  /** window (hour) start → running totals, parallel to `features` */
+  readonly byWindow = new Map<number, FeatureStats[]>();
+
+  constructor(features: readonly BaselineFeature[]) {
+    this.features = features;
+  }
+
+  add(window: number, columns: readonly FeatureColumn[]): void {
+    const fresh = this.features.map((f) => createFeatureStats(f));
+    updateFromColumns(fresh, columns);
+    this.addStats(window, fresh);
+  }
+
+  addStats(window: number, stats: readonly FeatureStats[]): void {
+    const prev = this.byWindow.get(window);
+    this.byWindow.set(window, prev ? prev.map((s, i) => mergeStats(s, stats[i])) : [...stats]);
+  }
+
+  get size(): number { return this.byWindow.size; }
+
+  clear(): void { this.byWindow.clear(); }
+}

@@ -1,0 +1,93 @@
+// Drift alerts: a job or window whose feature crossed its threshold. One row per (model version,
+// scope, feature); it keeps the first time and the latest drifted evaluation with everything needed
+// to recompute the number: the card's baseline and settings (model@version) and the current
+// statistics at that moment (`current`), plus the full feature report. A later evaluation with a
+// verdict of "no drift" marks it cleared; drifting again re-opens it.
+import type { DriftReport, FeatureDrift, FeatureStats } from '../../drift/common/index.ts';
+import type { Store } from '../../store/node/store.ts';
+import { stmt } from './sql.ts';
+import type { ModelVersion } from './stats-store.ts';
+
+export type AlertScope = 'job' | 'hour' | 'day';
+
+export interface DriftAlert {
+  id: number;
+  model: string;
+  version: number;
+  scope: AlertScope;
+  /** job id, or the window's start as an ISO time */
+  scopeKey: string;
+  feature: string;
+  method: string;
+  statistic: number | null;
+  score: number | null;
+  threshold: number;
+  nReference: number;
+  nCurrent: number;
+  report: { feature: FeatureDrift; dataset: DriftReport['dataset'] };
+  /** the feature's current statistics (JSON) when it was evaluated */
+  current: unknown;
+  firstAt: number;
+  lastAt: number;
+  clearedAt: number | null;
+}
+
+/** Record the drifted features of one evaluation (one upsert each) and clear those now without drift. */
+export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, scopeKey: string, report: DriftReport, current: ReadonlyMap<string, FeatureStats>, now: number): void {
+  const upsert = stmt(store, `INSERT INTO drift_alerts (model_name, model_version, scope, scope_key, feature, method, statistic, score, threshold, n_reference, n_current, report_json, current_json, first_at, last_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (model_name, model_version, scope, scope_key, feature) DO UPDATE SET method = excluded.method, statistic = excluded.statistic, score = excluded.score,
+      threshold = excluded.threshold, n_reference = excluded.n_reference, n_current = excluded.n_current, report_json = excluded.report_json,
+      current_json = excluded.current_json, last_at = excluded.last_at, cleared_at = NULL`);
+  const calm: string[] = [];
+  for (const f of report.features) {
+    if (f.drifted === false) calm.push(f.feature);
+    if (f.drifted !== true) continue;
+    upsert.run(mv.name, mv.version, scope, scopeKey, f.feature, f.method, finite(f.statistic), finite(f.score), f.threshold, f.nReference, f.nCurrent,
+      JSON.stringify({ feature: f, dataset: report.dataset }), JSON.stringify(current.get(f.feature)), now, now);
+  }
+  if (calm.length) {
+    stmt(store, `UPDATE drift_alerts SET cleared_at = ? WHERE model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND cleared_at IS NULL
+      AND feature IN (SELECT value FROM json_each(?))`).run(now, mv.name, mv.version, scope, scopeKey, JSON.stringify(calm));
+  }
+}
+
+// SQLite REAL cannot hold ±Infinity from JSON, and a p-value of exactly 0 is fine; keep null for non-finite.
+const finite = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
+
+export interface AlertQuery {
+  model?: string;
+  version?: number;
+  scope?: AlertScope;
+  scopeKeys?: readonly string[];
+  /** last evaluated at or after (epoch ms) */
+  since?: number;
+  activeOnly?: boolean;
+  limit?: number;
+}
+
+interface AlertRow {
+  id: number; model_name: string; model_version: number; scope: AlertScope; scope_key: string; feature: string; method: string;
+  statistic: number | null; score: number | null; threshold: number; n_reference: number; n_current: number; report_json: string;
+  current_json: string; first_at: number; last_at: number; cleared_at: number | null;
+}
+
+/** Alerts, most recent first. */
+export function listAlerts(store: Store, q: AlertQuery = {}): DriftAlert[] {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.model !== undefined) { where.push('model_name = ?'); args.push(q.model); }
+  if (q.version !== undefined) { where.push('model_version = ?'); args.push(q.version); }
+  if (q.scope !== undefined) { where.push('scope = ?'); args.push(q.scope); }
+  if (q.scopeKeys !== undefined) { where.push('scope_key IN (SELECT value FROM json_each(?))'); args.push(JSON.stringify(q.scopeKeys)); }
+  if (q.since !== undefined) { where.push('last_at >= ?'); args.push(q.since); }
+  if (q.activeOnly) where.push('cleared_at IS NULL');
+  const rows = store.db.prepare(`SELECT * FROM drift_alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY last_at DESC, id DESC LIMIT ?`)
+    .all(...args, q.limit ?? 1000) as AlertRow[];
+  return rows.map((r) => ({
+    id: r.id, model: r.model_name, version: r.model_version, scope: r.scope, scopeKey: r.scope_key, feature: r.feature, method: r.method,
+    statistic: r.statistic, score: r.score, threshold: r.threshold, nReference: r.n_reference, nCurrent: r.n_current,
+    report: JSON.parse(r.report_json) as DriftAlert['report'], current: JSON.parse(r.current_json) as unknown,
+    firstAt: r.first_at, lastAt: r.last_at, clearedAt: r.cleared_at,
+  }));
+}

@@ -1,0 +1,148 @@
+// The scoring observer that keeps drift statistics (wired in scoring/node/score-file.ts).
+//
+// observe(): the batch's accepted rows and outputs are counted in the current UTC hour's deltas —
+// on this thread for the first rows of a job, then in a worker (stats-lane.ts) so that large jobs
+// do not pay for statistics on the scoring thread (this thread counts a batch itself whenever the
+// worker is behind). persist(), inside the checkpoint's transaction:
+// the deltas are folded into the job's totals, merged into the stored hour and day windows, and the
+// job and the touched windows are evaluated against the baseline (alerts). Nothing is written
+// between checkpoints, so a killed job that resumes from its last checkpoint counts every row once.
+import { createFeatureStats, driftReport, mergeStats, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
+import type { Card } from '../../package/common/card.ts';
+import type { ScoringObserver } from '../../scoring/node/score-file.ts';
+import type { Job } from '../../store/node/jobs.ts';
+import type { Store } from '../../store/node/store.ts';
+import { WindowDeltas } from '../common/batch-stats.ts';
+import { arenaSize, extractColumns } from '../common/collect.ts';
+import { modelMonitoring, type BoundFeature } from '../common/features.ts';
+import { hourRetentionStart, isoTime, windowStart } from '../common/windows.ts';
+import { recordAlerts, type AlertScope } from './alerts.ts';
+import { StatsLane } from './stats-lane.ts';
+import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type ModelVersion } from './stats-store.ts';
+
+/** Rows a job counts on the scoring thread before it starts a worker (small jobs never need one). */
+const INLINE_ROWS = 32_768;
+
+export interface DriftObserverOptions {
+  /** the clock that assigns batches to windows (tests) */
+  now?: () => number;
+  /**
+   * Rows a job counts on the scoring thread before it starts a worker (default 32768); a worker
+   * already started (pooled) is used from the first batch. Infinity: never use a worker.
+   */
+  inlineRows?: number;
+}
+
+export interface DriftObserver extends ScoringObserver {
+  /** Stop using the statistics worker (a job that ends without a final checkpoint, e.g. failed). */
+  close(): void;
+}
+
+// A job that fails between checkpoints never drains its worker; when its observer is collected,
+// the worker it held is stopped (ScoringObserver has no end-of-job hook; close() is the direct way).
+const orphans = new FinalizationRegistry((held: { lane?: StatsLane }) => held.lane?.close());
+
+/** The drift observer for a job, or undefined when the card has no usable baseline (nothing to compare with). */
+export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>, card: Card, opts: DriftObserverOptions = {}): DriftObserver | undefined {
+  const monitoring = modelMonitoring(card);
+  // An invalid baseline cannot stop scoring; `outpost drift` reports the problems.
+  if (monitoring.status !== 'ok') return undefined;
+  const { baseline, config, features } = monitoring;
+  const now = opts.now ?? Date.now;
+  const inlineRows = opts.inlineRows ?? INLINE_ROWS;
+  const mv: ModelVersion = { name: job.modelName, version: job.modelVersion };
+  const baselineFeatures = features.map((f) => f.baseline);
+  pruneHourWindows(store, hourRetentionStart(now()));
+
+  // A resumed job continues from the totals committed with its last checkpoint.
+  const stored = readJobStats(store, job.id);
+  let totals: FeatureStats[] = baselineFeatures.map((f) => {
+    const json = stored.get(f.name);
+    return json === undefined ? createFeatureStats(f) : parseStored(json, f, `job ${job.id}`);
+  });
+  const inline = new WindowDeltas(baselineFeatures);
+  const held: { lane?: StatsLane } = {};
+  let rowsSeen = 0;
+
+  // Hours this job has rows in, when all its rows were counted by this observer (not resumed).
+  const hoursOfJob = stored.size === 0 ? new Set<number>() : undefined;
+
+  /**
+   * Alerts for one scope. Scopes are evaluated hour → day → job; when a scope contains the one
+   * evaluated just before it and has as many rows, the two hold the same rows and the report is
+   * reused (typically one job in a fresh hour and day: one report instead of three).
+   */
+  type Evaluated = { scope: AlertScope; start: number; rows: number; report: DriftReport };
+  let last: Evaluated | undefined;
+  const evaluate = (scope: AlertScope, start: number, current: Map<string, FeatureStats>, contains: (prev: Evaluated) => boolean, t: number) => {
+    const rows = Math.max(...[...current.values()].map((s) => s.rows));
+    const report = last && last.rows === rows && contains(last) ? last.report : driftReport(baseline, Object.fromEntries(current), config);
+    last = { scope, start, rows, report };
+    recordAlerts(store, mv, scope, scope === 'job' ? job.id : isoTime(start), report, current, t);
+  };
+
+  const observer: DriftObserver = {
+    observe(batch, v, scored) {
+      const m = v.accepted.length;
+      if (m === 0) return;
+      const hour = windowStart('hour', now());
+      hoursOfJob?.add(hour);
+      rowsSeen += m;
+      // a started worker (pooled) is used at once; a new one only for jobs past inlineRows
+      if (!held.lane && inlineRows !== Infinity) held.lane = StatsLane.acquire(baselineFeatures, rowsSeen > inlineRows);
+      const lane = held.lane;
+      if (!lane) {
+        inline.add(hour, extractColumns(features, batch, v.accepted, scored));
+        return;
+      }
+      if (lane.hasRoom()) lane.post(hour, extractColumns(features, batch, v.accepted, scored, lane.arena(arenaSize(features, m))));
+      else inline.add(hour, extractColumns(features, batch, v.accepted, scored));
+    },
+
+    persist() {
+      if (held.lane) {
+        // drained and given back: the next batches (or the next job) take it from the pool
+        const current = held.lane;
+        held.lane = undefined;
+        let drained: Map<number, FeatureStats[]>;
+        try {
+          drained = current.drain();
+        } catch (e) {
+          current.close();
+          throw e;
+        }
+        current.release();
+        for (const [hour, stats] of drained) inline.addStats(hour, stats);
+      }
+      if (inline.size === 0) return;
+      const t = now();
+      const hours = [...inline.byWindow.entries()];
+      totals = totals.map((s, i) => hours.reduce((acc, [, d]) => mergeStats(acc, d[i]), s));
+      // The job's rows are written first: a write takes SQLite's lock before the windows are read.
+      writeJobStats(store, job.id, baselineFeatures.map((f, i) => [f.name, totals[i]] as const), t);
+      const days = new Map<number, FeatureStats[]>();
+      for (const [hour, d] of hours) {
+        const day = windowStart('day', hour);
+        const prev = days.get(day);
+        days.set(day, prev ? prev.map((s, i) => mergeStats(s, d[i])) : d);
+      }
+      last = undefined;
+      for (const [hour, d] of hours) evaluate('hour', hour, mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t), () => false, t);
+      for (const [day, d] of days) {
+        evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t), (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
+      }
+      const inDay = (day: number) => hoursOfJob !== undefined && [...hoursOfJob].every((h) => windowStart('day', h) === day);
+      evaluate('job', 0, new Map(baselineFeatures.map((f, i) => [f.name, totals[i]])), (p) => p.scope === 'day' && inDay(p.start), t);
+      inline.clear();
+    },
+
+    close() {
+      held.lane?.close();
+      held.lane = undefined;
+    },
+  };
+  orphans.register(observer, held);
+  return observer;
+}
+
+const pairs = (features: readonly BoundFeature[], stats: readonly FeatureStats[]): [BaselineFeature, FeatureStats][] => features.map((f, i) => [f.baseline, stats[i]]);

@@ -1,0 +1,78 @@
+// Drift statistics in the store (migration 2): per job, and per model version and UTC hour/day
+// window, one row per feature holding the JSON of its mergeable statistics. Window rows are updated
+// by merging, so concurrent jobs in the same window simply add up.
+import { OutpostError } from '../../common/errors.ts';
+import { mergeStats, statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
+import type { Store } from '../../store/node/store.ts';
+import type { WindowWidth } from '../common/windows.ts';
+import { stmt } from './sql.ts';
+
+export interface ModelVersion { name: string; version: number }
+
+/** Parse a stored row against its baseline feature; a row that does not fit is a store problem. */
+export function parseStored(json: string, f: BaselineFeature, where: string): FeatureStats {
+  try {
+    return statsFromJSON(JSON.parse(json), f);
+  } catch (e) {
+    throw new OutpostError('store', `drift statistics of ${where}, feature "${f.name}", are unreadable: ${(e as Error).message}`);
+  }
+}
+
+/** A job's statistics so far, as stored text per feature (empty for a new job). */
+export function readJobStats(store: Store, jobId: string): Map<string, string> {
+  const rows = stmt(store, 'SELECT feature, stats_json FROM drift_job_stats WHERE job_id = ?').all(jobId) as { feature: string; stats_json: string }[];
+  return new Map(rows.map((r) => [r.feature, r.stats_json]));
+}
+
+/** Replace a job's statistics (only that job writes them, so no read is needed). */
+export function writeJobStats(store: Store, jobId: string, stats: Iterable<readonly [string, FeatureStats]>, now: number): void {
+  const put = stmt(store, `INSERT INTO drift_job_stats (job_id, feature, stats_json, rows, updated_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (job_id, feature) DO UPDATE SET stats_json = excluded.stats_json, rows = excluded.rows, updated_at = excluded.updated_at`);
+  for (const [feature, s] of stats) put.run(jobId, feature, JSON.stringify(s), s.rows, now);
+}
+
+/**
+ * Merge `deltas` into the window's stored statistics (one read, one upsert per feature); returns
+ * the merged statistics. Run inside the checkpoint transaction.
+ */
+export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWidth, start: number, deltas: readonly (readonly [BaselineFeature, FeatureStats])[], now: number): Map<string, FeatureStats> {
+  const rows = stmt(store, 'SELECT feature, stats_json FROM drift_window_stats WHERE model_name = ? AND model_version = ? AND width = ? AND start = ?')
+    .all(mv.name, mv.version, width, start) as { feature: string; stats_json: string }[];
+  const stored = new Map(rows.map((r) => [r.feature, r.stats_json]));
+  const put = stmt(store, `INSERT INTO drift_window_stats (model_name, model_version, width, start, feature, stats_json, rows, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (model_name, model_version, width, start, feature) DO UPDATE SET stats_json = excluded.stats_json, rows = excluded.rows, updated_at = excluded.updated_at`);
+  const merged = new Map<string, FeatureStats>();
+  for (const [f, delta] of deltas) {
+    const old = stored.get(f.name);
+    const s = old === undefined ? delta : mergeStats(parseStored(old, f, `${mv.name}@${mv.version} ${width} ${start}`), delta);
+    put.run(mv.name, mv.version, width, start, f.name, JSON.stringify(s), s.rows, now);
+    merged.set(f.name, s);
+  }
+  return merged;
+}
+
+export interface StoredWindow { start: number; stats: Map<string, string> }
+
+/** Windows of a model version with start in [from, to), oldest first. */
+export function readWindows(store: Store, mv: ModelVersion, width: WindowWidth, from = -Infinity, to = Infinity): StoredWindow[] {
+  const rows = stmt(store, `SELECT start, feature, stats_json FROM drift_window_stats
+    WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND start < ? ORDER BY start`)
+    .all(mv.name, mv.version, width, Number.isFinite(from) ? from : Number.MIN_SAFE_INTEGER, Number.isFinite(to) ? to : Number.MAX_SAFE_INTEGER) as { start: number; feature: string; stats_json: string }[];
+  const out: StoredWindow[] = [];
+  for (const r of rows) {
+    if (out.at(-1)?.start !== r.start) out.push({ start: r.start, stats: new Map() });
+    out.at(-1)!.stats.set(r.feature, r.stats_json);
+  }
+  return out;
+}
+
+/** Start of the most recent window of a model version, or null when it has none. */
+export function latestWindow(store: Store, mv: ModelVersion, width: WindowWidth): number | null {
+  const r = stmt(store, 'SELECT max(start) AS start FROM drift_window_stats WHERE model_name = ? AND model_version = ? AND width = ?').get(mv.name, mv.version, width) as { start: number | null };
+  return r.start;
+}
+
+/** Drop hour windows that started before `before` (day windows keep covering that time). */
+export function pruneHourWindows(store: Store, before: number): number {
+  return stmt(store, "DELETE FROM drift_window_stats WHERE width = 'hour' AND start < ?").run(before).changes;
+}
