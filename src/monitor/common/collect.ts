@@ -6,10 +6,8 @@ import type { FeatureStats } from '../../drift/common/baseline.ts';
 import { CATEGORY_OTHER } from '../../drift/common/categorical-stats.ts';
 import { CellStatus, type ColumnBatch, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
 import type { ScoredColumns } from '../../scoring/common/outputs.ts';
+import { BOOL_TEXT } from '../../scoring/common/validate.ts';
 import type { BoundFeature } from './features.ts';
-
-// The texts validation accepts for booleans (scoring/common/validate.ts keeps the same list).
-const BOOL_TEXT = new Map<string, number>([['true', 1], ['false', 0], ['1', 1], ['0', 0], ['yes', 1], ['no', 0], ['t', 1], ['f', 0]]);
 
 /** One feature's values for one batch (structured-cloneable; typed arrays transferable). */
 export type FeatureColumn =

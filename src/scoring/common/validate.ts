@@ -25,7 +25,8 @@ export interface ValidatedBatch {
 
 const MAX_LISTED = 8;
 const listVocabulary = (v: readonly string[]): string => v.slice(0, MAX_LISTED).map((s) => JSON.stringify(s)).join(', ') + (v.length > MAX_LISTED ? `, … (${v.length} in all)` : '');
-const BOOL_TEXT = new Map<string, number>([['true', 1], ['false', 0], ['1', 1], ['0', 0], ['yes', 1], ['no', 0], ['t', 1], ['f', 0]]);
+/** Accepted spellings of booleans (case-insensitive, trimmed) and their values. */
+export const BOOL_TEXT: ReadonlyMap<string, number> = new Map<string, number>([['true', 1], ['false', 0], ['1', 1], ['0', 0], ['yes', 1], ['no', 0], ['t', 1], ['f', 0]]);
 
 /** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
 export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {

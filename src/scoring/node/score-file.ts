@@ -76,6 +76,8 @@ export interface ScoringObserver {
   observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
   /** called inside the checkpoint transaction */
   persist(): void;
+  /** the job ended (completed, failed or stopped): release threads or other resources */
+  close?(): void;
 }
 
 /** The observers every scoring job gets. */
@@ -219,7 +221,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
   const idName = o.idColumn ?? 'row';
   const rowsAtStart = counters.rowsRead;
-  const observers = observersFor(store, job, card);
+  let observers: ScoringObserver[] = [];
   let lastProgress = 0;
 
   const checkpoint = async () => {
@@ -296,6 +298,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   };
 
   try {
+    observers = observersFor(store, job, card);
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
@@ -359,6 +362,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     }
     throw err;
   } finally {
+    for (const ob of observers) ob.close?.();
     await engine.close();
     await source.close();
     releaseLock();

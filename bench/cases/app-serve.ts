@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import zlib from 'node:zlib';
-import { ensureRenderer } from '../src/api/node/renderer-build.ts';
-import { listJobs } from '../src/store/node/jobs.ts';
-import { installPackage } from '../src/store/node/models.ts';
-import { openStore } from '../src/store/node/store.ts';
-import { launchChromium, serveInProcess } from '../test/helpers/app-browser.ts';
-import { bigCsv, DEMO_PACKAGE } from '../test/helpers/app-harness.ts';
+import { ensureRenderer } from '../../src/api/node/renderer-build.ts';
+import { listJobs } from '../../src/store/node/jobs.ts';
+import { installPackage } from '../../src/store/node/models.ts';
+import { openStore } from '../../src/store/node/store.ts';
+import { launchChromium, serveInProcess } from '../../test/helpers/app-browser.ts';
+import { bigCsv, DEMO_PACKAGE } from '../../test/helpers/app-harness.ts';
 
 export interface AppServeBench {
   serveStartMs: number;
