@@ -108,7 +108,8 @@ export async function benchAppServe(opts: { rows?: number } = {}): Promise<AppSe
       store.close();
     }
   } finally {
-    fs.rmSync(home, { recursive: true, force: true });
+    // the job worker may still be closing its store files for a moment
+    fs.rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 }
 
