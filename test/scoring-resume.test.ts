@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { getJob } from '../src/store/node/jobs.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { lastJson, REPO, runCli, startCli } from './helpers/cli.ts';
@@ -29,19 +30,21 @@ function bigInput(): string {
   return file;
 }
 
+let sharedInput: string | undefined;
+const input = () => (sharedInput ??= bigInput());
+
 test('a SIGKILLed job resumes from its last checkpoint with no duplicated or missing rows', async () => {
-  const input = bigInput();
   const home = path.join(root, 'home');
   const add = await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home });
   assert.equal(add.code, 0, add.stderr);
   const common = ['--model', 'seattle-weather', '--id', 'id', '--batch', '4096', '--checkpoint-rows', '40000'];
 
   const refOut = path.join(root, 'reference.csv');
-  const ref = await runCli(['score', input, ...common, '--out', refOut], { home });
+  const ref = await runCli(['score', input(), ...common, '--out', refOut], { home });
   assert.equal(ref.code, 0, ref.stderr);
 
   const out = path.join(root, 'killed.csv');
-  const child = startCli(['score', input, ...common, '--out', out, '--json'], { home });
+  const child = startCli(['score', input(), ...common, '--out', out, '--json'], { home });
   let jobId = '';
   let rowsAtKill = 0;
   let buffer = '';
@@ -93,4 +96,46 @@ test('a SIGKILLed job resumes from its last checkpoint with no duplicated or mis
   const again = await runCli(['score', '--resume', jobId], { home });
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already completed/);
+});
+
+test('Ctrl-C (SIGINT) stops cleanly: the job is marked cancelled, says how to resume, and resumes to the same output', async () => {
+  const home = path.join(root, 'home-sigint');
+  assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
+  const out = path.join(root, 'interrupted.csv');
+  const child = startCli(['score', input(), '--model', 'seattle-weather', '--id', 'id', '--out', out, '--json'], { home });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  let jobId = '';
+  let interrupted = false;
+  let buffer = '';
+  child.stdout!.on('data', (d) => {
+    buffer += d;
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (!line.startsWith('{"event"')) continue;
+      const ev = JSON.parse(line) as { event: string; jobId: string; rowsRead?: number };
+      if (ev.event === 'started') jobId = ev.jobId;
+      if (ev.event === 'progress' && ev.rowsRead! > 50_000 && !interrupted) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.ok(interrupted, `the run ended before it could be interrupted: ${stderr}`);
+  assert.equal(code, 1);
+  assert.match(stderr, new RegExp(`cancelled after \\d+ rows; resume with: outpost score --resume ${jobId}`));
+  assert.equal(fs.existsSync(out), false, 'no output that looks complete');
+  const store = openStore(home);
+  try {
+    assert.equal(getJob(store, jobId).status, 'cancelled');
+  } finally {
+    store.close();
+  }
+  const resumed = await runCli(['score', '--resume', jobId], { home });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const reference = path.join(root, 'reference.csv');
+  assert.ok(fs.existsSync(reference), 'the uninterrupted reference from the first test');
+  assert.ok(fs.readFileSync(out).equals(fs.readFileSync(reference)), 'resumed after Ctrl-C: identical to an uninterrupted run');
 });
