@@ -37,14 +37,21 @@ function readFileIn(dir: string, name: string): Buffer {
 export function loadPackage(dir: string): LoadedPackage {
   const abs = path.resolve(dir);
   if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) throw new OutpostError('package', 'not a model package folder', { file: abs });
-  const cardBytes = readFileIn(abs, CARD_FILE);
-  const modelBytes = readFileIn(abs, MODEL_FILE);
+  return checkPackage(abs, readFileIn(abs, CARD_FILE), readFileIn(abs, MODEL_FILE));
+}
+
+/**
+ * Validate a package whose files are already in memory (the registry has just read and verified
+ * them): parse the card, inspect the graph, check they agree. `dir` names where they live.
+ */
+export function checkPackage(dir: string, cardBytes: Uint8Array, modelBytes: Uint8Array, graph?: ModelInfo): LoadedPackage {
+  const abs = path.resolve(dir);
   const cardFile = path.join(abs, CARD_FILE);
   const modelFile = path.join(abs, MODEL_FILE);
 
   let raw: unknown;
   try {
-    raw = JSON.parse(cardBytes.toString('utf8'));
+    raw = JSON.parse(Buffer.from(cardBytes.buffer, cardBytes.byteOffset, cardBytes.byteLength).toString('utf8'));
   } catch (e) {
     throw new OutpostError('package', `not valid JSON: ${(e as Error).message}`, { file: cardFile });
   }
@@ -52,11 +59,12 @@ export function loadPackage(dir: string): LoadedPackage {
   if (!parsed.ok) {
     throw new OutpostError('package', `invalid card: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { file: cardFile }, { problems: parsed.problems });
   }
-  let graph: ModelInfo;
-  try {
-    graph = inspectModel(modelBytes);
-  } catch (e) {
-    throw new OutpostError('package', `not a readable ONNX model: ${(e as Error).message}`, { file: modelFile });
+  if (!graph) {
+    try {
+      graph = inspectModel(modelBytes);
+    } catch (e) {
+      throw new OutpostError('package', `not a readable ONNX model: ${(e as Error).message}`, { file: modelFile });
+    }
   }
   const problems = checkAgreement(parsed.card, graph);
   if (problems.length) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { inspectModel } from '../../onnx/common/onnx.ts';
-import { loadPackage } from '../../package/node/load.ts';
+import { checkPackage } from '../../package/node/load.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
 import { getModel, installPackage, listModels, recordSecurityEvent, setActive, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
@@ -182,7 +182,8 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
     progress({ stage: 'card' });
     let pkg;
     try {
-      pkg = loadPackage(qdir);
+      // The bytes already read and inspected above: no second read or parse of a large model.
+      pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
     } catch (e) {
       throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
     }
@@ -193,7 +194,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
       await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
     }
     progress({ stage: 'install' });
-    const model = installPackage(store, qdir, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, origin: base, activate });
+    const model = installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, origin: base, activate, move: true });
     done = true;
     return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
   } finally {

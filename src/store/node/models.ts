@@ -17,6 +17,11 @@ export interface InstallOptions {
   origin?: string;
   /** make it the active version (default: when it is newer than the active one, or none is active) */
   activate?: boolean;
+  /**
+   * Move the package's files into the store instead of copying them (the registry's quarantine
+   * folder is on the same file system and is discarded afterwards: a rename, not a second write).
+   */
+  move?: boolean;
 }
 
 export interface InstalledModel {
@@ -111,12 +116,15 @@ export function rollback(store: Store, name: string): InstalledModel {
   return getModel(store, `${name}@${older}`);
 }
 
-/** Copy a package into the store (atomically: a temp folder renamed into place) and record it. */
-export function installPackage(store: Store, packageDir: string, opts: InstallOptions): InstalledModel {
+/**
+ * Copy (or move) a package into the store — atomically: a temp folder renamed into place — and
+ * record it. Takes a folder, or a package already loaded and checked (no second read of its files).
+ */
+export function installPackage(store: Store, packageDir: string | LoadedPackage, opts: InstallOptions): InstalledModel {
   if (opts.source === 'local' && !opts.allowUnsigned) {
     throw new OutpostError('usage', 'local packages are unsigned: pass --allow-unsigned to install one anyway (signed installs come from a hub with `outpost pull`)');
   }
-  const pkg: LoadedPackage = loadPackage(packageDir);
+  const pkg: LoadedPackage = typeof packageDir === 'string' ? loadPackage(packageDir) : packageDir;
   const { name, version } = pkg.card;
   const existing = store.db.prepare('SELECT model_sha256, card_sha256 FROM models WHERE name = ? AND version = ?').get(name, version) as { model_sha256: string; card_sha256: string } | undefined;
   if (existing) {
@@ -129,8 +137,9 @@ export function installPackage(store: Store, packageDir: string, opts: InstallOp
   const tmpDir = path.join(store.modelsDir, `.install-${name}-${version}-${process.pid}-${Date.now()}`);
   fs.mkdirSync(tmpDir, { recursive: true });
   try {
-    fs.writeFileSync(path.join(tmpDir, MODEL_FILE), pkg.modelBytes);
-    fs.writeFileSync(path.join(tmpDir, CARD_FILE), pkg.cardBytes);
+    for (const [file, bytes] of [[MODEL_FILE, pkg.modelBytes], [CARD_FILE, pkg.cardBytes]] as const) {
+      if (!opts.move || !moved(path.join(pkg.dir, file), path.join(tmpDir, file))) fs.writeFileSync(path.join(tmpDir, file), bytes);
+    }
     fs.mkdirSync(path.dirname(finalDir), { recursive: true });
     fs.rmSync(finalDir, { recursive: true, force: true }); // leftover of an install that died before recording
     fs.renameSync(tmpDir, finalDir);
@@ -151,6 +160,17 @@ export function installPackage(store: Store, packageDir: string, opts: InstallOp
     if (activate) setActive(store, name, version, 'install');
   })();
   return getModel(store, `${name}@${version}`);
+}
+
+/** Rename when both paths are on one file system; false (nothing done) when they are not. */
+function moved(from: string, to: string): boolean {
+  try {
+    fs.renameSync(from, to);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EXDEV') return false;
+    throw e;
+  }
 }
 
 /** Re-hash installed files; returns the problems found (empty = intact). */
