@@ -21,7 +21,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [...nodeBuiltins, ...nativeModules].map((name) => ({ name, message: 'common/ code is pure: no Node built-ins or native modules (put it in a node/ file).' })),
-        patterns: [{ group: ['**/node/**', '**/node'], message: 'common/ code must not import node/ code.' }],
+        patterns: [
+          { group: ['**/node/**', '**/node'], message: 'common/ code must not import node/ code.' },
+          { group: ['**/renderer/**', '**/electron/**'], message: 'src/ is the core: hosts (renderer/, electron/) build on it, never the reverse.' },
+        ],
       }],
     },
   },
@@ -29,7 +32,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/**/common/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'src/ is host-independent: never import electron.' }] }],
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', message: 'src/ is host-independent: never import electron.' }],
+        patterns: [{ group: ['**/renderer/**', '**/electron/**'], message: 'src/ is the core: hosts (renderer/, electron/) build on it, never the reverse.' }],
+      }],
     },
   },
   {
