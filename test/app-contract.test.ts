@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApiEvent, Distribution, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import type { ApiEvent, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
 import { HTTP, methodNames } from '../src/api/common/contract.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
 import { getJob } from '../src/store/node/jobs.ts';
+import { driftForModel, listAlerts } from '../src/monitor/node/index.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { HTTP_PATHS } from '../renderer/src/client/paths.ts';
 import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE, httpTransport, ipcTransport, ok, type Transport } from './helpers/app-harness.ts';
@@ -137,6 +138,57 @@ for (const make of [httpTransport, ipcTransport]) {
       }
     });
 
+    test('drift: the report, bins, timeline and alerts agree with the monitor; Home lists open alerts', async () => {
+      const jobs = await ok<JobSummary[]>(t, 'jobs.list', {});
+      const jobId = jobs[0].id;
+      const view = await ok<DriftView>(t, 'drift.report', { model: MODEL });
+      const store = openStore(home);
+      try {
+        const want = driftForModel(store, MODEL, { kind: 'all' });
+        assert.equal(view.version, want.version);
+        assert.equal(view.rows, 365);
+        assert.equal(view.referenceRows, want.referenceRows);
+        const card = JSON.parse(fs.readFileSync(path.join(DEMO_PACKAGE, 'card.json'), 'utf8')) as { baseline: { features: { name: string }[] } };
+        assert.deepEqual(view.features.map((f) => f.feature), card.baseline.features.map((f) => f.name));
+        for (const [i, f] of view.features.entries()) {
+          const w = want.report.features[i];
+          assert.deepEqual([f.method, f.drifted, f.nCurrent, f.nReference, f.threshold], [w.method, w.drifted, w.nCurrent, w.nReference, w.threshold], f.feature);
+          assert.equal(f.statistic, w.statistic !== null && Number.isFinite(w.statistic) ? w.statistic : null, f.feature);
+          assert.equal(f.psi?.value ?? null, w.psi && Number.isFinite(w.psi.value) ? w.psi.value : null, f.feature);
+          assert.ok(['ks', 'chisquare', 'z'].includes(f.method), `the card's methods are used (${f.feature}: ${f.method})`);
+        }
+        for (const b of view.bins) {
+          assert.equal(b.labels.length, b.reference.length);
+          assert.equal(b.labels.length, b.current.length);
+          assert.ok(Math.abs(b.reference.reduce((a, x) => a + x, 0) - 1) < 1e-9, `${b.feature}: reference proportions sum to 1`);
+          assert.ok(Math.abs(b.current.reduce((a, x) => a + x, 0) - 1) < 1e-9, `${b.feature}: current proportions sum to 1`);
+        }
+        const hours = await ok<DriftView>(t, 'drift.report', { model: MODEL, width: 'hour', windows: 24 });
+        assert.equal(hours.timeline.windows.length, 24);
+        assert.equal(hours.timeline.windows.reduce((n, w) => n + w.rows, 0), 365, 'this run is in the last 24 hour windows');
+        const latest = hours.timeline.windows.findLast((w) => w.rows > 0)!;
+        assert.deepEqual(Object.keys(latest.scores), view.features.map((f) => f.feature));
+
+        const byJob = await ok<DriftView>(t, 'drift.report', { model: MODEL, jobId });
+        assert.equal(byJob.rows, driftForModel(store, MODEL, { kind: 'job', jobId }).rows);
+
+        const alerts = await ok<DriftAlertShape[]>(t, 'drift.alerts', { model: MODEL });
+        assert.deepEqual(alerts.map((a) => a.id), listAlerts(store, { model: MODEL, limit: 100 }).map((a) => a.id));
+        assert.deepEqual(view.alerts.map((a) => a.id), want.alerts.map((a) => a.id));
+        const open = listAlerts(store, { activeOnly: true });
+        const status = await ok<HomeStatus>(t, 'status');
+        const line = status.attention.find((a) => a.model === MODEL && a.version === 1 && /drift/i.test(a.message));
+        assert.equal(Boolean(line), open.length > 0, JSON.stringify(status.attention));
+        for (const f of new Set(open.map((a) => a.feature))) assert.ok(line!.message.includes(f), `${f} named in ${line!.message}`);
+      } finally {
+        store.close();
+      }
+      const missing = await t.call('drift.report', { model: 'no-such-model' });
+      assert.ok(!missing.ok && missing.error.code === 'not-found', JSON.stringify(missing));
+      const bad = await t.call('drift.report', { model: MODEL, width: 'week' });
+      assert.ok(!bad.ok && bad.error.code === 'usage' && /width/.test(bad.error.message), JSON.stringify(bad));
+    });
+
     test('predictions sort by an output column across all pages', async () => {
       const [job] = await ok<JobSummary[]>(t, 'jobs.list', { limit: 1 });
       const a = await ok<PredictionsPage>(t, 'predictions.page', { jobId: job.id, sort: { column: 'p_sun', descending: true }, offset: 0, limit: 200 });
@@ -215,7 +267,7 @@ for (const make of [httpTransport, ipcTransport]) {
 
     test('every contract method was exercised by this suite', () => {
       // A method added to the contract without a test here fails this list.
-      assert.deepEqual([...methodNames].sort(), ['files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status']);
+      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status']);
     });
   });
 }

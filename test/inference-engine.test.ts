@@ -11,7 +11,7 @@ import { OutpostError } from '../src/common/errors.ts';
 import type { Feeds } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
 import { encodeModel } from '../src/onnx/common/onnx.ts';
-import { cloneFeeds, identityModel, mixedModel, mlpFeeds, mlpModel } from './inference-models.ts';
+import { cloneFeeds, identityModel, mixedModel, mlpFeeds, mlpModel } from './helpers/inference-models.ts';
 
 /** A hung worker must fail the test, not stall the run. */
 const limit = { timeout: 30_000 };
@@ -172,7 +172,7 @@ test('close() rejects calls still pending, and later calls', limit, async () => 
 });
 
 test('a worker that crashes rejects every pending call with a clear error', limit, async () => {
-  const engine = await InferenceEngine.open(mlpModel(2), { ep: 'cpu', workerUrl: new URL('./inference-crash-worker.ts', import.meta.url) });
+  const engine = await InferenceEngine.open(mlpModel(2), { ep: 'cpu', workerUrl: new URL('./helpers/inference-crash-worker.ts', import.meta.url) });
   try {
     assert.equal((await engine.run(mlpFeeds(2, 2, 1))).label.data.length, 2, 'the wrapped worker is the real one');
     const crash = mlpFeeds(2, 2, 1);

@@ -5,7 +5,7 @@ import { CsvDecoder } from '../src/io/common/csv-decoder.ts';
 import { parseCsvHeader } from '../src/io/common/csv-header.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { OutpostError } from '../src/common/errors.ts';
-import { prng, toRows } from './io-helpers.ts';
+import { prng, toRows } from './helpers/io-helpers.ts';
 
 const enc = new TextEncoder();
 const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? enc.encode(s) : s);

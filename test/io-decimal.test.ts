@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDecimal, parseDecimalText } from '../src/io/common/decimal.ts';
 import { scanFloats } from '../src/io/common/floatscan.ts';
-import { prng } from './io-helpers.ts';
+import { prng } from './helpers/io-helpers.ts';
 
 const enc = new TextEncoder();
 const parse = (text: string): number => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ByteBuilder } from '../src/io/common/byte-builder.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
-import { prng } from './io-helpers.ts';
+import { prng } from './helpers/io-helpers.ts';
 
 /** Reference by brute force: for 1..9 digits, the nearest d-digit decimal and its neighbours. */
 function reference(v: number): number {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { JsonlDecoder, sampleJsonlColumns } from '../src/io/common/jsonl-decoder.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { openSource } from '../src/io/node/open.ts';
-import { collect, prng, tempDir, toRows } from './io-helpers.ts';
+import { collect, prng, tempDir, toRows } from './helpers/io-helpers.ts';
 
 const enc = new TextEncoder();
 

@@ -9,7 +9,7 @@ import { OutpostError } from '../src/common/errors.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
 import type { OutputBatch, OutputFormat, SinkState } from '../src/io/common/table.ts';
 import { openSink, openSource } from '../src/io/node/open.ts';
-import { collect, prng, tempDir, toRows } from './io-helpers.ts';
+import { collect, prng, tempDir, toRows } from './helpers/io-helpers.ts';
 
 const dir = tempDir();
 let n = 0;

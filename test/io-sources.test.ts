@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { OutpostError } from '../src/common/errors.ts';
 import { openSource } from '../src/io/node/open.ts';
 import type { ColumnRequest, TableSource } from '../src/io/common/table.ts';
-import { collect, tempDir, toRows } from './io-helpers.ts';
+import { collect, tempDir, toRows } from './helpers/io-helpers.ts';
 
 const data = path.join(import.meta.dirname, '..', 'node_modules', 'vega-datasets', 'data');
 const dir = tempDir();

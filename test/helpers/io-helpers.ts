@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
-import type { ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../src/io/common/table.ts';
+import type { ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../../src/io/common/table.ts';
 
 /** mulberry32: small, seeded, good enough for property tests. */
 export function prng(seed: number): () => number {

@@ -1,6 +1,6 @@
 // Small real ONNX models for the inference tests, built with the project's encoder.
-import { encodeModel } from '../src/onnx/common/onnx.ts';
-import type { FeedTensor, Feeds } from '../src/inference/common/feeds.ts';
+import { encodeModel } from '../../src/onnx/common/onnx.ts';
+import type { FeedTensor, Feeds } from '../../src/inference/common/feeds.ts';
 
 /** Deterministic values in [-1, 1]. */
 export const wave = (n: number, seed: number): number[] => Array.from({ length: n }, (_, i) => Math.sin((i + 1) * seed) * Math.cos(i * 0.31 + seed));
