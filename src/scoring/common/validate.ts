@@ -113,7 +113,9 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
       const src = col.values; // NaN already marks missing cells
       if (type === 'float32' || type === 'float64') {
         const out = type === 'float32' ? new Float32Array(m) : new Float64Array(m);
-        for (let j = 0; j < m; j++) out[j] = src[accepted[j]];
+        // Every row accepted (the usual case): one native converting copy instead of a gather.
+        if (m === n) out.set(src.subarray(0, n));
+        else for (let j = 0; j < m; j++) out[j] = src[accepted[j]];
         feeds[f.name] = { type, data: out, dims };
       } else if (type === 'int64') {
         const out = new BigInt64Array(m);
