@@ -77,6 +77,8 @@ test('packed columns round-trip exactly', () => {
   ];
   const back = unpackColumns(packColumns(cols));
   assert.deepEqual(back.map((c) => [c.name, c.type, Array.from(c.values as ArrayLike<unknown>)]), cols.map((c) => [c.name, c.type, Array.from(c.values as ArrayLike<unknown>)]));
+  const dict = unpackColumns(packColumns([{ name: 'label', type: 'dict', codes: Int32Array.from([1, 0, 1, -1]), dictionary: ['no', 'yes'] }]));
+  assert.deepEqual(dict, [{ name: 'label', type: 'str', values: ['yes', 'no', 'yes', null] }], 'dictionary-coded labels read back as strings');
 });
 
 function seedJob(s: Store, id = newJobId()): string {

@@ -1,7 +1,7 @@
 // Turn model outputs into output columns (id, label, p_<class>… or value) and log columns. Pure.
 import type { OutColumn } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
-import type { PackedColumn } from '../../store/common/packing.ts';
+import type { ColumnToPack, PackedColumn } from '../../store/common/packing.ts';
 import type { Feed } from './validate.ts';
 
 export interface ScoredColumns {
@@ -64,15 +64,15 @@ export function outputBatchColumns(card: Card, ids: OutColumn, scored: ScoredCol
 }
 
 /** The same outputs, packed for the prediction log. */
-export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | undefined, scored: ScoredColumns): PackedColumn[] {
-  const cols: PackedColumn[] = [{ name: '#row', type: 'i32', values: rowNumbers }];
+export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | undefined, scored: ScoredColumns): ColumnToPack[] {
+  const cols: ColumnToPack[] = [{ name: '#row', type: 'i32', values: rowNumbers }];
   if (ids) cols.push({ name: 'id', type: 'str', values: ids });
   if (scored.value) {
     cols.push(scored.value instanceof Float64Array ? { name: 'value', type: 'f64', values: scored.value } : { name: 'value', type: 'f32', values: scored.value });
     return cols;
   }
   const classes = card.outputs.classes!;
-  cols.push({ name: 'label', type: 'str', values: Array.from(scored.labelCodes!, (c) => classes[c] ?? null) });
+  cols.push({ name: 'label', type: 'dict', codes: scored.labelCodes!, dictionary: classes });
   scored.probabilities?.forEach((p, c) => {
     const name = `p_${classes[c]}`;
     cols.push(p instanceof Float64Array ? { name, type: 'f64', values: p } : { name, type: 'f32', values: p });

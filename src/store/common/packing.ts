@@ -8,20 +8,29 @@ export type PackedColumn =
   | { name: string; type: 'i32'; values: Int32Array }
   | { name: string; type: 'str'; values: (string | null)[] };
 
-interface HeaderEntry { name: string; type: PackedColumn['type']; length: number; bytes: number }
+/** Written like `str` but stored as codes into a dictionary (class labels): no per-row strings. */
+export interface DictColumn { name: string; type: 'dict'; codes: Int32Array; dictionary: readonly string[] }
+
+/** Anything packColumns() takes. */
+export type ColumnToPack = PackedColumn | DictColumn;
+
+interface HeaderEntry { name: string; type: PackedColumn['type'] | 'dict'; length: number; bytes: number; dictionary?: readonly string[] }
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const align8 = (n: number): number => (n + 7) & ~7;
 
-function columnBytes(c: PackedColumn): Uint8Array {
+function columnBytes(c: ColumnToPack): Uint8Array {
   if (c.type === 'str') return enc.encode(JSON.stringify(c.values));
-  return new Uint8Array(c.values.buffer, c.values.byteOffset, c.values.byteLength);
+  const v = c.type === 'dict' ? c.codes : c.values;
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
 
-export function packColumns(columns: PackedColumn[]): Uint8Array {
+export function packColumns(columns: ColumnToPack[]): Uint8Array {
   const bodies = columns.map(columnBytes);
-  const header: HeaderEntry[] = columns.map((c, i) => ({ name: c.name, type: c.type, length: c.values.length, bytes: bodies[i].length }));
+  const header: HeaderEntry[] = columns.map((c, i) => (c.type === 'dict'
+    ? { name: c.name, type: 'dict', length: c.codes.length, bytes: bodies[i].length, dictionary: c.dictionary }
+    : { name: c.name, type: c.type, length: c.values.length, bytes: bodies[i].length }));
   const headerBytes = enc.encode(JSON.stringify(header));
   const start = align8(4 + headerBytes.length);
   const total = bodies.reduce((n, b) => align8(n + b.length), start);
@@ -51,6 +60,10 @@ export function unpackColumns(blob: Uint8Array): PackedColumn[] {
       case 'f64': return { name: h.name, type: 'f64', values: new Float64Array(bytes.buffer, 0, h.length) };
       case 'i32': return { name: h.name, type: 'i32', values: new Int32Array(bytes.buffer, 0, h.length) };
       case 'str': return { name: h.name, type: 'str', values: JSON.parse(dec.decode(bytes)) as (string | null)[] };
+      case 'dict': {
+        const dict = h.dictionary ?? [];
+        return { name: h.name, type: 'str', values: Array.from(new Int32Array(bytes.buffer, 0, h.length), (c) => dict[c] ?? null) };
+      }
     }
   });
 }

@@ -1,7 +1,7 @@
 // The prediction log. Predictions are stored a batch per SQL row (packed columns), written in the
 // same transaction as the job checkpoint they belong to, and read back through a paging API that
 // yields ordinary rows. Retention (age, size) keeps the file bounded.
-import { packColumns, unpackColumns, type PackedColumn } from '../common/packing.ts';
+import { packColumns, unpackColumns, type ColumnToPack, type PackedColumn } from '../common/packing.ts';
 import type { Settings, Store } from './store.ts';
 
 export interface PredictionBatchRecord {
@@ -10,7 +10,7 @@ export interface PredictionBatchRecord {
   modelName: string;
   modelVersion: number;
   /** data row number of each logged prediction (i32), ids, outputs */
-  outputs: PackedColumn[];
+  outputs: ColumnToPack[];
   /** logged inputs per policy (with their own `row` column when sampled), or none */
   inputs?: PackedColumn[];
   rowCount: number;
