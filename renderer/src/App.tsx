@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { href, useCall, useRoute } from './state.tsx';
+import { Drift } from './screens/Drift.tsx';
 import { Home } from './screens/Home.tsx';
 import { Jobs } from './screens/Jobs.tsx';
 import { Models } from './screens/Models.tsx';
@@ -8,7 +9,7 @@ import { Score } from './screens/Score.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { ThemeToggle } from './theme.tsx';
 
-const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['models', 'Models'], ['settings', 'Settings']] as const;
+const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
   const [screen, arg] = useRoute();
@@ -43,6 +44,7 @@ export function App() {
         ) : screen === 'score' ? <Score key={arg ?? 'new'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'jobs' ? <Jobs {...(arg ? { jobId: arg } : {})} />
           : screen === 'predictions' ? <Predictions {...(arg ? { jobId: arg } : {})} />
+          : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { driftForModel } from '../../src/monitor/node/index.ts';
 import { getJob, listJobs } from '../../src/store/node/jobs.ts';
 import { countPredictions, pagePredictions } from '../../src/store/node/predictions.ts';
 import { getSettings, openStore, type Store } from '../../src/store/node/store.ts';
@@ -134,6 +135,24 @@ describe('outpost serve in Chromium', { skip: 'skip' in launched ? launched.skip
     await download.saveAs(saved);
     assert.equal(download.suggestedFilename(), 'weather-2015.scored.csv');
     assert.deepEqual(fs.readFileSync(saved), fs.readFileSync(job.outputPath));
+  });
+
+  test('Drift: the demo run against its baseline, numbers as driftForModel reports them', async () => {
+    const want = driftForModel(store, 'seattle-weather', { kind: 'all' });
+    assert.ok(want.report.features.some((f) => f.statistic !== null && Number.isFinite(f.statistic)), 'some statistic to compare');
+    await open('drift');
+    const table = page.getByTestId('drift-features');
+    await table.waitFor();
+    for (const f of want.report.features) {
+      const row = page.getByTestId(`drift-row-${f.feature}`);
+      await row.getByTestId('drift-verdict').getByText(f.drifted === null ? 'skipped' : f.drifted ? 'drifted' : 'no drift', { exact: true }).waitFor();
+      assert.equal(Number((await row.getByTestId('drift-ncur').innerText()).replace(/[^\d]/g, '')), f.nCurrent, f.feature);
+      const stat = await row.getByTestId('drift-statistic').getAttribute('data-value');
+      assert.equal(stat === '' ? null : Number(stat), f.statistic !== null && Number.isFinite(f.statistic) ? f.statistic : null, `${f.feature}: statistic`);
+    }
+    await page.getByTestId('drift-bins').waitFor();
+    await page.getByTestId('drift-timeline').waitFor();
+    await shot(page, '14-drift');
   });
 
   test('the schema check names missing columns and keeps Start disabled', async () => {

@@ -24,6 +24,7 @@ export function Home() {
                 <span className={`dot dot-${a.level}`} aria-label={a.level} />
                 <span>{a.message}</span>
                 {a.jobId && <a className="btn btn-small" href={href('jobs', a.jobId)}>Open</a>}
+                {a.model && a.version !== undefined && <a className="btn btn-small" href={href('drift', `${a.model}@${a.version}`)}>Open drift</a>}
                 {a.jobId && /interrupted|cancelled/.test(a.message) && <button type="button" className="btn btn-small" onClick={() => void resume(a.jobId!)}>Resume</button>}
               </li>
             ))}

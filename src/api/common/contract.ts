@@ -120,6 +120,8 @@ export const AttentionSchema = z.object({
   message: z.string(),
   jobId: z.string().optional(),
   model: z.string().optional(),
+  /** set on open drift alerts: the model version to open on the Drift screen */
+  version: z.number().int().optional(),
 });
 export type Attention = z.infer<typeof AttentionSchema>;
 
@@ -184,6 +186,72 @@ export const DistributionSchema = z.discriminatedUnion('kind', [
 ]);
 export type Distribution = z.infer<typeof DistributionSchema>;
 
+const Num = z.number().nullable();
+export const FeatureDriftSchema = z.object({
+  feature: z.string(),
+  kind: z.enum(['numeric', 'categorical']),
+  method: z.string(),
+  methodSource: z.string(),
+  /** the test statistic or raw distance (null: no verdict, or not finite) */
+  statistic: Num,
+  /** what is compared with the threshold: a p-value or a distance */
+  score: Num,
+  scoreKind: z.enum(['p-value', 'distance']),
+  threshold: z.number(),
+  drifted: z.boolean().nullable(),
+  reason: z.string().optional(),
+  certain: z.boolean().optional(),
+  severity: Num,
+  nReference: z.number(),
+  nCurrent: z.number(),
+  missingRate: z.object({ reference: z.number(), current: z.number(), change: z.number() }),
+  outOfRange: Num,
+  unseenCategories: Num,
+  psi: z.object({ value: Num, level: z.string() }).nullable(),
+});
+export type FeatureDriftShape = z.infer<typeof FeatureDriftSchema>;
+
+export const DriftAlertSchema = z.object({
+  id: z.number().int(),
+  model: z.string(),
+  version: z.number().int(),
+  scope: z.enum(['job', 'hour', 'day']),
+  /** job id, or the window's start as an ISO time */
+  scopeKey: z.string(),
+  feature: z.string(),
+  method: z.string(),
+  statistic: Num,
+  score: Num,
+  threshold: z.number(),
+  nReference: z.number(),
+  nCurrent: z.number(),
+  /** epoch ms */
+  firstAt: z.number(),
+  lastAt: z.number(),
+  clearedAt: z.number().nullable(),
+});
+export type DriftAlertShape = z.infer<typeof DriftAlertSchema>;
+
+export const DriftViewSchema = z.object({
+  model: z.string(),
+  version: z.number().int(),
+  /** what was compared, in words */
+  description: z.string(),
+  referenceRows: z.number(),
+  rows: z.number(),
+  features: z.array(FeatureDriftSchema),
+  dataset: z.object({ drifted: z.boolean().nullable(), share: Num, driftedFeatures: z.number(), evaluatedFeatures: z.number(), threshold: z.number(), reason: z.string().optional() }),
+  /** per feature, the binned distributions both sides as proportions: the reference deciles (numeric) or the categories */
+  bins: z.array(z.object({ feature: z.string(), labels: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) })),
+  /** the last `windows` hour or day windows, oldest first; per feature the score (null: no data or no verdict) */
+  timeline: z.object({
+    width: z.enum(['hour', 'day']),
+    windows: z.array(z.object({ start: z.string(), rows: z.number(), scores: z.record(z.string(), Num), drifted: z.record(z.string(), z.boolean().nullable()) })),
+  }),
+  alerts: z.array(DriftAlertSchema),
+});
+export type DriftView = z.infer<typeof DriftViewSchema>;
+
 export const SettingsSchema = z.object({
   logInputs: z.enum(['all', 'sampled', 'none']),
   logSampleRate: z.number().min(0).max(1),
@@ -232,6 +300,21 @@ export const methods = {
       ...page,
     }),
     result: PredictionsPageSchema,
+  },
+  /** drift of a model version (everything scored with it, or one job) against its card's baseline */
+  'drift.report': {
+    params: z.strictObject({
+      model: ModelRef,
+      jobId: JobId.optional(),
+      width: z.enum(['hour', 'day']).default('day'),
+      windows: z.number().int().min(2).max(168).default(14),
+    }),
+    result: DriftViewSchema,
+  },
+  /** drift alerts, most recent first */
+  'drift.alerts': {
+    params: z.strictObject({ model: ModelName.optional(), version: z.number().int().positive().optional(), activeOnly: z.boolean().default(false), limit: z.number().int().min(1).max(1000).default(100) }),
+    result: z.array(DriftAlertSchema),
   },
   'settings.get': { params: none, result: SettingsViewSchema },
   'settings.update': { params: z.strictObject({ patch: SettingsSchema.partial().strict() }), result: SettingsViewSchema },

@@ -18,6 +18,8 @@ import { toApiError } from '../common/dispatch.ts';
 import { LogReader } from './log-reader.ts';
 import type { FromWorker, WorkerTask } from './job-worker.ts';
 import { readRejects } from './rejects.ts';
+import { driftView, toAlert } from './drift-view.ts';
+import { listAlerts } from '../../monitor/node/index.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -129,6 +131,18 @@ export function createService(opts: ServiceOptions): Service {
       if (!active) { items.push({ level: 'warning', model: name, message: `Model ${name} has no active version.` }); continue; }
       const problems = verifyInstalled(store, active);
       if (problems.length) items.push({ level: 'error', model: name, message: `Model ${name}@${active.version} was modified on disk: ${problems[0]}` });
+    }
+    // Open drift alerts, one line per model version.
+    const open = new Map<string, { model: string; version: number; features: Set<string>; n: number }>();
+    for (const a of listAlerts(store, { activeOnly: true, limit: 500 })) {
+      const key = `${a.model}@${a.version}`;
+      const g = open.get(key) ?? { model: a.model, version: a.version, features: new Set<string>(), n: 0 };
+      g.features.add(a.feature);
+      g.n++;
+      open.set(key, g);
+    }
+    for (const [key, g] of open) {
+      items.push({ level: 'warning', model: g.model, version: g.version, message: `Drift in ${key}: ${[...g.features].sort().join(', ')} drifted from the baseline (${g.n} open alert${g.n === 1 ? '' : 's'}).` });
     }
     if (log.bytes > 0.8 * maxBytes) items.push({ level: 'warning', message: `The prediction log uses ${Math.round((log.bytes / maxBytes) * 100)} % of its size limit; the oldest predictions are dropped beyond it.` });
     return items;
@@ -298,6 +312,12 @@ export function createService(opts: ServiceOptions): Service {
       for (const r of sample) for (const k of Object.keys(r.values)) names.add(k);
       const columns = [...names].sort((a, b) => rank(a) - rank(b) || 0);
       return { total, offset: p.offset, columns, sortable: ['row', ...columns.filter((c) => !c.startsWith('input.'))], rows };
+    },
+    async 'drift.report'(p) {
+      return driftView(store, p);
+    },
+    async 'drift.alerts'({ model, version, activeOnly, limit }) {
+      return listAlerts(store, { ...(model !== undefined ? { model } : {}), ...(version !== undefined ? { version } : {}), activeOnly, limit }).map(toAlert);
     },
     async 'settings.get'() {
       return { home: store.home, settings: getSettings(store) };

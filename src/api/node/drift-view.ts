@@ -1,0 +1,106 @@
+// The Drift screen's data: the drift report of a model version (all data, or one job) from the
+// monitor, the binned distributions both sides (reference deciles or categories, as proportions),
+// the score per feature over the last hour/day windows, and the alerts. Non-finite numbers (an
+// infinite severity, say) become null so both transports carry the same JSON.
+import { OutpostError } from '../../common/errors.ts';
+import { mergeStats, type FeatureDrift, type FeatureStats } from '../../drift/common/index.ts';
+import { referenceStats, type BaselineFeature } from '../../drift/common/baseline.ts';
+import { isoTime, WINDOW_MS, windowStart } from '../../monitor/common/windows.ts';
+import { driftForModel, monitoredModel, type DriftAlert, type WindowReport } from '../../monitor/node/index.ts';
+import type { MonitoredModel } from '../../monitor/node/query.ts';
+import { parseStored, readJobStats, readWindows } from '../../monitor/node/stats-store.ts';
+import type { Store } from '../../store/node/store.ts';
+import type { DriftAlertShape, DriftView, FeatureDriftShape, ParsedParams } from '../common/contract.ts';
+
+const fin = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+export function toAlert(a: DriftAlert): DriftAlertShape {
+  return {
+    id: a.id, model: a.model, version: a.version, scope: a.scope, scopeKey: a.scopeKey, feature: a.feature, method: a.method,
+    statistic: fin(a.statistic), score: fin(a.score), threshold: a.threshold, nReference: a.nReference, nCurrent: a.nCurrent,
+    firstAt: a.firstAt, lastAt: a.lastAt, clearedAt: a.clearedAt,
+  };
+}
+
+function toFeature(f: FeatureDrift): FeatureDriftShape {
+  return {
+    feature: f.feature, kind: f.kind, method: f.method, methodSource: f.methodSource, statistic: fin(f.statistic), score: fin(f.score), scoreKind: f.scoreKind,
+    threshold: f.threshold, drifted: f.drifted, ...(f.reason !== undefined ? { reason: f.reason } : {}), ...(f.certain !== undefined ? { certain: f.certain } : {}),
+    severity: fin(f.severity), nReference: f.nReference, nCurrent: f.nCurrent, missingRate: f.missingRate, outOfRange: fin(f.outOfRange),
+    unseenCategories: fin(f.unseenCategories), psi: f.psi ? { value: fin(f.psi.value), level: f.psi.level } : null,
+  };
+}
+
+const share = (counts: readonly number[]): number[] => {
+  const total = counts.reduce((a, b) => a + b, 0);
+  return counts.map((c) => (total > 0 ? c / total : 0));
+};
+
+const fmt = (v: number): string => String(Number(v.toPrecision(4)));
+
+/** The binned distribution of one feature both sides: numeric by the 10 reference-decile bins, categorical by category. */
+function binsOf(f: BaselineFeature, cur: FeatureStats | undefined): DriftView['bins'][number] {
+  const ref = referenceStats(f);
+  if (ref.kind === 'numeric' && f.kind === 'numeric') {
+    const d = f.binning.deciles;
+    const labels = Array.from({ length: 10 }, (_, i) => (i === 0 ? `< ${fmt(d[0])}` : i === 9 ? `≥ ${fmt(d[8])}` : `${fmt(d[i - 1])} – ${fmt(d[i])}`));
+    const c = cur && cur.kind === 'numeric' ? cur.coarseCounts() : new Array<number>(10).fill(0);
+    return { feature: f.name, labels, reference: share(ref.coarseCounts()), current: share(c) };
+  }
+  if (ref.kind !== 'categorical') throw new Error('unreachable: feature kinds disagree');
+  const labels = [...ref.vocabulary.values, '(other)'];
+  const c = cur && cur.kind === 'categorical' ? [...cur.counts, cur.other] : labels.map(() => 0);
+  return { feature: f.name, labels, reference: share([...ref.counts, ref.other]), current: share(c) };
+}
+
+/** The current statistics per feature for the scope (the same rows the report compared). */
+function currentStats(store: Store, mm: MonitoredModel, jobId: string | undefined): Map<string, FeatureStats> {
+  const mv = { name: mm.model.name, version: mm.model.version };
+  const sources = jobId !== undefined ? [{ stats: readJobStats(store, jobId) }] : readWindows(store, mv, 'day');
+  const out = new Map<string, FeatureStats>();
+  for (const w of sources) {
+    for (const { baseline: f } of mm.features) {
+      const json = w.stats.get(f.name);
+      if (json === undefined) continue;
+      const s = parseStored(json, f, `${mv.name}@${mv.version}`);
+      const prev = out.get(f.name);
+      out.set(f.name, prev ? mergeStats(prev, s) : s);
+    }
+  }
+  return out;
+}
+
+export function driftView(store: Store, p: ParsedParams<'drift.report'>, now = Date.now()): DriftView {
+  const r = driftForModel(store, p.model, p.jobId !== undefined ? { kind: 'job', jobId: p.jobId } : { kind: 'all' }, now);
+  const mm = monitoredModel(store, `${r.model}@${r.version}`);
+  const cur = currentStats(store, mm, p.jobId);
+
+  let windows: WindowReport[];
+  try {
+    windows = driftForModel(store, `${r.model}@${r.version}`, { kind: 'windows', width: p.width, last: p.windows }, now).windows ?? [];
+  } catch (e) {
+    if (!(e instanceof OutpostError) || e.code !== 'not-found') throw e;
+    const step = WINDOW_MS[p.width];
+    const first = windowStart(p.width, now) - (p.windows - 1) * step;
+    windows = Array.from({ length: p.windows }, (_, i) => ({ start: isoTime(first + i * step), rows: 0, report: null }));
+  }
+  const names = mm.features.map((f) => f.baseline.name);
+  const timeline = windows.map((w) => {
+    const by = new Map((w.report?.features ?? []).map((f) => [f.feature, f]));
+    return {
+      start: w.start, rows: w.rows,
+      scores: Object.fromEntries(names.map((n) => [n, fin(by.get(n)?.score)])),
+      drifted: Object.fromEntries(names.map((n) => [n, by.get(n)?.drifted ?? null])),
+    };
+  });
+
+  const d = r.report.dataset;
+  return {
+    model: r.model, version: r.version, description: r.scope.description, referenceRows: r.referenceRows, rows: r.rows,
+    features: r.report.features.map(toFeature),
+    dataset: { drifted: d.drifted, share: fin(d.share), driftedFeatures: d.driftedFeatures, evaluatedFeatures: d.evaluatedFeatures, threshold: d.threshold, ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+    bins: mm.features.map((f) => binsOf(f.baseline, cur.get(f.baseline.name))),
+    timeline: { width: p.width, windows: timeline },
+    alerts: r.alerts.map(toAlert),
+  };
+}
