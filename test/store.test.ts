@@ -99,6 +99,10 @@ test('prediction log pages rows across batches, filters, and retention bounds it
         inputs: [{ name: '#row', type: 'i32', values: Int32Array.from([b * 10 + 3]) }, { name: 'a', type: 'f32', values: Float32Array.from([b]) }],
       });
     }
+    // A batch without rejected rows in between stores no row numbers: first_row implies them.
+    insertPredictionBatch(s, { jobId: job, seq: 5, modelName: 'tiny', modelVersion: 1, firstRow: 51, rowCount: 3, loggedAt: t0 + 5, outputs: [{ name: 'label', type: 'dict', codes: Int32Array.from([0, 1, 0]), dictionary: ['odd', 'even'] }] });
+    assert.deepEqual(pagePredictions(s, { jobId: job, offset: 50 }).map((r) => [r.row, r.values.label]), [[51, 'odd'], [52, 'even'], [53, 'odd']]);
+    s.db.prepare('DELETE FROM prediction_batches WHERE seq = 5').run();
     assert.equal(countPredictions(s, { jobId: job }), 50);
     const page = pagePredictions(s, { jobId: job, offset: 8, limit: 5 });
     assert.deepEqual(page.map((r) => r.row), [9, 10, 11, 12, 13]);

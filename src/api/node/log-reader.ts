@@ -28,9 +28,9 @@ function versionOf(store: Store, q: PredictionQuery): string {
   return `${r.b}:${r.n}:${r.m}`;
 }
 
-function* batches(store: Store, q: PredictionQuery): Generator<{ job_id: string; model_name: string; model_version: number; logged_at: number; row_count: number; outputs: Buffer }> {
+function* batches(store: Store, q: PredictionQuery): Generator<{ job_id: string; model_name: string; model_version: number; logged_at: number; first_row: number; row_count: number; outputs: Buffer }> {
   const w = where(q);
-  yield* store.db.prepare(`SELECT job_id, model_name, model_version, logged_at, row_count, outputs FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).iterate(...w.args) as Iterable<{ job_id: string; model_name: string; model_version: number; logged_at: number; row_count: number; outputs: Buffer }>;
+  yield* store.db.prepare(`SELECT job_id, model_name, model_version, logged_at, first_row, row_count, outputs FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).iterate(...w.args) as Iterable<{ job_id: string; model_name: string; model_version: number; logged_at: number; first_row: number; row_count: number; outputs: Buffer }>;
 }
 
 function load(store: Store, q: PredictionQuery, total: number): Loaded {
@@ -47,7 +47,7 @@ function load(store: Store, q: PredictionQuery, total: number): Loaded {
     for (let i = 0; i < b.row_count; i++) {
       const k = L.n + i;
       L.jobId[k] = b.job_id; L.model[k] = b.model_name; L.version[k] = b.model_version; L.loggedAt[k] = b.logged_at;
-      L.row[k] = rowCol ? Number(rowCol.values[i]) : i;
+      L.row[k] = rowCol ? Number(rowCol.values[i]) : b.first_row + i;
     }
     L.n += b.row_count;
   }

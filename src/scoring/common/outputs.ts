@@ -65,7 +65,10 @@ export function outputBatchColumns(card: Card, ids: OutColumn, scored: ScoredCol
 
 /** The same outputs, packed for the prediction log. */
 export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | undefined, scored: ScoredColumns): ColumnToPack[] {
-  const cols: ColumnToPack[] = [{ name: '#row', type: 'i32', values: rowNumbers }];
+  // Row numbers are stored only when rows were rejected in between; otherwise the batch's first
+  // row implies them (readers use first_row + i), which keeps the log a fifth smaller.
+  const contiguous = rowNumbers.length === 0 || rowNumbers[rowNumbers.length - 1] - rowNumbers[0] === rowNumbers.length - 1;
+  const cols: ColumnToPack[] = contiguous ? [] : [{ name: '#row', type: 'i32', values: rowNumbers }];
   if (ids) cols.push({ name: 'id', type: 'str', values: ids });
   if (scored.value) {
     cols.push(scored.value instanceof Float64Array ? { name: 'value', type: 'f64', values: scored.value } : { name: 'value', type: 'f32', values: scored.value });

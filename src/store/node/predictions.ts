@@ -68,7 +68,7 @@ export function pagePredictions(store: Store, q: PredictionQuery = {}): Predicti
   const offset = q.offset ?? 0;
   const limit = q.limit ?? 100;
   const w = predictionFilter(q);
-  const metas = store.db.prepare(`SELECT rowid, job_id, seq, model_name, model_version, logged_at, row_count FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).all(...w.args) as { rowid: number; job_id: string; model_name: string; model_version: number; logged_at: number; row_count: number }[];
+  const metas = store.db.prepare(`SELECT rowid, job_id, seq, model_name, model_version, logged_at, first_row, row_count FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).all(...w.args) as { rowid: number; job_id: string; model_name: string; model_version: number; logged_at: number; first_row: number; row_count: number }[];
   const blobOf = store.db.prepare('SELECT outputs, inputs FROM prediction_batches WHERE rowid = ?');
   const out: PredictionRow[] = [];
   let skip = offset;
@@ -83,7 +83,7 @@ export function pagePredictions(store: Store, q: PredictionQuery = {}): Predicti
     const inputIndex = new Map<number, number>();
     if (inputRowCol) for (let k = 0; k < inputRowCol.values.length; k++) inputIndex.set(Number(inputRowCol.values[k]), k);
     for (let i = skip; i < m.row_count && out.length < limit; i++) {
-      const row = rowCol ? Number(rowCol.values[i]) : i;
+      const row = rowCol ? Number(rowCol.values[i]) : m.first_row + i;
       const values: Record<string, string | number | null> = {};
       for (const c of cols) if (c.name !== '#row') values[c.name] = c.values[i] as string | number | null;
       const k = inputRowCol ? inputIndex.get(row) : i;
