@@ -139,3 +139,30 @@ test('Ctrl-C (SIGINT) stops cleanly: the job is marked cancelled, says how to re
   assert.ok(fs.existsSync(reference), 'the uninterrupted reference from the first test');
   assert.ok(fs.readFileSync(out).equals(fs.readFileSync(reference)), 'resumed after Ctrl-C: identical to an uninterrupted run');
 });
+
+test('a job that another live process is running cannot be resumed in parallel, and is left alone', async () => {
+  const home = path.join(root, 'home-lock');
+  assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
+  const child = startCli(['score', input(), '--model', 'seattle-weather', '--out', path.join(root, 'locked.csv'), '--json'], { home });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const jobId = await new Promise<string>((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (d) => {
+      buffer += d;
+      const m = /"event":"started","jobId":"([^"]+)"/.exec(buffer);
+      if (m) resolve(m[1]);
+    });
+    child.on('close', () => reject(new Error('the first run ended before announcing its job')));
+  });
+  const second = await runCli(['score', '--resume', jobId], { home });
+  const firstCode = await closed;
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`job ${jobId} is being run by process \\d+`));
+  assert.equal(firstCode, 0, 'the first run finished undisturbed');
+  const store = openStore(home);
+  try {
+    assert.equal(getJob(store, jobId).status, 'completed');
+  } finally {
+    store.close();
+  }
+});

@@ -205,7 +205,15 @@ function describeProvider(engine: InferenceEngine): string {
 }
 
 async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions): Promise<JobResult> {
-  const releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
+  let releaseLock: () => void;
+  try {
+    releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
+  } catch (e) {
+    // Another live process owns the job: leave its record alone, just let go of what we opened.
+    await engine.close();
+    await source.close();
+    throw e;
+  }
   const started = performance.now();
   const o = job.options;
   const counters = { rowsRead: job.rowsRead, rowsScored: job.rowsScored, rowsRejected: job.rowsRejected, busyMs: job.busyMs };
