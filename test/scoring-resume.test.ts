@@ -143,7 +143,8 @@ test('Ctrl-C (SIGINT) stops cleanly: the job is marked cancelled, says how to re
 test('a job that another live process is running cannot be resumed in parallel, and is left alone', async () => {
   const home = path.join(root, 'home-lock');
   assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
-  const child = startCli(['score', input(), '--model', 'seattle-weather', '--out', path.join(root, 'locked.csv'), '--json'], { home });
+  // Small batches keep the first run going well past the moment the second one tries the lock.
+  const child = startCli(['score', input(), '--model', 'seattle-weather', '--batch', '256', '--out', path.join(root, 'locked.csv'), '--json'], { home });
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   const jobId = await new Promise<string>((resolve, reject) => {
     let buffer = '';
@@ -156,7 +157,7 @@ test('a job that another live process is running cannot be resumed in parallel, 
   });
   const second = await runCli(['score', '--resume', jobId], { home });
   const firstCode = await closed;
-  assert.equal(second.code, 1);
+  assert.equal(second.code, 1, second.stderr);
   assert.match(second.stderr, new RegExp(`job ${jobId} is being run by process \\d+`));
   assert.equal(firstCode, 0, 'the first run finished undisturbed');
   const store = openStore(home);
