@@ -69,3 +69,16 @@ test('garbage instead of an ONNX graph is rejected', () => {
   const dir2 = writePackage(path.join(root, 'trunc'), tinyCard(), truncated);
   expectPackageError(dir2, /not a readable ONNX model/);
 });
+
+test('a card whose drift baseline or settings are invalid is refused at load, naming the problem', () => {
+  const demo = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'models', 'demo', 'weather', 'card.json'), 'utf8'));
+  const model = fs.readFileSync(path.join(import.meta.dirname, '..', 'models', 'demo', 'weather', 'model.onnx'));
+  const ok = writePackage(path.join(root, 'drift-ok'), demo, model);
+  assert.equal(loadPackage(ok).card.name, 'seattle-weather', 'the demo card with its baseline loads');
+  const broken = structuredClone(demo);
+  broken.baseline.format = 'something-else';
+  expectPackageError(writePackage(path.join(root, 'drift-format'), broken, model), /invalid drift baseline or settings: baseline\.format/);
+  const badConfig = structuredClone(demo);
+  badConfig.drift = { features: { no_such_feature: { method: 'ks' } } };
+  expectPackageError(writePackage(path.join(root, 'drift-config'), badConfig, model), /drift\.features\.no_such_feature: no such feature/);
+});

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { modelMonitoring } from '../../monitor/common/features.ts';
 import { checkAgreement } from '../common/agreement.ts';
 import { parseCard, type Card } from '../common/card.ts';
 
@@ -69,6 +70,11 @@ export function checkPackage(dir: string, cardBytes: Uint8Array, modelBytes: Uin
   const problems = checkAgreement(parsed.card, graph);
   if (problems.length) {
     throw new OutpostError('package', `card and graph disagree: ${problems.join('; ')}`, { file: abs }, { problems });
+  }
+  // A broken drift baseline would silently switch monitoring off later: refuse it here instead.
+  const monitoring = modelMonitoring(parsed.card);
+  if (monitoring.status === 'invalid') {
+    throw new OutpostError('package', `invalid drift baseline or settings: ${monitoring.problems.join('; ')}`, { file: cardFile, field: 'baseline' }, { problems: monitoring.problems });
   }
   return { dir: abs, card: parsed.card, graph, modelBytes, cardBytes, modelSha256: sha256(modelBytes), cardSha256: sha256(cardBytes) };
 }
