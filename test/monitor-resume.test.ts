@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { mergeStats, parseBaseline, statsFromJSON, type FeatureStats } from '../src/drift/common/index.ts';
 import { getModel } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
-import { lastJson, REPO, runCli, startCli } from './helpers/cli.ts';
+import { lastJson, onEvents, REPO, runCli, startCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
 const root = tempDir();
@@ -39,21 +39,13 @@ test('a SIGKILLed and resumed job has exactly the drift statistics of an uninter
   const child = startCli(['score', input, ...common, '--out', path.join(root, 'killed.csv'), '--json'], { home });
   let jobId = '';
   let rowsAtKill = 0;
-  let buffer = '';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      buffer += d;
-      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!line.startsWith('{"event"')) continue;
-        const ev = JSON.parse(line) as { event: string; jobId: string; rowsRead?: number };
-        if (ev.event === 'started') jobId = ev.jobId;
-        // past a few checkpoints (and the switch to the statistics worker), well before the end
-        if (ev.event === 'progress' && ev.rowsRead! > 3 * CHECKPOINT_ROWS && !rowsAtKill) {
-          rowsAtKill = ev.rowsRead!;
-          child.kill('SIGKILL');
-        }
+    onEvents(child, (ev) => {
+      if (ev.event === 'started') jobId = ev.jobId;
+      // past a few checkpoints (and the switch to the statistics worker), well before the end
+      if (ev.event === 'progress' && ev.rowsRead! > 3 * CHECKPOINT_ROWS && !rowsAtKill) {
+        rowsAtKill = ev.rowsRead!;
+        child.kill('SIGKILL');
       }
     });
     child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed`))));

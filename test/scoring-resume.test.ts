@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { getJob } from '../src/store/node/jobs.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
 import { openStore } from '../src/store/node/store.ts';
-import { lastJson, REPO, runCli, startCli } from './helpers/cli.ts';
+import { lastJson, onEvents, REPO, runCli, startCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
 const root = tempDir();
@@ -47,22 +47,13 @@ test('a SIGKILLed job resumes from its last checkpoint with no duplicated or mis
   const child = startCli(['score', input(), ...common, '--out', out, '--json'], { home });
   let jobId = '';
   let rowsAtKill = 0;
-  let buffer = '';
   const killed = new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      buffer += d;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (!line.startsWith('{"event"')) continue;
-        const ev = JSON.parse(line) as { event: string; jobId: string; rowsRead?: number };
-        if (ev.event === 'started') jobId = ev.jobId;
-        // Past at least one checkpoint and well before the end: kill it hard.
-        if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !rowsAtKill) {
-          rowsAtKill = ev.rowsRead!;
-          child.kill('SIGKILL');
-        }
+    onEvents(child, (ev) => {
+      if (ev.event === 'started') jobId = ev.jobId;
+      // Past at least one checkpoint and well before the end: kill it hard.
+      if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !rowsAtKill) {
+        rowsAtKill = ev.rowsRead!;
+        child.kill('SIGKILL');
       }
     });
     child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed; rowsAtKill=${rowsAtKill}`))));
@@ -107,19 +98,11 @@ test('Ctrl-C (SIGINT) stops cleanly: the job is marked cancelled, says how to re
   child.stderr!.on('data', (d) => (stderr += d));
   let jobId = '';
   let interrupted = false;
-  let buffer = '';
-  child.stdout!.on('data', (d) => {
-    buffer += d;
-    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.startsWith('{"event"')) continue;
-      const ev = JSON.parse(line) as { event: string; jobId: string; rowsRead?: number };
-      if (ev.event === 'started') jobId = ev.jobId;
-      if (ev.event === 'progress' && ev.rowsRead! > 50_000 && !interrupted) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
+  onEvents(child, (ev) => {
+    if (ev.event === 'started') jobId = ev.jobId;
+    if (ev.event === 'progress' && ev.rowsRead! > 50_000 && !interrupted) {
+      interrupted = true;
+      child.kill('SIGINT');
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -147,12 +130,7 @@ test('a job that another live process is running cannot be resumed in parallel, 
   const child = startCli(['score', input(), '--model', 'seattle-weather', '--batch', '256', '--out', path.join(root, 'locked.csv'), '--json'], { home });
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
   const jobId = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout!.on('data', (d) => {
-      buffer += d;
-      const m = /"event":"started","jobId":"([^"]+)"/.exec(buffer);
-      if (m) resolve(m[1]);
-    });
+    onEvents(child, (ev) => { if (ev.event === 'started') resolve(ev.jobId); });
     child.on('close', () => reject(new Error('the first run ended before announcing its job')));
   });
   const second = await runCli(['score', '--resume', jobId], { home });

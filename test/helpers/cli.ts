@@ -43,3 +43,18 @@ export async function runMain(argv: string[], opts: { env?: NodeJS.ProcessEnv; s
   const code = await main(argv, { stdout, stderr, env: opts.env ?? {}, signal: opts.signal ?? new AbortController().signal });
   return { code, out, err };
 }
+
+export interface CliEvent { event: string; jobId: string; rowsRead?: number }
+
+/** Calls `onEvent` for each `--json` event line (`{"event": …}`) a running CLI prints on stdout. */
+export function onEvents(child: ChildProcess, onEvent: (ev: CliEvent) => void): void {
+  let buffer = '';
+  child.stdout!.on('data', (d) => {
+    buffer += d;
+    for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n')) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith('{"event"')) onEvent(JSON.parse(line) as CliEvent);
+    }
+  });
+}

@@ -9,7 +9,7 @@
 
 import { asciiText, parseDecimalText, SPACE, TAB } from './decimal.ts';
 import { CellStatus } from './table.ts';
-import type { Column, ColumnRequest, NumberColumn, StringColumn } from './table.ts';
+import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem, StringColumn } from './table.ts';
 
 export const MISSING_NUMBER_TOKENS: ReadonlySet<string> = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL']);
 
@@ -44,6 +44,17 @@ export function trimColumns(columns: Column[], length: number): Column[] {
     if (c.bad && c.bad.size > 0) trimmed.bad = c.bad;
     return trimmed;
   });
+}
+
+/** The batch a decoder hands out: its `length` filled rows, numbered after the `rowsDone` before it. */
+export function sealBatch(columns: Column[] | null, length: number, rowsDone: number, problems: RowProblem[], offset: number): ColumnBatch {
+  return {
+    firstRow: rowsDone + 1,
+    length,
+    columns: trimColumns(columns ?? [], length),
+    rowProblems: problems,
+    end: { offset, row: rowsDone + length },
+  };
 }
 
 export function setNumberMissing(column: NumberColumn, row: number): void {

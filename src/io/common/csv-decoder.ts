@@ -14,7 +14,7 @@
 // empty field is null), and missing for number columns. String cells are not trimmed.
 
 import { OutpostError } from '../../common/errors.ts';
-import { allocateColumns, clearRow, trimColumns, isMissingNumberBytes } from './cells.ts';
+import { allocateColumns, clearRow, sealBatch, isMissingNumberBytes } from './cells.ts';
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
@@ -130,16 +130,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   }
 
   private takeBatch(): ColumnBatch {
-    const length = this.length;
-    const columns = trimColumns(this.columns ?? [], length);
-    const batch: ColumnBatch = {
-      firstRow: this.rowsDone + 1,
-      length,
-      columns,
-      rowProblems: this.problems,
-      end: { offset: this.window.offset, row: this.rowsDone + length },
-    };
-    this.rowsDone += length;
+    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
+    this.rowsDone += this.length;
     this.columns = null;
     return batch;
   }

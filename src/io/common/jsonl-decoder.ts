@@ -8,7 +8,7 @@
 // - string columns: strings as they are; numbers and booleans as String(value); objects and arrays
 //   as their JSON text; null or an absent key → null.
 
-import { allocateColumns, clearRow, trimColumns, setNumberFromText, setNumberMissing, setNumberUnparsable, setNumberValue } from './cells.ts';
+import { allocateColumns, clearRow, sealBatch, setNumberFromText, setNumberMissing, setNumberUnparsable, setNumberValue } from './cells.ts';
 import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { CR, LF } from './csv-bytes.ts';
@@ -132,16 +132,8 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   }
 
   private takeBatch(): ColumnBatch {
-    const length = this.length;
-    const columns = trimColumns(this.columns ?? [], length);
-    const batch: ColumnBatch = {
-      firstRow: this.rowsDone + 1,
-      length,
-      columns,
-      rowProblems: this.problems,
-      end: { offset: this.window.offset, row: this.rowsDone + length },
-    };
-    this.rowsDone += length;
+    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
+    this.rowsDone += this.length;
     this.columns = null;
     return batch;
   }

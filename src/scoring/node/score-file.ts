@@ -155,7 +155,6 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
-  opts.onStart?.(job);
   return execute(store, job, model.card, source, opened, undefined, opts);
 }
 
@@ -174,9 +173,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
     await source.close();
     throw e;
   }
-  setJobStatus(store, job.id, 'running', { provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
-  opts.onStart?.(getJob(store, job.id));
-  return execute(store, getJob(store, job.id), model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts);
+  return execute(store, job, model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts);
 }
 
 /**
@@ -214,6 +211,9 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     await source.close();
     throw e;
   }
+  // Only the lock holder touches the job's record: (re)mark it running on this run's provider.
+  setJobStatus(store, job.id, 'running', { provider: engine.provider.chosen, providerSummary: describeProvider(engine) });
+  opts.onStart?.(getJob(store, job.id));
   const started = performance.now();
   const o = job.options;
   const counters = { rowsRead: job.rowsRead, rowsScored: job.rowsScored, rowsRejected: job.rowsRejected, busyMs: job.busyMs };
