@@ -2,21 +2,33 @@
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
 import { pull } from '../../registry/node/pull.ts';
+import { openStore } from '../../store/node/store.ts';
+import { hubConnection } from '../../store/node/sync-state.ts';
 import { str, type CommandSpec } from '../command.ts';
+
+/** The hub `outpost connect` recorded, if any. */
+function connectedHub(home: string): string | undefined {
+  const store = openStore(home);
+  try {
+    return hubConnection(store)?.url;
+  } finally {
+    store.close();
+  }
+}
 
 export const pullCommand: CommandSpec = {
   name: 'pull',
   summary: 'Download, verify (TUF) and install a model version from a hub',
-  usage: 'outpost pull <name>[@<version>|:<alias>] --hub <url> [--root <root.json>]',
+  usage: 'outpost pull <name>[@<version>|:<alias>] [--hub <url>] [--root <root.json>]',
   help: [
-    '--hub URL       the hub (or $OUTPOST_HUB)',
+    '--hub URL       the hub (or $OUTPOST_HUB; default: the hub this workstation is connected to)',
     '--root FILE     the hub\'s root.json to trust (first time only; later roots arrive cross-signed)',
   ],
   options: { hub: { type: 'string' }, root: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
-    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
-    if (!hubUrl) throw usageError('--hub <url> is required');
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
+    if (!hubUrl) throw usageError('--hub <url> is required (or connect this workstation to a hub with `outpost connect`)');
     const root = str(args, 'root');
     let lastStage = '';
     const r = await pull({

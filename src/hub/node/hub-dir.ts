@@ -32,6 +32,10 @@ export interface HubConfig {
   maxBlobBytes: number;
   /** database: a SQLite file (relative to the hub folder) or a postgres:// URL */
   db: string;
+  /** largest sync request body a device may send (compressed bytes) */
+  syncMaxBodyBytes: number;
+  /** bytes (compressed) one device may upload per UTC day */
+  syncDeviceBytesPerDay: number;
 }
 
 const DAY = 86_400;
@@ -44,6 +48,8 @@ export const DEFAULT_HUB_CONFIG: Omit<HubConfig, 'createdAt'> = {
   offlineGraceSeconds: 7 * DAY,
   maxBlobBytes: 4 * 1024 ** 3,
   db: 'hub.db',
+  syncMaxBodyBytes: 16 * 1024 ** 2,
+  syncDeviceBytesPerDay: 2 * 1024 ** 3,
 };
 
 export function readHubConfig(dir: string): HubConfig {

@@ -10,9 +10,10 @@
 // Only the database is shared through PostgreSQL: blobs and the online keys stay in the hub folder,
 // so every hub process on one database must be given the same hub folder (a shared filesystem when
 // the processes run on several machines).
-import { Pool, type PoolClient } from 'pg';
+import pg, { Pool, type PoolClient } from 'pg';
 import { OutpostError } from '../../common/errors.ts';
 import { parseDbSpec } from './db-spec.ts';
+import { fleetSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
 /** Schema migrations, in order; the database records how many have run (hub_schema_version). */
@@ -26,7 +27,13 @@ const MIGRATIONS: string[] = [
      model_sha256 text NOT NULL, card_sha256 text NOT NULL, size_bytes bigint NOT NULL, published_at text NOT NULL, PRIMARY KEY (name, version));
    CREATE TABLE hub_aliases (name text COLLATE "C" NOT NULL, alias text COLLATE "C" NOT NULL, version bigint NOT NULL, publisher text NOT NULL, updated_at text NOT NULL, PRIMARY KEY (name, alias));
    CREATE TABLE hub_blobs (sha256 text PRIMARY KEY, length bigint NOT NULL);`,
+  fleetSchema('postgres'),
 ];
+
+// The fleet tables' integers are counts and epoch milliseconds, well inside 2^53: read bigint as a number.
+const fleetTypes = { getTypeParser: (oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text')) };
+/** `?` placeholders (the fleet SQL is written once for both backends) → `$1, $2, …`. */
+const numbered = (sql: string): string => { let i = 0; return sql.replace(/\?/g, () => `$${++i}`); };
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Serialises schema migrations of concurrently starting hub processes (per database). */
@@ -156,6 +163,14 @@ export async function openPostgresStorage(url: string, opts: PostgresStorageOpti
   }
 
   const read = reader(on(pool, 'a read'));
+  const fleetOn = (c: Pool | PoolClient, doing: string): SqlRunner => ({
+    all: async <R>(sql: string, params: readonly unknown[] = []) => {
+      try { return (await c.query({ text: numbered(sql), values: params as unknown[], types: fleetTypes as never })).rows as R[]; } catch (e) { throw fail(e, doing); }
+    },
+    run: async (sql, params = []) => {
+      try { return (await c.query({ text: numbered(sql), values: params as unknown[], types: fleetTypes as never })).rowCount ?? 0; } catch (e) { throw fail(e, doing); }
+    },
+  });
   // One writer at a time within this process (a single connection waits on the lock, not the
   // whole pool); the row lock orders writers of different processes.
   let queue: Promise<unknown> = Promise.resolve();
@@ -190,6 +205,30 @@ export async function openPostgresStorage(url: string, opts: PostgresStorageOpti
       const next = queue.then(run, run);
       queue = next.catch(() => undefined);
       return next;
+    },
+    fleet: fleetOn(pool, 'a read'),
+    async fleetTransaction<T>(device: string | undefined, fn: (sql: SqlRunner) => Promise<T>): Promise<T> {
+      let c: PoolClient;
+      try {
+        c = await pool.connect();
+      } catch (e) {
+        throw fail(e, 'connecting');
+      }
+      let broken: Error | undefined;
+      const q = fleetOn(c, 'a write');
+      try {
+        await q.run('BEGIN');
+        await q.run(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+        if (device !== undefined) await q.all('SELECT id FROM fleet_devices WHERE id = ? FOR UPDATE', [device]);
+        const out = await fn(q);
+        await q.run('COMMIT');
+        return out;
+      } catch (e) {
+        try { await c.query('ROLLBACK'); } catch (re) { broken = re as Error; }
+        throw e;
+      } finally {
+        c.release(broken);
+      }
     },
     close: async () => { await queue.catch(() => undefined); await pool.end(); },
   };

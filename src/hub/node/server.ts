@@ -11,6 +11,7 @@ import { delegationPathsFor } from '../common/target-paths.ts';
 import { SHA256_RE } from './blobs.ts';
 import { ensureFreshMetadata, publish, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
+import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
 
 interface HubPluginOptions { hub: Hub }
@@ -168,6 +169,8 @@ export interface HubServerOptions {
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: opts.logger ?? false });
   app.setErrorHandler((err, _req, reply) => {
+    const fleet = fleetErrorReply(err);
+    if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);
     if (err instanceof OutpostError && err.code === 'store') {
       // e.g. PostgreSQL unreachable: say so without naming the database server to the client
       opts.onError?.(err);
@@ -181,7 +184,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes]) void app.register(plugin, { hub });
   return app;
 }
 

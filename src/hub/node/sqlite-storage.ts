@@ -3,6 +3,7 @@
 // processes on the same file). Schema versioned with PRAGMA user_version.
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
+import { fleetSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
 /** Schema migrations, in order; PRAGMA user_version records how many have run. The first one uses
@@ -15,7 +16,7 @@ const MIGRATIONS = [`
     model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (name, version));
   CREATE TABLE IF NOT EXISTS aliases (name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, publisher TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, alias));
   CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, length INTEGER NOT NULL);
-`];
+`, fleetSchema('sqlite')];
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 /** How long a writer waits for another connection's write transaction before giving up. */
 const WRITE_LOCK_WAIT_MS = 10_000;
@@ -59,6 +60,13 @@ function reader(db: Database.Database): HubReader {
       : db.prepare('SELECT name, alias, version, publisher, updated_at AS updatedAt FROM aliases WHERE name = ? ORDER BY alias').all(name)) as AliasRow[],
     latestVersion: async (name) => (db.prepare('SELECT max(version) AS v FROM model_versions WHERE name = ?').get(name) as { v: number | null }).v ?? undefined,
     blob: async (sha) => db.prepare('SELECT length FROM blobs WHERE sha256 = ?').get(sha) as { length: number } | undefined,
+  };
+}
+
+function runner(db: Database.Database): SqlRunner {
+  return {
+    all: async <R>(sql: string, params: readonly unknown[] = []) => db.prepare(sql).all(...params) as R[],
+    run: async (sql, params = []) => db.prepare(sql).run(...params).changes,
   };
 }
 
@@ -119,26 +127,31 @@ export function openSqliteStorage(file: string): HubStorage {
     }
   };
   let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = async (): Promise<T> => {
+      await begin();
+      try {
+        const out = await fn();
+        w.exec('COMMIT');
+        return out;
+      } catch (e) {
+        if (w.inTransaction) w.exec('ROLLBACK');
+        throw e;
+      }
+    };
+    const next = queue.then(run, run);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const fleetWriter = runner(w);
   return {
     kind: 'sqlite',
     location: file,
     ...reader(r),
-    transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T> {
-      const run = async (): Promise<T> => {
-        await begin();
-        try {
-          const out = await fn(writer);
-          w.exec('COMMIT');
-          return out;
-        } catch (e) {
-          if (w.inTransaction) w.exec('ROLLBACK');
-          throw e;
-        }
-      };
-      const next = queue.then(run, run);
-      queue = next.catch(() => undefined);
-      return next;
-    },
+    transaction: <T>(fn: (tx: HubWriter) => Promise<T>): Promise<T> => exclusive(() => fn(writer)),
+    fleet: runner(r),
+    // SQLite has one writer per file: every fleet write is serialised like the repository's
+    fleetTransaction: <T>(_device: string | undefined, fn: (sql: SqlRunner) => Promise<T>): Promise<T> => exclusive(() => fn(fleetWriter)),
     close: async () => { await queue.catch(() => undefined); r.close(); w.close(); },
   };
 }

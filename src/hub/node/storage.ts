@@ -5,6 +5,8 @@
 // every transaction committed before it (by any process); readers outside one see only committed
 // data. Both implementations create or migrate their schema when opened.
 
+import type { SqlRunner } from './fleet-schema.ts';
+
 export interface MetadataRow { role: string; version: number; body: string; createdAt: string }
 
 export interface PublisherRow {
@@ -59,5 +61,13 @@ export interface HubStorage extends HubReader {
   readonly location: string;
   /** Run `fn` with exclusive write access; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: HubWriter) => Promise<T>): Promise<T>;
+  /** reads of the fleet tables (fleet-schema.ts), committed data only */
+  readonly fleet: SqlRunner;
+  /**
+   * A write transaction on the fleet tables. It does not take the repository's lock: on PostgreSQL
+   * transactions of different devices run in parallel; `device` (when given) is locked first
+   * (SELECT … FOR UPDATE), so one device's requests are applied one at a time across all processes.
+   */
+  fleetTransaction<T>(device: string | undefined, fn: (sql: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

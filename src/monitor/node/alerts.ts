@@ -4,6 +4,7 @@
 // statistics at that moment (`current`), plus the full feature report. A later evaluation with a
 // verdict of "no drift" marks it cleared; drifting again re-opens it.
 import type { DriftReport, FeatureDrift, FeatureStats } from '../../drift/common/index.ts';
+import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { stmt } from './sql.ts';
 import type { ModelVersion } from './stats-store.ts';
@@ -39,10 +40,21 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     ON CONFLICT (model_name, model_version, scope, scope_key, feature) DO UPDATE SET method = excluded.method, statistic = excluded.statistic, score = excluded.score,
       threshold = excluded.threshold, n_reference = excluded.n_reference, n_current = excluded.n_current, report_json = excluded.report_json,
       current_json = excluded.current_json, last_at = excluded.last_at, cleared_at = NULL`);
+  // Which features are open now: opening and clearing are sync items (what the fleet view lists).
+  const open = new Set((stmt(store, 'SELECT feature FROM drift_alerts WHERE model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND cleared_at IS NULL')
+    .all(mv.name, mv.version, scope, scopeKey) as { feature: string }[]).map((r) => r.feature));
+  const sync = (state: 'opened' | 'cleared', f: FeatureDrift) => enqueue(store, 'alert', {
+    state, model: mv.name, version: mv.version, scope, scopeKey, feature: f.feature, method: f.method,
+    statistic: finite(f.statistic), score: finite(f.score), threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, at: now,
+  });
   const calm: string[] = [];
   for (const f of report.features) {
-    if (f.drifted === false) calm.push(f.feature);
+    if (f.drifted === false) {
+      calm.push(f.feature);
+      if (open.has(f.feature)) sync('cleared', f);
+    }
     if (f.drifted !== true) continue;
+    if (!open.has(f.feature)) sync('opened', f);
     upsert.run(mv.name, mv.version, scope, scopeKey, f.feature, f.method, finite(f.statistic), finite(f.score), f.threshold, f.nReference, f.nCurrent,
       JSON.stringify({ feature: f, dataset: report.dataset }), JSON.stringify(current.get(f.feature)), now, now);
   }

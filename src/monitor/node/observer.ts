@@ -17,6 +17,7 @@ import { arenaSize, extractColumns } from '../common/collect.ts';
 import { modelMonitoring, type BoundFeature } from '../common/features.ts';
 import { hourRetentionStart, isoTime, windowStart } from '../common/windows.ts';
 import { recordAlerts, type AlertScope } from './alerts.ts';
+import { enqueue, outboxEnabled } from '../../store/node/outbox.ts';
 import { StatsLane } from './stats-lane.ts';
 import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type ModelVersion } from './stats-store.ts';
 
@@ -120,6 +121,7 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
       totals = totals.map((s, i) => hours.reduce((acc, [, d]) => mergeStats(acc, d[i]), s));
       // The job's rows are written first: a write takes SQLite's lock before the windows are read.
       writeJobStats(store, job.id, baselineFeatures.map((f, i) => [f.name, totals[i]] as const), t);
+      syncDeltas(store, mv, features, hours, t);
       const days = new Map<number, FeatureStats[]>();
       for (const [hour, d] of hours) {
         const day = windowStart('day', hour);
@@ -143,6 +145,19 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
   };
   orphans.register(observer, held);
   return observer;
+}
+
+/**
+ * The checkpoint's hour deltas as one sync item (same transaction): the hub merges them into the
+ * device's hour and day windows with the same merge, so fleet drift equals local drift exactly.
+ */
+function syncDeltas(store: Store, mv: ModelVersion, features: readonly BoundFeature[], hours: readonly (readonly [number, readonly FeatureStats[]])[], t: number): void {
+  if (!outboxEnabled(store)) return;
+  const card = store.db.prepare('SELECT card_sha256 FROM models WHERE name = ? AND version = ?').get(mv.name, mv.version) as { card_sha256: string } | undefined;
+  enqueue(store, 'drift', {
+    model: mv.name, version: mv.version, cardSha256: card?.card_sha256 ?? null,
+    hours: hours.map(([start, d]) => ({ start, features: Object.fromEntries(features.map((f, i) => [f.baseline.name, d[i]])) })),
+  }, { rows: hours.reduce((n, [, d]) => n + Math.max(0, ...d.map((s) => s.rows)), 0), at: t });
 }
 
 const pairs = (features: readonly BoundFeature[], stats: readonly FeatureStats[]): [BaselineFeature, FeatureStats][] => features.map((f, i) => [f.baseline, stats[i]]);

@@ -16,6 +16,7 @@ import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
+import { enforceOutboxQuota, enqueuePredictions, outboxEnabled } from '../../store/node/outbox.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { logColumns, logInputColumns, outputBatchColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
@@ -231,6 +232,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const rowsAtStart = counters.rowsRead;
   let observers: ScoringObserver[] = [];
   let lastProgress = 0;
+  const sync = outboxEnabled(store) ? getSettings(store) : undefined;
 
   const checkpoint = async () => {
     if (!output || !rejects || !resumePoint) return;
@@ -239,9 +241,19 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq, reasons: Object.fromEntries(reasons) };
     const log = pendingLog;
     store.db.transaction(() => {
-      for (const r of log) insertPredictionBatch(store, r);
+      const sizes = log.map((r) => insertPredictionBatch(store, r));
       for (const ob of observers) ob.persist();
       saveCheckpoint(store, job.id, { ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
+      // the outbox items for these batches commit with them (src/store/node/outbox.ts)
+      if (sync && sync.syncPredictions !== 'none') {
+        for (const [a, b] of syncChunks(sizes)) {
+          enqueuePredictions(store, {
+            jobId: job.id, from: log[a].seq, to: log[b - 1].seq + 1, rows: log.slice(a, b).reduce((n, r) => n + r.rowCount, 0), bytes: sizes.slice(a, b).reduce((n, x) => n + x, 0),
+            model: job.modelName, version: job.modelVersion, ...(sync.syncPredictions === 'sampled' ? { sampleRate: sync.syncSampleRate } : {}),
+          });
+        }
+      }
+      if (sync) enforceOutboxQuota(store, sync.syncQuotaBytes);
     })();
     pendingLog = [];
     rowsSinceCheckpoint = 0;
@@ -375,6 +387,20 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     await source.close();
     releaseLock();
   }
+}
+
+/** Consecutive log batches grouped into sync items of about SYNC_ITEM_BYTES each: [start, end) indexes. */
+const SYNC_ITEM_BYTES = 4 * 1024 ** 2;
+function syncChunks(sizes: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  let start = 0;
+  let bytes = 0;
+  sizes.forEach((n, i) => {
+    if (i > start && bytes + n > SYNC_ITEM_BYTES) { out.push([start, i]); start = i; bytes = 0; }
+    bytes += n;
+  });
+  if (sizes.length > start) out.push([start, sizes.length]);
+  return out;
 }
 
 /** Group reject reasons for the summary: same column and reason, values elided. */

@@ -67,3 +67,32 @@ export function unpackColumns(blob: Uint8Array): PackedColumn[] {
     }
   });
 }
+
+/**
+ * Check that untrusted bytes are a well-formed packed batch (header, column lengths and byte sizes
+ * consistent, nothing past the end) without decoding the values; returns the columns' names and
+ * lengths. Throws a RangeError saying what is wrong.
+ */
+export function packedShape(blob: Uint8Array): { name: string; type: string; length: number }[] {
+  if (blob.length < 4) throw new RangeError('packed batch shorter than its header');
+  const hlen = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getUint32(0, true);
+  if (4 + hlen > blob.length) throw new RangeError('packed batch header runs past the end');
+  let header: HeaderEntry[];
+  try {
+    header = JSON.parse(dec.decode(blob.subarray(4, 4 + hlen))) as HeaderEntry[];
+  } catch {
+    throw new RangeError('packed batch header is not JSON');
+  }
+  if (!Array.isArray(header)) throw new RangeError('packed batch header is not a list');
+  const width: Record<string, number> = { f32: 4, f64: 8, i32: 4, dict: 4 };
+  let o = align8(4 + hlen);
+  for (const h of header) {
+    if (typeof h?.name !== 'string' || !Number.isSafeInteger(h.length) || h.length < 0 || !Number.isSafeInteger(h.bytes) || h.bytes < 0) throw new RangeError('packed batch column entry malformed');
+    if (!['f32', 'f64', 'i32', 'str', 'dict'].includes(h.type)) throw new RangeError(`packed batch column "${h.name}" has unknown type ${String(h.type)}`);
+    if (h.type !== 'str' && h.bytes !== h.length * width[h.type]) throw new RangeError(`packed batch column "${h.name}": ${h.bytes} bytes for ${h.length} values`);
+    if (h.type === 'dict' && !(Array.isArray(h.dictionary) && h.dictionary.every((d) => typeof d === 'string'))) throw new RangeError(`packed batch column "${h.name}": dictionary malformed`);
+    o = align8(o + h.bytes);
+    if (o > align8(blob.length)) throw new RangeError(`packed batch column "${h.name}" runs past the end`);
+  }
+  return header.map((h) => ({ name: h.name, type: h.type, length: h.length }));
+}

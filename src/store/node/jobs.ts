@@ -2,6 +2,7 @@
 // only after the input passed the up-front checks, so a run that fails validation leaves no trace.
 import crypto from 'node:crypto';
 import { OutpostError } from '../../common/errors.ts';
+import { enqueue } from './outbox.ts';
 import { nowIso, type Store } from './store.ts';
 
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -85,10 +86,28 @@ export function listJobs(store: Store, limit = 50): Job[] {
 export function saveCheckpoint(store: Store, id: string, c: JobCounters, checkpoint: unknown): void {
   store.db.prepare('UPDATE jobs SET rows_read = ?, rows_scored = ?, rows_rejected = ?, busy_ms = ?, checkpoint_json = ?, updated_at = ? WHERE id = ?')
     .run(c.rowsRead, c.rowsScored, c.rowsRejected, Math.round(c.busyMs), JSON.stringify(checkpoint), nowIso(), id);
+  enqueueJobSummary(store, id);
 }
 
 export function setJobStatus(store: Store, id: string, status: JobStatus, fields: { error?: string | null; provider?: string; providerSummary?: string } = {}): void {
   const now = nowIso();
-  store.db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ?, finished_at = ?, provider = coalesce(?, provider), provider_summary = coalesce(?, provider_summary) WHERE id = ?`)
-    .run(status, fields.error ?? null, now, status === 'running' ? null : now, fields.provider ?? null, fields.providerSummary ?? null, id);
+  store.db.transaction(() => {
+    store.db.prepare(`UPDATE jobs SET status = ?, error = ?, updated_at = ?, finished_at = ?, provider = coalesce(?, provider), provider_summary = coalesce(?, provider_summary) WHERE id = ?`)
+      .run(status, fields.error ?? null, now, status === 'running' ? null : now, fields.provider ?? null, fields.providerSummary ?? null, id);
+    if (status !== 'running') enqueueJobSummary(store, id);
+  })();
+}
+
+/** What the hub learns of a job (no local paths: the input's file name only). */
+export function jobSummary(j: Job): Record<string, unknown> {
+  return {
+    id: j.id, model: j.modelName, version: j.modelVersion, status: j.status, input: j.inputPath.split(/[\\/]/).pop(), inputFormat: j.inputFormat,
+    inputSize: j.inputSize, rowsRead: j.rowsRead, rowsScored: j.rowsScored, rowsRejected: j.rowsRejected, provider: j.provider,
+    error: j.error, createdAt: j.createdAt, updatedAt: j.updatedAt, finishedAt: j.finishedAt,
+  };
+}
+
+function enqueueJobSummary(store: Store, id: string): void {
+  const r = store.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  if (r) enqueue(store, 'job', jobSummary(toJob(r)));
 }

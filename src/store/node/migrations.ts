@@ -146,4 +146,30 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX drift_alerts_by_time ON drift_alerts (last_at);
     `,
   },
+  {
+    version: 3,
+    name: 'sync outbox',
+    // The transactional outbox (src/store/node/outbox.ts): one row per item to send upstream,
+    // written in the same transaction as the data it describes. AUTOINCREMENT: a sequence number is
+    // never reused, even after sent items are pruned, so the hub's (device, seq) stays unique.
+    // Prediction items reference their prediction_batches rows instead of copying them.
+    sql: `
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        payload BLOB,
+        ref_job TEXT,
+        ref_from INTEGER,
+        ref_to INTEGER,
+        rows INTEGER NOT NULL DEFAULT 0,
+        size_bytes INTEGER NOT NULL,
+        sent_at INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX outbox_unsent ON outbox (priority, seq) WHERE sent_at IS NULL;
+      CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+    `,
+  },
 ];

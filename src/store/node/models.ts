@@ -5,6 +5,7 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { parseCard, type Card } from '../../package/common/card.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
+import { enqueue } from './outbox.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
@@ -85,12 +86,36 @@ export function getModel(store: Store, ref: string): InstalledModel {
   throw new OutpostError('not-found', version === undefined ? `model "${name}" has no active version` : `${name}@${version} is not installed (installed versions: ${versions.join(', ')})`);
 }
 
+/** Record an install/activate/rollback; an install's sync item carries the card (the hub needs its drift baseline). */
 export function recordModelEvent(store: Store, name: string, version: number | null, kind: string, detail: string): void {
-  store.db.prepare('INSERT INTO model_events (at, name, version, kind, detail) VALUES (?, ?, ?, ?, ?)').run(nowIso(), name, version, kind, detail);
+  const at = nowIso();
+  store.db.transaction(() => {
+    store.db.prepare('INSERT INTO model_events (at, name, version, kind, detail) VALUES (?, ?, ?, ?, ?)').run(at, name, version, kind, detail);
+    const m = version === null ? undefined : store.db.prepare('SELECT dir, card_sha256, model_sha256, source, signed_by FROM models WHERE name = ? AND version = ?').get(name, version) as
+      { dir: string; card_sha256: string; model_sha256: string; source: string; signed_by: string | null } | undefined;
+    enqueue(store, 'model', {
+      event: kind, name, version, detail, at,
+      ...(m ? { cardSha256: m.card_sha256, modelSha256: m.model_sha256, source: m.source, signedBy: m.signed_by } : {}),
+      // the installed card's exact bytes: the hub checks them against cardSha256
+      ...(m && kind === 'install' ? { card: installedCardText(store, m.dir) } : {}),
+    });
+  })();
+}
+
+function installedCardText(store: Store, dir: string): string | undefined {
+  try {
+    return fs.readFileSync(path.join(store.home, dir, CARD_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export function recordSecurityEvent(store: Store, kind: string, model: string | null, detail: string): void {
-  store.db.prepare('INSERT INTO security_events (at, kind, model, detail) VALUES (?, ?, ?, ?)').run(nowIso(), kind, model, detail);
+  const at = nowIso();
+  store.db.transaction(() => {
+    store.db.prepare('INSERT INTO security_events (at, kind, model, detail) VALUES (?, ?, ?, ?)').run(at, kind, model, detail);
+    enqueue(store, 'security', { kind, model, detail, at });
+  })();
 }
 
 export function setActive(store: Store, name: string, version: number, reason: string): void {

@@ -2,6 +2,7 @@
 // same transaction as the job checkpoint they belong to, and read back through a paging API that
 // yields ordinary rows. Retention (age, size) keeps the file bounded.
 import { packColumns, unpackColumns, type ColumnToPack, type PackedColumn } from '../common/packing.ts';
+import { dropOrphanedPredictions } from './outbox.ts';
 import type { Settings, Store } from './store.ts';
 
 export interface PredictionBatchRecord {
@@ -18,11 +19,14 @@ export interface PredictionBatchRecord {
   loggedAt: number;
 }
 
-export function insertPredictionBatch(store: Store, r: PredictionBatchRecord): void {
+/** Store one batch; returns its size in bytes. */
+export function insertPredictionBatch(store: Store, r: PredictionBatchRecord): number {
   const outputs = packColumns(r.outputs);
   const inputs = r.inputs ? packColumns(r.inputs) : null;
+  const size = outputs.length + (inputs?.length ?? 0);
   store.db.prepare(`INSERT INTO prediction_batches (job_id, seq, model_name, model_version, first_row, row_count, logged_at, outputs, inputs, size_bytes)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.jobId, r.seq, r.modelName, r.modelVersion, r.firstRow, r.rowCount, r.loggedAt, outputs, inputs, outputs.length + (inputs?.length ?? 0));
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(r.jobId, r.seq, r.modelName, r.modelVersion, r.firstRow, r.rowCount, r.loggedAt, outputs, inputs, size);
+  return size;
 }
 
 export interface PredictionQuery {
@@ -119,6 +123,8 @@ export function enforceRetention(store: Store, settings: Pick<Settings, 'retenti
       for (const id of drop) del.run(id);
       removed += drop.length;
     }
+    // never silently: unsent prediction items whose batches went are recorded as dropped
+    if (removed) dropOrphanedPredictions(store, now);
     return removed;
   })();
 }

@@ -71,6 +71,16 @@ export interface Settings {
   retentionMaxAgeDays: number;
   /** provider preference for new sessions */
   provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
+  /** which prediction rows sync to the hub (when connected): all, a deterministic sample, none */
+  syncPredictions: 'all' | 'sampled' | 'none';
+  /** fraction of rows synced when syncPredictions = sampled */
+  syncSampleRate: number;
+  /** most bytes waiting in the outbox; beyond it the oldest predictions are dropped (recorded) */
+  syncQuotaBytes: number;
+  /** background sync interval of the app, in seconds (0: only when asked) */
+  syncIntervalSeconds: number;
+  /** upload cap in bytes per second (0: none) */
+  syncBandwidthBytesPerSecond: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -79,6 +89,11 @@ export const DEFAULT_SETTINGS: Settings = {
   retentionMaxBytes: 2 * 1024 ** 3,
   retentionMaxAgeDays: 90,
   provider: 'auto',
+  syncPredictions: 'all',
+  syncSampleRate: 0.01,
+  syncQuotaBytes: 512 * 1024 ** 2,
+  syncIntervalSeconds: 300,
+  syncBandwidthBytesPerSecond: 0,
 };
 
 export function getSettings(store: Store): Settings {

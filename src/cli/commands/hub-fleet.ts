@@ -1,0 +1,167 @@
+// `outpost hub devices add|list|revoke`, `hub drift`, `hub events`, `hub export predictions`: the
+// fleet as the hub sees it. They open the hub folder (and its database) directly, like
+// `hub add-publisher`; the same data is behind the admin API for remote use.
+import path from 'node:path';
+import { usageError } from '../../common/errors.ts';
+import { renderWorstFeatures } from '../../drift/common/index.ts';
+import { renderReport, renderSeries } from '../../monitor/common/render.ts';
+import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
+import { exportPredictions } from '../../hub/node/fleet-export.ts';
+import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
+import { openHub, type Hub } from '../../hub/node/repository.ts';
+import { parseDbSpec } from '../../hub/node/db-spec.ts';
+import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+
+const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
+const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
+
+async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
+  const d = str(args, 'dir');
+  if (!d) throw usageError('--dir <hub folder> is required');
+  const db = str(args, 'db');
+  const spec = db === undefined ? undefined : parseDbSpec(db, ctx.cwd, { code: 'usage', origin: '--db' });
+  const hub = await openHub(path.resolve(ctx.cwd, d), { ...(spec ? { db: spec.kind === 'sqlite' ? spec.file : spec.url } : {}) });
+  try {
+    return await fn(hub);
+  } finally {
+    await hub.close();
+  }
+}
+
+const iso = (s: string | undefined, name: string): number | undefined => {
+  if (s === undefined) return undefined;
+  const t = Date.parse(s);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(t)) throw usageError(`${name} must be an ISO time such as 2025-06-01 or 2025-06-01T08:00Z (got "${s}")`);
+  return t;
+};
+
+export const hubDevicesAddCommand: CommandSpec = {
+  name: 'hub devices add',
+  summary: 'Create a one-time enrollment code for a new workstation (expires; single use)',
+  usage: 'outpost hub devices add --dir <d> --name NAME [--group G] [--expires SECONDS]',
+  help: [...HUB_HELP, '--name NAME       the workstation\'s name in the fleet', '--group G         a group (site, line, team) for fleet views', '--expires S        seconds the code stays valid (default 86400)'],
+  options: { ...HUB_OPTS, name: { type: 'string' }, group: { type: 'string' }, expires: { type: 'string' } },
+  async run(ctx, args) {
+    const name = str(args, 'name');
+    if (!name) throw usageError('--name is required');
+    const exp = str(args, 'expires');
+    const ttl = exp === undefined ? undefined : Number(exp);
+    if (ttl !== undefined && !Number.isInteger(ttl)) throw usageError(`--expires must be whole seconds (got "${exp}")`);
+    const r = await withHub(ctx, args, (hub) => createEnrollment(hub, { name, group: str(args, 'group'), ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) }));
+    ctx.out.text(`enrollment code for "${r.name}"${r.group ? ` (group ${r.group})` : ''}: ${r.code}`);
+    ctx.out.text(`  valid until ${r.expiresAt}, once. On the workstation: outpost connect --hub <hub URL> --root root.json --code ${r.code}`);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubDevicesListCommand: CommandSpec = {
+  name: 'hub devices list',
+  summary: 'Every enrolled workstation: group, last seen, version, models, rows scored, items waiting, open alerts',
+  usage: 'outpost hub devices list --dir <d>',
+  help: HUB_HELP,
+  options: HUB_OPTS,
+  async run(ctx, args) {
+    const devices = await withHub(ctx, args, (hub) => listDevices(hub));
+    ctx.out.json({ ok: true, devices });
+    if (!devices.length) { ctx.out.text('no devices enrolled (add one with `outpost hub devices add`)'); return 0; }
+    for (const d of devices) {
+      const s = d.state;
+      const models = s?.models?.filter((m) => m.active).map((m) => `${m.name}@${m.version}`).join(', ') || '—';
+      ctx.out.text(`${d.name}${d.group ? ` [${d.group}]` : ''}${d.revokedAt ? `  REVOKED ${d.revokedAt}` : ''}`);
+      ctx.out.text(`  last seen ${d.lastSeenAt ?? 'never'} · outpost ${d.outpostVersion ?? '?'} · provider ${s?.provider ?? '?'} · active ${models} (${s?.models?.length ?? 0} installed)`);
+      ctx.out.text(`  rows scored ${d.rowsScored.toLocaleString('en-US')} · items received ${d.items} · waiting on the device ${s?.waiting ?? '?'} (as last reported) · open alerts ${d.openAlerts}`);
+    }
+    return 0;
+  },
+};
+
+export const hubDevicesRevokeCommand: CommandSpec = {
+  name: 'hub devices revoke',
+  summary: 'Revoke a workstation: its signed requests are refused (403) from now on',
+  usage: 'outpost hub devices revoke --dir <d> --name NAME',
+  help: [...HUB_HELP, '--name NAME   the workstation'],
+  options: { ...HUB_OPTS, name: { type: 'string' } },
+  async run(ctx, args) {
+    const name = str(args, 'name');
+    if (!name) throw usageError('--name is required');
+    const r = await withHub(ctx, args, (hub) => revokeDevice(hub, name));
+    ctx.out.text(r.alreadyRevoked ? `"${name}" was already revoked` : `revoked "${name}": its requests are refused from now on`);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubDriftCommand: CommandSpec = {
+  name: 'hub drift',
+  summary: 'Fleet drift of a model version: the exact merge of the workstations\' window statistics',
+  usage: 'outpost hub drift <model>[@<version>] --dir <d> [--group G] [--window day|hour [--last N]]',
+  help: [...HUB_HELP, '--group G          only workstations of this group', '--window hour|day  the metric over the last N UTC windows (default: everything synced)', '--last N           how many windows (default 24 hours or 30 days)'],
+  options: { ...HUB_OPTS, group: { type: 'string' }, window: { type: 'string' }, last: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const window = str(args, 'window');
+    if (window !== undefined && window !== 'hour' && window !== 'day') throw usageError(`--window must be hour or day (got "${window}")`);
+    const lastText = str(args, 'last');
+    if (lastText !== undefined && window === undefined) throw usageError('--last goes with --window');
+    const last = lastText === undefined ? undefined : Number(lastText);
+    if (last !== undefined && (!Number.isInteger(last) || last < 1 || last > 1000)) throw usageError(`--last must be a whole number from 1 to 1000 (got "${lastText}")`);
+    const r = await withHub(ctx, args, (hub) => fleetDrift(hub, args.positionals[0], { group: str(args, 'group'), ...(window ? { window } : {}), ...(last !== undefined ? { last } : {}) }));
+    ctx.out.json({ ok: true, ...r });
+    ctx.out.text(`Fleet drift of ${r.model}@${r.version} — ${r.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
+    ctx.out.text(`  devices: ${r.devices.join(', ')}`);
+    for (const x of r.excluded) ctx.out.warn(`  not merged: ${x.device} used another card of this version (${x.cardSha256.slice(0, 12)}…)`);
+    if (r.windows) {
+      ctx.out.text('');
+      for (const line of renderSeries(r.windows)) ctx.out.text(`  ${line}`);
+    }
+    ctx.out.text('');
+    for (const line of renderReport(r.report)) ctx.out.text(line);
+    ctx.out.text('');
+    ctx.out.text('Worst features (severity: score relative to its threshold; ≥ 1× is drift):');
+    for (const line of renderWorstFeatures(r.report)) ctx.out.text(`  ${line}`);
+    return 0;
+  },
+};
+
+export const hubEventsCommand: CommandSpec = {
+  name: 'hub events',
+  summary: 'Alerts, security events, model changes and dropped items across the fleet, newest first',
+  usage: 'outpost hub events --dir <d> [--device NAME] [--kind alert|security|model|sync-dropped] [--since TIME] [--limit N]',
+  help: [...HUB_HELP, '--device NAME   one workstation', '--kind K        alert, security, model or sync-dropped (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
+  options: { ...HUB_OPTS, device: { type: 'string' }, kind: { type: 'string', multiple: true }, since: { type: 'string' }, limit: { type: 'string' } },
+  async run(ctx, args) {
+    const limit = Number(str(args, 'limit') ?? '100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit must be a whole number from 1 to 100000');
+    const kinds = (args.values.kind as string[] | undefined) ?? [];
+    const bad = kinds.filter((k) => !['alert', 'security', 'model', 'sync-dropped'].includes(k));
+    if (bad.length) throw usageError(`--kind must be alert, security, model or sync-dropped (got ${bad.join(', ')})`);
+    const since = iso(str(args, 'since'), '--since');
+    const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), ...(since !== undefined ? { since } : {}) }));
+    ctx.out.json({ ok: true, events });
+    if (!events.length) ctx.out.text('no events');
+    for (const e of events) ctx.out.text(`${e.at}  ${e.device}${e.group ? ` [${e.group}]` : ''}  ${e.kind}  ${e.summary}`);
+    return 0;
+  },
+};
+
+export const hubExportPredictionsCommand: CommandSpec = {
+  name: 'hub export predictions',
+  summary: 'Write the predictions workstations synced as Parquet (for DuckDB, pandas)',
+  usage: 'outpost hub export predictions --dir <d> --model M[@V] [--since TIME] [--device NAME] --out F.parquet',
+  help: [...HUB_HELP, '--model M[@V]   the model (and version)', '--since TIME     predictions logged at or after an ISO time', '--device NAME   one workstation', '--out FILE       the Parquet file (written to a temp file, renamed at the end)'],
+  options: { ...HUB_OPTS, model: { type: 'string' }, since: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' } },
+  async run(ctx, args) {
+    const model = str(args, 'model');
+    const out = str(args, 'out');
+    if (!model || !out) throw usageError('--model and --out are required');
+    if (!out.toLowerCase().endsWith('.parquet')) throw usageError('--out must be a .parquet file');
+    const m = /^([^@\s]+)(?:@(\d+))?$/.exec(model);
+    if (!m) throw usageError(`"${model}" is not a model reference (expected <name> or <name>@<version>)`);
+    const since = iso(str(args, 'since'), '--since');
+    const r = await withHub(ctx, args, (hub) => exportPredictions(hub, { model: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}), ...(since !== undefined ? { since } : {}), device: str(args, 'device') }, path.resolve(ctx.cwd, out)));
+    ctx.out.text(`wrote ${r.rows.toLocaleString('en-US')} predictions (${r.batches} batches from ${r.devices} device${r.devices === 1 ? '' : 's'}) to ${r.file}`);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};

@@ -1,0 +1,153 @@
+// The fleet's devices on the hub: one-time enrollment codes (expiring, single use, stored only as
+// a hash), enrollment that binds a device's Ed25519 public key to a name, listing and revocation.
+import crypto from 'node:crypto';
+import { OutpostError } from '../../common/errors.ts';
+import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
+import type { Hub } from './repository.ts';
+import { hashToken } from './tokens.ts';
+
+export const DEVICE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const DEFAULT_CODE_TTL_SECONDS = 24 * 3600;
+
+export interface DeviceRow {
+  id: string; name: string; grp: string; public_key: string; enrolled_at: number; revoked_at: number | null;
+  last_seen_at: number | null; outpost_version: string | null; state_json: string | null; state_seq: number;
+  quota_day: number; quota_bytes: number; items: number; max_seq: number;
+}
+
+function checkName(name: string, group: string): void {
+  if (!DEVICE_NAME_RE.test(name)) throw new OutpostError('usage', `device name "${name}" must be 1-64 letters, digits, ".", "_" or "-" (starting with a letter or digit)`);
+  if (group !== '' && !GROUP_RE.test(group)) throw new OutpostError('usage', `group "${group}" must be 1-64 letters, digits, ".", "_" or "-"`);
+}
+
+const randomCode = (): string => Array.from(crypto.randomBytes(16), (b) => CODE_ALPHABET[b & 31]).join('');
+
+/** A one-time enrollment code for a new device (shown once; the hub keeps its hash). */
+export async function createEnrollment(hub: Hub, opts: { name: string; group?: string; ttlSeconds?: number; now?: number }): Promise<{ code: string; name: string; group: string; expiresAt: string }> {
+  const group = opts.group ?? '';
+  checkName(opts.name, group);
+  const ttl = opts.ttlSeconds ?? DEFAULT_CODE_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw new OutpostError('usage', '--expires must be between 60 seconds and 30 days');
+  const now = opts.now ?? Date.now();
+  const code = randomCode();
+  await hub.storage.fleetTransaction(undefined, async (sql) => {
+    const taken = await sql.all<{ revoked_at: number | null }>('SELECT revoked_at FROM fleet_devices WHERE name = ?', [opts.name]);
+    if (taken.length) throw new OutpostError('conflict', `a device named "${opts.name}" is already enrolled${taken[0].revoked_at !== null ? ' (revoked)' : ''}; choose another name`);
+    // a new code for the same name replaces any unused one
+    await sql.run('DELETE FROM fleet_enrollments WHERE name = ? AND used_at IS NULL', [opts.name]);
+    await sql.run('INSERT INTO fleet_enrollments (code_hash, name, grp, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [hashToken(code), opts.name, group, now, now + ttl * 1000]);
+  });
+  return { code: formatCode(code), name: opts.name, group, expiresAt: new Date(now + ttl * 1000).toISOString() };
+}
+
+/** An Ed25519 public key given as SPKI PEM; a clear error otherwise. */
+export function parseDevicePublicKey(pem: unknown): crypto.KeyObject {
+  if (typeof pem !== 'string' || pem.length > 1000) throw new OutpostError('input', 'publicKey must be an Ed25519 public key (SPKI PEM)');
+  let k: crypto.KeyObject;
+  try {
+    k = crypto.createPublicKey(pem);
+  } catch (e) {
+    throw new OutpostError('input', `publicKey is not a public key: ${(e as Error).message}`);
+  }
+  if (k.asymmetricKeyType !== 'ed25519') throw new OutpostError('input', `device keys are Ed25519 (got ${k.asymmetricKeyType})`);
+  return k;
+}
+
+/**
+ * Redeem a code: the device named by it is created with this public key. Wrong, expired and used
+ * codes are refused alike in what they register (nothing), each with its own message.
+ */
+export async function redeemEnrollment(hub: Hub, opts: { code: string; publicKey: crypto.KeyObject; outpostVersion?: string; now?: number }): Promise<{ deviceId: string; name: string; group: string }> {
+  const code = normalizeCode(opts.code);
+  if (!code) throw enrollError('the enrollment code is not valid (16 characters, like ABCD-EFGH-JKMN-PQRS)');
+  const now = opts.now ?? Date.now();
+  const pem = opts.publicKey.export({ format: 'pem', type: 'spki' }) as string;
+  return hub.storage.fleetTransaction(undefined, async (sql) => {
+    const [e] = await sql.all<{ name: string; grp: string; expires_at: number; used_at: number | null }>('SELECT name, grp, expires_at, used_at FROM fleet_enrollments WHERE code_hash = ?', [hashToken(code)]);
+    if (!e) throw enrollError('the enrollment code is unknown (mistyped, or replaced by a newer code for the same device); ask the hub operator for a new one');
+    if (e.used_at !== null) throw enrollError('the enrollment code was already used; a code enrolls one device once — ask the hub operator for a new one');
+    if (e.expires_at <= now) throw enrollError(`the enrollment code expired at ${new Date(e.expires_at).toISOString()}; ask the hub operator for a new one`);
+    const taken = await sql.all('SELECT 1 FROM fleet_devices WHERE name = ? OR public_key = ?', [e.name, pem]);
+    if (taken.length) throw new OutpostError('conflict', `a device named "${e.name}" or with this key is already enrolled`);
+    const deviceId = `dev_${Array.from(crypto.randomBytes(20), (b) => CODE_ALPHABET[b & 31].toLowerCase()).join('')}`;
+    await sql.run('INSERT INTO fleet_devices (id, name, grp, public_key, enrolled_at, outpost_version) VALUES (?, ?, ?, ?, ?, ?)', [deviceId, e.name, e.grp, pem, now, opts.outpostVersion ?? null]);
+    await sql.run('UPDATE fleet_enrollments SET used_at = ?, device_id = ? WHERE code_hash = ?', [now, deviceId, hashToken(code)]);
+    return { deviceId, name: e.name, group: e.grp };
+  });
+}
+
+/** Errors a client shows as "not allowed" (HTTP 403). */
+export class AuthError extends OutpostError {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super('input', message, {}, { reason });
+    this.status = status;
+    this.reason = reason;
+  }
+}
+const enrollError = (message: string) => new AuthError(403, 'enrollment', message);
+
+export async function deviceById(hub: Hub, id: string): Promise<DeviceRow | undefined> {
+  return (await hub.storage.fleet.all<DeviceRow>('SELECT * FROM fleet_devices WHERE id = ?', [id]))[0];
+}
+
+export async function deviceByName(hub: Hub, name: string): Promise<DeviceRow> {
+  const [d] = await hub.storage.fleet.all<DeviceRow>('SELECT * FROM fleet_devices WHERE name = ?', [name]);
+  if (!d) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+  return d;
+}
+
+/** The heartbeat a device last sent (state at that time). */
+export interface DeviceState {
+  outpostVersion?: string;
+  provider?: string | null;
+  models?: { name: string; version: number; active: boolean; source?: string }[];
+  rowsScored?: number;
+  waiting?: number;
+  waitingSince?: number | null;
+  openAlerts?: number;
+  at?: number;
+}
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  group: string;
+  enrolledAt: string;
+  revokedAt: string | null;
+  lastSeenAt: string | null;
+  outpostVersion: string | null;
+  /** items ingested from this device, and the highest sequence number seen */
+  items: number;
+  maxSeq: number;
+  /** rows scored by jobs the hub has summaries of */
+  rowsScored: number;
+  openAlerts: number;
+  state: DeviceState | null;
+}
+
+export async function listDevices(hub: Hub): Promise<DeviceView[]> {
+  const rows = await hub.storage.fleet.all<DeviceRow & { rows_scored: number | null; open_alerts: number | null }>(`SELECT d.*,
+    (SELECT sum(j.rows_scored) FROM fleet_jobs j WHERE j.device_id = d.id) AS rows_scored,
+    (SELECT count(*) FROM fleet_alerts a WHERE a.device_id = d.id AND a.cleared_at IS NULL) AS open_alerts
+    FROM fleet_devices d ORDER BY d.name`);
+  return rows.map((d) => ({
+    id: d.id, name: d.name, group: d.grp, enrolledAt: iso(d.enrolled_at)!, revokedAt: iso(d.revoked_at), lastSeenAt: iso(d.last_seen_at),
+    outpostVersion: d.outpost_version, items: Number(d.items), maxSeq: Number(d.max_seq), rowsScored: Number(d.rows_scored ?? 0),
+    openAlerts: Number(d.open_alerts ?? 0), state: d.state_json ? JSON.parse(d.state_json) as DeviceState : null,
+  }));
+}
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(Number(t)).toISOString());
+
+export async function revokeDevice(hub: Hub, name: string, now = Date.now()): Promise<{ name: string; alreadyRevoked: boolean }> {
+  return hub.storage.fleetTransaction(undefined, async (sql) => {
+    const [d] = await sql.all<{ revoked_at: number | null }>('SELECT revoked_at FROM fleet_devices WHERE name = ?', [name]);
+    if (!d) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+    if (d.revoked_at !== null) return { name, alreadyRevoked: true };
+    await sql.run('UPDATE fleet_devices SET revoked_at = ? WHERE name = ?', [now, name]);
+    return { name, alreadyRevoked: false };
+  });
+}

@@ -1,0 +1,121 @@
+// What the hub answers about its fleet: events (alerts, security, model changes, dropped items)
+// and fleet drift — the devices' window statistics merged exactly with src/drift's merge and
+// reported against the card's baseline, like `outpost drift` on one workstation.
+import { OutpostError } from '../../common/errors.ts';
+import { driftReport, mergeStats, statsFromJSON, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
+import { modelMonitoring } from '../../monitor/common/features.ts';
+import { isoTime, WINDOW_MS, windowStart, type WindowWidth } from '../../monitor/common/windows.ts';
+import { parseCard } from '../../package/common/card.ts';
+import { cardBySha } from './ingest.ts';
+import type { Hub } from './repository.ts';
+
+export interface FleetEvent { device: string; group: string; seq: number; kind: string; at: string; model: string | null; summary: string; detail: unknown }
+
+export async function listFleetEvents(hub: Hub, q: { limit?: number; kinds?: string[]; device?: string; since?: number } = {}): Promise<FleetEvent[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.device !== undefined) { where.push('d.name = ?'); args.push(q.device); }
+  if (q.since !== undefined) { where.push('e.at >= ?'); args.push(q.since); }
+  if (q.kinds?.length) { where.push(`(${q.kinds.map(() => 'e.kind LIKE ?').join(' OR ')})`); args.push(...q.kinds.map((k) => `${k}%`)); }
+  const rows = await hub.storage.fleet.all<{ name: string; grp: string; seq: number; kind: string; at: number; model: string | null; summary: string; detail: string }>(
+    `SELECT d.name, d.grp, e.seq, e.kind, e.at, e.model, e.summary, e.detail FROM fleet_events e JOIN fleet_devices d ON d.id = e.device_id
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.at DESC, d.name, e.seq DESC LIMIT ?`, [...args, q.limit ?? 100]);
+  return rows.map((r) => ({ device: r.name, group: r.grp, seq: Number(r.seq), kind: r.kind, at: isoTime(Number(r.at)), model: r.model, summary: r.summary, detail: JSON.parse(r.detail) as unknown }));
+}
+
+export interface FleetDriftOptions { group?: string; window?: WindowWidth; last?: number; now?: number }
+
+export interface FleetDriftResult {
+  model: string;
+  version: number;
+  cardSha256: string;
+  group: string | null;
+  description: string;
+  devices: string[];
+  /** devices whose statistics were built on another card of this version (not merged, named) */
+  excluded: { device: string; cardSha256: string }[];
+  referenceRows: number;
+  rows: number;
+  report: DriftReport;
+  windows?: { start: string; rows: number; devices: number; report: DriftReport | null }[];
+  /** the merged statistics per feature (JSON of src/drift's structures) */
+  stats: Record<string, unknown>;
+}
+
+const rowsOf = (stats: ReadonlyMap<string, FeatureStats>): number => Math.max(0, ...[...stats.values()].map((s) => s.rows));
+
+export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions = {}): Promise<FleetDriftResult> {
+  const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
+  if (!m) throw new OutpostError('usage', `"${ref}" is not a model reference (expected <name> or <name>@<version>)`);
+  const name = m[1];
+  const fleet = hub.storage.fleet;
+  let version = m[2] !== undefined ? Number(m[2]) : undefined;
+  if (version === undefined) {
+    const [v] = await fleet.all<{ v: number | null }>('SELECT max(model_version) AS v FROM fleet_windows WHERE model_name = ?', [name]);
+    if (v?.v === null || v?.v === undefined) throw new OutpostError('not-found', `no device has synced drift statistics for "${name}"`);
+    version = Number(v.v);
+  }
+  const width: WindowWidth = opts.window ?? 'day';
+  const groupSql = opts.group !== undefined ? ' AND d.grp = ?' : '';
+  const now = opts.now ?? Date.now();
+  const first = opts.window ? windowStart(width, now) - ((opts.last ?? (width === 'hour' ? 24 : 30)) - 1) * WINDOW_MS[width] : Number.MIN_SAFE_INTEGER;
+  const rows = await fleet.all<{ start: number; feature: string; stats: string; card_sha256: string; name: string }>(
+    `SELECT w.start, w.feature, w.stats, w.card_sha256, d.name FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
+     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ?${groupSql} ORDER BY w.start, d.name, w.feature`,
+    [name, version, width, first, ...(opts.group !== undefined ? [opts.group] : [])]);
+  const id = `${name}@${version}`;
+  if (!rows.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
+
+  // One baseline: the card published on this hub for the version, else the one most devices used.
+  const published = (await hub.storage.modelVersions(name)).find((v) => v.version === version)?.cardSha256;
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.card_sha256, (counts.get(r.card_sha256) ?? 0) + 1);
+  const cardSha = published && counts.has(published) ? published : [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
+  const text = await cardBySha(hub, fleet, cardSha);
+  if (text === undefined) throw new OutpostError('not-found', `the hub does not hold the card ${cardSha.slice(0, 12)}… of ${id}`);
+  const parsed = parseCard(JSON.parse(text));
+  if (!parsed.ok) throw new OutpostError('package', `the card of ${id} is invalid`);
+  const mon = modelMonitoring(parsed.card);
+  if (mon.status !== 'ok') throw new OutpostError('package', mon.status === 'none' ? mon.reason : `the drift baseline of ${id} is invalid: ${mon.problems.join('; ')}`);
+  const features = new Map(mon.features.map((f) => [f.baseline.name, f.baseline]));
+
+  const excluded = new Map<string, string>();
+  const devices = new Set<string>();
+  const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: Set<string> }>();
+  for (const r of rows) {
+    if (r.card_sha256 !== cardSha) { excluded.set(r.name, r.card_sha256); continue; }
+    const f = features.get(r.feature);
+    if (!f) continue;
+    devices.add(r.name);
+    const w = byWindow.get(Number(r.start)) ?? { stats: new Map<string, FeatureStats>(), devices: new Set<string>() };
+    byWindow.set(Number(r.start), w);
+    w.devices.add(r.name);
+    const s = statsFromJSON(JSON.parse(r.stats) as never, f);
+    const prev = w.stats.get(r.feature);
+    w.stats.set(r.feature, prev ? mergeStats(prev, s) : s);
+  }
+  const total = new Map<string, FeatureStats>();
+  for (const w of byWindow.values()) for (const [n, s] of w.stats) total.set(n, total.has(n) ? mergeStats(total.get(n)!, s) : s);
+  const evaluate = (stats: ReadonlyMap<string, FeatureStats>) => driftReport(mon.baseline, Object.fromEntries(stats), mon.config);
+  let windows: FleetDriftResult['windows'];
+  let report: DriftReport;
+  if (opts.window) {
+    windows = [];
+    const n = opts.last ?? (width === 'hour' ? 24 : 30);
+    for (let i = 0, start = first; i < n; i++, start += WINDOW_MS[width]) {
+      const w = byWindow.get(start);
+      const r = w ? rowsOf(w.stats) : 0;
+      windows.push({ start: isoTime(start), rows: r, devices: w?.devices.size ?? 0, report: w && r > 0 ? evaluate(w.stats) : null });
+    }
+    report = [...windows].reverse().find((w) => w.report)?.report ?? evaluate(total);
+  } else {
+    report = evaluate(total);
+  }
+  return {
+    model: name, version, cardSha256: cardSha, group: opts.group ?? null,
+    description: `${opts.window ? `the last ${windows!.length} ${width} windows (UTC)` : 'everything synced for this version'} from ${devices.size} device${devices.size === 1 ? '' : 's'}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}`,
+    devices: [...devices].sort(), excluded: [...excluded].map(([device, sha]) => ({ device, cardSha256: sha })),
+    referenceRows: mon.baseline.rows, rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(total), report, ...(windows ? { windows } : {}),
+    stats: Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => [n, JSON.parse(JSON.stringify(s)) as unknown])),
+  };
+}

@@ -1,0 +1,64 @@
+// The hub's fleet tables (devices, enrollment codes, nonces, the ingest ledger and what items
+// carried), one schema for both backends: SQLite takes the PostgreSQL spellings BIGINT and TEXT as
+// they are; only binary columns differ (BLOB / bytea). Written once here, appended to each
+// backend's migration list.
+//
+// The ledger `fleet_items` has one row per (device, seq) ever ingested: an item counts once
+// however many times, and by whichever path (online sync, an imported bundle), it arrives.
+
+/** A minimal SQL runner both backends provide: `?` placeholders, integers as numbers, binaries as Buffers. */
+export interface SqlRunner {
+  all<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
+  /** returns the number of rows changed */
+  run(sql: string, params?: readonly unknown[]): Promise<number>;
+}
+
+export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
+  const blob = dialect === 'sqlite' ? 'BLOB' : 'bytea';
+  return `
+    CREATE TABLE fleet_devices (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, grp TEXT NOT NULL, public_key TEXT NOT NULL,
+      enrolled_at BIGINT NOT NULL, revoked_at BIGINT, last_seen_at BIGINT, outpost_version TEXT,
+      state_json TEXT, state_seq BIGINT NOT NULL DEFAULT 0,
+      quota_day BIGINT NOT NULL DEFAULT 0, quota_bytes BIGINT NOT NULL DEFAULT 0,
+      items BIGINT NOT NULL DEFAULT 0, max_seq BIGINT NOT NULL DEFAULT 0
+    );
+    CREATE TABLE fleet_enrollments (
+      code_hash TEXT PRIMARY KEY, name TEXT NOT NULL, grp TEXT NOT NULL, created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL, used_at BIGINT, device_id TEXT
+    );
+    CREATE TABLE fleet_nonces (device_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at BIGINT NOT NULL, PRIMARY KEY (device_id, nonce));
+    CREATE TABLE fleet_items (
+      device_id TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, created_at BIGINT NOT NULL,
+      received_at BIGINT NOT NULL, bytes BIGINT NOT NULL, via TEXT NOT NULL, PRIMARY KEY (device_id, seq)
+    );
+    CREATE TABLE fleet_cards (sha256 TEXT PRIMARY KEY, name TEXT NOT NULL, version BIGINT NOT NULL, card TEXT NOT NULL, received_at BIGINT NOT NULL);
+    CREATE TABLE fleet_predictions (
+      device_id TEXT NOT NULL, job_id TEXT NOT NULL, batch_seq BIGINT NOT NULL, model_name TEXT NOT NULL,
+      model_version BIGINT NOT NULL, first_row BIGINT NOT NULL, row_count BIGINT NOT NULL, logged_at BIGINT NOT NULL,
+      item_seq BIGINT NOT NULL, sample_rate DOUBLE PRECISION, outputs ${blob} NOT NULL, inputs ${blob},
+      PRIMARY KEY (device_id, job_id, batch_seq)
+    );
+    CREATE INDEX fleet_predictions_by_model ON fleet_predictions (model_name, logged_at);
+    CREATE TABLE fleet_jobs (
+      device_id TEXT NOT NULL, job_id TEXT NOT NULL, item_seq BIGINT NOT NULL, model_name TEXT NOT NULL,
+      model_version BIGINT NOT NULL, status TEXT NOT NULL, rows_read BIGINT NOT NULL, rows_scored BIGINT NOT NULL,
+      rows_rejected BIGINT NOT NULL, summary TEXT NOT NULL, PRIMARY KEY (device_id, job_id)
+    );
+    CREATE TABLE fleet_windows (
+      model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, start BIGINT NOT NULL,
+      device_id TEXT NOT NULL, feature TEXT NOT NULL, card_sha256 TEXT NOT NULL, stats TEXT NOT NULL, rows BIGINT NOT NULL,
+      PRIMARY KEY (model_name, model_version, width, start, device_id, feature)
+    );
+    CREATE TABLE fleet_events (
+      device_id TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL, model TEXT,
+      summary TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (device_id, seq)
+    );
+    CREATE INDEX fleet_events_by_time ON fleet_events (at);
+    CREATE TABLE fleet_alerts (
+      device_id TEXT NOT NULL, model_name TEXT NOT NULL, model_version BIGINT NOT NULL, scope TEXT NOT NULL, scope_key TEXT NOT NULL,
+      feature TEXT NOT NULL, item_seq BIGINT NOT NULL, opened_at BIGINT NOT NULL, cleared_at BIGINT, detail TEXT NOT NULL,
+      PRIMARY KEY (device_id, model_name, model_version, scope, scope_key, feature)
+    );
+  `;
+}

@@ -1,0 +1,104 @@
+// The hub's fleet API (docs/SYNC-PROTOCOL.md): enrollment with a one-time code, signed sync
+// requests carrying outbox items, and the admin endpoints for devices and fleet events.
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { OutpostError } from '../../common/errors.ts';
+import { decodeFrames, FrameError } from '../../sync/common/protocol.ts';
+import { AuthError, createEnrollment, listDevices, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
+import { listFleetEvents } from './fleet-query.ts';
+import { ingestItems, QuotaError } from './ingest.ts';
+import type { Hub } from './repository.ts';
+import { claimNonce, verifySignedRequest } from './sync-auth.ts';
+import { tokenMatches } from './tokens.ts';
+
+export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
+/** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
+const MAX_INFLATE = 256 * 1024 ** 2;
+
+/** The text a device signs to prove it holds the key it enrolls (with the code it redeems). */
+export const enrollProofText = (code: string, publicKeyPem: string): string =>
+  `outpost-enroll-v1\n${code.toUpperCase().replace(/[\s-]/g, '')}\n${crypto.createHash('sha256').update(publicKeyPem).digest('hex')}`;
+
+async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '');
+  const stored = await hub.storage.setting('admin_token_hash');
+  if (!m || !stored || !tokenMatches(m[1], stored)) {
+    await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'the admin API token is required' } });
+    return false;
+  }
+  return true;
+}
+
+export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
+  app.addContentTypeParser(SYNC_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: hub.config.syncMaxBodyBytes }, (_req, body, done) => done(null, body));
+
+  app.post<{ Body: { code: string; publicKey: string; proof: string; outpostVersion?: string } }>('/api/v1/enroll', {
+    bodyLimit: 64 * 1024,
+    schema: {
+      body: {
+        type: 'object', additionalProperties: false, required: ['code', 'publicKey', 'proof'],
+        properties: { code: { type: 'string', maxLength: 64 }, publicKey: { type: 'string', maxLength: 1000 }, proof: { type: 'string', maxLength: 200 }, outpostVersion: { type: 'string', maxLength: 40 } },
+      },
+    },
+  }, async (req) => {
+    const key = parseDevicePublicKey(req.body.publicKey);
+    const pem = key.export({ format: 'pem', type: 'spki' }) as string;
+    let proven = false;
+    try {
+      proven = crypto.verify(null, Buffer.from(enrollProofText(req.body.code, pem)), key, Buffer.from(req.body.proof, 'base64'));
+    } catch { proven = false; }
+    if (!proven) throw new AuthError(401, 'bad-signature', 'the enrollment proof does not verify with the public key sent');
+    const d = await redeemEnrollment(hub, { code: req.body.code, publicKey: key, outpostVersion: req.body.outpostVersion });
+    return { ok: true, ...d };
+  });
+
+  app.post('/api/v1/sync/items', async (req, reply) => {
+    const body = req.body;
+    if (!Buffer.isBuffer(body)) throw new OutpostError('input', `send items as ${SYNC_CONTENT_TYPE}`);
+    const v = await verifySignedRequest(hub, { method: req.method, path: req.url, headers: req.headers, body });
+    let raw: Buffer;
+    try {
+      raw = zlib.gunzipSync(body, { maxOutputLength: Math.min(MAX_INFLATE, Math.max(1024 * 1024, body.length * 200)) });
+    } catch (e) {
+      throw new OutpostError('input', `the body is not a gzip stream within the size limit: ${(e as Error).message}`);
+    }
+    const items = decodeFrames(raw);
+    const now = Date.now();
+    const res = await hub.storage.fleetTransaction(v.device.id, async (sql) => {
+      await claimNonce(sql, v, now);
+      return ingestItems(hub, sql, v.device, items, body.length, { maxBytesPerDay: hub.config.syncDeviceBytesPerDay }, now);
+    });
+    return reply.send(res);
+  });
+
+  // ---- admin ----
+  app.get('/api/v1/devices', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { devices: await listDevices(hub) };
+  });
+  app.post<{ Body: { name: string; group?: string; expiresSeconds?: number } }>('/api/v1/devices', {
+    schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 64 }, group: { type: 'string', maxLength: 64 }, expiresSeconds: { type: 'integer' } } } },
+  }, async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { ok: true, ...(await createEnrollment(hub, { name: req.body.name, group: req.body.group, ttlSeconds: req.body.expiresSeconds })) };
+  });
+  app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { ok: true, ...(await revokeDevice(hub, req.params.name)) };
+  });
+  app.get<{ Querystring: { limit?: string } }>('/api/v1/events', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { events: await listFleetEvents(hub, { limit: Math.min(1000, Number(req.query.limit ?? 100) || 100) }) };
+  });
+};
+
+/** How the hub's error handler answers fleet errors (undefined: not one of ours). */
+export function fleetErrorReply(err: unknown): { status: number; headers?: Record<string, string>; body: unknown } | undefined {
+  if (err instanceof AuthError) return { status: err.status, body: { ok: false, error: { code: err.reason, message: err.message } } };
+  if (err instanceof QuotaError) {
+    return { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil((err.retryAt - Date.now()) / 1000))) }, body: { ok: false, error: { code: 'quota', message: err.message } } };
+  }
+  if (err instanceof FrameError) return { status: 400, body: { ok: false, error: { code: 'input', message: err.message } } };
+  return undefined;
+}
