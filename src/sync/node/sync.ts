@@ -16,7 +16,6 @@ import { hubConnection, recordSyncOutcome, type HubConnection } from '../../stor
 import { ITEM_PRIORITY, backoffMs, encodeFrames, type IngestResponse, type WireItem } from '../common/protocol.ts';
 import { deviceKey, OUTPOST_VERSION, signRequest } from './device.ts';
 import { hubFailure, networkFailure, SyncError } from './http.ts';
-import { refreshHubMetadata } from './metadata.ts';
 
 export const SYNC_PATH = '/api/v1/sync/items';
 const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
@@ -214,6 +213,7 @@ async function push(store: Store, conn: HubConnection, opts: SyncOptions): Promi
   }
   if (opts.refreshMetadata !== false) {
     try {
+      const { refreshHubMetadata } = await import('./metadata.ts'); // tuf-js loads only when used
       await refreshHubMetadata(store.home, conn.url, opts.signal);
       result.metadata = { refreshed: true };
     } catch (e) {
