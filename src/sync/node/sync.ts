@@ -10,7 +10,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { sampled } from '../../scoring/common/outputs.ts';
 import { packColumns, unpackColumns, type PackedColumn } from '../../store/common/packing.ts';
 import { listModels } from '../../store/node/models.ts';
-import { dropOrphanedPredictions, markSent, noteItemError, outboxSummary, pruneSent, unsentItems, type OutboxRow, type OutboxSummary } from '../../store/node/outbox.ts';
+import { dropOrphanedPredictions, enforceOutboxQuota, markSent, noteItemError, outboxSummary, pruneSent, unsentItems, type OutboxRow, type OutboxSummary } from '../../store/node/outbox.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { hubConnection, recordSyncOutcome, type HubConnection } from '../../store/node/sync-state.ts';
 import { ITEM_PRIORITY, backoffMs, encodeFrames, type IngestResponse, type WireItem } from '../common/protocol.ts';
@@ -161,6 +161,7 @@ async function push(store: Store, conn: HubConnection, opts: SyncOptions): Promi
   const result: SyncResult = { hub: conn.url, device: conn.name, sent: 0, bytes: 0, requests: 0, retries: 0, deferred: [], rejected: [], metadata: { refreshed: false }, waiting: outboxSummary(store) };
   queueHeartbeat(store);
   dropOrphanedPredictions(store);
+  enforceOutboxQuota(store, settings.syncQuotaBytes);
   const started = performance.now();
   let cursor: { priority: number; seq: number } | undefined;
   let limit = maxItems;
