@@ -265,9 +265,24 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.deepEqual(g, s);
     });
 
+    test('sync: not connected until a code is redeemed; connecting to an untrusted or unreachable hub is refused clearly', async () => {
+      const v = await ok<{ connected: boolean; hub: unknown; waiting: { items: number } }>(t, 'sync.status');
+      assert.equal(v.connected, false);
+      assert.equal(v.hub, null);
+      const now = await t.call('sync.now', {});
+      assert.ok(!now.ok && /not connected to a hub/.test(now.error.message), JSON.stringify(now));
+      const untrusted = await t.call('sync.connect', { hubUrl: 'http://127.0.0.1:9', code: 'ABCD-EFGH-JKMN-PQRS' });
+      assert.ok(!untrusted.ok && /does not trust http:\/\/127\.0\.0\.1:9 yet/.test(untrusted.error.message), JSON.stringify(untrusted));
+      const badCode = await t.call('sync.connect', { hubUrl: 'http://127.0.0.1:9', code: 'nope' });
+      assert.ok(!badCode.ok && /enrollment code is not valid/.test(badCode.error.message));
+      const badUrl = await t.call('sync.connect', { hubUrl: 'ftp://x', code: 'ABCD-EFGH-JKMN-PQRS' });
+      assert.ok(!badUrl.ok && badUrl.error.code === 'usage');
+      assert.equal((await ok<{ connected: boolean }>(t, 'sync.status')).connected, false, 'nothing recorded');
+    });
+
     test('every contract method was exercised by this suite', () => {
       // A method added to the contract without a test here fails this list.
-      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status']);
+      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.now', 'sync.status']);
     });
   });
 }

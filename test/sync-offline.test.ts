@@ -5,7 +5,6 @@
 // Local-log retention that removes unsynced batches records them the same way.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { listFleetEvents } from '../src/hub/node/fleet-query.ts';
 import { recordSecurityEvent } from '../src/store/node/models.ts';

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { SettingsShape } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
+import { ConnectHub } from '../components/SyncPanel.tsx';
 import { asApiError, useCall, useClient } from '../state.tsx';
 import { ThemeChoice } from '../theme.tsx';
 
@@ -52,6 +53,24 @@ export function Settings() {
           <label>Keep for at most (days)
             <input type="number" min={1} max={36500} step={1} value={draft.retentionMaxAgeDays} onChange={(e) => set('retentionMaxAgeDays', Math.round(Number(e.target.value)))} data-testid="retention-days" />
           </label>
+        </Section>
+        <Section title="Hub and sync" id="set-sync">
+          <ConnectHub />
+          <label>Sync in the background every (minutes; 0 = only when asked)
+            <input type="number" min={0} max={10080} step={1} value={+(draft.syncIntervalSeconds / 60).toFixed(2)} onChange={(e) => set('syncIntervalSeconds', Math.round(Number(e.target.value) * 60))} data-testid="sync-interval" />
+          </label>
+          <label>Predictions sent to the hub
+            <select value={draft.syncPredictions} onChange={(e) => set('syncPredictions', e.target.value as SettingsShape['syncPredictions'])}>
+              <option value="all">All</option><option value="sampled">A sample of rows</option><option value="none">None (drift statistics and events only)</option>
+            </select>
+          </label>
+          <label>Upload at most (KiB/s; 0 = no limit)
+            <input type="number" min={0} step={1} value={Math.round(draft.syncBandwidthBytesPerSecond / 1024)} onChange={(e) => set('syncBandwidthBytesPerSecond', Math.round(Number(e.target.value) * 1024))} />
+          </label>
+          <label>Keep at most this much waiting while offline (MiB)
+            <input type="number" min={1} step={1} value={Math.round(draft.syncQuotaBytes / 1024 ** 2)} onChange={(e) => set('syncQuotaBytes', Math.round(Number(e.target.value) * 1024 ** 2))} />
+          </label>
+          <p className="muted small">Past that, the oldest predictions are dropped from the upload queue (never alerts or security events), and the hub is told what was dropped.</p>
         </Section>
         <Section title="Appearance" id="set-theme"><ThemeChoice /></Section>
         <ErrorBox error={saveError} title="Could not save the settings" />

@@ -258,9 +258,34 @@ export const SettingsSchema = z.object({
   retentionMaxBytes: z.number().int().min(1024 * 1024),
   retentionMaxAgeDays: z.number().int().min(1).max(36500),
   provider: ProviderPref,
+  syncPredictions: z.enum(['all', 'sampled', 'none']),
+  syncSampleRate: z.number().min(0).max(1),
+  syncQuotaBytes: z.number().int().min(1024 * 1024),
+  /** 0: background sync off */
+  syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
+  /** 0: no cap */
+  syncBandwidthBytesPerSecond: z.number().int().min(0),
 });
 export type SettingsShape = z.infer<typeof SettingsSchema>;
 export const SettingsViewSchema = z.object({ home: z.string(), settings: SettingsSchema });
+
+/** This workstation's hub connection and sync state (Home, Settings). */
+export const SyncViewSchema = z.object({
+  connected: z.boolean(),
+  hub: z.object({ url: z.string(), name: z.string(), group: z.string(), deviceId: z.string(), connectedAt: z.string() }).nullable(),
+  waiting: z.object({ items: z.number(), bytes: z.number(), rows: z.number(), oldest: z.string().nullable(), byKind: z.record(z.string(), z.number()) }),
+  /** items the hub kept back, with its reason */
+  problems: z.array(z.object({ seq: z.number(), kind: z.string(), error: z.string() })),
+  lastAttemptAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  lastSent: z.number(),
+  lastError: z.object({ at: z.string(), message: z.string(), code: z.string() }).nullable(),
+  running: z.boolean(),
+  intervalSeconds: z.number(),
+  /** when the background sync runs next (null: off or not connected) */
+  nextAt: z.string().nullable(),
+});
+export type SyncView = z.infer<typeof SyncViewSchema>;
 
 export const UploadResultSchema = z.object({ path: z.string(), name: z.string(), size: z.number() });
 export type UploadResult = z.infer<typeof UploadResultSchema>;
@@ -316,6 +341,14 @@ export const methods = {
     params: z.strictObject({ model: ModelName.optional(), version: z.number().int().positive().optional(), activeOnly: z.boolean().default(false), limit: z.number().int().min(1).max(1000).default(100) }),
     result: z.array(DriftAlertSchema),
   },
+  'sync.status': { params: none, result: SyncViewSchema },
+  /** enroll with a hub using the one-time code from `outpost hub devices add` */
+  'sync.connect': {
+    params: z.strictObject({ hubUrl: z.string().min(1).max(2048), code: z.string().min(1).max(64), rootPath: FilePath.optional() }),
+    result: SyncViewSchema,
+  },
+  /** sync now; a failure is recorded in the view's lastError (the sync itself is not an API error) */
+  'sync.now': { params: none, result: SyncViewSchema },
   'settings.get': { params: none, result: SettingsViewSchema },
   'settings.update': { params: z.strictObject({ patch: SettingsSchema.partial().strict() }), result: SettingsViewSchema },
 } as const;
@@ -340,6 +373,7 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-started'), job: JobSummarySchema }),
   z.object({ type: z.literal('job-progress'), progress: ProgressSchema }),
   z.object({ type: z.literal('job-finished'), job: JobSummarySchema, error: ApiErrorSchema.nullable() }),
+  z.object({ type: z.literal('sync-finished'), sync: SyncViewSchema }),
 ]);
 export type ApiEvent = z.infer<typeof ApiEventSchema>;
 

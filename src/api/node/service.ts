@@ -20,6 +20,7 @@ import type { FromWorker, WorkerTask } from './job-worker.ts';
 import { readRejects } from './rejects.ts';
 import { driftView, toAlert } from './drift-view.ts';
 import { listAlerts } from '../../monitor/node/index.ts';
+import { createSyncRunner } from './sync-runner.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -202,6 +203,8 @@ export function createService(opts: ServiceOptions): Service {
     });
   };
 
+  const sync = createSyncRunner(store, (v) => emit({ type: 'sync-finished', sync: v }));
+
   const handlers: Handlers = {
     async status() {
       const jobs = listJobs(store, 50);
@@ -323,7 +326,18 @@ export function createService(opts: ServiceOptions): Service {
       return { home: store.home, settings: getSettings(store) };
     },
     async 'settings.update'({ patch }) {
-      return { home: store.home, settings: updateSettings(store, patch) };
+      const settings = updateSettings(store, patch);
+      sync.reschedule();
+      return { home: store.home, settings };
+    },
+    async 'sync.status'() {
+      return sync.view();
+    },
+    async 'sync.connect'(p) {
+      return sync.connect(p);
+    },
+    async 'sync.now'() {
+      return sync.syncNow();
     },
   };
 
@@ -347,6 +361,7 @@ export function createService(opts: ServiceOptions): Service {
       const running = [...live.values()];
       for (const j of running) j.cancel();
       await Promise.allSettled(running.map((j) => j.done));
+      await sync.close();
       listeners.clear();
       store.close();
     },

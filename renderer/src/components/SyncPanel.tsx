@@ -1,0 +1,67 @@
+// The hub connection and sync status (Home), and connecting with a one-time code (Settings).
+import { useState } from 'react';
+import type { SyncView } from '../../../src/api/common/contract.ts';
+import type { ApiError } from '../client/error.ts';
+import { bytes, int, when } from '../format.ts';
+import { asApiError, useCall, useClient, useEvents } from '../state.tsx';
+import { ErrorBox, Section } from './common.tsx';
+
+function Waiting({ v }: { v: SyncView }) {
+  if (v.waiting.items === 0) return <span>nothing waiting</span>;
+  return <span>{int(v.waiting.items)} items waiting ({bytes(v.waiting.bytes)}{v.waiting.rows ? `, ${int(v.waiting.rows)} rows` : ''}) since {when(v.waiting.oldest)}</span>;
+}
+
+/** Home: where this workstation reports to, and how the last sync went. */
+export function SyncStatusCard() {
+  const client = useClient();
+  const { data, error, reload } = useCall('sync.status', {});
+  const [busy, setBusy] = useState(false);
+  useEvents((e) => { if (e.type === 'sync-finished') reload(); });
+  const now = () => { setBusy(true); client.call('sync.now', {}).finally(() => { setBusy(false); reload(); }); };
+  return (
+    <Section title="Hub" id="home-hub" actions={data?.connected ? <button type="button" className="btn" onClick={now} disabled={busy || data.running} data-testid="sync-now">{busy || data.running ? 'Syncing…' : 'Sync now'}</button> : <a className="btn" href="#/settings">Connect</a>}>
+      <ErrorBox error={error} />
+      {data && !data.connected && <p className="muted" data-testid="hub-status">Not connected to a hub: predictions, drift and alerts stay on this workstation. Connect in Settings with the code from your hub operator.</p>}
+      {data?.connected && data.hub && (
+        <dl className="facts" data-testid="hub-status">
+          <dt>Hub</dt><dd><span className="mono">{data.hub.url}</span> as <strong>{data.hub.name}</strong>{data.hub.group ? ` (group ${data.hub.group})` : ''}</dd>
+          <dt>Outbox</dt><dd data-testid="sync-waiting"><Waiting v={data} /></dd>
+          <dt>Last sync</dt><dd data-testid="sync-last">{data.lastSuccessAt ? `${when(data.lastSuccessAt)} (${int(data.lastSent)} item${data.lastSent === 1 ? '' : 's'} sent)` : 'never'}</dd>
+          {data.lastError && <><dt>Last error</dt><dd className="error-text" data-testid="sync-error">{when(data.lastError.at)}: {data.lastError.message}</dd></>}
+          <dt>Next</dt><dd>{data.nextAt ? `automatically at ${when(data.nextAt)} (every ${data.intervalSeconds} s)` : 'background sync is off (Settings)'}</dd>
+          {data.problems.length > 0 && <><dt>Kept back</dt><dd>{data.problems.length} items the hub did not take: {data.problems[0].error}</dd></>}
+        </dl>
+      )}
+    </Section>
+  );
+}
+
+/** Settings: connect with a one-time code, or show the connection. */
+export function ConnectHub() {
+  const client = useClient();
+  const { data, reload } = useCall('sync.status', {});
+  const [hubUrl, setHubUrl] = useState('');
+  const [code, setCode] = useState('');
+  const [rootPath, setRootPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState<ApiError | undefined>();
+  if (!data) return null;
+  if (data.connected && data.hub) {
+    return <p data-testid="hub-connected">Connected to <span className="mono">{data.hub.url}</span> as <strong>{data.hub.name}</strong>{data.hub.group ? ` (group ${data.hub.group})` : ''} since {when(data.hub.connectedAt)}.</p>;
+  }
+  const submit = () => {
+    setBusy(true);
+    setErr(undefined);
+    client.call('sync.connect', { hubUrl, code, ...(rootPath ? { rootPath } : {}) }).then(() => reload(), (e: unknown) => setErr(asApiError(e))).finally(() => setBusy(false));
+  };
+  return (
+    <div className="connect" data-testid="connect-form">
+      <p className="muted small">Ask your hub operator for an enrollment code (<code>outpost hub devices add</code>). It works once and expires.</p>
+      <label>Hub URL <input type="url" value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} placeholder="https://hub.example:8440" data-testid="hub-url" /></label>
+      <label>Enrollment code <input value={code} onChange={(e) => setCode(e.target.value)} placeholder="ABCD-EFGH-JKMN-PQRS" data-testid="hub-code" /></label>
+      <label>Hub root of trust (root.json path; not needed if this workstation already pulled from the hub) <input value={rootPath} onChange={(e) => setRootPath(e.target.value)} data-testid="hub-root" /></label>
+      <ErrorBox error={err} title="Could not connect" />
+      <button type="button" className="btn btn-primary" onClick={submit} disabled={busy || !hubUrl || !code} data-testid="hub-connect">{busy ? 'Connecting…' : 'Connect'}</button>
+    </div>
+  );
+}
