@@ -92,13 +92,13 @@ export function bigModel(bytes: number): Uint8Array {
   return encodeModel(modelGraph(1, floats));
 }
 
-interface HubProcess { url: string; child: ChildProcess; cpuSeconds(): number | undefined; stop(): Promise<void> }
+export interface HubProcess { url: string; child: ChildProcess; cpuSeconds(): number | undefined; stop(): Promise<void> }
 
 /** Serve the hub folder from its own process (test/helpers/hub-serve-child.ts). */
-async function spawnHub(dir: string): Promise<HubProcess> {
-  const child = spawn(process.execPath, [HUB_CHILD, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnHub(dir: string, db?: string): Promise<HubProcess> {
+  const child = spawn(process.execPath, [HUB_CHILD, dir, ...(db ? [db] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  child.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); if (process.env.OUTPOST_BENCH_HUB_LOG) process.stderr.write(d); });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout! });
     rl.once('line', (l) => { rl.close(); resolve(l); });
@@ -143,7 +143,7 @@ async function putBlob(url: string, token: string, bytes: Uint8Array): Promise<s
   return sha;
 }
 
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
