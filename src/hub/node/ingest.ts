@@ -6,6 +6,7 @@
 // is rejected (the device keeps it and reports why). Nothing here reinterprets drift statistics:
 // they are parsed and merged with src/drift's own functions.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { z } from 'zod';
 import { mergeStats, statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
 import { modelMonitoring } from '../../monitor/common/features.ts';
@@ -198,8 +199,7 @@ export async function cardBySha(hub: Hub, sql: SqlRunner, sha: string): Promise<
   if (!hub.blobs.has(sha)) return undefined;
   const published = (await hub.storage.modelVersions()).find((v) => v.cardSha256 === sha);
   if (!published) return undefined;
-  const { readFileSync } = await import('node:fs');
-  const text = readFileSync(hub.blobs.path(sha), 'utf8');
+  const text = fs.readFileSync(hub.blobs.path(sha), 'utf8');
   if (crypto.createHash('sha256').update(text, 'utf8').digest('hex') !== sha) return undefined;
   return text;
 }

@@ -5,6 +5,7 @@ import zlib from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { OutpostError } from '../../common/errors.ts';
 import { decodeFrames, FrameError } from '../../sync/common/protocol.ts';
+import { enrollProofText } from '../../sync/node/device.ts';
 import { AuthError, createEnrollment, listDevices, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
 import { listFleetEvents } from './fleet-query.ts';
 import { ingestItems, QuotaError } from './ingest.ts';
@@ -15,10 +16,6 @@ import { tokenMatches } from './tokens.ts';
 export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
 /** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
 const MAX_INFLATE = 256 * 1024 ** 2;
-
-/** The text a device signs to prove it holds the key it enrolls (with the code it redeems). */
-export const enrollProofText = (code: string, publicKeyPem: string): string =>
-  `outpost-enroll-v1\n${code.toUpperCase().replace(/[\s-]/g, '')}\n${crypto.createHash('sha256').update(publicKeyPem).digest('hex')}`;
 
 async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
   const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '');

@@ -7,14 +7,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { enrollProofText } from '../../hub/node/sync-routes.ts';
 import { hubBase, hubId, isEnrolled, pinRoot } from '../../registry/node/trust.ts';
 import { listModels } from '../../store/node/models.ts';
 import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { hubConnection, setHubConnection, type HubConnection } from '../../store/node/sync-state.ts';
 import { normalizeCode } from '../common/signature.ts';
-import { DEVICE_KEY_FILE, deviceKey, OUTPOST_VERSION, publicKeyPem } from './device.ts';
+import { DEVICE_KEY_FILE, deviceKey, enrollProofText, OUTPOST_VERSION, publicKeyPem } from './device.ts';
 import { hubFailure } from './http.ts';
 import { refreshHubMetadata } from './metadata.ts';
 

@@ -40,3 +40,7 @@ export function signRequest(conn: Pick<HubConnection, 'deviceId'>, key: PrivateK
   const sig = crypto.sign(null, Buffer.from(base, 'utf8'), key.privateKey).toString('base64');
   return { [SIG_HEADERS.device]: conn.deviceId, [SIG_HEADERS.time]: String(time), [SIG_HEADERS.nonce]: nonce, [SIG_HEADERS.digest]: digest, [SIG_HEADERS.signature]: sig };
 }
+
+/** The text a device signs to prove it holds the key it enrolls (with the code it redeems). */
+export const enrollProofText = (code: string, publicKeyPem: string): string =>
+  `outpost-enroll-v1\n${code.toUpperCase().replace(/[\s-]/g, '')}\n${crypto.createHash('sha256').update(publicKeyPem).digest('hex')}`;
