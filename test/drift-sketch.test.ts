@@ -9,18 +9,11 @@ import {
 } from '../src/drift/common/baseline.ts';
 import { driftReport, ksStatisticFromSamples, wassersteinDistance, type FeatureDrift } from '../src/drift/common/index.ts';
 import { batchCounter, BUCKETS_PER_OCTAVE, keyOf, LogBuckets, lowerBound, MAX_KEY, RELATIVE_ACCURACY } from '../src/drift/common/log-buckets.ts';
-import { ksFromStats, wassersteinFromStats } from '../src/drift/common/metrics/binned.ts';
+import { ksFromStats } from '../src/drift/common/metrics/binned.ts';
 import { quantileFromSketch } from '../src/drift/common/metrics/sketch.ts';
 import type { NumericStats, NumericStatsJSON } from '../src/drift/common/numeric-stats.ts';
+import { prng } from './helpers/io-helpers.ts';
 
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const r = prng(2024);
 const normal = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 const lognormal = (): number => Math.exp(normal());

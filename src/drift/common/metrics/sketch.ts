@@ -13,7 +13,7 @@
 // and normed by the reference std σ (≥ mean|x_ref − c|, c being the reference mean) at most
 // (1 + mean|x_cur − c|/σ)/64 — about 1/32 when the current spread is like the reference's. (Exact up
 // to the rounding of x − c, ≤ 2^-53 relative.)
-import { LogBuckets, RELATIVE_ACCURACY, segments } from '../log-buckets.ts';
+import { LogBuckets, RELATIVE_ACCURACY, segments, type Segment } from '../log-buckets.ts';
 import type { NumericStats } from '../numeric-stats.ts';
 import type { BinnedStatistic } from './binned.ts';
 
@@ -24,20 +24,27 @@ function sketches(ref: NumericStats, cur: NumericStats): [LogBuckets, LogBuckets
   return [ref.sketch, cur.sketch];
 }
 
-/** Two-sample KS statistic D from the sketches, with bounds. */
-export function ksFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
+/** A segment with both CDFs at its ends: A (before it) and B (after it), reference and current. */
+interface Step { s: Segment; ar: number; ac: number; br: number; bc: number }
+
+/** The segments of both samples' buckets in ascending order, with the CDFs at their ends. */
+function* steps(ref: NumericStats, cur: NumericStats): Generator<Step> {
   const [r, c] = sketches(ref, cur);
-  const nr = ref.n;
-  const nc = cur.n;
   let cr = 0;
   let cc = 0;
-  let lower = 0;
-  let upper = 0;
   for (const s of segments(r, c)) {
-    const ar = cr / nr, ac = cc / nc;
+    const ar = cr / ref.n, ac = cc / cur.n;
     cr += s.ref;
     cc += s.cur;
-    const br = cr / nr, bc = cc / nc;
+    yield { s, ar, ac, br: cr / ref.n, bc: cc / cur.n };
+  }
+}
+
+/** Two-sample KS statistic D from the sketches, with bounds. */
+export function ksFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
+  let lower = 0;
+  let upper = 0;
+  for (const { s, ar, ac, br, bc } of steps(ref, cur)) {
     lower = Math.max(lower, Math.abs(ar - ac), Math.abs(br - bc));
     if (s.ref > 0 && s.cur > 0 && s.lo !== s.hi) upper = Math.max(upper, br - ac, bc - ar);
   }
@@ -50,19 +57,10 @@ const times = (w: number, g: number): number => (g === 0 ? 0 : w * g);
 
 /** 1-Wasserstein distance from the sketches, with bounds. */
 export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
-  const [r, c] = sketches(ref, cur);
-  const nr = ref.n;
-  const nc = cur.n;
-  let cr = 0;
-  let cc = 0;
   let lo = 0;
   let hi = 0;
   let est = 0;
-  for (const s of segments(r, c)) {
-    const ar = cr / nr, ac = cc / nc;
-    cr += s.ref;
-    cc += s.cur;
-    const br = cr / nr, bc = cc / nc;
+  for (const { s, ar, ac, br, bc } of steps(ref, cur)) {
     const w = s.hi - s.lo;
     if (w === 0) continue; // the point d = 0: no width
     if (s.ref === 0 && s.cur === 0) { // a gap: both CDFs constant
