@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { OutpostError } from '../../common/errors.ts';
 
 export const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -32,22 +33,22 @@ export class BlobStore {
     const tmp = path.join(this.root, 'tmp', `${expected}.${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
     const hash = crypto.createHash('sha256');
     let length = 0;
-    const out = fs.createWriteStream(tmp, { mode: 0o644 });
     try {
-      for await (const chunk of body) {
-        const b = chunk as Buffer;
-        length += b.length;
-        if (length > maxBytes) throw new OutpostError('input', `blob is larger than this hub accepts (${maxBytes} bytes)`);
-        hash.update(b);
-        if (!out.write(b)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      }
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      // pipeline owns both streams' errors: a client that hangs up mid-upload fails this call,
+      // never the process (an unhandled write-stream error used to end the hub).
+      await pipeline(body, async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const b of chunks) {
+          length += b.length;
+          if (length > maxBytes) throw new OutpostError('input', `blob is larger than this hub accepts (${maxBytes} bytes)`);
+          hash.update(b);
+          yield b;
+        }
+      }, fs.createWriteStream(tmp, { mode: 0o644 }));
       const got = hash.digest('hex');
       if (got !== expected) throw new OutpostError('input', `uploaded blob has sha256 ${got}, not the announced ${expected}`);
       fs.renameSync(tmp, final);
       return length;
     } catch (e) {
-      out.destroy();
       fs.rmSync(tmp, { force: true });
       throw e;
     }
