@@ -59,17 +59,18 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
   const groupSql = opts.group !== undefined ? ' AND d.grp = ?' : '';
   const now = opts.now ?? Date.now();
   const first = opts.window ? windowStart(width, now) - ((opts.last ?? (width === 'hour' ? 24 : 30)) - 1) * WINDOW_MS[width] : Number.MIN_SAFE_INTEGER;
-  const rows = await fleet.all<{ start: number; feature: string; stats: string; card_sha256: string; name: string }>(
-    `SELECT w.start, w.feature, w.stats, w.card_sha256, d.name FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
-     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ?${groupSql} ORDER BY w.start, d.name, w.feature`,
+  // Which devices contributed, and on which card (cheap: no statistics read).
+  const contributors = await fleet.all<{ name: string; card_sha256: string }>(
+    `SELECT DISTINCT d.name, w.card_sha256 FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
+     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ?${groupSql} ORDER BY d.name`,
     [name, version, width, first, ...(opts.group !== undefined ? [opts.group] : [])]);
   const id = `${name}@${version}`;
-  if (!rows.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
+  if (!contributors.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
 
   // One baseline: the card published on this hub for the version, else the one most devices used.
   const published = (await hub.storage.modelVersions(name)).find((v) => v.version === version)?.cardSha256;
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.card_sha256, (counts.get(r.card_sha256) ?? 0) + 1);
+  for (const r of contributors) counts.set(r.card_sha256, (counts.get(r.card_sha256) ?? 0) + 1);
   const cardSha = published && counts.has(published) ? published : [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0][0];
   const text = await cardBySha(hub, fleet, cardSha);
   if (text === undefined) throw new OutpostError('not-found', `the hub does not hold the card ${cardSha.slice(0, 12)}… of ${id}`);
@@ -78,18 +79,24 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
   const mon = modelMonitoring(parsed.card);
   if (mon.status !== 'ok') throw new OutpostError('package', mon.status === 'none' ? mon.reason : `the drift baseline of ${id} is invalid: ${mon.problems.join('; ')}`);
   const features = new Map(mon.features.map((f) => [f.baseline.name, f.baseline]));
+  const devices = new Set(contributors.filter((r) => r.card_sha256 === cardSha).map((r) => r.name));
+  const excluded = new Map(contributors.filter((r) => r.card_sha256 !== cardSha).map((r) => [r.name, r.card_sha256]));
 
-  const excluded = new Map<string, string>();
-  const devices = new Set<string>();
-  const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: Set<string> }>();
+  // The groups' rollups (merged at ingest), merged per window: one row per group, window and feature.
+  const rows = await fleet.all<{ start: number; feature: string; stats: string }>(
+    `SELECT start, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
+     ORDER BY start, grp, feature`, [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])]);
+  const perWindowDevices = new Map((await fleet.all<{ start: number; n: number }>(
+    `SELECT w.start, count(DISTINCT w.device_id) AS n FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
+     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ? AND w.card_sha256 = ?${groupSql} GROUP BY w.start`,
+    [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])])).map((r) => [Number(r.start), Number(r.n)]));
+  const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: number }>();
   for (const r of rows) {
-    if (r.card_sha256 !== cardSha) { excluded.set(r.name, r.card_sha256); continue; }
     const f = features.get(r.feature);
     if (!f) continue;
-    devices.add(r.name);
-    const w = byWindow.get(Number(r.start)) ?? { stats: new Map<string, FeatureStats>(), devices: new Set<string>() };
-    byWindow.set(Number(r.start), w);
-    w.devices.add(r.name);
+    const start = Number(r.start);
+    const w = byWindow.get(start) ?? { stats: new Map<string, FeatureStats>(), devices: perWindowDevices.get(start) ?? 0 };
+    byWindow.set(start, w);
     const s = statsFromJSON(JSON.parse(r.stats) as never, f);
     const prev = w.stats.get(r.feature);
     w.stats.set(r.feature, prev ? mergeStats(prev, s) : s);
@@ -105,7 +112,7 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
     for (let i = 0, start = first; i < n; i++, start += WINDOW_MS[width]) {
       const w = byWindow.get(start);
       const r = w ? rowsOf(w.stats) : 0;
-      windows.push({ start: isoTime(start), rows: r, devices: w?.devices.size ?? 0, report: w && r > 0 ? evaluate(w.stats) : null });
+      windows.push({ start: isoTime(start), rows: r, devices: w?.devices ?? 0, report: w && r > 0 ? evaluate(w.stats) : null });
     }
     report = [...windows].reverse().find((w) => w.report)?.report ?? evaluate(total);
   } else {

@@ -3,6 +3,10 @@
 // they are; only binary columns differ (BLOB / bytea). Written once here, appended to each
 // backend's migration list.
 //
+// `fleet_windows` keeps each device's hour and day windows; `fleet_rollups` the same merged per
+// group as items arrive, so fleet drift reads one row per window and feature (per group), not one
+// per device.
+//
 // The ledger `fleet_items` has one row per (device, seq) ever ingested: an item counts once
 // however many times, and by whichever path (online sync, an imported bundle), it arrives.
 
@@ -49,6 +53,11 @@ export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
       model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, start BIGINT NOT NULL,
       device_id TEXT NOT NULL, feature TEXT NOT NULL, card_sha256 TEXT NOT NULL, stats TEXT NOT NULL, rows BIGINT NOT NULL,
       PRIMARY KEY (model_name, model_version, width, start, device_id, feature)
+    );
+    CREATE TABLE fleet_rollups (
+      model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, start BIGINT NOT NULL, grp TEXT NOT NULL,
+      card_sha256 TEXT NOT NULL, feature TEXT NOT NULL, stats TEXT NOT NULL, rows BIGINT NOT NULL,
+      PRIMARY KEY (model_name, model_version, width, start, grp, card_sha256, feature)
     );
     CREATE TABLE fleet_events (
       device_id TEXT NOT NULL, seq BIGINT NOT NULL, kind TEXT NOT NULL, at BIGINT NOT NULL, model TEXT,

@@ -172,7 +172,11 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/** Merge one window's deltas into the device's stored window (read, merge, upsert per feature). */
+/**
+ * Merge one window's deltas into the device's stored window and into its group's rollup (read,
+ * merge, upsert per feature). Both are exact merges, so the rollup always equals the merge of the
+ * group's device windows, whatever order devices sync in.
+ */
 async function mergeWindow(c: Ctx, model: string, version: number, cardSha: string, width: 'hour' | 'day', start: number, deltas: Map<string, FeatureStats>, features: Map<string, BaselineFeature>): Promise<string | undefined> {
   const rows = await c.sql.all<{ feature: string; stats: string; card_sha256: string }>(
     'SELECT feature, stats, card_sha256 FROM fleet_windows WHERE model_name = ? AND model_version = ? AND width = ? AND start = ? AND device_id = ?',
@@ -185,6 +189,16 @@ async function mergeWindow(c: Ctx, model: string, version: number, cardSha: stri
     await c.sql.run(`INSERT INTO fleet_windows (model_name, model_version, width, start, device_id, feature, card_sha256, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (model_name, model_version, width, start, device_id, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
     [model, version, width, start, c.device.id, name, cardSha, JSON.stringify(merged), merged.rows]);
+  }
+  const key = [model, version, width, start, c.device.grp, cardSha];
+  const rollups = new Map((await c.sql.all<{ feature: string; stats: string }>(
+    'SELECT feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start = ? AND grp = ? AND card_sha256 = ?', key)).map((r) => [r.feature, r.stats]));
+  for (const [name, delta] of deltas) {
+    const old = rollups.get(name);
+    const merged = old ? mergeStats(statsFromJSON(JSON.parse(old) as never, features.get(name)!), delta) : delta;
+    await c.sql.run(`INSERT INTO fleet_rollups (model_name, model_version, width, start, grp, card_sha256, feature, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (model_name, model_version, width, start, grp, card_sha256, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
+    [...key, name, JSON.stringify(merged), merged.rows]);
   }
   return undefined;
 }
