@@ -22,7 +22,7 @@ export const SettingsSchema = z.object({
   csvSafe: z.boolean(),
   syncPredictions: z.enum(LOG_INPUT_POLICIES),
   syncSampleRate: z.number().min(0).max(1),
-  syncQuotaBytes: z.number().int().min(MiB),
+  syncQuotaBytes: z.number().int().min(0),
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
 });
@@ -59,7 +59,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   csvSafe: { kind: 'boolean', allowed: 'true or false', meaning: 'neutralise spreadsheet formulas in CSV text cells (OWASP CSV injection)' },
   syncPredictions: { kind: 'enum', allowed: LOG_INPUT_POLICIES.join(', '), meaning: 'which logged predictions sync to the hub (sampled: the rows a deterministic sampler picks at syncSampleRate)' },
   syncSampleRate: { kind: 'fraction', allowed: 'a fraction from 0 to 1', meaning: 'share of predictions synced when syncPredictions is sampled' },
-  syncQuotaBytes: { kind: 'bytes', allowed: 'bytes, at least 1MiB (e.g. 512MiB)', meaning: 'most bytes waiting to sync; past it the oldest predictions are dropped from the queue (recorded, never alerts or security events)' },
+  syncQuotaBytes: { kind: 'bytes', allowed: 'bytes (e.g. 512MiB; 0 lets only security events, alerts and drop records wait)', meaning: 'most bytes waiting to sync; past it the oldest predictions are dropped from the queue (recorded, never alerts or security events)' },
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
 };
