@@ -36,7 +36,8 @@ for (const backend of hubBackends()) {
       const p = hubPaths(h.dir);
       if (process.platform !== 'win32') {
         assert.equal(fs.statSync(p.adminToken).mode & 0o777, 0o600);
-        assert.equal(fs.statSync(p.rootKey).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(h.rootKey.file).mode & 0o777, 0o600);
+        assert.ok(!fs.existsSync(p.legacyOfflineKeys) && !fs.readdirSync(p.onlineKeys).some((f) => /root|targets/.test(f)), 'no offline key in the hub folder');
       }
       const root = await get('/metadata/1.root.json');
       assert.equal(root.status, 200);

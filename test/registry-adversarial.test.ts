@@ -10,7 +10,7 @@ import { Metadata, Snapshot, Timestamp, TargetFile, type Targets } from '@tufjs/
 import { OutpostError } from '../src/common/errors.ts';
 import { generateKeyFile, signerFor, type PrivateKeyHandle } from '../src/keys/node/keys.ts';
 import { publishPackage, signPublisherTargets } from '../src/hub/node/publish-client.ts';
-import { addSeconds, metaFileFor, parseSnapshot, parseTargets, parseTimestamp, serialize, SPEC_VERSION, tufTime } from '../src/hub/node/tuf-metadata.ts';
+import { addSeconds, metaFileFor, parseRoot, parseSnapshot, parseTargets, parseTimestamp, serialize, SPEC_VERSION, tufTime } from '../src/hub/node/tuf-metadata.ts';
 import { encodeModel } from '../src/onnx/common/onnx.ts';
 import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
 import { checkServable, pull } from '../src/registry/node/pull.ts';
@@ -100,11 +100,12 @@ async function forge(roles: Metadata<Targets>[], names: string[], opts: { timest
     files.set(`/metadata/${md.signed.version}.${names[i]}.json`, body);
   });
   const snap = new Metadata(new Snapshot({ version: snapRow.version + 1, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(new Date(), 86_400)), meta }));
-  snap.sign(signerFor(h.hub.snapshotKey));
+  const root = parseRoot((await h.hub.storage.latestMetadata('root'))!.body);
+  snap.sign(signerFor(h.hub.keys.for(root, 'snapshot')));
   const snapBody = serialize(snap);
   files.set(`/metadata/${snapRow.version + 1}.snapshot.json`, snapBody);
   const ts = new Metadata(new Timestamp({ version: tsRow.version + 1, specVersion: SPEC_VERSION, expires: tufTime(opts.timestampExpires ?? addSeconds(new Date(), 86_400)), snapshotMeta: metaFileFor(snapBody, snapRow.version + 1) }));
-  ts.sign(signerFor(h.hub.timestampKey));
+  ts.sign(signerFor(h.hub.keys.for(root, 'timestamp')));
   files.set('/metadata/timestamp.json', serialize(ts));
   return files;
 }

@@ -20,6 +20,7 @@ import { TargetFile, type Metadata, type Targets } from '@tufjs/models';
 import { encodeModel, type Graph } from '../../src/onnx/common/onnx.ts';
 import { addPublisher, initHub, openHub } from '../../src/hub/node/repository.ts';
 import { hubPaths } from '../../src/hub/node/hub-dir.ts';
+import { offlineKeyPaths } from '../../src/hub/node/offline-keys.ts';
 import { publishPackage, signPublisherTargets } from '../../src/hub/node/publish-client.ts';
 import { addSeconds, parseUntrustedTargets } from '../../src/hub/node/tuf-metadata.ts';
 import { generateKeyFile, loadPrivateKey, type PrivateKeyHandle } from '../../src/keys/node/keys.ts';
@@ -226,15 +227,16 @@ export async function run(opts: HubBenchOptions): Promise<object> {
   try {
     // ── the hub: three publishers, so each model's delegated role is its own ────────────────────
     const hubDir = path.join(root, 'hub');
-    await initHub(hubDir);
+    const offlineDir = path.join(root, 'offline-keys');
+    await initHub(hubDir, { offlineKeysDir: offlineDir });
     const trustRoot = hubPaths(hubDir).trustRoot;
-    const targetsKey = loadPrivateKey(hubPaths(hubDir).targetsKey);
+    const targetsKey = loadPrivateKey(offlineKeyPaths(offlineDir).targets);
     const hub = await openHub(hubDir);
     const pubs: Record<'big' | 'many' | 'fleet', { key: PrivateKeyHandle; token: string }> = {} as never;
     for (const name of ['big', 'many', 'fleet'] as const) {
       const key = generateKeyFile(path.join(root, 'keys', `${name}.key`));
       const { token } = await addPublisher(hub, { name: `${name}-team`, keys: [key.tufKey], modelsGlob: `${name}*`, targetsKey });
-      pubs[name] = { key, token };
+      pubs[name] = { key, token: token! };
     }
     await hub.close();
     hubProc = await spawnHub(hubDir);

@@ -25,5 +25,12 @@ export const commands: CommandEntry[] = [
   { name: 'keys generate', summary: 'Create a signing key pair (private key owner-only, public key at <file>.pub)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
   { name: 'hub init', summary: 'Create a hub: TUF keys and metadata, blob store, database, admin token', load: async () => (await import('./hub.ts')).hubInitCommand },
   { name: 'hub serve', summary: 'Serve a hub over HTTP (TUF metadata, blobs, publish and catalog API)', load: async () => (await import('./hub.ts')).hubServeCommand },
-  { name: 'hub add-publisher', summary: 'Delegate model names to a publisher key (signed with the offline targets key)', load: async () => (await import('./hub.ts')).hubAddPublisherCommand },
+  { name: 'hub publishers', summary: 'List the publishers a hub delegates to: model names, keys, threshold, metadata expiry', load: async () => (await import('./hub.ts')).hubPublishersCommand },
+  { name: 'hub upload-metadata', summary: 'Upload offline-signed root/targets metadata (written by an offline command with --out) to a hub', load: async () => (await import('./hub.ts')).hubUploadMetadataCommand },
+  { name: 'hub online-keys', summary: 'Make new online (snapshot, timestamp) keys on the hub, for a rotation the offline root then signs', load: async () => (await import('./hub.ts')).hubOnlineKeysCommand },
+  { name: 'hub add-publisher', summary: 'Delegate model names to a publisher key, or change a publisher\'s keys (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubAddPublisherCommand },
+  { name: 'hub revoke-publisher', summary: 'Withdraw a publisher\'s delegation: devices stop installing its models (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubRevokePublisherCommand },
+  { name: 'hub targets renew', summary: 'Re-sign the top-level targets metadata with a later expiry (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubTargetsRenewCommand },
+  { name: 'hub root renew', summary: 'Sign the next root version with a later expiry, same keys (offline root key)', load: async () => (await import('./hub-offline.ts')).hubRootRenewCommand },
+  { name: 'hub root rotate', summary: 'Replace root, targets and/or online keys in a new root version, cross-signed by the old root key', load: async () => (await import('./hub-offline.ts')).hubRootRotateCommand },
 ];

@@ -1,24 +1,29 @@
 // `outpost publish`: sign a model package's targets locally with the publisher key, upload it.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { publishPackage } from '../../hub/node/publish-client.ts';
+import { publishPackage, resignPublisher } from '../../hub/node/publish-client.ts';
+import { pinRoot } from '../../registry/node/trust.ts';
 import { loadPrivateKey } from '../../keys/node/keys.ts';
-import { str, type CommandSpec } from '../command.ts';
+import { flag, str, type CommandSpec } from '../command.ts';
 import { passphraseFromEnv } from './keys.ts';
 
 export const publishCommand: CommandSpec = {
   name: 'publish',
   summary: 'Sign a model package with a publisher key and publish it to a hub',
-  usage: 'outpost publish <package-dir> --hub <url> --key <private key> --token <token> [--alias production]',
+  usage: 'outpost publish <package-dir> --hub <url> --key <private key> --token <token> [--alias production]\n       outpost publish --resign --hub <url> --key <private key> --token <token>',
   help: [
     '--hub URL             the hub (or $OUTPOST_HUB)',
     '--key FILE            publisher private key (repeat when the delegation needs several signatures)',
     '--token T             publisher API token (or $OUTPOST_PUBLISH_TOKEN, which keeps it out of `ps`)',
     '--alias NAME          also point this alias (e.g. production, staging) at the new version',
     '--passphrase-env VAR  passphrase of the key(s)',
+    '--resign              publish nothing new: sign the team\'s current metadata again with --key (after a key',
+    '                      rotation, so the old key can be dropped; or to renew it before it expires)',
+    '--root FILE           the hub\'s root.json, pinned once in this data folder: lets a new key sign on top of',
+    '                      metadata the old key signed, verified against the delegation',
   ],
-  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' } },
-  positionals: { min: 1, max: 1 },
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' }, resign: { type: 'boolean' }, root: { type: 'string' } },
+  positionals: { min: 0, max: 1 },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
     const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
@@ -28,8 +33,18 @@ export const publishCommand: CommandSpec = {
     if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
     const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
     const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
+    const root = str(args, 'root');
+    if (root) pinRoot(ctx.home, hubUrl, path.resolve(ctx.cwd, root));
+    if (flag(args, 'resign')) {
+      if (args.positionals.length) throw usageError('--resign publishes no package: leave out <package-dir>');
+      const r = await resignPublisher({ hubUrl, keys, token, signal: ctx.signal, home: ctx.home });
+      ctx.out.text(`re-signed ${r.publisher} metadata v${r.roleVersion} with ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')}`);
+      ctx.out.json({ ok: true, ...r });
+      return 0;
+    }
+    if (!args.positionals.length) throw usageError('<package-dir> is required (or --resign)');
     const r = await publishPackage({
-      packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal,
+      packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal, home: ctx.home,
       onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
     });
     for (const v of r.versions) ctx.out.text(`published ${v.name}@${v.version} as ${r.publisher} (metadata v${r.roleVersion}, signed by ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')})`);

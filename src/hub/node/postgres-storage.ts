@@ -89,6 +89,7 @@ function writer(run: Run): HubWriter {
         ON CONFLICT (name) DO UPDATE SET key_ids = excluded.key_ids, threshold = excluded.threshold, models_glob = excluded.models_glob, token_hash = excluded.token_hash`,
       [p.name, JSON.stringify(p.keyIds), p.threshold, p.modelsGlob, p.tokenHash, p.createdAt]);
     },
+    deletePublisher: async (name) => { await run('DELETE FROM hub_publishers WHERE name = $1', [name]); },
     putModelVersion: async (v) => {
       await run(`INSERT INTO hub_model_versions (name, version, publisher, signed_by, signed_at, model_sha256, card_sha256, size_bytes, published_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

@@ -11,6 +11,8 @@ import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { loadPackage } from '../../package/node/load.ts';
 import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES } from '../common/target-paths.ts';
 import type { PublishResult } from './repository.ts';
+import { connectHub } from '../../registry/node/tuf-client.ts';
+import { isEnrolled } from '../../registry/node/trust.ts';
 import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
 
 export interface PublishOptions {
@@ -24,6 +26,8 @@ export interface PublishOptions {
   now?: () => Date;
   signal?: AbortSignal;
   onProgress?: (event: { stage: string; detail?: string }) => void;
+  /** this machine's data folder: where a pinned root of the hub lets a rotated key's publish verify the delegation */
+  home?: string;
 }
 
 interface Me { name: string; keyIds: string[]; threshold: number; paths: string[]; metadata: unknown }
@@ -93,6 +97,46 @@ async function uploadBlob(hubUrl: string, token: string, abs: string, sha256: st
   if (res.status !== 201) throw hubError(res.status, await res.json().catch(() => ({})), `uploading ${path.basename(abs)}`);
 }
 
+/**
+ * The publisher's current metadata from the hub, checked before anything is signed on top of it:
+ * it must carry a valid signature of one of OUR keys, or — after a key rotation — verify against the
+ * delegation in the top-level targets as this machine's TUF client verifies it (needs the hub's root
+ * pinned in `home`, e.g. by `outpost pull --root` once). A compromised hub therefore cannot slip
+ * targets into our next signature.
+ */
+async function currentMetadata(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home'>): Promise<{ me: Me; mine: PrivateKeyHandle[]; prev: Metadata<Targets> | undefined }> {
+  const me = await call<Me>(opts.hubUrl, opts.token, 'GET', '/api/v1/publishers/me', undefined, opts.signal);
+  if (me.status !== 200) throw hubError(me.status, me.json, 'asking the hub for this publisher');
+  const mine = opts.keys.filter((k) => me.json.keyIds.includes(k.keyId));
+  if (!mine.length) throw new OutpostError('usage', `none of the given keys is delegated to publisher "${me.json.name}" (its keys: ${me.json.keyIds.map((k) => k.slice(0, 12)).join(', ')})`);
+  const prev = me.json.metadata ? parseUntrustedTargets(me.json.metadata) : undefined;
+  if (!prev) return { me: me.json, mine, prev };
+  const ours = opts.keys.some((k) => { try { k.tufKey.verifySignature(prev); return true; } catch { return false; } });
+  if (ours) return { me: me.json, mine, prev };
+  if (opts.home && isEnrolled(opts.home, opts.hubUrl)) {
+    const client = await connectHub(opts.home, opts.hubUrl, { signal: opts.signal });
+    const top = client.topTargets();
+    try {
+      top.verifyDelegate(me.json.name, prev);
+      return { me: me.json, mine, prev };
+    } catch (e) {
+      throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) does not verify against the delegation this machine trusts (${(e as Error).message}); refusing to sign on top of it`);
+    }
+  }
+  throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it. After a key rotation, pass the hub's root once (--root <root.json>) so the delegation can be verified, or sign with the old key too`);
+}
+
+/** Sign the publisher's current metadata again, unchanged, with the given key(s): after a key rotation, or to renew it before it expires. */
+export async function resignPublisher(opts: Omit<PublishOptions, 'packageDir' | 'alias'>): Promise<PublishResult & { signedBy: string[] }> {
+  const now = opts.now ?? (() => new Date());
+  const { me, mine, prev } = await currentMetadata(opts);
+  if (!prev) throw new OutpostError('not-found', `publisher "${me.name}" has published nothing yet; there is nothing to re-sign`);
+  const md = signPublisherTargets(prev, [], mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
+  const res = await call<PublishResult & { ok: boolean }>(opts.hubUrl, opts.token, 'POST', '/api/v1/publish', { metadata: md.toJSON() }, opts.signal);
+  if (res.status !== 200) throw hubError(res.status, res.json, `re-signing "${me.name}"`);
+  return { ...res.json, signedBy: mine.map((k) => k.keyId) };
+}
+
 export async function publishPackage(opts: PublishOptions): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
   const now = opts.now ?? (() => new Date());
   const progress = opts.onProgress ?? (() => undefined);
@@ -104,19 +148,9 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
 
   for (let attempt = 1; ; attempt++) {
     progress({ stage: 'delegation' });
-    const me = await call<Me>(opts.hubUrl, opts.token, 'GET', '/api/v1/publishers/me', undefined, opts.signal);
-    if (me.status !== 200) throw hubError(me.status, me.json, 'asking the hub for this publisher');
-    const mine = opts.keys.filter((k) => me.json.keyIds.includes(k.keyId));
-    if (!mine.length) throw new OutpostError('usage', `none of the given keys is delegated to publisher "${me.json.name}" (its keys: ${me.json.keyIds.map((k) => k.slice(0, 12)).join(', ')})`);
-    const prev = me.json.metadata ? parseUntrustedTargets(me.json.metadata) : undefined;
-    // The hub hands us the current metadata to extend: only sign on top of what our own key signed,
-    // so a compromised hub cannot slip targets into our next signature.
-    if (prev) {
-      const ok = mine.some((k) => { try { k.tufKey.verifySignature(prev); return true; } catch { return false; } });
-      if (!ok) throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it`);
-    }
+    const { me, mine, prev } = await currentMetadata(opts);
     const signedAt = now().toISOString();
-    const custom = { custom: { outpost: { publisher: me.json.name, signedAt } } };
+    const custom = { custom: { outpost: { publisher: me.name, signedAt } } };
     const add: TargetFile[] = files.map((f) => new TargetFile({ path: fileTargetPath(name, version, f.file), length: f.length, hashes: { sha256: f.sha256 }, unrecognizedFields: custom }));
     const existing = prev?.signed.targets[fileTargetPath(name, version, 'model.onnx')];
     if (existing && existing.hashes.sha256 !== add.find((t) => t.path.endsWith('/model.onnx'))?.hashes.sha256) {
@@ -140,7 +174,7 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
       if (opts.alias) fs.rmSync(path.dirname(uploads[uploads.length - 1].abs), { recursive: true, force: true });
     }
     const md = signPublisherTargets(prev, add, mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
-    progress({ stage: 'publish', detail: `${me.json.name} v${md.signed.version}` });
+    progress({ stage: 'publish', detail: `${me.name} v${md.signed.version}` });
     const res = await call<PublishResult & { ok: boolean }>(opts.hubUrl, opts.token, 'POST', '/api/v1/publish', { metadata: md.toJSON() }, opts.signal);
     if (res.status === 409 && attempt < 3 && /does not grow/.test(JSON.stringify(res.json))) continue; // a concurrent publish by the same team: redo on top of it
     if (res.status !== 200) throw hubError(res.status, res.json, `publishing ${name}@${version}`);

@@ -9,7 +9,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor } from '../common/target-paths.ts';
 import { SHA256_RE } from './blobs.ts';
-import { ensureFreshMetadata, publish, type Hub } from './repository.ts';
+import { applySignedUpdate, ensureFreshMetadata, publish, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
 
@@ -147,6 +147,10 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     const [m] = await catalog(hub, req.params.name);
     if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model "${req.params.name}" is published` } });
     return m;
+  });
+  app.post('/api/v1/admin/metadata', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { ok: true, ...(await applySignedUpdate(hub, req.body)) };
   });
   app.get('/api/v1/publishers', async (req, reply) => {
     if (!(await requireAdmin(hub, req, reply))) return reply;

@@ -90,6 +90,7 @@ export function openSqliteStorage(file: string): HubStorage {
         ON CONFLICT (name) DO UPDATE SET key_ids = excluded.key_ids, threshold = excluded.threshold, models_glob = excluded.models_glob, token_hash = excluded.token_hash`)
         .run(p.name, JSON.stringify(p.keyIds), p.threshold, p.modelsGlob, p.tokenHash, p.createdAt);
     },
+    deletePublisher: async (name) => { w.prepare('DELETE FROM publishers WHERE name = ?').run(name); },
     putModelVersion: async (v) => {
       w.prepare('INSERT INTO model_versions (name, version, publisher, signed_by, signed_at, model_sha256, card_sha256, size_bytes, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(v.name, v.version, v.publisher, JSON.stringify(v.signedBy), v.signedAt, v.modelSha256, v.cardSha256, v.sizeBytes, v.publishedAt);

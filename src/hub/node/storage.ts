@@ -48,6 +48,7 @@ export interface HubWriter extends HubReader {
   putMetadata(row: MetadataRow): Promise<void>;
   putSetting(key: string, value: string): Promise<void>;
   putPublisher(row: PublisherRow): Promise<void>;
+  deletePublisher(name: string): Promise<void>;
   putModelVersion(row: ModelVersionRow): Promise<void>;
   putAlias(row: AliasRow): Promise<void>;
   putBlob(sha256: string, length: number): Promise<void>;

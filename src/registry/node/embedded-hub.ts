@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { addPublisher, initHub, openHub } from '../../hub/node/repository.ts';
 import { hubPaths } from '../../hub/node/hub-dir.ts';
+import { offlineKeyPaths } from '../../hub/node/offline-keys.ts';
 import { publishPackage } from '../../hub/node/publish-client.ts';
 import { startHubServer } from '../../hub/node/server.ts';
 import { generateKeyFile, loadPrivateKey } from '../../keys/node/keys.ts';
@@ -25,17 +26,19 @@ export interface EmbeddedDemoResult {
 
 export async function runEmbeddedDemoHub(opts: { packageDir: string; home: string; store?: Store; log?: (line: string) => void; signal?: AbortSignal; smoke?: boolean }): Promise<EmbeddedDemoResult> {
   const log = opts.log ?? (() => undefined);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-demo-hub-'));
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-demo-hub-'));
+  const dir = path.join(work, 'hub');
+  const offline = path.join(work, 'offline-keys');
   try {
-    await initHub(dir);
+    await initHub(dir, { offlineKeysDir: offline });
     const hub = await openHub(dir);
     try {
       const key = generateKeyFile(path.join(dir, 'publisher', 'demo.key'));
-      const { token } = await addPublisher(hub, { name: 'demo', keys: [key.tufKey], modelsGlob: '*', targetsKey: loadPrivateKey(hubPaths(dir).targetsKey) });
+      const { token } = await addPublisher(hub, { name: 'demo', keys: [key.tufKey], modelsGlob: '*', targetsKey: loadPrivateKey(offlineKeyPaths(offline).targets) });
       const server = await startHubServer(hub);
       try {
         log(`demo hub on ${server.url} (throw-away keys in ${dir})`);
-        const pub = await publishPackage({ packageDir: opts.packageDir, hubUrl: server.url, keys: [key], token, alias: 'production', signal: opts.signal });
+        const pub = await publishPackage({ packageDir: opts.packageDir, hubUrl: server.url, keys: [key], token: token!, alias: 'production', signal: opts.signal });
         const v = pub.versions[0] ?? { name: '', version: 0 };
         log(`published ${v.name}@${v.version} signed by publisher "demo" (key ${key.keyId.slice(0, 16)})`);
         const name = JSON.parse(fs.readFileSync(path.join(opts.packageDir, 'card.json'), 'utf8')).name as string;
@@ -53,6 +56,6 @@ export async function runEmbeddedDemoHub(opts: { packageDir: string; home: strin
       await hub.close();
     }
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
 }

@@ -130,6 +130,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const cardInfo = await client.updater.getTargetInfo(fileTargetPath(name, version, 'card.json'));
   if (!modelInfo || !cardInfo) throw new PullRefused('package-files', `${name}@${version}: package files are not signed by a role trusted for "${name}"`);
   const role = roles.find((r) => r.metadata.signed.targets[modelInfo.path]);
+  const signerKeyIds = role ? client.topTargets().signed.delegations?.roles?.[role.role]?.keyIDs : undefined;
   const signedBy = role ? `${role.role} (${role.keyIds.map((k) => k.slice(0, 16)).join(', ')})` : 'unknown';
   const signedAt = (cardInfo.custom as { outpost?: { signedAt?: string } }).outpost?.signedAt ?? null;
   const previousActive = activeVersion(store, name);
@@ -194,7 +195,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
       await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
     }
     progress({ stage: 'install' });
-    const model = installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, origin: base, activate, move: true });
+    const model = installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.role, signerKeyIds, origin: base, activate, move: true });
     done = true;
     return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
   } finally {

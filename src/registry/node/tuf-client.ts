@@ -42,6 +42,8 @@ export interface HubClient {
   metadataDir: string;
   /** the URL a target is served at (consistent snapshots: hash-prefixed file name) */
   targetUrl(t: TargetFile): string;
+  /** the top-level targets metadata tuf-js verified in this refresh (publisher delegations) */
+  topTargets(): Metadata<Targets>;
   /** every signed target path in the delegated role(s) responsible for `name` */
   listTargets(name: string): Promise<{ paths: string[]; roles: RoleInfo[] }>;
 }
@@ -66,6 +68,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
     base,
     updater,
     metadataDir: t.metadata,
+    topTargets: () => readRole('targets'),
     targetUrl: (tf) => {
       const { dir, base: file } = path.posix.parse(tf.path);
       return `${base}/targets/${dir}/${tf.hashes.sha256}.${file}`;
