@@ -181,6 +181,9 @@ test('revoking a publisher: its token stops working, devices stop installing its
   await assert.rejects(pull({ home: dev.home, hubUrl: dev.proxy.url, ref: 'churn@2', smoke: false }), /no versions of "churn" are published|not signed/);
   const list = await run(['models', 'list', '--home', dev.home]);
   assert.match(list.out, /KEY CHANGE: publisher churn-team is no longer delegated by .* \(revoked\)/);
+  const check = await run(['models', 'check', '--home', dev.home]);
+  assert.equal(check.code, 0, check.err);
+  assert.match(check.out, /churn@1: REVOKED: .* no longer signs churn@1/);
   const missing = await cli(['hub', 'revoke-publisher', '--dir', h.dir, '--offline-keys', h.offlineKeysDir, '--name', 'churn-team']);
   assert.equal(missing.code, 1);
 });

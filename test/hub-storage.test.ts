@@ -11,10 +11,10 @@ import pg from 'pg';
 import { OutpostError } from '../src/common/errors.ts';
 import { parseDbSpec } from '../src/hub/node/db-spec.ts';
 import { hubPaths } from '../src/hub/node/hub-dir.ts';
-import { openPostgresStorage } from '../src/hub/node/postgres-storage.ts';
+import { openPostgresStorage, POSTGRES_SCHEMA_VERSION } from '../src/hub/node/postgres-storage.ts';
 import { commitRoles, initHub, openHub, openHubStorage } from '../src/hub/node/repository.ts';
 import { startHubServer } from '../src/hub/node/server.ts';
-import { openSqliteStorage } from '../src/hub/node/sqlite-storage.ts';
+import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../src/hub/node/sqlite-storage.ts';
 import { parseSnapshot, parseTimestamp } from '../src/hub/node/tuf-metadata.ts';
 import { hubBackends } from './helpers/hub-backends.ts';
 import { tmpDir } from './helpers/hub-fixtures.ts';
@@ -127,13 +127,13 @@ for (const backend of hubBackends()) {
       if (backend.name === 'postgres') {
         const c = new pg.Client({ connectionString: db });
         await c.connect();
-        assert.deepEqual((await c.query('SELECT version FROM hub_schema_version')).rows, [{ version: 1 }]);
+        assert.deepEqual((await c.query('SELECT version FROM hub_schema_version')).rows, [{ version: POSTGRES_SCHEMA_VERSION }]);
         await c.query('UPDATE hub_schema_version SET version = 99');
         await c.end();
         await assert.rejects(openPostgresStorage(db), (e: unknown) => e instanceof OutpostError && e.code === 'store' && /schema version 99, newer than this outpost knows/.test(e.message));
       } else {
         const raw = new Database(db);
-        assert.equal(raw.pragma('user_version', { simple: true }), 1);
+        assert.equal(raw.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
         raw.pragma('user_version = 99');
         raw.close();
         assert.throws(() => openSqliteStorage(db), (e: unknown) => e instanceof OutpostError && e.code === 'store' && /schema version 99, newer than this outpost knows/.test(e.message));

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { Metadata, Snapshot, Timestamp, TargetFile, type Targets } from '@tufjs/models';
 import { OutpostError } from '../src/common/errors.ts';
 import { generateKeyFile, signerFor, type PrivateKeyHandle } from '../src/keys/node/keys.ts';
-import { publishPackage, signPublisherTargets } from '../src/hub/node/publish-client.ts';
+import { publishPackage, signPublisherTargets, submitSigned } from '../src/hub/node/publish-client.ts';
 import { addSeconds, metaFileFor, parseRoot, parseSnapshot, parseTargets, parseTimestamp, serialize, SPEC_VERSION, tufTime } from '../src/hub/node/tuf-metadata.ts';
 import { encodeModel } from '../src/onnx/common/onnx.ts';
 import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
@@ -220,10 +220,8 @@ test('an alias pointing below the installed version is a rollback attempt and is
   const cur = await currentRole('churn-team');
   const doc = JSON.stringify({ name: 'churnx', alias: 'production', version: 1 });
   const sha = crypto.createHash('sha256').update(doc).digest('hex');
-  await fetch(new URL(`/api/v1/blobs/${sha}`, h.url), { method: 'PUT', headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/octet-stream' }, body: doc });
   const md = signPublisherTargets(cur, [tf('churnx/aliases/production.json', doc)], [p.key], addSeconds(new Date(), 86_400));
-  const res = await fetch(new URL('/api/v1/publish', h.url), { method: 'POST', headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: md.toJSON() }) });
-  assert.equal(res.status, 200, await res.text());
+  await submitSigned(h.url, p.token, md, [{ sha256: sha, label: 'alias', bytes: Buffer.from(doc) }]);
   await expectRefused(home, pull({ home, hubUrl: proxy.url, ref: 'churnx:production', smoke: false }), 'alias', /rollback attempt/, 'churnx', 2);
 });
 

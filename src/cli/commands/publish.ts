@@ -1,7 +1,8 @@
 // `outpost publish`: sign a model package's targets locally with the publisher key, upload it.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { publishPackage, resignPublisher } from '../../hub/node/publish-client.ts';
+import { publishPackage, resignPublisher, yankVersion } from '../../hub/node/publish-client.ts';
+import { parseSelector } from '../../hub/common/target-paths.ts';
 import { pinRoot } from '../../registry/node/trust.ts';
 import { loadPrivateKey } from '../../keys/node/keys.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
@@ -50,6 +51,36 @@ export const publishCommand: CommandSpec = {
     for (const v of r.versions) ctx.out.text(`published ${v.name}@${v.version} as ${r.publisher} (metadata v${r.roleVersion}, signed by ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')})`);
     for (const a of r.aliases) ctx.out.text(`alias ${a.name}:${a.alias} → ${a.version}`);
     if (!r.versions.length) ctx.out.text('nothing new to publish (this version was already published)');
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubYankCommand: CommandSpec = {
+  name: 'hub yank',
+  summary: 'Yank a published version (signed by its publisher): devices refuse new installs and flag installed copies',
+  usage: 'outpost hub yank <name>@<version> --reason <text> --hub <url> --key <private key> --token <token>',
+  help: [
+    '--reason TEXT         why (1 to 1000 characters; devices show it on installed copies)',
+    '--hub URL             the hub (or $OUTPOST_HUB)',
+    '--key FILE            publisher private key (repeat when the delegation needs several signatures)',
+    '--token T             publisher API token (or $OUTPOST_PUBLISH_TOKEN)',
+    '--passphrase-env VAR  passphrase of the key(s)',
+  ],
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, reason: { type: 'string' }, 'passphrase-env': { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const sel = parseSelector(args.positionals[0]);
+    if (!sel.ok || sel.selector.version === undefined) throw usageError(`"${args.positionals[0]}" is not <name>@<version>`);
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
+    const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
+    const keyFiles = (args.values.key as string[] | undefined) ?? [];
+    const reason = str(args, 'reason');
+    if (!hubUrl || !token || !keyFiles.length || !reason) throw usageError('--hub, --token, --key and --reason are required');
+    const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
+    const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
+    const r = await yankVersion({ hubUrl, keys, token, name: sel.selector.name, version: sel.selector.version, reason, signal: ctx.signal, home: ctx.home });
+    ctx.out.text(`yanked ${sel.selector.name}@${sel.selector.version} (${r.publisher} metadata v${r.roleVersion}): ${reason}`);
     ctx.out.json({ ok: true, ...r });
     return 0;
   },

@@ -2,6 +2,7 @@
 // delegations, renewals, key rotations — see signing.ts), accepting publishes (publisher-signed targets checked against the delegation), and
 // re-signing snapshot/timestamp with the online keys. The hub never signs targets itself, so a
 // compromised hub cannot forge a model: devices check the publisher's signature.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, MetadataKind, Root, Snapshot, Timestamp } from '@tufjs/models';
@@ -12,8 +13,9 @@ import { parseCard } from '../../package/common/card.ts';
 import { delegationChanges, delegationProblems, globOfPaths } from '../common/delegations.ts';
 import { ROOT_POLICY_FIELD } from '../common/root-policy.ts';
 import { checkPublish, type TargetEntry } from '../common/publish-policy.ts';
-import { delegationPathsFor, parseAliasDocument, parseTargetPath } from '../common/target-paths.ts';
-import { BlobStore } from './blobs.ts';
+import { delegationPathsFor, parseAliasDocument, parseTargetPath, parseYankDocument } from '../common/target-paths.ts';
+import type { Readable } from 'node:stream';
+import { BlobStore, UPLOAD_ID_RE } from './blobs.ts';
 import { describeDb, parseDbSpec } from './db-spec.ts';
 import { DEFAULT_HUB_CONFIG, hubPaths, readHubConfig, writeSecretFile, type HubConfig } from './hub-dir.ts';
 import { checkOutsideHub, createOfflineKeys, defaultOfflineKeysDir, offlineKeyPaths } from './offline-keys.ts';
@@ -339,86 +341,226 @@ export async function addPublisher(hub: Hub, opts: AddPublisherOptions): Promise
   return { token: r.tokens.find((t) => t.name === opts.name)?.token, targetsVersion: r.targetsVersion!, paths: delegationPathsFor(opts.modelsGlob), changes: r.changes };
 }
 
-export interface PublishResult { publisher: string; roleVersion: number; snapshotVersion: number; versions: { name: string; version: number }[]; aliases: { name: string; alias: string; version: number }[] }
+export interface PublishResult {
+  publisher: string;
+  roleVersion: number;
+  snapshotVersion: number;
+  versions: { name: string; version: number }[];
+  aliases: { name: string; alias: string; version: number }[];
+  yanks: { name: string; version: number; reason: string }[];
+}
 
 const entryOf = (t: Targets['targets'][string]): TargetEntry => ({ length: t.length, sha256: t.hashes.sha256 ?? '' });
 
-function readBlobText(hub: Hub, sha: string, max = 1024 * 1024): string {
-  const file = hub.blobs.path(sha);
+/** How long an upload session waits for its next blob before its files are deleted. */
+export const UPLOAD_IDLE_SECONDS = 3600;
+
+function readBlobText(hub: Hub, uploadId: string | undefined, sha: string, max = 1024 * 1024): string {
+  const file = hub.blobs.locate(uploadId, sha);
+  if (!file) throw new OutpostError('input', `blob ${sha} was not uploaded`);
   if (fs.statSync(file).size > max) throw new OutpostError('package', `blob ${sha.slice(0, 12)}… is too large for a JSON document`);
   return fs.readFileSync(file, 'utf8');
 }
 
+/** A publish request after every check that needs no blob bytes. */
+interface CheckedRequest {
+  md: Metadata<Targets>;
+  signedBy: string[];
+  change: ReturnType<typeof checkPublish>['change'];
+  /** sha256 → length of every blob the change refers to */
+  blobs: Map<string, number>;
+}
+
 /**
- * Accept a publisher's signed targets metadata: signatures meet the delegation's threshold, every
- * path is inside the delegation, the metadata version grows, published versions stay immutable,
- * model versions only grow, every blob is present with the signed length and hash, cards match
- * their paths and aliases point at published versions. Then snapshot/timestamp are re-signed.
+ * The checks a publish passes before any blob is accepted for it: signatures meet the delegation's
+ * threshold, every path is inside the delegation, the metadata version grows, published versions
+ * and yanks stay immutable, model versions only grow, packages are exactly their files.
+ */
+async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md: Metadata<Targets>): Promise<CheckedRequest> {
+  const top = parseTargets((await latest(tx, 'targets')).body);
+  const role = top.signed.delegations?.roles?.[publisher.name];
+  if (!role) throw new OutpostError('package', `publisher "${publisher.name}" has no delegation in this hub's targets metadata`);
+  try {
+    top.verifyDelegate(publisher.name, md);
+  } catch (e) {
+    throw new OutpostError('package', `targets metadata refused: ${(e as Error).message} (needs ${role.threshold} signature(s) by publisher "${publisher.name}"'s delegated keys)`);
+  }
+  const prevRow = await tx.latestMetadata(publisher.name);
+  const prev = prevRow ? parseTargets(prevRow.body) : undefined;
+  if (md.signed.version <= (prevRow?.version ?? 0)) {
+    throw new OutpostError('conflict', `targets metadata version ${md.signed.version} does not grow (the hub has version ${prevRow?.version ?? 0} of "${publisher.name}"); fetch the current one and sign the next version`);
+  }
+  if (md.signed.isExpired(hub.now())) throw new OutpostError('input', `targets metadata already expired (${md.signed.expires})`);
+  if (md.signed.delegations) throw new OutpostError('input', 'nested delegations are not supported');
+
+  const previous = Object.fromEntries(Object.entries(prev?.signed.targets ?? {}).map(([p, t]) => [p, entryOf(t)]));
+  const next = Object.fromEntries(Object.entries(md.signed.targets).map(([p, t]) => [p, entryOf(t)]));
+  const latestVersions = new Map<string, number | undefined>();
+  for (const p of Object.keys(next)) {
+    const t = parseTargetPath(p);
+    if (t.ok && !latestVersions.has(t.path.name)) latestVersions.set(t.path.name, await tx.latestVersion(t.path.name));
+  }
+  const { problems, change } = checkPublish({ publisher: publisher.name, previous, next, isDelegated: (p) => role.isDelegatedPath(p), latestVersion: (n) => latestVersions.get(n) });
+  if (problems.length) throw new OutpostError('package', `publish refused: ${problems.join('; ')}`, {}, { problems });
+  const blobs = new Map<string, number>();
+  for (const e of [...change.versions.flatMap((v) => Object.values(v.files)), ...change.aliases.map((a) => a.entry), ...change.yanks.map((y) => y.entry)]) {
+    if (e.length > hub.config.maxBlobBytes) throw new OutpostError('package', `a file of ${e.length} bytes is larger than this hub accepts (${hub.config.maxBlobBytes})`);
+    blobs.set(e.sha256, e.length);
+  }
+  return { md, signedBy: verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs), change, blobs };
+}
+
+/** Blobs of a checked request the store does not hold yet (sha256 → length). */
+async function missingBlobs(hub: Hub, tx: HubReader, c: CheckedRequest): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [sha, length] of c.blobs) {
+    const b = await tx.blob(sha);
+    if (!b || !hub.blobs.has(sha)) out[sha] = length;
+    else if (b.length !== length) throw new OutpostError('package', `blob ${sha} is ${b.length} bytes but the metadata signs ${length}`);
+  }
+  return out;
+}
+
+/**
+ * Finish a checked publish inside its transaction: every blob present (in the store or in the upload
+ * session) with the signed length, cards matching their paths, aliases pointing at published versions
+ * that are not yanked, yanks naming published versions with a reason. Then the session's blobs enter
+ * the store and snapshot/timestamp are re-signed.
+ */
+async function commitRequest(hub: Hub, tx: HubWriter, publisher: PublisherRow, c: CheckedRequest, uploadId: string | undefined, moved: string[]): Promise<PublishResult> {
+  const { md, change } = c;
+  for (const [sha, length] of c.blobs) {
+    const file = hub.blobs.locate(uploadId, sha);
+    if (!file) throw new OutpostError('input', `blob ${sha} was not uploaded (publish through an upload session: POST /api/v1/uploads, as \`outpost publish\` does)`);
+    const size = fs.statSync(file).size;
+    if (size !== length) throw new OutpostError('package', `blob ${sha} is ${size} bytes but the metadata signs ${length}`);
+  }
+  for (const v of change.versions) {
+    const parsed = (() => { try { return parseCard(JSON.parse(readBlobText(hub, uploadId, v.files['card.json'].sha256))); } catch { return undefined; } })();
+    if (!parsed?.ok) throw new OutpostError('package', `${v.name}@${v.version}: card.json is not a valid card`);
+    if (parsed.card.name !== v.name || parsed.card.version !== v.version) throw new OutpostError('package', `${v.name}@${v.version}: card.json says ${parsed.card.name}@${parsed.card.version}`);
+  }
+  const published = async (name: string, version: number) => change.versions.some((v) => v.name === name && v.version === version) || (await tx.modelVersions(name)).some((v) => v.version === version);
+  const yanks: PublishResult['yanks'] = [];
+  for (const y of change.yanks) {
+    const doc = parseYankDocument(readBlobText(hub, uploadId, y.entry.sha256), y);
+    if (!doc.ok) throw new OutpostError('package', `${y.path}: ${doc.reason}`);
+    if (!(await published(y.name, y.version))) throw new OutpostError('package', `cannot yank ${y.name}@${y.version}: it is not published`);
+    yanks.push({ name: y.name, version: y.version, reason: doc.doc.reason });
+  }
+  // every alias in the resulting metadata (changed or not) must point at a published, unyanked version
+  const yanked = new Set(Object.keys(md.signed.targets).flatMap((p) => { const t = parseTargetPath(p); return t.ok && t.path.kind === 'yank' ? [`${t.path.name}@${t.path.version}`] : []; }));
+  const aliasVersions: { name: string; alias: string; version: number }[] = [];
+  for (const [p, t] of Object.entries(md.signed.targets)) {
+    const a = parseTargetPath(p);
+    if (!a.ok || a.path.kind !== 'alias') continue;
+    const doc = parseAliasDocument(readBlobText(hub, uploadId, t.hashes.sha256 ?? ''), a.path);
+    if (!doc.ok) throw new OutpostError('package', `${p}: ${doc.reason}`);
+    const { name, alias } = a.path;
+    const { version } = doc.doc;
+    const changed = change.aliases.some((x) => x.path === p);
+    if (changed && !(await published(name, version))) throw new OutpostError('package', `alias ${name}:${alias} points at ${name}@${version}, which is not published`);
+    if (yanked.has(`${name}@${version}`)) throw new OutpostError('package', `alias ${name}:${alias} points at ${name}@${version}, which is yanked: move the alias to another version first`);
+    if (changed) aliasVersions.push({ name, alias, version });
+  }
+
+  const at = hub.now().toISOString();
+  if (uploadId !== undefined) for (const sha of c.blobs.keys()) if (hub.blobs.adopt(uploadId, sha)) moved.push(sha);
+  for (const [sha, length] of c.blobs) await tx.putBlob(sha, length);
+  const { snapshotVersion } = await commitRoles(hub, tx, [{ role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at }]);
+  for (const v of change.versions) {
+    const custom = md.signed.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
+    await tx.putModelVersion({
+      name: v.name, version: v.version, publisher: publisher.name, signedBy: c.signedBy, signedAt: custom?.outpost?.signedAt ?? at,
+      modelSha256: v.files['model.onnx'].sha256, cardSha256: v.files['card.json'].sha256,
+      sizeBytes: v.files['model.onnx'].length + v.files['card.json'].length, publishedAt: at,
+    });
+  }
+  for (const a of aliasVersions) await tx.putAlias({ ...a, publisher: publisher.name, updatedAt: at });
+  return { publisher: publisher.name, roleVersion: md.signed.version, snapshotVersion, versions: change.versions.map((v) => ({ name: v.name, version: v.version })), aliases: aliasVersions, yanks };
+}
+
+/** Run a commit; files it moved into the store are taken out again when the transaction fails. */
+async function committing<T>(hub: Hub, fn: (moved: string[]) => Promise<T>): Promise<T> {
+  const moved: string[] = [];
+  try {
+    return await fn(moved);
+  } catch (e) {
+    for (const sha of moved) if (!(await hub.storage.blob(sha).catch(() => undefined))) hub.blobs.discard(sha);
+    throw e;
+  }
+}
+
+/**
+ * Accept a publisher's signed targets metadata whose blobs the hub already holds (a re-sign, an
+ * alias moved to an existing version). New files come through an upload session instead.
  */
 export async function publish(hub: Hub, publisher: PublisherRow, body: unknown): Promise<PublishResult> {
   const md = parseUntrustedTargets(body);
-  return hub.storage.transaction(async (tx) => {
-    const top = parseTargets((await latest(tx, 'targets')).body);
-    const role = top.signed.delegations?.roles?.[publisher.name];
-    if (!role) throw new OutpostError('package', `publisher "${publisher.name}" has no delegation in this hub's targets metadata`);
-    try {
-      top.verifyDelegate(publisher.name, md);
-    } catch (e) {
-      throw new OutpostError('package', `targets metadata refused: ${(e as Error).message} (needs ${role.threshold} signature(s) by publisher "${publisher.name}"'s delegated keys)`);
-    }
-    const prevRow = await tx.latestMetadata(publisher.name);
-    const prev = prevRow ? parseTargets(prevRow.body) : undefined;
-    if (md.signed.version <= (prevRow?.version ?? 0)) {
-      throw new OutpostError('conflict', `targets metadata version ${md.signed.version} does not grow (the hub has version ${prevRow?.version ?? 0} of "${publisher.name}"); fetch the current one and sign the next version`);
-    }
-    if (md.signed.isExpired(hub.now())) throw new OutpostError('input', `targets metadata already expired (${md.signed.expires})`);
-    if (md.signed.delegations) throw new OutpostError('input', 'nested delegations are not supported');
+  return committing(hub, (moved) => hub.storage.transaction(async (tx) => {
+    const c = await checkRequest(hub, tx, publisher, md);
+    const missing = Object.keys(await missingBlobs(hub, tx, c));
+    if (missing.length) throw new OutpostError('input', `blob ${missing[0]} was not uploaded (new files are uploaded for a publish request: POST /api/v1/uploads, as \`outpost publish\` does)`);
+    return commitRequest(hub, tx, publisher, c, undefined, moved);
+  }));
+}
 
-    const previous = Object.fromEntries(Object.entries(prev?.signed.targets ?? {}).map(([p, t]) => [p, entryOf(t)]));
-    const next = Object.fromEntries(Object.entries(md.signed.targets).map(([p, t]) => [p, entryOf(t)]));
-    const latestVersions = new Map<string, number | undefined>();
-    for (const p of Object.keys(next)) {
-      const t = parseTargetPath(p);
-      if (t.ok && !latestVersions.has(t.path.name)) latestVersions.set(t.path.name, await tx.latestVersion(t.path.name));
-    }
-    const { problems, change } = checkPublish({ publisher: publisher.name, previous, next, isDelegated: (p) => role.isDelegatedPath(p), latestVersion: (n) => latestVersions.get(n) });
-    if (problems.length) throw new OutpostError('package', `publish refused: ${problems.join('; ')}`, {}, { problems });
+export interface UploadSession { id: string; needed: { sha256: string; length: number }[]; expiresAt: string }
 
-    const needBlob = [...change.versions.flatMap((v) => Object.values(v.files)), ...change.aliases.map((a) => a.entry)];
-    for (const e of needBlob) {
-      const b = await tx.blob(e.sha256);
-      if (!b || !hub.blobs.has(e.sha256)) throw new OutpostError('input', `blob ${e.sha256} was not uploaded (upload every file before publishing its metadata)`);
-      if (b.length !== e.length) throw new OutpostError('package', `blob ${e.sha256} is ${b.length} bytes but the metadata signs ${e.length}`);
-    }
-    for (const v of change.versions) {
-      const parsed = (() => { try { return parseCard(JSON.parse(readBlobText(hub, v.files['card.json'].sha256))); } catch { return undefined; } })();
-      if (!parsed?.ok) throw new OutpostError('package', `${v.name}@${v.version}: card.json is not a valid card`);
-      if (parsed.card.name !== v.name || parsed.card.version !== v.version) throw new OutpostError('package', `${v.name}@${v.version}: card.json says ${parsed.card.name}@${parsed.card.version}`);
-    }
-    const published = new Set(change.versions.map((v) => `${v.name}@${v.version}`));
-    const aliasVersions: { name: string; alias: string; version: number }[] = [];
-    for (const a of change.aliases) {
-      const doc = parseAliasDocument(readBlobText(hub, a.entry.sha256), a);
-      if (!doc.ok) throw new OutpostError('package', `${a.path}: ${doc.reason}`);
-      const exists = published.has(`${a.name}@${doc.doc.version}`) || (await tx.modelVersions(a.name)).some((v) => v.version === doc.doc.version);
-      if (!exists) throw new OutpostError('package', `alias ${a.name}:${a.alias} points at ${a.name}@${doc.doc.version}, which is not published`);
-      aliasVersions.push({ name: a.name, alias: a.alias, version: doc.doc.version });
-    }
+/** Start a publish: check the signed metadata now, and accept exactly the blobs it still needs. */
+export async function beginUpload(hub: Hub, publisher: PublisherRow, body: unknown): Promise<UploadSession> {
+  await sweepUploads(hub);
+  const md = parseUntrustedTargets(body);
+  const c = await checkRequest(hub, hub.storage, publisher, md);
+  const needed = await missingBlobs(hub, hub.storage, c);
+  const id = crypto.randomBytes(16).toString('hex');
+  const now = hub.now();
+  const expiresAt = addSeconds(now, UPLOAD_IDLE_SECONDS).toISOString();
+  await hub.storage.transaction((tx) => tx.putUpload({ id, publisher: publisher.name, metadata: serialize(md), needed, createdAt: now.toISOString(), expiresAt }));
+  return { id, needed: Object.entries(needed).map(([sha256, length]) => ({ sha256, length })), expiresAt };
+}
 
-    const signedBy = verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs);
-    const at = hub.now().toISOString();
-    const { snapshotVersion } = await commitRoles(hub, tx, [{ role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at }]);
-    for (const v of change.versions) {
-      const custom = md.signed.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
-      await tx.putModelVersion({
-        name: v.name, version: v.version, publisher: publisher.name, signedBy, signedAt: custom?.outpost?.signedAt ?? at,
-        modelSha256: v.files['model.onnx'].sha256, cardSha256: v.files['card.json'].sha256,
-        sizeBytes: v.files['model.onnx'].length + v.files['card.json'].length, publishedAt: at,
-      });
-    }
-    for (const a of aliasVersions) await tx.putAlias({ ...a, publisher: publisher.name, updatedAt: at });
-    return { publisher: publisher.name, roleVersion: md.signed.version, snapshotVersion, versions: change.versions.map((v) => ({ name: v.name, version: v.version })), aliases: aliasVersions };
-  });
+async function sessionOf(hub: Hub, publisher: PublisherRow, id: string) {
+  const u = UPLOAD_ID_RE.test(id) ? await hub.storage.upload(id) : undefined;
+  if (!u || u.publisher !== publisher.name) throw new OutpostError('not-found', `no upload session ${id} of publisher "${publisher.name}" (it may have expired after ${UPLOAD_IDLE_SECONDS / 60} idle minutes: publish again)`);
+  return u;
+}
+
+/** One blob of an upload session: only one the session needs, exactly its declared size and hash. */
+export async function receiveBlob(hub: Hub, publisher: PublisherRow, id: string, sha256: string, body: Readable): Promise<void> {
+  const u = await sessionOf(hub, publisher, id);
+  const length = u.needed[sha256];
+  if (length === undefined) throw new OutpostError('input', `blob ${sha256} is not a file of this publish request (it needs: ${Object.keys(u.needed).map((s) => s.slice(0, 12)).join(', ') || 'nothing'})`);
+  await hub.blobs.receive(id, sha256, length, body);
+  await hub.storage.transaction((tx) => tx.touchUpload(id, addSeconds(hub.now(), UPLOAD_IDLE_SECONDS).toISOString()));
+}
+
+/** Commit an upload session. Whatever the outcome, the session and its leftover files are gone after. */
+export async function commitUpload(hub: Hub, publisher: PublisherRow, id: string): Promise<PublishResult> {
+  const u = await sessionOf(hub, publisher, id);
+  try {
+    const md = parseUntrustedTargets(JSON.parse(u.metadata));
+    return await committing(hub, (moved) => hub.storage.transaction(async (tx) => {
+      const c = await checkRequest(hub, tx, publisher, md);
+      const r = await commitRequest(hub, tx, publisher, c, id, moved);
+      await tx.deleteUpload(id);
+      return r;
+    }));
+  } finally {
+    await dropUpload(hub, id);
+  }
+}
+
+export async function dropUpload(hub: Hub, id: string): Promise<void> {
+  hub.blobs.dropUpload(id);
+  await hub.storage.transaction((tx) => tx.deleteUpload(id)).catch(() => undefined);
+}
+
+/** Delete upload sessions idle past their expiry, with their files. */
+export async function sweepUploads(hub: Hub): Promise<number> {
+  const ids = await hub.storage.expiredUploads(hub.now().toISOString());
+  for (const id of ids) await dropUpload(hub, id);
+  return ids.length;
 }
 
 /**

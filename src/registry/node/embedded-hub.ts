@@ -10,8 +10,8 @@ import { offlineKeyPaths } from '../../hub/node/offline-keys.ts';
 import { publishPackage } from '../../hub/node/publish-client.ts';
 import { startHubServer } from '../../hub/node/server.ts';
 import { generateKeyFile, loadPrivateKey } from '../../keys/node/keys.ts';
-import type { InstalledModel } from '../../store/node/models.ts';
-import type { Store } from '../../store/node/store.ts';
+import { openStore, type Store } from '../../store/node/store.ts';
+import { forgetOrigin, type InstalledModel } from '../../store/node/models.ts';
 import { pull } from './pull.ts';
 import { trustPaths } from './trust.ts';
 
@@ -44,7 +44,10 @@ export async function runEmbeddedDemoHub(opts: { packageDir: string; home: strin
         const name = JSON.parse(fs.readFileSync(path.join(opts.packageDir, 'card.json'), 'utf8')).name as string;
         const r = await pull({ home: opts.home, store: opts.store, hubUrl: server.url, ref: `${name}:production`, rootFile: hubPaths(dir).trustRoot, signal: opts.signal, smoke: opts.smoke });
         log(r.alreadyInstalled ? `${r.model.name}@${r.model.version} already installed; files re-verified` : `pulled ${r.model.name}@${r.model.version}: TUF metadata, hashes, model safety, card and smoke inference verified`);
-        // The hub is gone after this: its trust folder would only be clutter.
+        // The hub is gone after this: its trust folder would only be clutter, and there is no hub to
+        // refresh the version's metadata from (so no offline-grace check applies to it).
+        const store = opts.store ?? openStore(opts.home);
+        try { forgetOrigin(store, r.model.name, r.model.version, `installed by \`outpost demo\` from a throw-away hub (${server.url}), verified at ${new Date().toISOString()}`); } finally { if (!opts.store) store.close(); }
         const t = trustPaths(opts.home, server.url);
         fs.rmSync(t.dir, { recursive: true, force: true });
         fs.rmSync(t.quarantine, { recursive: true, force: true });

@@ -2,16 +2,17 @@
 // bounded, hash-checked) → model-file safety checks → card/graph agreement → smoke inference in a
 // separate process → atomic install; the previous active version stays as last-known-good. Any
 // refusal leaves the running version untouched, records a security event and names what failed.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
+import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, parseYankDocument, yankTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { inspectModel } from '../../onnx/common/onnx.ts';
 import { checkPackage } from '../../package/node/load.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
-import { getModel, installPackage, listModels, recordSecurityEvent, setActive, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, recordSecurityEvent, setActive, setHubStatus, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
-import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, type Freshness } from '../common/pull-policy.ts';
+import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, yankedVersions, type Freshness } from '../common/pull-policy.ts';
 import { downloadTarget } from './download.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
 import { smokeTest } from './smoke.ts';
@@ -90,25 +91,44 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   }
 }
 
-async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles'] }> {
-  const { paths, roles } = await client.listTargets(sel.name);
-  if (sel.alias === undefined) {
-    const r = chooseVersion(sel, publishedVersions(paths, sel.name));
-    if (!r.ok) throw new OutpostError('not-found', r.reason);
-    return { version: r.version, viaAlias: false, paths, roles };
+/** Download a small signed JSON document (alias or yank) through the verified path. */
+async function signedDocument(client: HubClient, targetPath: string, quarantine: string, signal?: AbortSignal): Promise<string | undefined> {
+  const info = await client.updater.getTargetInfo(targetPath);
+  if (!info) return undefined;
+  if (info.length > 64 * 1024) throw new PullRefused('alias', `${targetPath} is ${info.length} bytes (a signed document is at most 64 KiB)`);
+  const file = path.join(quarantine, `doc-${crypto.randomBytes(6).toString('hex')}.json`);
+  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal });
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } finally {
+    fs.rmSync(file, { force: true });
   }
-  const info = await client.updater.getTargetInfo(aliasTargetPath(sel.name, sel.alias));
-  if (!info) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
-  if (info.length > 64 * 1024) throw new PullRefused('alias', `alias document is ${info.length} bytes (at most 64 KiB)`);
-  const file = path.join(quarantine, `alias-${sel.alias}.json`);
-  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal: opts.signal });
-  const doc = parseAliasDocument(fs.readFileSync(file, 'utf8'), { name: sel.name, alias: sel.alias });
-  fs.rmSync(file, { force: true });
+}
+
+/** The publisher's reason for yanking name@version (it is in `paths`). */
+export async function yankReason(client: HubClient, name: string, version: number, quarantine: string, signal?: AbortSignal): Promise<string> {
+  const text = await signedDocument(client, yankTargetPath(name, version), quarantine, signal);
+  const doc = text === undefined ? undefined : parseYankDocument(text, { name, version });
+  return doc?.ok ? doc.doc.reason : '(the yank document could not be read)';
+}
+
+async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles']; yanked: Set<number> }> {
+  const { paths, roles } = await client.listTargets(sel.name);
+  const yanked = yankedVersions(paths, sel.name);
+  if (sel.alias === undefined) {
+    const r = chooseVersion(sel, publishedVersions(paths, sel.name), yanked);
+    if (!r.ok) throw new OutpostError('not-found', r.reason);
+    return { version: r.version, viaAlias: false, paths, roles, yanked };
+  }
+  const text = await signedDocument(client, aliasTargetPath(sel.name, sel.alias), quarantine, opts.signal);
+  if (text === undefined) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
+  const doc = parseAliasDocument(text, { name: sel.name, alias: sel.alias });
   if (!doc.ok) throw new PullRefused('alias', doc.reason);
+  if (yanked.has(doc.doc.version)) throw new PullRefused('alias', `alias ${sel.name}:${sel.alias} points at ${sel.name}@${doc.doc.version}, which its publisher yanked (an alias may never point at a yanked version)`);
   const installed = listModels(store).filter((m) => m.name === sel.name && m.source === 'hub' && m.origin === client.base).map((m) => m.version);
   const rollback = aliasRollbackProblem(sel.alias, doc.doc.version, installed);
   if (rollback) throw new PullRefused('alias', rollback);
-  return { version: doc.doc.version, viaAlias: true, paths, roles };
+  return { version: doc.doc.version, viaAlias: true, paths, roles, yanked };
 }
 
 async function pullWith(store: Store, base: string, sel: ModelSelector, opts: PullOptions): Promise<PullResult> {
@@ -117,8 +137,14 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const client = await connectHub(opts.home, base, { signal: opts.signal });
   const t = trustPaths(opts.home, base);
   fs.mkdirSync(t.quarantine, { recursive: true });
-  const { version, viaAlias, paths, roles } = await resolve(client, store, sel, t.quarantine, opts);
+  const { version, viaAlias, paths, roles, yanked } = await resolve(client, store, sel, t.quarantine, opts);
   const { name } = sel;
+  const installedCopy = listModels(store).find((m) => m.name === name && m.version === version);
+  if (yanked.has(version)) {
+    const reason = await yankReason(client, name, version, t.quarantine, opts.signal);
+    if (installedCopy) setHubStatus(store, name, version, 'yanked', reason);
+    throw new OutpostError('conflict', `${name}@${version} was yanked by its publisher: ${reason}. It is not installed${installedCopy ? ' again (the installed copy is now marked yanked)' : ''}; pick another version`, {}, { yanked: true, reason });
+  }
 
   // A signed path under this model's name that the naming rules reject (traversal, encodings):
   // the publisher's metadata is not trustworthy as a whole, so nothing from it is installed.
@@ -225,7 +251,9 @@ export function trustFreshness(home: string, url: string, now = new Date()): Fre
 export function checkServable(home: string, model: InstalledModel, now = new Date()): { ok: true; warning?: string } {
   if (model.source !== 'hub' || !model.origin) return { ok: true };
   const f = trustFreshness(home, model.origin, now);
-  if (!f || f.state === 'fresh') return { ok: true };
+  // No verified timestamp (deleted, unreadable, or signed by a key the root no longer names): refuse.
+  if (!f) throw new OutpostError('package', `${model.name}@${model.version}: this device holds no verified timestamp from ${model.origin}, so the freshness of its signed metadata cannot be shown; refusing to serve it until metadata is refreshed (\`outpost models check\` or \`outpost pull ${model.name} --hub ${model.origin}\`)`);
+  if (f.state === 'fresh') return { ok: true };
   if (f.state === 'grace') {
     return { ok: true, warning: `${model.name}@${model.version}: signed metadata from ${model.origin} expired ${f.expires.toISOString()}; serving the last-known-good version offline until ${f.graceUntil.toISOString()} (run \`outpost pull ${model.name} --hub ${model.origin}\` when online)` };
   }

@@ -30,6 +30,8 @@ class HubFetcher extends BaseFetcher {
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
+      // The hub is there but cannot answer now (overloaded, its database down): unavailability, not an attack.
+      if (res.status >= 500 || res.status === 429 || res.status === 408) this.networkError = `the hub answered ${res.status}`;
       throw new DownloadHTTPError(`the hub answered ${res.status} for ${url}`, res.status);
     }
     return res.body as ReadableStream<Uint8Array<ArrayBuffer>>;

@@ -187,6 +187,14 @@ function moved(from: string, to: string): boolean {
   }
 }
 
+/**
+ * The hub a version came from is gone for good (the demo's throw-away hub): nothing is left to
+ * refresh its metadata from, so it is served without the offline-grace check, saying so.
+ */
+export function forgetOrigin(store: Store, name: string, version: number, note: string): void {
+  store.db.prepare('UPDATE models SET origin = NULL, hub_status_detail = ? WHERE name = ? AND version = ?').run(note, name, version);
+}
+
 /** Record what a hub metadata check said of an installed version (null status: nothing to report). */
 export function setHubStatus(store: Store, name: string, version: number, status: 'yanked' | 'revoked' | null, detail: string | null): void {
   store.db.prepare('UPDATE models SET hub_status = ?, hub_status_detail = ?, hub_checked_at = ? WHERE name = ? AND version = ?').run(status, detail, nowIso(), name, version);
