@@ -42,7 +42,7 @@ export async function runEmbeddedDemoHub(opts: { packageDir: string; home: strin
         const v = pub.versions[0] ?? { name: '', version: 0 };
         log(`published ${v.name}@${v.version} signed by publisher "demo" (key ${key.keyId.slice(0, 16)})`);
         const name = JSON.parse(fs.readFileSync(path.join(opts.packageDir, 'card.json'), 'utf8')).name as string;
-        const r = await pull({ home: opts.home, store: opts.store, hubUrl: server.url, ref: `${name}:production`, rootFile: hubPaths(dir).trustRoot, signal: opts.signal, smoke: opts.smoke });
+        const r = await pull({ home: opts.home, store: opts.store, hubUrl: server.url, ref: `${name}:production`, rootFile: hubPaths(dir).trustRoot, signal: opts.signal, smoke: opts.smoke, switchHub: true });
         log(r.alreadyInstalled ? `${r.model.name}@${r.model.version} already installed; files re-verified` : `pulled ${r.model.name}@${r.model.version}: TUF metadata, hashes, model safety, card and smoke inference verified`);
         // The hub is gone after this: its trust folder would only be clutter, and there is no hub to
         // refresh the version's metadata from (so no offline-grace check applies to it).

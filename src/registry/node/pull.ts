@@ -8,13 +8,15 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, parseYankDocument, yankTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { inspectModel } from '../../onnx/common/onnx.ts';
-import { checkPackage } from '../../package/node/load.ts';
+import { checkPackage, type LoadedPackage } from '../../package/node/load.ts';
+import type { TargetFile } from '@tufjs/models';
 import { openStore, type Store } from '../../store/node/store.ts';
-import { getModel, installPackage, listModels, recordSecurityEvent, setActive, setHubStatus, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, recordSecurityEvent, repairFiles, setActive, setHubStatus, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
 import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, yankedVersions, type Freshness } from '../common/pull-policy.ts';
 import { downloadTarget } from './download.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { smokeTest } from './smoke.ts';
 import { connectHub, type HubClient } from './tuf-client.ts';
 import { hubBase, isEnrolled, pinRoot, readTrustedState, trustPaths } from './trust.ts';
@@ -32,6 +34,12 @@ export interface PullOptions {
   /** largest model file accepted, in bytes (default 4 GiB) */
   maxFileBytes?: number;
   caps?: SafetyCaps;
+  /** the name is installed from another hub (or a local folder): let this hub win for it */
+  switchHub?: boolean;
+  /** the version is installed but its files were modified: replace them with verified copies */
+  repair?: boolean;
+  /** give up on a download connection after this long without data (default 60 s) */
+  idleTimeoutMs?: number;
   /** skip the smoke inference (tests of earlier stages only) */
   smoke?: boolean;
   smokeScript?: string;
@@ -45,6 +53,8 @@ export interface PullResult {
   model: InstalledModel;
   /** true when that version was installed already (files re-verified) */
   alreadyInstalled: boolean;
+  /** its modified files were replaced with verified copies (`repair`) */
+  repaired?: boolean;
   active: boolean;
   previousActive?: number;
   signedBy: string;
@@ -68,6 +78,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   if (!isEnrolled(opts.home, base)) {
     throw new OutpostError('usage', `this device does not trust ${base} yet: pass --root <root.json> once (the hub operator's root.json, or the one shipped with the installer)`);
   }
+  const release = acquirePullLock(opts.home, `pull ${opts.ref} from ${base}`);
   const store = opts.store ?? openStore(opts.home);
   try {
     return await pullWith(store, base, sel, opts);
@@ -88,8 +99,11 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     throw e;
   } finally {
     if (!opts.store) store.close();
+    release();
   }
 }
+
+const originOf = (m: InstalledModel): string => (m.source === 'hub' ? (m.origin ? `hub ${m.origin}` : 'a hub that is gone') : `local folder ${m.origin ?? '?'} (unsigned)`);
 
 /** Download a small signed JSON document (alias or yank) through the verified path. */
 async function signedDocument(client: HubClient, targetPath: string, quarantine: string, signal?: AbortSignal): Promise<string | undefined> {
@@ -139,6 +153,12 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   fs.mkdirSync(t.quarantine, { recursive: true });
   const { version, viaAlias, paths, roles, yanked } = await resolve(client, store, sel, t.quarantine, opts);
   const { name } = sel;
+  // One name, one source: versions of "churn" from two hubs (or a hub and a local folder) are
+  // different models; mixing them would let one move the other's active version.
+  const foreign = listModels(store).filter((m) => m.name === name && (m.source !== 'hub' || m.origin !== base));
+  if (foreign.length && !opts.switchHub) {
+    throw new OutpostError('conflict', `"${name}" is installed from ${originOf(foreign[0])} (version${foreign.length > 1 ? 's' : ''} ${foreign.map((m) => m.version).join(', ')}); ${base} is another source for that name. Pass --switch-hub to let ${base} win for "${name}" (its version becomes active; the others stay installed for rollback)`, {}, { otherSource: foreign[0].origin });
+  }
   const installedCopy = listModels(store).find((m) => m.name === name && m.version === version);
   if (yanked.has(version)) {
     const reason = await yankReason(client, name, version, t.quarantine, opts.signal);
@@ -163,13 +183,18 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const activate = viaAlias || undefined;
 
   // Already here? Re-verify the installed files instead of downloading again.
-  const existing = listModels(store).find((m) => m.name === name && m.version === version);
+  const existing = installedCopy;
   if (existing) {
-    if (existing.modelSha256 !== modelInfo.hashes.sha256 || existing.cardSha256 !== cardInfo.hashes.sha256) {
+    const sameBytes = existing.modelSha256 === modelInfo.hashes.sha256 && existing.cardSha256 === cardInfo.hashes.sha256;
+    if (!sameBytes && foreign.some((m) => m.version === version)) {
+      throw new OutpostError('conflict', `${name}@${version} is already installed from ${originOf(existing)} with other contents; remove that version first (\`outpost models remove ${name}@${version}\`) to take ${base}'s`);
+    }
+    if (!sameBytes) {
       throw new PullRefused('install', `${name}@${version} is installed with contents other than the hub now signs`);
     }
     const problems = verifyInstalled(store, existing);
-    if (problems.length) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')}`);
+    if (problems.length && !opts.repair) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')} (\`outpost pull ${name}@${version} --repair\` replaces it with a verified copy)`);
+    if (problems.length) return repair(store, client, existing, { modelInfo, cardInfo, quarantine: t.quarantine, signedBy, signedAt, previousActive, base }, opts);
     if (activate) {
       setActive(store, name, version, `pull ${sel.alias ? `alias ${sel.alias}` : ''}`.trim());
     }
@@ -177,59 +202,89 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
     return { model: m, alreadyInstalled: true, active: m.active, previousActive, signedBy, signedAt, hub: base };
   }
 
+  const model = await inQuarantine(client, { modelInfo, cardInfo, quarantine: t.quarantine, name, version }, opts, (pkg) =>
+    installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.role, signerKeyIds, origin: base, activate: activate ?? (opts.switchHub && foreign.length ? true : undefined), move: true }));
+  return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
+}
+
+interface Signed { modelInfo: TargetFile; cardInfo: TargetFile; quarantine: string; name: string; version: number }
+
+/**
+ * Download a version's signed files into quarantine (resumable, bounded, hash-checked), run the
+ * checks a device runs on them, and hand the checked package to `take`. Partial downloads are kept
+ * for a resume only when the transfer was interrupted, never when content was refused.
+ */
+async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, take: (pkg: LoadedPackage) => T): Promise<T> {
+  const progress = opts.onProgress ?? (() => undefined);
   const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE;
-  for (const info of [modelInfo, cardInfo]) {
+  for (const info of [s.modelInfo, s.cardInfo]) {
     if (info.length > maxFile) throw new PullRefused('size', `${info.path} is ${info.length} bytes, above this device's limit of ${maxFile}`);
     if (!info.hashes.sha256) throw new PullRefused('verify', `${info.path} has no sha256 in its signed metadata`);
   }
-
-  const qdir = path.join(t.quarantine, `${name}-${version}`);
+  const qdir = path.join(s.quarantine, `${s.name}-${s.version}`);
   fs.mkdirSync(qdir, { recursive: true });
   let done = false;
   try {
-    for (const [file, info] of [['card.json', cardInfo], ['model.onnx', modelInfo]] as const) {
+    for (const [file, info] of [['card.json', s.cardInfo], ['model.onnx', s.modelInfo]] as const) {
       progress({ stage: 'download', file, received: 0, total: info.length });
       await downloadTarget({
-        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal,
+        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs,
         onProgress: (received, total) => progress({ stage: 'download', file, received, total }),
         onRequest: (range) => opts.onRequest?.(file, range),
       });
     }
-    progress({ stage: 'model-safety' });
-    const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
-    let graph;
-    try {
-      graph = inspectModel(bytes);
-    } catch (e) {
-      throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
-    }
-    const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
-    if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
-
-    progress({ stage: 'card' });
-    let pkg;
-    try {
-      // The bytes already read and inspected above: no second read or parse of a large model.
-      pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
-    } catch (e) {
-      throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
-    }
-    if (pkg.card.name !== name || pkg.card.version !== version) throw new PullRefused('card', `card.json says ${pkg.card.name}@${pkg.card.version}, but it was signed as ${name}@${version}`);
-
-    if (opts.smoke !== false) {
-      progress({ stage: 'smoke' });
-      await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
-    }
+    const pkg = await verifyPackage(qdir, s.name, s.version, opts);
     progress({ stage: 'install' });
-    const model = installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.role, signerKeyIds, origin: base, activate, move: true });
+    const out = take(pkg);
     done = true;
-    return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
+    return out;
   } finally {
-    // Keep partial downloads (resume) only when the pull was interrupted, never refused content.
     const keepPartials = !done && fs.readdirSync(qdir).some((f) => f.endsWith('.part'));
     if (!keepPartials) fs.rmSync(qdir, { recursive: true, force: true });
     else for (const f of fs.readdirSync(qdir)) if (!f.endsWith('.part')) fs.rmSync(path.join(qdir, f), { force: true });
   }
+}
+
+/** `pull --repair`: a modified installed version gets verified copies of its files, in place. */
+async function repair(store: Store, client: HubClient, existing: InstalledModel, s: Omit<Signed, 'name' | 'version'> & { signedBy: string; signedAt: string | null; previousActive: number | undefined; base: string }, opts: PullOptions): Promise<PullResult> {
+  const { name, version } = existing;
+  recordSecurityEvent(store, 'installed-modified', `${name}@${version}`, `repaired from ${s.base}: ${verifyInstalled(store, existing).join('; ')}`);
+  await inQuarantine(client, { ...s, name, version }, opts, (pkg) => repairFiles(store, existing, pkg.dir));
+  const problems = verifyInstalled(store, existing);
+  if (problems.length) throw new OutpostError('store', `${name}@${version} is still not intact after the repair: ${problems.join('; ')}`);
+  const m = getModel(store, `${name}@${version}`);
+  return { model: m, alreadyInstalled: true, repaired: true, active: m.active, previousActive: s.previousActive, signedBy: s.signedBy, signedAt: s.signedAt, hub: s.base };
+}
+
+/** The checks after download, on the bytes already read once: model-file safety, card/graph agreement, smoke inference. */
+async function verifyPackage(qdir: string, name: string, version: number, opts: PullOptions): Promise<LoadedPackage> {
+  const progress = opts.onProgress ?? (() => undefined);
+  progress({ stage: 'model-safety' });
+  const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
+  let graph;
+  try {
+    graph = inspectModel(bytes);
+  } catch (e) {
+    throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
+  }
+  const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
+  if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
+
+  progress({ stage: 'card' });
+  let pkg;
+  try {
+    // The bytes already read and inspected above: no second read or parse of a large model.
+    pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
+  } catch (e) {
+    throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
+  }
+  if (pkg.card.name !== name || pkg.card.version !== version) throw new PullRefused('card', `card.json says ${pkg.card.name}@${pkg.card.version}, but it was signed as ${name}@${version}`);
+
+  if (opts.smoke !== false) {
+    progress({ stage: 'smoke' });
+    await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
+  }
+  return pkg;
 }
 
 /** How fresh the device's trusted metadata for a hub is, offline (undefined when never refreshed). */

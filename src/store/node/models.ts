@@ -200,6 +200,20 @@ export function setHubStatus(store: Store, name: string, version: number, status
   store.db.prepare('UPDATE models SET hub_status = ?, hub_status_detail = ?, hub_checked_at = ? WHERE name = ? AND version = ?').run(status, detail, nowIso(), name, version);
 }
 
+/**
+ * Replace an installed version's files with verified copies (same hashes as recorded at install):
+ * `outpost pull --repair`. Each file is renamed over the old one, so a reader sees old or new, whole.
+ */
+export function repairFiles(store: Store, model: InstalledModel, fromDir: string): void {
+  for (const file of [MODEL_FILE, CARD_FILE]) {
+    const from = path.join(fromDir, file);
+    const want = file === MODEL_FILE ? model.modelSha256 : model.cardSha256;
+    if (sha256(fs.readFileSync(from)) !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
+    fs.renameSync(from, path.join(model.dir, file));
+  }
+  recordModelEvent(store, model.name, model.version, 'repair', 'installed files replaced with verified copies');
+}
+
 /** Re-hash installed files; returns the problems found (empty = intact). */
 export function verifyInstalled(store: Store, model: InstalledModel): string[] {
   const problems: string[] = [];
