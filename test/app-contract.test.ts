@@ -48,6 +48,31 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.equal(typeof s.provider.summary, 'string');
     });
 
+    test('files are read by path only under the configured folders (not hidden ones, not the data folder, not through links)', async () => {
+      const csv = path.join(files, 'weather.csv');
+      fs.copyFileSync(DEMO_CSV, csv);
+      fs.mkdirSync(path.join(files, '.secret'));
+      fs.copyFileSync(DEMO_CSV, path.join(files, '.secret', 'weather.csv'));
+      fs.symlinkSync('/etc/passwd', path.join(files, 'passwd.csv'));
+      const refused = async (p: string, why: string) => {
+        for (const [m, params] of [['files.inspect', { path: p, model: MODEL }], ['jobs.start', { input: p, model: MODEL }]] as const) {
+          const r = await t.call(m, params);
+          assert.ok(!r.ok && r.error.code === 'usage' && /may not read/.test(r.error.message), `${m} ${why}: ${JSON.stringify(r)}`);
+        }
+      };
+      const defaults = await ok<{ settings: { allowedFolders: string[] } }>(t, 'settings.get');
+      assert.deepEqual(defaults.settings.allowedFolders, ['~'], 'the default is the home folder');
+      await refused('/etc/passwd', 'outside the home folder');
+      await refused(csv, 'a folder not configured yet');
+      const set = await t.call('settings.update', { patch: { allowedFolders: ['relative/folder'] } });
+      assert.ok(!set.ok && /allowedFolders/.test(set.error.message) && /absolute/.test(set.error.message), JSON.stringify(set));
+      await ok(t, 'settings.update', { patch: { allowedFolders: [files, home] } });
+      await refused(path.join(files, '.secret', 'weather.csv'), 'in a hidden folder');
+      await refused(path.join(files, 'passwd.csv'), 'a link out of the folder');
+      await refused(path.join(home, 'outpost.db'), 'the data folder');
+      await refused(path.join(files, '..', 'elsewhere.csv'), 'climbing out with ..');
+    });
+
     test('bad calls are refused at the boundary with the field named', async () => {
       const unknown = await t.call('jobs.explode', {});
       assert.equal(unknown.ok, false);

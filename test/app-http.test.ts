@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { JobSummary } from '../src/api/common/contract.ts';
-import { safeUploadName } from '../src/api/node/http.ts';
+import { safeUploadName } from '../src/api/node/uploads.ts';
 import { DEMO_CSV, DEMO_PACKAGE, httpTransport, ok, type HttpTransport } from './helpers/app-harness.ts';
 import { tempDir } from './helpers/packages.ts';
 

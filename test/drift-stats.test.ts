@@ -117,7 +117,10 @@ test('serialisation round trip is lossless and versioned', () => {
   const again = parseBaseline(JSON.parse(JSON.stringify(baseline)));
   assert.deepEqual(again, baseline);
   // what fromJSON refuses
-  assert.throws(() => statsFromJSON({ ...json, v: 2 as 1 }, f), /version 2/);
+  assert.throws(() => statsFromJSON({ ...json, v: 3 as 2 }, f), /version 3/);
+  assert.throws(() => statsFromJSON({ ...json, v: 1 }, f), /version 1 \(this build reads 2, and 1 on exact binnings\)/, 'v1 had quantile bins here, not log buckets');
+  assert.throws(() => statsFromJSON({ ...json, sketch: { ...json.sketch!, zero: json.sketch!.zero + 1 } }, f), /sketch counts add up/);
+  assert.throws(() => statsFromJSON({ ...json, sketch: undefined }, f), /sketch: missing/);
   assert.throws(() => statsFromJSON({ ...json, binning: 'other' }, f), /built on binning other/);
   assert.throws(() => statsFromJSON({ ...json, n: json.n + 1 }, f), /add up/);
   assert.throws(() => statsFromJSON({ ...json, s1: 'zz' }, f), /not an exact sum/);
@@ -147,8 +150,9 @@ test('exact sums: every double converts exactly and back; text form is canonical
 test('bin assignment: update() puts every value in the same bin as a binary search', () => {
   const r = prng(5);
   const refs: [string, number[]][] = [
-    ['normal, quantile edges', Array.from({ length: 20000 }, () => normal(r))],
-    ['lognormal, clustered edges', Array.from({ length: 20000 }, () => Math.exp(2.5 * normal(r)))],
+    ['normal, sketched (edges: min, deciles, max)', Array.from({ length: 20000 }, () => normal(r))],
+    ['lognormal, sketched', Array.from({ length: 20000 }, () => Math.exp(2.5 * normal(r)))],
+    ['lognormal, 1,000 values: every value an edge, clustered', Array.from({ length: 1000 }, () => Math.exp(2.5 * normal(r)))],
     ['few integers, every value an edge', Array.from({ length: 500 }, () => Math.floor(r() * 7))],
     ['constant', Array.from({ length: 50 }, () => 4.25)],
     ['tiny range', Array.from({ length: 3000 }, () => 1 + r() * 1e-12)],
@@ -239,4 +243,25 @@ test('a far outlier in the reference (all edges crowded into one cell) still bin
   const expected = new Float64Array(b.size + 1);
   for (const x of values) expected[b.edges.filter((e) => e <= x).length]++;
   assert.deepEqual(Array.from({ length: b.size + 1 }, (_, k) => s.bins[4 * k]), Array.from(expected));
+});
+
+test('values whose squares overflow a double are summed exactly, not refused', () => {
+  const f = numericFeature(Array.from({ length: 3000 }, () => normal(prng(9))));
+  const a = 2 ** 520;
+  const b = a * (1 + 2 ** -50);
+  const one = createFeatureStats(f);
+  one.update(Float64Array.from([a, b]));
+  assert.equal(one.mean, a * (1 + 2 ** -51));
+  assert.equal(one.variance, 2 ** 938, 'population variance of {a, b}: ((b − a)/2)²');
+  const split = mergeStats(createFeatureStats(f), createFeatureStats(f));
+  const x = createFeatureStats(f);
+  x.update(Float64Array.from([a]));
+  const y = createFeatureStats(f);
+  y.update(Float64Array.from([b]));
+  assert.equal(JSON.stringify(mergeStats(x, y)), JSON.stringify(mergeStats(split, one)), 'the same exact sums however the values were split');
+  const huge = createFeatureStats(f);
+  huge.update(Float64Array.from([Number.MAX_VALUE, -Number.MAX_VALUE, 1]));
+  assert.ok(Math.abs(huge.mean) < 1, `mean ${huge.mean}`); // (x − shift) rounds at this magnitude, as everywhere
+  assert.equal(huge.variance, Infinity, 'a variance beyond the largest double');
+  assert.equal(JSON.stringify(statsFromJSON(JSON.parse(JSON.stringify(huge)), f)), JSON.stringify(huge));
 });

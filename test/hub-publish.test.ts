@@ -174,7 +174,11 @@ for (const backend of hubBackends()) {
         const res = await fetch(new URL('/api/v1/uploads', h.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: md.toJSON() }) });
         return { res, json: await res.json() as { id: string; needed: { sha256: string; length: number }[]; error?: { message: string } } };
       };
-      const put = (id: string, sha: string, body: string, token = churn.token) => fetch(new URL(`/api/v1/uploads/${id}/${sha}`, h.url), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body });
+      const put = (id: string, sha: string, body: string, token = churn.token, opts: { chunked?: boolean } = {}) => fetch(new URL(`/api/v1/uploads/${id}/${sha}`, h.url), {
+        method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        // chunked: no Content-Length, so only the bytes themselves can tell the hub the size
+        body: opts.chunked ? new ReadableStream({ start(c) { c.enqueue(Buffer.from(body)); c.close(); } }) : body, duplex: 'half',
+      } as RequestInit);
       const sha = (t: string) => crypto.createHash('sha256').update(t).digest('hex');
       const uploads = () => fs.readdirSync(path.join(h.dir, 'blobs', 'uploads'));
 
@@ -190,8 +194,9 @@ for (const backend of hubBackends()) {
       // not a file of this request; a wrong hash; longer or shorter than declared; another team's token
       assert.match((await (await put(json.id, sha('anything else'), 'anything else')).json() as { error: { message: string } }).error.message, /not a file of this publish request/);
       assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytez')).json() as { error: { message: string } }).error.message, /not the announced/);
-      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytes and more')).json() as { error: { message: string } }).error.message, /larger than the 11 bytes/);
-      assert.match((await (await put(json.id, sha('model-bytes'), 'model')).json() as { error: { message: string } }).error.message, /has 5 bytes, not the 11/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytes and more')).json() as { error: { message: string } }).error.message, /announced as 20 bytes, but its signed metadata declares 11/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytes and more', churn.token, { chunked: true })).json() as { error: { message: string } }).error.message, /larger than the 11 bytes/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model', churn.token, { chunked: true })).json() as { error: { message: string } }).error.message, /has 5 bytes, not the 11/);
       assert.equal((await put(json.id, sha('model-bytes'), 'model-bytes', h.publishers['fraud-team'].token)).status, 404);
       assert.equal((await put(json.id, sha('model-bytes'), 'model-bytes')).status, 201);
       assert.equal((await put(json.id, sha(card), card)).status, 201);

@@ -5,7 +5,7 @@ import type { ParseArgsOptionsConfig } from 'node:util';
 export interface Output {
   /** human text (suppressed with --json) */
   text(line: string): void;
-  /** the machine-readable result (printed only with --json, as one JSON document) */
+  /** the machine-readable result (printed only with --json, as one JSON line: stdout is line-delimited JSON throughout) */
   json(value: unknown): void;
   /** a JSON event line (progress) on stdout with --json; ignored otherwise */
   event(value: Record<string, unknown>): void;

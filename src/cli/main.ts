@@ -11,7 +11,7 @@ const GLOBAL_HELP = ['--home DIR   data folder (default: $OUTPOST_HOME, else the
 function makeOutput(json: boolean, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Output {
   return {
     text: (line) => { if (!json) stdout.write(line + '\n'); },
-    json: (value) => { if (json) stdout.write(JSON.stringify(value, null, 2) + '\n'); },
+    json: (value) => { if (json) stdout.write(JSON.stringify(value) + '\n'); },
     event: (value) => { if (json) stdout.write(JSON.stringify(value) + '\n'); },
     warn: (line) => { stderr.write(line + '\n'); },
   };
@@ -109,7 +109,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     return await spec.run(ctx, parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] });
   } catch (e) {
     if (e instanceof OutpostError) {
-      if (json) stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }, null, 2) + '\n');
+      if (json) stdout.write(JSON.stringify({ ok: false, error: e.toJSON() }) + '\n');
       stderr.write(`outpost ${spec.name}: ${e.describe()}\n`);
       return e.exitCode;
     }

@@ -10,7 +10,7 @@ import type { ElectronApplication, Page } from 'playwright-core';
 import { ensureRenderer } from '../../src/api/node/renderer-build.ts';
 import { listJobs } from '../../src/store/node/jobs.ts';
 import { installPackage } from '../../src/store/node/models.ts';
-import { openStore } from '../../src/store/node/store.ts';
+import { openStore, updateSettings } from '../../src/store/node/store.ts';
 import { DEMO_CSV, DEMO_PACKAGE } from '../helpers/app-harness.ts';
 import { shot } from '../helpers/app-browser.ts';
 import { tempDir } from '../helpers/packages.ts';
@@ -35,12 +35,15 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
   let app: ElectronApplication;
   let win: Page;
   let home: string;
+  let files: string;
 
   before(async () => {
     await ensureRenderer();
     home = tempDir('outpost-electron-home-');
+    files = tempDir('outpost-electron-files-');
     const store = openStore(home);
     installPackage(store, DEMO_PACKAGE, { source: 'local', allowUnsigned: true });
+    updateSettings(store, { allowedFolders: [files] }); // the app reads files by path only in configured folders
     store.close();
     const { _electron } = await import('playwright-core');
     app = await _electron.launch({ executablePath: (bin as { path: string }).path, args: [path.resolve('electron/main.ts')], env: { ...process.env, OUTPOST_HOME: home } });
@@ -50,6 +53,7 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
   after(async () => {
     await app?.close();
     if (home) fs.rmSync(home, { recursive: true, force: true });
+    if (files) fs.rmSync(files, { recursive: true, force: true });
   });
 
   test('the window shows app:// content, sandboxed, with only the bridge exposed', async () => {
@@ -61,7 +65,7 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
   });
 
   test('score the demo file through the bridge and the utility process', async () => {
-    const input = path.join(home, 'weather-2015.csv');
+    const input = path.join(files, 'weather-2015.csv');
     fs.copyFileSync(DEMO_CSV, input);
     await win.evaluate('location.hash = "#/score"');
     await win.getByTestId('path-input').fill(input);

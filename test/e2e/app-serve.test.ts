@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { driftForModel } from '../../src/monitor/node/index.ts';
 import { getJob, listJobs } from '../../src/store/node/jobs.ts';
 import { countPredictions, pagePredictions } from '../../src/store/node/predictions.ts';
-import { getSettings, openStore, type Store } from '../../src/store/node/store.ts';
+import { getSettings, openStore, updateSettings, type Store } from '../../src/store/node/store.ts';
 import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE } from '../helpers/app-harness.ts';
 import { launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
 import { tempDir } from '../helpers/packages.ts';
@@ -41,6 +41,7 @@ describe('outpost serve in Chromium', { skip: 'skip' in launched ? launched.skip
     files = tempDir('outpost-e2e-files-');
     served = await serveInProcess(home);
     store = openStore(home); // a second connection (WAL) to check what the UI shows
+    updateSettings(store, { allowedFolders: [files] }); // "a path on the appliance" reads only configured folders
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light', acceptDownloads: true });
     page = await context.newPage();
     page.setDefaultTimeout(30_000);

@@ -23,10 +23,22 @@ export function runCli(args: string[], opts: { home: string; cwd?: string; env?:
   return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
 }
 
-/** The last JSON document a --json run printed (events come first, one per line). */
+/** Every line a --json run printed on stdout, parsed: it is line-delimited JSON from first line to last (throws otherwise). */
+export function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').filter((l) => l !== '').map((l, i) => {
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      throw new Error(`--json output line ${i + 1} is not JSON: ${l.slice(0, 200)}`);
+    }
+  });
+}
+
+/** The result a --json run printed: its last line (events come first, one per line). */
 export function lastJson(stdout: string): Record<string, unknown> {
-  const start = stdout.lastIndexOf('\n{\n');
-  return JSON.parse(start >= 0 ? stdout.slice(start + 1) : stdout) as Record<string, unknown>;
+  const lines = jsonLines(stdout);
+  if (!lines.length) throw new Error('the --json run printed nothing on stdout');
+  return lines[lines.length - 1];
 }
 
 /** Run the CLI's main() in this process, with its own output streams; returns exit code and output. */

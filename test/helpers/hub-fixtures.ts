@@ -9,7 +9,7 @@ import { generateKeyFile, loadPrivateKey, loadPublicKey, type PrivateKeyHandle }
 import { addPublisher, initHub, openHub, type Hub } from '../../src/hub/node/repository.ts';
 import type { HubConfig } from '../../src/hub/node/hub-dir.ts';
 import { offlineKeyPaths } from '../../src/hub/node/offline-keys.ts';
-import { startHubServer, type RunningHub } from '../../src/hub/node/server.ts';
+import { startHubServer, type HubServerOptions, type RunningHub } from '../../src/hub/node/server.ts';
 
 export const tmpDir = (prefix = 'outpost-hub-'): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -69,7 +69,7 @@ export interface TestHub {
 }
 
 /** `db`: the hub's database (undefined: SQLite in the hub folder; a postgres:// URL: that database). */
-export async function startTestHub(opts: { publishers?: { name: string; glob: string; threshold?: number; extraKeys?: number }[]; config?: Partial<HubConfig>; now?: () => Date; db?: string } = {}): Promise<TestHub & { extraKeys: Record<string, PrivateKeyHandle[]> }> {
+export async function startTestHub(opts: { publishers?: { name: string; glob: string; threshold?: number; extraKeys?: number }[]; config?: Partial<HubConfig>; now?: () => Date; db?: string; serverOptions?: HubServerOptions } = {}): Promise<TestHub & { extraKeys: Record<string, PrivateKeyHandle[]> }> {
   const dir = tmpDir();
   const offlineKeysDir = tmpDir('outpost-offline-');
   const init = await initHub(dir, { offlineKeysDir, config: { ...opts.config, ...(opts.db === undefined ? {} : { db: opts.db }) }, now: opts.now?.() });
@@ -85,7 +85,7 @@ export async function startTestHub(opts: { publishers?: { name: string; glob: st
     const { token } = await addPublisher(hub, { name: pub.name, keys: [loadPublicKey(`${key.file}.pub`), ...extra.map((k) => k.tufKey)], threshold: pub.threshold, modelsGlob: pub.glob, targetsKey });
     publishers[pub.name] = { name: pub.name, key, token: token!, glob: pub.glob };
   }
-  const server = await startHubServer(hub);
+  const server = await startHubServer(hub, opts.serverOptions);
   const t = {
     dir, hub, server, url: server.url, adminToken: init.adminToken, trustRoot: init.trustRoot, offlineKeysDir, targetsKey, rootKey: loadPrivateKey(off.root), publishers, extraKeys,
     stop: () => server.close(),

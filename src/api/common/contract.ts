@@ -3,6 +3,9 @@
 // dispatch.ts); the renderer imports these only as types. Pure: no Node, no DOM.
 import { z } from 'zod';
 import { CardSchema } from '../../package/common/card.ts';
+import { SettingsSchema, validateSettingsPatch } from '../../store/common/settings.ts';
+
+export { SettingsSchema };
 
 // ---- shared shapes ----
 
@@ -20,7 +23,6 @@ const ModelName = z.string().min(1).max(64);
 const ModelRef = z.string().regex(/^[^@\s]+(@\d+)?$/, 'expected <name> or <name>@<version>');
 const JobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a job id');
 const FilePath = z.string().min(1).max(4096);
-const ProviderPref = z.enum(['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml']);
 const Format = z.enum(['csv', 'jsonl', 'parquet']);
 
 export const JobStatusSchema = z.enum(['running', 'completed', 'failed', 'cancelled']);
@@ -125,9 +127,14 @@ export const AttentionSchema = z.object({
 });
 export type Attention = z.infer<typeof AttentionSchema>;
 
+export const StorageUsageSchema = z.object({ database: z.number(), models: z.number(), uploads: z.number(), outputs: z.number(), other: z.number(), total: z.number() });
+
 export const HomeStatusSchema = z.object({
   home: z.string(),
+  /** the whole data folder on disk (= storage.total) */
   storeBytes: z.number(),
+  /** the data folder by what it holds */
+  storage: StorageUsageSchema,
   log: z.object({ batches: z.number(), rows: z.number(), bytes: z.number() }),
   retentionMaxBytes: z.number(),
   provider: ProviderInfoSchema,
@@ -252,14 +259,15 @@ export const DriftViewSchema = z.object({
 });
 export type DriftView = z.infer<typeof DriftViewSchema>;
 
-export const SettingsSchema = z.object({
-  logInputs: z.enum(['all', 'sampled', 'none']),
-  logSampleRate: z.number().min(0).max(1),
-  retentionMaxBytes: z.number().int().min(1024 * 1024),
-  retentionMaxAgeDays: z.number().int().min(1).max(36500),
-  provider: ProviderPref,
-});
 export type SettingsShape = z.infer<typeof SettingsSchema>;
+const SettingsPatch = z.record(z.string(), z.unknown()).transform((patch, ctx) => {
+  try {
+    return validateSettingsPatch(patch);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
 export const SettingsViewSchema = z.object({ home: z.string(), settings: SettingsSchema });
 
 export const UploadResultSchema = z.object({ path: z.string(), name: z.string(), size: z.number() });
@@ -317,7 +325,8 @@ export const methods = {
     result: z.array(DriftAlertSchema),
   },
   'settings.get': { params: none, result: SettingsViewSchema },
-  'settings.update': { params: z.strictObject({ patch: SettingsSchema.partial().strict() }), result: SettingsViewSchema },
+  /** validated by the settings module itself (one source of truth: the message names the key and its allowed values) */
+  'settings.update': { params: z.strictObject({ patch: SettingsPatch }), result: SettingsViewSchema },
 } as const;
 
 export type Methods = typeof methods;

@@ -1,14 +1,16 @@
 // The HTTP transport of the UI contract for `outpost serve`: loopback only, every /api/ request
 // authenticated with the access token (Bearer header, or the cookie set when the page is opened
 // with ?token=), calls as POST /api/call/<method>, job events as server-sent events, file upload
-// and download, and the built UI as static files under a strict CSP.
+// and download, and the built UI as static files under a strict CSP. Hostile requests (malformed
+// URLs, headers or bodies) get a 4xx answer; nothing a client sends can throw out of a handler.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { HTTP, type ApiErrorShape, type UploadResult } from '../common/contract.ts';
+import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
+import { parseRequestTarget, safeDecode } from '../common/request-target.ts';
 import type { Service } from './service.ts';
 
 export interface HttpOptions {
@@ -19,6 +21,8 @@ export interface HttpOptions {
   port?: number;
   /** random when not given */
   token?: string;
+  /** a request body that sends nothing for this long is answered 408 (default 30 s) */
+  bodyIdleMs?: number;
 }
 
 export interface HttpServer {
@@ -32,6 +36,19 @@ export interface HttpServer {
 /** Loopback only: the token is the only lock, so the door is never opened to the network. */
 export const HOST = '127.0.0.1';
 const MAX_CALL_BYTES = 1024 * 1024;
+const BODY_IDLE_MS = 30_000;
+const DRAIN_MS = 5_000;
+
+/** A request we refuse with a 4xx status (the message is shown to the client). */
+class HttpError extends Error {
+  readonly status: number;
+  readonly code: ApiErrorShape['code'];
+  constructor(status: number, message: string, code: ApiErrorShape['code'] = 'usage') {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
 
 export const CSP = [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'", "connect-src 'self'",
@@ -65,20 +82,45 @@ function cookies(req: http.IncomingMessage): Map<string, string> {
   const m = new Map<string, string>();
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) m.set(part.slice(0, i).trim(), decodeURIComponent(part.slice(i + 1).trim()));
+    const value = i > 0 ? safeDecode(part.slice(i + 1).trim()) : undefined;
+    if (value !== undefined) m.set(part.slice(0, i).trim(), value); // a malformed cookie is no cookie
   }
   return m;
 }
 
-/** A file name safe to put in the uploads folder: no separators, no leading dots, bounded length. */
-export function safeUploadName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[^\w.\- ]+/g, '_').replace(/^[.\s]+/, '').slice(-120);
-  return clean || 'upload';
+/**
+ * The body of a request as a stream of chunks, refused with 413 beyond `maxBytes` (declared or
+ * sent) and with 408 when the client stops sending for `idleMs` (a slowloris-style body).
+ */
+async function* limitedBody(req: http.IncomingMessage, maxBytes: number, idleMs: number, what: string): AsyncGenerator<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > maxBytes) throw new HttpError(413, `${what} is ${declared} bytes; the limit is ${maxBytes}`);
+  const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let n = 0;
+  for (;;) {
+    // Race each read against the idle timer; the socket stays open so the 408 can still be sent.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new HttpError(408, `the request body stalled (nothing received for ${idleMs / 1000} s)`)), idleMs);
+    });
+    let next: IteratorResult<Buffer>;
+    try {
+      next = await Promise.race([chunks.next(), stalled]);
+    } catch (e) {
+      throw e instanceof HttpError ? e : new HttpError(400, `the request body was cut off (${(e as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (next.done) return;
+    n += next.value.length;
+    if (n > maxBytes) throw new HttpError(413, `${what} is larger than the limit of ${maxBytes} bytes`);
+    yield next.value;
+  }
 }
 
 export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
   const { service } = opts;
+  const bodyIdleMs = opts.bodyIdleMs ?? BODY_IDLE_MS;
   const token = opts.token ?? newToken();
   const sse = new Set<http.ServerResponse>();
   let port = 0;
@@ -86,8 +128,8 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
   const cookieName = () => `${HTTP.tokenCookie}_${port}`;
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers });
+    const text = Buffer.from(JSON.stringify(body));
+    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(text.length), 'Cache-Control': 'no-store', ...headers });
     res.end(text);
   };
   const fail = (res: http.ServerResponse, error: ApiErrorShape) => send(res, httpStatusOf(error.code), { ok: false, error });
@@ -112,46 +154,44 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
 
   const readJson = async (req: http.IncomingMessage): Promise<unknown> => {
     const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      n += c.length;
-      if (n > MAX_CALL_BYTES) throw Object.assign(new Error('request body too large'), { code: 'usage' });
-      chunks.push(c);
-    }
-    if (!n) return {};
+    for await (const c of limitedBody(req, MAX_CALL_BYTES, bodyIdleMs, 'the call')) chunks.push(c);
+    if (!chunks.length) return {};
+    // Only JSON is read as a call: a form post from another page (a "simple" request) is not one.
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/json') throw new HttpError(415, `a call's body must be application/json (got "${type || 'no content type'}")`);
     try {
       return JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      throw Object.assign(new Error('request body is not JSON'), { code: 'usage' });
+      throw new HttpError(400, 'the request body is not valid JSON');
     }
   };
 
-  const upload = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
-    const name = safeUploadName(url.searchParams.get('name') ?? 'upload');
-    fs.mkdirSync(service.uploadsDir, { recursive: true });
-    // A fresh folder per upload keeps the user's file name (outputs are named after it) without clashes.
-    const dir = fs.mkdtempSync(path.join(service.uploadsDir, 'u-'));
-    const final = path.join(dir, name);
-    const tmp = `${final}.part`;
-    try {
-      await pipeline(req, fs.createWriteStream(tmp, { flags: 'wx' }));
-      fs.renameSync(tmp, final);
-    } catch (e) {
-      fs.rmSync(dir, { recursive: true, force: true });
-      throw e;
-    }
-    const result: UploadResult = { path: final, name, size: fs.statSync(final).size };
+  const upload = async (req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams) => {
+    const maxBytes = service.uploadLimit();
+    const body = limitedBody(req, maxBytes, bodyIdleMs, 'the upload');
+    const result = await service.receiveUpload(query.get('name') ?? 'upload', body, Number(req.headers['content-length']) || undefined);
     send(res, 200, { ok: true, result });
+  };
+
+  /** Stream a file; a read error after the headers went out can only cut the connection. */
+  const sendFile = async (res: http.ServerResponse, file: string, headers: Record<string, string>, head = false) => {
+    const handle = await fs.promises.open(file, 'r'); // throws ENOENT before any header is sent
+    try {
+      const st = await handle.stat();
+      res.writeHead(200, { ...SECURITY_HEADERS, ...headers, 'Content-Length': String(st.size) });
+      if (head) return void res.end();
+      await pipeline(handle.createReadStream({ autoClose: false }), res);
+    } finally {
+      await handle.close();
+    }
   };
 
   const download = (res: http.ServerResponse, jobId: string, which: 'output' | 'rejects') => {
     const file = service.fileOf(jobId, which);
-    const st = fs.statSync(file);
-    res.writeHead(200, {
-      ...SECURITY_HEADERS, 'Content-Type': 'application/octet-stream', 'Content-Length': String(st.size), 'Cache-Control': 'no-store',
+    return sendFile(res, file, {
+      'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store',
       'Content-Disposition': `attachment; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`,
     });
-    fs.createReadStream(file).pipe(res);
   };
 
   const events = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -163,55 +203,74 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     req.on('close', () => { off(); clearInterval(beat); sse.delete(res); });
   };
 
-  const api = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+  const api = async (req: http.IncomingMessage, res: http.ServerResponse, p: string, query: URLSearchParams) => {
     if (!authorized(req)) return fail(res, { code: 'unauthorized', message: 'missing or wrong access token: open the URL `outpost serve` printed' });
     if (req.method !== 'GET' && !originOk(req)) return fail(res, { code: 'unauthorized', message: 'cross-origin request refused' });
-    const p = url.pathname;
     if (p.startsWith(HTTP.call) && req.method === 'POST') {
-      const out = await dispatch(service.handlers, decodeURIComponent(p.slice(HTTP.call.length)), await readJson(req));
+      const out = await dispatch(service.handlers, p.slice(HTTP.call.length), await readJson(req));
       return out.ok ? send(res, 200, out) : fail(res, out.error);
     }
     if (p === HTTP.events && req.method === 'GET') return events(req, res);
-    if (p === HTTP.uploads && (req.method === 'PUT' || req.method === 'POST')) return upload(req, res, url);
+    if (p === HTTP.uploads && (req.method === 'PUT' || req.method === 'POST')) return upload(req, res, query);
     const m = /^\/api\/files\/([A-Za-z0-9_-]{1,64})\/(output|rejects)$/.exec(p);
     if (m && req.method === 'GET') return download(res, m[1], m[2] as 'output' | 'rejects');
     return fail(res, { code: 'not-found', message: `no API route ${req.method} ${p}` });
   };
 
-  const page = (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => {
+  const page = async (req: http.IncomingMessage, res: http.ServerResponse, p: string, query: URLSearchParams) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ok: false, error: { code: 'usage', message: 'method not allowed' } });
-    const given = url.searchParams.get('token');
+    const given = query.get('token');
     if (given !== null) {
       // Trade the URL token for an HttpOnly cookie and drop it from the address bar (and history).
-      const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: url.pathname, 'Cache-Control': 'no-store' };
+      // The Location is always our own root: a decoded path could hold "//host" (an open redirect).
+      const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: '/', 'Cache-Control': 'no-store' };
       if (sameSecret(given, token)) headers['Set-Cookie'] = `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(302, headers);
       return res.end();
     }
-    if (!opts.staticDir) return send(res, 404, { ok: false, error: { code: 'not-found', message: 'this server has no UI' } });
-    const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '');
-    const file = path.resolve(opts.staticDir, rel);
-    if (!file.startsWith(path.resolve(opts.staticDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      return send(res, 404, { ok: false, error: { code: 'not-found', message: `no such page ${url.pathname}` } });
-    }
+    const notFound = () => send(res, 404, { ok: false, error: { code: 'not-found', message: 'no such page' } });
+    if (!opts.staticDir) return notFound();
+    const rel = p === '/' ? 'index.html' : p.replace(/^\/+/, '');
+    const root = path.resolve(opts.staticDir);
+    const file = path.resolve(root, rel);
+    if (!file.startsWith(root + path.sep) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return notFound();
     const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
     // Hashed assets never change; the page itself always revalidates so a new build is picked up.
     const cache = rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': type, 'Cache-Control': cache, 'Content-Length': String(fs.statSync(file).size) });
-    if (req.method === 'HEAD') return res.end();
-    fs.createReadStream(file).pipe(res);
+    return sendFile(res, file, { 'Content-Type': type, 'Cache-Control': cache }, req.method === 'HEAD');
+  };
+
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (!hostOk(req)) return send(res, 421, { ok: false, error: { code: 'unauthorized', message: 'wrong Host header' } });
+    const target = parseRequestTarget(req.url);
+    if (!target.ok) throw new HttpError(target.status, target.message);
+    const { path: p, query } = target;
+    return p === '/api' || p.startsWith('/api/') ? api(req, res, p, query) : page(req, res, p, query);
   };
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${HOST}`);
-    if (!hostOk(req)) return send(res, 421, { ok: false, error: { code: 'unauthorized', message: 'wrong Host header' } });
-    const handle = url.pathname === '/api' || url.pathname.startsWith('/api/') ? api(req, res, url) : Promise.resolve(page(req, res, url));
-    handle.catch((e: unknown) => {
-      if (res.headersSent) return res.destroy();
-      fail(res, toApiError(e));
+    route(req, res).catch((e: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (e instanceof HttpError) {
+        // A stalled body cannot be skipped: close after the answer. Otherwise Node discards the
+        // rest of a refused body (so the client reads the answer rather than meeting a reset) —
+        // for a few seconds at most, then the connection is cut.
+        if (e.status === 408) res.setHeader('Connection', 'close');
+        else if (!req.complete) {
+          const cut = setTimeout(() => { if (!req.complete) req.socket.destroy(); }, DRAIN_MS);
+          req.socket.once('close', () => clearTimeout(cut));
+        }
+        return send(res, e.status, { ok: false, error: { code: e.code, message: e.message } });
+      }
+      const error = toApiError(e);
+      if ((e as NodeJS.ErrnoException)?.code === 'ENOENT') return fail(res, { code: 'not-found', message: 'the file is gone' });
+      fail(res, error);
     });
   });
   server.keepAliveTimeout = 5_000;
+  // Slow clients: headers must arrive within 60 s (Node's default); bodies are guarded by an idle
+  // timeout instead of a total one, so a large upload is never cut off for taking long.
+  server.requestTimeout = 0;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

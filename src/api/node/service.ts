@@ -12,14 +12,17 @@ import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
-import { DB_FILE, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
-import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result } from '../common/contract.ts';
+import { getSettings, openStore, updateSettings } from '../../store/node/store.ts';
+import { dataFolderUsage } from '../../store/node/usage.ts';
+import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
 import { LogReader } from './log-reader.ts';
 import type { FromWorker, WorkerTask } from './job-worker.ts';
 import { readRejects } from './rejects.ts';
 import { driftView, toAlert } from './drift-view.ts';
 import { listAlerts } from '../../monitor/node/index.ts';
+import { checkReadable } from './readable-paths.ts';
+import { receiveUpload, sweepUploads, uploadFolderOf, UPLOADS_DIR } from './uploads.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -34,6 +37,10 @@ export interface Service {
   readonly handlers: Handlers;
   readonly uploadsDir: string;
   subscribe(listener: (e: ApiEvent) => void): () => void;
+  /** the largest upload accepted now (the `uploadMaxBytes` setting) */
+  uploadLimit(): number;
+  /** store an uploaded file (serve mode) under the uploads folder */
+  receiveUpload(name: string, body: AsyncIterable<Buffer>, declaredBytes?: number): Promise<UploadResult>;
   /** a job's output or rejects file, for download / show in folder (throws when there is none) */
   fileOf(jobId: string, which: 'output' | 'rejects'): string;
   /** cancel running jobs (they checkpoint and stay resumable), then close the store */
@@ -44,7 +51,7 @@ const WORKER_URL = new URL('./job-worker.ts', import.meta.url);
 
 export function createService(opts: ServiceOptions): Service {
   const store = openStore(opts.home);
-  const uploadsDir = path.join(opts.home, 'uploads');
+  const uploadsDir = path.join(store.home, UPLOADS_DIR);
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();
   const reader = new LogReader(store);
@@ -111,13 +118,24 @@ export function createService(opts: ServiceOptions): Service {
     return info;
   };
 
-  const storeBytes = (): number => {
-    let n = 0;
-    for (const f of [DB_FILE, `${DB_FILE}-wal`]) {
-      try { n += fs.statSync(path.join(store.home, f)).size; } catch { /* absent */ }
+  /** Only files under the configured folders (and the app's uploads) may be read by path. */
+  const readable = (file: string): string => checkReadable(file, { home: store.home, uploadsDir, allowedFolders: getSettings(store).allowedFolders });
+
+  /** Remove uploads no job needs any more (see uploads.ts); runs at start and after every job. */
+  const sweep = () => {
+    const lastUse = new Map<string, number>();
+    for (const j of listJobs(store, 100_000)) {
+      const dir = uploadFolderOf(uploadsDir, j.inputPath);
+      if (!dir) continue;
+      const unfinished = j.status === 'running' || j.status === 'cancelled';
+      const t = unfinished ? Infinity : Date.parse(j.finishedAt ?? j.updatedAt);
+      lastUse.set(dir, Math.max(lastUse.get(dir) ?? 0, t));
     }
-    return n;
+    try {
+      sweepUploads(uploadsDir, { lastUse }, getSettings(store).retentionMaxAgeDays * 86_400_000);
+    } catch { /* best effort: a locked or vanished file is tried again next time */ }
   };
+  sweep();
 
   const attention = (jobs: Job[], models: Map<string, InstalledModel[]>, log: { bytes: number }, maxBytes: number): Attention[] => {
     const items: Attention[] = [];
@@ -177,6 +195,7 @@ export function createService(opts: ServiceOptions): Service {
         if (jobId === undefined) return reject(Object.assign(new Error(error?.message ?? 'the job did not start'), { code: error?.code ?? 'internal', location: { file: error?.file, row: error?.row, field: error?.field } }));
         live.delete(jobId);
         if (closed) return;
+        sweep();
         emit({ type: 'job-finished', job: summary(getJob(store, jobId)), error });
       });
     });
@@ -208,8 +227,9 @@ export function createService(opts: ServiceOptions): Service {
       const models = groupModels();
       const settings = getSettings(store);
       const log = logSize(store);
+      const usage = dataFolderUsage(store.home);
       return {
-        home: store.home, storeBytes: storeBytes(), log, retentionMaxBytes: settings.retentionMaxBytes, provider: await providerInfo(),
+        home: store.home, storeBytes: usage.total, storage: usage, log, retentionMaxBytes: settings.retentionMaxBytes, provider: await providerInfo(),
         models: [...models.values()].map((v) => modelSummary(v, jobs)), recentJobs: jobs.slice(0, 8).map(summary),
         attention: attention(jobs.slice(0, 20), models, log, settings.retentionMaxBytes),
       };
@@ -238,8 +258,8 @@ export function createService(opts: ServiceOptions): Service {
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
     },
     async 'files.inspect'({ path: file, model: ref }) {
+      const abs = readable(file);
       const model = getModel(store, ref);
-      const abs = path.resolve(file);
       const source = await openSource(abs, {});
       try {
         const have = new Set(source.columns);
@@ -262,7 +282,7 @@ export function createService(opts: ServiceOptions): Service {
       return launch({
         kind: 'start', home: store.home,
         request: {
-          input: path.resolve(p.input), model: p.model, ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
+          input: readable(p.input), model: p.model, ...(opts.batchRows !== undefined ? { batchRows: opts.batchRows } : {}),
           ...(p.idColumn !== undefined ? { idColumn: p.idColumn } : {}), ...(p.format !== undefined ? { format: p.format } : {}),
         },
       });
@@ -335,6 +355,8 @@ export function createService(opts: ServiceOptions): Service {
       listeners.add(l);
       return () => listeners.delete(l);
     },
+    uploadLimit: () => getSettings(store).uploadMaxBytes,
+    receiveUpload: (name, body, declared) => receiveUpload(uploadsDir, name, body, declared),
     fileOf(jobId, which) {
       const j = getJob(store, jobId);
       const file = which === 'output' ? j.outputPath : j.rejectsPath;

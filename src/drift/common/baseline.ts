@@ -7,7 +7,10 @@ import { NumericStats, type NumericStatsJSON } from './numeric-stats.ts';
 import { twoSum } from './exact-sum.ts';
 import type { Column } from '../../io/common/table.ts';
 
-export const BASELINE_FORMAT = 'outpost.drift-baseline/v1';
+/** v2: features with many distinct values keep log buckets (v1 kept 257 quantile bins). */
+export const BASELINE_FORMAT = 'outpost.drift-baseline/v2';
+/** v1 baselines read as long as every numeric feature has an exact binning (the same structures in v2). */
+export const BASELINE_FORMAT_V1 = 'outpost.drift-baseline/v1';
 
 export type FeatureType = 'float' | 'int' | 'bool' | 'category';
 
@@ -37,7 +40,7 @@ export interface CategoricalBaselineFeature {
 export type BaselineFeature = NumericBaselineFeature | CategoricalBaselineFeature;
 
 export interface Baseline {
-  format: typeof BASELINE_FORMAT;
+  format: typeof BASELINE_FORMAT | typeof BASELINE_FORMAT_V1;
   /** reference rows */
   rows: number;
   features: BaselineFeature[];
@@ -161,12 +164,19 @@ export function mergeStats<T extends FeatureStats>(a: T, b: T): T {
   throw new RangeError('cannot merge numeric with categorical statistics');
 }
 
+/** mergeStats into `total` itself (a running total that nothing else holds). */
+export function absorbStats<T extends FeatureStats>(total: T, b: T): T {
+  if (total.kind === 'numeric' && b.kind === 'numeric') return total.absorb(b) as T;
+  if (total.kind === 'categorical' && b.kind === 'categorical') return total.absorb(b) as T;
+  throw new RangeError('cannot merge numeric with categorical statistics');
+}
+
 /** Check the shape of an untrusted baseline (card field) well enough to use it; throws with the path. */
 export function parseBaseline(raw: unknown): Baseline {
   const fail = (path: string, msg: string): never => { throw new RangeError(`baseline${path}: ${msg}`); };
   if (typeof raw !== 'object' || raw === null) return fail('', 'not an object');
   const b = raw as Partial<Baseline>;
-  if (b.format !== BASELINE_FORMAT) fail('.format', `expected "${BASELINE_FORMAT}", got ${JSON.stringify(b.format)}`);
+  if (b.format !== BASELINE_FORMAT && b.format !== BASELINE_FORMAT_V1) fail('.format', `expected "${BASELINE_FORMAT}", got ${JSON.stringify(b.format)}`);
   if (!Number.isSafeInteger(b.rows) || (b.rows as number) < 0) fail('.rows', 'not a row count');
   if (!Array.isArray(b.features)) return fail('.features', 'not a list');
   const names = new Set<string>();

@@ -1,20 +1,22 @@
 // Bin edges frozen in a baseline, and the O(1) value → bin lookup the streaming update uses.
 //
 // Fine edges e_0 < … < e_{L-1} are reference data points: e_0 = reference min, e_{L-1} = max, and
-// either every distinct reference value (when there are at most EXACT_EDGE_LIMIT of them) or the
-// reference order statistics at K equally spaced ranks. The 9 decile edges of the coarse histogram
-// (numpy 'linear' quantiles) are inserted too, so coarse counts are sums of fine counts.
-// Bins: 0 = (-inf, e_0), k = [e_{k-1}, e_k) for 1 <= k <= L-1, L = [e_{L-1}, +inf).
+// every distinct reference value when there are at most EXACT_EDGE_LIMIT of them ("exact"). The 9
+// decile edges of the coarse histogram (numpy 'linear' quantiles) are inserted too, so coarse counts
+// are sums of fine counts. Bins: 0 = (-inf, e_0), k = [e_{k-1}, e_k) for 1 <= k <= L-1,
+// L = [e_{L-1}, +inf).
 //
 // Why reference points as edges: with every distinct reference value an edge, the reference CDF
 // is constant inside each bin, so the KS statistic against any current sample is computed exactly
 // from bins (see metrics/binned.ts) — the whole KS regime (reference <= 1000 rows) is exact.
+// With more distinct values the binning is "sketched": the edges are only min, deciles and max (the
+// coarse histogram and the out-of-range counts), and the statistics keep log-spaced buckets of
+// x − shift with a stated relative accuracy instead (log-buckets.ts, metrics/sketch.ts).
+import { BUCKETS_PER_OCTAVE } from './log-buckets.ts';
 import { decileEdges } from './quantile.ts';
 
 /** Up to this many distinct reference values, every one becomes an edge (exact reference CDF). */
 export const EXACT_EDGE_LIMIT = 1024;
-/** Otherwise, edges at this many equally spaced reference ranks (each bin ~1/256 of the reference). */
-export const QUANTILE_EDGES = 256;
 
 /** What a baseline stores for a numeric feature's bins (JSON-serialisable). */
 export interface NumericBinningJSON {
@@ -28,7 +30,9 @@ export interface NumericBinningJSON {
   distinct: number;
   /** true when every distinct reference value is an edge */
   exact: boolean;
-  /** hash of edges and shift: statistics only merge/compare when built on the same binning */
+  /** sketched binnings (exact: false): log buckets per octave of |x − shift| (since baseline format v2) */
+  bucketsPerOctave?: number;
+  /** hash of edges, shift (and bucket resolution): statistics only merge/compare when built on the same binning */
   id: string;
 }
 
@@ -40,13 +44,7 @@ export function buildBinning(sorted: Float64Array, mean: number): NumericBinning
   for (let i = 0; i < n && distinctValues.length <= EXACT_EDGE_LIMIT; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinctValues.push(sorted[i]);
   const exact = distinctValues.length <= EXACT_EDGE_LIMIT;
   const deciles = decileEdges(sorted);
-  let edges: number[];
-  if (exact) {
-    edges = distinctValues;
-  } else {
-    edges = [];
-    for (let k = 0; k <= QUANTILE_EDGES; k++) edges.push(sorted[Math.floor((k * (n - 1)) / QUANTILE_EDGES)]);
-  }
+  const edges = exact ? distinctValues : [sorted[0], sorted[n - 1]];
   const all = Float64Array.from([...edges, ...deciles]).sort();
   const unique: number[] = [];
   for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) unique.push(all[i]);
@@ -54,12 +52,13 @@ export function buildBinning(sorted: Float64Array, mean: number): NumericBinning
 }
 
 function finishBinning(edges: number[], deciles: number[], shift: number, distinct: number, exact: boolean): NumericBinningJSON {
-  return { edges, deciles, shift, distinct, exact, id: binningId(edges, deciles, shift) };
+  if (exact) return { edges, deciles, shift, distinct, exact, id: binningId(edges, deciles, shift) };
+  return { edges, deciles, shift, distinct, exact, bucketsPerOctave: BUCKETS_PER_OCTAVE, id: binningId(edges, deciles, shift, BUCKETS_PER_OCTAVE) };
 }
 
-/** 53-bit hash (cyrb53) of the edge and shift bits: a cheap identity check, not a security hash. */
-export function binningId(edges: readonly number[], deciles: readonly number[], shift: number): string {
-  const f = Float64Array.from([edges.length, ...edges, ...deciles, shift]);
+/** 53-bit hash (cyrb53) of the edge and shift bits (and bucket resolution): a cheap identity check, not a security hash. */
+export function binningId(edges: readonly number[], deciles: readonly number[], shift: number, bucketsPerOctave?: number): string {
+  const f = Float64Array.from([edges.length, ...edges, ...deciles, shift, ...(bucketsPerOctave === undefined ? [] : [bucketsPerOctave])]);
   const words = new Uint32Array(f.buffer);
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
@@ -78,6 +77,8 @@ export const OFFSET_LEVELS = 65536;
 /** Runtime form of a binning: typed arrays plus the lookup table. Immutable, shareable. */
 export class Binning {
   readonly json: NumericBinningJSON;
+  /** statistics on this binning keep log buckets (many distinct reference values) */
+  readonly sketched: boolean;
   readonly edges: Float64Array;
   /** number of edges L; there are L + 1 bins */
   readonly size: number;
@@ -103,7 +104,12 @@ export class Binning {
     const e = Float64Array.from(json.edges);
     for (let i = 1; i < e.length; i++) if (!(e[i] > e[i - 1])) throw new RangeError('binning edges must be strictly ascending');
     if (json.deciles.length !== (e.length ? 9 : 0)) throw new RangeError('binning needs 9 decile edges');
-    if (binningId(json.edges, json.deciles, json.shift) !== json.id) throw new RangeError('binning id does not match its edges (corrupted baseline?)');
+    this.sketched = json.exact === false;
+    if (this.sketched && json.bucketsPerOctave === undefined) {
+      throw new RangeError('written by an earlier Outpost (baseline format v1: quantile bins, replaced by log buckets); re-run `outpost baseline <reference data> --package <dir>` to write a v2 baseline');
+    }
+    if (this.sketched && json.bucketsPerOctave !== BUCKETS_PER_OCTAVE) throw new RangeError(`binning has ${String(json.bucketsPerOctave)} buckets per octave; this build reads ${BUCKETS_PER_OCTAVE}`);
+    if (binningId(json.edges, json.deciles, json.shift, json.bucketsPerOctave) !== json.id) throw new RangeError('binning id does not match its edges (corrupted baseline?)');
     this.edges = e;
     const L = e.length;
     this.size = L;

@@ -99,14 +99,18 @@ export class CategoricalStats {
   get n(): number { return this.rows - this.missing; }
 
   merge(other: CategoricalStats): CategoricalStats {
+    return new CategoricalStats(this.vocabulary).absorb(this).absorb(other);
+  }
+
+  /** Add `other` into this object (merge() without a new object: running totals). */
+  absorb(other: CategoricalStats): this {
     if (other.vocabulary.id !== this.vocabulary.id) throw new RangeError(`cannot merge statistics over different vocabularies (${this.vocabulary.id} vs ${other.vocabulary.id})`);
-    const out = new CategoricalStats(this.vocabulary);
-    out.rows = this.rows + other.rows;
-    out.other = this.other + other.other;
-    out.missing = this.missing + other.missing;
-    for (let k = 0; k < out.counts.length; k++) out.counts[k] = this.counts[k] + other.counts[k];
-    if (!Number.isSafeInteger(out.rows)) throw new RangeError('row count exceeds 2^53 after merging');
-    return out;
+    this.rows += other.rows;
+    this.other += other.other;
+    this.missing += other.missing;
+    for (let k = 0; k < this.counts.length; k++) this.counts[k] += other.counts[k];
+    if (!Number.isSafeInteger(this.rows)) throw new RangeError('row count exceeds 2^53 after merging');
+    return this;
   }
 
   toJSON(): CategoricalStatsJSON {

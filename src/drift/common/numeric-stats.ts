@@ -16,13 +16,19 @@
 // Mean and M2 are derived from the exact sums: mean = shift + S1/n, M2 = (n·S2 - S1²)/n (computed
 // exactly in BigInt, rounded once) — the same quantities Chan et al.'s parallel merge computes,
 // without its order-dependent rounding.
+//
+// A feature with many distinct reference values (a "sketched" binning: its fine bins are just the
+// decile bins and the tails) also keeps log-spaced buckets of x − shift (log-buckets.ts), from
+// which KS and Wasserstein are bounded (metrics/sketch.ts). Integer counts again: exact merge.
 import { OFFSET_LEVELS, searchCrowded, type Binning } from './binning.ts';
 import { dyadicToDouble, exactFromDouble, exactFromString, exactToDouble, exactToString, twoSum } from './exact-sum.ts';
+import { batchCounter, LogBuckets, type LogBucketsJSON } from './log-buckets.ts';
 
-export const NUMERIC_STATS_VERSION = 1;
+/** 2: log buckets on sketched binnings. Version 1 statistics (exact binnings only) read the same. */
+export const NUMERIC_STATS_VERSION = 2;
 
 export interface NumericStatsJSON {
-  v: 1;
+  v: 1 | 2;
   kind: 'numeric';
   /** id of the binning the bins refer to */
   binning: string;
@@ -43,6 +49,8 @@ export interface NumericStatsJSON {
   rt: string;
   /** non-empty bins, flattened: [bin, count, atoms, offsetSum, bin, …] */
   bins: number[];
+  /** sketched binnings only: log-spaced buckets of x − shift (log-buckets.ts) */
+  sketch?: LogBucketsJSON;
 }
 
 /** Values per block before the block's float sums are folded into the double-double accumulators. */
@@ -69,6 +77,8 @@ export class NumericStats {
    * the bin's left edge, [4k+2] Σ ⌊(x - left)/width · 65536⌋ over the other values, [4k+3] unused.
    */
   readonly bins: Float64Array;
+  /** log-spaced buckets of x − shift, on sketched binnings (many distinct reference values) */
+  sketch: LogBuckets | undefined;
   // exact parts (units of 2^-1074) and pending double-double parts of the four real sums
   private exact: [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
   private pending = new Float64Array(8); // hi/lo for s1, s2, lt, rt
@@ -76,6 +86,7 @@ export class NumericStats {
   constructor(binning: Binning) {
     this.binning = binning;
     this.bins = new Float64Array(4 * (binning.size + 1));
+    this.sketch = binning.sketched ? new LogBuckets() : undefined;
   }
 
   /**
@@ -92,12 +103,18 @@ export class NumericStats {
     acc.fill(0);
     acc[MIN] = this.min;
     acc[MAX] = this.max;
-    for (let start = 0; start < len; start += BLOCK) {
-      const end = Math.min(len, start + BLOCK);
-      if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc);
-      else scanBlockWithStatus(values, status, start, end, this.binning, this.bins, acc);
-      this.fold(this.pending, acc[S1], acc[S2], acc[LT], acc[RT]);
-      acc[S1] = acc[S2] = acc[LT] = acc[RT] = 0;
+    try {
+      for (let start = 0; start < len; start += BLOCK) {
+        const end = Math.min(len, start + BLOCK);
+        if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc);
+        else scanBlockWithStatus(values, status, start, end, this.binning, this.bins, acc);
+        if (this.sketch) batchCounter.count(values, status, start, end, this.binning.json.shift); // the block is still in cache
+        if (Number.isFinite(acc[S1] + acc[S2] + acc[LT] + acc[RT])) this.fold(acc[S1], acc[S2], acc[LT], acc[RT]);
+        else this.addExactly(values, status, start, end); // a float sum overflowed (values beyond ~1e154)
+        acc[S1] = acc[S2] = acc[LT] = acc[RT] = 0;
+      }
+    } finally {
+      if (this.sketch) batchCounter.flush(this.sketch); // the shared counter is left clean whatever happens
     }
     this.min = acc[MIN];
     this.max = acc[MAX];
@@ -128,19 +145,50 @@ export class NumericStats {
       s1 += x - shift;
       s2 += (x - shift) ** 2;
     }
-    this.fold(this.pending, s1, s2, 0, 0);
+    if (Number.isFinite(s1 + s2)) this.fold(s1, s2, 0, 0);
+    else this.addExactly(values, status, 0, values.length);
   }
 
-  private fold(p: Float64Array, s1: number, s2: number, lt: number, rt: number): void {
+  private fold(s1: number, s2: number, lt: number, rt: number): void {
+    const p = this.pending;
     const add = (i: number, v: number): void => {
       const [s, e] = twoSum(p[i], v);
       p[i] = s;
       p[i + 1] += e;
+      // far from overflowing: move it into the exact part first
+      if (Math.abs(p[i]) > 2 ** 1000) {
+        this.exact[i / 2] += exactFromDouble(p[i]) + exactFromDouble(p[i + 1]);
+        p[i] = p[i + 1] = 0;
+      }
     };
     add(0, s1);
     add(2, s2);
     if (lt !== 0) add(4, lt);
     if (rt !== 0) add(6, rt);
+  }
+
+  /**
+   * The four sums of values[start..end) straight into the exact part, value by value: for a block
+   * whose float sums overflowed. Per value the same d = x − shift, d² and tail distances as the fast
+   * path where they are finite, and their exact values (BigInt) where the float ones overflow.
+   */
+  private addExactly(values: Float64Array, status: Uint8Array | undefined, start: number, end: number): void {
+    const shift = this.binning.json.shift;
+    const e = this.binning.edges;
+    const L = this.binning.size;
+    const sum: [bigint, bigint, bigint, bigint] = [0n, 0n, 0n, 0n];
+    const exactDiff = (a: number, b: number): bigint => { const d = a - b; return Number.isFinite(d) ? exactFromDouble(d) : exactFromDouble(a) - exactFromDouble(b); };
+    const exactSquare = (d: number, units: bigint): bigint => (Number.isFinite(d * d) ? exactFromDouble(d * d) : (units * units) >> 1074n); // |d| ≥ 2^511: d² is a multiple of 2^1074 units
+    for (let i = start; i < end; i++) {
+      const x = values[i];
+      if ((status !== undefined && status[i] !== STATUS_OK) || !Number.isFinite(x)) continue;
+      const d = exactDiff(x, shift);
+      sum[0] += d;
+      sum[1] += exactSquare(x - shift, d);
+      if (L > 0 && x < e[0]) sum[2] += exactDiff(e[0], x);
+      else if (L > 0 && x > e[L - 1]) sum[3] += exactDiff(x, e[L - 1]);
+    }
+    for (let k = 0; k < 4; k++) this.exact[k] += sum[k];
   }
 
   /** The four exact sums, pending parts included (BigInt, units of 2^-1074). */
@@ -187,20 +235,26 @@ export class NumericStats {
 
   /** Exact, order-independent merge into a new object (neither input changes). */
   merge(other: NumericStats): NumericStats {
+    return new NumericStats(this.binning).absorb(this).absorb(other);
+  }
+
+  /** Add `other` into this object, exactly (merge() without a new object: running totals). */
+  absorb(other: NumericStats): this {
     if (other.binning.json.id !== this.binning.json.id) throw new RangeError(`cannot merge statistics built on different baselines (binning ${this.binning.json.id} vs ${other.binning.json.id})`);
-    const out = new NumericStats(this.binning);
-    for (const key of ['rows', 'missing', 'invalid', 'nan', 'posInf', 'negInf', 'n'] as const) out[key] = safeAdd(this[key], other[key], key);
-    out.min = Math.min(this.min, other.min);
-    out.max = Math.max(this.max, other.max);
-    for (let j = 0; j < out.bins.length; j += 4) {
-      out.bins[j] = safeAdd(this.bins[j], other.bins[j], 'bin count');
-      out.bins[j + 1] = this.bins[j + 1] + other.bins[j + 1];
-      out.bins[j + 2] = safeAdd(this.bins[j + 2], other.bins[j + 2], 'bin offset sum');
+    for (const key of ['rows', 'missing', 'invalid', 'nan', 'posInf', 'negInf', 'n'] as const) this[key] = safeAdd(this[key], other[key], key);
+    this.min = Math.min(this.min, other.min);
+    this.max = Math.max(this.max, other.max);
+    for (let j = 0; j < this.bins.length; j += 4) {
+      this.bins[j] = safeAdd(this.bins[j], other.bins[j], 'bin count');
+      this.bins[j + 1] += other.bins[j + 1];
+      this.bins[j + 2] = safeAdd(this.bins[j + 2], other.bins[j + 2], 'bin offset sum');
     }
     const a = this.exactSums();
     const b = other.exactSums();
-    out.exact = [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
-    return out;
+    this.exact = [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
+    this.pending.fill(0);
+    if (this.sketch && other.sketch) this.sketch.absorb(other.sketch);
+    return this;
   }
 
   toJSON(): NumericStatsJSON {
@@ -214,12 +268,13 @@ export class NumericStats {
       n: this.n, min: this.n ? this.min : null, max: this.n ? this.max : null,
       s1: exactToString(s1), s2: exactToString(s2), lt: exactToString(lt), rt: exactToString(rt),
       bins,
+      ...(this.sketch ? { sketch: this.sketch.toJSON() } : {}),
     };
   }
 
   static fromJSON(json: NumericStatsJSON, binning: Binning): NumericStats {
     if (json?.kind !== 'numeric') throw new RangeError('not numeric statistics');
-    if (json.v !== NUMERIC_STATS_VERSION) throw new RangeError(`unsupported numeric statistics version ${String(json.v)} (this build reads ${NUMERIC_STATS_VERSION})`);
+    if (json.v !== NUMERIC_STATS_VERSION && !(json.v === 1 && !binning.sketched)) throw new RangeError(`unsupported numeric statistics version ${String(json.v)} (this build reads ${NUMERIC_STATS_VERSION}, and 1 on exact binnings)`);
     if (json.binning !== binning.json.id) throw new RangeError(`statistics were built on binning ${json.binning}, not ${binning.json.id}`);
     const s = new NumericStats(binning);
     for (const key of ['rows', 'missing', 'invalid', 'nan', 'posInf', 'negInf', 'n'] as const) {
@@ -246,6 +301,13 @@ export class NumericStats {
       total += c;
     }
     if (total !== s.n) throw new RangeError(`numeric statistics: bin counts add up to ${total}, not n = ${s.n}`);
+    if (binning.sketched) {
+      s.sketch = LogBuckets.fromJSON(json.sketch, 'numeric statistics: sketch');
+      const inBuckets = s.sketch.total();
+      if (inBuckets !== s.n) throw new RangeError(`numeric statistics: sketch counts add up to ${inBuckets}, not n = ${s.n}`);
+    } else if (json.sketch !== undefined) {
+      throw new RangeError('numeric statistics: a sketch on an exact binning');
+    }
     return s;
   }
 }

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { OutpostError } from '../../common/errors.ts';
 
 export const SHA256_RE = /^[0-9a-f]{64}$/;
@@ -54,22 +55,22 @@ export class BlobStore {
     const tmp = `${final}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.part`;
     const hash = crypto.createHash('sha256');
     let got = 0;
-    const out = fs.createWriteStream(tmp, { mode: 0o644 });
     try {
-      for await (const chunk of body) {
-        const b = chunk as Buffer;
-        got += b.length;
-        if (got > length) throw new OutpostError('input', `blob ${expected.slice(0, 12)}… is larger than the ${length} bytes its signed metadata declares`);
-        hash.update(b);
-        if (!out.write(b)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-      }
-      await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+      // pipeline owns both streams' errors: a client that hangs up mid-upload fails this call,
+      // never the process (an unhandled write-stream error used to end the hub).
+      await pipeline(body, async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const b of chunks) {
+          got += b.length;
+          if (got > length) throw new OutpostError('input', `blob ${expected.slice(0, 12)}… is larger than the ${length} bytes its signed metadata declares`);
+          hash.update(b);
+          yield b;
+        }
+      }, fs.createWriteStream(tmp, { mode: 0o644 }));
       if (got !== length) throw new OutpostError('input', `blob ${expected.slice(0, 12)}… has ${got} bytes, not the ${length} its signed metadata declares`);
       const digest = hash.digest('hex');
       if (digest !== expected) throw new OutpostError('input', `uploaded blob has sha256 ${digest}, not the announced ${expected}`);
       fs.renameSync(tmp, final);
     } catch (e) {
-      out.destroy();
       fs.rmSync(tmp, { force: true });
       throw e;
     }

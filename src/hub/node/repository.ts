@@ -527,10 +527,11 @@ async function sessionOf(hub: Hub, publisher: PublisherRow, id: string) {
 }
 
 /** One blob of an upload session: only one the session needs, exactly its declared size and hash. */
-export async function receiveBlob(hub: Hub, publisher: PublisherRow, id: string, sha256: string, body: Readable): Promise<void> {
+export async function receiveBlob(hub: Hub, publisher: PublisherRow, id: string, sha256: string, body: Readable, contentLength?: number): Promise<void> {
   const u = await sessionOf(hub, publisher, id);
   const length = u.needed[sha256];
   if (length === undefined) throw new OutpostError('input', `blob ${sha256} is not a file of this publish request (it needs: ${Object.keys(u.needed).map((s) => s.slice(0, 12)).join(', ') || 'nothing'})`);
+  if (contentLength !== undefined && Number.isFinite(contentLength) && contentLength !== length) throw new OutpostError('input', `blob ${sha256.slice(0, 12)}… is announced as ${contentLength} bytes, but its signed metadata declares ${length}`);
   await hub.blobs.receive(id, sha256, length, body);
   await hub.storage.transaction((tx) => tx.touchUpload(id, addSeconds(hub.now(), UPLOAD_IDLE_SECONDS).toISOString()));
 }

@@ -25,9 +25,18 @@ function bearer(req: FastifyRequest): string | undefined {
 async function requirePublisher(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<PublisherRow | undefined> {
   const t = bearer(req);
   const p = t ? await hub.storage.publisherByTokenHash(hashToken(t)) : undefined;
-  if (!p) { await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'a publisher API token is required (Authorization: Bearer <token>)' } }); return undefined; }
+  // The body (maybe gigabytes) is not read for a refused request: the connection closes after the answer.
+  if (!p) { await reply.code(401).header('connection', 'close').send({ ok: false, error: { code: 'auth', message: 'a publisher API token is required (Authorization: Bearer <token>)' } }); return undefined; }
   return p;
 }
+
+/** Authenticate a write before its body is read (onRequest runs ahead of body parsing). */
+const publisherOf = new WeakMap<FastifyRequest, PublisherRow>();
+const authenticateFirst = (hub: Hub) => async (req: FastifyRequest, reply: FastifyReply) => {
+  const p = await requirePublisher(hub, req, reply);
+  if (!p) return reply;
+  publisherOf.set(req, p);
+};
 
 async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
   const t = bearer(req);
@@ -119,12 +128,17 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   });
 
   const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
-  app.put<{ Params: { id: string; sha256: string } }>('/api/v1/uploads/:id/:sha256', { schema: { params: { ...uploadParams, required: ['id', 'sha256'] } } }, async (req, reply) => {
+  app.put<{ Params: { id: string; sha256: string } }>('/api/v1/uploads/:id/:sha256', {
+    onRequest: authenticateFirst(hub),
+    schema: { params: { ...uploadParams, required: ['id', 'sha256'] } },
+  }, async (req, reply) => {
     const body = req.body as Readable | undefined;
-    const p = await requirePublisher(hub, req, reply);
-    if (!p) { body?.resume(); return reply; }
+    const p = publisherOf.get(req)!;
     if (typeof body?.pipe !== 'function') throw new OutpostError('input', 'PUT a blob as application/octet-stream');
-    await receiveBlob(hub, p, req.params.id, req.params.sha256, body);
+    if (Number(req.headers['content-length']) > hub.config.maxBlobBytes) {
+      return reply.code(413).header('connection', 'close').send({ ok: false, error: { code: 'input', message: `blob is larger than this hub accepts (${hub.config.maxBlobBytes} bytes)` } });
+    }
+    await receiveBlob(hub, p, req.params.id, req.params.sha256, body, Number(req.headers['content-length']));
     return reply.code(201).send({ sha256: req.params.sha256 });
   });
 
@@ -143,12 +157,11 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   });
 
   app.post<{ Body: { metadata: unknown } }>('/api/v1/publish', {
+    onRequest: authenticateFirst(hub),
     bodyLimit: 16 * 1024 * 1024,
     schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
-  }, async (req, reply) => {
-    const p = await requirePublisher(hub, req, reply);
-    if (!p) return reply;
-    const r = await publish(hub, p, req.body.metadata);
+  }, async (req) => {
+    const r = await publish(hub, publisherOf.get(req)!, req.body.metadata);
     return { ok: true, ...r };
   });
 };
@@ -200,12 +213,16 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
 
 export interface HubServerOptions {
   logger?: boolean;
+  /** a connection that sends nothing for this long is closed (a stalled, slowloris-style request; default 60 s) */
+  idleTimeoutMs?: number;
   /** told about the hub's own failures (storage unavailable, bugs), with the details clients do not get */
   onError?: (err: unknown) => void;
 }
 
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false });
+  // Headers must arrive within Node's 60 s; after that only idleness ends a connection, so a large
+  // blob upload is never cut off for taking long.
+  const app = Fastify({ logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? 60_000 });
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof OutpostError && err.code === 'store') {
       // e.g. PostgreSQL unreachable: say so without naming the database server to the client

@@ -4,7 +4,7 @@
 // checkpoints, or where an hour boundary fell — so a resumed job matches an uninterrupted one bit
 // for bit. Pure.
 // (not the drift/common index: that would load zod into the statistics worker)
-import { createFeatureStats, mergeStats, type BaselineFeature, type FeatureStats } from '../../drift/common/baseline.ts';
+import { absorbStats, createFeatureStats, type BaselineFeature, type FeatureStats } from '../../drift/common/baseline.ts';
 import { updateFromColumns, type FeatureColumn } from './collect.ts';
 
 export class WindowDeltas {
@@ -22,9 +22,11 @@ export class WindowDeltas {
     this.addStats(window, fresh);
   }
 
+  /** Add a batch's statistics (fresh objects, kept as the window's running totals when it is new). */
   addStats(window: number, stats: readonly FeatureStats[]): void {
     const prev = this.byWindow.get(window);
-    this.byWindow.set(window, prev ? prev.map((s, i) => mergeStats(s, stats[i])) : [...stats]);
+    if (prev) prev.forEach((s, i) => absorbStats(s, stats[i]));
+    else this.byWindow.set(window, [...stats]);
   }
 
   get size(): number { return this.byWindow.size; }

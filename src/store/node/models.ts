@@ -5,6 +5,7 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { parseCard, type Card } from '../../package/common/card.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
+import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
@@ -148,12 +149,13 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   const rel = path.join('models', name, String(version));
   const finalDir = path.join(store.home, rel);
   const tmpDir = path.join(store.modelsDir, `.install-${name}-${version}-${process.pid}-${Date.now()}`);
-  fs.mkdirSync(tmpDir, { recursive: true });
+  fs.mkdirSync(tmpDir, { recursive: true, mode: DIR_MODE });
   try {
     for (const [file, bytes] of [[MODEL_FILE, pkg.modelBytes], [CARD_FILE, pkg.cardBytes]] as const) {
-      if (!opts.move || !moved(path.join(pkg.dir, file), path.join(tmpDir, file))) fs.writeFileSync(path.join(tmpDir, file), bytes);
+      if (!opts.move || !moved(path.join(pkg.dir, file), path.join(tmpDir, file))) fs.writeFileSync(path.join(tmpDir, file), bytes, { mode: FILE_MODE });
+      else fs.chmodSync(path.join(tmpDir, file), FILE_MODE);
     }
-    fs.mkdirSync(path.dirname(finalDir), { recursive: true });
+    fs.mkdirSync(path.dirname(finalDir), { recursive: true, mode: DIR_MODE });
     fs.rmSync(finalDir, { recursive: true, force: true }); // leftover of an install that died before recording
     fs.renameSync(tmpDir, finalDir);
   } catch (e) {

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
+import { settingsFromStored, validateSettingsPatch, type SettingKey, type Settings } from '../common/settings.ts';
 import { migrations } from './migrations.ts';
+import { DIR_MODE, precreateOwnerOnly, secureDataFolder } from './permissions.ts';
 
 export interface Store {
   readonly home: string;
@@ -17,12 +19,14 @@ export interface Store {
 export const DB_FILE = 'outpost.db';
 
 export function openStore(home: string): Store {
+  const file = path.join(home, DB_FILE);
   try {
-    fs.mkdirSync(home, { recursive: true });
+    fs.mkdirSync(home, { recursive: true, mode: DIR_MODE });
+    precreateOwnerOnly(file);
+    secureDataFolder(home);
   } catch (e) {
     throw new OutpostError('store', `cannot create the data folder: ${(e as Error).message}`, { file: home });
   }
-  const file = path.join(home, DB_FILE);
   let db: Database.Database;
   try {
     db = new Database(file);
@@ -37,8 +41,8 @@ export function openStore(home: string): Store {
   }
   const modelsDir = path.join(home, 'models');
   const jobsDir = path.join(home, 'jobs');
-  fs.mkdirSync(modelsDir, { recursive: true });
-  fs.mkdirSync(jobsDir, { recursive: true });
+  fs.mkdirSync(modelsDir, { recursive: true, mode: DIR_MODE });
+  fs.mkdirSync(jobsDir, { recursive: true, mode: DIR_MODE });
   return { home, db, modelsDir, jobsDir, close: () => db.close() };
 }
 
@@ -58,44 +62,32 @@ function migrate(db: Database.Database, file: string): void {
 
 export const nowIso = (): string => new Date().toISOString();
 
-// ---- settings ----
+// ---- settings (schema, defaults and validation: ../common/settings.ts) ----
 
-export interface Settings {
-  /** which inputs to keep in the prediction log */
-  logInputs: 'all' | 'sampled' | 'none';
-  /** fraction of rows whose inputs are kept when logInputs = sampled */
-  logSampleRate: number;
-  /** prediction log cap in bytes (oldest batches go first) */
-  retentionMaxBytes: number;
-  /** prediction log cap in days */
-  retentionMaxAgeDays: number;
-  /** provider preference for new sessions */
-  provider: 'auto' | 'cpu' | 'cuda' | 'webgpu' | 'dml' | 'coreml';
-}
-
-export const DEFAULT_SETTINGS: Settings = {
-  logInputs: 'sampled',
-  logSampleRate: 0.01,
-  retentionMaxBytes: 2 * 1024 ** 3,
-  retentionMaxAgeDays: 90,
-  provider: 'auto',
-};
+export { DEFAULT_SETTINGS, type Settings } from '../common/settings.ts';
 
 export function getSettings(store: Store): Settings {
-  const rows = store.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];
-  const s: Settings = { ...DEFAULT_SETTINGS };
-  for (const r of rows) if (r.key in s) (s as unknown as Record<string, unknown>)[r.key] = JSON.parse(r.value);
-  return s;
+  return settingsFromStored(store.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[]);
 }
 
-export function updateSettings(store: Store, patch: Partial<Settings>): Settings {
+/** Validate and store a patch (the same rules for the app, the CLI and the API); returns the result. */
+export function updateSettings(store: Store, patch: Record<string, unknown>): Settings {
+  let valid: Partial<Settings>;
+  try {
+    valid = validateSettingsPatch(patch);
+  } catch (e) {
+    throw new OutpostError('usage', (e as Error).message);
+  }
   const put = store.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
   store.db.transaction(() => {
-    for (const [k, v] of Object.entries(patch)) {
-      if (!(k in DEFAULT_SETTINGS)) throw new OutpostError('usage', `unknown setting "${k}"`);
-      put.run(k, JSON.stringify(v));
-    }
+    for (const [k, v] of Object.entries(valid)) put.run(k, JSON.stringify(v));
   })();
+  return getSettings(store);
+}
+
+/** Back to the default value (the stored value is removed). */
+export function resetSetting(store: Store, key: SettingKey): Settings {
+  store.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
   return getSettings(store);
 }
 

@@ -16,8 +16,11 @@
 // same ranges). Only bins where both CDFs rise and cross contribute uncertainty, bounded by
 // ∫|g| <= min(∫g + 2w·max(-g), -∫g + 2w·max(g)). Positions are quantised to 1/65536 of the bin
 // width (floor, then +½ on reading): at most ½·w/65536 per value, added to the bounds.
+// Statistics on a sketched binning (many distinct reference values) are compared by their log
+// buckets instead (sketch.ts); ksFromStats/wassersteinFromStats pick the right one.
 import { OFFSET_LEVELS } from '../binning.ts';
 import type { NumericStats } from '../numeric-stats.ts';
+import { ksFromSketch, wassersteinFromSketch } from './sketch.ts';
 
 export interface BinnedStatistic {
   /** best estimate: for KS the largest difference at known points (a lower bound, exact when tight) */
@@ -37,6 +40,7 @@ function sameBinning(a: NumericStats, b: NumericStats): void {
 /** Two-sample KS statistic from binned statistics, with bounds. */
 export function ksFromStats(ref: NumericStats, cur: NumericStats): BinnedStatistic {
   sameBinning(ref, cur);
+  if (ref.binning.sketched) return ksFromSketch(ref, cur);
   const L = ref.binning.size;
   const R = ref.bins;
   const C = cur.bins;
@@ -69,6 +73,7 @@ export function ksFromStats(ref: NumericStats, cur: NumericStats): BinnedStatist
 /** 1-Wasserstein distance from binned statistics, with bounds. */
 export function wassersteinFromStats(ref: NumericStats, cur: NumericStats): BinnedStatistic {
   sameBinning(ref, cur);
+  if (ref.binning.sketched) return wassersteinFromSketch(ref, cur);
   const L = ref.binning.size;
   const e = ref.binning.edges;
   const R = ref.bins;

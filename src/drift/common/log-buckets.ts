@@ -1,0 +1,284 @@
+// Log-spaced buckets (DDSketch-style) of the distance d = x − c of each value from a centre c, the
+// reference mean: the quantile sketch of a numeric feature with many distinct values.
+//
+// A bucket's key is the top 17 bits of |d|'s IEEE-754 pattern below the sign: 11 exponent bits and
+// the first 6 mantissa bits. So a bucket is [2^e·(1 + j/64), 2^e·(1 + (j+1)/64)) — 64 buckets per
+// octave, each at most 1/64 of its lower bound wide: any value lies within 1/128 (0.78 %) of its
+// bucket's midpoint, relative to |d|. Unlike DDSketch's logarithmic mapping the key needs no log:
+// it is a shift of the value's bits, exact and monotone on every platform, and bucket bounds are
+// exactly representable doubles, so bounds derived from buckets are rigorous. Values with d = 0
+// (exactly the centre) have their own count; negative d count in a second set of buckets by |d|.
+//
+// State is integer counts per key: merging adds counts, which is exact and order-independent.
+// Centring on the reference mean makes the accuracy scale-free: a bucket around x is at most
+// |x − c|/64 wide, so a feature like 1,000,000 ± 10 is resolved as finely as one like 0 ± 10.
+
+/** Buckets per octave (2^MANTISSA_BITS). */
+export const BUCKETS_PER_OCTAVE = 64;
+const MANTISSA_BITS = 6;
+const KEY_SHIFT = 20 - MANTISSA_BITS;
+/** 17: keys of one sign fit in 2^17 slots */
+const KEY_BITS = 11 + MANTISSA_BITS;
+/** Keys run from 0 (subnormal |d|) to MAX_KEY, the bucket [2^1023·(1 + 63/64), ∞) that also takes an overflowed d. */
+export const MAX_KEY = (0x7ff00000 >>> KEY_SHIFT) - 1;
+/** Relative half-width of a bucket at its lower bound: every value is within this of its bucket's midpoint, relative to |d|. */
+export const RELATIVE_ACCURACY = 1 / (2 * BUCKETS_PER_OCTAVE);
+
+const f64 = new Float64Array(1);
+const u32 = new Uint32Array(f64.buffer);
+/** index of the high (sign, exponent) word of a double in u32 */
+export const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** Key of |d| for d ≠ 0 (an infinite d — x − c overflowed — takes the last bucket). */
+export function keyOf(d: number): number {
+  f64[0] = d;
+  return Math.min(MAX_KEY, (u32[HI] & 0x7fffffff) >>> KEY_SHIFT);
+}
+
+/** Smallest |d| with this key; lowerBound(MAX_KEY + 1) is Infinity. Bucket k is [lowerBound(k), lowerBound(k + 1)). */
+export function lowerBound(key: number): number {
+  u32[HI] = key << KEY_SHIFT;
+  u32[1 - HI] = 0;
+  return f64[0];
+}
+
+/** Signs of d as stored: 0 for d > 0, 1 for d < 0 (the sign bit). */
+const POS = 0;
+const NEG = 1;
+
+/**
+ * The sketch of one sample: counts of d > 0 and of d < 0 by key of |d|, and of d = 0. Each sign's
+ * counts cover a dense key range that grows on demand; both ranges live in one array (positive
+ * first) so the hot loop picks the range by the sign bit, without a branch.
+ */
+export class LogBuckets {
+  zero = 0;
+  /** [positive range | negative range] */
+  counts = new Float64Array(0);
+  /** first key of each sign's range */
+  readonly off = new Int32Array(2);
+  /** length of each sign's range */
+  readonly len = new Int32Array(2);
+
+  count(sign: number, key: number): number {
+    const j = key - this.off[sign];
+    return j >= 0 && j < this.len[sign] ? this.counts[sign * this.len[POS] + j] : 0;
+  }
+
+  /** Add `count` at (sign, key), growing that sign's range (to at least double) when needed. */
+  add(sign: number, key: number, count: number): void {
+    if (key - this.off[sign] < 0 || key - this.off[sign] >= this.len[sign]) this.#include(sign, key);
+    this.counts[sign * this.len[POS] + key - this.off[sign]] += count;
+  }
+
+  #include(sign: number, key: number): void {
+    const ranges: [number, number][] = [POS, NEG].map((s) => [this.off[s], this.off[s] + this.len[s]]);
+    let [lo, hi] = ranges[sign];
+    if (hi === lo) {
+      // a first range of 5 octaves below and 1 above the first key: most samples fit without growing
+      lo = Math.max(0, key - 5 * BUCKETS_PER_OCTAVE);
+      hi = Math.min(MAX_KEY + 1, key + BUCKETS_PER_OCTAVE);
+    } else {
+      if (key < lo) lo = Math.max(0, Math.min(key, lo - (hi - lo)));
+      if (key >= hi) hi = Math.min(MAX_KEY + 1, Math.max(key + 1, hi + (hi - lo)));
+    }
+    ranges[sign] = [lo, hi];
+    this.#reshape(ranges);
+  }
+
+  /** Re-lay the counts on new ranges (each containing the old one). */
+  #reshape(ranges: readonly [number, number][]): void {
+    const next = new Float64Array(ranges[POS][1] - ranges[POS][0] + ranges[NEG][1] - ranges[NEG][0]);
+    const base = (s: number) => (s === POS ? 0 : ranges[POS][1] - ranges[POS][0]);
+    for (const s of [POS, NEG]) {
+      const from = s * this.len[POS];
+      for (let j = 0; j < this.len[s]; j++) next[base(s) + this.off[s] - ranges[s][0] + j] = this.counts[from + j];
+    }
+    this.counts = next;
+    for (const s of [POS, NEG]) { this.off[s] = ranges[s][0]; this.len[s] = ranges[s][1] - ranges[s][0]; }
+  }
+
+  /** Non-empty keys of one sign, ascending, with their counts. */
+  entries(sign: number): [number, number][] {
+    const out: [number, number][] = [];
+    const from = sign * this.len[POS];
+    for (let j = 0; j < this.len[sign]; j++) if (this.counts[from + j] !== 0) out.push([this.off[sign] + j, this.counts[from + j]]);
+    return out;
+  }
+
+  total(): number {
+    let t = this.zero;
+    for (const v of this.counts) t += v;
+    return t;
+  }
+
+  /** A new sketch holding both sketches' counts (neither changes). */
+  merge(other: LogBuckets): LogBuckets {
+    return new LogBuckets().absorb(this).absorb(other);
+  }
+
+  /** Add `other`'s counts into this sketch. */
+  absorb(other: LogBuckets): this {
+    const ranges = [POS, NEG].map((s): [number, number] => {
+      const mine: [number, number] = [this.off[s], this.off[s] + this.len[s]];
+      if (other.len[s] === 0) return mine;
+      if (this.len[s] === 0) return [other.off[s], other.off[s] + other.len[s]];
+      return [Math.min(mine[0], other.off[s]), Math.max(mine[1], other.off[s] + other.len[s])];
+    });
+    if (ranges.some(([lo, hi], s) => lo !== this.off[s] || hi - lo !== this.len[s])) this.#reshape(ranges);
+    for (const s of [POS, NEG]) {
+      const from = s * other.len[POS];
+      const to = s * this.len[POS] + other.off[s] - this.off[s];
+      for (let j = 0; j < other.len[s]; j++) this.counts[to + j] += other.counts[from + j];
+    }
+    this.zero += other.zero;
+    return this;
+  }
+
+  /** Add counts[k − lo] at keys lo.. of one sign (growing the range once). */
+  addRange(sign: number, lo: number, counts: ArrayLike<number>): void {
+    if (counts.length === 0) return;
+    const hi = lo + counts.length;
+    if (this.len[sign] === 0 || lo < this.off[sign] || hi > this.off[sign] + this.len[sign]) {
+      const ranges = [POS, NEG].map((s): [number, number] => [this.off[s], this.off[s] + this.len[s]]);
+      ranges[sign] = this.len[sign] === 0 ? [lo, hi] : [Math.min(lo, ranges[sign][0]), Math.max(hi, ranges[sign][1])];
+      this.#reshape(ranges);
+    }
+    const to = sign * this.len[POS] + lo - this.off[sign];
+    for (let j = 0; j < counts.length; j++) this.counts[to + j] += counts[j];
+  }
+
+  /** Canonical JSON: per sign [key, count, gap, count, …] — the first key, then each next non-empty key as the distance from the previous one (mostly 1: short). */
+  toJSON(): LogBucketsJSON {
+    const encode = (sign: number): number[] => {
+      const out: number[] = [];
+      let prev = 0;
+      for (const [k, c] of this.entries(sign)) {
+        out.push(out.length === 0 ? k : k - prev, c);
+        prev = k;
+      }
+      return out;
+    };
+    return { neg: encode(NEG), zero: this.zero, pos: encode(POS) };
+  }
+
+  static fromJSON(json: LogBucketsJSON | undefined, what: string): LogBuckets {
+    if (typeof json !== 'object' || json === null) throw new RangeError(`${what}: missing`);
+    if (!Number.isSafeInteger(json.zero) || json.zero < 0) throw new RangeError(`${what}: "zero" must be a non-negative integer`);
+    const out = new LogBuckets();
+    out.zero = json.zero;
+    for (const [sign, name] of [[POS, 'pos'], [NEG, 'neg']] as const) {
+      const list = json[name];
+      if (!Array.isArray(list) || list.length % 2 !== 0) throw new RangeError(`${what}.${name}: expected [key, count, gap, count, …]`);
+      let key = 0;
+      for (let i = 0; i < list.length; i += 2) {
+        const step = list[i];
+        const count = list[i + 1];
+        if (!Number.isSafeInteger(step) || step < (i === 0 ? 0 : 1) || !Number.isSafeInteger(count) || count < 1) throw new RangeError(`${what}.${name}: bad bucket entry at ${i / 2}`);
+        key = i === 0 ? step : key + step;
+        if (key > MAX_KEY) throw new RangeError(`${what}.${name}: bucket key ${key} out of range`);
+        out.add(sign, key, count);
+      }
+    }
+    return out;
+  }
+}
+
+export interface LogBucketsJSON { neg: number[]; zero: number; pos: number[] }
+
+/**
+ * Counts a batch into a sketch through one dense per-thread array over every key of both signs
+ * (2 × 2^17 counters): the hot loop has no range checks and never allocates; the touched key range
+ * of each sign is tracked, copied into the sketch once per batch and cleared.
+ */
+class BatchCounter {
+  readonly counts = new Uint32Array(2 << KEY_BITS);
+  /** per sign: lowest and highest key touched since the last flush */
+  readonly lo = new Int32Array(2);
+  readonly hi = new Int32Array(2);
+  zero = 0;
+
+  constructor() { this.reset(); }
+
+  reset(): void {
+    this.lo.fill(MAX_KEY + 1);
+    this.hi.fill(-1);
+    this.zero = 0;
+  }
+
+  /** Count values[start..end) by d = x − centre, skipping non-finite values and cells whose status is not 0 (ok). */
+  count(values: Float64Array, status: Uint8Array | undefined, start: number, end: number, centre: number): void {
+    const counts = this.counts;
+    const lo = this.lo;
+    const hi = this.hi;
+    let zero = 0;
+    for (let i = start; i < end; i++) {
+      const x = values[i];
+      if (x - x !== 0 || (status !== undefined && status[i] !== 0)) continue;
+      const d = x - centre;
+      if (d === 0) { zero++; continue; }
+      f64[0] = d;
+      const bits = u32[HI];
+      const sign = bits >>> 31;
+      let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
+      if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
+      counts[(sign << KEY_BITS) + key]++;
+      if (key < lo[sign]) lo[sign] = key;
+      if (key > hi[sign]) hi[sign] = key;
+    }
+    this.zero += zero;
+  }
+
+  /** Move what was counted into `sketch`. */
+  flush(sketch: LogBuckets): void {
+    for (const sign of [POS, NEG]) {
+      if (this.hi[sign] < 0) continue;
+      const range = this.counts.subarray((sign << KEY_BITS) + this.lo[sign], (sign << KEY_BITS) + this.hi[sign] + 1);
+      sketch.addRange(sign, this.lo[sign], range);
+      range.fill(0);
+    }
+    sketch.zero += this.zero;
+    this.reset();
+  }
+}
+
+/** One per thread: counting is synchronous, so batches never interleave in it. */
+export const batchCounter = new BatchCounter();
+
+/** One step of the real line in ascending order: an interval holding `ref`/`cur` values (a bucket, a gap, or the point d = 0). */
+export interface Segment { lo: number; hi: number; ref: number; cur: number }
+
+/**
+ * The buckets of two sketches on one ascending axis of d: every occupied bucket of either sample,
+ * the empty gaps between them (so segments tile the axis from the first bucket to the last), and
+ * the point d = 0. Both CDFs are known exactly at every segment boundary.
+ */
+export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
+  const out: Segment[] = [];
+  let at = -Infinity; // right end of the last segment
+  const push = (lo: number, hi: number, ref: number, cur: number): void => {
+    if (at !== -Infinity && lo > at) out.push({ lo: at, hi: lo, ref: 0, cur: 0 }); // gap: no values
+    out.push({ lo, hi, ref, cur });
+    at = hi;
+  };
+  // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
+  for (const [k, r, c] of union(a, b, NEG).reverse()) push(-lowerBound(k + 1), -lowerBound(k), r, c);
+  if (a.zero + b.zero > 0) push(0, 0, a.zero, b.zero);
+  for (const [k, r, c] of union(a, b, POS)) push(lowerBound(k), lowerBound(k + 1), r, c);
+  return out;
+}
+
+/** Keys of one sign occupied in either sketch, ascending, with both counts. */
+function union(a: LogBuckets, b: LogBuckets, sign: number): [number, number, number][] {
+  const used = [a, b].filter((s) => s.len[sign] > 0);
+  if (used.length === 0) return [];
+  const lo = Math.min(...used.map((s) => s.off[sign]));
+  const hi = Math.max(...used.map((s) => s.off[sign] + s.len[sign]));
+  const out: [number, number, number][] = [];
+  for (let k = lo; k < hi; k++) {
+    const r = a.count(sign, k);
+    const c = b.count(sign, k);
+    if (r + c > 0) out.push([k, r, c]);
+  }
+  return out;
+}

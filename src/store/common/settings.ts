@@ -1,0 +1,124 @@
+// The appliance's settings: one schema (zod) that the store, the app's Settings screen (through the
+// UI contract) and `outpost settings` all validate with, the defaults, what each key means, and how
+// a value typed on a command line becomes a typed value. Pure.
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+export const PROVIDER_PREFERENCES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+export const LOG_INPUT_POLICIES = ['all', 'sampled', 'none'] as const;
+
+/** "~", "~/…" (the user's home folder) or an absolute path (POSIX "/…" or Windows "C:\…", "\\server\…"). */
+const FolderPath = z.string().min(1).max(4096).refine((p) => p === '~' || /^~[\\/]/.test(p) || /^\//.test(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\/.test(p), 'must be an absolute folder path or ~ (the home folder)');
+
+export const SettingsSchema = z.object({
+  logInputs: z.enum(LOG_INPUT_POLICIES),
+  logSampleRate: z.number().min(0).max(1),
+  retentionMaxBytes: z.number().int().min(MiB),
+  retentionMaxAgeDays: z.number().int().min(1).max(36500),
+  provider: z.enum(PROVIDER_PREFERENCES),
+  uploadMaxBytes: z.number().int().min(MiB).max(1024 ** 4),
+  allowedFolders: z.array(FolderPath).max(64),
+  csvSafe: z.boolean(),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+export type SettingKey = keyof Settings;
+
+export const DEFAULT_SETTINGS: Settings = {
+  logInputs: 'sampled',
+  logSampleRate: 0.01,
+  retentionMaxBytes: 2 * 1024 ** 3,
+  retentionMaxAgeDays: 90,
+  provider: 'auto',
+  uploadMaxBytes: 512 * MiB,
+  allowedFolders: ['~'],
+  csvSafe: false,
+};
+
+type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'boolean' | 'folders';
+
+/** What each key is, for `outpost settings` and error messages. */
+export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; meaning: string }> = {
+  logInputs: { kind: 'enum', allowed: LOG_INPUT_POLICIES.join(', '), meaning: 'which scored rows keep their inputs in the prediction log' },
+  logSampleRate: { kind: 'fraction', allowed: 'a fraction from 0 to 1', meaning: 'share of rows whose inputs are logged when logInputs is sampled' },
+  retentionMaxBytes: { kind: 'bytes', allowed: 'bytes, at least 1MiB (e.g. 2GiB)', meaning: 'prediction log size cap; the oldest predictions go first' },
+  retentionMaxAgeDays: { kind: 'days', allowed: 'whole days from 1 to 36500', meaning: 'predictions and uploaded files older than this are removed' },
+  provider: { kind: 'enum', allowed: PROVIDER_PREFERENCES.join(', '), meaning: 'execution provider preference for new scoring runs' },
+  uploadMaxBytes: { kind: 'bytes', allowed: 'bytes, from 1MiB to 1TiB (e.g. 512MiB)', meaning: 'largest file the app accepts as an upload (serve mode)' },
+  allowedFolders: { kind: 'folders', allowed: 'absolute folder paths or ~, separated by the path-list separator (":" or ";"), or a JSON array', meaning: 'folders whose files the app may read by path (uploads are always allowed; hidden folders never)' },
+  csvSafe: { kind: 'boolean', allowed: 'true or false', meaning: 'neutralise spreadsheet formulas in CSV text cells (OWASP CSV injection)' },
+};
+
+export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS_INFO, k);
+
+/** Coded like src/common/errors.ts's OutpostError('usage') without importing node-side code. */
+export class SettingsError extends Error {
+  readonly code = 'usage';
+  readonly location = {};
+}
+
+/** Validate a (partial) settings patch; the message names the key and its allowed values. */
+export function validateSettingsPatch(patch: Record<string, unknown>): Partial<Settings> {
+  for (const k of Object.keys(patch)) {
+    if (!isSettingKey(k)) throw new SettingsError(`unknown setting "${k}" (settings: ${Object.keys(SETTINGS_INFO).join(', ')})`);
+  }
+  const r = SettingsSchema.partial().strict().safeParse(patch);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const key = String(issue.path[0]) as SettingKey;
+  throw new SettingsError(`setting "${key}": ${issue.message}; allowed: ${SETTINGS_INFO[key].allowed}`);
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: MiB, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
+
+/** Read a byte count like "536870912", "512MiB", "2 GB" (SI and binary units); NaN when it is none. */
+export function parseBytes(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  return m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+}
+
+/**
+ * A value typed on a command line as the key's type, validated like any other patch. Folder lists
+ * are split on `listSeparator` (the platform's PATH separator) or given as a JSON array.
+ */
+export function parseSettingText(key: string, text: string, listSeparator: string): Partial<Settings> {
+  if (!isSettingKey(key)) throw new SettingsError(`unknown setting "${key}" (settings: ${Object.keys(SETTINGS_INFO).join(', ')})`);
+  const t = text.trim();
+  let value: unknown;
+  switch (SETTINGS_INFO[key].kind) {
+    case 'enum': value = t; break;
+    case 'fraction': case 'days': value = t === '' ? NaN : Number(t); break;
+    case 'bytes': value = parseBytes(t); break;
+    case 'boolean': value = t === 'true' ? true : t === 'false' ? false : t; break;
+    case 'folders':
+      if (t.startsWith('[')) {
+        try { value = JSON.parse(t); } catch { throw new SettingsError(`setting "${key}": "${text}" is not a JSON array; allowed: ${SETTINGS_INFO[key].allowed}`); }
+      } else value = t === '' ? [] : t.split(listSeparator).map((p) => p.trim()).filter(Boolean);
+      break;
+  }
+  if (typeof value === 'number' && Number.isNaN(value)) throw new SettingsError(`setting "${key}": "${text}" is not a number; allowed: ${SETTINGS_INFO[key].allowed}`);
+  return validateSettingsPatch({ [key]: value });
+}
+
+/** Settings as stored (key → JSON text), over the defaults; unknown or invalid stored values fall back to the default. */
+export function settingsFromStored(rows: { key: string; value: string }[]): Settings {
+  const s: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  for (const r of rows) {
+    if (!isSettingKey(r.key)) continue;
+    try {
+      const one = SettingsSchema.shape[r.key].safeParse(JSON.parse(r.value));
+      if (one.success) s[r.key] = one.data;
+    } catch { /* unreadable: keep the default */ }
+  }
+  return s as Settings;
+}
+
+/** A value for people: bytes with binary units, folder lists joined. */
+export function formatSetting(key: SettingKey, value: Settings[SettingKey]): string {
+  if (SETTINGS_INFO[key].kind === 'bytes' && typeof value === 'number') {
+    for (const [u, n] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', MiB]] as const) if (value >= n && value % n === 0) return `${value / n}${u}`;
+    return String(value);
+  }
+  return Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : String(value);
+}
