@@ -18,12 +18,14 @@ export const publishCommand: CommandSpec = {
     '--token T             publisher API token (or $OUTPOST_PUBLISH_TOKEN, which keeps it out of `ps`)',
     '--alias NAME          also point this alias (e.g. production, staging) at the new version',
     '--passphrase-env VAR  passphrase of the key(s)',
+    '--no-smoke            skip the smoke inference of the checks run before signing (model-file safety and',
+    '                      card checks always run; devices run the smoke inference anyway)',
     '--resign              publish nothing new: sign the team\'s current metadata again with --key (after a key',
     '                      rotation, so the old key can be dropped; or to renew it before it expires)',
     '--root FILE           the hub\'s root.json, pinned once in this data folder: lets a new key sign on top of',
     '                      metadata the old key signed, verified against the delegation',
   ],
-  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' }, resign: { type: 'boolean' }, root: { type: 'string' } },
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' }, resign: { type: 'boolean' }, root: { type: 'string' }, 'no-smoke': { type: 'boolean' } },
   positionals: { min: 0, max: 1 },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
@@ -46,6 +48,7 @@ export const publishCommand: CommandSpec = {
     if (!args.positionals.length) throw usageError('<package-dir> is required (or --resign)');
     const r = await publishPackage({
       packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal, home: ctx.home,
+      checks: flag(args, 'no-smoke') ? 'static' : 'full',
       onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
     });
     for (const v of r.versions) ctx.out.text(`published ${v.name}@${v.version} as ${r.publisher} (metadata v${r.roleVersion}, signed by ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')})`);

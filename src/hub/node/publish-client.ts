@@ -11,6 +11,8 @@ import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { loadPackage } from '../../package/node/load.ts';
 import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES, yankDocumentBytes, yankTargetPath } from '../common/target-paths.ts';
 import type { PublishResult } from './repository.ts';
+import { PullRefused } from '../../registry/node/errors.ts';
+import { deviceChecks } from '../../registry/node/pull.ts';
 import { connectHub } from '../../registry/node/tuf-client.ts';
 import { isEnrolled } from '../../registry/node/trust.ts';
 import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
@@ -28,6 +30,12 @@ export interface PublishOptions {
   onProgress?: (event: { stage: string; detail?: string }) => void;
   /** this machine's data folder: where a pinned root of the hub lets a rotated key's publish verify the delegation */
   home?: string;
+  /**
+   * The checks every device runs, before signing: 'full' (model-file safety, card/graph agreement and
+   * a smoke inference in a child process; what `outpost publish` runs), 'static' (without the smoke
+   * inference; the default here), 'none' (tests that play a publisher who skips them).
+   */
+  checks?: 'full' | 'static' | 'none';
 }
 
 interface Me { name: string; keyIds: string[]; threshold: number; paths: string[]; metadata: unknown }
@@ -194,6 +202,15 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
   const files = packageFiles(opts.packageDir);
   const pkg = loadPackage(opts.packageDir); // card valid and agreeing with the graph: never publish a broken package
   const { name, version } = pkg.card;
+  const checks = opts.checks ?? 'static';
+  if (checks !== 'none') {
+    try {
+      await deviceChecks(path.resolve(opts.packageDir), { name, version }, { smoke: checks === 'full', signal: opts.signal, onProgress: (e) => progress({ stage: `check:${e.stage}` }) });
+    } catch (e) {
+      if (!(e instanceof PullRefused)) throw e;
+      throw new OutpostError('package', `not signed: every device would refuse this package at its ${e.stage} check: ${e.message}`, { file: path.resolve(opts.packageDir) }, { stage: e.stage });
+    }
+  }
   progress({ stage: 'delegation' });
   return signAndSubmit(opts, (me) => {
     const custom = { custom: { outpost: { publisher: me.name, signedAt: now().toISOString() } } };

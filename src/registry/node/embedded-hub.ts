@@ -38,7 +38,7 @@ export async function runEmbeddedDemoHub(opts: { packageDir: string; home: strin
       const server = await startHubServer(hub);
       try {
         log(`demo hub on ${server.url} (throw-away keys in ${dir})`);
-        const pub = await publishPackage({ packageDir: opts.packageDir, hubUrl: server.url, keys: [key], token: token!, alias: 'production', signal: opts.signal });
+        const pub = await publishPackage({ packageDir: opts.packageDir, hubUrl: server.url, keys: [key], token: token!, alias: 'production', signal: opts.signal, checks: opts.smoke === false ? 'static' : 'full' });
         const v = pub.versions[0] ?? { name: '', version: 0 };
         log(`published ${v.name}@${v.version} signed by publisher "demo" (key ${key.keyId.slice(0, 16)})`);
         const name = JSON.parse(fs.readFileSync(path.join(opts.packageDir, 'card.json'), 'utf8')).name as string;

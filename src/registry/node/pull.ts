@@ -233,7 +233,7 @@ async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, 
         onRequest: (range) => opts.onRequest?.(file, range),
       });
     }
-    const pkg = await verifyPackage(qdir, s.name, s.version, opts);
+    const pkg = await deviceChecks(qdir, s, opts);
     progress({ stage: 'install' });
     const out = take(pkg);
     done = true;
@@ -256,8 +256,13 @@ async function repair(store: Store, client: HubClient, existing: InstalledModel,
   return { model: m, alreadyInstalled: true, repaired: true, active: m.active, previousActive: s.previousActive, signedBy: s.signedBy, signedAt: s.signedAt, hub: s.base };
 }
 
-/** The checks after download, on the bytes already read once: model-file safety, card/graph agreement, smoke inference. */
-async function verifyPackage(qdir: string, name: string, version: number, opts: PullOptions): Promise<LoadedPackage> {
+/**
+ * The checks a device runs on a package before installing it, on the bytes read once: model-file
+ * safety, card/graph agreement, smoke inference in a child process. Publishers run the same ones
+ * before signing (`outpost publish`), so a package every device would refuse is never signed.
+ */
+export async function deviceChecks(qdir: string, expect: { name: string; version: number }, opts: Pick<PullOptions, 'onProgress' | 'caps' | 'smoke' | 'smokeScript' | 'signal'> = {}): Promise<LoadedPackage> {
+  const { name, version } = expect;
   const progress = opts.onProgress ?? (() => undefined);
   progress({ stage: 'model-safety' });
   const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
