@@ -18,20 +18,28 @@ after(() => fs.rmSync(work, { recursive: true, force: true }));
 test('CLI: hub init → add-publisher → serve → publish → pull → verify → rollback', async () => {
   const hubDir = path.join(work, 'hub');
   const home = path.join(work, 'home');
-  const init = await run(['hub', 'init', '--dir', hubDir, '--json', '--home', home]);
+  const offline = path.join(work, 'usb', 'offline-keys');
+  assert.equal((await run(['hub', 'init', '--dir', hubDir, '--offline-keys', path.join(hubDir, 'k'), '--home', home])).code, 2, 'offline keys inside the hub folder are refused');
+  const init = await run(['hub', 'init', '--dir', hubDir, '--offline-keys', offline, '--json', '--home', home]);
   assert.equal(init.code, 0, init.err);
-  assert.match(init.err, /OFFLINE KEYS: .*root\.key.*targets\.key/);
+  assert.match(init.err, /OFFLINE KEYS \(root, targets\) are in .*usb\/offline-keys, outside the hub folder/);
   assert.match(init.err, /off this machine/);
-  const { trustRoot } = JSON.parse(init.out) as { trustRoot: string };
-  assert.equal((await run(['hub', 'init', '--dir', hubDir, '--home', home])).code, 1, 'a second init on the same folder fails');
+  const { trustRoot, offlineKeys } = JSON.parse(init.out) as { trustRoot: string; offlineKeys: string[] };
+  assert.deepEqual(offlineKeys.map((f) => path.relative(offline, f)), ['root.key', 'targets.key']);
+  const inHub = fs.readdirSync(hubDir, { recursive: true }).map(String);
+  assert.ok(!inHub.some((f) => /root\.key|targets\.key/.test(f)), `no offline key in the hub folder: ${inHub.join(', ')}`);
+  assert.equal((await run(['hub', 'init', '--dir', hubDir, '--offline-keys', path.join(work, 'other-keys'), '--home', home])).code, 1, 'a second init on the same folder fails');
 
   const key = path.join(work, 'team.key');
   assert.equal((await run(['keys', 'generate', '--out', key, '--home', home])).code, 0);
-  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--name', 'churn-team', '--key', `${key}.pub`, '--models', 'churn*', '--json', '--home', home]);
+  const noKeys = await run(['hub', 'add-publisher', '--dir', hubDir, '--name', 'churn-team', '--key', `${key}.pub`, '--models', 'churn*', '--home', home]);
+  assert.equal(noKeys.code, 2, 'a copy of the hub folder alone cannot delegate');
+  assert.match(noKeys.err, /--offline-keys <folder> is required/);
+  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--offline-keys', offline, '--name', 'churn-team', '--key', `${key}.pub`, '--models', 'churn*', '--json', '--home', home]);
   assert.equal(add.code, 0, add.err);
-  const { token } = JSON.parse(add.out) as { token: string };
+  const { tokens: [{ token }] } = JSON.parse(add.out) as { tokens: { token: string }[] };
   assert.match(token, /^oppub_/);
-  const badKey = await run(['hub', 'add-publisher', '--dir', hubDir, '--name', 'x', '--key', key, '--models', 'x', '--home', home]);
+  const badKey = await run(['hub', 'add-publisher', '--dir', hubDir, '--offline-keys', offline, '--name', 'x', '--key', key, '--models', 'x', '--home', home]);
   assert.equal(badKey.code, 1);
   assert.match(badKey.err, /this is a private key/);
 
@@ -121,7 +129,7 @@ test('CLI: --db malformed is a usage error (2); PostgreSQL unreachable fails (1)
   assert.match(serve.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub: .*ECONNREFUSED`));
   const key = path.join(work, 'db-team.key');
   assert.equal((await run(['keys', 'generate', '--out', key, '--home', home])).code, 0);
-  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--db', down, '--name', 'x', '--key', `${key}.pub`, '--models', 'x', '--home', home]);
+  const add = await run(['hub', 'add-publisher', '--dir', hubDir, '--offline-keys', `${hubDir}.offline-keys`, '--db', down, '--name', 'x', '--key', `${key}.pub`, '--models', 'x', '--home', home]);
   assert.equal(add.code, 1, add.err);
   assert.match(add.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub`));
   assert.equal((await run(['hub', 'serve', '--dir', hubDir, '--db', 'sqlite://x', '--home', home])).code, 2);

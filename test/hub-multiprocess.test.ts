@@ -146,7 +146,8 @@ test('two `outpost hub serve` processes, one PostgreSQL database: concurrent pub
   const procs: ChildProcess[] = [];
   try {
     // hub init and add-publisher through the CLI, on the PostgreSQL database
-    const init = await cli(['hub', 'init', '--dir', dir, '--db', db, '--json', '--home', home]);
+    const offline = path.join(work, 'offline-keys');
+    const init = await cli(['hub', 'init', '--dir', dir, '--offline-keys', offline, '--db', db, '--json', '--home', home]);
     assert.equal(init.code, 0, init.err);
     const { trustRoot, db: recorded } = JSON.parse(init.out) as { trustRoot: string; db: string };
     assert.equal(recorded, db);
@@ -155,9 +156,9 @@ test('two `outpost hub serve` processes, one PostgreSQL database: concurrent pub
     const pubs: Record<string, { key: PrivateKeyHandle; token: string }> = {};
     for (const p of publishers) {
       const key = generateKeyFile(path.join(work, `${p.name}.key`));
-      const add = await cli(['hub', 'add-publisher', '--dir', dir, '--db', db, '--name', p.name, '--key', `${key.file}.pub`, '--models', p.glob, '--json', '--home', home]);
+      const add = await cli(['hub', 'add-publisher', '--dir', dir, '--offline-keys', offline, '--db', db, '--name', p.name, '--key', `${key.file}.pub`, '--models', p.glob, '--json', '--home', home]);
       assert.equal(add.code, 0, add.err);
-      pubs[p.name] = { key, token: (JSON.parse(add.out) as { token: string }).token };
+      pubs[p.name] = { key, token: (JSON.parse(add.out) as { tokens: { token: string }[] }).tokens[0].token };
     }
     // one process told the database with --db, the other reading it from hub.json
     const hubs = [startCliHub(dir, path.join(work, 'home-a'), db), startCliHub(dir, path.join(work, 'home-b'))];

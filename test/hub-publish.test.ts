@@ -36,7 +36,8 @@ for (const backend of hubBackends()) {
       const p = hubPaths(h.dir);
       if (process.platform !== 'win32') {
         assert.equal(fs.statSync(p.adminToken).mode & 0o777, 0o600);
-        assert.equal(fs.statSync(p.rootKey).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(h.rootKey.file).mode & 0o777, 0o600);
+        assert.ok(!fs.existsSync(p.legacyOfflineKeys) && !fs.readdirSync(p.onlineKeys).some((f) => /root|targets/.test(f)), 'no offline key in the hub folder');
       }
       const root = await get('/metadata/1.root.json');
       assert.equal(root.status, 200);
@@ -163,11 +164,59 @@ for (const backend of hubBackends()) {
       assert.equal((await fetch(new URL('/api/v1/publishers', h.url), { headers: { authorization: `Bearer ${h.publishers['churn-team'].token}` } })).status, 401);
     });
 
-    test('refused: a blob whose bytes do not match the announced hash', async () => {
-      const sha = crypto.createHash('sha256').update('real').digest('hex');
-      const res = await fetch(new URL(`/api/v1/blobs/${sha}`, h.url), { method: 'PUT', headers: { authorization: `Bearer ${h.publishers['churn-team'].token}`, 'content-type': 'application/octet-stream' }, body: 'fake' });
-      assert.equal(res.status, 400);
-      assert.equal((await get(`/api/v1/blobs/${sha}`)).status, 404);
+    test('blobs: only files of a checked publish request, exactly as declared; a failed publish leaves nothing', async () => {
+      const churn = h.publishers['churn-team'];
+      const auth = { authorization: `Bearer ${churn.token}` };
+      const begin = async (add: TargetFile[]) => {
+        const me = await (await fetch(new URL('/api/v1/publishers/me', h.url), { headers: auth })).json() as { metadata: unknown };
+        const { parseUntrustedTargets } = await import('../src/hub/node/tuf-metadata.ts');
+        const md = signPublisherTargets(parseUntrustedTargets(me.metadata), add, [churn.key], addSeconds(new Date(), 86_400));
+        const res = await fetch(new URL('/api/v1/uploads', h.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: md.toJSON() }) });
+        return { res, json: await res.json() as { id: string; needed: { sha256: string; length: number }[]; error?: { message: string } } };
+      };
+      const put = (id: string, sha: string, body: string, token = churn.token, opts: { chunked?: boolean } = {}) => fetch(new URL(`/api/v1/uploads/${id}/${sha}`, h.url), {
+        method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        // chunked: no Content-Length, so only the bytes themselves can tell the hub the size
+        body: opts.chunked ? new ReadableStream({ start(c) { c.enqueue(Buffer.from(body)); c.close(); } }) : body, duplex: 'half',
+      } as RequestInit);
+      const sha = (t: string) => crypto.createHash('sha256').update(t).digest('hex');
+      const uploads = () => fs.readdirSync(path.join(h.dir, 'blobs', 'uploads'));
+
+      // a request the hub refuses outright gets no upload session at all
+      const refused = await begin([tf('fraud/9/model.onnx', 'm'), tf('fraud/9/card.json', 'c')]);
+      assert.equal(refused.res.status, 422);
+      assert.match(refused.json.error!.message, /outside what publisher "churn-team" is delegated/);
+
+      const card = JSON.stringify({ format: 'outpost.card/v1', name: 'churn', version: 20 });
+      const { res, json } = await begin([tf('churn/20/model.onnx', 'model-bytes'), tf('churn/20/card.json', card)]);
+      assert.equal(res.status, 201, JSON.stringify(json));
+      assert.deepEqual(json.needed.map((n) => n.sha256).sort(), [sha('model-bytes'), sha(card)].sort());
+      // not a file of this request; a wrong hash; longer or shorter than declared; another team's token
+      assert.match((await (await put(json.id, sha('anything else'), 'anything else')).json() as { error: { message: string } }).error.message, /not a file of this publish request/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytez')).json() as { error: { message: string } }).error.message, /not the announced/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytes and more')).json() as { error: { message: string } }).error.message, /announced as 20 bytes, but its signed metadata declares 11/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model-bytes and more', churn.token, { chunked: true })).json() as { error: { message: string } }).error.message, /larger than the 11 bytes/);
+      assert.match((await (await put(json.id, sha('model-bytes'), 'model', churn.token, { chunked: true })).json() as { error: { message: string } }).error.message, /has 5 bytes, not the 11/);
+      assert.equal((await put(json.id, sha('model-bytes'), 'model-bytes', h.publishers['fraud-team'].token)).status, 404);
+      assert.equal((await put(json.id, sha('model-bytes'), 'model-bytes')).status, 201);
+      assert.equal((await put(json.id, sha(card), card)).status, 201);
+      assert.deepEqual(uploads(), [json.id]);
+      // nothing uploaded is served before a commit
+      assert.equal((await get(`/targets/churn/20/${sha('model-bytes')}.model.onnx`)).status, 404);
+      // the commit fails (the model bytes are no ONNX model... the card is incomplete): the files are gone
+      const commit = await fetch(new URL(`/api/v1/uploads/${json.id}/commit`, h.url), { method: 'POST', headers: auth });
+      assert.equal(commit.status, 422);
+      assert.match((await commit.json() as { error: { message: string } }).error.message, /card\.json is not a valid card/);
+      assert.deepEqual(uploads(), [], 'the failed publish left no files');
+      assert.ok(!fs.existsSync(path.join(h.dir, 'blobs', 'sha256', sha('model-bytes'))));
+      assert.equal((await get(`/targets/churn/20/${sha('model-bytes')}.model.onnx`)).status, 404);
+      // a published blob is served only under its own path
+      const cat = await (await get('/api/v1/models/churn')).json() as { versions: { version: number; modelSha256: string }[] };
+      const m1 = cat.versions.find((v) => v.version === 1)!.modelSha256;
+      assert.equal((await get(`/targets/churn/1/${m1}.model.onnx`)).status, 200);
+      for (const other of [`/targets/churn/2/${m1}.model.onnx`, `/targets/churn/1/${m1}.card.json`, `/targets/fraud/77/${m1}.model.onnx`, `/targets/x/${m1}.model.onnx`]) {
+        assert.equal((await get(other)).status, 404, other);
+      }
     });
 
     test('refused: a publish package with a symlinked model file', async () => {

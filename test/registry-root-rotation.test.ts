@@ -49,11 +49,11 @@ test('root rotation signed only by the new keys is refused; properly cross-signe
   store.close();
 
   // The hub itself refuses to publish a rotation without the current root's signature.
-  await assert.rejects(rotateRoot(h.hub, { newRootKeys: [newKey], currentRootKeys: [] }), /new root refused/);
+  await assert.rejects(rotateRoot(h.hub, { newRootKey: newKey, currentRootKeys: [] }), /new root refused/);
 
   // Proper rotation: signed by the current root key and the new one.
   proxy.hook = () => undefined;
-  assert.equal(await rotateRoot(h.hub, { newRootKeys: [newKey], currentRootKeys: [h.rootKey] }), 2);
+  assert.equal(await rotateRoot(h.hub, { newRootKey: newKey, currentRootKeys: [h.rootKey] }), 2);
   const r = await pull({ home, hubUrl: proxy.url, ref: 'churn@1', smoke: false });
   assert.equal(r.model.version, 1);
   assert.equal(pinned(), 2, 'the device now trusts root v2');

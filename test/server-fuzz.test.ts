@@ -183,14 +183,14 @@ test('hub: bad bodies — truncated JSON, wrong type, oversize, unauthenticated 
   is4xx(await rawRequest(port, h('POST', '/api/v1/publish', '\r\nContent-Type: text/plain\r\nContent-Length: 2'), '{}'), 'wrong content type');
   is4xx(await rawRequest(port, h('POST', '/api/v1/publish', '\r\nContent-Type: application/json\r\nContent-Length: 16'), '{"metadata":"x"}'), 'wrong shape');
   const sha = 'a'.repeat(64);
-  is4xx(await rawRequest(port, h('PUT', `/api/v1/blobs/${sha}`, '\r\nContent-Type: application/json\r\nContent-Length: 2'), '{}'), 'blob as JSON');
-  is4xx(await rawRequest(port, h('PUT', `/api/v1/blobs/${sha}`, '\r\nContent-Type: application/octet-stream\r\nContent-Length: 5'), 'hello'), 'blob with the wrong hash');
+  is4xx(await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, '\r\nContent-Type: application/json\r\nContent-Length: 2'), '{}'), 'blob as JSON');
+  is4xx(await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, '\r\nContent-Type: application/octet-stream\r\nContent-Length: 5'), 'hello'), 'blob with the wrong hash');
   const oversize = await rawRequest(port, h('POST', '/api/v1/publish', `\r\nContent-Type: application/json\r\nContent-Length: ${17 * 1024 * 1024}`));
   assert.equal(oversize.status, 413);
-  const hugeBlob = await rawRequest(port, h('PUT', `/api/v1/blobs/${sha}`, `\r\nContent-Type: application/octet-stream\r\nContent-Length: ${64 * 1024 ** 4}`));
+  const hugeBlob = await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, `\r\nContent-Type: application/octet-stream\r\nContent-Length: ${64 * 1024 ** 4}`));
   assert.equal(hugeBlob.status, 413);
   // Without a token the body is never read: the answer comes before a byte of it is sent.
-  const anon = await rawRequest(port, h('PUT', `/api/v1/blobs/${sha}`, `\r\nContent-Type: application/octet-stream\r\nContent-Length: ${1024 ** 3}`, 'nope'));
+  const anon = await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, `\r\nContent-Type: application/octet-stream\r\nContent-Length: ${1024 ** 3}`, 'nope'));
   assert.equal(anon.status, 401);
   await hubStillServes();
 
@@ -200,7 +200,7 @@ test('hub: bad bodies — truncated JSON, wrong type, oversize, unauthenticated 
   socket.on('error', () => {});
   await hubStillServes();
   await closed;
-  const cut = await stalledRequest(port, h('PUT', `/api/v1/blobs/${sha}`, '\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000'), 'partial');
+  const cut = await stalledRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, '\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000'), 'partial');
   cut.destroy();
   await new Promise((r) => setTimeout(r, 200));
   await hubStillServes();

@@ -20,7 +20,8 @@ import { TargetFile, type Metadata, type Targets } from '@tufjs/models';
 import { encodeModel, type Graph } from '../../src/onnx/common/onnx.ts';
 import { addPublisher, initHub, openHub } from '../../src/hub/node/repository.ts';
 import { hubPaths } from '../../src/hub/node/hub-dir.ts';
-import { publishPackage, signPublisherTargets } from '../../src/hub/node/publish-client.ts';
+import { offlineKeyPaths } from '../../src/hub/node/offline-keys.ts';
+import { publishPackage, signPublisherTargets, submitSigned, type UploadFile } from '../../src/hub/node/publish-client.ts';
 import { addSeconds, parseUntrustedTargets } from '../../src/hub/node/tuf-metadata.ts';
 import { generateKeyFile, loadPrivateKey, type PrivateKeyHandle } from '../../src/keys/node/keys.ts';
 import { pull } from '../../src/registry/node/pull.ts';
@@ -136,13 +137,6 @@ async function api<T>(url: string, token: string, method: string, p: string, bod
   return JSON.parse(text) as T;
 }
 
-async function putBlob(url: string, token: string, bytes: Uint8Array): Promise<string> {
-  const sha = sha256(bytes);
-  const res = await fetch(new URL(`/api/v1/blobs/${sha}`, url), { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' }, body: bytes });
-  if (res.status !== 201) throw new Error(`blob upload: ${res.status} ${await res.text()}`);
-  return sha;
-}
-
 export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -160,15 +154,17 @@ async function bulkPublish(url: string, token: string, key: PrivateKeyHandle, na
   const prev: Metadata<Targets> | undefined = me.metadata ? parseUntrustedTargets(me.metadata) : undefined;
   const custom = { custom: { outpost: { publisher: me.name, signedAt: new Date().toISOString() } } };
   const add: TargetFile[] = [];
-  await pool(versions, 8, async (v) => {
-    const files: [string, Uint8Array][] = [['model.onnx', encodeModel(modelGraph(v))], ['card.json', Buffer.from(JSON.stringify(cardFor(name, v), null, 2))]];
-    for (const [file, bytes] of files) {
-      const sha = await putBlob(url, token, bytes);
+  const files: UploadFile[] = [];
+  for (const v of versions) {
+    const parts: [string, Uint8Array][] = [['model.onnx', encodeModel(modelGraph(v))], ['card.json', Buffer.from(JSON.stringify(cardFor(name, v), null, 2))]];
+    for (const [file, bytes] of parts) {
+      const sha = sha256(bytes);
+      files.push({ sha256: sha, label: file, bytes });
       add.push(new TargetFile({ path: `${name}/${v}/${file}`, length: bytes.length, hashes: { sha256: sha }, unrecognizedFields: custom }));
     }
-  });
+  }
   const md = signPublisherTargets(prev, add, [key], addSeconds(new Date(), 365 * 86_400));
-  await api(url, token, 'POST', '/api/v1/publish', { metadata: md.toJSON() });
+  await submitSigned(url, token, md, files);
 }
 
 /** Run `fn` from `concurrency` workers for `durationMs`; completions and their latencies. */
@@ -226,15 +222,16 @@ export async function run(opts: HubBenchOptions): Promise<object> {
   try {
     // ── the hub: three publishers, so each model's delegated role is its own ────────────────────
     const hubDir = path.join(root, 'hub');
-    await initHub(hubDir);
+    const offlineDir = path.join(root, 'offline-keys');
+    await initHub(hubDir, { offlineKeysDir: offlineDir });
     const trustRoot = hubPaths(hubDir).trustRoot;
-    const targetsKey = loadPrivateKey(hubPaths(hubDir).targetsKey);
+    const targetsKey = loadPrivateKey(offlineKeyPaths(offlineDir).targets);
     const hub = await openHub(hubDir);
     const pubs: Record<'big' | 'many' | 'fleet', { key: PrivateKeyHandle; token: string }> = {} as never;
     for (const name of ['big', 'many', 'fleet'] as const) {
       const key = generateKeyFile(path.join(root, 'keys', `${name}.key`));
       const { token } = await addPublisher(hub, { name: `${name}-team`, keys: [key.tufKey], modelsGlob: `${name}*`, targetsKey });
-      pubs[name] = { key, token };
+      pubs[name] = { key, token: token! };
     }
     await hub.close();
     hubProc = await spawnHub(hubDir);

@@ -7,7 +7,8 @@ import { encodeModel, type Graph } from '../../src/onnx/common/onnx.ts';
 import { CARD_FORMAT } from '../../src/package/common/card.ts';
 import { generateKeyFile, loadPrivateKey, loadPublicKey, type PrivateKeyHandle } from '../../src/keys/node/keys.ts';
 import { addPublisher, initHub, openHub, type Hub } from '../../src/hub/node/repository.ts';
-import { hubPaths, type HubConfig } from '../../src/hub/node/hub-dir.ts';
+import type { HubConfig } from '../../src/hub/node/hub-dir.ts';
+import { offlineKeyPaths } from '../../src/hub/node/offline-keys.ts';
 import { startHubServer, type HubServerOptions, type RunningHub } from '../../src/hub/node/server.ts';
 
 export const tmpDir = (prefix = 'outpost-hub-'): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -57,6 +58,8 @@ export interface TestHub {
   url: string;
   adminToken: string;
   trustRoot: string;
+  /** the offline root and targets keys (outside the hub folder) */
+  offlineKeysDir: string;
   targetsKey: PrivateKeyHandle;
   rootKey: PrivateKeyHandle;
   publishers: Record<string, TestPublisher>;
@@ -68,10 +71,11 @@ export interface TestHub {
 /** `db`: the hub's database (undefined: SQLite in the hub folder; a postgres:// URL: that database). */
 export async function startTestHub(opts: { publishers?: { name: string; glob: string; threshold?: number; extraKeys?: number }[]; config?: Partial<HubConfig>; now?: () => Date; db?: string; serverOptions?: HubServerOptions } = {}): Promise<TestHub & { extraKeys: Record<string, PrivateKeyHandle[]> }> {
   const dir = tmpDir();
-  const init = await initHub(dir, { config: { ...opts.config, ...(opts.db === undefined ? {} : { db: opts.db }) }, now: opts.now?.() });
+  const offlineKeysDir = tmpDir('outpost-offline-');
+  const init = await initHub(dir, { offlineKeysDir, config: { ...opts.config, ...(opts.db === undefined ? {} : { db: opts.db }) }, now: opts.now?.() });
   const hub = await openHub(dir, { now: opts.now });
-  const p = hubPaths(dir);
-  const targetsKey = loadPrivateKey(p.targetsKey);
+  const off = offlineKeyPaths(offlineKeysDir);
+  const targetsKey = loadPrivateKey(off.targets);
   const publishers: Record<string, TestPublisher> = {};
   const extraKeys: Record<string, PrivateKeyHandle[]> = {};
   for (const pub of opts.publishers ?? [{ name: 'churn-team', glob: 'churn*' }]) {
@@ -79,13 +83,18 @@ export async function startTestHub(opts: { publishers?: { name: string; glob: st
     const extra = Array.from({ length: pub.extraKeys ?? 0 }, (_, i) => generateKeyFile(path.join(dir, 'publishers', `${pub.name}-${i}.key`)));
     extraKeys[pub.name] = extra;
     const { token } = await addPublisher(hub, { name: pub.name, keys: [loadPublicKey(`${key.file}.pub`), ...extra.map((k) => k.tufKey)], threshold: pub.threshold, modelsGlob: pub.glob, targetsKey });
-    publishers[pub.name] = { name: pub.name, key, token, glob: pub.glob };
+    publishers[pub.name] = { name: pub.name, key, token: token!, glob: pub.glob };
   }
   const server = await startHubServer(hub, opts.serverOptions);
   const t = {
-    dir, hub, server, url: server.url, adminToken: init.adminToken, trustRoot: init.trustRoot, targetsKey, rootKey: loadPrivateKey(p.rootKey), publishers, extraKeys,
+    dir, hub, server, url: server.url, adminToken: init.adminToken, trustRoot: init.trustRoot, offlineKeysDir, targetsKey, rootKey: loadPrivateKey(off.root), publishers, extraKeys,
     stop: () => server.close(),
-    close: async () => { await server.close().catch(() => undefined); await hub.close(); fs.rmSync(dir, { recursive: true, force: true }); },
+    close: async () => {
+      await server.close().catch(() => undefined);
+      await hub.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(offlineKeysDir, { recursive: true, force: true });
+    },
   };
   return t;
 }

@@ -7,7 +7,9 @@ export interface Upstream { status: number; headers: Record<string, string>; bod
 export type Action =
   | { kind: 'respond'; status?: number; body: Buffer; headers?: Record<string, string> }
   | { kind: 'endless' }
-  | { kind: 'cut'; after: number };
+  | { kind: 'cut'; after: number }
+  /** the upstream body in `chunk`-byte pieces every `everyMs`; with `stallAfter`, silence after that many bytes */
+  | { kind: 'drip'; chunk: number; everyMs: number; stallAfter?: number };
 
 export interface Proxy {
   url: string;
@@ -45,6 +47,18 @@ export async function startProxy(target: string): Promise<Proxy> {
         const pump = () => { while (!res.destroyed && res.write(chunk)); if (!res.destroyed) res.once('drain', pump); };
         res.on('close', () => undefined);
         pump();
+      } else if (action.kind === 'drip') {
+        const u = await up();
+        res.writeHead(u.status, { ...u.headers, 'content-length': u.body.length });
+        let sent = 0;
+        const tick = setInterval(() => {
+          if (res.destroyed || sent >= u.body.length) { clearInterval(tick); if (!res.destroyed) res.end(); return; }
+          if (action.stallAfter !== undefined && sent >= action.stallAfter) return; // silence, connection open
+          const end = Math.min(u.body.length, sent + action.chunk, action.stallAfter ?? Infinity);
+          res.write(u.body.subarray(sent, end));
+          sent = end;
+        }, action.everyMs);
+        res.on('close', () => clearInterval(tick));
       } else {
         const u = await up();
         // Announce the full length, send part of it, then drop the connection: a hub dying mid-transfer.

@@ -1,56 +1,79 @@
-// `outpost hub init|serve|add-publisher`: run a model registry hub.
+// `outpost hub init|serve|publishers|upload-metadata|online-keys`: run a model registry hub. The
+// commands that need the offline keys are in hub-offline.ts.
+import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
+import { uploadSignedUpdate } from '../../hub/node/admin-client.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { hubPaths } from '../../hub/node/hub-dir.ts';
-import { addPublisher, initHub, openHub } from '../../hub/node/repository.ts';
+import { ONLINE_ROLES } from '../../hub/node/online-keys.ts';
+import { expiringRoles, initHub, openHub, repoState, type AppliedUpdate } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
-import { loadPrivateKey, loadPublicKey } from '../../keys/node/keys.ts';
-import { str, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { delegationsOf, type SignedUpdate } from '../../hub/node/signing.ts';
+import { globOfPaths } from '../../hub/common/delegations.ts';
+import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { passphraseFromEnv } from './keys.ts';
 
-const dirOf = (cwd: string, args: ParsedArgs): string => {
+export const dirOf = (cwd: string, args: ParsedArgs): string => {
   const d = str(args, 'dir');
   if (!d) throw usageError('--dir <hub folder> is required');
   return path.resolve(cwd, d);
 };
 
 /** --db: a SQLite file (relative to the working directory) or a postgres:// URL; undefined: hub.json's. */
-const dbOf = (cwd: string, args: ParsedArgs): string | undefined => {
+export const dbOf = (cwd: string, args: ParsedArgs): string | undefined => {
   const v = str(args, 'db');
   if (v === undefined) return undefined;
   const spec = parseDbSpec(v, cwd, { code: 'usage', origin: '--db' });
   return spec.kind === 'sqlite' ? spec.file : spec.url;
 };
 
-const DB_HELP = '--db DB               database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json)';
+export const DB_HELP = '--db DB               database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json)';
+
+export const adminTokenOf = (ctx: CommandContext, args: ParsedArgs): string => {
+  const t = str(args, 'token') ?? ctx.env.OUTPOST_ADMIN_TOKEN;
+  if (!t) throw usageError('--token <admin token> (or $OUTPOST_ADMIN_TOKEN) is required: the hub\'s admin.token');
+  return t;
+};
+
+/** Print what an applied update changed, and any new publisher tokens (shown once). */
+export function reportApplied(ctx: CommandContext, r: AppliedUpdate): void {
+  for (const c of r.changes) (/^(KEY CHANGE|REVOKED|RE-DELEGATION|FORCED)/.test(c) ? ctx.out.warn : ctx.out.text)(c);
+  if (r.rootVersion !== undefined) ctx.out.text(`root is now v${r.rootVersion}${r.onlineKeysRotated ? ' (online keys rotated: devices drop their stored timestamp and snapshot)' : ''}`);
+  if (r.targetsVersion !== undefined) ctx.out.text(`targets metadata is now v${r.targetsVersion}`);
+  for (const t of r.tokens) ctx.out.text(`API token for publisher "${t.name}" (shown once, store it safely): ${t.token}`);
+}
 
 export const hubInitCommand: CommandSpec = {
   name: 'hub init',
   summary: 'Create a hub: TUF keys and metadata, blob store, database, admin token',
-  usage: 'outpost hub init --dir <d> [--db <sqlite file | postgres://…>] [--passphrase-env VAR]',
+  usage: 'outpost hub init --dir <d> [--offline-keys <folder outside d>] [--db <sqlite file | postgres://…>] [--passphrase-env VAR]',
   help: [
-    '--dir D               folder for the new hub (keys, blob store, hub.json)',
+    '--dir D               folder for the new hub (online keys, blob store, hub.json)',
+    '--offline-keys K      where to create the offline root and targets keys: a folder OUTSIDE the hub',
+    '                      folder, ideally a removable disk (default: <D>.offline-keys beside the hub folder)',
     '--db DB               database: a SQLite file or a postgres://user@host:port/database URL',
     '                      (default: hub.db in the hub folder); recorded in hub.json without its password',
     '--passphrase-env VAR  encrypt the offline root and targets keys with the passphrase in VAR',
   ],
-  options: { dir: { type: 'string' }, db: { type: 'string' }, 'passphrase-env': { type: 'string' } },
+  options: { dir: { type: 'string' }, db: { type: 'string' }, 'passphrase-env': { type: 'string' }, 'offline-keys': { type: 'string' } },
   async run(ctx, args) {
     const dir = dirOf(ctx.cwd, args);
     const db = dbOf(ctx.cwd, args);
-    const r = await initHub(dir, { passphrase: passphraseFromEnv(ctx.env, str(args, 'passphrase-env')), config: db === undefined ? {} : { db } });
+    const off = str(args, 'offline-keys');
+    const r = await initHub(dir, { offlineKeysDir: off === undefined ? undefined : path.resolve(ctx.cwd, off), passphrase: passphraseFromEnv(ctx.env, str(args, 'passphrase-env')), config: db === undefined ? {} : { db } });
     const p = hubPaths(dir);
     ctx.out.text(`hub created in ${r.dir}`);
     ctx.out.text(`  database:               ${r.db}`);
     if (r.dbPasswordNotStored) ctx.out.warn('  The database password is not stored in hub.json: give --db with it again, or set PGPASSWORD / ~/.pgpass.');
     ctx.out.text(`  trust root for devices: ${r.trustRoot}  (outpost pull … --root ${r.trustRoot})`);
     ctx.out.text(`  admin API token:        ${p.adminToken} (owner-only)`);
-    ctx.out.text(`  online keys:            ${path.dirname(p.snapshotKey)} (snapshot, timestamp)`);
-    ctx.out.warn(`OFFLINE KEYS: ${r.offlineKeys.join(', ')}`);
-    ctx.out.warn('  These sign the root and the publisher delegations. Move them off this machine (keep a backup) and bring');
-    ctx.out.warn('  the targets key back only for `outpost hub add-publisher --targets-key`. A hub holding them can forge trust.');
-    ctx.out.json({ ok: true, dir: r.dir, db: r.db, trustRoot: r.trustRoot, adminTokenFile: p.adminToken, offlineKeys: r.offlineKeys, rootKeyId: r.rootKeyId });
+    ctx.out.text(`  online keys:            ${p.onlineKeys} (snapshot, timestamp)`);
+    ctx.out.warn(`OFFLINE KEYS (root, targets) are in ${r.offlineKeysDir}, outside the hub folder.`);
+    ctx.out.warn('  They sign the root of trust and the publisher delegations. Move that folder off this machine (keep a');
+    ctx.out.warn('  backup) and bring it back only for `outpost hub add-publisher | revoke-publisher | targets renew |');
+    ctx.out.warn('  root renew | root rotate --offline-keys <folder>`. Whoever holds them can forge trust.');
+    ctx.out.json({ ok: true, dir: r.dir, db: r.db, trustRoot: r.trustRoot, adminTokenFile: p.adminToken, offlineKeysDir: r.offlineKeysDir, offlineKeys: r.offlineKeys, rootKeyId: r.rootKeyId });
     return 0;
   },
 };
@@ -62,7 +85,7 @@ export const hubServeCommand: CommandSpec = {
   help: [
     '--dir D     the hub folder (online keys, blobs)',
     '--port P    port (default 8470; 0 = any free port)',
-    '--host H    address to listen on (default 127.0.0.1)',
+    '--host H    address to listen on (default 127.0.0.1; 0.0.0.0 for a fleet, see the README)',
     '--db DB     database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json).',
     '            Several hub processes (behind a load balancer) serve one repository when they share one',
     '            postgres:// database and the same hub folder (a shared filesystem across machines)',
@@ -76,6 +99,11 @@ export const hubServeCommand: CommandSpec = {
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     let server;
     try {
+      if (fs.existsSync(hubPaths(dir).legacyOfflineKeys)) ctx.out.warn(`WARNING: ${hubPaths(dir).legacyOfflineKeys} holds offline keys inside the hub folder; move it off this machine (use it with --offline-keys)`);
+      for (const e of await expiringRoles(hub)) {
+        ctx.out.warn(`WARNING: ${e.role} metadata v${e.version} ${e.expired ? 'EXPIRED' : 'expires'} ${e.expires}${e.expired ? '' : ' (within 30 days)'}: devices refuse expired metadata; renew it: ${e.fix}`);
+        ctx.out.event({ event: 'expiring', ...e });
+      }
       server = await startHubServer(hub, {
         host: str(args, 'host') ?? '127.0.0.1', port,
         onError: (e) => ctx.out.warn(`hub: ${e instanceof OutpostError ? e.describe() : (e as Error).stack ?? String(e)}`),
@@ -97,39 +125,26 @@ export const hubServeCommand: CommandSpec = {
   },
 };
 
-export const hubAddPublisherCommand: CommandSpec = {
-  name: 'hub add-publisher',
-  summary: 'Delegate model names to a publisher key (signed with the offline targets key)',
-  usage: "outpost hub add-publisher --dir <d> --name <team> --key <public key> --models '<glob>' [--threshold N] [--targets-key FILE] [--db DB]",
-  help: [
-    '--dir D               the hub folder',
-    '--name TEAM           publisher name (lower-case letters, digits, "-")',
-    '--key FILE            publisher public key (repeat for several keys)',
-    "--models GLOB         model names this publisher may sign, e.g. 'churn*'",
-    '--threshold N         signatures required (default 1)',
-    '--targets-key FILE    the offline targets key (default: <dir>/offline-keys/targets.key)',
-    '--passphrase-env VAR  passphrase of the targets key',
-    DB_HELP,
-  ],
-  options: {
-    dir: { type: 'string' }, db: { type: 'string' }, name: { type: 'string' }, key: { type: 'string', multiple: true }, models: { type: 'string' },
-    threshold: { type: 'string' }, 'targets-key': { type: 'string' }, 'passphrase-env': { type: 'string' },
-  },
+export const hubPublishersCommand: CommandSpec = {
+  name: 'hub publishers',
+  summary: 'List the publishers a hub delegates to: model names, keys, threshold, metadata expiry',
+  usage: 'outpost hub publishers --dir <d> [--db DB]',
+  help: ['--dir D               the hub folder', DB_HELP],
+  options: { dir: { type: 'string' }, db: { type: 'string' } },
   async run(ctx, args) {
-    const dir = dirOf(ctx.cwd, args);
-    const name = str(args, 'name');
-    const models = str(args, 'models');
-    const keyFiles = (args.values.key as string[] | undefined) ?? [];
-    if (!name || !models || !keyFiles.length) throw usageError('--name, --key and --models are required');
-    const threshold = Number(str(args, 'threshold') ?? '1');
-    const targetsKeyFile = path.resolve(ctx.cwd, str(args, 'targets-key') ?? hubPaths(dir).targetsKey);
-    const targetsKey = loadPrivateKey(targetsKeyFile, passphraseFromEnv(ctx.env, str(args, 'passphrase-env')));
-    const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
+    const hub = await openHub(dirOf(ctx.cwd, args), { db: dbOf(ctx.cwd, args) });
     try {
-      const r = await addPublisher(hub, { name, keys: keyFiles.map((f) => loadPublicKey(path.resolve(ctx.cwd, f))), threshold, modelsGlob: models, targetsKey });
-      ctx.out.text(`publisher "${name}" may sign models matching ${models} (target paths ${r.paths.join(', ')}); targets metadata v${r.targetsVersion}`);
-      ctx.out.text(`API token (shown once, store it safely): ${r.token}`);
-      ctx.out.json({ ok: true, name, models, paths: r.paths, threshold, token: r.token, targetsVersion: r.targetsVersion });
+      const state = await repoState(hub.storage);
+      const list = delegationsOf(state.targets.signed).map((d, i) => {
+        const md = state.roleMetadata(d.name);
+        return { order: i + 1, name: d.name, models: globOfPaths(d.paths) ?? d.paths.join(' '), terminating: state.targets.signed.delegations?.roles?.[d.name]?.terminating ?? false, keyIds: d.keyIds, threshold: d.threshold, metadataVersion: md?.signed.version ?? null, expires: md?.signed.expires ?? null };
+      });
+      ctx.out.json({ ok: true, targetsVersion: state.targets.signed.version, targetsExpires: state.targets.signed.expires, publishers: list });
+      ctx.out.text(`targets metadata v${state.targets.signed.version}, expires ${state.targets.signed.expires}; model-name globs never overlap, each delegation is terminating`);
+      if (!list.length) ctx.out.text('no publishers yet (outpost hub add-publisher)');
+      for (const p of list) {
+        ctx.out.text(`${p.order}. ${p.name.padEnd(20)} models ${p.models.padEnd(16)} ${p.threshold} of ${p.keyIds.map((k) => k.slice(0, 16)).join(', ')}${p.terminating ? ', terminating' : ''}; ${p.metadataVersion === null ? 'nothing published yet' : `metadata v${p.metadataVersion}, expires ${p.expires}`}`);
+      }
       return 0;
     } finally {
       await hub.close();
@@ -137,3 +152,49 @@ export const hubAddPublisherCommand: CommandSpec = {
   },
 };
 
+export const hubUploadMetadataCommand: CommandSpec = {
+  name: 'hub upload-metadata',
+  summary: 'Upload offline-signed root/targets metadata (written by an offline command with --out) to a hub',
+  usage: 'outpost hub upload-metadata <file> --hub <url> --token <admin token>',
+  help: [
+    '--hub URL     the hub',
+    '--token T     the hub\'s admin token (<hub>/admin.token; or $OUTPOST_ADMIN_TOKEN, which keeps it out of `ps`)',
+  ],
+  options: { hub: { type: 'string' }, token: { type: 'string' } },
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
+    if (!hubUrl) throw usageError('--hub <url> is required');
+    const file = path.resolve(ctx.cwd, args.positionals[0]);
+    let update: SignedUpdate;
+    try {
+      update = JSON.parse(fs.readFileSync(file, 'utf8')) as SignedUpdate;
+    } catch (e) {
+      throw new OutpostError('input', `cannot read the signed update: ${(e as Error).message}`, { file });
+    }
+    const r = await uploadSignedUpdate(hubUrl, adminTokenOf(ctx, args), update);
+    reportApplied(ctx, r);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubOnlineKeysCommand: CommandSpec = {
+  name: 'hub online-keys',
+  summary: 'Make new online (snapshot, timestamp) keys on the hub, for a rotation the offline root then signs',
+  usage: 'outpost hub online-keys --dir <d>',
+  help: ['--dir D     the hub folder: the new keys wait in <D>/keys/*.next.key until a root naming them is uploaded'],
+  options: { dir: { type: 'string' } },
+  async run(ctx, args) {
+    const hub = await openHub(dirOf(ctx.cwd, args));
+    try {
+      const keys = ONLINE_ROLES.map((role) => ({ role, key: hub.keys.createNext(role) }));
+      for (const k of keys) ctx.out.text(`new ${k.role} key ${k.key.keyId.slice(0, 16)}: ${k.key.file}.pub`);
+      ctx.out.text(`next, where the offline keys are: outpost hub root rotate --new-online-keys --snapshot-key ${keys[0].key.file}.pub --timestamp-key ${keys[1].key.file}.pub --offline-keys <dir> --hub <url> --out rotate.json`);
+      ctx.out.json({ ok: true, keys: keys.map((k) => ({ role: k.role, keyId: k.key.keyId, publicKey: `${k.key.file}.pub` })) });
+      return 0;
+    } finally {
+      await hub.close();
+    }
+  },
+};

@@ -7,6 +7,7 @@ export interface TargetEntry { length: number; sha256: string }
 export interface PublishChange {
   versions: { name: string; version: number; files: Record<string, TargetEntry> }[];
   aliases: { name: string; alias: string; path: string; entry: TargetEntry }[];
+  yanks: { name: string; version: number; path: string; entry: TargetEntry }[];
 }
 
 export interface PublishInput {
@@ -21,13 +22,15 @@ export interface PublishInput {
 
 export function checkPublish(input: PublishInput): { problems: string[]; change: PublishChange } {
   const problems: string[] = [];
-  const change: PublishChange = { versions: [], aliases: [] };
+  const change: PublishChange = { versions: [], aliases: [], yanks: [] };
   for (const [p, prev] of Object.entries(input.previous)) {
     const now = input.next[p];
     const parsed = parseTargetPath(p);
     if (!now) { problems.push(`"${p}" was published before and cannot be removed`); continue; }
-    if (parsed.ok && parsed.path.kind === 'file' && (now.sha256 !== prev.sha256 || now.length !== prev.length)) {
-      problems.push(`"${p}" is already published with other contents; published versions are immutable (publish a new version number)`);
+    if (parsed.ok && parsed.path.kind !== 'alias' && (now.sha256 !== prev.sha256 || now.length !== prev.length)) {
+      problems.push(parsed.path.kind === 'yank'
+        ? `${parsed.path.name}@${parsed.path.version} is already yanked; a yank is final`
+        : `"${p}" is already published with other contents; published versions are immutable (publish a new version number)`);
     }
   }
   const newVersions = new Map<string, { name: string; version: number; files: Record<string, TargetEntry> }>();
@@ -43,6 +46,7 @@ export function checkPublish(input: PublishInput): { problems: string[]; change:
       continue;
     }
     if (prev) continue;
+    if (t.kind === 'yank') { change.yanks.push({ name: t.name, version: t.version, path: p, entry }); continue; }
     const key = `${t.name}@${t.version}`;
     let v = newVersions.get(key);
     if (!v) { v = { name: t.name, version: t.version, files: {} }; newVersions.set(key, v); }

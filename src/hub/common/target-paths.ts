@@ -18,10 +18,13 @@ export const PACKAGE_FILES = ['card.json', 'model.onnx'] as const;
 
 export type TargetPath =
   | { kind: 'file'; name: string; version: number; file: string }
-  | { kind: 'alias'; name: string; alias: string };
+  | { kind: 'alias'; name: string; alias: string }
+  | { kind: 'yank'; name: string; version: number };
 
 export const fileTargetPath = (name: string, version: number, file: string): string => `${name}/${version}/${file}`;
 export const aliasTargetPath = (name: string, alias: string): string => `${name}/aliases/${alias}.json`;
+/** A publisher's signed statement that a version must no longer be installed (and why). */
+export const yankTargetPath = (name: string, version: number): string => `${name}/yanked/${version}.json`;
 
 /** Why a string is not a safe repository path, or undefined when it is. */
 export function unsafePathReason(p: string): string | undefined {
@@ -42,13 +45,18 @@ export function parseTargetPath(p: string): { ok: true; path: TargetPath } | { o
   const unsafe = unsafePathReason(p);
   if (unsafe) return { ok: false, reason: `target path ${JSON.stringify(p)} ${unsafe}` };
   const parts = p.split('/');
-  if (parts.length !== 3) return { ok: false, reason: `target path "${p}" is not <model>/<version>/<file> or <model>/aliases/<alias>.json` };
+  if (parts.length !== 3) return { ok: false, reason: `target path "${p}" is not <model>/<version>/<file>, <model>/aliases/<alias>.json or <model>/yanked/<version>.json` };
   const [name, mid, last] = parts;
   if (!MODEL_NAME_RE.test(name)) return { ok: false, reason: `target path "${p}": "${name}" is not a valid model name` };
   if (mid === 'aliases') {
     const m = /^(.+)\.json$/.exec(last);
     if (!m || !ALIAS_RE.test(m[1])) return { ok: false, reason: `target path "${p}": "${last}" is not <alias>.json with a valid alias name` };
     return { ok: true, path: { kind: 'alias', name, alias: m[1] } };
+  }
+  if (mid === 'yanked') {
+    const m = /^(.+)\.json$/.exec(last);
+    if (!m || !VERSION_RE.test(m[1])) return { ok: false, reason: `target path "${p}": "${last}" is not <version>.json` };
+    return { ok: true, path: { kind: 'yank', name, version: Number(m[1]) } };
   }
   if (!VERSION_RE.test(mid)) return { ok: false, reason: `target path "${p}": "${mid}" is not a version number` };
   if (!FILE_NAME_RE.test(last)) return { ok: false, reason: `target path "${p}": "${last}" is not a valid file name` };
@@ -91,3 +99,21 @@ export function parseAliasDocument(text: string, expect: { name: string; alias: 
 }
 
 export const aliasDocumentBytes = (doc: AliasDocument): string => JSON.stringify({ name: doc.name, alias: doc.alias, version: doc.version });
+
+/** The body of a yank target: which version, and the publisher's reason (shown on devices). */
+export interface YankDocument { name: string; version: number; reason: string }
+
+export function parseYankDocument(text: string, expect: { name: string; version: number }): { ok: true; doc: YankDocument } | { ok: false; reason: string } {
+  let d: Partial<YankDocument>;
+  try {
+    d = JSON.parse(text) as Partial<YankDocument>;
+  } catch {
+    return { ok: false, reason: 'yank document is not JSON' };
+  }
+  if (typeof d !== 'object' || d === null || d.name !== expect.name || d.version !== expect.version || typeof d.reason !== 'string' || !d.reason.trim() || d.reason.length > 1000) {
+    return { ok: false, reason: `yank document does not say {"name":"${expect.name}","version":${expect.version},"reason":"<1 to 1000 characters>"}` };
+  }
+  return { ok: true, doc: { name: d.name, version: d.version, reason: d.reason } };
+}
+
+export const yankDocumentBytes = (doc: YankDocument): string => JSON.stringify({ name: doc.name, version: doc.version, reason: doc.reason });

@@ -1,5 +1,5 @@
-// What a hub folder holds, and its configuration file. Online keys (snapshot, timestamp) live in
-// keys/; the root and targets keys are created in offline-keys/ and belong on another machine.
+// What a hub folder holds, and its configuration file. Only the online keys (snapshot, timestamp)
+// live in keys/; the offline root and targets keys never enter the hub folder (offline-keys.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
@@ -11,11 +11,9 @@ export const hubPaths = (dir: string) => ({
   adminToken: path.join(dir, 'admin.token'),
   /** the first root, to pin on devices (`outpost pull --root`) */
   trustRoot: path.join(dir, 'root.json'),
-  offlineKeys: path.join(dir, 'offline-keys'),
-  rootKey: path.join(dir, 'offline-keys', 'root.key'),
-  targetsKey: path.join(dir, 'offline-keys', 'targets.key'),
-  snapshotKey: path.join(dir, 'keys', 'snapshot.key'),
-  timestampKey: path.join(dir, 'keys', 'timestamp.key'),
+  /** where hubs made before offline keys moved out kept them: `hub serve` warns when it exists */
+  legacyOfflineKeys: path.join(dir, 'offline-keys'),
+  onlineKeys: path.join(dir, 'keys'),
 });
 
 export interface HubConfig {

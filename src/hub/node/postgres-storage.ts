@@ -27,6 +27,8 @@ const MIGRATIONS: string[] = [
      model_sha256 text NOT NULL, card_sha256 text NOT NULL, size_bytes bigint NOT NULL, published_at text NOT NULL, PRIMARY KEY (name, version));
    CREATE TABLE hub_aliases (name text COLLATE "C" NOT NULL, alias text COLLATE "C" NOT NULL, version bigint NOT NULL, publisher text NOT NULL, updated_at text NOT NULL, PRIMARY KEY (name, alias));
    CREATE TABLE hub_blobs (sha256 text PRIMARY KEY, length bigint NOT NULL);`,
+  `CREATE TABLE hub_uploads (id text COLLATE "C" PRIMARY KEY, publisher text NOT NULL, metadata text NOT NULL, needed jsonb NOT NULL, created_at text NOT NULL, expires_at text COLLATE "C" NOT NULL);
+   CREATE INDEX hub_uploads_by_expiry ON hub_uploads (expires_at);`,
   fleetSchema('postgres'),
 ];
 
@@ -82,6 +84,11 @@ function reader(run: Run): HubReader {
       const v = (await one<{ v: string | null }>('SELECT max(version) AS v FROM hub_model_versions WHERE name = $1', [name]))?.v;
       return v === null || v === undefined ? undefined : Number(v);
     },
+    upload: async (id) => {
+      const r = await one<{ id: string; publisher: string; metadata: string; needed: Record<string, number>; created_at: string; expires_at: string }>('SELECT * FROM hub_uploads WHERE id = $1', [id]);
+      return r && { id: r.id, publisher: r.publisher, metadata: r.metadata, needed: r.needed, createdAt: r.created_at, expiresAt: r.expires_at };
+    },
+    expiredUploads: async (at) => (await run<{ id: string }>('SELECT id FROM hub_uploads WHERE expires_at < $1', [at])).map((r) => r.id),
     blob: async (sha) => { const r = await one<{ length: string }>('SELECT length FROM hub_blobs WHERE sha256 = $1', [sha]); return r && { length: Number(r.length) }; },
   };
 }
@@ -96,6 +103,10 @@ function writer(run: Run): HubWriter {
         ON CONFLICT (name) DO UPDATE SET key_ids = excluded.key_ids, threshold = excluded.threshold, models_glob = excluded.models_glob, token_hash = excluded.token_hash`,
       [p.name, JSON.stringify(p.keyIds), p.threshold, p.modelsGlob, p.tokenHash, p.createdAt]);
     },
+    putUpload: async (u) => { await run('INSERT INTO hub_uploads (id, publisher, metadata, needed, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)', [u.id, u.publisher, u.metadata, JSON.stringify(u.needed), u.createdAt, u.expiresAt]); },
+    touchUpload: async (id, at) => { await run('UPDATE hub_uploads SET expires_at = $2 WHERE id = $1', [id, at]); },
+    deleteUpload: async (id) => { await run('DELETE FROM hub_uploads WHERE id = $1', [id]); },
+    deletePublisher: async (name) => { await run('DELETE FROM hub_publishers WHERE name = $1', [name]); },
     putModelVersion: async (v) => {
       await run(`INSERT INTO hub_model_versions (name, version, publisher, signed_by, signed_at, model_sha256, card_sha256, size_bytes, published_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,

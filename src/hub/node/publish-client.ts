@@ -9,8 +9,12 @@ import { Metadata, TargetFile, type Targets } from '@tufjs/models';
 import { OutpostError } from '../../common/errors.ts';
 import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { loadPackage } from '../../package/node/load.ts';
-import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES } from '../common/target-paths.ts';
+import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES, yankDocumentBytes, yankTargetPath } from '../common/target-paths.ts';
 import type { PublishResult } from './repository.ts';
+import { PullRefused } from '../../registry/node/errors.ts';
+import { deviceChecks } from '../../registry/node/pull.ts';
+import { connectHub } from '../../registry/node/tuf-client.ts';
+import { isEnrolled } from '../../registry/node/trust.ts';
 import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
 
 export interface PublishOptions {
@@ -24,6 +28,14 @@ export interface PublishOptions {
   now?: () => Date;
   signal?: AbortSignal;
   onProgress?: (event: { stage: string; detail?: string }) => void;
+  /** this machine's data folder: where a pinned root of the hub lets a rotated key's publish verify the delegation */
+  home?: string;
+  /**
+   * The checks every device runs, before signing: 'full' (model-file safety, card/graph agreement and
+   * a smoke inference in a child process; what `outpost publish` runs), 'static' (without the smoke
+   * inference; the default here), 'none' (tests that play a publisher who skips them).
+   */
+  checks?: 'full' | 'static' | 'none';
 }
 
 interface Me { name: string; keyIds: string[]; threshold: number; paths: string[]; metadata: unknown }
@@ -76,21 +88,110 @@ export function signPublisherTargets(prev: Metadata<Targets> | undefined, add: T
   return md;
 }
 
-async function uploadBlob(hubUrl: string, token: string, abs: string, sha256: string, signal?: AbortSignal): Promise<void> {
-  const have = await call<{ length?: number }>(hubUrl, token, 'GET', `/api/v1/blobs/${sha256}`, undefined, signal);
-  if (have.status === 200) return;
-  let res: Response;
+/** A file to upload: on disk, or small bytes in memory (alias and yank documents). */
+export interface UploadFile { sha256: string; label: string; abs?: string; bytes?: Uint8Array }
+
+class Conflict extends Error {}
+
+/**
+ * Submit signed metadata: the hub checks it and says which of its files it lacks; exactly those are
+ * uploaded (to the request's upload session), then the request is committed.
+ */
+export async function submitSigned(hubUrl: string, token: string, md: Metadata<Targets>, files: UploadFile[], opts: { signal?: AbortSignal; onUpload?: (label: string) => void } = {}): Promise<PublishResult> {
+  const begin = await call<{ id: string; needed: { sha256: string; length: number }[] }>(hubUrl, token, 'POST', '/api/v1/uploads', { metadata: md.toJSON() }, opts.signal);
+  if (begin.status === 409 && /does not grow/.test(JSON.stringify(begin.json))) throw new Conflict();
+  if (begin.status !== 201) throw hubError(begin.status, begin.json, 'publish request');
+  const { id, needed } = begin.json;
   try {
-    res = await fetch(new URL(`/api/v1/blobs/${sha256}`, hubUrl), {
-      method: 'PUT', signal,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-      body: fs.createReadStream(abs) as unknown as RequestInit['body'],
-      duplex: 'half',
-    } as RequestInit);
+    for (const n of needed) {
+      const f = files.find((x) => x.sha256 === n.sha256);
+      if (!f) throw new OutpostError('package', `the hub asks for a blob ${n.sha256.slice(0, 12)}… this publish does not have`);
+      opts.onUpload?.(f.label);
+      let res: Response;
+      try {
+        res = await fetch(new URL(`/api/v1/uploads/${id}/${n.sha256}`, hubUrl), {
+          method: 'PUT', signal: opts.signal,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream', 'content-length': String(n.length) },
+          body: (f.bytes ?? fs.createReadStream(f.abs!)) as unknown as RequestInit['body'],
+          duplex: 'half',
+        } as RequestInit);
+      } catch (e) {
+        throw new OutpostError('input', `cannot upload ${f.label} to ${hubUrl}: ${(e as Error).message}`);
+      }
+      if (res.status !== 201) throw hubError(res.status, await res.json().catch(() => ({})), `uploading ${f.label}`);
+    }
+    const res = await call<PublishResult & { ok: boolean }>(hubUrl, token, 'POST', `/api/v1/uploads/${id}/commit`, undefined, opts.signal);
+    if (res.status === 409 && /does not grow/.test(JSON.stringify(res.json))) throw new Conflict();
+    if (res.status !== 200) throw hubError(res.status, res.json, 'publishing');
+    return res.json;
   } catch (e) {
-    throw new OutpostError('input', `cannot upload ${path.basename(abs)} to ${hubUrl}: ${(e as Error).message}`);
+    // a failed publish leaves nothing on the hub
+    await call(hubUrl, token, 'DELETE', `/api/v1/uploads/${id}`, undefined).catch(() => undefined);
+    throw e;
   }
-  if (res.status !== 201) throw hubError(res.status, await res.json().catch(() => ({})), `uploading ${path.basename(abs)}`);
+}
+
+/** Sign on top of the current metadata and submit; redone (twice at most) when a concurrent publish by the same team won. */
+async function signAndSubmit(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home' | 'expiresSeconds' | 'now'>, build: (me: Me) => { add: TargetFile[]; files: UploadFile[] }, onUpload?: (label: string) => void): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  const now = opts.now ?? (() => new Date());
+  for (let attempt = 1; ; attempt++) {
+    const { me, mine, prev } = await currentMetadata(opts);
+    const { add, files } = build(me);
+    const md = signPublisherTargets(prev, add, mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
+    try {
+      const r = await submitSigned(opts.hubUrl, opts.token, md, files, { signal: opts.signal, onUpload });
+      return { ...r, targets: add.map((t) => t.path), signedBy: mine.map((k) => k.keyId) };
+    } catch (e) {
+      if (e instanceof Conflict && attempt < 3) continue;
+      if (e instanceof Conflict) throw new OutpostError('conflict', 'the hub kept receiving other publishes by this team; try again');
+      throw e;
+    }
+  }
+}
+
+/**
+ * The publisher's current metadata from the hub, checked before anything is signed on top of it:
+ * it must carry a valid signature of one of OUR keys, or — after a key rotation — verify against the
+ * delegation in the top-level targets as this machine's TUF client verifies it (needs the hub's root
+ * pinned in `home`, e.g. by `outpost pull --root` once). A compromised hub therefore cannot slip
+ * targets into our next signature.
+ */
+async function currentMetadata(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home'>): Promise<{ me: Me; mine: PrivateKeyHandle[]; prev: Metadata<Targets> | undefined }> {
+  const me = await call<Me>(opts.hubUrl, opts.token, 'GET', '/api/v1/publishers/me', undefined, opts.signal);
+  if (me.status !== 200) throw hubError(me.status, me.json, 'asking the hub for this publisher');
+  const mine = opts.keys.filter((k) => me.json.keyIds.includes(k.keyId));
+  if (!mine.length) throw new OutpostError('usage', `none of the given keys is delegated to publisher "${me.json.name}" (its keys: ${me.json.keyIds.map((k) => k.slice(0, 12)).join(', ')})`);
+  const prev = me.json.metadata ? parseUntrustedTargets(me.json.metadata) : undefined;
+  if (!prev) return { me: me.json, mine, prev };
+  const ours = opts.keys.some((k) => { try { k.tufKey.verifySignature(prev); return true; } catch { return false; } });
+  if (ours) return { me: me.json, mine, prev };
+  if (opts.home && isEnrolled(opts.home, opts.hubUrl)) {
+    const client = await connectHub(opts.home, opts.hubUrl, { signal: opts.signal });
+    const top = client.topTargets();
+    try {
+      top.verifyDelegate(me.json.name, prev);
+      return { me: me.json, mine, prev };
+    } catch (e) {
+      throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) does not verify against the delegation this machine trusts (${(e as Error).message}); refusing to sign on top of it`);
+    }
+  }
+  throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it. After a key rotation, pass the hub's root once (--root <root.json>) so the delegation can be verified, or sign with the old key too`);
+}
+
+/** Sign the publisher's current metadata again, unchanged, with the given key(s): after a key rotation, or to renew it before it expires. */
+export async function resignPublisher(opts: Omit<PublishOptions, 'packageDir' | 'alias'>): Promise<PublishResult & { signedBy: string[] }> {
+  return signAndSubmit(opts, () => ({ add: [], files: [] }));
+}
+
+/** Yank a published version (signed by the publisher): devices refuse new installs and flag installed copies with the reason. */
+export async function yankVersion(opts: Omit<PublishOptions, 'packageDir' | 'alias'> & { name: string; version: number; reason: string }): Promise<PublishResult & { signedBy: string[] }> {
+  if (!opts.reason.trim() || opts.reason.length > 1000) throw new OutpostError('usage', '--reason must say why, in 1 to 1000 characters (devices show it)');
+  const doc = Buffer.from(yankDocumentBytes({ name: opts.name, version: opts.version, reason: opts.reason }));
+  const sha = crypto.createHash('sha256').update(doc).digest('hex');
+  return signAndSubmit(opts, (me) => ({
+    add: [new TargetFile({ path: yankTargetPath(opts.name, opts.version), length: doc.length, hashes: { sha256: sha }, unrecognizedFields: { custom: { outpost: { publisher: me.name, signedAt: (opts.now ?? (() => new Date()))().toISOString() } } } })],
+    files: [{ sha256: sha, label: `yank of ${opts.name}@${opts.version}`, bytes: doc }],
+  }));
 }
 
 export async function publishPackage(opts: PublishOptions): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
@@ -101,49 +202,26 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
   const files = packageFiles(opts.packageDir);
   const pkg = loadPackage(opts.packageDir); // card valid and agreeing with the graph: never publish a broken package
   const { name, version } = pkg.card;
-
-  for (let attempt = 1; ; attempt++) {
-    progress({ stage: 'delegation' });
-    const me = await call<Me>(opts.hubUrl, opts.token, 'GET', '/api/v1/publishers/me', undefined, opts.signal);
-    if (me.status !== 200) throw hubError(me.status, me.json, 'asking the hub for this publisher');
-    const mine = opts.keys.filter((k) => me.json.keyIds.includes(k.keyId));
-    if (!mine.length) throw new OutpostError('usage', `none of the given keys is delegated to publisher "${me.json.name}" (its keys: ${me.json.keyIds.map((k) => k.slice(0, 12)).join(', ')})`);
-    const prev = me.json.metadata ? parseUntrustedTargets(me.json.metadata) : undefined;
-    // The hub hands us the current metadata to extend: only sign on top of what our own key signed,
-    // so a compromised hub cannot slip targets into our next signature.
-    if (prev) {
-      const ok = mine.some((k) => { try { k.tufKey.verifySignature(prev); return true; } catch { return false; } });
-      if (!ok) throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it`);
+  const checks = opts.checks ?? 'static';
+  if (checks !== 'none') {
+    try {
+      await deviceChecks(path.resolve(opts.packageDir), { name, version }, { smoke: checks === 'full', signal: opts.signal, onProgress: (e) => progress({ stage: `check:${e.stage}` }) });
+    } catch (e) {
+      if (!(e instanceof PullRefused)) throw e;
+      throw new OutpostError('package', `not signed: every device would refuse this package at its ${e.stage} check: ${e.message}`, { file: path.resolve(opts.packageDir) }, { stage: e.stage });
     }
-    const signedAt = now().toISOString();
-    const custom = { custom: { outpost: { publisher: me.json.name, signedAt } } };
+  }
+  progress({ stage: 'delegation' });
+  return signAndSubmit(opts, (me) => {
+    const custom = { custom: { outpost: { publisher: me.name, signedAt: now().toISOString() } } };
     const add: TargetFile[] = files.map((f) => new TargetFile({ path: fileTargetPath(name, version, f.file), length: f.length, hashes: { sha256: f.sha256 }, unrecognizedFields: custom }));
-    const existing = prev?.signed.targets[fileTargetPath(name, version, 'model.onnx')];
-    if (existing && existing.hashes.sha256 !== add.find((t) => t.path.endsWith('/model.onnx'))?.hashes.sha256) {
-      throw new OutpostError('conflict', `${name}@${version} is already published with other contents; bump the card's version`);
-    }
-    const uploads = files.map((f) => ({ abs: f.abs, sha256: f.sha256 }));
+    const uploads: UploadFile[] = files.map((f) => ({ sha256: f.sha256, label: f.file, abs: f.abs }));
     if (opts.alias) {
       const doc = Buffer.from(aliasDocumentBytes({ name, alias: opts.alias, version }));
       const sha = crypto.createHash('sha256').update(doc).digest('hex');
-      const tmp = path.join(fs.mkdtempSync(path.join(path.dirname(path.resolve(opts.packageDir)), '.outpost-alias-')), 'alias.json');
-      fs.writeFileSync(tmp, doc);
-      uploads.push({ abs: tmp, sha256: sha });
+      uploads.push({ sha256: sha, label: `alias ${opts.alias}`, bytes: doc });
       add.push(new TargetFile({ path: aliasTargetPath(name, opts.alias), length: doc.length, hashes: { sha256: sha }, unrecognizedFields: custom }));
     }
-    try {
-      for (const u of uploads) {
-        progress({ stage: 'upload', detail: path.basename(u.abs) });
-        await uploadBlob(opts.hubUrl, opts.token, u.abs, u.sha256, opts.signal);
-      }
-    } finally {
-      if (opts.alias) fs.rmSync(path.dirname(uploads[uploads.length - 1].abs), { recursive: true, force: true });
-    }
-    const md = signPublisherTargets(prev, add, mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
-    progress({ stage: 'publish', detail: `${me.json.name} v${md.signed.version}` });
-    const res = await call<PublishResult & { ok: boolean }>(opts.hubUrl, opts.token, 'POST', '/api/v1/publish', { metadata: md.toJSON() }, opts.signal);
-    if (res.status === 409 && attempt < 3 && /does not grow/.test(JSON.stringify(res.json))) continue; // a concurrent publish by the same team: redo on top of it
-    if (res.status !== 200) throw hubError(res.status, res.json, `publishing ${name}@${version}`);
-    return { ...res.json, targets: add.map((t) => t.path), signedBy: mine.map((k) => k.keyId) };
-  }
+    return { add, files: uploads };
+  }, (label) => progress({ stage: 'upload', detail: label }));
 }

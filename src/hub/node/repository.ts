@@ -1,33 +1,38 @@
-// The hub's TUF repository: creating it, delegating model names to publishers (offline targets
-// key), accepting publishes (publisher-signed targets checked against the delegation), and
+// The hub's TUF repository: creating it, accepting offline-signed root/targets updates (publisher
+// delegations, renewals, key rotations — see signing.ts), accepting publishes (publisher-signed targets checked against the delegation), and
 // re-signing snapshot/timestamp with the online keys. The hub never signs targets itself, so a
 // compromised hub cannot forge a model: devices check the publisher's signature.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { Metadata, Root, Snapshot, Timestamp } from '@tufjs/models';
+import path from 'node:path';
+import { Metadata, MetadataKind, Root, Snapshot, Timestamp } from '@tufjs/models';
 import type { Key, Targets } from '@tufjs/models';
 import { OutpostError } from '../../common/errors.ts';
-import { generateKeyFile, loadPrivateKey, signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
+import { generateKeyFile, signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { parseCard } from '../../package/common/card.ts';
+import { delegationChanges, delegationProblems, globOfPaths } from '../common/delegations.ts';
 import { ROOT_POLICY_FIELD } from '../common/root-policy.ts';
 import { checkPublish, type TargetEntry } from '../common/publish-policy.ts';
-import { delegationPathsFor, MODEL_GLOB_RE, parseAliasDocument, parseTargetPath, PUBLISHER_RE, RESERVED_ROLES } from '../common/target-paths.ts';
-import { BlobStore } from './blobs.ts';
+import { delegationPathsFor, parseAliasDocument, parseTargetPath, parseYankDocument } from '../common/target-paths.ts';
+import type { Readable } from 'node:stream';
+import { BlobStore, UPLOAD_ID_RE } from './blobs.ts';
 import { describeDb, parseDbSpec } from './db-spec.ts';
 import { DEFAULT_HUB_CONFIG, hubPaths, readHubConfig, writeSecretFile, type HubConfig } from './hub-dir.ts';
+import { checkOutsideHub, createOfflineKeys, defaultOfflineKeysDir, offlineKeyPaths } from './offline-keys.ts';
+import { ONLINE_ROLES, OnlineKeys, type OnlineRole } from './online-keys.ts';
+import { delegatePublisher, delegationsOf, nextRoot, SIGNED_UPDATE_FORMAT, strandedPublishers, type RepoState, type SignedUpdate } from './signing.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
-import type { HubStorage, HubWriter, MetadataRow, PublisherRow } from './storage.ts';
+import type { HubReader, HubStorage, HubWriter, MetadataRow, PublisherRow } from './storage.ts';
 import { hashToken, newToken } from './tokens.ts';
-import { addSeconds, buildTargets, metaFileFor, parseRoot, parseSnapshot, parseTargets, parseTimestamp, parseUntrustedTargets, serialize, SPEC_VERSION, tufTime, verifiedSigners, type DelegationSpec } from './tuf-metadata.ts';
-import path from 'node:path';
-
+import { addSeconds, buildTargets, metaFileFor, parseRoot, parseSnapshot, parseTargets, parseTimestamp, parseUntrustedTargets, serialize, SPEC_VERSION, tufTime, verifiedSigners } from './tuf-metadata.ts';
 
 export interface Hub {
   dir: string;
   config: HubConfig;
   storage: HubStorage;
   blobs: BlobStore;
-  snapshotKey: PrivateKeyHandle;
-  timestampKey: PrivateKeyHandle;
+  /** the online snapshot/timestamp keys; the one that signs is the one the current root names */
+  keys: OnlineKeys;
   now(): Date;
   close(): Promise<void>;
 }
@@ -60,35 +65,39 @@ export async function openHub(dir: string, opts: OpenHubOptions = {}): Promise<H
   const abs = path.resolve(dir);
   const config = readHubConfig(abs);
   const p = hubPaths(abs);
-  const snapshotKey = loadPrivateKey(p.snapshotKey);
-  const timestampKey = loadPrivateKey(p.timestampKey);
+  const keys = new OnlineKeys(p.onlineKeys);
   const storage = opts.storage ?? await openHubStorage(abs, config, opts.db);
   return {
     dir: abs, config, storage,
     blobs: new BlobStore(p.blobs),
-    snapshotKey,
-    timestampKey,
+    keys,
     now: opts.now ?? (() => new Date()),
     close: () => storage.close(),
   };
 }
 
-export interface InitResult { dir: string; adminToken: string; rootKeyId: string; offlineKeys: string[]; trustRoot: string; db: string; dbPasswordNotStored: boolean }
+export interface InitResult { dir: string; adminToken: string; rootKeyId: string; offlineKeysDir: string; offlineKeys: string[]; trustRoot: string; db: string; dbPasswordNotStored: boolean }
 
 /**
- * Create a hub: keys, signed initial metadata, database, blob store, admin token. `config.db` picks
- * the database (SQLite file relative to the hub folder, or a postgres:// URL, which must not hold a
- * hub yet); hub.json records it without any password.
+ * Create a hub: offline root and targets keys in `offlineKeysDir` (outside the hub folder), online
+ * keys, signed initial metadata, database, blob store, admin token. `config.db` picks the database
+ * (SQLite file relative to the hub folder, or a postgres:// URL, which must not hold a hub yet);
+ * hub.json records it without any password.
  */
-export async function initHub(dir: string, opts: { passphrase?: string; config?: Partial<HubConfig>; now?: Date; storage?: HubStorage } = {}): Promise<InitResult> {
+export async function initHub(dir: string, opts: { offlineKeysDir?: string; passphrase?: string; config?: Partial<HubConfig>; now?: Date; storage?: HubStorage } = {}): Promise<InitResult> {
   const abs = path.resolve(dir);
   const p = hubPaths(abs);
+  const offlineDir = path.resolve(opts.offlineKeysDir ?? defaultOfflineKeysDir(abs));
+  checkOutsideHub(abs, offlineDir);
   if (fs.existsSync(p.config)) throw new OutpostError('conflict', 'a hub already exists here', { file: p.config });
   const now = opts.now ?? new Date();
   const config: HubConfig = { ...DEFAULT_HUB_CONFIG, ...opts.config, createdAt: now.toISOString() };
   const spec = parseDbSpec(config.db, abs, { code: 'usage', origin: 'hub database' });
   const stored: HubConfig = { ...config, db: spec.kind === 'postgres' ? spec.redacted : config.db };
   const existed = fs.existsSync(abs);
+  const offlineExisted = fs.existsSync(offlineDir);
+  const off = offlineKeyPaths(offlineDir);
+  for (const f of [off.root, off.targets]) if (fs.existsSync(f)) throw new OutpostError('conflict', 'offline keys already exist in that folder (of another hub?); give a new --offline-keys folder', { file: f });
   fs.mkdirSync(abs, { recursive: true });
   let storage: HubStorage;
   try {
@@ -102,24 +111,26 @@ export async function initHub(dir: string, opts: { passphrase?: string; config?:
   try {
     // Refuse before writing any file: the database may be shared (PostgreSQL) and already serve a hub.
     if (await storage.latestMetadata('root')) throw new OutpostError('conflict', `the hub database ${describeDb(spec)} already holds a repository; serve it with the hub folder created with it`);
-    const key = (file: string, passphrase?: string) => { created.push(file, `${file}.pub`); return generateKeyFile(file, { passphrase }); };
-    const rootKey = key(p.rootKey, opts.passphrase);
-    const targetsKey = key(p.targetsKey, opts.passphrase);
-    const snapshotKey = key(p.snapshotKey);
-    const timestampKey = key(p.timestampKey);
+    const offline = createOfflineKeys(offlineDir, opts.passphrase);
+    created.push(off.root, `${off.root}.pub`, off.targets, `${off.targets}.pub`);
+    const keys = new OnlineKeys(p.onlineKeys);
+    const onlineKey = (role: OnlineRole) => { const k = generateKeyFile(path.join(p.onlineKeys, `${role}.key`)); created.push(k.file, `${k.file}.pub`); return k; };
+    const snapshotKey = onlineKey('snapshot');
+    const timestampKey = onlineKey('timestamp');
+    keys.reload();
 
     const root = new Root({
       version: 1, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, config.rootExpirySeconds)), consistentSnapshot: true,
       unrecognizedFields: { [ROOT_POLICY_FIELD]: { offlineGraceSeconds: config.offlineGraceSeconds } },
     });
-    root.addKey(rootKey.tufKey, 'root');
-    root.addKey(targetsKey.tufKey, 'targets');
+    root.addKey(offline.root.tufKey, 'root');
+    root.addKey(offline.targets.tufKey, 'targets');
     root.addKey(snapshotKey.tufKey, 'snapshot');
     root.addKey(timestampKey.tufKey, 'timestamp');
     const rootMd = new Metadata(root);
-    rootMd.sign(signerFor(rootKey));
+    rootMd.sign(signerFor(offline.root));
     const targetsMd = new Metadata(buildTargets({ version: 1, expires: addSeconds(now, config.targetsExpirySeconds), targets: {}, delegationKeys: {}, roles: [] }));
-    targetsMd.sign(signerFor(targetsKey));
+    targetsMd.sign(signerFor(offline.targets));
 
     const adminToken = newToken('adm');
     const rootBody = serialize(rootMd);
@@ -127,7 +138,7 @@ export async function initHub(dir: string, opts: { passphrase?: string; config?:
     fs.writeFileSync(p.trustRoot, rootBody);
     writeSecretFile(p.adminToken, adminToken + '\n');
 
-    const hub: Hub = { dir: abs, config, storage, blobs: new BlobStore(p.blobs), snapshotKey, timestampKey, now: () => now, close: () => storage.close() };
+    const hub: Hub = { dir: abs, config, storage, blobs: new BlobStore(p.blobs), keys, now: () => now, close: () => storage.close() };
     await storage.transaction(async (tx) => {
       if (await tx.latestMetadata('root')) throw new OutpostError('conflict', `the hub database ${describeDb(spec)} already holds a repository`);
       await tx.putSetting('admin_token_hash', hashToken(adminToken));
@@ -138,21 +149,22 @@ export async function initHub(dir: string, opts: { passphrase?: string; config?:
     // hub.json last: a folder without it is not a hub, so a failed init can simply be retried
     fs.writeFileSync(p.config, JSON.stringify(stored, null, 2) + '\n');
     result = {
-      dir: abs, adminToken, rootKeyId: rootKey.keyId, offlineKeys: [p.rootKey, p.targetsKey], trustRoot: p.trustRoot,
+      dir: abs, adminToken, rootKeyId: offline.root.keyId, offlineKeysDir: offlineDir, offlineKeys: [off.root, off.targets], trustRoot: p.trustRoot,
       db: describeDb(spec), dbPasswordNotStored: spec.kind === 'postgres' && spec.hasPassword,
     };
   } catch (e) {
     await storage.close().catch(() => undefined);
-    // leave no half-made hub: the folder if this init made it, else the files it wrote
+    // leave no half-made hub: the folders if this init made them, else the files it wrote
     if (!existed) fs.rmSync(abs, { recursive: true, force: true });
-    else for (const f of created) fs.rmSync(f, { force: true });
+    if (!offlineExisted) fs.rmSync(offlineDir, { recursive: true, force: true });
+    for (const f of created) fs.rmSync(f, { force: true });
     throw e;
   }
   await storage.close();
   return result;
 }
 
-async function latest(tx: HubWriter | HubStorage, role: string): Promise<MetadataRow> {
+async function latest(tx: HubReader, role: string): Promise<MetadataRow> {
   const r = await tx.latestMetadata(role);
   if (!r) throw new OutpostError('store', `the hub has no ${role} metadata (was it initialised?)`);
   return r;
@@ -174,13 +186,14 @@ async function signSnapshotAndTimestamp(hub: Hub, tx: HubWriter, meta: Snapshot[
   const now = hub.now();
   const at = now.toISOString();
   const snap = new Metadata(new Snapshot({ version: snapshotVersion, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, hub.config.snapshotExpirySeconds)), meta }));
-  snap.sign(signerFor(hub.snapshotKey));
+  const root = parseRoot((await latest(tx, 'root')).body);
+  snap.sign(signerFor(hub.keys.for(root, 'snapshot')));
   const snapBody = serialize(snap);
   await tx.putMetadata({ role: 'snapshot', version: snapshotVersion, body: snapBody, createdAt: at });
   const prevTs = await tx.latestMetadata('timestamp');
   const tsVersion = (prevTs?.version ?? 0) + 1;
   const ts = new Metadata(new Timestamp({ version: tsVersion, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, hub.config.timestampExpirySeconds)), snapshotMeta: metaFileFor(snapBody, snapshotVersion) }));
-  ts.sign(signerFor(hub.timestampKey));
+  ts.sign(signerFor(hub.keys.for(root, 'timestamp')));
   await tx.putMetadata({ role: 'timestamp', version: tsVersion, body: serialize(ts), createdAt: at });
   return { snapshotVersion, timestampVersion: tsVersion };
 }
@@ -203,161 +216,381 @@ export async function ensureFreshMetadata(hub: Hub): Promise<boolean> {
       const now = hub.now();
       const old = parseTimestamp(t.body);
       const md = new Metadata(new Timestamp({ version: t.version + 1, specVersion: SPEC_VERSION, expires: tufTime(addSeconds(now, hub.config.timestampExpirySeconds)), snapshotMeta: old.signed.snapshotMeta }));
-      md.sign(signerFor(hub.timestampKey));
+      md.sign(signerFor(hub.keys.for(parseRoot((await latest(tx, 'root')).body), 'timestamp')));
       await tx.putMetadata({ role: 'timestamp', version: t.version + 1, body: serialize(md), createdAt: now.toISOString() });
     }
     return true;
   });
 }
 
-function requireRoleKey(root: Metadata<Root>, role: string, key: PrivateKeyHandle): void {
-  if (!root.signed.roles[role]?.keyIDs.includes(key.keyId)) {
-    throw new OutpostError('input', `key ${key.keyId.slice(0, 12)}… is not a ${role} key of this hub`, { file: key.file });
+/** The hub's current metadata, as offline signing starts from it. */
+export async function repoState(reader: HubReader): Promise<RepoState> {
+  const root = parseRoot((await latest(reader, 'root')).body);
+  const targets = parseTargets((await latest(reader, 'targets')).body);
+  const roles = new Map<string, Metadata<Targets>>();
+  for (const d of delegationsOf(targets.signed)) {
+    const row = await reader.latestMetadata(d.name);
+    if (row) roles.set(d.name, parseTargets(row.body));
   }
+  return { root, targets, roleMetadata: (name) => roles.get(name) };
 }
 
-export interface AddPublisherOptions { name: string; keys: Key[]; threshold?: number; modelsGlob: string; targetsKey: PrivateKeyHandle }
+export interface AppliedUpdate {
+  changes: string[];
+  rootVersion?: number;
+  targetsVersion?: number;
+  /** API tokens of newly delegated publishers (shown once) */
+  tokens: { name: string; token: string }[];
+  revoked: string[];
+  /** online keys now in use, when the update rotated them */
+  onlineKeysRotated: boolean;
+}
 
-/** Delegate model names to a publisher's key(s), signed with the offline targets key. Returns its API token. */
-export async function addPublisher(hub: Hub, opts: AddPublisherOptions): Promise<{ token: string; targetsVersion: number; paths: string[] }> {
-  const { name, keys, modelsGlob } = opts;
-  const threshold = opts.threshold ?? 1;
-  if (!PUBLISHER_RE.test(name) || RESERVED_ROLES.has(name)) throw new OutpostError('usage', `"${name}" is not a valid publisher name (lower-case letters, digits, "-", not a TUF role name)`);
-  if (!MODEL_GLOB_RE.test(modelsGlob)) throw new OutpostError('usage', `"${modelsGlob}" is not a model-name glob (model-name characters plus * and ?)`);
-  const ids = [...new Set(keys.map((k) => k.keyID))];
-  if (!ids.length) throw new OutpostError('usage', 'at least one publisher key is needed');
-  if (!Number.isInteger(threshold) || threshold < 1 || threshold > ids.length) throw new OutpostError('usage', `threshold must be between 1 and the number of keys (${ids.length})`);
-  const token = newToken('pub');
-  const paths = delegationPathsFor(modelsGlob);
-  const targetsVersion = await hub.storage.transaction(async (tx) => {
-    requireRoleKey(parseRoot((await latest(tx, 'root')).body), 'targets', opts.targetsKey);
-    const top = parseTargets((await latest(tx, 'targets')).body);
-    const d = top.signed.delegations;
-    const delegationKeys: Record<string, Key> = { ...(d?.keys ?? {}) };
-    for (const k of keys) delegationKeys[k.keyID] = k;
-    const roles: DelegationSpec[] = Object.values(d?.roles ?? {}).filter((r) => r.name !== name)
-      .map((r) => ({ name: r.name, keyIds: r.keyIDs, threshold: r.threshold, paths: r.paths ?? [] }));
-    roles.push({ name, keyIds: ids, threshold, paths });
-    const version = top.signed.version + 1;
-    const md = new Metadata(buildTargets({ version, expires: addSeconds(hub.now(), hub.config.targetsExpirySeconds), targets: top.signed.targets, delegationKeys, roles }));
-    md.sign(signerFor(opts.targetsKey));
-    await commitRoles(hub, tx, [{ role: 'targets', version, body: serialize(md), createdAt: hub.now().toISOString() }]);
-    const prev = await tx.publisher(name);
-    await tx.putPublisher({ name, keyIds: ids, threshold, modelsGlob, tokenHash: hashToken(token), createdAt: prev?.createdAt ?? hub.now().toISOString() });
-    return version;
+/**
+ * Accept offline-signed metadata (from `--dir` or `hub upload-metadata`): a new root must be the
+ * next version, signed by the current root's threshold AND its own (TUF 5.3), and name online keys
+ * this hub holds; new targets must be the next version, signed under the (new) root, with valid,
+ * non-overlapping delegations that leave no publisher stranded unless forced. Then publishers'
+ * API tokens follow the delegations, and snapshot/timestamp are re-signed (with the new online keys
+ * when the root rotated them).
+ */
+export async function applySignedUpdate(hub: Hub, body: unknown): Promise<AppliedUpdate> {
+  const u = body as Partial<SignedUpdate> | null;
+  if (typeof u !== 'object' || u === null || u.format !== SIGNED_UPDATE_FORMAT) throw new OutpostError('input', `not signed hub metadata (expected {"format":"${SIGNED_UPDATE_FORMAT}", …}, as \`outpost hub add-publisher|revoke-publisher|targets renew|root renew|root rotate --out\` write it)`);
+  if (u.root === undefined && u.targets === undefined) throw new OutpostError('input', 'the update holds neither root nor targets metadata');
+  const result = await hub.storage.transaction(async (tx) => {
+    const state = await repoState(tx);
+    const now = hub.now();
+    const at = now.toISOString();
+    let root = state.root;
+    const out: AppliedUpdate = { changes: [], tokens: [], revoked: [], onlineKeysRotated: false };
+    if (u.root !== undefined) {
+      let next: Metadata<Root>;
+      try {
+        next = Metadata.fromJSON(MetadataKind.Root, u.root as never);
+        state.root.verifyDelegate('root', next);
+        next.verifyDelegate('root', next);
+      } catch (e) {
+        throw new OutpostError('package', `new root refused: ${(e as Error).message} (a new root is signed by the current root keys and by its own)`);
+      }
+      if (next.signed.version !== state.root.signed.version + 1) throw new OutpostError('conflict', `new root is version ${next.signed.version}, but this hub is at version ${state.root.signed.version} (sign the update again from the hub's current metadata)`);
+      if (next.signed.isExpired(now)) throw new OutpostError('input', `new root already expired (${next.signed.expires})`);
+      for (const role of ONLINE_ROLES) {
+        const missing = next.signed.roles[role].keyIDs.filter((id) => !hub.keys.has(id));
+        if (missing.length === next.signed.roles[role].keyIDs.length) throw new OutpostError('conflict', `new root names ${role} key ${missing.map((k) => k.slice(0, 12)).join(', ')}, which this hub does not hold (make it with \`outpost hub online-keys --dir\` on the hub first)`);
+      }
+      out.onlineKeysRotated = ONLINE_ROLES.some((r) => next.signed.roles[r].keyIDs.join() !== state.root.signed.roles[r].keyIDs.join());
+      await tx.putMetadata({ role: 'root', version: next.signed.version, body: serialize(next), createdAt: at });
+      root = next;
+      out.rootVersion = next.signed.version;
+    }
+    let targetsRow: MetadataRow | undefined;
+    if (u.targets !== undefined) {
+      let next: Metadata<Targets>;
+      try {
+        next = Metadata.fromJSON(MetadataKind.Targets, u.targets as never);
+        root.verifyDelegate('targets', next);
+      } catch (e) {
+        throw new OutpostError('package', `new targets metadata refused: ${(e as Error).message} (it is signed with the offline targets key)`);
+      }
+      if (next.signed.version !== state.targets.signed.version + 1) throw new OutpostError('conflict', `new targets metadata is version ${next.signed.version}, but this hub is at version ${state.targets.signed.version} (sign the update again from the hub's current metadata)`);
+      if (next.signed.isExpired(now)) throw new OutpostError('input', `new targets metadata already expired (${next.signed.expires})`);
+      if (Object.keys(next.signed.targets).length) throw new OutpostError('input', 'the top-level targets sign no files; models are signed by their publishers');
+      const roles = delegationsOf(next.signed);
+      const problems = delegationProblems(roles, new Set(Object.keys(next.signed.delegations?.keys ?? {})));
+      if (problems.length) throw new OutpostError('package', `new targets metadata refused: ${problems.join('; ')}`);
+      const stranded = strandedPublishers(state, next);
+      if (stranded.length && !u.force) throw new OutpostError('conflict', `new targets metadata refused: ${stranded.join('; ')}`);
+      out.changes.push(...delegationChanges(delegationsOf(state.targets.signed), roles));
+      targetsRow = { role: 'targets', version: next.signed.version, body: serialize(next), createdAt: at };
+      out.targetsVersion = next.signed.version;
+      for (const d of roles) {
+        const prev = await tx.publisher(d.name);
+        const token = prev ? undefined : newToken('pub');
+        if (token) out.tokens.push({ name: d.name, token });
+        await tx.putPublisher({ name: d.name, keyIds: d.keyIds, threshold: d.threshold, modelsGlob: globOfPaths(d.paths)!, tokenHash: token ? hashToken(token) : prev!.tokenHash, createdAt: prev?.createdAt ?? at });
+      }
+      for (const p of await tx.publishers()) {
+        if (!roles.some((d) => d.name === p.name)) { await tx.deletePublisher(p.name); out.revoked.push(p.name); }
+      }
+    } else if (u.root !== undefined) {
+      try {
+        root.verifyDelegate('targets', state.targets);
+      } catch {
+        throw new OutpostError('conflict', 'the new root replaces the targets key, but the update carries no targets metadata signed with the new key');
+      }
+    }
+    if (out.onlineKeysRotated) hub.keys.reload();
+    await commitRoles(hub, tx, targetsRow ? [targetsRow] : []);
+    return out;
   });
-  return { token, targetsVersion, paths };
+  if (result.onlineKeysRotated) hub.keys.promote(parseRoot((await latest(hub.storage, 'root')).body));
+  if (Array.isArray(u.changes)) result.changes = [...u.changes.filter((c): c is string => typeof c === 'string' && !result.changes.includes(c)), ...result.changes];
+  return result;
 }
 
-export interface PublishResult { publisher: string; roleVersion: number; snapshotVersion: number; versions: { name: string; version: number }[]; aliases: { name: string; alias: string; version: number }[] }
+export interface AddPublisherOptions { name: string; keys: Key[]; threshold?: number; modelsGlob: string; targetsKey: PrivateKeyHandle; force?: boolean }
+
+/** Delegate model names to a publisher's key(s), signed here with the offline targets key (on the hub machine). */
+export async function addPublisher(hub: Hub, opts: AddPublisherOptions): Promise<{ token: string | undefined; targetsVersion: number; paths: string[]; changes: string[] }> {
+  const update = delegatePublisher(await repoState(hub.storage), opts.targetsKey, {
+    name: opts.name, keys: opts.keys, threshold: opts.threshold, modelsGlob: opts.modelsGlob, force: opts.force,
+    now: hub.now(), expires: addSeconds(hub.now(), hub.config.targetsExpirySeconds),
+  });
+  const r = await applySignedUpdate(hub, update);
+  return { token: r.tokens.find((t) => t.name === opts.name)?.token, targetsVersion: r.targetsVersion!, paths: delegationPathsFor(opts.modelsGlob), changes: r.changes };
+}
+
+export interface PublishResult {
+  publisher: string;
+  roleVersion: number;
+  snapshotVersion: number;
+  versions: { name: string; version: number }[];
+  aliases: { name: string; alias: string; version: number }[];
+  yanks: { name: string; version: number; reason: string }[];
+}
 
 const entryOf = (t: Targets['targets'][string]): TargetEntry => ({ length: t.length, sha256: t.hashes.sha256 ?? '' });
 
-function readBlobText(hub: Hub, sha: string, max = 1024 * 1024): string {
-  const file = hub.blobs.path(sha);
+/** How long an upload session waits for its next blob before its files are deleted. */
+export const UPLOAD_IDLE_SECONDS = 3600;
+
+function readBlobText(hub: Hub, uploadId: string | undefined, sha: string, max = 1024 * 1024): string {
+  const file = hub.blobs.locate(uploadId, sha);
+  if (!file) throw new OutpostError('input', `blob ${sha} was not uploaded`);
   if (fs.statSync(file).size > max) throw new OutpostError('package', `blob ${sha.slice(0, 12)}… is too large for a JSON document`);
   return fs.readFileSync(file, 'utf8');
 }
 
-/**
- * Accept a publisher's signed targets metadata: signatures meet the delegation's threshold, every
- * path is inside the delegation, the metadata version grows, published versions stay immutable,
- * model versions only grow, every blob is present with the signed length and hash, cards match
- * their paths and aliases point at published versions. Then snapshot/timestamp are re-signed.
- */
-export async function publish(hub: Hub, publisher: PublisherRow, body: unknown): Promise<PublishResult> {
-  const md = parseUntrustedTargets(body);
-  return hub.storage.transaction(async (tx) => {
-    const top = parseTargets((await latest(tx, 'targets')).body);
-    const role = top.signed.delegations?.roles?.[publisher.name];
-    if (!role) throw new OutpostError('package', `publisher "${publisher.name}" has no delegation in this hub's targets metadata`);
-    try {
-      top.verifyDelegate(publisher.name, md);
-    } catch (e) {
-      throw new OutpostError('package', `targets metadata refused: ${(e as Error).message} (needs ${role.threshold} signature(s) by publisher "${publisher.name}"'s delegated keys)`);
-    }
-    const prevRow = await tx.latestMetadata(publisher.name);
-    const prev = prevRow ? parseTargets(prevRow.body) : undefined;
-    if (md.signed.version <= (prevRow?.version ?? 0)) {
-      throw new OutpostError('conflict', `targets metadata version ${md.signed.version} does not grow (the hub has version ${prevRow?.version ?? 0} of "${publisher.name}"); fetch the current one and sign the next version`);
-    }
-    if (md.signed.isExpired(hub.now())) throw new OutpostError('input', `targets metadata already expired (${md.signed.expires})`);
-    if (md.signed.delegations) throw new OutpostError('input', 'nested delegations are not supported');
-
-    const previous = Object.fromEntries(Object.entries(prev?.signed.targets ?? {}).map(([p, t]) => [p, entryOf(t)]));
-    const next = Object.fromEntries(Object.entries(md.signed.targets).map(([p, t]) => [p, entryOf(t)]));
-    const latestVersions = new Map<string, number | undefined>();
-    for (const p of Object.keys(next)) {
-      const t = parseTargetPath(p);
-      if (t.ok && !latestVersions.has(t.path.name)) latestVersions.set(t.path.name, await tx.latestVersion(t.path.name));
-    }
-    const { problems, change } = checkPublish({ publisher: publisher.name, previous, next, isDelegated: (p) => role.isDelegatedPath(p), latestVersion: (n) => latestVersions.get(n) });
-    if (problems.length) throw new OutpostError('package', `publish refused: ${problems.join('; ')}`, {}, { problems });
-
-    const needBlob = [...change.versions.flatMap((v) => Object.values(v.files)), ...change.aliases.map((a) => a.entry)];
-    for (const e of needBlob) {
-      const b = await tx.blob(e.sha256);
-      if (!b || !hub.blobs.has(e.sha256)) throw new OutpostError('input', `blob ${e.sha256} was not uploaded (upload every file before publishing its metadata)`);
-      if (b.length !== e.length) throw new OutpostError('package', `blob ${e.sha256} is ${b.length} bytes but the metadata signs ${e.length}`);
-    }
-    for (const v of change.versions) {
-      const parsed = (() => { try { return parseCard(JSON.parse(readBlobText(hub, v.files['card.json'].sha256))); } catch { return undefined; } })();
-      if (!parsed?.ok) throw new OutpostError('package', `${v.name}@${v.version}: card.json is not a valid card`);
-      if (parsed.card.name !== v.name || parsed.card.version !== v.version) throw new OutpostError('package', `${v.name}@${v.version}: card.json says ${parsed.card.name}@${parsed.card.version}`);
-    }
-    const published = new Set(change.versions.map((v) => `${v.name}@${v.version}`));
-    const aliasVersions: { name: string; alias: string; version: number }[] = [];
-    for (const a of change.aliases) {
-      const doc = parseAliasDocument(readBlobText(hub, a.entry.sha256), a);
-      if (!doc.ok) throw new OutpostError('package', `${a.path}: ${doc.reason}`);
-      const exists = published.has(`${a.name}@${doc.doc.version}`) || (await tx.modelVersions(a.name)).some((v) => v.version === doc.doc.version);
-      if (!exists) throw new OutpostError('package', `alias ${a.name}:${a.alias} points at ${a.name}@${doc.doc.version}, which is not published`);
-      aliasVersions.push({ name: a.name, alias: a.alias, version: doc.doc.version });
-    }
-
-    const signedBy = verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs);
-    const at = hub.now().toISOString();
-    const { snapshotVersion } = await commitRoles(hub, tx, [{ role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at }]);
-    for (const v of change.versions) {
-      const custom = md.signed.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
-      await tx.putModelVersion({
-        name: v.name, version: v.version, publisher: publisher.name, signedBy, signedAt: custom?.outpost?.signedAt ?? at,
-        modelSha256: v.files['model.onnx'].sha256, cardSha256: v.files['card.json'].sha256,
-        sizeBytes: v.files['model.onnx'].length + v.files['card.json'].length, publishedAt: at,
-      });
-    }
-    for (const a of aliasVersions) await tx.putAlias({ ...a, publisher: publisher.name, updatedAt: at });
-    return { publisher: publisher.name, roleVersion: md.signed.version, snapshotVersion, versions: change.versions.map((v) => ({ name: v.name, version: v.version })), aliases: aliasVersions };
-  });
+/** A publish request after every check that needs no blob bytes. */
+interface CheckedRequest {
+  md: Metadata<Targets>;
+  signedBy: string[];
+  change: ReturnType<typeof checkPublish>['change'];
+  /** sha256 → length of every blob the change refers to */
+  blobs: Map<string, number>;
 }
 
 /**
- * Rotate the root keys: a new root version listing `newRootKeys`, signed by them AND by enough of
- * the current root keys (`currentRootKeys`), so devices can verify the chain (TUF 5.3.4).
+ * The checks a publish passes before any blob is accepted for it: signatures meet the delegation's
+ * threshold, every path is inside the delegation, the metadata version grows, published versions
+ * and yanks stay immutable, model versions only grow, packages are exactly their files.
  */
-export async function rotateRoot(hub: Hub, opts: { newRootKeys: PrivateKeyHandle[]; currentRootKeys: PrivateKeyHandle[]; threshold?: number }): Promise<number> {
-  return hub.storage.transaction(async (tx) => {
-    const cur = parseRoot((await latest(tx, 'root')).body);
-    const roles = { ...cur.signed.roles };
-    const keys = { ...cur.signed.keys };
-    for (const id of roles.root.keyIDs) if (!Object.entries(roles).some(([n, r]) => n !== 'root' && r.keyIDs.includes(id))) delete keys[id];
-    for (const k of opts.newRootKeys) keys[k.keyId] = k.tufKey;
-    const rootJson = cur.signed.toJSON() as Record<string, unknown>;
-    const version = cur.signed.version + 1;
-    const next = Root.fromJSON({
-      ...rootJson, version, expires: tufTime(addSeconds(hub.now(), hub.config.rootExpirySeconds)),
-      keys: Object.fromEntries(Object.entries(keys).map(([id, k]) => [id, k.toJSON()])),
-      roles: { ...(rootJson.roles as Record<string, unknown>), root: { keyids: opts.newRootKeys.map((k) => k.keyId), threshold: opts.threshold ?? 1 } },
-    } as never);
-    const md = new Metadata(next);
-    for (const k of [...opts.newRootKeys, ...opts.currentRootKeys]) md.sign(signerFor(k));
-    try {
-      cur.verifyDelegate('root', md);
-      md.verifyDelegate('root', md);
-    } catch (e) {
-      throw new OutpostError('input', `new root refused: ${(e as Error).message} (a rotation is signed by the current root keys and the new ones)`);
-    }
-    await tx.putMetadata({ role: 'root', version, body: serialize(md), createdAt: hub.now().toISOString() });
-    return version;
-  });
+async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md: Metadata<Targets>): Promise<CheckedRequest> {
+  const top = parseTargets((await latest(tx, 'targets')).body);
+  const role = top.signed.delegations?.roles?.[publisher.name];
+  if (!role) throw new OutpostError('package', `publisher "${publisher.name}" has no delegation in this hub's targets metadata`);
+  try {
+    top.verifyDelegate(publisher.name, md);
+  } catch (e) {
+    throw new OutpostError('package', `targets metadata refused: ${(e as Error).message} (needs ${role.threshold} signature(s) by publisher "${publisher.name}"'s delegated keys)`);
+  }
+  const prevRow = await tx.latestMetadata(publisher.name);
+  const prev = prevRow ? parseTargets(prevRow.body) : undefined;
+  if (md.signed.version <= (prevRow?.version ?? 0)) {
+    throw new OutpostError('conflict', `targets metadata version ${md.signed.version} does not grow (the hub has version ${prevRow?.version ?? 0} of "${publisher.name}"); fetch the current one and sign the next version`);
+  }
+  if (md.signed.isExpired(hub.now())) throw new OutpostError('input', `targets metadata already expired (${md.signed.expires})`);
+  if (md.signed.delegations) throw new OutpostError('input', 'nested delegations are not supported');
+
+  const previous = Object.fromEntries(Object.entries(prev?.signed.targets ?? {}).map(([p, t]) => [p, entryOf(t)]));
+  const next = Object.fromEntries(Object.entries(md.signed.targets).map(([p, t]) => [p, entryOf(t)]));
+  const latestVersions = new Map<string, number | undefined>();
+  for (const p of Object.keys(next)) {
+    const t = parseTargetPath(p);
+    if (t.ok && !latestVersions.has(t.path.name)) latestVersions.set(t.path.name, await tx.latestVersion(t.path.name));
+  }
+  const { problems, change } = checkPublish({ publisher: publisher.name, previous, next, isDelegated: (p) => role.isDelegatedPath(p), latestVersion: (n) => latestVersions.get(n) });
+  if (problems.length) throw new OutpostError('package', `publish refused: ${problems.join('; ')}`, {}, { problems });
+  const blobs = new Map<string, number>();
+  for (const e of [...change.versions.flatMap((v) => Object.values(v.files)), ...change.aliases.map((a) => a.entry), ...change.yanks.map((y) => y.entry)]) {
+    if (e.length > hub.config.maxBlobBytes) throw new OutpostError('package', `a file of ${e.length} bytes is larger than this hub accepts (${hub.config.maxBlobBytes})`);
+    blobs.set(e.sha256, e.length);
+  }
+  return { md, signedBy: verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs), change, blobs };
+}
+
+/** Blobs of a checked request the store does not hold yet (sha256 → length). */
+async function missingBlobs(hub: Hub, tx: HubReader, c: CheckedRequest): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [sha, length] of c.blobs) {
+    const b = await tx.blob(sha);
+    if (!b || !hub.blobs.has(sha)) out[sha] = length;
+    else if (b.length !== length) throw new OutpostError('package', `blob ${sha} is ${b.length} bytes but the metadata signs ${length}`);
+  }
+  return out;
+}
+
+/**
+ * Finish a checked publish inside its transaction: every blob present (in the store or in the upload
+ * session) with the signed length, cards matching their paths, aliases pointing at published versions
+ * that are not yanked, yanks naming published versions with a reason. Then the session's blobs enter
+ * the store and snapshot/timestamp are re-signed.
+ */
+async function commitRequest(hub: Hub, tx: HubWriter, publisher: PublisherRow, c: CheckedRequest, uploadId: string | undefined, moved: string[]): Promise<PublishResult> {
+  const { md, change } = c;
+  for (const [sha, length] of c.blobs) {
+    const file = hub.blobs.locate(uploadId, sha);
+    if (!file) throw new OutpostError('input', `blob ${sha} was not uploaded (publish through an upload session: POST /api/v1/uploads, as \`outpost publish\` does)`);
+    const size = fs.statSync(file).size;
+    if (size !== length) throw new OutpostError('package', `blob ${sha} is ${size} bytes but the metadata signs ${length}`);
+  }
+  for (const v of change.versions) {
+    const parsed = (() => { try { return parseCard(JSON.parse(readBlobText(hub, uploadId, v.files['card.json'].sha256))); } catch { return undefined; } })();
+    if (!parsed?.ok) throw new OutpostError('package', `${v.name}@${v.version}: card.json is not a valid card`);
+    if (parsed.card.name !== v.name || parsed.card.version !== v.version) throw new OutpostError('package', `${v.name}@${v.version}: card.json says ${parsed.card.name}@${parsed.card.version}`);
+  }
+  const published = async (name: string, version: number) => change.versions.some((v) => v.name === name && v.version === version) || (await tx.modelVersions(name)).some((v) => v.version === version);
+  const yanks: PublishResult['yanks'] = [];
+  for (const y of change.yanks) {
+    const doc = parseYankDocument(readBlobText(hub, uploadId, y.entry.sha256), y);
+    if (!doc.ok) throw new OutpostError('package', `${y.path}: ${doc.reason}`);
+    if (!(await published(y.name, y.version))) throw new OutpostError('package', `cannot yank ${y.name}@${y.version}: it is not published`);
+    yanks.push({ name: y.name, version: y.version, reason: doc.doc.reason });
+  }
+  // every alias in the resulting metadata (changed or not) must point at a published, unyanked version
+  const yanked = new Set(Object.keys(md.signed.targets).flatMap((p) => { const t = parseTargetPath(p); return t.ok && t.path.kind === 'yank' ? [`${t.path.name}@${t.path.version}`] : []; }));
+  const aliasVersions: { name: string; alias: string; version: number }[] = [];
+  for (const [p, t] of Object.entries(md.signed.targets)) {
+    const a = parseTargetPath(p);
+    if (!a.ok || a.path.kind !== 'alias') continue;
+    const doc = parseAliasDocument(readBlobText(hub, uploadId, t.hashes.sha256 ?? ''), a.path);
+    if (!doc.ok) throw new OutpostError('package', `${p}: ${doc.reason}`);
+    const { name, alias } = a.path;
+    const { version } = doc.doc;
+    const changed = change.aliases.some((x) => x.path === p);
+    if (changed && !(await published(name, version))) throw new OutpostError('package', `alias ${name}:${alias} points at ${name}@${version}, which is not published`);
+    if (yanked.has(`${name}@${version}`)) throw new OutpostError('package', `alias ${name}:${alias} points at ${name}@${version}, which is yanked: move the alias to another version first`);
+    if (changed) aliasVersions.push({ name, alias, version });
+  }
+
+  const at = hub.now().toISOString();
+  if (uploadId !== undefined) for (const sha of c.blobs.keys()) if (hub.blobs.adopt(uploadId, sha)) moved.push(sha);
+  for (const [sha, length] of c.blobs) await tx.putBlob(sha, length);
+  const { snapshotVersion } = await commitRoles(hub, tx, [{ role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at }]);
+  for (const v of change.versions) {
+    const custom = md.signed.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
+    await tx.putModelVersion({
+      name: v.name, version: v.version, publisher: publisher.name, signedBy: c.signedBy, signedAt: custom?.outpost?.signedAt ?? at,
+      modelSha256: v.files['model.onnx'].sha256, cardSha256: v.files['card.json'].sha256,
+      sizeBytes: v.files['model.onnx'].length + v.files['card.json'].length, publishedAt: at,
+    });
+  }
+  for (const a of aliasVersions) await tx.putAlias({ ...a, publisher: publisher.name, updatedAt: at });
+  return { publisher: publisher.name, roleVersion: md.signed.version, snapshotVersion, versions: change.versions.map((v) => ({ name: v.name, version: v.version })), aliases: aliasVersions, yanks };
+}
+
+/** Run a commit; files it moved into the store are taken out again when the transaction fails. */
+async function committing<T>(hub: Hub, fn: (moved: string[]) => Promise<T>): Promise<T> {
+  const moved: string[] = [];
+  try {
+    return await fn(moved);
+  } catch (e) {
+    for (const sha of moved) if (!(await hub.storage.blob(sha).catch(() => undefined))) hub.blobs.discard(sha);
+    throw e;
+  }
+}
+
+/**
+ * Accept a publisher's signed targets metadata whose blobs the hub already holds (a re-sign, an
+ * alias moved to an existing version). New files come through an upload session instead.
+ */
+export async function publish(hub: Hub, publisher: PublisherRow, body: unknown): Promise<PublishResult> {
+  const md = parseUntrustedTargets(body);
+  return committing(hub, (moved) => hub.storage.transaction(async (tx) => {
+    const c = await checkRequest(hub, tx, publisher, md);
+    const missing = Object.keys(await missingBlobs(hub, tx, c));
+    if (missing.length) throw new OutpostError('input', `blob ${missing[0]} was not uploaded (new files are uploaded for a publish request: POST /api/v1/uploads, as \`outpost publish\` does)`);
+    return commitRequest(hub, tx, publisher, c, undefined, moved);
+  }));
+}
+
+export interface UploadSession { id: string; needed: { sha256: string; length: number }[]; expiresAt: string }
+
+/** Start a publish: check the signed metadata now, and accept exactly the blobs it still needs. */
+export async function beginUpload(hub: Hub, publisher: PublisherRow, body: unknown): Promise<UploadSession> {
+  await sweepUploads(hub);
+  const md = parseUntrustedTargets(body);
+  const c = await checkRequest(hub, hub.storage, publisher, md);
+  const needed = await missingBlobs(hub, hub.storage, c);
+  const id = crypto.randomBytes(16).toString('hex');
+  const now = hub.now();
+  const expiresAt = addSeconds(now, UPLOAD_IDLE_SECONDS).toISOString();
+  await hub.storage.transaction((tx) => tx.putUpload({ id, publisher: publisher.name, metadata: serialize(md), needed, createdAt: now.toISOString(), expiresAt }));
+  return { id, needed: Object.entries(needed).map(([sha256, length]) => ({ sha256, length })), expiresAt };
+}
+
+async function sessionOf(hub: Hub, publisher: PublisherRow, id: string) {
+  const u = UPLOAD_ID_RE.test(id) ? await hub.storage.upload(id) : undefined;
+  if (!u || u.publisher !== publisher.name) throw new OutpostError('not-found', `no upload session ${id} of publisher "${publisher.name}" (it may have expired after ${UPLOAD_IDLE_SECONDS / 60} idle minutes: publish again)`);
+  return u;
+}
+
+/** One blob of an upload session: only one the session needs, exactly its declared size and hash. */
+export async function receiveBlob(hub: Hub, publisher: PublisherRow, id: string, sha256: string, body: Readable, contentLength?: number): Promise<void> {
+  const u = await sessionOf(hub, publisher, id);
+  const length = u.needed[sha256];
+  if (length === undefined) throw new OutpostError('input', `blob ${sha256} is not a file of this publish request (it needs: ${Object.keys(u.needed).map((s) => s.slice(0, 12)).join(', ') || 'nothing'})`);
+  if (contentLength !== undefined && Number.isFinite(contentLength) && contentLength !== length) throw new OutpostError('input', `blob ${sha256.slice(0, 12)}… is announced as ${contentLength} bytes, but its signed metadata declares ${length}`);
+  await hub.blobs.receive(id, sha256, length, body);
+  await hub.storage.transaction((tx) => tx.touchUpload(id, addSeconds(hub.now(), UPLOAD_IDLE_SECONDS).toISOString()));
+}
+
+/** Commit an upload session. Whatever the outcome, the session and its leftover files are gone after. */
+export async function commitUpload(hub: Hub, publisher: PublisherRow, id: string): Promise<PublishResult> {
+  const u = await sessionOf(hub, publisher, id);
+  try {
+    const md = parseUntrustedTargets(JSON.parse(u.metadata));
+    return await committing(hub, (moved) => hub.storage.transaction(async (tx) => {
+      const c = await checkRequest(hub, tx, publisher, md);
+      const r = await commitRequest(hub, tx, publisher, c, id, moved);
+      await tx.deleteUpload(id);
+      return r;
+    }));
+  } finally {
+    await dropUpload(hub, id);
+  }
+}
+
+export async function dropUpload(hub: Hub, id: string): Promise<void> {
+  hub.blobs.dropUpload(id);
+  await hub.storage.transaction((tx) => tx.deleteUpload(id)).catch(() => undefined);
+}
+
+/** Delete upload sessions idle past their expiry, with their files. */
+export async function sweepUploads(hub: Hub): Promise<number> {
+  const ids = await hub.storage.expiredUploads(hub.now().toISOString());
+  for (const id of ids) await dropUpload(hub, id);
+  return ids.length;
+}
+
+/**
+ * Rotate the root keys on the hub machine: a new root version listing `newRootKey`, signed by it AND
+ * by the current root keys (`currentRootKeys`), so devices can verify the chain (TUF 5.3.4).
+ */
+export async function rotateRoot(hub: Hub, opts: { newRootKey: PrivateKeyHandle; currentRootKeys: PrivateKeyHandle[] }): Promise<number> {
+  const state = await repoState(hub.storage);
+  const update = nextRoot(state, { rootKeys: [], now: hub.now(), expires: addSeconds(hub.now(), hub.config.rootExpirySeconds), newRootKey: opts.newRootKey });
+  // sign with the given current keys without requiring them to be right: the hub is what refuses
+  const md = Metadata.fromJSON(MetadataKind.Root, update.root as never);
+  for (const k of opts.currentRootKeys) md.sign(signerFor(k));
+  return (await applySignedUpdate(hub, { ...update, root: md.toJSON() })).rootVersion!;
+}
+
+/** Roles whose signed metadata expires within `withinSeconds` (or has expired): what `hub serve` warns about. */
+export async function expiringRoles(hub: Hub, withinSeconds = 30 * 86_400): Promise<{ role: string; version: number; expires: string; expired: boolean; fix: string }[]> {
+  const now = hub.now().getTime();
+  const out: { role: string; version: number; expires: string; expired: boolean; fix: string }[] = [];
+  const check = (role: string, md: Metadata<Root | Targets>, fix: string) => {
+    const t = new Date(md.signed.expires).getTime();
+    if (t - now < withinSeconds * 1000) out.push({ role, version: md.signed.version, expires: md.signed.expires, expired: t <= now, fix });
+  };
+  const state = await repoState(hub.storage);
+  check('root', state.root, 'outpost hub root renew --offline-keys <dir> …');
+  check('targets', state.targets, 'outpost hub targets renew --offline-keys <dir> …');
+  for (const d of delegationsOf(state.targets.signed)) {
+    const md = state.roleMetadata(d.name);
+    if (md) check(d.name, md, `the team re-signs: outpost publish --resign --hub … --key <${d.name} key>`);
+  }
+  return out;
 }

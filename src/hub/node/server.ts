@@ -7,9 +7,8 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRep
 import type { Readable } from 'node:stream';
 import { OutpostError } from '../../common/errors.ts';
 import { parseRange } from '../common/range.ts';
-import { delegationPathsFor } from '../common/target-paths.ts';
-import { SHA256_RE } from './blobs.ts';
-import { ensureFreshMetadata, publish, type Hub } from './repository.ts';
+import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
+import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
@@ -77,13 +76,26 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: string): Fasti
   return reply.send(fs.createReadStream(file));
 }
 
-/** /targets/<model>/<version>/<sha256>.<file>: content-addressed (consistent snapshots), with Range. */
+/**
+ * /targets/<model>/<version>/<sha256>.<file> (and alias/yank documents): content-addressed (consistent
+ * snapshots), with Range. Only blobs of committed publishes are served, model files only at the path
+ * their version was published under.
+ */
 const targetRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
   app.get<{ Params: { '*': string } }>('/targets/*', async (req, reply) => {
-    const last = req.params['*'].split('/').pop() ?? '';
-    const m = /^([0-9a-f]{64})\./.exec(last);
-    if (!m || !hub.blobs.has(m[1])) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: 'no such target' } });
-    return sendFile(req, reply, hub.blobs.path(m[1]));
+    const notFound = () => reply.code(404).send({ ok: false, error: { code: 'not-found', message: 'no such target' } });
+    const parts = req.params['*'].split('/');
+    const m = /^([0-9a-f]{64})\.(.+)$/.exec(parts.pop() ?? '');
+    if (!m) return notFound();
+    const [, sha, file] = m;
+    const t = parseTargetPath([...parts, file].join('/'));
+    if (!t.ok || !(await hub.storage.blob(sha)) || !hub.blobs.has(sha)) return notFound();
+    if (t.path.kind === 'file') {
+      const { name, version, file: f } = t.path;
+      const v = (await hub.storage.modelVersions(name)).find((x) => x.version === version);
+      if (!v || (f === 'model.onnx' ? v.modelSha256 : f === 'card.json' ? v.cardSha256 : '') !== sha) return notFound();
+    }
+    return sendFile(req, reply, hub.blobs.path(sha));
   });
 };
 
@@ -106,18 +118,43 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     return { sha256: req.params.sha256, length: b.length };
   });
 
-  app.put<{ Params: { sha256: string } }>('/api/v1/blobs/:sha256', {
-    onRequest: authenticateFirst(hub),
-    schema: { params: { type: 'object', properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['sha256'] } },
+  // A publish request: the signed metadata is checked first; then only its missing files are accepted.
+  app.post<{ Body: { metadata: unknown } }>('/api/v1/uploads', {
+    bodyLimit: 16 * 1024 * 1024,
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
   }, async (req, reply) => {
-    if (!SHA256_RE.test(req.params.sha256) || typeof (req.body as Readable | undefined)?.pipe !== 'function') throw new OutpostError('input', 'PUT a blob as application/octet-stream');
-    const declared = Number(req.headers['content-length']);
-    if (declared > hub.config.maxBlobBytes) {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) return reply;
+    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata));
+  });
+
+  const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
+  app.put<{ Params: { id: string; sha256: string } }>('/api/v1/uploads/:id/:sha256', {
+    onRequest: authenticateFirst(hub),
+    schema: { params: { ...uploadParams, required: ['id', 'sha256'] } },
+  }, async (req, reply) => {
+    const body = req.body as Readable | undefined;
+    const p = publisherOf.get(req)!;
+    if (typeof body?.pipe !== 'function') throw new OutpostError('input', 'PUT a blob as application/octet-stream');
+    if (Number(req.headers['content-length']) > hub.config.maxBlobBytes) {
       return reply.code(413).header('connection', 'close').send({ ok: false, error: { code: 'input', message: `blob is larger than this hub accepts (${hub.config.maxBlobBytes} bytes)` } });
     }
-    const length = await hub.blobs.put(req.params.sha256, req.body as Readable, hub.config.maxBlobBytes);
-    await hub.storage.transaction((tx) => tx.putBlob(req.params.sha256, length));
-    return reply.code(201).send({ sha256: req.params.sha256, length });
+    await receiveBlob(hub, p, req.params.id, req.params.sha256, body, Number(req.headers['content-length']));
+    return reply.code(201).send({ sha256: req.params.sha256 });
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/uploads/:id/commit', { schema: { params: uploadParams } }, async (req, reply) => {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) return reply;
+    return { ok: true, ...(await commitUpload(hub, p, req.params.id)) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/uploads/:id', { schema: { params: uploadParams } }, async (req, reply) => {
+    const p = await requirePublisher(hub, req, reply);
+    if (!p) return reply;
+    const u = await hub.storage.upload(req.params.id);
+    if (u?.publisher === p.name) await dropUpload(hub, req.params.id);
+    return reply.code(204).send();
   });
 
   app.post<{ Body: { metadata: unknown } }>('/api/v1/publish', {
@@ -159,6 +196,10 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     const [m] = await catalog(hub, req.params.name);
     if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model "${req.params.name}" is published` } });
     return m;
+  });
+  app.post('/api/v1/admin/metadata', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return { ok: true, ...(await applySignedUpdate(hub, req.body)) };
   });
   app.get('/api/v1/publishers', async (req, reply) => {
     if (!(await requireAdmin(hub, req, reply))) return reply;

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
 import { fleetSchema, type SqlRunner } from './fleet-schema.ts';
-import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
+import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow, UploadRow } from './storage.ts';
 
 /** Schema migrations, in order; PRAGMA user_version records how many have run. The first one uses
  *  IF NOT EXISTS so hub databases made before the schema was versioned are adopted as they are. */
@@ -16,6 +16,9 @@ const MIGRATIONS = [`
     model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (name, version));
   CREATE TABLE IF NOT EXISTS aliases (name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, publisher TEXT NOT NULL, updated_at TEXT NOT NULL, PRIMARY KEY (name, alias));
   CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, length INTEGER NOT NULL);
+`, `
+  CREATE TABLE uploads (id TEXT PRIMARY KEY, publisher TEXT NOT NULL, metadata TEXT NOT NULL, needed TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+  CREATE INDEX uploads_by_expiry ON uploads (expires_at);
 `, fleetSchema('sqlite')];
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 /** How long a writer waits for another connection's write transaction before giving up. */
@@ -60,6 +63,11 @@ function reader(db: Database.Database): HubReader {
       : db.prepare('SELECT name, alias, version, publisher, updated_at AS updatedAt FROM aliases WHERE name = ? ORDER BY alias').all(name)) as AliasRow[],
     latestVersion: async (name) => (db.prepare('SELECT max(version) AS v FROM model_versions WHERE name = ?').get(name) as { v: number | null }).v ?? undefined,
     blob: async (sha) => db.prepare('SELECT length FROM blobs WHERE sha256 = ?').get(sha) as { length: number } | undefined,
+    upload: async (id) => {
+      const r = db.prepare('SELECT id, publisher, metadata, needed, created_at AS createdAt, expires_at AS expiresAt FROM uploads WHERE id = ?').get(id) as (Omit<UploadRow, 'needed'> & { needed: string }) | undefined;
+      return r && { ...r, needed: JSON.parse(r.needed) as Record<string, number> };
+    },
+    expiredUploads: async (at) => (db.prepare('SELECT id FROM uploads WHERE expires_at < ?').all(at) as { id: string }[]).map((r) => r.id),
   };
 }
 
@@ -98,6 +106,7 @@ export function openSqliteStorage(file: string): HubStorage {
         ON CONFLICT (name) DO UPDATE SET key_ids = excluded.key_ids, threshold = excluded.threshold, models_glob = excluded.models_glob, token_hash = excluded.token_hash`)
         .run(p.name, JSON.stringify(p.keyIds), p.threshold, p.modelsGlob, p.tokenHash, p.createdAt);
     },
+    deletePublisher: async (name) => { w.prepare('DELETE FROM publishers WHERE name = ?').run(name); },
     putModelVersion: async (v) => {
       w.prepare('INSERT INTO model_versions (name, version, publisher, signed_by, signed_at, model_sha256, card_sha256, size_bytes, published_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
         .run(v.name, v.version, v.publisher, JSON.stringify(v.signedBy), v.signedAt, v.modelSha256, v.cardSha256, v.sizeBytes, v.publishedAt);
@@ -107,6 +116,9 @@ export function openSqliteStorage(file: string): HubStorage {
         .run(a.name, a.alias, a.version, a.publisher, a.updatedAt);
     },
     putBlob: async (sha, length) => { w.prepare('INSERT INTO blobs (sha256, length) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING').run(sha, length); },
+    putUpload: async (u) => { w.prepare('INSERT INTO uploads (id, publisher, metadata, needed, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(u.id, u.publisher, u.metadata, JSON.stringify(u.needed), u.createdAt, u.expiresAt); },
+    touchUpload: async (id, at) => { w.prepare('UPDATE uploads SET expires_at = ? WHERE id = ?').run(at, id); },
+    deleteUpload: async (id) => { w.prepare('DELETE FROM uploads WHERE id = ?').run(id); },
   };
   // One writer at a time within this process; BEGIN IMMEDIATE handles other processes (and other
   // connections of this one). Waiting for their lock is asynchronous: better-sqlite3's busy

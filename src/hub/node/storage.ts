@@ -33,6 +33,9 @@ export interface ModelVersionRow {
 
 export interface AliasRow { name: string; alias: string; version: number; publisher: string; updatedAt: string }
 
+/** A publish request in progress: its checked metadata and the blobs it still needs (sha256 → length). */
+export interface UploadRow { id: string; publisher: string; metadata: string; needed: Record<string, number>; createdAt: string; expiresAt: string }
+
 export interface HubReader {
   latestMetadata(role: string): Promise<MetadataRow | undefined>;
   metadata(role: string, version: number): Promise<MetadataRow | undefined>;
@@ -44,15 +47,22 @@ export interface HubReader {
   aliases(name?: string): Promise<AliasRow[]>;
   latestVersion(name: string): Promise<number | undefined>;
   blob(sha256: string): Promise<{ length: number } | undefined>;
+  upload(id: string): Promise<UploadRow | undefined>;
+  /** ids of upload sessions that expired before `at` (ISO time) */
+  expiredUploads(at: string): Promise<string[]>;
 }
 
 export interface HubWriter extends HubReader {
   putMetadata(row: MetadataRow): Promise<void>;
   putSetting(key: string, value: string): Promise<void>;
   putPublisher(row: PublisherRow): Promise<void>;
+  deletePublisher(name: string): Promise<void>;
   putModelVersion(row: ModelVersionRow): Promise<void>;
   putAlias(row: AliasRow): Promise<void>;
   putBlob(sha256: string, length: number): Promise<void>;
+  putUpload(row: UploadRow): Promise<void>;
+  touchUpload(id: string, expiresAt: string): Promise<void>;
+  deleteUpload(id: string): Promise<void>;
 }
 
 export interface HubStorage extends HubReader {

@@ -47,7 +47,8 @@ export function buildTargets(opts: { version: number; expires: Date; targets: Ta
   if (opts.roles) {
     json.delegations = {
       keys: Object.fromEntries(Object.entries(opts.delegationKeys ?? {}).map(([id, k]) => [id, k.toJSON()])),
-      roles: opts.roles.map((r) => ({ name: r.name, keyids: r.keyIds, threshold: r.threshold, terminating: false, paths: r.paths })),
+      // terminating: a path a publisher's glob matches is looked up in that publisher's role only
+      roles: opts.roles.map((r) => ({ name: r.name, keyids: r.keyIds, threshold: r.threshold, terminating: true, paths: r.paths })),
     };
   }
   return Targets.fromJSON(json as never);

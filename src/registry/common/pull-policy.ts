@@ -13,6 +13,16 @@ export function publishedVersions(targetPaths: string[], name: string): number[]
   return [...vs].sort((a, b) => a - b);
 }
 
+/** Versions of `name` its publisher has yanked (signed `<name>/yanked/<v>.json` targets). */
+export function yankedVersions(targetPaths: string[], name: string): Set<number> {
+  const vs = new Set<number>();
+  for (const p of targetPaths) {
+    const t = parseTargetPath(p);
+    if (t.ok && t.path.kind === 'yank' && t.path.name === name) vs.add(t.path.version);
+  }
+  return vs;
+}
+
 /** Files of name@version that the metadata signs: must be exactly the package files. */
 export function packageFileProblems(targetPaths: string[], name: string, version: number): string[] {
   const files = targetPaths.map(parseTargetPath).flatMap((t) => (t.ok && t.path.kind === 'file' && t.path.name === name && t.path.version === version ? [t.path.file] : []));
@@ -25,9 +35,13 @@ export function packageFileProblems(targetPaths: string[], name: string, version
 }
 
 /** Resolve a selector without an alias to a version (latest when none is given). */
-export function chooseVersion(sel: ModelSelector, versions: number[]): { ok: true; version: number } | { ok: false; reason: string } {
+export function chooseVersion(sel: ModelSelector, versions: number[], yanked: Set<number> = new Set()): { ok: true; version: number } | { ok: false; reason: string } {
   if (!versions.length) return { ok: false, reason: `no versions of "${sel.name}" are published on this hub` };
-  if (sel.version === undefined) return { ok: true, version: versions[versions.length - 1] };
+  if (sel.version === undefined) {
+    const usable = versions.filter((v) => !yanked.has(v));
+    if (!usable.length) return { ok: false, reason: `every published version of "${sel.name}" (${versions.join(', ')}) is yanked` };
+    return { ok: true, version: usable[usable.length - 1] };
+  }
   if (!versions.includes(sel.version)) return { ok: false, reason: `${sel.name}@${sel.version} is not published (published: ${versions.join(', ')})` };
   return { ok: true, version: sel.version };
 }

@@ -12,7 +12,8 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** automatic resumes after a dropped connection within this call */
   retries?: number;
-  timeoutMs?: number;
+  /** give up on a connection after this long without a byte (not total time: a slow link that keeps moving is fine) */
+  idleTimeoutMs?: number;
   onProgress?: (received: number, total: number) => void;
   /** observe each HTTP request (tests: prove a resume used Range) */
   onRequest?: (range: string | undefined) => void;
@@ -48,13 +49,32 @@ async function fetchInto(opts: DownloadOptions, part: string): Promise<void> {
   if (have === total) return;
   const range = have > 0 ? `bytes=${have}-` : undefined;
   opts.onRequest?.(range);
-  const signals = [opts.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)].filter((s): s is AbortSignal => s !== undefined);
+  const idleMs = opts.idleTimeoutMs ?? 60_000;
+  const idle = new AbortController();
+  let timer = setTimeout(() => idle.abort(), idleMs);
+  const alive = () => { clearTimeout(timer); timer = setTimeout(() => idle.abort(), idleMs); };
+  const signals = [opts.signal, idle.signal].filter((s): s is AbortSignal => s !== undefined);
+  try {
+    await transfer(opts, part, { have, total, range }, { signal: AbortSignal.any(signals), alive, why: () => (idle.signal.aborted ? `no data for ${idleMs / 1000} s` : undefined) });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The connection's watchdog: aborted after an idle spell, fed by every chunk, saying why it fired. */
+interface Watch { signal: AbortSignal; alive(): void; why(): string | undefined }
+
+async function transfer(opts: DownloadOptions, part: string, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
+  let have = at.have;
+  const { total, range } = at;
+  const { signal, alive } = watch;
+  const idleReason = watch.why;
   let res: Response;
   try {
-    res = await fetch(opts.url, { headers: range ? { range } : {}, signal: AbortSignal.any(signals) });
+    res = await fetch(opts.url, { headers: range ? { range } : {}, signal });
   } catch (e) {
     if (opts.signal?.aborted) throw e;
-    throw new Dropped((e as Error).message);
+    throw new Dropped(idleReason() ?? (e as Error).message);
   }
   let truncate = false;
   if (res.status === 206) {
@@ -83,9 +103,10 @@ async function fetchInto(opts: DownloadOptions, part: string): Promise<void> {
         chunk = await reader.read();
       } catch (e) {
         if (opts.signal?.aborted) throw e;
-        throw new Dropped((e as Error).message);
+        throw new Dropped(idleReason() ?? (e as Error).message);
       }
       if (chunk.done) break;
+      alive();
       received += chunk.value.length;
       if (received > total) {
         await reader.cancel().catch(() => undefined);

@@ -2,18 +2,21 @@
 // bounded, hash-checked) → model-file safety checks → card/graph agreement → smoke inference in a
 // separate process → atomic install; the previous active version stays as last-known-good. Any
 // refusal leaves the running version untouched, records a security event and names what failed.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
+import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, parseYankDocument, yankTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { inspectModel } from '../../onnx/common/onnx.ts';
-import { checkPackage } from '../../package/node/load.ts';
+import { checkPackage, type LoadedPackage } from '../../package/node/load.ts';
+import type { TargetFile } from '@tufjs/models';
 import { openStore, type Store } from '../../store/node/store.ts';
-import { getModel, installPackage, listModels, recordSecurityEvent, setActive, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, recordSecurityEvent, repairFiles, setActive, setHubStatus, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
-import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, type Freshness } from '../common/pull-policy.ts';
+import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, yankedVersions, type Freshness } from '../common/pull-policy.ts';
 import { downloadTarget } from './download.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
+import { acquirePullLock } from './pull-lock.ts';
 import { smokeTest } from './smoke.ts';
 import { connectHub, type HubClient } from './tuf-client.ts';
 import { hubBase, isEnrolled, pinRoot, readTrustedState, trustPaths } from './trust.ts';
@@ -31,6 +34,12 @@ export interface PullOptions {
   /** largest model file accepted, in bytes (default 4 GiB) */
   maxFileBytes?: number;
   caps?: SafetyCaps;
+  /** the name is installed from another hub (or a local folder): let this hub win for it */
+  switchHub?: boolean;
+  /** the version is installed but its files were modified: replace them with verified copies */
+  repair?: boolean;
+  /** give up on a download connection after this long without data (default 60 s) */
+  idleTimeoutMs?: number;
   /** skip the smoke inference (tests of earlier stages only) */
   smoke?: boolean;
   smokeScript?: string;
@@ -44,6 +53,8 @@ export interface PullResult {
   model: InstalledModel;
   /** true when that version was installed already (files re-verified) */
   alreadyInstalled: boolean;
+  /** its modified files were replaced with verified copies (`repair`) */
+  repaired?: boolean;
   active: boolean;
   previousActive?: number;
   signedBy: string;
@@ -67,6 +78,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   if (!isEnrolled(opts.home, base)) {
     throw new OutpostError('usage', `this device does not trust ${base} yet: pass --root <root.json> once (the hub operator's root.json, or the one shipped with the installer)`);
   }
+  const release = acquirePullLock(opts.home, `pull ${opts.ref} from ${base}`);
   const store = opts.store ?? openStore(opts.home);
   try {
     return await pullWith(store, base, sel, opts);
@@ -87,28 +99,50 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     throw e;
   } finally {
     if (!opts.store) store.close();
+    release();
   }
 }
 
-async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles'] }> {
-  const { paths, roles } = await client.listTargets(sel.name);
-  if (sel.alias === undefined) {
-    const r = chooseVersion(sel, publishedVersions(paths, sel.name));
-    if (!r.ok) throw new OutpostError('not-found', r.reason);
-    return { version: r.version, viaAlias: false, paths, roles };
+const originOf = (m: InstalledModel): string => (m.source === 'hub' ? (m.origin ? `hub ${m.origin}` : 'a hub that is gone') : `local folder ${m.origin ?? '?'} (unsigned)`);
+
+/** Download a small signed JSON document (alias or yank) through the verified path. */
+async function signedDocument(client: HubClient, targetPath: string, quarantine: string, signal?: AbortSignal): Promise<string | undefined> {
+  const info = await client.updater.getTargetInfo(targetPath);
+  if (!info) return undefined;
+  if (info.length > 64 * 1024) throw new PullRefused('alias', `${targetPath} is ${info.length} bytes (a signed document is at most 64 KiB)`);
+  const file = path.join(quarantine, `doc-${crypto.randomBytes(6).toString('hex')}.json`);
+  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal });
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } finally {
+    fs.rmSync(file, { force: true });
   }
-  const info = await client.updater.getTargetInfo(aliasTargetPath(sel.name, sel.alias));
-  if (!info) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
-  if (info.length > 64 * 1024) throw new PullRefused('alias', `alias document is ${info.length} bytes (at most 64 KiB)`);
-  const file = path.join(quarantine, `alias-${sel.alias}.json`);
-  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal: opts.signal });
-  const doc = parseAliasDocument(fs.readFileSync(file, 'utf8'), { name: sel.name, alias: sel.alias });
-  fs.rmSync(file, { force: true });
+}
+
+/** The publisher's reason for yanking name@version (it is in `paths`). */
+export async function yankReason(client: HubClient, name: string, version: number, quarantine: string, signal?: AbortSignal): Promise<string> {
+  const text = await signedDocument(client, yankTargetPath(name, version), quarantine, signal);
+  const doc = text === undefined ? undefined : parseYankDocument(text, { name, version });
+  return doc?.ok ? doc.doc.reason : '(the yank document could not be read)';
+}
+
+async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles']; yanked: Set<number> }> {
+  const { paths, roles } = await client.listTargets(sel.name);
+  const yanked = yankedVersions(paths, sel.name);
+  if (sel.alias === undefined) {
+    const r = chooseVersion(sel, publishedVersions(paths, sel.name), yanked);
+    if (!r.ok) throw new OutpostError('not-found', r.reason);
+    return { version: r.version, viaAlias: false, paths, roles, yanked };
+  }
+  const text = await signedDocument(client, aliasTargetPath(sel.name, sel.alias), quarantine, opts.signal);
+  if (text === undefined) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
+  const doc = parseAliasDocument(text, { name: sel.name, alias: sel.alias });
   if (!doc.ok) throw new PullRefused('alias', doc.reason);
+  if (yanked.has(doc.doc.version)) throw new PullRefused('alias', `alias ${sel.name}:${sel.alias} points at ${sel.name}@${doc.doc.version}, which its publisher yanked (an alias may never point at a yanked version)`);
   const installed = listModels(store).filter((m) => m.name === sel.name && m.source === 'hub' && m.origin === client.base).map((m) => m.version);
   const rollback = aliasRollbackProblem(sel.alias, doc.doc.version, installed);
   if (rollback) throw new PullRefused('alias', rollback);
-  return { version: doc.doc.version, viaAlias: true, paths, roles };
+  return { version: doc.doc.version, viaAlias: true, paths, roles, yanked };
 }
 
 async function pullWith(store: Store, base: string, sel: ModelSelector, opts: PullOptions): Promise<PullResult> {
@@ -117,8 +151,20 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const client = await connectHub(opts.home, base, { signal: opts.signal });
   const t = trustPaths(opts.home, base);
   fs.mkdirSync(t.quarantine, { recursive: true });
-  const { version, viaAlias, paths, roles } = await resolve(client, store, sel, t.quarantine, opts);
+  const { version, viaAlias, paths, roles, yanked } = await resolve(client, store, sel, t.quarantine, opts);
   const { name } = sel;
+  // One name, one source: versions of "churn" from two hubs (or a hub and a local folder) are
+  // different models; mixing them would let one move the other's active version.
+  const foreign = listModels(store).filter((m) => m.name === name && (m.source !== 'hub' || m.origin !== base));
+  if (foreign.length && !opts.switchHub) {
+    throw new OutpostError('conflict', `"${name}" is installed from ${originOf(foreign[0])} (version${foreign.length > 1 ? 's' : ''} ${foreign.map((m) => m.version).join(', ')}); ${base} is another source for that name. Pass --switch-hub to let ${base} win for "${name}" (its version becomes active; the others stay installed for rollback)`, {}, { otherSource: foreign[0].origin });
+  }
+  const installedCopy = listModels(store).find((m) => m.name === name && m.version === version);
+  if (yanked.has(version)) {
+    const reason = await yankReason(client, name, version, t.quarantine, opts.signal);
+    if (installedCopy) setHubStatus(store, name, version, 'yanked', reason);
+    throw new OutpostError('conflict', `${name}@${version} was yanked by its publisher: ${reason}. It is not installed${installedCopy ? ' again (the installed copy is now marked yanked)' : ''}; pick another version`, {}, { yanked: true, reason });
+  }
 
   // A signed path under this model's name that the naming rules reject (traversal, encodings):
   // the publisher's metadata is not trustworthy as a whole, so nothing from it is installed.
@@ -130,19 +176,25 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const cardInfo = await client.updater.getTargetInfo(fileTargetPath(name, version, 'card.json'));
   if (!modelInfo || !cardInfo) throw new PullRefused('package-files', `${name}@${version}: package files are not signed by a role trusted for "${name}"`);
   const role = roles.find((r) => r.metadata.signed.targets[modelInfo.path]);
+  const signerKeyIds = role ? client.topTargets().signed.delegations?.roles?.[role.role]?.keyIDs : undefined;
   const signedBy = role ? `${role.role} (${role.keyIds.map((k) => k.slice(0, 16)).join(', ')})` : 'unknown';
   const signedAt = (cardInfo.custom as { outpost?: { signedAt?: string } }).outpost?.signedAt ?? null;
   const previousActive = activeVersion(store, name);
   const activate = viaAlias || undefined;
 
   // Already here? Re-verify the installed files instead of downloading again.
-  const existing = listModels(store).find((m) => m.name === name && m.version === version);
+  const existing = installedCopy;
   if (existing) {
-    if (existing.modelSha256 !== modelInfo.hashes.sha256 || existing.cardSha256 !== cardInfo.hashes.sha256) {
+    const sameBytes = existing.modelSha256 === modelInfo.hashes.sha256 && existing.cardSha256 === cardInfo.hashes.sha256;
+    if (!sameBytes && foreign.some((m) => m.version === version)) {
+      throw new OutpostError('conflict', `${name}@${version} is already installed from ${originOf(existing)} with other contents; remove that version first (\`outpost models remove ${name}@${version}\`) to take ${base}'s`);
+    }
+    if (!sameBytes) {
       throw new PullRefused('install', `${name}@${version} is installed with contents other than the hub now signs`);
     }
     const problems = verifyInstalled(store, existing);
-    if (problems.length) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')}`);
+    if (problems.length && !opts.repair) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')} (\`outpost pull ${name}@${version} --repair\` replaces it with a verified copy)`);
+    if (problems.length) return repair(store, client, existing, { modelInfo, cardInfo, quarantine: t.quarantine, signedBy, signedAt, previousActive, base }, opts);
     if (activate) {
       setActive(store, name, version, `pull ${sel.alias ? `alias ${sel.alias}` : ''}`.trim());
     }
@@ -150,59 +202,94 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
     return { model: m, alreadyInstalled: true, active: m.active, previousActive, signedBy, signedAt, hub: base };
   }
 
+  const model = await inQuarantine(client, { modelInfo, cardInfo, quarantine: t.quarantine, name, version }, opts, (pkg) =>
+    installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.role, signerKeyIds, origin: base, activate: activate ?? (opts.switchHub && foreign.length ? true : undefined), move: true }));
+  return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
+}
+
+interface Signed { modelInfo: TargetFile; cardInfo: TargetFile; quarantine: string; name: string; version: number }
+
+/**
+ * Download a version's signed files into quarantine (resumable, bounded, hash-checked), run the
+ * checks a device runs on them, and hand the checked package to `take`. Partial downloads are kept
+ * for a resume only when the transfer was interrupted, never when content was refused.
+ */
+async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, take: (pkg: LoadedPackage) => T): Promise<T> {
+  const progress = opts.onProgress ?? (() => undefined);
   const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE;
-  for (const info of [modelInfo, cardInfo]) {
+  for (const info of [s.modelInfo, s.cardInfo]) {
     if (info.length > maxFile) throw new PullRefused('size', `${info.path} is ${info.length} bytes, above this device's limit of ${maxFile}`);
     if (!info.hashes.sha256) throw new PullRefused('verify', `${info.path} has no sha256 in its signed metadata`);
   }
-
-  const qdir = path.join(t.quarantine, `${name}-${version}`);
+  const qdir = path.join(s.quarantine, `${s.name}-${s.version}`);
   fs.mkdirSync(qdir, { recursive: true });
   let done = false;
   try {
-    for (const [file, info] of [['card.json', cardInfo], ['model.onnx', modelInfo]] as const) {
+    for (const [file, info] of [['card.json', s.cardInfo], ['model.onnx', s.modelInfo]] as const) {
       progress({ stage: 'download', file, received: 0, total: info.length });
       await downloadTarget({
-        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal,
+        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs,
         onProgress: (received, total) => progress({ stage: 'download', file, received, total }),
         onRequest: (range) => opts.onRequest?.(file, range),
       });
     }
-    progress({ stage: 'model-safety' });
-    const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
-    let graph;
-    try {
-      graph = inspectModel(bytes);
-    } catch (e) {
-      throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
-    }
-    const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
-    if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
-
-    progress({ stage: 'card' });
-    let pkg;
-    try {
-      // The bytes already read and inspected above: no second read or parse of a large model.
-      pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
-    } catch (e) {
-      throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
-    }
-    if (pkg.card.name !== name || pkg.card.version !== version) throw new PullRefused('card', `card.json says ${pkg.card.name}@${pkg.card.version}, but it was signed as ${name}@${version}`);
-
-    if (opts.smoke !== false) {
-      progress({ stage: 'smoke' });
-      await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
-    }
+    const pkg = await deviceChecks(qdir, s, opts);
     progress({ stage: 'install' });
-    const model = installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, origin: base, activate, move: true });
+    const out = take(pkg);
     done = true;
-    return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
+    return out;
   } finally {
-    // Keep partial downloads (resume) only when the pull was interrupted, never refused content.
     const keepPartials = !done && fs.readdirSync(qdir).some((f) => f.endsWith('.part'));
     if (!keepPartials) fs.rmSync(qdir, { recursive: true, force: true });
     else for (const f of fs.readdirSync(qdir)) if (!f.endsWith('.part')) fs.rmSync(path.join(qdir, f), { force: true });
   }
+}
+
+/** `pull --repair`: a modified installed version gets verified copies of its files, in place. */
+async function repair(store: Store, client: HubClient, existing: InstalledModel, s: Omit<Signed, 'name' | 'version'> & { signedBy: string; signedAt: string | null; previousActive: number | undefined; base: string }, opts: PullOptions): Promise<PullResult> {
+  const { name, version } = existing;
+  recordSecurityEvent(store, 'installed-modified', `${name}@${version}`, `repaired from ${s.base}: ${verifyInstalled(store, existing).join('; ')}`);
+  await inQuarantine(client, { ...s, name, version }, opts, (pkg) => repairFiles(store, existing, pkg.dir));
+  const problems = verifyInstalled(store, existing);
+  if (problems.length) throw new OutpostError('store', `${name}@${version} is still not intact after the repair: ${problems.join('; ')}`);
+  const m = getModel(store, `${name}@${version}`);
+  return { model: m, alreadyInstalled: true, repaired: true, active: m.active, previousActive: s.previousActive, signedBy: s.signedBy, signedAt: s.signedAt, hub: s.base };
+}
+
+/**
+ * The checks a device runs on a package before installing it, on the bytes read once: model-file
+ * safety, card/graph agreement, smoke inference in a child process. Publishers run the same ones
+ * before signing (`outpost publish`), so a package every device would refuse is never signed.
+ */
+export async function deviceChecks(qdir: string, expect: { name: string; version: number }, opts: Pick<PullOptions, 'onProgress' | 'caps' | 'smoke' | 'smokeScript' | 'signal'> = {}): Promise<LoadedPackage> {
+  const { name, version } = expect;
+  const progress = opts.onProgress ?? (() => undefined);
+  progress({ stage: 'model-safety' });
+  const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
+  let graph;
+  try {
+    graph = inspectModel(bytes);
+  } catch (e) {
+    throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
+  }
+  const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
+  if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
+
+  progress({ stage: 'card' });
+  let pkg;
+  try {
+    // The bytes already read and inspected above: no second read or parse of a large model.
+    pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
+  } catch (e) {
+    throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
+  }
+  if (pkg.card.name !== name || pkg.card.version !== version) throw new PullRefused('card', `card.json says ${pkg.card.name}@${pkg.card.version}, but it was signed as ${name}@${version}`);
+
+  if (opts.smoke !== false) {
+    progress({ stage: 'smoke' });
+    await smokeTest(qdir, { signal: opts.signal, script: opts.smokeScript });
+  }
+  return pkg;
 }
 
 /** How fresh the device's trusted metadata for a hub is, offline (undefined when never refreshed). */
@@ -224,7 +311,9 @@ export function trustFreshness(home: string, url: string, now = new Date()): Fre
 export function checkServable(home: string, model: InstalledModel, now = new Date()): { ok: true; warning?: string } {
   if (model.source !== 'hub' || !model.origin) return { ok: true };
   const f = trustFreshness(home, model.origin, now);
-  if (!f || f.state === 'fresh') return { ok: true };
+  // No verified timestamp (deleted, unreadable, or signed by a key the root no longer names): refuse.
+  if (!f) throw new OutpostError('package', `${model.name}@${model.version}: this device holds no verified timestamp from ${model.origin}, so the freshness of its signed metadata cannot be shown; refusing to serve it until metadata is refreshed (\`outpost models check\` or \`outpost pull ${model.name} --hub ${model.origin}\`)`);
+  if (f.state === 'fresh') return { ok: true };
   if (f.state === 'grace') {
     return { ok: true, warning: `${model.name}@${model.version}: signed metadata from ${model.origin} expired ${f.expires.toISOString()}; serving the last-known-good version offline until ${f.graceUntil.toISOString()} (run \`outpost pull ${model.name} --hub ${model.origin}\` when online)` };
   }

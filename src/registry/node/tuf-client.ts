@@ -30,6 +30,8 @@ class HubFetcher extends BaseFetcher {
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
+      // The hub is there but cannot answer now (overloaded, its database down): unavailability, not an attack.
+      if (res.status >= 500 || res.status === 429 || res.status === 408) this.networkError = `the hub answered ${res.status}`;
       throw new DownloadHTTPError(`the hub answered ${res.status} for ${url}`, res.status);
     }
     return res.body as ReadableStream<Uint8Array<ArrayBuffer>>;
@@ -42,6 +44,8 @@ export interface HubClient {
   metadataDir: string;
   /** the URL a target is served at (consistent snapshots: hash-prefixed file name) */
   targetUrl(t: TargetFile): string;
+  /** the top-level targets metadata tuf-js verified in this refresh (publisher delegations) */
+  topTargets(): Metadata<Targets>;
   /** every signed target path in the delegated role(s) responsible for `name` */
   listTargets(name: string): Promise<{ paths: string[]; roles: RoleInfo[] }>;
 }
@@ -66,6 +70,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
     base,
     updater,
     metadataDir: t.metadata,
+    topTargets: () => readRole('targets'),
     targetUrl: (tf) => {
       const { dir, base: file } = path.posix.parse(tf.path);
       return `${base}/targets/${dir}/${tf.hashes.sha256}.${file}`;

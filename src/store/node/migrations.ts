@@ -148,6 +148,21 @@ export const migrations: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 3,
+    name: 'hub provenance of installed models: signing role and its keys, status from the last metadata check',
+    // signer_key_ids: the keys the hub's top-level targets delegated to the signing publisher when the
+    // version was installed, so a later key change of that team can be shown. hub_status: what the last
+    // metadata refresh (`models check`, every sync, every pull) said of the version: NULL (fine),
+    // 'yanked' or 'revoked', with the reason in hub_status_detail.
+    sql: `
+      ALTER TABLE models ADD COLUMN signer_role TEXT;
+      ALTER TABLE models ADD COLUMN signer_key_ids TEXT;
+      ALTER TABLE models ADD COLUMN hub_status TEXT;
+      ALTER TABLE models ADD COLUMN hub_status_detail TEXT;
+      ALTER TABLE models ADD COLUMN hub_checked_at TEXT;
+    `,
+  },
+  {
+    version: 4,
     name: 'sync outbox',
     // The transactional outbox (src/store/node/outbox.ts): one row per item to send upstream,
     // written in the same transaction as the data it describes. AUTOINCREMENT: a sequence number is

@@ -15,6 +15,9 @@ export interface InstallOptions {
   allowUnsigned?: boolean;
   signedBy?: string;
   signedAt?: string;
+  /** the hub role (publisher) that signed it, and the keys its delegation listed at install */
+  signerRole?: string;
+  signerKeyIds?: string[];
   /** hub URL or local folder it came from */
   origin?: string;
   /** make it the active version (default: when it is newer than the active one, or none is active) */
@@ -40,12 +43,20 @@ export interface InstalledModel {
   origin: string | null;
   installedAt: string;
   active: boolean;
+  /** hub models: the publisher role that signed this version and the keys delegated to it at install */
+  signerRole: string | null;
+  signerKeyIds: string[] | null;
+  /** what the last hub metadata check said: null (fine), 'yanked' or 'revoked', with the reason */
+  hubStatus: string | null;
+  hubStatusDetail: string | null;
+  hubCheckedAt: string | null;
 }
 
 interface ModelRow {
   name: string; version: number; dir: string; card_json: string; model_sha256: string; card_sha256: string;
   size_bytes: number; source: string; signed_by: string | null; signed_at: string | null; origin: string | null;
   installed_at: string; active_version: number | null;
+  signer_role: string | null; signer_key_ids: string | null; hub_status: string | null; hub_status_detail: string | null; hub_checked_at: string | null;
 }
 
 const SELECT = `SELECT m.*, a.version AS active_version FROM models m LEFT JOIN active_models a ON a.name = m.name`;
@@ -58,6 +69,8 @@ function toModel(store: Store, r: ModelRow): InstalledModel {
     modelSha256: r.model_sha256, cardSha256: r.card_sha256, sizeBytes: r.size_bytes, source: r.source,
     signedBy: r.signed_by, signedAt: r.signed_at, origin: r.origin, installedAt: r.installed_at,
     active: r.active_version === r.version,
+    signerRole: r.signer_role, signerKeyIds: r.signer_key_ids ? JSON.parse(r.signer_key_ids) as string[] : null,
+    hubStatus: r.hub_status, hubStatusDetail: r.hub_status_detail, hubCheckedAt: r.hub_checked_at,
   };
 }
 
@@ -176,10 +189,11 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   }
 
   store.db.transaction(() => {
-    store.db.prepare(`INSERT INTO models (name, version, dir, card_json, model_sha256, card_sha256, size_bytes, source, signed_by, signed_at, origin, installed_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+    store.db.prepare(`INSERT INTO models (name, version, dir, card_json, model_sha256, card_sha256, size_bytes, source, signed_by, signed_at, origin, installed_at, signer_role, signer_key_ids)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
       name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelBytes.length + pkg.cardBytes.length,
       opts.source === 'local' ? 'local-unsigned' : 'hub', opts.signedBy ?? null, opts.signedAt ?? null, opts.origin ?? pkg.dir, nowIso(),
+      opts.signerRole ?? null, opts.signerKeyIds ? JSON.stringify(opts.signerKeyIds) : null,
     );
     recordModelEvent(store, name, version, 'install', `${opts.source} from ${opts.origin ?? pkg.dir}`);
     const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
@@ -198,6 +212,33 @@ function moved(from: string, to: string): boolean {
     if ((e as NodeJS.ErrnoException).code === 'EXDEV') return false;
     throw e;
   }
+}
+
+/**
+ * The hub a version came from is gone for good (the demo's throw-away hub): nothing is left to
+ * refresh its metadata from, so it is served without the offline-grace check, saying so.
+ */
+export function forgetOrigin(store: Store, name: string, version: number, note: string): void {
+  store.db.prepare('UPDATE models SET origin = NULL, hub_status_detail = ? WHERE name = ? AND version = ?').run(note, name, version);
+}
+
+/** Record what a hub metadata check said of an installed version (null status: nothing to report). */
+export function setHubStatus(store: Store, name: string, version: number, status: 'yanked' | 'revoked' | null, detail: string | null): void {
+  store.db.prepare('UPDATE models SET hub_status = ?, hub_status_detail = ?, hub_checked_at = ? WHERE name = ? AND version = ?').run(status, detail, nowIso(), name, version);
+}
+
+/**
+ * Replace an installed version's files with verified copies (same hashes as recorded at install):
+ * `outpost pull --repair`. Each file is renamed over the old one, so a reader sees old or new, whole.
+ */
+export function repairFiles(store: Store, model: InstalledModel, fromDir: string): void {
+  for (const file of [MODEL_FILE, CARD_FILE]) {
+    const from = path.join(fromDir, file);
+    const want = file === MODEL_FILE ? model.modelSha256 : model.cardSha256;
+    if (sha256(fs.readFileSync(from)) !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
+    fs.renameSync(from, path.join(model.dir, file));
+  }
+  recordModelEvent(store, model.name, model.version, 'repair', 'installed files replaced with verified copies');
 }
 
 /** Re-hash installed files; returns the problems found (empty = intact). */

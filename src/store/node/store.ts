@@ -90,3 +90,22 @@ export function resetSetting(store: Store, key: SettingKey): Settings {
   store.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
   return getSettings(store);
 }
+
+/**
+ * This workstation's hub ("connected hub"): the one `pull`, `models check` and the app use when no
+ * hub is named. Kept as its own settings row (key `hub`), written by `outpost connect` / enrollment:
+ * the hub's base URL and the id of the trust folder that pins its root.
+ */
+export interface HubSetting { url: string; trustId: string }
+
+export function getHubSetting(store: Store): HubSetting | undefined {
+  const r = store.db.prepare("SELECT value FROM settings WHERE key = 'hub'").get() as { value: string } | undefined;
+  if (!r) return undefined;
+  const v = JSON.parse(r.value) as Partial<HubSetting> | null;
+  return v && typeof v.url === 'string' && typeof v.trustId === 'string' ? { url: v.url, trustId: v.trustId } : undefined;
+}
+
+export function setHubSetting(store: Store, v: HubSetting | null): void {
+  if (v === null) store.db.prepare("DELETE FROM settings WHERE key = 'hub'").run();
+  else store.db.prepare("INSERT INTO settings (key, value) VALUES ('hub', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(JSON.stringify(v));
+}

@@ -10,7 +10,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { hubBase, hubId, isEnrolled, pinRoot } from '../../registry/node/trust.ts';
 import { listModels } from '../../store/node/models.ts';
 import { enqueue } from '../../store/node/outbox.ts';
-import type { Store } from '../../store/node/store.ts';
+import { setHubSetting, type Store } from '../../store/node/store.ts';
 import { hubConnection, setHubConnection, type HubConnection } from '../../store/node/sync-state.ts';
 import { normalizeCode } from '../common/signature.ts';
 import { DEVICE_KEY_FILE, deviceKey, enrollProofText, OUTPOST_VERSION, publicKeyPem } from './device.ts';
@@ -45,6 +45,7 @@ export async function connect(store: Store, opts: ConnectOptions): Promise<HubCo
   const conn: HubConnection = { url: base, trustId: hubId(base), deviceId: d.deviceId, name: d.name, group: d.group, keyFile: DEVICE_KEY_FILE, connectedAt: new Date().toISOString() };
   store.db.transaction(() => {
     setHubConnection(store, conn);
+    setHubSetting(store, { url: base, trustId: conn.trustId }); // this workstation's hub (pull, models check)
     // what this workstation runs: every installed version with its card (the hub needs baselines)
     for (const m of listModels(store)) {
       enqueue(store, 'model', {
@@ -54,7 +55,7 @@ export async function connect(store: Store, opts: ConnectOptions): Promise<HubCo
       if (m.active) enqueue(store, 'model', { event: 'activate', name: m.name, version: m.version, detail: 'active when connecting', at: m.installedAt, cardSha256: m.cardSha256 });
     }
   })();
-  await refreshHubMetadata(store.home, base, opts.signal).catch(() => undefined); // `sync` reports a failure
+  await refreshHubMetadata(store, base, opts.signal).catch(() => undefined); // `sync` reports a failure
   return conn;
 }
 

@@ -215,7 +215,7 @@ async function push(store: Store, conn: HubConnection, opts: SyncOptions): Promi
   if (opts.refreshMetadata !== false) {
     try {
       const { refreshHubMetadata } = await import('./metadata.ts'); // tuf-js loads only when used
-      await refreshHubMetadata(store.home, conn.url, opts.signal);
+      await refreshHubMetadata(store, conn.url, opts.signal);
       result.metadata = { refreshed: true };
     } catch (e) {
       result.metadata = { refreshed: false, error: (e as Error).message };
