@@ -366,7 +366,7 @@ export function createService(opts: ServiceOptions): Service {
         try {
           await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs });
         } catch (e) {
-          throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`, { field: 'provider' });
+          throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`);
         }
       }
       const settings = updateSettings(store, patch);
