@@ -46,6 +46,26 @@ export const LineageSchema = z.object({
   createdAt: z.string().optional(),
 }).passthrough();
 
+/** Metrics `outpost performance` computes from joined labels (classifiers / regression). */
+export const CLASSIFIER_METRICS = ['accuracy', 'f1', 'auc', 'logLoss'] as const;
+export const REGRESSION_METRICS = ['rmse', 'mae'] as const;
+export type PerformanceMetric = (typeof CLASSIFIER_METRICS)[number] | (typeof REGRESSION_METRICS)[number];
+
+/**
+ * Monitoring settings of the model. `performance`: a window (job, hour or day) whose metric from
+ * joined ground-truth labels is below `min` (or above `max`, for losses) with at least `minSamples`
+ * labelled predictions opens a performance alert.
+ */
+export const MonitoringSchema = z.object({
+  performance: z.object({
+    metric: z.enum([...CLASSIFIER_METRICS, ...REGRESSION_METRICS]),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    minSamples: z.number().int().min(1).default(30),
+  }).strict().refine((p) => p.min !== undefined || p.max !== undefined, { message: 'give min (or max, for a loss)' }).optional(),
+}).strict();
+export type Monitoring = z.infer<typeof MonitoringSchema>;
+
 export const CardSchema = z.object({
   format: z.literal(CARD_FORMAT),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64'),
@@ -61,7 +81,12 @@ export const CardSchema = z.object({
   drift: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   lineage: LineageSchema.optional(),
+  monitoring: MonitoringSchema.optional(),
 }).strict().superRefine((c, ctx) => {
+  const metric = c.monitoring?.performance?.metric;
+  if (metric !== undefined && (c.task === 'regression') !== (REGRESSION_METRICS as readonly string[]).includes(metric)) {
+    ctx.addIssue({ code: 'custom', message: `${metric} does not apply to a ${c.task} model (use ${(c.task === 'regression' ? REGRESSION_METRICS : CLASSIFIER_METRICS).join(', ')})`, path: ['monitoring', 'performance', 'metric'] });
+  }
   const seen = new Set<string>();
   c.inputs.forEach((f, i) => {
     if (seen.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate input "${f.name}"`, path: ['inputs', i, 'name'] });
