@@ -13,13 +13,21 @@ export const InputFieldSchema = z.object({
   nullable: z.boolean().default(false),
   /** Inclusive bounds for float/int features; values outside are rejected rows. */
   range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
-  /** Allowed categories (required for `category`). Unseen values are rejected rows. */
+  /** Allowed categories (required for `category`). */
   vocabulary: z.array(z.string()).min(1).optional(),
+  /**
+   * A category value outside the vocabulary: `reject` (default) the row — not scored, listed in the
+   * rejects — or `score` it, handing the value to the model (for graphs that handle unknown
+   * categories, e.g. OneHotEncoder with zeros=1 / handle_unknown='ignore'). Either way the value
+   * is counted as unseen (`other`) in the drift statistics.
+   */
+  unseen: z.enum(['reject', 'score']).optional(),
   unit: z.string().optional(),
   description: z.string().optional(),
 }).strict().superRefine((f, ctx) => {
   if (f.type === 'category' && !f.vocabulary) ctx.addIssue({ code: 'custom', message: 'a category feature needs a vocabulary', path: ['vocabulary'] });
   if (f.type !== 'category' && f.vocabulary) ctx.addIssue({ code: 'custom', message: `only category features have a vocabulary (this one is ${f.type})`, path: ['vocabulary'] });
+  if (f.type !== 'category' && f.unseen) ctx.addIssue({ code: 'custom', message: `only category features have an unseen-value policy (this one is ${f.type})`, path: ['unseen'] });
   if (f.range?.min !== undefined && f.range.max !== undefined && f.range.min > f.range.max) ctx.addIssue({ code: 'custom', message: 'range.min is above range.max', path: ['range'] });
 });
 export type InputField = z.infer<typeof InputFieldSchema>;

@@ -75,7 +75,7 @@ export interface JobResult {
  */
 export interface ScoringObserver {
   observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
-  /** called inside the checkpoint transaction */
+  /** called inside the checkpoint transaction (and once when a job stops on its reject rate) */
   persist(): void;
   /** the job ended (completed, failed or stopped): release threads or other resources */
   close?(): void;
@@ -372,6 +372,14 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       await output?.close().catch(() => {});
       await rejects?.close().catch(() => {});
       throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
+    }
+    if (err.code === 'reject-rate') {
+      // Too many rows rejected — often a spike of category values the model does not know: the
+      // statistics of what was read (unseen values included) are kept, so `outpost drift` and its
+      // alerts show the spike that stopped the job. A failed job is never resumed: nothing is counted twice.
+      try {
+        store.db.transaction(() => { for (const ob of observers) ob.persist(); })();
+      } catch { /* the job fails with its own error either way */ }
     }
     setJobStatus(store, job.id, 'failed', { error: err.message });
     for (const s of [output, rejects]) {
