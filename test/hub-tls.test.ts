@@ -90,7 +90,7 @@ test('the hub serves HTTPS; a device refuses it until it trusts the CA, then pul
 test('plain http to the TLS port and https to a plain-http port fail clearly', async () => {
   const plain = await runCli(['pull', 'churn@1', '--hub', `http://127.0.0.1:${port}`, '--root', h.trustRoot], { home: path.join(work, 'plain') });
   assert.equal(plain.code, 1, plain.stderr);
-  assert.match(plain.stderr, new RegExp(`the hub at http://127\\.0\\.0\\.1:${port} closed the connection without answering .*; if it is served over HTTPS, use https://127\\.0\\.0\\.1:${port}`));
+  assert.match(plain.stderr, new RegExp(`the hub at http://127\\.0\\.0\\.1:${port} is unreachable \\(it closed the connection without answering: .*; if the hub is served over HTTPS, use https://127\\.0\\.0\\.1:${port}\\)`));
 
   const httpHub = await startTestHub();
   try {

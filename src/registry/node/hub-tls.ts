@@ -144,7 +144,7 @@ export function connectionFailure(url: string, e: unknown): { tls: boolean; mess
   const why = err.name === 'TimeoutError' ? 'timed out' : code || cause.message || err.message;
   // a TLS server closes a plain-http request without an answer
   if (new URL(base).protocol === 'http:' && /UND_ERR_SOCKET|ECONNRESET|other side closed/.test(`${code} ${cause.message}`)) {
-    return { tls: false, message: `the hub at ${base} closed the connection without answering (${why}); if it is served over HTTPS, use ${base.replace(/^http:/, 'https:')}` };
+    return { tls: false, message: `the hub at ${base} is unreachable (it closed the connection without answering: ${why}; if the hub is served over HTTPS, use ${base.replace(/^http:/, 'https:')})` };
   }
   return { tls: false, message: `the hub at ${base} is unreachable (${why})` };
 }
