@@ -272,7 +272,8 @@ export function createService(opts: ServiceOptions): Service {
             : f.range ? `${f.range.min ?? '−∞'} … ${f.range.max ?? '∞'}${f.unit ? ` ${f.unit}` : ''}` : (f.unit ?? ''),
         }));
         const wanted = new Set(model.card.inputs.map((f) => f.name));
-        const missing = fields.filter((f) => !f.present).map((f) => f.name);
+        // JSONL keys are sampled from the first records: a nullable one may appear later (missing until then)
+        const missing = fields.filter((f) => !f.present && !(source.openColumns && f.nullable)).map((f) => f.name);
         return {
           path: abs, name: path.basename(abs), format: source.format, sizeBytes: source.sizeBytes, columns: [...source.columns],
           model: `${model.name}@${model.version}`, fields, missing, extra: source.columns.filter((c: string) => !wanted.has(c)), ok: missing.length === 0,
