@@ -18,6 +18,7 @@ export const commands: CommandEntry[] = [
   { name: 'jobs list', summary: 'List scoring jobs, newest first: status, rows read/scored/rejected, model, input and output', load: async () => (await import('./jobs.ts')).jobsListCommand },
   { name: 'jobs show', summary: 'Show one job: status, counters, model, provider, files, reject reasons, how to resume it', load: async () => (await import('./jobs.ts')).jobsShowCommand },
   { name: 'jobs rm', summary: 'Remove a job: its record, logged predictions, output and rejects files (needs --yes)', load: async () => (await import('./jobs.ts')).jobsRmCommand },
+  { name: 'predictions export', summary: 'Export logged predictions (a job, or a model from a time on) as CSV, JSON Lines or Parquet', load: async () => (await import('./predictions.ts')).predictionsExportCommand },
   { name: 'settings', summary: 'Show the settings (all, or one with what it means and the values it takes)', load: async () => (await import('./settings.ts')).settingsCommand },
   { name: 'settings get', summary: 'Show the settings (all, or one with what it means and the values it takes)', load: async () => (await import('./settings.ts')).settingsGetCommand },
   { name: 'settings set', summary: 'Change a setting (checked against the settings schema; units like 2GiB for sizes)', load: async () => (await import('./settings.ts')).settingsSetCommand },

@@ -26,6 +26,8 @@ export interface OpenSinkOptions {
   delimiter?: string;
   /** Parquet only: rows per row group (a checkpoint also ends one) */
   rowGroupRows?: number;
+  /** CSV only: neutralise text cells a spreadsheet would run as formulas (OWASP CSV injection) */
+  csvSafe?: boolean;
 }
 
 const EXTENSIONS: Record<string, InputFormat> = { '.csv': 'csv', '.tsv': 'csv', '.txt': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' };
@@ -74,7 +76,7 @@ export async function openSink(file: string, format: OutputFormat, options: Open
     case 'csv': {
       const delimiter = options.delimiter ?? ',';
       if (delimiterByte(delimiter) === undefined) throw new OutpostError('usage', `invalid delimiter ${JSON.stringify(delimiter)}`, { file });
-      return openTextSink(file, 'csv', options.resume, delimiter);
+      return openTextSink(file, 'csv', options.resume, delimiter, options.csvSafe ?? false);
     }
     case 'jsonl': return openTextSink(file, 'jsonl', options.resume);
     case 'parquet': return openParquetSink(file, options.resume, options.rowGroupRows);

@@ -204,7 +204,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
       logPredictions: req.logPredictions ?? true,
       logInputs: settings.logInputs,
       logSampleRate: settings.logSampleRate,
-      ...(settings.csvSafe && format === 'csv' ? { csvSafe: true } : {}),
+      ...(settings.csvSafe ? { csvSafe: true } : {}),
     };
     const { size, fingerprint } = fingerprintFile(input);
     return {
@@ -400,8 +400,9 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       await removeStalePartials(job.rejectsPath, from?.rejects.tempPath);
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
-    const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
-    const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
+    const safe = o.csvSafe ? { csvSafe: true } : {};
+    const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
+    const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
     for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {

@@ -16,7 +16,7 @@ export interface JobOptions {
   logPredictions: boolean;
   logInputs: 'all' | 'sampled' | 'none';
   logSampleRate: number;
-  /** CSV output: text cells that a spreadsheet would run as a formula are neutralised (setting csvSafe) */
+  /** CSV output and rejects: text cells a spreadsheet would run as a formula are neutralised (setting csvSafe, fixed at job start) */
   csvSafe?: boolean;
 }
 
