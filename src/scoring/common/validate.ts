@@ -36,7 +36,7 @@ export const BOOL_TEXT: ReadonlyMap<string, number> = new Map<string, number>([[
 
 /** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
 export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {
-  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string' }));
+  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string', ...(f.nullable ? { optional: true } : {}) }));
   if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string' });
   return req;
 }
@@ -82,10 +82,13 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
           else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
           else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
         } else if (s === CellStatus.missing) {
-          if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
+          if (!f.nullable) {
+            const marker = col.markers?.get(i);
+            reject(i, f.name, marker ? `missing value (${JSON.stringify(marker)}) in a non-nullable column` : 'missing value in a non-nullable column', marker ?? '');
+          }
         } else {
           const text = col.bad?.get(i) ?? '';
-          reject(i, f.name, `cannot parse ${JSON.stringify(text)} as a number`, text);
+          reject(i, f.name, col.reasons?.get(i) ?? `cannot parse ${JSON.stringify(text)} as a number`, text);
         }
       }
     } else {
