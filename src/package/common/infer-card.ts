@@ -237,6 +237,7 @@ export function inferCard(graph: ModelInfo, profiles: readonly ColumnProfile[], 
   const strict = inputs.filter((f) => !f.nullable && f.type !== 'category').map((f) => f.name);
   if (strict.length) check.push(`${list(strict)}: no missing values in the sample, so a missing value is a rejected row; set "nullable": true where the model handles NaN`);
   check.push('ranges: a value outside a feature\'s range is a rejected row; widen "range" where production data may go further than the sample');
+  check.push('lineage: the sample is recorded as the training data (rows, sha256); edit "lineage" if it is not');
   const extra = profiles.map((p) => p.name).filter((n) => !used.has(n) && n !== req.target);
   if (extra.length) guessed.push(`not used by the model: ${list(extra)}`);
 
@@ -250,8 +251,10 @@ export function inferCard(graph: ModelInfo, profiles: readonly ColumnProfile[], 
     ...(tensors.length ? { tensors } : {}),
     outputs,
     lineage: {
+      trainingDataHash: req.sampleSha256,
+      trainingRows: req.sampleRows,
       createdAt: (req.now ?? new Date()).toISOString(),
-      recipe: { importedBy: 'outpost models init', producer: graph.producer || null, producerVersion: graph.producerVersion || null, sample: req.sampleFile.split(/[\\/]/).pop(), sampleSha256: req.sampleSha256, sampleRows: req.sampleRows, ...(req.target ? { target: req.target } : {}) },
+      recipe: { importedBy: 'outpost models init', producer: graph.producer || null, producerVersion: graph.producerVersion || null, sample: req.sampleFile.split(/[\\/]/).pop(), ...(req.target ? { target: req.target } : {}) },
     },
   };
   return { card, guessed, check };
