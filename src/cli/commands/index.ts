@@ -28,6 +28,7 @@ export const commands: CommandEntry[] = [
   { name: 'settings reset', summary: 'Put a setting back to its default value', load: async () => (await import('./settings.ts')).settingsResetCommand },
   { name: 'models list', summary: 'List installed models and versions', load: async () => (await import('./models.ts')).modelsListCommand },
   { name: 'models show', summary: 'Show a model\'s card, input schema and the provider it would run on', load: async () => (await import('./models.ts')).modelsShowCommand },
+  { name: 'models init', summary: 'Make a model package from an exported ONNX model (scikit-learn, PyTorch) and a data sample', load: async () => (await import('./models-init.ts')).modelsInitCommand },
   { name: 'models add', summary: 'Install a local model package folder (unsigned: needs --allow-unsigned)', load: async () => (await import('./models.ts')).modelsAddCommand },
   { name: 'models verify', summary: 'Re-hash installed model files (all, or one model\'s versions)', load: async () => (await import('./models-verify.ts')).modelsVerifyCommand },
   { name: 'models check', summary: 'Refresh signed metadata from the hubs (installs nothing); report yanked or unsigned installed versions', load: async () => (await import('./models-check.ts')).modelsCheckCommand },
