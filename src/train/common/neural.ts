@@ -1,0 +1,62 @@
+// The neural learners (logistic regression = no hidden layer, MLP = one hidden layer) behind the
+// pipeline's Learner interface, on the project's TypeScript trainer (fit.ts: mini-batch Adam).
+import { OutpostError } from '../../common/errors.ts';
+import { exportOnnx } from './export.ts';
+import type { FitOptions } from './fit.ts';
+import type { FittedModel, LearnerInput } from './learner.ts';
+import { predict, trainModel } from './model.ts';
+
+/** Cells (rows × design-matrix columns) above which the dense trainer would need too much memory. */
+export const MAX_DESIGN_CELLS = 80_000_000;
+
+export function neuralDefaults(algo: 'logreg' | 'mlp', rows: number, seed: number): FitOptions {
+  return {
+    hidden: algo === 'mlp' ? 16 : 0,
+    activation: 'tanh',
+    // about 300k row visits in all on small data, at least 5 passes on big data
+    epochs: Math.max(5, Math.min(200, Math.round(300_000 / Math.max(1, rows)))),
+    batchSize: rows < 20_000 ? 64 : 256,
+    learningRate: algo === 'mlp' ? 0.005 : 0.01,
+    // scikit-learn's default penalty (C = 1) expressed per row of the mean loss
+    l2: 1 / Math.max(1, rows),
+    seed,
+  };
+}
+
+const FIT_KEYS = ['hidden', 'activation', 'epochs', 'batchSize', 'learningRate', 'l2'] as const;
+
+export function fitNeural(algo: 'logreg' | 'mlp', input: LearnerInput): FittedModel {
+  const options: FitOptions = { ...neuralDefaults(algo, input.train.rows, input.seed) };
+  for (const k of FIT_KEYS) if (input.params[k] !== undefined) (options as unknown as Record<string, unknown>)[k] = input.params[k];
+  options.seed = input.seed;
+  if (algo === 'logreg') options.hidden = 0;
+  let width = 0;
+  for (const f of input.features) width += f.type === 'category' ? (f.vocabulary?.length ?? 1) : 1;
+  if (input.train.rows * width > MAX_DESIGN_CELLS) {
+    throw new OutpostError('input', `${algo} on ${input.train.rows.toLocaleString('en-US')} rows × ${width} encoded columns needs a ${Math.round((input.train.rows * width * 8) / 2 ** 20)} MiB design matrix (limit ${MAX_DESIGN_CELLS / 1e6}M cells): use --algo gbdt, fewer or smaller categorical features, or fewer rows`);
+  }
+  const model = trainModel({
+    task: input.task,
+    features: input.features,
+    target: input.target,
+    data: input.train,
+    ...(input.classes ? { classes: input.classes } : {}),
+    options,
+    hooks: {
+      onEpoch: (epoch, loss) => input.hooks.onStep?.({ unit: 'epoch', step: epoch, of: options.epochs, trainLoss: loss }),
+      ...(input.hooks.signal ? { signal: input.hooks.signal } : {}),
+    },
+  });
+  return {
+    algo,
+    params: { ...options },
+    summary: { designColumns: model.preprocessor.width },
+    predict(data) {
+      const p = predict(model, data);
+      // The graph returns float32: round so metrics and baselines describe what scoring will see.
+      if (p.values) return { values: p.values.map(Math.fround) };
+      return { probabilities: p.probabilities!.data.map(Math.fround) };
+    },
+    exportOnnx: (graphName) => exportOnnx(model, graphName),
+  };
+}
