@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import ort from 'onnxruntime-node';
-import { OutpostError } from '../src/common/errors.ts';
+import type { OutpostError } from '../src/common/errors.ts';
 import { loadPackageBytes } from './helpers/train-onnx.ts';
 import type { Card } from '../src/package/common/card.ts';
 import { recipeFromCard, splitRows, trainPackage, type TrainRecipe } from '../src/train/common/pipeline.ts';
