@@ -49,16 +49,19 @@ describe('outpost train', () => {
 
   it('same data and seed → byte-identical model.onnx; another seed → a different one', async () => {
     const data = writeCsv(path.join(tmp, 'syn.csv'), syntheticTable(1500), ['x1', 'x2', 'n3', 'colour', 'y']);
-    const train = async (seed: string, out: string) => {
-      const r = await runMain(['train', data, '--target', 'y', '--name', 'syn', '--algo', 'mlp', '--params', '{"mlp":{"epochs":5}}', '--seed', seed, '--out', out, '--json']);
-      assert.equal(r.code, 0, r.err);
-      return fs.readFileSync(path.join(out, 'model.onnx'));
-    };
-    const a = await train('11', path.join(tmp, 'rep-a'));
-    const b = await train('11', path.join(tmp, 'rep-b'));
-    const c = await train('12', path.join(tmp, 'rep-c'));
-    assert.ok(a.equals(b), 'same seed: same bytes');
-    assert.ok(!a.equals(c), 'another seed: other weights');
+    for (const algo of ['mlp', 'gbdt']) {
+      const train = async (seed: string, out: string) => {
+        const r = await runMain(['train', data, '--target', 'y', '--name', 'syn', '--algo', algo, '--params', '{"mlp":{"epochs":5},"gbdt":{"maxIter":20}}', '--seed', seed, '--out', out, '--json']);
+        assert.equal(r.code, 0, r.err);
+        return fs.readFileSync(path.join(out, 'model.onnx'));
+      };
+      const a = await train('11', path.join(tmp, `rep-${algo}-a`));
+      const b = await train('11', path.join(tmp, `rep-${algo}-b`));
+      // gbdt draws nothing at random on a table this small (no bin sampling): change the split instead
+      const c = await train('12', path.join(tmp, `rep-${algo}-c`));
+      assert.ok(a.equals(b), `${algo}: same seed, same bytes`);
+      assert.ok(!a.equals(c), `${algo}: another seed (another validation split), another model`);
+    }
   });
 
   const bad = (name: string, rows: string[], args: string[], message: RegExp, code = 1) => it(`${name}: exit ${code}, a clear error, nothing written`, async () => {
@@ -99,6 +102,22 @@ describe('outpost train', () => {
     assert.match(stderr, /stopped by SIGINT|cancelled/);
     assert.equal(fs.existsSync(out), false);
     assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.startsWith('cancelled-pkg')), []);
+  });
+
+  it('--algo auto (the default algorithm is gbdt) fits every candidate and keeps the best validation log-loss', async () => {
+    const out = path.join(tmp, 'auto-pkg');
+    const r = await runMain(['train', WEATHER_CSV, '--target', 'weather', '--name', 'weather-auto', '--algo', 'auto', '--time-col', 'date', '--valid-from', '2015-01-01', '--params', '{"mlp":{"epochs":20}}', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.err);
+    const res = lastJson(r.out) as { algo: string; candidates: { algo: string; metrics: { logLoss: number } }[] };
+    assert.deepEqual(res.candidates.map((c) => c.algo), ['logreg', 'mlp', 'gbdt']);
+    const best = res.candidates.reduce((a, b) => (b.metrics.logLoss < a.metrics.logLoss ? b : a));
+    assert.equal(res.algo, best.algo);
+    const card = JSON.parse(fs.readFileSync(path.join(out, 'card.json'), 'utf8'));
+    assert.equal(card.lineage.recipe.algo, best.algo);
+    assert.equal(card.lineage.recipe.selection.candidates.length, 3);
+    const plain = await runMain(['train', WEATHER_CSV, '--target', 'weather', '--name', 'weather-gbdt', '--features', 'precipitation,temp_max,temp_min,wind', '--valid-frac', '0.3', '--out', path.join(tmp, 'default-pkg'), '--json']);
+    assert.equal(plain.code, 0, plain.err);
+    assert.equal(lastJson(plain.out).algo, 'gbdt');
   });
 
   it('an existing --out is refused (conflict, exit 1) unless --force', async () => {

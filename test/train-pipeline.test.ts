@@ -77,6 +77,9 @@ const CASES: { what: string; table: () => TrainTable; recipe: TrainRecipe; task:
   { what: 'multiclass MLP on Seattle weather', table: () => weather, task: 'multiclass', recipe: { target: 'weather', features: ['precipitation', 'temp_max', 'temp_min', 'wind', 'season'], algo: 'mlp', split: { kind: 'time', column: 'date', validFrom: '2015-01-01' }, seed: 4, params: { mlp: { epochs: 30 } } } },
   { what: 'binary logreg with a nullable number and a nullable category', table: () => syntheticTable(2000), task: 'binary', recipe: { target: 'y', features: ['x1', 'x2', 'n3', 'colour'], algo: 'logreg', split: { kind: 'fraction', fraction: 0.25 }, seed: 2 } },
   { what: 'regression MLP', table: () => syntheticTable(2000), task: 'regression', recipe: { target: 'value', features: ['x1', 'x2', 'colour'], algo: 'mlp', split: { kind: 'fraction', fraction: 0.25 }, seed: 2, params: { mlp: { epochs: 20 } } } },
+  { what: 'multiclass gbdt on Seattle weather (a category, early stopping)', table: () => weather, task: 'multiclass', recipe: { target: 'weather', features: ['precipitation', 'temp_max', 'temp_min', 'wind', 'season'], algo: 'gbdt', split: { kind: 'time', column: 'date', validFrom: '2015-01-01' }, seed: 4 } },
+  { what: 'binary gbdt with missing numbers and a nullable category (native category splits)', table: () => syntheticTable(4000), task: 'binary', recipe: { target: 'y', features: ['x1', 'x2', 'n3', 'colour'], algo: 'gbdt', split: { kind: 'fraction', fraction: 0.25 }, seed: 2, params: { gbdt: { maxIter: 40 } } } },
+  { what: 'regression gbdt', table: () => syntheticTable(3000), task: 'regression', recipe: { target: 'value', features: ['x1', 'x2', 'colour'], algo: 'gbdt', split: { kind: 'fraction', fraction: 0.25 }, seed: 2, params: { gbdt: { maxIter: 30 } } } },
 ];
 
 describe('exported graph = trainer predictions', () => {
@@ -97,6 +100,7 @@ describe('exported graph = trainer predictions', () => {
         const d = maxAbsDiff(onnx.probabilities.data as Float32Array, mine.probabilities!);
         assert.ok(d <= 2e-6, `probabilities differ by up to ${d}`);
       }
+      if (c.recipe.algo === 'gbdt' && c.recipe.features.includes('colour')) assert.ok(Buffer.from(r.modelBytes).includes(`outpost/cat/${c.recipe.features.indexOf('colour')}/right`), 'the trees split natively on the category');
       assert.ok(r.card.baseline, 'the card carries a drift baseline');
       assert.equal(r.card.lineage?.trainingRows, t.rows - valid.length);
     });

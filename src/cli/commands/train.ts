@@ -51,7 +51,7 @@ export const trainCommand: CommandSpec = {
     '--name NAME          model name for the card (lower-case letters, digits, . _ -)',
     '--features a,b,c     feature columns (default: every column but the target and the time column)',
     '--categorical a,b    read these columns as categories even where every value is a number',
-    '--algo A             logreg | mlp | gbdt | auto (default logreg; auto fits each and keeps the best validation loss)',
+    '--algo A             logreg | mlp | gbdt | auto (default gbdt; auto fits each and keeps the best validation loss)',
     '--task T             binary | multiclass | regression (default: from the target)',
     '--time-col COL       split by time: rows with COL ≥ --valid-from validate, earlier rows train',
     '--valid-from T       the first validation time (an ISO date/time, or a number for a numeric column)',
@@ -80,7 +80,7 @@ export const trainCommand: CommandSpec = {
     const name = str(args, 'name');
     if (!name) throw usageError('--name is required: the model\'s name on its card');
     if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) throw usageError(`--name "${name}": lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64`);
-    const algo = str(args, 'algo') ?? 'logreg';
+    const algo = str(args, 'algo') ?? 'gbdt';
     if (!(ALGOS as readonly string[]).includes(algo)) throw usageError(`--algo must be one of ${ALGOS.join(', ')} (got "${algo}")`);
     const task = str(args, 'task');
     if (task !== undefined && !(TASKS as readonly string[]).includes(task)) throw usageError(`--task must be one of ${TASKS.join(', ')} (got "${task}")`);
