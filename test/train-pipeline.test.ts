@@ -10,6 +10,10 @@ import { loadPackageBytes } from './helpers/train-onnx.ts';
 import type { Card } from '../src/package/common/card.ts';
 import { recipeFromCard, splitRows, trainPackage, type TrainRecipe } from '../src/train/common/pipeline.ts';
 import { inferSchema } from '../src/train/common/schema.ts';
+import { fitLinearSparse, transformSparse } from '../src/train/common/linear.ts';
+import { encodeLabels, trainModel } from '../src/train/common/model.ts';
+import { fitPreprocessor } from '../src/train/common/preprocess.ts';
+import type { FitOptions } from '../src/train/common/fit.ts';
 import { takeRows, type TrainTable } from '../src/train/common/table.ts';
 import { syntheticTable } from './helpers/train-data.ts';
 import { parseWeatherCsv, toDataset, WEATHER_CSV } from '../models/build-demo.ts';
@@ -112,5 +116,23 @@ describe('exported graph = trainer predictions', () => {
     const again = trainPackage(t, recipeFromCard(first.card), info);
     assert.deepEqual(again.modelBytes, first.modelBytes);
     assert.deepEqual(again.card, first.card);
+  });
+});
+
+describe('logistic regression on a sparse design', () => {
+  it('gives bit for bit the dense trainer\'s weights (classifier and regression)', () => {
+    const t = syntheticTable(1500);
+    const specs = inferSchema(t, ['x1', 'x2', 'n3', 'colour']);
+    const options: FitOptions = { hidden: 0, activation: 'tanh', epochs: 3, batchSize: 64, learningRate: 0.01, l2: 1e-3, seed: 8 };
+    const pre = fitPreprocessor(specs, t);
+    const x = transformSparse(pre, t);
+    const dense = trainModel({ task: 'binary', features: specs, target: 'y', data: t, classes: ['no', 'yes'], options });
+    const sparse = fitLinearSparse(x, { kind: 'classes', labels: encodeLabels(t.columns.y as string[], ['no', 'yes']), classes: 2 }, options);
+    assert.deepEqual(sparse.layers[0].weights, dense.network.layers[0].weights);
+    assert.deepEqual(sparse.layers[0].bias, dense.network.layers[0].bias);
+    const denseR = trainModel({ task: 'regression', features: specs, target: 'value', data: t, options });
+    const sparseR = fitLinearSparse(x, { kind: 'values', values: t.columns.value as Float64Array }, options);
+    assert.deepEqual(sparseR.layers[0].weights, denseR.network.layers[0].weights);
+    assert.deepEqual(sparseR.layers[0].bias, denseR.network.layers[0].bias);
   });
 });

@@ -2,7 +2,11 @@
 // pipeline's Learner interface, on the project's TypeScript trainer (fit.ts: mini-batch Adam).
 import { OutpostError } from '../../common/errors.ts';
 import { exportOnnx } from './export.ts';
-import type { FitOptions } from './fit.ts';
+import type { FitOptions, FitTarget } from './fit.ts';
+import { fitLinearSparse, predictLinear, transformSparse } from './linear.ts';
+import type { TrainedModel } from './model.ts';
+import { encodeLabels } from './model.ts';
+import { fitPreprocessor } from './preprocess.ts';
 import type { FittedModel, LearnerInput } from './learner.ts';
 import { predict, trainModel } from './model.ts';
 
@@ -30,10 +34,11 @@ export function fitNeural(algo: 'logreg' | 'mlp', input: LearnerInput): FittedMo
   for (const k of FIT_KEYS) if (input.params[k] !== undefined) (options as unknown as Record<string, unknown>)[k] = input.params[k];
   options.seed = input.seed;
   if (algo === 'logreg') options.hidden = 0;
+  if (algo === 'logreg') return fitLogreg(input, options);
   let width = 0;
   for (const f of input.features) width += f.type === 'category' ? (f.vocabulary?.length ?? 1) : 1;
   if (input.train.rows * width > MAX_DESIGN_CELLS) {
-    throw new OutpostError('input', `${algo} on ${input.train.rows.toLocaleString('en-US')} rows × ${width} encoded columns needs a ${Math.round((input.train.rows * width * 8) / 2 ** 20)} MiB design matrix (limit ${MAX_DESIGN_CELLS / 1e6}M cells): use --algo gbdt, fewer or smaller categorical features, or fewer rows`);
+    throw new OutpostError('input', `${algo} on ${input.train.rows.toLocaleString('en-US')} rows × ${width} encoded columns needs a ${Math.round((input.train.rows * width * 8) / 2 ** 20)} MiB design matrix (limit ${MAX_DESIGN_CELLS / 1e6}M cells): use --algo gbdt or logreg, fewer or smaller categorical features, or fewer rows`);
   }
   const model = trainModel({
     task: input.task,
@@ -56,6 +61,31 @@ export function fitNeural(algo: 'logreg' | 'mlp', input: LearnerInput): FittedMo
       // The graph returns float32: round so metrics and baselines describe what scoring will see.
       if (p.values) return { values: p.values.map(Math.fround) };
       return { probabilities: p.probabilities!.data.map(Math.fround) };
+    },
+    exportOnnx: (graphName) => exportOnnx(model, graphName),
+  };
+}
+
+/** Logistic / linear regression on the sparse design (linear.ts): the dense trainer's arithmetic without its matrix. */
+function fitLogreg(input: LearnerInput, options: FitOptions): FittedModel {
+  const y = input.train.columns[input.target];
+  const preprocessor = fitPreprocessor(input.features, input.train);
+  const x = transformSparse(preprocessor, input.train);
+  const target: FitTarget = input.task === 'regression'
+    ? { kind: 'values', values: Float64Array.from(y as ArrayLike<number>) }
+    : { kind: 'classes', labels: encodeLabels(y, input.classes!, input.target), classes: input.classes!.length };
+  const network = fitLinearSparse(x, target, options, {
+    onEpoch: (epoch, loss) => input.hooks.onStep?.({ unit: 'epoch', step: epoch, of: options.epochs, trainLoss: loss }),
+    ...(input.hooks.signal ? { signal: input.hooks.signal } : {}),
+  });
+  const model: TrainedModel = { task: input.task, target: input.target, preprocessor, network, ...(input.classes ? { classes: input.classes } : {}), options: { ...options }, trainingRows: input.train.rows };
+  return {
+    algo: 'logreg',
+    params: { ...options },
+    summary: { designColumns: preprocessor.width },
+    predict(data) {
+      const out = predictLinear(network, transformSparse(preprocessor, data)).map(Math.fround);
+      return input.task === 'regression' ? { values: out } : { probabilities: out };
     },
     exportOnnx: (graphName) => exportOnnx(model, graphName),
   };
