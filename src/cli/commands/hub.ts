@@ -109,17 +109,37 @@ export const hubServeCommand: CommandSpec = {
     const host = str(args, 'host') ?? '127.0.0.1';
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     let server;
+    let expiryTimer: NodeJS.Timeout | undefined;
     try {
       if (fs.existsSync(hubPaths(dir).legacyOfflineKeys)) ctx.out.warn(`WARNING: ${hubPaths(dir).legacyOfflineKeys} holds offline keys inside the hub folder; move it off this machine (use it with --offline-keys)`);
-      for (const e of await expiringRoles(hub)) {
-        ctx.out.warn(`WARNING: ${e.role} metadata v${e.version} ${e.expired ? 'EXPIRED' : 'expires'} ${e.expires}${e.expired ? '' : ' (within 30 days)'}: devices refuse expired metadata; renew it: ${e.fix}`);
-        ctx.out.event({ event: 'expiring', ...e });
-      }
-      if (tlsFiles) {
-        const days = (tlsFiles.validTo.getTime() - hub.now().getTime()) / 86_400_000;
-        if (days < 30) ctx.out.warn(`WARNING: the TLS certificate ${certFile} ${days <= 0 ? 'EXPIRED' : 'expires'} ${tlsFiles.validTo.toISOString()}${days > 0 ? ' (within 30 days)' : ''}: devices refuse an expired certificate; replace it and restart the hub`);
-        if (days < 30) ctx.out.event({ event: 'expiring', role: 'tls-certificate', expires: tlsFiles.validTo.toISOString(), expired: days <= 0 });
-      } else if (!/^(127(?:\.\d{1,3}){3}|::1|localhost)$/i.test(host)) {
+      // at start, then once a day while serving: a hub runs for months, its roles expire in place
+      const warned = new Set<string>();
+      const within30 = (iso: string) => new Date(iso).getTime() - hub.now().getTime() < 30 * 86_400_000;
+      const warnExpiring = async () => {
+        for (const e of await expiringRoles(hub)) {
+          const id = `${e.role}@${e.version}:${e.expired}`;
+          if (warned.has(id)) continue;
+          warned.add(id);
+          const online = e.role === 'snapshot' || e.role === 'timestamp';
+          ctx.out.warn(`WARNING: ${e.role} metadata v${e.version} ${e.expired ? 'EXPIRED' : 'expires'} ${e.expires}${!e.expired && within30(e.expires) ? ' (within 30 days)' : ''}: devices refuse expired metadata; ${online ? '' : 'renew it: '}${e.fix}`);
+          ctx.out.event({ event: 'expiring', ...e });
+        }
+        if (tlsFiles && within30(tlsFiles.validTo.toISOString())) {
+          const expired = tlsFiles.validTo.getTime() <= hub.now().getTime();
+          const id = `tls:${expired}`;
+          if (warned.has(id)) return;
+          warned.add(id);
+          ctx.out.warn(`WARNING: the TLS certificate ${certFile} ${expired ? 'EXPIRED' : 'expires'} ${tlsFiles.validTo.toISOString()}${expired ? '' : ' (within 30 days)'}: devices refuse an expired certificate; replace it and restart the hub`);
+          ctx.out.event({ event: 'expiring', role: 'tls-certificate', expires: tlsFiles.validTo.toISOString(), expired });
+        }
+      };
+      await warnExpiring();
+      const everySeconds = Number(ctx.env.OUTPOST_HUB_EXPIRY_CHECK_SECONDS ?? 86_400);
+      expiryTimer = setInterval(() => {
+        warnExpiring().catch((e: unknown) => ctx.out.warn(`hub: cannot check metadata expiry: ${e instanceof OutpostError ? e.describe() : (e as Error).message}`));
+      }, (Number.isFinite(everySeconds) && everySeconds > 0 ? everySeconds : 86_400) * 1000);
+      expiryTimer.unref();
+      if (!tlsFiles && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/i.test(host)) {
         ctx.out.warn(`WARNING: serving plain HTTP on ${host}: publisher and admin tokens would cross the network in clear (clients refuse to send them without --allow-http). Use --tls-cert/--tls-key, or a TLS reverse proxy in front of a hub bound to 127.0.0.1`);
       }
       server = await startHubServer(hub, {
@@ -127,6 +147,7 @@ export const hubServeCommand: CommandSpec = {
         onError: (e) => ctx.out.warn(`hub: ${e instanceof OutpostError ? e.describe() : (e as Error).stack ?? String(e)}`),
       });
     } catch (e) {
+      clearInterval(expiryTimer);
       await hub.close();
       throw e;
     }
@@ -136,6 +157,7 @@ export const hubServeCommand: CommandSpec = {
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    clearInterval(expiryTimer);
     await server.close();
     await hub.close();
     ctx.out.json({ ok: true, url: server.url, storage: hub.storage.kind });
