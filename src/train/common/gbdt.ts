@@ -58,13 +58,14 @@ function fitBinner(specs: FeatureSpec[], data: Dataset, maxBins: number, seed: n
   const features: BinnedFeature[] = specs.map((spec) => {
     if (spec.type === 'category') return { spec, kind: 'category', edges: new Float64Array(0), valueBins: spec.vocabulary!.length };
     const col = data.columns[spec.name] as ArrayLike<number>;
-    const values: number[] = [];
     const m = sample ? sample.length : n;
+    const buf = new Float64Array(m);
+    let filled = 0;
     for (let j = 0; j < m; j++) {
       const x = col[sample ? sample[j] : j];
-      if (!Number.isNaN(x)) values.push(Math.fround(x));
+      if (!Number.isNaN(x)) buf[filled++] = Math.fround(x);
     }
-    values.sort((a, b) => a - b);
+    const values = buf.subarray(0, filled).sort();
     const distinct: number[] = [];
     for (const v of values) if (distinct.length === 0 || distinct[distinct.length - 1] !== v) distinct.push(v);
     let edges: number[];
@@ -247,22 +248,29 @@ class Grower {
     return best;
   }
 
-  goesLeft(s: SplitInfo | TreeNode, bin: number): boolean {
-    if (s.catLeft) return s.catLeft[bin] === 1;
-    const f = this.binner.features[s.feature];
-    return bin === f.valueBins ? s.missingLeft : bin <= s.bin;
-  }
-
   /** Stable in-place partition of idx[start, end) by the split; returns the first right index. */
   partition(node: GrowNode, s: SplitInfo): number {
     const b = this.bins[s.feature];
     const { idx, tmp } = this;
     let l = node.start;
     let r = 0;
-    for (let j = node.start; j < node.end; j++) {
-      const row = idx[j];
-      if (this.goesLeft(s, b[row])) idx[l++] = row;
-      else tmp[r++] = row;
+    const cat = s.catLeft;
+    if (cat) {
+      for (let j = node.start; j < node.end; j++) {
+        const row = idx[j];
+        if (cat[b[row]] === 1) idx[l++] = row;
+        else tmp[r++] = row;
+      }
+    } else {
+      const missing = this.binner.features[s.feature].valueBins;
+      const thr = s.bin;
+      const ml = s.missingLeft;
+      for (let j = node.start; j < node.end; j++) {
+        const row = idx[j];
+        const v = b[row];
+        if (v === missing ? ml : v <= thr) idx[l++] = row;
+        else tmp[r++] = row;
+      }
     }
     idx.set(tmp.subarray(0, r), l);
     return l;
@@ -323,19 +331,41 @@ class Grower {
   }
 }
 
+/** A tree as flat typed arrays (what prediction walks: no objects in the loop). */
+interface FlatTree { feature: Int32Array; bin: Int32Array; missingBin: Int32Array; missingLeft: Uint8Array; left: Int32Array; right: Int32Array; value: Float64Array; cat: (Uint8Array | undefined)[]; target: number }
+
+function flatten(t: Tree, binner: Binner): FlatTree {
+  const n = t.nodes.length;
+  const f: FlatTree = { feature: new Int32Array(n), bin: new Int32Array(n), missingBin: new Int32Array(n), missingLeft: new Uint8Array(n), left: new Int32Array(n), right: new Int32Array(n), value: new Float64Array(n), cat: new Array(n), target: t.target };
+  t.nodes.forEach((nd, i) => {
+    f.feature[i] = nd.leaf ? -1 : nd.feature;
+    f.bin[i] = nd.bin;
+    f.missingBin[i] = nd.leaf ? -1 : binner.features[nd.feature].valueBins;
+    f.missingLeft[i] = nd.missingLeft ? 1 : 0;
+    f.left[i] = nd.left;
+    f.right[i] = nd.right;
+    f.value[i] = nd.value;
+    f.cat[i] = nd.catLeft;
+  });
+  return f;
+}
+
 /** Add the trees' leaf values to raw scores [rows × stride] of binned rows. */
 function addTrees(trees: readonly Tree[], binner: Binner, bins: Uint16Array[], raw: Float64Array, stride: number): void {
   const n = bins.length ? bins[0].length : 0;
-  for (const t of trees) {
+  for (const tree of trees) {
+    const t = flatten(tree, binner);
     for (let i = 0; i < n; i++) {
       let k = 0;
-      for (;;) {
-        const nd = t.nodes[k];
-        if (nd.leaf) { raw[i * stride + t.target] += nd.value; break; }
-        const b = bins[nd.feature][i];
-        const left = nd.catLeft ? nd.catLeft[b] === 1 : b === binner.features[nd.feature].valueBins ? nd.missingLeft : b <= nd.bin;
-        k = left ? nd.left : nd.right;
+      let f = t.feature[0];
+      while (f >= 0) {
+        const b = bins[f][i];
+        const cat = t.cat[k];
+        const left = cat !== undefined ? cat[b] === 1 : b === t.missingBin[k] ? t.missingLeft[k] === 1 : b <= t.bin[k];
+        k = left ? t.left[k] : t.right[k];
+        f = t.feature[k];
       }
+      raw[i * stride + t.target] += t.value[k];
     }
   }
 }
