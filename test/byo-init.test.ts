@@ -163,3 +163,11 @@ test('what cannot be guessed is a usage error naming the option that settles it'
   assert.equal(r.code, 2);
   assert.match(r.err, /--sample is required/);
 });
+
+test('models init refuses a fixed-batch export before writing anything', async () => {
+  const out = path.join(root, 'fixed-pkg');
+  const r = await runMain(['--home', home, 'models', 'init', path.join(BYO, 'mlp-fixed-batch.onnx'), '--sample', TRAIN, '--name', 'fixed', '--out', out, '--target', 'weather', '--ignore', 'beaufort']);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /mlp-fixed-batch\.onnx: graph input "input" has a fixed batch size of 1 \[1, 4\]/);
+  assert.equal(fs.existsSync(out), false);
+});

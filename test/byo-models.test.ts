@@ -106,7 +106,7 @@ test('adaptModel drops only the ZipMap, exposes its probability tensor, keeps ev
 });
 
 /** Install a package with this card over this fixture's graph; returns the CLI's exit code and messages. */
-async function addWith(name: string, f: Fixture, card: unknown): Promise<{ code: number; text: string }> {
+async function addWith(name: string, f: Fixture | 'mlp-fixed-batch', card: unknown): Promise<{ code: number; text: string }> {
   const dir = path.join(root, `bad-${name}`);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'model.onnx'), modelBytes(f));
@@ -231,4 +231,10 @@ test('the device checks (model-file safety, card, smoke inference in a child pro
     const pkg = await deviceChecks(dir, { name: `byo-${f}`, version: 1 });
     assert.equal(pkg.card.tensors?.[0].input, f === 'mlp' ? 'input' : 'float_input');
   }
+});
+
+test('a PyTorch export without dynamic_axes (batch fixed at 1) is refused at install, saying how to re-export', async () => {
+  const r = await addWith('fixed', 'mlp-fixed-batch', handCard('mlp'));
+  assert.equal(r.code, 1);
+  assert.match(r.text, /graph input "input" has a fixed batch size of 1 \[1, 4\], so it cannot score a batch of rows: export it with a dynamic batch axis \(PyTorch: torch\.onnx\.export\(…, dynamic_axes=\{"input": \{0: "batch"\}/);
 });

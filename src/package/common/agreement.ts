@@ -26,6 +26,15 @@ const quoteList = (names: readonly string[]): string => names.map((n) => JSON.st
 const tensorHint = (input: string, f: number | string, names?: readonly string[]): string =>
   `map card inputs onto its columns with "tensors": [{ "input": ${JSON.stringify(input)}, "features": [${names && names.length === f ? quoteList(names) : `${typeof f === 'number' ? `${f} card input names` : 'card input names'}`}] }] in the column order the model was trained with (\`outpost models init\` writes this)`;
 
+/**
+ * A graph input whose batch axis is a fixed size (torch.onnx.export without dynamic_axes fixes it
+ * at the example's batch, usually 1) cannot take a batch of rows: the problem, with the fix.
+ */
+export function fixedBatchProblem(g: ValueInfo): string | undefined {
+  if (g.shape.length === 0 || typeof g.shape[0] !== 'number') return undefined;
+  return `graph input "${g.name}" has a fixed batch size of ${g.shape[0]} ${shapeText(g)}, so it cannot score a batch of rows: export it with a dynamic batch axis (PyTorch: torch.onnx.export(…, dynamic_axes={"${g.name}": {0: "batch"}, <each output>: {0: "batch"}}); skl2onnx: FloatTensorType([None, F]))`;
+}
+
 export function checkAgreement(card: Card, rawGraph: ModelInfo): string[] {
   const problems: string[] = [];
   const graph = servingInterface(rawGraph);
@@ -47,6 +56,8 @@ export function checkAgreement(card: Card, rawGraph: ModelInfo): string[] {
       if (!acceptedInputTypes[f.type].includes(g.type)) problems.push(`${where}: feature "${name}" has card type ${f.type}, which cannot go into graph dtype ${g.type} (a ${g.type} tensor takes ${(Object.keys(acceptedInputTypes) as FeatureType[]).filter((k) => acceptedInputTypes[k].includes(g.type)).join(' or ') || 'no'} features)`);
       else if (f.nullable && !['float', 'double', 'string'].includes(g.type)) problems.push(`${where}: feature "${name}" is nullable but a ${g.type} tensor has no missing value; make it "nullable": false or export the model with a float input`);
     }
+    const fixed = fixedBatchProblem(g);
+    if (fixed) problems.push(fixed);
     if (g.shape.length !== 2) problems.push(`${where}: graph shape ${shapeText(g)} is not [N, columns]; "tensors" maps features onto the columns of a 2-D input`);
     else if (typeof g.shape[1] === 'number' && g.shape[1] !== t.features.length) {
       problems.push(`${where}: the card lists ${t.features.length} feature${t.features.length === 1 ? '' : 's'} (${quoteList(t.features)}) but the graph input has ${g.shape[1]} columns ${shapeText(g)}: list exactly ${g.shape[1]} card inputs in "features", in the column order the model was trained with`);
@@ -63,6 +74,8 @@ export function checkAgreement(card: Card, rawGraph: ModelInfo): string[] {
       continue;
     }
     if (g.nonTensor) { problems.push(`input "${f.name}": the graph input is a ${g.nonTensor}, not a tensor`); continue; }
+    const fixed = fixedBatchProblem(g);
+    if (fixed) problems.push(fixed);
     if (!acceptedInputTypes[f.type].includes(g.type)) problems.push(`input "${f.name}": card type ${f.type} cannot feed graph dtype ${g.type} (accepted: ${acceptedInputTypes[f.type].join(', ')})`);
     if (!isColumnShape(g.shape)) {
       problems.push(`input "${f.name}": graph shape ${shapeText(g)} is not one value per row ([N] or [N, 1])${g.shape.length === 2 ? `; if it takes ${g.shape[1]} features per row, ${tensorHint(g.name, g.shape[1])}` : ''}`);

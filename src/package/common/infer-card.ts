@@ -5,6 +5,7 @@
 import { OutpostError } from '../../common/errors.ts';
 import { findZipMaps, graphClassLabels, servingInterface } from '../../onnx/common/adapt.ts';
 import type { ElemType, ModelInfo, ValueInfo } from '../../onnx/common/onnx.ts';
+import { fixedBatchProblem } from './agreement.ts';
 import { CARD_FORMAT, type Card, type FeatureType, type InputField, type OutputMapping, type TensorMapping } from './card.ts';
 
 /** What one sample column holds, from one pass over the file. */
@@ -127,6 +128,8 @@ export function inferCard(graph: ModelInfo, profiles: readonly ColumnProfile[], 
   let explicit = req.features ? [...req.features] : undefined;
   for (const g of graph.inputs) {
     if (g.nonTensor || !NUMERIC.concat(['string']).includes(g.type)) throw fail(`graph input "${g.name}" is a ${g.nonTensor ?? g.type}; Outpost feeds tensors of numbers or strings`, req.modelFile);
+    const fixed = fixedBatchProblem(g);
+    if (fixed) throw fail(fixed, req.modelFile);
     const perRow = g.shape.length === 1 || (g.shape.length === 2 && g.shape[1] === 1);
     if (perRow) {
       const p = byName.get(g.name);
