@@ -26,7 +26,6 @@ const initArgs: Record<Fixture, string[]> = {
 const init = (f: Fixture, extra: string[] = [], out = path.join(root, `init-${f}`)) =>
   runMain(['--home', home, 'models', 'init', path.join(BYO, `${f}.onnx`), '--sample', TRAIN, '--name', `init-${f}`, '--out', out, ...initArgs[f], ...extra]);
 
-const x0 = (c: Card): string => c.inputs[0].name;
 const readCard = (dir: string): Card => {
   const r = parseCard(JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')));
   assert.ok(r.ok, JSON.stringify(!r.ok && r.problems));
@@ -54,9 +53,12 @@ for (const f of FIXTURES) {
       assert.equal(x.type, 'float');
       assert.equal(x.nullable, false);
       assert.ok(x.range!.min! <= Math.min(...vals) && x.range!.max! >= Math.max(...vals), `${x.name}: range covers the sample`);
-      assert.ok(x.range!.max! > Math.max(...vals), `${x.name}: with a margin above`);
+      const lo = Math.min(...vals);
+      const hi = Math.max(...vals);
+      assert.ok(x.range!.max! >= hi + 0.1 * (hi - lo), `${x.name}: a 10 % margin above`);
+      if (lo === 0) assert.equal(x.range!.min, 0, `${x.name}: reaches exactly 0 in the sample, so 0 is its floor`);
+      else assert.ok(x.range!.min! <= lo - 0.1 * (hi - lo), `${x.name}: a 10 % margin below (wind's 0.4 does not make it non-negative)`);
     }
-    if (x0(card) === 'precipitation') assert.equal(card.inputs[0].range!.min, 0, 'a non-negative feature keeps a lower bound of 0');
     assert.ok(card.baseline, 'a drift baseline is in the card');
     if (f === 'linreg') assert.deepEqual([card.task, card.outputs], ['regression', { value: 'variable' }]);
     else {
@@ -116,7 +118,7 @@ test('a sample with gaps: nullable guessed; text in a numeric feature is refused
   assert.equal(r.code, 0, r.err);
   const card = readCard(out);
   assert.equal(card.inputs.find((x) => x.name === 'wind')!.nullable, true);
-  assert.match(r.out, /wind: float, range 0 … [\d.]+ .*nullable \(22 missing in the sample\)/);
+  assert.match(r.out, /wind: float, range -?[\d.]+ … [\d.]+ .*nullable \(22 missing in the sample\)/);
 
   const texty = path.join(root, 'texty.csv');
   fs.writeFileSync(texty, [header, ...rows.map((row, i) => (i === 9 ? row.map((c, k) => (k === w ? 'gusty' : c)) : row))].map((x) => x.join(',')).join('\n') + '\n');

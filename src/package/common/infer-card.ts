@@ -66,7 +66,7 @@ function niceRange(min: number, max: number): { min: number; max: number } {
   const step = 10 ** (Math.floor(Math.log10(margin)) );
   let lo = Math.floor((min - margin) / step) * step;
   const hi = Math.ceil((max + margin) / step) * step;
-  if (min >= 0 && lo < 0) lo = 0; // a non-negative quantity stays non-negative
+  if (min === 0 && lo < 0) lo = 0; // a quantity whose sample reaches exactly 0 (rain, counts) is taken as non-negative
   const clean = (x: number) => Number(x.toPrecision(12));
   return { min: clean(lo), max: clean(hi) };
 }
