@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { adaptModel, findZipMaps, graphClassLabels } from '../src/onnx/common/adapt.ts';
 import { inspectModel } from '../src/onnx/common/onnx.ts';
+import { ProtoWriter } from '../src/onnx/common/protobuf.ts';
 import { CellStatus, type ColumnBatch } from '../src/io/common/table.ts';
 import { logInputColumns } from '../src/scoring/common/outputs.ts';
 import { validateBatch } from '../src/scoring/common/validate.ts';
@@ -237,4 +238,15 @@ test('a PyTorch export without dynamic_axes (batch fixed at 1) is refused at ins
   const r = await addWith('fixed', 'mlp-fixed-batch', handCard('mlp'));
   assert.equal(r.code, 1);
   assert.match(r.text, /graph input "input" has a fixed batch size of 1 \[1, 4\], so it cannot score a batch of rows: export it with a dynamic batch axis \(PyTorch: torch\.onnx\.export\(…, dynamic_axes=\{"input": \{0: "batch"\}/);
+});
+
+test('attributes written without their type field (older exporters) are still read: the ZipMap is found', () => {
+  // a ZipMap node whose classlabels_strings attribute has no `type` (field 20)
+  const attr = new ProtoWriter().string(1, 'classlabels_strings').string(9, 'no').string(9, 'yes');
+  const node = new ProtoWriter().string(1, 'p').string(2, 'zm').string(3, 'ZipMap').string(4, 'ZipMap').message(5, attr).string(7, 'ai.onnx.ml');
+  const graph = new ProtoWriter().message(1, node).string(2, 'g');
+  const model = new ProtoWriter().int(1, 8).message(7, graph).finish();
+  const info = inspectModel(model);
+  assert.deepEqual(info.nodes[0].attrs.classlabels_strings, ['no', 'yes']);
+  assert.deepEqual(graphClassLabels(info)?.labels, ['no', 'yes']);
 });

@@ -287,6 +287,8 @@ function readAttr(b: Uint8Array): [string, NodeAttr] {
     else if (x.field === 8 && x.wire === 0) ints.push(Number(BigInt.asIntN(64, x.value)));
     else if (x.field === 9 && x.wire === 2) strings.push(new TextDecoder().decode(x.value));
   }
+  // Old exporters leave `type` unset: go by which field is there.
+  if (type === 0) type = strings.length ? 8 : ints.length ? 7 : floats.length ? 6 : s !== undefined ? 3 : i !== undefined ? 2 : f !== undefined ? 1 : 0;
   switch (type) {
     case 1: return [name, f ?? 0];
     case 2: return [name, i ?? 0];
