@@ -173,3 +173,32 @@ test('models init refuses a fixed-batch export before writing anything', async (
   assert.match(r.err, /mlp-fixed-batch\.onnx: graph input "input" has a fixed batch size of 1 \[1, 4\]/);
   assert.equal(fs.existsSync(out), false);
 });
+
+test('a yes/no column feeding a float tensor becomes a bool feature, scored as 1/0', async () => {
+  // the forest's first column is precipitation; here it arrives as "yes" (> 0) / "no" (0)
+  const { header, rows } = readCsv(TRAIN);
+  const p = header.indexOf('precipitation');
+  const yesNo = (file: string, src: string[][]) => fs.writeFileSync(file, [header, ...src.map((row) => row.map((c, k) => (k === p ? (Number(c) > 0 ? 'yes' : 'no') : c)))].map((x) => x.join(',')).join('\n') + '\n');
+  const sample = path.join(root, 'rained.csv');
+  yesNo(sample, rows);
+  const out = path.join(root, 'rained-pkg');
+  const r = await runMain(['--home', home, 'models', 'init', path.join(BYO, 'forest.onnx'), '--sample', sample, '--name', 'rained', '--out', out, '--target', 'beaufort', '--ignore', 'wind,weather']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /precipitation: bool \(no\/yes → 1\/0\)/);
+  assert.deepEqual(readCard(out).inputs[0], { name: 'precipitation', type: 'bool', nullable: false });
+  assert.equal((await runMain(['--home', home, 'models', 'add', out, '--allow-unsigned'])).code, 0);
+  const held = readCsv(HELD_OUT);
+  const input = path.join(root, 'rained-2015.csv');
+  yesNo(input, held.rows);
+  const scored = path.join(root, 'rained.scored.csv');
+  const s = await runMain(['--home', home, 'score', input, '--model', 'rained', '--out', scored]);
+  assert.equal(s.code, 0, s.err);
+  // the same as the graph run directly on 1/0
+  const ort = (await import('onnxruntime-node')).default;
+  const x = new Float32Array(held.rows.length * 3);
+  held.rows.forEach((row, i) => ['precipitation', 'temp_max', 'temp_min'].forEach((n, k) => (x[i * 3 + k] = n === 'precipitation' ? (Number(row[p]) > 0 ? 1 : 0) : Number(row[held.header.indexOf(n)]))));
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(BYO, 'forest-nozipmap.onnx')));
+  const ref = (await session.run({ float_input: new ort.Tensor('float32', x, [held.rows.length, 3]) })).output_probability.data as Float32Array;
+  const got = readCsv(scored);
+  got.rows.forEach((row, i) => expected.forest.classes!.forEach((c, k) => assert.ok(Object.is(Math.fround(Number(row[got.header.indexOf(`p_${c}`)])), ref[i * 5 + k]), `row ${i + 1} p_${c}`)));
+});

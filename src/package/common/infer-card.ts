@@ -6,6 +6,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { findZipMaps, graphClassLabels, servingInterface } from '../../onnx/common/adapt.ts';
 import type { ElemType, ModelInfo, ValueInfo } from '../../onnx/common/onnx.ts';
 import { fixedBatchProblem } from './agreement.ts';
+import { BOOL_TEXT } from '../../scoring/common/validate.ts';
 import { CARD_FORMAT, type Card, type FeatureType, type InputField, type OutputMapping, type TensorMapping } from './card.ts';
 
 /** What one sample column holds, from one pass over the file. */
@@ -78,10 +79,14 @@ function featureType(dtype: ElemType): FeatureType {
   return 'float';
 }
 
+/** Every value is a boolean spelling (true/false, yes/no, t/f, 1/0). */
+const booleanColumn = (p: ColumnProfile): boolean => p.distinct !== undefined && p.distinct.length > 0 && p.distinct.every((v) => BOOL_TEXT.has(v.trim().toLowerCase()));
+
 function describeField(p: ColumnProfile, name: string, dtype: ElemType, graphInput: string, guessed: string[], check: string[], sampleFile: string): InputField {
-  const type = featureType(dtype);
+  // yes/no, true/false columns feed numeric inputs as 1/0
+  const type = dtype !== 'string' && p.nonNumeric > 0 && booleanColumn(p) ? 'bool' : featureType(dtype);
   const where = `sample column "${p.name}" (for graph input "${graphInput}", ${dtype})`;
-  if (type !== 'category' && p.nonNumeric > 0) {
+  if (type !== 'category' && type !== 'bool' && p.nonNumeric > 0) {
     throw fail(`${where} has ${p.nonNumeric} value${p.nonNumeric === 1 ? '' : 's'} that ${p.nonNumeric === 1 ? 'is' : 'are'} not numbers (first: row ${p.firstNonNumeric?.row}: ${JSON.stringify(p.firstNonNumeric?.text)}); the graph takes numbers there — pick the right columns with --features`, sampleFile);
   }
   const field: InputField = { name, type, nullable: p.missing > 0 };
@@ -98,7 +103,7 @@ function describeField(p: ColumnProfile, name: string, dtype: ElemType, graphInp
   }
   if (p.rows - p.missing === 0) throw fail(`${where} is empty in the sample: no range can be guessed`, sampleFile);
   if (type === 'bool') {
-    guessed.push(`${name}: bool`);
+    guessed.push(`${name}: bool (${[...p.distinct ?? []].sort().join('/')} → 1/0)${field.nullable ? ', nullable' : ''}`);
     return field;
   }
   field.range = niceRange(p.min, p.max);
@@ -110,7 +115,8 @@ function describeField(p: ColumnProfile, name: string, dtype: ElemType, graphInp
 function candidates(profiles: readonly ColumnProfile[], req: InitRequest, used: ReadonlySet<string>, dtype: ElemType): { all: string[]; fit: string[] } {
   const all = profiles.map((p) => p.name).filter((n) => n !== req.target && !req.ignore?.includes(n) && !used.has(n));
   const wantNumbers = dtype !== 'string';
-  const fit = all.filter((n) => (profiles.find((p) => p.name === n)!.nonNumeric === 0) === wantNumbers);
+  const numeric = (p: ColumnProfile) => p.nonNumeric === 0 || booleanColumn(p);
+  const fit = all.filter((n) => numeric(profiles.find((p) => p.name === n)!) === wantNumbers);
   return { all, fit };
 }
 
