@@ -205,6 +205,8 @@ export function removeModel(store: Store, ref: string, opts: { force?: boolean }
   let nowActive: number | null = null;
   if (m.active) {
     const back = historyTarget(store, name, version);
+    const others = (store.db.prepare('SELECT count(*) AS n FROM models WHERE name = ? AND version != ?').get(name, version) as { n: number }).n;
+    if (!opts.force && others === 0) throw new OutpostError('conflict', `${name}@${version} is the active and only installed version of ${name}; pass --force to remove it (then no version of ${name} is active)`);
     if (!opts.force) {
       throw new OutpostError('conflict', `${name}@${version} is the active version; activate another first (\`outpost models activate ${name}@<version>\`${back !== undefined ? `, or \`outpost models rollback ${name}\` to go back to ${back}` : ''}) or pass --force${back !== undefined ? ` (then ${name}@${back} becomes active)` : ' (then no version is active)'}`);
     }
