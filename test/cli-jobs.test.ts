@@ -101,6 +101,21 @@ test('jobs rm needs --yes; then removes the record, its logged predictions, outp
     store.close();
   }
   assert.equal((await cli(['--home', home, 'jobs', 'rm', id, '--yes'])).code, 1);
+
+  // an input the app uploaded (into <home>/uploads/u-…) goes with its only job; a shared one stays
+  const upload = path.join(home, 'uploads', 'u-test1');
+  fs.mkdirSync(upload, { recursive: true });
+  fs.copyFileSync(DEMO_CSV, path.join(upload, 'in.csv'));
+  const ids: string[] = [];
+  for (const n of [1, 2]) {
+    const s = await cli(['--home', home, 'score', path.join(upload, 'in.csv'), '--model', 'seattle-weather', '--out', path.join(dir, `up${n}.csv`), '--json']);
+    assert.equal(s.code, 0, s.err);
+    ids.push((lastJson(s.out) as { job: { id: string } }).job.id);
+  }
+  assert.equal((await cli(['--home', home, 'jobs', 'rm', ids[0], '--yes'])).code, 0);
+  assert.ok(fs.existsSync(upload), 'still the input of the other job');
+  assert.equal((await cli(['--home', home, 'jobs', 'rm', ids[1], '--yes'])).code, 0);
+  assert.equal(fs.existsSync(upload), false, 'removed with its last job');
 });
 
 test('a job killed mid-run is listed as stopped (resumable), with the resume command; rm refuses a live one', async () => {

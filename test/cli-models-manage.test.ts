@@ -113,7 +113,10 @@ test('remove: refuses the active version without --force; removes files and reco
   const again = await cli(['--home', home, 'models', 'remove', 'tiny@2']);
   assert.equal(again.code, 1);
   assert.match(again.err, /tiny@2 is not installed/);
-  // the last version, inactive after another is removed, goes without --force only when not active
+  // the last version: active and alone, it needs --force too
+  const alone = await cli(['--home', home, 'models', 'remove', 'tiny@1']);
+  assert.equal(alone.code, 1);
+  assert.match(alone.err, /tiny@1 is the active and only installed version of tiny; pass --force to remove it \(then no version of tiny is active\)/);
   const last = await cli(['--home', home, 'models', 'remove', 'tiny@1', '--force']);
   assert.equal(last.code, 0, last.err);
   assert.match(last.out, /no version of tiny is active now/);

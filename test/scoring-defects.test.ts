@@ -124,6 +124,13 @@ test('one 16 MB digit string in a number cell rejects that row with the reason; 
   const j = await score([jl, '--json', '--max-reject-rate', '0.5']);
   assert.equal(j.code, 0, j.err);
   assert.match(fs.readFileSync((lastJson(j.out) as { rejectsPath: string }).rejectsPath, 'utf8'), /too long for a number/);
+  // a huge first record (longer than the 1 MiB column sample), and a JSON number beyond a double
+  const first = write('huge-first.jsonl', `{"a":"${big}","colour":"red"}\n{"a":1e999,"colour":"red"}\n{"a":2,"colour":"red"}\n`);
+  const f = await score([first, '--json', '--max-reject-rate', '1']);
+  assert.equal(f.code, 0, f.err);
+  const fr = fs.readFileSync((lastJson(f.out) as { rejectsPath: string }).rejectsPath, 'utf8');
+  assert.match(fr, /^1,a,"16,777,216 characters is too long for a number/m);
+  assert.match(fr, /^2,a,number too large for a double \(beyond ±1\.8e308\),Infinity$/m);
 });
 
 test('resuming a job killed before its first checkpoint leaves no orphan .partial files', async () => {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
+import { uploadFolderOf, UPLOADS_DIR } from '../../api/node/uploads.ts';
 import { jobLockOwner } from '../../scoring/node/job-lock.ts';
 import { deleteJob, getJob, listJobs, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
 import { parseModelRef } from '../../store/node/models.ts';
@@ -133,7 +134,7 @@ export const jobsRmCommand: CommandSpec = {
   usage: 'outpost jobs rm <job-id>… --yes [--keep-files]',
   help: [
     '--yes          really remove (without it, only says what would go)',
-    '--keep-files   remove the record and its logged predictions, keep the output and rejects files',
+    '--keep-files   remove the record and its logged predictions, keep the output and rejects files (and an uploaded input)',
   ],
   options: { yes: { type: 'boolean' }, 'keep-files': { type: 'boolean' } },
   positionals: { min: 1, max: 100 },
@@ -145,6 +146,10 @@ export const jobsRmCommand: CommandSpec = {
         const { state, pid } = stateOf(store, j);
         if (state === 'running') throw new OutpostError('conflict', `job ${id} is running (process ${pid}); stop it first`);
         const files = flag(args, 'keep-files') ? [] : [j.outputPath, j.rejectsPath, ...partialFiles(j)].filter((f) => fs.existsSync(f));
+        // an input the app uploaded for this job alone goes with it
+        const upload = uploadFolderOf(path.join(store.home, UPLOADS_DIR), j.inputPath);
+        const shared = upload !== undefined && (store.db.prepare('SELECT count(*) AS n FROM jobs WHERE id != ? AND input_path LIKE ?').get(id, `${upload}${path.sep}%`) as { n: number }).n > 0;
+        if (upload && !shared && !flag(args, 'keep-files') && fs.existsSync(upload)) files.push(upload);
         const predictions = (store.db.prepare('SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE job_id = ?').get(id) as { n: number }).n;
         return { j, files, predictions };
       });
@@ -155,7 +160,7 @@ export const jobsRmCommand: CommandSpec = {
       const removed = [];
       for (const p of plans) {
         const { predictions } = deleteJob(store, p.j.id);
-        for (const f of p.files) fs.rmSync(f, { force: true });
+        for (const f of p.files) fs.rmSync(f, { force: true, recursive: true });
         fs.rmSync(lockFile(store, p.j.id), { force: true });
         removed.push({ id: p.j.id, predictions, files: p.files });
         ctx.out.text(`Removed job ${p.j.id}: ${count(predictions)} logged predictions${p.files.length ? `, ${p.files.join(', ')}` : ''}`);

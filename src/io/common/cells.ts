@@ -111,7 +111,8 @@ export function setNumberValue(column: NumberColumn, row: number, value: number)
     // a NaN stored as a number (JSON cannot hold one; Parquet floats can) means "no value"
     setNumberMissing(column, row, 'NaN');
   } else {
-    setNumberUnparsable(column, row, String(value));
+    // a JSON number beyond ±1.8e308 (JSON.parse gives ±Infinity): never fed to a model
+    setNumberUnparsable(column, row, String(value), `${value > 0 ? '' : '-'}number too large for a double (beyond ±1.8e308)`);
   }
 }
 

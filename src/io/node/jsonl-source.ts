@@ -10,9 +10,17 @@ import { decodeFile } from './stream.ts';
 
 /** Column names come from the records in this much of the file (at most 1000 records). */
 const SAMPLE_BYTES = 1024 * 1024;
+/** …or more, up to the longest line the reader takes, when the first line is longer than that. */
+const MAX_SAMPLE_BYTES = 64 * 1024 * 1024;
 
 export async function openJsonlSource(file: string, handle: FileHandle, size: number): Promise<TableSource> {
-  const prefix = await readAt(handle, 0, Math.min(size, SAMPLE_BYTES));
+  let want = Math.min(size, SAMPLE_BYTES);
+  let prefix = await readAt(handle, 0, want);
+  // a first line longer than the sample (one huge cell): read on until it is whole
+  while (prefix.length < size && want < MAX_SAMPLE_BYTES && prefix.indexOf(0x0a) < 0) {
+    want = Math.min(size, MAX_SAMPLE_BYTES, want * 4);
+    prefix = await readAt(handle, 0, want);
+  }
   const eof = prefix.length >= size;
   const nul = prefix.subarray(0, 4096).indexOf(0);
   if (nul >= 0) throw new OutpostError('input', 'the file contains NUL bytes: this is a binary file, not JSON Lines text', { file });
@@ -20,7 +28,7 @@ export async function openJsonlSource(file: string, handle: FileHandle, size: nu
   if (sample.records === 0) {
     if (sample.lines === 0) {
       if (eof) throw new OutpostError('input', 'the file has no data rows (only blank lines)', { file });
-      throw new OutpostError('input', `no complete line in the first ${SAMPLE_BYTES / 1024 / 1024} MiB: this does not look like JSON Lines`, { file });
+      throw new OutpostError('input', `no complete line in the first ${prefix.length >= MAX_SAMPLE_BYTES ? MAX_SAMPLE_BYTES / 1024 / 1024 : SAMPLE_BYTES / 1024 / 1024} MiB: this does not look like JSON Lines`, { file });
     }
     throw new OutpostError('input', `no line in the first ${sample.lines} is a JSON object (${sample.firstProblem ?? 'unknown problem'}): this does not look like JSON Lines`, { file, row: 1 });
   }
