@@ -10,6 +10,8 @@ import { after, describe, it } from 'node:test';
 import { WEATHER_CSV } from '../models/build-demo.ts';
 import { lastJson, jsonLines, REPO, runCli, runMain, startCli } from './helpers/cli.ts';
 import { syntheticTable, writeCsv } from './helpers/train-data.ts';
+import { openSink } from '../src/io/node/open.ts';
+import type { OutColumn } from '../src/io/common/table.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-train-cli-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -118,6 +120,35 @@ describe('outpost train', () => {
     const plain = await runMain(['train', WEATHER_CSV, '--target', 'weather', '--name', 'weather-gbdt', '--features', 'precipitation,temp_max,temp_min,wind', '--valid-frac', '0.3', '--out', path.join(tmp, 'default-pkg'), '--json']);
     assert.equal(plain.code, 0, plain.err);
     assert.equal(lastJson(plain.out).algo, 'gbdt');
+  });
+
+  it('CSV, JSONL and Parquet holding the same rows give the same model.onnx', async () => {
+    const t = syntheticTable(3000);
+    const names = ['x1', 'x2', 'n3', 'colour', 'y'];
+    const csv = writeCsv(path.join(tmp, 'same.csv'), t, names);
+    const columns: OutColumn[] = names.map((name) => {
+      const c = t.columns[name];
+      return Array.isArray(c) ? { name, type: 'string', values: c as (string | null)[] } : { name, type: 'float64', values: c as Float64Array };
+    });
+    const files: string[] = [csv];
+    for (const format of ['jsonl', 'parquet'] as const) {
+      const file = path.join(tmp, `same.${format}`);
+      const sink = await openSink(file, format);
+      await sink.write({ length: t.rows, columns });
+      await sink.finish();
+      files.push(file);
+    }
+    const bytes: Buffer[] = [];
+    for (const [i, file] of files.entries()) {
+      const out = path.join(tmp, `same-${i}`);
+      const r = await runMain(['train', file, '--target', 'y', '--name', 'same', '--params', '{"gbdt":{"maxIter":15}}', '--out', out, '--json']);
+      assert.equal(r.code, 0, r.err);
+      bytes.push(fs.readFileSync(path.join(out, 'model.onnx')));
+      const card = JSON.parse(fs.readFileSync(path.join(out, 'card.json'), 'utf8'));
+      assert.deepEqual(card.inputs.map((f: { name: string; type: string; nullable: boolean }) => `${f.name}:${f.type}${f.nullable ? '?' : ''}`), ['x1:float', 'x2:float?', 'n3:int', 'colour:category?']);
+    }
+    assert.ok(bytes[1].equals(bytes[0]), 'JSONL = CSV');
+    assert.ok(bytes[2].equals(bytes[0]), 'Parquet = CSV');
   });
 
   it('an existing --out is refused (conflict, exit 1) unless --force', async () => {
