@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OutpostError } from '../../common/errors.ts';
 import { scoreFile } from '../../scoring/node/score-file.ts';
 import { runEmbeddedDemoHub } from '../../registry/node/embedded-hub.ts';
 import { openStore } from '../../store/node/store.ts';
@@ -15,8 +16,17 @@ export const DEMO_SAMPLE = path.join(DEMO_DIR, 'weather-2015.csv');
 export const demoCommand: CommandSpec = {
   name: 'demo',
   summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample',
-  usage: 'outpost demo [--home DIR]',
-  async run(ctx) {
+  usage: 'outpost demo [--home DIR] [--degradation [--rows-per-month N]]',
+  help: [
+    '--degradation        instead: the model-degradation experiment on real flights (train on January 2001,',
+    '                     score February–June, performance per month from joined labels, alerts, a retrained',
+    '                     challenger vs the champion); use a fresh --home',
+    '--rows-per-month N   flights per month in the degradation experiment (default 20000)',
+  ],
+  options: { degradation: { type: 'boolean' }, 'rows-per-month': { type: 'string' } },
+  async run(ctx, args) {
+    if (args.values.degradation === true) return (await import('./demo-degradation.ts')).degradationCommandRun(ctx, typeof args.values['rows-per-month'] === 'string' ? args.values['rows-per-month'] : undefined);
+    if (args.values['rows-per-month'] !== undefined) throw new OutpostError('usage', '--rows-per-month goes with --degradation');
     const store = openStore(ctx.home);
     const bar = progressReporter(ctx);
     try {

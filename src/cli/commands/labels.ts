@@ -21,6 +21,7 @@ function report(ctx: CommandContext, s: LabelImportSummary): void {
   const lines: [string, number, string][] = [
     ['late', s.late, `joined, but more than ${s.lateAfterDays} days after the prediction`],
     ['replaced', s.replaced, 'stored labels replaced (--replace)'],
+    ['rejoined', s.rejoined, 'same label, moved to the id\'s newer prediction (scored again since)'],
     ['duplicates', s.duplicatesInFile, 'same id again in the file with the same label (counted once)'],
     ['conflicts in file', s.conflictsInFile, 'same id with different labels in the file (none stored)'],
     ['already labelled', s.alreadyLabelled, 'same label already stored'],
@@ -73,11 +74,11 @@ export const labelsAddCommand: CommandSpec = {
         ...(str(args, 'delimiter') !== undefined ? { delimiter: str(args, 'delimiter')! } : {}),
       });
       const opened = evaluatePerformanceAlerts(store, s.model, Object.keys(s.byVersion).map(Number));
-      ctx.out.json({ ok: s.joined > 0, ...s, alertsOpened: opened });
+      ctx.out.json({ ok: s.joined + s.rejoined > 0, ...s, alertsOpened: opened });
       report(ctx, s);
       for (const a of opened) ctx.out.warn(`performance alert: ${alertText(a)}`);
-      if (s.joined === 0) ctx.out.warn('no label joined');
-      return s.joined > 0 ? 0 : 1;
+      if (s.joined + s.rejoined === 0) ctx.out.warn('no label joined');
+      return s.joined + s.rejoined > 0 ? 0 : 1;
     } finally {
       store.close();
     }

@@ -12,7 +12,8 @@
 // - an id with no logged prediction (never scored with an id, or removed by retention) is unknown;
 // - a label arriving more than `lateAfterDays` after its prediction was logged is late: it is joined
 //   (and counts in the window of its prediction) and counted as late;
-// - an id scored several times by the same version joins its latest prediction (counted as rescored).
+// - an id scored several times by the same version joins its latest prediction (counted as rescored);
+//   importing the same label again after the id was scored again moves it to that prediction (rejoined).
 // Each (model version, id) holds one label; labels for several versions of a model join each.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -60,6 +61,8 @@ export interface LabelImportSummary {
   lateAfterDays: number;
   /** stored labels this import replaced (replace) */
   replaced: number;
+  /** stored labels (same truth) moved to a newer prediction of the same id (scored again since) */
+  rejoined: number;
   duplicatesInFile: number;
   conflictsInFile: number;
   alreadyLabelled: number;
@@ -201,7 +204,7 @@ export async function addLabels(store: Store, req: AddLabelsRequest): Promise<La
 
   // 3. store, in one transaction with the import record
   const summary: LabelImportSummary = {
-    importId: 0, model: name, file: abs, rows, joined: 0, idsJoined: 0, late: 0, lateAfterDays, replaced: 0,
+    importId: 0, model: name, file: abs, rows, joined: 0, idsJoined: 0, late: 0, lateAfterDays, replaced: 0, rejoined: 0,
     duplicatesInFile: 0, conflictsInFile: 0, alreadyLabelled: 0, conflictsWithStored: 0, unknown: 0, invalid: 0, rescored,
     byVersion: {}, jobsWithoutIds, issuesPath: null, examples: [],
   };
@@ -212,7 +215,7 @@ export async function addLabels(store: Store, req: AddLabelsRequest): Promise<La
       .run(name, now, abs, sha, req.idColumn, req.labelColumn, '{}');
     const importId = Number(imp.lastInsertRowid);
     summary.importId = importId;
-    const existing = store.db.prepare('SELECT truth FROM labels WHERE model_name = ? AND model_version = ? AND id = ?');
+    const existing = store.db.prepare('SELECT truth, predicted_at FROM labels WHERE model_name = ? AND model_version = ? AND id = ?');
     const put = store.db.prepare(`INSERT INTO labels (model_name, model_version, id, job_id, row, predicted_at, truth, truth_value, predicted, scores_json, predicted_value, late, import_id, labelled_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (model_name, model_version, id) DO UPDATE SET job_id = excluded.job_id, row = excluded.row, predicted_at = excluded.predicted_at, truth = excluded.truth,
@@ -223,8 +226,17 @@ export async function addLabels(store: Store, req: AddLabelsRequest): Promise<La
       if (!perVersion) { issues.push({ row: label.row, id, reason: 'unknown-id', detail: `no logged prediction of ${name} has this id` }); continue; }
       let joinedHere = false;
       for (const m of [...perVersion.values()].sort((a, b) => a.version - b.version)) {
-        const stored = existing.get(name, m.version, id) as { truth: string } | undefined;
-        if (stored && stored.truth === label.truth) { issues.push({ row: label.row, id, reason: 'already-labelled', detail: `${name}@${m.version} already has this label` }); continue; }
+        const stored = existing.get(name, m.version, id) as { truth: string; predicted_at: number } | undefined;
+        if (stored && stored.truth === label.truth) {
+          if (m.loggedAt > stored.predicted_at) {
+            // the id was scored again since: the label follows its latest prediction (counted)
+            put.run(name, m.version, id, m.jobId, m.row, m.loggedAt, label.truth, label.value, m.predicted, m.scores ? JSON.stringify(m.scores) : null, m.value, now - m.loggedAt > lateMs ? 1 : 0, importId, now);
+            summary.rejoined++;
+            continue;
+          }
+          issues.push({ row: label.row, id, reason: 'already-labelled', detail: `${name}@${m.version} already has this label` });
+          continue;
+        }
         if (stored && !req.replace) { issues.push({ row: label.row, id, reason: 'conflict-with-stored', detail: `${name}@${m.version} has "${stored.truth}" stored; kept (--replace to replace)` }); continue; }
         const late = now - m.loggedAt > lateMs;
         put.run(name, m.version, id, m.jobId, m.row, m.loggedAt, label.truth, label.value, m.predicted, m.scores ? JSON.stringify(m.scores) : null, m.value, late ? 1 : 0, importId, now);
