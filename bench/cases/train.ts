@@ -39,10 +39,10 @@ function runSklearn(c: DataCase, dir: string): Record<string, unknown> {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
-function runOutpost(c: DataCase, algo: Algo): Record<string, unknown> {
+async function runOutpost(c: DataCase, algo: Algo): Promise<Record<string, unknown>> {
   const recipe: TrainRecipe = { ...c.recipe, algo };
   try {
-    const r = trainPackage(c.table, recipe, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000 });
+    const r = await trainPackage(c.table, recipe, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000 });
     const cand = r.candidates[0];
     const out: Record<string, unknown> = { ...cand.metrics, fitSeconds: cand.fitSeconds, ...cand.summary };
     if (r.task === 'multiclass') {
@@ -91,7 +91,7 @@ export async function run(opts: { quick: boolean }) {
       const outpost: Record<string, unknown> = {};
       for (const algo of ['gbdt', 'logreg', 'mlp'] as const) {
         process.stderr.write(`  ${c.name}: outpost ${algo}…\n`);
-        outpost[algo] = runOutpost(c, algo);
+        outpost[algo] = await runOutpost(c, algo);
       }
       process.stderr.write(`  ${c.name}: scikit-learn…\n`);
       const sk = noSklearn ? { skipped: noSklearn } : runSklearn(c, dir);

@@ -9,6 +9,7 @@ import { OutpostError, usageError } from '../../common/errors.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import type { InputField } from '../../package/common/card.ts';
 import { InputFieldSchema } from '../../package/common/card.ts';
+import { isProviderRequest, providerNames, type ProviderRequest } from '../../inference/common/providers.ts';
 import type { Algo } from '../../train/common/learner.ts';
 import type { Split, TrainRecipe } from '../../train/common/pipeline.ts';
 import type { Task } from '../../train/common/model.ts';
@@ -56,6 +57,7 @@ export const trainCommand: CommandSpec = {
     '--time-col COL       split by time: rows with COL ≥ --valid-from validate, earlier rows train',
     '--valid-from T       the first validation time (an ISO date/time, or a number for a numeric column)',
     '--valid-frac F       otherwise: a seeded random fraction of rows validates (default 0.2)',
+    '--ep P               logreg/mlp: train with ONNX Runtime graph steps on auto | cpu | cuda | webgpu | dml | coreml (auto probes like scoring); default: the TypeScript trainer on CPU',
     '--seed N             seed of every random choice (default 1): same data + seed → same model.onnx',
     '--params JSON        algorithm settings, e.g. \'{"gbdt":{"maxIter":300,"learningRate":0.05}}\'',
     '--schema FILE        input-schema template (a card.json or an array of inputs) overriding what is inferred',
@@ -71,7 +73,7 @@ export const trainCommand: CommandSpec = {
     algo: { type: 'string' }, task: { type: 'string' }, 'time-col': { type: 'string' }, 'valid-from': { type: 'string' },
     'valid-frac': { type: 'string' }, seed: { type: 'string' }, params: { type: 'string' }, schema: { type: 'string' },
     version: { type: 'string' }, description: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
-    'input-format': { type: 'string' }, delimiter: { type: 'string' },
+    'input-format': { type: 'string' }, delimiter: { type: 'string' }, ep: { type: 'string' },
   },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
@@ -115,6 +117,8 @@ export const trainCommand: CommandSpec = {
     const schemaFile = str(args, 'schema');
     const schema = schemaFile === undefined ? undefined : readTemplate(path.resolve(ctx.cwd, schemaFile));
     const delimiter = str(args, 'delimiter');
+    const ep = str(args, 'ep');
+    if (ep !== undefined && !isProviderRequest(ep)) throw usageError(`--ep must be one of auto, ${providerNames.join(', ')} (got "${ep}")`);
     const file = path.resolve(ctx.cwd, args.positionals[0]);
     const out = path.resolve(ctx.cwd, str(args, 'out') ?? name);
     const force = flag(args, 'force');
@@ -153,6 +157,7 @@ export const trainCommand: CommandSpec = {
       ...(format ? { format: format as InputFormat } : {}),
       ...(delimiter !== undefined ? { delimiter: delimiter === '\\t' ? '\t' : delimiter } : {}),
       recipe,
+      ...(ep !== undefined ? { ep: ep as ProviderRequest } : {}),
       ...(list(str(args, 'categorical')) ? { categorical: list(str(args, 'categorical'))! } : {}),
       info: { name, version, ...(description !== undefined ? { description } : {}), createdAt: new Date().toISOString() },
     }, { onEvent, signal: ctx.signal }).finally(endLine);

@@ -1,6 +1,8 @@
 // What the training pipeline needs from an algorithm: fit on prepared data, predict exactly what
 // the exported graph computes, export the graph, and say which settings it used (the recipe).
-import type { Dataset, FeatureSpec } from './preprocess.ts';
+import type { FitHooks, FitOptions, FitTarget } from './fit.ts';
+import type { Network } from './network.ts';
+import type { Dataset, FeatureSpec, Matrix } from './preprocess.ts';
 import type { Task } from './model.ts';
 
 export type Algo = 'logreg' | 'mlp' | 'gbdt';
@@ -45,6 +47,12 @@ export interface FittedModel {
   /** classifiers: probabilities row-major [rows × classes]; regression: values. As the graph computes them. */
   predict(data: Dataset): { probabilities?: Float64Array; values?: Float64Array };
   exportOnnx(graphName: string): Uint8Array;
+  /** execution provider the weights were trained on (default cpu) and by what */
+  provider?: string;
+  engine?: string;
   /** extra facts for the report (trees kept, best iteration, …) */
   summary: Record<string, number | string>;
 }
+
+/** Trains a network's weights some other way than fit.ts (node: ONNX Runtime graph steps on a provider). */
+export type NetworkFitter = (x: Matrix, target: FitTarget, options: FitOptions, hooks: FitHooks) => Promise<{ network: Network; provider: string }>;

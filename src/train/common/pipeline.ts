@@ -12,11 +12,11 @@ import { CARD_FORMAT, parseCard } from '../../package/common/card.ts';
 import { TRAINER_VERSION } from './card.ts';
 import { OUTPUT_NAMES } from './export.ts';
 import { fitGbdt } from './gbdt.ts';
-import type { Algo, FittedModel, LearnerInput, StepEvent } from './learner.ts';
+import type { Algo, FittedModel, LearnerInput, NetworkFitter, StepEvent } from './learner.ts';
 import { ALGOS } from './learner.ts';
 import { accuracy, logLoss, meanAbsoluteError, rocAuc, rootMeanSquaredError, rSquared } from './metrics.ts';
 import type { Task } from './model.ts';
-import { fitNeural } from './neural.ts';
+import { fitNeural, fitNeuralWith } from './neural.ts';
 import type { Dataset, FeatureSpec } from './preprocess.ts';
 import { createRng } from './random.ts';
 import { inferSchema } from './schema.ts';
@@ -64,6 +64,8 @@ export type TrainEvent =
 
 export interface TrainHooks {
   onEvent?: (e: TrainEvent) => void;
+  /** logreg / MLP weights from this engine instead of the TypeScript trainer (same batches, init and math) */
+  networkFitter?: NetworkFitter;
   signal?: { readonly aborted: boolean };
   /** wall-clock seconds (injected: the pure core has no clock of its own) */
   now?: () => number;
@@ -230,8 +232,9 @@ function evaluate(task: Task, classes: string[] | undefined, truth: TargetInfo['
 /** The validation loss that picks among candidates: log-loss for classifiers, RMSE for regression. */
 const selectionMetric = (task: Task): string => (task === 'regression' ? 'rmse' : 'logLoss');
 
-function fitOne(algo: Algo, input: LearnerInput): FittedModel {
-  return algo === 'gbdt' ? fitGbdt(input) : fitNeural(algo, input);
+async function fitOne(algo: Algo, input: LearnerInput, fitter?: NetworkFitter): Promise<FittedModel> {
+  if (algo === 'gbdt') return fitGbdt(input);
+  return fitter ? fitNeuralWith(algo, input, fitter) : fitNeural(algo, input);
 }
 
 function inputField(f: FeatureSpec): InputField {
@@ -246,7 +249,7 @@ function inputField(f: FeatureSpec): InputField {
   };
 }
 
-export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): TrainResult {
+export async function trainPackage(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): Promise<TrainResult> {
   const emit = hooks.onEvent ?? (() => {});
   const now = hooks.now ?? (() => 0);
   checkRecipe(recipe, Object.keys(table.columns));
@@ -300,7 +303,7 @@ export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: Packa
     const t0 = now();
     let fitted: FittedModel;
     try {
-      fitted = fitOne(algo, {
+      fitted = await fitOne(algo, {
         task: target.task,
         features: specs.map((s) => ({ ...s, ...(s.vocabulary ? { vocabulary: [...s.vocabulary] } : {}) })),
         train: trainData,
@@ -310,7 +313,7 @@ export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: Packa
         seed: recipe.seed,
         params: recipe.params?.[algo] ?? {},
         hooks: { onStep: (e) => emit({ event: 'step', algo, ...e }), ...(hooks.signal ? { signal: hooks.signal } : {}) },
-      });
+      }, hooks.networkFitter);
     } catch (e) {
       // 'auto' carries on without a candidate that cannot run on this data (say so); one algorithm fails.
       if (recipe.algo === 'auto' && e instanceof OutpostError && e.code === 'input' && e.location.row === undefined) {
@@ -361,8 +364,8 @@ export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: Packa
       codeVersion: TRAINER_VERSION,
       recipe: {
         ...resolved,
-        provider: 'cpu',
-        trainer: `typescript ${best.algo}`,
+        provider: best.fitted.provider ?? 'cpu',
+        trainer: best.fitted.engine ?? `typescript ${best.algo}`,
         ...(info.dataSource !== undefined ? { data: info.dataSource } : {}),
         ...(recipe.algo === 'auto' ? { selection: { by: `validation ${key}`, candidates: candidates.map((c) => ({ algo: c.algo, metrics: c.metrics })) } } : {}),
       },

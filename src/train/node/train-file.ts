@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../common/errors.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
+import type { ProviderRequest } from '../../inference/common/providers.ts';
 import type { PackageInfo, TrainEvent, TrainRecipe, TrainResult } from '../common/pipeline.ts';
 
 export interface TrainFileRequest {
@@ -20,6 +21,8 @@ export interface TrainFileRequest {
    */
   recipe: TrainRecipe;
   categorical?: string[];
+  /** logreg / MLP: train with ONNX Runtime graph steps on this provider (auto = probe); absent = the TypeScript trainer */
+  ep?: ProviderRequest;
   info: Omit<PackageInfo, 'dataSha256' | 'dataSource'>;
 }
 

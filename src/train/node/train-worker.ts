@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { trainPackage } from '../common/pipeline.ts';
+import { trainPackage, type TrainHooks } from '../common/pipeline.ts';
+import { fitNetworkOnGraph } from './graph-train.ts';
 import { readTable } from './read-table.ts';
 import type { TrainFileEvent, TrainFileRequest, WorkerMessage } from './train-file.ts';
 
@@ -27,9 +28,17 @@ try {
   for (const c of asText) if (!read.fileColumns.includes(c)) throw new OutpostError('input', `no column "${c}" (named by --categorical or the schema template)`, { file: read.file, field: c });
   const timeCol = r.split.kind === 'time' ? r.split.column : undefined;
   const features = r.features.length ? r.features : read.fileColumns.filter((c) => c !== r.target && c !== timeCol);
-  const result = trainPackage(read.table, { ...r, features }, { ...req.info, dataSha256: read.sha256, dataSource: path.basename(read.file) }, {
+  const result = await trainPackage(read.table, { ...r, features }, { ...req.info, dataSha256: read.sha256, dataSource: path.basename(read.file) }, {
     onEvent: emit,
     now: () => performance.now() / 1000,
+    ...(req.ep ? {
+      networkFitter: async (x, target, options, hooks) => {
+        const r = await fitNetworkOnGraph(x, target, options, { ep: req.ep!, hooks });
+        const others = r.provider.candidates.filter((c) => c.name !== r.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
+        emit({ event: 'stage', stage: 'fit', message: `graph training on ${r.provider.chosen}${others.length ? ` (${others.join('; ')})` : ''}: ${r.steps} steps` });
+        return { network: r.network, provider: r.provider.chosen };
+      },
+    } satisfies Partial<TrainHooks> : {}),
   });
   const bytes = result.modelBytes.slice();
   const { model: _model, ...plain } = result;
