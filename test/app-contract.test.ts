@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApiEvent, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import type { ApiEvent, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, PullResult, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import { createEnrollment } from '../src/hub/node/devices.ts';
+import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { HTTP, methodNames } from '../src/api/common/contract.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
 import { getJob } from '../src/store/node/jobs.ts';
@@ -13,6 +15,8 @@ import { openStore } from '../src/store/node/store.ts';
 import { HTTP_PATHS } from '../renderer/src/client/paths.ts';
 import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE, httpTransport, ipcTransport, ok, type Transport } from './helpers/app-harness.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
+import { makePackage, startTestHub } from './helpers/hub-fixtures.ts';
+import { startProxy } from './helpers/hub-proxy.ts';
 
 const MODEL = 'seattle-weather';
 
@@ -305,9 +309,66 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.equal((await ok<{ connected: boolean }>(t, 'sync.status')).connected, false, 'nothing recorded');
     });
 
+    test('models.pull: refused until connected; then pulls from the connected hub with the CLI\'s stages; a tampered file is refused naming the stage; cancel', { timeout: 180_000 }, async () => {
+      const notConnected = await t.call('models.pull', { ref: 'churn' });
+      assert.ok(!notConnected.ok && notConnected.error.code === 'usage' && /not connected to a hub/.test(notConnected.error.message), JSON.stringify(notConnected));
+      assert.deepEqual(await ok(t, 'models.pullCancel'), { cancelled: false });
+      const hub = await startTestHub();
+      const proxy = await startProxy(hub.url);
+      try {
+        const team = hub.publishers['churn-team'];
+        for (const v of [1, 2]) await publishPackage({ packageDir: makePackage(files, 'churn', v), hubUrl: hub.url, keys: [team.key], token: team.token, ...(v === 1 ? { alias: 'production' } : {}) });
+        const { code } = await createEnrollment(hub.hub, { name: `desk-${t.name}` });
+        await ok(t, 'sync.connect', { hubUrl: proxy.url, code, rootPath: hub.trustRoot });
+
+        const r = await ok<PullResult>(t, 'models.pull', { ref: 'churn:production' });
+        assert.deepEqual({ name: r.name, version: r.version, active: r.active, previousActive: r.previousActive, alreadyInstalled: r.alreadyInstalled, hub: r.hub },
+          { name: 'churn', version: 1, active: true, previousActive: null, alreadyInstalled: false, hub: proxy.url });
+        assert.equal(r.signedBy, `churn-team (${team.key.keyId.slice(0, 16)})`);
+        assert.equal(r.model.activeVersion, 1);
+        const stages = new Set<string>();
+        await t.waitFor((e) => { if (e.type === 'pull-progress' && e.progress.ref === 'churn:production') stages.add(e.progress.stage); return e.type === 'pull-progress' && e.progress.stage === 'install'; }, 'pull-progress install');
+        for (const s of ['metadata', 'download', 'model-safety', 'card', 'smoke', 'install']) assert.ok(stages.has(s), `stage ${s} reported (${[...stages].join(', ')})`);
+
+        // a man in the middle changes churn@2's model file: refused at verify, as `outpost pull` refuses it
+        proxy.hook = async (p, up) => {
+          if (!/\/targets\/churn\/2\/[0-9a-f]{64}\.model\.onnx$/.test(p)) return undefined;
+          const body = Buffer.from((await up()).body);
+          body[body.length - 1] ^= 1;
+          return { kind: 'respond', body };
+        };
+        const refused = await t.call('models.pull', { ref: 'churn@2' });
+        assert.ok(!refused.ok && refused.error.code === 'package' && /pull of churn@2 refused at verify: .*; churn@1 stays active/.test(refused.error.message), JSON.stringify(refused));
+        const store = openStore(home);
+        try {
+          assert.ok((store.db.prepare('SELECT kind FROM security_events').all() as { kind: string }[]).some((e) => e.kind === 'pull-refused:verify'), 'recorded as a security event');
+        } finally {
+          store.close();
+        }
+
+        // a download that stalls: cancel stops it; nothing installed, churn@1 still active
+        proxy.hook = (p) => (/\/targets\/churn\/2\/[0-9a-f]{64}\.model\.onnx$/.test(p) ? { kind: 'drip', chunk: 16, everyMs: 20, stallAfter: 32 } : undefined);
+        const pulling = t.call('models.pull', { ref: 'churn@2' });
+        await t.waitFor((e) => e.type === 'pull-progress' && e.progress.ref === 'churn@2' && e.progress.stage === 'download' && (e.progress.received ?? 0) > 0, 'download under way');
+        assert.deepEqual(await ok(t, 'models.pullCancel'), { cancelled: true });
+        const cancelled = await pulling;
+        assert.ok(!cancelled.ok && cancelled.error.code === 'cancelled' && /pull of churn@2 cancelled/.test(cancelled.error.message), JSON.stringify(cancelled));
+        assert.equal((await ok<ModelSummary[]>(t, 'models.list')).find((m) => m.name === 'churn')?.activeVersion, 1);
+
+        proxy.hook = () => undefined;
+        const second = await ok<PullResult>(t, 'models.pull', { ref: 'churn@2' });
+        assert.deepEqual([second.version, second.active, second.previousActive], [2, true, 1]);
+        const unknown = await t.call('models.pull', { ref: 'nope' });
+        assert.ok(!unknown.ok && /nope/.test(unknown.error.message), JSON.stringify(unknown));
+      } finally {
+        await proxy.close();
+        await hub.close();
+      }
+    });
+
     test('every contract method was exercised by this suite', () => {
       // A method added to the contract without a test here fails this list.
-      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.now', 'sync.status']);
+      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.list', 'models.pull', 'models.pullCancel', 'models.rollback', 'models.show', 'predictions.page', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.now', 'sync.status']);
     });
   });
 }

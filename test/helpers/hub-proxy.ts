@@ -20,8 +20,11 @@ export interface Proxy {
 }
 
 export async function startProxy(target: string): Promise<Proxy> {
-  const upstreamFor = (path: string, range: string | undefined) => async (): Promise<Upstream> => {
-    const res = await fetch(new URL(path, target), { headers: range ? { range } : {} });
+  // requests other than GET (enrollment, sync) are forwarded with their body and headers
+  const upstreamFor = (path: string, range: string | undefined, req?: { method: string; headers: Record<string, string>; body: Buffer }) => async (): Promise<Upstream> => {
+    const res = await fetch(new URL(path, target), req && req.method !== 'GET'
+      ? { method: req.method, headers: req.headers, body: new Uint8Array(req.body) }
+      : { headers: range ? { range } : {} });
     const headers: Record<string, string> = {};
     for (const k of ['content-type', 'content-range', 'accept-ranges']) { const v = res.headers.get(k); if (v) headers[k] = v; }
     return { status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) };
@@ -32,7 +35,11 @@ export async function startProxy(target: string): Promise<Proxy> {
     const range = req.headers.range;
     proxy.requests.push({ path, ...(range ? { range } : {}) });
     void (async () => {
-      const up = upstreamFor(path, range);
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && !['host', 'connection', 'content-length', 'transfer-encoding'].includes(k)) headers[k] = v;
+      const up = upstreamFor(path, range, { method: req.method ?? 'GET', headers, body: Buffer.concat(chunks) });
       const action = await proxy.hook(path, up, range);
       if (!action) {
         const u = await up();

@@ -1,12 +1,16 @@
 import { Fragment, useState } from 'react';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
+import { PullFromHub } from '../components/PullFromHub.tsx';
 import { RollbackControl } from '../components/Rollback.tsx';
 import { bytes, when } from '../format.ts';
 import { asApiError, go, href, useCall, useClient } from '../state.tsx';
 
 export function Models({ name }: { name?: string }) {
   const { data, error, reload } = useCall('models.list', {});
+  // a pull or an added package may install a new version of the model on show: re-read its detail too
+  const [revision, setRevision] = useState(0);
+  const installed = (n: string) => { reload(); setRevision((r) => r + 1); go('models', n); };
   return (
     <div className="screen">
       <h1>Models</h1>
@@ -24,9 +28,10 @@ export function Models({ name }: { name?: string }) {
               ))}
             </ul>
           )}
-          <AddPackage onAdded={(n) => { reload(); go('models', n); }} />
+          <PullFromHub onPulled={installed} />
+          <AddPackage onAdded={installed} />
         </nav>
-        <div className="model-detail">{name ? <ModelDetail name={name} onChange={reload} /> : <p className="muted">Choose a model to see its card.</p>}</div>
+        <div className="model-detail">{name ? <ModelDetail key={`${name}#${revision}`} name={name} onChange={reload} /> : <p className="muted">Choose a model to see its card.</p>}</div>
       </div>
     </div>
   );

@@ -115,6 +115,31 @@ export const ModelDetailSchema = z.object({
 });
 export type ModelDetail = z.infer<typeof ModelDetailSchema>;
 
+/** A pull from the connected hub, as `outpost pull` reports it. */
+export const PullResultSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  active: z.boolean(),
+  /** the version that was active before (kept as last-known-good), null when none */
+  previousActive: z.number().int().nullable(),
+  alreadyInstalled: z.boolean(),
+  signedBy: z.string(),
+  signedAt: z.string().nullable(),
+  hub: z.string(),
+  model: ModelSummarySchema,
+});
+export type PullResult = z.infer<typeof PullResultSchema>;
+
+/** A pull's stages, as the CLI shows them: metadata, download (bytes of each file), model-safety, card, smoke, install. */
+export const PullProgressSchema = z.object({
+  ref: z.string(),
+  stage: z.string(),
+  file: z.string().optional(),
+  received: z.number().optional(),
+  total: z.number().optional(),
+});
+export type PullProgress = z.infer<typeof PullProgressSchema>;
+
 export const ProviderInfoSchema = z.object({
   /** checking: the probe is still running (ask again); decided; failed: the check itself failed or timed out (summary says why) */
   state: z.enum(['checking', 'decided', 'failed']),
@@ -317,6 +342,13 @@ export const methods = {
   'models.add': { params: z.strictObject({ path: FilePath, allowUnsigned: z.literal(true) }), result: ModelSummarySchema },
   /** `from`: the active version the user confirmed rolling back from; refused (conflict) when it changed meanwhile */
   'models.rollback': { params: z.strictObject({ name: ModelName, from: z.number().int().positive().optional() }), result: ModelSummarySchema },
+  /**
+   * pull, verify and install a signed version from the connected hub: `name` (newest), `name@3` or
+   * `name:production` (an alias); progress as `pull-progress` events; refusals as errors naming the stage
+   */
+  'models.pull': { params: z.strictObject({ ref: z.string().trim().min(1).max(200) }), result: PullResultSchema },
+  /** stop the running pull (a partial download is kept and resumes next time) */
+  'models.pullCancel': { params: none, result: z.object({ cancelled: z.boolean() }) },
   'files.inspect': { params: z.strictObject({ path: FilePath, model: ModelRef }), result: InspectSchema },
   'jobs.start': {
     params: z.strictObject({ input: FilePath, model: ModelRef, idColumn: z.string().min(1).max(256).optional(), format: Format.optional() }),
@@ -390,6 +422,7 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-progress'), progress: ProgressSchema }),
   z.object({ type: z.literal('job-finished'), job: JobSummarySchema, error: ApiErrorSchema.nullable() }),
   z.object({ type: z.literal('sync-finished'), sync: SyncViewSchema }),
+  z.object({ type: z.literal('pull-progress'), progress: PullProgressSchema }),
 ]);
 export type ApiEvent = z.infer<typeof ApiEventSchema>;
 

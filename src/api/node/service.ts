@@ -12,7 +12,8 @@ import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackTarget, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
-import { getSettings, openStore, updateSettings } from '../../store/node/store.ts';
+import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
+import { pull } from '../../registry/node/pull.ts';
 import { dataFolderUsage } from '../../store/node/usage.ts';
 import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
@@ -234,6 +235,7 @@ export function createService(opts: ServiceOptions): Service {
   };
 
   const sync = createSyncRunner(store, (v) => emit({ type: 'sync-finished', sync: v }));
+  let pulling: AbortController | undefined;
 
   const handlers: Handlers = {
     async status() {
@@ -273,6 +275,36 @@ export function createService(opts: ServiceOptions): Service {
       if (from !== undefined && target && target.from !== from) throw new OutpostError('conflict', `${name}@${from} is no longer the active version (${name}@${target.from} is): nothing was rolled back`);
       const m = rollback(store, name);
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
+    },
+    async 'models.pull'({ ref }) {
+      const hub = getHubSetting(store);
+      if (!hub) throw new OutpostError('usage', 'this workstation is not connected to a hub: connect it in Settings (or with `outpost connect`), then pull');
+      if (pulling) throw new OutpostError('conflict', 'a pull is already running here; wait for it or cancel it');
+      const ac = new AbortController();
+      pulling = ac;
+      try {
+        // the same pipeline as `outpost pull`: TUF refresh, download, hashes, model-file safety, card,
+        // smoke inference in a child process, atomic install; a refusal is recorded as a security event
+        const r = await pull({
+          home: store.home, hubUrl: hub.url, ref, store, signal: ac.signal,
+          onProgress: (e) => emit({ type: 'pull-progress', progress: { ref, stage: e.stage, ...(e.file !== undefined ? { file: e.file } : {}), ...(e.received !== undefined ? { received: e.received } : {}), ...(e.total !== undefined ? { total: e.total } : {}) } }),
+        });
+        const m = r.model;
+        return {
+          name: m.name, version: m.version, active: m.active, previousActive: r.previousActive ?? null, alreadyInstalled: r.alreadyInstalled,
+          signedBy: r.signedBy, signedAt: r.signedAt, hub: r.hub, model: modelSummary(groupModels().get(m.name)!, listJobs(store, 200)),
+        };
+      } catch (e) {
+        if (ac.signal.aborted) throw new OutpostError('cancelled', `pull of ${ref} cancelled: nothing was installed (what was downloaded is kept and the next pull resumes it)`);
+        throw e;
+      } finally {
+        pulling = undefined;
+      }
+    },
+    async 'models.pullCancel'() {
+      const running = pulling !== undefined;
+      pulling?.abort();
+      return { cancelled: running };
     },
     async 'files.inspect'({ path: file, model: ref }) {
       const abs = readable(file);
@@ -406,6 +438,7 @@ export function createService(opts: ServiceOptions): Service {
       closed = true;
       const running = [...live.values()];
       for (const j of running) j.cancel();
+      pulling?.abort();
       await Promise.allSettled(running.map((j) => j.done));
       await sync.close();
       listeners.clear();
