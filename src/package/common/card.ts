@@ -13,13 +13,21 @@ export const InputFieldSchema = z.object({
   nullable: z.boolean().default(false),
   /** Inclusive bounds for float/int features; values outside are rejected rows. */
   range: z.object({ min: z.number().optional(), max: z.number().optional() }).strict().optional(),
-  /** Allowed categories (required for `category`). Unseen values are rejected rows. */
+  /** Allowed categories (required for `category`). */
   vocabulary: z.array(z.string()).min(1).optional(),
+  /**
+   * A category value outside the vocabulary: `reject` (default) the row — not scored, listed in the
+   * rejects — or `score` it, handing the value to the model (for graphs that handle unknown
+   * categories, e.g. OneHotEncoder with zeros=1 / handle_unknown='ignore'). Either way the value
+   * is counted as unseen (`other`) in the drift statistics.
+   */
+  unseen: z.enum(['reject', 'score']).optional(),
   unit: z.string().optional(),
   description: z.string().optional(),
 }).strict().superRefine((f, ctx) => {
   if (f.type === 'category' && !f.vocabulary) ctx.addIssue({ code: 'custom', message: 'a category feature needs a vocabulary', path: ['vocabulary'] });
   if (f.type !== 'category' && f.vocabulary) ctx.addIssue({ code: 'custom', message: `only category features have a vocabulary (this one is ${f.type})`, path: ['vocabulary'] });
+  if (f.type !== 'category' && f.unseen) ctx.addIssue({ code: 'custom', message: `only category features have an unseen-value policy (this one is ${f.type})`, path: ['unseen'] });
   if (f.range?.min !== undefined && f.range.max !== undefined && f.range.min > f.range.max) ctx.addIssue({ code: 'custom', message: 'range.min is above range.max', path: ['range'] });
 });
 export type InputField = z.infer<typeof InputFieldSchema>;
@@ -62,6 +70,26 @@ export const LineageSchema = z.object({
   createdAt: z.string().optional(),
 }).passthrough();
 
+/** Metrics `outpost performance` computes from joined labels (classifiers / regression). */
+export const CLASSIFIER_METRICS = ['accuracy', 'f1', 'auc', 'logLoss'] as const;
+export const REGRESSION_METRICS = ['rmse', 'mae'] as const;
+export type PerformanceMetric = (typeof CLASSIFIER_METRICS)[number] | (typeof REGRESSION_METRICS)[number];
+
+/**
+ * Monitoring settings of the model. `performance`: a window (job, hour or day) whose metric from
+ * joined ground-truth labels is below `min` (or above `max`, for losses) with at least `minSamples`
+ * labelled predictions opens a performance alert.
+ */
+export const MonitoringSchema = z.object({
+  performance: z.object({
+    metric: z.enum([...CLASSIFIER_METRICS, ...REGRESSION_METRICS]),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    minSamples: z.number().int().min(1).default(30),
+  }).strict().refine((p) => p.min !== undefined || p.max !== undefined, { message: 'give min (or max, for a loss)' }).optional(),
+}).strict();
+export type Monitoring = z.infer<typeof MonitoringSchema>;
+
 export const CardSchema = z.object({
   format: z.literal(CARD_FORMAT),
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64'),
@@ -79,7 +107,12 @@ export const CardSchema = z.object({
   drift: z.record(z.string(), z.unknown()).optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   lineage: LineageSchema.optional(),
+  monitoring: MonitoringSchema.optional(),
 }).strict().superRefine((c, ctx) => {
+  const metric = c.monitoring?.performance?.metric;
+  if (metric !== undefined && (c.task === 'regression') !== (REGRESSION_METRICS as readonly string[]).includes(metric)) {
+    ctx.addIssue({ code: 'custom', message: `${metric} does not apply to a ${c.task} model (use ${(c.task === 'regression' ? REGRESSION_METRICS : CLASSIFIER_METRICS).join(', ')})`, path: ['monitoring', 'performance', 'metric'] });
+  }
   const seen = new Set<string>();
   c.inputs.forEach((f, i) => {
     if (seen.has(f.name)) ctx.addIssue({ code: 'custom', message: `duplicate input "${f.name}"`, path: ['inputs', i, 'name'] });

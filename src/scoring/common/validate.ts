@@ -21,6 +21,12 @@ export interface ValidatedBatch {
   rejects: Reject[];
   /** distinct rows rejected in this batch */
   rejectedRows: number;
+  /**
+   * Category values outside the vocabulary in rows that were rejected (for whatever reason), per
+   * card input index: drift statistics count them as unseen although the rows are not scored.
+   * (Unseen values of accepted rows — `unseen: "score"` — reach the statistics with the row.)
+   */
+  unseenRejected: { input: number; count: number }[];
 }
 
 const MAX_LISTED = 8;
@@ -30,7 +36,7 @@ export const BOOL_TEXT: ReadonlyMap<string, number> = new Map<string, number>([[
 
 /** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
 export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {
-  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string' }));
+  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string', ...(f.nullable ? { optional: true } : {}) }));
   if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string' });
   return req;
 }
@@ -61,6 +67,7 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
   };
 
   // Pass 1: check every cell of rows that are not already structurally bad.
+  const unseenRows = new Map<number, number[]>();
   inputs.forEach((f, c) => {
     const col = batch.columns[c];
     if (col.kind === 'number') {
@@ -77,22 +84,31 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
           else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
           else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
         } else if (s === CellStatus.missing) {
-          if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
+          if (!f.nullable) {
+            const marker = col.markers?.get(i);
+            reject(i, f.name, marker ? `missing value (${JSON.stringify(marker)}) in a non-nullable column` : 'missing value in a non-nullable column', marker ?? '');
+          }
         } else {
           const text = col.bad?.get(i) ?? '';
-          reject(i, f.name, `cannot parse ${JSON.stringify(text)} as a number`, text);
+          reject(i, f.name, col.reasons?.get(i) ?? `cannot parse ${JSON.stringify(text)} as a number`, text);
         }
       }
     } else {
       const { values } = col;
       const vocab = f.type === 'category' ? new Set(f.vocabulary) : undefined;
+      const scoreUnseen = f.unseen === 'score';
       for (let i = 0; i < n; i++) {
         if (structural[i]) continue;
         const v = values[i];
         if (v === null || v === '') {
           if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
         } else if (vocab) {
-          if (!vocab.has(v)) reject(i, f.name, `${JSON.stringify(v)} is not in the vocabulary (${listVocabulary(f.vocabulary ?? [])})`, v);
+          if (!vocab.has(v)) {
+            let rows = unseenRows.get(c);
+            if (!rows) unseenRows.set(c, (rows = []));
+            rows.push(i);
+            if (!scoreUnseen) reject(i, f.name, `${JSON.stringify(v)} is not in the vocabulary (${listVocabulary(f.vocabulary ?? [])})`, v);
+          }
         } else if (!BOOL_TEXT.has(v.trim().toLowerCase())) {
           reject(i, f.name, `${JSON.stringify(v)} is not a boolean (true/false, 1/0, yes/no)`, v);
         }
@@ -102,6 +118,11 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   let m = 0;
   for (let i = 0; i < n; i++) if (!bad[i]) m++;
+  const unseenRejected: ValidatedBatch['unseenRejected'] = [];
+  for (const [input, rows] of unseenRows) {
+    const count = rows.reduce((k, i) => k + bad[i], 0);
+    if (count) unseenRejected.push({ input, count });
+  }
   const accepted = new Int32Array(m);
   for (let i = 0, j = 0; i < n; i++) if (!bad[i]) accepted[j++] = i;
 
@@ -152,7 +173,7 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   const rejectedRows = n - m;
   rejects.sort((a, b) => a.row - b.row);
-  return { accepted, feeds, rejects, rejectedRows };
+  return { accepted, feeds, rejects, rejectedRows, unseenRejected };
 }
 
 /** Accepted cells of a numeric or boolean column as numbers (NaN = missing). */
