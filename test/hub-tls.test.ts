@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createEnrollment } from '../src/hub/node/devices.ts';
-import { connectionFailure, isSafeTransport, requireSafeTransport } from '../src/registry/node/hub-tls.ts';
+import { createService } from '../src/api/node/service.ts';
+import { connectionFailure, isSafeTransport, requireSafeTransport, storedCaFile } from '../src/registry/node/hub-tls.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { lastJson, runCli, runMain } from './helpers/cli.ts';
 import { makePackage, startTestHub, tmpDir } from './helpers/hub-fixtures.ts';
@@ -168,5 +169,26 @@ test('hub serve --tls-cert/--tls-key: HTTPS URL, certificate checked at start, e
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(off, { recursive: true, force: true });
+  }
+});
+
+// Last in this file: it makes THIS process trust the test CA (the app's service runs in-process here).
+test('the app connects to an HTTPS hub with a CA given once, then pulls through the contract with no further CA', { timeout: 180_000 }, async () => {
+  const appHome = path.join(work, 'app');
+  const service = createService({ home: appHome });
+  try {
+    const first = await createEnrollment(h.hub, { name: 'desk-app-tls' });
+    await assert.rejects(service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, rootPath: h.trustRoot }),
+      /cannot connect securely to the hub at https:\/\/127\.0\.0\.1:\d+ \(TLS\): its certificate is not issued by a CA this machine trusts/);
+    assert.equal((await service.handlers['sync.status']({})).connected, false);
+    await assert.rejects(service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, caPath: path.join(work, 'nope.pem') }), /cannot read the CA certificate/);
+    const v = await service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, caPath: caFile });
+    assert.equal(v.connected, true);
+    assert.equal(v.hub?.url, h.url);
+    assert.ok(fs.existsSync(storedCaFile(appHome, h.url)), 'the CA is kept with the hub');
+    const r = await service.handlers['models.pull']({ ref: 'churn@1' });
+    assert.deepEqual([r.name, r.version, r.active, r.hub], ['churn', 1, true, h.url]);
+  } finally {
+    await service.close();
   }
 });

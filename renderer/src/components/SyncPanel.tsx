@@ -43,6 +43,7 @@ export function ConnectHub() {
   const [hubUrl, setHubUrl] = useState('');
   const [code, setCode] = useState('');
   const [rootPath, setRootPath] = useState('');
+  const [caPath, setCaPath] = useState('');
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState<ApiError | undefined>();
   if (!data) return null;
@@ -52,7 +53,7 @@ export function ConnectHub() {
   const submit = () => {
     setBusy(true);
     setErr(undefined);
-    client.call('sync.connect', { hubUrl, code, ...(rootPath ? { rootPath } : {}) }).then(() => reload(), (e: unknown) => setErr(asApiError(e))).finally(() => setBusy(false));
+    client.call('sync.connect', { hubUrl, code, ...(rootPath ? { rootPath } : {}), ...(caPath ? { caPath } : {}) }).then(() => reload(), (e: unknown) => setErr(asApiError(e))).finally(() => setBusy(false));
   };
   return (
     <div className="connect" data-testid="connect-form">
@@ -60,6 +61,7 @@ export function ConnectHub() {
       <label>Hub URL <input type="url" value={hubUrl} onChange={(e) => setHubUrl(e.target.value)} placeholder="https://hub.example:8440" data-testid="hub-url" /></label>
       <label>Enrollment code <input value={code} onChange={(e) => setCode(e.target.value)} placeholder="ABCD-EFGH-JKMN-PQRS" data-testid="hub-code" /></label>
       <label>Hub root of trust (root.json path; not needed if this workstation already pulled from the hub) <input value={rootPath} onChange={(e) => setRootPath(e.target.value)} data-testid="hub-root" /></label>
+      {hubUrl.startsWith('https:') && <label>Hub CA certificate (PEM path; only when the hub's certificate is not from a CA this machine trusts) <input value={caPath} onChange={(e) => setCaPath(e.target.value)} data-testid="hub-ca" /></label>}
       <ErrorBox error={err} title="Could not connect" />
       <button type="button" className="btn btn-primary" onClick={submit} disabled={busy || !hubUrl || !code} data-testid="hub-connect">{busy ? 'Connecting…' : 'Connect'}</button>
     </div>

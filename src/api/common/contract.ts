@@ -391,7 +391,11 @@ export const methods = {
   'sync.status': { params: none, result: SyncViewSchema },
   /** enroll with a hub using the one-time code from `outpost hub devices add` */
   'sync.connect': {
-    params: z.strictObject({ hubUrl: z.string().min(1).max(2048), code: z.string().min(1).max(64), rootPath: FilePath.optional() }),
+    params: z.strictObject({
+      hubUrl: z.string().min(1).max(2048), code: z.string().min(1).max(64), rootPath: FilePath.optional(),
+      /** the CA certificate (PEM) of an HTTPS hub whose certificate is not from a CA in the system store; kept with the hub */
+      caPath: FilePath.optional(),
+    }),
     result: SyncViewSchema,
   },
   /** sync now; a failure is recorded in the view's lastError (the sync itself is not an API error) */

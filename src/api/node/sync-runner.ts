@@ -6,13 +6,14 @@ import { outboxSummary } from '../../store/node/outbox.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { hubConnection, syncStatus } from '../../store/node/sync-state.ts';
 import { connect } from '../../sync/node/connect.ts';
+import { setHubCa } from '../../registry/node/hub-tls.ts';
 import { runSync } from '../../sync/node/sync.ts';
 import type { SyncView } from '../common/contract.ts';
 
 export interface SyncRunner {
   view(): SyncView;
   syncNow(): Promise<SyncView>;
-  connect(p: { hubUrl: string; code: string; rootPath?: string }): Promise<SyncView>;
+  connect(p: { hubUrl: string; code: string; rootPath?: string; caPath?: string }): Promise<SyncView>;
   /** the interval setting changed */
   reschedule(): void;
   close(): Promise<void>;
@@ -69,6 +70,7 @@ export function createSyncRunner(store: Store, onFinished: (v: SyncView) => void
     view,
     syncNow,
     async connect(p) {
+      if (p.caPath) setHubCa(store.home, p.hubUrl, p.caPath);
       await connect(store, { hubUrl: p.hubUrl, code: p.code, ...(p.rootPath ? { rootFile: p.rootPath } : {}), signal: abort.signal });
       return syncNow();
     },
