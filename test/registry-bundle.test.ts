@@ -12,7 +12,6 @@ import { generateKeyFile, signerFor } from '../src/keys/node/keys.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { parseRoot, parseTimestamp, serialize, tufTime } from '../src/hub/node/tuf-metadata.ts';
 import { BundleWriter, bundleFetch, openBundle } from '../src/registry/node/bundle.ts';
-import { PullRefused } from '../src/registry/node/errors.ts';
 import { pull } from '../src/registry/node/pull.ts';
 import { getModel, listModels } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
