@@ -55,6 +55,7 @@ export const commands: CommandEntry[] = [
   { name: 'hub publishers', summary: 'List the publishers a hub delegates to: model names, keys, threshold, metadata expiry', load: async () => (await import('./hub.ts')).hubPublishersCommand },
   { name: 'hub upload-metadata', summary: 'Upload offline-signed root/targets metadata (written by an offline command with --out) to a hub', load: async () => (await import('./hub.ts')).hubUploadMetadataCommand },
   { name: 'hub online-keys', summary: 'Make new online (snapshot, timestamp) keys on the hub, for a rotation the offline root then signs', load: async () => (await import('./hub.ts')).hubOnlineKeysCommand },
+  { name: 'hub bundle', summary: 'Write a model version\'s signed TUF metadata and files into one file for an air-gapped workstation (pull --bundle)', load: async () => (await import('./hub-bundle.ts')).hubBundleCommand },
   { name: 'hub add-publisher', summary: 'Delegate model names to a publisher key, or change a publisher\'s keys (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubAddPublisherCommand },
   { name: 'hub revoke-publisher', summary: 'Withdraw a publisher\'s delegation: devices stop installing its models (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubRevokePublisherCommand },
   { name: 'hub targets renew', summary: 'Re-sign the top-level targets metadata with a later expiry (offline targets key)', load: async () => (await import('./hub-offline.ts')).hubTargetsRenewCommand },

@@ -17,6 +17,8 @@ export interface DownloadOptions {
   onProgress?: (received: number, total: number) => void;
   /** observe each HTTP request (tests: prove a resume used Range) */
   onRequest?: (range: string | undefined) => void;
+  /** where the bytes come from (default: the network; `pull --bundle`: a bundle file) */
+  fetch?: typeof fetch;
 }
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
@@ -71,7 +73,7 @@ async function transfer(opts: DownloadOptions, part: string, at: { have: number;
   const idleReason = watch.why;
   let res: Response;
   try {
-    res = await fetch(opts.url, { headers: range ? { range } : {}, signal });
+    res = await (opts.fetch ?? fetch)(opts.url, { headers: range ? { range } : {}, signal });
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     throw new Dropped(idleReason() ?? (e as Error).message);

@@ -47,6 +47,8 @@ export interface PullOptions {
   onProgress?: (e: { stage: string; file?: string; received?: number; total?: number }) => void;
   /** test hook: observe download requests (Range headers) */
   onRequest?: (file: string, range: string | undefined) => void;
+  /** where metadata and targets come from (default: the network; `pull --bundle`: the bundle's entries) */
+  fetch?: typeof fetch;
 }
 
 export interface PullResult {
@@ -111,7 +113,7 @@ async function signedDocument(client: HubClient, targetPath: string, quarantine:
   if (!info) return undefined;
   if (info.length > 64 * 1024) throw new PullRefused('alias', `${targetPath} is ${info.length} bytes (a signed document is at most 64 KiB)`);
   const file = path.join(quarantine, `doc-${crypto.randomBytes(6).toString('hex')}.json`);
-  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal });
+  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal, fetch: client.fetch });
   try {
     return fs.readFileSync(file, 'utf8');
   } finally {
@@ -148,7 +150,7 @@ async function resolve(client: HubClient, store: Store, sel: ModelSelector, quar
 async function pullWith(store: Store, base: string, sel: ModelSelector, opts: PullOptions): Promise<PullResult> {
   const progress = opts.onProgress ?? (() => undefined);
   progress({ stage: 'metadata' });
-  const client = await connectHub(opts.home, base, { signal: opts.signal });
+  const client = await connectHub(opts.home, base, { signal: opts.signal, fetch: opts.fetch });
   const t = trustPaths(opts.home, base);
   fs.mkdirSync(t.quarantine, { recursive: true });
   const { version, viaAlias, paths, roles, yanked } = await resolve(client, store, sel, t.quarantine, opts);
@@ -228,7 +230,7 @@ async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, 
     for (const [file, info] of [['card.json', s.cardInfo], ['model.onnx', s.modelInfo]] as const) {
       progress({ stage: 'download', file, received: 0, total: info.length });
       await downloadTarget({
-        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs,
+        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs, fetch: opts.fetch,
         onProgress: (received, total) => progress({ stage: 'download', file, received, total }),
         onRequest: (range) => opts.onRequest?.(file, range),
       });

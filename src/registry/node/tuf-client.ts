@@ -19,16 +19,18 @@ class HubFetcher extends BaseFetcher {
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
   readonly base: string;
-  constructor(base: string, timeoutMs: number, signal?: AbortSignal) {
+  readonly fetchImpl: typeof fetch;
+  constructor(base: string, timeoutMs: number, signal?: AbortSignal, fetchImpl: typeof fetch = fetch) {
     super();
     this.base = base;
+    this.fetchImpl = fetchImpl;
     this.timeoutMs = timeoutMs;
     this.signal = signal;
   }
   override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(this.signal ? [this.signal] : [])]) });
+      res = await this.fetchImpl(url, { signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(this.signal ? [this.signal] : [])]) });
     } catch (e) {
       const f = connectionFailure(this.base, e);
       this.networkError = f.message;
@@ -48,6 +50,8 @@ class HubFetcher extends BaseFetcher {
 export interface HubClient {
   base: string;
   updater: Updater;
+  /** where the bytes come from when not the network (a bundle) */
+  fetch?: typeof fetch;
   metadataDir: string;
   /** the URL a target is served at (consistent snapshots: hash-prefixed file name) */
   targetUrl(t: TargetFile): string;
@@ -59,11 +63,11 @@ export interface HubClient {
 
 export interface RoleInfo { role: string; keyIds: string[]; metadata: Metadata<Targets> }
 
-export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<HubClient> {
+export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number; fetch?: typeof fetch } = {}): Promise<HubClient> {
   const base = hubBase(url);
-  prepareHubTrust(home, base);
+  if (!opts.fetch) prepareHubTrust(home, base); // a bundle (opts.fetch) involves no TLS connection
   const t = trustPaths(home, url);
-  const fetcher = new HubFetcher(base, opts.timeoutMs ?? 30_000, opts.signal);
+  const fetcher = new HubFetcher(base, opts.timeoutMs ?? 30_000, opts.signal, opts.fetch);
   const updater = new Updater({ metadataDir: t.metadata, metadataBaseUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, fetcher, config: { fetchRetries: 0 } });
   try {
     await updater.refresh();
@@ -77,6 +81,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
   return {
     base,
     updater,
+    fetch: opts.fetch,
     metadataDir: t.metadata,
     topTargets: () => readRole('targets'),
     targetUrl: (tf) => {
