@@ -202,3 +202,45 @@ test('a yes/no column feeding a float tensor becomes a bool feature, scored as 1
   const got = readCsv(scored);
   got.rows.forEach((row, i) => expected.forest.classes!.forEach((c, k) => assert.ok(Object.is(Math.fround(Number(row[got.header.indexOf(`p_${c}`)])), ref[i * 5 + k]), `row ${i + 1} p_${c}`)));
 });
+
+test('a PyTorch binary classifier with a one-column sigmoid head: P(positive) as exported, the other class 1 − p', async () => {
+  // the user's data: features and a yes/no label "sun"
+  const toSun = (src: string, dst: string) => {
+    const { header, rows } = readCsv(src);
+    const keep = ['date', 'precipitation', 'temp_max', 'temp_min', 'wind'];
+    fs.writeFileSync(dst, [[...keep, 'sun'], ...rows.map((row) => [...keep.map((k) => row[header.indexOf(k)]), row[header.indexOf('weather')] === 'sun' ? 'yes' : 'no'])].map((x) => x.join(',')).join('\n') + '\n');
+  };
+  const sample = path.join(root, 'sun-train.csv');
+  const held = path.join(root, 'sun-2015.csv');
+  toSun(TRAIN, sample);
+  toSun(HELD_OUT, held);
+  const out = path.join(root, 'sun-pkg');
+  const r = await runMain(['--home', home, 'models', 'init', path.join(BYO, 'mlp-binary.onnx'), '--sample', sample, '--name', 'sun', '--out', out, '--target', 'sun']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /binary classifier; "output" \(Sigmoid "\/sigmoid\/Sigmoid"\) is the probability of "yes", "no" gets 1 − p/);
+  assert.match(r.out, /"yes" is taken as the positive class/);
+  const card = readCard(out);
+  assert.deepEqual([card.task, card.outputs], ['binary', { probabilities: 'output', classes: ['no', 'yes'] }]);
+  assert.equal((await runMain(['--home', home, 'models', 'add', out, '--allow-unsigned'])).code, 0);
+  const scored = path.join(root, 'sun.scored.csv');
+  const s = await runMain(['--home', home, 'score', held, '--model', 'sun', '--out', scored]);
+  assert.equal(s.code, 0, s.err);
+
+  const ort = (await import('onnxruntime-node')).default;
+  const h = readCsv(held);
+  const feats = ['precipitation', 'temp_max', 'temp_min', 'wind'];
+  const x = new Float32Array(h.rows.length * 4);
+  h.rows.forEach((row, i) => feats.forEach((n, k) => (x[i * 4 + k] = Number(row[h.header.indexOf(n)]))));
+  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(BYO, 'mlp-binary.onnx')));
+  const p = (await session.run({ input: new ort.Tensor('float32', x, [h.rows.length, 4]) })).output.data as Float32Array;
+  const got = readCsv(scored);
+  const e = (expected as unknown as Record<string, { probabilities: number[][] }>)['mlp-binary'];
+  got.rows.forEach((row, i) => {
+    const yes = Number(row[got.header.indexOf('p_yes')]);
+    const no = Number(row[got.header.indexOf('p_no')]);
+    assert.ok(Object.is(Math.fround(yes), p[i]), `row ${i + 1}: p_yes ${yes} vs ORT ${p[i]}`);
+    assert.ok(Object.is(Math.fround(no), Math.fround(1 - p[i])), `row ${i + 1}: p_no is 1 − p in float32`);
+    assert.equal(row[got.header.indexOf('label')], p[i] > Math.fround(1 - p[i]) ? 'yes' : 'no');
+    assert.ok(Math.abs(yes - e.probabilities[i][1]) < 1e-5, `row ${i + 1}: vs scikit-learn ${e.probabilities[i][1]}`);
+  });
+});

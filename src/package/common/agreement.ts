@@ -105,6 +105,7 @@ export function checkAgreement(card: Card, rawGraph: ModelInfo): string[] {
   need('probabilities', card.outputs.probabilities, (v) => {
     if (v.type !== 'float' && v.type !== 'double') return `dtype ${v.type}, expected float`;
     if (v.shape.length !== 2) return `shape ${shapeText(v)}, expected [N, classes]`;
+    if (v.shape[1] === 1 && card.task === 'binary') return undefined; // one probability per row: P(classes[1])
     if (typeof v.shape[1] === 'number' && classes !== undefined && v.shape[1] !== classes) return `has ${v.shape[1]} columns but the card lists ${classes} classes`;
     return undefined;
   });

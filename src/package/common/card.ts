@@ -36,7 +36,10 @@ export type InputField = z.infer<typeof InputFieldSchema>;
 export const OutputMappingSchema = z.object({
   /** classifier: graph output holding the predicted class index (int64 [N] or [N,1]) */
   label: z.string().optional(),
-  /** classifier: graph output holding class probabilities (float [N, classes]) */
+  /**
+   * classifier: graph output holding class probabilities (float [N, classes]); for a binary
+   * classifier also [N, 1], the probability of classes[1] (a sigmoid head), classes[0] getting 1 − p
+   */
   probabilities: z.string().optional(),
   /** class names, in the order of the probability columns */
   classes: z.array(z.string().min(1)).min(2).optional(),

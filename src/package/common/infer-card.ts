@@ -234,11 +234,28 @@ export function inferCard(graph: ModelInfo, profiles: readonly ColumnProfile[], 
     } else if (column.length) {
       const out = column[0];
       const last = producer(out.name);
-      if (last?.op === 'Sigmoid') throw fail(`output "${out.name}" is one sigmoid probability per row; Outpost reads a binary classifier's probabilities as [N, 2]: export torch.cat([1 - p, p], dim=1)`, req.modelFile);
-      task = 'regression';
-      outputs.value = out.name;
-      guessed.push(`regression; value "${out.name}" [${out.shape.join(', ')}]`);
-      if (target && target.nonNumeric > 0) check.push(`target "${req.target}" is not numeric, but the model looks like a regressor`);
+      if (last?.op === 'Sigmoid') {
+        // a binary classifier with a sigmoid head: P(classes[1]) per row
+        let classes = req.classes;
+        let from = '--classes';
+        if (!classes) {
+          if (!target) throw usage(`output "${out.name}" [${out.shape.join(', ')}] is one sigmoid probability per row (a binary classifier) but the graph records no class names: give --target COL (the sample's label column) or --classes negative,positive`);
+          if (!target.distinct) throw usage(`target "${req.target}" has more than ${MAX_DISTINCT} distinct values; give --classes negative,positive`);
+          classes = target.nonNumeric === 0 ? [...target.distinct].sort((a, b) => Number(a) - Number(b)) : [...target.distinct].sort();
+          from = `the distinct values of target "${req.target}", sorted`;
+        }
+        if (classes.length !== 2) throw usage(`output "${out.name}" is one sigmoid probability per row, so the model has 2 classes, but ${from} gives ${classes.length} (${list(classes)}): pass --classes negative,positive`);
+        task = 'binary';
+        outputs.probabilities = out.name;
+        outputs.classes = classes;
+        guessed.push(`binary classifier; "${out.name}" (Sigmoid "${last.name}") is the probability of "${classes[1]}", "${classes[0]}" gets 1 − p; classes from ${from}`);
+        check.push(`classes: "${classes[1]}" is taken as the positive class (the one the sigmoid scores); if it is "${classes[0]}", pass --classes ${classes[1]},${classes[0]}`);
+      } else {
+        task = 'regression';
+        outputs.value = out.name;
+        guessed.push(`regression; value "${out.name}" [${out.shape.join(', ')}]`);
+        if (target && target.nonNumeric > 0) check.push(`target "${req.target}" is not numeric, but the model looks like a regressor`);
+      }
     } else {
       throw fail(`no output ONNX Runtime can return looks like class probabilities [N, classes] or a value [N, 1] (outputs: ${list(graph.outputs.map((o) => `${o.name} ${o.nonTensor ?? `${o.type} [${o.shape.join(', ')}]`}`))})`, req.modelFile);
     }

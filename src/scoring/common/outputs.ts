@@ -27,7 +27,13 @@ export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: num
     const p = outputs[o.probabilities].data as Float32Array | Float64Array;
     const make = () => (p instanceof Float64Array ? new Float64Array(rows) : new Float32Array(rows));
     const cols = Array.from({ length: classes }, make);
-    for (let i = 0, k = 0; i < rows; i++) for (let c = 0; c < classes; c++) cols[c][i] = p[k++];
+    if (classes === 2 && p.length === rows) {
+      // one sigmoid probability per row: P(classes[1]); classes[0] gets 1 − p (rounded to the output's precision)
+      for (let i = 0; i < rows; i++) {
+        cols[1][i] = p[i];
+        cols[0][i] = 1 - p[i];
+      }
+    } else for (let i = 0, k = 0; i < rows; i++) for (let c = 0; c < classes; c++) cols[c][i] = p[k++];
     res.probabilities = cols as Float32Array[] | Float64Array[];
   }
   const codes = new Int32Array(rows);
