@@ -20,7 +20,7 @@ const header = (h: SignedRequest['headers'], name: string): string | undefined =
 const unauthorized = (reason: string, message: string) => new AuthError(401, reason, message);
 
 /** Verify a request's signature against the device's enrolled key (no database write). */
-export async function verifySignedRequest(hub: Hub, req: SignedRequest, nowMs = Date.now()): Promise<VerifiedRequest> {
+export async function verifySignedRequest(hub: Hub, req: SignedRequest, nowMs = Date.now(), opts: { anyTime?: boolean } = {}): Promise<VerifiedRequest> {
   const deviceId = header(req.headers, SIG_HEADERS.device);
   const timeText = header(req.headers, SIG_HEADERS.time);
   const nonce = header(req.headers, SIG_HEADERS.nonce);
@@ -34,7 +34,8 @@ export async function verifySignedRequest(hub: Hub, req: SignedRequest, nowMs = 
   if (!/^\d{1,12}$/.test(timeText)) throw unauthorized('bad-signature', `${SIG_HEADERS.time} must be unix seconds`);
   const time = Number(timeText);
   const skew = time - Math.floor(nowMs / 1000);
-  if (Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS) {
+  // an exported outbox (`hub import`) was signed days ago: its time is not checked, the ledger makes it exactly-once
+  if (!opts.anyTime && Math.abs(skew) > MAX_CLOCK_SKEW_SECONDS) {
     throw unauthorized('stale', `the request's time is ${Math.abs(skew)} s ${skew < 0 ? 'behind' : 'ahead of'} the hub's clock (at most ${MAX_CLOCK_SKEW_SECONDS} s allowed): check this workstation's clock`);
   }
   const m = DIGEST_RE.exec(digest);

@@ -88,7 +88,7 @@ export function queueHeartbeat(store: Store, now = Date.now()): void {
 }
 
 /** The wire form of an outbox item: prediction items load their log batches (sampled when asked). */
-function wireItem(store: Store, row: OutboxRow): WireItem | undefined {
+export function wireItem(store: Store, row: OutboxRow): WireItem | undefined {
   if (row.kind !== 'predictions' || !row.ref) return { seq: row.seq, kind: row.kind, createdAt: row.createdAt, payload: row.payload, blobs: [] };
   const p = row.payload as { model: string; version: number; sampleRate?: number };
   const batches = store.db.prepare('SELECT seq, first_row, row_count, logged_at, outputs, inputs FROM prediction_batches WHERE job_id = ? AND seq >= ? AND seq < ? ORDER BY seq')
