@@ -90,7 +90,7 @@ describe('exported graph = trainer predictions', () => {
   for (const c of CASES) {
     it(c.what, async () => {
       const t = c.table();
-      const r = await trainPackage(t, c.recipe, info);
+      const r = trainPackage(t, c.recipe, info);
       assert.equal(r.task, c.task);
       loadPackageBytes(r.modelBytes, r.card); // card and graph agree (the loader's checks)
       const { valid } = splitRows(t, c.recipe.split, c.recipe.seed);
@@ -112,8 +112,8 @@ describe('exported graph = trainer predictions', () => {
   it('retraining with the recipe from the card gives the same model bytes', async () => {
     const c = CASES[2];
     const t = c.table();
-    const first = await trainPackage(t, c.recipe, info);
-    const again = await trainPackage(t, recipeFromCard(first.card), info);
+    const first = trainPackage(t, c.recipe, info);
+    const again = trainPackage(t, recipeFromCard(first.card), info);
     assert.deepEqual(again.modelBytes, first.modelBytes);
     assert.deepEqual(again.card, first.card);
   });

@@ -42,7 +42,7 @@ function runSklearn(c: DataCase, dir: string): Record<string, unknown> {
 async function runOutpost(c: DataCase, algo: Algo): Promise<Record<string, unknown>> {
   const recipe: TrainRecipe = { ...c.recipe, algo };
   try {
-    const r = await trainPackage(c.table, recipe, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000 });
+    const r = trainPackage(c.table, recipe, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000 });
     const cand = r.candidates[0];
     const out: Record<string, unknown> = { ...cand.metrics, fitSeconds: cand.fitSeconds, ...cand.summary };
     if (r.task === 'multiclass') {

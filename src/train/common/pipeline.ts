@@ -232,9 +232,54 @@ function evaluate(task: Task, classes: string[] | undefined, truth: TargetInfo['
 /** The validation loss that picks among candidates: log-loss for classifiers, RMSE for regression. */
 const selectionMetric = (task: Task): string => (task === 'regression' ? 'rmse' : 'logLoss');
 
-async function fitOne(algo: Algo, input: LearnerInput, fitter?: NetworkFitter): Promise<FittedModel> {
-  if (algo === 'gbdt') return fitGbdt(input);
-  return fitter ? fitNeuralWith(algo, input, fitter) : fitNeural(algo, input);
+/** What the pipeline asks its driver to fit (the driver is sync or async; the steps are the same). */
+interface FitRequest { algo: Algo; input: LearnerInput }
+
+function fitSync(r: FitRequest): FittedModel {
+  return r.algo === 'gbdt' ? fitGbdt(r.input) : fitNeural(r.algo, r.input);
+}
+
+async function fitAsync(r: FitRequest, fitter?: NetworkFitter): Promise<FittedModel> {
+  if (r.algo === 'gbdt' || !fitter) return fitSync(r);
+  return fitNeuralWith(r.algo, r.input, fitter);
+}
+
+/**
+ * Train and package, synchronously (the TypeScript trainers). A retrain calls this with the
+ * champion's recipe (`recipeFromCard`) on new rows.
+ */
+export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): TrainResult {
+  if (hooks.networkFitter) throw new OutpostError('usage', 'a network fitter (graph training) needs trainPackageAsync');
+  const steps = pipeline(table, recipe, info, hooks);
+  let step = steps.next();
+  while (!step.done) {
+    let fitted: FittedModel;
+    try {
+      fitted = fitSync(step.value);
+    } catch (e) {
+      step = steps.throw(e);
+      continue;
+    }
+    step = steps.next(fitted);
+  }
+  return step.value;
+}
+
+/** trainPackage that can await an injected engine for logreg/MLP weights (`hooks.networkFitter`: ONNX Runtime graph steps). */
+export async function trainPackageAsync(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const steps = pipeline(table, recipe, info, hooks);
+  let step = steps.next();
+  while (!step.done) {
+    let fitted: FittedModel;
+    try {
+      fitted = await fitAsync(step.value, hooks.networkFitter);
+    } catch (e) {
+      step = steps.throw(e);
+      continue;
+    }
+    step = steps.next(fitted);
+  }
+  return step.value;
 }
 
 function inputField(f: FeatureSpec): InputField {
@@ -249,7 +294,7 @@ function inputField(f: FeatureSpec): InputField {
   };
 }
 
-export async function trainPackage(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): Promise<TrainResult> {
+function* pipeline(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks): Generator<FitRequest, TrainResult, FittedModel> {
   const emit = hooks.onEvent ?? (() => {});
   const now = hooks.now ?? (() => 0);
   checkRecipe(recipe, Object.keys(table.columns));
@@ -303,7 +348,7 @@ export async function trainPackage(table: TrainTable, recipe: TrainRecipe, info:
     const t0 = now();
     let fitted: FittedModel;
     try {
-      fitted = await fitOne(algo, {
+      fitted = yield { algo, input: {
         task: target.task,
         features: specs.map((s) => ({ ...s, ...(s.vocabulary ? { vocabulary: [...s.vocabulary] } : {}) })),
         train: trainData,
@@ -313,7 +358,7 @@ export async function trainPackage(table: TrainTable, recipe: TrainRecipe, info:
         seed: recipe.seed,
         params: recipe.params?.[algo] ?? {},
         hooks: { onStep: (e) => emit({ event: 'step', algo, ...e }), ...(hooks.signal ? { signal: hooks.signal } : {}) },
-      }, hooks.networkFitter);
+      } };
     } catch (e) {
       // 'auto' carries on without a candidate that cannot run on this data (say so); one algorithm fails.
       if (recipe.algo === 'auto' && e instanceof OutpostError && e.code === 'input' && e.location.row === undefined) {

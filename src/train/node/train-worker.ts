@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { trainPackage, type TrainHooks } from '../common/pipeline.ts';
+import { trainPackageAsync, type TrainHooks } from '../common/pipeline.ts';
 import { fitNetworkOnGraph } from './graph-train.ts';
 import { readTable } from './read-table.ts';
 import type { TrainFileEvent, TrainFileRequest, WorkerMessage } from './train-file.ts';
@@ -28,7 +28,7 @@ try {
   for (const c of asText) if (!read.fileColumns.includes(c)) throw new OutpostError('input', `no column "${c}" (named by --categorical or the schema template)`, { file: read.file, field: c });
   const timeCol = r.split.kind === 'time' ? r.split.column : undefined;
   const features = r.features.length ? r.features : read.fileColumns.filter((c) => c !== r.target && c !== timeCol);
-  const result = await trainPackage(read.table, { ...r, features }, { ...req.info, dataSha256: read.sha256, dataSource: path.basename(read.file) }, {
+  const result = await trainPackageAsync(read.table, { ...r, features }, { ...req.info, dataSha256: read.sha256, dataSource: path.basename(read.file) }, {
     onEvent: emit,
     now: () => performance.now() / 1000,
     ...(req.ep ? {
