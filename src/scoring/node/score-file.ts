@@ -10,7 +10,8 @@ import { openSink, openSource } from '../../io/node/open.ts';
 import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
-import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { adaptModel } from '../../onnx/common/adapt.ts';
+import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createDriftObserver } from '../../monitor/node/observer.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
 import { checkServable } from '../../registry/node/pull.ts';
@@ -83,7 +84,7 @@ export interface JobResult {
  */
 export interface ScoringObserver {
   observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
-  /** called inside the checkpoint transaction */
+  /** called inside the checkpoint transaction (and once when a job stops on its reject rate) */
   persist(): void;
   /** the job ended (completed, failed or stopped): release threads or other resources */
   close?(): void;
@@ -267,9 +268,11 @@ async function openEngine(store: Store, model: InstalledModel, ep: string, opts:
     recordSecurityEvent(store, 'installed-file-modified', `${model.name}@${model.version}`, `${file}: sha256 ${hash}, installed ${model.modelSha256}`);
     throw new OutpostError('package', `the installed model file was modified on disk (sha256 ${hash.slice(0, 16)}…, verified at install ${model.modelSha256.slice(0, 16)}…); refusing to run it — reinstall or roll back`, { file });
   }
-  const graph = inspectModel(bytes);
-  const engine = await InferenceEngine.open(bytes, { ep: ep as never });
-  return { engine, graph };
+  // What ORT for Node can serve (a ZipMap becomes its probability tensor): rewritten in memory,
+  // after the hash check, so the verified file stays as signed.
+  const adapted = adaptModel(bytes);
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never });
+  return { engine, graph: adapted.info };
 }
 
 function describeProvider(engine: InferenceEngine): string {
@@ -406,11 +409,11 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
     for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
-      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks);
+      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
       const rowNumbers = new Int32Array(v.accepted.length);
       for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
       // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
-      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate) : undefined;
+      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate, card.tensors) : undefined;
       const run = v.accepted.length ? engine.run(v.feeds, { transferInputs: true }) : undefined;
       run?.catch(() => {}); // awaited in finishBatch; avoid an unhandled rejection while queued
       inflight.push({ batch, v, rowNumbers, loggedInputs, run });
@@ -453,6 +456,14 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       await output?.close().catch(() => {});
       await rejects?.close().catch(() => {});
       throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
+    }
+    if (err.code === 'reject-rate') {
+      // Too many rows rejected — often a spike of category values the model does not know: the
+      // statistics of what was read (unseen values included) are kept, so `outpost drift` and its
+      // alerts show the spike that stopped the job. A failed job is never resumed: nothing is counted twice.
+      try {
+        store.db.transaction(() => { for (const ob of observers) ob.persist(); })();
+      } catch { /* the job fails with its own error either way */ }
     }
     let keptRejects = false;
     if (err.code === 'reject-rate' && rejects && counters.rowsRejected > 0) {
