@@ -192,6 +192,20 @@ test('settings: get all / one, set with units, reset; unknown keys and bad value
     assert.match(r.err, message);
     assert.equal((lastJson(r.out) as { error: { code: string } }).error.code, 'usage');
   }
+  // a provider is checked like the app's Settings does: one that cannot work here is not saved (exit 1) unless --force
+  const { chooseProvider } = await import('../src/inference/node/providers.ts');
+  const works = await chooseProvider('cuda').then(() => true, () => false);
+  const cuda = await cli(['--home', h, 'settings', 'set', 'provider', 'cuda']);
+  if (works) assert.equal(cuda.code, 0, cuda.err);
+  else {
+    assert.equal(cuda.code, 1);
+    assert.match(cuda.err, /not saved: .*pass --force to save it anyway/);
+    const store2 = openStore(h);
+    try { assert.equal(getSettings(store2).provider, 'cpu'); } finally { store2.close(); }
+    const forced = await cli(['--home', h, 'settings', 'set', 'provider', 'cuda', '--force']);
+    assert.equal(forced.code, 0, forced.err);
+    assert.match(forced.err, /saved anyway \(--force\)/);
+  }
   const reset = await cli(['--home', h, 'settings', 'reset', 'logInputs']);
   assert.match(reset.out, /logInputs = sampled {2}\(default\)/);
 });

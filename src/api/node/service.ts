@@ -10,7 +10,7 @@ import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
-import { getModel, installPackage, listModels, rollback, rollbackTarget, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { pull } from '../../registry/node/pull.ts';
@@ -257,7 +257,7 @@ export function createService(opts: ServiceOptions): Service {
     async 'models.show'({ name }) {
       const versions = groupModels().get(name);
       if (!versions) getModel(store, name); // throws the store's "not installed (installed: …)" error
-      const target = rollbackTarget(store, name);
+      const target = rollbackPlan(store, name);
       return {
         name, rollback: target && target.to !== null ? { from: target.from, to: target.to } : null,
         versions: (versions ?? []).map((m) => ({
@@ -271,7 +271,7 @@ export function createService(opts: ServiceOptions): Service {
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
     },
     async 'models.rollback'({ name, from }) {
-      const target = rollbackTarget(store, name);
+      const target = rollbackPlan(store, name);
       if (from !== undefined && target && target.from !== from) throw new OutpostError('conflict', `${name}@${from} is no longer the active version (${name}@${target.from} is): nothing was rolled back`);
       const m = rollback(store, name);
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));

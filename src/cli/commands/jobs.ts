@@ -68,8 +68,9 @@ async function list(ctx: CommandContext, status: string | undefined, model: stri
   const filter = parseFilter(status, model);
   const store = openStore(ctx.home);
   try {
-    let jobs = listJobs(store, limit, filter).map((j) => ({ j, s: stateOf(store, j) }));
-    if (status === 'stopped' || status === 'running') jobs = jobs.filter((x) => x.s.state === status);
+    const split = status === 'stopped' || status === 'running'; // both are status "running" in the store; the lock tells them apart
+    let jobs = listJobs(store, split ? 1_000_000 : limit, filter).map((j) => ({ j, s: stateOf(store, j) }));
+    if (split) jobs = jobs.filter((x) => x.s.state === status).slice(0, limit);
     ctx.out.json({ ok: true, jobs: jobs.map(({ j }) => jobJson(store, j)) });
     if (!jobs.length) ctx.out.text(status || model ? 'No jobs match.' : 'No jobs yet. Score a file with `outpost score <file> --model <name>`.');
     for (const { j, s } of jobs) {

@@ -1,10 +1,10 @@
 // `outpost settings [get|set|reset]`: the appliance's settings, validated by the one settings schema
 // (src/store/common/settings.ts) the app and the API use too.
 import path from 'node:path';
-import { usageError } from '../../common/errors.ts';
+import { OutpostError, usageError } from '../../common/errors.ts';
 import { DEFAULT_SETTINGS, formatSetting, isSettingKey, parseSettingText, SETTINGS_INFO, SettingsError, type SettingKey, type Settings } from '../../store/common/settings.ts';
 import { getSettings, openStore, resetSetting, updateSettings } from '../../store/node/store.ts';
-import type { CommandContext, CommandSpec } from '../command.ts';
+import { flag, type CommandContext, type CommandSpec } from '../command.ts';
 
 const KEYS = Object.keys(SETTINGS_INFO) as SettingKey[];
 
@@ -50,8 +50,9 @@ export const settingsCommand: CommandSpec = { ...settingsGetCommand, name: 'sett
 export const settingsSetCommand: CommandSpec = {
   name: 'settings set',
   summary: 'Change a setting (checked against the settings schema; units like 2GiB for sizes)',
-  usage: 'outpost settings set <key> <value>',
-  help: KEYS.map((k) => `${k.padEnd(28)} ${SETTINGS_INFO[k].allowed}`),
+  usage: 'outpost settings set <key> <value> [--force]',
+  help: [...KEYS.map((k) => `${k.padEnd(28)} ${SETTINGS_INFO[k].allowed}`), '--force                      save a provider even though it cannot work on this machine now'],
+  options: { force: { type: 'boolean' } },
   positionals: { min: 2, max: 2 },
   async run(ctx, args) {
     const [key, text] = args.positionals;
@@ -61,6 +62,16 @@ export const settingsSetCommand: CommandSpec = {
     } catch (e) {
       if (e instanceof SettingsError) throw usageError(e.message);
       throw e;
+    }
+    // like the app's Settings: a provider that cannot work here is refused when saved, not at the next run
+    if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu') {
+      const { chooseProvider } = await import('../../inference/node/providers.ts');
+      try {
+        await chooseProvider(patch.provider);
+      } catch (e) {
+        if (!flag(args, 'force')) throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here), or pass --force to save it anyway`);
+        ctx.out.warn(`outpost settings set: warning: ${(e as Error).message}; saved anyway (--force)`);
+      }
     }
     const store = openStore(ctx.home);
     try {

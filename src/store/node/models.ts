@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { parseCard, type Card } from '../../package/common/card.ts';
-import { ROLLBACK_DETAIL, rollbackTarget as rollbackTargetOf, type ModelEventLike } from '../common/activation-history.ts';
+import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
@@ -147,34 +147,27 @@ export function setActive(store: Store, name: string, version: number, reason: s
 }
 
 /**
- * The version `rollback` would activate: the one active before the current one in the recorded
- * history (model events), still installed; `to` null when history has none. Null: nothing active.
- */
-export function rollbackTarget(store: Store, name: string): { from: number; to: number | null } | null {
-  const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
-  if (!cur) return null;
-  return { from: cur.version, to: historyTarget(store, name, cur.version) ?? null };
-}
-
-function historyTarget(store: Store, name: string, current: number): number | undefined {
-  const events = store.db.prepare('SELECT kind, version, detail FROM model_events WHERE name = ? ORDER BY id').all(name) as ModelEventLike[];
-  const installed = new Set((store.db.prepare('SELECT version FROM models WHERE name = ?').all(name) as { version: number }[]).map((r) => r.version));
-  return rollbackTargetOf(events, current, installed);
-}
-
-/**
  * Go back to the version that was active before the current one in the recorded history (model
  * events): an explicit local act, recorded. Rolling back again goes further back, never forward.
  */
+export function rollbackPlan(store: Store, name: string): { from: number; to: number | null } | null {
+  const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
+  if (!cur) return null;
+  const events = store.db.prepare('SELECT kind, version, detail FROM model_events WHERE name = ? ORDER BY id').all(name) as ModelEventLike[];
+  const installed = new Set((store.db.prepare('SELECT version FROM models WHERE name = ?').all(name) as { version: number }[]).map((r) => r.version));
+  return { from: cur.version, to: rollbackTarget(events, cur.version, installed) ?? null };
+}
+
+/** Go back one step in the recorded activation history: an explicit local act, recorded. Rolling back again goes further back, never forward. */
 export function rollback(store: Store, name: string): InstalledModel {
-  const cur = rollbackTarget(store, name);
-  if (!cur) throw new OutpostError('not-found', `model "${name}" has no active version`);
-  const older = cur.to;
+  const plan = rollbackPlan(store, name);
+  if (!plan) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  const older = plan.to;
   if (older === null) {
-    const others = (store.db.prepare('SELECT version FROM models WHERE name = ? AND version != ? ORDER BY version').all(name, cur.from) as { version: number }[]).map((r) => r.version);
-    throw new OutpostError('conflict', `${name}@${cur.from} has no earlier active version in its recorded history to roll back to${others.length ? ` (installed: ${others.join(', ')}; pick one with \`outpost models activate ${name}@<version>\`)` : ''}`);
+    const others = (store.db.prepare('SELECT version FROM models WHERE name = ? AND version != ? ORDER BY version').all(name, plan.from) as { version: number }[]).map((r) => r.version);
+    throw new OutpostError('conflict', `${name}@${plan.from} has no earlier active version in its recorded history to roll back to${others.length ? ` (installed: ${others.join(', ')}; pick one with \`outpost models activate ${name}@<version>\`)` : ''}`);
   }
-  setActive(store, name, older, `${ROLLBACK_DETAIL}${cur.from}`);
+  setActive(store, name, older, `${ROLLBACK_DETAIL}${plan.from}`);
   return getModel(store, `${name}@${older}`);
 }
 
@@ -204,7 +197,9 @@ export function removeModel(store: Store, ref: string, opts: { force?: boolean }
   const m = getModel(store, `${name}@${version}`);
   let nowActive: number | null = null;
   if (m.active) {
-    const back = historyTarget(store, name, version);
+    const events = store.db.prepare('SELECT kind, version, detail FROM model_events WHERE name = ? ORDER BY id').all(name) as ModelEventLike[];
+    const installed = new Set((store.db.prepare('SELECT version FROM models WHERE name = ?').all(name) as { version: number }[]).map((r) => r.version));
+    const back = rollbackTarget(events, version, installed);
     const others = (store.db.prepare('SELECT count(*) AS n FROM models WHERE name = ? AND version != ?').get(name, version) as { n: number }).n;
     if (!opts.force && others === 0) throw new OutpostError('conflict', `${name}@${version} is the active and only installed version of ${name}; pass --force to remove it (then no version of ${name} is active)`);
     if (!opts.force) {
