@@ -131,3 +131,33 @@ test('dismissing removes the package and keeps the record; a model without a rec
   assert.equal(demo.code, 1);
   assert.match(demo.err, /carries no training recipe Outpost can rerun/);
 });
+
+test('retrainOnAlert: a performance alert from a label import retrains once and proposes; the setting is validated', async () => {
+  assert.equal((await cli('settings', 'set', 'retrainOnAlert', 'Not A Name')).code, 2);
+  const pkg = path.join(root, 'wx2');
+  assert.equal((await cli('train', WEATHER, '--target', 'weather', '--name', 'wx2', '--time-col', 'date', '--valid-from', '2014-01-01', '--features', 'precipitation,temp_max,temp_min,wind', '--algo', 'logreg', '--out', pkg)).code, 0);
+  const cardFile = path.join(pkg, 'card.json');
+  const card = JSON.parse(fs.readFileSync(cardFile, 'utf8')) as Record<string, unknown>;
+  card.monitoring = { performance: { metric: 'accuracy', min: 0.99, minSamples: 100 } };
+  fs.writeFileSync(cardFile, JSON.stringify(card));
+  assert.equal((await cli('models', 'add', pkg, '--allow-unsigned')).code, 0);
+  assert.equal((await cli('settings', 'set', 'retrainOnAlert', 'wx2,other')).code, 0);
+  assert.equal((await cli('score', SAMPLE, '--model', 'wx2', '--id', 'date', '--out', path.join(root, 's4.csv'))).code, 0);
+  const r = await cli('labels', 'add', SAMPLE, '--model', 'wx2', '--id', 'date', '--label', 'weather');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /performance alert: wx2@1 job .* accuracy 0\.\d+ .*below 0\.99/);
+  assert.match(r.err, /retrained on the alert \(setting retrainOnAlert\): proposal p\d{8}-[0-9a-f]{8}/);
+  const ps = db<{ trigger: string; status: string; model_name: string }[]>("SELECT trigger, status, model_name FROM proposals WHERE model_name = 'wx2'");
+  assert.deepEqual(ps, [{ trigger: 'performance-alert', status: 'proposed', model_name: 'wx2' }]);
+  assert.deepEqual(db<{ version: number }[]>("SELECT version FROM models WHERE name = 'wx2'"), [{ version: 1 }], 'nothing activated');
+  // a second alert while that proposal waits: no second retrain, and it says why
+  assert.equal((await cli('score', SAMPLE, '--model', 'wx2', '--id', 'date', '--out', path.join(root, 's5.csv'))).code, 0);
+  const flipped = path.join(root, 'flipped.csv');
+  const lines = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n');
+  fs.writeFileSync(flipped, [lines[0], ...lines.slice(1).map((l) => l.replace(/,(sun|rain)$/, (_m, w: string) => `,${w === 'sun' ? 'rain' : 'sun'}`))].join('\n') + '\n');
+  const r2 = await cli('labels', 'add', flipped, '--model', 'wx2', '--id', 'date', '--label', 'weather', '--replace');
+  assert.equal(r2.code, 0, r2.err);
+  assert.match(r2.err, /no automatic retrain: proposal p\d{8}-[0-9a-f]{8} from an alert in the last day is still undecided/);
+  assert.equal(db<{ n: number }[]>("SELECT count(*) AS n FROM proposals WHERE model_name = 'wx2'")[0].n, 1);
+  assert.equal((await cli('settings', 'reset', 'retrainOnAlert')).code, 0);
+});

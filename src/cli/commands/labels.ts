@@ -4,6 +4,7 @@ import { usageError } from '../../common/errors.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import { addLabels, DEFAULT_LATE_AFTER_DAYS, listLabelImports, type LabelImportSummary } from '../../monitor/node/labels.ts';
 import { evaluatePerformanceAlerts, type PerformanceAlert } from '../../monitor/node/performance.ts';
+import { autoRetrain } from '../../retrain/node/auto.ts';
 import { openStore } from '../../store/node/store.ts';
 import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
 
@@ -77,6 +78,11 @@ export const labelsAddCommand: CommandSpec = {
       ctx.out.json({ ok: s.joined + s.rejoined > 0, ...s, alertsOpened: opened });
       report(ctx, s);
       for (const a of opened) ctx.out.warn(`performance alert: ${alertText(a)}`);
+      const auto = opened.length ? autoRetrain(store, s.model, 'performance-alert', opened.map(alertText).join('; ')) : undefined;
+      if (auto) {
+        ctx.out.event({ event: 'retrain', ...(auto.ran ? { proposal: auto.proposal.id, decision: auto.proposal.decision } : { skipped: auto.reason }) });
+        ctx.out.warn(auto.ran ? `retrained on the alert (setting retrainOnAlert): proposal ${auto.proposal.id} — ${auto.proposal.decision}` : `no automatic retrain: ${auto.reason}`);
+      }
       if (s.joined + s.rejoined === 0) ctx.out.warn('no label joined');
       return s.joined + s.rejoined > 0 ? 0 : 1;
     } finally {

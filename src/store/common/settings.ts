@@ -25,6 +25,7 @@ export const SettingsSchema = z.object({
   syncQuotaBytes: z.number().int().min(0),
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
+  retrainOnAlert: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name')).max(256),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
@@ -43,9 +44,10 @@ export const DEFAULT_SETTINGS: Settings = {
   syncQuotaBytes: 512 * MiB,
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
+  retrainOnAlert: [],
 };
 
-type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders';
+type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders' | 'names';
 
 /** What each key is, for `outpost settings` and error messages. */
 export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; meaning: string }> = {
@@ -62,6 +64,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncQuotaBytes: { kind: 'bytes', allowed: 'bytes (e.g. 512MiB; 0 lets only security events, alerts and drop records wait)', meaning: 'most bytes waiting to sync; past it the oldest predictions are dropped from the queue (recorded, never alerts or security events)' },
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
+  retrainOnAlert: { kind: 'names', allowed: 'model names separated by commas, or a JSON array (empty: none)', meaning: 'models retrained automatically (a proposal, never activated) when a drift or performance alert opens' },
 };
 
 export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS_INFO, k);
@@ -110,6 +113,11 @@ export function parseSettingText(key: string, text: string, listSeparator: strin
       if (t.startsWith('[')) {
         try { value = JSON.parse(t); } catch { throw new SettingsError(`setting "${key}": "${text}" is not a JSON array; allowed: ${SETTINGS_INFO[key].allowed}`); }
       } else value = t === '' ? [] : t.split(listSeparator).map((p) => p.trim()).filter(Boolean);
+      break;
+    case 'names':
+      if (t.startsWith('[')) {
+        try { value = JSON.parse(t); } catch { throw new SettingsError(`setting "${key}": "${text}" is not a JSON array; allowed: ${SETTINGS_INFO[key].allowed}`); }
+      } else value = t === '' ? [] : t.split(',').map((p) => p.trim()).filter(Boolean);
       break;
   }
   if (typeof value === 'number' && Number.isNaN(value)) throw new SettingsError(`setting "${key}": "${text}" is not a number; allowed: ${SETTINGS_INFO[key].allowed}`);

@@ -147,8 +147,8 @@ export function setActive(store: Store, name: string, version: number, reason: s
 }
 
 /**
- * Go back to the version that was active before the current one in the recorded history (model
- * events): an explicit local act, recorded. Rolling back again goes further back, never forward.
+ * What `rollback` would do: the version that was active before the current one in the recorded
+ * history (model events), or null when there is none. The app shows it before asking to confirm.
  */
 export function rollbackPlan(store: Store, name: string): { from: number; to: number | null } | null {
   const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
