@@ -2,7 +2,7 @@
 // windows): the stored statistics merged exactly and compared with the card's baseline. Used by
 // `outpost drift` and available to the app.
 import { OutpostError } from '../../common/errors.ts';
-import { driftReport, mergeStats, type Baseline, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
+import { driftReport, mergeStats, type Baseline, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import { getJob } from '../../store/node/jobs.ts';
 import { getModel, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -34,6 +34,10 @@ export interface DriftResult {
   windows?: WindowReport[];
   /** alerts recorded for this model version in the scope, most recent first */
   alerts: DriftAlert[];
+  /** the merged current statistics the report compared (with `windows`: the latest window's) — not for JSON output */
+  current: Map<string, FeatureStats>;
+  /** the baseline features compared */
+  features: BaselineFeature[];
 }
 
 export interface MonitoredModel { model: InstalledModel; features: BoundFeature[]; baseline: Baseline; config: unknown }
@@ -141,5 +145,6 @@ export function driftForModel(store: Store, ref: string, scope: DriftScope, now 
     model: mv.name, version: mv.version, scope: { ...scope, description }, referenceRows: mm.baseline.rows,
     rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(stats),
     report: windows ? [...windows].reverse().find((w) => w.report)!.report! : evaluate(stats), ...(windows ? { windows } : {}), alerts,
+    current: stats, features: mm.features.map((f) => f.baseline),
   };
 }
