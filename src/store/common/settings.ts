@@ -25,6 +25,7 @@ export const SettingsSchema = z.object({
   syncQuotaBytes: z.number().int().min(0),
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
+  driftWebhookUrl: z.string().max(2048).refine((u) => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u)), 'must be an http:// or https:// URL, or empty (off)'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
@@ -43,9 +44,10 @@ export const DEFAULT_SETTINGS: Settings = {
   syncQuotaBytes: 512 * MiB,
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
+  driftWebhookUrl: '',
 };
 
-type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders';
+type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders' | 'url';
 
 /** What each key is, for `outpost settings` and error messages. */
 export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; meaning: string }> = {
@@ -62,6 +64,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncQuotaBytes: { kind: 'bytes', allowed: 'bytes (e.g. 512MiB; 0 lets only security events, alerts and drop records wait)', meaning: 'most bytes waiting to sync; past it the oldest predictions are dropped from the queue (recorded, never alerts or security events)' },
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
+  driftWebhookUrl: { kind: 'url', allowed: 'an http:// or https:// URL, or empty for off', meaning: 'POST a JSON message here for each new drift alert (retried with backoff; never delays scoring)' },
 };
 
 export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS_INFO, k);
@@ -102,7 +105,7 @@ export function parseSettingText(key: string, text: string, listSeparator: strin
   const t = text.trim();
   let value: unknown;
   switch (SETTINGS_INFO[key].kind) {
-    case 'enum': value = t; break;
+    case 'enum': case 'url': value = t; break;
     case 'fraction': case 'days': case 'seconds': value = t === '' ? NaN : Number(t); break;
     case 'bytes': value = parseBytes(t); break;
     case 'boolean': value = t === 'true' ? true : t === 'false' ? false : t; break;
