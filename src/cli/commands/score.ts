@@ -2,6 +2,7 @@ import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
 import type { InputFormat, OutputFormat } from '../../io/common/table.ts';
 import { resumeJob, scoreFile, type JobResult, type ScoreRequest } from '../../scoring/node/score-file.ts';
+import type { Job } from '../../store/node/jobs.ts';
 import { openStore, DB_FILE } from '../../store/node/store.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { formatRate, progressReporter } from '../progress.ts';
@@ -91,7 +92,11 @@ export const scoreCommand: CommandSpec = {
         ...(checkpointRows !== undefined ? { checkpointRows } : {}),
         signal: ctx.signal,
         onProgress: (p: Parameters<typeof bar.update>[0]) => bar.update(p),
-        onStart: (job: { id: string }) => ctx.out.event({ event: 'started', jobId: job.id }),
+        onStart: (job: Job) => {
+          ctx.out.event({ event: 'started', jobId: job.id });
+          ctx.out.text(`Job ${job.id}: ${job.inputPath} with ${job.modelName}@${job.modelVersion} → ${job.outputPath}`);
+          ctx.out.text(`  (if it stops: outpost score --resume ${job.id}; see outpost jobs show ${job.id})`);
+        },
         onWarning: (line: string) => ctx.out.warn(`outpost score: warning: ${line}`),
       };
       const result = req ? await scoreFile(store, req, opts) : await resumeJob(store, resume!, opts);

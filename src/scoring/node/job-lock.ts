@@ -26,3 +26,14 @@ export function acquireJobLock(file: string, jobId: string): () => void {
   }
   throw new OutpostError('conflict', `cannot lock job ${jobId}`);
 }
+
+/** The live process that holds a job's lock, or undefined (no lock, or its owner is gone). */
+export function jobLockOwner(file: string): number | undefined {
+  let owner: number;
+  try {
+    owner = Number(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  return owner && alive(owner) ? owner : undefined;
+}

@@ -2,7 +2,7 @@
 // only after the input passed the up-front checks, so a run that fails validation leaves no trace.
 import crypto from 'node:crypto';
 import { OutpostError } from '../../common/errors.ts';
-import { enqueue } from './outbox.ts';
+import { dropOrphanedPredictions, enqueue } from './outbox.ts';
 import { nowIso, type Store } from './store.ts';
 
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
@@ -78,8 +78,36 @@ export function getJob(store: Store, id: string): Job {
   return toJob(r);
 }
 
-export function listJobs(store: Store, limit = 50): Job[] {
-  return (store.db.prepare('SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?').all(limit) as JobRow[]).map(toJob);
+export interface JobFilter { status?: JobStatus; model?: string; version?: number }
+
+export function listJobs(store: Store, limit = 50, filter: JobFilter = {}): Job[] {
+  const c: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.status !== undefined) { c.push('status = ?'); args.push(filter.status); }
+  if (filter.model !== undefined) { c.push('model_name = ?'); args.push(filter.model); }
+  if (filter.version !== undefined) { c.push('model_version = ?'); args.push(filter.version); }
+  const where = c.length ? `WHERE ${c.join(' AND ')}` : '';
+  return (store.db.prepare(`SELECT * FROM jobs ${where} ORDER BY created_at DESC, rowid DESC LIMIT ?`).all(...args, limit) as JobRow[]).map(toJob);
+}
+
+/** Jobs (other than `exceptId`) whose output or rejects file is `file`: who would be overwritten. */
+export function jobsWritingTo(store: Store, file: string, exceptId?: string): Job[] {
+  return (store.db.prepare('SELECT * FROM jobs WHERE (output_path = ? OR rejects_path = ?) AND id IS NOT ? ORDER BY created_at').all(file, file, exceptId ?? null) as JobRow[]).map(toJob);
+}
+
+/**
+ * Delete a job's record. Its logged predictions and per-job drift statistics go with it (foreign
+ * keys); the hour/day drift windows it fed stay (they are merged sums). Unsent sync items that
+ * pointed at its predictions become drop records. Returns how many logged predictions went.
+ */
+export function deleteJob(store: Store, id: string): { predictions: number } {
+  return store.db.transaction(() => {
+    getJob(store, id);
+    const predictions = (store.db.prepare('SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE job_id = ?').get(id) as { n: number }).n;
+    store.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+    dropOrphanedPredictions(store, Date.now(), 'its job was removed from the workstation before it synced');
+    return { predictions };
+  })();
 }
 
 /** Record progress; call inside the transaction that also writes the checkpoint's predictions. */

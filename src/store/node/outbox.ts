@@ -139,9 +139,9 @@ export function enforceOutboxQuota(store: Store, quotaBytes: number, at = Date.n
 }
 
 /** Unsent prediction items whose log batches retention removed (some or all): recorded as dropped. */
-export function dropOrphanedPredictions(store: Store, at = Date.now()): number {
+export function dropOrphanedPredictions(store: Store, at = Date.now(), reason = 'removed from the local prediction log by retention before it synced'): number {
   const orphans = store.db.prepare(`SELECT o.* FROM outbox o WHERE o.sent_at IS NULL AND o.kind = 'predictions'
     AND (SELECT count(*) FROM prediction_batches b WHERE b.job_id = o.ref_job AND b.seq >= o.ref_from AND b.seq < o.ref_to) < o.ref_to - o.ref_from`).all() as Raw[];
-  for (const r of orphans) dropItem(store, r, 'removed from the local prediction log by retention before it synced', at);
+  for (const r of orphans) dropItem(store, r, reason, at);
   return orphans.length;
 }
