@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { BACKOFF_MS, deliverDueWebhooks, listWebhookDeliveries, MAX_ATTEMPTS, type AlertMessage } from '../src/monitor/node/webhook.ts';
 import { openStore, updateSettings } from '../src/store/node/store.ts';
 import { lastJson, REPO, runMain } from './helpers/cli.ts';
@@ -155,6 +155,18 @@ describe('drift-alert webhook', () => {
     assert.ok(r.retrying >= 1, JSON.stringify(r));
     assert.ok(deliveries(h).some((d) => /no answer within 0\.3 s/.test(d.lastError ?? '')), JSON.stringify(deliveries(h)));
     for (const c of srv.sockets) c.destroy();
+  });
+
+  test('outpost settings sets and shows it; a bad URL is bad usage', async () => {
+    const h = path.join(root, 'settings-cli');
+    const set = await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', 'http://127.0.0.1:9/hook']);
+    assert.equal(set.code, 0, set.err);
+    assert.match((await runMain(['--home', h, 'settings', 'get', 'driftWebhookUrl'])).out, /^driftWebhookUrl  http:\/\/127\.0\.0\.1:9\/hook$/m);
+    const bad = await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', 'file:///etc/passwd']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /driftWebhookUrl.*http:\/\/ or https:\/\//);
+    assert.equal((await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', ''])).code, 0);
+    assert.match((await runMain(['--home', h, 'settings'])).out, /^driftWebhookUrl +\(off\)/m);
   });
 
   test('the setting takes only http(s) URLs (or empty: off)', () => {

@@ -138,5 +138,6 @@ export function formatSetting(key: SettingKey, value: Settings[SettingKey]): str
     for (const [u, n] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', MiB]] as const) if (value >= n && value % n === 0) return `${value / n}${u}`;
     return String(value);
   }
+  if (SETTINGS_INFO[key].kind === 'url' && value === '') return '(off)';
   return Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : String(value);
 }
