@@ -60,19 +60,20 @@ describe('unseen categories in drift, on real 2015 days', () => {
     assert.equal((await cli(score, ['models', 'add', pkg('pkg-score', 'score'), '--allow-unsigned'])).code, 0);
   });
 
-  async function scored(home: string, file: string): Promise<{ job: { id: string; rowsScored: number; rowsRejected: number }; season: FeatureDrift; report: DriftReport }> {
+  async function scored(home: string, file: string): Promise<{ job: { id: string; rowsScored: number; rowsRejected: number }; season: FeatureDrift; report: DriftReport; rows: number }> {
     const s = await cli(home, ['score', file, '--model', 'seattle-weather', '--out', `${file}.${path.basename(home)}.out.csv`]);
     assert.equal(s.code, 0, s.err);
     const job = s.json.job as { id: string; rowsScored: number; rowsRejected: number };
     const d = await cli(home, ['drift', 'seattle-weather', '--job', job.id]);
     assert.equal(d.code, 0, d.err);
     const report = d.json.report as DriftReport;
-    return { job, season: season(report), report };
+    return { job, season: season(report), report, rows: d.json.rows as number };
   }
 
   test('default policy: the rows are rejected, not scored, and still counted as unseen', async () => {
     const r = await scored(reject, sample('one-in-ten', 10, 36));
     assert.deepEqual([r.job.rowsScored, r.job.rowsRejected], [329, 36]);
+    assert.equal(r.rows, 329, 'the report says how many rows were scored');
     assert.deepEqual([r.season.unseenCategories, r.season.nCurrent], [36, 365]);
     assert.equal(r.season.method, 'chisquare');
     assert.equal(r.season.drifted, true, `p ${r.season.score}`);
@@ -119,6 +120,7 @@ describe('unseen categories in drift, on real 2015 days', () => {
     const f = season(d.json.report as DriftReport);
     assert.equal(f.unseenCategories, 182);
     assert.equal(f.drifted, true);
+    assert.equal(d.json.rows, 365 - 182);
   });
 
   test('a card may set the policy only on category inputs', async () => {
