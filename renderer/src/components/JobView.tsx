@@ -5,7 +5,7 @@ import type { JobDetail, Progress } from '../../../src/api/common/contract.ts';
 import { ApiError } from '../client/error.ts';
 import { bytes, duration, int, pct, rate, when } from '../format.ts';
 import { asApiError, go, useCall, useClient, useEvents } from '../state.tsx';
-import { ErrorBox, Section, Stat, StatusBadge } from './common.tsx';
+import { ErrorBox, Fingerprint, Section, Stat, StatusBadge } from './common.tsx';
 import { DistributionView } from './Distribution.tsx';
 import { PredictionTable } from './PredictionTable.tsx';
 
@@ -83,6 +83,8 @@ export function JobView({ jobId }: { jobId: string }) {
   if (!job) return <><ErrorBox error={error} title="Could not load the job" />{!error && <p className="muted">Loading job…</p>}</>;
   const running = job.live;
   const p = progress ?? job.progress;
+  // While the job runs, its stored counters move only at checkpoints: the cards follow the live progress.
+  const counts = running && p && p.rowsRead >= job.rowsRead ? p : job;
   return (
     <div className="job" data-testid="job-view" data-status={running ? 'running' : job.status}>
       <div className="job-head">
@@ -100,10 +102,10 @@ export function JobView({ jobId }: { jobId: string }) {
         </div>
       )}
       <div className="stats">
-        <Stat label="Rows read" value={int(job.rowsRead)} testId="stat-read" />
-        <Stat label="Scored" value={int(job.rowsScored)} testId="stat-scored" />
-        <Stat label="Rejected" value={int(job.rowsRejected)} testId="stat-rejected" />
-        <Stat label="Throughput" value={`${rate(job.rowsPerSecond)} rows/s`} hint={duration(job.busySeconds)} />
+        <Stat label="Rows read" value={int(counts.rowsRead)} testId="stat-read" />
+        <Stat label="Scored" value={int(counts.rowsScored)} testId="stat-scored" />
+        <Stat label="Rejected" value={int(counts.rowsRejected)} testId="stat-rejected" />
+        <Stat label="Throughput" value={`${rate(counts.rowsPerSecond)} rows/s`} hint={running ? 'while running' : duration(job.busySeconds)} />
         <Stat label="Provider" value={job.provider ?? '—'} hint={job.providerSummary ?? undefined} />
       </div>
       {!running && job.status === 'completed' && (
@@ -113,7 +115,8 @@ export function JobView({ jobId }: { jobId: string }) {
               <dt>Output file</dt><dd className="mono" data-testid="output-path">{job.outputPath}</dd>
               <dt>Format</dt><dd>{job.outputFormat}</dd>
               {job.rejectsExist && <><dt>Rejects file</dt><dd className="mono">{job.rejectsPath}</dd></>}
-              <dt>Input</dt><dd className="mono">{job.inputPath} ({bytes(job.inputSize)}, fingerprint {job.inputFingerprint.slice(0, 16)}…)</dd>
+              <dt>Input</dt><dd className="mono">{job.inputPath} ({bytes(job.inputSize)})</dd>
+              <dt>Input fingerprint</dt><dd><Fingerprint value={job.inputFingerprint} /></dd>
             </dl>
             <div className="actions">
               <button type="button" className="btn btn-primary" disabled={!job.outputExists} onClick={() => act(() => client.openOutput(jobId, 'output'))}>{client.host === 'electron' ? 'Show output in folder' : 'Download output'}</button>

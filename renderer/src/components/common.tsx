@@ -39,3 +39,17 @@ export function Section({ title, children, actions, id }: { title: string; child
     </section>
   );
 }
+
+/**
+ * A job's input fingerprint ("size+head+tail:<sha-256>"): not a hash of the whole file but of its
+ * size, first MiB and last MiB — what a resume checks. Shows the digest and says what it covers.
+ */
+export function Fingerprint({ value, short }: { value: string; short?: boolean }) {
+  const i = value.indexOf(':');
+  const digest = i >= 0 ? value.slice(i + 1) : value;
+  const scheme = i >= 0 ? value.slice(0, i) : '';
+  const what = scheme === 'size+head+tail' ? 'SHA-256 of the file size, its first MiB and its last MiB (checked before a resume)' : scheme ? `${scheme} digest` : 'digest';
+  return short
+    ? <span className="mono" title={`${what}: ${digest}`} data-testid="fingerprint">{digest.slice(0, 12)}</span>
+    : <span data-testid="fingerprint"><span className="mono">{digest}</span> <span className="muted small">— {what}</span></span>;
+}

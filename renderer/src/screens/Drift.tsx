@@ -5,6 +5,7 @@ import { useState } from 'react';
 import type { DriftAlertShape, DriftView, FeatureDriftShape } from '../../../src/api/common/contract.ts';
 import { ErrorBox, Section, Stat } from '../components/common.tsx';
 import { int, pct } from '../format.ts';
+import { defaultModelRef } from '../default-model.ts';
 import { go, useCall } from '../state.tsx';
 
 /** "Infinity" / "-Infinity": an infinite statistic (null: not computed) */
@@ -93,8 +94,9 @@ export function Drift({ model }: { model?: string }) {
   const [width, setWidth] = useState<'hour' | 'day'>('day');
   const [picked, setPicked] = useState<string | undefined>();
   const choices = (models.data ?? []).flatMap((m) => [...m.versions].reverse().map((v) => `${m.name}@${v}`));
-  const first = models.data?.[0];
-  const ref = model ?? (first ? `${first.name}@${first.activeVersion ?? first.versions.at(-1)}` : undefined);
+  // Without a version in the address: the version the latest job scored, else the first model's active one.
+  const recent = useCall('jobs.list', { limit: 20 });
+  const ref = model ?? (models.data && (recent.data || recent.error) ? defaultModelRef(models.data, recent.data ?? [], 'drift') : undefined);
   const { data, error } = useCall('drift.report', ref ? { model: ref, width, windows: width === 'hour' ? 48 : 30 } : null);
   const shown = data && ref === `${data.model}@${data.version}` ? data : undefined;
   const feature = shown?.features.find((f) => f.feature === picked) ?? shown?.features.find((f) => f.drifted) ?? shown?.features[0];

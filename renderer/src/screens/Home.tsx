@@ -2,7 +2,7 @@ import { bytes, int, rate, when } from '../format.ts';
 import { go, href, useCall, useClient, useEvents } from '../state.tsx';
 import { ErrorBox, Section, Stat, StatusBadge } from '../components/common.tsx';
 import { SyncStatusCard } from '../components/SyncPanel.tsx';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { asApiError } from '../state.tsx';
 import type { ApiError } from '../client/error.ts';
 
@@ -11,6 +11,13 @@ export function Home() {
   const { data, error, reload } = useCall('status', {});
   const [actionError, setActionError] = useState<ApiError | undefined>();
   useEvents((e) => { if (e.type !== 'job-progress') reload(); });
+  // The provider check runs in the background on a fresh server: ask again until it has an answer.
+  const checking = data?.provider.state === 'checking';
+  useEffect(() => {
+    if (!checking) return;
+    const t = setTimeout(reload, 1000);
+    return () => clearTimeout(t);
+  }, [checking, data, reload]);
   if (!data) return <><ErrorBox error={error} title="Could not reach the Outpost core" />{!error && <p className="muted">Loading…</p>}</>;
   const resume = (jobId: string) => client.call('jobs.resume', { jobId }).then(() => go('jobs', jobId), (e: unknown) => setActionError(asApiError(e)));
   return (
@@ -36,7 +43,7 @@ export function Home() {
         <Stat label="Models installed" value={data.models.length} />
         <Stat label="Store size" value={bytes(data.storeBytes)} hint={data.home} testId="store-size" />
         <Stat label="Predictions logged" value={int(data.log.rows)} hint={`${bytes(data.log.bytes)} of ${bytes(data.retentionMaxBytes)} allowed`} />
-        <Stat label="Execution provider" value={data.provider.chosen ?? '…'} hint={data.provider.summary} testId="provider" />
+        <Stat label="Execution provider" value={data.provider.chosen ?? (data.provider.state === 'checking' ? 'checking…' : 'unknown')} hint={data.provider.summary} testId="provider" />
       </div>
       <SyncStatusCard />
       <Section title="Models" id="home-models" actions={<a className="btn" href={href('models')}>Manage models</a>}>

@@ -1,6 +1,6 @@
 import { duration, int, rate, when } from '../format.ts';
 import { href, useCall, useEvents } from '../state.tsx';
-import { ErrorBox, StatusBadge } from '../components/common.tsx';
+import { ErrorBox, Fingerprint, StatusBadge } from '../components/common.tsx';
 import { JobView } from '../components/JobView.tsx';
 
 export function Jobs({ jobId }: { jobId?: string }) {
@@ -20,7 +20,7 @@ function JobList() {
           <table className="table" data-testid="jobs-table">
             <thead><tr>
               <th scope="col">Started</th><th scope="col">File</th><th scope="col">Model</th><th scope="col">Status</th><th scope="col">Rows</th>
-              <th scope="col">Rejected</th><th scope="col">Duration</th><th scope="col">Rows/s</th><th scope="col">Input hash</th>
+              <th scope="col">Rejected</th><th scope="col">Duration</th><th scope="col">Rows/s</th><th scope="col"><abbr title="SHA-256 of the input's size, first MiB and last MiB (what a resume checks)">Input fingerprint</abbr></th>
             </tr></thead>
             <tbody>
               {data.map((j) => (
@@ -33,7 +33,7 @@ function JobList() {
                   <td className="num">{int(j.rowsRejected)}</td>
                   <td className="num">{duration(j.busySeconds)}</td>
                   <td className="num">{rate(j.rowsPerSecond)}</td>
-                  <td className="mono" title={j.inputFingerprint}>{j.inputFingerprint.slice(0, 12)}</td>
+                  <td><Fingerprint value={j.inputFingerprint} short /></td>
                 </tr>
               ))}
             </tbody>

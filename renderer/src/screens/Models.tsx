@@ -1,6 +1,7 @@
 import { Fragment, useState } from 'react';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
+import { RollbackControl } from '../components/Rollback.tsx';
 import { bytes, when } from '../format.ts';
 import { asApiError, go, href, useCall, useClient } from '../state.tsx';
 
@@ -54,7 +55,6 @@ function AddPackage({ onAdded }: { onAdded: (name: string) => void }) {
 }
 
 function ModelDetail({ name, onChange }: { name: string; onChange: () => void }) {
-  const client = useClient();
   const { data, error, reload } = useCall('models.show', { name });
   const [actionError, setActionError] = useState<ApiError | undefined>();
   if (!data) return <ErrorBox error={error} />;
@@ -111,9 +111,7 @@ function ModelDetail({ name, onChange }: { name: string; onChange: () => void })
             </tbody>
           </table>
         </div>
-        {data.versions.length > 1 && (
-          <button type="button" className="btn" onClick={() => client.call('models.rollback', { name }).then(() => { reload(); onChange(); }, (e: unknown) => setActionError(asApiError(e)))}>Roll back to the previous version</button>
-        )}
+        <RollbackControl model={data} onDone={() => { setActionError(undefined); reload(); onChange(); }} onError={setActionError} />
       </Section>
     </div>
   );

@@ -4,6 +4,7 @@ import type { UploadResult } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
 import { JobView } from '../components/JobView.tsx';
+import { defaultModelRef } from '../default-model.ts';
 import { bytes, pct } from '../format.ts';
 import { asApiError, go, useCall, useClient } from '../state.tsx';
 
@@ -20,13 +21,14 @@ export function Score({ jobId }: { jobId?: string }) {
   const [error, setError] = useState<ApiError | undefined>();
   const [dragging, setDragging] = useState(false);
 
-  // Default to the first model with an active version.
+  // Default to the active version of the model used last (else the first by name): see default-model.ts.
+  const recent = useCall('jobs.list', { limit: 20 });
   useEffect(() => {
-    if (!model && models.data?.length) {
-      const m = models.data.find((x) => x.activeVersion !== null);
-      if (m) setModel(`${m.name}@${m.activeVersion}`);
+    if (!model && models.data?.length && (recent.data || recent.error)) {
+      const ref = defaultModelRef(models.data, recent.data ?? [], 'score');
+      if (ref) setModel(ref);
     }
-  }, [models.data, model]);
+  }, [models.data, recent.data, recent.error, model]);
 
   const inspect = useCall('files.inspect', file && model ? { path: file.path, model } : null);
   const check = inspect.data && file && inspect.data.path === file.path ? inspect.data : undefined;

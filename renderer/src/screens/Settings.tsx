@@ -14,13 +14,17 @@ export function Settings() {
   const [draft, setDraft] = useState<SettingsShape | undefined>();
   const [saved, setSaved] = useState('');
   const [saveError, setSaveError] = useState<ApiError | undefined>();
+  const [saving, setSaving] = useState(false);
   useEffect(() => { if (data && !draft) setDraft(data.settings); }, [data, draft]);
   if (!data || !draft) return <div className="screen"><h1>Settings</h1><ErrorBox error={error} />{!error && <p className="muted">Loading…</p>}</div>;
   const set = <K extends keyof SettingsShape>(k: K, v: SettingsShape[K]) => { setDraft({ ...draft, [k]: v }); setSaved(''); };
   const save = () => {
     setSaveError(undefined);
-    client.call('settings.update', { patch: draft }).then((r) => { setDraft(r.settings); setSaved('Settings saved.'); }, (e: unknown) => setSaveError(asApiError(e)));
+    setSaving(true);
+    // A changed provider is checked on this machine before it is saved (the core refuses one that cannot work, saying why).
+    client.call('settings.update', { patch: draft }).then((r) => { setDraft(r.settings); setSaved('Settings saved.'); }, (e: unknown) => setSaveError(asApiError(e))).finally(() => setSaving(false));
   };
+  const providerChanged = draft.provider !== data.settings.provider;
   return (
     <div className="screen">
       <h1>Settings</h1>
@@ -37,6 +41,7 @@ export function Settings() {
               <option value="dml">DirectML (Windows)</option><option value="coreml">Core ML (macOS)</option>
             </select>
           </label>
+          <p className="muted small">A provider other than Automatic or CPU is tried on this machine when you save; one that cannot work here is not saved, and the reason is shown.</p>
         </Section>
         <Section title="Prediction log" id="set-log">
           <label>Which inputs to keep with each prediction
@@ -81,7 +86,7 @@ export function Settings() {
         <Section title="Appearance" id="set-theme"><ThemeChoice /></Section>
         <ErrorBox error={saveError} title="Could not save the settings" />
         <div className="actions">
-          <button type="submit" className="btn btn-primary">Save settings</button>
+          <button type="submit" className="btn btn-primary" disabled={saving}>{saving ? (providerChanged ? 'Checking the provider…' : 'Saving…') : 'Save settings'}</button>
           <span role="status" className="ok" data-testid="saved">{saved}</span>
         </div>
       </form>

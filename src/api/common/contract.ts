@@ -107,10 +107,17 @@ export const ModelVersionSchema = z.object({
   /** integrity problems found by re-hashing the installed files (empty = intact) */
   problems: z.array(z.string()),
 });
-export const ModelDetailSchema = z.object({ name: z.string(), versions: z.array(ModelVersionSchema) });
+export const ModelDetailSchema = z.object({
+  name: z.string(),
+  versions: z.array(ModelVersionSchema),
+  /** what `models.rollback` would do now: from the active version to this one (null: nothing to roll back to) */
+  rollback: z.object({ from: z.number().int(), to: z.number().int() }).nullable(),
+});
 export type ModelDetail = z.infer<typeof ModelDetailSchema>;
 
 export const ProviderInfoSchema = z.object({
+  /** checking: the probe is still running (ask again); decided; failed: the check itself failed or timed out (summary says why) */
+  state: z.enum(['checking', 'decided', 'failed']),
   request: z.string(),
   chosen: z.string().nullable(),
   summary: z.string(),
@@ -308,7 +315,8 @@ export const methods = {
   'models.show': { params: z.strictObject({ name: ModelName }), result: ModelDetailSchema },
   /** local packages are unsigned: the caller must say it accepts that */
   'models.add': { params: z.strictObject({ path: FilePath, allowUnsigned: z.literal(true) }), result: ModelSummarySchema },
-  'models.rollback': { params: z.strictObject({ name: ModelName }), result: ModelSummarySchema },
+  /** `from`: the active version the user confirmed rolling back from; refused (conflict) when it changed meanwhile */
+  'models.rollback': { params: z.strictObject({ name: ModelName, from: z.number().int().positive().optional() }), result: ModelSummarySchema },
   'files.inspect': { params: z.strictObject({ path: FilePath, model: ModelRef }), result: InspectSchema },
   'jobs.start': {
     params: z.strictObject({ input: FilePath, model: ModelRef, idColumn: z.string().min(1).max(256).optional(), format: Format.optional() }),

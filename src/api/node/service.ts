@@ -10,7 +10,7 @@ import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
-import { getModel, installPackage, listModels, rollback, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, rollback, rollbackTarget, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
@@ -30,6 +30,10 @@ export interface ServiceOptions {
   home: string;
   /** rows per inference batch for jobs started from the UI (default: the pipeline's) */
   batchRows?: number;
+  /** how long `status` waits for the first provider check before answering "checking" (default 1.5 s) */
+  providerWaitMs?: number;
+  /** how long the provider check may take per candidate before it counts as failed (default 20 s) */
+  providerProbeTimeoutMs?: number;
 }
 
 interface LiveJob { cancel: () => void; progress: Progress | null; done: Promise<unknown> }
@@ -70,8 +74,11 @@ export function createService(opts: ServiceOptions): Service {
     }
   };
 
-  const summary = (j: Job): JobSummary => {
-    const isLive = live.has(j.id);
+  const summary = (stored: Job): JobSummary => {
+    const isLive = live.has(stored.id);
+    // A running job's stored counters move only at checkpoints; its live progress is the truth.
+    const p = live.get(stored.id)?.progress;
+    const j = p && p.rowsRead > stored.rowsRead ? { ...stored, rowsRead: p.rowsRead, rowsScored: p.rowsScored, rowsRejected: p.rowsRejected } : stored;
     const busySeconds = j.busyMs / 1000;
     return {
       id: j.id, modelName: j.modelName, modelVersion: j.modelVersion, status: j.status, live: isLive,
@@ -79,7 +86,7 @@ export function createService(opts: ServiceOptions): Service {
       inputPath: j.inputPath, inputName: path.basename(j.inputPath), inputFormat: j.inputFormat, inputSize: j.inputSize,
       inputFingerprint: j.inputFingerprint, outputPath: j.outputPath, outputFormat: j.outputFormat, rejectsPath: j.rejectsPath,
       provider: j.provider, providerSummary: j.providerSummary, rowsRead: j.rowsRead, rowsScored: j.rowsScored, rowsRejected: j.rowsRejected,
-      busySeconds, rowsPerSecond: busySeconds > 0 ? j.rowsRead / busySeconds : 0, error: j.error, createdAt: j.createdAt, finishedAt: j.finishedAt,
+      busySeconds, rowsPerSecond: p && isLive ? p.rowsPerSecond : busySeconds > 0 ? j.rowsRead / busySeconds : 0, error: j.error, createdAt: j.createdAt, finishedAt: j.finishedAt,
     };
   };
 
@@ -105,22 +112,26 @@ export function createService(opts: ServiceOptions): Service {
     return byName;
   };
 
-  // The provider decision is probed once per process (in a worker); status never waits long for it.
+  // The provider decision is probed once per process (in a worker); status never waits long for it:
+  // it answers "checking" and the UI asks again. A probe that hangs fails after providerProbeTimeoutMs
+  // (per candidate), and a check that fails says why — the card never waits forever.
+  const probeTimeoutMs = opts.providerProbeTimeoutMs ?? 20_000;
   let providerProbe: { request: string; info: Promise<HomeStatus['provider']> } | undefined;
   const providerInfo = async (): Promise<HomeStatus['provider']> => {
     const request = getSettings(store).provider;
     if (providerProbe?.request !== request) {
+      const started = Date.now();
       providerProbe = {
         request,
-        info: chooseProvider(request).then(
-          (d) => ({ request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
-          (e: unknown) => ({ request, chosen: null, summary: (e as Error).message, candidates: [] }),
+        info: withTimeout(chooseProvider(request, { probeTimeoutMs }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
+          (d) => ({ state: 'decided' as const, request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
+          (e: unknown) => ({ state: 'failed' as const, request, chosen: null, summary: `the provider check failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(e as Error).message}`, candidates: [] }),
         ),
       };
     }
-    const pending = { request, chosen: null, summary: 'checking which execution providers work here…', candidates: [] };
+    const pending = { state: 'checking' as const, request, chosen: null, summary: 'checking which execution providers work here…', candidates: [] };
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const info = await Promise.race([providerProbe.info, new Promise<typeof pending>((r) => { timer = setTimeout(() => r(pending), 1500); })]);
+    const info = await Promise.race([providerProbe.info, new Promise<typeof pending>((r) => { timer = setTimeout(() => r(pending), opts.providerWaitMs ?? 1500); })]);
     clearTimeout(timer);
     return info;
   };
@@ -250,8 +261,9 @@ export function createService(opts: ServiceOptions): Service {
     async 'models.show'({ name }) {
       const versions = groupModels().get(name);
       if (!versions) getModel(store, name); // throws the store's "not installed (installed: …)" error
+      const target = rollbackTarget(store, name);
       return {
-        name,
+        name, rollback: target && target.to !== null ? { from: target.from, to: target.to } : null,
         versions: (versions ?? []).map((m) => ({
           version: m.version, active: m.active, source: m.source, signedBy: m.signedBy, signedAt: m.signedAt, origin: m.origin,
           installedAt: m.installedAt, sizeBytes: m.sizeBytes, modelSha256: m.modelSha256, card: m.card, problems: verifyInstalled(store, m),
@@ -262,7 +274,9 @@ export function createService(opts: ServiceOptions): Service {
       const m = installPackage(store, path.resolve(dir), { source: 'local', allowUnsigned: true, origin: path.resolve(dir) });
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
     },
-    async 'models.rollback'({ name }) {
+    async 'models.rollback'({ name, from }) {
+      const target = rollbackTarget(store, name);
+      if (from !== undefined && target && target.from !== from) throw new OutpostError('conflict', `${name}@${from} is no longer the active version (${name}@${target.from} is): nothing was rolled back`);
       const m = rollback(store, name);
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
     },
@@ -352,6 +366,15 @@ export function createService(opts: ServiceOptions): Service {
       return { home: store.home, settings: getSettings(store) };
     },
     async 'settings.update'({ patch }) {
+      // A provider that cannot work here is refused when it is saved, with the reason — not at the
+      // next Start. CPU always works; auto always finds something.
+      if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu' && patch.provider !== getSettings(store).provider) {
+        try {
+          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs });
+        } catch (e) {
+          throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`);
+        }
+      }
       const settings = updateSettings(store, patch);
       sync.reschedule();
       return { home: store.home, settings };
@@ -395,6 +418,11 @@ export function createService(opts: ServiceOptions): Service {
       store.close();
     },
   };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, error: () => Error): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(error()), ms); timer.unref?.(); })]).finally(() => clearTimeout(timer));
 }
 
 /** Display order of prediction columns: id, label, probabilities / value, then logged inputs. */

@@ -146,12 +146,20 @@ export function setActive(store: Store, name: string, version: number, reason: s
 }
 
 /** Go back to the previously active version: an explicit local act, recorded. */
-export function rollback(store: Store, name: string): InstalledModel {
+/** The version `rollback` would activate (the previous active one, else the highest older one), or null. */
+export function rollbackTarget(store: Store, name: string): { from: number; to: number | null } | null {
   const cur = store.db.prepare('SELECT version, previous_version FROM active_models WHERE name = ?').get(name) as { version: number; previous_version: number | null } | undefined;
-  if (!cur) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  if (!cur) return null;
   const older = cur.previous_version ?? (store.db.prepare('SELECT max(version) AS v FROM models WHERE name = ? AND version < ?').get(name, cur.version) as { v: number | null }).v;
-  if (older === null || older === undefined) throw new OutpostError('conflict', `${name}@${cur.version} has no earlier installed version to roll back to`);
-  setActive(store, name, older, `rollback from ${cur.version}`);
+  return { from: cur.version, to: older ?? null };
+}
+
+export function rollback(store: Store, name: string): InstalledModel {
+  const cur = rollbackTarget(store, name);
+  if (!cur) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  const older = cur.to;
+  if (older === null) throw new OutpostError('conflict', `${name}@${cur.from} has no earlier installed version to roll back to`);
+  setActive(store, name, older, `rollback from ${cur.from}`);
   return getModel(store, `${name}@${older}`);
 }
 
