@@ -43,7 +43,7 @@ export function App() {
           </div>
         ) : screen === 'score' ? <Score key={arg ?? 'new'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'jobs' ? <Jobs {...(arg ? { jobId: arg } : {})} />
-          : screen === 'predictions' ? <Predictions {...(arg ? { jobId: arg } : {})} />
+          : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />

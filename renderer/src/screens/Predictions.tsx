@@ -21,7 +21,7 @@ export function Predictions({ jobId }: { jobId?: string }) {
   return (
     <div className="screen">
       <h1>Predictions</h1>
-      <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter predictions">
+      <form className="pred-filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter predictions" data-testid="pred-filters">
         <label>Job
           <select value={job} onChange={(e) => setJob(e.target.value)}>
             <option value="">All jobs</option>
