@@ -1,7 +1,10 @@
 // Drift on real data through the real CLI: the demo model (trained on Seattle's 2012–2014 days, its
 // card carrying the training data's baseline) scores real later and earlier days, and `outpost
-// drift` must flag what really moved and nothing else. The demo card asks for KS (numeric) and
-// chi-square (categorical) verdicts — see DEMO_DRIFT in models/build-demo.ts.
+// drift` must flag what really moved and nothing else. The demo card itself sets no methods, so
+// Evidently's defaults apply: its 1,096 reference rows are past the 1,000-row switch to distances
+// (normed Wasserstein, Jensen–Shannon), whose verdicts need 500 current rows — the last describe
+// block checks that. The first block installs a copy whose card asks for KS (numeric) and chi-square
+// (categorical), as a user with day-granular data may, to compare verdicts with scipy's tests:
 //
 // What the data says (scipy.stats.ks_2samp on the raw rows against the 1,096 training days):
 //   all of 2015 (365 days): the season mix is the calendar's (chi-square p ≈ 1); precipitation
@@ -10,7 +13,8 @@
 //     follows: fewer cold days (temp_min ≤ 0 °C on 4.1 % of days vs 6.7 %, temp_max ≤ 5 °C on
 //     1.9 % vs 4.4 %) lower the snow probability (KS p ≈ 0.01), and the sun probability moves
 //     too (p ≈ 0.01); the predicted label is flagged because the model predicts `drizzle` once in
-//     2015, a class it never predicts on the training days (chi-square with a zero expected count).
+//     2015, a class it never predicts on the training days (chi-square: its zero-expected cell is
+//     pooled with the next sparsest, fog — χ² 6.09, p 0.048 — rather than read as infinite).
 //   summer 2015 (June–August, 92 days) against the full-year baseline: a real shift. temp_max
 //     26.8 vs 16.1 °C (p 4.9e-35), temp_min 14.6 vs 8.0 °C (p 7.4e-35), precipitation 87 % dry
 //     days vs 56 % (p 1.4e-7), wind slightly calmer (p 0.031), season all `summer`: everything is
@@ -70,9 +74,20 @@ function matchesScipy(f: FeatureDrift, d: number, p: number): void {
 const jobs: Record<'year2015' | 'summer2015' | 'year2014', string> = { year2015: '', summer2015: '', year2014: '' };
 let started = 0;
 
+/** The demo package with the card's drift settings replaced. */
+function demoCopy(name: string, drift: unknown): string {
+  const dir = path.join(root, name);
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(REPO, 'models/demo/weather/model.onnx'), path.join(dir, 'model.onnx'));
+  const card = JSON.parse(fs.readFileSync(path.join(REPO, 'models/demo/weather/card.json'), 'utf8')) as Record<string, unknown>;
+  card.drift = drift;
+  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify(card));
+  return dir;
+}
+
 before(async () => {
   started = Date.now();
-  const add = await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home });
+  const add = await runCli(['models', 'add', demoCopy('tests', { numeric: { method: 'ks' }, categorical: { method: 'chisquare' } }), '--allow-unsigned'], { home });
   assert.equal(add.code, 0, add.stderr);
   jobs.year2015 = await score(SAMPLE_2015);
   jobs.summer2015 = await score(daysCsv(path.join(root, 'summer-2015.csv'), (d) => d >= '2015-06' && d < '2015-09'));
@@ -87,6 +102,7 @@ describe('drift of the demo model on real Seattle weather', () => {
     assert.equal(baseline.rows, parsed.card.lineage?.trainingRows);
     assert.deepEqual(baseline.features.map((f) => f.name), [...INPUTS, ...PREDICTIONS]);
     assert.equal(modelMonitoring(parsed.card).status, 'ok');
+    assert.equal(parsed.card.drift, undefined, "no method overrides: Evidently's defaults");
     const season = baseline.features.find((f) => f.name === 'season')!;
     assert.deepEqual(season.kind === 'categorical' && season.stats.counts, [271, 276, 276, 273], 'winter, spring, summer, autumn days of 2012–2014');
   });
@@ -184,5 +200,52 @@ describe('drift of the demo model on real Seattle weather', () => {
     assert.match(all.stdout, /Worst features/);
     assert.match(all.stdout, /^Input drift: (YES|no) — \d of 5 input features drifted/m);
     assert.match(all.stdout, /^Prediction drift: (YES|no) — prediction\.label \(outputs with drift: \d of 6\)$/m);
+  });
+});
+
+describe("the demo card as built: Evidently's defaults", () => {
+  const home2 = path.join(root, 'home-defaults');
+  const cli = async (args: string[]) => {
+    const r = await runCli([...args, '--json'], { home: home2 });
+    assert.equal(r.code, 0, r.stderr);
+    return lastJson(r.stdout) as never;
+  };
+  before(async () => {
+    assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home: home2 })).code, 0);
+  });
+
+  test('1,096 reference rows: distances; 365 current rows show the numbers (equal to scipy) but get no verdict', async () => {
+    const s = await cli(['score', SAMPLE_2015, '--model', 'seattle-weather', '--out', path.join(root, 'defaults-2015.csv')]) as { job: { id: string } };
+    const { report } = await cli(['drift', 'seattle-weather', '--job', s.job.id]) as { report: DriftReport };
+    const f = byName(report);
+    for (const name of ['precipitation', 'temp_max', 'temp_min', 'wind', ...PREDICTIONS.filter((p) => p.includes('.p_'))]) assert.equal(f[name].method, 'wasserstein', name);
+    for (const name of ['season', 'prediction.label']) assert.equal(f[name].method, 'jensenshannon', name);
+    for (const x of report.features) {
+      assert.equal(x.drifted, null, x.feature);
+      assert.match(x.reason!, /current sample has 365 values; a (wasserstein|jensenshannon) verdict needs at least 500/);
+      assert.ok(x.score !== null && x.psi?.level !== 'insufficient', `${x.feature}: numbers and a PSI level are still given`);
+    }
+    assert.equal(report.detected, null);
+    // scipy: wasserstein_distance(train, 2015) / std(train) on the raw rows, inside the reported bounds
+    const scipy: Record<string, [number, number]> = {
+      precipitation: [0.6438456154384555, 0.10202991828438406], temp_max: [1.3192773222677732, 0.1799936393283379],
+      temp_min: [0.8027672232776722, 0.15824746633735925], wind: [0.13464603539646042, 0.09153627419861421],
+    };
+    for (const [name, [w, normed]] of Object.entries(scipy)) {
+      const b = f[name].bounds!;
+      assert.ok(b.lo <= normed + 1e-12 && normed - 1e-12 <= b.hi, `${name}: scipy ${normed} in [${b.lo}, ${b.hi}]`);
+      assert.ok(Math.abs(f[name].statistic! - w) <= 0.01 * w, `${name}: W ${f[name].statistic} vs scipy ${w}`);
+    }
+  });
+
+  test('with 2014 as well (730 rows): verdicts; the warm 2015 shows in the temperatures, not in the dataset share', async () => {
+    await cli(['score', daysCsv(path.join(root, 'defaults-2014.csv'), (d) => d.startsWith('2014')), '--model', 'seattle-weather', '--out', path.join(root, 'defaults-2014.out.csv')]);
+    const { rows, report } = await cli(['drift', 'seattle-weather']) as { rows: number; report: DriftReport };
+    assert.equal(rows, 730);
+    for (const x of report.features) assert.notEqual(x.drifted, null, `${x.feature}: ${x.reason}`);
+    assert.equal(report.dataset.evaluatedFeatures, 5);
+    assert.equal(report.prediction.feature, 'prediction.label');
+    const r = await runCli(['drift', 'seattle-weather', '--fail-on-drift', '--json'], { home: home2 });
+    assert.equal(r.code, report.detected ? 1 : 0);
   });
 });

@@ -77,6 +77,12 @@ export function Settings() {
           </label>
           <p className="muted small">Past that, the oldest predictions are dropped from the upload queue (never alerts or security events), and the hub is told what was dropped.</p>
         </Section>
+        <Section title="Drift alerts" id="set-drift">
+          <label>Webhook URL (POST a JSON message for each new drift alert; empty = off)
+            <input type="url" placeholder="https://hooks.example.org/outpost" value={draft.driftWebhookUrl} onChange={(e) => set('driftWebhookUrl', e.target.value.trim())} data-testid="drift-webhook" />
+          </label>
+          <p className="muted small">Sent in the background (scoring never waits), retried with backoff for about 3 hours; each message carries an X-Outpost-Delivery id, the same on a retry.</p>
+        </Section>
         <Section title="Appearance" id="set-theme"><ThemeChoice /></Section>
         <ErrorBox error={saveError} title="Could not save the settings" />
         <div className="actions">

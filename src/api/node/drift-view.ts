@@ -4,7 +4,7 @@
 // (χ², severity) travel as "Infinity" (src/drift/common/json.ts), so ∞ stays distinct from null.
 import { OutpostError } from '../../common/errors.ts';
 import { mergeStats, toWire, type FeatureDrift, type FeatureStats, type WireNumber } from '../../drift/common/index.ts';
-import { referenceStats, type BaselineFeature } from '../../drift/common/baseline.ts';
+import { binsOf } from '../../monitor/common/bins.ts';
 import { isoTime, WINDOW_MS, windowStart } from '../../monitor/common/windows.ts';
 import { driftForModel, monitoredModel, type DriftAlert, type WindowReport } from '../../monitor/node/index.ts';
 import type { MonitoredModel } from '../../monitor/node/query.ts';
@@ -30,28 +30,6 @@ function toFeature(f: FeatureDrift): FeatureDriftShape {
     severity: wire(f.severity), nReference: f.nReference, nCurrent: f.nCurrent, missingRate: f.missingRate, outOfRange: fin(f.outOfRange),
     unseenCategories: fin(f.unseenCategories), psi: f.psi ? { value: wire(f.psi.value), level: f.psi.level, ...(f.psi.minCurrent !== undefined ? { minCurrent: f.psi.minCurrent } : {}) } : null,
   };
-}
-
-const share = (counts: readonly number[]): number[] => {
-  const total = counts.reduce((a, b) => a + b, 0);
-  return counts.map((c) => (total > 0 ? c / total : 0));
-};
-
-const fmt = (v: number): string => String(Number(v.toPrecision(4)));
-
-/** The binned distribution of one feature both sides: numeric by the 10 reference-decile bins, categorical by category. */
-function binsOf(f: BaselineFeature, cur: FeatureStats | undefined): DriftView['bins'][number] {
-  const ref = referenceStats(f);
-  if (ref.kind === 'numeric' && f.kind === 'numeric') {
-    const d = f.binning.deciles;
-    const labels = Array.from({ length: 10 }, (_, i) => (i === 0 ? `< ${fmt(d[0])}` : i === 9 ? `≥ ${fmt(d[8])}` : `${fmt(d[i - 1])} – ${fmt(d[i])}`));
-    const c = cur && cur.kind === 'numeric' ? cur.coarseCounts() : new Array<number>(10).fill(0);
-    return { feature: f.name, labels, reference: share(ref.coarseCounts()), current: share(c) };
-  }
-  if (ref.kind !== 'categorical') throw new Error('unreachable: feature kinds disagree');
-  const labels = [...ref.vocabulary.values, '(other)'];
-  const c = cur && cur.kind === 'categorical' ? [...cur.counts, cur.other] : labels.map(() => 0);
-  return { feature: f.name, labels, reference: share([...ref.counts, ref.other]), current: share(c) };
 }
 
 /** The current statistics per feature for the scope (the same rows the report compared). */

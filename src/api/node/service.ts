@@ -14,6 +14,7 @@ import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyIns
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { pull } from '../../registry/node/pull.ts';
+import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
 import { dataFolderUsage } from '../../store/node/usage.ts';
 import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
@@ -62,6 +63,11 @@ export function createService(opts: ServiceOptions): Service {
   const live = new Map<string, LiveJob>();
   const reader = new LogReader(store);
   let closed = false;
+  // drift-alert webhook messages: whatever an earlier run left pending, then retries (jobs queue
+  // theirs from the job worker, which sends the first attempt itself)
+  resumeWebhookDelivery(store.home);
+  const webhookTimer = setInterval(() => resumeWebhookDelivery(store.home), 60_000);
+  webhookTimer.unref();
 
   const emit = (e: ApiEvent) => {
     for (const l of listeners) {
@@ -434,6 +440,7 @@ export function createService(opts: ServiceOptions): Service {
       return file;
     },
     async close() {
+      clearInterval(webhookTimer);
       if (closed) return;
       closed = true;
       const running = [...live.values()];

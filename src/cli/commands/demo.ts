@@ -46,7 +46,7 @@ export const demoCommand: CommandSpec = {
       bar.done();
       ctx.out.text(`Input: ${DEMO_SAMPLE} (real Seattle weather, 2015, held out from training)`);
       reportJob(ctx, result);
-      ctx.out.text(`Next: npx outpost drift ${model.name} --job ${result.job.id}   (how 2015 compares with the 2012–2014 baseline)`);
+      ctx.out.text(`Next: npx outpost drift ${model.name} --job ${result.job.id}   (how 2015 compares with the 2012–2014 baseline; --html drift.html for a report to open in a browser)`);
       return 0;
     } finally {
       bar.done();

@@ -2,7 +2,11 @@
 // baseline — per feature and for the dataset, for everything, one job, a time span or the last
 // windows. A report: exit 0 whether or not drift is found (1 with --fail-on-drift when it is); 1
 // without a baseline or without data; 2 on bad usage.
-import { usageError } from '../../common/errors.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError, usageError } from '../../common/errors.ts';
+import { binsOf } from '../../monitor/common/bins.ts';
+import { renderHtmlReport } from '../../monitor/common/html.ts';
 import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { num, renderReport, renderSeries } from '../../monitor/common/render.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
@@ -45,7 +49,7 @@ function alertLine(a: DriftAlert): string {
 export const driftCommand: CommandSpec = {
   name: 'drift',
   summary: 'Report feature and prediction drift of a model version against its baseline',
-  usage: 'outpost drift <model>[@<version>] [--job <id> | --since <ISO time> | --window hour|day [--last N]] [--fail-on-drift]',
+  usage: 'outpost drift <model>[@<version>] [--job <id> | --since <ISO time> | --window hour|day [--last N]] [--fail-on-drift] [--html FILE]',
   help: [
     '(no scope)           everything scored with the version',
     '--job ID             one scoring job',
@@ -53,20 +57,32 @@ export const driftCommand: CommandSpec = {
     '--window hour|day    the metric over the last N UTC windows, and the report of the latest one',
     '--last N             how many windows (default 24 hours or 30 days)',
     '--fail-on-drift      exit 1 when drift is detected (input drift or prediction drift), for scripts and CI',
+    '--html FILE          also write the report as one self-contained HTML file (inline SVG charts, opens offline)',
     'Exit status 0 whether or not drift is found (unless --fail-on-drift); 1 when the model has no baseline or no',
     'data in scope; 2 on bad usage.',
   ],
-  options: { job: { type: 'string' }, since: { type: 'string' }, window: { type: 'string' }, last: { type: 'string' }, 'fail-on-drift': { type: 'boolean' } },
+  options: { job: { type: 'string' }, since: { type: 'string' }, window: { type: 'string' }, last: { type: 'string' }, 'fail-on-drift': { type: 'boolean' }, html: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const scope = scopeOf(args);
+    const htmlOpt = str(args, 'html');
+    if (htmlOpt !== undefined && htmlOpt.trim() === '') throw usageError('--html needs a file name');
+    const htmlFile = htmlOpt === undefined ? undefined : path.resolve(ctx.cwd, htmlOpt);
+    if (htmlFile !== undefined && fs.existsSync(htmlFile) && fs.statSync(htmlFile).isDirectory()) throw usageError(`--html ${htmlOpt}: is a folder; give a file name`);
     const store = openStore(ctx.home);
     try {
-      const r = driftForModel(store, args.positionals[0], scope);
+      const { current, features, ...r } = driftForModel(store, args.positionals[0], scope);
       const failOnDrift = flag(args, 'fail-on-drift');
       const exit = failOnDrift && r.report.detected === true ? 1 : 0;
+      if (htmlFile !== undefined) {
+        const html = renderHtmlReport({
+          ...r, description: r.scope.description, bins: features.map((f) => binsOf(f, current.get(f.name))), generatedAt: new Date().toISOString(),
+          alerts: r.alerts.map((a) => ({ ...a, score: a.score })),
+        });
+        writeAtomic(htmlFile, html);
+      }
       // ±∞ as "Infinity" (plain JSON.stringify would write null, which means "not computed")
-      ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r, ...(failOnDrift ? { exitCode: exit } : {}) })));
+      ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r, ...(failOnDrift ? { exitCode: exit } : {}), ...(htmlFile ? { html: htmlFile } : {}) })));
       ctx.out.text(`Drift of ${r.model}@${r.version} — ${r.scope.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
       if (r.windows) {
         const latest = [...r.windows].reverse().find((w) => w.report)!;
@@ -85,6 +101,10 @@ export const driftCommand: CommandSpec = {
         ctx.out.text(`Alerts recorded in this scope (${r.alerts.length}):`);
         for (const a of r.alerts.slice(0, 20)) ctx.out.text(alertLine(a));
       }
+      if (htmlFile) {
+        ctx.out.text('');
+        ctx.out.text(`HTML report: ${htmlFile}`);
+      }
       if (failOnDrift) {
         ctx.out.text('');
         ctx.out.text(exit ? 'Drift detected: exit status 1 (--fail-on-drift).' : `No drift detected${r.report.detected === null ? ' (no verdict: too little data)' : ''}: exit status 0.`);
@@ -95,3 +115,15 @@ export const driftCommand: CommandSpec = {
     }
   },
 };
+
+/** Write through a temporary file in the same folder and rename: a reader never sees half a report. */
+function writeAtomic(file: string, text: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw new OutpostError('input', `cannot write the HTML report: ${(e as Error).message}`, { file });
+  }
+}

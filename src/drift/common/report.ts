@@ -291,7 +291,7 @@ function featureDrift(f: BaselineFeature, ref: FeatureStats, cur: FeatureStats, 
     }
   }
   // too small a sample: the numbers are shown, but no verdict (and no severity) is given
-  if (tooFew) return { ...base, statistic, score, details, reason: `current sample has ${nCur} values; a ${method} verdict needs at least ${minCurrent}` };
+  if (tooFew) return { ...base, statistic, score, details, ...(bounds ? { bounds } : {}), reason: `current sample has ${nCur} values; a ${method} verdict needs at least ${minCurrent}` };
   const drifted = method === 'ks' ? score <= threshold : isP ? score < threshold : score >= threshold;
   const out: FeatureDrift = { ...base, statistic, score, drifted, details, severity: isP ? (score > 0 ? Math.log(score) / Math.log(threshold) : Infinity) : score / threshold };
   if (bounds) {

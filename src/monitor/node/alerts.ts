@@ -7,6 +7,7 @@ import { parseDrift, stringifyDrift, type DriftReport, type FeatureDrift, type F
 import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { stmt } from './sql.ts';
+import { enqueueAlertWebhook } from './webhook.ts';
 import type { ModelVersion } from './stats-store.ts';
 
 export type AlertScope = 'job' | 'hour' | 'day';
@@ -49,13 +50,17 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     statistic: finite(f.statistic), score: finite(f.score), threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, at: now,
   });
   const calm: string[] = [];
+  const opened: FeatureDrift[] = [];
   for (const f of report.features) {
     if (f.drifted === false) {
       calm.push(f.feature);
       if (open.has(f.feature)) sync('cleared', f);
     }
     if (f.drifted !== true) continue;
-    if (!open.has(f.feature)) sync('opened', f);
+    if (!open.has(f.feature)) {
+      sync('opened', f);
+      opened.push(f);
+    }
     upsert.run(mv.name, mv.version, scope, scopeKey, f.feature, f.method, nan2null(f.statistic), nan2null(f.score), f.threshold, f.nReference, f.nCurrent,
       stringifyDrift({ feature: f, dataset: report.dataset, prediction: report.prediction }), JSON.stringify(current.get(f.feature)), now, now);
   }
@@ -63,6 +68,8 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     stmt(store, `UPDATE drift_alerts SET cleared_at = ? WHERE model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND cleared_at IS NULL
       AND feature IN (SELECT value FROM json_each(?))`).run(now, mv.name, mv.version, scope, scopeKey, JSON.stringify(calm));
   }
+  // the webhook (setting driftWebhookUrl): one message per evaluation that opens alerts, delivered in the background
+  enqueueAlertWebhook(store, { model: mv.name, version: mv.version, scope, scopeKey, at: new Date(now).toISOString(), dataset: report.dataset, prediction: report.prediction }, opened, now);
 }
 
 // The sync item's schema takes finite numbers or null (JSON has no ∞); the device's own columns and

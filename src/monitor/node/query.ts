@@ -2,7 +2,7 @@
 // windows): the stored statistics merged exactly and compared with the card's baseline. Used by
 // `outpost drift` and available to the app.
 import { OutpostError } from '../../common/errors.ts';
-import { driftReport, mergeStats, type Baseline, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
+import { driftReport, isPrediction, mergeStats, type Baseline, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import { getJob } from '../../store/node/jobs.ts';
 import { getModel, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
 import type { Store } from '../../store/node/store.ts';
@@ -26,7 +26,7 @@ export interface DriftResult {
   /** what was compared, in words, and the scope as asked */
   scope: DriftScope & { description: string };
   referenceRows: number;
-  /** rows scored in the scope (with `windows`: in all of them) */
+  /** rows scored in the scope (with `windows`: in all of them); rejected rows are not counted */
   rows: number;
   /** the scope's report; with `windows`, the report of the latest window holding data */
   report: DriftReport;
@@ -34,6 +34,10 @@ export interface DriftResult {
   windows?: WindowReport[];
   /** alerts recorded for this model version in the scope, most recent first */
   alerts: DriftAlert[];
+  /** the merged current statistics the report compared (with `windows`: the latest window's) — not for JSON output */
+  current: Map<string, FeatureStats>;
+  /** the baseline features compared */
+  features: BaselineFeature[];
 }
 
 export interface MonitoredModel { model: InstalledModel; features: BoundFeature[]; baseline: Baseline; config: unknown }
@@ -64,6 +68,12 @@ function mergeStored(mm: MonitoredModel, windows: readonly { stats: ReadonlyMap<
 }
 
 const rowsOf = (stats: ReadonlyMap<string, FeatureStats>): number => Math.max(0, ...[...stats.values()].map((s) => s.rows));
+/**
+ * Rows scored: a categorical input also counts the unseen values of rejected rows, so it can hold
+ * more rows than were scored; every other feature describes exactly the scored rows.
+ */
+const scoredRowsOf = (stats: ReadonlyMap<string, FeatureStats>): number =>
+  Math.max(0, ...[...stats.entries()].filter(([name, s]) => s.kind === 'numeric' || isPrediction(name)).map(([, s]) => s.rows));
 
 export function driftForModel(store: Store, ref: string, scope: DriftScope, now = Date.now()): DriftResult {
   let mm: MonitoredModel;
@@ -127,7 +137,7 @@ export function driftForModel(store: Store, ref: string, scope: DriftScope, now 
         const w = stored.get(start);
         const s = w ? mergeStored(mm, [w], `${id} ${scope.width} ${isoTime(start)}`) : undefined;
         const rows = s ? rowsOf(s) : 0;
-        windows.push({ start: isoTime(start), rows, report: s && rows > 0 ? evaluate(s) : null });
+        windows.push({ start: isoTime(start), rows: s ? scoredRowsOf(s) : 0, report: s && rows > 0 ? evaluate(s) : null });
         if (s && rows > 0) latest = s;
       }
       description = `the last ${scope.last} ${scope.width} windows (UTC), from ${isoTime(first)}`;
@@ -139,7 +149,8 @@ export function driftForModel(store: Store, ref: string, scope: DriftScope, now 
   }
   return {
     model: mv.name, version: mv.version, scope: { ...scope, description }, referenceRows: mm.baseline.rows,
-    rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(stats),
+    rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : scoredRowsOf(stats),
     report: windows ? [...windows].reverse().find((w) => w.report)!.report! : evaluate(stats), ...(windows ? { windows } : {}), alerts,
+    current: stats, features: mm.features.map((f) => f.baseline),
   };
 }

@@ -26,6 +26,7 @@ export const SettingsSchema = z.object({
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
   retrainOnAlert: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name')).max(256),
+  driftWebhookUrl: z.string().max(2048).refine((u) => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u)), 'must be an http:// or https:// URL, or empty (off)'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
 export type SettingKey = keyof Settings;
@@ -45,9 +46,10 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
   retrainOnAlert: [],
+  driftWebhookUrl: '',
 };
 
-type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders' | 'names';
+type Kind = 'enum' | 'fraction' | 'bytes' | 'days' | 'seconds' | 'boolean' | 'folders' | 'names' | 'url';
 
 /** What each key is, for `outpost settings` and error messages. */
 export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; meaning: string }> = {
@@ -65,6 +67,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
   retrainOnAlert: { kind: 'names', allowed: 'model names separated by commas, or a JSON array (empty: none)', meaning: 'models retrained automatically (a proposal, never activated) when a drift or performance alert opens' },
+  driftWebhookUrl: { kind: 'url', allowed: 'an http:// or https:// URL, or empty for off', meaning: 'POST a JSON message here for each new drift alert (retried with backoff; never delays scoring)' },
 };
 
 export const isSettingKey = (k: string): k is SettingKey => Object.hasOwn(SETTINGS_INFO, k);
@@ -105,7 +108,7 @@ export function parseSettingText(key: string, text: string, listSeparator: strin
   const t = text.trim();
   let value: unknown;
   switch (SETTINGS_INFO[key].kind) {
-    case 'enum': value = t; break;
+    case 'enum': case 'url': value = t; break;
     case 'fraction': case 'days': case 'seconds': value = t === '' ? NaN : Number(t); break;
     case 'bytes': value = parseBytes(t); break;
     case 'boolean': value = t === 'true' ? true : t === 'false' ? false : t; break;
@@ -143,5 +146,6 @@ export function formatSetting(key: SettingKey, value: Settings[SettingKey]): str
     for (const [u, n] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', MiB]] as const) if (value >= n && value % n === 0) return `${value / n}${u}`;
     return String(value);
   }
+  if (SETTINGS_INFO[key].kind === 'url' && value === '') return '(off)';
   return Array.isArray(value) ? (value.length ? value.join(', ') : '(none)') : String(value);
 }

@@ -272,4 +272,25 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX proposals_by_model ON proposals (model_name, created_at);
     `,
   },
+  {
+    version: 6,
+    name: 'drift alert webhook deliveries',
+    // One row per message to POST to the driftWebhookUrl setting (src/monitor/node/webhook.ts),
+    // written in the transaction that opens the alerts; delivered in the background with retries.
+    // next_at doubles as a lease while an attempt is in flight.
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        url TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_at INTEGER NOT NULL,
+        delivered_at INTEGER,
+        failed_at INTEGER,
+        last_error TEXT
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+    `,
+  },
 ];

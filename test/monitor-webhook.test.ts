@@ -1,0 +1,201 @@
+// The drift-alert webhook against real loopback HTTP servers: each new alert is POSTed once (as
+// JSON, one message per evaluation that opens alerts), scoring never waits for the endpoint (a
+// server that never answers does not hold a job up), a dead or failing endpoint is retried with
+// backoff under the same delivery id and finally given up with the reason, and the setting
+// accepts only http(s) URLs.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { BACKOFF_MS, deliverDueWebhooks, listWebhookDeliveries, MAX_ATTEMPTS, type AlertMessage } from '../src/monitor/node/webhook.ts';
+import { openStore, updateSettings } from '../src/store/node/store.ts';
+import { lastJson, REPO, runMain } from './helpers/cli.ts';
+import { tempDir } from './helpers/packages.ts';
+
+const root = tempDir();
+const servers: http.Server[] = [];
+after(async () => {
+  for (const s of servers) { s.closeAllConnections(); await new Promise((r) => s.close(r)); }
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+interface Received { headers: http.IncomingHttpHeaders; body: AlertMessage }
+
+/** A loopback server answering each POST with `status(n)` (n = 1, 2, …); 'hang' never answers. */
+async function server(status: (n: number) => number | 'hang'): Promise<{ url: string; received: Received[]; next: () => Promise<Received>; sockets: Set<Socket> }> {
+  const received: Received[] = [];
+  const waiting: ((r: Received) => void)[] = [];
+  const sockets = new Set<Socket>();
+  const s = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d; });
+    req.on('end', () => {
+      const r = { headers: req.headers, body: JSON.parse(body) as AlertMessage };
+      received.push(r);
+      waiting.shift()?.(r);
+      const st = status(received.length);
+      if (st === 'hang') return;
+      res.writeHead(st).end();
+    });
+  });
+  s.on('connection', (c) => { sockets.add(c); c.on('close', () => sockets.delete(c)); });
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  let seen = 0;
+  return {
+    url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/hooks/drift`,
+    received, sockets,
+    next: () => (received.length > seen ? Promise.resolve(received[seen++]) : new Promise((r) => waiting.push((x) => { seen++; r(x); }))),
+  };
+}
+
+const lines = fs.readFileSync(path.join(REPO, 'models/demo/weather-2015.csv'), 'utf8').trimEnd().split('\n');
+const summer = path.join(root, 'summer-2015.csv');
+fs.writeFileSync(summer, [lines[0], ...lines.slice(1).filter((l) => l >= '2015-06' && l < '2015-09')].join('\n') + '\n');
+
+async function home(name: string, url: string): Promise<string> {
+  const h = path.join(root, name);
+  assert.equal((await runMain(['--home', h, 'models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'])).code, 0);
+  const store = openStore(h);
+  try { updateSettings(store, { driftWebhookUrl: url }); } finally { store.close(); }
+  return h;
+}
+
+async function score(h: string, file: string): Promise<string> {
+  const r = await runMain(['--home', h, 'score', file, '--model', 'seattle-weather', '--out', `${file}.${path.basename(h)}.${Math.random().toString(36).slice(2)}.csv`, '--json']);
+  assert.equal(r.code, 0, r.err);
+  return (lastJson(r.out).job as { id: string }).id;
+}
+
+const deliveries = (h: string) => {
+  const store = openStore(h);
+  try { return listWebhookDeliveries(store); } finally { store.close(); }
+};
+
+describe('drift-alert webhook', () => {
+  test('each new alert is posted once, as JSON, with a delivery id', async () => {
+    const srv = await server(() => 204);
+    const h = await home('live', srv.url);
+    const job = await score(h, summer);
+    // hour, day and job scopes each open their alerts: three messages
+    const msgs = [await srv.next(), await srv.next(), await srv.next()];
+    const jobMsg = msgs.find((m) => m.body.scope === 'job')!;
+    assert.equal(jobMsg.body.scopeKey, job);
+    assert.deepEqual([jobMsg.body.event, jobMsg.body.model, jobMsg.body.version], ['drift.alerts.opened', 'seattle-weather', 1]);
+    assert.deepEqual(jobMsg.body.alerts.map((a) => a.feature).sort(), ['precipitation', 'prediction.label', 'prediction.p_drizzle', 'prediction.p_fog', 'prediction.p_rain', 'prediction.p_snow', 'prediction.p_sun', 'season', 'temp_max', 'temp_min', 'wind'].sort());
+    const tmax = jobMsg.body.alerts.find((a) => a.feature === 'temp_max')!;
+    assert.deepEqual([tmax.method, tmax.nReference, tmax.nCurrent, tmax.threshold], ['ks', 1096, 92, 0.05]);
+    assert.equal(jobMsg.body.dataset.drifted, true);
+    assert.equal(jobMsg.headers['content-type'], 'application/json');
+    assert.match(String(jobMsg.headers['x-outpost-delivery']), /^\d+$/);
+    // the same data again, a new job: its own job alerts are new; the hour and day alerts are already open
+    await score(h, summer);
+    const more = await srv.next();
+    assert.equal(more.body.scope, 'job');
+    // everything delivered, nothing else sent: every (scope, key, feature) was posted exactly once
+    await waitFor(() => deliveries(h).every((d) => d.deliveredAt !== null));
+    const posted = srv.received.flatMap((m) => m.body.alerts.map((a) => `${m.body.scope} ${m.body.scopeKey} ${a.feature}`));
+    assert.equal(posted.length, new Set(posted).size);
+    assert.equal(srv.received.length, 4);
+    assert.deepEqual(deliveries(h).map((d) => [d.attempts, d.lastError]), Array(4).fill([1, null]));
+  });
+
+  test('a dead endpoint never fails scoring; retried with backoff, then given up with the reason', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}/hook`; // nothing listens there
+    const h = await home('dead', dead);
+    await score(h, summer);
+    await waitFor(() => deliveries(h).length === 3 && deliveries(h).every((d) => d.attempts === 1));
+    const first = deliveries(h);
+    for (const d of first) {
+      assert.equal(d.deliveredAt, null);
+      assert.match(d.lastError!, /ECONNREFUSED|fetch failed/);
+      assert.ok(d.nextAt - d.createdAt >= BACKOFF_MS[0], 'the next attempt waits for the backoff');
+    }
+    // not due yet: nothing is attempted
+    assert.deepEqual(await deliverDueWebhooks(h), { delivered: 0, retrying: 0, failed: 0 });
+    // jump past each backoff: retried until MAX_ATTEMPTS, then failed for good
+    let t = Date.now();
+    for (let i = 1; i < MAX_ATTEMPTS; i++) {
+      t += BACKOFF_MS[i - 1] + 1000;
+      const r = await deliverDueWebhooks(h, { now: () => t });
+      assert.deepEqual(r, i < MAX_ATTEMPTS - 1 ? { delivered: 0, retrying: 3, failed: 0 } : { delivered: 0, retrying: 0, failed: 3 });
+    }
+    for (const d of deliveries(h)) {
+      assert.equal(d.attempts, MAX_ATTEMPTS);
+      assert.notEqual(d.failedAt, null);
+    }
+    assert.deepEqual(await deliverDueWebhooks(h, { now: () => t + 1e9 }), { delivered: 0, retrying: 0, failed: 0 });
+  });
+
+  test('a failing endpoint gets the same message again under the same delivery id', async () => {
+    const srv = await server((n) => (n === 1 ? 503 : 200));
+    const h = await home('flaky', srv.url);
+    await score(h, summer);
+    await waitFor(() => srv.received.length >= 3 && deliveries(h).every((d) => d.attempts >= 1));
+    const failed = deliveries(h).find((d) => d.lastError === 'HTTP 503')!;
+    assert.ok(failed, JSON.stringify(deliveries(h)));
+    const r = await deliverDueWebhooks(h, { now: () => Date.now() + BACKOFF_MS[0] + 1000 });
+    assert.equal(r.delivered, 1);
+    const ids = srv.received.map((m) => m.headers['x-outpost-delivery']);
+    assert.equal(ids.filter((id) => id === String(failed.id)).length, 2, 'sent twice, same id');
+    assert.deepEqual(srv.received.filter((m) => m.headers['x-outpost-delivery'] === String(failed.id)).map((m) => m.body.scopeKey), Array(2).fill(srv.received.find((m) => m.headers['x-outpost-delivery'] === String(failed.id))!.body.scopeKey));
+  });
+
+  test('an endpoint that never answers does not hold scoring up; the attempt times out', async () => {
+    const srv = await server(() => 'hang');
+    const h = await home('hang', srv.url);
+    const job = await score(h, summer); // returns while the server still holds the request
+    assert.match(job, /^j/);
+    await srv.next();
+    assert.equal(deliveries(h).filter((d) => d.deliveredAt !== null).length, 0);
+    // an explicit attempt with a short timeout reports it
+    const r = await deliverDueWebhooks(h, { now: () => Date.now() + 120_000, timeoutMs: 300 });
+    assert.ok(r.retrying >= 1, JSON.stringify(r));
+    assert.ok(deliveries(h).some((d) => /no answer within 0\.3 s/.test(d.lastError ?? '')), JSON.stringify(deliveries(h)));
+    for (const c of srv.sockets) c.destroy();
+  });
+
+  test('outpost settings sets and shows it; a bad URL is bad usage', async () => {
+    const h = path.join(root, 'settings-cli');
+    const set = await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', 'http://127.0.0.1:9/hook']);
+    assert.equal(set.code, 0, set.err);
+    assert.match((await runMain(['--home', h, 'settings', 'get', 'driftWebhookUrl'])).out, /^driftWebhookUrl  http:\/\/127\.0\.0\.1:9\/hook$/m);
+    const bad = await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', 'file:///etc/passwd']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /driftWebhookUrl.*http:\/\/ or https:\/\//);
+    assert.equal((await runMain(['--home', h, 'settings', 'set', 'driftWebhookUrl', ''])).code, 0);
+    assert.match((await runMain(['--home', h, 'settings'])).out, /^driftWebhookUrl +\(off\)/m);
+  });
+
+  test('the setting takes only http(s) URLs (or empty: off)', () => {
+    const store = openStore(path.join(root, 'settings'));
+    try {
+      for (const bad of ['ftp://example.org/x', 'javascript:alert(1)', 'http//no', 'x'.repeat(3000)]) {
+        assert.throws(() => updateSettings(store, { driftWebhookUrl: bad }), /driftWebhookUrl/);
+      }
+      assert.equal(updateSettings(store, { driftWebhookUrl: 'https://hooks.example.org/drift?k=1' }).driftWebhookUrl, 'https://hooks.example.org/drift?k=1');
+      assert.equal(updateSettings(store, { driftWebhookUrl: '' }).driftWebhookUrl, '');
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/** Wait (polling, no time assertion) until `ok()` holds; a generous cap turns a hang into a failure. */
+async function waitFor(ok: () => boolean, capMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!ok()) {
+    if (Date.now() - start > capMs) assert.fail('condition not reached');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
