@@ -22,14 +22,19 @@ let baseline: string[] | undefined;
 let systemStore: string[] | undefined;
 const added = new Map<string, string>(); // sha256 of DER -> PEM
 
+// tls.getCACertificates / setDefaultCACertificates: Node ≥ 24.5 (and 22.19); an older runtime (an
+// Electron built on an older Node) keeps Node's defaults and is told how to add a CA instead.
+const canSetDefaults = typeof tls.setDefaultCACertificates === 'function' && typeof tls.getCACertificates === 'function';
+
 function apply(): void {
+  if (!canSetDefaults) return;
   baseline ??= tls.getCACertificates('default');
   tls.setDefaultCACertificates([...baseline, ...(systemStore ?? []), ...added.values()]);
 }
 
 /** Add the operating system's CA store to this process's trust (once). */
 function useSystemStore(): void {
-  if (systemStore) return;
+  if (systemStore || !canSetDefaults) return;
   try {
     systemStore = tls.getCACertificates('system');
   } catch {
@@ -59,6 +64,7 @@ export function readCaFile(file: string): { pems: string[]; subjects: string[] }
 }
 
 function trustPems(pems: string[]): void {
+  if (!canSetDefaults) throw new OutpostError('usage', `this runtime (Node ${process.version}) cannot add a CA certificate at run time; start it with NODE_EXTRA_CA_CERTS=<the CA file> instead`);
   let changed = false;
   for (const pem of pems) {
     const id = crypto.createHash('sha256').update(new crypto.X509Certificate(pem).raw).digest('hex');
