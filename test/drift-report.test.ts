@@ -95,7 +95,7 @@ test('a verdict is skipped on too small a current sample, and the report says wh
   assert.equal(num.nCurrent, 20);
   assert.equal(num.outOfRange! > 0, true); // the counts are still reported
   assert.equal(rep.dataset.drifted, null);
-  assert.match(rep.dataset.reason!, /no feature has a verdict/);
+  assert.match(rep.dataset.reason!, /no input feature has a verdict/);
   // distances need more (large reference → Wasserstein): 300 values are not enough by default
   const large = computeBaseline(features, reference(3000));
   const r300 = driftReport(large, current(large, { num: many(300, () => normal()) }));

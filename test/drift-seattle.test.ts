@@ -79,9 +79,16 @@ test('seattle weather: winter-trained baseline vs later autumns flags temperatur
     assert.ok(Math.abs((by[name].statistic as number) - d) <= 1e-9 * d, `${name} D ${by[name].statistic} vs scipy ${d}`);
     assert.ok(Math.abs((by[name].score as number) - p) <= 1e-9 * p, `${name} p ${by[name].score} vs scipy ${p}`);
   }
-  assert.ok((by.weather.score as number) < 1e-90);
-  assert.equal(by.temp_max.psi?.level, 'alert');
-  assert.equal(by.wind.psi?.level, 'ok');
+  // snow (2 reference days) and fog (1) expect fewer than 5 autumn days: pooled into one cell before
+  // the test (scipy.stats.chisquare([1, 86, 63, 32], [13, 57, 17, 3] · 182/90) gives these numbers)
+  const cells = by.weather.details.cells as { labels: string[]; reference: number[]; current: number[] };
+  assert.deepEqual(cells, { rule: 'cells expecting fewer than 5 values pooled (smallest first)', labels: ['drizzle', 'rain', 'sun', 'snow + fog'], reference: [13, 57, 17, 3], current: [1, 86, 63, 32] });
+  assert.equal(by.weather.details.dof, 3);
+  assert.ok(Math.abs((by.weather.statistic as number) - 166.44599315902008) <= 1e-12 * 166.44599315902008, `χ² ${by.weather.statistic}`);
+  assert.ok(Math.abs((by.weather.score as number) - 7.445170653559288e-36) <= 1e-9 * 7.445170653559288e-36, `p ${by.weather.score}`);
+  // 182 current values: PSI is reported but gets no level below 300
+  assert.deepEqual([by.temp_max.psi?.level, by.wind.psi?.level], ['insufficient', 'insufficient']);
+  assert.ok(by.temp_max.psi!.value >= 0.25 && by.wind.psi!.value < 0.1);
   assert.equal(report.dataset.drifted, true); // 3 of 5
   assert.equal(report.dataset.share, 0.6);
   // the terminal chart's three worst features are the three drifted ones

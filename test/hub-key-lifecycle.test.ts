@@ -218,6 +218,41 @@ test('targets and root renewed before they expire (hub serve warns first); a dev
   assert.ok(new Date(after).getTime() - new Date(before).getTime() > 300 * 86_400_000, `${before} → ${after}`);
 });
 
+test('hub serve keeps checking while it runs: a role that comes within 30 days is warned without a restart; a hub that lost an online key says it cannot re-sign', { timeout: 180_000 }, async () => {
+  const h = await hubFor();
+  const serve = (onLine: (l: string, stop: () => void) => void) => {
+    const stop = new AbortController();
+    return run(['hub', 'serve', '--dir', h.dir, '--port', '0', '--json', '--home', path.join(work, 'operator-home')], {
+      env: { OUTPOST_HUB_EXPIRY_CHECK_SECONDS: '0.2' }, signal: stop.signal, onLine: (l) => onLine(l, () => stop.abort()),
+    });
+  };
+  // the timestamp key is gone from the hub folder: the hub cannot re-sign timestamps
+  const keyFile = path.join(h.dir, 'keys', 'timestamp.key');
+  fs.renameSync(keyFile, `${keyFile}.away`);
+  let lost: Awaited<ReturnType<typeof run>>;
+  try {
+    lost = await serve((l, stop) => { if (l.includes('"listening"')) stop(); });
+  } finally {
+    fs.renameSync(`${keyFile}.away`, keyFile);
+  }
+  assert.equal(lost.code, 0, lost.err);
+  assert.match(lost.err, /WARNING: timestamp metadata v\d+ expires .*: devices refuse expired metadata; this hub holds no timestamp key that root v1 names, so it cannot re-sign timestamp metadata: restore .*timestamp\.key from a backup, or rotate the online keys/);
+  assert.doesNotMatch(lost.err, /snapshot metadata|targets metadata|root metadata/, 'nothing else is near expiry; the snapshot key is there, so the hub re-signs snapshots itself');
+
+  // while the hub runs, the targets are renewed with too short a lifetime: the next check warns, once
+  let renewal: Promise<Awaited<ReturnType<typeof cli>>> | undefined;
+  const served = await serve((l, stop) => {
+    if (l.includes('"listening"')) renewal ??= cli(['hub', 'targets', 'renew', '--dir', h.dir, '--offline-keys', h.offlineKeysDir, '--expires-days', '10']);
+    if (l.includes('"expiring"') && l.includes('"role":"targets"')) void renewal!.then(() => setTimeout(stop, 600));
+  });
+  assert.equal((await renewal!).code, 0);
+  assert.equal(served.code, 0, served.err);
+  const lines = served.out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; role?: string });
+  const listening = lines.findIndex((e) => e.event === 'listening');
+  assert.ok(listening >= 0 && lines.findIndex((e) => e.event === 'expiring' && e.role === 'targets') > listening, 'the warning came while serving, after the renewal');
+  assert.equal(served.err.match(/WARNING: targets metadata v\d+ expires .* \(within 30 days\): devices refuse expired metadata; renew it: outpost hub targets renew/g)?.length, 1, `warned once although checked every 0.2 s:\n${served.err}`);
+});
+
 test('root and targets keys rotated (cross-signed, signed away from the hub, uploaded); a device offline across it follows', async () => {
   const h = await hubFor();
   const team = h.publishers['churn-team'];

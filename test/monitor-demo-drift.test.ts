@@ -106,7 +106,10 @@ describe('drift of the demo model on real Seattle weather', () => {
     assert.equal(label.reference[label.labels.indexOf('drizzle')], 0, 'never predicted on the training days');
     assert.ok(label.current[label.labels.indexOf('drizzle')] > 0);
     for (const p of ['prediction.p_snow', 'prediction.p_sun']) assert.ok((f[p].score as number) < 0.02, `${p}: p ${f[p].score}`);
-    assert.equal(report.dataset.drifted, false, '4 of 11 features');
+    // input drift: 1 of 5 inputs; prediction drift: the label — the five p_* columns are no votes
+    assert.deepEqual([report.dataset.drifted, report.dataset.driftedFeatures, report.dataset.evaluatedFeatures], [false, 1, 5]);
+    assert.deepEqual([report.prediction.drifted, report.prediction.feature, report.prediction.driftedOutputs, report.prediction.evaluatedOutputs], [true, 'prediction.label', 3, 6]);
+    assert.equal(report.detected, true);
     for (const x of report.features) assert.deepEqual([x.nReference, x.nCurrent], [1096, 365]);
   });
 
@@ -119,8 +122,24 @@ describe('drift of the demo model on real Seattle weather', () => {
     matchesScipy(f.temp_max, 0.6486036178990796, 4.904363114455517e-35);
     matchesScipy(f.temp_min, 0.6469771501110758, 7.418317103302323e-35);
     matchesScipy(f.wind, 0.15415741034592192, 0.031425172684948745);
-    assert.equal(f.temp_max.psi?.level, 'alert');
+    // 92 days: PSI is far above 0.25 but gets no level below 300 values
+    assert.deepEqual([f.temp_max.psi?.level, f.temp_max.psi!.value > 0.25], ['insufficient', true]);
     assert.deepEqual([report.dataset.drifted, report.dataset.share], [true, 1]);
+  });
+
+  test('--fail-on-drift: exit 1 when drift is detected, 0 when not, 2 on bad usage', async () => {
+    const drifted = await runCli(['drift', 'seattle-weather', '--job', jobs.summer2015, '--fail-on-drift'], { home });
+    assert.equal(drifted.code, 1, drifted.stderr);
+    assert.match(drifted.stdout, /Drift detected: exit status 1 \(--fail-on-drift\)\./);
+    const calm = await runCli(['drift', 'seattle-weather', '--job', jobs.year2014, '--fail-on-drift', '--json'], { home });
+    assert.equal(calm.code, 0, calm.stderr);
+    assert.deepEqual([(lastJson(calm.stdout) as { exitCode: number }).exitCode, (lastJson(calm.stdout) as { report: DriftReport }).report.detected], [0, false]);
+    // the same report without the flag: exit 0 even with drift
+    assert.equal((await runCli(['drift', 'seattle-weather', '--job', jobs.summer2015], { home })).code, 0);
+    const bad = await runCli(['drift', 'seattle-weather', '--fail-on-drift=yes'], { home });
+    assert.equal(bad.code, 2, bad.stderr);
+    const none = await runCli(['drift', 'seattle-weather', '--job', 'j-no-such-job', '--fail-on-drift'], { home });
+    assert.notEqual(none.code, 0, 'no data is not "no drift"');
   });
 
   test('2014, inside the training period: nothing is flagged', async () => {
@@ -163,6 +182,7 @@ describe('drift of the demo model on real Seattle weather', () => {
     assert.match(all.stdout, /822 rows scored vs 1,096 reference rows/);
     assert.match(all.stdout, /^temp_max\s+ks\s+D [\d.]+\s+p [\d.e-]+\s+≤ 0\.05\s+DRIFT\s+1096\s+822/m);
     assert.match(all.stdout, /Worst features/);
-    assert.match(all.stdout, /Dataset drift: /);
+    assert.match(all.stdout, /^Input drift: (YES|no) — \d of 5 input features drifted/m);
+    assert.match(all.stdout, /^Prediction drift: (YES|no) — prediction\.label \(outputs with drift: \d of 6\)$/m);
   });
 });

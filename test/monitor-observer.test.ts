@@ -181,7 +181,7 @@ describe('drift observer', () => {
     }
   });
 
-  test('only validated rows are counted; their outputs come with them', () => {
+  test('only validated rows are counted (and unseen categories of rejected ones); their outputs come with them', () => {
     const s = store();
     try {
       const job = newJob(s);
@@ -197,7 +197,8 @@ describe('drift observer', () => {
       assert.equal(a.n, 297);
       assert.ok(a.max < 100, `max ${a.max}: the rejected 500 was not counted`);
       const colour = JSON.parse(stats.colour) as { rows: number; other: number; missing: number };
-      assert.deepEqual([colour.rows, colour.other, colour.missing], [297, 0, 0]);
+      // the rejected row's 'blue' is not scored but is counted as unseen (drift must see new categories)
+      assert.deepEqual([colour.rows, colour.other, colour.missing], [298, 1, 0]);
       assert.equal(JSON.parse(stats['prediction.p_x']).n, 297);
     } finally {
       s.close();

@@ -23,13 +23,16 @@ function report(n: number, shift: number): DriftReport {
 test('the report table: one row per feature, reasons for skipped verdicts, the dataset line', () => {
   const lines = renderReport(report(200, 1));
   assert.match(lines[0], /^feature\s+method\s+statistic\s+score\s+threshold\s+verdict\s+n ref\s+n cur\s+missing Δ\s+out of range\s+unseen\s+PSI$/);
-  assert.match(lines[1], /^x\s+ks\s+D 0\.\d+\s+p [\d.e-]+\s+≤ 0\.05\s+DRIFT\s+500\s+200\s+\+0\.0 pp\s+\d+\s+[\d.]+ (ok|warn|alert)$/);
+  assert.match(lines[1], /^x\s+ks\s+D 0\.\d+\s+p [\d.e-]+\s+≤ 0\.05\s+DRIFT\s+500\s+200\s+\+0\.0 pp\s+\d+\s+[\d.]+ insufficient data†$/);
   assert.match(lines[2], /^c\s+z\s+z [-\d.]+\s+p [\d.]+\s+< 0\.05\s+ok\s+500\s+200\s+\+0\.0 pp\s+0\s+/);
-  assert.equal(lines.at(-1), 'Dataset drift: YES — 1 of 2 features drifted (share 0.5, threshold 0.5)');
+  // 200 current values: PSI is shown without a level, and the footnote says from when it gets one
+  assert.ok(lines.includes('† PSI gets a level from 300 current values on (below that, sampling noise alone reaches the warn level)'), lines.join('\n'));
+  assert.equal(lines.at(-2), 'Input drift: YES — 1 of 2 input features drifted (share 0.5, threshold 0.5)');
+  assert.equal(lines.at(-1), "Prediction drift: no verdict (the model's outputs are not monitored)");
 
   const small = renderReport(report(10, 0));
   assert.ok(small.includes('* x: current sample has 10 values; a ks verdict needs at least 30'), small.join('\n'));
-  assert.match(small.at(-1)!, /^Dataset drift: no verdict/);
+  assert.match(small.at(-2)!, /^Input drift: no verdict/);
 });
 
 test('the metric over time: a fixed 0–3× scale, blanks for empty windows, drifted counts', () => {

@@ -20,7 +20,7 @@ test('target paths: valid forms parse, every traversal/encoding trick is refused
   for (const bad of ['../churn', 'churn@x', 'churn@1:a', 'churn:', '%2e%2e', '']) assert.equal(parseSelector(bad).ok, false, bad);
 });
 
-const info = (initializers: ModelInfo['initializers']): ModelInfo => ({ irVersion: 8, opsets: [], inputs: [], outputs: [], initializers, metadata: {} });
+const info = (initializers: ModelInfo['initializers']): ModelInfo => ({ irVersion: 8, producer: '', producerVersion: '', opsets: [], inputs: [], outputs: [], initializers, nodes: [], metadata: {} });
 
 test('model safety: external data stays inside the package, in range, unique; sizes capped', () => {
   const ok = checkModelSafety(info([{ name: 'W', type: 'float', dims: [2, 2], external: { tensor: 'W', location: 'weights.bin', offset: 0, length: 16 } }]), 100, { 'weights.bin': 16 });

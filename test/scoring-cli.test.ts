@@ -149,8 +149,8 @@ test('a mostly-garbage file is stopped by --max-reject-rate and leaves no output
   assert.equal(r.code, 1);
   assert.match(r.stderr, /150 of 200 rows rejected \(75\.0%, limit 20\.0%/);
   assert.equal(fs.existsSync(out), false);
-  assert.deepEqual(fs.readdirSync(root).filter((n) => n.includes('mostly-bad.out')), [], 'no temp files left behind');
-  const ok = await runCli(['score', file, '--model', 'seattle-weather', '--out', out, '--max-reject-rate', '0.9'], { home });
+  assert.deepEqual(fs.readdirSync(root).filter((n) => n.includes('mostly-bad.out')), ['mostly-bad.out.rejects.csv'], 'no temp files left behind; the rejects are kept');
+  const ok = await runCli(['score', file, '--model', 'seattle-weather', '--out', out, '--max-reject-rate', '0.9', '--overwrite'], { home });
   assert.equal(ok.code, 0, ok.stderr);
 });
 

@@ -67,24 +67,33 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
   const found = findCommand(rest);
   if (!found) {
-    if (rest.length === 0 || (help && rest.length === 0)) { stdout.write(overallHelp() + '\n'); return rest.length === 0 && !help ? 2 : 0; }
-    stderr.write(`outpost: unknown command "${rest.join(' ')}"\n\n${overallHelp()}\n`);
+    if (rest.length === 0 && help) { stdout.write(overallHelp() + '\n'); return 0; }
+    const message = rest.length === 0 ? 'which command?' : `unknown command "${rest.join(' ')}"`;
+    if (json) {
+      stdout.write(JSON.stringify({ ok: false, error: { code: 'usage', message } }) + '\n');
+      stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
+    } else if (rest.length === 0) stdout.write(overallHelp() + '\n');
+    else stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
     return 2;
   }
   const spec = await found.entry.load();
   if (help) { stdout.write(commandHelp(spec) + '\n'); return 0; }
+  /** bad usage: the reason and the usage line on stderr, and with --json the error as a JSON line too */
+  const usage = (message: string): number => {
+    if (json) stdout.write(JSON.stringify({ ok: false, error: { code: 'usage', message } }) + '\n');
+    stderr.write(`outpost ${spec.name}: ${message}\nUsage: ${spec.usage}\n`);
+    return 2;
+  };
 
   let parsed;
   try {
     parsed = parseArgs({ args: found.rest, options: spec.options ?? {}, allowPositionals: true, strict: true });
   } catch (e) {
-    stderr.write(`outpost ${spec.name}: ${(e as Error).message}\nUsage: ${spec.usage}\n`);
-    return 2;
+    return usage(`${(e as Error).message}`);
   }
   const pos = spec.positionals ?? { min: 0, max: 0 };
   if (parsed.positionals.length < pos.min || parsed.positionals.length > pos.max) {
-    stderr.write(`outpost ${spec.name}: expected ${pos.min === pos.max ? pos.min : `${pos.min} to ${pos.max}`} argument(s), got ${parsed.positionals.length}\nUsage: ${spec.usage}\n`);
-    return 2;
+    return usage(`expected ${pos.min === pos.max ? pos.min : `${pos.min} to ${pos.max}`} argument(s), got ${parsed.positionals.length}${parsed.positionals.length > pos.max ? ` (unexpected: ${parsed.positionals.slice(pos.max).join(' ')})` : ''}`);
   }
 
   const controller = new AbortController();

@@ -8,7 +8,8 @@ import { int, pct } from '../format.ts';
 import { defaultModelRef } from '../default-model.ts';
 import { go, useCall } from '../state.tsx';
 
-const num = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
+/** "Infinity" / "-Infinity": an infinite statistic (null: not computed) */
+const num = (v: number | 'Infinity' | '-Infinity' | null | undefined): string => (v === null || v === undefined ? '—' : v === 'Infinity' ? '∞' : v === '-Infinity' ? '-∞' : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : String(Number(v.toPrecision(4))));
 
 function Verdict({ f }: { f: FeatureDriftShape }) {
   if (f.drifted === null) return <span className="badge badge-skipped" title={f.reason}>skipped</span>;
@@ -123,7 +124,8 @@ export function Drift({ model }: { model?: string }) {
       {shown && (
         <>
           <div className="stats">
-            <Stat label="Dataset drift" value={shown.dataset.drifted === null ? 'no verdict' : shown.dataset.drifted ? 'drifted' : 'no drift'} hint={shown.dataset.reason ?? `${shown.dataset.driftedFeatures} of ${shown.dataset.evaluatedFeatures} features drifted (threshold ${pct(shown.dataset.threshold)})`} testId="drift-dataset" />
+            <Stat label="Input drift" value={shown.dataset.drifted === null ? 'no verdict' : shown.dataset.drifted ? 'drifted' : 'no drift'} hint={shown.dataset.reason ?? `${shown.dataset.driftedFeatures} of ${shown.dataset.evaluatedFeatures} input features drifted (threshold ${pct(shown.dataset.threshold)})`} testId="drift-dataset" />
+            <Stat label="Prediction drift" value={shown.prediction.drifted === null ? 'no verdict' : shown.prediction.drifted ? 'drifted' : 'no drift'} hint={shown.prediction.reason ?? `${shown.prediction.feature ?? ''}; outputs with drift: ${shown.prediction.driftedOutputs} of ${shown.prediction.evaluatedOutputs}`} testId="drift-prediction" />
             <Stat label="Rows compared" value={int(shown.rows)} hint={shown.description} testId="drift-rows" />
             <Stat label="Baseline rows" value={int(shown.referenceRows)} />
             <Stat label="Alerts" value={shown.alerts.filter((a) => a.clearedAt === null).length} hint="open, for this model version" />
@@ -143,7 +145,7 @@ export function Drift({ model }: { model?: string }) {
                       <td data-testid="drift-verdict"><Verdict f={f} />{f.reason && <div className="muted small">{f.reason}</div>}</td>
                       <td className="num" data-testid="drift-nref">{int(f.nReference)}</td>
                       <td className="num" data-testid="drift-ncur">{int(f.nCurrent)}</td>
-                      <td className="num" data-testid="drift-psi" data-value={f.psi?.value ?? ''}>{f.psi ? `${num(f.psi.value)} ` : '—'}{f.psi && <span className="muted">{f.psi.level}</span>}</td>
+                      <td className="num" data-testid="drift-psi" data-value={f.psi?.value ?? ''}>{f.psi ? `${num(f.psi.value)} ` : '—'}{f.psi && <span className="muted" title={f.psi.level === 'insufficient' ? `PSI gets a level from ${f.psi.minCurrent ?? '?'} current values on` : undefined}>{f.psi.level === 'insufficient' ? 'insufficient data' : f.psi.level}</span>}</td>
                     </tr>
                   ))}
                 </tbody>

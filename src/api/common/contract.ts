@@ -201,13 +201,15 @@ export const DistributionSchema = z.discriminatedUnion('kind', [
 export type Distribution = z.infer<typeof DistributionSchema>;
 
 const Num = z.number().nullable();
+/** a number that may be infinite: ±∞ as "Infinity" / "-Infinity" (null: not computed) */
+const WireNum = z.union([z.number(), z.enum(['Infinity', '-Infinity'])]).nullable();
 export const FeatureDriftSchema = z.object({
   feature: z.string(),
   kind: z.enum(['numeric', 'categorical']),
   method: z.string(),
   methodSource: z.string(),
-  /** the test statistic or raw distance (null: no verdict, or not finite) */
-  statistic: Num,
+  /** the test statistic or raw distance (null: not computed; χ² may be "Infinity") */
+  statistic: WireNum,
   /** what is compared with the threshold: a p-value or a distance */
   score: Num,
   scoreKind: z.enum(['p-value', 'distance']),
@@ -215,13 +217,14 @@ export const FeatureDriftSchema = z.object({
   drifted: z.boolean().nullable(),
   reason: z.string().optional(),
   certain: z.boolean().optional(),
-  severity: Num,
+  severity: WireNum,
   nReference: z.number(),
   nCurrent: z.number(),
   missingRate: z.object({ reference: z.number(), current: z.number(), change: z.number() }),
   outOfRange: Num,
   unseenCategories: Num,
-  psi: z.object({ value: Num, level: z.string() }).nullable(),
+  /** level: ok | warn | alert, or insufficient (fewer current values than minCurrent) */
+  psi: z.object({ value: WireNum, level: z.string(), minCurrent: z.number().optional() }).nullable(),
 });
 export type FeatureDriftShape = z.infer<typeof FeatureDriftSchema>;
 
@@ -234,8 +237,8 @@ export const DriftAlertSchema = z.object({
   scopeKey: z.string(),
   feature: z.string(),
   method: z.string(),
-  statistic: Num,
-  score: Num,
+  statistic: WireNum,
+  score: WireNum,
   threshold: z.number(),
   nReference: z.number(),
   nCurrent: z.number(),
@@ -254,7 +257,10 @@ export const DriftViewSchema = z.object({
   referenceRows: z.number(),
   rows: z.number(),
   features: z.array(FeatureDriftSchema),
+  /** input drift: the share of drifted input features (model outputs do not vote) */
   dataset: z.object({ drifted: z.boolean().nullable(), share: Num, driftedFeatures: z.number(), evaluatedFeatures: z.number(), threshold: z.number(), reason: z.string().optional() }),
+  /** prediction drift: the verdict of the predicted label (classifiers) or value (regression) */
+  prediction: z.object({ drifted: z.boolean().nullable(), feature: z.string().nullable(), driftedOutputs: z.number(), evaluatedOutputs: z.number(), reason: z.string().optional() }),
   /** per feature, the binned distributions both sides as proportions: the reference deciles (numeric) or the categories */
   bins: z.array(z.object({ feature: z.string(), labels: z.array(z.string()), reference: z.array(z.number()), current: z.array(z.number()) })),
   /** the last `windows` hour or day windows, oldest first; per feature the score (null: no data or no verdict) */

@@ -1,9 +1,9 @@
 // The Drift screen's data: the drift report of a model version (all data, or one job) from the
 // monitor, the binned distributions both sides (reference deciles or categories, as proportions),
-// the score per feature over the last hour/day windows, and the alerts. Non-finite numbers (an
-// infinite severity, say) become null so both transports carry the same JSON.
+// the score per feature over the last hour/day windows, and the alerts. Numbers that may be infinite
+// (χ², severity) travel as "Infinity" (src/drift/common/json.ts), so ∞ stays distinct from null.
 import { OutpostError } from '../../common/errors.ts';
-import { mergeStats, type FeatureDrift, type FeatureStats } from '../../drift/common/index.ts';
+import { mergeStats, toWire, type FeatureDrift, type FeatureStats, type WireNumber } from '../../drift/common/index.ts';
 import { referenceStats, type BaselineFeature } from '../../drift/common/baseline.ts';
 import { isoTime, WINDOW_MS, windowStart } from '../../monitor/common/windows.ts';
 import { driftForModel, monitoredModel, type DriftAlert, type WindowReport } from '../../monitor/node/index.ts';
@@ -13,21 +13,22 @@ import type { Store } from '../../store/node/store.ts';
 import type { DriftAlertShape, DriftView, FeatureDriftShape, ParsedParams } from '../common/contract.ts';
 
 const fin = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const wire = (x: number | null | undefined): WireNumber | null => toWire(x);
 
 export function toAlert(a: DriftAlert): DriftAlertShape {
   return {
     id: a.id, model: a.model, version: a.version, scope: a.scope, scopeKey: a.scopeKey, feature: a.feature, method: a.method,
-    statistic: fin(a.statistic), score: fin(a.score), threshold: a.threshold, nReference: a.nReference, nCurrent: a.nCurrent,
+    statistic: wire(a.statistic), score: wire(a.score), threshold: a.threshold, nReference: a.nReference, nCurrent: a.nCurrent,
     firstAt: a.firstAt, lastAt: a.lastAt, clearedAt: a.clearedAt,
   };
 }
 
 function toFeature(f: FeatureDrift): FeatureDriftShape {
   return {
-    feature: f.feature, kind: f.kind, method: f.method, methodSource: f.methodSource, statistic: fin(f.statistic), score: fin(f.score), scoreKind: f.scoreKind,
+    feature: f.feature, kind: f.kind, method: f.method, methodSource: f.methodSource, statistic: wire(f.statistic), score: fin(f.score), scoreKind: f.scoreKind,
     threshold: f.threshold, drifted: f.drifted, ...(f.reason !== undefined ? { reason: f.reason } : {}), ...(f.certain !== undefined ? { certain: f.certain } : {}),
-    severity: fin(f.severity), nReference: f.nReference, nCurrent: f.nCurrent, missingRate: f.missingRate, outOfRange: fin(f.outOfRange),
-    unseenCategories: fin(f.unseenCategories), psi: f.psi ? { value: fin(f.psi.value), level: f.psi.level } : null,
+    severity: wire(f.severity), nReference: f.nReference, nCurrent: f.nCurrent, missingRate: f.missingRate, outOfRange: fin(f.outOfRange),
+    unseenCategories: fin(f.unseenCategories), psi: f.psi ? { value: wire(f.psi.value), level: f.psi.level, ...(f.psi.minCurrent !== undefined ? { minCurrent: f.psi.minCurrent } : {}) } : null,
   };
 }
 
@@ -99,6 +100,7 @@ export function driftView(store: Store, p: ParsedParams<'drift.report'>, now = D
     model: r.model, version: r.version, description: r.scope.description, referenceRows: r.referenceRows, rows: r.rows,
     features: r.report.features.map(toFeature),
     dataset: { drifted: d.drifted, share: fin(d.share), driftedFeatures: d.driftedFeatures, evaluatedFeatures: d.evaluatedFeatures, threshold: d.threshold, ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+    prediction: r.report.prediction,
     bins: mm.features.map((f) => binsOf(f.baseline, cur.get(f.baseline.name))),
     timeline: { width: p.width, windows: timeline },
     alerts: r.alerts.map(toAlert),

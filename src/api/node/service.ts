@@ -10,7 +10,7 @@ import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
-import { getModel, installPackage, listModels, rollback, rollbackTarget, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { dataFolderUsage } from '../../store/node/usage.ts';
@@ -255,7 +255,7 @@ export function createService(opts: ServiceOptions): Service {
     async 'models.show'({ name }) {
       const versions = groupModels().get(name);
       if (!versions) getModel(store, name); // throws the store's "not installed (installed: …)" error
-      const target = rollbackTarget(store, name);
+      const target = rollbackPlan(store, name);
       return {
         name, rollback: target && target.to !== null ? { from: target.from, to: target.to } : null,
         versions: (versions ?? []).map((m) => ({
@@ -269,7 +269,7 @@ export function createService(opts: ServiceOptions): Service {
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
     },
     async 'models.rollback'({ name, from }) {
-      const target = rollbackTarget(store, name);
+      const target = rollbackPlan(store, name);
       if (from !== undefined && target && target.from !== from) throw new OutpostError('conflict', `${name}@${from} is no longer the active version (${name}@${target.from} is): nothing was rolled back`);
       const m = rollback(store, name);
       return modelSummary(groupModels().get(m.name)!, listJobs(store, 200));
@@ -286,7 +286,8 @@ export function createService(opts: ServiceOptions): Service {
             : f.range ? `${f.range.min ?? '−∞'} … ${f.range.max ?? '∞'}${f.unit ? ` ${f.unit}` : ''}` : (f.unit ?? ''),
         }));
         const wanted = new Set(model.card.inputs.map((f) => f.name));
-        const missing = fields.filter((f) => !f.present).map((f) => f.name);
+        // JSONL keys are sampled from the first records: a nullable one may appear later (missing until then)
+        const missing = fields.filter((f) => !f.present && !(source.openColumns && f.nullable)).map((f) => f.name);
         return {
           path: abs, name: path.basename(abs), format: source.format, sizeBytes: source.sizeBytes, columns: [...source.columns],
           model: `${model.name}@${model.version}`, fields, missing, extra: source.columns.filter((c: string) => !wanted.has(c)), ok: missing.length === 0,

@@ -1,14 +1,15 @@
 // `outpost drift <model>[@<version>]`: how the data scored with a model version compares with its
 // baseline — per feature and for the dataset, for everything, one job, a time span or the last
-// windows. A report: exit 0 whether or not drift is found; 1 without a baseline or without data.
+// windows. A report: exit 0 whether or not drift is found (1 with --fail-on-drift when it is); 1
+// without a baseline or without data; 2 on bad usage.
 import { usageError } from '../../common/errors.ts';
-import { renderWorstFeatures } from '../../drift/common/index.ts';
+import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { num, renderReport, renderSeries } from '../../monitor/common/render.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
 import type { DriftAlert } from '../../monitor/node/alerts.ts';
 import { driftForModel, type DriftScope } from '../../monitor/node/query.ts';
 import { openStore } from '../../store/node/store.ts';
-import { str, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { flag, str, type CommandSpec, type ParsedArgs } from '../command.ts';
 
 const DEFAULT_LAST: Record<WindowWidth, number> = { hour: 24, day: 30 };
 
@@ -36,6 +37,7 @@ function scopeOf(args: ParsedArgs): DriftScope {
 
 function alertLine(a: DriftAlert): string {
   const score = a.report.feature.scoreKind === 'p-value' ? `p ${num(a.score)}` : num(a.score);
+  // ∞ is stored as such; null means not computed
   const state = a.clearedAt === null ? '' : `, cleared ${new Date(a.clearedAt).toISOString()}`;
   return `  ${a.scope} ${a.scopeKey}  ${a.feature}: ${a.method} ${score} (threshold ${num(a.threshold)}), n ${a.nReference}/${a.nCurrent}, first ${new Date(a.firstAt).toISOString()}${state}`;
 }
@@ -43,23 +45,28 @@ function alertLine(a: DriftAlert): string {
 export const driftCommand: CommandSpec = {
   name: 'drift',
   summary: 'Report feature and prediction drift of a model version against its baseline',
-  usage: 'outpost drift <model>[@<version>] [--job <id> | --since <ISO time> | --window hour|day [--last N]]',
+  usage: 'outpost drift <model>[@<version>] [--job <id> | --since <ISO time> | --window hour|day [--last N]] [--fail-on-drift]',
   help: [
     '(no scope)           everything scored with the version',
     '--job ID             one scoring job',
     '--since TIME         scored since an ISO time (rounded down to the hour; to the day beyond 31 days)',
     '--window hour|day    the metric over the last N UTC windows, and the report of the latest one',
     '--last N             how many windows (default 24 hours or 30 days)',
-    'Exit status 0 whether or not drift is found; 1 when the model has no baseline or no data in scope.',
+    '--fail-on-drift      exit 1 when drift is detected (input drift or prediction drift), for scripts and CI',
+    'Exit status 0 whether or not drift is found (unless --fail-on-drift); 1 when the model has no baseline or no',
+    'data in scope; 2 on bad usage.',
   ],
-  options: { job: { type: 'string' }, since: { type: 'string' }, window: { type: 'string' }, last: { type: 'string' } },
+  options: { job: { type: 'string' }, since: { type: 'string' }, window: { type: 'string' }, last: { type: 'string' }, 'fail-on-drift': { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const scope = scopeOf(args);
     const store = openStore(ctx.home);
     try {
       const r = driftForModel(store, args.positionals[0], scope);
-      ctx.out.json({ ok: true, ...r });
+      const failOnDrift = flag(args, 'fail-on-drift');
+      const exit = failOnDrift && r.report.detected === true ? 1 : 0;
+      // ±∞ as "Infinity" (plain JSON.stringify would write null, which means "not computed")
+      ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r, ...(failOnDrift ? { exitCode: exit } : {}) })));
       ctx.out.text(`Drift of ${r.model}@${r.version} — ${r.scope.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
       if (r.windows) {
         const latest = [...r.windows].reverse().find((w) => w.report)!;
@@ -78,7 +85,11 @@ export const driftCommand: CommandSpec = {
         ctx.out.text(`Alerts recorded in this scope (${r.alerts.length}):`);
         for (const a of r.alerts.slice(0, 20)) ctx.out.text(alertLine(a));
       }
-      return 0;
+      if (failOnDrift) {
+        ctx.out.text('');
+        ctx.out.text(exit ? 'Drift detected: exit status 1 (--fail-on-drift).' : `No drift detected${r.report.detected === null ? ' (no verdict: too little data)' : ''}: exit status 0.`);
+      }
+      return exit;
     } finally {
       store.close();
     }

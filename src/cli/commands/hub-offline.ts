@@ -12,12 +12,13 @@ import { delegatePublisher, nextRoot, renewTargets, revokePublisher, type RepoSt
 import { addSeconds } from '../../hub/node/tuf-metadata.ts';
 import { loadPublicKey } from '../../keys/node/keys.ts';
 import { str, flag, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 import { DB_HELP, dbOf, reportApplied } from './hub.ts';
 import { passphraseFromEnv } from './keys.ts';
 
 const COMMON_OPTIONS = {
   'offline-keys': { type: 'string' }, dir: { type: 'string' }, db: { type: 'string' }, hub: { type: 'string' }, out: { type: 'string' },
-  'passphrase-env': { type: 'string' }, 'expires-days': { type: 'string' },
+  'passphrase-env': { type: 'string' }, 'expires-days': { type: 'string' }, ...CA_OPTION,
 } as const;
 
 const COMMON_HELP = [
@@ -28,6 +29,7 @@ const COMMON_HELP = [
   '--expires-days N      lifetime of the new metadata (default: the hub\'s setting with --dir, else 365)',
   '--passphrase-env VAR  passphrase of the offline keys',
   DB_HELP,
+  ...CA_HELP,
 ];
 
 interface Lifetimes { root: number; targets: number }
@@ -72,6 +74,7 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
     }
     return 0;
   }
+  hubTrust(ctx, args, hubUrl!);
   const update = runWith(await remoteRepoState(hubUrl!), { root: 365 * 86_400, targets: 365 * 86_400 });
   const file = path.resolve(ctx.cwd, out!);
   fs.writeFileSync(file, JSON.stringify(update, null, 2) + '\n', { flag: flag(args, 'overwrite') ? 'w' : 'wx' });

@@ -9,9 +9,11 @@ import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { ONLINE_ROLES } from '../../hub/node/online-keys.ts';
 import { expiringRoles, initHub, openHub, repoState, type AppliedUpdate } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
+import { loadTlsFiles } from '../../hub/node/tls-files.ts';
 import { delegationsOf, type SignedUpdate } from '../../hub/node/signing.ts';
 import { globOfPaths } from '../../hub/common/delegations.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 import { passphraseFromEnv } from './keys.ts';
 
 export const dirOf = (cwd: string, args: ParsedArgs): string => {
@@ -80,44 +82,82 @@ export const hubInitCommand: CommandSpec = {
 
 export const hubServeCommand: CommandSpec = {
   name: 'hub serve',
-  summary: 'Serve a hub over HTTP (TUF metadata, blobs, publish and catalog API)',
-  usage: 'outpost hub serve --dir <d> [--port P] [--host 127.0.0.1] [--db <sqlite file | postgres://…>]',
+  summary: 'Serve a hub over HTTPS or HTTP (TUF metadata, blobs, publish and catalog API)',
+  usage: 'outpost hub serve --dir <d> [--port P] [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem] [--db <sqlite file | postgres://…>]',
   help: [
-    '--dir D     the hub folder (online keys, blobs)',
-    '--port P    port (default 8470; 0 = any free port)',
-    '--host H    address to listen on (default 127.0.0.1; 0.0.0.0 for a fleet, see the README)',
-    '--db DB     database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json).',
-    '            Several hub processes (behind a load balancer) serve one repository when they share one',
-    '            postgres:// database and the same hub folder (a shared filesystem across machines)',
+    '--dir D          the hub folder (online keys, blobs)',
+    '--port P         port (default 8470; 0 = any free port)',
+    '--host H         address to listen on (default 127.0.0.1: this machine only). A fleet: 0.0.0.0 (every',
+    '                 IPv4 interface), :: (every interface), or one interface\'s address; see the README',
+    '--tls-cert F     serve HTTPS with this PEM certificate (the full chain, leaf first) ...',
+    '--tls-key F      ... and its PEM private key (unencrypted; keep it owner-only). Without them the hub',
+    '                 speaks plain HTTP: fine on loopback or behind a TLS reverse proxy',
+    '--db DB          database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json).',
+    '                 Several hub processes (behind a load balancer) serve one repository when they share one',
+    '                 postgres:// database and the same hub folder (a shared filesystem across machines)',
   ],
-  options: { dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' } },
+  options: { dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } },
   async run(ctx, args) {
     const dir = dirOf(ctx.cwd, args);
     const portText = str(args, 'port') ?? '8470';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port must be a port number (got "${portText}")`);
+    const certFile = str(args, 'tls-cert');
+    const keyFile = str(args, 'tls-key');
+    if ((certFile === undefined) !== (keyFile === undefined)) throw usageError('--tls-cert and --tls-key go together (the certificate and its private key)');
+    const tlsFiles = certFile && keyFile ? loadTlsFiles(path.resolve(ctx.cwd, certFile), path.resolve(ctx.cwd, keyFile)) : undefined;
+    const host = str(args, 'host') ?? '127.0.0.1';
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     let server;
+    let expiryTimer: NodeJS.Timeout | undefined;
     try {
       if (fs.existsSync(hubPaths(dir).legacyOfflineKeys)) ctx.out.warn(`WARNING: ${hubPaths(dir).legacyOfflineKeys} holds offline keys inside the hub folder; move it off this machine (use it with --offline-keys)`);
-      for (const e of await expiringRoles(hub)) {
-        ctx.out.warn(`WARNING: ${e.role} metadata v${e.version} ${e.expired ? 'EXPIRED' : 'expires'} ${e.expires}${e.expired ? '' : ' (within 30 days)'}: devices refuse expired metadata; renew it: ${e.fix}`);
-        ctx.out.event({ event: 'expiring', ...e });
+      // at start, then once a day while serving: a hub runs for months, its roles expire in place
+      const warned = new Set<string>();
+      const within30 = (iso: string) => new Date(iso).getTime() - hub.now().getTime() < 30 * 86_400_000;
+      const warnExpiring = async () => {
+        for (const e of await expiringRoles(hub)) {
+          const id = `${e.role}@${e.version}:${e.expired}`;
+          if (warned.has(id)) continue;
+          warned.add(id);
+          const online = e.role === 'snapshot' || e.role === 'timestamp';
+          ctx.out.warn(`WARNING: ${e.role} metadata v${e.version} ${e.expired ? 'EXPIRED' : 'expires'} ${e.expires}${!e.expired && within30(e.expires) ? ' (within 30 days)' : ''}: devices refuse expired metadata; ${online ? '' : 'renew it: '}${e.fix}`);
+          ctx.out.event({ event: 'expiring', ...e });
+        }
+        if (tlsFiles && within30(tlsFiles.validTo.toISOString())) {
+          const expired = tlsFiles.validTo.getTime() <= hub.now().getTime();
+          const id = `tls:${expired}`;
+          if (warned.has(id)) return;
+          warned.add(id);
+          ctx.out.warn(`WARNING: the TLS certificate ${certFile} ${expired ? 'EXPIRED' : 'expires'} ${tlsFiles.validTo.toISOString()}${expired ? '' : ' (within 30 days)'}: devices refuse an expired certificate; replace it and restart the hub`);
+          ctx.out.event({ event: 'expiring', role: 'tls-certificate', expires: tlsFiles.validTo.toISOString(), expired });
+        }
+      };
+      await warnExpiring();
+      const everySeconds = Number(ctx.env.OUTPOST_HUB_EXPIRY_CHECK_SECONDS ?? 86_400);
+      expiryTimer = setInterval(() => {
+        warnExpiring().catch((e: unknown) => ctx.out.warn(`hub: cannot check metadata expiry: ${e instanceof OutpostError ? e.describe() : (e as Error).message}`));
+      }, (Number.isFinite(everySeconds) && everySeconds > 0 ? everySeconds : 86_400) * 1000);
+      expiryTimer.unref();
+      if (!tlsFiles && !/^(127(?:\.\d{1,3}){3}|::1|localhost)$/i.test(host)) {
+        ctx.out.warn(`WARNING: serving plain HTTP on ${host}: publisher and admin tokens would cross the network in clear (clients refuse to send them without --allow-http). Use --tls-cert/--tls-key, or a TLS reverse proxy in front of a hub bound to 127.0.0.1`);
       }
       server = await startHubServer(hub, {
-        host: str(args, 'host') ?? '127.0.0.1', port,
+        host, port, ...(tlsFiles ? { tls: { cert: tlsFiles.cert, key: tlsFiles.key } } : {}),
         onError: (e) => ctx.out.warn(`hub: ${e instanceof OutpostError ? e.describe() : (e as Error).stack ?? String(e)}`),
       });
     } catch (e) {
+      clearInterval(expiryTimer);
       await hub.close();
       throw e;
     }
-    ctx.out.text(`hub serving ${dir} at ${server.url} (${hub.storage.kind}: ${hub.storage.location}); Ctrl-C to stop`);
-    ctx.out.event({ event: 'listening', url: server.url, storage: hub.storage.kind, db: hub.storage.location });
+    ctx.out.text(`hub serving ${dir} at ${server.url} (${hub.storage.kind}: ${hub.storage.location})${tlsFiles ? `; TLS certificate for ${tlsFiles.altNames || tlsFiles.subject}, valid until ${tlsFiles.validTo.toISOString()}` : ''}; Ctrl-C to stop`);
+    ctx.out.event({ event: 'listening', url: server.url, storage: hub.storage.kind, db: hub.storage.location, tls: tlsFiles !== undefined });
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();
       ctx.signal.addEventListener('abort', () => resolve(), { once: true });
     });
+    clearInterval(expiryTimer);
     await server.close();
     await hub.close();
     ctx.out.json({ ok: true, url: server.url, storage: hub.storage.kind });
@@ -159,8 +199,10 @@ export const hubUploadMetadataCommand: CommandSpec = {
   help: [
     '--hub URL     the hub',
     '--token T     the hub\'s admin token (<hub>/admin.token; or $OUTPOST_ADMIN_TOKEN, which keeps it out of `ps`)',
+    ...CA_HELP,
+    ALLOW_HTTP_HELP,
   ],
-  options: { hub: { type: 'string' }, token: { type: 'string' } },
+  options: { hub: { type: 'string' }, token: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
@@ -172,7 +214,8 @@ export const hubUploadMetadataCommand: CommandSpec = {
     } catch (e) {
       throw new OutpostError('input', `cannot read the signed update: ${(e as Error).message}`, { file });
     }
-    const r = await uploadSignedUpdate(hubUrl, adminTokenOf(ctx, args), update);
+    hubTrust(ctx, args, hubUrl);
+    const r = await uploadSignedUpdate(hubUrl, adminTokenOf(ctx, args), update, { allowHttp: allowHttp(args) });
     reportApplied(ctx, r);
     ctx.out.json({ ok: true, ...r });
     return 0;

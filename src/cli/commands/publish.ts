@@ -6,6 +6,7 @@ import { parseSelector } from '../../hub/common/target-paths.ts';
 import { pinRoot } from '../../registry/node/trust.ts';
 import { loadPrivateKey } from '../../keys/node/keys.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
+import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 import { passphraseFromEnv } from './keys.ts';
 
 export const publishCommand: CommandSpec = {
@@ -24,8 +25,10 @@ export const publishCommand: CommandSpec = {
     '                      rotation, so the old key can be dropped; or to renew it before it expires)',
     '--root FILE           the hub\'s root.json, pinned once in this data folder: lets a new key sign on top of',
     '                      metadata the old key signed, verified against the delegation',
+    ...CA_HELP,
+    ALLOW_HTTP_HELP,
   ],
-  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' }, resign: { type: 'boolean' }, root: { type: 'string' }, 'no-smoke': { type: 'boolean' } },
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, alias: { type: 'string' }, 'passphrase-env': { type: 'string' }, resign: { type: 'boolean' }, root: { type: 'string' }, 'no-smoke': { type: 'boolean' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION },
   positionals: { min: 0, max: 1 },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
@@ -36,18 +39,19 @@ export const publishCommand: CommandSpec = {
     if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
     const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
     const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
+    hubTrust(ctx, args, hubUrl);
     const root = str(args, 'root');
     if (root) pinRoot(ctx.home, hubUrl, path.resolve(ctx.cwd, root));
     if (flag(args, 'resign')) {
       if (args.positionals.length) throw usageError('--resign publishes no package: leave out <package-dir>');
-      const r = await resignPublisher({ hubUrl, keys, token, signal: ctx.signal, home: ctx.home });
+      const r = await resignPublisher({ hubUrl, keys, token, signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args) });
       ctx.out.text(`re-signed ${r.publisher} metadata v${r.roleVersion} with ${r.signedBy.map((k) => k.slice(0, 16)).join(', ')}`);
       ctx.out.json({ ok: true, ...r });
       return 0;
     }
     if (!args.positionals.length) throw usageError('<package-dir> is required (or --resign)');
     const r = await publishPackage({
-      packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal, home: ctx.home,
+      packageDir: path.resolve(ctx.cwd, args.positionals[0]), hubUrl, keys, token, alias: str(args, 'alias'), signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args),
       checks: flag(args, 'no-smoke') ? 'static' : 'full',
       onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
     });
@@ -69,8 +73,10 @@ export const hubYankCommand: CommandSpec = {
     '--key FILE            publisher private key (repeat when the delegation needs several signatures)',
     '--token T             publisher API token (or $OUTPOST_PUBLISH_TOKEN)',
     '--passphrase-env VAR  passphrase of the key(s)',
+    ...CA_HELP,
+    ALLOW_HTTP_HELP,
   ],
-  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, reason: { type: 'string' }, 'passphrase-env': { type: 'string' } },
+  options: { hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, reason: { type: 'string' }, 'passphrase-env': { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const sel = parseSelector(args.positionals[0]);
@@ -82,7 +88,8 @@ export const hubYankCommand: CommandSpec = {
     if (!hubUrl || !token || !keyFiles.length || !reason) throw usageError('--hub, --token, --key and --reason are required');
     const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
     const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
-    const r = await yankVersion({ hubUrl, keys, token, name: sel.selector.name, version: sel.selector.version, reason, signal: ctx.signal, home: ctx.home });
+    hubTrust(ctx, args, hubUrl);
+    const r = await yankVersion({ hubUrl, keys, token, name: sel.selector.name, version: sel.selector.version, reason, signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args) });
     ctx.out.text(`yanked ${sel.selector.name}@${sel.selector.version} (${r.publisher} metadata v${r.roleVersion}): ${reason}`);
     ctx.out.json({ ok: true, ...r });
     return 0;

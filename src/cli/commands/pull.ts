@@ -4,6 +4,7 @@ import { usageError } from '../../common/errors.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { getHubSetting, openStore } from '../../store/node/store.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
+import { CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 
 /** The workstation's connected hub (store setting `hub`), if any. */
 function connectedHub(home: string): string | undefined {
@@ -14,18 +15,20 @@ function connectedHub(home: string): string | undefined {
 export const pullCommand: CommandSpec = {
   name: 'pull',
   summary: 'Download, verify (TUF) and install a model version from a hub',
-  usage: 'outpost pull <name>[@<version>|:<alias>] [--hub <url>] [--root <root.json>] [--repair] [--switch-hub]',
+  usage: 'outpost pull <name>[@<version>|:<alias>] [--hub <url>] [--root <root.json>] [--ca <ca.pem>] [--repair] [--switch-hub]',
   help: [
     '--hub URL       the hub (default: $OUTPOST_HUB, else this workstation\'s connected hub)',
     '--root FILE     the hub\'s root.json to trust (first time only; later roots arrive cross-signed)',
     '--repair        the version is installed but its files were modified: replace them with verified copies',
     '--switch-hub    the name is installed from another hub (or a local folder): let this hub win for it',
+    ...CA_HELP,
   ],
-  options: { hub: { type: 'string' }, root: { type: 'string' }, repair: { type: 'boolean' }, 'switch-hub': { type: 'boolean' } },
+  options: { hub: { type: 'string' }, root: { type: 'string' }, repair: { type: 'boolean' }, 'switch-hub': { type: 'boolean' }, ...CA_OPTION },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
     if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
+    hubTrust(ctx, args, hubUrl);
     const root = str(args, 'root');
     let lastStage = '';
     const r = await pull({

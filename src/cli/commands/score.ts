@@ -4,7 +4,7 @@ import type { InputFormat, OutputFormat } from '../../io/common/table.ts';
 import { resumeJob, scoreFile, type JobResult, type ScoreRequest } from '../../scoring/node/score-file.ts';
 import type { Job } from '../../store/node/jobs.ts';
 import { openStore, DB_FILE } from '../../store/node/store.ts';
-import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { formatRate, progressReporter } from '../progress.ts';
 
 const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
@@ -43,7 +43,8 @@ export const scoreCommand: CommandSpec = {
   usage: 'outpost score <file> --model <name>[@<version>] [options]  |  outpost score --resume <job-id>',
   help: [
     '--model REF          installed model, <name> (active version) or <name>@<version>',
-    '--out FILE           output file (default: <input>.scored.<format> next to the input)',
+    '--out FILE           output file (default: <input>.scored.<format> next to the input; a fresh name -2, -3… when taken)',
+    '--overwrite          replace --out (and its rejects file) when it already exists',
     '--format F           output format: csv, jsonl, parquet (default: from --out, else the input\'s)',
     '--id COL             copy this input column into the output as the row id (default: row number)',
     '--ep EP              execution provider: auto, cpu, cuda, webgpu, dml, coreml (default: settings, auto)',
@@ -57,7 +58,7 @@ export const scoreCommand: CommandSpec = {
   options: {
     model: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, id: { type: 'string' }, ep: { type: 'string' },
     batch: { type: 'string' }, 'max-reject-rate': { type: 'string' }, delimiter: { type: 'string' }, 'input-format': { type: 'string' }, resume: { type: 'string' },
-    'checkpoint-rows': { type: 'string' },
+    'checkpoint-rows': { type: 'string' }, overwrite: { type: 'boolean' },
   },
   positionals: { min: 0, max: 1 },
   async run(ctx, args) {
@@ -74,7 +75,7 @@ export const scoreCommand: CommandSpec = {
       req = {
         input: path.resolve(ctx.cwd, file),
         model,
-        ...(str(args, 'out') !== undefined ? { out: path.resolve(ctx.cwd, str(args, 'out')!) } : {}),
+        ...(str(args, 'out') !== undefined ? { out: path.resolve(ctx.cwd, str(args, 'out')!), existingOutput: flag(args, 'overwrite') ? 'replace' as const : 'refuse' as const } : {}),
         ...(oneOf(args, 'format', FORMATS) ? { format: oneOf(args, 'format', FORMATS) as OutputFormat } : {}),
         ...(oneOf(args, 'input-format', FORMATS) ? { inputFormat: oneOf(args, 'input-format', FORMATS) as InputFormat } : {}),
         ...(str(args, 'id') !== undefined ? { idColumn: str(args, 'id') } : {}),

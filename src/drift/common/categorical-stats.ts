@@ -95,6 +95,13 @@ export class CategoricalStats {
     this.missing += missing;
   }
 
+  /** Count `count` values outside the vocabulary (seen in rows that were not scored). */
+  addUnseen(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError('unseen count must be a non-negative integer');
+    this.rows += count;
+    this.other += count;
+  }
+
   /** Non-missing values. */
   get n(): number { return this.rows - this.missing; }
 

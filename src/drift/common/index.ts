@@ -20,3 +20,6 @@ export { jensenShannonDistance } from './metrics/jensen-shannon.ts';
 export { populationStabilityIndex, psiLevel, PSI_ALERT, PSI_WARN } from './metrics/psi.ts';
 export { chiSquareContingency, chiSquareDrift, chiSquareGoodnessOfFit, twoProportionZTest } from './metrics/chisquare.ts';
 export { ksFromStats, wassersteinFromStats } from './metrics/binned.ts';
+export { fromWire, parseDrift, stringifyDrift, toWire, type WireNumber } from './json.ts';
+export { isPrediction, PREDICTION_PREFIX } from './report.ts';
+export { MIN_EXPECTED, poolSparseCells } from './metrics/chisquare.ts';

@@ -12,6 +12,11 @@
 //     equal-width bins over the pooled data.
 //   - unseen categories are pooled into one `other` category.
 //   - the z-test p-value is 2·Φ(-|z|) via erfc, accurate where Evidently's 2(1 - Φ(|z|)) rounds to 0.
+//   - chi-square pools sparse cells first (expected count < 5, Cochran's rule; `poolSparseCells`), so
+//     one unseen value no longer makes χ² infinite; Evidently passes them to scipy as they are.
+// Input drift and prediction drift are separate verdicts: the dataset share counts input features
+// only (the model's outputs are one signal, not one vote per probability column), and prediction
+// drift is the verdict of the predicted label (classifiers) or value (regression).
 import type { Baseline, BaselineFeature, FeatureStats } from './baseline.ts';
 import { referenceStats, statsFromJSON } from './baseline.ts';
 import type { CategoricalStats, CategoricalStatsJSON } from './categorical-stats.ts';
@@ -20,7 +25,7 @@ import {
   type DriftConfig, type DriftMethod, type ResolvedRule,
 } from './config.ts';
 import { ksFromStats, valueCountsFromStats, wassersteinFromStats } from './metrics/binned.ts';
-import { chiSquareDrift, twoProportionZTest } from './metrics/chisquare.ts';
+import { chiSquareDrift, MIN_EXPECTED, poolSparseCells, twoProportionZTest } from './metrics/chisquare.ts';
 import { jensenShannonDistance } from './metrics/jensen-shannon.ts';
 import { ksTwoSamplePValue } from './metrics/ks.ts';
 import { PSI_ALERT, PSI_WARN, populationStabilityIndex, psiLevel, type PsiLevel } from './metrics/psi.ts';
@@ -32,6 +37,14 @@ export const SMALL_REFERENCE = 1000;
 /** Numeric features with at most this many distinct reference values are tested per value. */
 export const FEW_VALUES = 5;
 export const DEFAULT_DATASET_SHARE = 0.5;
+/**
+ * Monitored model outputs are named `prediction.label`, `prediction.p_<class>`, `prediction.value`
+ * (src/monitor); every other feature is an input.
+ */
+export const PREDICTION_PREFIX = 'prediction.';
+export const isPrediction = (feature: string): boolean => feature.startsWith(PREDICTION_PREFIX);
+/** The output whose verdict is prediction drift: the predicted label, else the regression value. */
+const PRIMARY_OUTPUTS = [`${PREDICTION_PREFIX}label`, `${PREDICTION_PREFIX}value`];
 
 export interface FeatureDrift {
   feature: string;
@@ -65,22 +78,39 @@ export interface FeatureDrift {
   outOfRange: number | null;
   /** categorical: current values outside the vocabulary */
   unseenCategories: number | null;
-  psi: { value: number; level: PsiLevel } | null;
+  /**
+   * PSI and its level; `insufficient` below `minCurrent` current values (default 300: below that,
+   * PSI's sampling noise alone crosses the warn level often; see config.ts).
+   */
+  psi: { value: number; level: PsiLevel | 'insufficient'; minCurrent?: number } | null;
   /** method details needed to reproduce the number */
   details: Record<string, unknown>;
 }
 
 export interface DriftReport {
   features: FeatureDrift[];
+  /** input drift: the share of input features (not model outputs) with a drift verdict */
   dataset: {
     drifted: boolean | null;
-    /** drifted / evaluated features */
+    /** drifted / evaluated input features */
     share: number | null;
     driftedFeatures: number;
     evaluatedFeatures: number;
     threshold: number;
     reason?: string;
   };
+  /** prediction drift: the verdict of the predicted label (classifiers) or value (regression) */
+  prediction: {
+    drifted: boolean | null;
+    /** the output whose verdict this is (null: the model's outputs are not monitored) */
+    feature: string | null;
+    /** all monitored outputs (label, each p_<class>, value): drifted / with a verdict, for diagnosis */
+    driftedOutputs: number;
+    evaluatedOutputs: number;
+    reason?: string;
+  };
+  /** input drift or prediction drift (`outpost drift --fail-on-drift` exits 1 on true) */
+  detected: boolean | null;
 }
 
 export type CurrentStats = Readonly<Record<string, FeatureStats | NumericStatsJSON | CategoricalStatsJSON>>;
@@ -103,12 +133,22 @@ export function driftReport(baseline: Baseline, current: CurrentStats, config: u
     features.push(featureDrift(f, referenceStats(f), cur, cfg));
   }
   const share = cfg.datasetShare ?? DEFAULT_DATASET_SHARE;
-  const evaluated = features.filter((f) => f.drifted !== null);
+  const evaluated = features.filter((f) => f.drifted !== null && !isPrediction(f.feature));
   const drifted = evaluated.filter((f) => f.drifted).length;
   const dataset: DriftReport['dataset'] = evaluated.length
     ? { drifted: drifted / evaluated.length >= share, share: drifted / evaluated.length, driftedFeatures: drifted, evaluatedFeatures: evaluated.length, threshold: share }
-    : { drifted: null, share: null, driftedFeatures: 0, evaluatedFeatures: 0, threshold: share, reason: 'no feature has a verdict' };
-  return { features, dataset };
+    : { drifted: null, share: null, driftedFeatures: 0, evaluatedFeatures: 0, threshold: share, reason: 'no input feature has a verdict' };
+  const outputs = features.filter((f) => isPrediction(f.feature));
+  const primary = PRIMARY_OUTPUTS.map((n) => outputs.find((f) => f.feature === n)).find((f) => f !== undefined);
+  const prediction: DriftReport['prediction'] = {
+    drifted: primary?.drifted ?? null,
+    feature: primary?.feature ?? null,
+    driftedOutputs: outputs.filter((f) => f.drifted === true).length,
+    evaluatedOutputs: outputs.filter((f) => f.drifted !== null).length,
+    ...(primary === undefined ? { reason: 'the model\'s outputs are not monitored' } : primary.drifted === null ? { reason: `${primary.feature}: ${primary.reason ?? 'no verdict'}` } : {}),
+  };
+  const detected = dataset.drifted === true || prediction.drifted === true ? true : dataset.drifted === null && prediction.drifted === null ? null : false;
+  return { features, dataset, prediction, detected };
 }
 
 /** Settings that cannot apply to this baseline (unknown features, a method for the wrong kind). */
@@ -183,11 +223,14 @@ function featureDrift(f: BaselineFeature, ref: FeatureStats, cur: FeatureStats, 
   // PSI is always reported: decile bins for numeric features, categories otherwise.
   const psiBins = cats ? [cats.reference, cats.current] : [(ref as NumericStats).coarseCounts(), (cur as NumericStats).coarseCounts()];
   const psiValue = populationStabilityIndex(psiBins[0], psiBins[1]);
-  base.psi = { value: psiValue, level: psiLevel(psiValue, cfg.psi?.warn ?? PSI_WARN, cfg.psi?.alert ?? PSI_ALERT) };
+  const psiMin = minCurrentFor(cfg, 'psi-level');
+  base.psi = nCur < psiMin
+    ? { value: psiValue, level: 'insufficient', minCurrent: psiMin }
+    : { value: psiValue, level: psiLevel(psiValue, cfg.psi?.warn ?? PSI_WARN, cfg.psi?.alert ?? PSI_ALERT) };
 
   if (!rule.enabled) return { ...base, reason: 'drift verdict disabled for this feature in the card' };
   const minCurrent = minCurrentFor(cfg, method);
-  if (nCur < minCurrent) return { ...base, reason: `current sample has ${nCur} values; a ${method} verdict needs at least ${minCurrent}` };
+  const tooFew = nCur < minCurrent;
 
   let statistic: number;
   let score: number;
@@ -227,11 +270,14 @@ function featureDrift(f: BaselineFeature, ref: FeatureStats, cur: FeatureStats, 
     }
     case 'chisquare': {
       if (!cats) throw new Error('unreachable: chisquare without categories');
-      const r = chiSquareDrift(cats.reference, cats.current);
+      const cells = poolSparseCells(cats.labels, cats.reference, cats.current);
+      const r = chiSquareDrift(cells.reference, cells.current);
       statistic = r.statistic;
       score = r.pValue;
       details.dof = r.dof;
       details.categories = { labels: cats.labels, reference: cats.reference, current: cats.current };
+      // what was tested: scipy.stats.chisquare(cells.current, cells.reference · n_cur / n_ref) reproduces it
+      if (cells.pooled.length) details.cells = { rule: `cells expecting fewer than ${MIN_EXPECTED} values pooled (smallest first)`, labels: cells.labels, reference: cells.reference, current: cells.current };
       break;
     }
     case 'z': {
@@ -244,6 +290,8 @@ function featureDrift(f: BaselineFeature, ref: FeatureStats, cur: FeatureStats, 
       break;
     }
   }
+  // too small a sample: the numbers are shown, but no verdict (and no severity) is given
+  if (tooFew) return { ...base, statistic, score, details, reason: `current sample has ${nCur} values; a ${method} verdict needs at least ${minCurrent}` };
   const drifted = method === 'ks' ? score <= threshold : isP ? score < threshold : score >= threshold;
   const out: FeatureDrift = { ...base, statistic, score, drifted, details, severity: isP ? (score > 0 ? Math.log(score) / Math.log(threshold) : Infinity) : score / threshold };
   if (bounds) {

@@ -4,6 +4,7 @@
 // the admin token.
 import { Metadata, MetadataKind, type Root, type Targets } from '@tufjs/models';
 import { OutpostError } from '../../common/errors.ts';
+import { connectionFailure, requireSafeTransport } from '../../registry/node/hub-tls.ts';
 import { delegationsOf, type RepoState, type SignedUpdate } from './signing.ts';
 import type { AppliedUpdate } from './repository.ts';
 
@@ -11,7 +12,7 @@ async function get(hubUrl: string, p: string): Promise<Response> {
   try {
     return await fetch(new URL(p, hubUrl));
   } catch (e) {
-    throw new OutpostError('input', `cannot reach the hub at ${hubUrl}: ${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message}`);
+    throw new OutpostError('input', connectionFailure(hubUrl, e).message);
   }
 }
 
@@ -43,14 +44,15 @@ export async function remoteRepoState(hubUrl: string): Promise<RepoState> {
   return { root, targets, roleMetadata: (n) => roles.get(n) };
 }
 
-export async function uploadSignedUpdate(hubUrl: string, adminToken: string, update: SignedUpdate): Promise<AppliedUpdate> {
+export async function uploadSignedUpdate(hubUrl: string, adminToken: string, update: SignedUpdate, opts: { allowHttp?: boolean } = {}): Promise<AppliedUpdate> {
+  requireSafeTransport(hubUrl, 'admin token', opts.allowHttp ?? false);
   let res: Response;
   try {
     res = await fetch(new URL('/api/v1/admin/metadata', hubUrl), {
       method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(update),
     });
   } catch (e) {
-    throw new OutpostError('input', `cannot reach the hub at ${hubUrl}: ${(e as Error).message}`);
+    throw new OutpostError('input', connectionFailure(hubUrl, e).message);
   }
   const json = await res.json().catch(() => ({})) as AppliedUpdate & { error?: { code?: string; message?: string } };
   if (res.status === 401) throw new OutpostError('usage', `the hub refused the admin token (${json.error?.message ?? 401}); give the one in <hub>/admin.token`);

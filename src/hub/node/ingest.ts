@@ -63,7 +63,7 @@ const HANDLERS: Record<string, Handler> = {
       await c.sql.run('UPDATE fleet_alerts SET cleared_at = ?, item_seq = ? WHERE device_id = ? AND model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND feature = ? AND item_seq < ?',
         [a.at, c.item.seq, ...key, c.item.seq]);
     }
-    await event(c, `alert-${a.state}`, `${a.model}@${a.version}`, `${a.feature} ${a.state === 'opened' ? 'drifted' : 'back to normal'} (${a.scope} ${a.scopeKey}; ${a.method} ${a.score ?? '—'} vs ${a.threshold})`, a);
+    await event(c, `alert-${a.state}`, `${a.model}@${a.version}`, `${a.feature} ${a.state === 'opened' ? (a.feature.startsWith('performance.') ? 'crossed its bound' : 'drifted') : 'back to normal'} (${a.scope} ${a.scopeKey}; ${a.method} ${a.score ?? '—'} vs ${a.threshold})`, a);
     return OK;
   },
 

@@ -13,6 +13,7 @@ import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_
 import type { PublishResult } from './repository.ts';
 import { PullRefused } from '../../registry/node/errors.ts';
 import { deviceChecks } from '../../registry/node/pull.ts';
+import { connectionFailure, prepareHubTrust, requireSafeTransport } from '../../registry/node/hub-tls.ts';
 import { connectHub } from '../../registry/node/tuf-client.ts';
 import { isEnrolled } from '../../registry/node/trust.ts';
 import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
@@ -27,6 +28,8 @@ export interface PublishOptions {
   expiresSeconds?: number;
   now?: () => Date;
   signal?: AbortSignal;
+  /** send the token over plain http to another machine (a trusted network only; https or loopback need nothing) */
+  allowHttp?: boolean;
   onProgress?: (event: { stage: string; detail?: string }) => void;
   /** this machine's data folder: where a pinned root of the hub lets a rotated key's publish verify the delegation */
   home?: string;
@@ -49,7 +52,7 @@ async function call<T>(hubUrl: string, token: string, method: string, p: string,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
-    throw new OutpostError('input', `cannot reach the hub at ${hubUrl}: ${(e as Error).message}`);
+    throw new OutpostError('input', connectionFailure(hubUrl, e).message);
   }
   const text = await res.text();
   let json: unknown;
@@ -116,7 +119,7 @@ export async function submitSigned(hubUrl: string, token: string, md: Metadata<T
           duplex: 'half',
         } as RequestInit);
       } catch (e) {
-        throw new OutpostError('input', `cannot upload ${f.label} to ${hubUrl}: ${(e as Error).message}`);
+        throw new OutpostError('input', `cannot upload ${f.label}: ${connectionFailure(hubUrl, e).message}`);
       }
       if (res.status !== 201) throw hubError(res.status, await res.json().catch(() => ({})), `uploading ${f.label}`);
     }
@@ -132,7 +135,9 @@ export async function submitSigned(hubUrl: string, token: string, md: Metadata<T
 }
 
 /** Sign on top of the current metadata and submit; redone (twice at most) when a concurrent publish by the same team won. */
-async function signAndSubmit(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home' | 'expiresSeconds' | 'now'>, build: (me: Me) => { add: TargetFile[]; files: UploadFile[] }, onUpload?: (label: string) => void): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+async function signAndSubmit(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home' | 'expiresSeconds' | 'now' | 'allowHttp'>, build: (me: Me) => { add: TargetFile[]; files: UploadFile[] }, onUpload?: (label: string) => void): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  requireSafeTransport(opts.hubUrl, 'publisher token', opts.allowHttp ?? false);
+  prepareHubTrust(opts.home, opts.hubUrl);
   const now = opts.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const { me, mine, prev } = await currentMetadata(opts);
@@ -198,6 +203,7 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
   const now = opts.now ?? (() => new Date());
   const progress = opts.onProgress ?? (() => undefined);
   if (!opts.keys.length) throw new OutpostError('usage', 'a publisher key is needed (--key)');
+  requireSafeTransport(opts.hubUrl, 'publisher token', opts.allowHttp ?? false);
   if (opts.alias !== undefined && !ALIAS_RE.test(opts.alias)) throw new OutpostError('usage', `"${opts.alias}" is not a valid alias name (lower-case letters, digits, "-")`);
   const files = packageFiles(opts.packageDir);
   const pkg = loadPackage(opts.packageDir); // card valid and agreeing with the graph: never publish a broken package

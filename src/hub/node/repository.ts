@@ -577,13 +577,20 @@ export async function rotateRoot(hub: Hub, opts: { newRootKey: PrivateKeyHandle;
   return (await applySignedUpdate(hub, { ...update, root: md.toJSON() })).rootVersion!;
 }
 
-/** Roles whose signed metadata expires within `withinSeconds` (or has expired): what `hub serve` warns about. */
-export async function expiringRoles(hub: Hub, withinSeconds = 30 * 86_400): Promise<{ role: string; version: number; expires: string; expired: boolean; fix: string }[]> {
+export interface ExpiringRole { role: string; version: number; expires: string; expired: boolean; fix: string }
+
+/**
+ * Roles whose signed metadata expires within `withinSeconds` (or has expired): what `hub serve` warns
+ * about. Snapshot and timestamp live days, not months: the hub re-signs them itself when they are
+ * half-way through their lifetime, so they are reported only when it cannot — when it holds no
+ * online key the current root names for them.
+ */
+export async function expiringRoles(hub: Hub, withinSeconds = 30 * 86_400): Promise<ExpiringRole[]> {
   const now = hub.now().getTime();
-  const out: { role: string; version: number; expires: string; expired: boolean; fix: string }[] = [];
-  const check = (role: string, md: Metadata<Root | Targets>, fix: string) => {
+  const out: ExpiringRole[] = [];
+  const check = (role: string, md: Metadata<Root | Targets | Snapshot | Timestamp>, fix: string, within = withinSeconds) => {
     const t = new Date(md.signed.expires).getTime();
-    if (t - now < withinSeconds * 1000) out.push({ role, version: md.signed.version, expires: md.signed.expires, expired: t <= now, fix });
+    if (t - now < within * 1000) out.push({ role, version: md.signed.version, expires: md.signed.expires, expired: t <= now, fix });
   };
   const state = await repoState(hub.storage);
   check('root', state.root, 'outpost hub root renew --offline-keys <dir> …');
@@ -591,6 +598,15 @@ export async function expiringRoles(hub: Hub, withinSeconds = 30 * 86_400): Prom
   for (const d of delegationsOf(state.targets.signed)) {
     const md = state.roleMetadata(d.name);
     if (md) check(d.name, md, `the team re-signs: outpost publish --resign --hub … --key <${d.name} key>`);
+  }
+  for (const role of ONLINE_ROLES) {
+    try {
+      hub.keys.for(state.root, role);
+    } catch {
+      const row = await latest(hub.storage, role);
+      const md = role === 'snapshot' ? parseSnapshot(row.body) : parseTimestamp(row.body);
+      check(role, md, `this hub holds no ${role} key that root v${state.root.signed.version} names, so it cannot re-sign ${role} metadata: restore ${hub.keys.file(role)} from a backup, or rotate the online keys (outpost hub online-keys, then hub root rotate --new-online-keys)`, Infinity);
+    }
   }
   return out;
 }

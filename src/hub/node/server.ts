@@ -218,12 +218,18 @@ export interface HubServerOptions {
   idleTimeoutMs?: number;
   /** told about the hub's own failures (storage unavailable, bugs), with the details clients do not get */
   onError?: (err: unknown) => void;
+  /** serve HTTPS with this certificate (chain) and private key, PEM (`hub serve --tls-cert --tls-key`) */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
   // Headers must arrive within Node's 60 s; after that only idleness ends a connection, so a large
   // blob upload is never cut off for taking long.
-  const app = Fastify({ logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? 60_000 });
+  // HTTPS is the same Fastify app on Node's https server: every route, limit and timeout is shared.
+  const app = Fastify({
+    logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? 60_000,
+    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
   app.setErrorHandler((err, _req, reply) => {
     const fleet = fleetErrorReply(err);
     if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);
@@ -252,5 +258,5 @@ export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?:
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return { url: `http://${host}:${addr.port}`, app, close: () => app.close() };
+  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`, app, close: () => app.close() };
 }

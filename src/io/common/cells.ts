@@ -7,7 +7,7 @@
 //   null) is missing; text such as "NA" is kept, because it may be a real category.
 // The column allocation helpers below are how readers build a ColumnBatch's columns.
 
-import { asciiText, parseDecimalText, SPACE, TAB } from './decimal.ts';
+import { asciiText, MAX_NUMBER_CHARS, parseDecimalText, SPACE, TAB } from './decimal.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem, StringColumn } from './table.ts';
 
@@ -42,6 +42,8 @@ export function trimColumns(columns: Column[], length: number): Column[] {
     if (c.values.length === length) return c;
     const trimmed: NumberColumn = { kind: 'number', values: c.values.subarray(0, length), status: c.status.subarray(0, length) };
     if (c.bad && c.bad.size > 0) trimmed.bad = c.bad;
+    if (c.reasons && c.reasons.size > 0) trimmed.reasons = c.reasons;
+    if (c.markers && c.markers.size > 0) trimmed.markers = c.markers;
     return trimmed;
   });
 }
@@ -57,16 +59,27 @@ export function sealBatch(columns: Column[] | null, length: number, rowsDone: nu
   };
 }
 
-export function setNumberMissing(column: NumberColumn, row: number): void {
+export function setNumberMissing(column: NumberColumn, row: number, marker?: string): void {
   column.values[row] = NaN;
   column.status[row] = CellStatus.missing;
   column.bad?.delete(row);
+  if (marker) (column.markers ??= new Map()).set(row, marker);
+  else column.markers?.delete(row);
 }
 
-export function setNumberUnparsable(column: NumberColumn, row: number, text: string): void {
+/** The reason given for a number cell longer than any number text. */
+export const tooLongReason = (chars: number): string => `${chars.toLocaleString('en-US')} characters is too long for a number (at most ${MAX_NUMBER_CHARS.toLocaleString('en-US')})`;
+
+/** Longest raw cell text kept for a reject message. */
+export const BAD_TEXT_LIMIT = 200;
+
+export function setNumberUnparsable(column: NumberColumn, row: number, text: string, reason?: string): void {
   column.values[row] = NaN;
   column.status[row] = CellStatus.unparsable;
-  (column.bad ??= new Map()).set(row, text);
+  (column.bad ??= new Map()).set(row, text.length > BAD_TEXT_LIMIT ? `${text.slice(0, BAD_TEXT_LIMIT)}…` : text);
+  column.markers?.delete(row);
+  if (reason) (column.reasons ??= new Map()).set(row, reason);
+  else column.reasons?.delete(row);
 }
 
 /** A structurally bad row: every requested cell becomes missing. */
@@ -84,9 +97,9 @@ export function setNumberFromText(column: NumberColumn, row: number, text: strin
     column.values[row] = value;
     column.status[row] = CellStatus.ok;
   } else if (Number.isNaN(value) && isMissingNumberText(text)) {
-    setNumberMissing(column, row);
+    setNumberMissing(column, row, text.trim());
   } else {
-    setNumberUnparsable(column, row, text);
+    setNumberUnparsable(column, row, text, text.length > MAX_NUMBER_CHARS ? tooLongReason(text.length) : undefined);
   }
 }
 
@@ -96,7 +109,7 @@ export function setNumberValue(column: NumberColumn, row: number, value: number)
     column.status[row] = CellStatus.ok;
   } else if (Number.isNaN(value)) {
     // a NaN stored as a number (JSON cannot hold one; Parquet floats can) means "no value"
-    setNumberMissing(column, row);
+    setNumberMissing(column, row, 'NaN');
   } else {
     setNumberUnparsable(column, row, String(value));
   }

@@ -14,11 +14,11 @@
 // empty field is null), and missing for number columns. String cells are not trimmed.
 
 import { OutpostError } from '../../common/errors.ts';
-import { allocateColumns, clearRow, sealBatch, isMissingNumberBytes } from './cells.ts';
+import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBytes, tooLongReason } from './cells.ts';
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
-import { parseDecimal, scanDecimal, scanned } from './decimal.ts';
+import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
@@ -30,9 +30,6 @@ const STRING = 2;
 const OK: 0 = CellStatus.ok; // typed 0: the hot loop relies on fresh (zeroed) status arrays meaning ok
 const MISSING = CellStatus.missing;
 const UNPARSABLE = CellStatus.unparsable;
-
-/** Longest raw text kept for an unparsable cell's reject message. */
-const BAD_TEXT_LIMIT = 200;
 
 const utf8Fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Lenient = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -252,14 +249,17 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       return;
     }
     values[row] = NaN;
+    const column = this.columns?.[slot] as NumberColumn;
     if (value !== value && isMissingNumberBytes(bytes, start, end)) {
       status[row] = MISSING;
+      const marker = asciiText(bytes, start, end).trim();
+      if (marker) (column.markers ??= new Map()).set(row, marker);
       return;
     }
     status[row] = UNPARSABLE;
-    const column = this.columns?.[slot] as NumberColumn;
     const text = utf8Lenient.decode(bytes.subarray(start, Math.min(end, start + BAD_TEXT_LIMIT * 4)));
     (column.bad ??= new Map()).set(row, text.length > BAD_TEXT_LIMIT ? `${text.slice(0, BAD_TEXT_LIMIT)}…` : text);
+    if (end - start > MAX_NUMBER_CHARS) (column.reasons ??= new Map()).set(row, tooLongReason(end - start));
   }
 
   /** A string cell's text; on invalid UTF-8 the row is rejected and null returned. */

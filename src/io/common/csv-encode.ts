@@ -10,23 +10,34 @@ import type { OutputBatch } from './table.ts';
 
 const encoder = new TextEncoder();
 
-export function csvQuote(text: string, delimiter: string): string {
+/**
+ * OWASP CSV injection: a spreadsheet runs a cell that begins with = + - @ (or a tab, CR or LF
+ * before one) as a formula. With `safe`, such a text cell is written with a leading single quote
+ * (shown as text, not run), then quoted as usual. Only text cells: numbers are written as numbers.
+ */
+export function csvSafeText(text: string): string {
+  const c = text.charCodeAt(0);
+  return c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d || c === 0x0a ? `'${text}` : text;
+}
+
+export function csvQuote(text: string, delimiter: string, safe = false): string {
+  if (safe) text = csvSafeText(text);
   if (text === '') return '""';
   if (text.includes('"')) return `"${text.replaceAll('"', '""')}"`;
   if (text.includes(delimiter) || text.includes('\n') || text.includes('\r')) return `"${text}"`;
   return text;
 }
 
-export function encodeCsvHeader(schema: readonly OutField[], delimiter = ','): string {
-  return `${schema.map((f) => csvQuote(f.name, delimiter)).join(delimiter)}\n`;
+export function encodeCsvHeader(schema: readonly OutField[], delimiter = ',', safe = false): string {
+  return `${schema.map((f) => csvQuote(f.name, delimiter, safe)).join(delimiter)}\n`;
 }
 
 /** Append the rows of a batch as CSV (each row ends with LF) to `out`. */
-export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = ','): void {
+export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = ',', safe = false): void {
   const rows = batch.length;
   const columns = batch.columns;
   const sep = delimiter.charCodeAt(0);
-  const dictionaries = columns.map((c) => (c.type === 'dict' ? c.dictionary.map((d) => encoder.encode(csvQuote(d, delimiter))) : []));
+  const dictionaries = columns.map((c) => (c.type === 'dict' ? c.dictionary.map((d) => encoder.encode(csvQuote(d, delimiter, safe))) : []));
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < columns.length; i++) {
       if (i > 0) out.byte(sep);
@@ -50,7 +61,7 @@ export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = 
         }
         case 'string': {
           const v = c.values[r];
-          if (v !== null) out.text(csvQuote(v, delimiter));
+          if (v !== null) out.text(csvQuote(v, delimiter, safe));
           break;
         }
         case 'dict': {
@@ -66,8 +77,8 @@ export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = 
 }
 
 /** The rows of a batch as CSV text (convenience for tests and small outputs). */
-export function csvRowsText(batch: OutputBatch, delimiter = ','): string {
+export function csvRowsText(batch: OutputBatch, delimiter = ',', safe = false): string {
   const out = new ByteBuilder();
-  encodeCsvRows(batch, out, delimiter);
+  encodeCsvRows(batch, out, delimiter, safe);
   return new TextDecoder().decode(out.bytes());
 }

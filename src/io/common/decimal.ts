@@ -17,6 +17,13 @@
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const MAX_EXACT = 9007199254740991; // 2^53 - 1: every integer up to here is a double
 
+/**
+ * Longest number text parsed. The exact decimal expansion of any double fits (at most 767
+ * significant digits, 1,100 characters with a subnormal's leading zeros); a longer cell is
+ * refused at once, so one 100 MB digit string costs a scan, not minutes and gigabytes.
+ */
+export const MAX_NUMBER_CHARS = 4096;
+
 export const SPACE = 0x20;
 export const TAB = 0x09;
 
@@ -81,7 +88,7 @@ export function scanDecimal(bytes: Uint8Array, p: number, end: number): number {
 
 /** scanDecimal past the fast path: an exponent, a long mantissa, or no digits at all. */
 function scanDecimalRest(bytes: Uint8Array, start: number, p: number, end: number, negative: boolean, mantissa: number, fraction: number, digits: number): number {
-  if (digits === 0) {
+  if (digits === 0 || p - start > MAX_NUMBER_CHARS) {
     scanned[0] = NaN;
     return -p - 1;
   }
@@ -128,7 +135,7 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   let p = start;
   while (p < end && (bytes[p] === SPACE || bytes[p] === TAB)) p++;
   while (end > p && (bytes[end - 1] === SPACE || bytes[end - 1] === TAB)) end--;
-  if (p === end) return NaN;
+  if (p === end || end - p > MAX_NUMBER_CHARS) return NaN;
   const stop = scanDecimal(bytes, p, end);
   return (stop < 0 ? -stop - 1 : stop) === end ? scanned[0] : NaN;
 }
@@ -239,5 +246,5 @@ const DECIMAL_TEXT = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;
 
 /** parseDecimal for a JS string (JSONL and Parquet string cells): same grammar, same result. */
 export function parseDecimalText(text: string): number {
-  return DECIMAL_TEXT.test(text) ? Number(text) : NaN;
+  return text.length <= MAX_NUMBER_CHARS && DECIMAL_TEXT.test(text) ? Number(text) : NaN;
 }

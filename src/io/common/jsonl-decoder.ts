@@ -75,7 +75,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
 
   constructor(options: JsonlDecoderOptions) {
     this.file = options.file;
-    resolveRequest(options.file, options.columns, options.request);
+    resolveRequest(options.file, options.columns, options.request, true);
     this.request = options.request;
     this.batchRows = Math.max(1, Math.floor(options.batchRows));
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;

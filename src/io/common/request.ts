@@ -5,18 +5,18 @@ import { OutpostError } from '../../common/errors.ts';
 import type { ColumnRequest } from './table.ts';
 
 /** Index into `fileColumns` of each requested column, in request order. */
-export function resolveRequest(file: string, fileColumns: readonly string[], request: readonly ColumnRequest[]): number[] {
+export function resolveRequest(file: string, fileColumns: readonly string[], request: readonly ColumnRequest[], sampledColumns = false): number[] {
   const index = new Map<string, number>();
   fileColumns.forEach((name, i) => { if (!index.has(name)) index.set(name, i); });
   const seen = new Set<string>();
   const missing: string[] = [];
   const fields: number[] = [];
-  for (const { name } of request) {
+  for (const { name, optional } of request) {
     // a programming error in the caller, not a problem with the user's file
     if (seen.has(name)) throw new Error(`column "${name}" requested twice`);
     seen.add(name);
     const i = index.get(name);
-    if (i === undefined) missing.push(name);
+    if (i === undefined && !(sampledColumns && optional)) missing.push(name);
     fields.push(i ?? -1);
   }
   if (missing.length > 0) {

@@ -7,7 +7,12 @@ export type OutputFormat = InputFormat;
 
 /** How a reader should deliver a column. */
 export type ColumnKind = 'number' | 'string';
-export interface ColumnRequest { name: string; kind: ColumnKind }
+export interface ColumnRequest {
+  name: string;
+  kind: ColumnKind;
+  /** may be absent from a file whose columns are only sampled (JSONL): then every cell is missing */
+  optional?: boolean;
+}
 
 /** Per-cell status for number columns. */
 export const CellStatus = { ok: 0, missing: 1, unparsable: 2 } as const;
@@ -19,6 +24,10 @@ export interface NumberColumn {
   status: Uint8Array;
   /** raw text of cells whose status is unparsable, for reject messages (row index in batch → text) */
   bad?: Map<number, string>;
+  /** why an unparsable cell is one, where it is not simply "cannot parse" (e.g. a number text far too long) */
+  reasons?: Map<number, string>;
+  /** the marker of a missing cell that was not empty ("NaN", "NA", "null"…), for reject messages */
+  markers?: Map<number, string>;
 }
 export interface StringColumn {
   kind: 'string';
@@ -56,8 +65,13 @@ export interface ReadOptions {
 export interface TableSource {
   readonly path: string;
   readonly format: InputFormat;
-  /** column names in file order (CSV header, Parquet schema, keys of the first JSONL record) */
+  /** column names in file order (CSV header, Parquet schema, keys of the first JSONL records) */
   readonly columns: readonly string[];
+  /**
+   * Set when `columns` is a sample (JSONL: the keys of this many first records): a key may first
+   * appear later, so an optional column absent from the sample is read (as missing until it appears).
+   */
+  readonly openColumns?: number;
   readonly sizeBytes: number;
   /** total data rows when the format knows it up front (Parquet) */
   readonly totalRows?: number;

@@ -25,7 +25,7 @@ export async function openJsonlSource(file: string, handle: FileHandle, size: nu
     throw new OutpostError('input', `no line in the first ${sample.lines} is a JSON object (${sample.firstProblem ?? 'unknown problem'}): this does not look like JSON Lines`, { file, row: 1 });
   }
   const bom = prefix.length >= 3 && prefix[0] === 0xef && prefix[1] === 0xbb && prefix[2] === 0xbf ? 3 : 0;
-  return new JsonlSource(file, handle, size, sample.columns, bom);
+  return new JsonlSource(file, handle, size, sample.columns, bom, sample.records);
 }
 
 class JsonlSource implements TableSource {
@@ -35,8 +35,10 @@ class JsonlSource implements TableSource {
   readonly sizeBytes: number;
   private readonly handle: FileHandle;
   private readonly dataStart: number;
+  readonly openColumns: number;
 
-  constructor(file: string, handle: FileHandle, size: number, columns: string[], dataStart: number) {
+  constructor(file: string, handle: FileHandle, size: number, columns: string[], dataStart: number, sampled: number) {
+    this.openColumns = sampled;
     this.path = file;
     this.handle = handle;
     this.sizeBytes = size;
@@ -45,7 +47,7 @@ class JsonlSource implements TableSource {
   }
 
   async *batches(request: readonly ColumnRequest[], options: ReadOptions): AsyncGenerator<ColumnBatch> {
-    resolveRequest(this.path, this.columns, request);
+    resolveRequest(this.path, this.columns, request, true);
     const from = options.from;
     if (from && (from.offset < this.dataStart || from.offset > this.sizeBytes || from.row < 0)) {
       throw new OutpostError('input', `cannot resume at byte ${from.offset}: the file changed since the job started (it has ${this.sizeBytes} bytes)`, { file: this.path });

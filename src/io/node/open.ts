@@ -5,7 +5,8 @@ import { OutpostError } from '../../common/errors.ts';
 import { delimiterByte } from '../common/csv-bytes.ts';
 import type { InputFormat, OutputFormat, SinkState, TableSink, TableSource } from '../common/table.ts';
 import { openCsvSource } from './csv-source.ts';
-import { openInputFile } from './input-file.ts';
+import { openInputFile, readAt } from './input-file.ts';
+import { utf16Kind, utf16Message } from '../common/text-encoding.ts';
 import { openJsonlSource } from './jsonl-source.ts';
 import { openParquetSink } from './parquet-sink.ts';
 import { openParquetSource } from './parquet-source.ts';
@@ -25,6 +26,8 @@ export interface OpenSinkOptions {
   delimiter?: string;
   /** Parquet only: rows per row group (a checkpoint also ends one) */
   rowGroupRows?: number;
+  /** CSV only: neutralise text cells a spreadsheet would run as formulas (OWASP CSV injection) */
+  csvSafe?: boolean;
 }
 
 const EXTENSIONS: Record<string, InputFormat> = { '.csv': 'csv', '.tsv': 'csv', '.txt': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.parquet': 'parquet' };
@@ -53,6 +56,10 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
   const delimiter = format === 'csv' ? csvDelimiter(file, options.delimiter) : 0;
   const { handle, size } = await openInputFile(file);
   try {
+    if (format !== 'parquet') {
+      const kind = utf16Kind(await readAt(handle, 0, Math.min(size, 4096)));
+      if (kind) throw new OutpostError('input', utf16Message(kind), { file });
+    }
     switch (format) {
       case 'csv': return await openCsvSource(file, handle, size, delimiter);
       case 'jsonl': return await openJsonlSource(file, handle, size);
@@ -69,7 +76,7 @@ export async function openSink(file: string, format: OutputFormat, options: Open
     case 'csv': {
       const delimiter = options.delimiter ?? ',';
       if (delimiterByte(delimiter) === undefined) throw new OutpostError('usage', `invalid delimiter ${JSON.stringify(delimiter)}`, { file });
-      return openTextSink(file, 'csv', options.resume, delimiter);
+      return openTextSink(file, 'csv', options.resume, delimiter, options.csvSafe ?? false);
     }
     case 'jsonl': return openTextSink(file, 'jsonl', options.resume);
     case 'parquet': return openParquetSink(file, options.resume, options.rowGroupRows);

@@ -109,3 +109,21 @@ async function syncDirectory(dir: string): Promise<void> {
     await handle?.close();
   }
 }
+
+/**
+ * Remove temp files of `target` left by runs that were killed (`.<name>.partial-*` beside it),
+ * except `keep` (the one a checkpoint continues). Returns the files removed.
+ */
+export async function removeStalePartials(target: string, keep?: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(target));
+  const prefix = `.${path.basename(target)}.partial-`;
+  const keepName = keep ? path.resolve(keep) : undefined;
+  const removed: string[] = [];
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    if (!name.startsWith(prefix) || file === keepName) continue;
+    await fs.rm(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}

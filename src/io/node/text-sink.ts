@@ -12,10 +12,10 @@ import { SerialQueue, resumeExtra } from './sink-state.ts';
 
 export interface TextSinkExtra { format: 'csv' | 'jsonl'; schema: OutField[] | null }
 
-export async function openTextSink(target: string, format: 'csv' | 'jsonl', resume: SinkState | undefined, delimiter = ','): Promise<TableSink> {
-  if (!resume) return new TextSink(await PartialFile.create(target), format, null, 0, delimiter);
+export async function openTextSink(target: string, format: 'csv' | 'jsonl', resume: SinkState | undefined, delimiter = ',', csvSafe = false): Promise<TableSink> {
+  if (!resume) return new TextSink(await PartialFile.create(target), format, null, 0, delimiter, csvSafe);
   const extra = resumeExtra<TextSinkExtra>(target, resume, format);
-  return new TextSink(await PartialFile.resume(target, resume.tempPath, resume.bytes), format, extra.schema, resume.rows, delimiter);
+  return new TextSink(await PartialFile.resume(target, resume.tempPath, resume.bytes), format, extra.schema, resume.rows, delimiter, csvSafe);
 }
 
 class TextSink implements TableSink {
@@ -23,6 +23,7 @@ class TextSink implements TableSink {
   private readonly file: PartialFile;
   private readonly format: 'csv' | 'jsonl';
   private readonly delimiter: string;
+  private readonly csvSafe: boolean;
   private schema: OutField[] | null;
   private rows: number;
   private readonly queue = new SerialQueue();
@@ -30,7 +31,8 @@ class TextSink implements TableSink {
   private next = 0;
   private inFlight: Promise<void> = Promise.resolve();
 
-  constructor(file: PartialFile, format: 'csv' | 'jsonl', schema: OutField[] | null, rows: number, delimiter: string) {
+  constructor(file: PartialFile, format: 'csv' | 'jsonl', schema: OutField[] | null, rows: number, delimiter: string, csvSafe: boolean) {
+    this.csvSafe = csvSafe;
     this.path = file.target;
     this.file = file;
     this.format = format;
@@ -51,10 +53,10 @@ class TextSink implements TableSink {
       out.reset();
       if (this.schema === null) {
         this.schema = schemaOf(batch);
-        if (this.format === 'csv') out.text(encodeCsvHeader(this.schema, this.delimiter));
+        if (this.format === 'csv') out.text(encodeCsvHeader(this.schema, this.delimiter, this.csvSafe));
       }
       checkBatch(this.schema, batch);
-      if (this.format === 'csv') encodeCsvRows(batch, out, this.delimiter);
+      if (this.format === 'csv') encodeCsvRows(batch, out, this.delimiter, this.csvSafe);
       else encodeJsonlRows(batch, out);
       await this.inFlight;
       this.inFlight = this.file.write(out.bytes());

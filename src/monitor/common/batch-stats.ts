@@ -29,6 +29,16 @@ export class WindowDeltas {
     else this.byWindow.set(window, [...stats]);
   }
 
+  /** Count unseen category values of rows that were not scored: feature index → count. */
+  addUnseen(window: number, unseen: readonly { feature: number; count: number }[]): void {
+    const fresh = this.features.map((f) => createFeatureStats(f));
+    for (const { feature, count } of unseen) {
+      const s = fresh[feature];
+      if (s.kind === 'categorical') s.addUnseen(count);
+    }
+    this.addStats(window, fresh);
+  }
+
   get size(): number { return this.byWindow.size; }
 
   clear(): void { this.byWindow.clear(); }

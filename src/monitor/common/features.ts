@@ -2,16 +2,17 @@
 // and where each one's values come from in a scoring batch. Baselines and live statistics are keyed
 // by these names. Pure.
 import {
-  checkConfigAgainstBaseline, parseBaseline, parseDriftConfig,
+  checkConfigAgainstBaseline, parseBaseline, parseDriftConfig, PREDICTION_PREFIX,
   type Baseline, type BaselineFeature, type DriftConfig, type FeatureSpec,
 } from '../../drift/common/index.ts';
 import type { Card } from '../../package/common/card.ts';
 
 /**
  * Output features are named like the scored file's columns (`label`, `p_<class>`, `value`) under
- * this prefix, so they cannot be mistaken for inputs and read as "prediction drift" in reports.
+ * this prefix (defined with the report, which reads prediction drift from them), so they cannot be
+ * mistaken for inputs.
  */
-export const PREDICTION_PREFIX = 'prediction.';
+export { PREDICTION_PREFIX };
 
 export type FeatureSource =
   /** card input `index` (= column index of a scoring batch) */

@@ -45,16 +45,32 @@ export function renderReport(report: DriftReport): string[] {
     pct(f.missingRate.change),
     f.outOfRange === null ? '' : String(f.outOfRange),
     f.unseenCategories === null ? '' : String(f.unseenCategories),
-    f.psi ? `${num(f.psi.value)} ${f.psi.level}` : '—',
+    f.psi ? `${num(f.psi.value)} ${f.psi.level === 'insufficient' ? 'insufficient data†' : f.psi.level}` : '—',
   ]);
   const lines = table([head, ...rows]);
   const skipped = report.features.filter((f) => f.drifted === null);
   if (skipped.length) lines.push('', ...skipped.map((f) => `* ${f.feature}: ${f.reason ?? 'no verdict'}`));
   if (report.features.some((f) => f.certain === false)) lines.push('? computed from bins: the exact value could fall on the other side of the threshold');
+  const thin = report.features.find((f) => f.psi?.level === 'insufficient');
+  if (thin) lines.push(`† PSI gets a level from ${thin.psi?.minCurrent ?? '?'} current values on (below that, sampling noise alone reaches the warn level)`);
+  lines.push('', ...verdictLines(report));
+  return lines;
+}
+
+/** Input drift (dataset share over input features) and prediction drift, one line each. */
+export function verdictLines(report: DriftReport): string[] {
   const d = report.dataset;
-  lines.push('', d.drifted === null
-    ? `Dataset drift: no verdict (${d.reason ?? 'no feature has a verdict'})`
-    : `Dataset drift: ${d.drifted ? 'YES' : 'no'} — ${d.driftedFeatures} of ${d.evaluatedFeatures} features drifted (share ${num(d.share)}, threshold ${num(d.threshold)})`);
+  const p = report.prediction;
+  // reports stored by earlier builds have no `prediction`
+  const lines = [d.drifted === null
+    ? `Input drift: no verdict (${d.reason ?? 'no input feature has a verdict'})`
+    : `Input drift: ${d.drifted ? 'YES' : 'no'} — ${d.driftedFeatures} of ${d.evaluatedFeatures} input features drifted (share ${num(d.share)}, threshold ${num(d.threshold)})`];
+  if (p) {
+    const outputs = p.evaluatedOutputs ? ` (outputs with drift: ${p.driftedOutputs} of ${p.evaluatedOutputs})` : '';
+    lines.push(p.drifted === null
+      ? `Prediction drift: no verdict (${p.reason ?? 'no verdict'})`
+      : `Prediction drift: ${p.drifted ? 'YES' : 'no'} — ${p.feature}${outputs}`);
+  }
   return lines;
 }
 

@@ -3,7 +3,7 @@
 // to recompute the number: the card's baseline and settings (model@version) and the current
 // statistics at that moment (`current`), plus the full feature report. A later evaluation with a
 // verdict of "no drift" marks it cleared; drifting again re-opens it.
-import type { DriftReport, FeatureDrift, FeatureStats } from '../../drift/common/index.ts';
+import { parseDrift, stringifyDrift, type DriftReport, type FeatureDrift, type FeatureStats } from '../../drift/common/index.ts';
 import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { stmt } from './sql.ts';
@@ -25,7 +25,8 @@ export interface DriftAlert {
   threshold: number;
   nReference: number;
   nCurrent: number;
-  report: { feature: FeatureDrift; dataset: DriftReport['dataset'] };
+  /** `prediction` is absent in alerts recorded by earlier builds */
+  report: { feature: FeatureDrift; dataset: DriftReport['dataset']; prediction?: DriftReport['prediction'] };
   /** the feature's current statistics (JSON) when it was evaluated */
   current: unknown;
   firstAt: number;
@@ -55,8 +56,8 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     }
     if (f.drifted !== true) continue;
     if (!open.has(f.feature)) sync('opened', f);
-    upsert.run(mv.name, mv.version, scope, scopeKey, f.feature, f.method, finite(f.statistic), finite(f.score), f.threshold, f.nReference, f.nCurrent,
-      JSON.stringify({ feature: f, dataset: report.dataset }), JSON.stringify(current.get(f.feature)), now, now);
+    upsert.run(mv.name, mv.version, scope, scopeKey, f.feature, f.method, nan2null(f.statistic), nan2null(f.score), f.threshold, f.nReference, f.nCurrent,
+      stringifyDrift({ feature: f, dataset: report.dataset, prediction: report.prediction }), JSON.stringify(current.get(f.feature)), now, now);
   }
   if (calm.length) {
     stmt(store, `UPDATE drift_alerts SET cleared_at = ? WHERE model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND cleared_at IS NULL
@@ -64,8 +65,11 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
   }
 }
 
-// SQLite REAL cannot hold ±Infinity from JSON, and a p-value of exactly 0 is fine; keep null for non-finite.
+// The sync item's schema takes finite numbers or null (JSON has no ∞); the device's own columns and
+// report keep ∞ (SQLite REAL holds it; report_json writes it as "Infinity").
 const finite = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
+
+const nan2null = (x: number | null): number | null => (x === null || Number.isNaN(x) ? null : x);
 
 export interface AlertQuery {
   model?: string;
@@ -99,7 +103,7 @@ export function listAlerts(store: Store, q: AlertQuery = {}): DriftAlert[] {
   return rows.map((r) => ({
     id: r.id, model: r.model_name, version: r.model_version, scope: r.scope, scopeKey: r.scope_key, feature: r.feature, method: r.method,
     statistic: r.statistic, score: r.score, threshold: r.threshold, nReference: r.n_reference, nCurrent: r.n_current,
-    report: JSON.parse(r.report_json) as DriftAlert['report'], current: JSON.parse(r.current_json) as unknown,
+    report: parseDrift(r.report_json) as DriftAlert['report'], current: JSON.parse(r.current_json) as unknown,
     firstAt: r.first_at, lastAt: r.last_at, clearedAt: r.cleared_at,
   }));
 }

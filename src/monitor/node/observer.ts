@@ -62,6 +62,9 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
     return json === undefined ? createFeatureStats(f) : parseStored(json, f, `job ${job.id}`);
   });
   const inline = new WindowDeltas(baselineFeatures);
+  /** card input index → index of its monitored feature */
+  const inputFeature = new Map<number, number>();
+  features.forEach((f, i) => { if (f.source.from === 'input') inputFeature.set(f.source.index, i); });
   const held: { lane?: StatsLane } = {};
   let rowsSeen = 0;
 
@@ -85,8 +88,15 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
   const observer: DriftObserver = {
     observe(batch, v, scored) {
       const m = v.accepted.length;
-      if (m === 0) return;
+      // unseen category values of rejected rows still count (a spike of new categories is drift)
+      const unseen = (v.unseenRejected ?? []).flatMap(({ input, count }) => {
+        const feature = inputFeature.get(input);
+        return feature === undefined ? [] : [{ feature, count }];
+      });
+      if (m === 0 && unseen.length === 0) return;
       const hour = windowStart('hour', now());
+      if (unseen.length) inline.addUnseen(hour, unseen);
+      if (m === 0) { hoursOfJob?.add(hour); return; }
       hoursOfJob?.add(hour);
       rowsSeen += m;
       // a started worker (pooled) is used at once; a new one only for jobs past inlineRows

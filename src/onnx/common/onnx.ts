@@ -8,7 +8,13 @@ const elemName = new Map<number, ElemType>(Object.entries(DataType).map(([k, v])
 
 export type Dim = number | string; // fixed size or symbolic (e.g. 'N')
 
-export interface ValueInfo { name: string; type: ElemType; shape: Dim[] }
+export interface ValueInfo {
+  name: string;
+  type: ElemType;
+  shape: Dim[];
+  /** Set (when read from a model) for a value that is not a tensor: 'sequence<map<int64, float>>' (ZipMap), … */
+  nonTensor?: string;
+}
 
 export type AttrValue = number | string | number[] | string[] | Tensor | { float: number } | { floats: number[] };
 
@@ -142,24 +148,71 @@ export function encodeModel(g: Graph, opts: ModelOptions = {}): Uint8Array {
 
 export interface ExternalDataRef { tensor: string; location: string; offset?: number; length?: number }
 export interface InitializerInfo { name: string; type: ElemType | `unknown(${number})`; dims: number[]; external?: ExternalDataRef }
+/** An attribute as read back: numbers (int or float), strings, lists of them; tensors and graphs only noted. */
+export type NodeAttr = number | string | number[] | string[] | { kind: 'tensor' | 'graph' | 'other' };
+
+export interface NodeInfo {
+  name: string;
+  op: string;
+  /** '' for the default ONNX domain */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, NodeAttr>;
+}
+
 export interface ModelInfo {
   irVersion: number;
+  /** producer_name and producer_version ('skl2onnx' '1.16.0', 'pytorch' '2.1.0', …), '' when unset */
+  producer: string;
+  producerVersion: string;
   opsets: { domain: string; version: number }[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
   initializers: InitializerInfo[];
+  /** The main graph's nodes, in order (subgraphs of If/Loop are not listed). */
+  nodes: NodeInfo[];
   metadata: Record<string, string>;
 }
 
 const text = new TextDecoder('utf-8', { fatal: true });
+
+/** A TypeProto that is not a tensor, described (sequence<map<int64, float>>, …). */
+function describeType(b: Uint8Array): string {
+  for (const f of readFields(b)) {
+    if (f.wire !== 2) continue;
+    if (f.field === 1) {
+      for (const t of readFields(f.value)) if (t.field === 1 && t.wire === 0) return elemName.get(Number(t.value)) ?? `unknown(${t.value})`;
+      return 'tensor';
+    }
+    if (f.field === 4) {
+      for (const t of readFields(f.value)) if (t.field === 1 && t.wire === 2) return `sequence<${describeType(t.value)}>`;
+      return 'sequence';
+    }
+    if (f.field === 5) {
+      let key = '?';
+      let value = '?';
+      for (const t of readFields(f.value)) {
+        if (t.field === 1 && t.wire === 0) key = elemName.get(Number(t.value)) ?? `unknown(${t.value})`;
+        if (t.field === 2 && t.wire === 2) value = describeType(t.value);
+      }
+      return `map<${key}, ${value}>`;
+    }
+    if (f.field === 9) return 'optional';
+    if (f.field === 8) return 'sparse tensor';
+  }
+  return 'unknown';
+}
 
 function readValueInfo(b: Uint8Array): ValueInfo {
   const v: ValueInfo = { name: '', type: 'float', shape: [] };
   for (const f of readFields(b)) {
     if (f.field === 1 && f.wire === 2) v.name = text.decode(f.value);
     if (f.field === 2 && f.wire === 2) {
+      let tensor = false;
       for (const tp of readFields(f.value)) {
         if (tp.field !== 1 || tp.wire !== 2) continue; // tensor_type only
+        tensor = true;
         for (const tt of readFields(tp.value)) {
           if (tt.field === 1 && tt.wire === 0) v.type = elemName.get(Number(tt.value)) ?? (`unknown(${tt.value})` as ElemType);
           if (tt.field === 2 && tt.wire === 2) {
@@ -175,6 +228,7 @@ function readValueInfo(b: Uint8Array): ValueInfo {
           }
         }
       }
+      if (!tensor) v.nonTensor = describeType(f.value);
     }
   }
   return v;
@@ -210,12 +264,67 @@ function readInitializer(b: Uint8Array): InitializerInfo {
   return t;
 }
 
+const f32 = (b: Uint8Array): number => new DataView(b.buffer, b.byteOffset, 4).getFloat32(0, true);
+
+function readAttr(b: Uint8Array): [string, NodeAttr] {
+  let name = '';
+  let type = 0;
+  let f: number | undefined;
+  let i: number | undefined;
+  let s: string | undefined;
+  const floats: number[] = [];
+  const ints: number[] = [];
+  const strings: string[] = [];
+  for (const x of readFields(b)) {
+    if (x.field === 1 && x.wire === 2) name = text.decode(x.value);
+    else if (x.field === 20 && x.wire === 0) type = Number(x.value);
+    else if (x.field === 2 && x.wire === 5) f = f32(x.value);
+    else if (x.field === 3 && x.wire === 0) i = Number(BigInt.asIntN(64, x.value));
+    else if (x.field === 4 && x.wire === 2) s = new TextDecoder().decode(x.value);
+    else if (x.field === 7 && x.wire === 2) for (let k = 0; k + 4 <= x.value.length; k += 4) floats.push(f32(x.value.subarray(k)));
+    else if (x.field === 7 && x.wire === 5) floats.push(f32(x.value));
+    else if (x.field === 8 && x.wire === 2) for (const v of readPackedVarints(x.value)) ints.push(Number(BigInt.asIntN(64, v)));
+    else if (x.field === 8 && x.wire === 0) ints.push(Number(BigInt.asIntN(64, x.value)));
+    else if (x.field === 9 && x.wire === 2) strings.push(new TextDecoder().decode(x.value));
+  }
+  switch (type) {
+    case 1: return [name, f ?? 0];
+    case 2: return [name, i ?? 0];
+    case 3: return [name, s ?? ''];
+    case 4: return [name, { kind: 'tensor' }];
+    case 5: return [name, { kind: 'graph' }];
+    case 6: return [name, floats];
+    case 7: return [name, ints];
+    case 8: return [name, strings];
+    default: return [name, { kind: 'other' }];
+  }
+}
+
+function readNode(b: Uint8Array): NodeInfo {
+  const n: NodeInfo = { name: '', op: '', domain: '', inputs: [], outputs: [], attrs: {} };
+  for (const f of readFields(b)) {
+    if (f.wire !== 2) continue;
+    if (f.field === 1) n.inputs.push(text.decode(f.value));
+    else if (f.field === 2) n.outputs.push(text.decode(f.value));
+    else if (f.field === 3) n.name = text.decode(f.value);
+    else if (f.field === 4) n.op = text.decode(f.value);
+    else if (f.field === 7) n.domain = text.decode(f.value);
+    else if (f.field === 5) {
+      const [k, v] = readAttr(f.value);
+      n.attrs[k] = v;
+    }
+  }
+  return n;
+}
+
 /** Parse the parts of a ModelProto the appliance checks. Throws on malformed bytes. */
 export function inspectModel(bytes: Uint8Array): ModelInfo {
-  const info: ModelInfo = { irVersion: 0, opsets: [], inputs: [], outputs: [], initializers: [], metadata: {} };
+  const info: ModelInfo = { irVersion: 0, producer: '', producerVersion: '', opsets: [], inputs: [], outputs: [], initializers: [], nodes: [], metadata: {} };
   let sawGraph = false;
   for (const f of readFields(bytes)) {
     if (f.field === 1 && f.wire === 0) info.irVersion = Number(f.value);
+    else if (f.field === 2 && f.wire === 2) info.producer = text.decode(f.value);
+    else if (f.field === 3 && f.wire === 2) info.producerVersion = text.decode(f.value);
     else if (f.field === 8 && f.wire === 2) {
       const o = { domain: '', version: 0 };
       for (const x of readFields(f.value)) {
@@ -236,7 +345,8 @@ export function inspectModel(bytes: Uint8Array): ModelInfo {
       const initNames = new Set<string>();
       const inputs: ValueInfo[] = [];
       for (const g of readFields(f.value)) {
-        if (g.field === 5 && g.wire === 2) {
+        if (g.field === 1 && g.wire === 2) info.nodes.push(readNode(g.value));
+        else if (g.field === 5 && g.wire === 2) {
           const t = readInitializer(g.value);
           initNames.add(t.name);
           info.initializers.push(t);

@@ -73,6 +73,17 @@ export class ProtoWriter {
     return this.bytes(field, b);
   }
 
+  /** Re-emit a field exactly as read (readFields' wire type and value). */
+  raw(field: number, wire: 0 | 1 | 2 | 5, value: bigint | Uint8Array): this {
+    if (wire === 0) return this.int(field, value as bigint);
+    if (wire === 2) return this.bytes(field, value as Uint8Array);
+    this.tag(field, wire);
+    this.flushScratch();
+    this.chunks.push(value as Uint8Array);
+    this.length += (value as Uint8Array).length;
+    return this;
+  }
+
   finish(): Uint8Array {
     this.flushScratch();
     const out = new Uint8Array(this.length);

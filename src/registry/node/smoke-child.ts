@@ -1,16 +1,19 @@
 // Run in a separate process by smoke.ts: load the model with ONNX Runtime and score one row of
-// zeros (first vocabulary entry for categories). A crash here kills only this process.
+// zeros (first vocabulary entry for categories), as scoring would run it (ZipMap outputs replaced
+// by their probability tensors). A crash here kills only this process.
 import ort from 'onnxruntime-node';
+import { adaptModel } from '../../onnx/common/adapt.ts';
 import { loadPackage } from '../../package/node/load.ts';
 
 const dir = process.argv[2];
 const pkg = loadPackage(dir);
-const session = await ort.InferenceSession.create(pkg.modelBytes);
+const session = await ort.InferenceSession.create(adaptModel(pkg.modelBytes, pkg.graph).bytes);
 const feeds: Record<string, ort.Tensor> = {};
 for (const input of pkg.graph.inputs) {
   const shape = input.shape.map((d) => (typeof d === 'number' && d > 0 ? d : 1));
   const n = shape.reduce((a, b) => a * b, 1);
-  const field = pkg.card.inputs.find((f) => f.name === input.name);
+  const tensor = pkg.card.tensors?.find((t) => t.input === input.name);
+  const field = pkg.card.inputs.find((f) => f.name === (tensor ? tensor.features[0] : input.name));
   switch (input.type) {
     case 'float': feeds[input.name] = new ort.Tensor('float32', new Float32Array(n), shape); break;
     case 'double': feeds[input.name] = new ort.Tensor('float64', new Float64Array(n), shape); break;

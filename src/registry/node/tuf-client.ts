@@ -9,14 +9,19 @@ import { BaseFetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { fileTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
+import { connectionFailure, prepareHubTrust } from './hub-tls.ts';
 import { hubBase, trustPaths } from './trust.ts';
 
 class HubFetcher extends BaseFetcher {
+  /** why the hub could not be reached (its words: unreachable, or the TLS reason) */
   networkError: string | undefined;
+  tls = false;
   readonly signal?: AbortSignal;
   readonly timeoutMs: number;
-  constructor(timeoutMs: number, signal?: AbortSignal) {
+  readonly base: string;
+  constructor(base: string, timeoutMs: number, signal?: AbortSignal) {
     super();
+    this.base = base;
     this.timeoutMs = timeoutMs;
     this.signal = signal;
   }
@@ -25,13 +30,15 @@ class HubFetcher extends BaseFetcher {
     try {
       res = await fetch(url, { signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), ...(this.signal ? [this.signal] : [])]) });
     } catch (e) {
-      this.networkError = (e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+      const f = connectionFailure(this.base, e);
+      this.networkError = f.message;
+      this.tls = f.tls;
       throw e;
     }
     if (!res.ok || !res.body) {
       await res.body?.cancel();
       // The hub is there but cannot answer now (overloaded, its database down): unavailability, not an attack.
-      if (res.status >= 500 || res.status === 429 || res.status === 408) this.networkError = `the hub answered ${res.status}`;
+      if (res.status >= 500 || res.status === 429 || res.status === 408) this.networkError = `the hub at ${this.base} is unavailable (it answered ${res.status})`;
       throw new DownloadHTTPError(`the hub answered ${res.status} for ${url}`, res.status);
     }
     return res.body as ReadableStream<Uint8Array<ArrayBuffer>>;
@@ -54,13 +61,14 @@ export interface RoleInfo { role: string; keyIds: string[]; metadata: Metadata<T
 
 export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<HubClient> {
   const base = hubBase(url);
+  prepareHubTrust(home, base);
   const t = trustPaths(home, url);
-  const fetcher = new HubFetcher(opts.timeoutMs ?? 30_000, opts.signal);
+  const fetcher = new HubFetcher(base, opts.timeoutMs ?? 30_000, opts.signal);
   const updater = new Updater({ metadataDir: t.metadata, metadataBaseUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, fetcher, config: { fetchRetries: 0 } });
   try {
     await updater.refresh();
   } catch (e) {
-    if (fetcher.networkError) throw new PullUnavailable('metadata', `the hub at ${base} is unreachable (${fetcher.networkError})`);
+    if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
     throw new PullRefused('metadata', `TUF metadata from ${base} refused: ${(e as Error).message}`);
   }
   const readRole = (role: string): Metadata<Targets> =>
@@ -82,7 +90,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
       try {
         await updater.getTargetInfo(probe);
       } catch (e) {
-        if (fetcher.networkError) throw new PullUnavailable('metadata', `the hub at ${base} is unreachable (${fetcher.networkError})`);
+        if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
         throw new PullRefused('metadata', `delegated targets metadata refused: ${(e as Error).message}`);
       }
       const top = readRole('targets');

@@ -2,7 +2,8 @@
 import type { OutColumn } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ColumnToPack, PackedColumn } from '../../store/common/packing.ts';
-import type { Feed } from './validate.ts';
+import type { TensorMapping } from '../../package/common/card.ts';
+import { featureColumns, type Feed } from './validate.ts';
 
 export interface ScoredColumns {
   /** class index per accepted row (classifiers) */
@@ -35,6 +36,10 @@ export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: num
     if (l.type === 'string') {
       const index = new Map(o.classes!.map((c, i) => [c, i]));
       (l.data as string[]).forEach((s, i) => (codes[i] = index.get(s) ?? -1));
+    } else if (o.labelEncoding === 'class') {
+      // integer class labels (scikit-learn's), looked up by their text among the classes
+      const index = new Map(o.classes!.map((c, i) => [c, i]));
+      for (let i = 0; i < rows; i++) codes[i] = index.get(String((l.data as BigInt64Array | Int32Array)[i])) ?? -1;
     } else for (let i = 0; i < rows; i++) codes[i] = Number((l.data as BigInt64Array | Int32Array)[i]);
   } else {
     const cols = res.probabilities!;
@@ -91,7 +96,7 @@ export function sampled(row: number, rate: number): boolean {
 }
 
 /** Logged input columns for the accepted rows, per policy. */
-export function logInputColumns(feeds: Record<string, Feed>, rowNumbers: Int32Array, policy: 'all' | 'sampled' | 'none', rate: number): PackedColumn[] | undefined {
+export function logInputColumns(feeds: Record<string, Feed>, rowNumbers: Int32Array, policy: 'all' | 'sampled' | 'none', rate: number, tensors: readonly TensorMapping[] = []): PackedColumn[] | undefined {
   if (policy === 'none') return undefined;
   let pick: number[] | undefined;
   if (policy === 'sampled') {
@@ -101,7 +106,7 @@ export function logInputColumns(feeds: Record<string, Feed>, rowNumbers: Int32Ar
   }
   const take = <T>(get: (i: number) => T): T[] => (pick ? pick.map(get) : Array.from({ length: rowNumbers.length }, (_, i) => get(i)));
   const cols: PackedColumn[] = [{ name: '#row', type: 'i32', values: Int32Array.from(take((i) => rowNumbers[i])) }];
-  for (const [name, f] of Object.entries(feeds)) {
+  for (const [name, f] of featureColumns(feeds, tensors)) {
     if (f.type === 'string') cols.push({ name, type: 'str', values: take((i) => (f.data as string[])[i]) });
     else if (f.type === 'float32') cols.push({ name, type: 'f32', values: Float32Array.from(take((i) => (f.data as Float32Array)[i])) });
     else cols.push({ name, type: 'f64', values: Float64Array.from(take((i) => Number((f.data as ArrayLike<number | bigint>)[i]))) });

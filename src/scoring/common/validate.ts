@@ -2,7 +2,7 @@
 // Bad rows become rejects (row, column, reason) instead of stopping the run. Pure and allocation-
 // light: one pass per column over typed arrays.
 import type { ElemType } from '../../onnx/common/onnx.ts';
-import type { InputField } from '../../package/common/card.ts';
+import type { InputField, TensorMapping } from '../../package/common/card.ts';
 import { CellStatus, type ColumnBatch, type ColumnRequest } from '../../io/common/table.ts';
 
 export interface Reject { row: number; column: string; reason: string; value: string }
@@ -21,6 +21,12 @@ export interface ValidatedBatch {
   rejects: Reject[];
   /** distinct rows rejected in this batch */
   rejectedRows: number;
+  /**
+   * Category values outside the vocabulary in rows that were rejected (for whatever reason), per
+   * card input index: drift statistics count them as unseen although the rows are not scored.
+   * (Unseen values of accepted rows — `unseen: "score"` — reach the statistics with the row.)
+   */
+  unseenRejected: { input: number; count: number }[];
 }
 
 const MAX_LISTED = 8;
@@ -30,7 +36,7 @@ export const BOOL_TEXT: ReadonlyMap<string, number> = new Map<string, number>([[
 
 /** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
 export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {
-  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string' }));
+  const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string', ...(f.nullable ? { optional: true } : {}) }));
   if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string' });
   return req;
 }
@@ -39,10 +45,12 @@ export function columnRequests(inputs: readonly InputField[], idColumn?: string)
 const feedType = (t: ElemType): Feed['type'] => (t === 'float' ? 'float32' : t === 'double' ? 'float64' : t === 'uint8' ? 'bool' : (t as Feed['type']));
 
 /**
- * Check each cell of the batch; build feeds (one [n, 1] tensor per input) for the accepted rows.
- * `graphTypes` maps input name → the dtype the graph declares (checked against the card at load).
+ * Check each cell of the batch; build feeds for the accepted rows: one [n, 1] tensor per input,
+ * except the inputs `tensors` maps onto the columns of a graph input, which get one [n, F] tensor
+ * (row-major, features in the mapping's order). `graphTypes` maps graph input name → the dtype the
+ * graph declares (checked against the card at load).
  */
-export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>): ValidatedBatch {
+export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>, tensors: readonly TensorMapping[] = []): ValidatedBatch {
   const n = batch.length;
   const bad = new Uint8Array(n);
   // Rows the reader could not split into fields: their cells are meaningless, report only the row.
@@ -59,6 +67,7 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
   };
 
   // Pass 1: check every cell of rows that are not already structurally bad.
+  const unseenRows = new Map<number, number[]>();
   inputs.forEach((f, c) => {
     const col = batch.columns[c];
     if (col.kind === 'number') {
@@ -75,22 +84,31 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
           else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
           else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
         } else if (s === CellStatus.missing) {
-          if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
+          if (!f.nullable) {
+            const marker = col.markers?.get(i);
+            reject(i, f.name, marker ? `missing value (${JSON.stringify(marker)}) in a non-nullable column` : 'missing value in a non-nullable column', marker ?? '');
+          }
         } else {
           const text = col.bad?.get(i) ?? '';
-          reject(i, f.name, `cannot parse ${JSON.stringify(text)} as a number`, text);
+          reject(i, f.name, col.reasons?.get(i) ?? `cannot parse ${JSON.stringify(text)} as a number`, text);
         }
       }
     } else {
       const { values } = col;
       const vocab = f.type === 'category' ? new Set(f.vocabulary) : undefined;
+      const scoreUnseen = f.unseen === 'score';
       for (let i = 0; i < n; i++) {
         if (structural[i]) continue;
         const v = values[i];
         if (v === null || v === '') {
           if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
         } else if (vocab) {
-          if (!vocab.has(v)) reject(i, f.name, `${JSON.stringify(v)} is not in the vocabulary (${listVocabulary(f.vocabulary ?? [])})`, v);
+          if (!vocab.has(v)) {
+            let rows = unseenRows.get(c);
+            if (!rows) unseenRows.set(c, (rows = []));
+            rows.push(i);
+            if (!scoreUnseen) reject(i, f.name, `${JSON.stringify(v)} is not in the vocabulary (${listVocabulary(f.vocabulary ?? [])})`, v);
+          }
         } else if (!BOOL_TEXT.has(v.trim().toLowerCase())) {
           reject(i, f.name, `${JSON.stringify(v)} is not a boolean (true/false, 1/0, yes/no)`, v);
         }
@@ -100,12 +118,19 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   let m = 0;
   for (let i = 0; i < n; i++) if (!bad[i]) m++;
+  const unseenRejected: ValidatedBatch['unseenRejected'] = [];
+  for (const [input, rows] of unseenRows) {
+    const count = rows.reduce((k, i) => k + bad[i], 0);
+    if (count) unseenRejected.push({ input, count });
+  }
   const accepted = new Int32Array(m);
   for (let i = 0, j = 0; i < n; i++) if (!bad[i]) accepted[j++] = i;
 
   // Pass 2: gather accepted rows into the dtype each graph input wants.
   const feeds: Record<string, Feed> = {};
+  const mapped = new Set(tensors.flatMap((t) => t.features));
   inputs.forEach((f, c) => {
+    if (mapped.has(f.name)) return;
     const col = batch.columns[c];
     const type = feedType(graphTypes.get(f.name) ?? 'float');
     const dims = (graphRanks.get(f.name) ?? 2) === 1 ? [m] : [m, 1];
@@ -144,7 +169,79 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
     }
   });
 
+  for (const t of tensors) feeds[t.input] = tensorFeed(t, batch, inputs, accepted, feedType(graphTypes.get(t.input) ?? 'float'));
+
   const rejectedRows = n - m;
   rejects.sort((a, b) => a.row - b.row);
-  return { accepted, feeds, rejects, rejectedRows };
+  return { accepted, feeds, rejects, rejectedRows, unseenRejected };
+}
+
+/** Accepted cells of a numeric or boolean column as numbers (NaN = missing). */
+function numericCells(f: InputField, col: ColumnBatch['columns'][number], accepted: Int32Array): Float64Array {
+  const m = accepted.length;
+  const out = new Float64Array(m);
+  if (col.kind === 'number') for (let j = 0; j < m; j++) out[j] = col.values[accepted[j]];
+  else {
+    for (let j = 0; j < m; j++) {
+      const v = col.values[accepted[j]];
+      out[j] = v === null || v === '' ? NaN : f.type === 'bool' ? (BOOL_TEXT.get(v.trim().toLowerCase()) ?? NaN) : Number(v);
+    }
+  }
+  return out;
+}
+
+/** One [m, F] tensor: feature k of accepted row j at j * F + k. */
+function tensorFeed(t: TensorMapping, batch: ColumnBatch, inputs: readonly InputField[], accepted: Int32Array, type: Feed['type']): Feed {
+  const m = accepted.length;
+  const width = t.features.length;
+  const dims = [m, width];
+  const at = t.features.map((name) => inputs.findIndex((f) => f.name === name));
+  if (type === 'string') {
+    const out: string[] = new Array(m * width);
+    at.forEach((c, k) => {
+      const col = batch.columns[c];
+      const vals = col.kind === 'string' ? col.values : [];
+      for (let j = 0; j < m; j++) out[j * width + k] = vals[accepted[j]] ?? '';
+    });
+    return { type, data: out, dims };
+  }
+  const out = type === 'float32' ? new Float32Array(m * width)
+    : type === 'float64' ? new Float64Array(m * width)
+      : type === 'int64' ? new BigInt64Array(m * width)
+        : type === 'int32' ? new Int32Array(m * width)
+          : new Uint8Array(m * width);
+  at.forEach((c, k) => {
+    const cells = numericCells(inputs[c], batch.columns[c], accepted);
+    if (out instanceof BigInt64Array) for (let j = 0; j < m; j++) out[j * width + k] = BigInt(Number.isNaN(cells[j]) ? 0 : cells[j]);
+    else if (out instanceof Uint8Array) for (let j = 0; j < m; j++) out[j * width + k] = cells[j] === 0 || Number.isNaN(cells[j]) ? 0 : 1;
+    else for (let j = 0; j < m; j++) out[j * width + k] = cells[j];
+  });
+  return { type, data: out, dims };
+}
+
+/** The card inputs of a feed set, one column each: [n, F] tensors split back into their features. */
+export function featureColumns(feeds: Record<string, Feed>, tensors: readonly TensorMapping[] = []): [string, Feed][] {
+  const cols: [string, Feed][] = [];
+  const wide = new Map(tensors.map((t) => [t.input, t]));
+  for (const [name, f] of Object.entries(feeds)) {
+    const t = wide.get(name);
+    if (!t) { cols.push([name, f]); continue; }
+    const width = t.features.length;
+    const m = f.dims[0];
+    t.features.forEach((feature, k) => {
+      if (Array.isArray(f.data)) {
+        const src = f.data;
+        cols.push([feature, { type: 'string', data: Array.from({ length: m }, (_, j) => src[j * width + k]), dims: [m] }]);
+        return;
+      }
+      const src = f.data as ArrayLike<number | bigint>;
+      const pick = <T extends Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array>(dst: T): T => {
+        for (let j = 0; j < m; j++) (dst as unknown as (number | bigint)[])[j] = src[j * width + k];
+        return dst;
+      };
+      const data = f.type === 'float32' ? pick(new Float32Array(m)) : f.type === 'float64' ? pick(new Float64Array(m)) : f.type === 'int64' ? pick(new BigInt64Array(m)) : f.type === 'int32' ? pick(new Int32Array(m)) : pick(new Uint8Array(m));
+      cols.push([feature, { type: f.type, data, dims: [m] }]);
+    });
+  }
+  return cols;
 }

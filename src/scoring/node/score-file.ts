@@ -8,12 +8,15 @@ import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { openWorkerSink } from '../../io/node/worker-sink.ts';
+import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
-import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { adaptModel } from '../../onnx/common/adapt.ts';
+import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createDriftObserver } from '../../monitor/node/observer.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
 import { checkServable } from '../../registry/node/pull.ts';
-import { createJob, getJob, newJobId, saveCheckpoint, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
+import { createJob, getJob, jobsWritingTo, newJobId, saveCheckpoint, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
+import { missingColumnHints } from '../../io/common/column-hints.ts';
 import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
 import { enforceOutboxQuota, enqueuePredictions, outboxEnabled } from '../../store/node/outbox.ts';
@@ -37,6 +40,12 @@ export interface ScoreRequest {
   maxRejectRate?: number;
   /** write predictions to the store's log (default true; benchmarks compare with it off) */
   logPredictions?: boolean;
+  /**
+   * An output (or its rejects file) that already exists: 'rename' picks a fresh name beside it,
+   * 'refuse' fails, 'replace' overwrites it (saying so). Default: 'rename' for the default output
+   * name, 'replace' for an explicit `out` (the CLI passes 'refuse' unless --overwrite).
+   */
+  existingOutput?: 'rename' | 'refuse' | 'replace';
 }
 
 export interface Progress {
@@ -75,7 +84,7 @@ export interface JobResult {
  */
 export interface ScoringObserver {
   observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
-  /** called inside the checkpoint transaction */
+  /** called inside the checkpoint transaction (and once when a job stops on its reject rate) */
   persist(): void;
   /** the job ended (completed, failed or stopped): release threads or other resources */
   close?(): void;
@@ -107,19 +116,85 @@ function formatOf(file: string): OutputFormat | undefined {
   return ext === '.csv' || ext === '.tsv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : ext === '.parquet' ? 'parquet' : undefined;
 }
 
+const rejectsPathFor = (outputPath: string): string => outputPath.replace(/\.[^./\\]+$/, '') + '.rejects.csv';
+
+/** `<base>-2.<ext>`, `<base>-3.<ext>`, … for a name that is taken. */
+function numbered(file: string, n: number): string {
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}-${n}${ext}`;
+}
+
+/**
+ * Where the output goes, checked before a job exists: its folder exists and is writable, it is not
+ * a folder, it is not another live or resumable job's target, and an existing file is never
+ * silently replaced (a fresh name for the default output; refused or replaced, saying so, for an
+ * explicit one).
+ */
+function chooseOutput(store: Store, req: ScoreRequest, input: string, format: OutputFormat, warn: (line: string) => void): string {
+  const explicit = req.out !== undefined;
+  const code = explicit ? 'usage' : 'input';
+  let outputPath = path.resolve(req.out ?? defaultOutput(input, format));
+  const dir = path.dirname(outputPath);
+  const dirStat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!dirStat) throw new OutpostError(code, `the output folder ${dir} does not exist`, { file: outputPath });
+  if (!dirStat.isDirectory()) throw new OutpostError(code, `the output's parent ${dir} is not a folder`, { file: outputPath });
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new OutpostError(code, `cannot write to the output folder ${dir} (permission denied)${explicit ? '' : '; choose another place with --out'}`, { file: outputPath });
+  }
+  if (fs.statSync(outputPath, { throwIfNoEntry: false })?.isDirectory()) throw new OutpostError(code, 'the output path is a folder; name a file', { file: outputPath });
+  const owners = (file: string) => [...jobsWritingTo(store, file), ...jobsWritingTo(store, rejectsPathFor(file))];
+  const busy = (file: string) => owners(file).find((j) => j.status === 'running' || j.status === 'cancelled');
+  const taken = (file: string) => fs.existsSync(file) || fs.existsSync(rejectsPathFor(file)) || busy(file) !== undefined;
+  const policy = req.existingOutput ?? (explicit ? 'replace' : 'rename');
+  if (!taken(outputPath)) return outputPath;
+  const describe = (file: string) => {
+    const j = owners(file).at(-1);
+    return j ? ` (the output of job ${j.id}, ${j.status})` : '';
+  };
+  const live = busy(outputPath);
+  if (policy === 'rename') {
+    let n = 2;
+    while (taken(numbered(outputPath, n))) n++;
+    const fresh = numbered(outputPath, n);
+    warn(`${outputPath} already exists${describe(outputPath)}; writing ${fresh} instead`);
+    outputPath = fresh;
+  } else if (live) {
+    throw new OutpostError('conflict', `${outputPath} is the output of job ${live.id}, which is ${live.status === 'running' ? 'running or was stopped' : 'cancelled'} and can be resumed; resume it (outpost score --resume ${live.id}), remove it (outpost jobs rm ${live.id} --yes) or choose another --out`, { file: outputPath });
+  } else if (policy === 'refuse') {
+    throw new OutpostError('conflict', `${fs.existsSync(outputPath) ? outputPath : rejectsPathFor(outputPath)} already exists${describe(outputPath)}; pass --overwrite to replace it, or choose another --out`, { file: outputPath });
+  } else {
+    warn(`replacing ${outputPath}${describe(outputPath)}`);
+  }
+  return outputPath;
+}
+
 /** Check everything that can be checked before any work or any store write. */
-async function prepare(store: Store, req: ScoreRequest): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
+async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
   const model = getModel(store, req.model);
   const input = path.resolve(req.input);
+  const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
+  if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
+    throw new OutpostError('usage', `--format ${req.format} does not match the output file ${path.basename(req.out)} (a .${extFor(outFormat)} name); name it .${extFor(req.format)} or leave out --format`, { file: path.resolve(req.out) });
+  }
   const source = await openSource(input, { ...(req.inputFormat ? { format: req.inputFormat } : {}), ...(req.delimiter ? { delimiter: req.delimiter } : {}) });
   try {
     const have = new Set(source.columns);
-    const missing = model.card.inputs.map((f) => f.name).filter((n) => !have.has(n));
-    if (missing.length) throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the file has: ${source.columns.join(', ')})`, { file: input });
-    if (req.idColumn !== undefined && !have.has(req.idColumn)) throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})`);
-    const format = req.format ?? (req.out ? formatOf(req.out) : undefined) ?? source.format;
-    const outputPath = path.resolve(req.out ?? defaultOutput(input, format));
-    if (outputPath === input) throw new OutpostError('usage', 'the output would overwrite the input; choose another --out');
+    // JSONL columns are the keys of the first records: a nullable key may first appear later (null until then)
+    const missing = model.card.inputs.filter((f) => !have.has(f.name) && !(source.openColumns && f.nullable)).map((f) => f.name);
+    if (missing.length) {
+      const hints = missingColumnHints(source.columns, missing, source.format);
+      const seen = source.openColumns ? ` (the first ${source.openColumns.toLocaleString('en-US')} records have: ${source.columns.join(', ')})` : ` (the file has: ${source.columns.join(', ')})`;
+      throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}${seen}${hints.length ? `; ${hints.join('; ')}` : ''}`, { file: input }, { missing });
+    }
+    if (req.idColumn !== undefined && !have.has(req.idColumn)) {
+      const hints = missingColumnHints(source.columns, [req.idColumn], source.format);
+      throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})${hints.length ? `; ${hints.join('; ')}` : ''}`);
+    }
+    const format = req.format ?? outFormat ?? source.format;
+    if (path.resolve(req.out ?? defaultOutput(input, format)) === input) throw new OutpostError('usage', 'the output would overwrite the input; choose another --out');
+    const outputPath = chooseOutput(store, req, input, format, warn);
     const settings = getSettings(store);
     const options: JobOptions = {
       ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
@@ -130,6 +205,7 @@ async function prepare(store: Store, req: ScoreRequest): Promise<{ model: Instal
       logPredictions: req.logPredictions ?? true,
       logInputs: settings.logInputs,
       logSampleRate: settings.logSampleRate,
+      ...(settings.csvSafe ? { csvSafe: true } : {}),
     };
     const { size, fingerprint } = fingerprintFile(input);
     return {
@@ -137,7 +213,7 @@ async function prepare(store: Store, req: ScoreRequest): Promise<{ model: Instal
       source,
       job: {
         id: newJobId(), modelName: model.name, modelVersion: model.version, inputPath: input, inputFormat: source.format,
-        inputSize: size, inputFingerprint: fingerprint, outputPath, outputFormat: format, rejectsPath: outputPath.replace(/\.[^./]+$/, '') + '.rejects.csv', options,
+        inputSize: size, inputFingerprint: fingerprint, outputPath, outputFormat: format, rejectsPath: rejectsPathFor(outputPath), options,
       },
     };
   } catch (e) {
@@ -147,7 +223,7 @@ async function prepare(store: Store, req: ScoreRequest): Promise<{ model: Instal
 }
 
 export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
-  const { model, source, job: planned } = await prepare(store, req);
+  const { model, source, job: planned } = await prepare(store, req, (line) => opts.onWarning?.(line));
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
     opened = await openEngine(store, model, planned.options.ep, opts);
@@ -174,7 +250,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
     await source.close();
     throw e;
   }
-  return execute(store, job, model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts);
+  return execute(store, job, model.card, source, opened, (job.checkpoint as Checkpoint | null) ?? undefined, opts, true);
 }
 
 /**
@@ -192,9 +268,11 @@ async function openEngine(store: Store, model: InstalledModel, ep: string, opts:
     recordSecurityEvent(store, 'installed-file-modified', `${model.name}@${model.version}`, `${file}: sha256 ${hash}, installed ${model.modelSha256}`);
     throw new OutpostError('package', `the installed model file was modified on disk (sha256 ${hash.slice(0, 16)}…, verified at install ${model.modelSha256.slice(0, 16)}…); refusing to run it — reinstall or roll back`, { file });
   }
-  const graph = inspectModel(bytes);
-  const engine = await InferenceEngine.open(bytes, { ep: ep as never });
-  return { engine, graph };
+  // What ORT for Node can serve (a ZipMap becomes its probability tensor): rewritten in memory,
+  // after the hash check, so the verified file stays as signed.
+  const adapted = adaptModel(bytes);
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never });
+  return { engine, graph: adapted.info };
 }
 
 function describeProvider(engine: InferenceEngine): string {
@@ -202,7 +280,7 @@ function describeProvider(engine: InferenceEngine): string {
   return others.length ? `${engine.provider.chosen} (${others.join('; ')})` : engine.provider.chosen;
 }
 
-async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions): Promise<JobResult> {
+async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false): Promise<JobResult> {
   let releaseLock: () => void;
   try {
     releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
@@ -319,17 +397,23 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
 
   try {
     observers = observersFor(store, job, card);
+    if (resuming) {
+      // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
+      await removeStalePartials(job.outputPath, from?.output.tempPath);
+      await removeStalePartials(job.rejectsPath, from?.rejects.tempPath);
+    }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
-    const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, from ? { resume: from.output } : {}));
-    const rej = (rejects = await openSink(job.rejectsPath, 'csv', from ? { resume: from.rejects } : {}));
+    const safe = o.csvSafe ? { csvSafe: true } : {};
+    const out = (output = await openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
+    const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
     for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
-      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks);
+      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
       const rowNumbers = new Int32Array(v.accepted.length);
       for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
       // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
-      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate) : undefined;
+      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate, card.tensors) : undefined;
       const run = v.accepted.length ? engine.run(v.feeds, { transferInputs: true }) : undefined;
       run?.catch(() => {}); // awaited in finishBatch; avoid an unhandled rejection while queued
       inflight.push({ batch, v, rowNumbers, loggedInputs, run });
@@ -373,13 +457,32 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       await rejects?.close().catch(() => {});
       throw new OutpostError('cancelled', `cancelled after ${counters.rowsRead} rows; resume with: outpost score --resume ${job.id}`, {}, { jobId: job.id });
     }
-    setJobStatus(store, job.id, 'failed', { error: err.message });
-    for (const s of [output, rejects]) {
+    if (err.code === 'reject-rate') {
+      // Too many rows rejected — often a spike of category values the model does not know: the
+      // statistics of what was read (unseen values included) are kept, so `outpost drift` and its
+      // alerts show the spike that stopped the job. A failed job is never resumed: nothing is counted twice.
+      try {
+        store.db.transaction(() => { for (const ob of observers) ob.persist(); })();
+      } catch { /* the job fails with its own error either way */ }
+    }
+    let keptRejects = false;
+    if (err.code === 'reject-rate' && rejects && counters.rowsRejected > 0) {
+      // the rows that were judged: their rejects are what the user needs to fix the file
+      keptRejects = await rejects.finish().then(() => true, () => false);
+    }
+    store.db.transaction(() => {
+      // the real counters of the rows read (a checkpoint may not have stored them yet), and the reasons
+      saveCounters(store, job.id, { ...counters, busyMs: counters.busyMs + (performance.now() - started) });
+      if (reasons.size) store.db.prepare('UPDATE jobs SET checkpoint_json = ? WHERE id = ?').run(JSON.stringify({ reasons: Object.fromEntries(reasons) }), job.id);
+      setJobStatus(store, job.id, 'failed', { error: err.message + (keptRejects ? `; rejected rows: ${job.rejectsPath}` : '') });
+    })();
+    for (const s of keptRejects ? [output] : [output, rejects]) {
       if (!s) continue;
       const st = await s.checkpoint().catch(() => undefined);
       await s.close().catch(() => {});
       if (st) fs.rmSync(st.tempPath, { force: true });
     }
+    if (keptRejects) throw new OutpostError(err.code, `${err.message}; the rejected rows are in ${job.rejectsPath}`, err.location, { ...err.details, jobId: job.id, rejectsPath: job.rejectsPath });
     throw err;
   } finally {
     for (const ob of observers) ob.close?.();

@@ -16,6 +16,8 @@ export interface JobOptions {
   logPredictions: boolean;
   logInputs: 'all' | 'sampled' | 'none';
   logSampleRate: number;
+  /** CSV output and rejects: text cells a spreadsheet would run as a formula are neutralised (setting csvSafe, fixed at job start) */
+  csvSafe?: boolean;
 }
 
 export interface JobCounters { rowsRead: number; rowsScored: number; rowsRejected: number; busyMs: number }
@@ -115,6 +117,12 @@ export function saveCheckpoint(store: Store, id: string, c: JobCounters, checkpo
   store.db.prepare('UPDATE jobs SET rows_read = ?, rows_scored = ?, rows_rejected = ?, busy_ms = ?, checkpoint_json = ?, updated_at = ? WHERE id = ?')
     .run(c.rowsRead, c.rowsScored, c.rowsRejected, Math.round(c.busyMs), JSON.stringify(checkpoint), nowIso(), id);
   enqueueJobSummary(store, id);
+}
+
+/** Record the counters of a run that stops without a checkpoint (a reject-rate stop): what it read, scored and rejected. */
+export function saveCounters(store: Store, id: string, c: JobCounters): void {
+  store.db.prepare('UPDATE jobs SET rows_read = ?, rows_scored = ?, rows_rejected = ?, busy_ms = ?, updated_at = ? WHERE id = ?')
+    .run(c.rowsRead, c.rowsScored, c.rowsRejected, Math.round(c.busyMs), nowIso(), id);
 }
 
 export function setJobStatus(store: Store, id: string, status: JobStatus, fields: { error?: string | null; provider?: string; providerSummary?: string } = {}): void {

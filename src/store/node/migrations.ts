@@ -187,4 +187,89 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'ground-truth labels joined to predictions, performance alerts, retrain proposals',
+    // labels: one row per (model version, id) the label joined, with the prediction it joined copied
+    // in (class, probabilities or value; its job, row and time), so performance survives the
+    // prediction log's retention. label_imports: one row per `labels add`, with its counts (joined,
+    // late, duplicates, conflicts, unknown ids, invalid rows). performance_alerts: like drift_alerts,
+    // one row per (model version, scope, window, metric). proposals: retrained challengers awaiting
+    // a decision (src/retrain), with both evaluations; never installed until activated.
+    sql: `
+      CREATE TABLE label_imports (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        file TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        id_column TEXT NOT NULL,
+        label_column TEXT NOT NULL,
+        summary_json TEXT NOT NULL,
+        issues_path TEXT
+      );
+
+      CREATE TABLE labels (
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        predicted_at INTEGER NOT NULL,
+        truth TEXT NOT NULL,
+        truth_value REAL,
+        predicted TEXT,
+        scores_json TEXT,
+        predicted_value REAL,
+        late INTEGER NOT NULL DEFAULT 0,
+        import_id INTEGER NOT NULL REFERENCES label_imports (id),
+        labelled_at INTEGER NOT NULL,
+        PRIMARY KEY (model_name, model_version, id)
+      );
+      CREATE INDEX labels_by_time ON labels (model_name, model_version, predicted_at);
+      CREATE INDEX labels_by_job ON labels (job_id);
+
+      CREATE TABLE performance_alerts (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        model_version INTEGER NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('job', 'hour', 'day')),
+        scope_key TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        value REAL NOT NULL,
+        ci_low REAL,
+        ci_high REAL,
+        threshold REAL NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('min', 'max')),
+        n INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        cleared_at INTEGER,
+        UNIQUE (model_name, model_version, scope, scope_key, metric)
+      );
+
+      CREATE TABLE proposals (
+        id TEXT PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        champion_version INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('proposed', 'activated', 'dismissed')),
+        trigger TEXT NOT NULL,
+        trigger_detail TEXT,
+        dir TEXT NOT NULL,
+        card_json TEXT NOT NULL,
+        model_sha256 TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        champion_score REAL,
+        challenger_score REAL,
+        decision TEXT NOT NULL,
+        evaluation_json TEXT NOT NULL,
+        data_json TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        activated_version INTEGER,
+        activated_at INTEGER,
+        sent_at INTEGER
+      );
+      CREATE INDEX proposals_by_model ON proposals (model_name, created_at);
+    `,
+  },
 ];

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { parseCard, type Card } from '../../package/common/card.ts';
+import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
@@ -145,22 +146,97 @@ export function setActive(store: Store, name: string, version: number, reason: s
   })();
 }
 
-/** Go back to the previously active version: an explicit local act, recorded. */
-/** The version `rollback` would activate (the previous active one, else the highest older one), or null. */
-export function rollbackTarget(store: Store, name: string): { from: number; to: number | null } | null {
-  const cur = store.db.prepare('SELECT version, previous_version FROM active_models WHERE name = ?').get(name) as { version: number; previous_version: number | null } | undefined;
+/**
+ * What `rollback` would do: the version that was active before the current one in the recorded
+ * history (model events), or null when there is none. The app shows it before asking to confirm.
+ */
+export function rollbackPlan(store: Store, name: string): { from: number; to: number | null } | null {
+  const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
   if (!cur) return null;
-  const older = cur.previous_version ?? (store.db.prepare('SELECT max(version) AS v FROM models WHERE name = ? AND version < ?').get(name, cur.version) as { v: number | null }).v;
-  return { from: cur.version, to: older ?? null };
+  const events = store.db.prepare('SELECT kind, version, detail FROM model_events WHERE name = ? ORDER BY id').all(name) as ModelEventLike[];
+  const installed = new Set((store.db.prepare('SELECT version FROM models WHERE name = ?').all(name) as { version: number }[]).map((r) => r.version));
+  return { from: cur.version, to: rollbackTarget(events, cur.version, installed) ?? null };
 }
 
+/** Go back one step in the recorded activation history: an explicit local act, recorded. Rolling back again goes further back, never forward. */
 export function rollback(store: Store, name: string): InstalledModel {
-  const cur = rollbackTarget(store, name);
-  if (!cur) throw new OutpostError('not-found', `model "${name}" has no active version`);
-  const older = cur.to;
-  if (older === null) throw new OutpostError('conflict', `${name}@${cur.from} has no earlier installed version to roll back to`);
-  setActive(store, name, older, `rollback from ${cur.from}`);
+  const plan = rollbackPlan(store, name);
+  if (!plan) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  const older = plan.to;
+  if (older === null) {
+    const others = (store.db.prepare('SELECT version FROM models WHERE name = ? AND version != ? ORDER BY version').all(name, plan.from) as { version: number }[]).map((r) => r.version);
+    throw new OutpostError('conflict', `${name}@${plan.from} has no earlier active version in its recorded history to roll back to${others.length ? ` (installed: ${others.join(', ')}; pick one with \`outpost models activate ${name}@<version>\`)` : ''}`);
+  }
+  setActive(store, name, older, `${ROLLBACK_DETAIL}${plan.from}`);
   return getModel(store, `${name}@${older}`);
+}
+
+/** Make an installed version the active one (any version, older or newer): recorded. */
+export function activate(store: Store, ref: string, opts: { force?: boolean } = {}): { model: InstalledModel; previous: number | null } {
+  const { name, version } = parseModelRef(ref);
+  if (version === undefined) throw new OutpostError('usage', `which version? outpost models activate ${name}@<version>`);
+  const m = getModel(store, `${name}@${version}`);
+  if (m.hubStatus && !opts.force) throw new OutpostError('conflict', `${name}@${version} is ${m.hubStatus} (${m.hubStatusDetail ?? 'no reason given'}); pass --force to activate it anyway`);
+  const problems = verifyInstalled(store, m);
+  if (problems.length) throw new OutpostError('package', `${name}@${version}'s installed files do not match what was verified at install: ${problems.join('; ')} — repair with \`outpost pull ${name}@${version} --repair\` or remove it`);
+  const cur = store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined;
+  setActive(store, name, version, cur ? `activated by the user (was ${cur.version})` : 'activated by the user');
+  return { model: getModel(store, `${name}@${version}`), previous: cur?.version ?? null };
+}
+
+export interface RemoveResult { name: string; version: number; wasActive: boolean; nowActive: number | null; predictionsKept: number; jobs: string[] }
+
+/**
+ * Remove an installed version: its files and its records (the prediction log, jobs and drift
+ * statistics that mention it stay). The active version is refused unless `force`, in which case
+ * the version before it in the recorded history becomes active (or none, when there is none).
+ */
+export function removeModel(store: Store, ref: string, opts: { force?: boolean } = {}): RemoveResult {
+  const { name, version } = parseModelRef(ref);
+  if (version === undefined) throw new OutpostError('usage', `which version? outpost models remove ${name}@<version> (see \`outpost models list\`)`);
+  const m = getModel(store, `${name}@${version}`);
+  let nowActive: number | null = null;
+  if (m.active) {
+    const events = store.db.prepare('SELECT kind, version, detail FROM model_events WHERE name = ? ORDER BY id').all(name) as ModelEventLike[];
+    const installed = new Set((store.db.prepare('SELECT version FROM models WHERE name = ?').all(name) as { version: number }[]).map((r) => r.version));
+    const back = rollbackTarget(events, version, installed);
+    if (!opts.force) {
+      throw new OutpostError('conflict', `${name}@${version} is the active version; activate another first (\`outpost models activate ${name}@<version>\`${back !== undefined ? `, or \`outpost models rollback ${name}\` to go back to ${back}` : ''}) or pass --force${back !== undefined ? ` (then ${name}@${back} becomes active)` : ' (then no version is active)'}`);
+    }
+    nowActive = back ?? null;
+  } else {
+    nowActive = (store.db.prepare('SELECT version FROM active_models WHERE name = ?').get(name) as { version: number } | undefined)?.version ?? null;
+  }
+  const predictionsKept = (store.db.prepare('SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE model_name = ? AND model_version = ?').get(name, version) as { n: number }).n;
+  const jobs = (store.db.prepare('SELECT id FROM jobs WHERE model_name = ? AND model_version = ? ORDER BY created_at').all(name, version) as { id: string }[]).map((j) => j.id);
+  // The files go first, renamed out of the way (atomic), so a crash never leaves a record without files.
+  const trash = path.join(store.modelsDir, `.remove-${name}-${version}-${process.pid}-${Date.now()}`);
+  const had = fs.existsSync(m.dir);
+  if (had) {
+    try {
+      fs.renameSync(m.dir, trash);
+    } catch (e) {
+      throw new OutpostError('store', `cannot remove the installed files: ${(e as Error).message}`, { file: m.dir });
+    }
+  }
+  try {
+    store.db.transaction(() => {
+      if (m.active) {
+        if (nowActive !== null) setActive(store, name, nowActive, `${ROLLBACK_DETAIL}${version} (${version} removed)`);
+        else store.db.prepare('DELETE FROM active_models WHERE name = ?').run(name);
+      }
+      store.db.prepare('UPDATE active_models SET previous_version = NULL WHERE name = ? AND previous_version = ?').run(name, version);
+      recordModelEvent(store, name, version, 'remove', `removed by the user${m.active ? ` (was active${nowActive !== null ? `; ${nowActive} is active now` : '; no version is active now'})` : ''}`);
+      store.db.prepare('DELETE FROM models WHERE name = ? AND version = ?').run(name, version);
+    })();
+  } catch (e) {
+    if (had) fs.renameSync(trash, m.dir); // put the files back: nothing changed
+    throw e;
+  }
+  if (had) fs.rmSync(trash, { recursive: true, force: true });
+  const parent = path.dirname(m.dir);
+  try { fs.rmdirSync(parent); } catch { /* other versions remain */ }
+  return { name, version, wasActive: m.active, nowActive, predictionsKept, jobs };
 }
 
 /**

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
+import { connectionFailure, prepareHubTrust, requireSafeTransport } from '../../registry/node/hub-tls.ts';
 import { hubBase, hubId, isEnrolled, pinRoot } from '../../registry/node/trust.ts';
 import { listModels } from '../../store/node/models.ts';
 import { enqueue } from '../../store/node/outbox.ts';
@@ -17,16 +18,22 @@ import { DEVICE_KEY_FILE, deviceKey, enrollProofText, OUTPOST_VERSION, publicKey
 import { hubFailure } from './http.ts';
 import { refreshHubMetadata } from './metadata.ts';
 
-export interface ConnectOptions { hubUrl: string; rootFile?: string; code: string; signal?: AbortSignal; timeoutMs?: number }
+export interface ConnectOptions {
+  hubUrl: string; rootFile?: string; code: string; signal?: AbortSignal; timeoutMs?: number;
+  /** send the enrollment code over plain http to another machine (a trusted network only) */
+  allowHttp?: boolean;
+}
 
 export async function connect(store: Store, opts: ConnectOptions): Promise<HubConnection> {
   const base = hubBase(opts.hubUrl);
+  requireSafeTransport(base, 'enrollment code', opts.allowHttp ?? false);
   const code = normalizeCode(opts.code);
   if (!code) throw new OutpostError('usage', 'the enrollment code is not valid (16 characters, like ABCD-EFGH-JKMN-PQRS, from `outpost hub devices add`)');
   const existing = hubConnection(store);
   if (existing) throw new OutpostError('conflict', `this workstation is already connected to ${existing.url} as "${existing.name}"`);
   if (opts.rootFile) pinRoot(store.home, base, opts.rootFile);
   if (!isEnrolled(store.home, base)) throw new OutpostError('usage', `this workstation does not trust ${base} yet: pass --root <root.json> (the hub operator's root.json)`);
+  prepareHubTrust(store.home, base);
   const key = deviceKey(store.home, true);
   const pem = publicKeyPem(key);
   const proof = crypto.sign(null, Buffer.from(enrollProofText(code, pem)), key.privateKey).toString('base64');
@@ -38,7 +45,7 @@ export async function connect(store: Store, opts: ConnectOptions): Promise<HubCo
       signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs ?? 30_000), ...(opts.signal ? [opts.signal] : [])]),
     });
   } catch (e) {
-    throw new OutpostError('input', `the hub at ${base} is unreachable (${(e as Error & { cause?: { code?: string } }).cause?.code ?? (e as Error).message})`);
+    throw new OutpostError('input', connectionFailure(base, e).message);
   }
   if (!res.ok) throw await hubFailure(res, 'enrollment');
   const d = await res.json() as { deviceId: string; name: string; group: string };

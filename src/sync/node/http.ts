@@ -1,5 +1,6 @@
 // What a hub's refusal means for the workstation, in words an operator can act on.
 import { OutpostError } from '../../common/errors.ts';
+import { connectionFailure } from '../../registry/node/hub-tls.ts';
 
 export class SyncError extends OutpostError {
   readonly status: number;
@@ -39,7 +40,7 @@ export async function hubFailure(res: Response, doing: string): Promise<SyncErro
 
 /** A network failure (refused, reset, timed out) as a retryable SyncError. */
 export function networkFailure(base: string, e: unknown): SyncError {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  const why = err.name === 'TimeoutError' ? 'timed out' : err.cause?.code ?? err.cause?.message ?? err.message;
-  return new SyncError(0, 'unreachable', `the hub at ${base} is unreachable (${why})`, true);
+  const f = connectionFailure(base, e);
+  // a certificate the workstation does not trust will not fix itself by retrying
+  return f.tls ? new SyncError(0, 'tls', f.message, false) : new SyncError(0, 'unreachable', f.message, true);
 }

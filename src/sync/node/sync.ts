@@ -15,6 +15,7 @@ import { getSettings, type Store } from '../../store/node/store.ts';
 import { hubConnection, recordSyncOutcome, type HubConnection } from '../../store/node/sync-state.ts';
 import { ITEM_PRIORITY, backoffMs, encodeFrames, type IngestResponse, type WireItem } from '../common/protocol.ts';
 import { deviceKey, OUTPOST_VERSION, signRequest } from './device.ts';
+import { prepareHubTrust } from '../../registry/node/hub-tls.ts';
 import { hubFailure, networkFailure, SyncError } from './http.ts';
 
 export const SYNC_PATH = '/api/v1/sync/items';
@@ -138,6 +139,7 @@ function sampleBatch(b: { first_row: number; row_count: number; outputs: Buffer;
 /** Push everything waiting, then refresh the hub's metadata. */
 export async function runSync(store: Store, opts: SyncOptions = {}): Promise<SyncResult> {
   const conn = requireConnection(store);
+  prepareHubTrust(store.home, conn.url);
   try {
     const r = await push(store, conn, opts);
     recordSyncOutcome(store, { sent: r.sent });

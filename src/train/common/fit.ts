@@ -63,7 +63,7 @@ function gatherRows(x: Matrix, idx: Uint32Array, from: number, to: number): Matr
   return { rows, cols: x.cols, data };
 }
 
-class Adam {
+export class Adam {
   readonly m: Float64Array;
   readonly v: Float64Array;
   readonly param: Float64Array;

@@ -28,6 +28,58 @@ export function chiSquareDrift(reference: readonly number[], current: readonly n
   return chiSquareGoodnessOfFit(current, reference.map((r) => r * k));
 }
 
+/** Cochran's rule of thumb: the chi-square approximation needs every expected count to be at least 5. */
+export const MIN_EXPECTED = 5;
+
+export interface PooledCells {
+  labels: string[];
+  reference: number[];
+  current: number[];
+  /** the labels of cells that were pooled (empty: none) */
+  pooled: string[];
+}
+
+/**
+ * Make category counts fit for the chi-square goodness-of-fit test (expected = reference counts
+ * scaled to the current total): while some cell expects fewer than `minExpected` values and more
+ * than two cells remain, the cell with the smallest expected count is merged with the next smallest
+ * (ties: the later cell first, so unseen `(other)` goes first). Pooled cells are labelled
+ * "a + b". A cell the reference never saw (expected 0) is thereby merged with other sparse cells
+ * instead of making the statistic infinite from a single row; a *spike* of such values still
+ * shows, as the pooled cell's observed count far above its expected one. When two cells remain and
+ * one still expects fewer than `minExpected` (but more than 0) they are kept (a test on two cells
+ * is better than none); an expected count of exactly 0 then gives χ² = ∞ (the reference gave these
+ * values probability 0), as scipy would.
+ */
+export function poolSparseCells(labels: readonly string[], reference: readonly number[], current: readonly number[], minExpected = MIN_EXPECTED): PooledCells {
+  const nRef = reference.reduce((s, v) => s + v, 0);
+  const nCur = current.reduce((s, v) => s + v, 0);
+  const cells = labels.map((l, i) => ({ labels: [l], ref: reference[i], cur: current[i] }));
+  const pooled = new Set<string>();
+  const expected = (c: { ref: number }) => (nRef > 0 ? (c.ref * nCur) / nRef : 0);
+  const smallest = (skip: number): number => {
+    let best = -1;
+    for (let i = cells.length - 1; i >= 0; i--) if (i !== skip && (best < 0 || cells[i].ref < cells[best].ref)) best = i;
+    return best;
+  };
+  while (cells.length > 2) {
+    const a = smallest(-1);
+    if (expected(cells[a]) >= minExpected) break;
+    const b = smallest(a);
+    const [lo, hi] = a < b ? [a, b] : [b, a];
+    const merged = { labels: [...cells[lo].labels, ...cells[hi].labels], ref: cells[lo].ref + cells[hi].ref, cur: cells[lo].cur + cells[hi].cur };
+    for (const l of merged.labels) pooled.add(l);
+    cells.splice(hi, 1);
+    cells[lo] = merged;
+  }
+  return {
+    labels: cells.map((c) => c.labels.join(' + ')),
+    reference: cells.map((c) => c.ref),
+    current: cells.map((c) => c.cur),
+    pooled: labels.filter((l) => pooled.has(l)),
+  };
+}
+
 /**
  * Test of independence on an r×c table (scipy.stats.chi2_contingency): expected = row·col/total,
  * dof = (r-1)(c-1), with Yates' continuity correction when dof = 1 (scipy's default).
