@@ -111,7 +111,8 @@ export function PredictionTable({ query, label }: { query: Query; label: string 
   const allColumns = useMemo(() => ['row', ...(query.jobId ? [] : ['job']), ...(query.jobId || (query.model && query.version) ? [] : ['model']), ...columns], [columns, query.jobId, query.model, query.version]);
   const widths = allColumns.map(widthOf);
   const minWidth = `${widths.reduce((a, b) => a + b, 0)}rem`;
-  const template = widths.map((w, i) => (i === widths.length - 1 ? `minmax(${w}rem, 1fr)` : `${w}rem`)).join(' ');
+  // fixed tracks, then an empty one that takes the rest: a wide grid never stretches a column away from its header
+  const template = `${widths.map((w) => `${w}rem`).join(' ')} 1fr`;
 
   const toggle = (c: string) => {
     setSort((s) => (s?.column !== c ? { column: c, descending: c.startsWith('p_') || c === 'value' } : s.descending ? { column: c, descending: false } : undefined));
@@ -153,7 +154,7 @@ export function PredictionTable({ query, label }: { query: Query; label: string 
               const can = sortable.includes(c);
               const dir = sort?.column === c ? (sort.descending ? 'descending' : 'ascending') : 'none';
               return (
-                <div key={c} role="columnheader" aria-sort={dir} className={`grid-cell ${c === 'row' ? 'num' : ''}`}>
+                <div key={c} role="columnheader" aria-sort={dir} className={`grid-cell ${c === 'row' || c === 'value' || c.startsWith('p_') ? 'num' : ''}`}>
                   {can ? (
                     <button type="button" className="sort" onClick={() => toggle(c)} title={`Sort by ${c}`}>
                       {c}<span aria-hidden="true" className="sort-mark">{dir === 'ascending' ? '▲' : dir === 'descending' ? '▼' : ''}</span>
