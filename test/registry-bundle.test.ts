@@ -13,6 +13,7 @@ import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { parseRoot, parseTimestamp, serialize, tufTime } from '../src/hub/node/tuf-metadata.ts';
 import { BundleWriter, bundleFetch, openBundle } from '../src/registry/node/bundle.ts';
 import { pull } from '../src/registry/node/pull.ts';
+import { readTrustedState } from '../src/registry/node/trust.ts';
 import { getModel, listModels } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { runMain } from './helpers/cli.ts';
@@ -236,6 +237,22 @@ test('expired metadata (genuinely signed) and an older bundle after a newer one 
     assert.deepEqual(state(home).models, ['churn@2*']);
     await expectRefused(home, ['--bundle', bundleV1], 'metadata', /version|rollback/i);
     assert.deepEqual(state(home).models, ['churn@2*']);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a newer bundle refreshes an air-gapped device\'s signed metadata, even for the version it already runs', async () => {
+  const home = tmpDir('outpost-dev-');
+  try {
+    assert.equal((await cli(home, ['pull', '--bundle', bundleV1, '--root', h.trustRoot])).code, 0);
+    const before = readTrustedState(home, HUB_URL).timestamp!.signed.version;
+    const r = await cli(home, ['pull', '--bundle', bundleV2, 'churn@1']); // churn@1's files are not in it: none needed
+    assert.equal(r.code, 0, r.err);
+    assert.equal(lastLine(r.out).alreadyInstalled, true);
+    const after = readTrustedState(home, HUB_URL).timestamp!.signed.version;
+    assert.ok(after > before, `trusted timestamp v${before} → v${after}`);
+    assert.deepEqual(state(home).models, ['churn@1*']);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
