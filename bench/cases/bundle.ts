@@ -51,21 +51,33 @@ export async function run(opts: { quick: boolean }) {
       for await (const c of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
       h.digest('hex');
     });
+    const stageRuns: Record<string, number>[] = [];
     const pullT = await time(runs, async () => {
       const home = tempHome();
       try {
+        const marks: [string, number][] = [];
+        const t0 = performance.now();
         const b = openBundle(file);
-        await pull({ home, hubUrl: HUB_URL, ref: 'big:production', rootFile: hubPaths(dir).trustRoot, smoke: false, fetch: bundleFetch(b, HUB_URL) });
+        await pull({
+          home, hubUrl: HUB_URL, ref: 'big:production', rootFile: hubPaths(dir).trustRoot, smoke: false, fetch: bundleFetch(b, HUB_URL),
+          onProgress: (e) => { const l = e.stage === 'download' ? `download:${e.file}` : e.stage; if (marks.at(-1)?.[0] !== l) marks.push([l, performance.now()]); },
+        });
+        const end = performance.now();
+        const d: Record<string, number> = { totalMs: end - t0 };
+        marks.forEach(([l, at], i) => { d[`${l}Ms`] = (i + 1 < marks.length ? marks[i + 1][1] : end) - at; });
+        stageRuns.push(d);
       } finally {
         fs.rmSync(home, { recursive: true, force: true });
       }
     });
+    const stagesMedianMs: Record<string, number> = {};
+    for (const k of Object.keys(stageRuns[0] ?? {})) { const v = stageRuns.map((r) => r[k] ?? 0).sort((a, b) => a - b); stagesMedianMs[k] = v[Math.floor(v.length / 2)]; }
     const mbps = (ms: number) => bytes / 1e6 / (ms / 1000);
     const ratio = mbps(pullT.medianMs) / mbps(shaStream.medianMs);
     return {
       bundle: { bytes, createMs: made.medianMs },
       sha256: { mbPerSecond: mbps(shaStream.medianMs), medianMs: shaStream.medianMs },
-      pullFromBundle: { mbPerSecond: mbps(pullT.medianMs), medianMs: pullT.medianMs, runsMs: pullT.runsMs, smoke: 'excluded (smoke: false)' },
+      pullFromBundle: { mbPerSecond: mbps(pullT.medianMs), medianMs: pullT.medianMs, runsMs: pullT.runsMs, stagesMedianMs, smoke: 'excluded (smoke: false)' },
       ratios: { pullFromBundleOverSha256: ratio },
       target: { pullFromBundleOverSha256: 0.8, met: ratio >= 0.8 },
     };

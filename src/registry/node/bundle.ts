@@ -110,7 +110,7 @@ export function bundleFetch(b: OpenBundle, base: string): typeof fetch {
     }
     const body = e.length - from === 0
       ? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
-      : Readable.toWeb(fs.createReadStream(b.file, { start: e.offset + from, end: e.offset + e.length - 1 })) as ReadableStream<Uint8Array>;
+      : Readable.toWeb(fs.createReadStream(b.file, { start: e.offset + from, end: e.offset + e.length - 1, highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
     const headers = { 'content-length': String(e.length - from), ...(range ? { 'content-range': `bytes ${from}-${e.length - 1}/${e.length}` } : {}) };
     return new Response(body, { status: range ? 206 : 200, headers });
   }) as typeof fetch;
