@@ -4,12 +4,13 @@ import { Drift } from './screens/Drift.tsx';
 import { Home } from './screens/Home.tsx';
 import { Jobs } from './screens/Jobs.tsx';
 import { Models } from './screens/Models.tsx';
+import { Performance } from './screens/Performance.tsx';
 import { Predictions } from './screens/Predictions.tsx';
 import { Score } from './screens/Score.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { ThemeToggle } from './theme.tsx';
 
-const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['models', 'Models'], ['settings', 'Settings']] as const;
+const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
   const [screen, arg] = useRoute();
@@ -45,6 +46,7 @@ export function App() {
           : screen === 'jobs' ? <Jobs {...(arg ? { jobId: arg } : {})} />
           : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
+          : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

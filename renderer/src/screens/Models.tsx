@@ -118,6 +118,54 @@ function ModelDetail({ name, onChange }: { name: string; onChange: () => void })
         </div>
         <RollbackControl model={data} onDone={() => { setActionError(undefined); reload(); onChange(); }} onError={setActionError} />
       </Section>
+      <Proposals name={data.name} onActivated={() => { setActionError(undefined); reload(); onChange(); }} />
     </div>
+  );
+}
+
+const score = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : x.toFixed(4));
+
+/** Retrained challengers of this model (outpost retrain): champion vs challenger on the held-out rows, activate. */
+function Proposals({ name, onActivated }: { name: string; onActivated: () => void }) {
+  const client = useClient();
+  const { data, error, reload } = useCall('proposals.list', { model: name });
+  const [busy, setBusy] = useState<string | undefined>();
+  const [actionError, setActionError] = useState<ApiError | undefined>();
+  const activate = (id: string, force: boolean) => {
+    setBusy(id);
+    client.call('proposals.activate', { id, force }).then(() => { setActionError(undefined); reload(); onActivated(); }, (e: unknown) => setActionError(asApiError(e))).finally(() => setBusy(undefined));
+  };
+  return (
+    <Section title="Proposals" id="model-proposals">
+      <ErrorBox error={error ?? actionError} />
+      {data && data.length === 0 && <p className="muted" data-testid="proposals-none">No proposals. <code>outpost retrain {name}</code> trains a challenger with this model&apos;s recipe on recent labelled data.</p>}
+      {data && data.length > 0 && (
+        <div className="table-wrap">
+          <table className="table" data-testid="proposals">
+            <thead><tr><th scope="col">Proposal</th><th scope="col">Champion</th><th scope="col">Metric (held-out rows)</th><th scope="col">Champion</th><th scope="col">Challenger</th><th scope="col">Decision</th><th scope="col">State</th><th scope="col" /></tr></thead>
+            <tbody>
+              {data.map((p) => (
+                <tr key={p.id} data-testid={`proposal-${p.id}`}>
+                  <td className="mono" title={`${p.trigger}${p.triggerDetail ? `: ${p.triggerDetail}` : ''}`}>{p.id}<div className="muted small">{p.algo}, {p.trigger}, trained on {p.trainRows.toLocaleString('en-US')}</div></td>
+                  <td className="num">v{p.championVersion}</td>
+                  <td>{p.metric} <span className="muted small">({p.holdoutRows.toLocaleString('en-US')} rows)</span></td>
+                  <td className="num">{score(p.championScore)}{p.champion[p.metric]?.ci && <div className="muted small">[{p.champion[p.metric].ci!.low.toFixed(3)}, {p.champion[p.metric].ci!.high.toFixed(3)}]</div>}</td>
+                  <td className="num">{score(p.challengerScore)}{p.challenger[p.metric]?.ci && <div className="muted small">[{p.challenger[p.metric].ci!.low.toFixed(3)}, {p.challenger[p.metric].ci!.high.toFixed(3)}]</div>}</td>
+                  <td>{p.better === 'challenger' ? <span className="badge badge-completed">challenger better</span> : <span className="badge">champion better</span>}{p.warnings.map((w) => <div key={w} className="muted small">{w}</div>)}</td>
+                  <td>{p.status}{p.activatedVersion !== null ? ` as v${p.activatedVersion}` : ''}</td>
+                  <td>{p.status === 'proposed' && (
+                    <button type="button" className="btn" data-testid={`activate-${p.id}`} disabled={busy !== undefined}
+                      onClick={() => { if (p.better === 'challenger' || window.confirm(`The champion did as well or better (${p.decision}). Activate the challenger anyway?`)) activate(p.id, p.better !== 'challenger'); }}>
+                      {busy === p.id ? 'Activating…' : 'Activate locally'}
+                    </button>
+                  )}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p className="muted small">Activating installs the challenger as a new local, unsigned version and makes it active (recorded); rollback returns to the champion.</p>
+    </Section>
   );
 }

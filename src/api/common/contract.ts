@@ -334,6 +334,62 @@ export type UploadResult = z.infer<typeof UploadResultSchema>;
 const none = z.strictObject({});
 const page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(1000).default(100) };
 
+// ---- performance from ground-truth labels, retrain proposals ----
+
+const MetricValueSchema = z.object({
+  value: z.number().nullable(),
+  ci: z.object({ low: z.number(), high: z.number() }).nullable(),
+  method: z.string(),
+  note: z.string().optional(),
+});
+const PerformanceWindowSchema = z.object({
+  scope: z.enum(['job', 'hour', 'day']),
+  key: z.string(),
+  from: z.number(),
+  to: z.number(),
+  n: z.number().int(),
+  late: z.number().int(),
+  classCounts: z.record(z.string(), z.number()).optional(),
+  metrics: z.record(z.string(), MetricValueSchema),
+  check: z.object({ metric: z.string(), bound: z.number(), direction: z.enum(['min', 'max']), minSamples: z.number(), breached: z.boolean().nullable(), reason: z.string().optional() }).nullable(),
+});
+export const PerformanceViewSchema = z.object({
+  model: z.string(),
+  version: z.number().int(),
+  task: z.enum(['binary', 'multiclass', 'regression']),
+  scope: z.enum(['job', 'hour', 'day']),
+  labelled: z.number().int(),
+  windows: z.array(PerformanceWindowSchema),
+  overall: PerformanceWindowSchema,
+  alerts: z.array(z.object({
+    id: z.number(), model: z.string(), version: z.number(), scope: z.enum(['job', 'hour', 'day']), scopeKey: z.string(), metric: z.string(), value: z.number(),
+    ci: z.object({ low: z.number(), high: z.number() }).nullable(), threshold: z.number(), direction: z.enum(['min', 'max']), n: z.number(), firstAt: z.number(), lastAt: z.number(), clearedAt: z.number().nullable(),
+  })),
+});
+export type PerformanceView = z.infer<typeof PerformanceViewSchema>;
+export const ProposalViewSchema = z.object({
+  id: z.string(),
+  model: z.string(),
+  championVersion: z.number().int(),
+  status: z.enum(['proposed', 'activated', 'dismissed']),
+  trigger: z.string(),
+  triggerDetail: z.string().nullable(),
+  metric: z.string(),
+  championScore: z.number().nullable(),
+  challengerScore: z.number().nullable(),
+  better: z.enum(['challenger', 'champion']),
+  decision: z.string(),
+  holdoutRows: z.number().int(),
+  trainRows: z.number().int(),
+  algo: z.string(),
+  champion: z.record(z.string(), MetricValueSchema),
+  challenger: z.record(z.string(), MetricValueSchema),
+  warnings: z.array(z.string()),
+  createdAt: z.number(),
+  activatedVersion: z.number().int().nullable(),
+});
+export type ProposalView = z.infer<typeof ProposalViewSchema>;
+
 export const methods = {
   status: { params: none, result: HomeStatusSchema },
   'models.list': { params: none, result: z.array(ModelSummarySchema) },
@@ -388,6 +444,15 @@ export const methods = {
     params: z.strictObject({ model: ModelName.optional(), version: z.number().int().positive().optional(), activeOnly: z.boolean().default(false), limit: z.number().int().min(1).max(1000).default(100) }),
     result: z.array(DriftAlertSchema),
   },
+  /** metrics from joined ground-truth labels per window (job, hour or day) with 95 % intervals, the card's bound, performance alerts */
+  'performance.report': {
+    params: z.strictObject({ model: ModelRef, scope: z.enum(['job', 'hour', 'day']).default('job') }),
+    result: PerformanceViewSchema,
+  },
+  /** retrained challengers (newest first), optionally of one model */
+  'proposals.list': { params: z.strictObject({ model: ModelName.optional() }), result: z.array(ProposalViewSchema) },
+  /** install a proposal's challenger as a local unsigned version and make it active (force: even when it was not better) */
+  'proposals.activate': { params: z.strictObject({ id: z.string().min(1).max(100), force: z.boolean().default(false) }), result: ProposalViewSchema },
   'sync.status': { params: none, result: SyncViewSchema },
   /** enroll with a hub using the one-time code from `outpost hub devices add` */
   'sync.connect': {

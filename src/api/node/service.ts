@@ -23,6 +23,9 @@ import type { FromWorker, WorkerTask } from './job-worker.ts';
 import { readRejects } from './rejects.ts';
 import { driftView, toAlert } from './drift-view.ts';
 import { listAlerts } from '../../monitor/node/index.ts';
+import { performanceForModel } from '../../monitor/node/performance.ts';
+import { activateProposal, listProposals, type Proposal } from '../../retrain/node/retrain.ts';
+import type { ProposalView } from '../common/contract.ts';
 import { createSyncRunner } from './sync-runner.ts';
 import { checkReadable } from './readable-paths.ts';
 import { receiveUpload, sweepUploads, uploadFolderOf, UPLOADS_DIR } from './uploads.ts';
@@ -55,6 +58,16 @@ export interface Service {
 }
 
 const WORKER_URL = new URL('./job-worker.ts', import.meta.url);
+
+/** A proposal as the app shows it: both evaluations' metrics, the decision, what it trained on. */
+function proposalView(p: Proposal): ProposalView {
+  return {
+    id: p.id, model: p.model, championVersion: p.championVersion, status: p.status, trigger: p.trigger, triggerDetail: p.triggerDetail, metric: p.metric,
+    championScore: p.championScore, challengerScore: p.challengerScore, better: p.better, decision: p.decision, holdoutRows: p.evaluation.holdoutRows,
+    trainRows: p.data.trainRows, algo: p.data.algo, champion: p.evaluation.champion.metrics, challenger: p.evaluation.challenger.metrics,
+    warnings: p.data.warnings, createdAt: p.createdAt, activatedVersion: p.activatedVersion,
+  };
+}
 
 export function createService(opts: ServiceOptions): Service {
   const store = openStore(opts.home);
@@ -394,6 +407,15 @@ export function createService(opts: ServiceOptions): Service {
     },
     async 'drift.alerts'({ model, version, activeOnly, limit }) {
       return listAlerts(store, { ...(model !== undefined ? { model } : {}), ...(version !== undefined ? { version } : {}), activeOnly, limit }).map(toAlert);
+    },
+    async 'performance.report'({ model, scope }) {
+      return performanceForModel(store, model, scope);
+    },
+    async 'proposals.list'({ model }) {
+      return listProposals(store, model).map(proposalView);
+    },
+    async 'proposals.activate'({ id, force }) {
+      return proposalView(activateProposal(store, id, { force }).proposal);
     },
     async 'settings.get'() {
       return { home: store.home, settings: getSettings(store) };

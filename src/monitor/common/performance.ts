@@ -8,7 +8,8 @@
 // Interval methods (all 95 %, two-sided):
 // - accuracy: Wilson score interval (good coverage for small n and accuracies near 0 or 1);
 // - AUC (binary): DeLong's variance of the Mann–Whitney statistic, normal interval clipped to [0, 1];
-// - F1: percentile bootstrap, 1,000 resamples with a fixed seed (reproducible);
+// - F1: percentile bootstrap, 1,000 resamples with a fixed seed (reproducible; fewer, at least 200,
+//   when rows × 1,000 passes BOOTSTRAP_BUDGET — the method then names the count);
 // - log-loss, MAE: mean ± z·s/√n over the per-row losses (central limit);
 // - RMSE: the same interval for the mean squared error, square-rooted (monotone transform).
 
@@ -77,30 +78,25 @@ export function accuracy(s: ClassifierSample): MetricValue {
   return { value: ok / n, ci: wilson(ok, n), method: CI_METHODS.accuracy };
 }
 
-/** F1 from row indexes (for the bootstrap): positive class 1 for binary, macro over classes otherwise. */
-function f1Of(truth: Int32Array, predicted: Int32Array, classes: number, rows: ArrayLike<number> | null): number {
-  const tp = new Float64Array(classes);
-  const fp = new Float64Array(classes);
-  const fn = new Float64Array(classes);
-  const n = rows ? rows.length : truth.length;
-  for (let k = 0; k < n; k++) {
-    const i = rows ? rows[k] : k;
-    const t = truth[i];
-    const p = predicted[i];
-    if (t === p) tp[t]++;
-    else { fp[p]++; fn[t]++; }
-  }
-  const f1 = (c: number): number => {
-    const d = 2 * tp[c] + fp[c] + fn[c];
-    return d === 0 ? 0 : (2 * tp[c]) / d; // scikit-learn's zero_division gives 0
+/** F1 from a k×k confusion matrix (truth row, prediction column): positive class 1 for binary, macro otherwise. */
+function f1OfMatrix(m: Float64Array, classes: number): number {
+  const f1c = (c: number): number => {
+    const tp = m[c * classes + c];
+    let fp = 0;
+    let fn = 0;
+    for (let o = 0; o < classes; o++) if (o !== c) { fp += m[o * classes + c]; fn += m[c * classes + o]; }
+    const d = 2 * tp + fp + fn;
+    return d === 0 ? 0 : (2 * tp) / d; // scikit-learn's zero_division gives 0
   };
-  if (classes === 2) return f1(1);
-  // macro: classes present in truth or predictions (scikit-learn's labels = union of both)
+  if (classes === 2) return f1c(1);
+  // macro over the classes present in truth or predictions (scikit-learn's labels = union of both)
   let sum = 0;
   let count = 0;
   for (let c = 0; c < classes; c++) {
-    if (tp[c] + fp[c] + fn[c] === 0) continue;
-    sum += f1(c);
+    let seen = 0;
+    for (let o = 0; o < classes; o++) seen += m[c * classes + o] + m[o * classes + c];
+    if (seen === 0) continue;
+    sum += f1c(c);
     count++;
   }
   return count ? sum / count : 0;
@@ -119,23 +115,31 @@ function rng(seed: number): () => number {
 }
 
 export const BOOTSTRAP_RESAMPLES = 1000;
+/** Above this many rows × resamples the bootstrap uses fewer resamples (at least 200), said in its method. */
+export const BOOTSTRAP_BUDGET = 5_000_000;
 
 export function f1(s: ClassifierSample): MetricValue {
   const n = s.truth.length;
-  const method = CI_METHODS.f1;
-  if (!n) return { value: null, ci: null, method, note: 'no labelled predictions' };
+  if (!n) return { value: null, ci: null, method: CI_METHODS.f1, note: 'no labelled predictions' };
   const k = s.classes.length;
-  const value = f1Of(s.truth, s.predicted, k, null);
-  if (n < 2) return { value, ci: null, method, note: 'one labelled prediction' };
+  // each row is one cell of the confusion matrix: resampling rows = resampling cells
+  const cells = new Int32Array(n);
+  const full = new Float64Array(k * k);
+  for (let i = 0; i < n; i++) { cells[i] = s.truth[i] * k + s.predicted[i]; full[cells[i]]++; }
+  const value = f1OfMatrix(full, k);
+  if (n < 2) return { value, ci: null, method: CI_METHODS.f1, note: 'one labelled prediction' };
+  const B = Math.max(200, Math.min(BOOTSTRAP_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / n)));
+  const method = B === BOOTSTRAP_RESAMPLES ? CI_METHODS.f1 : `percentile bootstrap (${B} resamples, fixed seed)`;
   const next = rng(0x5eed1 ^ n);
-  const idx = new Uint32Array(n);
-  const stats = new Float64Array(BOOTSTRAP_RESAMPLES);
-  for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
-    for (let i = 0; i < n; i++) idx[i] = Math.floor(next() * n);
-    stats[b] = f1Of(s.truth, s.predicted, k, idx);
+  const m = new Float64Array(k * k);
+  const stats = new Float64Array(B);
+  for (let b = 0; b < B; b++) {
+    m.fill(0);
+    for (let i = 0; i < n; i++) m[cells[Math.floor(next() * n)]]++;
+    stats[b] = f1OfMatrix(m, k);
   }
   stats.sort();
-  const at = (q: number): number => stats[Math.min(BOOTSTRAP_RESAMPLES - 1, Math.max(0, Math.round(q * (BOOTSTRAP_RESAMPLES - 1))))];
+  const at = (q: number): number => stats[Math.min(B - 1, Math.max(0, Math.round(q * (B - 1))))];
   return { value, ci: { low: at(0.025), high: at(0.975) }, method };
 }
 
