@@ -97,10 +97,11 @@ test('rejected rows are not counted', async () => {
     assert.deepEqual([season.rows, season.other], [364, 1]);
     assert.equal(get('prediction.p_rain').n, 363);
   });
-  const report = lastJson((await runCli(['drift', 'seattle-weather', '--job', job.id, '--json'], { home })).stdout) as { rows: number };
-  // the report's rows are the most any feature's statistics saw: the scored rows plus the rejected
-  // row whose unseen category was counted (i12-drift follow-up: report scored rows separately)
-  assert.equal(report.rows, 364);
+  const report = lastJson((await runCli(['drift', 'seattle-weather', '--job', job.id, '--json'], { home })).stdout) as { rows: number; report: { features: { feature: string; unseenCategories: number | null; nCurrent: number }[] } };
+  // the report's rows are the rows scored; the rejected row's unseen category shows on its feature
+  assert.equal(report.rows, 363);
+  const seasonDrift = report.report.features.find((f) => f.feature === 'season')!;
+  assert.deepEqual([seasonDrift.unseenCategories, seasonDrift.nCurrent], [1, 364]);
 });
 
 test('a model without a baseline scores as before and keeps no statistics', async () => {

@@ -55,9 +55,24 @@ const lines = fs.readFileSync(path.join(REPO, 'models/demo/weather-2015.csv'), '
 const summer = path.join(root, 'summer-2015.csv');
 fs.writeFileSync(summer, [lines[0], ...lines.slice(1).filter((l) => l >= '2015-06' && l < '2015-09')].join('\n') + '\n');
 
+/**
+ * The demo package with KS / chi-square verdicts (its own card follows Evidently's defaults, whose
+ * distances give no verdict on the 92 summer days): alerts for the webhook to send.
+ */
+function demoWithTests(): string {
+  const dir = path.join(root, 'pkg-tests');
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(REPO, 'models/demo/weather/model.onnx'), path.join(dir, 'model.onnx'));
+  const card = JSON.parse(fs.readFileSync(path.join(REPO, 'models/demo/weather/card.json'), 'utf8')) as Record<string, unknown>;
+  card.drift = { numeric: { method: 'ks' }, categorical: { method: 'chisquare' } };
+  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify(card));
+  return dir;
+}
+
 async function home(name: string, url: string): Promise<string> {
   const h = path.join(root, name);
-  assert.equal((await runMain(['--home', h, 'models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'])).code, 0);
+  assert.equal((await runMain(['--home', h, 'models', 'add', demoWithTests(), '--allow-unsigned'])).code, 0);
   const store = openStore(h);
   try { updateSettings(store, { driftWebhookUrl: url }); } finally { store.close(); }
   return h;
