@@ -1,6 +1,6 @@
 // A workstation offline for a week (seven days of scoring, one job a day, with the hub
 // unreachable) reaches its outbox quota: the oldest predictions are dropped, each recorded as a
-// `sync-dropped` item that syncs in its place; security events and alerts are never dropped. Back
+// `sync-dropped` item that syncs in its place; security events, alerts and model events are never dropped. Back
 // online, the hub's rows plus the recorded drops equal what the workstation scored, row for row.
 // Local-log retention that removes unsynced batches records them the same way.
 import assert from 'node:assert/strict';
@@ -41,7 +41,7 @@ test('a week offline: the quota drops the oldest predictions with a record; noth
     recordSecurityEvent(ws.store, 'test-event', null, `day ${day}`);
     await assert.rejects(runSync(ws.store, { attempts: 1, sleep: noSleep, refreshMetadata: false }), /unreachable/);
     const s = outboxSummary(ws.store);
-    const undroppable = (ws.store.db.prepare("SELECT coalesce(sum(size_bytes), 0) AS b FROM outbox WHERE sent_at IS NULL AND kind IN ('security', 'alert', 'sync-dropped')").get() as { b: number }).b;
+    const undroppable = (ws.store.db.prepare("SELECT coalesce(sum(size_bytes), 0) AS b FROM outbox WHERE sent_at IS NULL AND kind IN ('security', 'alert', 'sync-dropped', 'model')").get() as { b: number }).b;
     assert.ok(s.waitingBytes <= Math.max(QUOTA, undroppable), `day ${day}: ${s.waitingBytes} bytes waiting, quota ${QUOTA}`);
   }
   assert.ok(droppedRecords() > 0, 'the quota was reached');
@@ -63,7 +63,7 @@ test('a week offline: the quota drops the oldest predictions with a record; noth
   assert.equal(synced + droppedRows, loggedRows, 'hub rows + recorded drops = rows scored');
   for (const e of drops) {
     const d = e.detail as { droppedKind: string; reason: string; jobId?: string; batches?: [number, number] };
-    assert.ok(!['security', 'alert', 'sync-dropped'].includes(d.droppedKind), `never dropped: ${d.droppedKind}`);
+    assert.ok(!['security', 'alert', 'sync-dropped', 'model'].includes(d.droppedKind), `never dropped: ${d.droppedKind}`);
     assert.match(d.reason, /quota/);
     if (d.droppedKind === 'predictions') assert.ok(d.jobId && d.batches, 'the record names the job and batches');
   }

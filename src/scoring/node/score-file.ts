@@ -437,6 +437,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       fs.rmSync(job.rejectsPath, { force: true }); // an old rejects file would now be misleading
     }
     setJobStatus(store, job.id, 'completed');
+    // the job's summary item is written with its status, after the last checkpoint's quota check
+    if (sync) enforceOutboxQuota(store, sync.syncQuotaBytes);
     enforceRetention(store, getSettings(store));
     progress(true);
     const seconds = (performance.now() - started) / 1000;

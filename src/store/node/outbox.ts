@@ -5,8 +5,8 @@
 // acknowledgement. Prediction items reference their prediction_batches rows instead of copying them.
 //
 // Bounded: past the quota (syncQuotaBytes) the oldest droppable items become `sync-dropped` records
-// that say what was dropped (kind, rows, bytes) and sync in their place; security events and alerts
-// are never dropped. Local-log retention that removes the batches of an unsent prediction item
+// that say what was dropped (kind, rows, bytes) and sync in their place; security events, alerts
+// and model events are never dropped. Local-log retention that removes the batches of an unsent prediction item
 // records it the same way (dropOrphanedPredictions).
 import zlib from 'node:zlib';
 import { DROPPABLE_KINDS, ITEM_PRIORITY, type ItemKind } from '../../sync/common/protocol.ts';
@@ -123,15 +123,13 @@ export function enforceOutboxQuota(store: Store, quotaBytes: number, at = Date.n
   let dropped = 0;
   store.db.transaction(() => {
     for (const kind of DROPPABLE_KINDS) {
-      const it = store.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? ORDER BY seq').iterate(kind) as IterableIterator<Raw>;
-      const victims: Raw[] = [];
-      let freed = 0;
-      for (const r of it) {
-        if (bytes - freed <= quotaBytes) break;
-        victims.push(r);
-        freed += r.size_bytes; // an upper bound: the record that replaces it is small
+      // one at a time, counting what each drop really frees: the record that replaces a small item
+      // (a job summary) is nearly as large as the item itself
+      for (const r of store.db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL AND kind = ? ORDER BY seq').all(kind) as Raw[]) {
+        if (bytes <= quotaBytes) break;
+        bytes -= dropItem(store, r, 'outbox quota reached', at);
+        dropped++;
       }
-      for (const r of victims) { bytes -= dropItem(store, r, 'outbox quota reached', at); dropped++; }
       if (bytes <= quotaBytes) break;
     }
   })();

@@ -15,8 +15,12 @@ export const ITEM_PRIORITY: Readonly<Record<ItemKind, number>> = {
   security: 0, alert: 1, 'sync-dropped': 1, model: 2, job: 3, drift: 3, heartbeat: 4, predictions: 5,
 };
 
-/** Kinds the outbox quota may drop, in the order it drops them (never security events or alerts). */
-export const DROPPABLE_KINDS: readonly ItemKind[] = ['predictions', 'heartbeat', 'drift', 'job', 'model'];
+/**
+ * Kinds the outbox quota may drop, in the order it drops them. Never security events or alerts, and
+ * never model events: the hub files a device's drift statistics under the card its install event
+ * names, so a dropped install would hold that model's statistics back for good.
+ */
+export const DROPPABLE_KINDS: readonly ItemKind[] = ['predictions', 'heartbeat', 'drift', 'job'];
 
 export interface WireItem {
   seq: number;
