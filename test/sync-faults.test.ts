@@ -144,19 +144,34 @@ describe('sync under faults', () => {
     await score(ws, SAMPLE, { batchRows: 20 });
     proxy.plan = () => 'slow';
     const runs = 20;
+    const startChild = async () => {
+      const child = spawn(process.execPath, [path.join(REPO, 'test/helpers/sync-child.ts'), ws.home, '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const state = { out: '' };
+      child.stdout!.on('data', (d) => (state.out += d));
+      child.stderr!.on('data', (d) => (state.out += d));
+      await new Promise<void>((resolve, reject) => {
+        const wait = setInterval(() => { if (state.out.includes('start')) { clearInterval(wait); resolve(); } }, 5);
+        child.once('exit', () => { clearInterval(wait); reject(new Error(`sync child exited early: ${state.out}`)); });
+      });
+      return { child, state };
+    };
+    // How long one uninterrupted sync of a run's items takes here: the kills are drawn within it, so
+    // they land mid-sync on a fast idle machine as on a loaded one.
+    let syncMs = 0;
+    for (const run of ['flush', 'timing']) { // the first also sends what scoring queued
+      addItems(ws, 6, `${run} run`);
+      const timing = await startChild();
+      const t0 = performance.now();
+      await new Promise<void>((resolve) => { const wait = setInterval(() => { if (timing.state.out.includes('done')) { clearInterval(wait); resolve(); } }, 2); });
+      syncMs = performance.now() - t0;
+      await new Promise<void>((resolve) => (timing.child.exitCode !== null ? resolve() : timing.child.once('exit', () => resolve())));
+    }
     let killedMidway = 0;
     for (let run = 0; run < runs; run++) {
       addItems(ws, 6, `run ${run}`);
-      const child = spawn(process.execPath, [path.join(REPO, 'test/helpers/sync-child.ts'), ws.home, '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (d) => (out += d));
-      child.stderr!.on('data', (d) => (out += d));
-      await new Promise<void>((resolve, reject) => {
-        const wait = setInterval(() => { if (out.includes('start')) { clearInterval(wait); resolve(); } }, 5);
-        child.once('exit', () => { clearInterval(wait); reject(new Error(`sync child exited early: ${out}`)); });
-      });
-      await new Promise((r) => setTimeout(r, Math.floor(random() * 1200)));
-      if (!out.includes('done')) killedMidway++;
+      const { child, state } = await startChild();
+      await new Promise((r) => setTimeout(r, Math.floor(random() * syncMs * 0.9)));
+      if (!state.out.includes('done')) killedMidway++;
       await killed(child);
     }
     console.log(`# ${killedMidway} of ${runs} kills landed before the sync finished`);
