@@ -258,7 +258,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * file modified on disk is refused and recorded), its declared input types drive validation, and
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
  */
-async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
+export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const servable = checkServable(store.home, model);
   if (servable.warning) opts.onWarning?.(servable.warning);
   const file = path.join(model.dir, MODEL_FILE);

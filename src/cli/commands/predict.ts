@@ -1,0 +1,66 @@
+import readline from 'node:readline';
+import { usageError } from '../../common/errors.ts';
+import { Predictor, type Prediction } from '../../scoring/node/predict.ts';
+import { getSettings, openStore } from '../../store/node/store.ts';
+import { str, type CommandContext, type CommandSpec } from '../command.ts';
+
+const EPS = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'];
+
+function print(ctx: CommandContext, p: Prediction): void {
+  ctx.out.json(p);
+  if (!p.ok) {
+    ctx.out.text(`line ${p.line}: rejected: ${p.errors.map((e) => (e.field ? `${e.field}: ${e.reason}` : e.reason)).join('; ')}`);
+  } else if (p.value !== undefined) {
+    ctx.out.text(`value=${p.value}`);
+  } else {
+    ctx.out.text([`label=${p.label}`, ...Object.entries(p.probabilities ?? {}).map(([c, v]) => `p_${c}=${v}`)].join(' '));
+  }
+}
+
+export const predictCommand: CommandSpec = {
+  name: 'predict',
+  summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline',
+  usage: 'outpost predict --model <name>[@<version>] --input \'{"field": value, …}\'  |  --input - (JSON Lines on stdin)',
+  help: [
+    '--model REF          installed model, <name> (active version) or <name>@<version>',
+    '--input JSON|-       one record as a JSON object, or - to read JSON Lines from stdin (one result line per record)',
+    '--ep EP              execution provider: auto, cpu, cuda, webgpu, dml, coreml (default: settings, auto)',
+  ],
+  options: { model: { type: 'string' }, input: { type: 'string' }, ep: { type: 'string' } },
+  positionals: { min: 0, max: 0 },
+  async run(ctx, args) {
+    const model = str(args, 'model');
+    const input = str(args, 'input');
+    const ep = str(args, 'ep');
+    if (!model) throw usageError('--model is required (see `outpost models list`)');
+    if (input === undefined) throw usageError('--input is required: a JSON object, or - for JSON Lines on stdin');
+    if (ep !== undefined && !EPS.includes(ep)) throw usageError(`--ep must be one of ${EPS.join(', ')} (got "${ep}")`);
+    const store = openStore(ctx.home);
+    try {
+      const predictor = await Predictor.open(store, model, ep ?? getSettings(store).provider, (line) => ctx.out.warn(`outpost predict: warning: ${line}`));
+      let failed = 0;
+      try {
+        if (input !== '-') {
+          const p = await predictor.predict(input, 1, '--input');
+          print(ctx, p);
+          failed += p.ok ? 0 : 1;
+        } else {
+          let line = 0;
+          for await (const text of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+            line++;
+            if (text.trim() === '') continue; // blank lines are not records (as in JSONL files)
+            const p = await predictor.predict(text, line, 'stdin');
+            print(ctx, p);
+            failed += p.ok ? 0 : 1;
+          }
+        }
+      } finally {
+        await predictor.close();
+      }
+      if (failed) ctx.out.warn(`outpost predict: ${failed} record${failed === 1 ? '' : 's'} failed validation`);
+      return failed ? 1 : 0;
+    } finally {
+      store.close();
+    }
+  },
+};

@@ -1,0 +1,138 @@
+// `outpost predict` through the real CLI: single records and JSON Lines on stdin give exactly what
+// `outpost score` writes for the same rows; every kind of bad record is named by field; exit codes.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { BIN, jsonLines, REPO, runCli, type CliResult } from './helpers/cli.ts';
+import { tempDir } from './helpers/packages.ts';
+
+const root = tempDir();
+const home = path.join(root, 'home');
+const SAMPLE = path.join(REPO, 'models/demo/weather-2015.csv');
+const DEMO_PKG = path.join(REPO, 'models/demo/weather');
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** The CLI with `stdin` written to its standard input. */
+function runWithStdin(args: string[], stdin: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+const [header, ...rows] = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n').map((l) => l.split(','));
+const FIELDS = ['precipitation', 'temp_max', 'temp_min', 'wind', 'season'];
+/** A sample row as a JSON object, numbers written as the CSV has them. */
+const record = (row: string[]) => `{${FIELDS.map((f) => {
+  const cell = row[header.indexOf(f)];
+  return `"${f}": ${f === 'season' ? JSON.stringify(cell) : cell}`;
+}).join(', ')}}`;
+const GOOD = record(rows[0]);
+
+let scored: Map<string, string>; // date → "label=… p_…=…" built from what `outpost score` wrote
+
+before(async () => {
+  const r = await runCli(['models', 'add', DEMO_PKG, '--allow-unsigned'], { home });
+  assert.equal(r.code, 0, r.stderr);
+  const out = path.join(root, 'scored.csv');
+  const s = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--id', 'date', '--out', out], { home });
+  assert.equal(s.code, 0, s.stderr);
+  const [h, ...lines] = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => l.split(','));
+  scored = new Map(lines.map((l) => [l[0], [`label=${l[1]}`, ...h.slice(2).map((name, i) => `${name}=${l[i + 2]}`)].join(' ')]));
+});
+
+test('predict on sample rows prints exactly what outpost score wrote for them (one --input, and JSON Lines on stdin)', async () => {
+  const one = await runCli(['predict', '--model', 'seattle-weather', '--input', GOOD], { home });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stdout, `${scored.get(rows[0][0])}\n`);
+
+  const some = rows.filter((_, i) => i % 5 === 0); // 73 rows across the year: every season and most labels
+  const r = await runWithStdin(['predict', '--model', 'seattle-weather@1', '--input', '-'], some.map(record).join('\n') + '\n');
+  assert.equal(r.code, 0, r.stderr);
+  const printed = r.stdout.trim().split('\n');
+  assert.equal(printed.length, some.length);
+  some.forEach((row, i) => assert.equal(printed[i], scored.get(row[0]), `row ${row[0]}`));
+  assert.ok(new Set(printed.map((l) => l.split(' ')[0])).size >= 2, 'the rows compared have more than one label');
+});
+
+test('--json: one object per record with the label and the probabilities as numbers printed the same way', async () => {
+  const r = await runWithStdin(['predict', '--model', 'seattle-weather', '--input', '-', '--json'], `${GOOD}\n\n${record(rows[1])}\r\n`);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = jsonLines(r.stdout) as { line: number; ok: boolean; label: string; probabilities: Record<string, number> }[];
+  assert.deepEqual(lines.map((l) => l.line), [1, 3], 'a blank line is not a record but counts as a line');
+  lines.forEach((l, i) => {
+    assert.equal(l.ok, true);
+    const text = [`label=${l.label}`, ...Object.entries(l.probabilities).map(([c, p]) => `p_${c}=${p}`)].join(' ');
+    assert.equal(text, scored.get(rows[i][0]));
+  });
+});
+
+test('bad records: invalid JSON, unknown and missing fields, out-of-range and out-of-vocabulary values, each named; exit 1', async () => {
+  const input = [
+    '{"precipitation": 1.5, "temp_max": 5.6,', // truncated
+    '[1, 2, 3]',
+    '{"precipitation": 0, "temp_max": 5.6, "temp_min": -3.2, "wind": 1.2, "season": "winter", "temp_maxx": 7}',
+    '{"precipitation": 0, "temp_max": 5.6, "wind": 1.2, "season": "winter"}',
+    '{"precipitation": -1, "temp_max": 61, "temp_min": "warm", "wind": 1.2, "season": "monsoon"}',
+    GOOD,
+  ].join('\n');
+  const r = await runWithStdin(['predict', '--model', 'seattle-weather', '--input', '-', '--json'], input);
+  assert.equal(r.code, 1, 'a record failed validation');
+  assert.match(r.stderr, /5 records failed validation/);
+  const lines = jsonLines(r.stdout) as { line: number; ok: boolean; errors?: { field: string; reason: string; value: string }[] }[];
+  assert.deepEqual(lines.map((l) => [l.line, l.ok]), [[1, false], [2, false], [3, false], [4, false], [5, false], [6, true]], 'one result per line, good records still scored');
+  assert.match(lines[0].errors![0].reason, /^invalid JSON: /);
+  assert.equal(lines[1].errors![0].reason, 'not a JSON object (found an array)');
+  assert.deepEqual(lines[2].errors, [{ field: 'temp_maxx', reason: 'unknown field (the model\'s inputs: precipitation, temp_max, temp_min, wind, season)', value: '7' }]);
+  assert.deepEqual(lines[3].errors, [{ field: 'temp_min', reason: 'missing value in a non-nullable column', value: '' }]);
+  assert.deepEqual(lines[4].errors!.map((e) => [e.field, e.reason]), [
+    ['precipitation', '-1 is below the minimum 0'],
+    ['temp_max', '61 is above the maximum 60'],
+    ['temp_min', 'cannot parse "warm" as a number'],
+    ['season', '"monsoon" is not in the vocabulary ("winter", "spring", "summer", "autumn")'],
+  ]);
+
+  const plain = await runCli(['predict', '--model', 'seattle-weather', '--input', '{"precipitation": 0, "temp_max": 99, "temp_min": 1, "season": "winter"}'], { home });
+  assert.equal(plain.code, 1);
+  assert.equal(plain.stdout, 'line 1: rejected: temp_max: 99 is above the maximum 60\n', 'wind is nullable: its absence is fine');
+});
+
+test('the same messages as outpost score gives for the same bad cells', async () => {
+  const file = path.join(root, 'bad.jsonl');
+  fs.writeFileSync(file, `${GOOD}\n{"precipitation": -1, "temp_max": 61, "temp_min": "warm", "wind": 1.2, "season": "monsoon"}\n`);
+  const s = await runCli(['score', file, '--model', 'seattle-weather', '--max-reject-rate', '1', '--out', path.join(root, 'bad.scored.csv')], { home });
+  assert.equal(s.code, 0, s.stderr);
+  const rejects = fs.readFileSync(path.join(root, 'bad.scored.rejects.csv'), 'utf8');
+  const p = await runWithStdin(['predict', '--model', 'seattle-weather', '--input', '-', '--json'], fs.readFileSync(file, 'utf8'));
+  const errors = (jsonLines(p.stdout)[1] as { errors: { reason: string }[] }).errors;
+  assert.equal(errors.length, 4);
+  for (const e of errors) assert.ok(rejects.includes(e.reason.replaceAll('"', '""')) || rejects.includes(e.reason), `score's rejects say "${e.reason}":\n${rejects}`);
+});
+
+test('unknown model or version: exit 1 naming what is installed', async () => {
+  const r = await runCli(['predict', '--model', 'no-such-model', '--input', GOOD], { home });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no model "no-such-model" is installed \(installed: seattle-weather\)/);
+  const v = await runCli(['predict', '--model', 'seattle-weather@7', '--input', GOOD], { home });
+  assert.equal(v.code, 1);
+  assert.match(v.stderr, /seattle-weather@7 is not installed \(installed versions: 1\)/);
+});
+
+test('usage errors exit 2: no --model, no --input, a positional, a bad --ep', async () => {
+  for (const [args, message] of [
+    [['predict', '--input', GOOD], /--model is required/],
+    [['predict', '--model', 'seattle-weather'], /--input is required/],
+    [['predict', '--model', 'seattle-weather', '--input', GOOD, 'extra'], /unexpected: extra/],
+    [['predict', '--model', 'seattle-weather', '--input', GOOD, '--ep', 'tpu'], /--ep must be one of/],
+  ] as const) {
+    const r = await runCli([...args], { home });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});
