@@ -136,6 +136,19 @@ export function lossAndGradients(net: Network, xb: Matrix, target: FitTarget, ro
 }
 
 /** Fit a network to x. Parameters come back rounded to float32 (what the exported graph holds). */
+/** A regression target standardised to mean 0, std 1 (a constant target keeps std 1), with the scale to fold back; classes pass through. */
+export function standardiseTarget(target: FitTarget): { scale: { mean: number; std: number }; fitTarget: FitTarget } {
+  if (target.kind !== 'values') return { scale: { mean: 0, std: 1 }, fitTarget: target };
+  const n = target.values.length;
+  let s = 0;
+  for (const v of target.values) s += v;
+  const mean = s / n;
+  let ss = 0;
+  for (const v of target.values) ss += (v - mean) * (v - mean);
+  const std = Math.sqrt(ss / n) > 1e-12 ? Math.sqrt(ss / n) : 1;
+  return { scale: { mean, std }, fitTarget: { kind: 'values', values: target.values.map((v) => (v - mean) / std) } };
+}
+
 export function fitNetwork(x: Matrix, target: FitTarget, opts: FitOptions, hooks: FitHooks = {}): Network {
   checkOptions(opts);
   const n = x.rows;
@@ -148,18 +161,7 @@ export function fitNetwork(x: Matrix, target: FitTarget, opts: FitOptions, hooks
   }
 
   // Regression fits a standardised target (better conditioned) and folds the scale back in at the end.
-  let scale = { mean: 0, std: 1 };
-  let fitTarget = target;
-  if (target.kind === 'values') {
-    let s = 0;
-    for (const v of target.values) s += v;
-    const mean = s / n;
-    let ss = 0;
-    for (const v of target.values) ss += (v - mean) * (v - mean);
-    const std = Math.sqrt(ss / n) > 1e-12 ? Math.sqrt(ss / n) : 1;
-    scale = { mean, std };
-    fitTarget = { kind: 'values', values: target.values.map((v) => (v - mean) / std) };
-  }
+  const { scale, fitTarget } = standardiseTarget(target);
 
   const rng = createRng(opts.seed);
   const outputs = target.kind === 'classes' ? target.classes : 1;

@@ -6,7 +6,7 @@
 // lets logistic regression train on millions of rows with hundreds of categories.
 import { OutpostError } from '../../common/errors.ts';
 import type { FitHooks, FitOptions, FitTarget } from './fit.ts';
-import { Adam, initNetwork } from './fit.ts';
+import { Adam, initNetwork, standardiseTarget } from './fit.ts';
 import type { Network } from './network.ts';
 import { roundToFloat32, softmaxRows } from './network.ts';
 import type { Dataset, Preprocessor } from './preprocess.ts';
@@ -102,18 +102,7 @@ export function predictLinear(net: Network, x: SparseDesign): Float64Array {
 export function fitLinearSparse(x: SparseDesign, target: FitTarget, opts: FitOptions, hooks: FitHooks = {}): Network {
   const n = x.rows;
   if (n === 0) throw new OutpostError('input', 'no training rows');
-  let scale = { mean: 0, std: 1 };
-  let fitTarget = target;
-  if (target.kind === 'values') {
-    let s = 0;
-    for (const v of target.values) s += v;
-    const mean = s / n;
-    let ss = 0;
-    for (const v of target.values) ss += (v - mean) * (v - mean);
-    const std = Math.sqrt(ss / n) > 1e-12 ? Math.sqrt(ss / n) : 1;
-    scale = { mean, std };
-    fitTarget = { kind: 'values', values: target.values.map((v) => (v - mean) / std) };
-  }
+  const { scale, fitTarget } = standardiseTarget(target);
   const rng = createRng(opts.seed);
   const O = target.kind === 'classes' ? target.classes : 1;
   const net = initNetwork(x.cols, O, { hidden: 0, activation: opts.activation }, target.kind === 'classes' ? 'softmax' : 'identity', rng);

@@ -12,7 +12,7 @@ import type { ProviderDecision, ProviderRequest } from '../../inference/common/p
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { sessionOptions } from '../../inference/node/session.ts';
 import type { FitHooks, FitOptions, FitTarget } from '../common/fit.ts';
-import { initNetwork } from '../common/fit.ts';
+import { initNetwork, standardiseTarget } from '../common/fit.ts';
 import { paramNames, trainStepModel } from '../common/graph-step.ts';
 import type { Network } from '../common/network.ts';
 import { roundToFloat32 } from '../common/network.ts';
@@ -25,18 +25,8 @@ export async function fitNetworkOnGraph(x: Matrix, target: FitTarget, opts: FitO
   const n = x.rows;
   if (n === 0) throw new OutpostError('input', 'no training rows');
   const decision = await chooseProvider(o.ep ?? 'auto');
-  let values: Float64Array | undefined;
-  let scale = { mean: 0, std: 1 };
-  if (target.kind === 'values') {
-    let s = 0;
-    for (const v of target.values) s += v;
-    const mean = s / n;
-    let ss = 0;
-    for (const v of target.values) ss += (v - mean) * (v - mean);
-    const std = Math.sqrt(ss / n) > 1e-12 ? Math.sqrt(ss / n) : 1;
-    scale = { mean, std };
-    values = target.values.map((v) => (v - mean) / std);
-  }
+  const { scale, fitTarget } = standardiseTarget(target);
+  const values = fitTarget.kind === 'values' ? fitTarget.values : undefined;
   const rng = createRng(opts.seed);
   const O = target.kind === 'classes' ? target.classes : 1;
   const head = target.kind === 'classes' ? 'softmax' : 'identity';
