@@ -12,6 +12,7 @@
 //   when rows × 1,000 passes BOOTSTRAP_BUDGET — the method then names the count);
 // - log-loss, MAE: mean ± z·s/√n over the per-row losses (central limit);
 // - RMSE: the same interval for the mean squared error, square-rooted (monotone transform).
+import { createRng } from '../../train/common/random.ts';
 
 export const Z95 = 1.959963984540054;
 
@@ -102,18 +103,6 @@ function f1OfMatrix(m: Float64Array, classes: number): number {
   return count ? sum / count : 0;
 }
 
-/** A small seeded generator (mulberry32) for the bootstrap. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const BOOTSTRAP_RESAMPLES = 1000;
 /** Above this many rows × resamples the bootstrap uses fewer resamples (at least 200), said in its method. */
 export const BOOTSTRAP_BUDGET = 5_000_000;
@@ -130,7 +119,7 @@ export function f1(s: ClassifierSample): MetricValue {
   if (n < 2) return { value, ci: null, method: CI_METHODS.f1, note: 'one labelled prediction' };
   const B = Math.max(200, Math.min(BOOTSTRAP_RESAMPLES, Math.floor(BOOTSTRAP_BUDGET / n)));
   const method = B === BOOTSTRAP_RESAMPLES ? CI_METHODS.f1 : `percentile bootstrap (${B} resamples, fixed seed)`;
-  const next = rng(0x5eed1 ^ n);
+  const next = createRng(0x5eed1 ^ n).next;
   const m = new Float64Array(k * k);
   const stats = new Float64Array(B);
   for (let b = 0; b < B; b++) {
