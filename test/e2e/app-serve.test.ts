@@ -214,6 +214,9 @@ describe('outpost serve in Chromium', { skip: 'skip' in launched ? launched.skip
     await open('jobs');
     const table = page.getByTestId('jobs-table');
     const jobs = listJobs(store, 50);
+    // The table fills after its fetch answers: wait for the last row before counting.
+    await table.locator(`tr[data-job="${jobs[0].id}"]`).waitFor();
+    await table.locator('tbody tr').nth(jobs.length - 1).waitFor();
     assert.equal(await table.locator('tbody tr').count(), jobs.length);
     const first = jobs[jobs.length - 1];
     const row = table.locator(`tr[data-job="${first.id}"]`);
