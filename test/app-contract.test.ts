@@ -319,7 +319,11 @@ for (const make of [httpTransport, ipcTransport]) {
         const team = hub.publishers['churn-team'];
         for (const v of [1, 2]) await publishPackage({ packageDir: makePackage(files, 'churn', v), hubUrl: hub.url, keys: [team.key], token: team.token, ...(v === 1 ? { alias: 'production' } : {}) });
         const { code } = await createEnrollment(hub.hub, { name: `desk-${t.name}` });
-        await ok(t, 'sync.connect', { hubUrl: proxy.url, code, rootPath: hub.trustRoot });
+        const denied = await t.call('sync.connect', { hubUrl: proxy.url, code, rootPath: hub.trustRoot });
+        assert.ok(!denied.ok && /may not read/.test(denied.error.message), 'a trust root outside the allowed folders is refused unread');
+        const root = path.join(files, 'root.json');
+        fs.copyFileSync(hub.trustRoot, root);
+        await ok(t, 'sync.connect', { hubUrl: proxy.url, code, rootPath: root });
 
         const r = await ok<PullResult>(t, 'models.pull', { ref: 'churn:production' });
         assert.deepEqual({ name: r.name, version: r.version, active: r.active, previousActive: r.previousActive, alreadyInstalled: r.alreadyInstalled, hub: r.hub },

@@ -438,7 +438,8 @@ export function createService(opts: ServiceOptions): Service {
       return sync.view();
     },
     async 'sync.connect'(p) {
-      return sync.connect(p);
+      // The trust root and CA are files read by path, so the same folder rules as scoring apply.
+      return sync.connect({ ...p, ...(p.rootPath ? { rootPath: readable(p.rootPath) } : {}), ...(p.caPath ? { caPath: readable(p.caPath) } : {}) });
     },
     async 'sync.now'() {
       return sync.syncNow();

@@ -3,7 +3,7 @@
 // `hub add-publisher`; the same data is behind the admin API for remote use.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { renderWorstFeatures } from '../../drift/common/index.ts';
+import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
 import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
@@ -107,7 +107,8 @@ export const hubDriftCommand: CommandSpec = {
     const last = lastText === undefined ? undefined : Number(lastText);
     if (last !== undefined && (!Number.isInteger(last) || last < 1 || last > 1000)) throw usageError(`--last must be a whole number from 1 to 1000 (got "${lastText}")`);
     const r = await withHub(ctx, args, (hub) => fleetDrift(hub, args.positionals[0], { group: str(args, 'group'), ...(window ? { window } : {}), ...(last !== undefined ? { last } : {}) }));
-    ctx.out.json({ ok: true, ...r });
+    // ±∞ as "Infinity", like `outpost drift --json` (plain JSON would write null: "not computed")
+    ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r })) as Record<string, unknown>);
     ctx.out.text(`Fleet drift of ${r.model}@${r.version} — ${r.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
     ctx.out.text(`  devices: ${r.devices.join(', ')}`);
     for (const x of r.excluded) ctx.out.warn(`  not merged: ${x.device} used another card of this version (${x.cardSha256.slice(0, 12)}…)`);
