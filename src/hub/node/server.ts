@@ -11,6 +11,7 @@ import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
+import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
 
 interface HubPluginOptions { hub: Hub }
@@ -246,7 +247,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes]) void app.register(plugin, { hub });
   return app;
 }
 

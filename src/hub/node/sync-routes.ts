@@ -17,7 +17,7 @@ export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
 /** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
 const MAX_INFLATE = 256 * 1024 ** 2;
 
-async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+export async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
   const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '');
   const stored = await hub.storage.setting('admin_token_hash');
   if (!m || !stored || !tokenMatches(m[1], stored)) {
