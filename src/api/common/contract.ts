@@ -3,7 +3,8 @@
 // dispatch.ts); the renderer imports these only as types. Pure: no Node, no DOM.
 import { z } from 'zod';
 import { CardSchema } from '../../package/common/card.ts';
-import { SettingsSchema, validateSettingsPatch } from '../../store/common/settings.ts';
+import { validateSettingsPatch } from '../../store/common/settings.ts';
+import { SettingsSchema } from '../../store/common/settings-schema.ts';
 
 export { SettingsSchema };
 
