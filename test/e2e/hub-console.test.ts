@@ -13,6 +13,7 @@ import { outboxSummary } from '../../src/store/node/outbox.ts';
 import { runSync } from '../../src/sync/node/sync.ts';
 import { hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
 import { startTestHub, tmpDir, type TestHub } from '../helpers/hub-fixtures.ts';
+import { jsonLines, runMain } from '../helpers/cli.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
 import { enrollWorkstation, SAMPLE, score, splitCsv, type Workstation } from '../helpers/sync-fleet.ts';
 
@@ -143,6 +144,25 @@ describe('hub console (Chromium, real hub on loopback)', () => {
     const unknown = await fetch(`${base()}/api/v1/devices/nobody`, { headers: { cookie } });
     assert.equal(unknown.status, 404);
     assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /no device named "nobody"/);
+  });
+
+  test('the console\'s API and the CLI answer from one query: same devices and events for the same filters', async () => {
+    const cookie = await signedInCookie();
+    for (const [query, argv] of [['group=line-1', ['--group', 'line-1']], ['model=seattle-weather%401&health=ok', ['--model', 'seattle-weather@1', '--health', 'ok']], ['health=stale', ['--health', 'stale']]] as const) {
+      const api = (await (await fetch(`${base()}/api/v1/devices?${query}`, { headers: { cookie } })).json()) as { devices: { name: string }[] };
+      const cli = await runMain(['hub', 'devices', 'list', '--dir', t.dir, '--json', ...argv]);
+      assert.equal(cli.code, 0, cli.err);
+      const listed = (jsonLines(cli.out).find((l) => Array.isArray(l.devices))!.devices as { name: string }[]).map((d) => d.name);
+      assert.deepEqual(api.devices.map((d) => d.name), listed, query);
+    }
+    const bad = await runMain(['hub', 'devices', 'list', '--dir', t.dir, '--health', 'great']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--health must be one of ok, alerts, stale, never-synced, revoked/);
+    const api = (await (await fetch(`${base()}/api/v1/events?group=line-2&kind=model`, { headers: { cookie } })).json()) as { events: { device: string; seq: number }[] };
+    const cli = await runMain(['hub', 'events', '--dir', t.dir, '--json', '--group', 'line-2', '--kind', 'model']);
+    assert.equal(cli.code, 0, cli.err);
+    assert.ok(api.events.length > 0 && api.events.every((e) => e.device === 'ws-c'));
+    assert.deepEqual(api.events, jsonLines(cli.out).find((l) => Array.isArray(l.events))!.events);
   });
 
   describe('in Chromium', { skip: 'skip' in launched ? launched.skip : false }, () => {
