@@ -12,10 +12,10 @@ import { openHub, type Hub } from '../../hub/node/repository.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
-const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
-const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
+export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
+export const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
 
-async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
+export async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
   const d = str(args, 'dir');
   if (!d) throw usageError('--dir <hub folder> is required');
   const db = str(args, 'db');

@@ -10,6 +10,7 @@ import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
+import { proposalRoutes } from './proposal-routes.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
 
@@ -246,7 +247,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, proposalRoutes]) void app.register(plugin, { hub });
   return app;
 }
 
