@@ -13,6 +13,7 @@ import { requireAdmin, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
+import { proposalRoutes } from './proposal-routes.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken } from './tokens.ts';
@@ -248,7 +249,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes, proposalRoutes]) void app.register(plugin, { hub });
   void app.register(consoleRoutes, { hub, staticDir: opts.console?.staticDir ?? null });
   return app;
 }
