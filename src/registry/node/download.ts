@@ -98,7 +98,8 @@ function openPartial(part: string, truncate: boolean): number {
     const st = fs.lstatSync(part);
     if (!st.isFile()) fs.rmSync(part, { force: true, recursive: false }); // a link or device: remove the entry itself
   } catch { /* absent */ }
-  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | NOFOLLOW | (truncate ? fs.constants.O_TRUNC : fs.constants.O_APPEND);
+  // positional writes (FileWriter), so no O_APPEND: Linux would ignore the positions
+  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | NOFOLLOW | (truncate ? fs.constants.O_TRUNC : 0);
   return fs.openSync(part, flags, 0o600);
 }
 
@@ -168,6 +169,7 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();
   const pass = state.pass;
+  const writer = new FileWriter(fd, have);
   let received = have;
   try {
     if (!res.body) throw new Dropped('empty response');
@@ -187,18 +189,83 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
         await reader.cancel().catch(() => undefined);
         throw new PullRefused('download', `${opts.target.path}: the hub sent more than the ${total} bytes the signed metadata allows (endless or substituted file)`);
       }
-      writeAll(fd, chunk.value);
-      pass.update(chunk.value);
+      writer.write(chunk.value);
+      pass.update(chunk.value); // hashed (and inspected) here while the thread pool writes it
+      if (writer.full) await writer.drained(false);
       opts.onProgress?.(received, total);
     }
   } finally {
-    fs.closeSync(fd);
+    try {
+      await writer.drained(); // every write has landed (or failed: thrown here) before the file is closed
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   if (received < total) throw new Dropped(`connection closed after ${received} of ${total} bytes`);
 }
 
-function writeAll(fd: number, b: Uint8Array): void {
-  for (let off = 0; off < b.length;) off += fs.writeSync(fd, b, off, b.length - off);
+/**
+ * Writes chunks at their positions on the thread pool, so writing overlaps hashing on this thread
+ * (writing into the page cache costs as much as hashing on some machines). Chunks are gathered into
+ * writes of a few MiB (one `writev` each: fewer thread-pool round trips); at most LIMIT bytes are in
+ * flight. The chunks are the transfer's own (never reused by their producer).
+ */
+class FileWriter {
+  private static readonly LIMIT = 32 << 20;
+  private static readonly BATCH = 4 << 20;
+  private inFlight = 0;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private pending = new Set<Promise<void>>();
+  private error: unknown;
+  private readonly fd: number;
+  private pos: number;
+  constructor(fd: number, pos: number) {
+    this.fd = fd;
+    this.pos = pos;
+  }
+  get full(): boolean { return this.inFlight >= FileWriter.LIMIT; }
+  write(b: Uint8Array): void {
+    this.batch.push(b);
+    this.batchBytes += b.length;
+    if (this.batchBytes >= FileWriter.BATCH) this.flush();
+  }
+  private flush(): void {
+    if (!this.batchBytes) return;
+    const chunks = this.batch;
+    const n = this.batchBytes;
+    const at = this.pos;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.pos += n;
+    this.inFlight += n;
+    const p = writeAllAt(this.fd, chunks, at).catch((e: unknown) => { this.error ??= e; }).finally(() => { this.inFlight -= n; this.pending.delete(p); });
+    this.pending.add(p);
+  }
+  /** wait until at most half the limit is in flight (everything written: `all`); a failed write throws */
+  async drained(all = true): Promise<void> {
+    if (all) this.flush();
+    while (this.pending.size && (all || this.inFlight > FileWriter.LIMIT / 2)) await Promise.race(this.pending);
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+async function writeAllAt(fd: number, chunks: Uint8Array[], at: number): Promise<void> {
+  let rest = chunks;
+  while (rest.length) {
+    const n = await new Promise<number>((resolve, reject) => fs.writev(fd, rest, at, (e, written) => (e ? reject(e) : resolve(written))));
+    if (n <= 0) throw new Error('the file system accepted no bytes');
+    at += n;
+    // a short write: continue after what was written
+    let skip = n;
+    const next: Uint8Array[] = [];
+    for (const c of rest) {
+      if (skip >= c.length) { skip -= c.length; continue; }
+      next.push(skip ? c.subarray(skip) : c);
+      skip = 0;
+    }
+    rest = next;
+  }
 }
 
 /**
