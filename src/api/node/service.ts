@@ -467,6 +467,9 @@ export function createService(opts: ServiceOptions): Service {
     async 'sync.now'() {
       return sync.syncNow();
     },
+    async 'sync.installUpdate'(p) {
+      return sync.installUpdate(p.rollout);
+    },
   };
 
   return {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { parseCard } from '../../package/common/card.ts';
 import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
-import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
+import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type CheckedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
 import { MODEL_SELECT as SELECT, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
@@ -209,11 +209,11 @@ export function removeModel(store: Store, ref: string, opts: { force?: boolean }
  * Copy (or move) a package into the store — atomically: a temp folder renamed into place — and
  * record it. Takes a folder, or a package already loaded and checked (no second read of its files).
  */
-export function installPackage(store: Store, packageDir: string | LoadedPackage, opts: InstallOptions): InstalledModel {
+export function installPackage(store: Store, packageDir: string | CheckedPackage, opts: InstallOptions): InstalledModel {
   if (opts.source === 'local' && !opts.allowUnsigned) {
     throw new OutpostError('usage', 'local packages are unsigned: pass --allow-unsigned to install one anyway (signed installs come from a hub with `outpost pull`)');
   }
-  const pkg: LoadedPackage = typeof packageDir === 'string' ? loadPackage(packageDir) : packageDir;
+  const pkg: CheckedPackage = typeof packageDir === 'string' ? loadPackage(packageDir) : packageDir;
   const { name, version } = pkg.card;
   const existing = store.db.prepare('SELECT model_sha256, card_sha256 FROM models WHERE name = ? AND version = ?').get(name, version) as { model_sha256: string; card_sha256: string } | undefined;
   if (existing) {
@@ -227,8 +227,11 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   fs.mkdirSync(tmpDir, { recursive: true, mode: DIR_MODE });
   try {
     for (const [file, bytes] of [[MODEL_FILE, pkg.modelBytes], [CARD_FILE, pkg.cardBytes]] as const) {
-      if (!opts.move || !moved(path.join(pkg.dir, file), path.join(tmpDir, file))) fs.writeFileSync(path.join(tmpDir, file), bytes, { mode: FILE_MODE });
-      else fs.chmodSync(path.join(tmpDir, file), FILE_MODE);
+      const from = path.join(pkg.dir, file);
+      const to = path.join(tmpDir, file);
+      if (opts.move && moved(from, to)) fs.chmodSync(to, FILE_MODE);
+      else if (bytes) fs.writeFileSync(to, bytes, { mode: FILE_MODE });
+      else { fs.copyFileSync(from, to); fs.chmodSync(to, FILE_MODE); } // checked on disk, never read into memory
     }
     fs.mkdirSync(path.dirname(finalDir), { recursive: true, mode: DIR_MODE });
     fs.rmSync(finalDir, { recursive: true, force: true }); // leftover of an install that died before recording
@@ -241,7 +244,7 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   store.db.transaction(() => {
     store.db.prepare(`INSERT INTO models (name, version, dir, card_json, model_sha256, card_sha256, size_bytes, source, signed_by, signed_at, origin, installed_at, signer_role, signer_key_ids)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelBytes.length + pkg.cardBytes.length,
+      name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelSize + pkg.cardBytes.length,
       opts.source === 'local' ? 'local-unsigned' : 'hub', opts.signedBy ?? null, opts.signedAt ?? null, opts.origin ?? pkg.dir, nowIso(),
       opts.signerRole ?? null, opts.signerKeyIds ? JSON.stringify(opts.signerKeyIds) : null,
     );
@@ -281,11 +284,13 @@ export function setHubStatus(store: Store, name: string, version: number, status
  * Replace an installed version's files with verified copies (same hashes as recorded at install):
  * `outpost pull --repair`. Each file is renamed over the old one, so a reader sees old or new, whole.
  */
-export function repairFiles(store: Store, model: InstalledModel, fromDir: string): void {
+export function repairFiles(store: Store, model: InstalledModel, fromDir: string, verified?: { model: string; card: string }): void {
   for (const file of [MODEL_FILE, CARD_FILE]) {
     const from = path.join(fromDir, file);
     const want = file === MODEL_FILE ? model.modelSha256 : model.cardSha256;
-    if (sha256(fs.readFileSync(from)) !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
+    // `verified`: the hashes the pull computed while writing these very files (no second read)
+    const have = verified ? (file === MODEL_FILE ? verified.model : verified.card) : sha256(fs.readFileSync(from));
+    if (have !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
     fs.renameSync(from, path.join(model.dir, file));
   }
   recordModelEvent(store, model.name, model.version, 'repair', 'installed files replaced with verified copies');
