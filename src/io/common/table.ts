@@ -60,6 +60,11 @@ export interface ReadOptions {
   batchRows: number;
   from?: ResumePoint;
   signal?: AbortSignal;
+  /**
+   * CSV: threads that decode spans of a large file in parallel (default: one per core beside the
+   * caller's); 0 decodes on the calling thread. Small files are always read on the calling thread.
+   */
+  decodeThreads?: number;
 }
 
 export interface TableSource {
