@@ -13,7 +13,8 @@
 //
 // Memory: at most `inFlight` spans are decoded ahead of the consumer.
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError, type ErrorCode } from '../../common/errors.ts';
 import type { ColumnBatch, ColumnRequest } from '../common/table.ts';
 import { readAt } from './input-file.ts';
@@ -101,7 +102,7 @@ export async function* parallelCsvBatches(o: ParallelCsvOptions): AsyncGenerator
     while (idle.length && queue.length) idle.pop()!.postMessage(queue.shift()!.task);
   };
   for (let i = 0; i < o.threads; i++) {
-    const w = new Worker(new URL('./csv-span-worker.ts', import.meta.url), { workerData: data });
+    const w = startWorker(new URL('./csv-span-worker.ts', import.meta.url), { workerData: data });
     w.on('message', onMessage(w));
     w.on('error', (e) => { crashed = new OutpostError('input', `CSV decode thread failed: ${e.message}`, { file: o.file }); for (const s of spans.values()) s.wake?.(); });
     workers.push(w);

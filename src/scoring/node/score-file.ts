@@ -172,8 +172,8 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
 }
 
 /** Check everything that can be checked before any work or any store write. */
-async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
-  const model = getModel(store, req.model);
+async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
+  const model = resolved ?? getModel(store, req.model);
   const input = path.resolve(req.input);
   const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
@@ -224,10 +224,22 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
 }
 
 export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
-  const { model, source, job: planned } = await prepare(store, req, (line) => opts.onWarning?.(line));
+  // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
+  // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
+  const model = getModel(store, req.model);
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts);
+  starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(store, req, (line) => opts.onWarning?.(line), model);
+  } catch (e) {
+    await starting.then(({ engine }) => engine.close(), () => {});
+    throw e;
+  }
+  const { source, job: planned } = prepared;
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(store, model, planned.options.ep, opts);
+    opened = await starting;
   } catch (e) {
     await source.close();
     throw e;
