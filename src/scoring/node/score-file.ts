@@ -69,6 +69,8 @@ export interface RunOptions {
   checkpointRows?: number;
   /** non-fatal notes for the user (e.g. serving a signed model offline within its grace period) */
   onWarning?: (line: string) => void;
+  /** CSV decode threads (default: one per core beside this one; 0 = decode on this thread) */
+  decodeThreads?: number;
 }
 
 export interface JobResult {
@@ -428,7 +430,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
-    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
+    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) })) {
       const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
       const rowNumbers = new Int32Array(v.accepted.length);
       for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
