@@ -47,6 +47,17 @@ function demoCsv(rows: number): string {
   return file;
 }
 
+/** CPU time of waited-for children (user + system) from /proc/self/stat; NaN off Linux. */
+function childCpuMs(): number {
+  try {
+    const f = fs.readFileSync('/proc/self/stat', 'utf8');
+    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(x[13]) + Number(x[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(opts: { rows: number; runs: number }) {
@@ -83,14 +94,21 @@ export async function run(opts: { rows: number; runs: number }) {
       const v = variants[name] as { input: string; model: string; log: boolean; decodeThreads?: number; id?: string };
       const out = path.join(home, `out-${name}.csv`);
       const t = performance.now();
+      const all0 = process.cpuUsage();
+      const main0 = process.threadCpuUsage();
       const r = await scoreFile(store, { input: v.input, model: v.model, out, logPredictions: v.log, ...(v.id ? { idColumn: v.id } : {}) }, v.decodeThreads !== undefined ? { decodeThreads: v.decodeThreads } : {});
       const ms = performance.now() - t;
+      const all = process.cpuUsage(all0);
+      const main = process.threadCpuUsage(main0);
+      cpu[name].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000 });
       if (r.job.rowsScored !== opts.rows) throw new Error(`${name}: scored ${r.job.rowsScored} of ${opts.rows}`);
       fs.rmSync(out);
       return ms;
     };
+    const cpu = { full: [], fullOneThread: [], driftOff: [], logOff: [], demo: [] } as Record<Name, { all: number; main: number }[]>;
     const names = Object.keys(variants) as Name[];
     for (const n of names) await once(n); // warm-up: page cache, JIT, statistics worker
+    for (const n of names) cpu[n].length = 0;
     const ms: Record<Name, number[]> = { full: [], fullOneThread: [], driftOff: [], logOff: [], demo: [] };
     const load: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
@@ -98,6 +116,14 @@ export async function run(opts: { rows: number; runs: number }) {
       for (const n of names) ms[n].push(await once(n));
     }
     const rps = Object.fromEntries(names.map((n) => [n, opts.rows / (median(ms[n]) / 1000)])) as Record<Name, number>;
+    // CPU time per 1M rows: all threads, and the scoring thread alone. On a loaded machine wall time
+    // says little; on an idle one with C cores a run takes at least max(scoring thread, all ÷ C).
+    const cores = os.availableParallelism();
+    const cpuPerMillion = Object.fromEntries(names.map((n) => {
+      const all = median(cpu[n].map((c) => c.all)) * (1e6 / opts.rows);
+      const main = median(cpu[n].map((c) => c.main)) * (1e6 / opts.rows);
+      return [n, { allThreadsMs: all, scoringThreadMs: main, idleMachineRowsPerSecondBound: 1e6 / (Math.max(main, all / cores) / 1000) }];
+    })) as Record<Name, { allThreadsMs: number; scoringThreadMs: number; idleMachineRowsPerSecondBound: number }>;
 
     // the pandas script, same file and weights
     let pandas: Record<string, unknown>;
@@ -108,23 +134,28 @@ export async function run(opts: { rows: number; runs: number }) {
       fs.writeFileSync(weights, JSON.stringify({ features: card.inputs.map((f) => f.name), classes: card.outputs.classes, layers: trained.network.layers.map((l) => ({ inputs: l.inputs, outputs: l.outputs, weights: Array.from(l.weights), bias: Array.from(l.bias) })) }));
       const wall: number[] = [];
       const inner: number[] = [];
+      const childCpu: number[] = [];
       for (let i = 0; i < opts.runs; i++) {
         const out = path.join(home, 'out-pandas.csv');
         const t = performance.now();
+        const c0 = childCpuMs();
         const r = spawnSync(PYTHON, [path.join(REPO, 'bench', 'cases', 'pandas_score.py'), floats, weights, out], { encoding: 'utf8' });
         wall.push(performance.now() - t);
+        childCpu.push(childCpuMs() - c0);
         if (r.status !== 0) throw new Error(`pandas script failed: ${r.stderr}`);
         inner.push((JSON.parse(r.stdout.trim()) as { seconds: number }).seconds * 1000);
         fs.rmSync(out);
       }
       const pandasRps = opts.rows / (median(wall) / 1000);
-      pandas = { rowsPerSecond: pandasRps, medianMs: median(wall), scriptMsAfterImports: median(inner), outpostOverPandas: rps.full / pandasRps };
+      const pandasCpuPerMillion = median(childCpu) * (1e6 / opts.rows);
+      pandas = { rowsPerSecond: pandasRps, medianMs: median(wall), scriptMsAfterImports: median(inner), outpostOverPandas: rps.full / pandasRps, cpuPerMillionRowsMs: pandasCpuPerMillion, outpostOverPandasByCpu: pandasCpuPerMillion / cpuPerMillion.full.allThreadsMs };
     }
 
     const ratio = (a: number, b: number) => a / b;
     return {
       input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (${Math.max(1, os.availableParallelism() - 1)} on ${os.availableParallelism()} cores)`, loadAverage: load },
       rowsPerSecond: rps,
+      cpuPerMillionRows: cpuPerMillion,
       pandas,
       ratios: {
         driftOnOverOff: ratio(rps.full, rps.driftOff),
