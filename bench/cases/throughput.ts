@@ -6,8 +6,8 @@
 //   - the demo's shape (string id, 4 floats, 1 category, 5 classes; the demo model, drift and
 //     logging on), 1M rows: ≥ 1M rows/s;
 //   - drift on ÷ off ≥ 0.9, logging on ÷ off ≥ 0.95;
-//   - the CSV decode on threads ÷ on the scoring thread (reported: the design is that more cores
-//     give more speed).
+//   - one CSV decode thread ÷ decoding on the scoring thread (reported: the default uses the cores
+//     beyond two; more cores give more spans).
 // Runs of the variants alternate so changes in machine load hit them alike; medians are kept.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -85,6 +85,7 @@ export async function run(opts: { rows: number; runs: number }) {
     const variants = {
       full: { input: floats, model: 'mlp-drift', log: true },
       fullOneThread: { input: floats, model: 'mlp-drift', log: true, decodeThreads: 0 },
+      fullDecodeThread: { input: floats, model: 'mlp-drift', log: true, decodeThreads: 1 },
       driftOff: { input: floats, model: 'mlp-plain', log: true },
       logOff: { input: floats, model: 'mlp-drift', log: false },
       demo: { input: demo, model: 'seattle-weather', log: true, id: 'id' },
@@ -105,11 +106,11 @@ export async function run(opts: { rows: number; runs: number }) {
       fs.rmSync(out);
       return ms;
     };
-    const cpu = { full: [], fullOneThread: [], driftOff: [], logOff: [], demo: [] } as Record<Name, { all: number; main: number }[]>;
+    const cpu = { full: [], fullOneThread: [], fullDecodeThread: [], driftOff: [], logOff: [], demo: [] } as Record<Name, { all: number; main: number }[]>;
     const names = Object.keys(variants) as Name[];
     for (const n of names) await once(n); // warm-up: page cache, JIT, statistics worker
     for (const n of names) cpu[n].length = 0;
-    const ms: Record<Name, number[]> = { full: [], fullOneThread: [], driftOff: [], logOff: [], demo: [] };
+    const ms: Record<Name, number[]> = { full: [], fullOneThread: [], fullDecodeThread: [], driftOff: [], logOff: [], demo: [] };
     const load: number[] = [];
     for (let i = 0; i < opts.runs; i++) {
       load.push(os.loadavg()[0]);
@@ -153,14 +154,14 @@ export async function run(opts: { rows: number; runs: number }) {
 
     const ratio = (a: number, b: number) => a / b;
     return {
-      input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (${Math.max(1, os.availableParallelism() - 1)} on ${os.availableParallelism()} cores)`, loadAverage: load },
+      input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (${Math.max(0, os.availableParallelism() - 2)} on ${os.availableParallelism()} cores)`, loadAverage: load },
       rowsPerSecond: rps,
       cpuPerMillionRows: cpuPerMillion,
       pandas,
       ratios: {
         driftOnOverOff: ratio(rps.full, rps.driftOff),
         loggingOnOverOff: ratio(rps.full, rps.logOff),
-        decodeThreadsOverScoringThread: ratio(rps.full, rps.fullOneThread),
+        oneDecodeThreadOverScoringThread: ratio(rps.fullDecodeThread, rps.fullOneThread),
       },
       targets: {
         floatsRowsPerSecond: { target: 1_000_000, met: rps.full >= 1_000_000 },

@@ -69,7 +69,7 @@ export interface RunOptions {
   checkpointRows?: number;
   /** non-fatal notes for the user (e.g. serving a signed model offline within its grace period) */
   onWarning?: (line: string) => void;
-  /** CSV decode threads (default: one per core beside this one; 0 = decode on this thread) */
+  /** CSV decode threads (default: the cores beyond two, see io/node/csv-parallel.ts; 0 = decode on this thread) */
   decodeThreads?: number;
 }
 
