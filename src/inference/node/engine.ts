@@ -5,7 +5,8 @@
 // overtake queued batches for interactive use.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { feedTypes, validateFeeds } from '../common/feeds.ts';
 import type { FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
@@ -60,7 +61,7 @@ interface Lane {
 
 function openWorker(url: URL, model: Uint8Array | string, settings: SessionSettings): Promise<{ worker: Worker; inputs: TensorInfo[]; outputs: TensorInfo[] }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url);
+    const worker = startWorker(url);
     // Detach only our own listeners: the Worker keeps internal ones of its own.
     const detach = (): void => {
       worker.off('error', onError).off('exit', onExit).off('message', onMessage);

@@ -12,14 +12,19 @@ export function ortBinDir(): string {
 }
 
 /** Where the dynamic linker would find a library: LD_LIBRARY_PATH, ld.so.cache, usual folders. */
-export function makeLibraryFinder(extraDirs: string[] = []): (name: string) => string | undefined {
+/** The folders searched for a library, in order: LD_LIBRARY_PATH, `extraDirs`, the usual ones. */
+export function libraryDirs(extraDirs: string[] = []): string[] {
   const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : '';
-  const dirs = [
+  return [
     ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
     ...extraDirs,
     `/lib/${multiarch}`, `/usr/lib/${multiarch}`, '/lib64', '/usr/lib64', '/lib', '/usr/lib', '/usr/local/lib',
     '/usr/lib/wsl/lib', '/usr/local/nvidia/lib64', '/usr/local/cuda/lib64',
   ];
+}
+
+export function makeLibraryFinder(extraDirs: string[] = []): (name: string) => string | undefined {
+  const dirs = libraryDirs(extraDirs);
   let cache: string | undefined;
   try {
     cache = readFileSync('/etc/ld.so.cache', 'latin1');

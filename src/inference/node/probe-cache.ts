@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mergeCache, readCache, type MachineFingerprint } from '../common/probe-cache.ts';
 import type { ProbeResult } from '../common/providers.ts';
-import { makeLibraryFinder, ortBinDir } from './libraries.ts';
+import { libraryDirs, ortBinDir } from './libraries.ts';
 
 export const PROBE_CACHE_FILE = path.join('cache', 'provider-probe.json');
 
@@ -16,6 +16,14 @@ const read = (file: string): string => {
     return fs.readFileSync(file, 'utf8').trim();
   } catch {
     return '';
+  }
+};
+const mtime = (file: string): string => {
+  try {
+    const st = fs.statSync(file);
+    return `${Math.round(st.mtimeMs)} ${st.size}`;
+  } catch {
+    return '-';
   }
 };
 const list = (dir: string): string[] => {
@@ -54,11 +62,15 @@ export function machineFingerprint(): MachineFingerprint {
     cpu: `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,
   };
   if (process.platform === 'linux') {
-    const find = makeLibraryFinder([bin]);
     fp.nvidiaDriver = read('/proc/driver/nvidia/version').split('\n')[0] ?? '';
     fp.gpus = list('/proc/driver/nvidia/gpus').map((id) => `${id} ${read(path.join('/proc/driver/nvidia/gpus', id, 'information')).split('\n')[0] ?? ''}`);
     fp.devices = [...list('/dev').filter((d) => /^(nvidia\d+|nvidiactl|dxg)$/.test(d)), ...list('/dev/dri')];
-    fp.libs = ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9', 'libvulkan.so.1'].map((l) => `${l}: ${libId(find(l))}`);
+    // The GPU libraries the linker would find (libcuda, CUDA 12, cuDNN 9, Vulkan): rather than
+    // looking each up (a hundred file checks), the places they come from — ld.so.cache (rewritten by
+    // ldconfig on every library install), LD_LIBRARY_PATH and the library folders — by modification
+    // time. Any library installed or removed there probes again: conservative, and a few stat calls.
+    fp.libraryPath = process.env.LD_LIBRARY_PATH ?? '';
+    fp.libraryDirs = ['/etc/ld.so.cache', ...libraryDirs()].map((d) => `${d} ${mtime(d)}`);
   }
   return fp;
 }

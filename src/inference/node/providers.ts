@@ -2,7 +2,8 @@
 // reason each candidate was taken or passed over. Probes run in a worker thread (GPU session
 // creation can block for seconds, and a hung driver must not freeze the caller) and are cached for
 // the life of the process and, given a cache file, per machine on disk (./probe-cache.ts). An explicit request that cannot work throws: no silent fallback.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { autoCandidates, cacheDate, decide, isProviderRequest, providerNames } from '../common/providers.ts';
 import type { ProbeResult, ProviderDecision, ProviderName, ProviderRequest } from '../common/providers.ts';
@@ -41,7 +42,7 @@ class ProbeHost {
   #stopped = false;
 
   constructor() {
-    this.#worker = new Worker(new URL('./probe-worker.ts', import.meta.url));
+    this.#worker = startWorker(new URL('./probe-worker.ts', import.meta.url));
     this.#worker.on('message', (m: FromProbe) => this.#settle(m.id, m.result));
     let crash = '';
     this.#worker.on('error', (e) => { crash = e.message; });

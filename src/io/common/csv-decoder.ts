@@ -47,6 +47,12 @@ export interface CsvDecoderOptions {
   rowsBefore: number;
   /** a row (usually: an unterminated quote) longer than this is a fatal error; default 64 MiB */
   maxRowBytes?: number;
+  /**
+   * Absolute offset from which no new row is started (parallel decoding: one span of the file per
+   * thread). The row in progress there is completed, so `window.offset` afterwards is the first row
+   * boundary at or after it — equal to `stopAt` exactly when `stopAt` is a true row boundary.
+   */
+  stopAt?: number;
 }
 
 export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
@@ -59,6 +65,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   private readonly request: readonly ColumnRequest[];
   private readonly batchRows: number;
   private readonly maxRowBytes: number;
+  private readonly stopAt: number;
 
   readonly window: ByteWindow;
   /** data rows completed before the current batch */
@@ -85,6 +92,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     this.request = options.request;
     this.batchRows = Math.max(1, Math.floor(options.batchRows));
     this.maxRowBytes = options.maxRowBytes ?? 64 * 1024 * 1024;
+    this.stopAt = options.stopAt ?? Infinity;
     this.window = new ByteWindow(options.offset);
     this.rowsDone = options.rowsBefore;
     this.fieldKind = new Uint8Array(this.fieldCount);
@@ -143,10 +151,12 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     const nf = this.fieldCount;
     const fieldValues = this.fieldValues;
     const cap = this.batchRows;
+    // no row starts at or after stopAt (Infinity unless decoding one span of a file)
+    const limit = Math.min(end, this.stopAt - this.window.base);
     let row = this.length;
     let p = this.window.start;
     let c = 0;
-    rows: while (row < cap && p < end) {
+    rows: while (row < cap && p < limit) {
       c = buf[p];
       if (c === LF || c === CR) { p++; continue; } // blank line
       const rowStart = p;

@@ -60,6 +60,12 @@ export interface ReadOptions {
   batchRows: number;
   from?: ResumePoint;
   signal?: AbortSignal;
+  /**
+   * CSV: threads that decode spans of a large file in parallel (default: the cores beyond two —
+   * none on a 2-core machine, see io/node/csv-parallel.ts); 0 decodes on the calling thread. Small
+   * files are always read on the calling thread.
+   */
+  decodeThreads?: number;
 }
 
 export interface TableSource {

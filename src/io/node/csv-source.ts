@@ -8,6 +8,7 @@ import { hasDataAfter, parseCsvHeader } from '../common/csv-header.ts';
 import type { CsvHeader } from '../common/csv-header.ts';
 import { resolveRequest } from '../common/request.ts';
 import type { ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../common/table.ts';
+import { defaultDecodeThreads, PARALLEL_MIN_BYTES, parallelCsvBatches } from './csv-parallel.ts';
 import { readAt } from './input-file.ts';
 import { decodeFile } from './stream.ts';
 
@@ -60,6 +61,15 @@ class CsvSource implements TableSource {
       throw new OutpostError('input', `cannot resume at byte ${from.offset}: the file changed since the job started (it has ${this.sizeBytes} bytes, data from byte ${this.dataStart})`, { file: this.path });
     }
     const offset = from ? from.offset : this.dataStart;
+    const threads = options.decodeThreads ?? defaultDecodeThreads();
+    if (threads > 0 && this.sizeBytes - offset >= PARALLEL_MIN_BYTES) {
+      yield* parallelCsvBatches({
+        file: this.path, handle: this.handle, size: this.sizeBytes, delimiter: this.delimiter, header: this.columns, request,
+        batchRows: Math.max(1, Math.floor(options.batchRows)), start: offset, rowsBefore: from ? from.row : 0, threads,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return;
+    }
     const decoder = new CsvDecoder({
       file: this.path,
       delimiter: this.delimiter,

@@ -2,7 +2,8 @@
 // a third of the scoring thread's work; here it overlaps with reading and parsing the next batches.
 // Same contract as the sink it wraps: writes are ordered, checkpoint() reports the state after every
 // write issued before it, and an error in the worker surfaces at the next call.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import type { OutputBatch, OutputFormat, SinkState, TableSink } from '../common/table.ts';
 import type { OpenSinkOptions } from './open.ts';
@@ -21,7 +22,7 @@ export type FromSinkWorker =
 const MAX_QUEUED_WRITES = 8;
 
 export async function openWorkerSink(file: string, format: OutputFormat, options: OpenSinkOptions = {}): Promise<TableSink> {
-  const worker = new Worker(new URL('./sink-worker.ts', import.meta.url));
+  const worker = startWorker(new URL('./sink-worker.ts', import.meta.url));
   const opened = await new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (m: FromSinkWorker) => {

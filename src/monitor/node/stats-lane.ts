@@ -6,7 +6,8 @@
 // shared memory and reading the worker's answer with receiveMessageOnPort. A drained lane goes
 // back to a one-slot pool, so the next checkpoint interval or job reuses the warm worker (starting
 // one costs a few hundred milliseconds); an unused pooled worker is stopped after a while.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
 import type { ColumnArena, FeatureColumn } from '../common/collect.ts';
@@ -59,7 +60,7 @@ export class StatsLane {
     const signal = new SharedArrayBuffer(FLAG_SLOTS * Int32Array.BYTES_PER_ELEMENT);
     this.#flags = new Int32Array(signal);
     this.#port = port1;
-    this.#worker = new Worker(workerUrl, { workerData: { port: port2, signal }, transferList: [port2] });
+    this.#worker = startWorker(workerUrl, { workerData: { port: port2, signal }, transferList: [port2] });
     this.#worker.on('error', (e) => { this.#error = e; });
     this.#worker.unref(); // never keeps the process alive by itself
     this.#port.unref();

@@ -69,6 +69,8 @@ export interface RunOptions {
   checkpointRows?: number;
   /** non-fatal notes for the user (e.g. serving a signed model offline within its grace period) */
   onWarning?: (line: string) => void;
+  /** CSV decode threads (default: the cores beyond two, see io/node/csv-parallel.ts; 0 = decode on this thread) */
+  decodeThreads?: number;
 }
 
 export interface JobResult {
@@ -154,8 +156,8 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
 }
 
 /** Check everything that can be checked before any work or any store write. */
-async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
-  const model = getModel(store, req.model);
+async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
+  const model = resolved ?? getModel(store, req.model);
   const input = path.resolve(req.input);
   const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
@@ -206,10 +208,22 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
 }
 
 export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
-  const { model, source, job: planned } = await prepare(store, req, (line) => opts.onWarning?.(line));
+  // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
+  // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
+  const model = getModel(store, req.model);
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts);
+  starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+  let prepared: Awaited<ReturnType<typeof prepare>>;
+  try {
+    prepared = await prepare(store, req, (line) => opts.onWarning?.(line), model);
+  } catch (e) {
+    await starting.then(({ engine }) => engine.close(), () => {});
+    throw e;
+  }
+  const { source, job: planned } = prepared;
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(store, model, planned.options.ep, opts);
+    opened = await starting;
   } catch (e) {
     await source.close();
     throw e;
@@ -373,7 +387,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
-    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })) {
+    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) })) {
       const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
       const rowNumbers = new Int32Array(v.accepted.length);
       for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];

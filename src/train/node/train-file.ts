@@ -4,7 +4,7 @@
 // `writePackage`, into a temporary folder renamed into place.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
@@ -44,7 +44,7 @@ const WORKER_URL = new URL('./train-worker.ts', import.meta.url);
 export function trainFile(req: TrainFileRequest, o: { onEvent?: (e: TrainFileEvent) => void; signal?: AbortSignal } = {}): Promise<TrainFileResult> {
   if (o.signal?.aborted) return Promise.reject(new OutpostError('cancelled', 'training cancelled'));
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: req });
+    const worker = startWorker(WORKER_URL, { workerData: req });
     let settled = false;
     const finish = (fn: () => void) => {
       if (settled) return;
