@@ -73,9 +73,10 @@ export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
 }
 
 /**
- * Upstream proposals (src/hub/node/proposals.ts): a workstation's retrained challenger, stored as sent
- * (card text and model bytes) until a publisher accepts or rejects it; one per (device, model SHA-256).
- * A later migration, appended to both backends' lists.
+ * One later migration, appended to both backends' lists: upstream proposals (src/hub/node/proposals.ts
+ * — a workstation's retrained challenger, stored as sent, card text and model bytes, until a publisher
+ * accepts or rejects it; one per device and model SHA-256) and the ground-truth labels devices sync
+ * (`labels` items; one row per device, model, version and id — the item with the higher seq wins).
  */
 export function proposalsSchema(dialect: 'sqlite' | 'postgres'): string {
   const blob = dialect === 'sqlite' ? 'BLOB' : 'bytea';
@@ -87,5 +88,12 @@ export function proposalsSchema(dialect: 'sqlite' | 'postgres'): string {
       published_version BIGINT, published_by TEXT, UNIQUE (device_id, model_sha256)
     );
     CREATE INDEX fleet_proposals_by_time ON fleet_proposals (received_at);
+    CREATE TABLE fleet_labels (
+      device_id TEXT NOT NULL, model_name TEXT NOT NULL, model_version BIGINT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, row_index BIGINT NOT NULL,
+      predicted_at BIGINT NOT NULL, truth TEXT NOT NULL, truth_value DOUBLE PRECISION, predicted TEXT, predicted_value DOUBLE PRECISION, scores TEXT,
+      late BIGINT NOT NULL, labelled_at BIGINT NOT NULL, item_seq BIGINT NOT NULL,
+      PRIMARY KEY (device_id, model_name, model_version, id)
+    );
+    CREATE INDEX fleet_labels_by_model ON fleet_labels (model_name, model_version, predicted_at);
   `;
 }
