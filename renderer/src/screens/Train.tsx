@@ -87,7 +87,7 @@ function TrainForm() {
     const params: TrainParams = {
       input: file.path, name, target, features: chosen, algo, seed: Number(seed),
       split: splitKind === 'time' ? { kind: 'time', column: timeCol, validFrom: validFrom.trim() } : { kind: 'fraction', fraction: Number(fraction) },
-      ...(provider ? { provider: provider as TrainParams['provider'] } : {}),
+      ...(provider && algo !== 'gbdt' ? { provider: provider as TrainParams['provider'] } : {}),
     };
     client.call('train.start', params).then((r) => go('train', r.id), (e: unknown) => setError(asApiError(e))).finally(() => setStarting(false));
   };
