@@ -3,7 +3,8 @@
 // dispatch.ts); the renderer imports these only as types. Pure: no Node, no DOM.
 import { z } from 'zod';
 import { CardSchema } from '../../package/common/card.ts';
-import { SettingsSchema, validateSettingsPatch } from '../../store/common/settings.ts';
+import { validateSettingsPatch } from '../../store/common/settings.ts';
+import { SettingsSchema } from '../../store/common/settings-schema.ts';
 
 export { SettingsSchema };
 
@@ -323,6 +324,14 @@ export const SyncViewSchema = z.object({
   intervalSeconds: z.number(),
   /** when the background sync runs next (null: off or not connected) */
   nextAt: z.string().nullable(),
+  /** the rolloutPolicy setting: auto installs what the hub rolls out at the next sync; ask offers it here */
+  rolloutPolicy: z.enum(['auto', 'ask']),
+  /** model versions the hub rolled out to this workstation (newest first): offered (available), installed, failed and why */
+  updates: z.array(z.object({
+    rollout: z.string(), model: z.string(), ref: z.string(), action: z.enum(['install', 'activate']),
+    state: z.enum(['pending', 'available', 'installed', 'failed', 'withdrawn']),
+    version: z.number().nullable(), previousVersion: z.number().nullable(), stage: z.string().nullable(), reason: z.string().nullable(), updatedAt: z.string(),
+  })),
 });
 export type SyncView = z.infer<typeof SyncViewSchema>;
 
@@ -561,6 +570,8 @@ export const methods = {
   },
   /** sync now; a failure is recorded in the view's lastError (the sync itself is not an API error) */
   'sync.now': { params: none, result: SyncViewSchema },
+  /** install an update the hub offered (rolloutPolicy ask) through the verified pull; a refusal is an error naming the stage */
+  'sync.installUpdate': { params: z.strictObject({ rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/, 'a rollout id (ro_…)') }), result: SyncViewSchema },
   'settings.get': { params: none, result: SettingsViewSchema },
   /** validated by the settings module itself (one source of truth: the message names the key and its allowed values) */
   'settings.update': { params: z.strictObject({ patch: SettingsPatch }), result: SettingsViewSchema },
