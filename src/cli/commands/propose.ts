@@ -106,7 +106,7 @@ export const hubProposalsAcceptCommand: CommandSpec = {
     '--key FILE            the publisher\'s private key (repeat when the delegation needs several signatures)',
     '--token T             the publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
     '--passphrase-env VAR  passphrase of the key(s)',
-    '--version N           the published version (default: the hub\'s latest of the model + 1)',
+    '--version N           the published version (default: the hub\'s latest + 1, and above the proposing device\'s local version)',
     '--alias NAME          also point this alias at it',
     ...CA_HELP,
     ALLOW_HTTP_HELP,
