@@ -7,12 +7,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApiEvent, FileColumns, ModelDetail, ModelSummary, TrainRun, TrainRunDetail } from '../src/api/common/contract.ts';
+import type { ApiEvent, FileColumns, JobSummary, ModelDetail, ModelSummary, ProposalView, TrainRun, TrainRunDetail } from '../src/api/common/contract.ts';
+import { addLabels } from '../src/monitor/node/labels.ts';
+import { openStore } from '../src/store/node/store.ts';
 import { httpTransport, ipcTransport, ok, type Transport } from './helpers/app-harness.ts';
 import { lastJson, REPO, runMain } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
 const SEATTLE = path.join(REPO, 'node_modules/vega-datasets/data/seattle-weather.csv');
+const WEATHER_2015 = path.join(REPO, 'models/demo/weather-2015.csv');
 
 /** Every file under `dir` (relative), for "nothing was written" checks; the SQLite files excluded. */
 function filesUnder(dir: string): string[] {
@@ -140,6 +143,28 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.equal(shown.versions[0].modelSha256, b.run.result!.modelSha256, 'the installed bytes are the run\'s');
       assert.match(shown.versions[0].origin ?? '', new RegExp(`run ${second.id}`));
       assert.deepEqual(filesUnder(path.join(home, 'models')).sort(), ['wx/1/card.json', 'wx/1/model.onnx', 'wx/2/card.json', 'wx/2/model.onnx'], 'no staging folder left');
+    });
+
+    test('retrain from the app runs in the job worker and records a proposal (or says why not)', async () => {
+      const noLabels = await t.call('proposals.retrain', { model: 'wx' });
+      assert.ok(!noLabels.ok && noLabels.error.code === 'input' && /no labelled predictions/.test(noLabels.error.message), JSON.stringify(noLabels));
+      const unknown = await t.call('proposals.retrain', { model: 'nope' });
+      assert.ok(!unknown.ok && unknown.error.code === 'not-found', JSON.stringify(unknown));
+      await ok(t, 'settings.update', { patch: { logInputs: 'all' } });
+      const input = path.join(files, 'weather-2015.csv');
+      fs.copyFileSync(WEATHER_2015, input);
+      const job = await ok<JobSummary>(t, 'jobs.start', { input, model: 'wx', idColumn: 'date' });
+      await t.waitFor((e) => e.type === 'job-finished' && e.job.id === job.id, 'job-finished');
+      const s = openStore(home);
+      try {
+        assert.equal((await addLabels(s, { file: WEATHER_2015, model: 'wx', idColumn: 'date', labelColumn: 'weather' })).joined, 365);
+      } finally {
+        s.close();
+      }
+      const p = await ok<ProposalView>(t, 'proposals.retrain', { model: 'wx' });
+      assert.deepEqual([p.model, p.championVersion, p.status, p.trigger], ['wx', 2, 'proposed', 'manual']);
+      assert.ok(p.holdoutRows > 0 && p.trainRows > 0 && p.challengerScore !== null);
+      assert.equal((await ok<ProposalView[]>(t, 'proposals.list', { model: 'wx' }))[0].id, p.id);
     });
   });
 }

@@ -88,10 +88,10 @@ describe('upstream proposals', () => {
     assert.match(shown.out, /note: retrained on 2015/);
 
     const acc = await ok(dir, 'hub', 'proposals', 'accept', proposalId, '--dir', t.dir, '--hub', t.url, '--key', pub().key.file, '--token', pub().token) as { version: number; publisher: string; signedBy: string[] };
-    assert.deepEqual([acc.version, acc.publisher], [2, 'wx-team']);
+    assert.deepEqual([acc.version, acc.publisher], [3, 'wx-team'], 'above the hub\'s latest (1) and A\'s local wx@2');
     assert.deepEqual(acc.signedBy, [pub().key.keyId], 'the publisher\'s key signed it');
     const [p] = (await hubList()).filter((x) => x.id === proposalId);
-    assert.deepEqual([p.status, p.publishedVersion], ['accepted', 2]);
+    assert.deepEqual([p.status, p.publishedVersion], ['accepted', 3]);
     const twice = await cli(dir, 'hub', 'proposals', 'accept', proposalId, '--dir', t.dir, '--hub', t.url, '--key', pub().key.file, '--token', pub().token);
     assert.equal(twice.code, 1);
     assert.match(twice.err, /already accepted/);
@@ -103,7 +103,7 @@ describe('upstream proposals', () => {
     const sb = openStore(homeB());
     try {
       const local = getModel(sa, 'wx@2');
-      const pulled = getModel(sb, 'wx@2');
+      const pulled = getModel(sb, 'wx@3');
       assert.equal(pulled.source, 'hub');
       assert.match(pulled.signedBy ?? '', /^wx-team \(/, 'signed by the publisher');
       assert.equal(pulled.modelSha256, local.modelSha256, 'the proposed model.onnx, unchanged');
@@ -114,21 +114,25 @@ describe('upstream proposals', () => {
       sa.close();
       sb.close();
     }
-    const verify = await cli(homeB(), 'models', 'verify', 'wx@2');
+    const verify = await cli(homeB(), 'models', 'verify', 'wx@3');
     assert.equal(verify.code, 0, verify.err);
+    // the proposing workstation pulls the signed version too (its local wx@2 does not collide); its
+    // active version is the local one, so taking the hub's back is explicit
+    const back = await ok(homeA(), 'pull', 'wx', '--switch-hub') as { version: number };
+    assert.equal(back.version, 3);
   });
 
   test('reject: kept with the reason, nothing published, and it cannot be accepted afterwards', async () => {
-    await ok(dir, 'train', SEATTLE, '--target', 'weather', '--name', 'wx', '--features', FEATURES, '--algo', 'gbdt', '--seed', '5', '--version', '3', '--out', path.join(dir, 'wx3'));
+    await ok(dir, 'train', SEATTLE, '--target', 'weather', '--name', 'wx', '--features', FEATURES, '--algo', 'gbdt', '--seed', '5', '--version', '4', '--out', path.join(dir, 'wx3'));
     await ok(homeA(), 'models', 'add', path.join(dir, 'wx3'), '--allow-unsigned');
-    const r = await ok(homeA(), 'propose', 'wx@3') as { id: string; comparison: unknown };
+    const r = await ok(homeA(), 'propose', 'wx@4') as { id: string; comparison: unknown };
     assert.equal(r.comparison, null, 'trained here, not retrained: no comparison');
     const rej = await ok(dir, 'hub', 'proposals', 'reject', r.id, '--dir', t.dir, '--reason', 'not better than v2 on our data') as { proposal: { status: string; reason: string } };
     assert.deepEqual([rej.proposal.status, rej.proposal.reason], ['rejected', 'not better than v2 on our data']);
     const acc = await cli(dir, 'hub', 'proposals', 'accept', r.id, '--dir', t.dir, '--hub', t.url, '--key', pub().key.file, '--token', pub().token);
     assert.equal(acc.code, 1);
     assert.match(acc.err, /already rejected/);
-    assert.equal(await t.hub.storage.latestVersion('wx'), 2, 'nothing published');
+    assert.equal(await t.hub.storage.latestVersion('wx'), 3, 'nothing published');
     const noReason = await cli(dir, 'hub', 'proposals', 'reject', r.id, '--dir', t.dir);
     assert.equal(noReason.code, 2);
     const unknown = await cli(dir, 'hub', 'proposals', 'show', 'prop_nope', '--dir', t.dir);
@@ -140,7 +144,7 @@ describe('upstream proposals', () => {
     await ok(homeB(), 'models', 'add', path.join(dir, 'wx3'), '--allow-unsigned');
     await revokeDevice(t.hub, 'ws-b');
     const before = (await listProposals(t.hub)).length;
-    const r = await cli(homeB(), 'propose', 'wx@3');
+    const r = await cli(homeB(), 'propose', 'wx@4');
     assert.equal(r.code, 1);
     assert.match(r.err, /revoked/);
     assert.equal((await listProposals(t.hub)).length, before);
@@ -150,12 +154,12 @@ describe('upstream proposals', () => {
     const before = (await listProposals(t.hub)).length;
     const key = deviceKey(homeA(), false);
     const s = openStore(homeA());
-    const m = getModel(s, 'wx@3');
+    const m = getModel(s, 'wx@4');
     s.close();
     const model = fs.readFileSync(path.join(m.dir, 'model.onnx'));
     const card = fs.readFileSync(path.join(m.dir, 'card.json'), 'utf8');
     const sha = (b: Uint8Array | string) => crypto.createHash('sha256').update(b).digest('hex');
-    const upload = (over: Record<string, unknown> = {}) => ({ format: PROPOSAL_FORMAT, name: 'wx', localVersion: 3, card, cardSha256: sha(card), model: model.toString('base64'), modelSha256: sha(model), comparison: null, ...over });
+    const upload = (over: Record<string, unknown> = {}) => ({ format: PROPOSAL_FORMAT, name: 'wx', localVersion: 4, card, cardSha256: sha(card), model: model.toString('base64'), modelSha256: sha(model), comparison: null, ...over });
     const send = async (body: Buffer, signed = body) => {
       const res = await fetch(`${t.url}${PROPOSALS_PATH}`, { method: 'POST', body, headers: { 'content-type': PROPOSAL_CONTENT_TYPE, ...signRequest({ deviceId: deviceA }, key, 'POST', PROPOSALS_PATH, signed) } });
       return { status: res.status, body: await res.json() as { error?: { code: string; message: string } } };
@@ -175,7 +179,7 @@ describe('upstream proposals', () => {
     assert.equal(b.status, 400);
     assert.match(b.body.error!.message, /model\.onnx does not match its SHA-256/);
     // a card edited without its hash
-    const c = await send(json(upload({ card: card.replace('"version": 3', '"version": 4') })));
+    const c = await send(json(upload({ card: card.replace('"version": 4', '"version": 5') })));
     assert.equal(c.status, 400);
     assert.match(c.body.error!.message, /card\.json does not match its SHA-256/);
     // consistent hashes, but not an ONNX model: the device checks refuse it

@@ -182,6 +182,9 @@ test('hub: bad bodies — truncated JSON, wrong type, oversize, unauthenticated 
   is4xx(await rawRequest(port, h('POST', '/api/v1/publish', '\r\nContent-Type: application/json\r\nContent-Length: 5'), '{"a":'), 'truncated JSON');
   is4xx(await rawRequest(port, h('POST', '/api/v1/publish', '\r\nContent-Type: text/plain\r\nContent-Length: 2'), '{}'), 'wrong content type');
   is4xx(await rawRequest(port, h('POST', '/api/v1/publish', '\r\nContent-Type: application/json\r\nContent-Length: 16'), '{"metadata":"x"}'), 'wrong shape');
+  // proposals: unsigned, wrong type, truncated (each a 4xx before anything is stored)
+  is4xx(await rawRequest(port, h('POST', '/api/v1/proposals', '\r\nContent-Type: application/x-outpost-proposal+json\r\nContent-Length: 5'), '{"a":'), 'unsigned truncated proposal');
+  is4xx(await rawRequest(port, h('POST', '/api/v1/proposals', '\r\nContent-Type: text/plain\r\nContent-Length: 2'), '{}'), 'proposal of the wrong type');
   const sha = 'a'.repeat(64);
   is4xx(await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, '\r\nContent-Type: application/json\r\nContent-Length: 2'), '{}'), 'blob as JSON');
   is4xx(await rawRequest(port, h('PUT', `/api/v1/uploads/${'0'.repeat(32)}/${sha}`, '\r\nContent-Type: application/octet-stream\r\nContent-Length: 5'), 'hello'), 'blob with the wrong hash');

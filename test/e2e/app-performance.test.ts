@@ -79,6 +79,13 @@ describe('Performance and Proposals in Chromium', { skip: 'skip' in launched ? l
     const text = await row.innerText();
     assert.ok(text.includes(proposal.championScore.toFixed(4)) && text.includes(proposal.challengerScore.toFixed(4)), text);
     await shot(page, 'proposals');
+    // Retrain now: a second challenger, trained in the core's job worker, appears as a proposal row
+    const rows = page.locator('[data-testid="proposals"] tbody tr');
+    assert.equal(await rows.count(), 1);
+    await page.getByTestId('retrain').click();
+    await page.locator('[data-testid="proposals"] tbody tr').nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    assert.match(await rows.first().innerText(), /manual/);
     page.once('dialog', (d) => { void d.accept(); }); // asked only when the champion was better
     await page.getByTestId(`activate-${proposal.id}`).click();
     await page.locator(`[data-testid="proposal-${proposal.id}"]`, { hasText: 'activated as v2' }).waitFor();

@@ -135,10 +135,20 @@ function Proposals({ name, onActivated }: { name: string; onActivated: () => voi
     setBusy(id);
     client.call('proposals.activate', { id, force }).then(() => { setActionError(undefined); reload(); onActivated(); }, (e: unknown) => setActionError(asApiError(e))).finally(() => setBusy(undefined));
   };
+  const [retraining, setRetraining] = useState(false);
+  const retrain = () => {
+    setRetraining(true);
+    setActionError(undefined);
+    // runs in the core's job worker: the app stays responsive while it trains
+    client.call('proposals.retrain', { model: name }).then(() => reload(), (e: unknown) => setActionError(asApiError(e))).finally(() => setRetraining(false));
+  };
   return (
-    <Section title="Proposals" id="model-proposals">
+    <Section title="Proposals" id="model-proposals" actions={
+      <button type="button" className="btn" onClick={retrain} disabled={retraining} data-testid="retrain" title="Train a challenger with this model's recipe on its labelled logged inputs and compare it with the active version on the newest held-out rows">
+        {retraining ? 'Retraining…' : 'Retrain now'}
+      </button>}>
       <ErrorBox error={error ?? actionError} />
-      {data && data.length === 0 && <p className="muted" data-testid="proposals-none">No proposals. <code>outpost retrain {name}</code> trains a challenger with this model&apos;s recipe on recent labelled data.</p>}
+      {data && data.length === 0 && <p className="muted" data-testid="proposals-none">No proposals. Retrain now (or <code>outpost retrain {name}</code>) trains a challenger with this model&apos;s recipe on recent labelled data.</p>}
       {data && data.length > 0 && (
         <div className="table-wrap">
           <table className="table" data-testid="proposals">

@@ -87,7 +87,7 @@ function TrainForm() {
     const params: TrainParams = {
       input: file.path, name, target, features: chosen, algo, seed: Number(seed),
       split: splitKind === 'time' ? { kind: 'time', column: timeCol, validFrom: validFrom.trim() } : { kind: 'fraction', fraction: Number(fraction) },
-      ...(provider ? { provider: provider as TrainParams['provider'] } : {}),
+      ...(provider && algo !== 'gbdt' ? { provider: provider as TrainParams['provider'] } : {}),
     };
     client.call('train.start', params).then((r) => go('train', r.id), (e: unknown) => setError(asApiError(e))).finally(() => setStarting(false));
   };
@@ -236,7 +236,7 @@ function LossChart({ run }: { run: TrainRun }) {
         const unit = run.step?.algo === algo ? run.step.unit : algo === 'gbdt' ? 'iteration' : 'epoch';
         const path = (get: (p: (typeof pts)[number]) => number | null) => pts
           .map((p) => [p.step, get(p)] as const).filter((x): x is readonly [number, number] => x[1] !== null && Number.isFinite(x[1]))
-          .map(([st, v], i) => `${i ? 'L' : 'M'}${((st / Math.max(1, of)) * W).toFixed(1)},${(H - ((v - lo) / span) * (H - 8) - 4).toFixed(1)}`).join(' ');
+          .map(([st, v], i) => `${i ? 'L' : 'M'}${(((st - 1) / Math.max(1, of - 1)) * W).toFixed(1)},${(H - ((v - lo) / span) * (H - 8) - 4).toFixed(1)}`).join(' ');
         const valid = path((p) => p.validLoss);
         const train = path((p) => p.trainLoss);
         const last = pts[pts.length - 1];

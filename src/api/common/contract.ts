@@ -539,6 +539,11 @@ export const methods = {
   },
   /** retrained challengers (newest first), optionally of one model */
   'proposals.list': { params: z.strictObject({ model: ModelName.optional() }), result: z.array(ProposalViewSchema) },
+  /**
+   * `outpost retrain` from the app, in a worker thread (the serving thread stays free): a challenger
+   * with the active version's recipe on its labelled logged inputs, compared on the newest held-out rows
+   */
+  'proposals.retrain': { params: z.strictObject({ model: ModelName, holdout: z.number().gt(0).lt(1).optional() }), result: ProposalViewSchema },
   /** install a proposal's challenger as a local unsigned version and make it active (force: even when it was not better) */
   'proposals.activate': { params: z.strictObject({ id: z.string().min(1).max(100), force: z.boolean().default(false) }), result: ProposalViewSchema },
   /** the columns of a data file (allowedFolders rules, like files.inspect), for the Train screen */

@@ -8,11 +8,14 @@ import { openStore } from '../../store/node/store.ts';
 import type { ApiErrorShape, Progress } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
 import { LogReader } from './log-reader.ts';
+import { retrain } from '../../retrain/node/retrain.ts';
 
 export type WorkerTask =
   | { kind: 'start'; home: string; request: ScoreRequest }
   | { kind: 'resume'; home: string; jobId: string }
-  | { kind: 'distribution'; home: string; jobId: string; bins: number };
+  | { kind: 'distribution'; home: string; jobId: string; bins: number }
+  /** `outpost retrain` from the app: reading the labelled log and training are long synchronous work */
+  | { kind: 'retrain'; home: string; model: string; holdout?: number };
 
 export type FromWorker =
   | { type: 'started'; jobId: string }
@@ -32,6 +35,9 @@ const store = openStore(task.home);
 try {
   if (task.kind === 'distribution') {
     post({ type: 'done', result: new LogReader(store).distribution(task.jobId, task.bins) });
+  } else if (task.kind === 'retrain') {
+    const p = retrain(store, { model: task.model, trigger: 'manual', triggerDetail: 'started from the app', ...(task.holdout !== undefined ? { holdout: task.holdout } : {}) });
+    post({ type: 'done', result: p.id });
   } else {
     const opts = {
       signal: controller.signal,

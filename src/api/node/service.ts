@@ -25,7 +25,7 @@ import { readRejects } from './rejects.ts';
 import { driftView, toAlert } from './drift-view.ts';
 import { listAlerts } from '../../monitor/node/index.ts';
 import { performanceForModel } from '../../monitor/node/performance.ts';
-import { activateProposal, listProposals, type Proposal } from '../../retrain/node/retrain.ts';
+import { activateProposal, getProposal, listProposals, type Proposal } from '../../retrain/node/retrain.ts';
 import type { ProposalView } from '../common/contract.ts';
 import { createSyncRunner } from './sync-runner.ts';
 import { checkReadable } from './readable-paths.ts';
@@ -255,6 +255,21 @@ export function createService(opts: ServiceOptions): Service {
     });
   };
 
+  /** Run a one-shot task (retrain) in the job worker; resolves with its result, rejects with its error. */
+  const inWorker = (task: WorkerTask): Promise<unknown> => new Promise((resolve, reject) => {
+    if (closed) { reject(new OutpostError('conflict', 'the service is shutting down')); return; }
+    const worker = new Worker(WORKER_URL, { workerData: task });
+    let answered = false;
+    worker.once('message', (m: FromWorker) => {
+      answered = true;
+      if (m.type === 'done') resolve(m.result);
+      else if (m.type === 'failed') reject(Object.assign(new Error(m.error.message), { code: m.error.code, location: { file: m.error.file, row: m.error.row, field: m.error.field } }));
+    });
+    worker.once('error', reject);
+    worker.once('exit', () => { if (!answered) reject(new Error('the worker stopped unexpectedly')); });
+  });
+  const retraining = new Set<string>();
+
   const sync = createSyncRunner(store, (v) => emit({ type: 'sync-finished', sync: v }));
   let pulling: AbortController | undefined;
   const training = createTrainRuns(store, emit);
@@ -416,6 +431,17 @@ export function createService(opts: ServiceOptions): Service {
     },
     async 'proposals.list'({ model }) {
       return listProposals(store, model).map(proposalView);
+    },
+    async 'proposals.retrain'({ model, holdout }) {
+      getModel(store, model); // not installed → not-found, before a worker starts
+      if (retraining.has(model)) throw new OutpostError('conflict', `a retrain of ${model} is already running`);
+      retraining.add(model);
+      try {
+        const id = await inWorker({ kind: 'retrain', home: store.home, model, ...(holdout !== undefined ? { holdout } : {}) }) as string;
+        return proposalView(getProposal(store, id));
+      } finally {
+        retraining.delete(model);
+      }
     },
     async 'proposals.activate'({ id, force }) {
       return proposalView(activateProposal(store, id, { force }).proposal);

@@ -74,6 +74,7 @@ export const commands: CommandEntry[] = [
   { name: 'hub proposals show', summary: 'One proposal: the device, the card with its lineage, both models\' metrics on the held-out rows', load: async () => (await import('./propose.ts')).hubProposalsShowCommand },
   { name: 'hub proposals accept', summary: 'Publish a proposal: signed by the publisher\'s key (as `outpost publish`), then pulled by the fleet like any version', load: async () => (await import('./propose.ts')).hubProposalsAcceptCommand },
   { name: 'hub proposals reject', summary: 'Reject a proposal (kept, with the reason; nothing is published)', load: async () => (await import('./propose.ts')).hubProposalsRejectCommand },
+  { name: 'hub labels', summary: 'Ground-truth labels the workstations synced, per device and model version', load: async () => (await import('./propose.ts')).hubLabelsCommand },
   { name: 'hub drift', summary: 'Fleet drift of a model version: the exact merge of the workstations\' window statistics', load: async () => (await import('./hub-fleet.ts')).hubDriftCommand },
   { name: 'hub events', summary: 'Alerts, security events, model changes and dropped items across the fleet, newest first', load: async () => (await import('./hub-fleet.ts')).hubEventsCommand },
   { name: 'hub export predictions', summary: 'Write the predictions workstations synced as Parquet (for DuckDB, pandas)', load: async () => (await import('./hub-fleet.ts')).hubExportPredictionsCommand },

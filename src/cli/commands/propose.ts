@@ -106,7 +106,7 @@ export const hubProposalsAcceptCommand: CommandSpec = {
     '--key FILE            the publisher\'s private key (repeat when the delegation needs several signatures)',
     '--token T             the publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
     '--passphrase-env VAR  passphrase of the key(s)',
-    '--version N           the published version (default: the hub\'s latest of the model + 1)',
+    '--version N           the published version (default: the hub\'s latest + 1, and above the proposing device\'s local version)',
     '--alias NAME          also point this alias at it',
     ...CA_HELP,
     ALLOW_HTTP_HELP,
@@ -150,6 +150,24 @@ export const hubProposalsRejectCommand: CommandSpec = {
     ctx.out.text(`rejected ${p.id} (${p.model} from ${p.device}): ${reason}`);
     const { card: _card, ...proposal } = p;
     ctx.out.json({ ok: true, proposal });
+    return 0;
+  },
+};
+
+export const hubLabelsCommand: CommandSpec = {
+  name: 'hub labels',
+  summary: 'Ground-truth labels the workstations synced, per device and model version',
+  usage: 'outpost hub labels --dir <d> [--model NAME]',
+  help: [...HUB_HELP, '--model NAME  only this model'],
+  options: { ...HUB_OPTS, model: { type: 'string' } },
+  async run(ctx, args) {
+    const { fleetLabelCounts } = await import('../../hub/node/fleet-labels.ts');
+    const rows = await withHub(ctx, args, (hub) => fleetLabelCounts(hub, str(args, 'model') ? { model: str(args, 'model')! } : {}));
+    ctx.out.json({ ok: true, labels: rows });
+    if (!rows.length) ctx.out.text('no labels synced yet (workstations send them with `outpost sync` after `outpost labels add`)');
+    for (const r of rows) {
+      ctx.out.text(`${r.model}@${r.version}  ${r.device}${r.group ? ` [${r.group}]` : ''}  ${r.labels.toLocaleString('en-US')} labels (${r.late.toLocaleString('en-US')} late), predictions ${new Date(r.from).toISOString()} … ${new Date(r.to).toISOString()}`);
+    }
     return 0;
   },
 };

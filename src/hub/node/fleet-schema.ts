@@ -113,3 +113,20 @@ export function proposalsSchema(dialect: 'sqlite' | 'postgres'): string {
     CREATE INDEX fleet_proposals_by_time ON fleet_proposals (received_at);
   `;
 }
+
+/**
+ * Ground-truth labels devices sync (`labels` items, src/hub/node/ingest.ts): one row per device,
+ * model, version and id — the item with the higher seq wins (a replaced label). A migration of its
+ * own, appended after the proposals one.
+ */
+export function labelsSchema(): string {
+  return `
+    CREATE TABLE fleet_labels (
+      device_id TEXT NOT NULL, model_name TEXT NOT NULL, model_version BIGINT NOT NULL, id TEXT NOT NULL, job_id TEXT NOT NULL, row_index BIGINT NOT NULL,
+      predicted_at BIGINT NOT NULL, truth TEXT NOT NULL, truth_value DOUBLE PRECISION, predicted TEXT, predicted_value DOUBLE PRECISION, scores TEXT,
+      late BIGINT NOT NULL, labelled_at BIGINT NOT NULL, item_seq BIGINT NOT NULL,
+      PRIMARY KEY (device_id, model_name, model_version, id)
+    );
+    CREATE INDEX fleet_labels_by_model ON fleet_labels (model_name, model_version, predicted_at);
+  `;
+}

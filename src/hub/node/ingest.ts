@@ -14,7 +14,7 @@ import { windowStart } from '../../monitor/common/windows.ts';
 import { parseCard } from '../../package/common/card.ts';
 import { packedShape } from '../../store/common/packing.ts';
 import {
-  AlertPayload, DriftPayload, DroppedPayload, HeartbeatPayload, JobPayload, ModelPayload, PredictionsPayload, RolloutPayload, SecurityPayload,
+  AlertPayload, DriftPayload, DroppedPayload, HeartbeatPayload, JobPayload, LabelsPayload, ModelPayload, PredictionsPayload, RolloutPayload, SecurityPayload,
 } from '../../sync/common/items.ts';
 import type { IngestResponse, WireItem } from '../../sync/common/protocol.ts';
 import type { DeviceRow } from './devices.ts';
@@ -160,6 +160,21 @@ const HANDLERS: Record<string, Handler> = {
         const r = await mergeWindow(c, d.model, d.version, d.cardSha256, width, start, deltas, features);
         if (r) return reject(r);
       }
+    }
+    return OK;
+  },
+
+  async labels(c) {
+    const p = parse(LabelsPayload, c);
+    if ('outcome' in p) return p.outcome;
+    for (const l of p.data.labels) {
+      await c.sql.run(`INSERT INTO fleet_labels (device_id, model_name, model_version, id, job_id, row_index, predicted_at, truth, truth_value, predicted, predicted_value, scores, late, labelled_at, item_seq)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (device_id, model_name, model_version, id) DO UPDATE SET job_id = excluded.job_id, row_index = excluded.row_index, predicted_at = excluded.predicted_at,
+          truth = excluded.truth, truth_value = excluded.truth_value, predicted = excluded.predicted, predicted_value = excluded.predicted_value, scores = excluded.scores,
+          late = excluded.late, labelled_at = excluded.labelled_at, item_seq = excluded.item_seq
+        WHERE fleet_labels.item_seq < excluded.item_seq`,
+      [c.device.id, p.data.model, l.version, l.id, l.jobId, l.row, l.predictedAt, l.truth, l.truthValue, l.predicted, l.predictedValue, l.scores ? JSON.stringify(l.scores) : null, l.late ? 1 : 0, l.labelledAt, c.item.seq]);
     }
     return OK;
   },

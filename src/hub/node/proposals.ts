@@ -154,7 +154,7 @@ export interface AcceptOptions {
   /** the publisher's key(s): they sign the targets metadata here, as in `outpost publish` */
   keys: PrivateKeyHandle[];
   token: string;
-  /** the published version (default: the hub's latest of the name + 1) */
+  /** the published version (default: above the hub's latest and the device's local version) */
   version?: number;
   alias?: string;
   home?: string;
@@ -176,7 +176,9 @@ export async function acceptProposal(hub: Hub, id: string, o: AcceptOptions): Pr
   const model = Buffer.from(row.model);
   if (sha256(model) !== p.modelSha256) throw new OutpostError('package', `proposal ${id}'s stored model no longer matches the SHA-256 checked at upload; refusing to publish it`);
   const latest = await hub.storage.latestVersion(p.model);
-  const version = o.version ?? (latest ?? 0) + 1;
+  // above the hub's latest and above the proposing device's own local number, so that device can
+  // pull the published version too (its local vN has a different card)
+  const version = o.version ?? Math.max((latest ?? 0) + 1, p.localVersion + 1);
   if (latest !== undefined && version <= latest) throw new OutpostError('conflict', `${p.model}@${latest} is already published: the version must be above it (got ${version})`);
   const card: Card = {
     ...p.card,

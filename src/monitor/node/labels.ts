@@ -24,6 +24,8 @@ import { openSource, type OpenSourceOptions } from '../../io/node/open.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import { unpackColumns } from '../../store/common/packing.ts';
 import { getModel, parseModelRef } from '../../store/node/models.ts';
+import { enqueue } from '../../store/node/outbox.ts';
+import { LABELS_PER_ITEM } from '../../sync/common/items.ts';
 import { DIR_MODE, FILE_MODE } from '../../store/node/permissions.ts';
 import type { Store } from '../../store/node/store.ts';
 
@@ -270,8 +272,29 @@ export async function addLabels(store: Store, req: AddLabelsRequest): Promise<La
     }
     const { examples: _e, ...counts } = summary;
     store.db.prepare('UPDATE label_imports SET summary_json = ? WHERE id = ?').run(JSON.stringify(counts), importId);
+    queueLabels(store, name, importId, now);
   })();
   return summary;
+}
+
+/**
+ * The rows this import wrote or replaced, as `labels` outbox items (in the import's transaction, so
+ * they go to the hub exactly once with the import; nothing is queued when not connected).
+ */
+function queueLabels(store: Store, model: string, importId: number, now: number): void {
+  const rows = store.db.prepare('SELECT model_version, id, job_id, row, predicted_at, truth, truth_value, predicted, scores_json, predicted_value, late, labelled_at FROM labels WHERE model_name = ? AND import_id = ? ORDER BY predicted_at, id')
+    .all(model, importId) as { model_version: number; id: string; job_id: string; row: number; predicted_at: number; truth: string; truth_value: number | null; predicted: string | null; scores_json: string | null; predicted_value: number | null; late: number; labelled_at: number }[];
+  const parts = Math.ceil(rows.length / LABELS_PER_ITEM);
+  for (let part = 0; part < parts; part++) {
+    const chunk = rows.slice(part * LABELS_PER_ITEM, (part + 1) * LABELS_PER_ITEM);
+    enqueue(store, 'labels', {
+      model, importId, part, parts,
+      labels: chunk.map((r) => ({
+        version: r.model_version, id: r.id, jobId: r.job_id, row: r.row, predictedAt: r.predicted_at, truth: r.truth, truthValue: r.truth_value, predicted: r.predicted,
+        predictedValue: r.predicted_value, scores: r.scores_json ? JSON.parse(r.scores_json) as (number | null)[] : null, late: r.late === 1, labelledAt: r.labelled_at,
+      })),
+    }, { rows: chunk.length, at: now });
+  }
 }
 
 function writeIssues(store: Store, importId: number, issues: LabelIssue[]): string {

@@ -69,5 +69,22 @@ export const RolloutPayload = z.object({
 });
 
 export type RolloutItem = z.infer<typeof RolloutPayload>;
+
+/**
+ * Ground-truth labels joined on the device (`outpost labels add`): the rows one import wrote or
+ * replaced, at most LABELS_PER_ITEM per item. The hub keeps one row per (device, model, version, id);
+ * a later item (a replaced label, an id scored again) wins.
+ */
+export const LABELS_PER_ITEM = 5000;
+export const LabelsPayload = z.object({
+  model: Name, importId: z.number().int().positive(), part: z.number().int().min(0), parts: z.number().int().positive(),
+  labels: z.array(z.object({
+    version: Version, id: Text(1000), jobId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/), row: z.number().int().min(0), predictedAt: Epoch,
+    truth: Text(1000), truthValue: z.number().nullable(), predicted: Text(1000).nullable(), predictedValue: z.number().nullable(),
+    /** the probabilities the model logged, in its card's class order (classifiers) */
+    scores: z.array(z.number().nullable()).max(10_000).nullable(), late: z.boolean(), labelledAt: Epoch,
+  })).min(1).max(LABELS_PER_ITEM),
+});
+export type LabelsItem = z.infer<typeof LabelsPayload>;
 export type PredictionsItem = z.infer<typeof PredictionsPayload>;
 export type HeartbeatItem = z.infer<typeof HeartbeatPayload>;
