@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { createRollout, rolloutStatus } from '../src/hub/node/rollouts.ts';
 import { listModels } from '../src/store/node/models.ts';
+import { enqueue } from '../src/store/node/outbox.ts';
 import { updateSettings } from '../src/store/node/store.ts';
 import { hubConnection } from '../src/store/node/sync-state.ts';
 import { signRequest, deviceKey } from '../src/sync/node/device.ts';
@@ -180,6 +181,11 @@ for (const backend of hubBackends()) {
         assert.equal(churn(ws['ws-c']), '', 'nothing installed');
         const sec = ws['ws-c'].store.db.prepare("SELECT kind FROM security_events WHERE kind = 'rollout-refused'").all();
         assert.equal(sec.length, 1);
+        // a device of another group cannot move this rollout's progress with a report of its own
+        enqueue(ws['ws-a'].store, 'rollout', { rollout: 'ro_hostile0001', generation: 1, outcome: 'installed', model: 'churn', ref: 'churn:production', version: 1, previousVersion: null, stage: null, reason: null, at: Date.now() });
+        await sync(ws['ws-a']);
+        const stray = await t.hub.storage.fleet.all("SELECT r.device_id FROM fleet_rollout_reports r JOIN fleet_devices d ON d.id = r.device_id WHERE r.rollout_id = 'ro_hostile0001' AND d.name = 'ws-a'");
+        assert.deepEqual(stray, [], 'a report from outside the rollout\'s group is not filed under it');
         // and the hub's status shows each refusal with its stage
         for (const [id, stage] of [['ro_ghost000001', 'resolve'], ['ro_staging0001', 'verify'], ['ro_hostile0001', 'assignment']]) {
           const st = await rolloutStatus(t.hub, id);
