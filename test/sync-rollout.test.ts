@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { createRollout, rolloutStatus } from '../src/hub/node/rollouts.ts';
+import { acquirePullLock } from '../src/registry/node/pull-lock.ts';
 import { listModels } from '../src/store/node/models.ts';
 import { enqueue } from '../src/store/node/outbox.ts';
 import { updateSettings } from '../src/store/node/store.ts';
@@ -279,6 +280,25 @@ for (const backend of hubBackends()) {
       await sync(w);
       st = await rolloutStatus(t.hub, ro.id);
       assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-c', 'running', 2]]);
+    });
+
+    test('a device busy with another pull tries again at the next sync: nothing is reported until it has an outcome', async () => {
+      const w = ws['ws-b'];
+      const ro = await createRollout(t.hub, { ref: 'churn:staging', group: 'line-1' });
+      const release = acquirePullLock(w.home, 'a pull the user started');
+      try {
+        const s = await sync(w);
+        assert.deepEqual(s.rollouts.handled, []);
+        assert.equal(s.rollouts.retry.length, 1);
+        assert.match(s.rollouts.retry[0].reason, /another pull is running on this device/);
+      } finally {
+        release();
+      }
+      assert.equal(await reports(ro.id), 0, 'nothing reported yet');
+      const s = await sync(w);
+      assert.deepEqual(s.rollouts.handled.map((h) => [h.state, h.version]), [['installed', 3]]);
+      assert.equal(churn(w), '1,3*');
+      assert.equal(await reports(ro.id), 1);
     });
   });
 }
