@@ -4,7 +4,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Hub } from './repository.ts';
 import { assignmentsFor, createRollout, haltRollout, listRollouts, rollbackRollout, rolloutStatus } from './rollouts.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
-import { requireAdmin } from './sync-routes.ts';
+import { requireAdmin } from './admin-auth.ts';
 
 export const ASSIGNMENTS_PATH = '/api/v1/sync/assignments';
 const ID = { type: 'string', pattern: '^ro_[a-z0-9]{8,40}$' } as const;
