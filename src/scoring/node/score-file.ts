@@ -15,7 +15,6 @@ import type { Card } from '../../package/common/card.ts';
 import { adaptModel } from '../../onnx/common/adapt.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
-import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
 import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
