@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { publishPackage } from '../../src/hub/node/publish-client.ts';
 import { createRollout, rolloutStatus } from '../../src/hub/node/rollouts.ts';
 import { listModels } from '../../src/store/node/models.ts';
-import { openStore, updateSettings } from '../../src/store/node/store.ts';
+import { getSettings, openStore } from '../../src/store/node/store.ts';
 import { launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
 import { makePackage, startTestHub, tmpDir, type TestHub } from '../helpers/hub-fixtures.ts';
 import { enrollWorkstation } from '../helpers/sync-fleet.ts';
@@ -45,7 +45,6 @@ describe('a rollout offered in the app (policy ask, Chromium)', { skip: 'skip' i
     const p = t.publishers['churn-team'];
     await publishPackage({ packageDir: makePackage(dir, 'churn', 1), hubUrl: t.url, keys: [p.key], token: p.token, alias: 'production', checks: 'none' });
     const ws = await enrollWorkstation(t.hub, t.url, t.trustRoot, dir, 'desk-07', 'plant-a');
-    updateSettings(ws.store, { rolloutPolicy: 'ask' });
     ws.store.close();
     home = ws.home;
     served = await serveInProcess(home);
@@ -61,6 +60,21 @@ describe('a rollout offered in the app (policy ask, Chromium)', { skip: 'skip' i
     await served?.stop();
     await t?.close();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('Settings: the rollout policy is chosen with the settings schema the CLI uses', async () => {
+    await page.goto(`http://127.0.0.1:${served.port}/#/settings`);
+    await page.getByTestId('rollout-policy').selectOption('ask');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByTestId('saved').filter({ hasText: 'Settings saved.' }).waitFor();
+    const s = openStore(home);
+    try {
+      assert.equal(getSettings(s).rolloutPolicy, 'ask');
+    } finally {
+      s.close();
+    }
+    await page.getByRole('link', { name: 'Home' }).click();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
   });
 
   test('a tampered file: Home offers the update, Install is refused at verify, the hub shows the stage', async () => {

@@ -49,6 +49,7 @@ export const commands: CommandEntry[] = [
   { name: 'propose', summary: 'Send a local retrained challenger (model, card, comparison with the champion) to the connected hub as a proposal', load: async () => (await import('./propose.ts')).proposeCommand },
   { name: 'sync', summary: 'Send what is waiting (predictions, drift statistics, events) to the hub and refresh its signed metadata', load: async () => (await import('./sync.ts')).syncCommand },
   { name: 'sync status', summary: 'What is waiting to sync, since when, the last success and the last error', load: async () => (await import('./sync.ts')).syncStatusCommand },
+  { name: 'sync ack', summary: 'Apply a receipt from `hub import --receipt` (signed by the hub): the imported items are marked sent and pruned later', load: async () => (await import('./outbox.ts')).syncAckCommand },
   { name: 'updates', summary: 'Model versions the hub rolled out to this workstation: offered (policy ask), installed, failed and why', load: async () => (await import('./updates.ts')).updatesCommand },
   { name: 'updates install', summary: 'Install an update the hub offered (policy ask): verified pull, then active; reported at the next sync', load: async () => (await import('./updates.ts')).updatesInstallCommand },
   { name: 'sync export', summary: 'Write everything waiting to sync, signed by this workstation\'s key, to a file for `outpost hub import` (air-gapped sites)', load: async () => (await import('./outbox.ts')).syncExportCommand },
