@@ -13,10 +13,10 @@ import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { HEALTH, type Health } from '../../hub/common/fleet-health.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
-const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
-const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
+export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
+export const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
 
-async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
+export async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
   const d = str(args, 'dir');
   if (!d) throw usageError('--dir <hub folder> is required');
   const db = str(args, 'db');
@@ -133,15 +133,15 @@ export const hubDriftCommand: CommandSpec = {
 export const hubEventsCommand: CommandSpec = {
   name: 'hub events',
   summary: 'Alerts, security events, model changes and dropped items across the fleet, newest first',
-  usage: 'outpost hub events --dir <d> [--device NAME] [--group G] [--model NAME[@V]] [--kind alert|security|model|sync-dropped] [--since TIME] [--limit N]',
-  help: [...HUB_HELP, '--device NAME   one workstation', '--group G       the devices of one group', '--model M       events about model M (or version M@V)', '--kind K        alert, security, model or sync-dropped (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
+  usage: 'outpost hub events --dir <d> [--device NAME] [--group G] [--model NAME[@V]] [--kind alert|security|model|sync-dropped|rollout] [--since TIME] [--limit N]',
+  help: [...HUB_HELP, '--device NAME   one workstation', '--group G       the devices of one group', '--model M       events about model M (or version M@V)', '--kind K        alert, security, model, sync-dropped or rollout (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
   options: { ...HUB_OPTS, device: { type: 'string' }, group: { type: 'string' }, model: { type: 'string' }, kind: { type: 'string', multiple: true }, since: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx, args) {
     const limit = Number(str(args, 'limit') ?? '100');
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit must be a whole number from 1 to 100000');
     const kinds = (args.values.kind as string[] | undefined) ?? [];
-    const bad = kinds.filter((k) => !['alert', 'security', 'model', 'sync-dropped'].includes(k));
-    if (bad.length) throw usageError(`--kind must be alert, security, model or sync-dropped (got ${bad.join(', ')})`);
+    const bad = kinds.filter((k) => !['alert', 'security', 'model', 'sync-dropped', 'rollout'].includes(k));
+    if (bad.length) throw usageError(`--kind must be alert, security, model, sync-dropped or rollout (got ${bad.join(', ')})`);
     const since = iso(str(args, 'since'), '--since');
     const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), group: str(args, 'group'), model: str(args, 'model'), ...(since !== undefined ? { since } : {}) }));
     ctx.out.json({ ok: true, events });

@@ -42,7 +42,7 @@ export function deviceFilterOf(q: Query): DeviceFilter {
   return { ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(health !== undefined ? { health: health as Health } : {}) };
 }
 
-export const EVENT_KINDS = ['alert', 'security', 'model', 'sync-dropped'] as const;
+export const EVENT_KINDS = ['alert', 'security', 'model', 'sync-dropped', 'rollout'] as const;
 
 /** ?kind=(repeatable)&device=&group=&model=&since=&limit= — the filters of `outpost hub events`. */
 export function eventQueryOf(q: Query): FleetEventQuery {

@@ -14,6 +14,7 @@ import { consoleRoutes } from './console.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
+import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken } from './tokens.ts';
 
 interface HubPluginOptions { hub: Hub }
@@ -247,7 +248,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes]) void app.register(plugin, { hub });
   void app.register(consoleRoutes, { hub, staticDir: opts.console?.staticDir ?? null });
   return app;
 }

@@ -7,6 +7,8 @@ const MiB = 1024 * 1024;
 
 export const PROVIDER_PREFERENCES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
 export const LOG_INPUT_POLICIES = ['all', 'sampled', 'none'] as const;
+/** What this workstation does with a rollout the hub assigns it (src/sync/node/rollout.ts). */
+export const ROLLOUT_POLICIES = ['auto', 'ask'] as const;
 
 /** "~", "~/…" (the user's home folder) or an absolute path (POSIX "/…" or Windows "C:\…", "\\server\…"). */
 const FolderPath = z.string().min(1).max(4096).refine((p) => p === '~' || /^~[\\/]/.test(p) || /^\//.test(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\/.test(p), 'must be an absolute folder path or ~ (the home folder)');
@@ -26,6 +28,7 @@ export const SettingsSchema = z.object({
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
   retrainOnAlert: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name')).max(256),
+  rolloutPolicy: z.enum(ROLLOUT_POLICIES),
   driftWebhookUrl: z.string().max(2048).refine((u) => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u)), 'must be an http:// or https:// URL, or empty (off)'),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
@@ -46,6 +49,7 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
   retrainOnAlert: [],
+  rolloutPolicy: 'auto',
   driftWebhookUrl: '',
 };
 
@@ -67,6 +71,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
   retrainOnAlert: { kind: 'names', allowed: 'model names separated by commas, or a JSON array (empty: none)', meaning: 'models retrained automatically (a proposal, never activated) when a drift or performance alert opens' },
+  rolloutPolicy: { kind: 'enum', allowed: ROLLOUT_POLICIES.join(', '), meaning: 'a model version the hub rolls out to this workstation: auto = pull (verified) and activate it at the next sync; ask = show "update available" and install only when asked' },
   driftWebhookUrl: { kind: 'url', allowed: 'an http:// or https:// URL, or empty for off', meaning: 'POST a JSON message here for each new drift alert (retried with backoff; never delays scoring)' },
 };
 

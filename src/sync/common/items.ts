@@ -54,5 +54,18 @@ export const PredictionsPayload = z.object({
   batches: z.array(z.object({ seq: z.number().int().min(0), firstRow: z.number().int().min(0), rowCount: z.number().int().min(0), loggedAt: Epoch, inputs: z.boolean() })).max(4096),
 });
 
+/**
+ * What a device did with a rollout assignment (src/sync/common/assignments.ts), once per
+ * (rollout, generation): installed (and which version is active), failed (the pull stage that
+ * refused, or `assignment` for a malformed one, and why), or available (policy `ask`: waiting for
+ * the workstation's user).
+ */
+export const RolloutPayload = z.object({
+  rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/), generation: z.number().int().min(1).max(1_000_000),
+  outcome: z.enum(['installed', 'failed', 'available']), model: Name, ref: Text(300),
+  version: Version.nullable(), previousVersion: Version.nullable(), stage: Text(40).nullable(), reason: Text(5_000).nullable(), at: Epoch,
+});
+
+export type RolloutItem = z.infer<typeof RolloutPayload>;
 export type PredictionsItem = z.infer<typeof PredictionsPayload>;
 export type HeartbeatItem = z.infer<typeof HeartbeatPayload>;
