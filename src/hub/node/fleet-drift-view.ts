@@ -16,7 +16,31 @@ export type { FleetDriftView } from '../common/fleet-views.ts';
 const fin = (x: number | null | undefined): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const rowsOf = (stats: ReadonlyMap<string, FeatureStats>): number => Math.max(0, ...[...stats.values()].map((s) => s.rows));
 
-export async function fleetDriftView(hub: Hub, ref: string, opts: { group?: string; width?: WindowWidth; last?: number; feature?: string; now?: number } = {}): Promise<FleetDriftView> {
+export interface FleetDriftViewOptions { group?: string; width?: WindowWidth; last?: number; feature?: string; now?: number }
+
+/**
+ * Answers kept per hub for the same question while the fleet's statistics have not changed: every
+ * change arrives as ingested items, so the sum of the devices' item counters (and the current
+ * window, as time moves on) is the key's generation. The first answer after a sync is computed.
+ */
+const cache = new WeakMap<Hub, Map<string, { generation: string; value: FleetDriftView }>>();
+
+export async function fleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions = {}): Promise<FleetDriftView> {
+  const width = opts.width ?? 'day';
+  const [{ n }] = await hub.storage.fleet.all<{ n: number | null }>('SELECT sum(items) AS n FROM fleet_devices');
+  const generation = `${Number(n ?? 0)}:${Math.floor((opts.now ?? Date.now()) / (width === 'hour' ? 3_600_000 : 86_400_000))}`;
+  const key = JSON.stringify([ref, opts.group ?? null, width, opts.last ?? null, opts.feature ?? null]);
+  const mine = cache.get(hub) ?? new Map<string, { generation: string; value: FleetDriftView }>();
+  cache.set(hub, mine);
+  const hit = mine.get(key);
+  if (hit?.generation === generation) return hit.value;
+  const value = await computeFleetDriftView(hub, ref, opts);
+  if (mine.size > 64) mine.clear();
+  mine.set(key, { generation, value });
+  return value;
+}
+
+async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions): Promise<FleetDriftView> {
   const width = opts.width ?? 'day';
   const last = opts.last ?? (width === 'hour' ? 48 : 30);
   const parts = await fleetDriftParts(hub, ref, { ...(opts.group !== undefined ? { group: opts.group } : {}), window: width, last, ...(opts.now !== undefined ? { now: opts.now } : {}) });
@@ -33,19 +57,7 @@ export async function fleetDriftView(hub: Hub, ref: string, opts: { group?: stri
   const fleet = hub.storage.fleet;
   const groupArgs = opts.group !== undefined ? [opts.group] : [];
 
-  // per group: its rollups merged over the windows
-  const byGroup = new Map<string, Map<string, FeatureStats>>();
-  for (const row of await fleet.all<{ grp: string; feature: string; stats: string }>(
-    `SELECT grp, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}`,
-    [r.model, r.version, width, first, r.cardSha256, ...groupArgs])) {
-    const f = features.get(row.feature);
-    if (!f) continue;
-    const m = byGroup.get(row.grp) ?? new Map<string, FeatureStats>();
-    byGroup.set(row.grp, m);
-    const s = statsFromJSON(JSON.parse(row.stats) as never, f);
-    const prev = m.get(row.feature);
-    m.set(row.feature, prev ? mergeStats(prev, s) : s);
-  }
+  const byGroup = parts.byGroup;
   const groupOf = new Map((await fleet.all<{ name: string; grp: string }>('SELECT name, grp FROM fleet_devices')).map((d) => [d.name, d.grp]));
   const devicesIn = (g: string) => r.devices.filter((d) => groupOf.get(d) === g).length;
   const groups = [...byGroup].map(([group, stats]) => {

@@ -72,6 +72,8 @@ export interface FleetDriftParts {
   monitoring: Extract<ReturnType<typeof modelMonitoring>, { status: 'ok' }>;
   /** the merged statistics over every window read */
   total: Map<string, FeatureStats>;
+  /** the same per group (from the same rollup rows) */
+  byGroup: Map<string, Map<string, FeatureStats>>;
   /** the first window start read (MIN_SAFE_INTEGER: everything) and the width */
   first: number;
   width: WindowWidth;
@@ -121,14 +123,15 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
   const excluded = new Map(contributors.filter((r) => r.card_sha256 !== cardSha).map((r) => [r.name, r.card_sha256]));
 
   // The groups' rollups (merged at ingest), merged per window: one row per group, window and feature.
-  const rows = await fleet.all<{ start: number; feature: string; stats: string }>(
-    `SELECT start, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
+  const rows = await fleet.all<{ start: number; grp: string; feature: string; stats: string }>(
+    `SELECT start, grp, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
      ORDER BY start, grp, feature`, [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])]);
   const perWindowDevices = new Map((await fleet.all<{ start: number; n: number }>(
     `SELECT w.start, count(DISTINCT w.device_id) AS n FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
      WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ? AND w.card_sha256 = ?${groupSql} GROUP BY w.start`,
     [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])])).map((r) => [Number(r.start), Number(r.n)]));
   const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: number }>();
+  const byGroup = new Map<string, Map<string, FeatureStats>>();
   for (const r of rows) {
     const f = features.get(r.feature);
     if (!f) continue;
@@ -138,6 +141,10 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
     const s = statsFromJSON(JSON.parse(r.stats) as never, f);
     const prev = w.stats.get(r.feature);
     w.stats.set(r.feature, prev ? mergeStats(prev, s) : s);
+    const g = byGroup.get(r.grp) ?? new Map<string, FeatureStats>();
+    byGroup.set(r.grp, g);
+    const gp = g.get(r.feature);
+    g.set(r.feature, gp ? mergeStats(gp, s) : s);
   }
   const total = new Map<string, FeatureStats>();
   for (const w of byWindow.values()) for (const [n, s] of w.stats) total.set(n, total.has(n) ? mergeStats(total.get(n)!, s) : s);
@@ -163,7 +170,7 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
     referenceRows: mon.baseline.rows, rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(total), report, ...(windows ? { windows } : {}),
     stats: Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => [n, JSON.parse(JSON.stringify(s)) as unknown])),
   };
-  return { result, monitoring: mon, total, first, width };
+  return { result, monitoring: mon, total, byGroup, first, width };
 }
 
 /** A device's page: its row, recent jobs, events and sync history (newest first, `limit` each). */
