@@ -3,7 +3,7 @@
 // `hub add-publisher`; the same data is behind the admin API for remote use.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { renderWorstFeatures } from '../../drift/common/index.ts';
+import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
 import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
@@ -11,6 +11,7 @@ import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
 import { openHub, type Hub } from '../../hub/node/repository.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { HEALTH, type Health } from '../../hub/common/fleet-health.ts';
+import { EVENT_KINDS } from '../../hub/node/console.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
 export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
@@ -113,7 +114,8 @@ export const hubDriftCommand: CommandSpec = {
     const last = lastText === undefined ? undefined : Number(lastText);
     if (last !== undefined && (!Number.isInteger(last) || last < 1 || last > 1000)) throw usageError(`--last must be a whole number from 1 to 1000 (got "${lastText}")`);
     const r = await withHub(ctx, args, (hub) => fleetDrift(hub, args.positionals[0], { group: str(args, 'group'), ...(window ? { window } : {}), ...(last !== undefined ? { last } : {}) }));
-    ctx.out.json({ ok: true, ...r });
+    // ±∞ as "Infinity", like `outpost drift --json` (plain JSON would write null: "not computed")
+    ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r })) as Record<string, unknown>);
     ctx.out.text(`Fleet drift of ${r.model}@${r.version} — ${r.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
     ctx.out.text(`  devices: ${r.devices.join(', ')}`);
     for (const x of r.excluded) ctx.out.warn(`  not merged: ${x.device} used another card of this version (${x.cardSha256.slice(0, 12)}…)`);
@@ -140,7 +142,7 @@ export const hubEventsCommand: CommandSpec = {
     const limit = Number(str(args, 'limit') ?? '100');
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit must be a whole number from 1 to 100000');
     const kinds = (args.values.kind as string[] | undefined) ?? [];
-    const bad = kinds.filter((k) => !['alert', 'security', 'model', 'sync-dropped', 'rollout'].includes(k));
+    const bad = kinds.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
     if (bad.length) throw usageError(`--kind must be alert, security, model, sync-dropped or rollout (got ${bad.join(', ')})`);
     const since = iso(str(args, 'since'), '--since');
     const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), group: str(args, 'group'), model: str(args, 'model'), ...(since !== undefined ? { since } : {}) }));

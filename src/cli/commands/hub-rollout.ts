@@ -33,7 +33,7 @@ export const hubRolloutCommand: CommandSpec = {
   name: 'hub rollout',
   summary: 'Roll what a signed alias points to out to a group of workstations (or a stable percentage of it); they follow on their next sync',
   usage: 'outpost hub rollout <model>:<alias> --group G [--percent P] [--seed S] --dir <d>',
-  help: [...HUB_HELP, '--group G      the workstations of this group (`hub devices add --group`)', '--percent P    only a stable P % of the group (default 100)', '--seed S       chooses which devices a percentage takes (default <model>/<group>: a larger P keeps the devices a smaller one chose)'],
+  help: [...HUB_HELP, '--group G    the workstations of this group (`hub devices add --group`)', '--percent P  only a stable P % of the group (default 100)', '--seed S     chooses which devices a percentage takes (default <model>/<group>: a larger P keeps the devices a smaller one chose)'],
   options: { ...HUB_OPTS, group: { type: 'string' }, percent: { type: 'string' }, seed: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext, args) {
@@ -55,7 +55,7 @@ export const hubRolloutListCommand: CommandSpec = {
   name: 'hub rollout list',
   summary: 'Rollouts, newest first, with their progress (running, failed, available, pending)',
   usage: 'outpost hub rollout list --dir <d> [--model M] [--group G]',
-  help: [...HUB_HELP, '--model M   only this model', '--group G   only this group'],
+  help: [...HUB_HELP, '--model M    only this model', '--group G    only this group'],
   options: { ...HUB_OPTS, model: { type: 'string' }, group: { type: 'string' } },
   async run(ctx, args) {
     const rollouts = await withHub(ctx, args, (hub) => listRollouts(hub, { model: str(args, 'model'), group: str(args, 'group') }));
@@ -103,7 +103,7 @@ export const hubRolloutRollbackCommand: CommandSpec = {
   name: 'hub rollout rollback',
   summary: 'Roll a rollout back: its workstations return to the version each ran before (or --to V) on their next sync',
   usage: 'outpost hub rollout rollback <rollout-id> --dir <d> [--to V]',
-  help: [...HUB_HELP, '--to V   every selected workstation goes to version V (default: each to the version it ran before the rollout)'],
+  help: [...HUB_HELP, '--to V       every selected workstation goes to version V (default: each to the version it ran before the rollout)'],
   options: { ...HUB_OPTS, to: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {

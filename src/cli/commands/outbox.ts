@@ -1,12 +1,15 @@
 // `outpost sync export` (workstation) and `outpost hub import` (hub): the outbox on a file, for
 // workstations that never reach the hub.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
+import { signImportReceipt } from '../../hub/node/import-receipt.ts';
 import { importOutbox } from '../../hub/node/outbox-import.ts';
 import { openHub } from '../../hub/node/repository.ts';
 import { openStore } from '../../store/node/store.ts';
 import { exportOutbox } from '../../sync/node/export.ts';
+import { applyReceipt } from '../../sync/node/receipt.ts';
 import { str, type CommandSpec } from '../command.ts';
 import { DB_HELP, dbOf, dirOf } from './hub.ts';
 
@@ -16,8 +19,8 @@ export const syncExportCommand: CommandSpec = {
   usage: 'outpost sync export --out <file>',
   help: [
     '--out F   the file to write (carry it to the hub machine: `outpost hub import F --dir <hub folder>`)',
-    'Nothing is marked sent: the items stay waiting until an online sync is acknowledged; the hub keeps each item once',
-    'however often it arrives (imported twice, or imported and then synced).',
+    'Nothing is marked sent: the items stay waiting until an online sync is acknowledged, or until `outpost sync ack R`',
+    'applies the receipt `hub import F --receipt R` signed; the hub keeps each item once however often it arrives.',
   ],
   options: { out: { type: 'string' } },
   async run(ctx, args) {
@@ -39,17 +42,21 @@ export const syncExportCommand: CommandSpec = {
 export const hubImportCommand: CommandSpec = {
   name: 'hub import',
   summary: 'Ingest an outbox a workstation exported (`sync export`): signature checked, each item kept once',
-  usage: 'outpost hub import <file> --dir <d> [--db …]',
+  usage: 'outpost hub import <file> --dir <d> [--db …] [--receipt R]',
   help: [
-    '--dir D   the hub folder',
+    '--dir D       the hub folder',
     DB_HELP,
+    '--receipt R   also write a receipt signed by the hub (its timestamp key) listing the items it now holds;',
+    '              carried back to the workstation, `outpost sync ack R` marks them sent',
     'The device signature of every batch is checked before anything is stored; items the hub already holds',
     '(an earlier import, an online sync) are counted as duplicates and not applied again.',
   ],
-  options: { dir: { type: 'string' }, db: { type: 'string' } },
+  options: { dir: { type: 'string' }, db: { type: 'string' }, receipt: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const dir = dirOf(ctx.cwd, args);
+    const receiptOpt = str(args, 'receipt');
+    const receiptFile = receiptOpt === undefined ? undefined : path.resolve(ctx.cwd, receiptOpt);
     const file = path.resolve(ctx.cwd, args.positionals[0]);
     let bytes: Buffer;
     try {
@@ -59,14 +66,51 @@ export const hubImportCommand: CommandSpec = {
     }
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     try {
-      const r = await importOutbox(hub, file, bytes);
+      const { acked, ...r } = await importOutbox(hub, file, bytes);
       ctx.out.text(`imported ${file} from device "${r.device}": ${r.items} items in ${r.batches} batches; ${r.applied} new, ${r.duplicates} already held`);
       for (const d of r.deferred) ctx.out.warn(`  item ${d.seq} deferred: ${d.reason}`);
       for (const d of r.rejected) ctx.out.warn(`  item ${d.seq} rejected: ${d.reason}`);
-      ctx.out.json({ ok: true, file, ...r });
+      if (receiptFile && r.batches > 0) {
+        const receipt = await signImportReceipt(hub, { deviceId: r.deviceId, acked, fileSha256: crypto.createHash('sha256').update(bytes).digest('hex') });
+        const tmp = `${receiptFile}.partial-${process.pid}`;
+        fs.writeFileSync(tmp, JSON.stringify(receipt) + '\n');
+        fs.renameSync(tmp, receiptFile);
+        ctx.out.text(`  receipt for ${acked.length} items written to ${receiptFile}: on the workstation, \`outpost sync ack ${path.basename(receiptFile)}\``);
+      }
+      ctx.out.json({ ok: true, file, ...r, acknowledged: acked.length, receipt: receiptFile && r.batches > 0 ? receiptFile : null });
       return 0;
     } finally {
       await hub.close();
+    }
+  },
+};
+
+export const syncAckCommand: CommandSpec = {
+  name: 'sync ack',
+  summary: 'Apply a receipt from `hub import --receipt` (signed by the hub): the imported items are marked sent and pruned later',
+  usage: 'outpost sync ack <receipt>',
+  help: [
+    'The receipt must verify with the timestamp key of the hub root this workstation trusts and name this workstation;',
+    'otherwise nothing is marked. Applying one twice changes nothing.',
+  ],
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const file = path.resolve(ctx.cwd, args.positionals[0]);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new OutpostError('input', `cannot read the receipt: ${(e as Error).message}`, { file });
+    }
+    const store = openStore(ctx.home);
+    try {
+      const r = applyReceipt(store, text, file);
+      ctx.out.text(`receipt from ${r.hub} (imported ${r.importedAt}): ${r.acknowledged} items acknowledged; ${r.marked} marked sent now, ${r.alreadySent} were already`);
+      ctx.out.text(`  still waiting: ${r.waiting.waiting} items`);
+      ctx.out.json({ ok: true, ...r });
+      return 0;
+    } finally {
+      store.close();
     }
   },
 };

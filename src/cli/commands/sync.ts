@@ -5,6 +5,7 @@ import { outboxSummary } from '../../store/node/outbox.ts';
 import { openStore } from '../../store/node/store.ts';
 import { hubConnection, syncStatus } from '../../store/node/sync-state.ts';
 import { connect } from '../../sync/node/connect.ts';
+import { listAssignments } from '../../sync/node/rollout.ts';
 import { runSync } from '../../sync/node/sync.ts';
 import { str, type CommandSpec } from '../command.ts';
 import { allowHttp, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
@@ -108,6 +109,8 @@ export const syncStatusCommand: CommandSpec = {
       ctx.out.text(`last success: ${s.lastSuccessAt ?? 'never'}${s.lastSuccessAt ? ` (${s.lastSent} items)` : ''}`);
       ctx.out.text(`last error: ${s.lastError ? `${s.lastError.at}: ${s.lastError.message}` : 'none'}`);
       for (const p of w.problems) ctx.out.text(`  item ${p.seq} (${p.kind}) kept back: ${p.error}`);
+      const offered = listAssignments(store, ['available']);
+      if (offered.length) ctx.out.text(`updates offered by the hub: ${offered.map((a) => a.ref).join(', ')} (\`outpost updates\`)`);
       return 0;
     } finally {
       store.close();

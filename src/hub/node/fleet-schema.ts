@@ -95,3 +95,21 @@ export function rolloutSchema(dialect: 'sqlite' | 'postgres'): string {
     );
   `;
 }
+
+/**
+ * Upstream proposals (src/hub/node/proposals.ts): a workstation's retrained challenger, stored as sent
+ * (card text and model bytes) until a publisher accepts or rejects it; one per (device, model SHA-256).
+ * A later migration, appended to both backends' lists.
+ */
+export function proposalsSchema(dialect: 'sqlite' | 'postgres'): string {
+  const blob = dialect === 'sqlite' ? 'BLOB' : 'bytea';
+  return `
+    CREATE TABLE fleet_proposals (
+      id TEXT PRIMARY KEY, device_id TEXT NOT NULL, model_name TEXT NOT NULL, local_version BIGINT NOT NULL,
+      model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, card TEXT NOT NULL, model ${blob} NOT NULL, size_bytes BIGINT NOT NULL,
+      comparison TEXT, note TEXT, received_at BIGINT NOT NULL, status TEXT NOT NULL, decided_at BIGINT, reason TEXT,
+      published_version BIGINT, published_by TEXT, UNIQUE (device_id, model_sha256)
+    );
+    CREATE INDEX fleet_proposals_by_time ON fleet_proposals (received_at);
+  `;
+}

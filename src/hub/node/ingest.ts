@@ -94,9 +94,10 @@ const HANDLERS: Record<string, Handler> = {
     const p = parse(RolloutPayload, c);
     if ('outcome' in p) return p.outcome;
     const r = p.data;
-    // a report of a rollout this hub does not know (deleted database, another hub) is kept as an event only
-    const known = await c.sql.all('SELECT 1 FROM fleet_rollouts WHERE id = ?', [r.rollout]);
-    if (known.length) {
+    // a report of a rollout this hub does not know (deleted database, another hub), or of one that
+    // never targeted this device's group, is kept as an event only: it cannot change a rollout's progress
+    const known = await c.sql.all<{ grp: string }>('SELECT grp FROM fleet_rollouts WHERE id = ?', [r.rollout]);
+    if (known.length && known[0].grp === c.device.grp) {
       await c.sql.run(`INSERT INTO fleet_rollout_reports (rollout_id, device_id, generation, item_seq, outcome, version, previous_version, stage, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (rollout_id, device_id, generation) DO UPDATE SET item_seq = excluded.item_seq, outcome = excluded.outcome, version = excluded.version,
           previous_version = excluded.previous_version, stage = excluded.stage, reason = excluded.reason, at = excluded.at WHERE fleet_rollout_reports.item_seq < excluded.item_seq`,

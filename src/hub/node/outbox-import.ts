@@ -17,6 +17,9 @@ import { verifySignedRequest } from './sync-auth.ts';
 
 export interface ImportResult {
   device: string;
+  deviceId: string;
+  /** every item the hub now holds from this file (applied or already held): what a receipt acknowledges */
+  acked: number[];
   batches: number;
   items: number;
   /** items stored by this import */
@@ -57,7 +60,7 @@ export async function importOutbox(hub: Hub, file: string, bytes: Uint8Array, no
     }
     ready.push({ device: v.device, items, bytes: b.body.length });
   }
-  const out: ImportResult = { device: ready[0]?.device.name ?? '', batches: ready.length, items: 0, applied: 0, duplicates: 0, deferred: [], rejected: [] };
+  const out: ImportResult = { device: ready[0]?.device.name ?? '', deviceId: ready[0]?.device.id ?? '', acked: [], batches: ready.length, items: 0, applied: 0, duplicates: 0, deferred: [], rejected: [] };
   for (const r of ready) {
     const res = await hub.storage.fleetTransaction(r.device.id, async (sql) => {
       const count = async () => Number((await sql.all<{ n: number }>('SELECT count(*) AS n FROM fleet_items WHERE device_id = ?', [r.device.id]))[0].n);
@@ -68,6 +71,7 @@ export async function importOutbox(hub: Hub, file: string, bytes: Uint8Array, no
     out.items += r.items.length;
     out.applied += res.applied;
     out.duplicates += res.ing.acked.length - res.applied;
+    out.acked.push(...res.ing.acked);
     out.deferred.push(...res.ing.deferred);
     out.rejected.push(...res.ing.rejected);
   }

@@ -36,9 +36,9 @@ export function acquirePullLock(home: string, what: string): () => void {
     let held: LockBody | undefined;
     try { held = JSON.parse(fs.readFileSync(file, 'utf8')) as LockBody; } catch { held = undefined; }
     if (held && alive(held.pid)) {
-      throw new OutpostError('conflict', `another pull is running on this device (${held.what}, process ${held.pid}, since ${held.since}); wait for it to finish`, { file });
+      throw new OutpostError('conflict', `another pull is running on this device (${held.what}, process ${held.pid}, since ${held.since}); wait for it to finish`, { file }, { busy: true });
     }
     fs.rmSync(file, { force: true }); // left by a process that is gone (or unreadable): take it over
   }
-  throw new OutpostError('conflict', 'another pull took the pull lock at the same moment; try again', { file });
+  throw new OutpostError('conflict', 'another pull took the pull lock at the same moment; try again', { file }, { busy: true });
 }

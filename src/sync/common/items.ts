@@ -7,12 +7,14 @@ const Name = z.string().min(1).max(256);
 const Version = z.number().int().positive().max(2 ** 31);
 const Epoch = z.number().int().min(0).max(8.64e15);
 const Text = (n: number) => z.string().max(n);
+/** a drift number: ±∞ as "Infinity" / "-Infinity" (JSON has no ∞), null when not computed */
+const WireNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity'])]).nullable();
 
 export const SecurityPayload = z.object({ kind: Text(200), model: Text(300).nullable(), detail: Text(20_000), at: Text(40) });
 
 export const AlertPayload = z.object({
   state: z.enum(['opened', 'cleared']), model: Name, version: Version, scope: z.enum(['job', 'hour', 'day']), scopeKey: Text(100), feature: Text(300),
-  method: Text(100), statistic: z.number().nullable(), score: z.number().nullable(), threshold: z.number(), nReference: z.number().int(), nCurrent: z.number().int(), at: Epoch,
+  method: Text(100), statistic: WireNumber, score: WireNumber, threshold: z.number(), nReference: z.number().int(), nCurrent: z.number().int(), at: Epoch,
 });
 
 export const DroppedPayload = z.object({

@@ -133,6 +133,8 @@ export async function applyAssignment(store: Store, conn: HubConnection, a: Pick
   } catch (e) {
     if (e instanceof PullUnavailable) return { retry: e.message };
     if (e instanceof OutpostError && e.code === 'cancelled') throw e;
+    // not the assignment's fault: another pull holds the device's pull lock, or the local store failed
+    if (e instanceof OutpostError && (e.details.busy === true || e.code === 'store')) return { retry: e.message };
     const stage = e instanceof PullRefused ? e.stage
       : e instanceof OutpostError && (e.code === 'not-found' || e.code === 'conflict' || e.code === 'usage') ? 'resolve'
         : 'install';
