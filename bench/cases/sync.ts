@@ -92,9 +92,9 @@ async function deviceOverhead(rows: number, runs: number) {
   }
 }
 
-interface Device { id: string; key: PrivateKeyHandle; seq: number }
+export interface Device { id: string; key: PrivateKeyHandle; seq: number }
 
-async function enrollDevices(hub: Hub, n: number, dir: string, prefix: string): Promise<Device[]> {
+export async function enrollDevices(hub: Hub, n: number, dir: string, prefix: string): Promise<Device[]> {
   const out: Device[] = [];
   for (let i = 0; i < n; i++) {
     const key = generateKeyFile(path.join(dir, `${prefix}-${i}.key`));
@@ -169,7 +169,7 @@ async function ingest(backend: 'sqlite' | 'postgres', devices: number, requestsP
 }
 
 /** A day (24 hour windows) of one device's drift statistics of the demo model, from a real scoring run. */
-async function dayOfStatistics(): Promise<{ card: string; cardSha256: string; hours: { start: number; features: Record<string, unknown> }[] }> {
+export async function dayOfStatistics(): Promise<{ card: string; cardSha256: string; hours: { start: number; features: Record<string, unknown> }[] }> {
   const home = tempHome();
   const store = openStore(home);
   try {

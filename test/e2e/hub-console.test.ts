@@ -6,22 +6,27 @@
 // hub keeps serving. Screenshots go to test-artifacts/screenshots/hub-console-*.png.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { listDevices } from '../../src/hub/node/devices.ts';
+import { modelsOverview } from '../../src/hub/node/fleet-models.ts';
+import { listFleetEvents } from '../../src/hub/node/fleet-query.ts';
+import { publishPackage } from '../../src/hub/node/publish-client.ts';
 import { outboxSummary } from '../../src/store/node/outbox.ts';
 import { runSync } from '../../src/sync/node/sync.ts';
 import { hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
 import { startTestHub, tmpDir, type TestHub } from '../helpers/hub-fixtures.ts';
 import { jsonLines, runMain } from '../helpers/cli.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
-import { enrollWorkstation, SAMPLE, score, splitCsv, type Workstation } from '../helpers/sync-fleet.ts';
+import { DEMO_PACKAGE, enrollWorkstation, SAMPLE, score, splitCsv, type Workstation } from '../helpers/sync-fleet.ts';
 
 const launched = await launchChromium();
 if ('skip' in launched) console.log(`# skipping the hub console browser tests: ${launched.skip}`);
 
 /** Every admin route the console's screens read (each must refuse a caller without the session). */
-const CONSOLE_ROUTES = ['/api/v1/session', '/api/v1/devices', '/api/v1/devices?group=line-1', '/api/v1/devices/ws-a', '/api/v1/events', '/api/v1/events?kind=alert'];
+const CONSOLE_ROUTES = ['/api/v1/session', '/api/v1/devices', '/api/v1/devices?group=line-1', '/api/v1/devices/ws-a', '/api/v1/events', '/api/v1/events?kind=alert',
+  '/api/v1/fleet/models', '/api/v1/fleet/drift', '/api/v1/fleet/drift?model=seattle-weather%401&group=line-1&width=hour', '/api/v1/rollouts', '/api/v1/publishers'];
 
 describe('hub console (Chromium, real hub on loopback)', () => {
   let t: TestHub;
@@ -47,10 +52,18 @@ describe('hub console (Chromium, real hub on loopback)', () => {
   };
 
   before(async () => {
-    t = await startTestHub();
+    t = await startTestHub({ publishers: [{ name: 'weather-team', glob: 'seattle*' }] });
     await t.stop(); // the fixture's server goes; `outpost hub serve` serves the same hub folder
     served = await hubServeInProcess(t.dir);
     dir = tmpDir('outpost-console-e2e-');
+    // the demo model published as v1 (production), then a v2 the alias moves to
+    const pub = t.publishers['weather-team'];
+    const v2 = path.join(dir, 'weather-v2');
+    fs.cpSync(DEMO_PACKAGE, v2, { recursive: true });
+    const card = JSON.parse(fs.readFileSync(path.join(v2, 'card.json'), 'utf8')) as { version: number };
+    card.version = 2;
+    fs.writeFileSync(path.join(v2, 'card.json'), JSON.stringify(card, null, 2));
+    for (const packageDir of [DEMO_PACKAGE, v2]) await publishPackage({ packageDir, hubUrl: served.url, keys: [pub.key], token: pub.token, alias: 'production', checks: 'none' });
     const parts = splitCsv(SAMPLE, 3, dir);
     for (const [i, [name, group]] of ([['ws-a', 'line-1'], ['ws-b', 'line-1'], ['ws-c', 'line-2']] as const).entries()) {
       const ws = await enrollWorkstation(t.hub, served.url, t.trustRoot, dir, name, group);
@@ -134,7 +147,8 @@ describe('hub console (Chromium, real hub on loopback)', () => {
     const cookie = await signedInCookie();
     const targets = ['/%ff', '/%', '/assets/%ff', '/assets/..%2f..%2fhub.json', '/assets/%2e%2e%2f%2e%2e%2fadmin.token', `/${'a'.repeat(5000)}`, `/api/v1/devices/${'b'.repeat(5000)}`,
       '/api/v1/devices/%ff', '/api/v1/devices/..%2f..%2fetc', '/api/v1/devices/%00', '/api/v1/devices?health=%ff', '/api/v1/devices?health=exploded', '/api/v1/events?since=yesterday', '/api/v1/events?limit=-1',
-      '/api/v1/events?kind=alert&kind=%ff', '/api/v1/events?limit=1&limit=2'];
+      '/api/v1/events?kind=alert&kind=%ff', '/api/v1/events?limit=1&limit=2', '/api/v1/fleet/drift?width=week', '/api/v1/fleet/drift?model=%ff', '/api/v1/fleet/drift?model=seattle-weather%401&feature=nope',
+      '/api/v1/fleet/drift?model=nothing%409', '/api/v1/fleet/drift?last=100000'];
     for (const target of targets) {
       const r = await rawRequest(served.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nCookie: ${cookie}`);
       assert.ok(r.status !== null && r.status >= 400 && r.status < 500, `${target.slice(0, 80)}: expected a 4xx, got ${r.status} ${r.body.slice(0, 200)}`);
@@ -239,6 +253,90 @@ describe('hub console (Chromium, real hub on loopback)', () => {
       const items = (await page.getByTestId('device-syncs').getByTestId('sync-items').allInnerTexts()).reduce((s, x) => s + Number(x.replace(/,/g, '')), 0);
       assert.equal(items, Number(n), 'the sync history accounts for every item in the ledger');
       assert.equal(await page.getByTestId('device-group').innerText(), 'line-1');
+    });
+
+    test('Models: versions, signers, aliases and their history, lineage, and which devices run which version', async () => {
+      await page.getByRole('link', { name: 'Models' }).click();
+      await page.getByTestId('model-seattle-weather').waitFor();
+      await shot(page, 'hub-console-05-models');
+      const [m] = await modelsOverview(t.hub);
+      const versions = await t.hub.storage.modelVersions('seattle-weather');
+      assert.deepEqual(m.versions.map((v) => v.version), [2, 1]);
+      const card = page.getByTestId('model-seattle-weather');
+      for (const v of versions) {
+        const row = card.getByTestId(`version-${v.version}`);
+        assert.match(await row.innerText(), new RegExp(`v${v.version}\\s+weather-team\\s+${v.signedBy[0].slice(0, 12)}`));
+        const running = (await listDevices(t.hub, { model: `seattle-weather@${v.version}` })).length;
+        assert.equal(Number(await row.getByTestId('running-on').getAttribute('data-count')), running, `v${v.version} runs on ${running} devices`);
+      }
+      assert.equal(Number(await card.getByTestId('version-1').getByTestId('running-on').getAttribute('data-count')), 3);
+      assert.equal(await card.getByTestId('alias').innerText(), 'production → v2');
+      assert.match(await card.getByTestId('version-1').getByTestId('lineage').innerText(), /training rows/);
+      await card.locator('summary').click();
+      const history = await card.getByTestId('alias-history').locator('tbody tr').allInnerTexts();
+      assert.equal(history.length, 2);
+      assert.match(history[0], /production\s+v2\s+weather-team/);
+      assert.match(history[1], /production\s+v1\s+weather-team/);
+    });
+
+    test('Fleet drift: the app\'s Drift report over the merged fleet statistics equals `outpost hub drift`; groups and devices add up to the database', async () => {
+      await page.getByRole('navigation').getByRole('link', { name: 'Fleet drift' }).click();
+      await page.getByTestId('drift-features').waitFor();
+      await page.getByTestId('fleet-drift-devices').waitFor();
+      await shot(page, 'hub-console-06-fleet-drift');
+      const cli = await runMain(['hub', 'drift', 'seattle-weather@1', '--dir', t.dir, '--json', '--window', 'day', '--last', '30']);
+      assert.equal(cli.code, 0, cli.err);
+      const all = await runMain(['hub', 'drift', 'seattle-weather@1', '--dir', t.dir, '--json']);
+      const total = jsonLines(all.out).find((l) => l.report) as { rows: number; report: { features: { feature: string; score: number | null; nCurrent: number }[] } };
+      assert.equal(Number((await page.getByTestId('drift-rows').innerText()).replace(/,/g, '')), total.rows, 'rows compared = hub drift (everything synced is in today\'s window)');
+      const [{ scored }] = await t.hub.storage.fleet.all<{ scored: number }>('SELECT sum(rows_scored) AS scored FROM fleet_jobs');
+      assert.equal(total.rows, Number(scored), 'every row the three devices scored');
+      for (const f of total.report.features) {
+        const row = page.getByTestId(`drift-row-${f.feature}`);
+        const shown = await row.getByTestId('drift-score').getAttribute('data-value');
+        assert.equal(shown === '' ? null : Number(shown), f.score, `${f.feature}: score`);
+        assert.equal(Number((await row.getByTestId('drift-ncur').innerText()).replace(/,/g, '')), f.nCurrent, `${f.feature}: n`);
+      }
+      // per device (the breakdown feature) and per group: the database's window rows
+      const sql = t.hub.storage.fleet;
+      const feature = (await page.locator('#fleet-drift-devices-head').innerText()).replace(/^By device: | \(highest score first\)$/g, '');
+      for (const ws of fleet) {
+        const [{ n }] = await sql.all<{ n: number }>(`SELECT sum(w.rows) AS n FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id WHERE d.name = ? AND w.width = 'day' AND w.feature = ?`, [ws.name, feature]);
+        assert.equal(Number((await page.getByTestId(`drift-device-${ws.name}`).getByTestId('device-rows').innerText()).replace(/,/g, '')), Number(n), `${ws.name} rows of ${feature}`);
+      }
+      const g1 = jsonLines((await runMain(['hub', 'drift', 'seattle-weather@1', '--dir', t.dir, '--json', '--group', 'line-1'])).out).find((l) => l.report) as { rows: number };
+      assert.equal(Number((await page.getByTestId('drift-group-line-1').getByTestId('group-rows').innerText()).replace(/,/g, '')), g1.rows);
+      // one group: the report is that group's
+      await page.getByTestId('fleet-drift-group').selectOption('line-1');
+      await page.getByTestId('drift-rows').filter({ hasText: String(g1.rows) }).waitFor();
+      assert.match(await page.getByTestId('fleet-drift-scope').innerText(), /2 devices in group "line-1"/);
+      await shot(page, 'hub-console-07-fleet-drift-group');
+    });
+
+    test('Events: the fleet\'s events with filters; a revoked device shows as a security event', async () => {
+      const revoke = await runMain(['hub', 'devices', 'revoke', '--dir', t.dir, '--name', 'ws-c']);
+      assert.equal(revoke.code, 0, revoke.err);
+      await page.getByRole('link', { name: 'Events' }).click();
+      await page.getByTestId('events-table').waitFor();
+      const events = await listFleetEvents(t.hub, { limit: 500 });
+      await page.getByTestId('events-shown').filter({ hasText: `${events.length} shown` }).waitFor();
+      const [{ n }] = await t.hub.storage.fleet.all<{ n: number }>('SELECT count(*) AS n FROM fleet_events');
+      assert.equal(events.length, Number(n) + 1, 'every event the devices sent, and the revocation');
+      await page.getByTestId('events-kind').selectOption('security');
+      await page.getByTestId('events-shown').filter({ hasText: '1 shown' }).waitFor();
+      const row = page.getByTestId('event-row');
+      assert.equal(await row.getAttribute('data-kind'), 'security-device-revoked');
+      assert.equal(await row.getAttribute('data-device'), 'ws-c');
+      await shot(page, 'hub-console-08-events-security');
+      await page.getByTestId('events-kind').selectOption('model');
+      await page.getByTestId('events-group').selectOption('line-1');
+      const model = await listFleetEvents(t.hub, { kinds: ['model'], group: 'line-1', limit: 500 });
+      await page.getByTestId('events-shown').filter({ hasText: `${model.length} shown` }).waitFor();
+      assert.ok(model.length > 0);
+      assert.deepEqual([...new Set(await page.getByTestId('event-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-device'))))].sort(), ['ws-a', 'ws-b']);
+      await page.getByRole('link', { name: 'Fleet', exact: true }).click();
+      await page.getByTestId('device-row-ws-c').getByTestId('health').filter({ hasText: 'revoked' }).waitFor();
+      assert.equal(await page.getByTestId('fleet-revoked').innerText(), '1');
     });
 
     test('sign out: the console asks for the token again and the cookie no longer opens the API', async () => {

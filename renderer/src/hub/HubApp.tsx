@@ -8,9 +8,12 @@ import { href, useRoute } from '../state.tsx';
 import { ThemeToggle } from '../theme.tsx';
 import { hubDelete, hubPost, SIGNED_OUT, useGet } from './api.ts';
 import { Device } from './screens/Device.tsx';
+import { Events } from './screens/Events.tsx';
 import { Fleet } from './screens/Fleet.tsx';
+import { FleetDrift } from './screens/FleetDrift.tsx';
+import { Models } from './screens/Models.tsx';
 
-const NAV = [['fleet', 'Fleet']] as const;
+const NAV = [['fleet', 'Fleet'], ['models', 'Models'], ['drift', 'Fleet drift'], ['events', 'Events']] as const;
 
 function SignIn({ onDone }: { onDone: () => void }) {
   const [token, setToken] = useState('');
@@ -71,6 +74,9 @@ export function HubApp() {
         {needSignIn ? <SignIn onDone={() => { setSignedOut(false); session.reload(); }} />
           : !signedIn ? <div className="screen"><ErrorBox error={session.error} title="The hub did not answer" />{!session.error && <p className="muted">Loading…</p>}</div>
           : screen === 'device' && arg ? <Device key={arg} name={arg} />
+          : screen === 'models' ? <Models />
+          : screen === 'drift' ? <FleetDrift key={arg ?? 'default'} {...(arg ? { model: arg } : {})} />
+          : screen === 'events' ? <Events key={arg ?? 'all'} {...(arg ? { device: arg } : {})} />
           : <Fleet />}
       </main>
     </div>

@@ -1,7 +1,7 @@
 // Drift of a model version against its card's baseline: the per-feature report (method, statistic,
 // threshold, verdict or why none, sample sizes, PSI), and for one feature the binned distributions
 // both sides, its score over the last hour/day windows and the alerts. Plain SVG charts.
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { DriftAlertShape, DriftView, FeatureDriftShape } from '../../../src/api/common/contract.ts';
 import { ErrorBox, Section, Stat } from '../components/common.tsx';
 import { int, pct } from '../format.ts';
@@ -89,18 +89,71 @@ function Alerts({ alerts }: { alerts: DriftAlertShape[] }) {
   );
 }
 
+/**
+ * A drift report as the Drift screen shows it: verdicts, the per-feature table, one feature's bins
+ * and timeline, and the alerts. The workstation's Drift screen and the hub console's Fleet drift
+ * both render it (the console passes its own alerts table, which names the devices).
+ */
+export function DriftReportView({ view, alerts, openAlerts, selected, onFeature }: { view: DriftView; alerts?: ReactNode; openAlerts?: number; selected?: string; onFeature?: (feature: string) => void }) {
+  const [picked, setPicked] = useState<string | undefined>();
+  const pick = (f: string) => { setPicked(f); onFeature?.(f); };
+  const feature = view.features.find((f) => f.feature === (picked ?? selected)) ?? view.features.find((f) => f.drifted) ?? view.features[0];
+  const bins = view.bins.find((b) => b.feature === feature?.feature);
+  return (
+    <>
+      <div className="stats">
+        <Stat label="Input drift" value={view.dataset.drifted === null ? 'no verdict' : view.dataset.drifted ? 'drifted' : 'no drift'} hint={view.dataset.reason ?? `${view.dataset.driftedFeatures} of ${view.dataset.evaluatedFeatures} input features drifted (threshold ${pct(view.dataset.threshold)})`} testId="drift-dataset" />
+        <Stat label="Prediction drift" value={view.prediction.drifted === null ? 'no verdict' : view.prediction.drifted ? 'drifted' : 'no drift'} hint={view.prediction.reason ?? `${view.prediction.feature ?? ''}; outputs with drift: ${view.prediction.driftedOutputs} of ${view.prediction.evaluatedOutputs}`} testId="drift-prediction" />
+        <Stat label="Rows compared" value={int(view.rows)} hint={view.description} testId="drift-rows" />
+        <Stat label="Baseline rows" value={int(view.referenceRows)} />
+        <Stat label="Alerts" value={openAlerts ?? view.alerts.filter((a) => a.clearedAt === null).length} hint="open, for this model version" />
+      </div>
+      <Section title="Features" id="drift-features">
+        <div className="table-wrap">
+          <table className="table" data-testid="drift-features">
+            <thead><tr><th scope="col">Feature</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">Score</th><th scope="col">Threshold</th><th scope="col">Verdict</th><th scope="col">n ref</th><th scope="col">n cur</th><th scope="col">PSI</th></tr></thead>
+            <tbody>
+              {view.features.map((f) => (
+                <tr key={f.feature} data-testid={`drift-row-${f.feature}`} aria-selected={f.feature === feature?.feature} className={f.feature === feature?.feature ? 'selected' : undefined}>
+                  <td><button type="button" className="linkish" onClick={() => pick(f.feature)}>{f.feature}</button></td>
+                  <td>{f.method}</td>
+                  <td className="num" data-testid="drift-statistic" data-value={f.statistic ?? ''}>{num(f.statistic)}</td>
+                  <td className="num" data-testid="drift-score" data-value={f.score ?? ''} title={f.scoreKind}>{num(f.score)}</td>
+                  <td className="num">{num(f.threshold)}</td>
+                  <td data-testid="drift-verdict"><Verdict f={f} />{f.reason && <div className="muted small">{f.reason}</div>}</td>
+                  <td className="num" data-testid="drift-nref">{int(f.nReference)}</td>
+                  <td className="num" data-testid="drift-ncur">{int(f.nCurrent)}</td>
+                  <td className="num" data-testid="drift-psi" data-value={f.psi?.value ?? ''}>{f.psi ? `${num(f.psi.value)} ` : '—'}{f.psi && <span className="muted" title={f.psi.level === 'insufficient' ? `PSI gets a level from ${f.psi.minCurrent ?? '?'} current values on` : undefined}>{f.psi.level === 'insufficient' ? 'insufficient data' : f.psi.level}</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Section>
+      {feature && (
+        <Section title={`Feature: ${feature.feature}`} id="drift-feature">
+          <div className="charts">
+            {bins && <BinsChart bins={bins} />}
+            <Timeline view={view} f={feature} />
+          </div>
+        </Section>
+      )}
+      <Section title="Alerts" id="drift-alerts-head">
+        {alerts ?? <Alerts alerts={view.alerts} />}
+      </Section>
+    </>
+  );
+}
+
 export function Drift({ model }: { model?: string }) {
   const models = useCall('models.list', {});
   const [width, setWidth] = useState<'hour' | 'day'>('day');
-  const [picked, setPicked] = useState<string | undefined>();
   const choices = (models.data ?? []).flatMap((m) => [...m.versions].reverse().map((v) => `${m.name}@${v}`));
   // Without a version in the address: the version the latest job scored, else the first model's active one.
   const recent = useCall('jobs.list', { limit: 20 });
   const ref = model ?? (models.data && (recent.data || recent.error) ? defaultModelRef(models.data, recent.data ?? [], 'drift') : undefined);
   const { data, error } = useCall('drift.report', ref ? { model: ref, width, windows: width === 'hour' ? 48 : 30 } : null);
   const shown = data && ref === `${data.model}@${data.version}` ? data : undefined;
-  const feature = shown?.features.find((f) => f.feature === picked) ?? shown?.features.find((f) => f.drifted) ?? shown?.features[0];
-  const bins = shown?.bins.find((b) => b.feature === feature?.feature);
   return (
     <div className="screen">
       <h1>Drift</h1>
@@ -109,7 +162,7 @@ export function Drift({ model }: { model?: string }) {
       {choices.length > 0 && (
         <div className="toolbar">
           <label>Model version{' '}
-            <select data-testid="drift-model" value={ref} onChange={(e) => { setPicked(undefined); go('drift', e.target.value); }}>
+            <select data-testid="drift-model" value={ref} onChange={(e) => go('drift', e.target.value)}>
               {choices.map((c) => <option key={c} value={c}>{c}</option>)}
             </select>
           </label>
@@ -121,50 +174,7 @@ export function Drift({ model }: { model?: string }) {
         </div>
       )}
       <ErrorBox error={error} title="No drift report" />
-      {shown && (
-        <>
-          <div className="stats">
-            <Stat label="Input drift" value={shown.dataset.drifted === null ? 'no verdict' : shown.dataset.drifted ? 'drifted' : 'no drift'} hint={shown.dataset.reason ?? `${shown.dataset.driftedFeatures} of ${shown.dataset.evaluatedFeatures} input features drifted (threshold ${pct(shown.dataset.threshold)})`} testId="drift-dataset" />
-            <Stat label="Prediction drift" value={shown.prediction.drifted === null ? 'no verdict' : shown.prediction.drifted ? 'drifted' : 'no drift'} hint={shown.prediction.reason ?? `${shown.prediction.feature ?? ''}; outputs with drift: ${shown.prediction.driftedOutputs} of ${shown.prediction.evaluatedOutputs}`} testId="drift-prediction" />
-            <Stat label="Rows compared" value={int(shown.rows)} hint={shown.description} testId="drift-rows" />
-            <Stat label="Baseline rows" value={int(shown.referenceRows)} />
-            <Stat label="Alerts" value={shown.alerts.filter((a) => a.clearedAt === null).length} hint="open, for this model version" />
-          </div>
-          <Section title="Features" id="drift-features">
-            <div className="table-wrap">
-              <table className="table" data-testid="drift-features">
-                <thead><tr><th scope="col">Feature</th><th scope="col">Method</th><th scope="col">Statistic</th><th scope="col">Score</th><th scope="col">Threshold</th><th scope="col">Verdict</th><th scope="col">n ref</th><th scope="col">n cur</th><th scope="col">PSI</th></tr></thead>
-                <tbody>
-                  {shown.features.map((f) => (
-                    <tr key={f.feature} data-testid={`drift-row-${f.feature}`} aria-selected={f.feature === feature?.feature} className={f.feature === feature?.feature ? 'selected' : undefined}>
-                      <td><button type="button" className="linkish" onClick={() => setPicked(f.feature)}>{f.feature}</button></td>
-                      <td>{f.method}</td>
-                      <td className="num" data-testid="drift-statistic" data-value={f.statistic ?? ''}>{num(f.statistic)}</td>
-                      <td className="num" data-testid="drift-score" data-value={f.score ?? ''} title={f.scoreKind}>{num(f.score)}</td>
-                      <td className="num">{num(f.threshold)}</td>
-                      <td data-testid="drift-verdict"><Verdict f={f} />{f.reason && <div className="muted small">{f.reason}</div>}</td>
-                      <td className="num" data-testid="drift-nref">{int(f.nReference)}</td>
-                      <td className="num" data-testid="drift-ncur">{int(f.nCurrent)}</td>
-                      <td className="num" data-testid="drift-psi" data-value={f.psi?.value ?? ''}>{f.psi ? `${num(f.psi.value)} ` : '—'}{f.psi && <span className="muted" title={f.psi.level === 'insufficient' ? `PSI gets a level from ${f.psi.minCurrent ?? '?'} current values on` : undefined}>{f.psi.level === 'insufficient' ? 'insufficient data' : f.psi.level}</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </Section>
-          {feature && (
-            <Section title={`Feature: ${feature.feature}`} id="drift-feature">
-              <div className="charts">
-                {bins && <BinsChart bins={bins} />}
-                <Timeline view={shown} f={feature} />
-              </div>
-            </Section>
-          )}
-          <Section title="Alerts" id="drift-alerts-head">
-            <Alerts alerts={shown.alerts} />
-          </Section>
-        </>
-      )}
+      {shown && <DriftReportView key={`${shown.model}@${shown.version}`} view={shown} />}
     </div>
   );
 }

@@ -3,7 +3,7 @@
 // the score per feature over the last hour/day windows, and the alerts. Numbers that may be infinite
 // (χ², severity) travel as "Infinity" (src/drift/common/json.ts), so ∞ stays distinct from null.
 import { OutpostError } from '../../common/errors.ts';
-import { mergeStats, toWire, type FeatureDrift, type FeatureStats, type WireNumber } from '../../drift/common/index.ts';
+import { mergeStats, toWire, type BaselineFeature, type DriftReport, type FeatureDrift, type FeatureStats, type WireNumber } from '../../drift/common/index.ts';
 import { binsOf } from '../../monitor/common/bins.ts';
 import { isoTime, WINDOW_MS, windowStart } from '../../monitor/common/windows.ts';
 import { driftForModel, monitoredModel, type DriftAlert, type WindowReport } from '../../monitor/node/index.ts';
@@ -49,6 +49,44 @@ function currentStats(store: Store, mm: MonitoredModel, jobId: string | undefine
   return out;
 }
 
+export interface DriftViewParts {
+  model: string; version: number; description: string; referenceRows: number; rows: number;
+  report: DriftReport;
+  /** the card's monitored features (their baselines: the bins' reference side) */
+  baselines: readonly BaselineFeature[];
+  /** the current statistics per feature (the bins' current side) */
+  current: ReadonlyMap<string, FeatureStats>;
+  width: 'hour' | 'day';
+  windows: readonly WindowReport[];
+  alerts: DriftAlertShape[];
+}
+
+/**
+ * The Drift screen's data from a report, its windows and the statistics behind it: the one builder
+ * for a workstation's drift (`drift.report`) and the fleet's merged drift on the hub console.
+ */
+export function assembleDriftView(p: DriftViewParts): DriftView {
+  const names = p.baselines.map((f) => f.name);
+  const timeline = p.windows.map((w) => {
+    const by = new Map((w.report?.features ?? []).map((f) => [f.feature, f]));
+    return {
+      start: w.start, rows: w.rows,
+      scores: Object.fromEntries(names.map((n) => [n, fin(by.get(n)?.score)])),
+      drifted: Object.fromEntries(names.map((n) => [n, by.get(n)?.drifted ?? null])),
+    };
+  });
+  const d = p.report.dataset;
+  return {
+    model: p.model, version: p.version, description: p.description, referenceRows: p.referenceRows, rows: p.rows,
+    features: p.report.features.map(toFeature),
+    dataset: { drifted: d.drifted, share: fin(d.share), driftedFeatures: d.driftedFeatures, evaluatedFeatures: d.evaluatedFeatures, threshold: d.threshold, ...(d.reason !== undefined ? { reason: d.reason } : {}) },
+    prediction: p.report.prediction,
+    bins: p.baselines.map((f) => binsOf(f, p.current.get(f.name))),
+    timeline: { width: p.width, windows: timeline },
+    alerts: p.alerts,
+  };
+}
+
 export function driftView(store: Store, p: ParsedParams<'drift.report'>, now = Date.now()): DriftView {
   const r = driftForModel(store, p.model, p.jobId !== undefined ? { kind: 'job', jobId: p.jobId } : { kind: 'all' }, now);
   const mm = monitoredModel(store, `${r.model}@${r.version}`);
@@ -63,24 +101,8 @@ export function driftView(store: Store, p: ParsedParams<'drift.report'>, now = D
     const first = windowStart(p.width, now) - (p.windows - 1) * step;
     windows = Array.from({ length: p.windows }, (_, i) => ({ start: isoTime(first + i * step), rows: 0, report: null }));
   }
-  const names = mm.features.map((f) => f.baseline.name);
-  const timeline = windows.map((w) => {
-    const by = new Map((w.report?.features ?? []).map((f) => [f.feature, f]));
-    return {
-      start: w.start, rows: w.rows,
-      scores: Object.fromEntries(names.map((n) => [n, fin(by.get(n)?.score)])),
-      drifted: Object.fromEntries(names.map((n) => [n, by.get(n)?.drifted ?? null])),
-    };
+  return assembleDriftView({
+    model: r.model, version: r.version, description: r.scope.description, referenceRows: r.referenceRows, rows: r.rows, report: r.report,
+    baselines: mm.features.map((f) => f.baseline), current: cur, width: p.width, windows, alerts: r.alerts.map(toAlert),
   });
-
-  const d = r.report.dataset;
-  return {
-    model: r.model, version: r.version, description: r.scope.description, referenceRows: r.referenceRows, rows: r.rows,
-    features: r.report.features.map(toFeature),
-    dataset: { drifted: d.drifted, share: fin(d.share), driftedFeatures: d.driftedFeatures, evaluatedFeatures: d.evaluatedFeatures, threshold: d.threshold, ...(d.reason !== undefined ? { reason: d.reason } : {}) },
-    prediction: r.report.prediction,
-    bins: mm.features.map((f) => binsOf(f.baseline, cur.get(f.baseline.name))),
-    timeline: { width: p.width, windows: timeline },
-    alerts: r.alerts.map(toAlert),
-  };
 }

@@ -1,5 +1,6 @@
 // The shapes of the hub's fleet views, shared by the queries (src/hub/node), the admin API, the CLI
 // and the hub console (renderer/, type imports). Pure: types only.
+import type { DriftView } from '../../api/common/contract.ts';
 import type { Health } from './fleet-health.ts';
 
 /** The heartbeat a device last sent (state at that time). */
@@ -48,3 +49,34 @@ export interface FleetJob {
 export interface SyncRecord { at: string; via: string; items: number; bytes: number; firstSeq: number; lastSeq: number; kinds: Record<string, number> }
 export interface DeviceDetail { device: DeviceView; jobs: FleetJob[]; events: FleetEvent[]; syncs: SyncRecord[] }
 
+
+/** A published model as the console's Models screen shows it (newest version first). */
+export interface ModelOverview {
+  name: string;
+  latest: number;
+  versions: {
+    version: number; publisher: string; signedBy: string[]; signedAt: string; publishedAt: string; modelSha256: string; cardSha256: string; sizeBytes: number;
+    task: string | null; description: string | null; lineage: Record<string, unknown> | null; yanked: boolean;
+    /** devices (not revoked) on which this version is active, and how many have it installed */
+    runningOn: string[]; installedOn: number;
+  }[];
+  aliases: { alias: string; version: number; publisher: string; updatedAt: string }[];
+  /** alias moves, newest first, from the publishers' signed metadata (version null: the alias was removed) */
+  aliasHistory: { model: string; alias: string; version: number | null; publisher: string; at: string; metadataVersion: number }[];
+  /** versions of this model active on devices that this hub never published */
+  unpublishedRunning: { version: number; runningOn: string[] }[];
+}
+
+/** The console's Fleet drift: the app's Drift screen data over the fleet, and what drives it. */
+export interface FleetDriftView {
+  view: DriftView;
+  cardSha256: string;
+  group: string | null;
+  devices: string[];
+  excluded: { device: string; cardSha256: string }[];
+  /** the feature the per-device breakdown is about (the worst one unless chosen) */
+  feature: string | null;
+  groups: { group: string; devices: number; rows: number; drifted: boolean | null; driftedFeatures: number; evaluatedFeatures: number; feature: { score: number | null; drifted: boolean | null; nCurrent: number } | null }[];
+  byDevice: { device: string; group: string; rows: number; statistic: number | null; score: number | null; drifted: boolean | null; reason?: string }[];
+  alerts: { device: string; group: string; feature: string; scope: string; scopeKey: string; method: string; score: number | null; threshold: number | null; openedAt: string; clearedAt: string | null }[];
+}

@@ -10,6 +10,8 @@ import { OutpostError } from '../../common/errors.ts';
 import { HEALTH, type Health } from '../common/fleet-health.ts';
 import { browserRequestOk, requireAdmin, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
 import type { DeviceFilter } from './devices.ts';
+import { fleetDriftChoices, fleetDriftView } from './fleet-drift-view.ts';
+import { modelsOverview } from './fleet-models.ts';
 import { deviceDetail, type FleetEventQuery } from './fleet-query.ts';
 import type { Hub } from './repository.ts';
 
@@ -107,6 +109,26 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
   });
 
   // ---- fleet views ----
+  app.get('/api/v1/fleet/models', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return secure(reply).send({ models: await modelsOverview(hub) });
+  });
+  app.get<{ Querystring: Query }>('/api/v1/fleet/drift', async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    const q = req.query;
+    const choices = await fleetDriftChoices(hub);
+    const model = one(q, 'model') ?? (choices[0] ? `${choices[0].model}@${choices[0].version}` : undefined);
+    if (model === undefined) return secure(reply).send({ choices, drift: null });
+    const width = one(q, 'width') ?? 'day';
+    if (width !== 'day' && width !== 'hour') throw new OutpostError('usage', `"width" must be day or hour (got "${width.slice(0, 20)}")`);
+    const group = q.group === '' ? '' : one(q, 'group');
+    const feature = one(q, 'feature');
+    const drift = await fleetDriftView(hub, model, {
+      width, last: intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, width === 'hour' ? 48 : 30),
+      ...(group !== undefined ? { group } : {}), ...(feature !== undefined ? { feature } : {}),
+    });
+    return secure(reply).send({ choices, drift });
+  });
   app.get<{ Params: { name: string }; Querystring: Query }>('/api/v1/devices/:name', {
     schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['name'] } },
   }, async (req, reply) => {

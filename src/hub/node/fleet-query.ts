@@ -12,7 +12,6 @@ import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
 import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
 
-
 export interface FleetEventQuery { limit?: number; kinds?: string[]; device?: string; group?: string; model?: string; since?: number }
 
 /** Events across the fleet, newest first (`outpost hub events` and the console's Events screen). */
@@ -27,8 +26,24 @@ export async function listFleetEvents(hub: Hub, q: FleetEventQuery = {}): Promis
   const rows = await hub.storage.fleet.all<{ name: string; grp: string; seq: number; kind: string; at: number; model: string | null; summary: string; detail: string }>(
     `SELECT d.name, d.grp, e.seq, e.kind, e.at, e.model, e.summary, e.detail FROM fleet_events e JOIN fleet_devices d ON d.id = e.device_id
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.at DESC, d.name, e.seq DESC LIMIT ?`, [...args, q.limit ?? 100]);
-  return rows.map((r) => ({ device: r.name, group: r.grp, seq: Number(r.seq), kind: r.kind, at: isoTime(Number(r.at)), model: r.model, summary: r.summary, detail: JSON.parse(r.detail) as unknown }));
+  const events: FleetEvent[] = rows.map((r) => ({ device: r.name, group: r.grp, seq: Number(r.seq), kind: r.kind, at: isoTime(Number(r.at)), model: r.model, summary: r.summary, detail: JSON.parse(r.detail) as unknown }));
+  // The hub's own security event: a device it revoked (seq 0: not an item of the device's outbox).
+  if (q.model === undefined && (!q.kinds?.length || q.kinds.some((k) => REVOKED_KIND.startsWith(k)))) {
+    const dw = where.filter((w) => w.startsWith('d.'));
+    const revoked = await hub.storage.fleet.all<{ name: string; grp: string; revoked_at: number }>(
+      `SELECT d.name, d.grp, d.revoked_at FROM fleet_devices d WHERE d.revoked_at IS NOT NULL${dw.map((w) => ` AND ${w}`).join('')}${q.since !== undefined ? ' AND d.revoked_at >= ?' : ''}
+       ORDER BY d.revoked_at DESC LIMIT ?`, [...args.slice(0, dw.length), ...(q.since !== undefined ? [q.since] : []), q.limit ?? 100]);
+    for (const r of revoked) {
+      events.push({ device: r.name, group: r.grp, seq: 0, kind: REVOKED_KIND, at: isoTime(Number(r.revoked_at)), model: null, summary: `device revoked on the hub: its requests are refused`, detail: {} });
+    }
+    events.sort((a, b) => b.at.localeCompare(a.at) || a.device.localeCompare(b.device) || b.seq - a.seq);
+    events.length = Math.min(events.length, q.limit ?? 100);
+  }
+  return events;
 }
+
+/** The kind of the event the hub records itself when a device is revoked (a security event). */
+export const REVOKED_KIND = 'security-device-revoked';
 
 export interface FleetDriftOptions { group?: string; window?: WindowWidth; last?: number; now?: number }
 
@@ -51,7 +66,25 @@ export interface FleetDriftResult {
 
 const rowsOf = (stats: ReadonlyMap<string, FeatureStats>): number => Math.max(0, ...[...stats.values()].map((s) => s.rows));
 
+/** What fleetDrift computed on the way (for the console's drift view, which needs the baselines and windows). */
+export interface FleetDriftParts {
+  result: FleetDriftResult;
+  monitoring: Extract<ReturnType<typeof modelMonitoring>, { status: 'ok' }>;
+  /** the merged statistics over every window read */
+  total: Map<string, FeatureStats>;
+  /** the same per group (from the same rollup rows) */
+  byGroup: Map<string, Map<string, FeatureStats>>;
+  /** the first window start read (MIN_SAFE_INTEGER: everything) and the width */
+  first: number;
+  width: WindowWidth;
+}
+
+/** `outpost hub drift` and the console's Fleet drift: the exact merge of the devices' windows. */
 export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions = {}): Promise<FleetDriftResult> {
+  return (await fleetDriftParts(hub, ref, opts)).result;
+}
+
+export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOptions = {}): Promise<FleetDriftParts> {
   const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
   if (!m) throw new OutpostError('usage', `"${ref}" is not a model reference (expected <name> or <name>@<version>)`);
   const name = m[1];
@@ -90,14 +123,15 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
   const excluded = new Map(contributors.filter((r) => r.card_sha256 !== cardSha).map((r) => [r.name, r.card_sha256]));
 
   // The groups' rollups (merged at ingest), merged per window: one row per group, window and feature.
-  const rows = await fleet.all<{ start: number; feature: string; stats: string }>(
-    `SELECT start, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
+  const rows = await fleet.all<{ start: number; grp: string; feature: string; stats: string }>(
+    `SELECT start, grp, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
      ORDER BY start, grp, feature`, [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])]);
   const perWindowDevices = new Map((await fleet.all<{ start: number; n: number }>(
     `SELECT w.start, count(DISTINCT w.device_id) AS n FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
      WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ? AND w.card_sha256 = ?${groupSql} GROUP BY w.start`,
     [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])])).map((r) => [Number(r.start), Number(r.n)]));
   const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: number }>();
+  const byGroup = new Map<string, Map<string, FeatureStats>>();
   for (const r of rows) {
     const f = features.get(r.feature);
     if (!f) continue;
@@ -107,6 +141,10 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
     const s = statsFromJSON(JSON.parse(r.stats) as never, f);
     const prev = w.stats.get(r.feature);
     w.stats.set(r.feature, prev ? mergeStats(prev, s) : s);
+    const g = byGroup.get(r.grp) ?? new Map<string, FeatureStats>();
+    byGroup.set(r.grp, g);
+    const gp = g.get(r.feature);
+    g.set(r.feature, gp ? mergeStats(gp, s) : s);
   }
   const total = new Map<string, FeatureStats>();
   for (const w of byWindow.values()) for (const [n, s] of w.stats) total.set(n, total.has(n) ? mergeStats(total.get(n)!, s) : s);
@@ -125,13 +163,14 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
   } else {
     report = evaluate(total);
   }
-  return {
+  const result: FleetDriftResult = {
     model: name, version, cardSha256: cardSha, group: opts.group ?? null,
     description: `${opts.window ? `the last ${windows!.length} ${width} windows (UTC)` : 'everything synced for this version'} from ${devices.size} device${devices.size === 1 ? '' : 's'}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}`,
     devices: [...devices].sort(), excluded: [...excluded].map(([device, sha]) => ({ device, cardSha256: sha })),
     referenceRows: mon.baseline.rows, rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(total), report, ...(windows ? { windows } : {}),
     stats: Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => [n, JSON.parse(JSON.stringify(s)) as unknown])),
   };
+  return { result, monitoring: mon, total, byGroup, first, width };
 }
 
 /** A device's page: its row, recent jobs, events and sync history (newest first, `limit` each). */

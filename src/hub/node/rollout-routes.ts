@@ -17,7 +17,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
     return { ok: true, assignments: await assignmentsFor(hub, v.device) };
   });
 
-  // ---- admin (Bearer admin token) ----
+  // ---- admin (Bearer admin token, or the console's session) ----
   app.get<{ Querystring: { model?: string; group?: string } }>('/api/v1/rollouts', {
     schema: { querystring: { type: 'object', additionalProperties: false, properties: { model: { type: 'string', maxLength: 64 }, group: { type: 'string', maxLength: 64 } } } },
   }, async (req, reply) => {

@@ -11,6 +11,9 @@ import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { requireAdmin, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
+import { catalog } from './fleet-models.ts';
+
+export { catalog, type CatalogModel } from './fleet-models.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { proposalRoutes } from './proposal-routes.ts';
@@ -168,27 +171,6 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     return { ok: true, ...r };
   });
 };
-
-export interface CatalogModel {
-  name: string;
-  latest: number;
-  versions: { version: number; publisher: string; signedBy: string[]; signedAt: string; publishedAt: string; modelSha256: string; sizeBytes: number }[];
-  aliases: Record<string, number>;
-}
-
-export async function catalog(hub: Hub, name?: string): Promise<CatalogModel[]> {
-  const versions = await hub.storage.modelVersions(name);
-  const aliases = await hub.storage.aliases(name);
-  const byName = new Map<string, CatalogModel>();
-  for (const v of versions) {
-    let m = byName.get(v.name);
-    if (!m) { m = { name: v.name, latest: 0, versions: [], aliases: {} }; byName.set(v.name, m); }
-    m.latest = Math.max(m.latest, v.version);
-    m.versions.push({ version: v.version, publisher: v.publisher, signedBy: v.signedBy, signedAt: v.signedAt, publishedAt: v.publishedAt, modelSha256: v.modelSha256, sizeBytes: v.sizeBytes });
-  }
-  for (const a of aliases) { const m = byName.get(a.name); if (m) m.aliases[a.alias] = a.version; }
-  return [...byName.values()];
-}
 
 const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
   app.get('/api/v1/models', async () => ({ models: await catalog(hub) }));

@@ -19,7 +19,6 @@ export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
 /** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
 const MAX_INFLATE = 256 * 1024 ** 2;
 
-
 export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
   app.addContentTypeParser(SYNC_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: hub.config.syncMaxBodyBytes }, (_req, body, done) => done(null, body));
 
