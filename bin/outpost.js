@@ -15,5 +15,11 @@ process.stdout.on('error', (e) => {
 });
 // Stack traces of the built CLI point into the TypeScript sources (the .js.map files beside it).
 process.setSourceMapsEnabled(true);
+// Node's compile cache keeps the type-stripped and compiled modules between runs (in the OS temp
+// folder, per Node version): it roughly halves the CLI's start-up. NODE_DISABLE_COMPILE_CACHE=1
+// turns it off; NODE_COMPILE_CACHE=<dir> puts it elsewhere. Worker threads inherit it through the env.
+const { enableCompileCache } = await import('node:module');
+const cache = enableCompileCache?.();
+if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
