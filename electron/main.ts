@@ -9,6 +9,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess }
 import { IPC } from '../src/api/common/contract.ts';
 import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
+import { openAppLog, type AppLog } from './app-log.ts';
 import { smokeHost } from './smoke-host.ts';
 import { APP_CSP, APP_ENTRY, APP_SCHEME, homeFromArgv, mimeOf, navigationAllowed, profileDirFor, resolveAppFile } from './policy.ts';
 
@@ -40,10 +41,14 @@ app.on('second-instance', () => {
   win.focus();
 });
 
-function startCore() {
+function startCore(log: AppLog) {
   const child = utilityProcess.fork(fileURLToPath(new URL('./core-host.ts', import.meta.url)), [], {
-    serviceName: 'Outpost core', stdio: 'inherit', env: { ...process.env, OUTPOST_HOME: home },
+    serviceName: 'Outpost core', stdio: 'pipe', env: { ...process.env, OUTPOST_HOME: home },
   });
+  // The core's output: to <data folder>/logs/app.log, and to the terminal when there is one.
+  const tee = !app.isPackaged || Boolean(process.stdout.isTTY);
+  child.stdout?.on('data', (d: Buffer) => { if (tee) process.stdout.write(d); log.write(d); });
+  child.stderr?.on('data', (d: Buffer) => { if (tee) process.stderr.write(d); log.write(d); });
   const listeners: ((m: unknown) => void)[] = [];
   // A pull's smoke inference: a utility process of its own (see smoke-host.ts), answered to the core.
   const smoke = smokeHost(
@@ -56,7 +61,10 @@ function startCore() {
     for (const l of listeners) l(m);
   });
   const core = coreClient({ post: (m) => child.postMessage(m), onMessage: (l) => listeners.push(l) });
-  child.on('exit', (code) => core.failAll(`the Outpost core stopped (exit code ${code}); restart the app`));
+  child.on('exit', (code) => {
+    log.line(`the Outpost core stopped (exit code ${code})`);
+    core.failAll(`the Outpost core stopped (exit code ${code}); restart the app`);
+  });
   return { core, child };
 }
 
@@ -103,7 +111,9 @@ if (primary) app.whenReady().then(() => {
     return;
   }
   harden();
-  const { core, child } = startCore();
+  const log = openAppLog(home);
+  log.line(`Outpost ${app.getVersion()} starting (Electron ${process.versions.electron}, data folder ${home}${app.isPackaged ? '' : ', unpackaged'})`);
+  const { core, child } = startCore(log);
   registerIpc(ipcMain, core, { showItem: (file) => shell.showItemInFolder(file) });
   core.onEvent((e) => { for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.event, e); });
   createWindow();

@@ -3,10 +3,12 @@
 // preload exposing exactly the bridge.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { IPC } from '../src/api/common/contract.ts';
 import type { CallOutcome } from '../src/api/common/dispatch.ts';
+import { openAppLog } from '../electron/app-log.ts';
 import { registerIpc, type CoreBackend } from '../electron/ipc.ts';
 import { APP_CSP, homeFromArgv, isAppUrl, isTrustedSender, navigationAllowed, profileDirFor, resolveAppFile } from '../electron/policy.ts';
 import { APP_FRAME, FakeIpcMain } from './helpers/app-harness.ts';
@@ -141,4 +143,34 @@ test('Chromium\'s profile (and so the single-instance lock) is one per data fold
   assert.notEqual(a, profileDirFor('/cfg', '/data/b'));
   assert.match(a, /^\/cfg\/Outpost\/profiles\/[0-9a-f]{16}$/);
   assert.ok(!a.startsWith('/data/a'));
+});
+
+test('the app log: <data folder>/logs/app.log, owner-only, appended, one older generation kept', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-applog-'));
+  try {
+    const log = openAppLog(home, 64);
+    log.line('first start');
+    log.write(Buffer.from('core says hello\n'));
+    log.close();
+    log.write('after close is ignored\n');
+    const file = path.join(home, 'logs', 'app.log');
+    assert.equal(log.file, file);
+    assert.match(fs.readFileSync(file, 'utf8'), /^\d{4}-\d\d-\d\dT[\d:.]+Z first start\ncore says hello\n$/);
+    if (process.platform !== 'win32') {
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+    }
+    const again = openAppLog(home, 64); // still under 64 bytes: appended
+    again.line('second start');
+    again.write('x'.repeat(100));
+    again.close();
+    assert.match(fs.readFileSync(file, 'utf8'), /first start[\s\S]*second start/);
+    const third = openAppLog(home, 64); // over the limit: rotated
+    third.line('third start');
+    third.close();
+    assert.match(fs.readFileSync(`${file}.1`, 'utf8'), /second start/);
+    assert.match(fs.readFileSync(file, 'utf8'), /^\S+ third start\n$/);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 });
