@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { OutpostError } from '../../common/errors.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
-import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
+import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub, type SubmittedBins } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
@@ -122,13 +122,15 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   });
 
   // A publish request: the signed metadata is checked first; then only its missing files are accepted.
-  app.post<{ Body: { metadata: unknown } }>('/api/v1/uploads', {
+  // `bins`: the version bins the publisher re-signed with this metadata (src/hub/node/bins.ts)
+  const binsSchema = { type: 'array', maxItems: 100_000, items: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, metadata: { type: 'object' } }, required: ['name', 'metadata'] } } as const;
+  app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/uploads', {
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
   }, async (req, reply) => {
     const p = await requirePublisher(hub, req, reply);
     if (!p) return reply;
-    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata));
+    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata, req.body.bins ?? []));
   });
 
   const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
@@ -160,12 +162,12 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { metadata: unknown } }>('/api/v1/publish', {
+  app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/publish', {
     onRequest: authenticateFirst(hub),
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
   }, async (req) => {
-    const r = await publish(hub, publisherOf.get(req)!, req.body.metadata);
+    const r = await publish(hub, publisherOf.get(req)!, req.body.metadata, req.body.bins ?? []);
     return { ok: true, ...r };
   });
 };
