@@ -83,11 +83,17 @@ export function packageFiles(dir: string): { file: string; abs: string; length: 
   });
 }
 
-/** Extend the publisher's targets metadata with new entries and sign it with every given key. */
+/**
+ * Extend the publisher's own targets metadata with new entries (kept as they are: no version bins)
+ * and sign it with every given key; its bin delegations are kept. How Outpost signed before version
+ * bins (`signBinned` in bins.ts is what `publish` uses); tests and tools that play an older publisher use it.
+ */
 export function signPublisherTargets(prev: Metadata<Targets> | undefined, add: TargetFile[], keys: PrivateKeyHandle[], expires: Date): Metadata<Targets> {
   const targets: Targets['targets'] = { ...(prev?.signed.targets ?? {}) };
   for (const t of add) targets[t.path] = t;
-  const md = new Metadata(buildTargets({ version: (prev?.signed.version ?? 0) + 1, expires, targets }));
+  const d = prev?.signed.delegations;
+  const delegations = d?.roles ? { delegationKeys: d.keys, roles: Object.values(d.roles).map((r) => ({ name: r.name, keyIds: r.keyIDs, threshold: r.threshold, paths: r.paths ?? [] })) } : {};
+  const md = new Metadata(buildTargets({ version: (prev?.signed.version ?? 0) + 1, expires, targets, ...delegations }));
   for (const k of keys) md.sign(signerFor(k));
   return md;
 }
