@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Metadata, TargetFile, type Targets } from '@tufjs/models';
+import { TargetFile, type Metadata, type Targets } from '@tufjs/models';
 import { OutpostError } from '../src/common/errors.ts';
 import { generateKeyFile, type PrivateKeyHandle } from '../src/keys/node/keys.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
