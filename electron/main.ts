@@ -1,5 +1,7 @@
 // Electron main process: one hardened window showing the built renderer from app://outpost, the
 // core in a utility process, and the IPC bridge between them. Nothing remote is ever loaded.
+// The data folder is `--home DIR`, else OUTPOST_HOME, else the OS's app-data folder (as for the
+// CLI); one instance per data folder; DevTools only when running unpackaged (npm start).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +9,9 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess }
 import { IPC } from '../src/api/common/contract.ts';
 import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
-import { APP_CSP, APP_ENTRY, APP_SCHEME, mimeOf, navigationAllowed, resolveAppFile } from './policy.ts';
+import { openAppLog, type AppLog } from './app-log.ts';
+import { smokeHost } from './smoke-host.ts';
+import { APP_CSP, APP_ENTRY, APP_SCHEME, homeFromArgv, mimeOf, navigationAllowed, profileDirFor, resolveAppFile } from './policy.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.join(here, '..', 'renderer', 'dist');
@@ -16,12 +20,51 @@ const DIST = path.join(here, '..', 'renderer', 'dist');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 app.enableSandbox();
 
-function startCore() {
-  const child = utilityProcess.fork(path.join(here, 'core-host.ts'), [], { serviceName: 'Outpost core', stdio: 'inherit' });
+let home: string;
+try {
+  home = homeFromArgv(process.argv.slice(1), process.env);
+} catch (e) {
+  console.error(`outpost: ${(e as Error).message}`);
+  process.exit(2);
+}
+// Chromium's profile per data folder, so the single-instance lock below is per data folder too.
+app.setPath('userData', profileDirFor(app.getPath('appData'), home));
+const primary = app.requestSingleInstanceLock();
+if (!primary) {
+  // Another window already has this data folder open: it comes to the front (second-instance).
+  app.quit();
+}
+app.on('second-instance', () => {
+  const [win] = BrowserWindow.getAllWindows();
+  if (!win) return;
+  if (win.isMinimized()) win.restore();
+  win.focus();
+});
+
+function startCore(log: AppLog) {
+  const child = utilityProcess.fork(fileURLToPath(new URL('./core-host.ts', import.meta.url)), [], {
+    serviceName: 'Outpost core', stdio: 'pipe', env: { ...process.env, OUTPOST_HOME: home },
+  });
+  // The core's output: to <data folder>/logs/app.log, and to the terminal when there is one.
+  const tee = !app.isPackaged || Boolean(process.stdout.isTTY);
+  child.stdout?.on('data', (d: Buffer) => { if (tee) process.stdout.write(d); log.write(d); });
+  child.stderr?.on('data', (d: Buffer) => { if (tee) process.stderr.write(d); log.write(d); });
   const listeners: ((m: unknown) => void)[] = [];
-  child.on('message', (m) => { for (const l of listeners) l(m); });
+  // A pull's smoke inference: a utility process of its own (see smoke-host.ts), answered to the core.
+  const smoke = smokeHost(
+    (script, args, env) => utilityProcess.fork(script, args, { serviceName: 'Outpost smoke test', stdio: 'pipe', env }),
+    fileURLToPath(new URL('../src/registry/node/smoke-child.ts', import.meta.url)),
+    (m) => child.postMessage(m),
+  );
+  child.on('message', (m) => {
+    if (smoke(m)) return;
+    for (const l of listeners) l(m);
+  });
   const core = coreClient({ post: (m) => child.postMessage(m), onMessage: (l) => listeners.push(l) });
-  child.on('exit', (code) => core.failAll(`the Outpost core stopped (exit code ${code}); restart the app`));
+  child.on('exit', (code) => {
+    log.line(`the Outpost core stopped (exit code ${code})`);
+    core.failAll(`the Outpost core stopped (exit code ${code}); restart the app`);
+  });
   return { core, child };
 }
 
@@ -53,6 +96,7 @@ function createWindow(): BrowserWindow {
       preload: path.join(here, 'preload.cjs'),
       sandbox: true, contextIsolation: true, nodeIntegration: false, nodeIntegrationInWorker: false, webSecurity: true,
       allowRunningInsecureContent: false, experimentalFeatures: false, spellcheck: false,
+      devTools: !app.isPackaged,
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -60,14 +104,16 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-app.whenReady().then(() => {
+if (primary) app.whenReady().then(() => {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     console.error(`outpost: the UI is not built (${DIST}); run \`npm run build:renderer\` first`);
     app.exit(1);
     return;
   }
   harden();
-  const { core, child } = startCore();
+  const log = openAppLog(home);
+  log.line(`Outpost ${app.getVersion()} starting (Electron ${process.versions.electron}, data folder ${home}${app.isPackaged ? '' : ', unpackaged'})`);
+  const { core, child } = startCore(log);
   registerIpc(ipcMain, core, { showItem: (file) => shell.showItemInFolder(file) });
   core.onEvent((e) => { for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.event, e); });
   createWindow();

@@ -3,12 +3,14 @@
 // preload exposing exactly the bridge.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { IPC } from '../src/api/common/contract.ts';
 import type { CallOutcome } from '../src/api/common/dispatch.ts';
+import { openAppLog } from '../electron/app-log.ts';
 import { registerIpc, type CoreBackend } from '../electron/ipc.ts';
-import { APP_CSP, isAppUrl, isTrustedSender, navigationAllowed, resolveAppFile } from '../electron/policy.ts';
+import { APP_CSP, homeFromArgv, isAppUrl, isTrustedSender, navigationAllowed, profileDirFor, resolveAppFile } from '../electron/policy.ts';
 import { APP_FRAME, FakeIpcMain } from './helpers/app-harness.ts';
 
 test('only app://outpost URLs are the app', () => {
@@ -121,4 +123,54 @@ test('the preload exposes exactly the bridge, and events without Electron\'s eve
   off();
   assert.equal(handlers.has(IPC.event), false, 'unsubscribe removes the listener');
   assert.equal(api.pathForFile({ p: '/data/a.csv' }), '/data/a.csv');
+});
+
+test('the app\'s data folder: --home DIR / --home=DIR anywhere in argv, else OUTPOST_HOME, else the OS default', () => {
+  const env = { OUTPOST_HOME: '/srv/env-home', XDG_DATA_HOME: '/x' };
+  assert.equal(homeFromArgv(['out', '--remote-debugging-port=0', '--home', '/data/a'], env), '/data/a');
+  assert.equal(homeFromArgv(['--home=/data/b', 'out'], env), '/data/b');
+  assert.equal(homeFromArgv(['out'], env), '/srv/env-home');
+  if (process.platform === 'linux') assert.equal(homeFromArgv(['out'], { XDG_DATA_HOME: '/x' }), '/x/outpost');
+  assert.equal(homeFromArgv(['--home', 'rel'], {}), path.resolve('rel'));
+  assert.throws(() => homeFromArgv(['out', '--home'], env), /--home needs a folder/);
+  assert.throws(() => homeFromArgv(['--home', '--inspect'], env), /--home needs a folder/);
+  assert.throws(() => homeFromArgv(['--home='], env), /--home needs a folder/);
+});
+
+test('Chromium\'s profile (and so the single-instance lock) is one per data folder, outside it', () => {
+  const a = profileDirFor('/cfg', '/data/a');
+  assert.equal(a, profileDirFor('/cfg', '/data/a/'));
+  assert.notEqual(a, profileDirFor('/cfg', '/data/b'));
+  assert.match(a, /^\/cfg\/Outpost\/profiles\/[0-9a-f]{16}$/);
+  assert.ok(!a.startsWith('/data/a'));
+});
+
+test('the app log: <data folder>/logs/app.log, owner-only, appended, one older generation kept', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-applog-'));
+  try {
+    const log = openAppLog(home, 64);
+    log.line('first start');
+    log.write(Buffer.from('core says hello\n'));
+    log.close();
+    log.write('after close is ignored\n');
+    const file = path.join(home, 'logs', 'app.log');
+    assert.equal(log.file, file);
+    assert.match(fs.readFileSync(file, 'utf8'), /^\d{4}-\d\d-\d\dT[\d:.]+Z first start\ncore says hello\n$/);
+    if (process.platform !== 'win32') {
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+    }
+    const again = openAppLog(home, 64); // still under 64 bytes: appended
+    again.line('second start');
+    again.write('x'.repeat(100));
+    again.close();
+    assert.match(fs.readFileSync(file, 'utf8'), /first start[\s\S]*second start/);
+    const third = openAppLog(home, 64); // over the limit: rotated
+    third.line('third start');
+    third.close();
+    assert.match(fs.readFileSync(`${file}.1`, 'utf8'), /second start/);
+    assert.match(fs.readFileSync(file, 'utf8'), /^\S+ third start\n$/);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
 });

@@ -1,5 +1,6 @@
 // What a publish may change, decided on plain data: the hub calls it after signatures check out.
 // Published versions are immutable and version numbers only grow; aliases may move. Pure.
+import { isAppReleaseName, releaseFileProblems } from './app-release.ts';
 import { PACKAGE_FILES, parseTargetPath } from './target-paths.ts';
 
 export interface TargetEntry { length: number; sha256: string }
@@ -56,6 +57,11 @@ export function checkPublish(input: PublishInput): { problems: string[]; change:
     const latest = input.latestVersion(v.name);
     if (latest !== undefined && v.version <= latest) problems.push(`${v.name}@${v.version}: version numbers only grow (latest published is ${latest})`);
     const files = Object.keys(v.files).sort();
+    if (isAppReleaseName(v.name)) { // an app release: release.json and its installer, not a model package
+      problems.push(...releaseFileProblems(`${v.name}@${v.version}`, files));
+      change.versions.push(v);
+      continue;
+    }
     const missing = PACKAGE_FILES.filter((f) => !files.includes(f));
     const extra = files.filter((f) => !(PACKAGE_FILES as readonly string[]).includes(f));
     if (missing.length) problems.push(`${v.name}@${v.version}: package is missing ${missing.join(', ')}`);

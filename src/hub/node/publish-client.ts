@@ -9,7 +9,8 @@ import { Metadata, TargetFile, type Targets } from '@tufjs/models';
 import { OutpostError } from '../../common/errors.ts';
 import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { loadPackage } from '../../package/node/load.ts';
-import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES, yankDocumentBytes, yankTargetPath } from '../common/target-paths.ts';
+import { APP_PLATFORM_RE, appReleaseName, parseReleaseDocument, RELEASE_FILE, releaseDocumentBytes } from '../common/app-release.ts';
+import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES, VERSION_RE, yankDocumentBytes, yankTargetPath } from '../common/target-paths.ts';
 import type { PublishResult } from './repository.ts';
 import { PullRefused } from '../../registry/node/errors.ts';
 import { deviceChecks } from '../../registry/node/pull.ts';
@@ -267,4 +268,42 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
     }
     return { add, files: uploads };
   }, (label) => progress({ stage: 'upload', detail: label }));
+}
+
+/**
+ * Publish an app release (`outpost hub app publish`): release.json plus the installer, signed by the
+ * publisher delegated `outpost-app-*`, through the same checked sign-and-submit as a model.
+ */
+export async function publishAppRelease(opts: Omit<PublishOptions, 'packageDir' | 'alias' | 'checks'> & { installer: string; platform: string; release: number; version: string }): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  const now = opts.now ?? (() => new Date());
+  if (!opts.keys.length) throw new OutpostError('usage', 'a publisher key is needed (--key)');
+  if (!APP_PLATFORM_RE.test(opts.platform)) throw new OutpostError('usage', `--platform ${JSON.stringify(opts.platform)} is not <linux|win32|darwin>-<x64|arm64>`);
+  if (!Number.isSafeInteger(opts.release) || opts.release < 1 || !VERSION_RE.test(String(opts.release))) throw new OutpostError('usage', `--release must be a whole number from 1 (it only grows), not ${opts.release}`);
+  const file = path.basename(opts.installer);
+  const name = appReleaseName(opts.platform);
+  const docBytes = Buffer.from(releaseDocumentBytes({ app: 'outpost', platform: opts.platform, release: opts.release, version: opts.version, file }));
+  const checked = parseReleaseDocument(docBytes.toString(), { platform: opts.platform, release: opts.release });
+  if (!checked.ok) throw new OutpostError('usage', checked.reason);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(opts.installer);
+  } catch {
+    throw new OutpostError('not-found', `installer ${opts.installer} not found`, { file: opts.installer });
+  }
+  if (!st.isFile()) throw new OutpostError('usage', `${opts.installer} is not a file`, { file: opts.installer });
+  const installerSha = await new Promise<string>((resolve, reject) => {
+    const h = crypto.createHash('sha256');
+    fs.createReadStream(opts.installer).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+  });
+  const docSha = crypto.createHash('sha256').update(docBytes).digest('hex');
+  return signAndSubmit(opts, (me) => {
+    const custom = { custom: { outpost: { publisher: me.name, signedAt: now().toISOString() } } };
+    return {
+      add: [
+        new TargetFile({ path: fileTargetPath(name, opts.release, RELEASE_FILE), length: docBytes.length, hashes: { sha256: docSha }, unrecognizedFields: custom }),
+        new TargetFile({ path: fileTargetPath(name, opts.release, file), length: st.size, hashes: { sha256: installerSha }, unrecognizedFields: custom }),
+      ],
+      files: [{ sha256: docSha, label: RELEASE_FILE, bytes: docBytes }, { sha256: installerSha, label: file, abs: path.resolve(opts.installer) }],
+    };
+  }, (label) => opts.onProgress?.({ stage: 'upload', detail: label }));
 }

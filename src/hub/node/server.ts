@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { OutpostError } from '../../common/errors.ts';
+import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub, type SubmittedBins } from './repository.ts';
@@ -96,7 +97,8 @@ const targetRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) 
     if (t.path.kind === 'file') {
       const { name, version, file: f } = t.path;
       const v = (await hub.storage.modelVersions(name)).find((x) => x.version === version);
-      if (!v || (f === 'model.onnx' ? v.modelSha256 : f === 'card.json' ? v.cardSha256 : '') !== sha) return notFound();
+      const expected = isAppReleaseName(name) ? (f === RELEASE_FILE ? v?.cardSha256 : v?.modelSha256) : f === 'model.onnx' ? v?.modelSha256 : f === 'card.json' ? v?.cardSha256 : '';
+      if (!v || expected !== sha) return notFound();
     }
     return sendFile(req, reply, hub.blobs.path(sha));
   });

@@ -2,7 +2,7 @@
 // transient failure (network down, hub gone — retry later, nothing suspicious).
 import { OutpostError } from '../../common/errors.ts';
 
-export type PullStage = 'bundle' | 'selector' | 'trust' | 'metadata' | 'resolve' | 'alias' | 'package-files' | 'size' | 'download' | 'verify' | 'model-safety' | 'card' | 'smoke' | 'install';
+export type PullStage = 'bundle' | 'selector' | 'trust' | 'metadata' | 'resolve' | 'alias' | 'package-files' | 'size' | 'download' | 'verify' | 'model-safety' | 'card' | 'smoke' | 'install' | 'release' | 'rollback';
 
 /** Content failed a check: refuse, record a security event. */
 export class PullRefused extends OutpostError {

@@ -1,0 +1,102 @@
+// `outpost app update` and `outpost hub app publish`: signed app releases through a hub, verified
+// with TUF like a model pull (src/registry/node/app-update.ts).
+import path from 'node:path';
+import { usageError } from '../../common/errors.ts';
+import { publishAppRelease } from '../../hub/node/publish-client.ts';
+import { loadPrivateKey } from '../../keys/node/keys.ts';
+import { checkAppUpdate } from '../../registry/node/app-update.ts';
+import { pinRoot } from '../../registry/node/trust.ts';
+import { getHubSetting, openStore } from '../../store/node/store.ts';
+import { OUTPOST_VERSION } from '../../sync/node/device.ts';
+import { flag, str, type CommandSpec } from '../command.ts';
+import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
+import { passphraseFromEnv } from './keys.ts';
+
+function connectedHub(home: string): string | undefined {
+  const store = openStore(home);
+  try { return getHubSetting(store)?.url; } finally { store.close(); }
+}
+
+export const appUpdateCommand: CommandSpec = {
+  name: 'app update',
+  summary: 'Check the hub for a newer signed Outpost release for this platform; download, verify (TUF) and stage it',
+  usage: 'outpost app update [--check] [--hub <url>] [--root <root.json>] [--platform <os>-<arch>]',
+  help: [
+    '--check          report what the hub offers; download nothing',
+    '--hub URL        the hub (default: $OUTPOST_HUB, else this workstation\'s connected hub)',
+    '--root FILE      the hub\'s root.json to trust (first time only)',
+    '--platform P     <linux|win32|darwin>-<x64|arm64> (default: this machine\'s)',
+    'The installer lands in <data folder>/updates/<release>/ and updates/pending.json names it; the app',
+    'installs it on restart. A release not newer than this one is refused (and recorded), as is anything',
+    'unsigned or not matching its signed hash.',
+    ...CA_HELP,
+  ],
+  options: { check: { type: 'boolean' }, hub: { type: 'string' }, root: { type: 'string' }, platform: { type: 'string' }, ...CA_OPTION },
+  positionals: { min: 0, max: 0 },
+  async run(ctx, args) {
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
+    if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
+    hubTrust(ctx, args, hubUrl);
+    const root = str(args, 'root');
+    const r = await checkAppUpdate({
+      home: ctx.home, hubUrl, currentVersion: OUTPOST_VERSION, platform: str(args, 'platform'), rootFile: root ? path.resolve(ctx.cwd, root) : undefined,
+      checkOnly: flag(args, 'check'), signal: ctx.signal,
+    });
+    const rel = r.release;
+    ctx.out.text(r.state === 'none' ? `${r.hub} has no signed Outpost release for ${r.platform}`
+      : r.state === 'current' ? `Outpost ${r.current} is the newest signed release for ${r.platform} on ${r.hub}`
+        : r.state === 'available' ? `Outpost ${rel!.version} (release ${rel!.release}) is available for ${r.platform} (running ${r.current}); \`outpost app update\` downloads it`
+          : `Outpost ${rel!.version} (release ${rel!.release}) verified and staged: ${r.installer}\n  installed when the app restarts`);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubAppPublishCommand: CommandSpec = {
+  name: 'hub app publish',
+  summary: 'Sign an Outpost installer as an app release for one platform and publish it to a hub',
+  usage: 'outpost hub app publish <installer> --platform <os>-<arch> --release <n> --app-version <x.y.z> --hub <url> --key <private key> --token <token>',
+  help: [
+    '--platform P          <linux|win32|darwin>-<x64|arm64>: published as outpost-app-<P>',
+    '--release N           release number: only grows, per platform (the hub refuses reuse or going back)',
+    '--app-version V       the version the installer installs (x.y.z); devices refuse one not newer than theirs',
+    '--hub URL             the hub (or $OUTPOST_HUB)',
+    '--key FILE            the key of the publisher delegated `outpost-app-*` (repeat for a threshold)',
+    '--token T             that publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
+    '--passphrase-env VAR  passphrase of the key(s)',
+    '--root FILE           the hub\'s root.json, pinned once in this data folder',
+    ...CA_HELP,
+    ALLOW_HTTP_HELP,
+  ],
+  options: {
+    platform: { type: 'string' }, release: { type: 'string' }, 'app-version': { type: 'string' }, hub: { type: 'string' }, key: { type: 'string', multiple: true },
+    token: { type: 'string' }, 'passphrase-env': { type: 'string' }, root: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION,
+  },
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
+    const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
+    const keyFiles = (args.values.key as string[] | undefined) ?? [];
+    const platform = str(args, 'platform');
+    const release = str(args, 'release');
+    const version = str(args, 'app-version');
+    if (!hubUrl) throw usageError('--hub <url> is required');
+    if (!token) throw usageError('--token (or $OUTPOST_PUBLISH_TOKEN) is required');
+    if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
+    if (!platform || !release || !version) throw usageError('--platform, --release and --app-version are required');
+    if (!/^[1-9][0-9]{0,8}$/.test(release)) throw usageError(`--release must be a whole number from 1, not "${release}"`);
+    const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
+    const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
+    hubTrust(ctx, args, hubUrl);
+    const root = str(args, 'root');
+    if (root) pinRoot(ctx.home, hubUrl, path.resolve(ctx.cwd, root));
+    const r = await publishAppRelease({
+      installer: path.resolve(ctx.cwd, args.positionals[0]), platform, release: Number(release), version, hubUrl, keys, token,
+      signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args), onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
+    });
+    for (const v of r.versions) ctx.out.text(`published Outpost ${version} as ${v.name}@${v.version} (publisher ${r.publisher}, metadata v${r.roleVersion})`);
+    if (!r.versions.length) ctx.out.text('nothing new to publish (this release was already published)');
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};

@@ -1,0 +1,49 @@
+// Signed app releases on a hub: published under the model naming (`outpost-app-<os>-<arch>/<release>/<file>`)
+// so the operator delegates them like any team (a publisher with the glob `outpost-app-*`), and a
+// device verifies them with the same TUF client as a model. A release is `release.json` plus exactly
+// the one installer it names. Pure.
+import { FILE_NAME_RE } from './target-paths.ts';
+
+export const APP_RELEASE_PREFIX = 'outpost-app-';
+export const APP_PLATFORM_RE = /^(linux|win32|darwin)-(x64|arm64)$/;
+export const RELEASE_FILE = 'release.json';
+const SEMVER_RE = /^\d{1,6}\.\d{1,6}\.\d{1,6}(-[0-9A-Za-z.-]{1,40})?$/;
+
+export const appReleaseName = (platform: string): string => `${APP_RELEASE_PREFIX}${platform}`;
+export const isAppReleaseName = (name: string): boolean => name.startsWith(APP_RELEASE_PREFIX) && APP_PLATFORM_RE.test(name.slice(APP_RELEASE_PREFIX.length));
+
+export interface ReleaseDocument { app: 'outpost'; platform: string; release: number; version: string; file: string }
+
+export function releaseDocumentBytes(doc: ReleaseDocument): string {
+  return JSON.stringify({ app: doc.app, platform: doc.platform, release: doc.release, version: doc.version, file: doc.file });
+}
+
+/** Parse `release.json` and check it says what its signed path says (platform, release number). */
+export function parseReleaseDocument(text: string, expect: { platform: string; release: number }): { ok: true; doc: ReleaseDocument } | { ok: false; reason: string } {
+  let d: Partial<ReleaseDocument>;
+  try {
+    d = JSON.parse(text) as Partial<ReleaseDocument>;
+  } catch {
+    return { ok: false, reason: 'release.json is not JSON' };
+  }
+  if (typeof d !== 'object' || d === null || d.app !== 'outpost') return { ok: false, reason: 'release.json does not say {"app":"outpost",…}' };
+  if (d.platform !== expect.platform) return { ok: false, reason: `release.json is for platform ${JSON.stringify(d.platform)}, published as ${expect.platform}` };
+  if (d.release !== expect.release) return { ok: false, reason: `release.json says release ${JSON.stringify(d.release)}, published as release ${expect.release}` };
+  if (typeof d.version !== 'string' || !SEMVER_RE.test(d.version)) return { ok: false, reason: `release.json version ${JSON.stringify(d.version)} is not x.y.z` };
+  if (typeof d.file !== 'string' || !FILE_NAME_RE.test(d.file) || d.file === RELEASE_FILE) return { ok: false, reason: `release.json file ${JSON.stringify(d.file)} is not an installer file name` };
+  return { ok: true, doc: { app: 'outpost', platform: d.platform, release: d.release, version: d.version, file: d.file } };
+}
+
+/** Why a new release's set of files is wrong (empty when it is release.json plus one installer). */
+export function releaseFileProblems(id: string, files: string[]): string[] {
+  if (!files.includes(RELEASE_FILE)) return [`${id}: an app release is missing ${RELEASE_FILE}`];
+  const installers = files.filter((f) => f !== RELEASE_FILE);
+  if (installers.length !== 1) return [`${id}: an app release holds ${RELEASE_FILE} and exactly one installer (it has ${installers.length})`];
+  return [];
+}
+
+/** What a device does with the newest signed release, given the release it runs. */
+export function updateDecision(current: number, newest: number | undefined): 'none' | 'newer' | 'same' {
+  if (newest === undefined) return 'none';
+  return newest > current ? 'newer' : 'same';
+}

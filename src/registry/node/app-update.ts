@@ -1,0 +1,130 @@
+// App updates with the trust of a model pull: refresh the connected hub's TUF metadata against the
+// pinned root, find the newest signed release of this platform (`outpost-app-<os>-<arch>`), download
+// release.json and the installer through the verified path (signed length and sha256, resumable)
+// into a quarantine folder, check release.json agrees with its signed path, and stage the installer
+// in <data folder>/updates/<release>/ with updates/pending.json naming it — installed on restart.
+// A release not newer than the running version is refused (rollback) and recorded as a security event.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
+import { appReleaseName, parseReleaseDocument, RELEASE_FILE, releaseFileProblems, type ReleaseDocument } from '../../hub/common/app-release.ts';
+import { fileTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
+import { openStore, type Store } from '../../store/node/store.ts';
+import { recordSecurityEvent } from '../../store/node/models.ts';
+import { downloadTarget } from './download.ts';
+import { PullRefused } from './errors.ts';
+import { acquirePullLock } from './pull-lock.ts';
+import { connectHub } from './tuf-client.ts';
+import { hubBase, isEnrolled, pinRoot } from './trust.ts';
+
+export interface AppUpdateOptions {
+  home: string;
+  hubUrl: string;
+  /** the running app's version (x.y.z) */
+  currentVersion: string;
+  /** `<os>-<arch>` (default: this machine's) */
+  platform?: string;
+  rootFile?: string;
+  /** only report what is there; download nothing */
+  checkOnly?: boolean;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+export interface AppUpdateResult {
+  state: 'none' | 'current' | 'available' | 'staged';
+  hub: string;
+  platform: string;
+  current: string;
+  release?: ReleaseDocument;
+  /** the staged installer (state `staged`) */
+  installer?: string;
+}
+
+/** -1, 0 or 1 for x.y.z[-pre] versions (a pre-release sorts before its release). */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => { const [core, pre] = v.split('-', 2); return { n: core.split('.').map(Number), pre }; };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if ((x.n[i] ?? 0) !== (y.n[i] ?? 0)) return (x.n[i] ?? 0) < (y.n[i] ?? 0) ? -1 : 1;
+  if (x.pre === y.pre) return 0;
+  if (x.pre === undefined) return 1;
+  if (y.pre === undefined) return -1;
+  return x.pre < y.pre ? -1 : 1;
+}
+
+export const updatesDir = (home: string): string => path.join(home, 'updates');
+
+export async function checkAppUpdate(opts: AppUpdateOptions): Promise<AppUpdateResult> {
+  const base = hubBase(opts.hubUrl);
+  const platform = opts.platform ?? `${process.platform}-${process.arch}`;
+  if (opts.rootFile) pinRoot(opts.home, base, opts.rootFile);
+  if (!isEnrolled(opts.home, base)) throw new OutpostError('usage', `this device does not trust ${base} yet: pass --root <root.json> once`);
+  const release = acquirePullLock(opts.home, `app update from ${base}`);
+  const store = openStore(opts.home);
+  try {
+    return await updateWith(store, base, platform, opts);
+  } catch (e) {
+    if (e instanceof PullRefused) {
+      recordSecurityEvent(store, `app-update-refused:${e.stage}`, appReleaseName(platform), `${base}: ${e.message}`);
+      throw new PullRefused(e.stage, `app update refused at ${e.stage}: ${e.message}; Outpost ${opts.currentVersion} stays`, { hub: base });
+    }
+    throw e;
+  } finally {
+    store.close();
+    release();
+  }
+}
+
+async function updateWith(_store: Store, base: string, platform: string, opts: AppUpdateOptions): Promise<AppUpdateResult> {
+  const name = appReleaseName(platform);
+  const client = await connectHub(opts.home, base, { signal: opts.signal, fetch: opts.fetch });
+  const { paths } = await client.listTargets(name);
+  const releases = new Map<number, string[]>();
+  for (const p of paths) {
+    const t = parseTargetPath(p);
+    if (!t.ok || t.path.kind !== 'file') throw new PullRefused('metadata', `signed target ${JSON.stringify(p)} is not <name>/<release>/<file>`);
+    releases.set(t.path.version, [...(releases.get(t.path.version) ?? []), t.path.file]);
+  }
+  const newest = Math.max(0, ...releases.keys());
+  const result: AppUpdateResult = { state: 'none', hub: base, platform, current: opts.currentVersion };
+  if (!newest) return result;
+  const files = releases.get(newest)!;
+  const problems = releaseFileProblems(`${name}@${newest}`, files);
+  if (problems.length) throw new PullRefused('release', problems.join('; '));
+
+  const updates = updatesDir(opts.home);
+  const quarantine = path.join(updates, `.quarantine-${crypto.randomBytes(6).toString('hex')}`);
+  fs.mkdirSync(quarantine, { recursive: true, mode: 0o700 });
+  try {
+    const fetchFile = async (file: string): Promise<string> => {
+      opts.signal?.throwIfAborted();
+      const info = await client.updater.getTargetInfo(fileTargetPath(name, newest, file));
+      if (!info) throw new PullRefused('metadata', `${name}/${newest}/${file} is not signed`);
+      const dest = path.join(quarantine, file);
+      await downloadTarget({ url: client.targetUrl(info), target: info, dest, signal: opts.signal, fetch: client.fetch });
+      return dest;
+    };
+    const doc = parseReleaseDocument(fs.readFileSync(await fetchFile(RELEASE_FILE), 'utf8'), { platform, release: newest });
+    if (!doc.ok) throw new PullRefused('release', `${name}@${newest}: ${doc.reason}`);
+    if (!files.includes(doc.doc.file)) throw new PullRefused('release', `${name}@${newest}: release.json names ${doc.doc.file}, which is not signed with it`);
+    result.release = doc.doc;
+    const order = compareVersions(doc.doc.version, opts.currentVersion);
+    if (order < 0) throw new PullRefused('rollback', `the newest signed release for ${platform} is ${doc.doc.version} (release ${newest}), older than the running ${opts.currentVersion}`);
+    if (order === 0) return { ...result, state: 'current' };
+    if (opts.checkOnly) return { ...result, state: 'available' };
+    const installer = await fetchFile(doc.doc.file);
+    fs.chmodSync(installer, 0o700); // an AppImage runs as it is
+    const dir = path.join(updates, String(newest));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(quarantine, dir);
+    const staged = path.join(dir, doc.doc.file);
+    const pending = path.join(updates, 'pending.json');
+    fs.writeFileSync(`${pending}.tmp`, `${JSON.stringify({ ...doc.doc, hub: base, installer: staged, stagedAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    fs.renameSync(`${pending}.tmp`, pending);
+    return { ...result, state: 'staged', installer: staged };
+  } finally {
+    fs.rmSync(quarantine, { recursive: true, force: true });
+  }
+}
