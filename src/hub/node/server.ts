@@ -9,7 +9,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
-import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub, type SubmittedBins } from './repository.ts';
+import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { hashToken, tokenMatches } from './tokens.ts';
