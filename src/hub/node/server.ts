@@ -125,6 +125,7 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
 
   // A publish request: the signed metadata is checked first; then only its missing files are accepted.
   // `bins`: the version bins the publisher re-signed with this metadata (src/hub/node/bins.ts)
+  type SubmittedBins = { name: string; metadata: unknown }[];
   const binsSchema = { type: 'array', maxItems: 100_000, items: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, metadata: { type: 'object' } }, required: ['name', 'metadata'] } } as const;
   app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/uploads', {
     bodyLimit: 16 * 1024 * 1024,
