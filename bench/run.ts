@@ -26,6 +26,7 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'parquet', run: async () => (await import('./cases/parquet.ts')).run({ runs: quick ? 1 : 3 }) },
   { name: 'hub', run: async () => (await import('./cases/hub.ts')).run({ quick }) },
   { name: 'pull', run: async () => (await import('./cases/pull.ts')).run({ quick }) },
+  { name: 'tuf-scale', run: async () => (await import('./cases/tuf-scale.ts')).run({ quick }) },
   { name: 'bundle', run: async () => (await import('./cases/bundle.ts')).run({ quick }) },
   { name: 'sync', run: async () => (await import('./cases/sync.ts')).run({ quick }) },
   { name: 'hub-console', run: async () => (await import('./cases/hub-console.ts')).run({ quick }) },

@@ -6,10 +6,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Metadata, TargetFile } from '@tufjs/models';
+import { TargetFile, type Metadata, type Targets } from '@tufjs/models';
 import { OutpostError } from '../src/common/errors.ts';
 import { generateKeyFile, type PrivateKeyHandle } from '../src/keys/node/keys.ts';
-import { publishPackage, signPublisherTargets } from '../src/hub/node/publish-client.ts';
+import { publishPackage } from '../src/hub/node/publish-client.ts';
+import { binsToResign, signBinned } from '../src/hub/node/bins.ts';
 import { hubPaths } from '../src/hub/node/hub-dir.ts';
 import { openHub } from '../src/hub/node/repository.ts';
 import { startHubServer } from '../src/hub/node/server.ts';
@@ -106,22 +107,23 @@ for (const backend of hubBackends()) {
     });
 
     /** Post raw signed metadata (what a malicious or buggy client could send). */
-    async function postRaw(add: TargetFile[], opts: { version?: number; keys?: PrivateKeyHandle[]; dropPrevious?: boolean } = {}) {
+    /** A publisher's signed request as `outpost publish` makes it: its role plus the version bins it re-signs. */
+    async function signedBody(add: TargetFile[], opts: { version?: number; keys?: PrivateKeyHandle[]; dropPrevious?: boolean } = {}) {
       const churn = h.publishers['churn-team'];
       const me = await (await fetch(new URL('/api/v1/publishers/me', h.url), { headers: { authorization: `Bearer ${churn.token}` } })).json() as { metadata: unknown };
       const { parseUntrustedTargets } = await import('../src/hub/node/tuf-metadata.ts');
       const prev = me.metadata ? parseUntrustedTargets(me.metadata) : undefined;
-      const md = signPublisherTargets(opts.dropPrevious ? undefined : prev, add, opts.keys ?? [churn.key], addSeconds(new Date(), 86_400));
-      const body = md.toJSON() as { signed: { version: number } };
-      if (opts.version !== undefined) {
-        // re-sign with an explicit version
-        const { buildTargets } = await import('../src/hub/node/tuf-metadata.ts');
-        const m2 = new Metadata(buildTargets({ version: opts.version, expires: addSeconds(new Date(), 86_400), targets: md.signed.targets }));
-        const { signerFor } = await import('../src/keys/node/keys.ts');
-        for (const k of opts.keys ?? [churn.key]) m2.sign(signerFor(k));
-        return fetch(new URL('/api/v1/publish', h.url), { method: 'POST', headers: { authorization: `Bearer ${churn.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: m2.toJSON() }) });
-      }
-      return fetch(new URL('/api/v1/publish', h.url), { method: 'POST', headers: { authorization: `Bearer ${churn.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: body }) });
+      const plan = { publisher: 'churn-team', prev: opts.dropPrevious ? undefined : prev, add, keys: opts.keys ?? [churn.key], threshold: 1, expires: addSeconds(new Date(), 86_400), version: opts.version };
+      const current = new Map<string, Metadata<Targets>>();
+      for (const n of binsToResign(plan)) current.set(n, parseUntrustedTargets(await (await fetch(new URL(`/metadata/${n}.json`, h.url))).json()));
+      const signed = signBinned({ ...plan, prevBin: (n) => current.get(n) });
+      return { metadata: signed.publisher.toJSON(), bins: signed.bins.map((b) => ({ name: b.name, metadata: b.metadata.toJSON() })) };
+    }
+
+    async function postRaw(add: TargetFile[], opts: { version?: number; keys?: PrivateKeyHandle[]; dropPrevious?: boolean } = {}) {
+      const churn = h.publishers['churn-team'];
+      const body = await signedBody(add, opts);
+      return fetch(new URL('/api/v1/publish', h.url), { method: 'POST', headers: { authorization: `Bearer ${churn.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     }
 
     const tf = (p: string, content = 'x') => new TargetFile({ path: p, length: Buffer.byteLength(content), hashes: { sha256: crypto.createHash('sha256').update(content).digest('hex') } });
@@ -168,10 +170,7 @@ for (const backend of hubBackends()) {
       const churn = h.publishers['churn-team'];
       const auth = { authorization: `Bearer ${churn.token}` };
       const begin = async (add: TargetFile[]) => {
-        const me = await (await fetch(new URL('/api/v1/publishers/me', h.url), { headers: auth })).json() as { metadata: unknown };
-        const { parseUntrustedTargets } = await import('../src/hub/node/tuf-metadata.ts');
-        const md = signPublisherTargets(parseUntrustedTargets(me.metadata), add, [churn.key], addSeconds(new Date(), 86_400));
-        const res = await fetch(new URL('/api/v1/uploads', h.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ metadata: md.toJSON() }) });
+        const res = await fetch(new URL('/api/v1/uploads', h.url), { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(await signedBody(add)) });
         return { res, json: await res.json() as { id: string; needed: { sha256: string; length: number }[]; error?: { message: string } } };
       };
       const put = (id: string, sha: string, body: string, token = churn.token, opts: { chunked?: boolean } = {}) => fetch(new URL(`/api/v1/uploads/${id}/${sha}`, h.url), {
@@ -259,8 +258,11 @@ for (const backend of hubBackends()) {
           const meta = parseSnapshot(body).signed.meta;
           assert.equal(parseSnapshot(body).signed.version, v);
           const changed = Object.keys(meta).filter((role) => meta[role].version !== prev[role]?.version);
-          assert.equal(changed.length, 1, `snapshot ${v} changes one role (${changed.join(', ')})`);
-          assert.equal(meta[changed[0]].version, (prev[changed[0]]?.version ?? 0) + 1, `snapshot ${v}: ${changed[0]} grows by one`);
+          // a publish changes its publisher's role and the version bin it added to
+          const bins = changed.filter((r) => r !== 'churn-team.json' && r !== 'fraud-team.json');
+          assert.equal(changed.length - bins.length, 1, `snapshot ${v} changes one publisher's role (${changed.join(', ')})`);
+          assert.ok(bins.length <= 1, `snapshot ${v} changes at most one version bin (${changed.join(', ')})`);
+          for (const r of changed) assert.equal(meta[r].version, (prev[r]?.version ?? 0) + 1, `snapshot ${v}: ${r} grows by one`);
           for (const role of Object.keys(prev)) assert.ok(meta[role], `snapshot ${v} keeps ${role}`);
           prev = meta;
         }

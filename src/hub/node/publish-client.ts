@@ -18,6 +18,7 @@ import { connectionFailure, prepareHubTrust, requireSafeTransport } from '../../
 import { connectHub } from '../../registry/node/tuf-client.ts';
 import { isEnrolled } from '../../registry/node/trust.ts';
 import { addSeconds, buildTargets, parseUntrustedTargets } from './tuf-metadata.ts';
+import { binsToResign, signBinned, type BinnedSignOptions } from './bins.ts';
 
 export interface PublishOptions {
   packageDir: string;
@@ -83,11 +84,17 @@ export function packageFiles(dir: string): { file: string; abs: string; length: 
   });
 }
 
-/** Extend the publisher's targets metadata with new entries and sign it with every given key. */
+/**
+ * Extend the publisher's own targets metadata with new entries (kept as they are: no version bins)
+ * and sign it with every given key; its bin delegations are kept. How Outpost signed before version
+ * bins (`signBinned` in bins.ts is what `publish` uses); tests and tools that play an older publisher use it.
+ */
 export function signPublisherTargets(prev: Metadata<Targets> | undefined, add: TargetFile[], keys: PrivateKeyHandle[], expires: Date): Metadata<Targets> {
   const targets: Targets['targets'] = { ...(prev?.signed.targets ?? {}) };
   for (const t of add) targets[t.path] = t;
-  const md = new Metadata(buildTargets({ version: (prev?.signed.version ?? 0) + 1, expires, targets }));
+  const d = prev?.signed.delegations;
+  const delegations = d?.roles ? { delegationKeys: d.keys, roles: Object.values(d.roles).map((r) => ({ name: r.name, keyIds: r.keyIDs, threshold: r.threshold, paths: r.paths ?? [] })) } : {};
+  const md = new Metadata(buildTargets({ version: (prev?.signed.version ?? 0) + 1, expires, targets, ...delegations }));
   for (const k of keys) md.sign(signerFor(k));
   return md;
 }
@@ -101,8 +108,9 @@ class Conflict extends Error {}
  * Submit signed metadata: the hub checks it and says which of its files it lacks; exactly those are
  * uploaded (to the request's upload session), then the request is committed.
  */
-export async function submitSigned(hubUrl: string, token: string, md: Metadata<Targets>, files: UploadFile[], opts: { signal?: AbortSignal; onUpload?: (label: string) => void } = {}): Promise<PublishResult> {
-  const begin = await call<{ id: string; needed: { sha256: string; length: number }[] }>(hubUrl, token, 'POST', '/api/v1/uploads', { metadata: md.toJSON() }, opts.signal);
+export async function submitSigned(hubUrl: string, token: string, md: Metadata<Targets>, files: UploadFile[], opts: { signal?: AbortSignal; onUpload?: (label: string) => void; bins?: { name: string; metadata: Metadata<Targets> }[] } = {}): Promise<PublishResult> {
+  const bins = opts.bins?.length ? { bins: opts.bins.map((b) => ({ name: b.name, metadata: b.metadata.toJSON() })) } : {};
+  const begin = await call<{ id: string; needed: { sha256: string; length: number }[] }>(hubUrl, token, 'POST', '/api/v1/uploads', { metadata: md.toJSON(), ...bins }, opts.signal);
   if (begin.status === 409 && /does not grow/.test(JSON.stringify(begin.json))) throw new Conflict();
   if (begin.status !== 201) throw hubError(begin.status, begin.json, 'publish request');
   const { id, needed } = begin.json;
@@ -136,16 +144,18 @@ export async function submitSigned(hubUrl: string, token: string, md: Metadata<T
 }
 
 /** Sign on top of the current metadata and submit; redone (twice at most) when a concurrent publish by the same team won. */
-async function signAndSubmit(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home' | 'expiresSeconds' | 'now' | 'allowHttp'>, build: (me: Me) => { add: TargetFile[]; files: UploadFile[] }, onUpload?: (label: string) => void): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+async function signAndSubmit(opts: Pick<PublishOptions, 'hubUrl' | 'token' | 'keys' | 'signal' | 'home' | 'expiresSeconds' | 'now' | 'allowHttp'>, build: (me: Me) => { add: TargetFile[]; files: UploadFile[] }, onUpload?: (label: string) => void, resignAll = false): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
   requireSafeTransport(opts.hubUrl, 'publisher token', opts.allowHttp ?? false);
   prepareHubTrust(opts.home, opts.hubUrl);
   const now = opts.now ?? (() => new Date());
   for (let attempt = 1; ; attempt++) {
     const { me, mine, prev } = await currentMetadata(opts);
     const { add, files } = build(me);
-    const md = signPublisherTargets(prev, add, mine, addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400));
+    const plan: BinnedSignOptions = { publisher: me.name, prev, add, keys: mine, threshold: me.threshold, expires: addSeconds(now(), opts.expiresSeconds ?? 365 * 86_400), resignAll };
+    const current = await currentBins(opts, prev, binsToResign(plan));
+    const signed = signBinned({ ...plan, prevBin: (name) => current.get(name) });
     try {
-      const r = await submitSigned(opts.hubUrl, opts.token, md, files, { signal: opts.signal, onUpload });
+      const r = await submitSigned(opts.hubUrl, opts.token, signed.publisher, files, { signal: opts.signal, onUpload, bins: signed.bins });
       return { ...r, targets: add.map((t) => t.path), signedBy: mine.map((k) => k.keyId) };
     } catch (e) {
       if (e instanceof Conflict && attempt < 3) continue;
@@ -184,9 +194,36 @@ async function currentMetadata(opts: Pick<PublishOptions, 'hubUrl' | 'token' | '
   throw new OutpostError('package', `the hub's current "${me.json.name}" metadata (version ${prev.signed.version}) is not signed by the given key; refusing to sign on top of it. After a key rotation, pass the hub's root once (--root <root.json>) so the delegation can be verified, or sign with the old key too`);
 }
 
+/**
+ * The current metadata of the version bins a publish re-signs, from the hub's public metadata. Each
+ * must verify under the delegation in the publisher's current metadata (checked above as ours), so
+ * a hub cannot slip targets into a bin we sign on top of.
+ */
+async function currentBins(opts: Pick<PublishOptions, 'hubUrl' | 'signal'>, prev: Metadata<Targets> | undefined, names: string[]): Promise<Map<string, Metadata<Targets>>> {
+  const out = new Map<string, Metadata<Targets>>();
+  for (const name of names) {
+    let res: Response;
+    try {
+      res = await fetch(new URL(`/metadata/${name}.json`, opts.hubUrl), { signal: opts.signal });
+    } catch (e) {
+      throw new OutpostError('input', connectionFailure(opts.hubUrl, e).message);
+    }
+    if (res.status === 404) { await res.body?.cancel(); continue; }
+    if (!res.ok) throw hubError(res.status, await res.json().catch(() => ({})), `fetching version bin ${name}`);
+    const md = parseUntrustedTargets(await res.json());
+    try {
+      prev!.verifyDelegate(name, md);
+    } catch (e) {
+      throw new OutpostError('package', `the hub's version bin ${name} (version ${md.signed.version}) does not verify under this publisher's current metadata (${(e as Error).message}); refusing to sign on top of it`);
+    }
+    out.set(name, md);
+  }
+  return out;
+}
+
 /** Sign the publisher's current metadata again, unchanged, with the given key(s): after a key rotation, or to renew it before it expires. */
 export async function resignPublisher(opts: Omit<PublishOptions, 'packageDir' | 'alias'>): Promise<PublishResult & { signedBy: string[] }> {
-  return signAndSubmit(opts, () => ({ add: [], files: [] }));
+  return signAndSubmit(opts, () => ({ add: [], files: [] }), undefined, true);
 }
 
 /** Yank a published version (signed by the publisher): devices refuse new installs and flag installed copies with the reason. */

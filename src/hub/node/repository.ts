@@ -17,6 +17,7 @@ import { checkPublish, type TargetEntry } from '../common/publish-policy.ts';
 import { delegationPathsFor, parseAliasDocument, parseTargetPath, parseYankDocument } from '../common/target-paths.ts';
 import type { Readable } from 'node:stream';
 import { BlobStore, UPLOAD_ID_RE } from './blobs.ts';
+import { binDelegationProblems, binsOf } from './bins.ts';
 import { describeDb, parseDbSpec } from './db-spec.ts';
 import { DEFAULT_HUB_CONFIG, hubPaths, readHubConfig, writeSecretFile, type HubConfig } from './hub-dir.ts';
 import { checkOutsideHub, createOfflineKeys, defaultOfflineKeysDir, offlineKeyPaths } from './offline-keys.ts';
@@ -363,9 +364,16 @@ function readBlobText(hub: Hub, uploadId: string | undefined, sha: string, max =
   return fs.readFileSync(file, 'utf8');
 }
 
+/** Bins submitted with a publisher's metadata (see bins.ts): role name → signed metadata (JSON). */
+export type SubmittedBins = { name: string; metadata: unknown }[];
+
 /** A publish request after every check that needs no blob bytes. */
 interface CheckedRequest {
   md: Metadata<Targets>;
+  /** the bins it re-signs */
+  bins: { name: string; md: Metadata<Targets> }[];
+  /** every target of the publisher after this request that the request signs (its role and its bins) */
+  targets: Targets['targets'];
   signedBy: string[];
   change: ReturnType<typeof checkPublish>['change'];
   /** sha256 → length of every blob the change refers to */
@@ -377,7 +385,7 @@ interface CheckedRequest {
  * threshold, every path is inside the delegation, the metadata version grows, published versions
  * and yanks stay immutable, model versions only grow, packages are exactly their files.
  */
-async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md: Metadata<Targets>): Promise<CheckedRequest> {
+async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md: Metadata<Targets>, submitted: SubmittedBins = []): Promise<CheckedRequest> {
   const top = parseTargets((await latest(tx, 'targets')).body);
   const role = top.signed.delegations?.roles?.[publisher.name];
   if (!role) throw new OutpostError('package', `publisher "${publisher.name}" has no delegation in this hub's targets metadata`);
@@ -392,10 +400,46 @@ async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md
     throw new OutpostError('conflict', `targets metadata version ${md.signed.version} does not grow (the hub has version ${prevRow?.version ?? 0} of "${publisher.name}"); fetch the current one and sign the next version`);
   }
   if (md.signed.isExpired(hub.now())) throw new OutpostError('input', `targets metadata already expired (${md.signed.expires})`);
-  if (md.signed.delegations) throw new OutpostError('input', 'nested delegations are not supported');
+  // Version bins (bins.ts): the only delegations a publisher may make, to its own keys.
+  const binProblems = binDelegationProblems(publisher.name, md, { keyIds: role.keyIDs, threshold: role.threshold, keys: top.signed.delegations?.keys ?? {}, isDelegatedPath: (p) => role.isDelegatedPath(p) });
+  const prevBins = new Map(binsOf(prev).map((b) => [b.name, b]));
+  const nextBins = new Map(binsOf(md).map((b) => [b.name, b]));
+  for (const name of prevBins.keys()) if (!nextBins.has(name)) throw new OutpostError('package', `publish refused: the metadata drops version bin ${name} (${prevBins.get(name)!.model} block ${prevBins.get(name)!.block}): published versions cannot be removed`);
+  const bins: CheckedRequest['bins'] = [];
+  let binConflict: string | undefined;
+  const previousTargets: Targets['targets'] = { ...(prev?.signed.targets ?? {}) };
+  const nextTargets: Targets['targets'] = { ...md.signed.targets };
+  for (const s of submitted) {
+    const d = md.signed.delegations?.roles?.[s.name];
+    if (!d || !nextBins.has(s.name) || bins.some((b) => b.name === s.name)) throw new OutpostError('package', `publish refused: bin ${s.name} is not delegated by this metadata (or given twice)`);
+    const binMd = parseUntrustedTargets(s.metadata);
+    try {
+      md.verifyDelegate(s.name, binMd);
+    } catch (e) {
+      throw new OutpostError('package', `bin ${s.name} refused: ${(e as Error).message} (needs ${d.threshold} signature(s) by the keys its delegation names)`);
+    }
+    const stored = await tx.latestMetadata(s.name);
+    // (reported after the content checks: a request that would remove or change published files says so first)
+    if (binMd.signed.version !== (stored?.version ?? 0) + 1) binConflict ??= `bin ${s.name} version ${binMd.signed.version} does not grow by one (the hub has version ${stored?.version ?? 0}); fetch the current one and sign the next version`;
+    if (binMd.signed.isExpired(hub.now())) throw new OutpostError('input', `bin ${s.name} already expired (${binMd.signed.expires})`);
+    if (binMd.signed.delegations) throw new OutpostError('input', `bin ${s.name}: a bin delegates nothing`);
+    for (const p of Object.keys(binMd.signed.targets)) if (!d.isDelegatedPath(p)) throw new OutpostError('package', `publish refused: ${p} is not a path of bin ${s.name} (${(d.paths ?? []).join(', ')})`);
+    if (stored) Object.assign(previousTargets, parseTargets(stored.body).signed.targets);
+    for (const [p, t] of Object.entries(binMd.signed.targets)) {
+      if (md.signed.targets[p]) throw new OutpostError('package', `publish refused: ${p} is signed twice (in the publisher's role and in bin ${s.name})`);
+      nextTargets[p] = t;
+    }
+    bins.push({ name: s.name, md: binMd });
+  }
+  for (const [name, b] of nextBins) {
+    if (bins.some((x) => x.name === name)) continue;
+    const was = prevBins.get(name);
+    if (!was || was.threshold !== b.threshold || was.keyIds.join() !== b.keyIds.join()) throw new OutpostError('package', `publish refused: bin ${name} is new or its keys changed, so it must be signed and sent with this metadata`);
+    if (!(await tx.latestMetadata(name))) throw new OutpostError('package', `publish refused: bin ${name} is delegated but the hub holds no metadata for it`);
+  }
 
-  const previous = Object.fromEntries(Object.entries(prev?.signed.targets ?? {}).map(([p, t]) => [p, entryOf(t)]));
-  const next = Object.fromEntries(Object.entries(md.signed.targets).map(([p, t]) => [p, entryOf(t)]));
+  const previous = Object.fromEntries(Object.entries(previousTargets).map(([p, t]) => [p, entryOf(t)]));
+  const next = Object.fromEntries(Object.entries(nextTargets).map(([p, t]) => [p, entryOf(t)]));
   const latestVersions = new Map<string, number | undefined>();
   for (const p of Object.keys(next)) {
     const t = parseTargetPath(p);
@@ -403,12 +447,14 @@ async function checkRequest(hub: Hub, tx: HubReader, publisher: PublisherRow, md
   }
   const { problems, change } = checkPublish({ publisher: publisher.name, previous, next, isDelegated: (p) => role.isDelegatedPath(p), latestVersion: (n) => latestVersions.get(n) });
   if (problems.length) throw new OutpostError('package', `publish refused: ${problems.join('; ')}`, {}, { problems });
+  if (binProblems.length) throw new OutpostError('package', `targets metadata refused: ${binProblems.join('; ')}`);
+  if (binConflict) throw new OutpostError('conflict', binConflict);
   const blobs = new Map<string, number>();
   for (const e of [...change.versions.flatMap((v) => Object.values(v.files)), ...change.aliases.map((a) => a.entry), ...change.yanks.map((y) => y.entry)]) {
     if (e.length > hub.config.maxBlobBytes) throw new OutpostError('package', `a file of ${e.length} bytes is larger than this hub accepts (${hub.config.maxBlobBytes})`);
     blobs.set(e.sha256, e.length);
   }
-  return { md, signedBy: verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs), change, blobs };
+  return { md, bins, targets: nextTargets, signedBy: verifiedSigners(md, top.signed.delegations?.keys ?? {}, role.keyIDs), change, blobs };
 }
 
 /** Blobs of a checked request the store does not hold yet (sha256 → length). */
@@ -474,20 +520,23 @@ async function commitRequest(hub: Hub, tx: HubWriter, publisher: PublisherRow, c
   const at = hub.now().toISOString();
   if (uploadId !== undefined) for (const sha of c.blobs.keys()) if (hub.blobs.adopt(uploadId, sha)) moved.push(sha);
   for (const [sha, length] of c.blobs) await tx.putBlob(sha, length);
-  const { snapshotVersion } = await commitRoles(hub, tx, [{ role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at }]);
+  const { snapshotVersion } = await commitRoles(hub, tx, [
+    { role: publisher.name, version: md.signed.version, body: serialize(md), createdAt: at },
+    ...c.bins.map((b) => ({ role: b.name, version: b.md.signed.version, body: serialize(b.md), createdAt: at })),
+  ]);
   for (const v of change.versions) {
     if (isAppReleaseName(v.name)) {
       // An app release is kept as a version of its name: the installer where a model's file goes,
       // release.json where its card goes (the target route serves each by that sha256).
       const installer = Object.entries(v.files).find(([f]) => f !== RELEASE_FILE)![1];
-      const custom = md.signed.targets[`${v.name}/${v.version}/${RELEASE_FILE}`]?.custom as { outpost?: { signedAt?: string } } | undefined;
+      const custom = c.targets[`${v.name}/${v.version}/${RELEASE_FILE}`]?.custom as { outpost?: { signedAt?: string } } | undefined;
       await tx.putModelVersion({
         name: v.name, version: v.version, publisher: publisher.name, signedBy: c.signedBy, signedAt: custom?.outpost?.signedAt ?? at,
         modelSha256: installer.sha256, cardSha256: v.files[RELEASE_FILE].sha256, sizeBytes: installer.length + v.files[RELEASE_FILE].length, publishedAt: at,
       });
       continue;
     }
-    const custom = md.signed.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
+    const custom = c.targets[`${v.name}/${v.version}/card.json`]?.custom as { outpost?: { signedAt?: string } } | undefined;
     await tx.putModelVersion({
       name: v.name, version: v.version, publisher: publisher.name, signedBy: c.signedBy, signedAt: custom?.outpost?.signedAt ?? at,
       modelSha256: v.files['model.onnx'].sha256, cardSha256: v.files['card.json'].sha256,
@@ -513,28 +562,34 @@ async function committing<T>(hub: Hub, fn: (moved: string[]) => Promise<T>): Pro
  * Accept a publisher's signed targets metadata whose blobs the hub already holds (a re-sign, an
  * alias moved to an existing version). New files come through an upload session instead.
  */
-export async function publish(hub: Hub, publisher: PublisherRow, body: unknown): Promise<PublishResult> {
+export async function publish(hub: Hub, publisher: PublisherRow, body: unknown, bins: SubmittedBins = []): Promise<PublishResult> {
   const md = parseUntrustedTargets(body);
   return committing(hub, (moved) => hub.storage.transaction(async (tx) => {
-    const c = await checkRequest(hub, tx, publisher, md);
+    const c = await checkRequest(hub, tx, publisher, md, bins);
     const missing = Object.keys(await missingBlobs(hub, tx, c));
     if (missing.length) throw new OutpostError('input', `blob ${missing[0]} was not uploaded (new files are uploaded for a publish request: POST /api/v1/uploads, as \`outpost publish\` does)`);
     return commitRequest(hub, tx, publisher, c, undefined, moved);
   }));
 }
 
+/** An upload session's stored request when it carries bins (a plain one is the metadata alone). */
+const UPLOAD_REQUEST_FORMAT = 'outpost.publish-request/v2';
+
 export interface UploadSession { id: string; needed: { sha256: string; length: number }[]; expiresAt: string }
 
 /** Start a publish: check the signed metadata now, and accept exactly the blobs it still needs. */
-export async function beginUpload(hub: Hub, publisher: PublisherRow, body: unknown): Promise<UploadSession> {
+export async function beginUpload(hub: Hub, publisher: PublisherRow, body: unknown, bins: SubmittedBins = []): Promise<UploadSession> {
   await sweepUploads(hub);
   const md = parseUntrustedTargets(body);
-  const c = await checkRequest(hub, hub.storage, publisher, md);
+  if (!Array.isArray(bins) || bins.some((b) => typeof b?.name !== 'string')) throw new OutpostError('input', 'bins must be a list of {name, metadata}');
+  const c = await checkRequest(hub, hub.storage, publisher, md, bins);
   const needed = await missingBlobs(hub, hub.storage, c);
   const id = crypto.randomBytes(16).toString('hex');
   const now = hub.now();
   const expiresAt = addSeconds(now, UPLOAD_IDLE_SECONDS).toISOString();
-  await hub.storage.transaction((tx) => tx.putUpload({ id, publisher: publisher.name, metadata: serialize(md), needed, createdAt: now.toISOString(), expiresAt }));
+  // the session keeps the request as sent: the publisher's metadata and its bins
+  const request = c.bins.length ? JSON.stringify({ format: UPLOAD_REQUEST_FORMAT, metadata: md.toJSON(), bins: c.bins.map((b) => ({ name: b.name, metadata: b.md.toJSON() })) }) : serialize(md);
+  await hub.storage.transaction((tx) => tx.putUpload({ id, publisher: publisher.name, metadata: request, needed, createdAt: now.toISOString(), expiresAt }));
   return { id, needed: Object.entries(needed).map(([sha256, length]) => ({ sha256, length })), expiresAt };
 }
 
@@ -558,9 +613,11 @@ export async function receiveBlob(hub: Hub, publisher: PublisherRow, id: string,
 export async function commitUpload(hub: Hub, publisher: PublisherRow, id: string): Promise<PublishResult> {
   const u = await sessionOf(hub, publisher, id);
   try {
-    const md = parseUntrustedTargets(JSON.parse(u.metadata));
+    const request = JSON.parse(u.metadata) as { format?: string; metadata?: unknown; bins?: SubmittedBins };
+    const binned = request.format === UPLOAD_REQUEST_FORMAT;
+    const md = parseUntrustedTargets(binned ? request.metadata : request);
     return await committing(hub, (moved) => hub.storage.transaction(async (tx) => {
-      const c = await checkRequest(hub, tx, publisher, md);
+      const c = await checkRequest(hub, tx, publisher, md, binned ? request.bins ?? [] : []);
       const r = await commitRequest(hub, tx, publisher, c, id, moved);
       await tx.deleteUpload(id);
       return r;

@@ -126,13 +126,16 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   });
 
   // A publish request: the signed metadata is checked first; then only its missing files are accepted.
-  app.post<{ Body: { metadata: unknown } }>('/api/v1/uploads', {
+  // `bins`: the version bins the publisher re-signed with this metadata (src/hub/node/bins.ts)
+  type SubmittedBins = { name: string; metadata: unknown }[];
+  const binsSchema = { type: 'array', maxItems: 100_000, items: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, metadata: { type: 'object' } }, required: ['name', 'metadata'] } } as const;
+  app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/uploads', {
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
   }, async (req, reply) => {
     const p = await requirePublisher(hub, req, reply);
     if (!p) return reply;
-    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata));
+    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata, req.body.bins ?? []));
   });
 
   const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
@@ -164,12 +167,12 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     return reply.code(204).send();
   });
 
-  app.post<{ Body: { metadata: unknown } }>('/api/v1/publish', {
+  app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/publish', {
     onRequest: authenticateFirst(hub),
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' } }, required: ['metadata'] } },
+    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
   }, async (req) => {
-    const r = await publish(hub, publisherOf.get(req)!, req.body.metadata);
+    const r = await publish(hub, publisherOf.get(req)!, req.body.metadata, req.body.bins ?? []);
     return { ok: true, ...r };
   });
 };

@@ -130,7 +130,8 @@ export async function yankReason(client: HubClient, name: string, version: numbe
 }
 
 async function resolve(client: HubClient, store: Store, sel: ModelSelector, quarantine: string, opts: PullOptions): Promise<{ version: number; viaAlias: boolean; paths: string[]; roles: Awaited<ReturnType<HubClient['listTargets']>>['roles']; yanked: Set<number> }> {
-  const { paths, roles } = await client.listTargets(sel.name);
+  // Only the version bins needed are fetched: the named version's, else the newest ones.
+  let { paths, roles } = await client.listTargets(sel.name, sel.version !== undefined ? { versions: [sel.version] } : {});
   const yanked = yankedVersions(paths, sel.name);
   if (sel.alias === undefined) {
     const r = chooseVersion(sel, publishedVersions(paths, sel.name), yanked);
@@ -145,6 +146,7 @@ async function resolve(client: HubClient, store: Store, sel: ModelSelector, quar
   const installed = listModels(store).filter((m) => m.name === sel.name && m.source === 'hub' && m.origin === client.base).map((m) => m.version);
   const rollback = aliasRollbackProblem(sel.alias, doc.doc.version, installed);
   if (rollback) throw new PullRefused('alias', rollback);
+  ({ paths, roles } = await client.listTargets(sel.name, { versions: [doc.doc.version] }));
   return { version: doc.doc.version, viaAlias: true, paths, roles, yanked };
 }
 
@@ -179,8 +181,8 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   const cardInfo = await client.updater.getTargetInfo(fileTargetPath(name, version, 'card.json'));
   if (!modelInfo || !cardInfo) throw new PullRefused('package-files', `${name}@${version}: package files are not signed by a role trusted for "${name}"`);
   const role = roles.find((r) => r.metadata.signed.targets[modelInfo.path]);
-  const signerKeyIds = role ? client.topTargets().signed.delegations?.roles?.[role.role]?.keyIDs : undefined;
-  const signedBy = role ? `${role.role} (${role.keyIds.map((k) => k.slice(0, 16)).join(', ')})` : 'unknown';
+  const signerKeyIds = role ? client.topTargets().signed.delegations?.roles?.[role.publisher]?.keyIDs : undefined;
+  const signedBy = role ? `${role.publisher} (${role.keyIds.map((k) => k.slice(0, 16)).join(', ')})` : 'unknown';
   const signedAt = (cardInfo.custom as { outpost?: { signedAt?: string } }).outpost?.signedAt ?? null;
   const previousActive = activeVersion(store, name);
   const activate = viaAlias || undefined;
@@ -206,7 +208,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   }
 
   const model = await inQuarantine(client, { modelInfo, cardInfo, quarantine: t.quarantine, name, version }, opts, (pkg) =>
-    installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.role, signerKeyIds, origin: base, activate: activate ?? (opts.switchHub && foreign.length ? true : undefined), move: true }));
+    installPackage(store, pkg, { source: 'hub', signedBy, signedAt: signedAt ?? undefined, signerRole: role?.publisher, signerKeyIds, origin: base, activate: activate ?? (opts.switchHub && foreign.length ? true : undefined), move: true }));
   return { model, alreadyInstalled: false, active: model.active, previousActive, signedBy, signedAt, hub: base };
 }
 

@@ -55,7 +55,7 @@ async function refreshHub(store: Store, home: string, base: string, models: Inst
   for (const [name, versions] of byName) {
     let listed;
     try {
-      listed = await client.listTargets(name);
+      listed = await client.listTargets(name, { versions: versions.map((m) => m.version) });
     } catch (e) {
       if (e instanceof PullUnavailable) return { ...out, state: 'unavailable', message: e.message };
       if (e instanceof PullRefused) {

@@ -7,7 +7,9 @@ import { Metadata, MetadataKind, type TargetFile, type Targets } from '@tufjs/mo
 import { BaseFetcher, Updater } from 'tuf-js';
 // tuf-js stops looking for newer roots only on its own HTTP error class (not exported from its index).
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
-import { fileTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
+import { aliasTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
+import { yankedVersions } from '../common/pull-policy.ts';
+import { binProbePath, blockOf, parseBinPaths } from '../../hub/common/version-bins.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
 import { connectionFailure, prepareHubTrust } from './hub-tls.ts';
 import { hubBase, trustPaths } from './trust.ts';
@@ -57,11 +59,17 @@ export interface HubClient {
   targetUrl(t: TargetFile): string;
   /** the top-level targets metadata tuf-js verified in this refresh (publisher delegations) */
   topTargets(): Metadata<Targets>;
-  /** every signed target path in the delegated role(s) responsible for `name` */
-  listTargets(name: string): Promise<{ paths: string[]; roles: RoleInfo[] }>;
+  /**
+   * The signed target paths for `name` in the roles responsible for it: the publisher's own targets
+   * (aliases, yanks; every file in a repository from before version bins) and those of the version
+   * bins loaded — the bins of `versions` when given, else from the newest block down to the first
+   * that holds a version that is not yanked (`all`: every bin). Only those bins are fetched.
+   */
+  listTargets(name: string, want?: { versions?: number[]; all?: boolean }): Promise<{ paths: string[]; roles: RoleInfo[] }>;
 }
 
-export interface RoleInfo { role: string; keyIds: string[]; metadata: Metadata<Targets> }
+/** A role that signs targets of a model: the publisher's own role or one of its version bins (`publisher` names the team either way). */
+export interface RoleInfo { role: string; publisher: string; keyIds: string[]; metadata: Metadata<Targets> }
 
 export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number; fetch?: typeof fetch } = {}): Promise<HubClient> {
   const base = hubBase(url);
@@ -88,29 +96,55 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
       const { dir, base: file } = path.posix.parse(tf.path);
       return `${base}/targets/${dir}/${tf.hashes.sha256}.${file}`;
     },
-    async listTargets(name) {
+    async listTargets(name, want = {}) {
       // Walking to a probe path makes tuf-js fetch and verify every role that could hold `name`;
-      // the files it then leaves in the metadata folder are exactly the verified ones.
-      const probe = fileTargetPath(name, 1, 'card.json');
-      try {
-        await updater.getTargetInfo(probe);
-      } catch (e) {
-        if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
-        throw new PullRefused('metadata', `delegated targets metadata refused: ${(e as Error).message}`);
-      }
+      // the files it then leaves in the metadata folder are exactly the verified ones. The probe
+      // (an alias path) is delegated to the publisher's role and to none of its version bins.
+      const walk = async (probe: string) => {
+        try {
+          await updater.getTargetInfo(probe);
+        } catch (e) {
+          if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
+          throw new PullRefused('metadata', `delegated targets metadata refused: ${(e as Error).message}`);
+        }
+      };
+      const probe = aliasTargetPath(name, 'outpost-probe');
+      await walk(probe);
       const top = readRole('targets');
       const roles: RoleInfo[] = [];
       const paths = new Set<string>();
+      const collect = (role: string, publisher: string, md: Metadata<Targets>, keyIds: string[], delegated: (p: string) => boolean) => {
+        roles.push({ role, publisher, keyIds, metadata: md });
+        for (const p of Object.keys(md.signed.targets)) {
+          if (!p.startsWith(`${name}/`)) continue;
+          // unparseable names are kept so the caller can refuse them; valid ones must be delegated
+          if (!parseTargetPath(p).ok || delegated(p)) paths.add(p);
+        }
+      };
       for (const { role } of top.signed.delegations?.rolesForTarget(probe) ?? []) {
         const d = top.signed.delegations?.roles?.[role];
         if (!d || !fs.existsSync(path.join(t.metadata, `${encodeURIComponent(role)}.json`))) continue;
         const md = readRole(role);
         const ids = d.keyIDs.filter((id) => { try { top.signed.delegations?.keys[id]?.verifySignature(md); return Boolean(top.signed.delegations?.keys[id]); } catch { return false; } });
-        roles.push({ role, keyIds: ids, metadata: md });
-        for (const p of Object.keys(md.signed.targets)) {
-          if (!p.startsWith(`${name}/`)) continue;
-          // unparseable names are kept so the caller can refuse them; valid ones must be delegated
-          if (!parseTargetPath(p).ok || d.isDelegatedPath(p)) paths.add(p);
+        collect(role, role, md, ids, (p) => d.isDelegatedPath(p));
+        // version bins of this model, newest block first
+        const bins = Object.values(md.signed.delegations?.roles ?? {}).flatMap((b) => {
+          const at = parseBinPaths(b.paths ?? []);
+          return at && at.model === name ? [{ role: b, block: at.block }] : [];
+        }).sort((a, b) => b.block - a.block);
+        const yanked = yankedVersions([...paths], name);
+        const wanted = want.versions ? new Set(want.versions.map(blockOf)) : undefined;
+        for (const { role: b, block } of bins) {
+          if (wanted && !wanted.has(block)) continue;
+          await walk(binProbePath(name, block));
+          if (!fs.existsSync(path.join(t.metadata, `${encodeURIComponent(b.name)}.json`))) continue;
+          const bin = readRole(b.name);
+          const before = paths.size;
+          collect(b.name, role, bin, ids, (p) => b.isDelegatedPath(p) && d.isDelegatedPath(p));
+          if (wanted || want.all) continue;
+          // enough for "the newest version": a block holding a version that is not yanked
+          const found = [...paths].slice(before).some((p) => { const x = parseTargetPath(p); return x.ok && x.path.kind === 'file' && !yanked.has(x.path.version); });
+          if (found) break;
         }
       }
       return { paths: [...paths].sort(), roles };
