@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { href, useCall, useRoute } from './state.tsx';
 import { Drift } from './screens/Drift.tsx';
+import { Explore } from './explore/Explore.tsx';
 import { Home } from './screens/Home.tsx';
 import { Jobs } from './screens/Jobs.tsx';
 import { Models } from './screens/Models.tsx';
@@ -13,7 +14,7 @@ import { ThemeToggle } from './theme.tsx';
 const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
-  const [screen, arg] = useRoute();
+  const [screen, arg, sub] = useRoute();
   const main = useRef<HTMLElement>(null);
   // Move focus to the new screen so keyboard and screen-reader users land on it (not on first load:
   // then the page starts at the top, with the skip link first).
@@ -21,7 +22,7 @@ export function App() {
   useEffect(() => {
     if (first.current) { first.current = false; return; }
     main.current?.focus({ preventScroll: true });
-  }, [screen, arg]);
+  }, [screen, arg, sub]);
   const auth = useCall('settings.get', {});
   const locked = auth.error?.code === 'unauthorized';
   return (
@@ -47,6 +48,7 @@ export function App() {
           : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
+          : screen === 'models' && arg && sub === 'explore' ? <Explore key={arg} model={arg} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

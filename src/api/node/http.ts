@@ -50,8 +50,11 @@ class HttpError extends Error {
   }
 }
 
+// 'wasm-unsafe-eval' lets the what-if explorer compile onnxruntime-web's WebAssembly (served from
+// the build, 'self'); it allows no JavaScript eval. Its worker threads are same-origin scripts
+// (worker-src falls back to script-src), so nothing else is needed.
 export const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'", "connect-src 'self'",
+  "default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'", "connect-src 'self'",
   "manifest-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
 ].join('; ');
 
@@ -61,6 +64,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
+  // With COOP, makes the page cross-origin isolated: SharedArrayBuffer, so onnxruntime-web runs its
+  // WebAssembly on several threads. Everything the page loads is this origin's, so it costs nothing.
+  'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=()',
 };
@@ -68,6 +74,7 @@ const SECURITY_HEADERS: Record<string, string> = {
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
   '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json', '.webmanifest': 'application/manifest+json',
+  '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm',
 };
 
 export const newToken = (): string => crypto.randomBytes(24).toString('base64url');

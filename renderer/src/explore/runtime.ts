@@ -1,0 +1,75 @@
+// onnxruntime-web in the renderer, for the what-if explorer. Loaded on demand (its own chunk), with
+// its WebAssembly files taken from this build — never a CDN: `env.wasm.wasmPaths` points at the
+// .wasm/.mjs assets Vite emitted next to the app, so the explorer works offline and under the CSP
+// ('self' scripts, 'wasm-unsafe-eval'). The JSEP build runs both WebGPU and the WASM CPU kernels.
+// Threads: ORT spawns workers only where the page is cross-origin isolated (serve mode and the
+// Electron app send COOP + COEP), else it runs on one thread.
+import * as ort from 'onnxruntime-web';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
+import type { Feed } from '../../../src/scoring/common/validate.ts';
+
+export type Backend = 'webgpu' | 'wasm';
+
+export interface Runtime {
+  /** which execution provider the session was created on */
+  backend: Backend;
+  /** WebAssembly threads (1 when the page is not cross-origin isolated) */
+  threads: number;
+  /** why the backend was chosen (WebGPU absent, refused, …) */
+  note: string;
+  run(feeds: Record<string, Feed>): Promise<Record<string, Feed>>;
+  release(): Promise<void>;
+}
+
+let configured = false;
+function configure(): void {
+  if (configured) return;
+  configured = true;
+  // Absolute URLs (ORT's requirement), resolved against the page: http://127.0.0.1:…/assets/… in
+  // serve mode, app://outpost/assets/… in Electron.
+  ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, document.baseURI).href, mjs: new URL(mjsUrl, document.baseURI).href };
+  const cores = navigator.hardwareConcurrency || 1;
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+  ort.env.logLevel = 'error';
+}
+
+async function webgpuAvailable(): Promise<string | null> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return 'this browser has no WebGPU';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'WebGPU has no adapter here';
+  } catch (e) {
+    return `WebGPU: ${(e as Error).message}`;
+  }
+}
+
+const toTensor = (f: Feed): ort.Tensor => new ort.Tensor(f.type, f.data as never, f.dims);
+
+const fromTensor = (t: ort.Tensor): Feed => ({ type: t.type as Feed['type'], data: t.data as Feed['data'], dims: [...t.dims] });
+
+/** A session on `bytes`: WebGPU where the browser has it (per-node fallback to the CPU kernels), else WASM. */
+export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' = 'auto'): Promise<Runtime> {
+  configure();
+  const gpuMissing = prefer === 'wasm' ? 'WebAssembly chosen' : await webgpuAvailable();
+  const threads = ort.env.wasm.numThreads ?? 1;
+  const open = async (backend: Backend, note: string): Promise<Runtime> => {
+    const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' });
+    return {
+      backend, threads, note,
+      async run(feeds) {
+        const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, toTensor(f)])));
+        return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, fromTensor(t)]));
+      },
+      release: () => session.release(),
+    };
+  };
+  if (gpuMissing === null) {
+    try {
+      return await open('webgpu', 'WebGPU (operators it lacks run on the CPU kernels)');
+    } catch (e) {
+      return open('wasm', `WebGPU refused this model (${(e as Error).message.split('\n')[0]}); WebAssembly instead`);
+    }
+  }
+  return open('wasm', gpuMissing);
+}
