@@ -43,7 +43,7 @@ export default tseslint.config(
     rules: {
       // Pure code (any src/**/common/ folder) may run in the renderer too: the what-if explorer
       // validates and reads outputs with scoring's own functions. Everything else: types only.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**', '!**/src/**/common/**'], allowTypeImports: true, message: 'renderer/ talks to the core only through the typed client (type imports only; pure common/ code excepted).' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)src/(?!([^/]+/)*common/)', allowTypeImports: true, message: 'renderer/ talks to the core only through the typed client (type imports only; pure common/ code excepted).' }] }],
     },
   },
 );

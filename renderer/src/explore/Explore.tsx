@@ -10,7 +10,6 @@ import type { InputField } from '../../../src/package/common/card.ts';
 import { checkRecord, graphInputs, recordOutputs, stackFeeds, type FieldError, type GraphInputs, type RecordOutput } from '../../../src/scoring/common/record.ts';
 import type { Feed } from '../../../src/scoring/common/validate.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
-import { pct } from '../format.ts';
 import { asApiError, href, useClient } from '../state.tsx';
 import type { ApiError } from '../client/error.ts';
 import { baselineOf, baselineShape, initialValues, numText, recordOf, sweepDomain, sweepValues, type FormValues } from './form.ts';
@@ -28,7 +27,8 @@ function decodeBase64(b64: string): Uint8Array {
 
 interface Loaded { model: ExploreModel; runtime: Runtime; graph: GraphInputs }
 
-type Live = { state: 'idle' } | { state: 'invalid'; errors: FieldError[] } | { state: 'ok'; output: RecordOutput } | { state: 'failed'; message: string };
+/** the model's answer (or the refusal) for the record `record` (its JSON text) */
+type Live = { state: 'idle' } | { state: 'invalid'; record: string; errors: FieldError[] } | { state: 'ok'; record: string; output: RecordOutput } | { state: 'failed'; record: string; message: string };
 
 const POINTS = [50, 200, 500, 1000];
 
@@ -72,10 +72,10 @@ export function Explore({ model: ref }: { model: string }) {
     if (!loaded) return;
     const mine = ++seq.current;
     const checked = checkRecord(loaded.model.card, loaded.graph, text, 1, 'the form');
-    if (!checked.ok) { setLive({ state: 'invalid', errors: checked.errors }); return; }
-    loaded.runtime.run(checked.feeds).then(
-      (out) => { if (seq.current === mine) setLive({ state: 'ok', output: recordOutputs(loaded.model.card, out, 1)[0] }); },
-      (e: unknown) => { if (seq.current === mine) setLive({ state: 'failed', message: (e as Error).message }); },
+    if (!checked.ok) { setLive({ state: 'invalid', record: text, errors: checked.errors }); return; }
+    loaded.runtime.run(checked.feeds, () => seq.current === mine).then(
+      (out) => { if (out && seq.current === mine) setLive({ state: 'ok', record: text, output: recordOutputs(loaded.model.card, out, 1)[0] }); },
+      (e: unknown) => { if (seq.current === mine) setLive({ state: 'failed', record: text, message: (e as Error).message }); },
     );
   }, [loaded, text]);
 
@@ -98,9 +98,10 @@ export function Explore({ model: ref }: { model: string }) {
       if (r.ok) { feeds.push(r.feeds); kept.push(x); } else refused.push(`${x === null ? 'missing' : String(x)}: ${r.errors.map((e) => e.reason).join('; ')}`);
     });
     if (!feeds.length) { setSweep({ error: `no point of the sweep is valid (${refused[0] ?? 'nothing to sweep'})` }); return; }
-    const started = performance.now();
-    loaded.runtime.run(stackFeeds(feeds)).then((out) => {
-      if (sweepSeq.current !== mine) return;
+    const stacked = stackFeeds(feeds);
+    let started = 0;
+    loaded.runtime.run(stacked, () => { started = performance.now(); return sweepSeq.current === mine; }).then((out) => {
+      if (!out || sweepSeq.current !== mine) return;
       const ms = performance.now() - started;
       setSweep({ feature: f, domain, xs: kept, outputs: recordOutputs(c, out, kept.length), refused, ms, current: base[f.name] as number | string | null, shape: baselineShape(f, baseline) });
     }, (e: unknown) => { if (sweepSeq.current === mine) setSweep({ error: (e as Error).message }); });
@@ -139,10 +140,12 @@ export function Explore({ model: ref }: { model: string }) {
               </details>
             </Section>
             <Section title="Output" id="explore-output">
-              <Output live={live} classes={card.outputs.classes} />
+              <div data-testid="explore-result" data-state={live.state} data-record={live.state === 'idle' ? '' : live.record}>
+                <Output live={live} classes={card.outputs.classes} />
+              </div>
               <p className="muted small" data-testid="explore-runtime">
                 onnxruntime-web, {loaded.runtime.backend === 'webgpu' ? 'WebGPU' : `WebAssembly, ${loaded.runtime.threads} thread${loaded.runtime.threads === 1 ? '' : 's'}${loaded.runtime.threads === 1 && !globalThis.crossOriginIsolated ? ' (page not cross-origin isolated)' : ''}`}
-                {' '}({loaded.runtime.note}). Model sha256 {loaded.model.modelSha256.slice(0, 12)}…, verified just now{loaded.model.zipmapsRemoved.length ? `; ZipMap ${loaded.model.zipmapsRemoved.join(', ')} read as its probability tensor, as scoring does` : ''}.
+                {' '}({loaded.runtime.note}): its numbers equal <code>outpost predict</code>&apos;s to float32 rounding (within 1e-5; the last digits may differ). Model sha256 {loaded.model.modelSha256.slice(0, 12)}…, verified just now{loaded.model.zipmapsRemoved.length ? `; ZipMap ${loaded.model.zipmapsRemoved.join(', ')} read as its probability tensor, as scoring does` : ''}.
               </p>
             </Section>
           </div>
@@ -219,7 +222,7 @@ function Output({ live, classes }: { live: Live; classes: string[] | undefined }
   if (live.state === 'failed') return <p className="error-text" role="alert">The model failed on this record: {live.message}</p>;
   if (live.state === 'invalid') return <p className="muted" data-testid="explore-invalid">The record is not valid for this model (see the fields): the model is not run.</p>;
   const o = live.output;
-  if (o.value !== undefined) return <div className="stat-value" data-testid="explore-value" data-value={o.value}>{o.value}</div>;
+  if (o.value !== undefined) return <div className="stat-value" data-testid="explore-value" data-value={o.value} title={String(o.value)}>{Number(o.value.toPrecision(6))}</div>;
   return (
     <div data-testid="explore-output">
       <div className="explore-label">Label <strong data-testid="explore-label">{o.label}</strong></div>
@@ -229,8 +232,7 @@ function Output({ live, classes }: { live: Live; classes: string[] | undefined }
             <li key={c} data-testid={`explore-p-${c}`} data-value={o.probabilities![c]}>
               <span>{c}</span>
               <span className="hbar-track"><span className="hbar" style={{ width: `${o.probabilities![c] * 100}%` }} /></span>
-              <span className="num">{pct(o.probabilities![c])}</span>
-              <span className="num mono small">{o.probabilities![c]}</span>
+              <span className="num" title={String(o.probabilities![c])}>{(o.probabilities![c] * 100).toFixed(2)} %</span>
             </li>
           ))}
         </ul>

@@ -18,7 +18,12 @@ export interface Runtime {
   threads: number;
   /** why the backend was chosen (WebGPU absent, refused, …) */
   note: string;
-  run(feeds: Record<string, Feed>): Promise<Record<string, Feed>>;
+  /**
+   * One inference. A session runs one call at a time (onnxruntime-web refuses concurrent runs on a
+   * session: "Session mismatch"), so calls queue; a call whose `wanted` says no by the time its turn
+   * comes (a newer edit superseded it) is skipped and resolves to null.
+   */
+  run(feeds: Record<string, Feed>, wanted?: () => boolean): Promise<Record<string, Feed> | null>;
   release(): Promise<void>;
 }
 
@@ -55,13 +60,19 @@ export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' =
   const threads = ort.env.wasm.numThreads ?? 1;
   const open = async (backend: Backend, note: string): Promise<Runtime> => {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' });
+    let queue: Promise<unknown> = Promise.resolve();
     return {
       backend, threads, note,
-      async run(feeds) {
-        const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, toTensor(f)])));
-        return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, fromTensor(t)]));
+      run(feeds, wanted) {
+        const turn = queue.then(async () => {
+          if (wanted && !wanted()) return null;
+          const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, toTensor(f)])));
+          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, fromTensor(t)]));
+        });
+        queue = turn.catch(() => undefined);
+        return turn;
       },
-      release: () => session.release(),
+      release: () => { const last = queue; queue = last.then(() => session.release()); return queue as Promise<void>; },
     };
   };
   if (gpuMissing === null) {
