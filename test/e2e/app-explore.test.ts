@@ -211,7 +211,7 @@ describe('the what-if explorer in Chromium', { skip: 'skip' in launched ? launch
     assertSame(await shown(undefined), cli.line, record);
     const chart = page.locator('[data-testid=sweep-chart][data-points="200"]');
     await chart.waitFor();
-    assert.match(await chart.locator('figcaption').innerText(), /no baseline in the card/);
+    assert.match(await chart.locator('figcaption').innerText(), /this record's value ± 10 \(no baseline or range in the card\)$/);
     assert.equal(vertices(await chart.getByTestId('sweep-line-value').getAttribute('d')), 200);
     await shot(page, '24-explore-byo-regression');
   });

@@ -42,6 +42,7 @@ export function Explore({ model: ref }: { model: string }) {
   const [over, setOver] = useState<'observed' | 'allowed'>('observed');
   const [points, setPoints] = useState(200);
   const [sweep, setSweep] = useState<Sweep | { error: string } | undefined>();
+  const [stage, setStage] = useState('Fetching the verified model…');
 
   // Fetch the verified bytes and open a session on them (released when leaving the screen).
   useEffect(() => {
@@ -50,8 +51,10 @@ export function Explore({ model: ref }: { model: string }) {
     setLoaded(undefined);
     setLoadError(undefined);
     (async () => {
-      const model = await client.call('models.explore', { model: ref });
-      const { createRuntime } = await import('./runtime.ts');
+      setStage('Fetching the verified model…');
+      const [model, { createRuntime }] = await Promise.all([client.call('models.explore', { model: ref }), import('./runtime.ts')]);
+      if (!live) return;
+      setStage(`Starting onnxruntime-web on ${model.name}@${model.version} (${(model.sizeBytes / 1024).toFixed(0)} KiB). The first time in a window this compiles its WebAssembly (28 MB), which takes a few seconds; later models open at once.`);
       runtime = await createRuntime(decodeBase64(model.model));
       if (!live) return void runtime.release();
       const baseline = baselineOf(model.card);
@@ -87,7 +90,7 @@ export function Explore({ model: ref }: { model: string }) {
     const f = c.inputs.find((x) => x.name === feature);
     if (!f) return;
     const mine = ++sweepSeq.current;
-    const domain = sweepDomain(f, baseline, over);
+    const domain = sweepDomain(f, baseline, over, Number(values[f.name]));
     const xs = sweepValues(domain, points);
     const base = recordOf(c, values);
     const feeds: Record<string, Feed>[] = [];
@@ -111,6 +114,11 @@ export function Explore({ model: ref }: { model: string }) {
   const errorsOf = (name: string) => (live.state === 'invalid' ? live.errors.filter((e) => e.field === name) : []);
   const general = live.state === 'invalid' ? live.errors.filter((e) => !card?.inputs.some((f) => f.name === e.field)) : [];
   const name = ref.split('@')[0];
+  const sweptType = card?.inputs.find((f) => f.name === feature)?.type;
+  const numericSwept = sweptType === 'float' || sweptType === 'int';
+  const sweptField = card?.inputs.find((f) => f.name === feature);
+  // "Over" only means something when the feature has a baseline or a closed range to choose between
+  const canChooseRange = numericSwept && sweptField !== undefined && !(() => { const d = sweepDomain(sweptField, baseline, 'observed'); return d.kind === 'numeric' && d.source.startsWith('this record'); })();
 
   return (
     <div className="screen explore" data-testid="explore">
@@ -121,7 +129,7 @@ export function Explore({ model: ref }: { model: string }) {
         predictions: they are not written to the prediction log, not counted in drift statistics and not synced.
       </div>
       <ErrorBox error={loadError} title="Cannot explore this model" />
-      {!loaded && !loadError && <p className="muted" data-testid="explore-loading"><span className="spinner" /> Loading the model into this window…</p>}
+      {!loaded && !loadError && <p className="muted" data-testid="explore-loading" role="status"><span className="spinner" /> {stage}</p>}
       {loaded && card && (
         <>
           {loaded.model.warning && <div className="alert alert-warning" role="status">{loaded.model.warning}</div>}
@@ -129,7 +137,7 @@ export function Explore({ model: ref }: { model: string }) {
             <Section title="Record" id="explore-record">
               <form className="explore-form" data-testid="explore-form" onSubmit={(e) => e.preventDefault()}>
                 {card.inputs.map((f) => (
-                  <Field key={f.name} f={f} value={values[f.name] ?? null} onChange={(v) => set(f.name, v)} errors={errorsOf(f.name)} swept={feature === f.name} onSweep={() => setFeature(f.name)} sweepRange={(() => { const d = sweepDomain(f, baseline, over); return d.kind === 'numeric' ? d : undefined; })()} />
+                  <Field key={f.name} f={f} value={values[f.name] ?? null} onChange={(v) => set(f.name, v)} errors={errorsOf(f.name)} swept={feature === f.name} onSweep={() => setFeature(f.name)} sweepRange={(() => { const d = sweepDomain(f, baseline, over); return d.kind === 'numeric' && !d.source.startsWith('this record') ? d : undefined; })()} />
                 ))}
               </form>
               {general.map((e) => <p key={e.field + e.reason} className="error-text" role="alert">{e.field ? `${e.field}: ` : ''}{e.reason}</p>)}
@@ -156,16 +164,16 @@ export function Explore({ model: ref }: { model: string }) {
                   {card.inputs.map((f) => <option key={f.name} value={f.name}>{f.name}</option>)}
                 </select>
               </label>
-              <label>Over{' '}
+              {canChooseRange && <label>Over{' '}
                 <select data-testid="sweep-over" value={over} onChange={(e) => setOver(e.target.value as 'observed' | 'allowed')}>
                   <option value="observed">range seen in the baseline</option><option value="allowed">allowed range (card)</option>
                 </select>
-              </label>
-              <label>Points{' '}
+              </label>}
+              {numericSwept && <label>Points{' '}
                 <select data-testid="sweep-points" value={points} onChange={(e) => setPoints(Number(e.target.value))}>
                   {POINTS.map((p) => <option key={p} value={p}>{p}</option>)}
                 </select>
-              </label>
+              </label>}
             </div>
           }>
             {live.state === 'invalid' && <p className="muted">Fix the record to see the curve.</p>}
@@ -184,7 +192,7 @@ function Field({ f, value, onChange, errors, swept, onSweep, sweepRange }: {
 }) {
   const id = `field-${f.name}`;
   const missing = value === null;
-  const allowed = f.vocabulary ? `one of ${f.vocabulary.join(', ')}` : f.range ? `${f.range.min ?? '−∞'} … ${f.range.max ?? '∞'}` : f.type;
+  const allowed = f.vocabulary ? `; one of ${f.vocabulary.join(', ')}` : f.range ? `; ${f.range.min ?? '−∞'} … ${f.range.max ?? '∞'}` : '';
   const numeric = f.type === 'float' || f.type === 'int';
   const slider = numeric && sweepRange && !missing && Number.isFinite(Number(value)) ? sweepRange : undefined;
   return (
@@ -211,7 +219,7 @@ function Field({ f, value, onChange, errors, swept, onSweep, sweepRange }: {
           <label className="check small"><input type="checkbox" checked={missing} onChange={(e) => onChange(e.target.checked ? null : f.type === 'category' ? (f.vocabulary?.[0] ?? '') : f.type === 'bool' ? 'false' : '0')} /> missing</label>
         )}
       </div>
-      <div id={`${id}-help`} className="muted small">{f.type}{f.nullable ? ', nullable' : ''}; {allowed}</div>
+      <div id={`${id}-help`} className="muted small">{f.type}{f.nullable ? ', nullable' : ''}{allowed}</div>
       {errors.map((e) => <div key={e.reason} className="error-text small" role="alert" data-testid={`error-${f.name}`}>{e.reason}</div>)}
     </div>
   );

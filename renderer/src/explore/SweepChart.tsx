@@ -55,8 +55,8 @@ export function SweepChart({ sweep, classes }: { sweep: Sweep; classes: string[]
             const share = x === null ? undefined : shape?.shares?.get(String(x));
             return (
               <g key={String(x)} data-testid="sweep-point">
-                {share !== undefined && <rect className="baseline-bar" x={i * gw + 2} width={gw - 4} y={H - share * (H - 8)} height={share * (H - 8)}><title>{`${x ?? 'missing'}: ${pct(share)} of the baseline`}</title></rect>}
                 {x === sweep.current && <rect className="current-band" x={i * gw} width={gw} y={0} height={H} />}
+                {share !== undefined && <rect className="baseline-bar" x={i * gw + 2} width={gw - 4} y={H - share * (H - 8)} height={share * (H - 8)}><title>{`${x ?? 'missing'}: ${pct(share)} of the baseline`}</title></rect>}
                 {series.map((s, k) => (
                   <rect key={s} className={`series series-${k % 8}`} x={i * gw + gw * 0.1 + k * bw} width={bw - 1} y={Y(ys[k][i])} height={Math.max(0.5, H - 4 - Y(ys[k][i]))}>
                     <title>{`${x ?? 'missing'} → ${s}: ${regression ? ys[k][i] : pct(ys[k][i])}`}</title>
@@ -67,7 +67,7 @@ export function SweepChart({ sweep, classes }: { sweep: Sweep; classes: string[]
           })}
         </svg>
         <div className="sweep-cats muted">{xs.map((x) => <span key={String(x)}>{x === null ? 'missing' : String(x)}</span>)}</div>
-        <Legend series={series} regression={regression} />
+        <Legend series={series} regression={regression} baseline={shape !== undefined} />
         <p className="muted small" data-testid="sweep-summary">{summary}.{sweep.refused.length ? ` ${sweep.refused.length} refused: ${sweep.refused[0]}` : ''}</p>
       </figure>
     );
@@ -81,7 +81,7 @@ export function SweepChart({ sweep, classes }: { sweep: Sweep; classes: string[]
   const cur = typeof sweep.current === 'number' && sweep.current >= lo && sweep.current <= hi ? X(sweep.current) : undefined;
   return (
     <figure className="chart sweep" data-testid="sweep-chart" data-points={nums.length} data-kind="numeric">
-      <figcaption>{regression ? 'Value' : 'Probability per class'} as {feature.name} goes over {domain.source}{shape ? `; grey: baseline distribution (${shape.rows.toLocaleString('en-US')} rows)` : '; no baseline in the card'}</figcaption>
+      <figcaption>{regression ? 'Value' : 'Probability per class'} as {feature.name} goes over {domain.source}{shape ? `; grey: baseline distribution (${shape.rows.toLocaleString('en-US')} rows)` : domain.source.includes('no baseline') ? '' : '; no baseline in the card'}</figcaption>
       <svg role="img" aria-label={summary} viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" className="sweep-svg">
         {shape?.bars?.map((b, i) => {
           const x0 = Math.max(0, X(b.from));
@@ -94,17 +94,17 @@ export function SweepChart({ sweep, classes }: { sweep: Sweep; classes: string[]
       </svg>
       <div className="hist-axis muted"><span>{fmt(lo)}</span><span>{feature.name}{feature.unit ? ` (${feature.unit})` : ''}</span><span>{fmt(hi)}</span></div>
       {regression && <div className="hist-axis muted small"><span>value {fmt(yLo)} … {fmt(yHi)}</span></div>}
-      <Legend series={series} regression={regression} />
+      <Legend series={series} regression={regression} baseline={shape !== undefined} />
       <p className="muted small" data-testid="sweep-summary">{summary}.{sweep.refused.length ? ` ${sweep.refused.length} refused: ${sweep.refused[0]}` : ''}</p>
     </figure>
   );
 }
 
-function Legend({ series, regression }: { series: string[]; regression: boolean }) {
+function Legend({ series, regression, baseline }: { series: string[]; regression: boolean; baseline: boolean }) {
   return (
     <ul className="chart-legend">
       {series.map((s, k) => <li key={s}><span className={`swatch series-swatch-${k % 8}`} /> {regression ? 'predicted value' : `p(${s})`}</li>)}
-      <li><span className="swatch swatch-ref" /> baseline</li>
+      {baseline && <li><span className="swatch swatch-ref" /> baseline</li>}
       <li><span className="swatch swatch-current" /> this record</li>
     </ul>
   );

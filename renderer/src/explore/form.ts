@@ -80,7 +80,7 @@ export type SweepDomain =
  * seen in the baseline (within the card's allowed range), or the allowed range when asked or when
  * there is no baseline.
  */
-export function sweepDomain(f: InputField, baseline: Baseline | undefined, over: 'observed' | 'allowed'): SweepDomain {
+export function sweepDomain(f: InputField, baseline: Baseline | undefined, over: 'observed' | 'allowed', current?: number): SweepDomain {
   if (f.type === 'category') return { kind: 'categories', values: [...(f.vocabulary ?? []), ...(f.nullable ? [null] : [])] };
   if (f.type === 'bool') return { kind: 'categories', values: ['false', 'true', ...(f.nullable ? [null] : [])] };
   const min = f.range?.min ?? -Infinity;
@@ -95,8 +95,10 @@ export function sweepDomain(f: InputField, baseline: Baseline | undefined, over:
   else if (seen) [lo, hi, source] = [Math.max(min, seen.lo), Math.min(max, seen.hi), 'the range seen in the baseline'];
   else if (Number.isFinite(min) && Number.isFinite(max)) [lo, hi, source] = [min, max, 'the allowed range (card)'];
   else {
-    const c = Number.isFinite(min) ? min : Number.isFinite(max) ? max : 0;
-    [lo, hi, source] = [Number.isFinite(min) ? min : c - 10, Number.isFinite(max) ? max : c + 10, 'around the allowed bound'];
+    // Neither a baseline nor a closed range: around the record's own value, within the open bound.
+    const c = current !== undefined && Number.isFinite(current) ? current : Number.isFinite(min) ? min : Number.isFinite(max) ? max : 0;
+    const half = Math.max(10, Math.abs(c));
+    [lo, hi, source] = [Math.max(min, c - half), Math.min(max, c + half), "this record's value ± " + numText(half) + ' (no baseline or range in the card)'];
   }
   if (hi <= lo) hi = lo + 1;
   return { kind: 'numeric', lo, hi, integer: f.type === 'int', source };

@@ -28,14 +28,15 @@ export interface Runtime {
 }
 
 let configured = false;
-function configure(): void {
+/** `threads`: override the thread count (the first session of the page decides; bench and tests only). */
+function configure(threads?: number): void {
   if (configured) return;
   configured = true;
   // Absolute URLs (ORT's requirement), resolved against the page: http://127.0.0.1:…/assets/… in
   // serve mode, app://outpost/assets/… in Electron.
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, document.baseURI).href, mjs: new URL(mjsUrl, document.baseURI).href };
   const cores = navigator.hardwareConcurrency || 1;
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
+  ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1);
   ort.env.logLevel = 'error';
 }
 
@@ -54,15 +55,15 @@ const toTensor = (f: Feed): ort.Tensor => new ort.Tensor(f.type, f.data as never
 const fromTensor = (t: ort.Tensor): Feed => ({ type: t.type as Feed['type'], data: t.data as Feed['data'], dims: [...t.dims] });
 
 /** A session on `bytes`: WebGPU where the browser has it (per-node fallback to the CPU kernels), else WASM. */
-export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' = 'auto'): Promise<Runtime> {
-  configure();
+export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' = 'auto', threads?: number): Promise<Runtime> {
+  configure(threads);
   const gpuMissing = prefer === 'wasm' ? 'WebAssembly chosen' : await webgpuAvailable();
-  const threads = ort.env.wasm.numThreads ?? 1;
+  const threadCount = ort.env.wasm.numThreads ?? 1;
   const open = async (backend: Backend, note: string): Promise<Runtime> => {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' });
     let queue: Promise<unknown> = Promise.resolve();
     return {
-      backend, threads, note,
+      backend, threads: threadCount, note,
       run(feeds, wanted) {
         const turn = queue.then(async () => {
           if (wanted && !wanted()) return null;
