@@ -1,7 +1,6 @@
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
 import { href, useCall, useRoute } from './state.tsx';
 import { Drift } from './screens/Drift.tsx';
-import { Explore } from './explore/Explore.tsx';
 import { Home } from './screens/Home.tsx';
 import { Jobs } from './screens/Jobs.tsx';
 import { Models } from './screens/Models.tsx';
@@ -10,6 +9,9 @@ import { Predictions } from './screens/Predictions.tsx';
 import { Score } from './screens/Score.tsx';
 import { Settings } from './screens/Settings.tsx';
 import { ThemeToggle } from './theme.tsx';
+
+// The what-if explorer (and onnxruntime-web behind it) loads only when opened.
+const Explore = lazy(() => import('./explore/Explore.tsx').then((m) => ({ default: m.Explore })));
 
 const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
@@ -48,7 +50,7 @@ export function App() {
           : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
-          : screen === 'models' && arg && sub === 'explore' ? <Explore key={arg} model={arg} />
+          : screen === 'models' && arg && sub === 'explore' ? <Suspense fallback={<p className="muted">Loading the explorer…</p>}><Explore key={arg} model={arg} /></Suspense>
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

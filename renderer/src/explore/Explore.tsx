@@ -152,7 +152,7 @@ export function Explore({ model: ref }: { model: string }) {
                 <Output live={live} classes={card.outputs.classes} />
               </div>
               <p className="muted small" data-testid="explore-runtime">
-                onnxruntime-web, {loaded.runtime.backend === 'webgpu' ? 'WebGPU' : `WebAssembly, ${loaded.runtime.threads} thread${loaded.runtime.threads === 1 ? '' : 's'}${loaded.runtime.threads === 1 && !globalThis.crossOriginIsolated ? ' (page not cross-origin isolated)' : ''}`}
+                onnxruntime-web, {loaded.runtime.backend === 'webgpu' ? 'WebGPU' : `WebAssembly, ${loaded.runtime.threads} thread${loaded.runtime.threads === 1 ? '' : 's'}${loaded.runtime.threads === 1 ? (globalThis.crossOriginIsolated ? ' (threads are kept for models of 8 MiB or more: small graphs run faster on one)' : ' (page not cross-origin isolated)') : ''}`}
                 {' '}({loaded.runtime.note}): its numbers equal <code>outpost predict</code>&apos;s to float32 rounding (within 1e-5; the last digits may differ). Model sha256 {loaded.model.modelSha256.slice(0, 12)}…, verified just now{loaded.model.zipmapsRemoved.length ? `; ZipMap ${loaded.model.zipmapsRemoved.join(', ')} read as its probability tensor, as scoring does` : ''}.
               </p>
             </Section>

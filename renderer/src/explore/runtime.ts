@@ -2,8 +2,8 @@
 // its WebAssembly files taken from this build — never a CDN: `env.wasm.wasmPaths` points at the
 // .wasm/.mjs assets Vite emitted next to the app, so the explorer works offline and under the CSP
 // ('self' scripts, 'wasm-unsafe-eval'). The JSEP build runs both WebGPU and the WASM CPU kernels.
-// Threads: ORT spawns workers only where the page is cross-origin isolated (serve mode and the
-// Electron app send COOP + COEP), else it runs on one thread.
+// Threads: ORT can spawn workers only where the page is cross-origin isolated (serve mode and the
+// Electron app send COOP + COEP); it does so for large models only (see configure).
 import * as ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
@@ -28,15 +28,23 @@ export interface Runtime {
 }
 
 let configured = false;
-/** `threads`: override the thread count (the first session of the page decides; bench and tests only). */
-function configure(threads?: number): void {
+/**
+ * Threads: the page is cross-origin isolated, so WebAssembly threads are available, but they are used
+ * only for models of 8 MiB or more. The explorer's usual models are small tabular graphs whose
+ * operators are too small to split: measured in Chromium (bench/results/explore.json), two threads
+ * made a 1,000-point sweep of the demo MLP 15× slower (20 ms vs 1.3 ms) and a single record 1.6×
+ * slower than one thread. The first session of a window decides (ORT's setting is global);
+ * `threads` overrides it (bench and tests).
+ */
+export const THREADS_FROM_BYTES = 8 * 1024 * 1024;
+function configure(modelBytes: number, threads?: number): void {
   if (configured) return;
   configured = true;
   // Absolute URLs (ORT's requirement), resolved against the page: http://127.0.0.1:…/assets/… in
   // serve mode, app://outpost/assets/… in Electron.
   ort.env.wasm.wasmPaths = { wasm: new URL(wasmUrl, document.baseURI).href, mjs: new URL(mjsUrl, document.baseURI).href };
   const cores = navigator.hardwareConcurrency || 1;
-  ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1);
+  ort.env.wasm.numThreads = threads ?? (globalThis.crossOriginIsolated && modelBytes >= THREADS_FROM_BYTES ? Math.max(1, Math.min(4, cores)) : 1);
   ort.env.logLevel = 'error';
 }
 
@@ -56,7 +64,7 @@ const fromTensor = (t: ort.Tensor): Feed => ({ type: t.type as Feed['type'], dat
 
 /** A session on `bytes`: WebGPU where the browser has it (per-node fallback to the CPU kernels), else WASM. */
 export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' = 'auto', threads?: number): Promise<Runtime> {
-  configure(threads);
+  configure(bytes.length, threads);
   const gpuMissing = prefer === 'wasm' ? 'WebAssembly chosen' : await webgpuAvailable();
   const threadCount = ort.env.wasm.numThreads ?? 1;
   const open = async (backend: Backend, note: string): Promise<Runtime> => {
