@@ -53,7 +53,8 @@ describe('the what-if explorer in Chromium', { skip: 'skip' in launched ? launch
     served = await serveInProcess(home);
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, colorScheme: 'light' });
     page = await context.newPage();
-    page.setDefaultTimeout(60_000);
+    // the first model in a window compiles onnxruntime-web's 28 MB WebAssembly: 30–50 s on a busy 2-core machine
+    page.setDefaultTimeout(180_000);
     await page.goto(served.url); // the token becomes the session cookie
     await page.getByRole('heading', { name: 'Home' }).waitFor();
   });
@@ -214,6 +215,20 @@ describe('the what-if explorer in Chromium', { skip: 'skip' in launched ? launch
     assert.match(await chart.locator('figcaption').innerText(), /this record's value ± 10 \(no baseline or range in the card\)$/);
     assert.equal(vertices(await chart.getByTestId('sweep-line-value').getAttribute('d')), 200);
     await shot(page, '24-explore-byo-regression');
+  });
+
+  test('at 200 % zoom, in the dark theme, the explorer reflows without sideways scrolling', async () => {
+    const zoomed = await context.newPage();
+    zoomed.setDefaultTimeout(180_000);
+    await zoomed.emulateMedia({ colorScheme: 'dark' });
+    await zoomed.setViewportSize({ width: 640, height: 450 }); // 1280×900 at 200 %
+    await zoomed.goto(`${base()}/#/models/seattle-weather/explore`);
+    await zoomed.getByTestId('explore-output').waitFor();
+    await zoomed.locator('[data-testid=sweep-chart]').waitFor();
+    const overflow = await zoomed.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth') as number;
+    assert.ok(overflow <= 0, `the explorer scrolls sideways by ${overflow}px at 200 %`);
+    await shot(zoomed, '25-explore-zoom-dark');
+    await zoomed.close();
   });
 
   test('onnxruntime-web in the page gives onnxruntime-node\'s numbers within float32 rounding (365 records; demo and scikit-learn exports)', async () => {
