@@ -12,6 +12,7 @@ const quick = values.quick === true;
 
 const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = [
   { name: 'scoring', run: async () => (await import('./cases/scoring.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 5 }) },
+  { name: 'cli-cold-start', run: async () => (await import('./cases/cli-cold-start.ts')).run({ runs: quick ? 3 : 9 }) },
   { name: 'byo-tensor', run: async () => (await import('./cases/byo-tensor.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'single-record', run: async () => (await import('./cases/single-record.ts')).run({ calls: quick ? 2_000 : 20_000 }) },
   { name: 'explore', run: async () => (await import('./cases/explore.ts')).run({ repeats: quick ? 10 : 40 }) },
@@ -19,6 +20,7 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'app-serve', run: async () => (await import('./cases/app-serve.ts')).benchAppServe({ rows: quick ? 200_000 : 1_000_000 }) },
   { name: 'parquet', run: async () => (await import('./cases/parquet.ts')).run({ runs: quick ? 1 : 3 }) },
   { name: 'hub', run: async () => (await import('./cases/hub.ts')).run({ quick }) },
+  { name: 'pull', run: async () => (await import('./cases/pull.ts')).run({ quick }) },
   { name: 'bundle', run: async () => (await import('./cases/bundle.ts')).run({ quick }) },
   { name: 'sync', run: async () => (await import('./cases/sync.ts')).run({ quick }) },
   { name: 'train', run: async () => (await import('./cases/train.ts')).run({ quick }) },

@@ -1,5 +1,7 @@
 // Electron main process: one hardened window showing the built renderer from app://outpost, the
 // core in a utility process, and the IPC bridge between them. Nothing remote is ever loaded.
+// The data folder is `--home DIR`, else OUTPOST_HOME, else the OS's app-data folder (as for the
+// CLI); one instance per data folder; DevTools only when running unpackaged (npm start).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +9,8 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess }
 import { IPC } from '../src/api/common/contract.ts';
 import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
-import { APP_CSP, APP_ENTRY, APP_SCHEME, mimeOf, navigationAllowed, resolveAppFile } from './policy.ts';
+import { smokeHost } from './smoke-host.ts';
+import { APP_CSP, APP_ENTRY, APP_SCHEME, homeFromArgv, mimeOf, navigationAllowed, profileDirFor, resolveAppFile } from './policy.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DIST = path.join(here, '..', 'renderer', 'dist');
@@ -16,10 +19,42 @@ const DIST = path.join(here, '..', 'renderer', 'dist');
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 app.enableSandbox();
 
+let home: string;
+try {
+  home = homeFromArgv(process.argv.slice(1), process.env);
+} catch (e) {
+  console.error(`outpost: ${(e as Error).message}`);
+  process.exit(2);
+}
+// Chromium's profile per data folder, so the single-instance lock below is per data folder too.
+app.setPath('userData', profileDirFor(app.getPath('appData'), home));
+const primary = app.requestSingleInstanceLock();
+if (!primary) {
+  // Another window already has this data folder open: it comes to the front (second-instance).
+  app.quit();
+}
+app.on('second-instance', () => {
+  const [win] = BrowserWindow.getAllWindows();
+  if (!win) return;
+  if (win.isMinimized()) win.restore();
+  win.focus();
+});
+
 function startCore() {
-  const child = utilityProcess.fork(path.join(here, 'core-host.ts'), [], { serviceName: 'Outpost core', stdio: 'inherit' });
+  const child = utilityProcess.fork(fileURLToPath(new URL('./core-host.ts', import.meta.url)), [], {
+    serviceName: 'Outpost core', stdio: 'inherit', env: { ...process.env, OUTPOST_HOME: home },
+  });
   const listeners: ((m: unknown) => void)[] = [];
-  child.on('message', (m) => { for (const l of listeners) l(m); });
+  // A pull's smoke inference: a utility process of its own (see smoke-host.ts), answered to the core.
+  const smoke = smokeHost(
+    (script, args, env) => utilityProcess.fork(script, args, { serviceName: 'Outpost smoke test', stdio: 'pipe', env }),
+    fileURLToPath(new URL('../src/registry/node/smoke-child.ts', import.meta.url)),
+    (m) => child.postMessage(m),
+  );
+  child.on('message', (m) => {
+    if (smoke(m)) return;
+    for (const l of listeners) l(m);
+  });
   const core = coreClient({ post: (m) => child.postMessage(m), onMessage: (l) => listeners.push(l) });
   child.on('exit', (code) => core.failAll(`the Outpost core stopped (exit code ${code}); restart the app`));
   return { core, child };
@@ -54,6 +89,7 @@ function createWindow(): BrowserWindow {
       preload: path.join(here, 'preload.cjs'),
       sandbox: true, contextIsolation: true, nodeIntegration: false, nodeIntegrationInWorker: false, webSecurity: true,
       allowRunningInsecureContent: false, experimentalFeatures: false, spellcheck: false,
+      devTools: !app.isPackaged,
     },
   });
   win.once('ready-to-show', () => win.show());
@@ -61,7 +97,7 @@ function createWindow(): BrowserWindow {
   return win;
 }
 
-app.whenReady().then(() => {
+if (primary) app.whenReady().then(() => {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     console.error(`outpost: the UI is not built (${DIST}); run \`npm run build:renderer\` first`);
     app.exit(1);

@@ -1,6 +1,8 @@
 // Security policy of the desktop shell, pure so it is unit-tested without Electron: which URLs are
 // the app's own, which IPC senders are trusted, how app:// URLs map to files, and the CSP.
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { resolveHome } from '../src/store/node/home.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'outpost';
@@ -66,3 +68,33 @@ const MIME: Record<string, string> = {
   '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm',
 };
 export const mimeOf = (file: string): string => MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * The data folder the app uses: `--home DIR` (or `--home=DIR`) on its command line, else
+ * OUTPOST_HOME, else the OS's app-data folder — the CLI's rule, so both open the same store.
+ * Chromium's own switches may sit anywhere in argv; a `--home` with no value is refused.
+ */
+export function homeFromArgv(argv: readonly string[], env: NodeJS.ProcessEnv): string {
+  let flag: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--home') {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new Error('--home needs a folder: outpost --home DIR');
+      flag = v;
+      i++;
+    } else if (a.startsWith('--home=')) {
+      flag = a.slice('--home='.length);
+      if (!flag) throw new Error('--home needs a folder: outpost --home=DIR');
+    }
+  }
+  return resolveHome(flag, env);
+}
+
+/**
+ * Chromium's profile (cookies, caches, the single-instance lock) per data folder, outside it: one
+ * window per data folder, while two data folders can be open side by side.
+ */
+export function profileDirFor(appData: string, home: string): string {
+  return path.join(appData, 'Outpost', 'profiles', createHash('sha256').update(path.resolve(home)).digest('hex').slice(0, 16));
+}

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { IPC } from '../src/api/common/contract.ts';
 import type { CallOutcome } from '../src/api/common/dispatch.ts';
 import { registerIpc, type CoreBackend } from '../electron/ipc.ts';
-import { APP_CSP, isAppUrl, isTrustedSender, navigationAllowed, resolveAppFile } from '../electron/policy.ts';
+import { APP_CSP, homeFromArgv, isAppUrl, isTrustedSender, navigationAllowed, profileDirFor, resolveAppFile } from '../electron/policy.ts';
 import { APP_FRAME, FakeIpcMain } from './helpers/app-harness.ts';
 
 test('only app://outpost URLs are the app', () => {
@@ -122,4 +122,24 @@ test('the preload exposes exactly the bridge, and events without Electron\'s eve
   off();
   assert.equal(handlers.has(IPC.event), false, 'unsubscribe removes the listener');
   assert.equal(api.pathForFile({ p: '/data/a.csv' }), '/data/a.csv');
+});
+
+test('the app\'s data folder: --home DIR / --home=DIR anywhere in argv, else OUTPOST_HOME, else the OS default', () => {
+  const env = { OUTPOST_HOME: '/srv/env-home', XDG_DATA_HOME: '/x' };
+  assert.equal(homeFromArgv(['out', '--remote-debugging-port=0', '--home', '/data/a'], env), '/data/a');
+  assert.equal(homeFromArgv(['--home=/data/b', 'out'], env), '/data/b');
+  assert.equal(homeFromArgv(['out'], env), '/srv/env-home');
+  if (process.platform === 'linux') assert.equal(homeFromArgv(['out'], { XDG_DATA_HOME: '/x' }), '/x/outpost');
+  assert.equal(homeFromArgv(['--home', 'rel'], {}), path.resolve('rel'));
+  assert.throws(() => homeFromArgv(['out', '--home'], env), /--home needs a folder/);
+  assert.throws(() => homeFromArgv(['--home', '--inspect'], env), /--home needs a folder/);
+  assert.throws(() => homeFromArgv(['--home='], env), /--home needs a folder/);
+});
+
+test('Chromium\'s profile (and so the single-instance lock) is one per data folder, outside it', () => {
+  const a = profileDirFor('/cfg', '/data/a');
+  assert.equal(a, profileDirFor('/cfg', '/data/a/'));
+  assert.notEqual(a, profileDirFor('/cfg', '/data/b'));
+  assert.match(a, /^\/cfg\/Outpost\/profiles\/[0-9a-f]{16}$/);
+  assert.ok(!a.startsWith('/data/a'));
 });

@@ -5,8 +5,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, jsonLines, REPO, runCli, type CliResult } from './helpers/cli.ts';
+import { BIN, CLI_NODE_FLAGS, jsonLines, lastJson, REPO, runCli, type CliResult } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
+import { pagePredictions } from '../src/store/node/predictions.ts';
+import { openStore } from '../src/store/node/store.ts';
+import { setHubConnection } from '../src/store/node/sync-state.ts';
 
 const root = tempDir();
 const home = path.join(root, 'home');
@@ -15,8 +18,8 @@ const DEMO_PKG = path.join(REPO, 'models/demo/weather');
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The CLI with `stdin` written to its standard input. */
-function runWithStdin(args: string[], stdin: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+function runWithStdin(args: string[], stdin: string, at = home): Promise<CliResult> {
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', at, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -136,3 +139,72 @@ test('usage errors exit 2: no --model, no --input, a positional, a bad --ep', as
     assert.equal(r.stdout, '');
   }
 });
+
+test('predict logs like a scoring job: same log rows, inputs and drift statistics as outpost score on the same rows, sync items, one session job per day', async () => {
+  const h = path.join(root, 'home-log');
+  assert.equal((await runCli(['models', 'add', DEMO_PKG, '--allow-unsigned'], { home: h })).code, 0);
+  assert.equal((await runCli(['settings', 'set', 'logInputs', 'all'], { home: h })).code, 0);
+  const s0 = openStore(h);
+  // connected to a hub (never reached here): the outbox is written
+  setHubConnection(s0, { url: 'http://127.0.0.1:9', trustId: 't', deviceId: 'd', name: 'desk', group: 'g', keyFile: 'device/key', connectedAt: new Date().toISOString() });
+  s0.close();
+  const some = rows.filter((_, i) => i % 5 === 0);
+  const csv = path.join(root, 'some.csv');
+  fs.writeFileSync(csv, [header, ...some].map((r) => r.join(',')).join('\n') + '\n');
+  const sc = await runCli(['score', csv, '--model', 'seattle-weather', '--out', path.join(root, 'some.scored.csv'), '--json'], { home: h });
+  assert.equal(sc.code, 0, sc.stderr);
+  // a first record that fails: the session numbers rows from 1 across everything it was given
+  const p = await runWithStdin(['predict', '--model', 'seattle-weather', '--input', '-'], ['{"precipitation": oops}', ...some.map(record)].join('\n') + '\n', h);
+  assert.equal(p.code, 1, 'one record failed');
+
+  const jobs = lastJson((await runCli(['jobs', '--json'], { home: h })).stdout).jobs as { id: string; inputPath: string; inputFormat: string; status: string; rowsRead: number; rowsScored: number; rowsRejected: number; rejectReasons: { reason: string }[] }[];
+  const session = jobs.find((j) => j.inputFormat === 'records')!;
+  const scoreJob = jobs.find((j) => j.inputFormat === 'csv')!;
+  assert.ok(session, `a record-session job is listed: ${JSON.stringify(jobs)}`);
+  assert.deepEqual([session.inputPath, session.status, session.rowsRead, session.rowsScored, session.rowsRejected], ['records:cli', 'completed', some.length + 1, some.length, 1]);
+  assert.match(session.rejectReasons[0].reason, /invalid JSON/);
+
+  const s = openStore(h);
+  try {
+    const logged = pagePredictions(s, { jobId: session.id, limit: 1000 });
+    const byScore = pagePredictions(s, { jobId: scoreJob.id, limit: 1000 });
+    assert.equal(logged.length, some.length);
+    assert.deepEqual(logged.map((r) => r.row), some.map((_, i) => i + 2), 'row 1 was the rejected record');
+    // bit for bit: the same float32 outputs, the same logged inputs
+    assert.deepEqual(logged.map((r) => r.values), byScore.map((r) => r.values));
+    assert.ok(Object.keys(logged[0].values).some((k) => k.startsWith('input.')), 'inputs logged (logInputs all)');
+
+    // drift statistics of the same rows: the same counts, bins, extremes and sketch; the sums equal
+    // up to rounding (each batch sums its rows in doubles before the exact merge, and predict
+    // scores one record per batch where score read one batch of 73)
+    const stats = (job: string) => (s.db.prepare('SELECT feature, stats_json FROM drift_job_stats WHERE job_id = ? ORDER BY feature').all(job) as { feature: string; stats_json: string }[])
+      .map((r) => ({ feature: r.feature, ...JSON.parse(r.stats_json) as Record<string, unknown> }));
+    const exact = (rows: Record<string, unknown>[]) => rows.map(({ s1: _1, s2: _2, ...rest }) => rest);
+    const sums = (rows: Record<string, unknown>[]) => rows.flatMap((r) => [r.s1, r.s2].filter((x) => x !== undefined).map((x) => hexSum(x as string)));
+    assert.equal(stats(session.id).length, 11, 'five inputs, the label and five probabilities');
+    assert.deepEqual(exact(stats(session.id)), exact(stats(scoreJob.id)));
+    const [a, b] = [sums(stats(session.id)), sums(stats(scoreJob.id))];
+    a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= 1e-12 * Math.max(1, Math.abs(b[i])), `sum ${i}: ${x} vs ${b[i]}`));
+    const window = s.db.prepare("SELECT max(rows) AS n FROM drift_window_stats WHERE width = 'day'").get() as { n: number };
+    assert.equal(window.n, 2 * some.length, 'the day window holds both runs');
+
+    const items = s.db.prepare("SELECT kind, ref_job FROM outbox WHERE ref_job = ? OR kind IN ('drift', 'job')").all(session.id) as { kind: string; ref_job: string | null }[];
+    assert.ok(items.some((i) => i.kind === 'predictions' && i.ref_job === session.id), 'the log batches are queued for the hub');
+    assert.ok(items.filter((i) => i.kind === 'drift').length >= 2, 'drift deltas of both runs');
+  } finally {
+    s.close();
+  }
+
+  // a second run the same day continues the same session
+  const again = await runCli(['predict', '--model', 'seattle-weather', '--input', GOOD], { home: h });
+  assert.equal(again.code, 0, again.stderr);
+  const after = ((lastJson((await runCli(['jobs', '--json'], { home: h })).stdout).jobs) as { id: string; inputFormat: string; rowsRead: number }[]).filter((j) => j.inputFormat === 'records');
+  assert.deepEqual(after.map((j) => [j.id, j.rowsRead]), [[session.id, some.length + 2]]);
+});
+
+/** A statistics sum as written ("-1a2bp-50": a hexadecimal integer times a power of two) as a number. */
+function hexSum(text: string): number {
+  const m = /^(-?)([0-9a-f]+)p(-?\d+)$/.exec(text);
+  assert.ok(m, `a sum: ${text}`);
+  return (m[1] ? -1 : 1) * Number(BigInt(`0x${m[2]}`)) * 2 ** Number(m[3]);
+}

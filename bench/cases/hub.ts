@@ -199,6 +199,86 @@ async function recordFetches<T>(fn: () => Promise<T>): Promise<{ result: T; requ
   }
 }
 
+/**
+ * Pull-and-verify throughput of `big@1` (already published at `url`) against a plain sha256 of the
+ * same file and against one download-hash-write pass over the same transport, all in this run.
+ */
+export async function measurePull(o: { url: string; trustRoot: string; bigFile: string; runs: number; scratch: string; home: () => string; dropHome: (h: string) => void }) {
+  const { url, trustRoot, bigFile, home, dropHome } = o;
+  const P = { runs: o.runs };
+  const root = o.scratch;
+  const bigBytes = fs.statSync(bigFile).size;
+  let digest = '';
+  const shaStream = await time(P.runs, async () => {
+    const h = crypto.createHash('sha256');
+    for await (const chunk of fs.createReadStream(bigFile, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+    digest = h.digest('hex');
+  });
+  const shaWhole = await time(P.runs, () => { if (sha256(fs.readFileSync(bigFile)) !== digest) throw new Error('sha256 differs'); });
+  const baseline = shaStream.medianMs <= shaWhole.medianMs ? { how: 'stream (1 MiB chunks)', t: shaStream } : { how: 'readFileSync + hash', t: shaWhole };
+
+  // The best any pull could do over this transport: one pass that downloads the signed target,
+  // hashes it and writes it to a file (no re-reading, no parsing, no install).
+  const targetUrl = `${url}/targets/big/1/${digest}.model.onnx`;
+  const dlDir = path.join(root, 'download');
+  fs.mkdirSync(dlDir);
+  const singlePass = await time(P.runs, async () => {
+    const res = await fetch(targetUrl);
+    if (!res.ok || !res.body) throw new Error(`download ${res.status}`);
+    const fd = fs.openSync(path.join(dlDir, 'model.onnx'), 'w');
+    const h = crypto.createHash('sha256');
+    for await (const chunk of res.body) { h.update(chunk); fs.writeSync(fd, chunk); }
+    fs.closeSync(fd);
+    fs.rmSync(path.join(dlDir, 'model.onnx'));
+    if (h.digest('hex') !== digest) throw new Error('single-pass download hash differs');
+  });
+
+  const stageRuns: Record<string, number>[] = [];
+  const pullT = await time(P.runs, async () => {
+    const h = home();
+    const marks: [string, number][] = [];
+    let transferEnd = 0;
+    const t0 = performance.now();
+    const r = await pull({
+      home: h, hubUrl: url, ref: 'big@1', rootFile: trustRoot, smoke: false,
+      onProgress: (e) => {
+        const label = e.stage === 'download' ? `download:${e.file}` : e.stage;
+        if (marks[marks.length - 1]?.[0] !== label) marks.push([label, performance.now()]);
+        if (e.stage === 'download' && e.file === 'model.onnx' && e.total !== undefined && e.received === e.total && e.total > 0) transferEnd = performance.now();
+      },
+    });
+    const end = performance.now();
+    if (r.model.modelSha256 !== digest) throw new Error('pulled model hash differs');
+    // Stage durations: from each stage's first event to the next one; the model download is split
+    // at its last byte into transfer and hash verification (tuf-js TargetFile.verify + rename).
+    const d: Record<string, number> = { totalMs: end - t0 };
+    marks.forEach(([label, at], i) => {
+      const next = i + 1 < marks.length ? marks[i + 1][1] : end;
+      if (label === 'download:model.onnx' && transferEnd) {
+        d.transferMs = transferEnd - at;
+        d.verifyHashMs = next - transferEnd;
+      } else d[`${label}Ms`] = next - at;
+    });
+    stageRuns.push(d);
+    dropHome(h);
+  });
+  const stageMedian: Record<string, number> = {};
+  for (const k of Object.keys(stageRuns[0] ?? {})) stageMedian[k] = stats(stageRuns.map((s) => s[k] ?? 0)).medianMs;
+  const pullMBps = mbps(bigBytes, pullT);
+  const shaMBps = mbps(bigBytes, baseline.t);
+  return {
+    sha256: { baseline: baseline.how, mbPerSecond: shaMBps, streamMs: shaStream.medianMs, readWholeMs: shaWhole.medianMs },
+    singlePassDownloadHashWrite: { mbPerSecond: mbps(bigBytes, singlePass), medianMs: singlePass.medianMs },
+    pullAndVerify: { mbPerSecond: pullMBps, medianMs: pullT.medianMs, runsMs: pullT.runsMs, stagesMedianMs: stageMedian, smoke: 'excluded (smoke: false)' },
+    ratios: {
+      pullOverSha256: pullMBps / shaMBps,
+      singlePassOverSha256: mbps(bigBytes, singlePass) / shaMBps,
+      pullOverSinglePass: pullMBps / mbps(bigBytes, singlePass),
+    },
+    target: { pullOverSha256: 0.8, met: pullMBps / shaMBps >= 0.8 },
+  };
+}
+
 export async function run(opts: HubBenchOptions): Promise<object> {
   const quick = opts.quick;
   const P = {
@@ -248,76 +328,7 @@ export async function run(opts: HubBenchOptions): Promise<object> {
     await publishPackage({ packageDir: bigDir, hubUrl: url, keys: [pubs.big.key], token: pubs.big.token });
     const bigPublishMs = performance.now() - tPub;
 
-    let digest = '';
-    const shaStream = await time(P.runs, async () => {
-      const h = crypto.createHash('sha256');
-      for await (const chunk of fs.createReadStream(bigFile, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-      digest = h.digest('hex');
-    });
-    const shaWhole = await time(P.runs, () => { if (sha256(fs.readFileSync(bigFile)) !== digest) throw new Error('sha256 differs'); });
-    const baseline = shaStream.medianMs <= shaWhole.medianMs ? { how: 'stream (1 MiB chunks)', t: shaStream } : { how: 'readFileSync + hash', t: shaWhole };
-
-    // The best any pull could do over this transport: one pass that downloads the signed target,
-    // hashes it and writes it to a file (no re-reading, no parsing, no install).
-    const targetUrl = `${url}/targets/big/1/${digest}.model.onnx`;
-    const dlDir = path.join(root, 'download');
-    fs.mkdirSync(dlDir);
-    const singlePass = await time(P.runs, async () => {
-      const res = await fetch(targetUrl);
-      if (!res.ok || !res.body) throw new Error(`download ${res.status}`);
-      const fd = fs.openSync(path.join(dlDir, 'model.onnx'), 'w');
-      const h = crypto.createHash('sha256');
-      for await (const chunk of res.body) { h.update(chunk); fs.writeSync(fd, chunk); }
-      fs.closeSync(fd);
-      fs.rmSync(path.join(dlDir, 'model.onnx'));
-      if (h.digest('hex') !== digest) throw new Error('single-pass download hash differs');
-    });
-
-    const stageRuns: Record<string, number>[] = [];
-    const pullT = await time(P.runs, async () => {
-      const h = home();
-      const marks: [string, number][] = [];
-      let transferEnd = 0;
-      const t0 = performance.now();
-      const r = await pull({
-        home: h, hubUrl: url, ref: 'big@1', rootFile: trustRoot, smoke: false,
-        onProgress: (e) => {
-          const label = e.stage === 'download' ? `download:${e.file}` : e.stage;
-          if (marks[marks.length - 1]?.[0] !== label) marks.push([label, performance.now()]);
-          if (e.stage === 'download' && e.file === 'model.onnx' && e.total !== undefined && e.received === e.total && e.total > 0) transferEnd = performance.now();
-        },
-      });
-      const end = performance.now();
-      if (r.model.modelSha256 !== digest) throw new Error('pulled model hash differs');
-      // Stage durations: from each stage's first event to the next one; the model download is split
-      // at its last byte into transfer and hash verification (tuf-js TargetFile.verify + rename).
-      const d: Record<string, number> = { totalMs: end - t0 };
-      marks.forEach(([label, at], i) => {
-        const next = i + 1 < marks.length ? marks[i + 1][1] : end;
-        if (label === 'download:model.onnx' && transferEnd) {
-          d.transferMs = transferEnd - at;
-          d.verifyHashMs = next - transferEnd;
-        } else d[`${label}Ms`] = next - at;
-      });
-      stageRuns.push(d);
-      dropHome(h);
-    });
-    const stageMedian: Record<string, number> = {};
-    for (const k of Object.keys(stageRuns[0] ?? {})) stageMedian[k] = stats(stageRuns.map((s) => s[k] ?? 0)).medianMs;
-    const pullMBps = mbps(bigBytes, pullT);
-    const shaMBps = mbps(bigBytes, baseline.t);
-    const pullResult = {
-      model: { bytes: bigBytes, floats: Math.floor(P.modelBytes / 4), buildMs, publishMs: bigPublishMs, publishMBps: mb(bigBytes) / (bigPublishMs / 1000) },
-      sha256: { baseline: baseline.how, mbPerSecond: shaMBps, streamMs: shaStream.medianMs, readWholeMs: shaWhole.medianMs },
-      singlePassDownloadHashWrite: { mbPerSecond: mbps(bigBytes, singlePass), medianMs: singlePass.medianMs },
-      pullAndVerify: { mbPerSecond: pullMBps, medianMs: pullT.medianMs, runsMs: pullT.runsMs, stagesMedianMs: stageMedian, smoke: 'excluded (smoke: false)' },
-      ratios: {
-        pullOverSha256: pullMBps / shaMBps,
-        singlePassOverSha256: mbps(bigBytes, singlePass) / shaMBps,
-        pullOverSinglePass: pullMBps / mbps(bigBytes, singlePass),
-      },
-      target: { pullOverSha256: 0.8, met: pullMBps / shaMBps >= 0.8 },
-    };
+    const pullResult = { model: { bytes: bigBytes, floats: Math.floor(P.modelBytes / 4), buildMs, publishMs: bigPublishMs, publishMBps: mb(bigBytes) / (bigPublishMs / 1000) }, ...await measurePull({ url, trustRoot, bigFile, runs: P.runs, scratch: root, home, dropHome }) };
 
     // ── 2 + 3. publish latency and metadata refresh as the catalog grows ─────────────────────────
     const refresh = async (runs: number) => {

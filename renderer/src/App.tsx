@@ -8,12 +8,13 @@ import { Performance } from './screens/Performance.tsx';
 import { Predictions } from './screens/Predictions.tsx';
 import { Score } from './screens/Score.tsx';
 import { Settings } from './screens/Settings.tsx';
+import { Train } from './screens/Train.tsx';
 import { ThemeToggle } from './theme.tsx';
 
 // The what-if explorer (and onnxruntime-web behind it) loads only when opened.
 const Explore = lazy(() => import('./explore/Explore.tsx').then((m) => ({ default: m.Explore })));
 
-const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['models', 'Models'], ['settings', 'Settings']] as const;
+const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['train', 'Train'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
   const [screen, arg, sub] = useRoute();
@@ -51,6 +52,7 @@ export function App() {
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
           : screen === 'models' && arg && sub === 'explore' ? <Suspense fallback={<p className="muted">Loading the explorer…</p>}><Explore key={arg} model={arg} /></Suspense>
+          : screen === 'train' ? <Train key={arg ?? 'new'} {...(arg ? { runId: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

@@ -1,17 +1,22 @@
-// The desktop app end to end through Playwright's Electron support: the hardened window, the
-// preload bridge and the core in its utility process, scoring the demo file. Runs where the
-// Electron binary is installed; elsewhere (no binary download here) it skips with the reason.
+// The desktop app end to end through Playwright's Electron support, run from the BUILT app (`npm run
+// build` into a temp folder: plain JavaScript, as packaged): the hardened window, the preload bridge
+// and the core in its utility process, scoring the demo file, one instance per data folder. Runs
+// where the Electron binary is installed (ELECTRON_OVERRIDE_DIST_PATH, or electron's own path.txt);
+// elsewhere (no binary download here) it skips with the reason.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ElectronApplication, Page } from 'playwright-core';
+import { build } from '../../scripts/build.ts';
 import { ensureRenderer } from '../../src/api/node/renderer-build.ts';
 import { listJobs } from '../../src/store/node/jobs.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore, updateSettings } from '../../src/store/node/store.ts';
 import { DEMO_CSV, DEMO_PACKAGE } from '../helpers/app-harness.ts';
+import { REPO } from '../helpers/cli.ts';
 import { shot } from '../helpers/app-browser.ts';
 import { tempDir } from '../helpers/packages.ts';
 
@@ -36,9 +41,13 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
   let win: Page;
   let home: string;
   let files: string;
+  let out: string;
 
   before(async () => {
     await ensureRenderer();
+    out = tempDir('outpost-electron-build-');
+    await build({ out });
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(out, 'node_modules'), 'dir');
     home = tempDir('outpost-electron-home-');
     files = tempDir('outpost-electron-files-');
     const store = openStore(home);
@@ -46,7 +55,7 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
     updateSettings(store, { allowedFolders: [files] }); // the app reads files by path only in configured folders
     store.close();
     const { _electron } = await import('playwright-core');
-    app = await _electron.launch({ executablePath: (bin as { path: string }).path, args: [path.resolve('electron/main.ts')], env: { ...process.env, OUTPOST_HOME: home } });
+    app = await _electron.launch({ executablePath: (bin as { path: string }).path, args: [out], env: { ...process.env, OUTPOST_HOME: home } });
     win = await app.firstWindow();
     win.setDefaultTimeout(30_000);
   });
@@ -54,6 +63,7 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
     await app?.close();
     if (home) fs.rmSync(home, { recursive: true, force: true });
     if (files) fs.rmSync(files, { recursive: true, force: true });
+    if (out) fs.rmSync(out, { recursive: true, force: true });
   });
 
   test('the window shows app:// content, sandboxed, with only the bridge exposed', async () => {
@@ -84,5 +94,19 @@ describe('the Electron app', { skip: 'skip' in bin ? bin.skip : false }, () => {
     } finally {
       store.close();
     }
+  });
+
+  test('a second instance on the same data folder hands over and exits; the first stays', async () => {
+    const exe = (bin as { path: string }).path;
+    const second = spawn(exe, [out, '--home', home], { stdio: 'ignore', env: { ...process.env, OUTPOST_HOME: '' } });
+    const code = await new Promise<number | null>((resolve) => second.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    assert.match(win.url(), /^app:\/\/outpost\//, 'the first window is still there');
+  });
+
+  test('--home with no folder is a usage error (exit 2)', async () => {
+    const exe = (bin as { path: string }).path;
+    const bad = spawn(exe, [out, '--home'], { stdio: 'ignore' });
+    assert.equal(await new Promise<number | null>((resolve) => bad.on('exit', (c) => resolve(c))), 2);
   });
 });

@@ -36,6 +36,48 @@ export function SyncStatusCard() {
   );
 }
 
+/**
+ * Home: model versions the hub rolled out to this workstation. Under the `ask` policy an offer waits
+ * here with an Install button (the same verified pull as everywhere; a refusal names its stage).
+ */
+export function UpdatesCard() {
+  const client = useClient();
+  const { data, reload } = useCall('sync.status', {});
+  const [busy, setBusy] = useState<string | undefined>();
+  const [err, setErr] = useState<{ rollout: string; error: ApiError } | undefined>();
+  useEvents((e) => { if (e.type === 'sync-finished') reload(); });
+  if (!data?.connected || !data.updates.length) return null;
+  // a refusal shows on its own line (with the stage); the box is for anything else (hub unreachable, …)
+  const shownAsFailed = err !== undefined && data.updates.some((u) => u.rollout === err.rollout && u.state === 'failed');
+  const offered = data.updates.filter((u) => u.state === 'available');
+  // newest first: a refusal that a later install of the same model replaced is history, not news
+  const shown = data.updates.filter((u, i) => u.state !== 'failed' || !data.updates.slice(0, i).some((n) => n.model === u.model && n.state === 'installed'));
+  const install = (rollout: string) => {
+    setBusy(rollout);
+    setErr(undefined);
+    client.call('sync.installUpdate', { rollout }).then(() => reload(), (e: unknown) => { setErr({ rollout, error: asApiError(e) }); reload(); }).finally(() => setBusy(undefined));
+  };
+  return (
+    <Section title={offered.length ? `Update available (${offered.length})` : 'Rollouts from the hub'} id="home-updates">
+      {!shownAsFailed && <ErrorBox error={err?.error} title="Not installed" />}
+      <ul className="updates" data-testid="updates">
+        {shown.slice(0, 6).map((u) => (
+          <li key={`${u.rollout}-${u.updatedAt}`} data-testid={`update-${u.rollout}`} data-state={u.state}>
+            {u.state === 'available' && <>
+              <strong>{u.ref}</strong>{u.action === 'activate' ? ' (back to an earlier version)' : ''} — the hub operator rolled it out to this workstation{u.previousVersion !== null ? ` (now running ${u.model}@${u.previousVersion})` : ''}.{' '}
+              <button type="button" className="btn btn-primary" onClick={() => install(u.rollout)} disabled={busy !== undefined} data-testid="update-install">{busy === u.rollout ? 'Installing…' : 'Install'}</button>
+            </>}
+            {u.state === 'installed' && <span>{u.model}@{u.version} installed and active{u.previousVersion !== null ? ` (was ${u.previousVersion})` : ''} · {when(u.updatedAt)}</span>}
+            {u.state === 'failed' && <span className="error-text" role="alert"><strong>{u.ref} not installed (refused at {u.stage})</strong> — {u.reason}</span>}
+            {u.state === 'pending' && <span className="muted">{u.ref}: waiting for the next sync</span>}
+          </li>
+        ))}
+      </ul>
+      {data.rolloutPolicy === 'ask' && <p className="muted small">Updates install only when you click Install (Settings: rollouts from the hub).</p>}
+    </Section>
+  );
+}
+
 /** Settings: connect with a one-time code, or show the connection. */
 export function ConnectHub() {
   const client = useClient();

@@ -1,7 +1,7 @@
 import { bytes, int, rate, when } from '../format.ts';
 import { go, href, useCall, useClient, useEvents } from '../state.tsx';
 import { ErrorBox, Section, Stat, StatusBadge } from '../components/common.tsx';
-import { SyncStatusCard } from '../components/SyncPanel.tsx';
+import { SyncStatusCard, UpdatesCard } from '../components/SyncPanel.tsx';
 import { useEffect, useState } from 'react';
 import { asApiError } from '../state.tsx';
 import type { ApiError } from '../client/error.ts';
@@ -45,6 +45,7 @@ export function Home() {
         <Stat label="Predictions logged" value={int(data.log.rows)} hint={`${bytes(data.log.bytes)} of ${bytes(data.retentionMaxBytes)} allowed`} />
         <Stat label="Execution provider" value={data.provider.chosen ?? (data.provider.state === 'checking' ? 'checking…' : 'unknown')} hint={data.provider.summary} testId="provider" />
       </div>
+      <UpdatesCard />
       <SyncStatusCard />
       <Section title="Models" id="home-models" actions={<a className="btn" href={href('models')}>Manage models</a>}>
         {data.models.length === 0 ? <p className="muted">No models installed yet. <a href={href('models')}>Add a local package</a> or pull one from your hub.</p> : (

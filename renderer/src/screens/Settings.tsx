@@ -69,6 +69,11 @@ export function Settings() {
               <option value="all">All</option><option value="sampled">A sample of rows</option><option value="none">None (drift statistics and events only)</option>
             </select>
           </label>
+          <label>Model versions the hub rolls out to this workstation
+            <select value={draft.rolloutPolicy} onChange={(e) => set('rolloutPolicy', e.target.value as SettingsShape['rolloutPolicy'])} data-testid="rollout-policy">
+              <option value="auto">Install them at the next sync (verified)</option><option value="ask">Ask me first (Home shows “Update available”)</option>
+            </select>
+          </label>
           <label>Upload at most (KiB/s; 0 = no limit)
             <input type="number" min={0} step={1} value={Math.round(draft.syncBandwidthBytesPerSecond / 1024)} onChange={(e) => set('syncBandwidthBytesPerSecond', Math.round(Number(e.target.value) * 1024))} />
           </label>

@@ -7,12 +7,15 @@ import { getSettings, type Store } from '../../store/node/store.ts';
 import { hubConnection, syncStatus } from '../../store/node/sync-state.ts';
 import { connect } from '../../sync/node/connect.ts';
 import { setHubCa } from '../../registry/node/hub-tls.ts';
+import { installOffered, listAssignments } from '../../sync/node/rollout.ts';
 import { runSync } from '../../sync/node/sync.ts';
 import type { SyncView } from '../common/contract.ts';
 
 export interface SyncRunner {
   view(): SyncView;
   syncNow(): Promise<SyncView>;
+  /** install an offered rollout (policy ask), then sync so the hub learns it */
+  installUpdate(rollout: string): Promise<SyncView>;
   connect(p: { hubUrl: string; code: string; rootPath?: string; caPath?: string }): Promise<SyncView>;
   /** the interval setting changed */
   reschedule(): void;
@@ -36,6 +39,10 @@ export function createSyncRunner(store: Store, onFinished: (v: SyncView) => void
       waiting: { items: w.waiting, bytes: w.waitingBytes, rows: w.waitingRows, oldest: w.oldest === null ? null : new Date(w.oldest).toISOString(), byKind: w.byKind },
       problems: w.problems, lastAttemptAt: s.lastAttemptAt, lastSuccessAt: s.lastSuccessAt, lastSent: s.lastSent, lastError: s.lastError,
       running: running !== undefined, intervalSeconds: getSettings(store).syncIntervalSeconds, nextAt: nextAt === null ? null : new Date(nextAt).toISOString(),
+      rolloutPolicy: getSettings(store).rolloutPolicy,
+      updates: listAssignments(store).filter((a) => a.state !== 'withdrawn').slice(0, 20).map((a) => ({
+        rollout: a.rollout, model: a.model, ref: a.ref, action: a.action, state: a.state, version: a.version, previousVersion: a.previousVersion, stage: a.stage, reason: a.reason, updatedAt: a.updatedAt,
+      })),
     };
   };
 
@@ -73,6 +80,15 @@ export function createSyncRunner(store: Store, onFinished: (v: SyncView) => void
       if (p.caPath) setHubCa(store.home, p.hubUrl, p.caPath);
       await connect(store, { hubUrl: p.hubUrl, code: p.code, ...(p.rootPath ? { rootFile: p.rootPath } : {}), signal: abort.signal });
       return syncNow();
+    },
+    async installUpdate(rollout) {
+      const conn = hubConnection(store);
+      if (!conn) throw new OutpostError('usage', 'this workstation is not connected to a hub');
+      await running?.catch(() => undefined); // not while a sync is following assignments
+      const r = await installOffered(store, conn, rollout, { signal: abort.signal });
+      const v = await syncNow(); // the outcome goes up now, installed or refused
+      if (r.state === 'failed') throw new OutpostError('package', r.reason ?? `${r.ref} was refused at ${r.stage}`, {}, { stage: r.stage });
+      return v;
     },
     reschedule: () => { if (!running) schedule(); },
     async close() {

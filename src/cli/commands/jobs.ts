@@ -5,7 +5,7 @@ import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
 import { uploadFolderOf, UPLOADS_DIR } from '../../api/node/uploads.ts';
 import { jobLockOwner } from '../../scoring/node/job-lock.ts';
-import { deleteJob, getJob, listJobs, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
+import { deleteJob, getJob, listJobs, RECORDS_FORMAT, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
 import { parseModelRef } from '../../store/node/models.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
 import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
@@ -29,7 +29,7 @@ function partialFiles(j: Job): string[] {
   const files = new Set<string>();
   const cp = j.checkpoint as { output?: { tempPath?: string }; rejects?: { tempPath?: string } } | null;
   for (const t of [cp?.output?.tempPath, cp?.rejects?.tempPath]) if (typeof t === 'string') files.add(t);
-  for (const target of [j.outputPath, j.rejectsPath]) {
+  for (const target of [j.outputPath, j.rejectsPath].filter((t) => t !== '')) {
     const prefix = `.${path.basename(target)}.partial-`;
     try {
       for (const n of fs.readdirSync(path.dirname(target))) if (n.startsWith(prefix)) files.add(path.join(path.dirname(target), n));
@@ -75,7 +75,7 @@ async function list(ctx: CommandContext, status: string | undefined, model: stri
     if (!jobs.length) ctx.out.text(status || model ? 'No jobs match.' : 'No jobs yet. Score a file with `outpost score <file> --model <name>`.');
     for (const { j, s } of jobs) {
       ctx.out.text(`${j.id}  ${s.state.padEnd(9)}  ${`${j.modelName}@${j.modelVersion}`.padEnd(22)}  ${j.createdAt.slice(0, 19).replace('T', ' ')}  read ${count(j.rowsRead)}, scored ${count(j.rowsScored)}, rejected ${count(j.rowsRejected)}`);
-      ctx.out.text(`    ${j.inputPath} → ${j.outputPath}`);
+      ctx.out.text(j.inputFormat === RECORDS_FORMAT ? `    ${j.inputPath} (single records, UTC day ${j.createdAt.slice(0, 10)})` : `    ${j.inputPath} → ${j.outputPath}`);
     }
     return 0;
   } finally {
@@ -113,9 +113,13 @@ export const jobsShowCommand: CommandSpec = {
       ctx.out.text(`${j.id}  ${info.state}${info.pid ? ` (process ${info.pid})` : ''}`);
       ctx.out.text(`  model:    ${j.modelName}@${j.modelVersion}`);
       ctx.out.text(`  provider: ${j.providerSummary ?? j.provider ?? '(not chosen yet)'}`);
-      ctx.out.text(`  input:    ${j.inputPath} (${j.inputFormat}, ${count(j.inputSize)} bytes)`);
-      ctx.out.text(`  output:   ${j.outputPath} (${j.outputFormat})${info.outputExists ? '' : ' — not present'}`);
-      ctx.out.text(`  rejects:  ${j.rejectsPath}${info.rejectsExist ? '' : ' — not present'}`);
+      if (j.inputFormat === RECORDS_FORMAT) {
+        ctx.out.text(`  input:    ${j.inputPath} (single records from outpost predict or the local API, UTC day ${j.createdAt.slice(0, 10)}; no output files: the outputs went back to the caller)`);
+      } else {
+        ctx.out.text(`  input:    ${j.inputPath} (${j.inputFormat}, ${count(j.inputSize)} bytes)`);
+        ctx.out.text(`  output:   ${j.outputPath} (${j.outputFormat})${info.outputExists ? '' : ' — not present'}`);
+        ctx.out.text(`  rejects:  ${j.rejectsPath}${info.rejectsExist ? '' : ' — not present'}`);
+      }
       ctx.out.text(`  rows:     read ${count(j.rowsRead)}, scored ${count(j.rowsScored)}, rejected ${count(j.rowsRejected)}`);
       for (const { reason, count: n } of info.rejectReasons.slice(0, 10)) ctx.out.text(`            ${String(n).padStart(6)} × ${reason}`);
       ctx.out.text(`  started:  ${j.createdAt}${j.finishedAt ? `; finished ${j.finishedAt}` : `; last update ${j.updatedAt}`}`);

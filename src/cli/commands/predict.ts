@@ -1,6 +1,7 @@
 import readline from 'node:readline';
 import { usageError } from '../../common/errors.ts';
-import { Predictor, type Prediction } from '../../scoring/node/predict.ts';
+import { RecordScorer, type Prediction } from '../../scoring/node/predict.ts';
+import { getModel } from '../../store/node/models.ts';
 import { getSettings, openStore } from '../../store/node/store.ts';
 import { str, type CommandContext, type CommandSpec } from '../command.ts';
 
@@ -19,7 +20,7 @@ function print(ctx: CommandContext, p: Prediction): void {
 
 export const predictCommand: CommandSpec = {
   name: 'predict',
-  summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline',
+  summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job',
   usage: 'outpost predict --model <name>[@<version>] --input \'{"field": value, …}\'  |  --input - (JSON Lines on stdin)',
   help: [
     '--model REF          installed model, <name> (active version) or <name>@<version>',
@@ -37,11 +38,14 @@ export const predictCommand: CommandSpec = {
     if (ep !== undefined && !EPS.includes(ep)) throw usageError(`--ep must be one of ${EPS.join(', ')} (got "${ep}")`);
     const store = openStore(ctx.home);
     try {
-      const predictor = await Predictor.open(store, model, ep ?? getSettings(store).provider, (line) => ctx.out.warn(`outpost predict: warning: ${line}`));
+      const warn = (line: string) => ctx.out.warn(`outpost predict: warning: ${line}`);
+      const scorer = await RecordScorer.open(store, getModel(store, model), ep ?? getSettings(store).provider, { onWarning: warn });
+      // logged like a scoring job, in today's record session of the CLI (see src/scoring/node/predict.ts)
+      const predict = async (text: string, line: number): Promise<Prediction> => ({ line, ...(await scorer.score([{ text }], 'cli'))[0] });
       let failed = 0;
       try {
         if (input !== '-') {
-          const p = await predictor.predict(input, 1, '--input');
+          const p = await predict(input, 1);
           print(ctx, p);
           failed += p.ok ? 0 : 1;
         } else {
@@ -49,13 +53,13 @@ export const predictCommand: CommandSpec = {
           for await (const text of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
             line++;
             if (text.trim() === '') continue; // blank lines are not records (as in JSONL files)
-            const p = await predictor.predict(text, line, 'stdin');
+            const p = await predict(text, line);
             print(ctx, p);
             failed += p.ok ? 0 : 1;
           }
         }
       } finally {
-        await predictor.close();
+        await scorer.close();
       }
       if (failed) ctx.out.warn(`outpost predict: ${failed} record${failed === 1 ? '' : 's'} failed validation`);
       return failed ? 1 : 0;

@@ -71,3 +71,45 @@ export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
     );
   `;
 }
+
+/**
+ * Staged rollouts (src/hub/node/rollouts.ts), a migration of its own after the fleet tables.
+ * `fleet_rollouts`: what devices of a group should run (model + signed alias; a stable seeded
+ * percentage of the group), its state (active, halted, rolled-back, superseded) and `generation`,
+ * which grows each time the assignment moves (rollback), so a device acts and reports once per
+ * generation. `fleet_rollout_reports`: what each device reported per generation (the `rollout` item).
+ */
+export function rolloutSchema(dialect: 'sqlite' | 'postgres'): string {
+  const real = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  return `
+    CREATE TABLE fleet_rollouts (
+      id TEXT PRIMARY KEY, model TEXT NOT NULL, alias TEXT NOT NULL, grp TEXT NOT NULL, percent ${real} NOT NULL, seed TEXT NOT NULL,
+      state TEXT NOT NULL, generation BIGINT NOT NULL, version_at_create BIGINT, rollback_to BIGINT,
+      created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, history TEXT NOT NULL
+    );
+    CREATE INDEX fleet_rollouts_by_group ON fleet_rollouts (grp, model, state);
+    CREATE TABLE fleet_rollout_reports (
+      rollout_id TEXT NOT NULL, device_id TEXT NOT NULL, generation BIGINT NOT NULL, item_seq BIGINT NOT NULL, outcome TEXT NOT NULL,
+      version BIGINT, previous_version BIGINT, stage TEXT, reason TEXT, at BIGINT NOT NULL,
+      PRIMARY KEY (rollout_id, device_id, generation)
+    );
+  `;
+}
+
+/**
+ * Upstream proposals (src/hub/node/proposals.ts): a workstation's retrained challenger, stored as sent
+ * (card text and model bytes) until a publisher accepts or rejects it; one per (device, model SHA-256).
+ * A later migration, appended to both backends' lists.
+ */
+export function proposalsSchema(dialect: 'sqlite' | 'postgres'): string {
+  const blob = dialect === 'sqlite' ? 'BLOB' : 'bytea';
+  return `
+    CREATE TABLE fleet_proposals (
+      id TEXT PRIMARY KEY, device_id TEXT NOT NULL, model_name TEXT NOT NULL, local_version BIGINT NOT NULL,
+      model_sha256 TEXT NOT NULL, card_sha256 TEXT NOT NULL, card TEXT NOT NULL, model ${blob} NOT NULL, size_bytes BIGINT NOT NULL,
+      comparison TEXT, note TEXT, received_at BIGINT NOT NULL, status TEXT NOT NULL, decided_at BIGINT, reason TEXT,
+      published_version BIGINT, published_by TEXT, UNIQUE (device_id, model_sha256)
+    );
+    CREATE INDEX fleet_proposals_by_time ON fleet_proposals (received_at);
+  `;
+}

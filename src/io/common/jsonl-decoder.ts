@@ -113,6 +113,18 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     return null;
   }
 
+  /**
+   * Records that were already parsed (single records, an API's JSON body) as one batch, with the
+   * same cell rules as lines read from a file. Rows are numbered after `rowsBefore`.
+   */
+  decodeParsed(lines: readonly JsonlLine[]): ColumnBatch {
+    this.columns = allocateColumns(this.request, Math.max(1, lines.length));
+    this.length = 0;
+    this.problems = [];
+    for (const line of lines) this.addRow(line);
+    return this.takeBatch();
+  }
+
   private addRow(line: JsonlLine): void {
     const row = this.length++;
     const columns = this.columns ?? [];

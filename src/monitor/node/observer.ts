@@ -9,7 +9,7 @@
 // between checkpoints, so a killed job that resumes from its last checkpoint counts every row once.
 import { createFeatureStats, driftReport, mergeStats, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import type { Card } from '../../package/common/card.ts';
-import type { ScoringObserver } from '../../scoring/node/score-file.ts';
+import type { ScoringObserver } from '../../scoring/node/job-log.ts';
 import type { Job } from '../../store/node/jobs.ts';
 import type { Store } from '../../store/node/store.ts';
 import { WindowDeltas } from '../common/batch-stats.ts';

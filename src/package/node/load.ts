@@ -12,14 +12,21 @@ import { parseCard, type Card } from '../common/card.ts';
 export const MODEL_FILE = 'model.onnx';
 export const CARD_FILE = 'card.json';
 
-export interface LoadedPackage {
+/** A checked package whose model file stays on disk (a pull: checked from its download pass). */
+export interface CheckedPackage {
   dir: string;
   card: Card;
   graph: ModelInfo;
-  modelBytes: Uint8Array;
   cardBytes: Uint8Array;
+  /** the model file's bytes when they were read into memory */
+  modelBytes?: Uint8Array;
+  modelSize: number;
   modelSha256: string;
   cardSha256: string;
+}
+
+export interface LoadedPackage extends CheckedPackage {
+  modelBytes: Uint8Array;
 }
 
 export const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
@@ -46,9 +53,25 @@ export function loadPackage(dir: string): LoadedPackage {
  * them): parse the card, inspect the graph, check they agree. `dir` names where they live.
  */
 export function checkPackage(dir: string, cardBytes: Uint8Array, modelBytes: Uint8Array, graph?: ModelInfo): LoadedPackage {
+  if (!graph) {
+    try {
+      graph = inspectModel(modelBytes);
+    } catch (e) {
+      throw new OutpostError('package', `not a readable ONNX model: ${(e as Error).message}`, { file: path.join(path.resolve(dir), MODEL_FILE) });
+    }
+  }
+  const pkg = checkPackageParts(dir, cardBytes, graph, { size: modelBytes.length, sha256: sha256(modelBytes) }, sha256(cardBytes));
+  return { ...pkg, modelBytes };
+}
+
+/**
+ * Validate a package from its card's bytes and its model's inspected graph, size and hash (which
+ * the caller computed while reading it once): parse the card, check card and graph agree, check
+ * the drift settings. `dir` names where the files live.
+ */
+export function checkPackageParts(dir: string, cardBytes: Uint8Array, graph: ModelInfo, model: { size: number; sha256: string }, cardSha256: string): CheckedPackage {
   const abs = path.resolve(dir);
   const cardFile = path.join(abs, CARD_FILE);
-  const modelFile = path.join(abs, MODEL_FILE);
 
   let raw: unknown;
   try {
@@ -60,13 +83,6 @@ export function checkPackage(dir: string, cardBytes: Uint8Array, modelBytes: Uin
   if (!parsed.ok) {
     throw new OutpostError('package', `invalid card: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, { file: cardFile }, { problems: parsed.problems });
   }
-  if (!graph) {
-    try {
-      graph = inspectModel(modelBytes);
-    } catch (e) {
-      throw new OutpostError('package', `not a readable ONNX model: ${(e as Error).message}`, { file: modelFile });
-    }
-  }
   const problems = checkAgreement(parsed.card, graph);
   if (problems.length) {
     throw new OutpostError('package', `card and graph disagree: ${problems.join('; ')}`, { file: abs }, { problems });
@@ -76,5 +92,5 @@ export function checkPackage(dir: string, cardBytes: Uint8Array, modelBytes: Uin
   if (monitoring.status === 'invalid') {
     throw new OutpostError('package', `invalid drift baseline or settings: ${monitoring.problems.join('; ')}`, { file: cardFile, field: 'baseline' }, { problems: monitoring.problems });
   }
-  return { dir: abs, card: parsed.card, graph, modelBytes, cardBytes, modelSha256: sha256(modelBytes), cardSha256: sha256(cardBytes) };
+  return { dir: abs, card: parsed.card, graph, cardBytes, modelSize: model.size, modelSha256: model.sha256, cardSha256 };
 }

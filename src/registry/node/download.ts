@@ -1,9 +1,32 @@
 // Download one TUF target into the quarantine folder: resumable (HTTP Range from what a previous
 // attempt left in `<file>.part`), bounded by the signed length (a longer or endless body is cut off
-// and refused), then verified against the signed length and sha256 before it gets its final name.
+// and refused), then verified against the signed length and hashes before it gets its final name.
+//
+// One pass: every chunk is hashed (each algorithm the signed metadata names) and handed to the
+// caller's sink (the model skeleton reader, the card's bytes) as it is written, so nothing is read
+// back from disk to be verified or inspected. Only the bytes of a partial file an earlier run left
+// are read once, to bring the hashes and the sink up to where the transfer resumes. What the sink
+// gathered is the caller's only after the hashes matched (`downloadTarget` returns it then).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
 import { PullRefused, PullUnavailable } from './errors.ts';
+
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/**
+ * Sees every byte of the target in order, from byte 0 (a fresh one for each pass). The chunk is
+ * only lent: a sink copies what it keeps.
+ */
+export interface TargetSink { update(chunk: Uint8Array): void }
+
+/** A sink keeping the bytes (small targets: the card, signed documents). */
+export class CollectSink implements TargetSink {
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+  update(chunk: Uint8Array): void { this.chunks.push(chunk.slice()); this.length += chunk.length; }
+  bytes(): Buffer { return Buffer.concat(this.chunks, this.length); }
+}
 
 export interface DownloadOptions {
   url: string;
@@ -21,7 +44,53 @@ export interface DownloadOptions {
   fetch?: typeof fetch;
 }
 
-const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+export interface Downloaded<S extends TargetSink> {
+  /** the verified digests, by algorithm (hex) */
+  hashes: Record<string, string>;
+  /** the sink that saw exactly the verified bytes (none asked for: undefined) */
+  sink: S | undefined;
+}
+
+/** The running digests of one pass over the target, and how many bytes it has seen. */
+class Pass<S extends TargetSink> {
+  fed = 0;
+  readonly digests: [string, crypto.Hash][];
+  readonly sink: S | undefined;
+  constructor(target: TargetFile, sink: S | undefined) {
+    this.digests = Object.keys(target.hashes).map((alg) => {
+      try {
+        return [alg, crypto.createHash(alg)];
+      } catch {
+        throw new PullRefused('verify', `${target.path}: hash algorithm ${alg} is not supported`);
+      }
+    });
+    this.sink = sink;
+  }
+  update(chunk: Uint8Array): void {
+    for (const [, h] of this.digests) h.update(chunk);
+    this.sink?.update(chunk);
+    this.fed += chunk.length;
+  }
+}
+
+/** A pass brought up to the end of the partial file an earlier attempt left (read once). */
+function passOver<S extends TargetSink>(part: string, have: number, fresh: () => Pass<S>): Pass<S> {
+  const pass = fresh();
+  if (have === 0) return pass;
+  const fd = fs.openSync(part, fs.constants.O_RDONLY | NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(have, 1 << 20));
+    while (pass.fed < have) {
+      const n = fs.readSync(fd, buf, 0, Math.min(buf.length, have - pass.fed), pass.fed);
+      if (n <= 0) break;
+      pass.update(buf.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return pass;
+}
+
 
 /** Open the partial file for appending without ever following a planted symlink. */
 function openPartial(part: string, truncate: boolean): number {
@@ -29,7 +98,8 @@ function openPartial(part: string, truncate: boolean): number {
     const st = fs.lstatSync(part);
     if (!st.isFile()) fs.rmSync(part, { force: true, recursive: false }); // a link or device: remove the entry itself
   } catch { /* absent */ }
-  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | NOFOLLOW | (truncate ? fs.constants.O_TRUNC : fs.constants.O_APPEND);
+  // positional writes (FileWriter), so no O_APPEND: Linux would ignore the positions
+  const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | NOFOLLOW | (truncate ? fs.constants.O_TRUNC : 0);
   return fs.openSync(part, flags, 0o600);
 }
 
@@ -44,10 +114,12 @@ function partialSize(part: string): number {
 
 class Dropped extends Error {}
 
-async function fetchInto(opts: DownloadOptions, part: string): Promise<void> {
+async function fetchInto<S extends TargetSink>(opts: DownloadOptions, part: string, state: { pass: Pass<S>; fresh: () => Pass<S> }): Promise<void> {
   const total = opts.target.length;
   let have = partialSize(part);
   if (have > total) { fs.rmSync(part, { force: true }); have = 0; }
+  // Within one call the pass has seen exactly what was written; a partial from an earlier run is read once.
+  if (state.pass.fed !== have) state.pass = passOver(part, have, state.fresh);
   if (have === total) return;
   const range = have > 0 ? `bytes=${have}-` : undefined;
   opts.onRequest?.(range);
@@ -57,7 +129,7 @@ async function fetchInto(opts: DownloadOptions, part: string): Promise<void> {
   const alive = () => { clearTimeout(timer); timer = setTimeout(() => idle.abort(), idleMs); };
   const signals = [opts.signal, idle.signal].filter((s): s is AbortSignal => s !== undefined);
   try {
-    await transfer(opts, part, { have, total, range }, { signal: AbortSignal.any(signals), alive, why: () => (idle.signal.aborted ? `no data for ${idleMs / 1000} s` : undefined) });
+    await transfer(opts, part, state, { have, total, range }, { signal: AbortSignal.any(signals), alive, why: () => (idle.signal.aborted ? `no data for ${idleMs / 1000} s` : undefined) });
   } finally {
     clearTimeout(timer);
   }
@@ -66,7 +138,7 @@ async function fetchInto(opts: DownloadOptions, part: string): Promise<void> {
 /** The connection's watchdog: aborted after an idle spell, fed by every chunk, saying why it fired. */
 interface Watch { signal: AbortSignal; alive(): void; why(): string | undefined }
 
-async function transfer(opts: DownloadOptions, part: string, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
+async function transfer<S extends TargetSink>(opts: DownloadOptions, part: string, state: { pass: Pass<S>; fresh: () => Pass<S> }, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
   let have = at.have;
   const { total, range } = at;
   const { signal, alive } = watch;
@@ -95,6 +167,9 @@ async function transfer(opts: DownloadOptions, part: string, at: { have: number;
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
   const fd = openPartial(part, truncate);
+  if (truncate) state.pass = state.fresh();
+  const pass = state.pass;
+  const writer = new FileWriter(fd, have);
   let received = have;
   try {
     if (!res.body) throw new Dropped('empty response');
@@ -114,21 +189,97 @@ async function transfer(opts: DownloadOptions, part: string, at: { have: number;
         await reader.cancel().catch(() => undefined);
         throw new PullRefused('download', `${opts.target.path}: the hub sent more than the ${total} bytes the signed metadata allows (endless or substituted file)`);
       }
-      fs.writeSync(fd, chunk.value);
+      writer.write(chunk.value);
+      pass.update(chunk.value); // hashed (and inspected) here while the thread pool writes it
+      if (writer.full) await writer.drained(false);
       opts.onProgress?.(received, total);
     }
   } finally {
-    fs.closeSync(fd);
+    try {
+      await writer.drained(); // every write has landed (or failed: thrown here) before the file is closed
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   if (received < total) throw new Dropped(`connection closed after ${received} of ${total} bytes`);
 }
 
-export async function downloadTarget(opts: DownloadOptions): Promise<void> {
+/**
+ * Writes chunks at their positions on the thread pool, so writing overlaps hashing on this thread
+ * (writing into the page cache costs as much as hashing on some machines). Chunks are gathered into
+ * writes of a few MiB (one `writev` each: fewer thread-pool round trips); at most LIMIT bytes are in
+ * flight. The chunks are the transfer's own (never reused by their producer).
+ */
+class FileWriter {
+  private static readonly LIMIT = 32 << 20;
+  private static readonly BATCH = 4 << 20;
+  private inFlight = 0;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private pending = new Set<Promise<void>>();
+  private error: unknown;
+  private readonly fd: number;
+  private pos: number;
+  constructor(fd: number, pos: number) {
+    this.fd = fd;
+    this.pos = pos;
+  }
+  get full(): boolean { return this.inFlight >= FileWriter.LIMIT; }
+  write(b: Uint8Array): void {
+    this.batch.push(b);
+    this.batchBytes += b.length;
+    if (this.batchBytes >= FileWriter.BATCH) this.flush();
+  }
+  private flush(): void {
+    if (!this.batchBytes) return;
+    const chunks = this.batch;
+    const n = this.batchBytes;
+    const at = this.pos;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.pos += n;
+    this.inFlight += n;
+    const p = writeAllAt(this.fd, chunks, at).catch((e: unknown) => { this.error ??= e; }).finally(() => { this.inFlight -= n; this.pending.delete(p); });
+    this.pending.add(p);
+  }
+  /** wait until at most half the limit is in flight (everything written: `all`); a failed write throws */
+  async drained(all = true): Promise<void> {
+    if (all) this.flush();
+    while (this.pending.size && (all || this.inFlight > FileWriter.LIMIT / 2)) await Promise.race(this.pending);
+    if (this.error !== undefined) throw this.error;
+  }
+}
+
+async function writeAllAt(fd: number, chunks: Uint8Array[], at: number): Promise<void> {
+  let rest = chunks;
+  while (rest.length) {
+    const n = await new Promise<number>((resolve, reject) => fs.writev(fd, rest, at, (e, written) => (e ? reject(e) : resolve(written))));
+    if (n <= 0) throw new Error('the file system accepted no bytes');
+    at += n;
+    // a short write: continue after what was written
+    let skip = n;
+    const next: Uint8Array[] = [];
+    for (const c of rest) {
+      if (skip >= c.length) { skip -= c.length; continue; }
+      next.push(skip ? c.subarray(skip) : c);
+      skip = 0;
+    }
+    rest = next;
+  }
+}
+
+/**
+ * Download, verify, and name the file `dest`. Returns the verified digests and the sink that saw
+ * exactly the verified bytes; anything else is a refusal (`verify`) or an interruption.
+ */
+export async function downloadTarget<S extends TargetSink = TargetSink>(opts: DownloadOptions & { sink?: () => S }): Promise<Downloaded<S>> {
   const part = `${opts.dest}.part`;
   const retries = opts.retries ?? 2;
+  const fresh = (): Pass<S> => new Pass(opts.target, opts.sink?.());
+  const state = { pass: fresh(), fresh };
   for (let attempt = 0; ; attempt++) {
     try {
-      await fetchInto(opts, part);
+      await fetchInto(opts, part, state);
       break;
     } catch (e) {
       if (e instanceof PullRefused) { fs.rmSync(part, { force: true }); throw e; }
@@ -138,11 +289,18 @@ export async function downloadTarget(opts: DownloadOptions): Promise<void> {
       }
     }
   }
-  try {
-    await opts.target.verify(fs.createReadStream(part));
-  } catch (e) {
+  const { pass } = state;
+  const refuse = (why: string): never => {
     fs.rmSync(part, { force: true });
-    throw new PullRefused('verify', `${opts.target.path}: ${(e as Error).message} (the bytes are not the ones the publisher signed)`);
+    throw new PullRefused('verify', `${opts.target.path}: ${why} (the bytes are not the ones the publisher signed)`);
+  };
+  if (pass.fed !== opts.target.length || partialSize(part) !== opts.target.length) refuse(`Expected length ${opts.target.length} but got ${pass.fed}`);
+  const hashes: Record<string, string> = {};
+  for (const [alg, h] of pass.digests) {
+    const got = h.digest('hex');
+    if (got !== opts.target.hashes[alg]) refuse(`Expected hash ${opts.target.hashes[alg]} but got ${got}`);
+    hashes[alg] = got;
   }
   fs.renameSync(part, opts.dest);
+  return { hashes, sink: pass.sink };
 }

@@ -7,14 +7,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, parseYankDocument, yankTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
-import { inspectModel } from '../../onnx/common/onnx.ts';
-import { checkPackage, type LoadedPackage } from '../../package/node/load.ts';
+import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
+import { modelSkeletonReader, type SkeletonReader } from '../../onnx/common/skeleton.ts';
+import { checkPackage, checkPackageParts, type CheckedPackage } from '../../package/node/load.ts';
 import type { TargetFile } from '@tufjs/models';
 import { openStore, type Store } from '../../store/node/store.ts';
 import { getModel, installPackage, listModels, recordSecurityEvent, repairFiles, setActive, setHubStatus, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { checkModelSafety, DEFAULT_SAFETY_CAPS, type SafetyCaps } from '../common/model-safety.ts';
 import { aliasRollbackProblem, chooseVersion, freshness, packageFileProblems, publishedVersions, yankedVersions, type Freshness } from '../common/pull-policy.ts';
-import { downloadTarget } from './download.ts';
+import { CollectSink, downloadTarget } from './download.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
 import { acquirePullLock } from './pull-lock.ts';
 import { smokeTest } from './smoke.ts';
@@ -113,9 +114,9 @@ async function signedDocument(client: HubClient, targetPath: string, quarantine:
   if (!info) return undefined;
   if (info.length > 64 * 1024) throw new PullRefused('alias', `${targetPath} is ${info.length} bytes (a signed document is at most 64 KiB)`);
   const file = path.join(quarantine, `doc-${crypto.randomBytes(6).toString('hex')}.json`);
-  await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal, fetch: client.fetch });
   try {
-    return fs.readFileSync(file, 'utf8');
+    const { sink } = await downloadTarget({ url: client.targetUrl(info), target: info, dest: file, signal, fetch: client.fetch, sink: () => new CollectSink() });
+    return sink!.bytes().toString('utf8');
   } finally {
     fs.rmSync(file, { force: true });
   }
@@ -216,7 +217,7 @@ interface Signed { modelInfo: TargetFile; cardInfo: TargetFile; quarantine: stri
  * checks a device runs on them, and hand the checked package to `take`. Partial downloads are kept
  * for a resume only when the transfer was interrupted, never when content was refused.
  */
-async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, take: (pkg: LoadedPackage) => T): Promise<T> {
+async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, take: (pkg: CheckedPackage) => T): Promise<T> {
   const progress = opts.onProgress ?? (() => undefined);
   const maxFile = opts.maxFileBytes ?? DEFAULT_MAX_FILE;
   for (const info of [s.modelInfo, s.cardInfo]) {
@@ -227,15 +228,22 @@ async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, 
   fs.mkdirSync(qdir, { recursive: true });
   let done = false;
   try {
-    for (const [file, info] of [['card.json', s.cardInfo], ['model.onnx', s.modelInfo]] as const) {
+    // One pass over each file: hashed, written and (model) inspected as it arrives; the checks
+    // below use what that pass gathered, only once the hashes matched the signed ones.
+    const fetchFile = <S extends CollectSink | SkeletonReader>(file: string, info: TargetFile, sink: () => S) => {
       progress({ stage: 'download', file, received: 0, total: info.length });
-      await downloadTarget({
-        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs, fetch: opts.fetch,
+      return downloadTarget({
+        url: client.targetUrl(info), target: info, dest: path.join(qdir, file), signal: opts.signal, idleTimeoutMs: opts.idleTimeoutMs, fetch: opts.fetch, sink,
         onProgress: (received, total) => progress({ stage: 'download', file, received, total }),
         onRequest: (range) => opts.onRequest?.(file, range),
       });
-    }
-    const pkg = await deviceChecks(qdir, s, opts);
+    };
+    const card = await fetchFile('card.json', s.cardInfo, () => new CollectSink());
+    const model = await fetchFile('model.onnx', s.modelInfo, () => modelSkeletonReader(s.modelInfo.length));
+    const pkg = await deviceChecks(qdir, s, opts, {
+      card: { bytes: card.sink!.bytes(), sha256: card.hashes.sha256 },
+      model: { size: s.modelInfo.length, sha256: model.hashes.sha256, skeleton: model.sink!.finish() },
+    });
     progress({ stage: 'install' });
     const out = take(pkg);
     done = true;
@@ -251,37 +259,50 @@ async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, 
 async function repair(store: Store, client: HubClient, existing: InstalledModel, s: Omit<Signed, 'name' | 'version'> & { signedBy: string; signedAt: string | null; previousActive: number | undefined; base: string }, opts: PullOptions): Promise<PullResult> {
   const { name, version } = existing;
   recordSecurityEvent(store, 'installed-modified', `${name}@${version}`, `repaired from ${s.base}: ${verifyInstalled(store, existing).join('; ')}`);
-  await inQuarantine(client, { ...s, name, version }, opts, (pkg) => repairFiles(store, existing, pkg.dir));
+  await inQuarantine(client, { ...s, name, version }, opts, (pkg) => repairFiles(store, existing, pkg.dir, { model: pkg.modelSha256, card: pkg.cardSha256 }));
   const problems = verifyInstalled(store, existing);
   if (problems.length) throw new OutpostError('store', `${name}@${version} is still not intact after the repair: ${problems.join('; ')}`);
   const m = getModel(store, `${name}@${version}`);
   return { model: m, alreadyInstalled: true, repaired: true, active: m.active, previousActive: s.previousActive, signedBy: s.signedBy, signedAt: s.signedAt, hub: s.base };
 }
 
+/** What the download pass gathered of a package's verified files (nothing read back from disk). */
+export interface VerifiedRead {
+  card: { bytes: Uint8Array; sha256: string };
+  model: { size: number; sha256: string; skeleton: ReturnType<SkeletonReader['finish']> };
+}
+
 /**
- * The checks a device runs on a package before installing it, on the bytes read once: model-file
- * safety, card/graph agreement, smoke inference in a child process. Publishers run the same ones
- * before signing (`outpost publish`), so a package every device would refuse is never signed.
+ * The checks a device runs on a package before installing it: model-file safety, card/graph
+ * agreement, smoke inference in a child process. A pull passes what its download pass gathered
+ * (`read`: the card's bytes, the model's skeleton and the verified hashes), so the model file is
+ * not read again; without it (publishers' checks of a package folder) the files are read once.
+ * Publishers run the same checks before signing (`outpost publish`), so a package every device
+ * would refuse is never signed.
  */
-export async function deviceChecks(qdir: string, expect: { name: string; version: number }, opts: Pick<PullOptions, 'onProgress' | 'caps' | 'smoke' | 'smokeScript' | 'signal'> = {}): Promise<LoadedPackage> {
+export async function deviceChecks(qdir: string, expect: { name: string; version: number }, opts: Pick<PullOptions, 'onProgress' | 'caps' | 'smoke' | 'smokeScript' | 'signal'> = {}, read?: VerifiedRead): Promise<CheckedPackage> {
   const { name, version } = expect;
   const progress = opts.onProgress ?? (() => undefined);
   progress({ stage: 'model-safety' });
-  const bytes = fs.readFileSync(path.join(qdir, 'model.onnx'));
-  let graph;
+  const bytes = read ? undefined : fs.readFileSync(path.join(qdir, 'model.onnx'));
+  const size = read ? read.model.size : bytes!.length;
+  let graph: ModelInfo;
   try {
-    graph = inspectModel(bytes);
+    if (read && !read.model.skeleton.ok) throw new Error(read.model.skeleton.error);
+    graph = inspectModel(read?.model.skeleton.ok ? read.model.skeleton.skeleton : bytes!);
   } catch (e) {
     throw new PullRefused('model-safety', `model.onnx is not a readable ONNX model: ${(e as Error).message}`);
   }
-  const unsafe = checkModelSafety(graph, bytes.length, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
+  const unsafe = checkModelSafety(graph, size, {}, opts.caps ?? DEFAULT_SAFETY_CAPS);
   if (unsafe.length) throw new PullRefused('model-safety', unsafe.join('; '));
 
   progress({ stage: 'card' });
-  let pkg;
+  let pkg: CheckedPackage;
   try {
-    // The bytes already read and inspected above: no second read or parse of a large model.
-    pkg = checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes, graph);
+    // The graph inspected above: no second read or parse of a large model.
+    pkg = read
+      ? checkPackageParts(qdir, read.card.bytes, graph, { size, sha256: read.model.sha256 }, read.card.sha256)
+      : checkPackage(qdir, fs.readFileSync(path.join(qdir, 'card.json')), bytes!, graph);
   } catch (e) {
     throw new PullRefused('card', e instanceof OutpostError ? e.message : String(e));
   }

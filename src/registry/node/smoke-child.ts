@@ -5,7 +5,9 @@ import ort from 'onnxruntime-node';
 import { adaptModel } from '../../onnx/common/adapt.ts';
 import { loadPackage } from '../../package/node/load.ts';
 
-const dir = process.argv[2];
+// As a Node child: argv[2]. As an Electron utility process (the packaged app): OUTPOST_SMOKE_DIR.
+const parentPort = (process as unknown as { parentPort?: unknown }).parentPort;
+const dir = parentPort ? process.env.OUTPOST_SMOKE_DIR ?? '' : process.argv[2];
 const pkg = loadPackage(dir);
 const session = await ort.InferenceSession.create(adaptModel(pkg.modelBytes, pkg.graph).bytes);
 const feeds: Record<string, ort.Tensor> = {};
@@ -26,4 +28,5 @@ for (const input of pkg.graph.inputs) {
   }
 }
 const out = await session.run(feeds);
-process.stdout.write(JSON.stringify({ ok: true, outputs: Object.keys(out) }) + '\n');
+// A utility process lives until it exits; a Node child ends when its work is done.
+process.stdout.write(JSON.stringify({ ok: true, outputs: Object.keys(out) }) + '\n', () => { if (parentPort) process.exit(0); });

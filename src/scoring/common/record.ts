@@ -7,7 +7,7 @@ import { formatFloat32 } from '../../io/common/float32-format.ts';
 import { JsonlDecoder, parseJsonlLine } from '../../io/common/jsonl-decoder.ts';
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { Card } from '../../package/common/card.ts';
-import { readOutputs } from './outputs.ts';
+import { readOutputs, type ScoredColumns } from './outputs.ts';
 import { columnRequests, validateBatch, type Feed } from './validate.ts';
 
 export interface FieldError { field: string; reason: string; value: string }
@@ -30,15 +30,21 @@ export function checkRecord(card: Card, graph: GraphInputs, text: string, line: 
   const parsed = parseJsonlLine(bytes, 0, bytes.length);
   if ('problem' in parsed) return { ok: false, errors: [{ field: '', reason: parsed.problem, value: '' }] };
   const names = card.inputs.map((f) => f.name);
-  const known = new Set(names);
-  const errors: FieldError[] = Object.keys(parsed.record).filter((k) => !known.has(k))
-    .map((k) => ({ field: k, reason: `unknown field (the model's inputs: ${names.join(', ')})`, value: JSON.stringify(parsed.record[k]) ?? '' }));
+  const errors = unknownFields(card, parsed.record);
   const decoder = new JsonlDecoder({ file: source, columns: names, request: columnRequests(card.inputs), batchRows: 1, offset: 0, rowsBefore: line - 1 });
   decoder.push(bytes);
   const batch = decoder.next(true)!;
   const v = validateBatch(batch, card.inputs, graph.types, graph.ranks, card.tensors);
   errors.push(...v.rejects.map((r) => ({ field: r.column, reason: r.reason, value: r.value })));
   return errors.length ? { ok: false, errors } : { ok: true, feeds: v.feeds };
+}
+
+/** A record's keys the model does not take: each an error (records are not scored with them). */
+export function unknownFields(card: Card, record: Record<string, unknown>): FieldError[] {
+  const names = card.inputs.map((f) => f.name);
+  const known = new Set(names);
+  return Object.keys(record).filter((k) => !known.has(k))
+    .map((k) => ({ field: k, reason: `unknown field (the model's inputs: ${names.join(', ')})`, value: JSON.stringify(record[k]) ?? '' }));
 }
 
 /** Feeds of several checked records stacked along the batch axis (one inference for all of them). */
@@ -76,7 +82,11 @@ const printed = (v: number, wide: boolean): number => (wide ? v : Number(formatF
 
 /** The graph's outputs (as returned for `rows` rows, tensors keyed by output name) read by the card. */
 export function recordOutputs(card: Card, outputs: Record<string, Feed>, rows: number): RecordOutput[] {
-  const scored = readOutputs(card, outputs, rows);
+  return printedOutputs(card, readOutputs(card, outputs, rows), rows);
+}
+
+/** Outputs already read by the card (readOutputs), one RecordOutput per row. */
+export function printedOutputs(card: Card, scored: ScoredColumns, rows: number): RecordOutput[] {
   const res: RecordOutput[] = [];
   for (let i = 0; i < rows; i++) {
     if (scored.value) {

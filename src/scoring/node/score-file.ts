@@ -5,25 +5,27 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
+import { cacheDate } from '../../inference/common/providers.ts';
+import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
-import { createDriftObserver } from '../../monitor/node/observer.ts';
-import { createJob, getJob, jobsWritingTo, newJobId, saveCheckpoint, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
+import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
 import { getModel, type InstalledModel } from '../../store/node/models.ts';
-import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
-import { enforceOutboxQuota, enqueuePredictions, outboxEnabled } from '../../store/node/outbox.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
-import { logColumns, logInputColumns, outputBatchColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
+import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
 import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
+import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
+
+export type { ScoringObserver } from './job-log.ts';
 
 export interface ScoreRequest {
   input: string;
@@ -74,24 +76,6 @@ export interface JobResult {
   rejectReasons: { reason: string; count: number }[];
   seconds: number;
   rowsPerSecond: number;
-}
-
-/**
- * Something that watches scored batches (drift statistics, …). What it observed since the last
- * checkpoint is persisted inside the checkpoint's transaction, so a resumed job never counts a row twice.
- */
-export interface ScoringObserver {
-  observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void;
-  /** called inside the checkpoint transaction (and once when a job stops on its reject rate) */
-  persist(): void;
-  /** the job ended (completed, failed or stopped): release threads or other resources */
-  close?(): void;
-}
-
-/** The observers every scoring job gets. */
-function observersFor(store: Store, job: Job, card: Card): ScoringObserver[] {
-  const drift = createDriftObserver(store, job, card);
-  return drift ? [drift] : [];
 }
 
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
@@ -257,14 +241,17 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
-  const adapted = loadVerifiedModel(store, model, opts.onWarning);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never });
+  const adapted = await loadVerifiedModel(store, model, opts.onWarning);
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) } });
   return { engine, graph: adapted.info };
 }
 
 function describeProvider(engine: InferenceEngine): string {
-  const others = engine.provider.candidates.filter((c) => c.name !== engine.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
-  return others.length ? `${engine.provider.chosen} (${others.join('; ')})` : engine.provider.chosen;
+  const p = engine.provider;
+  const others = p.candidates.filter((c) => c.name !== p.chosen).map((c) => `${c.name}: ${c.reason}`);
+  const cached = p.cachedAt ? `cached probe from ${cacheDate(p.cachedAt)}` : '';
+  if (!others.length) return cached ? `${p.chosen} (${cached})` : p.chosen;
+  return `${p.chosen} (${cached ? `${cached}: ` : ''}${others.join('; ')})`;
 }
 
 async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false): Promise<JobResult> {
@@ -284,43 +271,25 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const o = job.options;
   const counters = { rowsRead: job.rowsRead, rowsScored: job.rowsScored, rowsRejected: job.rowsRejected, busyMs: job.busyMs };
   const reasons = new Map<string, number>(Object.entries(from?.reasons ?? {}));
-  let seq = from?.seq ?? 0;
   let output: TableSink | undefined;
   let rejects: TableSink | undefined;
   let resumePoint: ResumePoint | undefined = from?.resume;
-  let pendingLog: PredictionBatchRecord[] = [];
   let rowsSinceCheckpoint = 0;
   const checkpointRows = opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
   const graphTypes = new Map(graph.inputs.map((i) => [i.name, i.type]));
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
   const idName = o.idColumn ?? 'row';
   const rowsAtStart = counters.rowsRead;
-  let observers: ScoringObserver[] = [];
+  // the job's logging path (prediction log, drift statistics, sync outbox); made inside the try below
+  let log: JobLog | undefined;
   let lastProgress = 0;
-  const sync = outboxEnabled(store) ? getSettings(store) : undefined;
 
   const checkpoint = async () => {
     if (!output || !rejects || !resumePoint) return;
     const outState = await output.checkpoint();
     const rejState = await rejects.checkpoint();
-    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq, reasons: Object.fromEntries(reasons) };
-    const log = pendingLog;
-    store.db.transaction(() => {
-      const sizes = log.map((r) => insertPredictionBatch(store, r));
-      for (const ob of observers) ob.persist();
-      saveCheckpoint(store, job.id, { ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
-      // the outbox items for these batches commit with them (src/store/node/outbox.ts)
-      if (sync && sync.syncPredictions !== 'none') {
-        for (const [a, b] of syncChunks(sizes)) {
-          enqueuePredictions(store, {
-            jobId: job.id, from: log[a].seq, to: log[b - 1].seq + 1, rows: log.slice(a, b).reduce((n, r) => n + r.rowCount, 0), bytes: sizes.slice(a, b).reduce((n, x) => n + x, 0),
-            model: job.modelName, version: job.modelVersion, ...(sync.syncPredictions === 'sampled' ? { sampleRate: sync.syncSampleRate } : {}),
-          });
-        }
-      }
-      if (sync) enforceOutboxQuota(store, sync.syncQuotaBytes);
-    })();
-    pendingLog = [];
+    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq: log!.seq, reasons: Object.fromEntries(reasons) };
+    log!.commit({ ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
     rowsSinceCheckpoint = 0;
   };
 
@@ -350,15 +319,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       idCol = { name: idName, type: 'string', values: ids };
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
     const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
-    for (const ob of observers) ob.observe(batch, v, scored);
-    if (scored) {
-      await output!.write({ length: m, columns: outputBatchColumns(card, idCol, scored) });
-      if (o.logPredictions) pendingLog.push({
-        jobId: job.id, seq: seq++, modelName: job.modelName, modelVersion: job.modelVersion, firstRow: batch.firstRow, rowCount: m, loggedAt: Date.now(),
-        outputs: logColumns(card, rowNumbers, ids, scored),
-        inputs: loggedInputs,
-      });
-    }
+    log!.add(batch, v, scored, { rowNumbers, ids, inputs: loggedInputs });
+    if (scored) await output!.write({ length: m, columns: outputBatchColumns(card, idCol, scored) });
     if (v.rejects.length) await rejects!.write(rejectBatch(v.rejects));
     for (const r of v.rejects) {
       const kind = reasonKind(r);
@@ -383,7 +345,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   };
 
   try {
-    observers = observersFor(store, job, card);
+    log = new JobLog(store, job, card, from?.seq ?? 0);
     if (resuming) {
       // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
       await removeStalePartials(job.outputPath, from?.output.tempPath);
@@ -425,8 +387,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     }
     setJobStatus(store, job.id, 'completed');
     // the job's summary item is written with its status, after the last checkpoint's quota check
-    if (sync) enforceOutboxQuota(store, sync.syncQuotaBytes);
-    enforceRetention(store, getSettings(store));
+    log.finish();
     progress(true);
     const seconds = (performance.now() - started) / 1000;
     return {
@@ -451,7 +412,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       // statistics of what was read (unseen values included) are kept, so `outpost drift` and its
       // alerts show the spike that stopped the job. A failed job is never resumed: nothing is counted twice.
       try {
-        store.db.transaction(() => { for (const ob of observers) ob.persist(); })();
+        log?.persistObservers();
       } catch { /* the job fails with its own error either way */ }
     }
     let keptRejects = false;
@@ -474,29 +435,15 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     if (keptRejects) throw new OutpostError(err.code, `${err.message}; the rejected rows are in ${job.rejectsPath}`, err.location, { ...err.details, jobId: job.id, rejectsPath: job.rejectsPath });
     throw err;
   } finally {
-    for (const ob of observers) ob.close?.();
+    log?.close();
     await engine.close();
     await source.close();
     releaseLock();
   }
 }
 
-/** Consecutive log batches grouped into sync items of about SYNC_ITEM_BYTES each: [start, end) indexes. */
-const SYNC_ITEM_BYTES = 4 * 1024 ** 2;
-function syncChunks(sizes: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  let start = 0;
-  let bytes = 0;
-  sizes.forEach((n, i) => {
-    if (i > start && bytes + n > SYNC_ITEM_BYTES) { out.push([start, i]); start = i; bytes = 0; }
-    bytes += n;
-  });
-  if (sizes.length > start) out.push([start, sizes.length]);
-  return out;
-}
-
 /** Group reject reasons for the summary: same column and reason, values elided. */
-const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|-?\d[\d.e+-]*/g, '…')}`;
+export const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|-?\d[\d.e+-]*/g, '…')}`;
 
 function rejectBatch(rejects: Reject[]) {
   return {

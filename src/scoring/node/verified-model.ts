@@ -5,7 +5,6 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { adaptModel, type AdaptedModel } from '../../onnx/common/adapt.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
-import { checkServable } from '../../registry/node/pull.ts';
 import { recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
 import type { Store } from '../../store/node/store.ts';
 
@@ -15,9 +14,13 @@ import type { Store } from '../../store/node/store.ts';
  * modified file is refused and recorded as a security event), then the ZipMap rewrite in memory —
  * the file itself stays as signed. Scoring, `predict` and the app's what-if explorer all load here.
  */
-export function loadVerifiedModel(store: Store, model: InstalledModel, onWarning?: (line: string) => void): AdaptedModel {
-  const servable = checkServable(store.home, model);
-  if (servable.warning) onWarning?.(servable.warning);
+export async function loadVerifiedModel(store: Store, model: InstalledModel, onWarning?: (line: string) => void): Promise<AdaptedModel> {
+  if (model.source === 'hub') {
+    // a signed model must still be within its metadata's validity (the TUF client loads only for those)
+    const { checkServable } = await import('../../registry/node/pull.ts');
+    const servable = checkServable(store.home, model);
+    if (servable.warning) onWarning?.(servable.warning);
+  }
   const file = path.join(model.dir, MODEL_FILE);
   const bytes = fs.readFileSync(file);
   const hash = sha256(bytes);

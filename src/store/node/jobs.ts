@@ -7,6 +7,12 @@ import { nowIso, type Store } from './store.ts';
 
 export type JobStatus = 'running' | 'completed' | 'failed' | 'cancelled';
 
+/**
+ * The input format of a record session: the single records one caller (`outpost predict`, an API
+ * token) scored with one model version on one UTC day, logged as one job (src/scoring/node/predict.ts).
+ */
+export const RECORDS_FORMAT = 'records';
+
 export interface JobOptions {
   idColumn?: string;
   batchRows: number;

@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { parseCard, type Card } from '../../package/common/card.ts';
+import { parseCard } from '../../package/common/card.ts';
 import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
-import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
+import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type CheckedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
+import { MODEL_SELECT as SELECT, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
@@ -30,49 +31,12 @@ export interface InstallOptions {
   move?: boolean;
 }
 
-export interface InstalledModel {
-  name: string;
-  version: number;
-  dir: string;
-  card: Card;
-  modelSha256: string;
-  cardSha256: string;
-  sizeBytes: number;
-  source: string;
-  signedBy: string | null;
-  signedAt: string | null;
-  origin: string | null;
-  installedAt: string;
-  active: boolean;
-  /** hub models: the publisher role that signed this version and the keys delegated to it at install */
-  signerRole: string | null;
-  signerKeyIds: string[] | null;
-  /** what the last hub metadata check said: null (fine), 'yanked' or 'revoked', with the reason */
-  hubStatus: string | null;
-  hubStatusDetail: string | null;
-  hubCheckedAt: string | null;
-}
-
-interface ModelRow {
-  name: string; version: number; dir: string; card_json: string; model_sha256: string; card_sha256: string;
-  size_bytes: number; source: string; signed_by: string | null; signed_at: string | null; origin: string | null;
-  installed_at: string; active_version: number | null;
-  signer_role: string | null; signer_key_ids: string | null; hub_status: string | null; hub_status_detail: string | null; hub_checked_at: string | null;
-}
-
-const SELECT = `SELECT m.*, a.version AS active_version FROM models m LEFT JOIN active_models a ON a.name = m.name`;
+export type { InstalledModel } from './model-list.ts';
 
 function toModel(store: Store, r: ModelRow): InstalledModel {
   const parsed = parseCard(JSON.parse(r.card_json));
   if (!parsed.ok) throw new OutpostError('store', `stored card of ${r.name}@${r.version} is invalid`);
-  return {
-    name: r.name, version: r.version, dir: path.join(store.home, r.dir), card: parsed.card,
-    modelSha256: r.model_sha256, cardSha256: r.card_sha256, sizeBytes: r.size_bytes, source: r.source,
-    signedBy: r.signed_by, signedAt: r.signed_at, origin: r.origin, installedAt: r.installed_at,
-    active: r.active_version === r.version,
-    signerRole: r.signer_role, signerKeyIds: r.signer_key_ids ? JSON.parse(r.signer_key_ids) as string[] : null,
-    hubStatus: r.hub_status, hubStatusDetail: r.hub_status_detail, hubCheckedAt: r.hub_checked_at,
-  };
+  return rowToModel(store, r, parsed.card);
 }
 
 /** Parse "name", "name@3" into parts (version undefined = the active one). */
@@ -245,11 +209,11 @@ export function removeModel(store: Store, ref: string, opts: { force?: boolean }
  * Copy (or move) a package into the store — atomically: a temp folder renamed into place — and
  * record it. Takes a folder, or a package already loaded and checked (no second read of its files).
  */
-export function installPackage(store: Store, packageDir: string | LoadedPackage, opts: InstallOptions): InstalledModel {
+export function installPackage(store: Store, packageDir: string | CheckedPackage, opts: InstallOptions): InstalledModel {
   if (opts.source === 'local' && !opts.allowUnsigned) {
     throw new OutpostError('usage', 'local packages are unsigned: pass --allow-unsigned to install one anyway (signed installs come from a hub with `outpost pull`)');
   }
-  const pkg: LoadedPackage = typeof packageDir === 'string' ? loadPackage(packageDir) : packageDir;
+  const pkg: CheckedPackage = typeof packageDir === 'string' ? loadPackage(packageDir) : packageDir;
   const { name, version } = pkg.card;
   const existing = store.db.prepare('SELECT model_sha256, card_sha256 FROM models WHERE name = ? AND version = ?').get(name, version) as { model_sha256: string; card_sha256: string } | undefined;
   if (existing) {
@@ -263,8 +227,11 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   fs.mkdirSync(tmpDir, { recursive: true, mode: DIR_MODE });
   try {
     for (const [file, bytes] of [[MODEL_FILE, pkg.modelBytes], [CARD_FILE, pkg.cardBytes]] as const) {
-      if (!opts.move || !moved(path.join(pkg.dir, file), path.join(tmpDir, file))) fs.writeFileSync(path.join(tmpDir, file), bytes, { mode: FILE_MODE });
-      else fs.chmodSync(path.join(tmpDir, file), FILE_MODE);
+      const from = path.join(pkg.dir, file);
+      const to = path.join(tmpDir, file);
+      if (opts.move && moved(from, to)) fs.chmodSync(to, FILE_MODE);
+      else if (bytes) fs.writeFileSync(to, bytes, { mode: FILE_MODE });
+      else { fs.copyFileSync(from, to); fs.chmodSync(to, FILE_MODE); } // checked on disk, never read into memory
     }
     fs.mkdirSync(path.dirname(finalDir), { recursive: true, mode: DIR_MODE });
     fs.rmSync(finalDir, { recursive: true, force: true }); // leftover of an install that died before recording
@@ -277,7 +244,7 @@ export function installPackage(store: Store, packageDir: string | LoadedPackage,
   store.db.transaction(() => {
     store.db.prepare(`INSERT INTO models (name, version, dir, card_json, model_sha256, card_sha256, size_bytes, source, signed_by, signed_at, origin, installed_at, signer_role, signer_key_ids)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelBytes.length + pkg.cardBytes.length,
+      name, version, rel, JSON.stringify(pkg.card), pkg.modelSha256, pkg.cardSha256, pkg.modelSize + pkg.cardBytes.length,
       opts.source === 'local' ? 'local-unsigned' : 'hub', opts.signedBy ?? null, opts.signedAt ?? null, opts.origin ?? pkg.dir, nowIso(),
       opts.signerRole ?? null, opts.signerKeyIds ? JSON.stringify(opts.signerKeyIds) : null,
     );
@@ -317,11 +284,13 @@ export function setHubStatus(store: Store, name: string, version: number, status
  * Replace an installed version's files with verified copies (same hashes as recorded at install):
  * `outpost pull --repair`. Each file is renamed over the old one, so a reader sees old or new, whole.
  */
-export function repairFiles(store: Store, model: InstalledModel, fromDir: string): void {
+export function repairFiles(store: Store, model: InstalledModel, fromDir: string, verified?: { model: string; card: string }): void {
   for (const file of [MODEL_FILE, CARD_FILE]) {
     const from = path.join(fromDir, file);
     const want = file === MODEL_FILE ? model.modelSha256 : model.cardSha256;
-    if (sha256(fs.readFileSync(from)) !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
+    // `verified`: the hashes the pull computed while writing these very files (no second read)
+    const have = verified ? (file === MODEL_FILE ? verified.model : verified.card) : sha256(fs.readFileSync(from));
+    if (have !== want) throw new OutpostError('store', `the repair copy of ${file} does not have the recorded sha256`, { file: from });
     fs.renameSync(from, path.join(model.dir, file));
   }
   recordModelEvent(store, model.name, model.version, 'repair', 'installed files replaced with verified copies');

@@ -1,0 +1,110 @@
+// The one-pass download (src/registry/node/download.ts): bytes are hashed and handed to the sink as
+// they are written; what the sink gathered is returned only when every signed hash and the length
+// match; a partial an earlier run left is read once and never trusted on its own. The bytes come
+// through the `fetch` hook bundles use (answers built from a file, with Range), so every response
+// shape — resume, restart, tampering — is exact.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { TargetFile } from '@tufjs/models';
+import { encodeModel, inspectModel } from '../src/onnx/common/onnx.ts';
+import { modelSkeletonReader } from '../src/onnx/common/skeleton.ts';
+import { CollectSink, downloadTarget } from '../src/registry/node/download.ts';
+import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
+import { tmpDir } from './helpers/hub-fixtures.ts';
+
+const work = tmpDir('outpost-dl-');
+after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const model = encodeModel({
+  name: 'g', nodes: [{ op: 'Identity', inputs: ['a'], outputs: ['y'] }],
+  inputs: [{ name: 'a', type: 'float', shape: ['N', 1] }], outputs: [{ name: 'y', type: 'float', shape: ['N', 1] }],
+  initializers: [{ name: 'E', type: 'float', dims: [200_000], data: new Float32Array(200_000).map((_, i) => i) }],
+});
+const hex = (alg: string, b: Uint8Array) => crypto.createHash(alg).update(b).digest('hex');
+const target = (hashes: Record<string, string> = { sha256: hex('sha256', model) }, length = model.length) =>
+  new TargetFile({ path: 'm/1/model.onnx', length, hashes });
+
+/** A fetch serving `body` (Range honoured unless `ignoreRange`), cutting the first `cuts` responses after `cutAfter` bytes. */
+function server(body: Uint8Array, o: { ignoreRange?: boolean; cuts?: number; cutAfter?: number } = {}) {
+  const ranges: (string | null)[] = [];
+  let cuts = o.cuts ?? 0;
+  const f = (async (_url: string, init?: RequestInit) => {
+    const range = new Headers(init?.headers).get('range');
+    ranges.push(range);
+    const from = range && !o.ignoreRange ? Number(/^bytes=(\d+)-$/.exec(range)![1]) : 0;
+    let rest = body.subarray(from);
+    const cut = cuts-- > 0;
+    if (cut) rest = rest.subarray(0, o.cutAfter ?? 1000);
+    let at = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at < rest.length) { c.enqueue(rest.slice(at, at + 4096)); at += 4096; return; }
+        if (cut) c.error(new Error('connection reset')); else c.close();
+      },
+    });
+    return new Response(stream, { status: from ? 206 : 200, headers: from ? { 'content-range': `bytes ${from}-${body.length - 1}/${body.length}` } : {} });
+  }) as typeof fetch;
+  return { fetch: f, ranges };
+}
+
+const dest = (name: string) => path.join(work, name);
+
+test('one pass: the sink sees exactly the verified bytes; the skeleton inspects like the file', async () => {
+  const s = server(model);
+  const r = await downloadTarget({ url: 'x', target: target(), dest: dest('a.onnx'), fetch: s.fetch, sink: () => modelSkeletonReader(model.length) });
+  assert.equal(r.hashes.sha256, hex('sha256', model));
+  const sk = r.sink!.finish();
+  assert.ok(sk.ok);
+  assert.deepEqual(inspectModel(sk.skeleton), inspectModel(model));
+  assert.deepEqual(fs.readFileSync(dest('a.onnx')), Buffer.from(model));
+  assert.equal(fs.existsSync(dest('a.onnx.part')), false);
+});
+
+test('a dropped connection resumes with Range inside the call; a partial from an earlier run is read once and verified with the rest', async () => {
+  const s = server(model, { cuts: 3, cutAfter: 50_000 });
+  await assert.rejects(downloadTarget({ url: 'x', target: target(), dest: dest('b.onnx'), fetch: s.fetch, retries: 2, sink: () => new CollectSink() }), PullUnavailable);
+  assert.deepEqual(s.ranges, [null, 'bytes=50000-', 'bytes=100000-']);
+  assert.equal(fs.statSync(dest('b.onnx.part')).size, 150_000);
+  const again = server(model);
+  const r = await downloadTarget({ url: 'x', target: target(), dest: dest('b.onnx'), fetch: again.fetch, sink: () => new CollectSink() });
+  assert.deepEqual(again.ranges, ['bytes=150000-']);
+  assert.deepEqual(r.sink!.bytes(), Buffer.from(model), 'the sink saw the partial (read back once) and the rest');
+});
+
+test('a partial modified on disk between runs is not trusted: the whole file is refused at verify and removed', async () => {
+  const bad = Uint8Array.from(model.subarray(0, 100_000));
+  bad[5000] ^= 1;
+  fs.writeFileSync(dest('c.onnx.part'), bad);
+  const s = server(model);
+  await assert.rejects(downloadTarget({ url: 'x', target: target(), dest: dest('c.onnx'), fetch: s.fetch }),
+    (e: unknown) => e instanceof PullRefused && e.stage === 'verify' && /Expected hash .* not the ones the publisher signed/.test(e.message));
+  assert.deepEqual(s.ranges, ['bytes=100000-']);
+  assert.equal(fs.existsSync(dest('c.onnx.part')), false);
+  assert.equal(fs.existsSync(dest('c.onnx')), false);
+});
+
+test('a server that ignores Range restarts the pass: hashes and sink start again from byte 0', async () => {
+  fs.writeFileSync(dest('d.onnx.part'), model.subarray(0, 70_000));
+  const s = server(model, { ignoreRange: true });
+  const r = await downloadTarget({ url: 'x', target: target(), dest: dest('d.onnx'), fetch: s.fetch, sink: () => new CollectSink() });
+  assert.deepEqual(r.sink!.bytes(), Buffer.from(model));
+});
+
+test('every signed hash is checked; an unknown algorithm or a wrong length is refused', async () => {
+  const both = { sha256: hex('sha256', model), sha512: hex('sha512', model) };
+  const ok = await downloadTarget({ url: 'x', target: target(both), dest: dest('e.onnx'), fetch: server(model).fetch });
+  assert.deepEqual(ok.hashes, both);
+  await assert.rejects(downloadTarget({ url: 'x', target: target({ ...both, sha512: hex('sha512', Buffer.from('other')) }), dest: dest('f.onnx'), fetch: server(model).fetch }),
+    (e: unknown) => e instanceof PullRefused && e.stage === 'verify' && /Expected hash/.test(e.message));
+  const s = server(model);
+  await assert.rejects(downloadTarget({ url: 'x', target: target({ ...both, md17: 'aa' }), dest: dest('g.onnx'), fetch: s.fetch }),
+    (e: unknown) => e instanceof PullRefused && e.stage === 'verify' && /hash algorithm md17 is not supported/.test(e.message));
+  assert.deepEqual(s.ranges, [], 'refused before any request');
+  // signed length shorter than the body: cut off and refused; longer: the transfer ends short (interrupted, resumable)
+  await assert.rejects(downloadTarget({ url: 'x', target: target(undefined, model.length - 1), dest: dest('h.onnx'), fetch: server(model).fetch }),
+    (e: unknown) => e instanceof PullRefused && e.stage === 'download');
+  await assert.rejects(downloadTarget({ url: 'x', target: target(undefined, model.length + 1), dest: dest('i.onnx'), fetch: server(model).fetch, retries: 0 }), PullUnavailable);
+});
