@@ -59,7 +59,11 @@ export function Explore({ model: ref }: { model: string }) {
       if (!live) return void runtime.release();
       const baseline = baselineOf(model.card);
       setValues(initialValues(model.card, baseline));
-      setFeature(model.card.inputs.find((f) => f.type !== 'category' && f.type !== 'bool')?.name ?? model.card.inputs[0]?.name);
+      // Open on the number whose baseline is most spread (most distinct deciles: a feature that is
+      // mostly one value, like rain on dry days, makes a flat first curve), else the first input.
+      const spread = (name: string) => new Set((baseline?.features.find((b) => b.name === name) as { binning?: { deciles?: number[] } } | undefined)?.binning?.deciles ?? []).size;
+      const numbers = model.card.inputs.filter((f) => f.type === 'float' || f.type === 'int');
+      setFeature(numbers.reduce<InputField | undefined>((best, f) => (!best || spread(f.name) > spread(best.name) ? f : best), undefined)?.name ?? model.card.inputs[0]?.name);
       setLoaded({ model, runtime, graph: graphInputs(model.inputs) });
     })().catch((e: unknown) => { if (live) setLoadError(asApiError(e)); });
     return () => { live = false; void runtime?.release(); };
@@ -235,7 +239,7 @@ function Output({ live, classes }: { live: Live; classes: string[] | undefined }
     <div data-testid="explore-output">
       <div className="explore-label">Label <strong data-testid="explore-label">{o.label}</strong></div>
       {o.probabilities && (
-        <ul className="hbars" aria-label="Probability per class">
+        <ul className="hbars explore-bars" aria-label="Probability per class">
           {(classes ?? Object.keys(o.probabilities)).map((c) => (
             <li key={c} data-testid={`explore-p-${c}`} data-value={o.probabilities![c]}>
               <span>{c}</span>
