@@ -89,8 +89,10 @@ export class RecordScorer {
   /**
    * Validate and score records as one batch; one outcome per record, in order. `caller` names who
    * asked (`cli`, `api:<token name>`): it picks the record session the rows are logged in.
+   * `atomic`: when any record fails validation nothing is scored or logged (the valid records get
+   * `{ok: false, errors: []}`) — an HTTP request refused as a whole.
    */
-  async score(records: readonly RecordInput[], caller: string): Promise<RecordOutcome[]> {
+  async score(records: readonly RecordInput[], caller: string, opts: { atomic?: boolean } = {}): Promise<RecordOutcome[]> {
     if (this.closed) throw new Error('the record scorer is closed');
     const card = this.model.card;
     const names = card.inputs.map((f) => f.name);
@@ -124,6 +126,7 @@ export class RecordScorer {
     const batch = decode(main);
     const v = validate(batch);
     addRejects(main, v.rejects);
+    if (opts.atomic && errors.some((e) => e.length)) return records.map((_, i) => ({ ok: false, errors: errors[i] }));
     const m = v.accepted.length;
     const outputs = m ? await this.engine.run(v.feeds) as Record<string, Feed> : undefined;
     const scored = outputs ? readOutputs(card, outputs, m) : undefined;
