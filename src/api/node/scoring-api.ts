@@ -17,7 +17,13 @@ import { getModel, listModels, parseModelRef, type InstalledModel } from '../../
 import { getSettings, openStore, type Store } from '../../store/node/store.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
-import { HttpError, limitedBody, SECURITY_HEADERS } from './http.ts';
+import { HttpError, limitedBody } from './http.ts';
+
+/** Every answer is JSON for a program, never a page: nothing in it may run, be framed or sniffed. */
+const HEADERS: Record<string, string> = {
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff', 'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer', 'Cross-Origin-Resource-Policy': 'same-origin', 'Cache-Control': 'no-store',
+};
 
 export interface ScoringApiOptions {
   home: string;
@@ -102,7 +108,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     const text = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-    res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(text.length), 'Cache-Control': 'no-store', ...headers });
+    res.writeHead(status, { ...HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(text.length), ...headers });
     res.end(text);
   };
 

@@ -294,8 +294,9 @@ export const migrations: { version: number; name: string; sql: string }[] = [
     `,
   },
   {
-    version: 7,
+    version: 8,
     name: 'local API tokens',
+    // (8: version 7 is branch i9-rollout's rollout assignments, landing first.)
     // Bearer tokens of the local scoring API (`outpost tokens`, src/store/node/api-tokens.ts): only
     // the SHA-256 of each token is kept; a revoked token keeps its row (revoked_at) so its name and
     // history stay visible.
