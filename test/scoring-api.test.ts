@@ -255,10 +255,33 @@ test('hostile URLs and headers are answered and the server keeps serving', async
     if (status !== 431 && status !== 400) assert.match(r.text, /\r\n\r\n\{/, 'a JSON body');
     assert.equal((await call('GET', '/v1/models')).status, 200, 'the next request is served');
   }
+});
+
+test('the OpenAPI 3.1 description: its routes, and real answers carry the fields its schemas require', async () => {
   const doc = await call('GET', '/v1/openapi.json', { token: null });
   assert.equal(doc.status, 200);
   assert.equal(doc.body.openapi, '3.1.0');
   assert.deepEqual(Object.keys(doc.body.paths as object), ['/v1/models', '/v1/models/{model}', '/v1/models/{model}/predict', '/v1/openapi.json']);
+  const schemas = (doc.body.components as { schemas: Record<string, { required?: string[]; allOf?: { $ref?: string; required?: string[] }[]; properties?: Record<string, unknown> }> }).schemas;
+  /** every field the schema (and what it is allOf) requires is in `value` */
+  const conforms = (name: string, value: Record<string, unknown>) => {
+    const s = schemas[name];
+    const required = [...(s.required ?? []), ...(s.allOf ?? []).flatMap((x) => (x.$ref ? schemas[x.$ref.split('/').pop()!].required ?? [] : x.required ?? []))];
+    for (const k of required) assert.ok(k in value, `${name} requires "${k}": ${JSON.stringify(value).slice(0, 200)}`);
+    if (s.properties) for (const k of Object.keys(value)) assert.ok(k in s.properties || s.allOf, `${name} has no field "${k}"`);
+  };
+  const single = await call('POST', '/v1/models/seattle-weather/predict', { body: record(SOME[0]) });
+  conforms('SingleResult', single.body);
+  const batch = await call('POST', '/v1/models/seattle-weather/predict', { body: { records: [record(SOME[0])] } });
+  conforms('BatchResult', batch.body);
+  (batch.body.predictions as Record<string, unknown>[]).forEach((p) => conforms('Prediction', p));
+  const model = await call('GET', '/v1/models/seattle-weather');
+  conforms('Model', model.body);
+  for (const a of [await call('GET', '/v1/models', { token: null }), await call('POST', '/v1/models/seattle-weather/predict', { body: { ...record(SOME[0]), wind: 'calm' } })]) {
+    conforms('Error', a.body);
+    const codes = ((schemas.Error.properties!.error as { properties: { code: { enum: string[] } } }).properties.code.enum);
+    assert.ok(codes.includes((a.body.error as { code: string }).code));
+  }
 });
 
 test('rate limit per token: 429 with Retry-After, other tokens unaffected, admitted again later', async () => {
