@@ -338,3 +338,17 @@ async function sessionRows(): Promise<number> {
     s.close();
   }
 }
+
+test('serve: API options without --api, or not a whole number, are usage errors (exit 2)', async () => {
+  for (const [args, message] of [
+    [['serve', '--api-rate', '5'], /need --api/],
+    [['serve', '--api', '--api-rate', '0'], /--api-rate must be a whole number of at least 1/],
+    [['serve', '--api', '--api-max-body', '1MB'], /--api-max-body must be a whole number/],
+    [['tokens', 'create'], /--name is required/],
+    [['tokens', 'revoke'], /./],
+  ] as const) {
+    const r = await runCli([...args], { home });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
