@@ -12,6 +12,7 @@ const quick = values.quick === true;
 
 const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = [
   { name: 'scoring', run: async () => (await import('./cases/scoring.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 5 }) },
+  { name: 'cli-cold-start', run: async () => (await import('./cases/cli-cold-start.ts')).run({ runs: quick ? 3 : 9 }) },
   { name: 'byo-tensor', run: async () => (await import('./cases/byo-tensor.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'single-record', run: async () => (await import('./cases/single-record.ts')).run({ calls: quick ? 2_000 : 20_000 }) },
   { name: 'scoring-api', run: async () => (await import('./cases/scoring-api.ts')).run({ requests: quick ? 1_000 : 10_000 }) },

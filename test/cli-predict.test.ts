@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, jsonLines, lastJson, REPO, runCli, type CliResult } from './helpers/cli.ts';
+import { BIN, CLI_NODE_FLAGS, jsonLines, lastJson, REPO, runCli, type CliResult } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 import { pagePredictions } from '../src/store/node/predictions.ts';
 import { openStore } from '../src/store/node/store.ts';
@@ -19,7 +19,7 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The CLI with `stdin` written to its standard input. */
 function runWithStdin(args: string[], stdin: string, at = home): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, '--home', at, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', at, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

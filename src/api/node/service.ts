@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../common/errors.ts';
 import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
+import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
@@ -29,6 +30,7 @@ import type { ProposalView } from '../common/contract.ts';
 import { createSyncRunner } from './sync-runner.ts';
 import { checkReadable } from './readable-paths.ts';
 import { receiveUpload, sweepUploads, uploadFolderOf, UPLOADS_DIR } from './uploads.ts';
+import { createTrainRuns, fileColumns } from './train-runs.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -137,7 +139,7 @@ export function createService(opts: ServiceOptions): Service {
       const started = Date.now();
       providerProbe = {
         request,
-        info: withTimeout(chooseProvider(request, { probeTimeoutMs }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
+        info: withTimeout(chooseProvider(request, { probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
           (d) => ({ state: 'decided' as const, request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
           (e: unknown) => ({ state: 'failed' as const, request, chosen: null, summary: `the provider check failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(e as Error).message}`, candidates: [] }),
         ),
@@ -255,6 +257,7 @@ export function createService(opts: ServiceOptions): Service {
 
   const sync = createSyncRunner(store, (v) => emit({ type: 'sync-finished', sync: v }));
   let pulling: AbortController | undefined;
+  const training = createTrainRuns(store, emit);
 
   const handlers: Handlers = {
     async status() {
@@ -417,6 +420,26 @@ export function createService(opts: ServiceOptions): Service {
     async 'proposals.activate'({ id, force }) {
       return proposalView(activateProposal(store, id, { force }).proposal);
     },
+    async 'files.columns'({ path: file }) {
+      return fileColumns(readable(file));
+    },
+    async 'train.start'(p) {
+      if (closed) throw new OutpostError('conflict', 'the service is shutting down');
+      return training.start(p, readable(p.input));
+    },
+    async 'train.cancel'({ id }) {
+      return { cancelled: training.cancel(id) };
+    },
+    async 'train.list'() {
+      return training.list();
+    },
+    async 'train.get'({ id }) {
+      return training.get(id);
+    },
+    async 'train.install'({ id }) {
+      const { run, installed } = training.install(id);
+      return { run, model: modelSummary(groupModels().get(installed.name)!, listJobs(store, 200)) };
+    },
     async 'settings.get'() {
       return { home: store.home, settings: getSettings(store) };
     },
@@ -425,7 +448,7 @@ export function createService(opts: ServiceOptions): Service {
       // next Start. CPU always works; auto always finds something.
       if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu' && patch.provider !== getSettings(store).provider) {
         try {
-          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs });
+          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) });
         } catch (e) {
           throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`);
         }
@@ -438,7 +461,8 @@ export function createService(opts: ServiceOptions): Service {
       return sync.view();
     },
     async 'sync.connect'(p) {
-      return sync.connect(p);
+      // The trust root and CA are files read by path, so the same folder rules as scoring apply.
+      return sync.connect({ ...p, ...(p.rootPath ? { rootPath: readable(p.rootPath) } : {}), ...(p.caPath ? { caPath: readable(p.caPath) } : {}) });
     },
     async 'sync.now'() {
       return sync.syncNow();
@@ -468,7 +492,7 @@ export function createService(opts: ServiceOptions): Service {
       const running = [...live.values()];
       for (const j of running) j.cancel();
       pulling?.abort();
-      await Promise.allSettled(running.map((j) => j.done));
+      await Promise.allSettled([...running.map((j) => j.done), training.close()]);
       await sync.close();
       listeners.clear();
       store.close();

@@ -66,8 +66,10 @@ export const settingsSetCommand: CommandSpec = {
     // like the app's Settings: a provider that cannot work here is refused when saved, not at the next run
     if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu') {
       const { chooseProvider } = await import('../../inference/node/providers.ts');
+      const { PROBE_CACHE_FILE } = await import('../../inference/node/probe-cache.ts');
       try {
-        await chooseProvider(patch.provider);
+        // a new provider preference probes again (a driver may have been installed) and refreshes the machine's cache
+        await chooseProvider(patch.provider, { reprobe: true, cacheFile: path.join(ctx.home, PROBE_CACHE_FILE) });
       } catch (e) {
         if (!flag(args, 'force')) throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here), or pass --force to save it anyway`);
         ctx.out.warn(`outpost settings set: warning: ${(e as Error).message}; saved anyway (--force)`);

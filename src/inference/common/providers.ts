@@ -21,6 +21,8 @@ export interface ProviderDecision {
   chosen: ProviderName;
   /** In the order they were considered. */
   candidates: Candidate[];
+  /** Set when the reasons come from the machine's probe cache: when that probe ran (ISO time). */
+  cachedAt?: string;
 }
 
 /** What a probe of one provider found, before it is placed in a decision. */
@@ -153,9 +155,13 @@ export function decide(request: ProviderRequest, results: ProbeResult[], untried
  * One line for logs and `--json`-less output, e.g.
  * `cpu (auto: cuda — no NVIDIA driver found (…); webgpu — no Vulkan loader found …)`.
  */
+/** When a cached probe ran, for people: "2026-12-02 16:20 UTC". */
+export const cacheDate = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
 export function summarizeDecision(d: ProviderDecision): string {
-  if (d.request !== 'auto') return `${d.chosen} (requested)`;
+  const cached = d.cachedAt ? `cached probe from ${cacheDate(d.cachedAt)}` : '';
+  if (d.request !== 'auto') return `${d.chosen} (requested${cached ? `; ${cached}` : ''})`;
   const rejected = d.candidates.filter((c) => c.outcome !== 'chosen' && c.outcome !== 'not-tried' && c.name !== d.chosen);
-  if (rejected.length === 0) return `${d.chosen} (auto)`;
-  return `${d.chosen} (auto: ${rejected.map((c) => `${c.name} — ${c.reason}`).join('; ')})`;
+  if (rejected.length === 0) return `${d.chosen} (auto${cached ? `; ${cached}` : ''})`;
+  return `${d.chosen} (auto${cached ? `, ${cached}` : ''}: ${rejected.map((c) => `${c.name} — ${c.reason}`).join('; ')})`;
 }

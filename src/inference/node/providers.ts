@@ -1,18 +1,26 @@
 // chooseProvider: turns `--ep auto|cpu|cuda|…` into the provider the engine will use, with the
 // reason each candidate was taken or passed over. Probes run in a worker thread (GPU session
 // creation can block for seconds, and a hung driver must not freeze the caller) and are cached for
-// the life of the process. An explicit request that cannot work throws: no silent fallback.
+// the life of the process and, given a cache file, per machine on disk (./probe-cache.ts). An explicit request that cannot work throws: no silent fallback.
 import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../common/errors.ts';
-import { autoCandidates, decide, isProviderRequest, providerNames } from '../common/providers.ts';
+import { autoCandidates, cacheDate, decide, isProviderRequest, providerNames } from '../common/providers.ts';
 import type { ProbeResult, ProviderDecision, ProviderName, ProviderRequest } from '../common/providers.ts';
 import type { FromProbe, ToProbe } from '../common/protocol.ts';
+import type { MachineFingerprint } from '../common/probe-cache.ts';
+import { loadProbeCache, machineFingerprint, saveProbeCache } from './probe-cache.ts';
 
 export interface ChooseOptions {
   /** Forget earlier probe results and ask again (after installing a driver, say). */
   reprobe?: boolean;
   /** How long one provider may take to create its session and run; then it counts as failed. */
   probeTimeoutMs?: number;
+  /**
+   * The machine's probe cache (`<home>/cache/provider-probe.json`): results found there for this
+   * machine's fingerprint are used without probing (the decision says so: `cachedAt`), fresh
+   * results are added. With `reprobe` the cache is refreshed. Without it, nothing is cached on disk.
+   */
+  cacheFile?: string;
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 60_000;
@@ -105,22 +113,47 @@ export async function chooseProvider(request: ProviderRequest, opts: ChooseOptio
 
   if (request === 'cpu') return { request, chosen: 'cpu', candidates: [{ name: 'cpu', outcome: 'chosen', reason: 'requested' }] };
 
+  // The machine's cache first: a result probed on this very machine (same ORT, driver, GPUs, CPU) stands.
+  let fingerprint: MachineFingerprint | undefined;
+  let onDisk: ReturnType<typeof loadProbeCache>;
+  if (opts.cacheFile) {
+    fingerprint = machineFingerprint();
+    if (!opts.reprobe) onDisk = loadProbeCache(opts.cacheFile, fingerprint);
+  }
+  const fresh: ProbeResult[] = [];
+  let usedCache = false;
+  const get = async (name: ProviderName): Promise<ProbeResult> => {
+    const hit = onDisk?.results.get(name);
+    if (hit) {
+      usedCache = true;
+      return hit;
+    }
+    const r = await probe(name, timeoutMs);
+    fresh.push(r);
+    return r;
+  };
+  const finish = <T extends ProviderDecision | undefined>(d: T): T => {
+    if (opts.cacheFile && fingerprint && fresh.length) saveProbeCache(opts.cacheFile, fingerprint, fresh);
+    if (d && usedCache && onDisk) d.cachedAt = onDisk.probedAt;
+    return d;
+  };
+
   if (request !== 'auto') {
-    const r = await probe(request, timeoutMs);
-    const decision = decide(request, [r], []);
-    if (!decision) throw new OutpostError('provider', `execution provider ${request} cannot be used: ${r.reason}`, {}, { provider: request, outcome: r.outcome });
+    const r = await get(request);
+    const decision = finish(decide(request, [r], []));
+    if (!decision) throw new OutpostError('provider', `execution provider ${request} cannot be used: ${r.reason}${usedCache && onDisk ? ` (cached probe from ${cacheDate(onDisk.probedAt)}; \`outpost settings set provider ${request}\` probes again)` : ''}`, {}, { provider: request, outcome: r.outcome });
     return decision;
   }
 
   const order = autoCandidates(process.platform, process.arch);
   const results: ProbeResult[] = [];
   for (const name of order) {
-    const r = await probe(name, timeoutMs);
+    const r = await get(name);
     results.push(r);
     if (r.outcome === 'ok') break;
   }
   const untried = order.slice(results.length);
   if (results.every((r) => r.outcome !== 'ok')) results.push({ name: 'cpu', outcome: 'ok', reason: 'always available' });
   // cpu always succeeds, so a decision always exists here.
-  return decide('auto', results, untried) as ProviderDecision;
+  return finish(decide('auto', results, untried)) as ProviderDecision;
 }

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
+import { cacheDate } from '../../inference/common/providers.ts';
+import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { openWorkerSink } from '../../io/node/worker-sink.ts';
@@ -13,7 +15,6 @@ import type { Card } from '../../package/common/card.ts';
 import { adaptModel } from '../../onnx/common/adapt.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
-import { checkServable } from '../../registry/node/pull.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
 import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
@@ -241,8 +242,12 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
-  const servable = checkServable(store.home, model);
-  if (servable.warning) opts.onWarning?.(servable.warning);
+  if (model.source === 'hub') {
+    // a signed model must still be within its metadata's validity (the TUF client loads only for those)
+    const { checkServable } = await import('../../registry/node/pull.ts');
+    const servable = checkServable(store.home, model);
+    if (servable.warning) opts.onWarning?.(servable.warning);
+  }
   const file = path.join(model.dir, MODEL_FILE);
   const bytes = fs.readFileSync(file);
   const hash = sha256(bytes);
@@ -253,13 +258,16 @@ export async function openEngine(store: Store, model: InstalledModel, ep: string
   // What ORT for Node can serve (a ZipMap becomes its probability tensor): rewritten in memory,
   // after the hash check, so the verified file stays as signed.
   const adapted = adaptModel(bytes);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never });
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) } });
   return { engine, graph: adapted.info };
 }
 
 function describeProvider(engine: InferenceEngine): string {
-  const others = engine.provider.candidates.filter((c) => c.name !== engine.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
-  return others.length ? `${engine.provider.chosen} (${others.join('; ')})` : engine.provider.chosen;
+  const p = engine.provider;
+  const others = p.candidates.filter((c) => c.name !== p.chosen).map((c) => `${c.name}: ${c.reason}`);
+  const cached = p.cachedAt ? `cached probe from ${cacheDate(p.cachedAt)}` : '';
+  if (!others.length) return cached ? `${p.chosen} (${cached})` : p.chosen;
+  return `${p.chosen} (${cached ? `${cached}: ` : ''}${others.join('; ')})`;
 }
 
 async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false): Promise<JobResult> {

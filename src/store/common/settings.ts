@@ -1,35 +1,77 @@
-// The appliance's settings: one schema (zod) that the store, the app's Settings screen (through the
+// The appliance's settings: one set of rules that the store, the app's Settings screen (through the
 // UI contract) and `outpost settings` all validate with, the defaults, what each key means, and how
 // a value typed on a command line becomes a typed value. Pure.
-import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
 export const PROVIDER_PREFERENCES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
 export const LOG_INPUT_POLICIES = ['all', 'sampled', 'none'] as const;
+/** What this workstation does with a rollout the hub assigns it (src/sync/node/rollout.ts). */
+export const ROLLOUT_POLICIES = ['auto', 'ask'] as const;
 
 /** "~", "~/…" (the user's home folder) or an absolute path (POSIX "/…" or Windows "C:\…", "\\server\…"). */
-const FolderPath = z.string().min(1).max(4096).refine((p) => p === '~' || /^~[\\/]/.test(p) || /^\//.test(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\/.test(p), 'must be an absolute folder path or ~ (the home folder)');
+export const isFolderPath = (p: string): boolean => p === '~' || /^~[\\/]/.test(p) || /^\//.test(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\/.test(p);
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+const isUrlSetting = (u: string): boolean => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u));
 
-export const SettingsSchema = z.object({
-  logInputs: z.enum(LOG_INPUT_POLICIES),
-  logSampleRate: z.number().min(0).max(1),
-  retentionMaxBytes: z.number().int().min(MiB),
-  retentionMaxAgeDays: z.number().int().min(1).max(36500),
-  provider: z.enum(PROVIDER_PREFERENCES),
-  uploadMaxBytes: z.number().int().min(MiB).max(1024 ** 4),
-  allowedFolders: z.array(FolderPath).max(64),
-  csvSafe: z.boolean(),
-  syncPredictions: z.enum(LOG_INPUT_POLICIES),
-  syncSampleRate: z.number().min(0).max(1),
-  syncQuotaBytes: z.number().int().min(0),
-  syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
-  syncBandwidthBytesPerSecond: z.number().int().min(0),
-  retrainOnAlert: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name')).max(256),
-  driftWebhookUrl: z.string().max(2048).refine((u) => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u)), 'must be an http:// or https:// URL, or empty (off)'),
-});
-export type Settings = z.infer<typeof SettingsSchema>;
+export interface Settings {
+  logInputs: (typeof LOG_INPUT_POLICIES)[number];
+  logSampleRate: number;
+  retentionMaxBytes: number;
+  retentionMaxAgeDays: number;
+  provider: (typeof PROVIDER_PREFERENCES)[number];
+  uploadMaxBytes: number;
+  allowedFolders: string[];
+  csvSafe: boolean;
+  syncPredictions: (typeof LOG_INPUT_POLICIES)[number];
+  syncSampleRate: number;
+  syncQuotaBytes: number;
+  syncIntervalSeconds: number;
+  syncBandwidthBytesPerSecond: number;
+  retrainOnAlert: string[];
+  rolloutPolicy: (typeof ROLLOUT_POLICIES)[number];
+  driftWebhookUrl: string;
+}
 export type SettingKey = keyof Settings;
+
+// The rules, written out without zod so that opening the store (every CLI command) does not load it;
+// `SettingsSchema` (./settings-schema.ts, zod, for the UI contract) states the same rules and a test
+// holds the two to the same verdicts.
+const oneOf = (allowed: readonly string[]) => (v: unknown) => (typeof v === 'string' && allowed.includes(v) ? undefined : `expected one of ${allowed.map((a) => `"${a}"`).join('|')}`);
+const num = (min: number, max: number, int: boolean) => (v: unknown) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 'expected a number';
+  if (int && !Number.isSafeInteger(v)) return 'expected an integer';
+  if (v < min) return `too small: expected a number >= ${min}`;
+  if (v > max) return `too big: expected a number <= ${max}`;
+  return undefined;
+};
+const list = (max: number, item: (s: string) => boolean, what: string) => (v: unknown) => {
+  if (!Array.isArray(v)) return 'expected an array';
+  if (v.length > max) return `too many: expected at most ${max} items`;
+  const bad = v.find((x) => typeof x !== 'string' || !item(x));
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} ${what}`;
+};
+const RULES: Record<SettingKey, (v: unknown) => string | undefined> = {
+  logInputs: oneOf(LOG_INPUT_POLICIES),
+  logSampleRate: num(0, 1, false),
+  retentionMaxBytes: num(MiB, Infinity, true),
+  retentionMaxAgeDays: num(1, 36500, true),
+  provider: oneOf(PROVIDER_PREFERENCES),
+  uploadMaxBytes: num(MiB, 1024 ** 4, true),
+  allowedFolders: list(64, (p) => p.length >= 1 && p.length <= 4096 && isFolderPath(p), 'must be an absolute folder path or ~ (the home folder)'),
+  csvSafe: (v) => (typeof v === 'boolean' ? undefined : 'expected a boolean'),
+  syncPredictions: oneOf(LOG_INPUT_POLICIES),
+  syncSampleRate: num(0, 1, false),
+  syncQuotaBytes: num(0, Infinity, true),
+  syncIntervalSeconds: num(0, 7 * 86400, true),
+  syncBandwidthBytesPerSecond: num(0, Infinity, true),
+  retrainOnAlert: list(256, (n) => MODEL_NAME.test(n), 'is not a model name'),
+  rolloutPolicy: oneOf(ROLLOUT_POLICIES),
+  driftWebhookUrl: (v) => (typeof v !== 'string' ? 'expected a string' : v.length > 2048 ? 'too long: at most 2048 characters' : isUrlSetting(v) ? undefined : 'must be an http:// or https:// URL, or empty (off)'),
+};
+
+/** Why `value` is not a valid value of `key`, or undefined when it is. */
+export const settingProblem = (key: SettingKey, value: unknown): string | undefined => RULES[key](value);
 
 export const DEFAULT_SETTINGS: Settings = {
   logInputs: 'sampled',
@@ -46,6 +88,7 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
   retrainOnAlert: [],
+  rolloutPolicy: 'auto',
   driftWebhookUrl: '',
 };
 
@@ -67,6 +110,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
   retrainOnAlert: { kind: 'names', allowed: 'model names separated by commas, or a JSON array (empty: none)', meaning: 'models retrained automatically (a proposal, never activated) when a drift or performance alert opens' },
+  rolloutPolicy: { kind: 'enum', allowed: ROLLOUT_POLICIES.join(', '), meaning: 'a model version the hub rolls out to this workstation: auto = pull (verified) and activate it at the next sync; ask = show "update available" and install only when asked' },
   driftWebhookUrl: { kind: 'url', allowed: 'an http:// or https:// URL, or empty for off', meaning: 'POST a JSON message here for each new drift alert (retried with backoff; never delays scoring)' },
 };
 
@@ -83,11 +127,14 @@ export function validateSettingsPatch(patch: Record<string, unknown>): Partial<S
   for (const k of Object.keys(patch)) {
     if (!isSettingKey(k)) throw new SettingsError(`unknown setting "${k}" (settings: ${Object.keys(SETTINGS_INFO).join(', ')})`);
   }
-  const r = SettingsSchema.partial().strict().safeParse(patch);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const key = String(issue.path[0]) as SettingKey;
-  throw new SettingsError(`setting "${key}": ${issue.message}; allowed: ${SETTINGS_INFO[key].allowed}`);
+  const valid: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(patch) as [SettingKey, unknown][]) {
+    if (value === undefined) continue; // an absent key (as zod's .partial() reads it)
+    const problem = settingProblem(key, value);
+    if (problem) throw new SettingsError(`setting "${key}": ${problem}; allowed: ${SETTINGS_INFO[key].allowed}`);
+    valid[key] = value;
+  }
+  return valid as Partial<Settings>;
 }
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: MiB, g: 1e9, gb: 1e9, gib: 1024 ** 3, t: 1e12, tb: 1e12, tib: 1024 ** 4 };
@@ -133,11 +180,11 @@ export function settingsFromStored(rows: { key: string; value: string }[]): Sett
   for (const r of rows) {
     if (!isSettingKey(r.key)) continue;
     try {
-      const one = SettingsSchema.shape[r.key].safeParse(JSON.parse(r.value));
-      if (one.success) s[r.key] = one.data;
+      const value: unknown = JSON.parse(r.value);
+      if (!settingProblem(r.key, value)) s[r.key] = value;
     } catch { /* unreadable: keep the default */ }
   }
-  return s as Settings;
+  return s as unknown as Settings;
 }
 
 /** A value for people: bytes with binary units, folder lists joined. */

@@ -3,11 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { parseCard, type Card } from '../../package/common/card.ts';
+import { parseCard } from '../../package/common/card.ts';
 import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type LoadedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
+import { MODEL_SELECT as SELECT, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
@@ -30,49 +31,12 @@ export interface InstallOptions {
   move?: boolean;
 }
 
-export interface InstalledModel {
-  name: string;
-  version: number;
-  dir: string;
-  card: Card;
-  modelSha256: string;
-  cardSha256: string;
-  sizeBytes: number;
-  source: string;
-  signedBy: string | null;
-  signedAt: string | null;
-  origin: string | null;
-  installedAt: string;
-  active: boolean;
-  /** hub models: the publisher role that signed this version and the keys delegated to it at install */
-  signerRole: string | null;
-  signerKeyIds: string[] | null;
-  /** what the last hub metadata check said: null (fine), 'yanked' or 'revoked', with the reason */
-  hubStatus: string | null;
-  hubStatusDetail: string | null;
-  hubCheckedAt: string | null;
-}
-
-interface ModelRow {
-  name: string; version: number; dir: string; card_json: string; model_sha256: string; card_sha256: string;
-  size_bytes: number; source: string; signed_by: string | null; signed_at: string | null; origin: string | null;
-  installed_at: string; active_version: number | null;
-  signer_role: string | null; signer_key_ids: string | null; hub_status: string | null; hub_status_detail: string | null; hub_checked_at: string | null;
-}
-
-const SELECT = `SELECT m.*, a.version AS active_version FROM models m LEFT JOIN active_models a ON a.name = m.name`;
+export type { InstalledModel } from './model-list.ts';
 
 function toModel(store: Store, r: ModelRow): InstalledModel {
   const parsed = parseCard(JSON.parse(r.card_json));
   if (!parsed.ok) throw new OutpostError('store', `stored card of ${r.name}@${r.version} is invalid`);
-  return {
-    name: r.name, version: r.version, dir: path.join(store.home, r.dir), card: parsed.card,
-    modelSha256: r.model_sha256, cardSha256: r.card_sha256, sizeBytes: r.size_bytes, source: r.source,
-    signedBy: r.signed_by, signedAt: r.signed_at, origin: r.origin, installedAt: r.installed_at,
-    active: r.active_version === r.version,
-    signerRole: r.signer_role, signerKeyIds: r.signer_key_ids ? JSON.parse(r.signer_key_ids) as string[] : null,
-    hubStatus: r.hub_status, hubStatusDetail: r.hub_status_detail, hubCheckedAt: r.hub_checked_at,
-  };
+  return rowToModel(store, r, parsed.card);
 }
 
 /** Parse "name", "name@3" into parts (version undefined = the active one). */
