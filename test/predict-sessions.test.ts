@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { RecordScorer } from '../src/scoring/node/predict.ts';
+import { RecordScorer, type RecordOutcome } from '../src/scoring/node/predict.ts';
 import { getModel, installPackage } from '../src/store/node/models.ts';
 import { pagePredictions } from '../src/store/node/predictions.ts';
 import { openStore, updateSettings, type Store } from '../src/store/node/store.ts';
@@ -114,4 +114,30 @@ test('the logInputs policy applies to single records; a scorer with logging off 
   } finally {
     updateSettings(store, { logInputs: 'sampled' });
   }
+});
+
+test('concurrent callers: requests batched together in the engine each get exactly their own outputs, logged in their own session', async () => {
+  const records = Array.from({ length: 60 }, (_, i) => ({ ...GOOD, temp_max: -10 + i, precipitation: i % 7, season: ['winter', 'spring', 'summer', 'autumn'][i % 4] }));
+  const alone = await RecordScorer.open(store, getModel(store, 'seattle-weather'), 'cpu', { log: false });
+  const expected: RecordOutcome[] = [];
+  try {
+    for (const r of records) expected.push((await alone.score([{ value: r }], 'x'))[0]);
+  } finally {
+    await alone.close();
+  }
+  const shared = await RecordScorer.open(store, getModel(store, 'seattle-weather'), 'cpu', { now: () => DAY2 });
+  try {
+    // one- and three-record requests from two callers, all at once
+    const calls = records.map((r, i) => (i % 3 === 0 && i + 2 < records.length
+      ? shared.score([{ value: r }, { value: records[i + 1] }, { value: records[i + 2] }], 'api:three')
+      : shared.score([{ value: r }], 'api:one')));
+    const got = await Promise.all(calls);
+    records.forEach((_, i) => assert.deepEqual(got[i][0], expected[i], `record ${i}`));
+    got.forEach((g, i) => { if (g.length === 3) assert.deepEqual(g, expected.slice(i, i + 3), `request ${i}`); });
+  } finally {
+    await shared.close();
+  }
+  const byCaller = Object.fromEntries(sessions().filter((j) => j.day === '2026-03-02' && j.input_path.startsWith('records:api:')).map((j) => [j.input_path, j.rows_read]));
+  assert.equal(byCaller['records:api:three'], 20 * 3);
+  assert.equal(byCaller['records:api:one'], 40);
 });

@@ -45,6 +45,10 @@ export type RecordInput = { text: string } | { value: unknown };
 /** Rows after which a session commits at once instead of waiting for its timer. */
 const COMMIT_ROWS = 4096;
 const COMMIT_DELAY_MS = 1000;
+/** Engine runs in flight per scorer before requests wait to be batched (the engine keeps two per worker busy). */
+const MAX_RUNNING = 2;
+/** Requests run together at most (a batch of up to this many API requests, each ≤ its record limit). */
+const MAX_BATCH_REQUESTS = 256;
 
 const printed = (v: number, wide: boolean): number => (wide ? v : Number(formatFloat32(v)));
 const utcDay = (t: number): string => new Date(t).toISOString().slice(0, 10);
@@ -67,6 +71,9 @@ export class RecordScorer {
   private readonly opts: RecordScorerOptions;
   private readonly sessions = new Map<string, RecordSession>();
   private closed = false;
+  /** engine runs in flight, and the requests waiting to be run together when one finishes */
+  private running = 0;
+  private waiting: { feeds: Record<string, Feed>; rows: number; resolve: (o: Record<string, Feed>) => void; reject: (e: unknown) => void }[] = [];
 
   private constructor(store: Store, model: InstalledModel, engine: InferenceEngine, graph: { inputs: { name: string; type: ElemType; shape: unknown[] }[] }, opts: RecordScorerOptions) {
     this.store = store;
@@ -128,7 +135,7 @@ export class RecordScorer {
     addRejects(main, v.rejects);
     if (opts.atomic && errors.some((e) => e.length)) return records.map((_, i) => ({ ok: false, errors: errors[i] }));
     const m = v.accepted.length;
-    const outputs = m ? await this.engine.run(v.feeds) as Record<string, Feed> : undefined;
+    const outputs = m ? await this.run(v.feeds, m) : undefined;
     const scored = outputs ? readOutputs(card, outputs, m) : undefined;
     if (this.opts.log !== false && records.length) this.session(caller).add(records.length, main, batch, v, scored, errors);
 
@@ -147,6 +154,31 @@ export class RecordScorer {
       };
     }
     return results;
+  }
+
+  /**
+   * Run a request's feeds. Concurrent callers share the engine: while MAX_RUNNING runs are in
+   * flight, requests wait and are then run as one batch (their rows end to end), each getting its
+   * own rows of the outputs back — dynamic batching, so many one-record callers cost few engine runs.
+   */
+  private run(feeds: Record<string, Feed>, rows: number): Promise<Record<string, Feed>> {
+    if (this.running < MAX_RUNNING) return this.launch([{ feeds, rows }]).then((r) => r[0]);
+    return new Promise((resolve, reject) => this.waiting.push({ feeds, rows, resolve, reject }));
+  }
+
+  private async launch(parts: { feeds: Record<string, Feed>; rows: number }[]): Promise<Record<string, Feed>[]> {
+    this.running++;
+    try {
+      const merged = parts.length === 1 ? parts[0].feeds : mergeFeeds(parts.map((p) => p.feeds));
+      const out = await this.engine.run(merged) as Record<string, Feed>;
+      return parts.length === 1 ? [out] : splitRows(out, parts.map((p) => p.rows));
+    } finally {
+      this.running--;
+      const next = this.waiting.splice(0, MAX_BATCH_REQUESTS);
+      if (next.length) {
+        this.launch(next).then((r) => next.forEach((w, i) => w.resolve(r[i])), (e: unknown) => next.forEach((w) => w.reject(e)));
+      }
+    }
   }
 
   /** Commit what every session has pending (normally done by their timers). */
@@ -381,4 +413,19 @@ function mergeFeeds(parts: Record<string, Feed>[]): Record<string, Feed> {
     data: concat(parts.map((p) => p[name].data as Typed | string[])),
     dims: [parts.reduce((n, p) => n + p[name].dims[0], 0), ...f.dims.slice(1)],
   }]));
+}
+
+/** Split outputs computed for requests run end to end back into each request's rows. */
+function splitRows(out: Record<string, Feed>, rows: number[]): Record<string, Feed>[] {
+  const total = rows.reduce((n, r) => n + r, 0);
+  let at = 0;
+  return rows.map((n) => {
+    const from = at;
+    at += n;
+    return Object.fromEntries(Object.entries(out).map(([name, f]) => {
+      const width = total ? f.data.length / total : 0; // values per row ([N] and [N, k] alike)
+      const data = Array.isArray(f.data) ? f.data.slice(from * width, at * width) : (f.data as Typed).slice(from * width, at * width);
+      return [name, { type: f.type, data, dims: [n, ...f.dims.slice(1)] } as Feed];
+    }));
+  });
 }
