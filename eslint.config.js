@@ -1,6 +1,6 @@
 // Layering (VS Code style): code under any `common/` folder is pure — no Node built-ins, no native
 // modules, no `node/` siblings — so it runs alone in tests and in the renderer. `src/` never imports
-// electron or the DOM; `renderer/` imports nothing from `src/` at run time (types only).
+// electron or the DOM; `renderer/` imports from `src/` at run time only pure `common/` code (otherwise types only).
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 
@@ -41,7 +41,9 @@ export default tseslint.config(
   {
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**'], allowTypeImports: true, message: 'renderer/ talks to the core only through the typed client (type imports only).' }] }],
+      // Pure code (any src/**/common/ folder) may run in the renderer too: the what-if explorer
+      // validates and reads outputs with scoring's own functions. Everything else: types only.
+      'no-restricted-imports': ['error', { patterns: [{ regex: '(^|/)src/(?!([^/]+/)*common/)', allowTypeImports: true, message: 'renderer/ talks to the core only through the typed client (type imports only; pure common/ code excepted).' }] }],
     },
   },
 );

@@ -21,6 +21,8 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'throughput', run: async () => (await import('./cases/throughput.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'byo-tensor', run: async () => (await import('./cases/byo-tensor.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'single-record', run: async () => (await import('./cases/single-record.ts')).run({ calls: quick ? 2_000 : 20_000 }) },
+  { name: 'explore', run: async () => (await import('./cases/explore.ts')).run({ repeats: quick ? 10 : 40 }) },
+  { name: 'scoring-api', run: async () => (await import('./cases/scoring-api.ts')).run({ requests: quick ? 1_000 : 10_000 }) },
   { name: 'drift-overhead', run: async () => (await import('./cases/drift-overhead.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'app-serve', run: async () => (await import('./cases/app-serve.ts')).benchAppServe({ rows: quick ? 200_000 : 1_000_000 }) },
   { name: 'parquet', run: async () => (await import('./cases/parquet.ts')).run({ runs: quick ? 1 : 3 }) },

@@ -84,7 +84,8 @@ function harden(): void {
     const file = resolveAppFile(DIST, req.url);
     if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) return new Response('not found', { status: 404 });
     return new Response(await fs.promises.readFile(file), {
-      headers: { 'Content-Type': mimeOf(file), 'Content-Security-Policy': APP_CSP, 'X-Content-Type-Options': 'nosniff' },
+      // COOP + COEP: cross-origin isolated, so the what-if explorer's onnxruntime-web may use threads
+      headers: { 'Content-Type': mimeOf(file), 'Content-Security-Policy': APP_CSP, 'X-Content-Type-Options': 'nosniff', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
     });
   });
 }

@@ -21,6 +21,8 @@ before(async () => {
   fs.writeFileSync(path.join(ui, 'index.html'), '<!doctype html><title>ui</title>');
   fs.mkdirSync(path.join(ui, 'assets'));
   fs.writeFileSync(path.join(ui, 'assets', 'app.js'), 'console.log(1)');
+  fs.writeFileSync(path.join(ui, 'assets', 'ort.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  fs.writeFileSync(path.join(ui, 'assets', 'ort.mjs'), 'export {}');
   fs.writeFileSync(path.join(home, 'secret.txt'), 'not for the browser');
   t = await httpTransport(home, ui);
   base = `http://127.0.0.1:${t.server.port}`;
@@ -78,10 +80,18 @@ test('the UI is served with a strict CSP and nothing outside its folder is reach
   assert.equal(page.status, 200);
   const csp = page.headers.get('content-security-policy') ?? '';
   assert.match(csp, /default-src 'none'/);
-  assert.match(csp, /script-src 'self'(;|$)/);
-  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  // WebAssembly compilation for the what-if explorer, and nothing more: no inline script, no eval
+  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+  assert.doesNotMatch(csp.replace("'wasm-unsafe-eval'", ''), /unsafe|https?:|\*/);
+  assert.doesNotMatch(csp, /worker-src|child-src/, 'workers fall back to script-src: same-origin only');
+  // cross-origin isolated (COOP + COEP): onnxruntime-web may use threads
+  assert.equal(page.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.equal(page.headers.get('x-frame-options'), 'DENY');
   assert.equal((await fetch(`${base}/assets/app.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
+  // onnxruntime-web's files: compiled by streaming only when served as application/wasm; its glue is a module script
+  assert.equal((await fetch(`${base}/assets/ort.wasm`)).headers.get('content-type'), 'application/wasm');
+  assert.equal((await fetch(`${base}/assets/ort.mjs`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
   for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt']) {
     const r = await fetch(base + p);
     assert.equal(r.status, 404, p);

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { lazy, Suspense, useEffect, useRef } from 'react';
 import { href, useCall, useRoute } from './state.tsx';
 import { Drift } from './screens/Drift.tsx';
 import { Home } from './screens/Home.tsx';
@@ -11,10 +11,13 @@ import { Settings } from './screens/Settings.tsx';
 import { Train } from './screens/Train.tsx';
 import { ThemeToggle } from './theme.tsx';
 
+// The what-if explorer (and onnxruntime-web behind it) loads only when opened.
+const Explore = lazy(() => import('./explore/Explore.tsx').then((m) => ({ default: m.Explore })));
+
 const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['train', 'Train'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
-  const [screen, arg] = useRoute();
+  const [screen, arg, sub] = useRoute();
   const main = useRef<HTMLElement>(null);
   // Move focus to the new screen so keyboard and screen-reader users land on it (not on first load:
   // then the page starts at the top, with the skip link first).
@@ -22,7 +25,7 @@ export function App() {
   useEffect(() => {
     if (first.current) { first.current = false; return; }
     main.current?.focus({ preventScroll: true });
-  }, [screen, arg]);
+  }, [screen, arg, sub]);
   const auth = useCall('settings.get', {});
   const locked = auth.error?.code === 'unauthorized';
   return (
@@ -48,6 +51,7 @@ export function App() {
           : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
+          : screen === 'models' && arg && sub === 'explore' ? <Suspense fallback={<p className="muted">Loading the explorer…</p>}><Explore key={arg} model={arg} /></Suspense>
           : screen === 'train' ? <Train key={arg ?? 'new'} {...(arg ? { runId: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />

@@ -67,7 +67,10 @@ function ModelDetail({ name, onChange }: { name: string; onChange: () => void })
   const card = active.card;
   return (
     <div data-testid="model-detail">
-      <h2>{data.name} <span className="badge">v{active.version}{active.active ? ' active' : ''}</span></h2>
+      <div className="card-head">
+        <h2>{data.name} <span className="badge">v{active.version}{active.active ? ' active' : ''}</span></h2>
+        <a className="btn" href={href('models', `${data.name}@${active.version}`, 'explore')} data-testid="explore-link" title="Try records and see how the outputs respond (runs in this window, nothing is logged)">Explore</a>
+      </div>
       {card.description && <p>{card.description}</p>}
       <ErrorBox error={actionError} />
       {active.problems.length > 0 && <div className="alert alert-error" role="alert"><strong>Integrity problem</strong>{active.problems.map((p) => <p key={p}>{p}</p>)}</div>}

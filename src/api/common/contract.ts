@@ -338,6 +338,31 @@ export type SyncView = z.infer<typeof SyncViewSchema>;
 export const UploadResultSchema = z.object({ path: z.string(), name: z.string(), size: z.number() });
 export type UploadResult = z.infer<typeof UploadResultSchema>;
 
+/**
+ * What the app's what-if explorer runs in the renderer (onnxruntime-web): the installed model's
+ * bytes after the same checks scoring makes (serving check, SHA-256 against the install record),
+ * with the same in-memory ZipMap rewrite, plus its card and the graph inputs as served.
+ */
+export const ExploreModelSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  /** SHA-256 of the installed file (verified just now) */
+  modelSha256: z.string(),
+  card: CardSchema,
+  /** the graph's inputs as served: element type and shape (what the feeds must match) */
+  inputs: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])) })),
+  /** ZipMap nodes the rewrite dropped (their probability tensors are graph outputs instead) */
+  zipmapsRemoved: z.array(z.string()),
+  /** the bytes to create the session from, base64 */
+  model: z.string(),
+  sizeBytes: z.number().int(),
+  /** a serving warning (signed metadata in its offline grace period), else null */
+  warning: z.string().nullable(),
+});
+export type ExploreModel = z.infer<typeof ExploreModelSchema>;
+/** The largest model file the explorer hands to the renderer (base64 in one JSON answer). */
+export const EXPLORE_MAX_BYTES = 128 * 1024 * 1024;
+
 // ---- methods ----
 
 const none = z.strictObject({});
@@ -493,6 +518,8 @@ export const methods = {
   'models.pull': { params: z.strictObject({ ref: z.string().trim().min(1).max(200) }), result: PullResultSchema },
   /** stop the running pull (a partial download is kept and resumes next time) */
   'models.pullCancel': { params: none, result: z.object({ cancelled: z.boolean() }) },
+  /** the installed model's verified bytes (ZipMap rewritten as for scoring) and card, for the what-if explorer; not a prediction, nothing is logged */
+  'models.explore': { params: z.strictObject({ model: ModelRef }), result: ExploreModelSchema },
   'files.inspect': { params: z.strictObject({ path: FilePath, model: ModelRef }), result: InspectSchema },
   'jobs.start': {
     params: z.strictObject({ input: FilePath, model: ModelRef, idColumn: z.string().min(1).max(256).optional(), format: Format.optional() }),

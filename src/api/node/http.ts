@@ -12,9 +12,9 @@ import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
 import type { Service } from './service.ts';
-import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SECURITY_HEADERS, staticFile } from './web-security.ts';
+import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SERVE_SECURITY_HEADERS as SECURITY_HEADERS, staticFile } from './web-security.ts';
 
-export { CSP } from './web-security.ts';
+export { SERVE_CSP as CSP } from './web-security.ts';
 
 export interface HttpOptions {
   service: Service;
@@ -26,6 +26,11 @@ export interface HttpOptions {
   token?: string;
   /** a request body that sends nothing for this long is answered 408 (default 30 s) */
   bodyIdleMs?: number;
+  /**
+   * The local scoring API (`serve --api`, src/api/node/scoring-api.ts): requests under /v1 go to
+   * it after the Host and URL checks; it authenticates with its own bearer tokens, never the UI's.
+   */
+  v1?: (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams) => Promise<void>;
 }
 
 export interface HttpServer {
@@ -43,7 +48,7 @@ const BODY_IDLE_MS = 30_000;
 const DRAIN_MS = 5_000;
 
 /** A request we refuse with a 4xx status (the message is shown to the client). */
-class HttpError extends Error {
+export class HttpError extends Error {
   readonly status: number;
   readonly code: ApiErrorShape['code'];
   constructor(status: number, message: string, code: ApiErrorShape['code'] = 'usage') {
@@ -61,7 +66,7 @@ const cookies = (req: http.IncomingMessage): Map<string, string> => parseCookies
  * The body of a request as a stream of chunks, refused with 413 beyond `maxBytes` (declared or
  * sent) and with 408 when the client stops sending for `idleMs` (a slowloris-style body).
  */
-async function* limitedBody(req: http.IncomingMessage, maxBytes: number, idleMs: number, what: string): AsyncGenerator<Buffer> {
+export async function* limitedBody(req: http.IncomingMessage, maxBytes: number, idleMs: number, what: string): AsyncGenerator<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) throw new HttpError(413, `${what} is ${declared} bytes; the limit is ${maxBytes}`);
   const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -203,6 +208,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     const target = parseRequestTarget(req.url);
     if (!target.ok) throw new HttpError(target.status, target.message);
     const { path: p, query } = target;
+    if (opts.v1 && (p === '/v1' || p.startsWith('/v1/'))) return opts.v1(req, res, p, query);
     return p === '/api' || p.startsWith('/api/') ? api(req, res, p, query) : page(req, res, p, query);
   };
 

@@ -17,6 +17,8 @@ import { getHubSetting, getSettings, openStore, updateSettings } from '../../sto
 import { pull } from '../../registry/node/pull.ts';
 import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
 import { dataFolderUsage } from '../../store/node/usage.ts';
+import { EXPLORE_MAX_BYTES } from '../common/contract.ts';
+import { loadVerifiedModel } from '../../scoring/node/verified-model.ts';
 import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
 import { LogReader } from './log-reader.ts';
@@ -301,6 +303,19 @@ export function createService(opts: ServiceOptions): Service {
           version: m.version, active: m.active, source: m.source, signedBy: m.signedBy, signedAt: m.signedAt, origin: m.origin,
           installedAt: m.installedAt, sizeBytes: m.sizeBytes, modelSha256: m.modelSha256, card: m.card, problems: verifyInstalled(store, m),
         })).reverse(),
+      };
+    },
+    async 'models.explore'({ model: ref }) {
+      const m = getModel(store, ref);
+      if (m.sizeBytes > EXPLORE_MAX_BYTES) throw new OutpostError('input', `${m.name}@${m.version} is ${(m.sizeBytes / 2 ** 20).toFixed(0)} MiB; the app explores models up to ${EXPLORE_MAX_BYTES / 2 ** 20} MiB (use \`outpost predict\` for this one)`);
+      let warning: string | null = null;
+      const adapted = await loadVerifiedModel(store, m, (w) => { warning = w; });
+      return {
+        name: m.name, version: m.version, modelSha256: m.modelSha256, card: m.card,
+        inputs: adapted.info.inputs.map((i) => ({ name: i.name, type: i.type, shape: i.shape })),
+        zipmapsRemoved: adapted.zipmaps.map((z) => z.node),
+        model: Buffer.from(adapted.bytes.buffer, adapted.bytes.byteOffset, adapted.bytes.byteLength).toString('base64'),
+        sizeBytes: adapted.bytes.byteLength, warning,
       };
     },
     async 'models.add'({ path: dir }) {

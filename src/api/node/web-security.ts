@@ -23,9 +23,25 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=()',
 };
 
+/**
+ * `outpost serve`'s page runs the what-if explorer: onnxruntime-web compiles WebAssembly
+ * ('wasm-unsafe-eval' allows that and no JavaScript eval; its worker threads are same-origin scripts,
+ * which worker-src, falling back to script-src 'self', already allows), and COEP with COOP makes the
+ * page cross-origin isolated (SharedArrayBuffer: WebAssembly threads). Every resource the page loads
+ * is its own origin's, so COEP blocks nothing. The hub console needs neither and keeps the strict CSP.
+ */
+export const SERVE_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
+export const SERVE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  ...SECURITY_HEADERS,
+  'Content-Security-Policy': SERVE_CSP,
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 export const MIME: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
   '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json', '.webmanifest': 'application/manifest+json',
+  // onnxruntime-web: .wasm must be application/wasm for streaming compilation; its glue is a module script
+  '.mjs': 'text/javascript; charset=utf-8', '.wasm': 'application/wasm',
 };
 
 export function sameSecret(a: string, b: string): boolean {

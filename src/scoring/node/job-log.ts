@@ -68,14 +68,24 @@ export class JobLog {
 
   /** A batch was scored: statistics see it (rejected rows too) and its accepted rows are queued for the log. */
   add(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined, logged: LoggedBatch): void {
+    this.observe(batch, v, scored);
+    this.log(scored, logged, batch.firstRow);
+  }
+
+  /** The observers (drift statistics) see a scored batch. */
+  observe(batch: ColumnBatch, v: ValidatedBatch, scored: ScoredColumns | undefined): void {
     for (const ob of this.observers) ob.observe(batch, v, scored);
     this.pendingRows += batch.length;
-    if (!scored || !this.logPredictions) return;
+  }
+
+  /** Queue accepted rows for the prediction log (one log batch). `firstRow`: the batch's first row, when no row was accepted. */
+  log(scored: ScoredColumns | undefined, logged: LoggedBatch, firstRow: number): void {
     const { rowNumbers } = logged;
+    if (!scored || !this.logPredictions || rowNumbers.length === 0) return;
     this.pending.push({
       jobId: this.job.id, seq: this.seq++, modelName: this.job.modelName, modelVersion: this.job.modelVersion,
       // the first logged row: readers number rows first_row + i when no row column is stored
-      firstRow: rowNumbers.length ? rowNumbers[0] : batch.firstRow, rowCount: v.accepted.length, loggedAt: Date.now(),
+      firstRow: rowNumbers[0] ?? firstRow, rowCount: rowNumbers.length, loggedAt: Date.now(),
       outputs: logColumns(this.card, rowNumbers, logged.ids, scored),
       inputs: logged.inputs,
     });

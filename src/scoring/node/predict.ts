@@ -1,5 +1,6 @@
 // Single records: JSON objects in, the model's outputs out — `outpost predict` and the local HTTP
-// API. The same cell rules (the JSONL decoder), validation (validate.ts), engine (openEngine, with
+// API. The same cell rules (the JSONL decoder), validation (validate.ts), output reading (common/record.ts,
+// shared with the app's what-if explorer), engine (openEngine, with
 // the model-file hash check) and logging path (JobLog: prediction log, drift statistics, sync
 // outbox, retention) as file scoring.
 //
@@ -12,7 +13,6 @@
 // one. A session job is held by one process at a time (the job lock): a second process scoring
 // for the same caller and day gets a session job of its own.
 import path from 'node:path';
-import { formatFloat32 } from '../../io/common/float32-format.ts';
 import { JsonlDecoder, parseJsonlLine, type JsonlLine } from '../../io/common/jsonl-decoder.ts';
 import type { ColumnBatch } from '../../io/common/table.ts';
 import type { InferenceEngine } from '../../inference/node/engine.ts';
@@ -21,13 +21,14 @@ import type { Card } from '../../package/common/card.ts';
 import { createJob, getJob, newJobId, RECORDS_FORMAT, setJobStatus, type Job } from '../../store/node/jobs.ts';
 import type { InstalledModel } from '../../store/node/models.ts';
 import { getSettings, nowIso, type Store } from '../../store/node/store.ts';
-import { logInputColumns, readOutputs } from '../common/outputs.ts';
+import { logInputColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
+import { printedOutputs, unknownFields, type FieldError } from '../common/record.ts';
 import { columnRequests, validateBatch, type Feed, type Reject } from '../common/validate.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { JobLog } from './job-log.ts';
 import { openEngine, reasonKind } from './score-file.ts';
 
-export interface FieldError { field: string; reason: string; value: string }
+export type { FieldError };
 
 /**
  * Probabilities and values are the numbers whose shortest text (String, JSON) is exactly what
@@ -45,8 +46,11 @@ export type RecordInput = { text: string } | { value: unknown };
 /** Rows after which a session commits at once instead of waiting for its timer. */
 const COMMIT_ROWS = 4096;
 const COMMIT_DELAY_MS = 1000;
+/** Engine runs in flight per scorer before requests wait to be batched (the engine keeps two per worker busy). */
+const MAX_RUNNING = 2;
+/** Requests run together at most (a batch of up to this many API requests, each ≤ its record limit). */
+const MAX_BATCH_REQUESTS = 256;
 
-const printed = (v: number, wide: boolean): number => (wide ? v : Number(formatFloat32(v)));
 const utcDay = (t: number): string => new Date(t).toISOString().slice(0, 10);
 
 export interface RecordScorerOptions {
@@ -67,6 +71,9 @@ export class RecordScorer {
   private readonly opts: RecordScorerOptions;
   private readonly sessions = new Map<string, RecordSession>();
   private closed = false;
+  /** engine runs in flight, and the requests waiting to be run together when one finishes */
+  private running = 0;
+  private waiting: { feeds: Record<string, Feed>; rows: number; resolve: (o: Record<string, Feed>) => void; reject: (e: unknown) => void }[] = [];
 
   private constructor(store: Store, model: InstalledModel, engine: InferenceEngine, graph: { inputs: { name: string; type: ElemType; shape: unknown[] }[] }, opts: RecordScorerOptions) {
     this.store = store;
@@ -89,12 +96,13 @@ export class RecordScorer {
   /**
    * Validate and score records as one batch; one outcome per record, in order. `caller` names who
    * asked (`cli`, `api:<token name>`): it picks the record session the rows are logged in.
+   * `atomic`: when any record fails validation nothing is scored or logged (the valid records get
+   * `{ok: false, errors: []}`) — an HTTP request refused as a whole.
    */
-  async score(records: readonly RecordInput[], caller: string): Promise<RecordOutcome[]> {
+  async score(records: readonly RecordInput[], caller: string, opts: { atomic?: boolean } = {}): Promise<RecordOutcome[]> {
     if (this.closed) throw new Error('the record scorer is closed');
     const card = this.model.card;
     const names = card.inputs.map((f) => f.name);
-    const known = new Set(names);
     const errors: FieldError[][] = records.map(() => []);
     const lines: JsonlLine[] = records.map((r, i) => {
       const line = parseRecord(r);
@@ -102,9 +110,7 @@ export class RecordScorer {
         errors[i].push({ field: '', reason: line.problem, value: '' });
         return line;
       }
-      for (const k of Object.keys(line.record)) {
-        if (!known.has(k)) errors[i].push({ field: k, reason: `unknown field (the model's inputs: ${names.join(', ')})`, value: JSON.stringify(line.record[k]) ?? '' });
-      }
+      errors[i].push(...unknownFields(card, line.record));
       return line;
     });
     // Records with unknown fields are never scored; their other fields are still checked (every problem named at once).
@@ -124,26 +130,42 @@ export class RecordScorer {
     const batch = decode(main);
     const v = validate(batch);
     addRejects(main, v.rejects);
+    if (opts.atomic && errors.some((e) => e.length)) return records.map((_, i) => ({ ok: false, errors: errors[i] }));
     const m = v.accepted.length;
-    const outputs = m ? await this.engine.run(v.feeds) as Record<string, Feed> : undefined;
+    const outputs = m ? await this.run(v.feeds, m) : undefined;
     const scored = outputs ? readOutputs(card, outputs, m) : undefined;
     if (this.opts.log !== false && records.length) this.session(caller).add(records.length, main, batch, v, scored, errors);
 
     const results: RecordOutcome[] = records.map((_, i) => ({ ok: false, errors: errors[i] }));
-    for (let j = 0; j < m; j++) {
-      const i = main[v.accepted[j]];
-      if (scored!.value) {
-        results[i] = { ok: true, value: printed(scored!.value[j], scored!.value instanceof Float64Array) };
-        continue;
-      }
-      const classes = card.outputs.classes!;
-      const code = scored!.labelCodes![j];
-      results[i] = {
-        ok: true, label: classes[code] ?? String(code),
-        ...(scored!.probabilities ? { probabilities: Object.fromEntries(scored!.probabilities.map((p, c) => [classes[c], printed(p[j], p instanceof Float64Array)])) } : {}),
-      };
-    }
+    // read and printed as the app's what-if explorer reads them (common/record.ts)
+    const printed = scored ? printedOutputs(card, scored, m) : [];
+    for (let j = 0; j < m; j++) results[main[v.accepted[j]]] = { ok: true, ...printed[j] };
     return results;
+  }
+
+  /**
+   * Run a request's feeds. Concurrent callers share the engine: while MAX_RUNNING runs are in
+   * flight, requests wait and are then run as one batch (their rows end to end), each getting its
+   * own rows of the outputs back — dynamic batching, so many one-record callers cost few engine runs.
+   */
+  private run(feeds: Record<string, Feed>, rows: number): Promise<Record<string, Feed>> {
+    if (this.running < MAX_RUNNING) return this.launch([{ feeds, rows }]).then((r) => r[0]);
+    return new Promise((resolve, reject) => this.waiting.push({ feeds, rows, resolve, reject }));
+  }
+
+  private async launch(parts: { feeds: Record<string, Feed>; rows: number }[]): Promise<Record<string, Feed>[]> {
+    this.running++;
+    try {
+      const merged = parts.length === 1 ? parts[0].feeds : mergeFeeds(parts.map((p) => p.feeds));
+      const out = await this.engine.run(merged) as Record<string, Feed>;
+      return parts.length === 1 ? [out] : splitRows(out, parts.map((p) => p.rows));
+    } finally {
+      this.running--;
+      const next = this.waiting.splice(0, MAX_BATCH_REQUESTS);
+      if (next.length) {
+        this.launch(next).then((r) => next.forEach((w, i) => w.resolve(r[i])), (e: unknown) => next.forEach((w) => w.reject(e)));
+      }
+    }
   }
 
   /** Commit what every session has pending (normally done by their timers). */
@@ -194,8 +216,11 @@ function parseRecord(r: RecordInput): JsonlLine {
   return { record: value as Record<string, unknown> };
 }
 
+/** Session jobs open in this process (the job lock tells processes apart, not two scorers of one process). */
+const openHere = new Set<string>();
+
 /** The checkpoint a record session keeps: the next log batch number and the reject reasons (as `outpost jobs show` reads them). */
-interface SessionCheckpoint { session: true; seq: number; reasons: Record<string, number> }
+interface SessionCheckpoint { session: true; /** the UTC day of the session's records */ day: string; seq: number; reasons: Record<string, number> }
 
 /** One caller's records for one model version on one UTC day, logged as a job. */
 class RecordSession {
@@ -211,6 +236,8 @@ class RecordSession {
   private readonly card: Card;
   private readonly onWarning: ((line: string) => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** scored rows since the last commit, logged as one batch by the commit */
+  private pending: { rowNumbers: Int32Array; scored: ScoredColumns; feeds: Record<string, Feed> }[] = [];
   private dirty = false;
 
   private constructor(store: Store, job: Job, card: Card, day: string, release: () => void, onWarning: ((line: string) => void) | undefined) {
@@ -236,21 +263,29 @@ class RecordSession {
   /** Today's session job of this caller and model version (one this process can lock), or a new one. */
   static open(store: Store, model: InstalledModel, caller: string, day: string, engine: InferenceEngine, onWarning?: (line: string) => void): RecordSession {
     const input = `records:${caller}`;
-    const candidates = store.db.prepare(`SELECT id FROM jobs WHERE input_format = ? AND input_path = ? AND model_name = ? AND model_version = ? AND created_at >= ? AND created_at < ?
-      ORDER BY created_at DESC, rowid DESC`).all(RECORDS_FORMAT, input, model.name, model.version, `${day}T00:00:00`, `${day}T99`) as { id: string }[];
+    const candidates = store.db.prepare(`SELECT id FROM jobs WHERE input_format = ? AND input_path = ? AND model_name = ? AND model_version = ? AND json_extract(checkpoint_json, '$.day') = ?
+      ORDER BY created_at, rowid`).all(RECORDS_FORMAT, input, model.name, model.version, day) as { id: string }[];
     const lockFile = (id: string) => path.join(store.jobsDir, `${id}.lock`);
+    const held = (id: string, unlock: () => void) => {
+      openHere.add(id);
+      return () => {
+        openHere.delete(id);
+        unlock();
+      };
+    };
     for (const { id } of candidates) {
+      if (openHere.has(id)) continue;
       let release: () => void;
       try {
         release = acquireJobLock(lockFile(id), id);
       } catch {
         continue; // another live process logs into it
       }
-      return new RecordSession(store, getJob(store, id), model.card, day, release, onWarning);
+      return new RecordSession(store, getJob(store, id), model.card, day, held(id, release), onWarning);
     }
     const settings = getSettings(store);
     const id = newJobId();
-    const release = acquireJobLock(lockFile(id), id);
+    const release = held(id, acquireJobLock(lockFile(id), id));
     try {
       const job = store.db.transaction(() => {
         createJob(store, {
@@ -261,6 +296,8 @@ class RecordSession {
         });
         // nothing in a session can be resumed: it is complete after every commit
         setJobStatus(store, id, 'completed');
+        const cp: SessionCheckpoint = { session: true, day, seq: 0, reasons: {} };
+        store.db.prepare('UPDATE jobs SET checkpoint_json = ? WHERE id = ?').run(JSON.stringify(cp), id);
         return getJob(store, id);
       })();
       return new RecordSession(store, job, model.card, day, release, onWarning);
@@ -273,10 +310,9 @@ class RecordSession {
   /** One scored request: `main` are the request indexes of `batch`'s rows; every record counts as read. */
   add(count: number, main: readonly number[], batch: ColumnBatch, v: ReturnType<typeof validateBatch>, scored: ReturnType<typeof readOutputs> | undefined, errors: readonly FieldError[][]): void {
     const base = this.counters.rowsRead;
-    const rowNumbers = Int32Array.from(v.accepted, (j) => base + 1 + main[j]);
-    const inputs = scored ? logInputColumns(v.feeds, rowNumbers, this.logInputs, this.logSampleRate, this.card.tensors) : undefined;
-    // the observers see the rows as the session numbers them
-    this.log.add({ ...batch, firstRow: base + 1 + (main[0] ?? 0) }, v, scored, { rowNumbers, inputs });
+    // the observers see every request; the log gets one batch per commit (not one per request)
+    this.log.observe(batch, v, scored);
+    if (scored) this.pending.push({ rowNumbers: Int32Array.from(v.accepted, (j) => base + 1 + main[j]), scored, feeds: v.feeds });
     this.counters.rowsRead += count;
     this.counters.rowsScored += v.accepted.length;
     let rejected = 0;
@@ -307,7 +343,14 @@ class RecordSession {
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
-    const state: SessionCheckpoint = { session: true, seq: this.log.seq, reasons: Object.fromEntries(this.reasons) };
+    if (this.pending.length) {
+      const parts = this.pending;
+      const rowNumbers = concat(parts.map((p) => p.rowNumbers));
+      const inputs = logInputColumns(mergeFeeds(parts.map((p) => p.feeds)), rowNumbers, this.logInputs, this.logSampleRate, this.card.tensors);
+      this.log.log(mergeScored(parts.map((p) => p.scored)), { rowNumbers, inputs }, rowNumbers[0]);
+      this.pending = [];
+    }
+    const state: SessionCheckpoint = { session: true, day: this.day, seq: this.log.seq, reasons: Object.fromEntries(this.reasons) };
     this.log.commit(this.counters, state, () => {
       this.store.db.prepare('UPDATE jobs SET finished_at = ? WHERE id = ?').run(nowIso(), this.job.id);
     });
@@ -322,4 +365,54 @@ class RecordSession {
       this.release();
     }
   }
+}
+
+type Typed = Int32Array | Float32Array | Float64Array | BigInt64Array | Uint8Array;
+
+/** Arrays of one kind end to end (typed arrays of one type, or plain arrays). */
+function concat<T extends Typed | string[]>(parts: T[]): T {
+  if (parts.length === 1) return parts[0];
+  if (Array.isArray(parts[0])) return (parts as string[][]).flat() as T;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new (parts[0].constructor as new (n: number) => Typed)(total);
+  let at = 0;
+  for (const p of parts as Typed[]) {
+    out.set(p as never, at);
+    at += p.length;
+  }
+  return out as T;
+}
+
+/** The outputs of several requests as one run of rows. */
+function mergeScored(parts: ScoredColumns[]): ScoredColumns {
+  const first = parts[0];
+  return {
+    ...(first.labelCodes ? { labelCodes: concat(parts.map((p) => p.labelCodes!)) } : {}),
+    ...(first.probabilities ? { probabilities: first.probabilities.map((_, c) => concat(parts.map((p) => p.probabilities![c] as Float32Array | Float64Array))) as Float32Array[] | Float64Array[] } : {}),
+    ...(first.value ? { value: concat(parts.map((p) => p.value!)) } : {}),
+  };
+}
+
+/** The feeds of several requests as one: rows end to end ([n, 1] and row-major [n, F] alike). */
+function mergeFeeds(parts: Record<string, Feed>[]): Record<string, Feed> {
+  return Object.fromEntries(Object.entries(parts[0]).map(([name, f]) => [name, {
+    type: f.type,
+    data: concat(parts.map((p) => p[name].data as Typed | string[])),
+    dims: [parts.reduce((n, p) => n + p[name].dims[0], 0), ...f.dims.slice(1)],
+  }]));
+}
+
+/** Split outputs computed for requests run end to end back into each request's rows. */
+function splitRows(out: Record<string, Feed>, rows: number[]): Record<string, Feed>[] {
+  const total = rows.reduce((n, r) => n + r, 0);
+  let at = 0;
+  return rows.map((n) => {
+    const from = at;
+    at += n;
+    return Object.fromEntries(Object.entries(out).map(([name, f]) => {
+      const width = total ? f.data.length / total : 0; // values per row ([N] and [N, k] alike)
+      const data = Array.isArray(f.data) ? f.data.slice(from * width, at * width) : (f.data as Typed).slice(from * width, at * width);
+      return [name, { type: f.type, data, dims: [n, ...f.dims.slice(1)] } as Feed];
+    }));
+  });
 }

@@ -12,12 +12,10 @@ import { openSink, openSource } from '../../io/node/open.ts';
 import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
-import { adaptModel } from '../../onnx/common/adapt.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
-import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
-import { getModel, recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
+import { getModel, type InstalledModel } from '../../store/node/models.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
@@ -25,6 +23,7 @@ import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from 
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { JobLog } from './job-log.ts';
+import { loadVerifiedModel } from './verified-model.ts';
 
 export type { ScoringObserver } from './job-log.ts';
 
@@ -256,22 +255,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
-  if (model.source === 'hub') {
-    // a signed model must still be within its metadata's validity (the TUF client loads only for those)
-    const { checkServable } = await import('../../registry/node/pull.ts');
-    const servable = checkServable(store.home, model);
-    if (servable.warning) opts.onWarning?.(servable.warning);
-  }
-  const file = path.join(model.dir, MODEL_FILE);
-  const bytes = fs.readFileSync(file);
-  const hash = sha256(bytes);
-  if (hash !== model.modelSha256) {
-    recordSecurityEvent(store, 'installed-file-modified', `${model.name}@${model.version}`, `${file}: sha256 ${hash}, installed ${model.modelSha256}`);
-    throw new OutpostError('package', `the installed model file was modified on disk (sha256 ${hash.slice(0, 16)}…, verified at install ${model.modelSha256.slice(0, 16)}…); refusing to run it — reinstall or roll back`, { file });
-  }
-  // What ORT for Node can serve (a ZipMap becomes its probability tensor): rewritten in memory,
-  // after the hash check, so the verified file stays as signed.
-  const adapted = adaptModel(bytes);
+  const adapted = await loadVerifiedModel(store, model, opts.onWarning);
   const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) } });
   return { engine, graph: adapted.info };
 }

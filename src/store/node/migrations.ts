@@ -319,4 +319,22 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'local API tokens',
+    // Bearer tokens of the local scoring API (`outpost tokens`, src/store/node/api-tokens.ts): only
+    // the SHA-256 of each token is kept; a revoked token keeps its row (revoked_at) so its name and
+    // history stay visible.
+    sql: `
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        token_sha256 TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        last_used_at INTEGER,
+        revoked_at INTEGER
+      );
+      CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
+    `,
+  },
 ];
