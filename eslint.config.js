@@ -8,7 +8,7 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 const nativeModules = ['better-sqlite3', 'onnxruntime-node', 'electron'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'renderer/dist/**', 'dist/**', '**/*.d.ts', 'test-artifacts/**'] },
+  { ignores: ['node_modules/**', 'renderer/dist/**', 'dist/**', 'out/**', '**/*.d.ts', 'test-artifacts/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

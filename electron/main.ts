@@ -17,7 +17,7 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 app.enableSandbox();
 
 function startCore() {
-  const child = utilityProcess.fork(path.join(here, 'core-host.ts'), [], { serviceName: 'Outpost core', stdio: 'inherit' });
+  const child = utilityProcess.fork(fileURLToPath(new URL('./core-host.ts', import.meta.url)), [], { serviceName: 'Outpost core', stdio: 'inherit' });
   const listeners: ((m: unknown) => void)[] = [];
   child.on('message', (m) => { for (const l of listeners) l(m); });
   const core = coreClient({ post: (m) => child.postMessage(m), onMessage: (l) => listeners.push(l) });

@@ -1,5 +1,6 @@
 // Builds the renderer into renderer/dist: relative asset URLs (served by `outpost serve` and by
-// Electron's app:// protocol alike), no inline scripts (the CSP forbids them).
+// Electron's app:// protocol alike), no inline scripts (the CSP forbids them). Two pages share the
+// components and chunks: index.html (the workstation app) and hub.html (the hub console).
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
@@ -14,5 +15,6 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     reportCompressedSize: false,
+    rollupOptions: { input: { app: `${import.meta.dirname}/index.html`, hub: `${import.meta.dirname}/hub.html` } },
   },
 });

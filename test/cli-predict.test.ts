@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, jsonLines, REPO, runCli, type CliResult } from './helpers/cli.ts';
+import { BIN, CLI_NODE_FLAGS, jsonLines, REPO, runCli, type CliResult } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
 const root = tempDir();
@@ -16,7 +16,7 @@ after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The CLI with `stdin` written to its standard input. */
 function runWithStdin(args: string[], stdin: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, '--home', home, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', home, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

@@ -178,6 +178,10 @@ test('the app connects to an HTTPS hub with a CA given once, then pulls through 
   const service = createService({ home: appHome });
   try {
     const first = await createEnrollment(h.hub, { name: 'desk-app-tls' });
+    // The root and CA are read by path: outside the allowed folders they are refused unread.
+    await assert.rejects(service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, caPath: caFile }), /the app may not read .*ca\.pem/);
+    await assert.rejects(service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, rootPath: h.trustRoot }), /the app may not read/);
+    await service.handlers['settings.update']({ patch: { allowedFolders: [work, path.dirname(h.trustRoot)] } });
     await assert.rejects(service.handlers['sync.connect']({ hubUrl: h.url, code: first.code, rootPath: h.trustRoot }),
       /cannot connect securely to the hub at https:\/\/127\.0\.0\.1:\d+ \(TLS\): its certificate is not issued by a CA this machine trusts/);
     assert.equal((await service.handlers['sync.status']({})).connected, false);

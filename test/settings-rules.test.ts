@@ -23,6 +23,7 @@ const perKey: Record<SettingKey, unknown[]> = {
   syncIntervalSeconds: [0, 300, 7 * 86400, 7 * 86400 + 1, -1],
   syncBandwidthBytesPerSecond: [0, MiB, -5, 1.25],
   retrainOnAlert: [[], ['seattle-weather'], ['a.b_c-9'], ['Upper'], ['-lead'], ['x'.repeat(64)], ['x'.repeat(65)], Array.from({ length: 257 }, () => 'm'), [7], 'name'],
+  rolloutPolicy: ['auto', 'ask', 'AUTO', 'never'],
   driftWebhookUrl: ['', 'http://localhost:9/hook', 'https://example.org/x?y=1', 'ftp://example.org', 'http://', 'https://' + 'a'.repeat(2050), 'not a url'],
 };
 

@@ -8,9 +8,10 @@ import { Performance } from './screens/Performance.tsx';
 import { Predictions } from './screens/Predictions.tsx';
 import { Score } from './screens/Score.tsx';
 import { Settings } from './screens/Settings.tsx';
+import { Train } from './screens/Train.tsx';
 import { ThemeToggle } from './theme.tsx';
 
-const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['models', 'Models'], ['settings', 'Settings']] as const;
+const NAV = [['home', 'Home'], ['score', 'Score a file'], ['jobs', 'Jobs'], ['predictions', 'Predictions'], ['drift', 'Drift'], ['performance', 'Performance'], ['train', 'Train'], ['models', 'Models'], ['settings', 'Settings']] as const;
 
 export function App() {
   const [screen, arg] = useRoute();
@@ -47,6 +48,7 @@ export function App() {
           : screen === 'predictions' ? <Predictions key={arg ?? 'all'} {...(arg ? { jobId: arg } : {})} />
           : screen === 'drift' ? <Drift {...(arg ? { model: arg } : {})} />
           : screen === 'performance' ? <Performance {...(arg ? { model: arg } : {})} />
+          : screen === 'train' ? <Train key={arg ?? 'new'} {...(arg ? { runId: arg } : {})} />
           : screen === 'models' ? <Models {...(arg ? { name: arg } : {})} />
           : screen === 'settings' ? <Settings />
           : <Home />}

@@ -4,11 +4,12 @@
 // schedules the next background sync. Screenshots go to test-artifacts/screenshots/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createEnrollment, listDevices } from '../../src/hub/node/devices.ts';
 import { installPackage } from '../../src/store/node/models.ts';
-import { openStore } from '../../src/store/node/store.ts';
+import { openStore, updateSettings } from '../../src/store/node/store.ts';
 import { DEMO_PACKAGE } from '../helpers/app-harness.ts';
 import { launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
 import { startTestHub, type TestHub } from '../helpers/hub-fixtures.ts';
@@ -32,6 +33,7 @@ describe('hub connection and sync in the app (Chromium)', { skip: 'skip' in laun
     home = tempDir('outpost-e2e-sync-');
     const s = openStore(home);
     installPackage(s, DEMO_PACKAGE, { source: 'local', allowUnsigned: true });
+    updateSettings(s, { allowedFolders: [path.dirname(hub.trustRoot)] }); // the trust root is read by path
     s.close();
     served = await serveInProcess(home);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });

@@ -46,3 +46,21 @@ export async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
+
+/** Run `outpost hub serve --dir D --port 0` in this process (the console included) and wait until it listens. */
+export async function hubServeInProcess(dir: string, extra: Record<string, string> = {}): Promise<Served> {
+  const { hubServeCommand } = await import('../../src/cli/commands/hub.ts');
+  const ac = new AbortController();
+  const lines: string[] = [];
+  let listening: (e: Record<string, unknown>) => void;
+  const ready = new Promise<Record<string, unknown>>((r) => { listening = r; });
+  const ctx: CommandContext = {
+    home: dir, json: false, interactive: false, signal: ac.signal, env: process.env, cwd: process.cwd(),
+    out: { text: (l) => lines.push(l), json: () => {}, event: (e) => { if (e.event === 'listening') listening(e); }, warn: (l) => lines.push(l) },
+  };
+  const run = hubServeCommand.run(ctx, { values: { dir, port: '0', ...extra }, positionals: [] });
+  run.catch(() => {});
+  const e = await Promise.race([ready, run.then(() => { throw new Error(`hub serve exited early: ${lines.join('\n')}`); })]);
+  const url = String(e.url);
+  return { url, port: Number(new URL(url).port), lines, stop: () => { ac.abort(); return run; } };
+}

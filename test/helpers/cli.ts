@@ -1,17 +1,26 @@
 // Run the real CLI (bin/outpost.js) as a child process on the project's Node 24.
+// OUTPOST_CLI=<built tree>/bin/outpost.js (from `npm run build`) points these helpers at the built
+// JavaScript instead of the sources: child processes run it with type stripping switched off, and
+// runMain runs the built main() in this process. test/build-cli.test.ts runs CLI test files so.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { main } from '../../src/cli/main.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { main as sourceMain } from '../../src/cli/main.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = path.join(REPO, 'bin', 'outpost.js');
+const BUILT = process.env.OUTPOST_CLI ? path.resolve(process.env.OUTPOST_CLI) : undefined;
+export const BIN = BUILT ?? path.join(REPO, 'bin', 'outpost.js');
+/** Node flags for a CLI child: the built CLI must run without type stripping. */
+export const CLI_NODE_FLAGS = BUILT ? ['--no-experimental-strip-types'] : [];
+const main: typeof sourceMain = BUILT
+  ? (await import(pathToFileURL(path.join(path.dirname(BUILT), '..', 'src', 'cli', 'main.js')).href) as { main: typeof sourceMain }).main
+  : sourceMain;
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 export function startCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): ChildProcess {
-  return spawn(process.execPath, [BIN, '--home', opts.home, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', opts.home, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 export function runCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {

@@ -391,6 +391,85 @@ export const ProposalViewSchema = z.object({
 });
 export type ProposalView = z.infer<typeof ProposalViewSchema>;
 
+// ---- training from a file (the Train screen) ----
+
+/** A file's columns, with a kind guessed from its first rows (for choosing target, features and a time column). */
+export const FileColumnsSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  format: z.string(),
+  sizeBytes: z.number(),
+  /** rows looked at for the guesses (the first ones) */
+  sampled: z.number().int(),
+  columns: z.array(z.object({
+    name: z.string(),
+    /** number: every sampled value parses as a number; time: ISO dates/times; text otherwise */
+    kind: z.enum(['number', 'time', 'text']),
+    distinct: z.number().int(),
+    missing: z.number().int(),
+    examples: z.array(z.string()),
+  })),
+});
+export type FileColumns = z.infer<typeof FileColumnsSchema>;
+
+const ColumnName = z.string().min(1).max(256);
+export const TrainAlgoSchema = z.enum(['logreg', 'mlp', 'gbdt', 'auto']);
+export const TrainSplitSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('time'), column: ColumnName, validFrom: z.string().trim().min(1).max(64) }),
+  z.strictObject({ kind: z.literal('fraction'), fraction: z.number().gt(0).lt(1) }),
+]);
+export const TrainParamsSchema = z.strictObject({
+  input: FilePath,
+  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64'),
+  target: ColumnName,
+  /** empty: every column but the target and the time column */
+  features: z.array(ColumnName).max(2000).default([]),
+  algo: TrainAlgoSchema.default('gbdt'),
+  split: TrainSplitSchema.default({ kind: 'fraction', fraction: 0.2 }),
+  seed: z.number().int().min(-(2 ** 53) + 1).max(2 ** 53 - 1).default(1),
+  /** logreg / MLP: train with ONNX Runtime graph steps on this provider (auto probes); absent: the TypeScript trainer on CPU */
+  provider: z.enum(['auto', 'cuda', 'webgpu', 'dml', 'coreml', 'cpu']).optional(),
+  description: z.string().max(500).optional(),
+});
+export type TrainParams = z.input<typeof TrainParamsSchema>;
+
+const TrainMetricsSchema = z.record(z.string(), z.number());
+export const TrainRunSchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'completed', 'failed', 'cancelled']),
+  name: z.string(),
+  input: z.string(),
+  inputName: z.string(),
+  target: z.string(),
+  features: z.array(z.string()),
+  algo: TrainAlgoSchema,
+  split: z.union([z.object({ kind: z.literal('time'), column: z.string(), validFrom: z.string() }), z.object({ kind: z.literal('fraction'), fraction: z.number() })]),
+  seed: z.number(),
+  provider: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  seconds: z.number(),
+  /** what it is doing now, in words */
+  stage: z.string(),
+  read: z.object({ rows: z.number(), fraction: z.number() }).nullable(),
+  /** the current algorithm's progress: epochs (neural) or boosting iterations */
+  step: z.object({ algo: z.string(), unit: z.enum(['epoch', 'iteration']), step: z.number(), of: z.number(), trainLoss: z.number().nullable(), validLoss: z.number().nullable() }).nullable(),
+  /** validation loss by step, per algorithm (at most 500 points each, for the chart) */
+  curves: z.record(z.string(), z.array(z.object({ step: z.number(), trainLoss: z.number().nullable(), validLoss: z.number().nullable() }))),
+  candidates: z.array(z.object({ algo: z.string(), metrics: TrainMetricsSchema, fitSeconds: z.number() })),
+  messages: z.array(z.string()),
+  result: z.object({
+    algo: z.string(), task: z.string(), metrics: TrainMetricsSchema, trainRows: z.number().int(), validRows: z.number().int(), rowsRead: z.number().int(),
+    dataSha256: z.string(), modelSha256: z.string(), sizeBytes: z.number(), warnings: z.array(z.string()),
+  }).nullable(),
+  error: ApiErrorSchema.nullable(),
+  /** set once installed: the local version it became */
+  installed: z.object({ name: z.string(), version: z.number().int() }).nullable(),
+});
+export type TrainRun = z.infer<typeof TrainRunSchema>;
+export const TrainRunDetailSchema = TrainRunSchema.extend({ card: CardSchema.nullable() });
+export type TrainRunDetail = z.infer<typeof TrainRunDetailSchema>;
+
 export const methods = {
   status: { params: none, result: HomeStatusSchema },
   'models.list': { params: none, result: z.array(ModelSummarySchema) },
@@ -454,6 +533,18 @@ export const methods = {
   'proposals.list': { params: z.strictObject({ model: ModelName.optional() }), result: z.array(ProposalViewSchema) },
   /** install a proposal's challenger as a local unsigned version and make it active (force: even when it was not better) */
   'proposals.activate': { params: z.strictObject({ id: z.string().min(1).max(100), force: z.boolean().default(false) }), result: ProposalViewSchema },
+  /** the columns of a data file (allowedFolders rules, like files.inspect), for the Train screen */
+  'files.columns': { params: z.strictObject({ path: FilePath }), result: FileColumnsSchema },
+  /** train a model from a file in a worker thread (the same pipeline as `outpost train`); progress as train-progress events */
+  'train.start': { params: TrainParamsSchema, result: TrainRunSchema },
+  /** stop a training run: its worker is terminated and nothing is written */
+  'train.cancel': { params: z.strictObject({ id: z.string().min(1).max(64) }), result: z.object({ cancelled: z.boolean() }) },
+  /** training runs of this session, newest first */
+  'train.list': { params: none, result: z.array(TrainRunSchema) },
+  /** one run, with the card of its result */
+  'train.get': { params: z.strictObject({ id: z.string().min(1).max(64) }), result: TrainRunDetailSchema },
+  /** install a completed run's model as the next local (unsigned) version of its name */
+  'train.install': { params: z.strictObject({ id: z.string().min(1).max(64) }), result: z.object({ run: TrainRunSchema, model: ModelSummarySchema }) },
   'sync.status': { params: none, result: SyncViewSchema },
   /** enroll with a hub using the one-time code from `outpost hub devices add` */
   'sync.connect': {
@@ -493,6 +584,8 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-finished'), job: JobSummarySchema, error: ApiErrorSchema.nullable() }),
   z.object({ type: z.literal('sync-finished'), sync: SyncViewSchema }),
   z.object({ type: z.literal('pull-progress'), progress: PullProgressSchema }),
+  z.object({ type: z.literal('train-progress'), run: TrainRunSchema }),
+  z.object({ type: z.literal('train-finished'), run: TrainRunSchema }),
 ]);
 export type ApiEvent = z.infer<typeof ApiEventSchema>;
 

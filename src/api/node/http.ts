@@ -10,8 +10,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
-import { parseRequestTarget, safeDecode } from '../common/request-target.ts';
+import { parseRequestTarget } from '../common/request-target.ts';
 import type { Service } from './service.ts';
+import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SECURITY_HEADERS, staticFile } from './web-security.ts';
+
+export { CSP } from './web-security.ts';
 
 export interface HttpOptions {
   service: Service;
@@ -50,43 +53,9 @@ class HttpError extends Error {
   }
 }
 
-export const CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'", "connect-src 'self'",
-  "manifest-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'",
-].join('; ');
-
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=()',
-};
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.json': 'application/json', '.webmanifest': 'application/manifest+json',
-};
-
 export const newToken = (): string => crypto.randomBytes(24).toString('base64url');
 
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && crypto.timingSafeEqual(x, y);
-}
-
-function cookies(req: http.IncomingMessage): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    const value = i > 0 ? safeDecode(part.slice(i + 1).trim()) : undefined;
-    if (value !== undefined) m.set(part.slice(0, i).trim(), value); // a malformed cookie is no cookie
-  }
-  return m;
-}
+const cookies = (req: http.IncomingMessage): Map<string, string> => parseCookies(req.headers.cookie);
 
 /**
  * The body of a request as a stream of chunks, refused with 413 beyond `maxBytes` (declared or
@@ -142,15 +111,9 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
   };
 
   // DNS rebinding: a page on evil.example resolving to 127.0.0.1 would send its own Host header.
-  const hostOk = (req: http.IncomingMessage): boolean => {
-    const h = req.headers.host ?? '';
-    return h === `${HOST}:${port}` || h === `localhost:${port}`;
-  };
+  const hostOk = (req: http.IncomingMessage): boolean => hostAllowed(req.headers.host, defaultHosts(HOST, port).slice(0, 2));
   // Cross-site writes: browsers send Origin on POST/PUT; it must be this server.
-  const originOk = (req: http.IncomingMessage): boolean => {
-    const o = req.headers.origin;
-    return o === undefined || o === `http://${req.headers.host}`;
-  };
+  const originOk = (req: http.IncomingMessage): boolean => originAllowed(req.headers.origin, req.headers.host);
 
   const readJson = async (req: http.IncomingMessage): Promise<unknown> => {
     const chunks: Buffer[] = [];
@@ -230,14 +193,9 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     }
     const notFound = () => send(res, 404, { ok: false, error: { code: 'not-found', message: 'no such page' } });
     if (!opts.staticDir) return notFound();
-    const rel = p === '/' ? 'index.html' : p.replace(/^\/+/, '');
-    const root = path.resolve(opts.staticDir);
-    const file = path.resolve(root, rel);
-    if (!file.startsWith(root + path.sep) || !fs.statSync(file, { throwIfNoEntry: false })?.isFile()) return notFound();
-    const type = MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-    // Hashed assets never change; the page itself always revalidates so a new build is picked up.
-    const cache = rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache';
-    return sendFile(res, file, { 'Content-Type': type, 'Cache-Control': cache }, req.method === 'HEAD');
+    const f = staticFile(opts.staticDir, p === '/' ? 'index.html' : p);
+    if (!f) return notFound();
+    return sendFile(res, f.file, { 'Content-Type': f.type, 'Cache-Control': f.cache }, req.method === 'HEAD');
   };
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {

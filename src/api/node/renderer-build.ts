@@ -18,13 +18,16 @@ function newestMtime(p: string): number {
   return t;
 }
 
-/** True when dist/index.html exists and no renderer source is newer. */
+/** The build's pages: the workstation app and the hub console (two entries of one Vite build). */
+export const RENDERER_PAGES = ['index.html', 'hub.html'] as const;
+
+/** True when every page of dist/ exists and no renderer source is newer. */
 export function rendererIsFresh(dist = RENDERER_DIST): boolean {
-  const built = fs.statSync(path.join(dist, 'index.html'), { throwIfNoEntry: false });
-  if (!built) return false;
+  const built = RENDERER_PAGES.map((p) => fs.statSync(path.join(dist, p), { throwIfNoEntry: false }));
+  if (built.some((b) => !b)) return false;
   if (!fs.existsSync(path.join(RENDERER_DIR, 'src'))) return true; // packaged: no sources to compare
-  const sources = Math.max(...['src', 'index.html', 'vite.config.ts'].map((f) => newestMtime(path.join(RENDERER_DIR, f))));
-  return sources <= built.mtimeMs;
+  const sources = Math.max(...['src', ...RENDERER_PAGES, 'vite.config.ts'].map((f) => newestMtime(path.join(RENDERER_DIR, f))));
+  return sources <= Math.min(...built.map((b) => b!.mtimeMs));
 }
 
 /**

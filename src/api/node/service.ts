@@ -30,6 +30,7 @@ import type { ProposalView } from '../common/contract.ts';
 import { createSyncRunner } from './sync-runner.ts';
 import { checkReadable } from './readable-paths.ts';
 import { receiveUpload, sweepUploads, uploadFolderOf, UPLOADS_DIR } from './uploads.ts';
+import { createTrainRuns, fileColumns } from './train-runs.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -256,6 +257,7 @@ export function createService(opts: ServiceOptions): Service {
 
   const sync = createSyncRunner(store, (v) => emit({ type: 'sync-finished', sync: v }));
   let pulling: AbortController | undefined;
+  const training = createTrainRuns(store, emit);
 
   const handlers: Handlers = {
     async status() {
@@ -418,6 +420,26 @@ export function createService(opts: ServiceOptions): Service {
     async 'proposals.activate'({ id, force }) {
       return proposalView(activateProposal(store, id, { force }).proposal);
     },
+    async 'files.columns'({ path: file }) {
+      return fileColumns(readable(file));
+    },
+    async 'train.start'(p) {
+      if (closed) throw new OutpostError('conflict', 'the service is shutting down');
+      return training.start(p, readable(p.input));
+    },
+    async 'train.cancel'({ id }) {
+      return { cancelled: training.cancel(id) };
+    },
+    async 'train.list'() {
+      return training.list();
+    },
+    async 'train.get'({ id }) {
+      return training.get(id);
+    },
+    async 'train.install'({ id }) {
+      const { run, installed } = training.install(id);
+      return { run, model: modelSummary(groupModels().get(installed.name)!, listJobs(store, 200)) };
+    },
     async 'settings.get'() {
       return { home: store.home, settings: getSettings(store) };
     },
@@ -439,7 +461,8 @@ export function createService(opts: ServiceOptions): Service {
       return sync.view();
     },
     async 'sync.connect'(p) {
-      return sync.connect(p);
+      // The trust root and CA are files read by path, so the same folder rules as scoring apply.
+      return sync.connect({ ...p, ...(p.rootPath ? { rootPath: readable(p.rootPath) } : {}), ...(p.caPath ? { caPath: readable(p.caPath) } : {}) });
     },
     async 'sync.now'() {
       return sync.syncNow();
@@ -469,7 +492,7 @@ export function createService(opts: ServiceOptions): Service {
       const running = [...live.values()];
       for (const j of running) j.cancel();
       pulling?.abort();
-      await Promise.allSettled(running.map((j) => j.done));
+      await Promise.allSettled([...running.map((j) => j.done), training.close()]);
       await sync.close();
       listeners.clear();
       store.close();

@@ -3,19 +3,21 @@
 // `hub add-publisher`; the same data is behind the admin API for remote use.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { renderWorstFeatures } from '../../drift/common/index.ts';
+import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
 import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
 import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
 import { openHub, type Hub } from '../../hub/node/repository.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
+import { HEALTH, type Health } from '../../hub/common/fleet-health.ts';
+import { EVENT_KINDS } from '../../hub/node/console.ts';
 import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
-const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
-const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
+export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
+export const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
 
-async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
+export async function withHub<T>(ctx: CommandContext, args: ParsedArgs, fn: (hub: Hub) => Promise<T>): Promise<T> {
   const d = str(args, 'dir');
   if (!d) throw usageError('--dir <hub folder> is required');
   const db = str(args, 'db');
@@ -57,20 +59,25 @@ export const hubDevicesAddCommand: CommandSpec = {
 
 export const hubDevicesListCommand: CommandSpec = {
   name: 'hub devices list',
-  summary: 'Every enrolled workstation: group, last seen, version, models, rows scored, items waiting, open alerts',
-  usage: 'outpost hub devices list --dir <d>',
-  help: HUB_HELP,
-  options: HUB_OPTS,
+  summary: 'Every enrolled workstation: group, last seen, version, models, rows scored, backlog, open alerts, health',
+  usage: `outpost hub devices list --dir <d> [--group G] [--model NAME[@V]] [--health ${HEALTH.join('|')}]`,
+  help: [...HUB_HELP, '--group G       devices of one group ("" = devices without a group)', '--model M       devices on which model M (or version M@V) is active',
+    `--health H      ${HEALTH.join(', ')} (stale: no sync for 24 hours)`],
+  options: { ...HUB_OPTS, group: { type: 'string' }, model: { type: 'string' }, health: { type: 'string' } },
   async run(ctx, args) {
-    const devices = await withHub(ctx, args, (hub) => listDevices(hub));
+    const health = str(args, 'health');
+    if (health !== undefined && !(HEALTH as readonly string[]).includes(health)) throw usageError(`--health must be one of ${HEALTH.join(', ')} (got "${health}")`);
+    const group = str(args, 'group');
+    const model = str(args, 'model');
+    const devices = await withHub(ctx, args, (hub) => listDevices(hub, { ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(health !== undefined ? { health: health as Health } : {}) }));
     ctx.out.json({ ok: true, devices });
-    if (!devices.length) { ctx.out.text('no devices enrolled (add one with `outpost hub devices add`)'); return 0; }
+    if (!devices.length) { ctx.out.text(group !== undefined || model !== undefined || health !== undefined ? 'no device matches' : 'no devices enrolled (add one with `outpost hub devices add`)'); return 0; }
     for (const d of devices) {
       const s = d.state;
-      const models = s?.models?.filter((m) => m.active).map((m) => `${m.name}@${m.version}`).join(', ') || '—';
-      ctx.out.text(`${d.name}${d.group ? ` [${d.group}]` : ''}${d.revokedAt ? `  REVOKED ${d.revokedAt}` : ''}`);
-      ctx.out.text(`  last seen ${d.lastSeenAt ?? 'never'} · outpost ${d.outpostVersion ?? '?'} · provider ${s?.provider ?? '?'} · active ${models} (${s?.models?.length ?? 0} installed)`);
-      ctx.out.text(`  rows scored ${d.rowsScored.toLocaleString('en-US')} · items received ${d.items} · waiting on the device ${s?.waiting ?? '?'} (as last reported) · open alerts ${d.openAlerts}`);
+      const models = d.active.map((m) => `${m.name}@${m.version}`).join(', ') || '—';
+      ctx.out.text(`${d.name}${d.group ? ` [${d.group}]` : ''}  ${d.health}${d.revokedAt ? ` ${d.revokedAt}` : ''}`);
+      ctx.out.text(`  last seen ${d.lastSeenAt ?? 'never'} · outpost ${d.outpostVersion ?? '?'} · provider ${d.provider ?? '?'} · active ${models} (${s?.models?.length ?? 0} installed)`);
+      ctx.out.text(`  rows scored ${d.rowsScored.toLocaleString('en-US')} · items received ${d.items} · backlog ${d.backlog ?? '?'} (waiting on the device at its last heartbeat, less what arrived since) · open alerts ${d.openAlerts}`);
     }
     return 0;
   },
@@ -107,7 +114,8 @@ export const hubDriftCommand: CommandSpec = {
     const last = lastText === undefined ? undefined : Number(lastText);
     if (last !== undefined && (!Number.isInteger(last) || last < 1 || last > 1000)) throw usageError(`--last must be a whole number from 1 to 1000 (got "${lastText}")`);
     const r = await withHub(ctx, args, (hub) => fleetDrift(hub, args.positionals[0], { group: str(args, 'group'), ...(window ? { window } : {}), ...(last !== undefined ? { last } : {}) }));
-    ctx.out.json({ ok: true, ...r });
+    // ±∞ as "Infinity", like `outpost drift --json` (plain JSON would write null: "not computed")
+    ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r })) as Record<string, unknown>);
     ctx.out.text(`Fleet drift of ${r.model}@${r.version} — ${r.description}: ${r.rows.toLocaleString('en-US')} rows scored vs ${r.referenceRows.toLocaleString('en-US')} reference rows`);
     ctx.out.text(`  devices: ${r.devices.join(', ')}`);
     for (const x of r.excluded) ctx.out.warn(`  not merged: ${x.device} used another card of this version (${x.cardSha256.slice(0, 12)}…)`);
@@ -127,17 +135,17 @@ export const hubDriftCommand: CommandSpec = {
 export const hubEventsCommand: CommandSpec = {
   name: 'hub events',
   summary: 'Alerts, security events, model changes and dropped items across the fleet, newest first',
-  usage: 'outpost hub events --dir <d> [--device NAME] [--kind alert|security|model|sync-dropped] [--since TIME] [--limit N]',
-  help: [...HUB_HELP, '--device NAME   one workstation', '--kind K        alert, security, model or sync-dropped (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
-  options: { ...HUB_OPTS, device: { type: 'string' }, kind: { type: 'string', multiple: true }, since: { type: 'string' }, limit: { type: 'string' } },
+  usage: 'outpost hub events --dir <d> [--device NAME] [--group G] [--model NAME[@V]] [--kind alert|security|model|sync-dropped|rollout] [--since TIME] [--limit N]',
+  help: [...HUB_HELP, '--device NAME   one workstation', '--group G       the devices of one group', '--model M       events about model M (or version M@V)', '--kind K        alert, security, model, sync-dropped or rollout (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
+  options: { ...HUB_OPTS, device: { type: 'string' }, group: { type: 'string' }, model: { type: 'string' }, kind: { type: 'string', multiple: true }, since: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx, args) {
     const limit = Number(str(args, 'limit') ?? '100');
     if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit must be a whole number from 1 to 100000');
     const kinds = (args.values.kind as string[] | undefined) ?? [];
-    const bad = kinds.filter((k) => !['alert', 'security', 'model', 'sync-dropped'].includes(k));
-    if (bad.length) throw usageError(`--kind must be alert, security, model or sync-dropped (got ${bad.join(', ')})`);
+    const bad = kinds.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
+    if (bad.length) throw usageError(`--kind must be alert, security, model, sync-dropped or rollout (got ${bad.join(', ')})`);
     const since = iso(str(args, 'since'), '--since');
-    const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), ...(since !== undefined ? { since } : {}) }));
+    const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), group: str(args, 'group'), model: str(args, 'model'), ...(since !== undefined ? { since } : {}) }));
     ctx.out.json({ ok: true, events });
     if (!events.length) ctx.out.text('no events');
     for (const e of events) ctx.out.text(`${e.at}  ${e.device}${e.group ? ` [${e.group}]` : ''}  ${e.kind}  ${e.summary}`);

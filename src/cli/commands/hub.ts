@@ -9,6 +9,7 @@ import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { ONLINE_ROLES } from '../../hub/node/online-keys.ts';
 import { expiringRoles, initHub, openHub, repoState, type AppliedUpdate } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
+import { ensureRenderer } from '../../api/node/renderer-build.ts';
 import { loadTlsFiles } from '../../hub/node/tls-files.ts';
 import { delegationsOf, type SignedUpdate } from '../../hub/node/signing.ts';
 import { globOfPaths } from '../../hub/common/delegations.ts';
@@ -83,7 +84,7 @@ export const hubInitCommand: CommandSpec = {
 export const hubServeCommand: CommandSpec = {
   name: 'hub serve',
   summary: 'Serve a hub over HTTPS or HTTP (TUF metadata, blobs, publish and catalog API)',
-  usage: 'outpost hub serve --dir <d> [--port P] [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem] [--db <sqlite file | postgres://…>]',
+  usage: 'outpost hub serve --dir <d> [--port P] [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem] [--db <sqlite file | postgres://…>] [--console-host NAME[:PORT],…] [--no-console]',
   help: [
     '--dir D          the hub folder (online keys, blobs)',
     '--port P         port (default 8470; 0 = any free port)',
@@ -95,8 +96,14 @@ export const hubServeCommand: CommandSpec = {
     '--db DB          database: a SQLite file or a postgres://user@host:port/database URL (default: from hub.json).',
     '                 Several hub processes (behind a load balancer) serve one repository when they share one',
     '                 postgres:// database and the same hub folder (a shared filesystem across machines)',
+    '--console-host H further names the web console (at /) answers to, comma-separated (a reverse proxy\'s',
+    '                 public name, e.g. hub.example.com). The console refuses other Host headers (DNS rebinding)',
+    '--no-console     serve no web console (the admin API still answers the admin token)',
   ],
-  options: { dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } },
+  options: {
+    dir: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, db: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
+    'console-host': { type: 'string' }, 'no-console': { type: 'boolean' },
+  },
   async run(ctx, args) {
     const dir = dirOf(ctx.cwd, args);
     const portText = str(args, 'port') ?? '8470';
@@ -107,6 +114,18 @@ export const hubServeCommand: CommandSpec = {
     if ((certFile === undefined) !== (keyFile === undefined)) throw usageError('--tls-cert and --tls-key go together (the certificate and its private key)');
     const tlsFiles = certFile && keyFile ? loadTlsFiles(path.resolve(ctx.cwd, certFile), path.resolve(ctx.cwd, keyFile)) : undefined;
     const host = str(args, 'host') ?? '127.0.0.1';
+    const consoleHosts = (str(args, 'console-host') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    const bad = consoleHosts.find((h) => !/^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/.test(h));
+    if (bad !== undefined) throw usageError(`--console-host takes host names or host:port, comma-separated (got "${bad}")`);
+    // The console's UI: a source checkout builds it on first use (like \`outpost serve\`).
+    let staticDir: string | null = null;
+    if (args.values['no-console'] !== true) {
+      try {
+        staticDir = await ensureRenderer((l) => ctx.out.text(l));
+      } catch (e) {
+        ctx.out.warn(`WARNING: the hub console is not served: ${e instanceof OutpostError ? e.message : (e as Error).message}`);
+      }
+    }
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     let server;
     let expiryTimer: NodeJS.Timeout | undefined;
@@ -143,7 +162,7 @@ export const hubServeCommand: CommandSpec = {
         ctx.out.warn(`WARNING: serving plain HTTP on ${host}: publisher and admin tokens would cross the network in clear (clients refuse to send them without --allow-http). Use --tls-cert/--tls-key, or a TLS reverse proxy in front of a hub bound to 127.0.0.1`);
       }
       server = await startHubServer(hub, {
-        host, port, ...(tlsFiles ? { tls: { cert: tlsFiles.cert, key: tlsFiles.key } } : {}),
+        host, port, console: { staticDir }, consoleHosts, ...(tlsFiles ? { tls: { cert: tlsFiles.cert, key: tlsFiles.key } } : {}),
         onError: (e) => ctx.out.warn(`hub: ${e instanceof OutpostError ? e.describe() : (e as Error).stack ?? String(e)}`),
       });
     } catch (e) {

@@ -71,6 +71,13 @@ export const syncCommand: CommandSpec = {
       ctx.out.text(`synced with ${r.hub} as "${r.device}": ${r.sent} items sent (${bytes(r.bytes)} in ${r.requests} request${r.requests === 1 ? '' : 's'}${r.retries ? `, ${r.retries} retries` : ''})`);
       ctx.out.text(r.metadata.refreshed ? '  signed metadata refreshed' : `  signed metadata NOT refreshed: ${r.metadata.error}`);
       if (r.waiting.waiting) ctx.out.text(`  still waiting: ${r.waiting.waiting} items`);
+      if (!r.rollouts.checked) ctx.out.warn(`  rollout assignments not checked: ${r.rollouts.error}`);
+      for (const a of r.rollouts.handled) {
+        ctx.out.text(a.state === 'installed' ? `  rollout ${a.rollout}: ${a.model}@${a.version} installed (verified) and active`
+          : a.state === 'available' ? `  rollout ${a.rollout}: update available — ${a.ref} (policy ask: \`outpost updates install ${a.rollout}\`)`
+            : `  rollout ${a.rollout}: ${a.ref} REFUSED at ${a.stage}: ${a.reason}`);
+      }
+      for (const x of r.rollouts.retry) ctx.out.warn(`  rollout ${x.ref} not installed yet (tried again at the next sync): ${x.reason}`);
       for (const d of [...r.deferred, ...r.rejected].slice(0, 10)) ctx.out.warn(`  item ${d.seq} kept back by the hub: ${d.reason}`);
       ctx.out.json({ ok: true, ...r });
       return 0;

@@ -3,6 +3,8 @@
 import crypto from 'node:crypto';
 import { OutpostError } from '../../common/errors.ts';
 import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
+import { deviceHealth, deviceMatches, STALE_AFTER_MS, type DeviceFilterShape } from '../common/fleet-health.ts';
+import type { DeviceState, DeviceView } from '../common/fleet-views.ts';
 import type { Hub } from './repository.ts';
 import { hashToken } from './tokens.ts';
 
@@ -99,45 +101,46 @@ export async function deviceByName(hub: Hub, name: string): Promise<DeviceRow> {
   return d;
 }
 
-/** The heartbeat a device last sent (state at that time). */
-export interface DeviceState {
-  outpostVersion?: string;
-  provider?: string | null;
-  models?: { name: string; version: number; active: boolean; source?: string }[];
-  rowsScored?: number;
-  waiting?: number;
-  waitingSince?: number | null;
-  openAlerts?: number;
-  at?: number;
-}
+export type { DeviceState, DeviceView } from '../common/fleet-views.ts';
 
-export interface DeviceView {
-  id: string;
-  name: string;
-  group: string;
-  enrolledAt: string;
-  revokedAt: string | null;
-  lastSeenAt: string | null;
-  outpostVersion: string | null;
-  /** items ingested from this device, and the highest sequence number seen */
-  items: number;
-  maxSeq: number;
-  /** rows scored by jobs the hub has summaries of */
-  rowsScored: number;
-  openAlerts: number;
-  state: DeviceState | null;
-}
+/** group ("" = no group), model ("name" or "name@3": active on the device), health, name; now: for staleness */
+export interface DeviceFilter extends DeviceFilterShape { now?: number }
 
-export async function listDevices(hub: Hub): Promise<DeviceView[]> {
+/** The fleet's devices (the CLI's `hub devices list` and the console's Fleet screen: one query). */
+export async function listDevices(hub: Hub, filter: DeviceFilter = {}): Promise<DeviceView[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (filter.group !== undefined) { where.push('d.grp = ?'); args.push(filter.group); }
+  if (filter.name !== undefined) { where.push('d.name = ?'); args.push(filter.name); }
   const rows = await hub.storage.fleet.all<DeviceRow & { rows_scored: number | null; open_alerts: number | null }>(`SELECT d.*,
     (SELECT sum(j.rows_scored) FROM fleet_jobs j WHERE j.device_id = d.id) AS rows_scored,
     (SELECT count(*) FROM fleet_alerts a WHERE a.device_id = d.id AND a.cleared_at IS NULL) AS open_alerts
-    FROM fleet_devices d ORDER BY d.name`);
-  return rows.map((d) => ({
-    id: d.id, name: d.name, group: d.grp, enrolledAt: iso(d.enrolled_at)!, revokedAt: iso(d.revoked_at), lastSeenAt: iso(d.last_seen_at),
-    outpostVersion: d.outpost_version, items: Number(d.items), maxSeq: Number(d.max_seq), rowsScored: Number(d.rows_scored ?? 0),
-    openAlerts: Number(d.open_alerts ?? 0), state: d.state_json ? JSON.parse(d.state_json) as DeviceState : null,
-  }));
+    FROM fleet_devices d ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY d.name`, args);
+  const now = filter.now ?? hub.now().getTime();
+  // The backlog: what the device had waiting when it wrote its last heartbeat, less what the hub
+  // received of it since (items older than the heartbeat that arrived after it was written; the
+  // heartbeat goes out at the start of a sync, so the same sync usually delivers them).
+  const since = new Map<string, { at: number; n: number }[]>();
+  for (const r of await hub.storage.fleet.all<{ device_id: string; received_at: number; n: number }>(
+    `SELECT i.device_id, i.received_at, count(*) AS n FROM fleet_items i JOIN fleet_devices d ON d.id = i.device_id
+     WHERE i.seq < d.state_seq AND i.received_at >= d.last_seen_at - ${STALE_AFTER_MS} ${where.length ? `AND ${where.join(' AND ')}` : ''} GROUP BY i.device_id, i.received_at`, args)) {
+    const l = since.get(r.device_id) ?? [];
+    l.push({ at: Number(r.received_at), n: Number(r.n) });
+    since.set(r.device_id, l);
+  }
+  const all = rows.map((d): DeviceView => {
+    const state = d.state_json ? JSON.parse(d.state_json) as DeviceState : null;
+    const delivered = (since.get(d.id) ?? []).filter((x) => state?.at !== undefined && x.at >= state.at).reduce((n, x) => n + x.n, 0);
+    const v = {
+      id: d.id, name: d.name, group: d.grp, enrolledAt: iso(d.enrolled_at)!, revokedAt: iso(d.revoked_at), lastSeenAt: iso(d.last_seen_at),
+      outpostVersion: d.outpost_version, items: Number(d.items), maxSeq: Number(d.max_seq), rowsScored: Number(d.rows_scored ?? 0),
+      openAlerts: Number(d.open_alerts ?? 0), state,
+      active: (state?.models ?? []).filter((m) => m.active).map((m) => ({ name: m.name, version: m.version })),
+      provider: state?.provider ?? null, backlog: state?.waiting === undefined ? null : Math.max(0, state.waiting - delivered),
+    };
+    return { ...v, health: deviceHealth(v, now) };
+  });
+  return all.filter((d) => deviceMatches(d, filter));
 }
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(Number(t)).toISOString());

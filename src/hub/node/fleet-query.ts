@@ -1,20 +1,27 @@
 // What the hub answers about its fleet: events (alerts, security, model changes, dropped items)
 // and fleet drift — the devices' window statistics merged exactly with src/drift's merge and
 // reported against the card's baseline, like `outpost drift` on one workstation.
+export type { DeviceDetail, FleetEvent, FleetJob, SyncRecord } from '../common/fleet-views.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { driftReport, mergeStats, statsFromJSON, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import { modelMonitoring } from '../../monitor/common/features.ts';
 import { isoTime, WINDOW_MS, windowStart, type WindowWidth } from '../../monitor/common/windows.ts';
 import { parseCard } from '../../package/common/card.ts';
 import { cardBySha } from './ingest.ts';
+import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
+import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
 
-export interface FleetEvent { device: string; group: string; seq: number; kind: string; at: string; model: string | null; summary: string; detail: unknown }
 
-export async function listFleetEvents(hub: Hub, q: { limit?: number; kinds?: string[]; device?: string; since?: number } = {}): Promise<FleetEvent[]> {
+export interface FleetEventQuery { limit?: number; kinds?: string[]; device?: string; group?: string; model?: string; since?: number }
+
+/** Events across the fleet, newest first (`outpost hub events` and the console's Events screen). */
+export async function listFleetEvents(hub: Hub, q: FleetEventQuery = {}): Promise<FleetEvent[]> {
   const where: string[] = [];
   const args: unknown[] = [];
   if (q.device !== undefined) { where.push('d.name = ?'); args.push(q.device); }
+  if (q.group !== undefined) { where.push('d.grp = ?'); args.push(q.group); }
+  if (q.model !== undefined) { where.push('(e.model = ? OR e.model LIKE ?)'); args.push(q.model, `${q.model}@%`); }
   if (q.since !== undefined) { where.push('e.at >= ?'); args.push(q.since); }
   if (q.kinds?.length) { where.push(`(${q.kinds.map(() => 'e.kind LIKE ?').join(' OR ')})`); args.push(...q.kinds.map((k) => `${k}%`)); }
   const rows = await hub.storage.fleet.all<{ name: string; grp: string; seq: number; kind: string; at: number; model: string | null; summary: string; detail: string }>(
@@ -125,4 +132,36 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
     referenceRows: mon.baseline.rows, rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(total), report, ...(windows ? { windows } : {}),
     stats: Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => [n, JSON.parse(JSON.stringify(s)) as unknown])),
   };
+}
+
+/** A device's page: its row, recent jobs, events and sync history (newest first, `limit` each). */
+export async function deviceDetail(hub: Hub, name: string, opts: { limit?: number; now?: number } = {}): Promise<DeviceDetail> {
+  const [device] = await listDevices(hub, { name, ...(opts.now !== undefined ? { now: opts.now } : {}) });
+  if (!device) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+  const limit = opts.limit ?? 50;
+  const fleet = hub.storage.fleet;
+  const jobs = (await fleet.all<{ summary: string; item_seq: number }>('SELECT summary, item_seq FROM fleet_jobs WHERE device_id = ? ORDER BY item_seq DESC LIMIT ?', [device.id, limit])).map((r) => {
+    const j = JSON.parse(r.summary) as Record<string, unknown>;
+    const s = (k: string) => (typeof j[k] === 'string' ? j[k] as string : null);
+    return {
+      id: String(j.id), model: String(j.model), version: Number(j.version), status: String(j.status), rowsRead: Number(j.rowsRead), rowsScored: Number(j.rowsScored),
+      rowsRejected: Number(j.rowsRejected), input: s('input'), provider: s('provider'), error: s('error'), createdAt: s('createdAt'), finishedAt: s('finishedAt'),
+    };
+  });
+  const items = await fleet.all<{ received_at: number; via: string; kind: string; n: number; bytes: number; lo: number; hi: number }>(
+    `SELECT received_at, via, kind, count(*) AS n, sum(bytes) AS bytes, min(seq) AS lo, max(seq) AS hi FROM fleet_items
+     WHERE device_id = ? AND received_at IN (SELECT DISTINCT received_at FROM fleet_items WHERE device_id = ? ORDER BY received_at DESC LIMIT ?)
+     GROUP BY received_at, via, kind ORDER BY received_at DESC, via, kind`, [device.id, device.id, limit]);
+  const syncs: DeviceDetail['syncs'] = [];
+  for (const r of items) {
+    const at = isoTime(Number(r.received_at));
+    let s = syncs.at(-1);
+    if (!s || s.at !== at || s.via !== r.via) { s = { at, via: r.via, items: 0, bytes: 0, firstSeq: Number(r.lo), lastSeq: Number(r.hi), kinds: {} }; syncs.push(s); }
+    s.items += Number(r.n);
+    s.bytes += Number(r.bytes);
+    s.firstSeq = Math.min(s.firstSeq, Number(r.lo));
+    s.lastSeq = Math.max(s.lastSeq, Number(r.hi));
+    s.kinds[r.kind] = Number(r.n);
+  }
+  return { device, jobs, events: await listFleetEvents(hub, { device: name, limit }), syncs };
 }

@@ -71,3 +71,27 @@ export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
     );
   `;
 }
+
+/**
+ * Staged rollouts (src/hub/node/rollouts.ts), a migration of its own after the fleet tables.
+ * `fleet_rollouts`: what devices of a group should run (model + signed alias; a stable seeded
+ * percentage of the group), its state (active, halted, rolled-back, superseded) and `generation`,
+ * which grows each time the assignment moves (rollback), so a device acts and reports once per
+ * generation. `fleet_rollout_reports`: what each device reported per generation (the `rollout` item).
+ */
+export function rolloutSchema(dialect: 'sqlite' | 'postgres'): string {
+  const real = dialect === 'sqlite' ? 'REAL' : 'DOUBLE PRECISION';
+  return `
+    CREATE TABLE fleet_rollouts (
+      id TEXT PRIMARY KEY, model TEXT NOT NULL, alias TEXT NOT NULL, grp TEXT NOT NULL, percent ${real} NOT NULL, seed TEXT NOT NULL,
+      state TEXT NOT NULL, generation BIGINT NOT NULL, version_at_create BIGINT, rollback_to BIGINT,
+      created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, history TEXT NOT NULL
+    );
+    CREATE INDEX fleet_rollouts_by_group ON fleet_rollouts (grp, model, state);
+    CREATE TABLE fleet_rollout_reports (
+      rollout_id TEXT NOT NULL, device_id TEXT NOT NULL, generation BIGINT NOT NULL, item_seq BIGINT NOT NULL, outcome TEXT NOT NULL,
+      version BIGINT, previous_version BIGINT, stage TEXT, reason TEXT, at BIGINT NOT NULL,
+      PRIMARY KEY (rollout_id, device_id, generation)
+    );
+  `;
+}

@@ -14,7 +14,7 @@ import { windowStart } from '../../monitor/common/windows.ts';
 import { parseCard } from '../../package/common/card.ts';
 import { packedShape } from '../../store/common/packing.ts';
 import {
-  AlertPayload, DriftPayload, DroppedPayload, HeartbeatPayload, JobPayload, ModelPayload, PredictionsPayload, SecurityPayload,
+  AlertPayload, DriftPayload, DroppedPayload, HeartbeatPayload, JobPayload, ModelPayload, PredictionsPayload, RolloutPayload, SecurityPayload,
 } from '../../sync/common/items.ts';
 import type { IngestResponse, WireItem } from '../../sync/common/protocol.ts';
 import type { DeviceRow } from './devices.ts';
@@ -87,6 +87,23 @@ const HANDLERS: Record<string, Handler> = {
     }
     const { card: _card, ...detail } = m;
     await event(c, `model-${m.event}`, m.version !== null ? `${m.name}@${m.version}` : m.name, `${m.event} ${m.name}${m.version !== null ? `@${m.version}` : ''}: ${m.detail}`, detail);
+    return OK;
+  },
+
+  async rollout(c) {
+    const p = parse(RolloutPayload, c);
+    if ('outcome' in p) return p.outcome;
+    const r = p.data;
+    // a report of a rollout this hub does not know (deleted database, another hub) is kept as an event only
+    const known = await c.sql.all('SELECT 1 FROM fleet_rollouts WHERE id = ?', [r.rollout]);
+    if (known.length) {
+      await c.sql.run(`INSERT INTO fleet_rollout_reports (rollout_id, device_id, generation, item_seq, outcome, version, previous_version, stage, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (rollout_id, device_id, generation) DO UPDATE SET item_seq = excluded.item_seq, outcome = excluded.outcome, version = excluded.version,
+          previous_version = excluded.previous_version, stage = excluded.stage, reason = excluded.reason, at = excluded.at WHERE fleet_rollout_reports.item_seq < excluded.item_seq`,
+      [r.rollout, c.device.id, r.generation, c.item.seq, r.outcome, r.version, r.previousVersion, r.stage, r.reason, r.at]);
+    }
+    const what = r.outcome === 'installed' ? `runs ${r.model}@${r.version}` : r.outcome === 'available' ? `offered ${r.ref} (waiting for the workstation's user)` : `refused ${r.ref} at ${r.stage}: ${r.reason}`;
+    await event(c, `rollout-${r.outcome}`, r.version !== null ? `${r.model}@${r.version}` : r.model, `rollout ${r.rollout}: ${what}`, r);
     return OK;
   },
 

@@ -13,7 +13,7 @@
 import pg, { Pool, type PoolClient } from 'pg';
 import { OutpostError } from '../../common/errors.ts';
 import { parseDbSpec } from './db-spec.ts';
-import { fleetSchema, type SqlRunner } from './fleet-schema.ts';
+import { fleetSchema, rolloutSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
 /** Schema migrations, in order; the database records how many have run (hub_schema_version). */
@@ -30,6 +30,7 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE hub_uploads (id text COLLATE "C" PRIMARY KEY, publisher text NOT NULL, metadata text NOT NULL, needed jsonb NOT NULL, created_at text NOT NULL, expires_at text COLLATE "C" NOT NULL);
    CREATE INDEX hub_uploads_by_expiry ON hub_uploads (expires_at);`,
   fleetSchema('postgres'),
+  rolloutSchema('postgres'),
 ];
 
 // The fleet tables' integers are counts and epoch milliseconds, well inside 2^53: read bigint as a number.

@@ -8,10 +8,14 @@ import type { Readable } from 'node:stream';
 import { OutpostError } from '../../common/errors.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
+import { defaultHosts } from '../../api/node/web-security.ts';
+import { requireAdmin, setConsoleSite } from './admin-auth.ts';
+import { consoleRoutes } from './console.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
 import type { PublisherRow } from './storage.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
-import { hashToken, tokenMatches } from './tokens.ts';
+import { rolloutRoutes } from './rollout-routes.ts';
+import { hashToken } from './tokens.ts';
 
 interface HubPluginOptions { hub: Hub }
 
@@ -39,12 +43,6 @@ const authenticateFirst = (hub: Hub) => async (req: FastifyRequest, reply: Fasti
   publisherOf.set(req, p);
 };
 
-async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-  const t = bearer(req);
-  const stored = await hub.storage.setting('admin_token_hash');
-  if (!t || !stored || !tokenMatches(t, stored)) { await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'the admin API token is required' } }); return false; }
-  return true;
-}
 
 /** /metadata/<version>.<role>.json, /metadata/timestamp.json (and unversioned latest files for mirrors). */
 const metadataRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) => {
@@ -220,6 +218,10 @@ export interface HubServerOptions {
   onError?: (err: unknown) => void;
   /** serve HTTPS with this certificate (chain) and private key, PEM (`hub serve --tls-cert --tls-key`) */
   tls?: { cert: Buffer; key: Buffer };
+  /** the hub console at `/`: the built UI (null or absent: no pages, the admin API still answers) */
+  console?: { staticDir: string | null };
+  /** further Host names (host or host:port) the console answers to, e.g. a reverse proxy's public name */
+  consoleHosts?: string[];
 }
 
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
@@ -246,7 +248,8 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes]) void app.register(plugin, { hub });
+  for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes]) void app.register(plugin, { hub });
+  void app.register(consoleRoutes, { hub, staticDir: opts.console?.staticDir ?? null });
   return app;
 }
 
@@ -258,5 +261,6 @@ export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?:
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  setConsoleSite(hub, { hosts: [...defaultHosts(opts.host ?? '127.0.0.1', addr.port), ...(opts.consoleHosts ?? [])], secure: opts.tls !== undefined });
   return { url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`, app, close: () => app.close() };
 }

@@ -2,30 +2,23 @@
 // requests carrying outbox items, and the admin endpoints for devices and fleet events.
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { OutpostError } from '../../common/errors.ts';
 import { decodeFrames, FrameError } from '../../sync/common/protocol.ts';
 import { enrollProofText } from '../../sync/node/device.ts';
 import { AuthError, createEnrollment, listDevices, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
 import { listFleetEvents } from './fleet-query.ts';
 import { ingestItems, QuotaError } from './ingest.ts';
+import { deviceMatches, fleetFacets } from '../common/fleet-health.ts';
+import { requireAdmin } from './admin-auth.ts';
+import { deviceFilterOf, eventQueryOf } from './console.ts';
 import type { Hub } from './repository.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
-import { tokenMatches } from './tokens.ts';
 
 export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
 /** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
 const MAX_INFLATE = 256 * 1024 ** 2;
 
-async function requireAdmin(hub: Hub, req: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-  const m = /^Bearer\s+(\S+)$/.exec(req.headers.authorization ?? '');
-  const stored = await hub.storage.setting('admin_token_hash');
-  if (!m || !stored || !tokenMatches(m[1], stored)) {
-    await reply.code(401).send({ ok: false, error: { code: 'auth', message: 'the admin API token is required' } });
-    return false;
-  }
-  return true;
-}
 
 export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
   app.addContentTypeParser(SYNC_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: hub.config.syncMaxBodyBytes }, (_req, body, done) => done(null, body));
@@ -70,9 +63,12 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
   });
 
   // ---- admin ----
-  app.get('/api/v1/devices', async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', async (req, reply) => {
     if (!(await requireAdmin(hub, req, reply))) return reply;
-    return { devices: await listDevices(hub) };
+    // the whole fleet once: the filtered list, and the filters' choices with counts
+    const all = await listDevices(hub);
+    const filter = deviceFilterOf(req.query);
+    return reply.header('cache-control', 'no-store').send({ devices: all.filter((d) => deviceMatches(d, filter)), facets: fleetFacets(all) });
   });
   app.post<{ Body: { name: string; group?: string; expiresSeconds?: number } }>('/api/v1/devices', {
     schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 64 }, group: { type: 'string', maxLength: 64 }, expiresSeconds: { type: 'integer' } } } },
@@ -84,9 +80,9 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
     if (!(await requireAdmin(hub, req, reply))) return reply;
     return { ok: true, ...(await revokeDevice(hub, req.params.name)) };
   });
-  app.get<{ Querystring: { limit?: string } }>('/api/v1/events', async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/events', async (req, reply) => {
     if (!(await requireAdmin(hub, req, reply))) return reply;
-    return { events: await listFleetEvents(hub, { limit: Math.min(1000, Number(req.query.limit ?? 100) || 100) }) };
+    return reply.header('cache-control', 'no-store').send({ events: await listFleetEvents(hub, eventQueryOf(req.query)) });
   });
 };
 

@@ -3,7 +3,7 @@
 // to recompute the number: the card's baseline and settings (model@version) and the current
 // statistics at that moment (`current`), plus the full feature report. A later evaluation with a
 // verdict of "no drift" marks it cleared; drifting again re-opens it.
-import { parseDrift, stringifyDrift, type DriftReport, type FeatureDrift, type FeatureStats } from '../../drift/common/index.ts';
+import { parseDrift, stringifyDrift, toWire, type DriftReport, type FeatureDrift, type FeatureStats } from '../../drift/common/index.ts';
 import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { stmt } from './sql.ts';
@@ -47,7 +47,7 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     .all(mv.name, mv.version, scope, scopeKey) as { feature: string }[]).map((r) => r.feature));
   const sync = (state: 'opened' | 'cleared', f: FeatureDrift) => enqueue(store, 'alert', {
     state, model: mv.name, version: mv.version, scope, scopeKey, feature: f.feature, method: f.method,
-    statistic: finite(f.statistic), score: finite(f.score), threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, at: now,
+    statistic: toWire(f.statistic), score: toWire(f.score), threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, at: now,
   });
   const calm: string[] = [];
   const opened: FeatureDrift[] = [];
@@ -72,10 +72,8 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
   enqueueAlertWebhook(store, { model: mv.name, version: mv.version, scope, scopeKey, at: new Date(now).toISOString(), dataset: report.dataset, prediction: report.prediction }, opened, now);
 }
 
-// The sync item's schema takes finite numbers or null (JSON has no ∞); the device's own columns and
-// report keep ∞ (SQLite REAL holds it; report_json writes it as "Infinity").
-const finite = (x: number | null): number | null => (x !== null && Number.isFinite(x) ? x : null);
-
+// JSON has no ∞: the sync item carries ±∞ as "Infinity" (toWire); the device's own columns keep ∞
+// (SQLite REAL holds it) and report_json writes it as "Infinity". NaN is stored as null.
 const nan2null = (x: number | null): number | null => (x === null || Number.isNaN(x) ? null : x);
 
 export interface AlertQuery {

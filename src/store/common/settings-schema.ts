@@ -2,7 +2,7 @@
 // CLI validate with the plain rules in ./settings.ts (no zod on the CLI's start-up path); the two
 // state the same rules and test/settings-rules.test.ts holds them to the same verdicts. Pure.
 import { z } from 'zod';
-import { isFolderPath, LOG_INPUT_POLICIES, PROVIDER_PREFERENCES, type Settings } from './settings.ts';
+import { isFolderPath, LOG_INPUT_POLICIES, PROVIDER_PREFERENCES, ROLLOUT_POLICIES, type Settings } from './settings.ts';
 
 const MiB = 1024 * 1024;
 
@@ -23,6 +23,7 @@ export const SettingsSchema = z.object({
   syncIntervalSeconds: z.number().int().min(0).max(7 * 86400),
   syncBandwidthBytesPerSecond: z.number().int().min(0),
   retrainOnAlert: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a model name')).max(256),
+  rolloutPolicy: z.enum(ROLLOUT_POLICIES),
   driftWebhookUrl: z.string().max(2048).refine((u) => u === '' || (/^https?:\/\//i.test(u) && URL.canParse(u)), 'must be an http:// or https:// URL, or empty (off)'),
 }) satisfies z.ZodType<Settings>;
 

@@ -6,6 +6,8 @@ const MiB = 1024 * 1024;
 
 export const PROVIDER_PREFERENCES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
 export const LOG_INPUT_POLICIES = ['all', 'sampled', 'none'] as const;
+/** What this workstation does with a rollout the hub assigns it (src/sync/node/rollout.ts). */
+export const ROLLOUT_POLICIES = ['auto', 'ask'] as const;
 
 /** "~", "~/…" (the user's home folder) or an absolute path (POSIX "/…" or Windows "C:\…", "\\server\…"). */
 export const isFolderPath = (p: string): boolean => p === '~' || /^~[\\/]/.test(p) || /^\//.test(p) || /^[A-Za-z]:[\\/]/.test(p) || /^\\\\/.test(p);
@@ -27,6 +29,7 @@ export interface Settings {
   syncIntervalSeconds: number;
   syncBandwidthBytesPerSecond: number;
   retrainOnAlert: string[];
+  rolloutPolicy: (typeof ROLLOUT_POLICIES)[number];
   driftWebhookUrl: string;
 }
 export type SettingKey = keyof Settings;
@@ -63,6 +66,7 @@ const RULES: Record<SettingKey, (v: unknown) => string | undefined> = {
   syncIntervalSeconds: num(0, 7 * 86400, true),
   syncBandwidthBytesPerSecond: num(0, Infinity, true),
   retrainOnAlert: list(256, (n) => MODEL_NAME.test(n), 'is not a model name'),
+  rolloutPolicy: oneOf(ROLLOUT_POLICIES),
   driftWebhookUrl: (v) => (typeof v !== 'string' ? 'expected a string' : v.length > 2048 ? 'too long: at most 2048 characters' : isUrlSetting(v) ? undefined : 'must be an http:// or https:// URL, or empty (off)'),
 };
 
@@ -84,6 +88,7 @@ export const DEFAULT_SETTINGS: Settings = {
   syncIntervalSeconds: 300,
   syncBandwidthBytesPerSecond: 0,
   retrainOnAlert: [],
+  rolloutPolicy: 'auto',
   driftWebhookUrl: '',
 };
 
@@ -105,6 +110,7 @@ export const SETTINGS_INFO: Record<SettingKey, { kind: Kind; allowed: string; me
   syncIntervalSeconds: { kind: 'seconds', allowed: 'whole seconds from 0 (off) to 604800', meaning: 'how often the app syncs with the hub in the background' },
   syncBandwidthBytesPerSecond: { kind: 'bytes', allowed: 'bytes per second, 0 for no cap (e.g. 1MiB)', meaning: 'upload cap of sync' },
   retrainOnAlert: { kind: 'names', allowed: 'model names separated by commas, or a JSON array (empty: none)', meaning: 'models retrained automatically (a proposal, never activated) when a drift or performance alert opens' },
+  rolloutPolicy: { kind: 'enum', allowed: ROLLOUT_POLICIES.join(', '), meaning: 'a model version the hub rolls out to this workstation: auto = pull (verified) and activate it at the next sync; ask = show "update available" and install only when asked' },
   driftWebhookUrl: { kind: 'url', allowed: 'an http:// or https:// URL, or empty for off', meaning: 'POST a JSON message here for each new drift alert (retried with backoff; never delays scoring)' },
 };
 

@@ -293,4 +293,30 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'rollout assignments',
+    // One row per rollout assignment the hub gave this workstation (src/sync/node/rollout.ts), per
+    // (rollout, generation): what it names, what became of it (available: waiting for the user under
+    // policy `ask`; installed; failed with the pull stage and reason; withdrawn: the hub moved the
+    // assignment before it was acted on). The report to the hub is written to the outbox in the
+    // same transaction as the row's final state, so it goes up exactly once.
+    sql: `
+      CREATE TABLE rollout_assignments (
+        rollout TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        model TEXT NOT NULL,
+        action TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        state TEXT NOT NULL,
+        version INTEGER,
+        previous_version INTEGER,
+        stage TEXT,
+        reason TEXT,
+        received_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (rollout, generation)
+      );
+    `,
+  },
 ];

@@ -7,12 +7,14 @@ const Name = z.string().min(1).max(256);
 const Version = z.number().int().positive().max(2 ** 31);
 const Epoch = z.number().int().min(0).max(8.64e15);
 const Text = (n: number) => z.string().max(n);
+/** a drift number: ±∞ as "Infinity" / "-Infinity" (JSON has no ∞), null when not computed */
+const WireNumber = z.union([z.number(), z.enum(['Infinity', '-Infinity'])]).nullable();
 
 export const SecurityPayload = z.object({ kind: Text(200), model: Text(300).nullable(), detail: Text(20_000), at: Text(40) });
 
 export const AlertPayload = z.object({
   state: z.enum(['opened', 'cleared']), model: Name, version: Version, scope: z.enum(['job', 'hour', 'day']), scopeKey: Text(100), feature: Text(300),
-  method: Text(100), statistic: z.number().nullable(), score: z.number().nullable(), threshold: z.number(), nReference: z.number().int(), nCurrent: z.number().int(), at: Epoch,
+  method: Text(100), statistic: WireNumber, score: WireNumber, threshold: z.number(), nReference: z.number().int(), nCurrent: z.number().int(), at: Epoch,
 });
 
 export const DroppedPayload = z.object({
@@ -54,5 +56,18 @@ export const PredictionsPayload = z.object({
   batches: z.array(z.object({ seq: z.number().int().min(0), firstRow: z.number().int().min(0), rowCount: z.number().int().min(0), loggedAt: Epoch, inputs: z.boolean() })).max(4096),
 });
 
+/**
+ * What a device did with a rollout assignment (src/sync/common/assignments.ts), once per
+ * (rollout, generation): installed (and which version is active), failed (the pull stage that
+ * refused, or `assignment` for a malformed one, and why), or available (policy `ask`: waiting for
+ * the workstation's user).
+ */
+export const RolloutPayload = z.object({
+  rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/), generation: z.number().int().min(1).max(1_000_000),
+  outcome: z.enum(['installed', 'failed', 'available']), model: Name, ref: Text(300),
+  version: Version.nullable(), previousVersion: Version.nullable(), stage: Text(40).nullable(), reason: Text(5_000).nullable(), at: Epoch,
+});
+
+export type RolloutItem = z.infer<typeof RolloutPayload>;
 export type PredictionsItem = z.infer<typeof PredictionsPayload>;
 export type HeartbeatItem = z.infer<typeof HeartbeatPayload>;

@@ -6,13 +6,13 @@
 // gzip-compressed on the wire and signed (signature.ts).
 
 /** Item kinds a device sends; the hub has one handler per kind (src/hub/node/ingest.ts). */
-export const ITEM_KINDS = ['security', 'alert', 'sync-dropped', 'model', 'job', 'drift', 'heartbeat', 'predictions'] as const;
+export const ITEM_KINDS = ['security', 'alert', 'sync-dropped', 'model', 'job', 'drift', 'heartbeat', 'predictions', 'rollout'] as const;
 export type ItemKind = (typeof ITEM_KINDS)[number];
 export const isItemKind = (k: string): k is ItemKind => (ITEM_KINDS as readonly string[]).includes(k);
 
 /** Send order: lower first (security events before everything else), then by sequence number. */
 export const ITEM_PRIORITY: Readonly<Record<ItemKind, number>> = {
-  security: 0, alert: 1, 'sync-dropped': 1, model: 2, job: 3, drift: 3, heartbeat: 4, predictions: 5,
+  security: 0, alert: 1, 'sync-dropped': 1, model: 2, job: 3, drift: 3, heartbeat: 4, predictions: 5, rollout: 2,
 };
 
 /**

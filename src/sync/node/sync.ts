@@ -17,6 +17,7 @@ import { ITEM_PRIORITY, backoffMs, encodeFrames, type IngestResponse, type WireI
 import { deviceKey, OUTPOST_VERSION, signRequest } from './device.ts';
 import { prepareHubTrust } from '../../registry/node/hub-tls.ts';
 import { hubFailure, networkFailure, SyncError } from './http.ts';
+import { fetchAssignments, followAssignments, type FollowOptions, type RolloutSyncResult } from './rollout.ts';
 
 export const SYNC_PATH = '/api/v1/sync/items';
 const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
@@ -39,6 +40,8 @@ export interface SyncOptions {
   bandwidth?: number;
   /** refresh the hub's TUF metadata after pushing (default true) */
   refreshMetadata?: boolean;
+  /** ask the hub for this workstation's rollout assignments and follow them (default true; src/sync/node/rollout.ts) */
+  rollouts?: boolean | Pick<FollowOptions, 'smoke' | 'onProgress'>;
   timeoutMs?: number;
   random?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -54,6 +57,8 @@ export interface SyncResult {
   deferred: { seq: number; reason: string }[];
   rejected: { seq: number; reason: string }[];
   metadata: { refreshed: boolean; error?: string };
+  /** what this sync did about rollout assignments (checked: false when not asked, or the hub could not answer) */
+  rollouts: RolloutSyncResult;
   waiting: OutboxSummary;
 }
 
@@ -160,60 +165,63 @@ async function push(store: Store, conn: HubConnection, opts: SyncOptions): Promi
   const attempts = opts.attempts ?? 6;
   const random = opts.random ?? Math.random;
   const sleep = opts.sleep ?? defaultSleep;
-  const result: SyncResult = { hub: conn.url, device: conn.name, sent: 0, bytes: 0, requests: 0, retries: 0, deferred: [], rejected: [], metadata: { refreshed: false }, waiting: outboxSummary(store) };
+  const result: SyncResult = { hub: conn.url, device: conn.name, sent: 0, bytes: 0, requests: 0, retries: 0, deferred: [], rejected: [], metadata: { refreshed: false }, rollouts: { checked: false, handled: [], retry: [] }, waiting: outboxSummary(store) };
   queueHeartbeat(store);
   dropOrphanedPredictions(store);
   enforceOutboxQuota(store, settings.syncQuotaBytes);
   const started = performance.now();
-  let cursor: { priority: number; seq: number } | undefined;
-  let limit = maxItems;
-  for (;;) {
-    if (opts.signal?.aborted) throw new OutpostError('cancelled', `sync stopped after ${result.sent} items; what was acknowledged is marked sent`);
-    const candidates = unsentItems(store, limit, cursor);
-    if (!candidates.length) break;
-    const batch: WireItem[] = [];
-    let raw = 0;
-    let orphaned = false;
-    for (const row of candidates) {
-      const w = wireItem(store, row);
-      if (!w) { orphaned = true; break; }
-      const size = w.blobs.reduce((n, b) => n + b.length, 0) + row.sizeBytes;
-      if (batch.length && raw + size > maxBytes) break;
-      batch.push(w);
-      raw += size;
-    }
-    if (orphaned && !batch.length) { dropOrphanedPredictions(store); continue; }
-    const last = candidates[batch.length - 1];
-    const body = zlib.gzipSync(encodeFrames(batch), { level: 6 });
-    let res: IngestResponse;
-    try {
-      res = await send(conn, key, body, opts, attempts, random, sleep, result);
-    } catch (e) {
-      if (e instanceof SyncError && e.status === 413) {
-        if (batch.length > 1) { limit = Math.max(1, Math.floor(batch.length / 2)); continue; }
-        noteItemError(store, batch[0].seq, `larger than the hub accepts in one request (${body.length} bytes compressed)`);
-        result.rejected.push({ seq: batch[0].seq, reason: 'too large for the hub' });
-        cursor = { priority: last.priority, seq: last.seq };
-        continue;
+  const drain = async (): Promise<void> => {
+    let cursor: { priority: number; seq: number } | undefined;
+    let limit = maxItems;
+    for (;;) {
+      if (opts.signal?.aborted) throw new OutpostError('cancelled', `sync stopped after ${result.sent} items; what was acknowledged is marked sent`);
+      const candidates = unsentItems(store, limit, cursor);
+      if (!candidates.length) break;
+      const batch: WireItem[] = [];
+      let raw = 0;
+      let orphaned = false;
+      for (const row of candidates) {
+        const w = wireItem(store, row);
+        if (!w) { orphaned = true; break; }
+        const size = w.blobs.reduce((n, b) => n + b.length, 0) + row.sizeBytes;
+        if (batch.length && raw + size > maxBytes) break;
+        batch.push(w);
+        raw += size;
       }
-      throw e;
+      if (orphaned && !batch.length) { dropOrphanedPredictions(store); continue; }
+      const last = candidates[batch.length - 1];
+      const body = zlib.gzipSync(encodeFrames(batch), { level: 6 });
+      let res: IngestResponse;
+      try {
+        res = await send(conn, key, body, opts, attempts, random, sleep, result);
+      } catch (e) {
+        if (e instanceof SyncError && e.status === 413) {
+          if (batch.length > 1) { limit = Math.max(1, Math.floor(batch.length / 2)); continue; }
+          noteItemError(store, batch[0].seq, `larger than the hub accepts in one request (${body.length} bytes compressed)`);
+          result.rejected.push({ seq: batch[0].seq, reason: 'too large for the hub' });
+          cursor = { priority: last.priority, seq: last.seq };
+          continue;
+        }
+        throw e;
+      }
+      limit = maxItems;
+      store.db.transaction(() => {
+        markSent(store, res.acked);
+        for (const d of [...res.deferred, ...res.rejected]) noteItemError(store, d.seq, d.reason);
+      })();
+      result.sent += res.acked.length;
+      result.deferred.push(...res.deferred);
+      result.rejected.push(...res.rejected);
+      result.bytes += body.length;
+      cursor = { priority: last.priority, seq: last.seq };
+      opts.onProgress?.({ sent: result.sent, waiting: outboxSummary(store).waiting, bytes: result.bytes, requests: result.requests });
+      if (bandwidth > 0) {
+        const due = (result.bytes / bandwidth) * 1000 - (performance.now() - started);
+        if (due > 0) await sleep(due, opts.signal);
+      }
     }
-    limit = maxItems;
-    store.db.transaction(() => {
-      markSent(store, res.acked);
-      for (const d of [...res.deferred, ...res.rejected]) noteItemError(store, d.seq, d.reason);
-    })();
-    result.sent += res.acked.length;
-    result.deferred.push(...res.deferred);
-    result.rejected.push(...res.rejected);
-    result.bytes += body.length;
-    cursor = { priority: last.priority, seq: last.seq };
-    opts.onProgress?.({ sent: result.sent, waiting: outboxSummary(store).waiting, bytes: result.bytes, requests: result.requests });
-    if (bandwidth > 0) {
-      const due = (result.bytes / bandwidth) * 1000 - (performance.now() - started);
-      if (due > 0) await sleep(due, opts.signal);
-    }
-  }
+  };
+  await drain();
   if (opts.refreshMetadata !== false) {
     try {
       const { refreshHubMetadata } = await import('./metadata.ts'); // tuf-js loads only when used
@@ -221,6 +229,21 @@ async function push(store: Store, conn: HubConnection, opts: SyncOptions): Promi
       result.metadata = { refreshed: true };
     } catch (e) {
       result.metadata = { refreshed: false, error: (e as Error).message };
+    }
+  }
+  if (opts.rollouts !== false) {
+    // after the push (so the hub has this device's latest state) and the metadata refresh
+    try {
+      const answer = await fetchAssignments(store, conn, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+      result.rollouts = await followAssignments(store, conn, answer, { signal: opts.signal, ...(typeof opts.rollouts === 'object' ? opts.rollouts : {}) });
+    } catch (e) {
+      if (e instanceof OutpostError && e.code === 'cancelled') throw e;
+      result.rollouts = { checked: false, error: (e as Error).message, handled: [], retry: [] };
+    }
+    // what following them wrote (reports, installs, security events) goes up now, not next time
+    if (result.rollouts.handled.length) {
+      queueHeartbeat(store); // the models it runs now
+      await drain();
     }
   }
   pruneSent(store, Date.now() - KEEP_SENT_MS);

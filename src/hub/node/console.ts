@@ -1,0 +1,116 @@
+// The hub console: the web UI `outpost hub serve` serves at `/` (the renderer's second entry,
+// hub.html, built with the workstation app's React stack), the sign-in that trades the admin token
+// for a session cookie (admin-auth.ts), and the admin read routes its screens use. Those routes are
+// thin: each parses its query and calls the same function as the `outpost hub …` CLI command.
+import fs from 'node:fs';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { parseRequestTarget } from '../../api/common/request-target.ts';
+import { SECURITY_HEADERS, staticFile } from '../../api/node/web-security.ts';
+import { OutpostError } from '../../common/errors.ts';
+import { HEALTH, type Health } from '../common/fleet-health.ts';
+import { browserRequestOk, requireAdmin, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
+import type { DeviceFilter } from './devices.ts';
+import { deviceDetail, type FleetEventQuery } from './fleet-query.ts';
+import type { Hub } from './repository.ts';
+
+export interface ConsoleOptions {
+  hub: Hub;
+  /** the built renderer (hub.html + assets); null: the console's pages answer 404 with the reason */
+  staticDir: string | null;
+}
+
+type Query = Record<string, string | string[] | undefined>;
+const one = (q: Query, k: string): string | undefined => {
+  const v = q[k];
+  if (Array.isArray(v)) throw new OutpostError('usage', `"${k}" is given more than once`);
+  return v === undefined || v === '' ? undefined : v;
+};
+const intIn = (q: Query, k: string, lo: number, hi: number, dflt: number): number => {
+  const s = one(q, k);
+  if (s === undefined) return dflt;
+  const n = Number(s);
+  if (!/^\d{1,9}$/.test(s) || n < lo || n > hi) throw new OutpostError('usage', `"${k}" must be a whole number from ${lo} to ${hi} (got "${s.slice(0, 40)}")`);
+  return n;
+};
+
+/** ?group=&model=&health= — the filters of `outpost hub devices list`. */
+export function deviceFilterOf(q: Query): DeviceFilter {
+  const health = one(q, 'health');
+  if (health !== undefined && !(HEALTH as readonly string[]).includes(health)) throw new OutpostError('usage', `"health" must be one of ${HEALTH.join(', ')} (got "${health.slice(0, 40)}")`);
+  const group = q.group === '' ? '' : one(q, 'group');
+  const model = one(q, 'model');
+  return { ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(health !== undefined ? { health: health as Health } : {}) };
+}
+
+export const EVENT_KINDS = ['alert', 'security', 'model', 'sync-dropped', 'rollout'] as const;
+
+/** ?kind=(repeatable)&device=&group=&model=&since=&limit= — the filters of `outpost hub events`. */
+export function eventQueryOf(q: Query): FleetEventQuery {
+  const kinds = q.kind === undefined ? [] : Array.isArray(q.kind) ? q.kind : [q.kind];
+  const bad = kinds.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
+  if (bad.length) throw new OutpostError('usage', `"kind" must be ${EVENT_KINDS.join(', ')} (got "${bad.join(', ').slice(0, 80)}")`);
+  const since = one(q, 'since');
+  const t = since === undefined ? undefined : Date.parse(since);
+  if (since !== undefined && (!/^\d{4}-\d{2}-\d{2}/.test(since) || Number.isNaN(t))) throw new OutpostError('usage', `"since" must be an ISO time such as 2025-06-01 (got "${since.slice(0, 40)}")`);
+  const group = q.group === '' ? '' : one(q, 'group');
+  const device = one(q, 'device');
+  const model = one(q, 'model');
+  return {
+    limit: intIn(q, 'limit', 1, 1000, 100), kinds,
+    ...(device !== undefined ? { device } : {}), ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(t !== undefined ? { since: t } : {}),
+  };
+}
+
+/** Browser-facing answers carry the strict CSP and the other security headers; API answers are never cached. */
+const secure = (reply: FastifyReply, cache = 'no-store'): FastifyReply => reply.headers({ ...SECURITY_HEADERS, 'cache-control': cache });
+
+export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { hub, staticDir }) => {
+  // Everything this plugin serves is read by browsers: the request target is read defensively
+  // (Fastify's router already refuses malformed escapes; this also caps the length at 4 KiB).
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const t = parseRequestTarget(req.raw.url);
+    if (!t.ok) return secure(reply).code(t.status).send({ ok: false, error: { code: 'usage', message: t.message } });
+  });
+
+  const page = async (req: FastifyRequest, reply: FastifyReply, rel: string) => {
+    if (!(await browserRequestOk(hub, req, reply))) return reply;
+    const notFound = (message: string) => secure(reply).code(404).send({ ok: false, error: { code: 'not-found', message } });
+    if (!staticDir) return notFound('this hub serves no console (started without the built UI)');
+    const f = staticFile(staticDir, rel);
+    if (!f) return notFound('no such page');
+    secure(reply, f.cache).type(f.type);
+    return reply.send(fs.createReadStream(f.file));
+  };
+  app.get('/', (req, reply) => page(req, reply, 'hub.html'));
+  app.get<{ Params: { file: string } }>('/assets/:file', {
+    schema: { params: { type: 'object', properties: { file: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,200}$' } }, required: ['file'] } },
+  }, (req, reply) => page(req, reply, `assets/${req.params.file}`));
+
+  // ---- session ----
+  app.post<{ Body: { token: string } }>('/api/v1/session', {
+    bodyLimit: 4096,
+    schema: { body: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } } },
+  }, async (req, reply) => {
+    if (!(await browserRequestOk(hub, req, reply))) return reply;
+    const s = await signIn(hub, req.body.token.trim());
+    if (!s) return secure(reply).code(401).send({ ok: false, error: { code: 'auth', message: 'that is not this hub\'s admin token (it is in <hub folder>/admin.token)' } });
+    return secure(reply).header('set-cookie', sessionCookie(hub, s.value, SESSION_MS / 1000)).send({ ok: true, expiresAt: new Date(s.expiresAt).toISOString() });
+  });
+  app.get('/api/v1/session', async (req, reply) => {
+    const who = await requireAdmin(hub, req, reply);
+    if (!who) return reply;
+    return secure(reply).send({ ok: true, via: who.via, ...(who.via === 'session' ? { expiresAt: new Date(who.expiresAt).toISOString() } : {}) });
+  });
+  app.delete('/api/v1/session', async (req, reply) => {
+    if (!(await browserRequestOk(hub, req, reply))) return reply;
+    return secure(reply).header('set-cookie', sessionCookie(hub, '', 0)).send({ ok: true });
+  });
+
+  // ---- fleet views ----
+  app.get<{ Params: { name: string }; Querystring: Query }>('/api/v1/devices/:name', {
+    schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['name'] } },
+  }, async (req, reply) => {
+    if (!(await requireAdmin(hub, req, reply))) return reply;
+    return secure(reply).send(await deviceDetail(hub, req.params.name, { limit: intIn(req.query, 'limit', 1, 500, 50) }));
+  });
+};

@@ -1,0 +1,252 @@
+// The hub console end to end: `outpost hub serve` (in-process, loopback) with three workstations
+// enrolled through the real path that scored the demo file and synced; Chromium signs in with the
+// admin token and every screen's numbers are compared with the hub's database (through the same
+// queries the `outpost hub …` commands use, and with plain SQL). Without the session every console
+// API route answers 401; a foreign Host is refused; malformed URLs and cookies get a 4xx and the
+// hub keeps serving. Screenshots go to test-artifacts/screenshots/hub-console-*.png.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { listDevices } from '../../src/hub/node/devices.ts';
+import { outboxSummary } from '../../src/store/node/outbox.ts';
+import { runSync } from '../../src/sync/node/sync.ts';
+import { hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
+import { startTestHub, tmpDir, type TestHub } from '../helpers/hub-fixtures.ts';
+import { jsonLines, runMain } from '../helpers/cli.ts';
+import { rawRequest } from '../helpers/raw-http.ts';
+import { enrollWorkstation, SAMPLE, score, splitCsv, type Workstation } from '../helpers/sync-fleet.ts';
+
+const launched = await launchChromium();
+if ('skip' in launched) console.log(`# skipping the hub console browser tests: ${launched.skip}`);
+
+/** Every admin route the console's screens read (each must refuse a caller without the session). */
+const CONSOLE_ROUTES = ['/api/v1/session', '/api/v1/devices', '/api/v1/devices?group=line-1', '/api/v1/devices/ws-a', '/api/v1/events', '/api/v1/events?kind=alert'];
+
+describe('hub console (Chromium, real hub on loopback)', () => {
+  let t: TestHub;
+  let served: Served;
+  let dir: string;
+  const fleet: Workstation[] = [];
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let page: Page;
+  const base = () => `http://127.0.0.1:${served.port}`;
+  const hubAlive = async () => {
+    const r = await fetch(`${base()}/healthz`);
+    assert.equal(r.status, 200, 'the hub still serves');
+    await r.arrayBuffer();
+  };
+  const signedInCookie = async (): Promise<string> => {
+    const r = await fetch(`${base()}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base() }, body: JSON.stringify({ token: t.adminToken }) });
+    assert.equal(r.status, 200, await r.clone().text());
+    const c = r.headers.get('set-cookie') ?? '';
+    assert.match(c, /HttpOnly/);
+    assert.match(c, /SameSite=Strict/);
+    return c.split(';')[0];
+  };
+
+  before(async () => {
+    t = await startTestHub();
+    await t.stop(); // the fixture's server goes; `outpost hub serve` serves the same hub folder
+    served = await hubServeInProcess(t.dir);
+    dir = tmpDir('outpost-console-e2e-');
+    const parts = splitCsv(SAMPLE, 3, dir);
+    for (const [i, [name, group]] of ([['ws-a', 'line-1'], ['ws-b', 'line-1'], ['ws-c', 'line-2']] as const).entries()) {
+      const ws = await enrollWorkstation(t.hub, served.url, t.trustRoot, dir, name, group);
+      fleet.push(ws);
+      await score(ws, parts[i], { batchRows: 100 });
+      const r = await runSync(ws.store, { refreshMetadata: false });
+      assert.deepEqual(r.rejected, []);
+    }
+    if (!('skip' in launched)) {
+      browser = launched.browser;
+      context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+      page = await context.newPage();
+      page.setDefaultTimeout(30_000);
+    }
+  });
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    for (const w of fleet) w.store.close();
+    await served?.stop();
+    await t?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('hub serve says where the console is and serves it under the strict CSP', async () => {
+    const r = await fetch(`${base()}/`);
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
+    assert.equal(r.headers.get('x-frame-options'), 'DENY');
+    assert.match(await r.text(), /<title>Outpost hub<\/title>/);
+  });
+
+  test('every console API route answers 401 without the session, with a wrong token, or a forged, expired or malformed cookie', async () => {
+    const cookie = await signedInCookie();
+    const [, value] = cookie.split('=');
+    const [exp, nonce] = value.split('.');
+    const forged = [
+      undefined, 'outpost_hub_session=', 'outpost_hub_session=%ff%fe', `outpost_hub_session=${exp}.${nonce}.${'A'.repeat(43)}`,
+      `outpost_hub_session=${Number(exp) + 1}.${value.split('.').slice(1).join('.')}`, // a longer life is not signed
+      `outpost_hub_session=1.${value.split('.').slice(1).join('.')}`, 'outpost_hub_session=' + 'x'.repeat(3000),
+    ];
+    for (const route of CONSOLE_ROUTES) {
+      for (const c of forged) {
+        const r = await fetch(`${base()}${route}`, { headers: c === undefined ? {} : { cookie: c } });
+        assert.equal(r.status, 401, `${route} with cookie ${c?.slice(0, 60)}`);
+        await r.arrayBuffer();
+      }
+      const r = await fetch(`${base()}${route}`, { headers: { authorization: 'Bearer opadm_wrong' } });
+      assert.equal(r.status, 401, `${route} with a wrong bearer token`);
+      await r.arrayBuffer();
+      const ok = await fetch(`${base()}${route}`, { headers: { cookie } });
+      assert.equal(ok.status, 200, `${route} with the session`);
+      await ok.arrayBuffer();
+    }
+    const wrong = await fetch(`${base()}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base() }, body: JSON.stringify({ token: 'opadm_not-it' }) });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null, 'no cookie for a wrong token');
+    await hubAlive();
+  });
+
+  test('a foreign Host is refused (DNS rebinding); a cross-origin sign-in or sign-out is refused', async () => {
+    const cookie = await signedInCookie();
+    for (const [target, extra] of [['/', ''], ['/api/v1/devices', `\r\nCookie: ${cookie}`], ['/api/v1/session', `\r\nCookie: ${cookie}`]] as const) {
+      const r = await rawRequest(served.port, `GET ${target} HTTP/1.1\r\nHost: evil.example:${served.port}${extra}`);
+      assert.equal(r.status, 421, `${target} under a foreign Host: ${r.body.slice(0, 200)}`);
+    }
+    const body = JSON.stringify({ token: t.adminToken });
+    const r = await rawRequest(served.port, `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nOrigin: http://evil.example\r\nContent-Type: application/json\r\nContent-Length: ${body.length}`, body);
+    assert.equal(r.status, 403);
+    assert.doesNotMatch(r.head, /set-cookie/i);
+    const noOrigin = await rawRequest(served.port, `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}`, body);
+    assert.equal(noOrigin.status, 403, 'a cookie-setting write must say where it comes from');
+    // the admin token itself (the CLI's way) works under any Host: a foreign page cannot know it
+    const bearer = await rawRequest(served.port, `GET /api/v1/devices HTTP/1.1\r\nHost: hub.internal:8470\r\nAuthorization: Bearer ${t.adminToken}`);
+    assert.equal(bearer.status, 200);
+    await hubAlive();
+  });
+
+  test('malformed and hostile URLs get a 4xx and the hub keeps serving', async () => {
+    const cookie = await signedInCookie();
+    const targets = ['/%ff', '/%', '/assets/%ff', '/assets/..%2f..%2fhub.json', '/assets/%2e%2e%2f%2e%2e%2fadmin.token', `/${'a'.repeat(5000)}`, `/api/v1/devices/${'b'.repeat(5000)}`,
+      '/api/v1/devices/%ff', '/api/v1/devices/..%2f..%2fetc', '/api/v1/devices/%00', '/api/v1/devices?health=%ff', '/api/v1/devices?health=exploded', '/api/v1/events?since=yesterday', '/api/v1/events?limit=-1',
+      '/api/v1/events?kind=alert&kind=%ff', '/api/v1/events?limit=1&limit=2'];
+    for (const target of targets) {
+      const r = await rawRequest(served.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${served.port}\r\nCookie: ${cookie}`);
+      assert.ok(r.status !== null && r.status >= 400 && r.status < 500, `${target.slice(0, 80)}: expected a 4xx, got ${r.status} ${r.body.slice(0, 200)}`);
+      assert.doesNotMatch(r.body, /opadm_|BEGIN PRIVATE KEY/, 'nothing secret leaks');
+      await hubAlive();
+    }
+    const unknown = await fetch(`${base()}/api/v1/devices/nobody`, { headers: { cookie } });
+    assert.equal(unknown.status, 404);
+    assert.match(((await unknown.json()) as { error: { message: string } }).error.message, /no device named "nobody"/);
+  });
+
+  test('the console\'s API and the CLI answer from one query: same devices and events for the same filters', async () => {
+    const cookie = await signedInCookie();
+    for (const [query, argv] of [['group=line-1', ['--group', 'line-1']], ['model=seattle-weather%401&health=ok', ['--model', 'seattle-weather@1', '--health', 'ok']], ['health=stale', ['--health', 'stale']]] as const) {
+      const api = (await (await fetch(`${base()}/api/v1/devices?${query}`, { headers: { cookie } })).json()) as { devices: { name: string }[] };
+      const cli = await runMain(['hub', 'devices', 'list', '--dir', t.dir, '--json', ...argv]);
+      assert.equal(cli.code, 0, cli.err);
+      const listed = (jsonLines(cli.out).find((l) => Array.isArray(l.devices))!.devices as { name: string }[]).map((d) => d.name);
+      assert.deepEqual(api.devices.map((d) => d.name), listed, query);
+    }
+    const bad = await runMain(['hub', 'devices', 'list', '--dir', t.dir, '--health', 'great']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /--health must be one of ok, alerts, stale, never-synced, revoked/);
+    const api = (await (await fetch(`${base()}/api/v1/events?group=line-2&kind=model`, { headers: { cookie } })).json()) as { events: { device: string; seq: number }[] };
+    const cli = await runMain(['hub', 'events', '--dir', t.dir, '--json', '--group', 'line-2', '--kind', 'model']);
+    assert.equal(cli.code, 0, cli.err);
+    assert.ok(api.events.length > 0 && api.events.every((e) => e.device === 'ws-c'));
+    assert.deepEqual(api.events, jsonLines(cli.out).find((l) => Array.isArray(l.events))!.events);
+  });
+
+  describe('in Chromium', { skip: 'skip' in launched ? launched.skip : false }, () => {
+    test('sign-in: a wrong token is refused, the admin token signs in; the cookie is out of scripts\' reach', async () => {
+      await page.goto(`${base()}/`);
+      await page.getByTestId('sign-in').waitFor();
+      await shot(page, 'hub-console-01-sign-in');
+      await page.getByTestId('admin-token').fill('opadm_not-the-token');
+      await page.getByTestId('sign-in-submit').click();
+      await page.getByRole('alert').waitFor();
+      assert.match(await page.getByRole('alert').innerText(), /Not signed in[\s\S]*not this hub's admin token/);
+      await page.getByTestId('admin-token').fill(t.adminToken);
+      await page.getByTestId('sign-in-submit').click();
+      await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+      assert.equal(await page.evaluate('document.cookie'), '', 'the session cookie is HttpOnly');
+      const [c] = await context.cookies();
+      assert.equal(c.name, 'outpost_hub_session');
+      assert.equal(c.httpOnly, true);
+      assert.equal(c.sameSite, 'Strict');
+    });
+
+    test('Fleet: every device with the numbers the hub\'s database holds', async () => {
+      await page.getByTestId('fleet-table').waitFor();
+      await shot(page, 'hub-console-02-fleet');
+      const devices = await listDevices(t.hub);
+      assert.equal(devices.length, 3);
+      assert.equal(await page.getByTestId('fleet-total').innerText(), '3');
+      const [{ n }] = await t.hub.storage.fleet.all<{ n: number }>('SELECT count(*) AS n FROM fleet_devices');
+      assert.equal(Number(n), 3);
+      for (const d of devices) {
+        const row = page.getByTestId(`device-row-${d.name}`);
+        assert.equal(await row.getByTestId('group').innerText(), d.group);
+        assert.equal(await row.getByTestId('last-seen').getAttribute('data-value'), d.lastSeenAt);
+        assert.equal(await row.getByTestId('active').innerText(), 'seattle-weather@1');
+        assert.equal(await row.getByTestId('backlog').innerText(), String(d.backlog));
+        // each device synced everything: its outbox is empty, and the hub counts what its heartbeat listed as delivered
+        assert.equal(outboxSummary(fleet.find((w) => w.name === d.name)!.store).waiting, 0);
+        assert.equal(d.backlog, 0, `${d.name}: nothing is waiting`);
+        assert.equal(await row.getByTestId('open-alerts').innerText(), String(d.openAlerts));
+        assert.equal(await row.getByTestId('health').innerText(), d.openAlerts > 0 ? 'open alerts' : 'ok');
+        const [a] = await t.hub.storage.fleet.all<{ n: number }>('SELECT count(*) AS n FROM fleet_alerts a JOIN fleet_devices d ON d.id = a.device_id WHERE d.name = ? AND a.cleared_at IS NULL', [d.name]);
+        assert.equal(d.openAlerts, Number(a.n));
+      }
+    });
+
+    test('Fleet filters: group, model and health are applied by the hub', async () => {
+      await page.getByTestId('filter-group').selectOption('line-1');
+      await page.getByTestId('fleet-shown').filter({ hasText: '2 shown' }).waitFor();
+      const shown = await page.locator('[data-testid^="device-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-testid')));
+      assert.deepEqual(shown, (await listDevices(t.hub, { group: 'line-1' })).map((d) => `device-row-${d.name}`));
+      await shot(page, 'hub-console-03-fleet-group');
+      await page.getByTestId('filter-group').selectOption('*');
+      await page.getByTestId('filter-model').selectOption('seattle-weather@1');
+      await page.getByTestId('fleet-shown').filter({ hasText: '3 shown' }).waitFor();
+      await page.getByTestId('filter-health').selectOption('revoked');
+      await page.getByTestId('fleet-empty').waitFor();
+      assert.match(await page.getByTestId('fleet-empty').innerText(), /No device matches/);
+      await page.getByTestId('filter-health').selectOption('*');
+      await page.getByTestId('filter-model').selectOption('*');
+      await page.getByTestId('fleet-shown').filter({ hasText: '3 shown' }).waitFor();
+    });
+
+    test('a device\'s page: recent jobs, events and sync history equal the hub\'s ledger', async () => {
+      await page.getByRole('link', { name: 'ws-b' }).click();
+      await page.getByRole('heading', { name: 'Device ws-b' }).waitFor();
+      await page.getByTestId('device-syncs').waitFor();
+      await shot(page, 'hub-console-04-device');
+      const sql = t.hub.storage.fleet;
+      const [dev] = await sql.all<{ id: string }>('SELECT id FROM fleet_devices WHERE name = ?', ['ws-b']);
+      const jobs = await sql.all<{ rows_scored: number }>('SELECT rows_scored FROM fleet_jobs WHERE device_id = ?', [dev.id]);
+      const shownScored = await page.getByTestId('device-jobs').getByTestId('job-scored').allInnerTexts();
+      assert.deepEqual(shownScored.map((s) => Number(s.replace(/,/g, ''))).sort(), jobs.map((j) => Number(j.rows_scored)).sort());
+      const [{ n }] = await sql.all<{ n: number }>('SELECT count(*) AS n FROM fleet_items WHERE device_id = ?', [dev.id]);
+      const items = (await page.getByTestId('device-syncs').getByTestId('sync-items').allInnerTexts()).reduce((s, x) => s + Number(x.replace(/,/g, '')), 0);
+      assert.equal(items, Number(n), 'the sync history accounts for every item in the ledger');
+      assert.equal(await page.getByTestId('device-group').innerText(), 'line-1');
+    });
+
+    test('sign out: the console asks for the token again and the cookie no longer opens the API', async () => {
+      await page.getByTestId('sign-out').click();
+      await page.getByTestId('sign-in').waitFor();
+      assert.deepEqual(await context.cookies(), [], 'the browser dropped the session');
+      await page.reload();
+      await page.getByTestId('sign-in').waitFor();
+    });
+  });
+});

@@ -1,0 +1,269 @@
+// Staged rollout end to end on loopback (issue 9): a real hub (SQLite) with published, signed
+// versions of `churn`, three workstations enrolled in two groups, real syncs and real verified
+// pulls (smoke inference included). The hub only names what to run; every install goes through
+// TUF, so a tampered blob is refused by each device, which reports the stage, and the hub's
+// status shows it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { publishPackage } from '../src/hub/node/publish-client.ts';
+import { createRollout, rolloutStatus } from '../src/hub/node/rollouts.ts';
+import { listModels } from '../src/store/node/models.ts';
+import { updateSettings } from '../src/store/node/store.ts';
+import { hubConnection } from '../src/store/node/sync-state.ts';
+import { signRequest, deviceKey } from '../src/sync/node/device.ts';
+import { ASSIGNMENTS_PATH, listAssignments } from '../src/sync/node/rollout.ts';
+import { runSync } from '../src/sync/node/sync.ts';
+import { runMain } from './helpers/cli.ts';
+import { makePackage, startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
+import { enrollWorkstation, type Workstation } from './helpers/sync-fleet.ts';
+
+let t: TestHub;
+let dir: string;
+const ws: Record<string, Workstation> = {};
+
+async function publish(version: number, alias?: string) {
+  const p = t.publishers['churn-team'];
+  return publishPackage({ packageDir: makePackage(dir, 'churn', version, { weights: [version, -version] }), hubUrl: t.url, keys: [p.key], token: p.token, alias, checks: 'none' });
+}
+
+const churn = (w: Workstation) => listModels(w.store).filter((m) => m.name === 'churn').map((m) => `${m.version}${m.active ? '*' : ''}`).join(',');
+const sync = (w: Workstation) => runSync(w.store, { refreshMetadata: false });
+const admin = async (method: string, p: string, body?: unknown, token: string | null = t.adminToken) => {
+  const res = await fetch(`${t.url}${p}`, {
+    method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+  });
+  return { status: res.status, body: await res.json() as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+};
+const reports = async (rollout: string) => (await t.hub.storage.fleet.all<{ n: number }>('SELECT count(*) AS n FROM fleet_rollout_reports WHERE rollout_id = ?', [rollout]))[0].n;
+
+before(async () => {
+  t = await startTestHub();
+  dir = tmpDir('outpost-rollout-');
+  for (const [name, group] of [['ws-a', 'line-1'], ['ws-b', 'line-1'], ['ws-c', 'line-2']] as const) ws[name] = await enrollWorkstation(t.hub, t.url, t.trustRoot, dir, name, group);
+  await publish(1, 'production');
+});
+after(async () => {
+  for (const w of Object.values(ws)) w.store.close();
+  await t.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+let first: string;
+
+test('a rollout to one group reaches exactly its devices, through the verified pull, and the hub counts them', async () => {
+  const r = await runMain(['--json', 'hub', 'rollout', 'churn:production', '--group', 'line-1', '--dir', t.dir]);
+  assert.equal(r.code, 0, r.err);
+  const created = JSON.parse(r.out.trim().split('\n').at(-1)!) as { rollout: { id: string; targetVersion: number; counts: { devices: number; pending: number } } };
+  first = created.rollout.id;
+  assert.equal(created.rollout.targetVersion, 1);
+  assert.deepEqual([created.rollout.counts.devices, created.rollout.counts.pending], [2, 2]);
+
+  for (const w of Object.values(ws)) {
+    const s = await sync(w);
+    assert.equal(s.rollouts.checked, true, s.rollouts.error);
+  }
+  assert.equal(churn(ws['ws-a']), '1*');
+  assert.equal(churn(ws['ws-b']), '1*');
+  assert.equal(churn(ws['ws-c']), '', 'the other group got nothing');
+  const installed = listModels(ws['ws-a'].store).find((m) => m.name === 'churn')!;
+  assert.equal(installed.source, 'hub');
+  assert.match(installed.signedBy ?? '', /churn-team/, 'installed through the signed pull');
+
+  // the admin API shows the progress per device (same function as the CLI)
+  const st = await admin('GET', `/api/v1/rollouts/${first}`);
+  assert.equal(st.status, 200);
+  assert.deepEqual(st.body.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
+  assert.deepEqual(st.body.devices.map((d: { device: string; state: string; reportedVersion: number; previousVersion: number | null }) => [d.device, d.state, d.reportedVersion, d.previousVersion]),
+    [['ws-a', 'running', 1, null], ['ws-b', 'running', 1, null]]);
+
+  // reported exactly once: another sync adds no report and installs nothing again
+  const before = await reports(first);
+  const again = await sync(ws['ws-a']);
+  assert.deepEqual(again.rollouts.handled, []);
+  assert.equal(await reports(first), before);
+  const [dev] = await t.hub.storage.fleet.all<{ id: string }>('SELECT id FROM fleet_devices WHERE name = ?', ['ws-a']);
+  const items = await t.hub.storage.fleet.all<{ n: number }>("SELECT count(*) AS n FROM fleet_items WHERE device_id = ? AND kind = 'rollout'", [dev.id]);
+  assert.equal(Number(items[0].n), 1, 'one rollout report item from ws-a');
+});
+
+test('a tampered blob: each device refuses at verify, keeps its version, reports the stage; the hub status shows why', async () => {
+  await publish(2, 'production');
+  const v2 = (await t.hub.storage.modelVersions('churn')).find((v) => Number(v.version) === 2)!;
+  const blob = t.hub.blobs.path(v2.modelSha256);
+  const good = fs.readFileSync(blob);
+  const bad = Buffer.from(good);
+  bad[bad.length - 5] ^= 0xff; // same length, other bytes
+  fs.chmodSync(blob, 0o600);
+  fs.writeFileSync(blob, bad);
+  try {
+    const ro = await createRollout(t.hub, { ref: 'churn:production', group: 'line-1' });
+    assert.equal(ro.targetVersion, 2);
+    for (const name of ['ws-a', 'ws-b']) {
+      const s = await sync(ws[name]);
+      assert.equal(s.rollouts.handled.length, 1);
+      assert.equal(s.rollouts.handled[0].state, 'failed');
+      assert.equal(s.rollouts.handled[0].stage, 'verify');
+      assert.equal(churn(ws[name]), '1*', `${name} keeps churn@1 active`);
+      const ev = ws[name].store.db.prepare("SELECT kind FROM security_events WHERE kind LIKE 'pull-refused:%' ORDER BY id DESC").get() as { kind: string };
+      assert.equal(ev.kind, 'pull-refused:verify');
+    }
+    const st = await rolloutStatus(t.hub, ro.id);
+    assert.equal(st.rollout.counts.failed, 2);
+    for (const d of st.devices) {
+      assert.equal(d.state, 'failed');
+      assert.equal(d.stage, 'verify');
+      assert.match(d.reason ?? '', /not the ones the publisher signed/);
+      assert.equal(d.activeVersion, 1, 'the heartbeat says v1 still runs');
+    }
+    const cli = await runMain(['hub', 'rollout', 'status', ro.id, '--dir', t.dir]);
+    assert.equal(cli.code, 0, cli.err);
+    assert.match(cli.out, /ws-a\s+failed.*refused at verify/);
+    // the superseded first rollout says so
+    assert.equal((await rolloutStatus(t.hub, first)).rollout.state, 'superseded');
+  } finally {
+    fs.writeFileSync(blob, good);
+  }
+});
+
+test('hostile or malformed assignments are refused with a clear reason and reported; nothing is installed', async () => {
+  // the CLI refuses what is not published
+  const unknown = await runMain(['hub', 'rollout', 'churn-ghost:production', '--group', 'line-2', '--dir', t.dir]);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.err, /model "churn-ghost" is not published/);
+  const noAlias = await runMain(['hub', 'rollout', 'churn:nightly', '--group', 'line-2', '--dir', t.dir]);
+  assert.equal(noAlias.code, 1);
+  assert.match(noAlias.err, /alias churn:nightly is not published on this hub \(its aliases: production\)/);
+  const usage = await runMain(['hub', 'rollout', 'churn@2', '--group', 'line-2', '--dir', t.dir]);
+  assert.equal(usage.code, 2);
+
+  // a hub whose database says otherwise (compromised, or edited by hand): the device still decides
+  await publish(3, 'staging');
+  const stagingDoc = fs.readdirSync(path.join(t.hub.blobs.root, 'sha256')).map((f) => path.join(t.hub.blobs.root, 'sha256', f))
+    .find((f) => fs.statSync(f).size < 4096 && /"alias":\s*"staging"/.test(fs.readFileSync(f, 'utf8')))!;
+  const doc = fs.readFileSync(stagingDoc, 'utf8');
+  fs.chmodSync(stagingDoc, 0o600);
+  fs.writeFileSync(stagingDoc, doc.replace(/"version":\s*3/, '"version":1')); // alias doc that does not verify
+  const insert = async (id: string, model: string, alias: string, at: number) => t.hub.storage.fleetTransaction(undefined, (sql) => sql.run(
+    'INSERT INTO fleet_rollouts (id, model, alias, grp, percent, seed, state, generation, version_at_create, rollback_to, created_at, updated_at, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [id, model, alias, 'line-2', 100, 's', 'active', 1, null, null, at, at, '[]']));
+  const halt = (ids: string[]) => t.hub.storage.fleetTransaction(undefined, (sql) => sql.run(`UPDATE fleet_rollouts SET state = 'halted' WHERE id IN (${ids.map(() => '?').join(', ')})`, ids));
+  try {
+    await insert('ro_ghost000001', 'churn-ghost', 'production', Date.now()); // a model the hub never published
+    await insert('ro_staging0001', 'churn', 'staging', Date.now()); // an alias whose signed document was changed
+    let s = await sync(ws['ws-c']);
+    let by = new Map(s.rollouts.handled.map((h) => [h.rollout, h]));
+    assert.equal(by.get('ro_ghost000001')?.state, 'failed');
+    assert.equal(by.get('ro_ghost000001')?.stage, 'resolve');
+    assert.match(by.get('ro_ghost000001')?.reason ?? '', /churn-ghost/);
+    assert.equal(by.get('ro_staging0001')?.state, 'failed');
+    assert.equal(by.get('ro_staging0001')?.stage, 'verify');
+    assert.equal(churn(ws['ws-c']), '', 'nothing installed');
+
+    await halt(['ro_staging0001']);
+    await insert('ro_hostile0001', 'churn', '../../../etc/passwd', Date.now() + 1); // malformed: not an alias name
+    s = await sync(ws['ws-c']);
+    by = new Map(s.rollouts.handled.map((h) => [h.rollout, h]));
+    assert.equal(by.get('ro_hostile0001')?.state, 'failed');
+    assert.equal(by.get('ro_hostile0001')?.stage, 'assignment');
+    assert.match(by.get('ro_hostile0001')?.reason ?? '', /alias: an alias name/);
+    assert.equal(by.has('ro_ghost000001'), false, 'the ghost was refused once and is not tried again');
+    assert.equal(churn(ws['ws-c']), '', 'nothing installed');
+    const sec = ws['ws-c'].store.db.prepare("SELECT kind FROM security_events WHERE kind = 'rollout-refused'").all();
+    assert.equal(sec.length, 1);
+    // and the hub's status shows each refusal with its stage
+    for (const [id, stage] of [['ro_ghost000001', 'resolve'], ['ro_staging0001', 'verify'], ['ro_hostile0001', 'assignment']]) {
+      const st = await rolloutStatus(t.hub, id);
+      assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.stage]), [['ws-c', 'failed', stage]], id);
+    }
+  } finally {
+    await halt(['ro_ghost000001', 'ro_staging0001', 'ro_hostile0001']);
+    fs.writeFileSync(stagingDoc, doc);
+  }
+});
+
+test('the assignments request is signed: unsigned and replayed requests are refused', async () => {
+  const unsigned = await fetch(`${t.url}${ASSIGNMENTS_PATH}`);
+  assert.equal(unsigned.status, 401);
+  const w = ws['ws-c'];
+  const headers = signRequest(hubConnection(w.store)!, deviceKey(w.home, false), 'GET', ASSIGNMENTS_PATH, new Uint8Array(0));
+  assert.equal((await fetch(`${t.url}${ASSIGNMENTS_PATH}`, { headers })).status, 200);
+  const replay = await fetch(`${t.url}${ASSIGNMENTS_PATH}`, { headers });
+  assert.equal(replay.status, 401);
+  assert.equal(((await replay.json()) as { error: { code: string } }).error.code, 'replay');
+});
+
+test('admin API: 401 without the token; create, list, halt and rollback answer the CLI\'s shapes', async () => {
+  const create = { ref: 'churn:production', group: 'line-2' };
+  for (const [m, p, body] of [['GET', '/api/v1/rollouts', undefined], ['POST', '/api/v1/rollouts', create], ['GET', `/api/v1/rollouts/${first}`, undefined], ['POST', `/api/v1/rollouts/${first}/halt`, {}], ['POST', `/api/v1/rollouts/${first}/rollback`, {}]] as const) {
+    const r = await admin(m, p, body, null);
+    assert.equal(r.status, 401, `${m} ${p}`);
+    const wrong = await admin(m, p, body, 'not-the-token');
+    assert.equal(wrong.status, 401, `${m} ${p} with a wrong token`);
+  }
+  assert.equal((await rolloutStatus(t.hub, first)).rollout.state, 'superseded', 'nothing changed');
+  const bad = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percent: 150 });
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /--percent must be/);
+  const missing = await admin('GET', '/api/v1/rollouts/ro_doesnotexist0');
+  assert.equal(missing.status, 404);
+  const list = await admin('GET', '/api/v1/rollouts?group=line-1');
+  assert.equal(list.status, 200);
+  assert.ok(list.body.rollouts.length >= 2);
+  assert.ok(list.body.rollouts.every((r: { group: string }) => r.group === 'line-1'));
+});
+
+test('halt and rollback move devices: a halted rollout reaches no one new, a rollback returns devices to what they ran', async () => {
+  const created = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-1' });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const id = created.body.rollout.id as string;
+  await sync(ws['ws-a']);
+  assert.equal(churn(ws['ws-a']), '1,2*', 'ws-a installed churn@2');
+
+  const halted = await admin('POST', `/api/v1/rollouts/${id}/halt`);
+  assert.equal(halted.body.rollout.state, 'halted');
+  const s = await sync(ws['ws-b']);
+  assert.deepEqual(s.rollouts.handled, [], 'halted: ws-b gets no assignment');
+  assert.equal(churn(ws['ws-b']), '1*');
+  let st = await rolloutStatus(t.hub, id);
+  assert.deepEqual(st.devices.map((d) => [d.device, d.state]), [['ws-a', 'running'], ['ws-b', 'pending']]);
+
+  const rb = await runMain(['--json', 'hub', 'rollout', 'rollback', id, '--dir', t.dir]);
+  assert.equal(rb.code, 0, rb.err);
+  for (const name of ['ws-a', 'ws-b']) await sync(ws[name]);
+  assert.equal(churn(ws['ws-a']), '1*,2', 'ws-a back on churn@1 (its previous version), churn@2 kept installed');
+  assert.equal(churn(ws['ws-b']), '1*', 'ws-b never moved');
+  st = await rolloutStatus(t.hub, id);
+  assert.equal(st.rollout.state, 'rolled-back');
+  assert.equal(st.rollout.generation, 2);
+  assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-a', 'running', 1], ['ws-b', 'unaffected', null]]);
+});
+
+test('policy ask: the update is offered and recorded, nothing installs until asked; then it installs verified and reports', async () => {
+  const w = ws['ws-c'];
+  updateSettings(w.store, { rolloutPolicy: 'ask' });
+  const ro = await createRollout(t.hub, { ref: 'churn:production', group: 'line-2' });
+  const s = await sync(w);
+  assert.deepEqual(s.rollouts.handled.map((h) => [h.rollout, h.state, h.ref]), [[ro.id, 'available', 'churn:production']]);
+  assert.equal(churn(w), '', 'nothing installed');
+  await sync(w);
+  assert.deepEqual(listAssignments(w.store, ['available']).map((a) => a.rollout), [ro.id], 'still offered, once');
+  assert.equal(churn(w), '');
+  let st = await rolloutStatus(t.hub, ro.id);
+  assert.deepEqual(st.devices.map((d) => [d.device, d.state]), [['ws-c', 'available']]);
+
+  const offered = await runMain(['--home', w.home, 'updates']);
+  assert.match(offered.out, new RegExp(`${ro.id} .*UPDATE AVAILABLE: churn:production`));
+  const done = await runMain(['--home', w.home, '--json', 'updates', 'install', ro.id]);
+  assert.equal(done.code, 0, done.err);
+  assert.equal((JSON.parse(done.out.trim().split('\n').at(-1)!) as { update: { state: string } }).update.state, 'installed');
+  const again = await runMain(['--home', w.home, 'updates', 'install', ro.id]);
+  assert.equal(again.code, 1, 'installed already: nothing to install');
+  assert.match(again.err, /is installed; nothing to install/);
+  assert.equal(churn(w), '2*', 'what the signed alias points to (churn:production → 2)');
+  await sync(w);
+  st = await rolloutStatus(t.hub, ro.id);
+  assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-c', 'running', 2]]);
+});
