@@ -13,6 +13,7 @@ import { listDevices } from '../../src/hub/node/devices.ts';
 import { modelsOverview } from '../../src/hub/node/fleet-models.ts';
 import { listFleetEvents } from '../../src/hub/node/fleet-query.ts';
 import { publishPackage } from '../../src/hub/node/publish-client.ts';
+import { createRollout, rolloutStatus } from '../../src/hub/node/rollouts.ts';
 import { outboxSummary } from '../../src/store/node/outbox.ts';
 import { runSync } from '../../src/sync/node/sync.ts';
 import { hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
@@ -337,6 +338,20 @@ describe('hub console (Chromium, real hub on loopback)', () => {
       await page.getByRole('link', { name: 'Fleet', exact: true }).click();
       await page.getByTestId('device-row-ws-c').getByTestId('health').filter({ hasText: 'revoked' }).waitFor();
       assert.equal(await page.getByTestId('fleet-revoked').innerText(), '1');
+    });
+
+    test('Rollouts: the rollout list and a rollout\'s devices equal `hub rollout status`', async () => {
+      const r = await createRollout(t.hub, { ref: 'seattle-weather:production', group: 'line-1' });
+      await page.getByRole('link', { name: 'Rollouts' }).click();
+      await page.getByTestId(`rollout-${r.id}`).waitFor();
+      const status = await rolloutStatus(t.hub, r.id);
+      const row = page.getByTestId(`rollout-${r.id}`);
+      assert.equal(Number(await row.getByTestId('pending').innerText()), status.rollout.counts.pending);
+      assert.equal(Number(await row.getByTestId('running').innerText()), status.rollout.counts.running);
+      await row.getByRole('button').click();
+      await page.getByTestId('rollout-devices').waitFor();
+      assert.deepEqual(await page.getByTestId('rollout-device').evaluateAll((rows) => rows.map((x) => x.getAttribute('data-state'))), status.devices.map((d) => d.state));
+      await shot(page, 'hub-console-09-rollouts');
     });
 
     test('sign out: the console asks for the token again and the cookie no longer opens the API', async () => {

@@ -12,8 +12,9 @@ import { Events } from './screens/Events.tsx';
 import { Fleet } from './screens/Fleet.tsx';
 import { FleetDrift } from './screens/FleetDrift.tsx';
 import { Models } from './screens/Models.tsx';
+import { Rollouts } from './screens/Rollouts.tsx';
 
-const NAV = [['fleet', 'Fleet'], ['models', 'Models'], ['drift', 'Fleet drift'], ['events', 'Events']] as const;
+const NAV = [['fleet', 'Fleet'], ['models', 'Models'], ['drift', 'Fleet drift'], ['events', 'Events'], ['rollouts', 'Rollouts']] as const;
 
 function SignIn({ onDone }: { onDone: () => void }) {
   const [token, setToken] = useState('');
@@ -75,6 +76,7 @@ export function HubApp() {
           : !signedIn ? <div className="screen"><ErrorBox error={session.error} title="The hub did not answer" />{!session.error && <p className="muted">Loading…</p>}</div>
           : screen === 'device' && arg ? <Device key={arg} name={arg} />
           : screen === 'models' ? <Models />
+          : screen === 'rollouts' ? <Rollouts />
           : screen === 'drift' ? <FleetDrift key={arg ?? 'default'} {...(arg ? { model: arg } : {})} />
           : screen === 'events' ? <Events key={arg ?? 'all'} {...(arg ? { device: arg } : {})} />
           : <Fleet />}
