@@ -28,6 +28,15 @@ export function PullFromHub({ onPulled }: { onPulled: (name: string) => void }) 
   useEvents((e) => { if (e.type === 'pull-progress' && busy) setProgress(e.progress); });
 
   const hub = sync.data?.hub;
+  // Until the connection is known the form stays out: a Pull pressed now could not say where from.
+  if (!sync.data && !sync.error) {
+    return (
+      <div className="card pull-form" data-testid="pull-form" aria-busy="true">
+        <h2>Pull from the hub</h2>
+        <p className="muted">Checking the hub connection…</p>
+      </div>
+    );
+  }
   if (sync.data && !hub) {
     return (
       <div className="card pull-form" data-testid="pull-form">
