@@ -83,7 +83,7 @@ export function Settings() {
           <p className="muted small">Past that, the oldest predictions are dropped from the upload queue (never alerts or security events), and the hub is told what was dropped.</p>
         </Section>
         <Section title="Drift alerts" id="set-drift">
-          <label>Webhook URL (POST a JSON message for each new drift alert; empty = off)
+          <label>Webhook URL (POST one JSON message per scoring job that opens drift alerts; empty = off)
             <input type="url" placeholder="https://hooks.example.org/outpost" value={draft.driftWebhookUrl} onChange={(e) => set('driftWebhookUrl', e.target.value.trim())} data-testid="drift-webhook" />
           </label>
           <p className="muted small">Sent in the background (scoring never waits), retried with backoff for about 3 hours; each message carries an X-Outpost-Delivery id, the same on a retry.</p>
