@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { SettingsShape } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
+import { ApiTokens } from '../components/ApiTokens.tsx';
 import { ConnectHub } from '../components/SyncPanel.tsx';
 import { asApiError, useCall, useClient } from '../state.tsx';
 import { ThemeChoice } from '../theme.tsx';
@@ -95,6 +96,8 @@ export function Settings() {
           <span role="status" className="ok" data-testid="saved">{saved}</span>
         </div>
       </form>
+      {/* outside the settings form: tokens act at once (create, revoke), not on Save */}
+      <div className="settings"><ApiTokens /></div>
     </div>
   );
 }
