@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { ApiTokenView, NewApiToken } from '../src/api/common/contract.ts';
-import { authenticateApiToken } from '../src/store/node/api-tokens.ts';
+import { authenticateApiToken, tokenAllows } from '../src/store/node/api-tokens.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { httpTransport, ipcTransport, ok, type Transport } from './helpers/app-harness.ts';
 import { lastJson, runMain } from './helpers/cli.ts';
@@ -43,7 +43,24 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.deepEqual(list.map((x) => [x.id, x.name, x.state]), [[made.id, 'my-script', 'live']]);
       assert.ok(list[0].lastUsedAt !== null, 'its use is recorded');
       assert.ok(!JSON.stringify(list).includes(made.secret.slice(8)), 'no secret in the list');
-      assert.deepEqual(Object.keys(list[0]).sort(), ['createdAt', 'id', 'lastUsedAt', 'name', 'revokedAt', 'state']);
+      assert.deepEqual(Object.keys(list[0]).sort(), ['createdAt', 'id', 'lastUsedAt', 'models', 'name', 'revokedAt', 'state']);
+      assert.equal(list[0].models, null, 'every model');
+    });
+
+    test('a token limited to models: its scope is stored, listed and enforced by the store\'s rule', async () => {
+      const made = await ok<NewApiToken>(t, 'tokens.create', { name: 'weather-only', models: ['seattle-weather', 'churn', 'seattle-weather'] });
+      assert.deepEqual(made.models, ['churn', 'seattle-weather']);
+      const store = openStore(home);
+      try {
+        const tok = authenticateApiToken(store, made.secret)!;
+        assert.equal(tokenAllows(tok, 'seattle-weather'), true);
+        assert.equal(tokenAllows(tok, 'other'), false);
+      } finally { store.close(); }
+      const bad = await t.call('tokens.create', { name: 'x', models: ['seattle-weather@2'] });
+      assert.ok(!bad.ok && bad.error.code === 'usage' && /"seattle-weather@2" is not a model name/.test(bad.error.message), JSON.stringify(bad));
+      const none = await t.call('tokens.create', { name: 'x', models: [] });
+      assert.ok(!none.ok && none.error.code === 'usage' && /models/.test(none.error.message), JSON.stringify(none));
+      await ok(t, 'tokens.revoke', { id: made.id });
     });
 
     test('bad names and a second live token of one name are refused, naming why', async () => {
@@ -55,7 +72,7 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.ok(!empty.ok && empty.error.code === 'usage' && /tokens\.create: name:/.test(empty.error.message), JSON.stringify(empty));
       const extra = await t.call('tokens.create', { name: 'x', scope: 'admin' });
       assert.ok(!extra.ok && extra.error.code === 'usage' && /scope/.test(extra.error.message), JSON.stringify(extra));
-      assert.equal((await ok<ApiTokenView[]>(t, 'tokens.list')).length, 1, 'nothing was made');
+      assert.equal((await ok<ApiTokenView[]>(t, 'tokens.list')).length, 2, 'nothing was made');
     });
 
     test('the CLI and the app share the tokens; revoke is immediate, once, by id', async () => {
@@ -63,7 +80,7 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.equal(cli.code, 0, cli.err);
       const cliSecret = String(lastJson(cli.out).token);
       const list = await ok<ApiTokenView[]>(t, 'tokens.list');
-      assert.deepEqual(list.map((x) => x.name), ['cli-made', 'my-script'], 'newest first');
+      assert.deepEqual(list.map((x) => x.name), ['cli-made', 'weather-only', 'my-script'], 'newest first');
       const target = list.find((x) => x.name === 'cli-made')!;
       const revoked = await ok<ApiTokenView>(t, 'tokens.revoke', { id: target.id });
       assert.equal(revoked.state, 'revoked');
@@ -77,10 +94,10 @@ for (const make of [httpTransport, ipcTransport]) {
       assert.ok(!byName.ok && byName.error.code === 'usage' && /id: a token id/.test(byName.error.message), JSON.stringify(byName));
       // the CLI lists the app's revocation; a revoked name can be used again
       const cliList = lastJson((await runMain(['--home', home, 'tokens', 'list', '--json'])).out) as { tokens: { name: string; state: string }[] };
-      assert.deepEqual(cliList.tokens.map((x) => `${x.name}:${x.state}`), ['cli-made:revoked', 'my-script:live']);
+      assert.deepEqual(cliList.tokens.map((x) => `${x.name}:${x.state}`), ['cli-made:revoked', 'weather-only:revoked', 'my-script:live']);
       const reused = await ok<NewApiToken>(t, 'tokens.create', { name: 'cli-made' });
       assert.equal(authenticates(reused.secret), 'cli-made');
-      assert.deepEqual((await ok<ApiTokenView[]>(t, 'tokens.list')).map((x) => `${x.name}:${x.state}`), ['cli-made:live', 'cli-made:revoked', 'my-script:live']);
+      assert.deepEqual((await ok<ApiTokenView[]>(t, 'tokens.list')).map((x) => `${x.name}:${x.state}`), ['cli-made:live', 'cli-made:revoked', 'weather-only:revoked', 'my-script:live']);
     });
   });
 }

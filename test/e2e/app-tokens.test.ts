@@ -96,13 +96,35 @@ describe('Settings → Scoring API tokens in Chromium (serve --api)', { skip: 's
     assert.deepEqual(listApiTokens(store).map((t) => t.name), ['my-script']);
   });
 
+  test('a token limited to chosen models: the API lists and scores only those (403 for the others)', async () => {
+    await section().getByLabel(/^Name/).fill('weather-only');
+    await section().getByLabel(/Only these models/).check();
+    const create = section().getByRole('button', { name: 'Create token' });
+    assert.equal(await create.isDisabled(), true, 'no model chosen yet');
+    await section().getByRole('checkbox', { name: 'seattle-weather' }).check();
+    await section().getByRole('group', { name: 'Models it may use' }).scrollIntoViewIfNeeded();
+    await shot(page, 'app-tokens-06-choose-models');
+    await create.click();
+    const box = section().getByTestId('token-secret-box');
+    await box.getByText('It may list and score with only seattle-weather.').waitFor();
+    const scoped = await box.getByTestId('token-secret').inputValue();
+    const row = section().getByTestId('tokens-table').getByRole('row').filter({ hasText: 'weather-only' });
+    assert.match(await row.innerText(), /weather-only\s+t[0-9a-f]{8}\s+seattle-weather\s+live/);
+    await box.scrollIntoViewIfNeeded();
+    await shot(page, 'app-tokens-07-scoped');
+    assert.deepEqual(((await (await api('GET', '/v1/models', scoped)).json()) as { models: { name: string }[] }).models.map((m) => m.name), ['seattle-weather']);
+    assert.equal((await api('GET', '/v1/models/other-model', scoped)).status, 403);
+    await box.getByRole('button', { name: 'Done' }).click();
+    assert.deepEqual(listApiTokens(store).map((t) => [t.name, t.models]), [['weather-only', ['seattle-weather']], ['my-script', null]]);
+  });
+
   test('revoke asks first; once confirmed the API refuses the token (401) and the list says revoked', async () => {
-    const id = listApiTokens(store)[0].id;
+    const id = listApiTokens(store).find((t) => t.name === 'my-script')!.id;
     await section().getByRole('button', { name: 'Revoke my-script' }).click();
     const ask = section().getByRole('alertdialog');
     await ask.getByText(`Revoke token “my-script” (${id})?`).waitFor();
     await ask.scrollIntoViewIfNeeded();
-    await shot(page, 'app-tokens-04-confirm');
+    await shot(page, 'app-tokens-05-confirm');
     // "Keep it" changes nothing
     await ask.getByRole('button', { name: 'Keep it' }).click();
     await ask.waitFor({ state: 'detached' });
@@ -116,12 +138,12 @@ describe('Settings → Scoring API tokens in Chromium (serve --api)', { skip: 's
     assert.equal(await row.getByRole('button').count(), 0, 'nothing left to revoke');
     const refused = await api('GET', '/v1/models', secret);
     assert.equal(refused.status, 401);
-    assert.equal(listApiTokens(store)[0].revokedAt !== null, true);
+    assert.equal(listApiTokens(store).find((t) => t.id === id)!.revokedAt !== null, true);
     // its prediction was logged as the token's record session (committed within a second of scoring)
     const session = () => listJobs(store, 10).find((j) => j.inputFormat === 'records' && j.inputPath === 'records:api:my-script');
     for (let i = 0; i < 100 && !session()?.rowsScored; i++) await page.waitForTimeout(100);
     assert.equal(session()?.rowsScored, 1);
     await section().scrollIntoViewIfNeeded();
-    await shot(page, 'app-tokens-05-revoked');
+    await shot(page, 'app-tokens-08-revoked');
   });
 });

@@ -8,10 +8,15 @@ import { when } from '../format.ts';
 import { asApiError, useCall, useClient } from '../state.tsx';
 import { ErrorBox, Section } from './common.tsx';
 
+const scopeText = (models: string[] | null): string => (models === null ? 'every installed model' : `only ${models.join(', ')}`);
+
 export function ApiTokens() {
   const client = useClient();
   const { data, error, reload } = useCall('tokens.list', {});
+  const installed = useCall('models.list', {});
   const [name, setName] = useState('');
+  /** null: every model; else the chosen model names */
+  const [only, setOnly] = useState<string[] | null>(null);
   const [made, setMade] = useState<NewApiToken | undefined>();
   const [copied, setCopied] = useState(false);
   const [asking, setAsking] = useState<ApiTokenView | undefined>();
@@ -21,8 +26,8 @@ export function ApiTokens() {
   const create = () => {
     setFailed(undefined);
     setBusy(true);
-    client.call('tokens.create', { name: name.trim() }).then(
-      (t) => { setMade(t); setCopied(false); setName(''); reload(); },
+    client.call('tokens.create', { name: name.trim(), ...(only ? { models: only } : {}) }).then(
+      (t) => { setMade(t); setCopied(false); setName(''); setOnly(null); reload(); },
       (e: unknown) => setFailed({ title: 'Could not create the token', error: asApiError(e) }),
     ).finally(() => setBusy(false));
   };
@@ -45,20 +50,36 @@ export function ApiTokens() {
       <p className="muted small">
         Programs on this workstation call the local scoring API (<code>outpost serve --api</code>, under <code>/v1/</code> on the
         same address as this page) with <code>Authorization: Bearer &lt;token&gt;</code>. A token may list the installed
-        models and score records with any of them; its predictions are logged as the job <code>records:api:&lt;name&gt;</code>.
+        models and score records — with every installed model, or only with the models you choose; its predictions are logged
+        as the job <code>records:api:&lt;name&gt;</code>.
         The same tokens as <code>outpost tokens</code>; creating and revoking act at once (no Save needed).
       </p>
       <form className="inline-form" onSubmit={(e) => { e.preventDefault(); create(); }} aria-label="Create a token">
         <label>Name (what it is for: letters, digits, . _ -)
-          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="my-script" maxLength={64} required data-testid="token-name" />
+          <input value={name} onChange={(e) => { setName(e.target.value); setFailed(undefined); }} placeholder="my-script" maxLength={64} required data-testid="token-name" />
         </label>
-        <button type="submit" className="btn btn-primary" disabled={busy || name.trim() === ''}>Create token</button>
+        <button type="submit" className="btn btn-primary" disabled={busy || name.trim() === '' || (only !== null && only.length === 0)}>Create token</button>
+        <fieldset className="token-scope">
+          <legend>Models it may use</legend>
+          <label className="check"><input type="radio" name="token-scope" checked={only === null} onChange={() => setOnly(null)} /> Every installed model (and those installed later)</label>
+          <label className="check"><input type="radio" name="token-scope" checked={only !== null} onChange={() => setOnly([])} /> Only these models:</label>
+          {only !== null && (
+            <div className="token-models">
+              {(installed.data ?? []).map((m) => (
+                <label key={m.name} className="check"><input type="checkbox" checked={only.includes(m.name)}
+                  onChange={(e) => setOnly(e.target.checked ? [...only, m.name] : only.filter((x) => x !== m.name))} /> {m.name}</label>
+              ))}
+              {installed.data?.length === 0 && <span className="muted small">No models are installed yet.</span>}
+              {only.length === 0 && <span className="muted small">Choose at least one.</span>}
+            </div>
+          )}
+        </fieldset>
       </form>
       {made && (
         <div className="alert alert-ok" role="status" data-testid="token-secret-box">
           <strong>Token “{made.name}” ({made.id}) — shown only this once</strong>
           <p>Copy it now and keep it somewhere safe: Outpost stores only its hash and cannot show it again.
-            Scope: the scoring API — list the installed models, score records with any of them.</p>
+            It may list and score with {scopeText(made.models)}.</p>
           <div className="inline-form">
             <label>Token
               <input readOnly value={made.secret} className="mono" onFocus={(e) => e.target.select()} data-testid="token-secret" aria-label={`Secret of token ${made.name}`} />
@@ -87,12 +108,13 @@ export function ApiTokens() {
         <div className="table-wrap">
           <table className="table" aria-label="Scoring API tokens" data-testid="tokens-table">
             <caption className="muted small" style={{ textAlign: 'left', captionSide: 'bottom', paddingTop: '0.4rem' }}>{live} live, {data.length - live} revoked; the secrets are never shown again.</caption>
-            <thead><tr><th>Name</th><th>Id</th><th>State</th><th>Created</th><th>Last used</th><th>Action</th></tr></thead>
+            <thead><tr><th>Name</th><th>Id</th><th>Models</th><th>State</th><th>Created</th><th>Last used</th><th>Action</th></tr></thead>
             <tbody>
               {data.map((t) => (
                 <tr key={t.id} data-testid={`token-${t.id}`}>
                   <td>{t.name}</td>
                   <td className="mono">{t.id}</td>
+                  <td>{t.models === null ? 'all' : t.models.join(', ')}</td>
                   <td><span className={`badge ${t.state === 'live' ? 'badge-completed' : 'badge-cancelled'}`}>{t.state}</span>{t.revokedAt && <span className="muted small"> {when(t.revokedAt)}</span>}</td>
                   <td>{when(t.createdAt)}</td>
                   <td>{t.lastUsedAt ? when(t.lastUsedAt) : 'never'}</td>

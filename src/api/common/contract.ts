@@ -311,12 +311,14 @@ export const SettingsViewSchema = z.object({ home: z.string(), settings: Setting
 
 /**
  * A bearer token of the local scoring API (`outpost serve --api`), as `outpost tokens list` shows it:
- * never the secret (the store keeps only its SHA-256). Its scope is the whole scoring API: list the
- * installed models and predict with any of them, logged as the record session `records:api:<name>`.
+ * never the secret (the store keeps only its SHA-256). It may list models and predict — with every
+ * installed model, or only with `models` — logged as the record session `records:api:<name>`.
  */
 export const ApiTokenViewSchema = z.object({
   id: z.string(),
   name: z.string(),
+  /** the models it is limited to; null: every installed model */
+  models: z.array(z.string()).nullable(),
   state: z.enum(['live', 'revoked']),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
@@ -619,8 +621,8 @@ export const methods = {
   'sync.installUpdate': { params: z.strictObject({ rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/, 'a rollout id (ro_…)') }), result: SyncViewSchema },
   /** the local scoring API's bearer tokens, newest first (revoked ones too); never the secrets */
   'tokens.list': { params: none, result: z.array(ApiTokenViewSchema) },
-  /** a new token; the name is checked by the store (letters, digits, . _ -; one live token per name) */
-  'tokens.create': { params: z.strictObject({ name: z.string().min(1).max(64) }), result: NewApiTokenSchema },
+  /** a new token (limited to `models` when given); names are checked by the store (letters, digits, . _ -; one live token per name) */
+  'tokens.create': { params: z.strictObject({ name: z.string().min(1).max(64), models: z.array(z.string().min(1).max(64)).min(1).max(100).optional() }), result: NewApiTokenSchema },
   /** revoke a live token: every running `serve --api` answers 401 to it from the next request on */
   'tokens.revoke': { params: z.strictObject({ id: z.string().regex(/^t[0-9a-f]{8}$/, 'a token id (t…)') }), result: ApiTokenViewSchema },
   'settings.get': { params: none, result: SettingsViewSchema },

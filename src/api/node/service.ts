@@ -66,7 +66,7 @@ const WORKER_URL = new URL('./job-worker.ts', import.meta.url);
 
 const isoOrNull = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 const tokenView = (t: ApiToken): ApiTokenView => ({
-  id: t.id, name: t.name, state: t.revokedAt === null ? 'live' : 'revoked', createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: isoOrNull(t.lastUsedAt), revokedAt: isoOrNull(t.revokedAt),
+  id: t.id, name: t.name, models: t.models, state: t.revokedAt === null ? 'live' : 'revoked', createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: isoOrNull(t.lastUsedAt), revokedAt: isoOrNull(t.revokedAt),
 });
 
 /** A proposal as the app shows it: both evaluations' metrics, the decision, what it trained on. */
@@ -490,8 +490,8 @@ export function createService(opts: ServiceOptions): Service {
     async 'tokens.list'() {
       return listApiTokens(store).map(tokenView);
     },
-    async 'tokens.create'({ name }) {
-      const { token, info } = createApiToken(store, name);
+    async 'tokens.create'({ name, models }) {
+      const { token, info } = createApiToken(store, name, Date.now(), models ? { models } : {});
       return { ...tokenView(info), secret: token };
     },
     async 'tokens.revoke'({ id }) {

@@ -339,7 +339,7 @@ export const migrations: { version: number; name: string; sql: string }[] = [
   },
   {
     version: 9,
-    name: 'prediction log size',
+    name: 'prediction log size; API token scopes',
     // The running total of prediction_batches.size_bytes, so retention (enforceRetention, once per
     // commit of every scoring job and record session) reads one row instead of summing the whole log.
     // Kept by triggers in the transaction of every insert and delete (retention, `jobs rm`'s
@@ -357,6 +357,8 @@ export const migrations: { version: number; name: string; sql: string }[] = [
         BEGIN UPDATE prediction_log_size SET bytes = bytes - OLD.size_bytes WHERE id = 1; END;
       CREATE TRIGGER prediction_log_size_update AFTER UPDATE OF size_bytes ON prediction_batches
         BEGIN UPDATE prediction_log_size SET bytes = bytes - OLD.size_bytes + NEW.size_bytes WHERE id = 1; END;
+      -- The models a scoring-API token may use (a JSON array of names); NULL: every model (tokens made before).
+      ALTER TABLE api_tokens ADD COLUMN models TEXT;
     `,
   },
 ];
