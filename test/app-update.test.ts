@@ -122,6 +122,12 @@ test('the model catalog (/api/v1/models, the console\'s models) leaves app relea
   const check = await update('--check');
   assert.equal(check.code, 1, 'the newest release (4, 0.0.1) is still found and refused as a rollback');
   assert.match(check.err, /release 4/);
+  // a release is not a model: pulling one is bad usage, not a refused (security-event) pull
+  const events = securityEvents().length;
+  const pull = await runMain(['pull', `outpost-app-${PLATFORM}`, '--hub', h.url, '--home', home]);
+  assert.equal(pull.code, 2, pull.err);
+  assert.match(pull.err, /"outpost-app-linux-x64" is an Outpost app release, not a model: use `outpost app update`/);
+  assert.equal(securityEvents().length, events);
 });
 
 test('release documents, release files and version order (pure)', () => {
