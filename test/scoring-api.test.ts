@@ -193,6 +193,43 @@ test('authentication: no token, a wrong one, the UI\'s token or cookie, a revoke
   assert.equal((await call('GET', '/v1/models')).status, 200, 'the other token still works');
 });
 
+test('a token limited to models lists and scores only those; other models are 403 (installed or not)', async () => {
+  const make = async (name: string, ...models: string[]) => {
+    const r = await runCli(['tokens', 'create', '--name', name, ...models.flatMap((m) => ['--model', m]), '--json'], { home });
+    assert.equal(r.code, 0, r.stderr);
+    const j = lastJson(r.stdout);
+    return { secret: j.token as string, models: j.models };
+  };
+  const weather = await make('only-weather', 'seattle-weather', 'churn', 'churn');
+  assert.deepEqual(weather.models, ['churn', 'seattle-weather'], 'sorted, once each');
+  const list = await call('GET', '/v1/models', { token: weather.secret });
+  assert.deepEqual((list.body.models as { name: string }[]).map((m) => m.name), ['seattle-weather']);
+  const one = await call('POST', '/v1/models/seattle-weather@1/predict', { token: weather.secret, body: record(SOME[0]) });
+  assert.equal(one.status, 200, JSON.stringify(one.body));
+
+  const other = await make('only-churn', 'churn');
+  assert.deepEqual((await call('GET', '/v1/models', { token: other.secret })).body.models, [], 'churn is not installed: an empty list');
+  const refused = errorOf(await call('POST', '/v1/models/seattle-weather/predict', { token: other.secret, body: record(SOME[0]) }), 403, 'forbidden');
+  assert.match(refused.message, /token "only-churn" may use only "churn", not "seattle-weather"/);
+  errorOf(await call('GET', '/v1/models/seattle-weather@1', { token: other.secret }), 403, 'forbidden');
+  errorOf(await call('GET', '/v1/models/nope', { token: other.secret }), 403, 'forbidden');
+  errorOf(await call('GET', '/v1/models/churn', { token: other.secret }), 404, 'not-found');
+  errorOf(await call('GET', '/v1/models/seattle-weather', { token: 'outpost_wrong' }), 401, 'unauthorized');
+
+  const listed = lastJson((await runCli(['tokens', 'list', '--json'], { home })).stdout).tokens as { name: string; models: string[] | null }[];
+  assert.deepEqual(listed.filter((t) => t.name.startsWith('only-') || t.name === 'my-script').map((t) => [t.name, t.models]),
+    [['only-churn', ['churn']], ['only-weather', ['churn', 'seattle-weather']], ['my-script', null]]);
+  const text = await runCli(['tokens', 'list'], { home });
+  assert.match(text.stdout, /only-churn\s+only churn/);
+  assert.match(text.stdout, /my-script\s+every model/);
+  for (const bad of ['seattle-weather@1', '../x', 'Upper']) {
+    const r = await runCli(['tokens', 'create', '--name', 'bad-scope', '--model', bad], { home });
+    assert.equal(r.code, 2, bad);
+    assert.match(r.stderr, /is not a model name/);
+  }
+  for (const name of ['only-weather', 'only-churn']) assert.equal((await runCli(['tokens', 'revoke', name], { home })).code, 0);
+});
+
 test('validation errors: 422 naming each record, field and reason; nothing of the request is scored', async () => {
   const good = record(SOME[0]);
   const rowsBefore = await sessionRows();

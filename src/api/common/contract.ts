@@ -309,6 +309,26 @@ const SettingsPatch = z.record(z.string(), z.unknown()).transform((patch, ctx) =
 });
 export const SettingsViewSchema = z.object({ home: z.string(), settings: SettingsSchema });
 
+/**
+ * A bearer token of the local scoring API (`outpost serve --api`), as `outpost tokens list` shows it:
+ * never the secret (the store keeps only its SHA-256). It may list models and predict — with every
+ * installed model, or only with `models` — logged as the record session `records:api:<name>`.
+ */
+export const ApiTokenViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** the models it is limited to; null: every installed model */
+  models: z.array(z.string()).nullable(),
+  state: z.enum(['live', 'revoked']),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ApiTokenView = z.infer<typeof ApiTokenViewSchema>;
+/** A new token: the secret is in this answer only (shown once, like `outpost tokens create`). */
+export const NewApiTokenSchema = ApiTokenViewSchema.extend({ secret: z.string() });
+export type NewApiToken = z.infer<typeof NewApiTokenSchema>;
+
 /** This workstation's hub connection and sync state (Home, Settings). */
 export const SyncViewSchema = z.object({
   connected: z.boolean(),
@@ -599,6 +619,12 @@ export const methods = {
   'sync.now': { params: none, result: SyncViewSchema },
   /** install an update the hub offered (rolloutPolicy ask) through the verified pull; a refusal is an error naming the stage */
   'sync.installUpdate': { params: z.strictObject({ rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/, 'a rollout id (ro_…)') }), result: SyncViewSchema },
+  /** the local scoring API's bearer tokens, newest first (revoked ones too); never the secrets */
+  'tokens.list': { params: none, result: z.array(ApiTokenViewSchema) },
+  /** a new token (limited to `models` when given); names are checked by the store (letters, digits, . _ -; one live token per name) */
+  'tokens.create': { params: z.strictObject({ name: z.string().min(1).max(64), models: z.array(z.string().min(1).max(64)).min(1).max(100).optional() }), result: NewApiTokenSchema },
+  /** revoke a live token: every running `serve --api` answers 401 to it from the next request on */
+  'tokens.revoke': { params: z.strictObject({ id: z.string().regex(/^t[0-9a-f]{8}$/, 'a token id (t…)') }), result: ApiTokenViewSchema },
   'settings.get': { params: none, result: SettingsViewSchema },
   /** validated by the settings module itself (one source of truth: the message names the key and its allowed values) */
   'settings.update': { params: z.strictObject({ patch: SettingsPatch }), result: SettingsViewSchema },

@@ -4,7 +4,7 @@
 
 export interface OpenApiLimits { maxBodyBytes: number; maxRecords: number; rate: number; burst: number }
 
-const ERROR_CODES = ['usage', 'unauthorized', 'not-found', 'method-not-allowed', 'too-large', 'unsupported-media-type', 'validation', 'rate-limited', 'package', 'provider', 'internal'];
+const ERROR_CODES = ['usage', 'unauthorized', 'forbidden', 'not-found', 'method-not-allowed', 'too-large', 'unsupported-media-type', 'validation', 'rate-limited', 'package', 'provider', 'internal'];
 
 export function openApiDocument(version: string, limits: OpenApiLimits): Record<string, unknown> {
   const error = (description: string, extra: Record<string, unknown> = {}) => ({
@@ -38,7 +38,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
         get: {
           operationId: 'listModels', summary: 'Installed models and their input schemas',
           responses: {
-            200: { description: 'The installed models', content: { 'application/json': { schema: { type: 'object', required: ['models'], properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } } } } },
+            200: { description: 'The installed models (those the token may use, when it is limited to some)', content: { 'application/json': { schema: { type: 'object', required: ['models'], properties: { models: { type: 'array', items: { $ref: '#/components/schemas/Model' } } } } } } },
             401: error('No token, a wrong one, or a revoked one'),
           },
         },
@@ -50,6 +50,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
           responses: {
             200: { description: 'The model', content: { 'application/json': { schema: { $ref: '#/components/schemas/Model' } } } },
             401: error('No token, a wrong one, or a revoked one'),
+            403: error('The token is limited to other models'),
             404: error('No such model or version installed'),
           },
         },
@@ -70,6 +71,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
             },
             400: error('The body is not valid JSON, or not a record or a batch'),
             401: error('No token, a wrong one, or a revoked one'),
+            403: error('The token is limited to other models'),
             404: error('No such model or version installed'),
             413: error('The body is larger than the limit, or the batch has too many records'),
             415: error('The body is not application/json'),

@@ -12,7 +12,7 @@
 import type http from 'node:http';
 import { OutpostError } from '../../common/errors.ts';
 import { RecordScorer, type FieldError, type RecordOutcome } from '../../scoring/node/predict.ts';
-import { authenticateApiToken, type ApiToken } from '../../store/node/api-tokens.ts';
+import { authenticateApiToken, tokenAllows, type ApiToken } from '../../store/node/api-tokens.ts';
 import { getModel, listModels, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
 import { getSettings, openStore, type Store } from '../../store/node/store.ts';
 import { openApiDocument } from '../common/openapi.ts';
@@ -54,7 +54,7 @@ export const API_DEFAULTS = { maxBodyBytes: 1024 * 1024, maxRecords: 10_000, rat
 const DRAIN_MS = 5_000;
 const API_VERSION = '1.0.0';
 
-type Code = 'usage' | 'unauthorized' | 'not-found' | 'method-not-allowed' | 'too-large' | 'unsupported-media-type' | 'validation' | 'rate-limited' | 'package' | 'provider' | 'internal';
+type Code = 'usage' | 'unauthorized' | 'forbidden' | 'not-found' | 'method-not-allowed' | 'too-large' | 'unsupported-media-type' | 'validation' | 'rate-limited' | 'package' | 'provider' | 'internal';
 
 class ApiError extends Error {
   readonly status: number;
@@ -124,9 +124,13 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     return token;
   };
 
-  /** A model reference to an installed name and version (the active one when none is given), or 404. */
-  const resolve = (ref: string): { name: string; version: number } => {
+  /**
+   * A model reference to an installed name and version (the active one when none is given), or 404;
+   * 403 first when the token is limited to other models (whether this one is installed or not).
+   */
+  const resolve = (ref: string, token: ApiToken): { name: string; version: number } => {
     const { name, version } = parseModelRef(ref);
+    if (!tokenAllows(token, name)) throw new ApiError(403, 'forbidden', `token "${token.name}" may use only ${token.models!.map((m) => `"${m}"`).join(', ')}, not "${name}" (make a token for it: outpost tokens create, or the app's Settings)`);
     const v = version ?? (activeVersion.get(name) as { version: number } | undefined)?.version;
     if (v === undefined || !installed.get(name, v)) getModel(store, ref); // throws not-found with what is installed
     return { name, version: v! };
@@ -159,7 +163,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
   };
 
   const predict = async (req: http.IncomingMessage, res: http.ServerResponse, token: ApiToken, ref: string) => {
-    const { name, version } = resolve(ref);
+    const { name, version } = resolve(ref, token);
     const body = await readBody(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError(400, 'usage', `the body must be a JSON object: one record, or {"records": [ … ]} (got ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body})`);
@@ -206,7 +210,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     }
     only('GET');
     if (!m[1]) {
-      const all = listModels(store);
+      const all = listModels(store).filter((x) => tokenAllows(token, x.name));
       const names = [...new Set(all.map((x) => x.name))];
       return send(res, 200, {
         models: names.flatMap((n) => {
@@ -216,7 +220,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
         }),
       });
     }
-    const { name, version } = resolve(m[1]);
+    const { name, version } = resolve(m[1], token);
     const versions = listModels(store).filter((x) => x.name === name).map((x) => x.version);
     return send(res, 200, describe(getModel(store, `${name}@${version}`), versions));
   };

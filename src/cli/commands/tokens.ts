@@ -6,23 +6,28 @@ import { openStore } from '../../store/node/store.ts';
 import { str, type CommandSpec } from '../command.ts';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
-const tokenJson = (t: ApiToken) => ({ id: t.id, name: t.name, createdAt: iso(t.createdAt), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt), state: t.revokedAt === null ? 'live' : 'revoked' });
+const tokenJson = (t: ApiToken) => ({ id: t.id, name: t.name, models: t.models, createdAt: iso(t.createdAt), lastUsedAt: iso(t.lastUsedAt), revokedAt: iso(t.revokedAt), state: t.revokedAt === null ? 'live' : 'revoked' });
+const scopeText = (models: string[] | null): string => (models === null ? 'every model' : `only ${models.join(', ')}`);
 
 export const tokensCreateCommand: CommandSpec = {
   name: 'tokens create',
   summary: 'Create a bearer token for the local scoring API (printed once; only its hash is stored)',
-  usage: 'outpost tokens create --name <name>',
-  help: ['--name NAME   what the token is for (e.g. my-script): letters, digits, . _ -; names its record session in the jobs'],
-  options: { name: { type: 'string' } },
+  usage: 'outpost tokens create --name <name> [--model <model> …]',
+  help: [
+    '--name NAME    what the token is for (e.g. my-script): letters, digits, . _ -; names its record session in the jobs',
+    '--model NAME   limit the token to this model (repeat for more); without it: every installed model',
+  ],
+  options: { name: { type: 'string' }, model: { type: 'string', multiple: true } },
   positionals: { min: 0, max: 0 },
   async run(ctx, args) {
     const name = str(args, 'name');
     if (name === undefined) throw usageError('--name is required (what the token is for, e.g. --name my-script)');
     const store = openStore(ctx.home);
     try {
-      const { token, info } = createApiToken(store, name);
+      const models = args.values.model as string[] | undefined;
+      const { token, info } = createApiToken(store, name, Date.now(), models ? { models } : {});
       ctx.out.json({ ok: true, token, ...tokenJson(info) });
-      ctx.out.text(`Token "${info.name}" (${info.id}) — shown only this once, keep it somewhere safe:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" with \`outpost serve --api\`; revoke it with \`outpost tokens revoke ${info.name}\`.`);
+      ctx.out.text(`Token "${info.name}" (${info.id}, ${scopeText(info.models)}) — shown only this once, keep it somewhere safe:\n\n    ${token}\n\nUse it as "Authorization: Bearer <token>" with \`outpost serve --api\`; revoke it with \`outpost tokens revoke ${info.name}\`.`);
       return 0;
     } finally {
       store.close();
@@ -42,7 +47,7 @@ export const tokensListCommand: CommandSpec = {
       ctx.out.json({ ok: true, tokens: tokens.map(tokenJson) });
       if (!tokens.length) ctx.out.text('No tokens yet. Create one with `outpost tokens create --name <name>`.');
       for (const t of tokens.map(tokenJson)) {
-        ctx.out.text(`${t.id}  ${t.state.padEnd(7)}  ${t.name.padEnd(24)}  created ${t.createdAt!.slice(0, 19).replace('T', ' ')}  last used ${t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}${t.revokedAt ? `  revoked ${t.revokedAt.slice(0, 19).replace('T', ' ')}` : ''}`);
+        ctx.out.text(`${t.id}  ${t.state.padEnd(7)}  ${t.name.padEnd(24)}  ${scopeText(t.models).padEnd(20)}  created ${t.createdAt!.slice(0, 19).replace('T', ' ')}  last used ${t.lastUsedAt ? t.lastUsedAt.slice(0, 16).replace('T', ' ') : 'never'}${t.revokedAt ? `  revoked ${t.revokedAt.slice(0, 19).replace('T', ' ')}` : ''}`);
       }
       return 0;
     } finally {

@@ -12,10 +12,31 @@ export interface ApiToken {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** the models it may list and score with (names, sorted); null: every installed model */
+  models: string[] | null;
 }
 
-interface Row { id: string; name: string; created_at: number; last_used_at: number | null; revoked_at: number | null }
-const toToken = (r: Row): ApiToken => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at });
+interface Row { id: string; name: string; created_at: number; last_used_at: number | null; revoked_at: number | null; models: string | null }
+const toToken = (r: Row): ApiToken => ({ id: r.id, name: r.name, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at, models: r.models === null ? null : JSON.parse(r.models) as string[] });
+
+/** Model names as cards have them (src/package/common/card.ts). */
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+/** At most this many models in one token's scope. */
+export const MAX_TOKEN_MODELS = 100;
+
+/** A scope's model names, checked and sorted (duplicates dropped); the models need not be installed yet. */
+export function checkTokenModels(models: readonly string[]): string[] {
+  if (models.length === 0) throw new OutpostError('usage', 'a token limited to models needs at least one model name (leave the limit out for every model)');
+  for (const m of models) {
+    if (!MODEL_NAME.test(m)) throw new OutpostError('usage', `${JSON.stringify(m)} is not a model name (lower-case letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64; no @version: a token's scope is whole models)`);
+  }
+  const unique = [...new Set(models)].sort();
+  if (unique.length > MAX_TOKEN_MODELS) throw new OutpostError('usage', `a token may be limited to at most ${MAX_TOKEN_MODELS} models (got ${unique.length})`);
+  return unique;
+}
+
+/** Whether a token may use this model. */
+export const tokenAllows = (t: Pick<ApiToken, 'models'>, model: string): boolean => t.models === null || t.models.includes(model);
 
 /** Every token starts with this, so a leaked one is recognisable (secret scanners, logs). */
 export const TOKEN_PREFIX = 'outpost_';
@@ -31,13 +52,17 @@ export function checkTokenName(name: string): string {
   return name;
 }
 
-/** A new token: the secret is returned once and never stored. */
-export function createApiToken(store: Store, name: string, now = Date.now()): { token: string; info: ApiToken } {
+/**
+ * A new token: the secret is returned once and never stored. `models` limits it to those models
+ * (listing and scoring); without it the token may use every installed model.
+ */
+export function createApiToken(store: Store, name: string, now = Date.now(), opts: { models?: readonly string[] } = {}): { token: string; info: ApiToken } {
   checkTokenName(name);
+  const models = opts.models === undefined ? null : checkTokenModels(opts.models);
   const id = `t${crypto.randomBytes(4).toString('hex')}`;
   const token = `${TOKEN_PREFIX}${crypto.randomBytes(32).toString('base64url')}`;
   try {
-    store.db.prepare('INSERT INTO api_tokens (id, name, token_sha256, created_at) VALUES (?, ?, ?, ?)').run(id, name, hashOf(token), now);
+    store.db.prepare('INSERT INTO api_tokens (id, name, token_sha256, created_at, models) VALUES (?, ?, ?, ?, ?)').run(id, name, hashOf(token), now, models === null ? null : JSON.stringify(models));
   } catch (e) {
     if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new OutpostError('conflict', `a token named "${name}" already exists; revoke it first (outpost tokens revoke ${name}) or choose another name`);
     throw e;
