@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { IPC } from '../src/api/common/contract.ts';
+import { applyOnQuit, readPending } from '../src/registry/node/app-install.ts';
 import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
 import { openAppLog, type AppLog } from './app-log.ts';
@@ -119,7 +120,22 @@ if (primary) app.whenReady().then(() => {
   core.onEvent((e) => { for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.event, e); });
   createWindow();
   app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
-  app.on('will-quit', () => child.kill());
+  let installing = false;
+  app.on('will-quit', (e) => {
+    child.kill();
+    if (installing) return;
+    // Settings → Updates' "install on restart": the staged, verified installer is hashed again and
+    // applied now (AppImage: atomic replace, old kept as .old; deb: pkexec apt-get), then the app exits.
+    let pending;
+    try { pending = readPending(home); } catch (err) { log.line(`staged update not usable: ${(err as Error).message}`); }
+    if (!pending?.installOnRestart) return;
+    e.preventDefault();
+    installing = true;
+    log.line(`installing Outpost ${pending.version} (release ${pending.release}) before quitting`);
+    void applyOnQuit({ home, currentVersion: app.getVersion() }).then((r) => {
+      log.line(r.state === 'installed' ? `installed Outpost ${r.version}: ${r.plan.summary}` : r.state === 'failed' ? `update not installed: ${r.message}` : `update not installed: ${'reason' in r ? r.reason : r.plan.summary}`);
+    }).finally(() => app.exit(0));
+  });
 });
 
 app.on('window-all-closed', () => { if (process.platform !== 'darwin') app.quit(); });

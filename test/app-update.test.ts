@@ -59,8 +59,10 @@ test('no release yet; then a newer signed release is reported, downloaded, verif
   assert.deepEqual(r.release, { app: 'outpost', platform: PLATFORM, release: 1, version: '9.2.0', file: 'Outpost-9.2.0-linux-x86_64.AppImage' });
   assert.equal(r.installer, path.join(home, 'updates', '1', 'Outpost-9.2.0-linux-x86_64.AppImage'));
   assert.ok(fs.readFileSync(r.installer).equals(v2.bytes), 'the staged installer is the published one');
-  const pending = JSON.parse(fs.readFileSync(path.join(home, 'updates', 'pending.json'), 'utf8')) as { installer: string; version: string };
+  const pending = JSON.parse(fs.readFileSync(path.join(home, 'updates', 'pending.json'), 'utf8')) as { installer: string; version: string; sha256: string; length: number };
   assert.equal(pending.installer, r.installer);
+  assert.equal(pending.sha256, crypto.createHash('sha256').update(v2.bytes).digest('hex'), 'the signed sha256 is kept to check the file again before it is installed');
+  assert.equal(pending.length, v2.bytes.length);
   assert.deepEqual(fs.readdirSync(path.join(home, 'updates')).filter((f) => f.startsWith('.quarantine')), []);
 });
 

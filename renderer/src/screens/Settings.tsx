@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { SettingsShape } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
+import { AppUpdates } from '../components/AppUpdates.tsx';
 import { ErrorBox, Section } from '../components/common.tsx';
 import { ConnectHub } from '../components/SyncPanel.tsx';
 import { asApiError, useCall, useClient } from '../state.tsx';
@@ -82,6 +83,7 @@ export function Settings() {
           </label>
           <p className="muted small">Past that, the oldest predictions are dropped from the upload queue (never alerts or security events), and the hub is told what was dropped.</p>
         </Section>
+        <AppUpdates />
         <Section title="Drift alerts" id="set-drift">
           <label>Webhook URL (POST a JSON message for each new drift alert; empty = off)
             <input type="url" placeholder="https://hooks.example.org/outpost" value={draft.driftWebhookUrl} onChange={(e) => set('driftWebhookUrl', e.target.value.trim())} data-testid="drift-webhook" />
