@@ -17,7 +17,8 @@ function checkLine(v: AppUpdateView): string | null {
     case 'none': return `Checked ${at}: the hub has no signed Outpost release for ${v.platform}.`;
     case 'current': return `Checked ${at}: Outpost ${v.current} is the newest signed release for ${v.platform}.`;
     case 'available': return `Checked ${at}: Outpost ${c.version} is available.`;
-    case 'staged': return `Checked ${at}: Outpost ${c.version} (release ${c.release}) was downloaded, verified and staged.`;
+    // once installed (or dropped) the staged release is gone, and so is the news
+    case 'staged': return v.staged ? `Checked ${at}: Outpost ${c.version} (release ${c.release}) was downloaded, verified and staged.` : null;
   }
 }
 
@@ -50,7 +51,7 @@ export function AppUpdates() {
       {v && (
         <dl className="kv" data-testid="update-status">
           <dt>Running</dt><dd data-testid="update-current">Outpost {v.current} ({v.platform})</dd>
-          <dt>Updates from</dt><dd>{v.hub ? <span className="mono">{v.hub}</span> : <span className="muted">no hub: connect one under “Hub and sync” to receive signed releases</span>}</dd>
+          <dt>Updates from</dt><dd>{v.hub ? <span className="mono">{v.hub}</span> : <span className="muted">no hub: connect one under "Hub and sync" to receive signed releases</span>}</dd>
           {v.lastInstall && <><dt>Last installed</dt><dd data-testid="update-last">Outpost {v.lastInstall.version} (from {v.lastInstall.from}) {when(v.lastInstall.at)}{v.lastInstall.backup ? <> — the previous version is kept at <span className="mono">{v.lastInstall.backup}</span></> : null}</dd></>}
         </dl>
       )}

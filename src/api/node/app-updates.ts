@@ -77,6 +77,7 @@ export function createAppUpdates(opts: AppUpdatesOptions) {
         const r = await checkAppUpdate({ home: store.home, hubUrl: hub.url, currentVersion: current, platform });
         lastCheck = { state: r.state, version: r.release?.version ?? null, release: r.release?.release ?? null, at: new Date().toISOString() };
       } catch (e) {
+        lastCheck = null; // the error is the news now
         // unreachable: nothing suspicious, try later; refused: recorded as a security event by checkAppUpdate
         if (e instanceof PullUnavailable) throw new OutpostError('input', `could not check for updates: ${e.message}. Nothing changed; try again when the hub is reachable`);
         throw e;
