@@ -13,7 +13,8 @@ import { compareVersions } from '../src/registry/node/app-update.ts';
 import { OUTPOST_VERSION } from '../src/sync/node/device.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { lastJson, runMain } from './helpers/cli.ts';
-import { startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
+import { makePackage, startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
+import { modelsOverview } from '../src/hub/node/fleet-models.ts';
 
 let h: TestHub;
 const work = tmpDir('outpost-appupd-');
@@ -106,6 +107,23 @@ test('rolled back: a newest signed release older than the running version is ref
   assert.match(r.err, new RegExp(`app update refused at rollback: the newest signed release for ${PLATFORM} is 0\\.0\\.1 \\(release 4\\), older than the running ${OUTPOST_VERSION.replaceAll('.', '\\.')}`));
   assert.equal(fs.existsSync(path.join(home, 'updates', '4')), false);
   assert.ok(securityEvents().includes('app-update-refused:rollback'));
+});
+
+test('the model catalog (/api/v1/models, the console\'s models) leaves app releases out; app update still finds them', async () => {
+  const pub = await runMain(['publish', makePackage(work, 'churn', 1), '--hub', h.url, '--key', h.publishers['churn-team'].key.file, '--home', path.join(work, 'publisher'), '--json'],
+    { env: { OUTPOST_PUBLISH_TOKEN: h.publishers['churn-team'].token } });
+  assert.equal(pub.code, 0, pub.err);
+  const stored = [...new Set((await h.hub.storage.modelVersions()).map((v) => v.name))].sort();
+  assert.deepEqual(stored, ['churn', `outpost-app-${PLATFORM}`], 'precondition: the hub holds both');
+  const list = (await (await fetch(`${h.url}/api/v1/models`)).json()) as { models: { name: string }[] };
+  assert.deepEqual(list.models.map((m) => m.name), ['churn']);
+  const one = await fetch(`${h.url}/api/v1/models/outpost-app-${PLATFORM}`);
+  assert.equal(one.status, 404);
+  assert.equal((await fetch(`${h.url}/api/v1/models/churn`)).status, 200);
+  assert.deepEqual((await modelsOverview(h.hub, { devices: [] })).map((m) => m.name), ['churn']);
+  const check = await update('--check');
+  assert.equal(check.code, 1, 'the newest release (4, 0.0.1) is still found and refused as a rollback');
+  assert.match(check.err, /release 4/);
 });
 
 test('release documents, release files and version order (pure)', () => {

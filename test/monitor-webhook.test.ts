@@ -1,5 +1,5 @@
 // The drift-alert webhook against real loopback HTTP servers: each new alert is POSTed once (as
-// JSON, one message per evaluation that opens alerts), scoring never waits for the endpoint (a
+// JSON, one message per job checkpoint that opens alerts, listing every scope's), scoring never waits for the endpoint (a
 // server that never answers does not hold a job up), a dead or failing endpoint is retried with
 // backoff under the same delivery id and finally given up with the reason, and the setting
 // accepts only http(s) URLs.
@@ -90,38 +90,52 @@ const deliveries = (h: string) => {
 };
 
 describe('drift-alert webhook', () => {
-  test('each new alert is posted once, as JSON, with a delivery id', async () => {
+  test('one message per job lists the new alerts of every scope (job, hour, day); each new alert is posted once', async () => {
     const srv = await server(() => 204);
     const h = await home('live', srv.url);
     const job = await score(h, summer);
-    // hour, day and job scopes each open their alerts: three messages
-    const msgs = [await srv.next(), await srv.next(), await srv.next()];
-    const jobMsg = msgs.find((m) => m.body.scope === 'job')!;
-    assert.equal(jobMsg.body.scopeKey, job);
-    assert.deepEqual([jobMsg.body.event, jobMsg.body.model, jobMsg.body.version], ['drift.alerts.opened', 'seattle-weather', 1]);
-    assert.deepEqual(jobMsg.body.alerts.map((a) => a.feature).sort(), ['precipitation', 'prediction.label', 'prediction.p_drizzle', 'prediction.p_fog', 'prediction.p_rain', 'prediction.p_snow', 'prediction.p_sun', 'season', 'temp_max', 'temp_min', 'wind'].sort());
-    const tmax = jobMsg.body.alerts.find((a) => a.feature === 'temp_max')!;
+    const features = ['precipitation', 'prediction.label', 'prediction.p_drizzle', 'prediction.p_fog', 'prediction.p_rain', 'prediction.p_snow', 'prediction.p_sun', 'season', 'temp_max', 'temp_min', 'wind'].sort();
+    // the job, its hour window and its day window each open the same 11 alerts: one message with all 33
+    const msg = await srv.next();
+    await waitFor(() => deliveries(h).every((d) => d.deliveredAt !== null));
+    assert.equal(srv.received.length, 1, 'one message for the job, not one per scope');
+    assert.deepEqual([msg.body.event, msg.body.model, msg.body.version, msg.body.job], ['drift.alerts.opened', 'seattle-weather', 1, job]);
+    assert.deepEqual(msg.body.features, features);
+    const byScope = (scope: string) => msg.body.alerts.filter((a) => a.scope === scope);
+    assert.deepEqual(byScope('job').map((a) => a.feature).sort(), features);
+    assert.ok(byScope('job').every((a) => a.scopeKey === job));
+    for (const scope of ['hour', 'day']) {
+      assert.deepEqual(byScope(scope).map((a) => a.feature).sort(), features, scope);
+      assert.equal(new Set(byScope(scope).map((a) => a.scopeKey)).size, 1);
+      assert.match(byScope(scope)[0].scopeKey, /^\d{4}-\d\d-\d\dT\d\d:00:00(\.000)?Z$/);
+    }
+    assert.equal(msg.body.alerts.length, 33);
+    assert.deepEqual(msg.body.evaluations.map((e) => e.scope).sort(), ['day', 'hour', 'job']);
+    assert.ok(msg.body.evaluations.every((e) => e.dataset.drifted === true));
+    const tmax = byScope('job').find((a) => a.feature === 'temp_max')!;
     assert.deepEqual([tmax.method, tmax.nReference, tmax.nCurrent, tmax.threshold], ['ks', 1096, 92, 0.05]);
-    assert.equal(jobMsg.body.dataset.drifted, true);
-    assert.equal(jobMsg.headers['content-type'], 'application/json');
-    assert.match(String(jobMsg.headers['x-outpost-delivery']), /^\d+$/);
+    assert.equal(msg.headers['content-type'], 'application/json');
+    assert.match(String(msg.headers['x-outpost-delivery']), /^\d+$/);
     // the same data again, a new job: its own job alerts are new; the hour and day alerts are already open
-    await score(h, summer);
+    const job2 = await score(h, summer);
     const more = await srv.next();
-    assert.equal(more.body.scope, 'job');
+    assert.equal(more.body.job, job2);
+    assert.deepEqual([...new Set(more.body.alerts.map((a) => `${a.scope} ${a.scopeKey}`))], [`job ${job2}`]);
+    assert.deepEqual(more.body.evaluations.map((e) => e.scope), ['job']);
     // everything delivered, nothing else sent: every (scope, key, feature) was posted exactly once
     await waitFor(() => deliveries(h).every((d) => d.deliveredAt !== null));
-    const posted = srv.received.flatMap((m) => m.body.alerts.map((a) => `${m.body.scope} ${m.body.scopeKey} ${a.feature}`));
+    const posted = srv.received.flatMap((m) => m.body.alerts.map((a) => `${a.scope} ${a.scopeKey} ${a.feature}`));
     assert.equal(posted.length, new Set(posted).size);
-    assert.equal(srv.received.length, 4);
-    assert.deepEqual(deliveries(h).map((d) => [d.attempts, d.lastError]), Array(4).fill([1, null]));
+    assert.equal(posted.length, 44);
+    assert.equal(srv.received.length, 2);
+    assert.deepEqual(deliveries(h).map((d) => [d.attempts, d.lastError]), Array(2).fill([1, null]));
   });
 
   test('a dead endpoint never fails scoring; retried with backoff, then given up with the reason', async () => {
     const dead = `http://127.0.0.1:${await freePort()}/hook`; // nothing listens there
     const h = await home('dead', dead);
     await score(h, summer);
-    await waitFor(() => deliveries(h).length === 3 && deliveries(h).every((d) => d.attempts === 1));
+    await waitFor(() => deliveries(h).length === 1 && deliveries(h).every((d) => d.attempts === 1));
     const first = deliveries(h);
     for (const d of first) {
       assert.equal(d.deliveredAt, null);
@@ -135,7 +149,7 @@ describe('drift-alert webhook', () => {
     for (let i = 1; i < MAX_ATTEMPTS; i++) {
       t += BACKOFF_MS[i - 1] + 1000;
       const r = await deliverDueWebhooks(h, { now: () => t });
-      assert.deepEqual(r, i < MAX_ATTEMPTS - 1 ? { delivered: 0, retrying: 3, failed: 0 } : { delivered: 0, retrying: 0, failed: 3 });
+      assert.deepEqual(r, i < MAX_ATTEMPTS - 1 ? { delivered: 0, retrying: 1, failed: 0 } : { delivered: 0, retrying: 0, failed: 1 });
     }
     for (const d of deliveries(h)) {
       assert.equal(d.attempts, MAX_ATTEMPTS);
@@ -148,14 +162,15 @@ describe('drift-alert webhook', () => {
     const srv = await server((n) => (n === 1 ? 503 : 200));
     const h = await home('flaky', srv.url);
     await score(h, summer);
-    await waitFor(() => srv.received.length >= 3 && deliveries(h).every((d) => d.attempts >= 1));
+    await waitFor(() => srv.received.length >= 1 && deliveries(h).every((d) => d.attempts >= 1));
     const failed = deliveries(h).find((d) => d.lastError === 'HTTP 503')!;
     assert.ok(failed, JSON.stringify(deliveries(h)));
     const r = await deliverDueWebhooks(h, { now: () => Date.now() + BACKOFF_MS[0] + 1000 });
     assert.equal(r.delivered, 1);
     const ids = srv.received.map((m) => m.headers['x-outpost-delivery']);
     assert.equal(ids.filter((id) => id === String(failed.id)).length, 2, 'sent twice, same id');
-    assert.deepEqual(srv.received.filter((m) => m.headers['x-outpost-delivery'] === String(failed.id)).map((m) => m.body.scopeKey), Array(2).fill(srv.received.find((m) => m.headers['x-outpost-delivery'] === String(failed.id))!.body.scopeKey));
+    const again = srv.received.filter((m) => m.headers['x-outpost-delivery'] === String(failed.id)).map((m) => m.body);
+    assert.deepEqual(again[1], again[0], 'the same message');
   });
 
   test('an endpoint that never answers does not hold scoring up; the attempt times out', async () => {

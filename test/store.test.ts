@@ -8,7 +8,7 @@ import { packColumns, unpackColumns } from '../src/store/common/packing.ts';
 import { createJob, newJobId } from '../src/store/node/jobs.ts';
 import { migrations } from '../src/store/node/migrations.ts';
 import { getModel, installPackage, listModels, rollback, verifyInstalled } from '../src/store/node/models.ts';
-import { countPredictions, enforceRetention, insertPredictionBatch, logSize, pagePredictions } from '../src/store/node/predictions.ts';
+import { countPredictions, enforceRetention, insertPredictionBatch, logBytes, logSize, pagePredictions } from '../src/store/node/predictions.ts';
 import { DB_FILE, getSettings, openStore, updateSettings, type Store } from '../src/store/node/store.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
@@ -120,6 +120,60 @@ test('prediction log pages rows across batches, filters, and retention bounds it
     assert.equal(enforceRetention(s, { retentionMaxBytes: 1e12, retentionMaxAgeDays: 0 }, t0 + 1000), 4, 'age limit drops everything older');
     assert.equal(countPredictions(s), 0);
   } finally {
+    s.close();
+  }
+});
+
+test('the prediction log\'s running size: derived when the store upgrades, kept by every insert and delete (any connection), used by retention', () => {
+  const home = path.join(root, 'h-size');
+  const summed = (s: Store) => (s.db.prepare('SELECT coalesce(sum(size_bytes), 0) AS b FROM prediction_batches').get() as { b: number }).b;
+  const batch = (s: Store, job: string, seq: number, loggedAt: number, n = 10) => insertPredictionBatch(s, {
+    jobId: job, seq, modelName: 'tiny', modelVersion: 1, firstRow: seq * n + 1, rowCount: n, loggedAt,
+    outputs: [{ name: 'label', type: 'str', values: Array.from({ length: n }, (_, i) => `label-${seq}-${i}`) }],
+  });
+  const t0 = Date.now();
+  // a store written before the running total existed (schema 8) with a log in it
+  let s = openStore(home);
+  const jobA = seedJob(s);
+  const sizes = [0, 1, 2].map((seq) => batch(s, jobA, seq, t0 + seq));
+  s.db.exec('DROP TRIGGER prediction_log_size_insert; DROP TRIGGER prediction_log_size_delete; DROP TRIGGER prediction_log_size_update; DROP TABLE prediction_log_size');
+  s.db.pragma('user_version = 8');
+  s.close();
+  s = openStore(home);
+  const other = openStore(home); // another process on the same data folder
+  try {
+    assert.equal(logBytes(s), sizes.reduce((a, b) => a + b), 'derived from the log when the store upgrades');
+    sizes.push(batch(s, jobA, 3, t0 + 3));
+    const jobB = seedJob(other);
+    const bSizes = [batch(other, jobB, 0, t0 + 10, 40), batch(other, jobB, 1, t0 + 11, 40)];
+    assert.equal(logBytes(s), summed(s), 'another connection\'s inserts count');
+    assert.throws(() => s.db.transaction(() => { batch(s, jobA, 4, t0 + 4); throw new Error('crash before commit'); })());
+    assert.equal(logBytes(s), summed(s), 'a rolled-back insert does not count');
+    s.db.prepare('UPDATE prediction_batches SET size_bytes = size_bytes + 5 WHERE job_id = ? AND seq = 0').run(jobA);
+    assert.equal(logBytes(s), summed(s));
+    s.db.prepare('UPDATE prediction_batches SET size_bytes = size_bytes - 5 WHERE job_id = ? AND seq = 0').run(jobA);
+
+    // size retention drops the oldest batches until the log fits, by the running total
+    const total = logBytes(s);
+    assert.equal(total, sizes.reduce((a, b) => a + b) + bSizes.reduce((a, b) => a + b));
+    const limit = total - sizes[0] - 1; // one byte too many without batch 0, so 0 and 1 go
+    assert.equal(enforceRetention(other, { retentionMaxBytes: limit, retentionMaxAgeDays: 365 }, t0 + 20), 2);
+    assert.deepEqual((s.db.prepare('SELECT seq FROM prediction_batches WHERE job_id = ? ORDER BY seq').all(jobA) as { seq: number }[]).map((r) => r.seq), [2, 3]);
+    assert.equal(logBytes(s), total - sizes[0] - sizes[1]);
+    assert.ok(logBytes(s) <= limit);
+    assert.equal(enforceRetention(s, { retentionMaxBytes: logBytes(s), retentionMaxAgeDays: 365 }, t0 + 20), 0, 'a log exactly at the limit stays');
+    // a removed job's batches go by cascade, and their bytes with them
+    s.db.prepare('DELETE FROM jobs WHERE id = ?').run(jobB);
+    assert.equal(logBytes(s), sizes[2] + sizes[3]);
+    assert.equal(logBytes(s), summed(s));
+    // age retention
+    assert.equal(enforceRetention(s, { retentionMaxBytes: 1e12, retentionMaxAgeDays: 0 }, t0 + 3), 1);
+    assert.equal(logBytes(s), sizes[3]);
+    assert.equal(enforceRetention(s, { retentionMaxBytes: 0, retentionMaxAgeDays: 365 }, t0 + 20), 1);
+    assert.equal(logBytes(s), 0);
+    assert.equal(countPredictions(s), 0);
+  } finally {
+    other.close();
     s.close();
   }
 });

@@ -26,8 +26,8 @@ export async function launchChromium(): Promise<{ browser: Browser } | { skip: s
 
 export interface Served { url: string; port: number; lines: string[]; stop(): Promise<number> }
 
-/** Run `outpost serve --port 0` in this process and wait for its "listening" event. */
-export async function serveInProcess(home: string): Promise<Served> {
+/** Run `outpost serve --port 0` (plus `values`, e.g. `{ api: true }`) in this process and wait for its "listening" event. */
+export async function serveInProcess(home: string, values: Record<string, string | boolean> = {}): Promise<Served> {
   const ac = new AbortController();
   const lines: string[] = [];
   let listening: (e: Record<string, unknown>) => void;
@@ -36,7 +36,7 @@ export async function serveInProcess(home: string): Promise<Served> {
     home, json: false, interactive: false, signal: ac.signal, env: process.env, cwd: process.cwd(),
     out: { text: (l) => lines.push(l), json: () => {}, event: (e) => { if (e.event === 'listening') listening(e); }, warn: (l) => lines.push(l) },
   };
-  const run = serveCommand.run(ctx, { values: { port: '0' }, positionals: [] });
+  const run = serveCommand.run(ctx, { values: { port: '0', ...values }, positionals: [] });
   run.catch(() => {});
   const e = await Promise.race([ready, run.then(() => { throw new Error(`serve exited early: ${lines.join('\n')}`); })]);
   return { url: String(e.url), port: Number(e.port), lines, stop: () => { ac.abort(); return run; } };

@@ -3,6 +3,7 @@ import type { SettingsShape } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { AppUpdates } from '../components/AppUpdates.tsx';
 import { ErrorBox, Section } from '../components/common.tsx';
+import { ApiTokens } from '../components/ApiTokens.tsx';
 import { ConnectHub } from '../components/SyncPanel.tsx';
 import { asApiError, useCall, useClient } from '../state.tsx';
 import { ThemeChoice } from '../theme.tsx';
@@ -85,7 +86,7 @@ export function Settings() {
         </Section>
         <AppUpdates />
         <Section title="Drift alerts" id="set-drift">
-          <label>Webhook URL (POST a JSON message for each new drift alert; empty = off)
+          <label>Webhook URL (POST one JSON message per scoring job that opens drift alerts; empty = off)
             <input type="url" placeholder="https://hooks.example.org/outpost" value={draft.driftWebhookUrl} onChange={(e) => set('driftWebhookUrl', e.target.value.trim())} data-testid="drift-webhook" />
           </label>
           <p className="muted small">Sent in the background (scoring never waits), retried with backoff for about 3 hours; each message carries an X-Outpost-Delivery id, the same on a retry.</p>
@@ -97,6 +98,8 @@ export function Settings() {
           <span role="status" className="ok" data-testid="saved">{saved}</span>
         </div>
       </form>
+      {/* outside the settings form: tokens act at once (create, revoke), not on Save */}
+      <div className="settings"><ApiTokens /></div>
     </div>
   );
 }

@@ -309,6 +309,24 @@ const SettingsPatch = z.record(z.string(), z.unknown()).transform((patch, ctx) =
 });
 export const SettingsViewSchema = z.object({ home: z.string(), settings: SettingsSchema });
 
+/**
+ * A bearer token of the local scoring API (`outpost serve --api`), as `outpost tokens list` shows it:
+ * never the secret (the store keeps only its SHA-256). Its scope is the whole scoring API: list the
+ * installed models and predict with any of them, logged as the record session `records:api:<name>`.
+ */
+export const ApiTokenViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(['live', 'revoked']),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+export type ApiTokenView = z.infer<typeof ApiTokenViewSchema>;
+/** A new token: the secret is in this answer only (shown once, like `outpost tokens create`). */
+export const NewApiTokenSchema = ApiTokenViewSchema.extend({ secret: z.string() });
+export type NewApiToken = z.infer<typeof NewApiTokenSchema>;
+
 /** This workstation's hub connection and sync state (Home, Settings). */
 export const SyncViewSchema = z.object({
   connected: z.boolean(),
@@ -642,6 +660,12 @@ export const methods = {
   'appUpdate.check': { params: none, result: AppUpdateViewSchema },
   /** install the staged update when the app restarts (its hash is checked now and again before it is applied) */
   'appUpdate.installOnRestart': { params: z.strictObject({ enabled: z.boolean() }), result: AppUpdateViewSchema },
+  /** the local scoring API's bearer tokens, newest first (revoked ones too); never the secrets */
+  'tokens.list': { params: none, result: z.array(ApiTokenViewSchema) },
+  /** a new token; the name is checked by the store (letters, digits, . _ -; one live token per name) */
+  'tokens.create': { params: z.strictObject({ name: z.string().min(1).max(64) }), result: NewApiTokenSchema },
+  /** revoke a live token: every running `serve --api` answers 401 to it from the next request on */
+  'tokens.revoke': { params: z.strictObject({ id: z.string().regex(/^t[0-9a-f]{8}$/, 'a token id (t…)') }), result: ApiTokenViewSchema },
   'settings.get': { params: none, result: SettingsViewSchema },
   /** validated by the settings module itself (one source of truth: the message names the key and its allowed values) */
   'settings.update': { params: z.strictObject({ patch: SettingsPatch }), result: SettingsViewSchema },

@@ -19,7 +19,8 @@ import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
 import { dataFolderUsage } from '../../store/node/usage.ts';
 import { EXPLORE_MAX_BYTES } from '../common/contract.ts';
 import { loadVerifiedModel } from '../../scoring/node/verified-model.ts';
-import type { ApiEvent, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
+import { createApiToken, listApiTokens, revokeApiToken, type ApiToken } from '../../store/node/api-tokens.ts';
+import type { ApiEvent, ApiTokenView, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
 import { LogReader } from './log-reader.ts';
 import type { FromWorker, WorkerTask } from './job-worker.ts';
@@ -63,6 +64,11 @@ export interface Service {
 }
 
 const WORKER_URL = new URL('./job-worker.ts', import.meta.url);
+
+const isoOrNull = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+const tokenView = (t: ApiToken): ApiTokenView => ({
+  id: t.id, name: t.name, state: t.revokedAt === null ? 'live' : 'revoked', createdAt: new Date(t.createdAt).toISOString(), lastUsedAt: isoOrNull(t.lastUsedAt), revokedAt: isoOrNull(t.revokedAt),
+});
 
 /** A proposal as the app shows it: both evaluations' metrics, the decision, what it trained on. */
 function proposalView(p: Proposal): ProposalView {
@@ -491,6 +497,18 @@ export function createService(opts: ServiceOptions): Service {
     },
     async 'appUpdate.installOnRestart'({ enabled }) {
       return appUpdates.installOnRestart(enabled);
+    },
+    async 'tokens.list'() {
+      return listApiTokens(store).map(tokenView);
+    },
+    async 'tokens.create'({ name }) {
+      const { token, info } = createApiToken(store, name);
+      return { ...tokenView(info), secret: token };
+    },
+    async 'tokens.revoke'({ id }) {
+      // by id only: a name is not unique over time (a revoked token's name can be reused)
+      if (!listApiTokens(store).some((t) => t.id === id && t.revokedAt === null)) throw new OutpostError('not-found', `no live token with id ${id}`);
+      return tokenView(revokeApiToken(store, id));
     },
     async 'settings.get'() {
       return { home: store.home, settings: getSettings(store) };

@@ -1,8 +1,11 @@
 // The hub's model catalog (`GET /api/v1/models`, public) and the console's Models screen (admin): every
 // published version with who signed it and when, the aliases now and how they moved (read back from
 // the publishers' signed targets metadata, version by version), the card's lineage and task, yanked
-// versions, and which devices run which version (their last heartbeats).
+// versions, and which devices run which version (their last heartbeats). App releases
+// (`outpost-app-<os>-<arch>`, published under the model naming) are not models: both leave them out;
+// `outpost app update` finds them through the signed targets metadata, not through this catalog.
 import fs from 'node:fs';
+import { isAppReleaseName } from '../common/app-release.ts';
 import type { ModelOverview } from '../common/fleet-views.ts';
 import { parseAliasDocument, parseTargetPath } from '../common/target-paths.ts';
 import { listDevices, type DeviceView } from './devices.ts';
@@ -19,7 +22,7 @@ export interface CatalogModel {
 }
 
 export async function catalog(hub: Hub, name?: string): Promise<CatalogModel[]> {
-  const versions = await hub.storage.modelVersions(name);
+  const versions = (await hub.storage.modelVersions(name)).filter((v) => !isAppReleaseName(v.name));
   const aliases = await hub.storage.aliases(name);
   const byName = new Map<string, CatalogModel>();
   for (const v of versions) {
@@ -78,7 +81,7 @@ async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<{ moves:
 
 /** Every published model with its versions, aliases (now and before), lineage and the devices running each version. */
 export async function modelsOverview(hub: Hub, opts: { devices?: DeviceView[] } = {}): Promise<ModelOverview[]> {
-  const rows = await hub.storage.modelVersions();
+  const rows = (await hub.storage.modelVersions()).filter((v) => !isAppReleaseName(v.name));
   const aliases = await hub.storage.aliases();
   const devices = opts.devices ?? await listDevices(hub);
   const running = new Map<string, string[]>();

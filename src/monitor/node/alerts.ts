@@ -7,7 +7,6 @@ import { parseDrift, stringifyDrift, toWire, type DriftReport, type FeatureDrift
 import { enqueue } from '../../store/node/outbox.ts';
 import type { Store } from '../../store/node/store.ts';
 import { stmt } from './sql.ts';
-import { enqueueAlertWebhook } from './webhook.ts';
 import type { ModelVersion } from './stats-store.ts';
 
 export type AlertScope = 'job' | 'hour' | 'day';
@@ -35,8 +34,12 @@ export interface DriftAlert {
   clearedAt: number | null;
 }
 
-/** Record the drifted features of one evaluation (one upsert each) and clear those now without drift. */
-export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, scopeKey: string, report: DriftReport, current: ReadonlyMap<string, FeatureStats>, now: number): void {
+/**
+ * Record the drifted features of one evaluation (one upsert each) and clear those now without drift.
+ * Returns the alerts it opened (new, or re-opened after clearing) — for the webhook message of the
+ * checkpoint (queueAlertWebhook), which lists every scope's newly opened alerts together.
+ */
+export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, scopeKey: string, report: DriftReport, current: ReadonlyMap<string, FeatureStats>, now: number): FeatureDrift[] {
   const upsert = stmt(store, `INSERT INTO drift_alerts (model_name, model_version, scope, scope_key, feature, method, statistic, score, threshold, n_reference, n_current, report_json, current_json, first_at, last_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (model_name, model_version, scope, scope_key, feature) DO UPDATE SET method = excluded.method, statistic = excluded.statistic, score = excluded.score,
@@ -68,8 +71,7 @@ export function recordAlerts(store: Store, mv: ModelVersion, scope: AlertScope, 
     stmt(store, `UPDATE drift_alerts SET cleared_at = ? WHERE model_name = ? AND model_version = ? AND scope = ? AND scope_key = ? AND cleared_at IS NULL
       AND feature IN (SELECT value FROM json_each(?))`).run(now, mv.name, mv.version, scope, scopeKey, JSON.stringify(calm));
   }
-  // the webhook (setting driftWebhookUrl): one message per evaluation that opens alerts, delivered in the background
-  enqueueAlertWebhook(store, { model: mv.name, version: mv.version, scope, scopeKey, at: new Date(now).toISOString(), dataset: report.dataset, prediction: report.prediction }, opened, now);
+  return opened;
 }
 
 // JSON has no ∞: the sync item carries ±∞ as "Infinity" (toWire); the device's own columns keep ∞

@@ -19,6 +19,7 @@ import { hourRetentionStart, isoTime, windowStart } from '../common/windows.ts';
 import { recordAlerts, type AlertScope } from './alerts.ts';
 import { enqueue, outboxEnabled } from '../../store/node/outbox.ts';
 import { StatsLane } from './stats-lane.ts';
+import { enqueueAlertWebhook, type OpenedAlerts } from './webhook.ts';
 import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type ModelVersion } from './stats-store.ts';
 
 /** Rows a job counts on the scoring thread before it starts a worker (small jobs never need one). */
@@ -82,8 +83,11 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
     const rows = Math.max(...[...current.values()].map((s) => s.rows));
     const report = last && last.rows === rows && contains(last) ? last.report : driftReport(baseline, Object.fromEntries(current), config);
     last = { scope, start, rows, report };
-    recordAlerts(store, mv, scope, scope === 'job' ? job.id : isoTime(start), report, current, t);
+    const scopeKey = scope === 'job' ? job.id : isoTime(start);
+    opened.push({ scope, scopeKey, report, opened: recordAlerts(store, mv, scope, scopeKey, report, current, t) });
   };
+  /** the alerts this checkpoint opened, all scopes: one webhook message */
+  const opened: OpenedAlerts[] = [];
 
   const observer: DriftObserver = {
     observe(batch, v, scored) {
@@ -139,12 +143,16 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
         days.set(day, prev ? prev.map((s, i) => mergeStats(s, d[i])) : d);
       }
       last = undefined;
+      opened.length = 0;
       for (const [hour, d] of hours) evaluate('hour', hour, mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t), () => false, t);
       for (const [day, d] of days) {
         evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t), (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
       }
       const inDay = (day: number) => hoursOfJob !== undefined && [...hoursOfJob].every((h) => windowStart('day', h) === day);
       evaluate('job', 0, new Map(baselineFeatures.map((f, i) => [f.name, totals[i]])), (p) => p.scope === 'day' && inDay(p.start), t);
+      // the webhook (setting driftWebhookUrl): one message per checkpoint that opens alerts, delivered in the background
+      enqueueAlertWebhook(store, { model: mv.name, version: mv.version, job: job.id, at: new Date(t).toISOString() }, opened, t);
+      opened.length = 0;
       inline.clear();
     },
 

@@ -1,14 +1,17 @@
-// The drift-alert webhook (setting `driftWebhookUrl`): when an evaluation opens alerts, one JSON
-// message listing them is POSTed to the URL — each new alert is posted once (an alert that stays
-// open is not posted again; one that clears and re-opens is new). The message is written to
-// `webhook_deliveries` in the transaction that opens the alerts, then delivered in the background
-// on its own store connection: scoring never waits for it. A failed attempt (network error,
-// timeout, non-2xx answer) is retried with exponential backoff, up to MAX_ATTEMPTS; then the row
-// is marked failed with the last error. Each message carries its id in `X-Outpost-Delivery` (the
-// same on every retry), so a receiver can drop a duplicate after a lost answer.
+// The drift-alert webhook (setting `driftWebhookUrl`): when a checkpoint of a scoring job (or a commit
+// of a record session) opens drift alerts, ONE JSON message lists them all — the job's, the hour
+// window's and the day window's (one job in a fresh hour used to send three messages naming the
+// same features; receivers such as chat channels saw the same drift three times). Each new alert is
+// posted once (an alert that stays open is not posted again; one that clears and re-opens is new).
+// The message is written to `webhook_deliveries` in the transaction that opens the alerts, then
+// delivered in the background on its own store connection: scoring never waits for it. A failed
+// attempt (network error, timeout, non-2xx answer) is retried with exponential backoff, up to
+// MAX_ATTEMPTS; then the row is marked failed with the last error. Each message carries its id in
+// `X-Outpost-Delivery` (the same on every retry), so a receiver can drop a duplicate after a lost answer.
 import { stringifyDrift, type DriftReport, type FeatureDrift } from '../../drift/common/index.ts';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AlertScope } from './alerts.ts';
 import { DB_FILE, getSettings, openStore, type Store } from '../../store/node/store.ts';
 
 /** Delay before retry n (1-based): 5 s, 30 s, 2 min, 10 min, 30 min, 2 h. */
@@ -23,23 +26,39 @@ export interface AlertMessage {
   event: 'drift.alerts.opened';
   model: string;
   version: number;
-  scope: 'job' | 'hour' | 'day';
-  scopeKey: string;
+  /** the scoring job (or record session) whose checkpoint opened the alerts */
+  job: string;
   /** ISO time of the evaluation */
   at: string;
-  alerts: { feature: string; method: string; statistic: number | null; score: number | null; threshold: number; nReference: number; nCurrent: number; severity: number | null }[];
-  dataset: DriftReport['dataset'];
-  prediction: DriftReport['prediction'];
+  /** the features with a newly opened alert in any scope, sorted */
+  features: string[];
+  /** every newly opened alert: job, hour window, day window (scopeKey: job id or window start) */
+  alerts: { scope: AlertScope; scopeKey: string; feature: string; method: string; statistic: number | null; score: number | null; threshold: number; nReference: number; nCurrent: number; severity: number | null }[];
+  /** the dataset-level verdict (and prediction drift) of each evaluation that opened alerts */
+  evaluations: { scope: AlertScope; scopeKey: string; dataset: DriftReport['dataset']; prediction: DriftReport['prediction'] }[];
 }
 
-/** Queue the message for newly opened alerts (call inside the transaction that opens them); false when the webhook is off. */
-export function enqueueAlertWebhook(store: Store, msg: Omit<AlertMessage, 'event' | 'alerts'>, opened: readonly FeatureDrift[], now: number): boolean {
-  if (opened.length === 0) return false;
+/** One evaluation of a checkpoint: its scope, report and the alerts it opened. */
+export interface OpenedAlerts { scope: AlertScope; scopeKey: string; report: DriftReport; opened: readonly FeatureDrift[] }
+
+/**
+ * Queue one message for the alerts a checkpoint opened, in every scope it evaluated (call inside the
+ * transaction that opens them); false when nothing was opened or the webhook is off.
+ */
+export function enqueueAlertWebhook(store: Store, msg: { model: string; version: number; job: string; at: string }, evaluations: readonly OpenedAlerts[], now: number): boolean {
+  const opening = evaluations.filter((e) => e.opened.length > 0);
+  if (opening.length === 0) return false;
   const url = getSettings(store).driftWebhookUrl;
   if (url === '') return false;
+  const alerts = opening.flatMap((e) => e.opened.map((f) => ({
+    scope: e.scope, scopeKey: e.scopeKey, feature: f.feature, method: f.method, statistic: f.statistic, score: f.score,
+    threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, severity: f.severity,
+  })));
   const body: AlertMessage = {
     event: 'drift.alerts.opened', ...msg,
-    alerts: opened.map((f) => ({ feature: f.feature, method: f.method, statistic: f.statistic, score: f.score, threshold: f.threshold, nReference: f.nReference, nCurrent: f.nCurrent, severity: f.severity })),
+    features: [...new Set(alerts.map((a) => a.feature))].sort(),
+    alerts,
+    evaluations: opening.map((e) => ({ scope: e.scope, scopeKey: e.scopeKey, dataset: e.report.dataset, prediction: e.report.prediction })),
   };
   store.db.prepare('INSERT INTO webhook_deliveries (url, payload, created_at, next_at) VALUES (?, ?, ?, ?)').run(url, stringifyDrift(body), now, now);
   scheduleDrain(store.home, 0);

@@ -71,12 +71,35 @@ export interface HubClient {
 /** A role that signs targets of a model: the publisher's own role or one of its version bins (`publisher` names the team either way). */
 export interface RoleInfo { role: string; publisher: string; keyIds: string[]; metadata: Metadata<Targets> }
 
+/**
+ * A publisher the operator has delegated to but who has signed nothing yet has no targets metadata,
+ * so the hub's (signed) snapshot does not list it. tuf-js 6 reads that missing snapshot entry without
+ * a check ("Cannot read properties of undefined (reading 'length')") when a walk reaches such a role.
+ * Such a role holds no targets: its walk step yields nothing and the walk goes on to the next role —
+ * what tuf-js's pre-order walk already does for a role it gets no metadata for. A role the snapshot
+ * does list goes through tuf-js unchanged (download, signatures, version, hashes).
+ */
+function skipUnpublishedRoles(updater: Updater): void {
+  type Internals = {
+    loadTargets(role: string, parent: string): Promise<unknown>;
+    trustedSet: { getRole(role: string): unknown; snapshot?: { signed: { meta: Record<string, unknown> } } };
+  };
+  const u = updater as unknown as Internals;
+  const load = u.loadTargets.bind(updater);
+  u.loadTargets = async (role, parent) => {
+    const snapshot = u.trustedSet.snapshot;
+    if (!u.trustedSet.getRole(role) && snapshot && !Object.hasOwn(snapshot.signed.meta, `${role}.json`)) return undefined;
+    return load(role, parent);
+  };
+}
+
 export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number; fetch?: typeof fetch } = {}): Promise<HubClient> {
   const base = hubBase(url);
   if (!opts.fetch) prepareHubTrust(home, base); // a bundle (opts.fetch) involves no TLS connection
   const t = trustPaths(home, url);
   const fetcher = new HubFetcher(base, opts.timeoutMs ?? 30_000, opts.signal, opts.fetch);
   const updater = new Updater({ metadataDir: t.metadata, metadataBaseUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, fetcher, config: { fetchRetries: 0 } });
+  skipUnpublishedRoles(updater);
   try {
     await updater.refresh();
   } catch (e) {

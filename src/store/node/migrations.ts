@@ -337,4 +337,26 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
     `,
   },
+  {
+    version: 9,
+    name: 'prediction log size',
+    // The running total of prediction_batches.size_bytes, so retention (enforceRetention, once per
+    // commit of every scoring job and record session) reads one row instead of summing the whole log.
+    // Kept by triggers in the transaction of every insert and delete (retention, `jobs rm`'s
+    // cascade, any process on this file): it cannot drift from the table, not after a crash either.
+    // Derived from the table once here.
+    sql: `
+      CREATE TABLE prediction_log_size (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        bytes INTEGER NOT NULL
+      );
+      INSERT INTO prediction_log_size (id, bytes) SELECT 1, coalesce(sum(size_bytes), 0) FROM prediction_batches;
+      CREATE TRIGGER prediction_log_size_insert AFTER INSERT ON prediction_batches
+        BEGIN UPDATE prediction_log_size SET bytes = bytes + NEW.size_bytes WHERE id = 1; END;
+      CREATE TRIGGER prediction_log_size_delete AFTER DELETE ON prediction_batches
+        BEGIN UPDATE prediction_log_size SET bytes = bytes - OLD.size_bytes WHERE id = 1; END;
+      CREATE TRIGGER prediction_log_size_update AFTER UPDATE OF size_bytes ON prediction_batches
+        BEGIN UPDATE prediction_log_size SET bytes = bytes - OLD.size_bytes + NEW.size_bytes WHERE id = 1; END;
+    `,
+  },
 ];

@@ -105,12 +105,17 @@ export function logSize(store: Store): LogSize {
   return store.db.prepare('SELECT count(*) AS batches, coalesce(sum(row_count), 0) AS rows, coalesce(sum(size_bytes), 0) AS bytes FROM prediction_batches').get() as LogSize;
 }
 
+/** The bytes of the prediction log: the running total the store's triggers keep (migration 9). */
+export function logBytes(store: Store): number {
+  return (store.db.prepare('SELECT bytes FROM prediction_log_size WHERE id = 1').get() as { bytes: number }).bytes;
+}
+
 /** Drop the oldest batches beyond the age and size limits. Returns the number of batches removed. */
 export function enforceRetention(store: Store, settings: Pick<Settings, 'retentionMaxBytes' | 'retentionMaxAgeDays'>, now = Date.now()): number {
   const db = store.db;
   return db.transaction(() => {
     let removed = db.prepare('DELETE FROM prediction_batches WHERE logged_at < ?').run(now - settings.retentionMaxAgeDays * 86_400_000).changes;
-    let { bytes } = logSize(store);
+    let bytes = logBytes(store);
     if (bytes > settings.retentionMaxBytes) {
       const oldest = db.prepare('SELECT rowid, size_bytes FROM prediction_batches ORDER BY logged_at, job_id, seq').iterate() as IterableIterator<{ rowid: number; size_bytes: number }>;
       const drop: number[] = [];
