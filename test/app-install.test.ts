@@ -153,7 +153,7 @@ test('a failed check after the swap puts the old AppImage back', async () => {
   await assert.rejects(applyPending({
     home: w.home, currentVersion: '1.0.0', env: w.env,
     check: async (file) => { saw = fs.readFileSync(file); throw new Error('the new app did not start'); },
-  }), /^update to 2\.0\.0 rolled back: the new app did not start; the previous AppImage is back at .*Outpost\.AppImage$/);
+  }), /^OutpostError: update to 2\.0\.0 rolled back: the new app did not start; the previous AppImage is back at .*Outpost\.AppImage$/);
   assert.ok(saw?.equals(w.neu), 'the check ran on the new file in place');
   assert.ok(fs.readFileSync(w.appImage).equals(w.old));
   assert.equal(runs(w.appImage), 'outpost 1.0.0');
