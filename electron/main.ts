@@ -7,11 +7,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { IPC } from '../src/api/common/contract.ts';
-import { applyOnQuit, readPending } from '../src/registry/node/app-install.ts';
 import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
 import { openAppLog, type AppLog } from './app-log.ts';
 import { smokeHost } from './smoke-host.ts';
+import { updateOnQuit } from './update-on-quit.ts';
 import { APP_CSP, APP_ENTRY, APP_SCHEME, homeFromArgv, mimeOf, navigationAllowed, profileDirFor, resolveAppFile } from './policy.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -120,22 +120,8 @@ if (primary) app.whenReady().then(() => {
   core.onEvent((e) => { for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.event, e); });
   createWindow();
   app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
-  let installing = false;
-  app.on('will-quit', (e) => {
-    child.kill();
-    if (installing) return;
-    // Settings → Updates' "install on restart": the staged, verified installer is hashed again and
-    // applied now (AppImage: atomic replace, old kept as .old; deb: pkexec apt-get), then the app exits.
-    let pending;
-    try { pending = readPending(home); } catch (err) { log.line(`staged update not usable: ${(err as Error).message}`); }
-    if (!pending?.installOnRestart) return;
-    e.preventDefault();
-    installing = true;
-    log.line(`installing Outpost ${pending.version} (release ${pending.release}) before quitting`);
-    void applyOnQuit({ home, currentVersion: app.getVersion() }).then((r) => {
-      log.line(r.state === 'installed' ? `installed Outpost ${r.version}: ${r.plan.summary}` : r.state === 'failed' ? `update not installed: ${r.message}` : `update not installed: ${'reason' in r ? r.reason : r.plan.summary}`);
-    }).finally(() => app.exit(0));
-  });
+  // Settings → Updates' "install on restart": applied here, after the core stops (update-on-quit.ts)
+  app.on('will-quit', updateOnQuit({ home, version: app.getVersion(), log, stopCore: () => child.kill(), exit: (code) => app.exit(code) }).onWillQuit);
 });
 
 app.on('window-all-closed', () => { if (process.platform !== 'darwin') app.quit(); });
