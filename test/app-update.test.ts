@@ -65,6 +65,21 @@ test('no release yet; then a newer signed release is reported, downloaded, verif
   assert.equal(pending.sha256, crypto.createHash('sha256').update(v2.bytes).digest('hex'), 'the signed sha256 is kept to check the file again before it is installed');
   assert.equal(pending.length, v2.bytes.length);
   assert.deepEqual(fs.readdirSync(path.join(home, 'updates')).filter((f) => f.startsWith('.quarantine')), []);
+
+  // checking again keeps the staged copy (and "install on restart") while it still hashes right
+  const file = path.join(home, 'updates', 'pending.json');
+  fs.writeFileSync(file, JSON.stringify({ ...pending, installOnRestart: true }));
+  const mtime = fs.statSync(r.installer).mtimeMs;
+  const again = await update();
+  assert.equal(again.code, 0, again.err);
+  assert.equal(lastJson(again.out).state, 'staged');
+  assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { installOnRestart?: boolean }).installOnRestart, true, 'the choice is kept');
+  assert.equal(fs.statSync(r.installer).mtimeMs, mtime, 'not downloaded again');
+  // a staged copy that no longer hashes right is downloaded afresh (and the choice is asked again)
+  fs.appendFileSync(r.installer, 'x');
+  assert.equal((await update()).code, 0);
+  assert.ok(fs.readFileSync(r.installer).equals(v2.bytes), 'replaced by the signed bytes');
+  assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { installOnRestart?: boolean }).installOnRestart, undefined);
 });
 
 test('unsigned: a publisher not delegated outpost-app-* cannot publish a release; release numbers only grow', async () => {

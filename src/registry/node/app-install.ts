@@ -17,7 +17,9 @@ import { OutpostError } from '../../common/errors.ts';
 import { appReleaseName, installerKind, parseReleaseDocument, type InstallerKind } from '../../hub/common/app-release.ts';
 import { recordSecurityEvent } from '../../store/node/models.ts';
 import { openStore } from '../../store/node/store.ts';
-import { compareVersions, pendingFile, updatesDir, type PendingUpdate } from './app-update.ts';
+import { compareVersions, pendingFile, sha256File, updatesDir, type PendingUpdate } from './app-update.ts';
+
+export { sha256File };
 
 export const LAST_INSTALL_FILE = 'last-install.json';
 export const LAST_FAILURE_FILE = 'last-failure.json';
@@ -50,17 +52,6 @@ function writePending(home: string, p: PendingUpdate): void {
   const file = pendingFile(home);
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(p, null, 2)}\n`, { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
-}
-
-export async function sha256File(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; length: number }> {
-  const h = crypto.createHash('sha256');
-  let length = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    h.update(chunk);
-    length += chunk.length;
-    onBytes?.(length);
-  }
-  return { sha256: h.digest('hex'), length };
 }
 
 export interface StagedState {

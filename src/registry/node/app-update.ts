@@ -129,6 +129,11 @@ async function updateWith(_store: Store, base: string, platform: string, opts: A
     if (order < 0) throw new PullRefused('rollback', `the newest signed release for ${platform} is ${doc.doc.version} (release ${newest}), older than the running ${opts.currentVersion}`);
     if (order === 0) return { ...result, state: 'current' };
     if (opts.checkOnly) return { ...result, state: 'available' };
+    // already staged, and its bytes still hash to what is signed now: keep it (and the user's
+    // "install on restart" choice) rather than download it again
+    const signed = await client.updater.getTargetInfo(fileTargetPath(name, newest, doc.doc.file));
+    const kept = signed ? await stillStaged(opts.home, newest, doc.doc.file, signed.hashes.sha256, signed.length) : undefined;
+    if (kept) return { ...result, state: 'staged', installer: kept };
     const got = await fetchFile(doc.doc.file);
     const installer = got.dest;
     fs.chmodSync(installer, 0o700); // an AppImage runs as it is
@@ -142,5 +147,30 @@ async function updateWith(_store: Store, base: string, platform: string, opts: A
     return { ...result, state: 'staged', installer: staged };
   } finally {
     fs.rmSync(quarantine, { recursive: true, force: true });
+  }
+}
+
+export async function sha256File(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; length: number }> {
+  const h = crypto.createHash('sha256');
+  let length = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    h.update(chunk);
+    length += chunk.length;
+    onBytes?.(length);
+  }
+  return { sha256: h.digest('hex'), length };
+}
+
+/** The staged installer's path when pending.json stages exactly this signed file and it still hashes right. */
+async function stillStaged(home: string, release: number, file: string, sha256: string | undefined, length: number): Promise<string | undefined> {
+  let p: Partial<PendingUpdate>;
+  try { p = JSON.parse(fs.readFileSync(pendingFile(home), 'utf8')) as Partial<PendingUpdate>; } catch { return undefined; }
+  const installer = path.join(updatesDir(home), String(release), file);
+  if (p.release !== release || p.file !== file || !sha256 || p.sha256 !== sha256 || p.length !== length || typeof p.installer !== 'string' || path.resolve(p.installer) !== path.resolve(installer)) return undefined;
+  try {
+    const got = await sha256File(installer);
+    return got.sha256 === sha256 && got.length === length ? p.installer : undefined;
+  } catch {
+    return undefined;
   }
 }
