@@ -11,6 +11,7 @@ import { coreClient } from './core-channel.ts';
 import { registerIpc } from './ipc.ts';
 import { openAppLog, type AppLog } from './app-log.ts';
 import { smokeHost } from './smoke-host.ts';
+import { updateOnQuit } from './update-on-quit.ts';
 import { APP_CSP, APP_ENTRY, APP_SCHEME, homeFromArgv, mimeOf, navigationAllowed, profileDirFor, resolveAppFile } from './policy.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -119,7 +120,8 @@ if (primary) app.whenReady().then(() => {
   core.onEvent((e) => { for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IPC.event, e); });
   createWindow();
   app.on('activate', () => { if (BrowserWindow.getAllWindows().length === 0) createWindow(); });
-  app.on('will-quit', () => child.kill());
+  // Settings → Updates' "install on restart": applied here, after the core stops (update-on-quit.ts)
+  app.on('will-quit', updateOnQuit({ home, version: app.getVersion(), log, stopCore: () => child.kill(), exit: (code) => app.exit(code) }).onWillQuit);
 });
 
 app.on('window-all-closed', () => { if (process.platform !== 'darwin') app.quit(); });

@@ -1,12 +1,14 @@
 // The UI contract, run against both transports (HTTP + SSE, and the Electron IPC bridge) on a real
 // store, the real demo model and real files. Numbers the API reports are checked against the store.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApiEvent, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, PullResult, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import type { ApiEvent, AppUpdateView, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, PullResult, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
 import { createEnrollment } from '../src/hub/node/devices.ts';
-import { publishPackage } from '../src/hub/node/publish-client.ts';
+import { publishAppRelease, publishPackage } from '../src/hub/node/publish-client.ts';
+import { OUTPOST_VERSION } from '../src/sync/node/device.ts';
 import { HTTP, methodNames } from '../src/api/common/contract.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
 import { getJob } from '../src/store/node/jobs.ts';
@@ -370,9 +372,63 @@ for (const make of [httpTransport, ipcTransport]) {
       }
     });
 
+    test('appUpdate: refused until connected; a signed release is checked, staged and hashed again; install on restart needs an installable kind here', { timeout: 120_000 }, async () => {
+      const platform = `${process.platform}-${process.arch}`;
+      // its own data folder: the pull test above leaves this one connected to a hub it has closed
+      const uhome = tempDir('outpost-app-contract-upd-');
+      const t = await make(uhome);
+      const empty = await ok<AppUpdateView>(t, 'appUpdate.status');
+      assert.deepEqual(empty, { current: OUTPOST_VERSION, platform, hub: null, check: null, staged: null, stagedError: null, lastInstall: null, lastFailure: null });
+      const notConnected = await t.call('appUpdate.check', {});
+      assert.ok(!notConnected.ok && notConnected.error.code === 'usage' && /not connected to a hub/.test(notConnected.error.message), JSON.stringify(notConnected));
+      const nothing = await t.call('appUpdate.installOnRestart', { enabled: true });
+      assert.ok(!nothing.ok && nothing.error.code === 'not-found' && /no update is staged/.test(nothing.error.message), JSON.stringify(nothing));
+      const hub = await startTestHub({ publishers: [{ name: 'outpost-app', glob: 'outpost-app-*' }] });
+      try {
+        const pub = hub.publishers['outpost-app'];
+        const installer = path.join(files, 'Outpost-9.0.1.dmg');
+        const bytes = crypto.randomBytes(100_000);
+        fs.writeFileSync(installer, bytes);
+        await publishAppRelease({ installer, platform, release: 1, version: '9.0.1', hubUrl: hub.url, keys: [pub.key], token: pub.token, home: path.join(files, 'publisher') });
+        const { code } = await createEnrollment(hub.hub, { name: `desk-upd-${t.name}` });
+        const root = path.join(files, 'root.json');
+        fs.copyFileSync(hub.trustRoot, root);
+        await ok(t, 'settings.update', { patch: { allowedFolders: [files] } });
+        await ok(t, 'sync.connect', { hubUrl: hub.url, code, rootPath: root });
+        const v = await ok<AppUpdateView>(t, 'appUpdate.check');
+        assert.equal(v.hub, hub.url);
+        assert.deepEqual({ ...v.check, at: 'x' }, { state: 'staged', version: '9.0.1', release: 1, at: 'x' });
+        const s = v.staged!;
+        assert.deepEqual([s.version, s.release, s.file, s.length, s.verified, s.problem, s.installOnRestart], ['9.0.1', 1, 'Outpost-9.0.1.dmg', bytes.length, true, null, false]);
+        assert.equal(s.sha256, crypto.createHash('sha256').update(bytes).digest('hex'));
+        assert.equal(s.plan.kind, 'manual');
+        assert.match(s.plan.summary, /does not apply macOS \(dmg\) installers itself/);
+        const manual = await t.call('appUpdate.installOnRestart', { enabled: true });
+        assert.ok(!manual.ok && manual.error.code === 'usage' && /^not scheduled: the app does not apply macOS/.test(manual.error.message), JSON.stringify(manual));
+        // the staged file changed on disk: the view says so (hashed again), and scheduling is refused
+        fs.appendFileSync(s.installer, 'x');
+        const changed = (await ok<AppUpdateView>(t, 'appUpdate.status')).staged!;
+        assert.equal(changed.verified, false);
+        assert.match(changed.problem!, /does not match what was signed/);
+        const tampered = await t.call('appUpdate.installOnRestart', { enabled: true });
+        assert.ok(!tampered.ok && tampered.error.code === 'package' && /not scheduled: the staged installer .* does not match what was signed/.test(tampered.error.message), JSON.stringify(tampered));
+        // checking again downloads it afresh
+        const again = await ok<AppUpdateView>(t, 'appUpdate.check');
+        assert.equal(again.staged!.verified, true);
+        await hub.stop();
+        const gone = await t.call('appUpdate.check', {});
+        assert.ok(!gone.ok && gone.error.code === 'input' && /^could not check for updates: the hub at .* is unreachable .*Nothing changed/.test(gone.error.message), JSON.stringify(gone));
+        assert.equal((await ok<AppUpdateView>(t, 'appUpdate.status')).staged!.verified, true, 'the staged release stays');
+      } finally {
+        await hub.close();
+        await t.close();
+        fs.rmSync(uhome, { recursive: true, force: true });
+      }
+    });
+
     test('every contract method was exercised by this suite', () => {
       // A method added to the contract without a test here fails this list (files.columns, train.* and proposals.retrain are exercised in app-train.test.ts, tokens.* in app-tokens.test.ts).
-      assert.deepEqual([...methodNames].sort(), ['drift.alerts', 'drift.report', 'files.columns', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.explore', 'models.list', 'models.pull', 'models.pullCancel', 'models.rollback', 'models.show', 'performance.report', 'predictions.page', 'proposals.activate', 'proposals.list', 'proposals.retrain', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.installUpdate', 'sync.now', 'sync.status', 'tokens.create', 'tokens.list', 'tokens.revoke', 'train.cancel', 'train.get', 'train.install', 'train.list', 'train.start']);
+      assert.deepEqual([...methodNames].sort(), ['appUpdate.check', 'appUpdate.installOnRestart', 'appUpdate.status', 'drift.alerts', 'drift.report', 'files.columns', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.explore', 'models.list', 'models.pull', 'models.pullCancel', 'models.rollback', 'models.show', 'performance.report', 'predictions.page', 'proposals.activate', 'proposals.list', 'proposals.retrain', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.installUpdate', 'sync.now', 'sync.status', 'tokens.create', 'tokens.list', 'tokens.revoke', 'train.cancel', 'train.get', 'train.install', 'train.list', 'train.start']);
     });
   });
 }

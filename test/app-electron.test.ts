@@ -2,6 +2,8 @@
 // sender checks and argument validation (nothing invalid or untrusted reaches the core), and the
 // preload exposing exactly the bridge.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +11,7 @@ import { test } from 'node:test';
 import { IPC } from '../src/api/common/contract.ts';
 import type { CallOutcome } from '../src/api/common/dispatch.ts';
 import { openAppLog } from '../electron/app-log.ts';
+import { updateOnQuit } from '../electron/update-on-quit.ts';
 import { registerIpc, type CoreBackend } from '../electron/ipc.ts';
 import { APP_CSP, homeFromArgv, isAppUrl, isTrustedSender, navigationAllowed, profileDirFor, resolveAppFile } from '../electron/policy.ts';
 import { APP_FRAME, FakeIpcMain } from './helpers/app-harness.ts';
@@ -173,5 +176,48 @@ test('the app log: <data folder>/logs/app.log, owner-only, appended, one older g
     assert.match(fs.readFileSync(file, 'utf8'), /^\S+ third start\n$/);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('quit hook: an update marked "install on restart" is applied (real files) before the app exits; otherwise the quit goes on', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-quit-'));
+  try {
+    const home = path.join(dir, 'home');
+    const appImage = path.join(dir, 'Outpost.AppImage');
+    const script = (v: string) => Buffer.from(`#!/bin/sh\necho "outpost ${v}"\n`);
+    fs.writeFileSync(appImage, script('1.0.0'), { mode: 0o755 });
+    const file = 'Outpost-2.0.0-linux-x86_64.AppImage';
+    const staged = path.join(home, 'updates', '3', file);
+    fs.mkdirSync(path.dirname(staged), { recursive: true });
+    const bytes = script('2.0.0');
+    fs.writeFileSync(staged, bytes, { mode: 0o700 });
+    const pending = { app: 'outpost', platform: 'linux-x64', release: 3, version: '2.0.0', file, hub: 'http://127.0.0.1:1', installer: staged, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), length: bytes.length, stagedAt: 'x' };
+    const pendingFile = path.join(home, 'updates', 'pending.json');
+    const run = (pend: object | string | undefined) => {
+      if (pend === undefined) fs.rmSync(pendingFile, { force: true });
+      else fs.writeFileSync(pendingFile, typeof pend === 'string' ? pend : JSON.stringify(pend));
+      const seen = { lines: [] as string[], stopped: 0, prevented: 0, exited: undefined as number | undefined };
+      const hook = updateOnQuit({ home, version: '1.0.0', log: { line: (l) => seen.lines.push(l) }, stopCore: () => seen.stopped++, exit: (c) => { seen.exited = c; }, env: { APPIMAGE: appImage } });
+      hook.onWillQuit({ preventDefault: () => seen.prevented++ });
+      return { seen, hook };
+    };
+    const unmarked = run(pending);
+    assert.deepEqual(unmarked.seen, { lines: [], stopped: 1, prevented: 0, exited: undefined }, 'not marked: the quit goes on');
+    const broken = run('{');
+    assert.equal(broken.seen.prevented, 0);
+    assert.match(broken.seen.lines.join(), /staged update not usable: .*pending\.json is not JSON/);
+
+    const marked = run({ ...pending, installOnRestart: true });
+    assert.equal(marked.seen.prevented, 1, 'the quit waits for the install');
+    marked.hook.onWillQuit({ preventDefault: () => marked.seen.prevented++ }); // a second will-quit does not start a second install
+    await marked.hook.done();
+    assert.equal(marked.seen.exited, 0);
+    assert.equal(marked.seen.stopped, 2, 'the core is stopped first');
+    assert.equal(execFileSync(appImage, { encoding: 'utf8' }).trim(), 'outpost 2.0.0');
+    assert.equal(execFileSync(`${appImage}.old`, { encoding: 'utf8' }).trim(), 'outpost 1.0.0');
+    assert.deepEqual(marked.seen.lines, ['installing Outpost 2.0.0 (release 3) before quitting', `installed Outpost 2.0.0: replaces ${fs.realpathSync(appImage)} (the current one is kept as ${fs.realpathSync(appImage)}.old)`]);
+    assert.equal(fs.existsSync(pendingFile), false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

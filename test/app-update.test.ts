@@ -60,9 +60,26 @@ test('no release yet; then a newer signed release is reported, downloaded, verif
   assert.deepEqual(r.release, { app: 'outpost', platform: PLATFORM, release: 1, version: '9.2.0', file: 'Outpost-9.2.0-linux-x86_64.AppImage' });
   assert.equal(r.installer, path.join(home, 'updates', '1', 'Outpost-9.2.0-linux-x86_64.AppImage'));
   assert.ok(fs.readFileSync(r.installer).equals(v2.bytes), 'the staged installer is the published one');
-  const pending = JSON.parse(fs.readFileSync(path.join(home, 'updates', 'pending.json'), 'utf8')) as { installer: string; version: string };
+  const pending = JSON.parse(fs.readFileSync(path.join(home, 'updates', 'pending.json'), 'utf8')) as { installer: string; version: string; sha256: string; length: number };
   assert.equal(pending.installer, r.installer);
+  assert.equal(pending.sha256, crypto.createHash('sha256').update(v2.bytes).digest('hex'), 'the signed sha256 is kept to check the file again before it is installed');
+  assert.equal(pending.length, v2.bytes.length);
   assert.deepEqual(fs.readdirSync(path.join(home, 'updates')).filter((f) => f.startsWith('.quarantine')), []);
+
+  // checking again keeps the staged copy (and "install on restart") while it still hashes right
+  const file = path.join(home, 'updates', 'pending.json');
+  fs.writeFileSync(file, JSON.stringify({ ...pending, installOnRestart: true }));
+  const mtime = fs.statSync(r.installer).mtimeMs;
+  const again = await update();
+  assert.equal(again.code, 0, again.err);
+  assert.equal(lastJson(again.out).state, 'staged');
+  assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { installOnRestart?: boolean }).installOnRestart, true, 'the choice is kept');
+  assert.equal(fs.statSync(r.installer).mtimeMs, mtime, 'not downloaded again');
+  // a staged copy that no longer hashes right is downloaded afresh (and the choice is asked again)
+  fs.appendFileSync(r.installer, 'x');
+  assert.equal((await update()).code, 0);
+  assert.ok(fs.readFileSync(r.installer).equals(v2.bytes), 'replaced by the signed bytes');
+  assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { installOnRestart?: boolean }).installOnRestart, undefined);
 });
 
 test('unsigned: a publisher not delegated outpost-app-* cannot publish a release; release numbers only grow', async () => {

@@ -523,6 +523,43 @@ export type TrainRun = z.infer<typeof TrainRunSchema>;
 export const TrainRunDetailSchema = TrainRunSchema.extend({ card: CardSchema.nullable() });
 export type TrainRunDetail = z.infer<typeof TrainRunDetailSchema>;
 
+// ---- app updates (Settings → Updates) ----
+
+export const AppUpdateViewSchema = z.object({
+  /** the running Outpost */
+  current: z.string(),
+  /** <os>-<arch>: which signed releases apply (outpost-app-<platform>) */
+  platform: z.string(),
+  /** the connected hub updates come from (null: not connected) */
+  hub: z.string().nullable(),
+  /** the last check in this session */
+  check: z.object({ state: z.enum(['none', 'current', 'available', 'staged']), version: z.string().nullable(), release: z.number().int().nullable(), at: z.string() }).nullable(),
+  /** the verified, staged release (updates/pending.json), newer than the running one */
+  staged: z.object({
+    version: z.string(),
+    release: z.number().int(),
+    file: z.string(),
+    installer: z.string(),
+    hub: z.string(),
+    /** the installer's signed sha256 (from the TUF metadata it was downloaded against) */
+    sha256: z.string(),
+    length: z.number(),
+    stagedAt: z.string(),
+    /** the file hashes to `sha256` right now */
+    verified: z.boolean(),
+    problem: z.string().nullable(),
+    installOnRestart: z.boolean(),
+    /** what installing it does here: appimage (replace the running AppImage), deb (the command), manual (by hand) */
+    plan: z.object({ kind: z.enum(['appimage', 'deb', 'manual']), summary: z.string(), command: z.array(z.string()).nullable() }),
+  }).nullable(),
+  /** updates/pending.json exists but cannot be used (why) */
+  stagedError: z.string().nullable(),
+  lastInstall: z.object({ version: z.string(), release: z.number().int(), from: z.string(), kind: z.enum(['appimage', 'deb']), target: z.string(), backup: z.string().nullable(), at: z.string() }).nullable(),
+  /** the last install at quit that failed (nothing replaced, or the old AppImage put back) */
+  lastFailure: z.object({ version: z.string(), message: z.string(), at: z.string() }).nullable(),
+});
+export type AppUpdateView = z.infer<typeof AppUpdateViewSchema>;
+
 export const methods = {
   status: { params: none, result: HomeStatusSchema },
   'models.list': { params: none, result: z.array(ModelSummarySchema) },
@@ -619,6 +656,12 @@ export const methods = {
   'sync.now': { params: none, result: SyncViewSchema },
   /** install an update the hub offered (rolloutPolicy ask) through the verified pull; a refusal is an error naming the stage */
   'sync.installUpdate': { params: z.strictObject({ rollout: z.string().regex(/^ro_[a-z0-9]{8,40}$/, 'a rollout id (ro_…)') }), result: SyncViewSchema },
+  /** the running version, the staged update (hash checked again now) and what installing it does here */
+  'appUpdate.status': { params: none, result: AppUpdateViewSchema },
+  /** ask the connected hub (TUF, like a pull) for a newer signed release of this platform; download, verify and stage it (`outpost app update`) */
+  'appUpdate.check': { params: none, result: AppUpdateViewSchema },
+  /** install the staged update when the app restarts (its hash is checked now and again before it is applied) */
+  'appUpdate.installOnRestart': { params: z.strictObject({ enabled: z.boolean() }), result: AppUpdateViewSchema },
   /** the local scoring API's bearer tokens, newest first (revoked ones too); never the secrets */
   'tokens.list': { params: none, result: z.array(ApiTokenViewSchema) },
   /** a new token (limited to `models` when given); names are checked by the store (letters, digits, . _ -; one live token per name) */

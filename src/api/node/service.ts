@@ -34,6 +34,7 @@ import { createSyncRunner } from './sync-runner.ts';
 import { checkReadable } from './readable-paths.ts';
 import { receiveUpload, sweepUploads, uploadFolderOf, UPLOADS_DIR } from './uploads.ts';
 import { createTrainRuns, fileColumns } from './train-runs.ts';
+import { createAppUpdates } from './app-updates.ts';
 
 export interface ServiceOptions {
   home: string;
@@ -85,6 +86,7 @@ export function createService(opts: ServiceOptions): Service {
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();
   const reader = new LogReader(store);
+  const appUpdates = createAppUpdates({ store });
   let closed = false;
   // drift-alert webhook messages: whatever an earlier run left pending, then retries (jobs queue
   // theirs from the job worker, which sends the first attempt itself)
@@ -486,6 +488,15 @@ export function createService(opts: ServiceOptions): Service {
     async 'train.install'({ id }) {
       const { run, installed } = training.install(id);
       return { run, model: modelSummary(groupModels().get(installed.name)!, listJobs(store, 200)) };
+    },
+    async 'appUpdate.status'() {
+      return appUpdates.view();
+    },
+    async 'appUpdate.check'() {
+      return appUpdates.check();
+    },
+    async 'appUpdate.installOnRestart'({ enabled }) {
+      return appUpdates.installOnRestart(enabled);
     },
     async 'tokens.list'() {
       return listApiTokens(store).map(tokenView);

@@ -47,3 +47,15 @@ export function updateDecision(current: number, newest: number | undefined): 'no
   if (newest === undefined) return 'none';
   return newest > current ? 'newer' : 'same';
 }
+
+export type InstallerKind = 'appimage' | 'deb' | 'nsis' | 'dmg' | 'other';
+
+/** The kind of an installer, from its file name (electron-builder's artifact names). */
+export function installerKind(file: string): InstallerKind {
+  const f = file.toLowerCase();
+  if (f.endsWith('.appimage')) return 'appimage';
+  if (f.endsWith('.deb')) return 'deb';
+  if (f.endsWith('.exe')) return 'nsis';
+  if (f.endsWith('.dmg')) return 'dmg';
+  return 'other';
+}

@@ -55,6 +55,21 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export const updatesDir = (home: string): string => path.join(home, 'updates');
+export const pendingFile = (home: string): string => path.join(updatesDir(home), 'pending.json');
+
+/**
+ * updates/pending.json: a verified, staged release. `sha256`/`length` are the installer's, from the
+ * signed TUF metadata it was downloaded against; the installer is hashed again before it is applied.
+ */
+export interface PendingUpdate extends ReleaseDocument {
+  hub: string;
+  installer: string;
+  sha256: string;
+  length: number;
+  stagedAt: string;
+  /** set from Settings → Updates: the app applies it when it quits */
+  installOnRestart?: boolean;
+}
 
 export async function checkAppUpdate(opts: AppUpdateOptions): Promise<AppUpdateResult> {
   const base = hubBase(opts.hubUrl);
@@ -98,15 +113,15 @@ async function updateWith(_store: Store, base: string, platform: string, opts: A
   const quarantine = path.join(updates, `.quarantine-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(quarantine, { recursive: true, mode: 0o700 });
   try {
-    const fetchFile = async (file: string): Promise<string> => {
+    const fetchFile = async (file: string): Promise<{ dest: string; sha256: string; length: number }> => {
       opts.signal?.throwIfAborted();
       const info = await client.updater.getTargetInfo(fileTargetPath(name, newest, file));
       if (!info) throw new PullRefused('metadata', `${name}/${newest}/${file} is not signed`);
       const dest = path.join(quarantine, file);
       await downloadTarget({ url: client.targetUrl(info), target: info, dest, signal: opts.signal, fetch: client.fetch });
-      return dest;
+      return { dest, sha256: info.hashes.sha256, length: info.length };
     };
-    const doc = parseReleaseDocument(fs.readFileSync(await fetchFile(RELEASE_FILE), 'utf8'), { platform, release: newest });
+    const doc = parseReleaseDocument(fs.readFileSync((await fetchFile(RELEASE_FILE)).dest, 'utf8'), { platform, release: newest });
     if (!doc.ok) throw new PullRefused('release', `${name}@${newest}: ${doc.reason}`);
     if (!files.includes(doc.doc.file)) throw new PullRefused('release', `${name}@${newest}: release.json names ${doc.doc.file}, which is not signed with it`);
     result.release = doc.doc;
@@ -114,17 +129,48 @@ async function updateWith(_store: Store, base: string, platform: string, opts: A
     if (order < 0) throw new PullRefused('rollback', `the newest signed release for ${platform} is ${doc.doc.version} (release ${newest}), older than the running ${opts.currentVersion}`);
     if (order === 0) return { ...result, state: 'current' };
     if (opts.checkOnly) return { ...result, state: 'available' };
-    const installer = await fetchFile(doc.doc.file);
+    // already staged, and its bytes still hash to what is signed now: keep it (and the user's
+    // "install on restart" choice) rather than download it again
+    const signed = await client.updater.getTargetInfo(fileTargetPath(name, newest, doc.doc.file));
+    const kept = signed ? await stillStaged(opts.home, newest, doc.doc.file, signed.hashes.sha256, signed.length) : undefined;
+    if (kept) return { ...result, state: 'staged', installer: kept };
+    const got = await fetchFile(doc.doc.file);
+    const installer = got.dest;
     fs.chmodSync(installer, 0o700); // an AppImage runs as it is
     const dir = path.join(updates, String(newest));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(quarantine, dir);
     const staged = path.join(dir, doc.doc.file);
-    const pending = path.join(updates, 'pending.json');
-    fs.writeFileSync(`${pending}.tmp`, `${JSON.stringify({ ...doc.doc, hub: base, installer: staged, stagedAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
+    const pending = pendingFile(opts.home);
+    fs.writeFileSync(`${pending}.tmp`, `${JSON.stringify({ ...doc.doc, hub: base, installer: staged, sha256: got.sha256, length: got.length, stagedAt: new Date().toISOString() } satisfies PendingUpdate, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(`${pending}.tmp`, pending);
     return { ...result, state: 'staged', installer: staged };
   } finally {
     fs.rmSync(quarantine, { recursive: true, force: true });
+  }
+}
+
+export async function sha256File(file: string, onBytes?: (n: number) => void): Promise<{ sha256: string; length: number }> {
+  const h = crypto.createHash('sha256');
+  let length = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    h.update(chunk);
+    length += chunk.length;
+    onBytes?.(length);
+  }
+  return { sha256: h.digest('hex'), length };
+}
+
+/** The staged installer's path when pending.json stages exactly this signed file and it still hashes right. */
+async function stillStaged(home: string, release: number, file: string, sha256: string | undefined, length: number): Promise<string | undefined> {
+  let p: Partial<PendingUpdate>;
+  try { p = JSON.parse(fs.readFileSync(pendingFile(home), 'utf8')) as Partial<PendingUpdate>; } catch { return undefined; }
+  const installer = path.join(updatesDir(home), String(release), file);
+  if (p.release !== release || p.file !== file || !sha256 || p.sha256 !== sha256 || p.length !== length || typeof p.installer !== 'string' || path.resolve(p.installer) !== path.resolve(installer)) return undefined;
+  try {
+    const got = await sha256File(installer);
+    return got.sha256 === sha256 && got.length === length ? p.installer : undefined;
+  } catch {
+    return undefined;
   }
 }
