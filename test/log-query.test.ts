@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { createLogQueries } from '../src/api/node/log-queries.ts';
 import { LogReader, TOP_K_MAX } from '../src/api/node/log-reader.ts';
 import { scoreFile } from '../src/scoring/node/score-file.ts';
 import type { ColumnToPack } from '../src/store/common/packing.ts';
@@ -202,4 +203,50 @@ test('sorting refuses an unknown column and a query over the limit, naming them'
   assert.throws(() => new LogReader(store).sortedPage({}, 'nope', false, 0, 10, 100), (e: Error & { code?: string }) => e.code === 'usage' && /cannot sort by "nope": the log has row, score/.test(e.message));
   assert.throws(() => new LogReader(store).sortedPage({}, 'score', false, 0, 10, 2_000_001), /2,000,001 rows match, at most 2,000,000/);
   assert.deepEqual(new LogReader(store).sortedPage({ jobId: 'no-such-job' }, 'row', false, 0, 10, 0), []);
+});
+
+test('the log-query worker answers what the reader answers, and a stopped worker is replaced with the query sent again', async (t) => {
+  const home = tmpHome(t);
+  const store = openStore(home);
+  t.after(() => store.close());
+  const n = awkwardLog(store, 40_000, 5);
+  const queries = createLogQueries(home);
+  t.after(() => queries.close());
+  const reader = new LogReader(store);
+  for (const [column, descending, offset] of [['score', false, 0], ['id', true, 0], ['score', false, 30_000], ['row', true, 17]] as const) {
+    assert.deepEqual(await queries.sortedPage({}, column, descending, offset, 200, n), reader.sortedPage({}, column, descending, offset, 200, n), `${column} ${descending} ${offset}`);
+  }
+  assert.deepEqual(await queries.distribution('job-a', 10), reader.distribution('job-a', 10));
+  assert.equal(queries.started, 1, 'one worker answers every query');
+  // a refusal comes back as the reader's error, code and message, and the worker stays
+  await assert.rejects(queries.sortedPage({}, 'nope', false, 0, 10, n), { code: 'usage', message: /cannot sort by "nope"/ });
+  assert.equal(queries.started, 1);
+
+  // the worker is stopped while a query is in flight: a fresh one answers it
+  const asked = queries.sortedPage({ jobId: 'job-c' }, 'value', true, 100, 50, countPredictions(store, { jobId: 'job-c' }));
+  const first = queries.worker;
+  assert.ok(first);
+  await first.terminate();
+  assert.deepEqual(await asked, reader.sortedPage({ jobId: 'job-c' }, 'value', true, 100, 50, countPredictions(store, { jobId: 'job-c' })));
+  assert.equal(queries.started, 2);
+  assert.notEqual(queries.worker, first);
+});
+
+test('a query that stops the worker twice (out of its memory limit) fails saying so; the serving side carries on', async (t) => {
+  const home = tmpHome(t);
+  const store = openStore(home);
+  t.after(() => store.close());
+  const n = awkwardLog(store, 400_000, 9);
+  addJob(store, 'tiny', 'm');
+  insertPredictionBatch(store, { jobId: 'tiny', seq: 0, modelName: 'm', modelVersion: 1, outputs: [{ name: 'label', type: 'str', values: ['a', 'b', 'a'] }], rowCount: 3, firstRow: 1, loggedAt: 5 });
+  const queries = createLogQueries(home, { resourceLimits: { maxOldGenerationSizeMb: 12, maxYoungGenerationSizeMb: 2 } });
+  t.after(() => queries.close());
+  // small queries fit in the limit
+  assert.deepEqual(await queries.distribution('tiny', 4), new LogReader(store).distribution('tiny', 4));
+  await assert.rejects(queries.sortedPage({}, 'id', false, 0, 10, n), (e: Error) => /the log-query worker stopped twice while answering this query \(it ran out of memory, exit code \d+\); try again, or narrow the query/.test(e.message));
+  assert.equal(queries.started, 2, 'the first worker and the one that retried, and none more until asked');
+  assert.equal(queries.worker, undefined);
+  // the next query gets a fresh worker
+  assert.deepEqual(await queries.distribution('tiny', 4), new LogReader(store).distribution('tiny', 4));
+  assert.equal(queries.started, 3);
 });
