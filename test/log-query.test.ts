@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { createLogQueries } from '../src/api/node/log-queries.ts';
 import { LogReader, TOP_K_MAX } from '../src/api/node/log-reader.ts';
 import { scoreFile } from '../src/scoring/node/score-file.ts';
-import type { ColumnToPack } from '../src/store/common/packing.ts';
+import { openPacked, unpackColumns, type ColumnToPack } from '../src/store/common/packing.ts';
 import { installPackage } from '../src/store/node/models.ts';
 import { countPredictions, insertPredictionBatch, type PredictionQuery, type PredictionRow } from '../src/store/node/predictions.ts';
 import { openStore, type Store } from '../src/store/node/store.ts';
@@ -61,14 +61,15 @@ function awkwardLog(store: Store, rows: number, seed = 7): number {
       f64[i] = x < 0.2 ? special[Math.floor(r() * special.length)] : (r() - 0.5) * 1e6;
       i32[i] = Math.floor(r() * 20) - 10;
       str.push(r() < 0.15 ? null : words[Math.floor(r() * words.length)]);
-      codes[i] = Math.floor(r() * 4);
+      codes[i] = Math.floor(r() * 4.1); // now and then 4: outside the dictionary, read as null
     }
     const cols: ColumnToPack[] = [
       { name: 'score', type: 'f32', values: f32 },
       { name: 'value', type: 'f64', values: f64 },
       { name: 'count', type: 'i32', values: i32 },
       { name: 'id', type: 'str', values: str },
-      { name: 'label', type: 'dict', codes, dictionary: ['sun', 'rain', 'fog', 'snow'] },
+      // class labels as dictionary codes, in some batches as plain strings (the same column)
+      seq % 7 === 3 ? { name: 'label', type: 'str', values: Array.from(codes, (c) => ['sun', 'rain', 'Fog', 'snow'][c] ?? null) } : { name: 'label', type: 'dict', codes, dictionary: seq % 2 ? ['sun', 'rain', 'fog', 'snow'] : ['snow', 'fog', 'sun', 'rain'] },
     ];
     // some batches store their data row numbers (sampled logs), others number rows from first_row
     if (seq % 4 === 1) cols.unshift({ name: '#row', type: 'i32', values: Int32Array.from({ length: n }, () => Math.floor(r() * 100_000)) });
@@ -249,4 +250,25 @@ test('a query that stops the worker twice (out of its memory limit) fails saying
   // the next query gets a fresh worker
   assert.deepEqual(await queries.distribution('tiny', 4), new LogReader(store).distribution('tiny', 4));
   assert.equal(queries.started, 3);
+});
+
+test('a lazily read packed batch gives exactly the values unpackColumns decodes', (t) => {
+  const home = tmpHome(t);
+  const store = openStore(home);
+  t.after(() => store.close());
+  awkwardLog(store, 6_000, 13);
+  let checked = 0;
+  for (const { outputs } of store.db.prepare('SELECT outputs FROM prediction_batches').all() as { outputs: Buffer }[]) {
+    const p = openPacked(outputs);
+    const cols = unpackColumns(outputs);
+    assert.deepEqual(p.names, cols.map((c) => c.name));
+    for (const c of cols) {
+      for (let i = 0; i < c.values.length; i++) assert.ok(Object.is(p.value(c.name, i), c.values[i]), `${c.name}[${i}]`);
+      assert.deepEqual(p.column(c.name), c);
+      checked += c.values.length;
+    }
+    assert.equal(p.value('no-such-column', 0), undefined);
+    assert.equal(p.column('no-such-column'), undefined);
+  }
+  assert.ok(checked > 6_000 * 6);
 });

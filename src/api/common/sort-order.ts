@@ -27,11 +27,15 @@ export interface SortKeys {
   readonly mixed?: SortValue[];
 }
 
-/** Keys of n values, filled in row order with add(). */
-export function keyBuilder(n: number): { add(v: SortValue | undefined): void; done(): SortKeys } {
+/**
+ * Keys of n values, filled in row order: add() one value, or addCodes() a run of dictionary-coded
+ * strings (a class-label column) without making a string per row.
+ */
+export function keyBuilder(n: number): { add(v: SortValue | undefined): void; addCodes(codes: Int32Array, dictionary: readonly string[]): void; done(): SortKeys } {
   const key = new Float64Array(n);
   const group = new Uint8Array(n);
   let strings: (string | undefined)[] | undefined;
+  const coded: { start: number; codes: Int32Array; dictionary: readonly string[] }[] = [];
   let numbers = 0;
   let i = 0;
   return {
@@ -46,20 +50,36 @@ export function keyBuilder(n: number): { add(v: SortValue | undefined): void; do
       }
       i++;
     },
+    addCodes(codes, dictionary) {
+      // a code outside the dictionary reads as null (as unpackColumns decodes it)
+      for (let k = 0; k < codes.length; k++) if (dictionary[codes[k]] === undefined) group[i + k] = NULL;
+      coded.push({ start: i, codes, dictionary });
+      i += codes.length;
+    },
     done() {
       if (i !== n) throw new RangeError(`sort keys: ${i} values added, ${n} expected`);
-      if (!strings) return { n, key, group };
+      if (!strings && coded.length === 0) return { n, key, group };
       if (numbers > 0) {
         // strings and numbers in one column (batches written with different output types)
         const mixed: SortValue[] = new Array<SortValue>(n);
-        for (let k = 0; k < n; k++) mixed[k] = group[k] === NULL ? null : strings[k] ?? (group[k] === NAN ? NaN : key[k]);
+        for (let k = 0; k < n; k++) mixed[k] = group[k] === NULL ? null : strings?.[k] ?? (group[k] === NAN ? NaN : key[k]);
+        for (const c of coded) for (let k = 0; k < c.codes.length; k++) mixed[c.start + k] = c.dictionary[c.codes[k]] ?? null;
         return { n, key, group, mixed };
       }
-      const distinct = [...new Set(strings.filter((s) => s !== undefined))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const all = new Set<string>();
+      if (strings) for (const s of strings) if (s !== undefined) all.add(s);
+      for (const c of coded) for (const s of c.dictionary) all.add(s);
+      const distinct = [...all].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const rank = new Map(distinct.map((s, r) => [s, r]));
-      for (let k = 0; k < n; k++) {
-        const s = strings[k];
-        if (s !== undefined) key[k] = rank.get(s)!;
+      if (strings) {
+        for (let k = 0; k < n; k++) {
+          const s = strings[k];
+          if (s !== undefined) key[k] = rank.get(s)!;
+        }
+      }
+      for (const c of coded) {
+        const rankOf = c.dictionary.map((s) => rank.get(s)!);
+        for (let k = 0; k < c.codes.length; k++) key[c.start + k] = rankOf[c.codes[k]] ?? 0;
       }
       return { n, key, group };
     },

@@ -67,7 +67,9 @@ function load(store: Store, q: PredictionQuery, query: string, column: string, v
   const keys = keyBuilder(n);
   for (let k = 0; k < metas.length; k++) {
     const m = metas[k];
-    const c = packed[k].column(column === 'row' ? '#row' : column);
+    const dict = column === 'row' ? undefined : packed[k].codes(column);
+    if (dict && dict.codes.length === m.row_count) { keys.addCodes(dict.codes, dict.dictionary); continue; }
+    const c = dict ? undefined : packed[k].column(column === 'row' ? '#row' : column);
     for (let i = 0; i < m.row_count; i++) {
       if (column === 'row') keys.add(c ? Number(c.values[i]) | 0 : (m.first_row + i) | 0);
       else keys.add(c ? (c.values[i] as SortValue) : null);
@@ -81,7 +83,9 @@ function page(view: View, descending: boolean, offset: number, limit: number): P
   if (offset >= end) return [];
   let o = view.orders.get(descending);
   if (!o || (!o.whole && o.order.length < end)) {
-    o = end <= TOP_K_MAX && end <= view.n / 4 ? { order: topK(view.keys, descending, end), whole: false } : { order: fullOrder(view.keys, descending), whole: true };
+    // select a few pages ahead: the pass over the keys costs about the same
+    const k = Math.max(1_000, 2 * end);
+    o = k <= TOP_K_MAX && k <= view.n / 4 ? { order: topK(view.keys, descending, k), whole: false } : { order: fullOrder(view.keys, descending), whole: true };
     view.orders.set(descending, o);
   }
   const out: PredictionRow[] = [];

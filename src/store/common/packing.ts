@@ -90,6 +90,8 @@ export interface PackedBatch {
   readonly names: readonly string[];
   /** one column decoded (memoized), or undefined when the batch has none of that name */
   column(name: string): PackedColumn | undefined;
+  /** a column stored as dictionary codes, undecoded (undefined when it is not, or absent) */
+  codes(name: string): { codes: Int32Array; dictionary: readonly string[] } | undefined;
   /** the value of row `i` of column `name` (undefined when the batch has no such column) */
   value(name: string, i: number): string | number | null | undefined;
 }
@@ -107,6 +109,12 @@ export function openPacked(blob: Uint8Array): PackedBatch {
   return {
     names: header.map((h) => h.name),
     column: (name) => { const k = at.get(name); return k === undefined ? undefined : column(k); },
+    codes(name) {
+      const k = at.get(name);
+      const h = k === undefined ? undefined : header[k];
+      if (k === undefined || h?.type !== 'dict') return undefined;
+      return { codes: new Int32Array(Uint8Array.prototype.slice.call(blob, offsets[k], offsets[k] + h.bytes).buffer, 0, h.length), dictionary: h.dictionary ?? [] };
+    },
     value(name, i) {
       const k = at.get(name);
       if (k === undefined) return undefined;
