@@ -213,6 +213,10 @@ test('the log-query worker answers what the reader answers, and a stopped worker
   const n = awkwardLog(store, 40_000, 5);
   const queries = createLogQueries(home);
   t.after(() => queries.close());
+  assert.equal(queries.started, 0, 'no worker before the first query');
+  queries.warm(); // as the log's unsorted first page does
+  queries.warm();
+  assert.equal(queries.started, 1);
   const reader = new LogReader(store);
   for (const [column, descending, offset] of [['score', false, 0], ['id', true, 0], ['score', false, 30_000], ['row', true, 17]] as const) {
     assert.deepEqual(await queries.sortedPage({}, column, descending, offset, 200, n), reader.sortedPage({}, column, descending, offset, 200, n), `${column} ${descending} ${offset}`);

@@ -23,10 +23,44 @@ import { openStore, updateSettings } from '../../src/store/node/store.ts';
 import { bigCsv, DEMO_PACKAGE } from '../../test/helpers/app-harness.ts';
 import { ReferenceLogSort } from '../../test/helpers/log-sort-reference.ts';
 
-interface Delay { p50Ms: number; p99Ms: number; maxMs: number; seconds: number; polls?: number }
+interface Stalls {
+  /** gaps over 100 ms between 10 ms timer ticks */
+  over100: number;
+  /** the longest gap, and the CPU time this thread itself used during it */
+  worstMs: number;
+  worstOnThreadCpuMs: number;
+  /** over all gaps > 100 ms: the share of their time this thread was running (1 = its own work blocked it, 0 = it was not scheduled: CPU contention) */
+  onThreadShare: number;
+}
 
-const summary = (h: ReturnType<typeof monitorEventLoopDelay>, seconds: number, polls?: number): Delay => ({
-  p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, seconds, ...(polls !== undefined ? { polls } : {}),
+interface Delay { p50Ms: number; p99Ms: number; maxMs: number; seconds: number; polls?: number; stalls: Stalls }
+
+/**
+ * What made the event loop late: a 10 ms timer that records each gap beyond its period with the
+ * CPU time this thread used meanwhile (process.threadCpuUsage). A gap filled with this thread's
+ * CPU is work on the serving thread; a gap without is the thread waiting for a core.
+ */
+function stallWatch(): { stop(): Stalls } {
+  const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; };
+  let last = performance.now(), lastCpu = cpu();
+  const s = { over100: 0, worstMs: 0, worstOnThreadCpuMs: 0, stalledMs: 0, stalledCpuMs: 0 };
+  const timer = setInterval(() => {
+    const now = performance.now(), c = cpu();
+    const gap = now - last - 10, used = c - lastCpu;
+    if (gap > 100) { s.over100++; s.stalledMs += gap; s.stalledCpuMs += Math.min(used, gap); }
+    if (gap > s.worstMs) { s.worstMs = gap; s.worstOnThreadCpuMs = used; }
+    last = now; lastCpu = c;
+  }, 10);
+  return {
+    stop() {
+      clearInterval(timer);
+      return { over100: s.over100, worstMs: s.worstMs, worstOnThreadCpuMs: s.worstOnThreadCpuMs, onThreadShare: s.stalledMs > 0 ? s.stalledCpuMs / s.stalledMs : 0 };
+    },
+  };
+}
+
+const summary = (h: ReturnType<typeof monitorEventLoopDelay>, seconds: number, stalls: Stalls, polls?: number): Delay => ({
+  p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, seconds, ...(polls !== undefined ? { polls } : {}), stalls,
 });
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
@@ -52,8 +86,10 @@ export async function run(opts: { quick?: boolean } = {}) {
     // the machine's noise floor: this thread idle for 3 s
     const idle = monitorEventLoopDelay({ resolution: 10 });
     idle.enable();
+    const idleWatch = stallWatch();
     await new Promise((r) => setTimeout(r, 3000));
     idle.disable();
+    const idleStalls = idleWatch.stop();
 
     const reference = new ReferenceLogSort(store);
     let sortColumn = 'row';
@@ -66,6 +102,7 @@ export async function run(opts: { quick?: boolean } = {}) {
       const h = monitorEventLoopDelay({ resolution: 10 });
       const t0 = performance.now();
       h.enable();
+      const watch = stallWatch();
       const job = await service.handlers['jobs.start']({ input, model } as never);
       const done = new Promise<void>((r) => finished.set(job.id, r));
       let over = false;
@@ -86,7 +123,7 @@ export async function run(opts: { quick?: boolean } = {}) {
       over = true;
       await poller;
       h.disable();
-      return { jobId: job.id, ...summary(h, (performance.now() - t0) / 1000, polls) };
+      return { jobId: job.id, ...summary(h, (performance.now() - t0) / 1000, watch.stop(), polls) };
     };
     // the baseline first, so that it sorts the smaller log (0 → 1M rows; the worker's job: 1M → 2M)
     const baselineJob = await jobWhilePolling(async () => reference.sortedPage({}, sortColumn, true, 0, 200, countPredictions(store, {})));
@@ -102,8 +139,10 @@ export async function run(opts: { quick?: boolean } = {}) {
     const queries = createLogQueries(home);
     const during = monitorEventLoopDelay({ resolution: 10 });
     during.enable();
+    const duringWatch = stallWatch();
     const cold = await timed(() => queries.sortedPage({}, sortColumn, true, 0, 200, total));
     during.disable();
+    const duringStalls = duringWatch.stop();
     const next = await timed(() => queries.sortedPage({}, sortColumn, true, 200, 200, total));
     const deep = await timed(() => queries.sortedPage({}, sortColumn, true, Math.floor(total / 2), 200, total));
     const labels = await timed(() => queries.sortedPage({}, 'label', false, 0, 200, total));
@@ -119,11 +158,11 @@ export async function run(opts: { quick?: boolean } = {}) {
     return {
       rowsPerJob, logRows: total, sortColumn,
       eventLoopDelay: {
-        idle: summary(idle, 3),
+        idle: summary(idle, 3, idleStalls),
         jobWithSortInWorker: firstJob,
         jobWithSortOnServingThread: baselineJob,
         p99RatioWorkerOverOld: firstJob.p99Ms / baselineJob.p99Ms,
-        whileWorkerSorts2M: summary(during, cold.ms / 1000),
+        whileWorkerSorts2M: summary(during, cold.ms / 1000, duringStalls),
       },
       firstPage2M: {
         workerColdMs: cold.ms, workerWarmMs: warm.ms, fullSortBaselineMs: old.ms,

@@ -22,6 +22,8 @@ const WORKER_URL = new URL('./log-query-worker.ts', import.meta.url);
 export interface LogQueries {
   sortedPage(query: PredictionQuery, column: string, descending: boolean, offset: number, limit: number, total: number): Promise<PredictionRow[]>;
   distribution(jobId: string, bins: number): Promise<Distribution>;
+  /** start the worker now if none runs (a sort is likely soon: its start is then not in the first sort's time) */
+  warm(): void;
   /** workers started so far (1 after the first query; one more per restart) */
   readonly started: number;
   /** the running worker, if any (tests stop it to see the restart) */
@@ -94,6 +96,11 @@ export function createLogQueries(home: string, opts: LogQueriesOptions = {}): Lo
   return {
     sortedPage: (query, column, descending, offset, limit, total) => ask<PredictionRow[]>({ op: 'sortedPage', query, column, descending, offset, limit, total }),
     distribution: (jobId, bins) => ask<Distribution>({ op: 'distribution', jobId, bins }),
+    warm() {
+      if (closed || worker) return;
+      worker = spawn();
+      worker.unref();
+    },
     get started() { return started; },
     get worker() { return worker; },
     async close() {

@@ -420,6 +420,8 @@ export function createService(opts: ServiceOptions): Service {
         ...(p.version !== undefined ? { version: p.version } : {}), ...(p.since !== undefined ? { since: p.since } : {}), ...(p.until !== undefined ? { until: p.until } : {}),
       };
       const total = countPredictions(store, q);
+      // the log's unsorted first page comes before any sort: the sorting worker starts meanwhile
+      if (!p.sort) logQueries.warm();
       const rows = p.sort ? await logQueries.sortedPage(q, p.sort.column, p.sort.descending, p.offset, p.limit, total) : pagePredictions(store, { ...q, offset: p.offset, limit: p.limit });
       // Columns from the first page of the query (stable while paging), outputs before logged inputs.
       const sample = p.offset === 0 && !p.sort ? rows : pagePredictions(store, { ...q, offset: 0, limit: 50 });
