@@ -29,6 +29,8 @@ interface Stalls {
   /** the longest gap, and the CPU time this thread itself used during it */
   worstMs: number;
   worstOnThreadCpuMs: number;
+  /** the most CPU this thread used between two ticks: its longest own work (the part of a delay no other load causes) */
+  longestOwnWorkMs: number;
   /** over all gaps > 100 ms: the share of their time this thread was running (1 = its own work blocked it, 0 = it was not scheduled: CPU contention) */
   onThreadShare: number;
 }
@@ -43,18 +45,19 @@ interface Delay { p50Ms: number; p99Ms: number; maxMs: number; seconds: number; 
 function stallWatch(): { stop(): Stalls } {
   const cpu = () => { const u = process.threadCpuUsage(); return (u.user + u.system) / 1000; };
   let last = performance.now(), lastCpu = cpu();
-  const s = { over100: 0, worstMs: 0, worstOnThreadCpuMs: 0, stalledMs: 0, stalledCpuMs: 0 };
+  const s = { over100: 0, worstMs: 0, worstOnThreadCpuMs: 0, longestOwnWorkMs: 0, stalledMs: 0, stalledCpuMs: 0 };
   const timer = setInterval(() => {
     const now = performance.now(), c = cpu();
     const gap = now - last - 10, used = c - lastCpu;
     if (gap > 100) { s.over100++; s.stalledMs += gap; s.stalledCpuMs += Math.min(used, gap); }
     if (gap > s.worstMs) { s.worstMs = gap; s.worstOnThreadCpuMs = used; }
+    s.longestOwnWorkMs = Math.max(s.longestOwnWorkMs, used);
     last = now; lastCpu = c;
   }, 10);
   return {
     stop() {
       clearInterval(timer);
-      return { over100: s.over100, worstMs: s.worstMs, worstOnThreadCpuMs: s.worstOnThreadCpuMs, onThreadShare: s.stalledMs > 0 ? s.stalledCpuMs / s.stalledMs : 0 };
+      return { over100: s.over100, worstMs: s.worstMs, worstOnThreadCpuMs: s.worstOnThreadCpuMs, longestOwnWorkMs: s.longestOwnWorkMs, onThreadShare: s.stalledMs > 0 ? s.stalledCpuMs / s.stalledMs : 0 };
     },
   };
 }
