@@ -196,6 +196,51 @@ test('a kept sorted view follows the log: new batches and dropped batches show o
   assert.notEqual(reader.sortedPage({}, 'count', true, 0, 1, countPredictions(store, {}))[0].values.count, 1_000_000);
 });
 
+test('a kept sorted view takes the batches a running job appends: same pages as sorting anew', (t) => {
+  const home = tmpHome(t);
+  const store = openStore(home);
+  t.after(() => store.close());
+  awkwardLog(store, 8_000, 17);
+  const reference = new ReferenceLogSort(store);
+  const columns = ['score', 'row', 'count', 'id', 'label', 'late'];
+  // a reader per column: a reader keeps two views, and each column's view must be the kept one
+  const readers = new Map(columns.map((c) => [c, new LogReader(store)]));
+  const check = (what: string) => {
+    const total = countPredictions(store, {});
+    for (const column of columns) {
+      for (const descending of [false, true]) {
+        for (const offset of [0, 3_000, total - 50]) {
+          let want: PredictionRow[];
+          try {
+            want = reference.sortedPage({}, column, descending, offset, 100, total);
+          } catch (e) {
+            assert.throws(() => readers.get(column)!.sortedPage({}, column, descending, offset, 100, total), { message: (e as Error).message }, what);
+            continue;
+          }
+          assertSamePage(readers.get(column)!.sortedPage({}, column, descending, offset, 100, total), want, column, `${what}: ${column} ${descending} at ${offset}`);
+        }
+      }
+    }
+  };
+  check('before');
+  // a job commits batches after the last ones (newer logged_at): with a new column, a new top score,
+  // a string that sorts first, rows numbered from their first row and a stored row column
+  for (let seq = 0; seq < 3; seq++) {
+    insertPredictionBatch(store, {
+      jobId: 'job-b', seq: 50_000 + seq, modelName: 'm', modelVersion: 1, rowCount: 3, firstRow: 900_000 + 3 * seq, loggedAt: 1_000_000 + seq,
+      outputs: [
+        ...(seq === 1 ? [{ name: '#row', type: 'i32' as const, values: Int32Array.from([5, 6, 70_000]) }] : []),
+        { name: 'score', type: 'f32', values: Float32Array.from([1e6, NaN, -0]) },
+        { name: 'id', type: 'str', values: ['!first', null, 'zz'] },
+        { name: 'late', type: 'f64', values: Float64Array.from([seq, -seq, NaN]) },
+      ],
+    });
+    check(`after appended batch ${seq}`);
+  }
+  // the new rows are in the view: the top of 'late' going down is batch 2's 2 (after the NaNs)
+  assert.ok(readers.get('late')!.sortedPage({}, 'late', true, 0, 10, countPredictions(store, {})).some((r) => r.values.late === 2));
+});
+
 test('sorting refuses an unknown column and a query over the limit, naming them', (t) => {
   const home = tmpHome(t);
   const store = openStore(home);

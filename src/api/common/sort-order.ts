@@ -25,6 +25,8 @@ export interface SortKeys {
    * comparator directly.
    */
   readonly mixed?: SortValue[];
+  /** the keys are ranks among the column's strings (they change when strings are added) */
+  readonly ranked?: boolean;
 }
 
 /**
@@ -81,7 +83,7 @@ export function keyBuilder(n: number): { add(v: SortValue | undefined): void; ad
         const rankOf = c.dictionary.map((s) => rank.get(s)!);
         for (let k = 0; k < c.codes.length; k++) key[c.start + k] = rankOf[c.codes[k]] ?? 0;
       }
-      return { n, key, group };
+      return { n, key, group, ranked: true };
     },
   };
 }
@@ -218,4 +220,14 @@ export function fullOrder(keys: SortKeys, descending: boolean): Int32Array {
   let o = 0;
   for (const p of parts) { out.set(p, o); o += p.length; }
   return out;
+}
+
+/** Keys of rows `a` then rows `b` (numbers only: ranks of strings are not comparable across key sets). */
+export function appendKeys(a: SortKeys, b: SortKeys): SortKeys | undefined {
+  if (a.mixed || b.mixed || a.ranked || b.ranked) return undefined;
+  const n = a.n + b.n;
+  const key = new Float64Array(n), group = new Uint8Array(n);
+  key.set(a.key); key.set(b.key, a.n);
+  group.set(a.group); group.set(b.group, a.n);
+  return { n, key, group };
 }

@@ -5,7 +5,7 @@
 // the query's batches change, so paging a sorted view is cheap.
 import { OutpostError } from '../../common/errors.ts';
 import { openPacked, unpackColumns, type PackedBatch } from '../../store/common/packing.ts';
-import { fullOrder, keyBuilder, topK, type SortKeys, type SortValue } from '../common/sort-order.ts';
+import { appendKeys, fullOrder, keyBuilder, topK, type SortKeys, type SortValue } from '../common/sort-order.ts';
 import { predictionFilter as where, type PredictionQuery, type PredictionRow } from '../../store/node/predictions.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { Distribution } from '../common/contract.ts';
@@ -17,7 +17,7 @@ export const MAX_SORT_ROWS = 2_000_000;
 /** Pages up to this far down are selected with a heap of offset + limit rows; deeper, the whole order is sorted once and kept. */
 export const TOP_K_MAX = 10_000;
 
-interface Meta { job_id: string; model_name: string; model_version: number; logged_at: number; first_row: number; row_count: number }
+interface Meta { rowid: number; job_id: string; model_name: string; model_version: number; logged_at: number; first_row: number; row_count: number }
 
 /** One query's batches with one column's sort keys; the orders computed so far, per direction. */
 interface View {
@@ -45,7 +45,24 @@ function versionOf(store: Store, q: PredictionQuery): string {
 
 function* batches(store: Store, q: PredictionQuery): Generator<Meta & { outputs: Buffer }> {
   const w = where(q);
-  yield* store.db.prepare(`SELECT job_id, model_name, model_version, logged_at, first_row, row_count, outputs FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).iterate(...w.args) as Iterable<Meta & { outputs: Buffer }>;
+  yield* store.db.prepare(`SELECT rowid, job_id, model_name, model_version, logged_at, first_row, row_count, outputs FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).iterate(...w.args) as Iterable<Meta & { outputs: Buffer }>;
+}
+
+/** Add one batch's values of the sort column to the keys. */
+function addBatch(keys: ReturnType<typeof keyBuilder>, m: Meta, p: PackedBatch, column: string): void {
+  const dict = column === 'row' ? undefined : p.codes(column);
+  if (dict && dict.codes.length === m.row_count) { keys.addCodes(dict.codes, dict.dictionary); return; }
+  const c = dict ? undefined : p.column(column === 'row' ? '#row' : column);
+  for (let i = 0; i < m.row_count; i++) {
+    if (column === 'row') keys.add(c ? Number(c.values[i]) | 0 : (m.first_row + i) | 0);
+    else keys.add(c ? (c.values[i] as SortValue) : null);
+  }
+}
+
+function startsOf(metas: Meta[]): Float64Array {
+  const starts = new Float64Array(metas.length + 1);
+  for (let k = 0; k < metas.length; k++) starts[k + 1] = starts[k] + metas[k].row_count;
+  return starts;
 }
 
 /** Read a query's batches (headers only) and decode the one column it is sorted by. */
@@ -60,22 +77,42 @@ function load(store: Store, q: PredictionQuery, query: string, column: string, v
     packed.push(p);
     for (const name of p.names) if (name !== '#row') names.add(name);
   }
-  const starts = new Float64Array(metas.length + 1);
-  for (let k = 0; k < metas.length; k++) starts[k + 1] = starts[k] + metas[k].row_count;
+  const starts = startsOf(metas);
   const n = starts[metas.length];
   if (column !== 'row' && !names.has(column)) throw new OutpostError('usage', `cannot sort by "${column}": the log has ${['row', ...names].join(', ')}`);
   const keys = keyBuilder(n);
-  for (let k = 0; k < metas.length; k++) {
-    const m = metas[k];
-    const dict = column === 'row' ? undefined : packed[k].codes(column);
-    if (dict && dict.codes.length === m.row_count) { keys.addCodes(dict.codes, dict.dictionary); continue; }
-    const c = dict ? undefined : packed[k].column(column === 'row' ? '#row' : column);
-    for (let i = 0; i < m.row_count; i++) {
-      if (column === 'row') keys.add(c ? Number(c.values[i]) | 0 : (m.first_row + i) | 0);
-      else keys.add(c ? (c.values[i] as SortValue) : null);
-    }
-  }
+  for (let k = 0; k < metas.length; k++) addBatch(keys, metas[k], packed[k], column);
   return { query, column, version, metas, batches: packed, starts, n, names: [...names], keys: keys.done(), orders: new Map() };
+}
+
+/**
+ * The view with the batches a running job appended since it was built: when the query's batches
+ * are the view's, in the same order, followed by new ones, only the new ones are read and their
+ * keys appended (numeric columns; string ranks change with new strings, so those are rebuilt).
+ * Undefined when anything else changed.
+ */
+function extend(store: Store, q: PredictionQuery, view: View, version: string): View | undefined {
+  if (view.keys.ranked || view.keys.mixed) return undefined;
+  const w = where(q);
+  const ids = store.db.prepare(`SELECT rowid FROM prediction_batches ${w.sql} ORDER BY logged_at, job_id, seq`).pluck().all(...w.args) as number[];
+  if (ids.length <= view.metas.length) return undefined;
+  for (let k = 0; k < view.metas.length; k++) if (ids[k] !== view.metas[k].rowid) return undefined;
+  const get = store.db.prepare('SELECT rowid, job_id, model_name, model_version, logged_at, first_row, row_count, outputs FROM prediction_batches WHERE rowid = ?');
+  const added: Meta[] = [], packed: PackedBatch[] = [];
+  const names = new Set(view.names);
+  for (const id of ids.slice(view.metas.length)) {
+    const { outputs, ...meta } = get.get(id) as Meta & { outputs: Buffer };
+    added.push(meta);
+    const p = openPacked(outputs);
+    packed.push(p);
+    for (const name of p.names) if (name !== '#row') names.add(name);
+  }
+  const more = keyBuilder(added.reduce((s, m) => s + m.row_count, 0));
+  for (let k = 0; k < added.length; k++) addBatch(more, added[k], packed[k], view.column);
+  const keys = appendKeys(view.keys, more.done());
+  if (!keys) return undefined;
+  const metas = [...view.metas, ...added];
+  return { ...view, version, metas, batches: [...view.batches, ...packed], starts: startsOf(metas), n: keys.n, names: [...names], keys, orders: new Map() };
 }
 
 function page(view: View, descending: boolean, offset: number, limit: number): PredictionRow[] {
@@ -113,7 +150,7 @@ export class LogReader {
    * order; nulls last either way; NaN above every number. Only the sort column is decoded for the
    * whole query (the rows of the page are read from their batches); a page near the top is a heap
    * selection of offset + limit rows, a deeper one sorts the whole order once. Both are kept until
-   * the query's batches change.
+   * the query's batches change; batches a running job appends are added to the kept keys.
    */
   sortedPage(q: PredictionQuery, column: string, descending: boolean, offset: number, limit: number, total: number): PredictionRow[] {
     if (total > MAX_SORT_ROWS) throw new OutpostError('usage', `sorting needs every matching row in memory: ${total.toLocaleString('en-US')} rows match, at most ${MAX_SORT_ROWS.toLocaleString('en-US')} can be sorted; narrow the query (job, model version or time)`);
@@ -121,9 +158,10 @@ export class LogReader {
     // one read transaction: the version and the batches are one snapshot while a job commits more
     return this.#store.db.transaction(() => {
       const version = versionOf(this.#store, q);
-      let view = this.#views.find((v) => v.query === query && v.column === column && v.version === version);
+      const kept = this.#views.find((v) => v.query === query && v.column === column);
+      let view = kept?.version === version ? kept : undefined;
       if (!view) {
-        view = load(this.#store, q, query, column, version);
+        view = (kept && extend(this.#store, q, kept, version)) ?? load(this.#store, q, query, column, version);
         this.#views = [view, ...this.#views.filter((v) => !(v.query === query && v.column === column))].slice(0, 2);
       }
       return page(view, descending, offset, limit);
