@@ -24,6 +24,7 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'explore', run: async () => (await import('./cases/explore.ts')).run({ repeats: quick ? 10 : 40 }) },
   { name: 'scoring-api', run: async () => (await import('./cases/scoring-api.ts')).run({ requests: quick ? 1_000 : 10_000 }) },
   { name: 'drift-overhead', run: async () => (await import('./cases/drift-overhead.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
+  { name: 'serve-thread', run: async () => (await import('./cases/serve-thread.ts')).run({ quick }) },
   { name: 'app-serve', run: async () => (await import('./cases/app-serve.ts')).benchAppServe({ rows: quick ? 200_000 : 1_000_000 }) },
   { name: 'parquet', run: async () => (await import('./cases/parquet.ts')).run({ runs: quick ? 1 : 3 }) },
   { name: 'hub', run: async () => (await import('./cases/hub.ts')).run({ quick }) },

@@ -1,4 +1,4 @@
-// Worker thread that runs one scoring job (or one heavy log read) on its own store connection, so
+// Worker thread that runs one scoring job (or a retrain) on its own store connection, so
 // the thread that serves the UI only ever answers requests. SQLite in WAL mode lets the serving
 // thread read everything the job commits while it runs.
 import { parentPort, workerData } from 'node:worker_threads';
@@ -7,13 +7,11 @@ import { resumeJob, scoreFile, type ScoreRequest } from '../../scoring/node/scor
 import { openStore } from '../../store/node/store.ts';
 import type { ApiErrorShape, Progress } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
-import { LogReader } from './log-reader.ts';
 import { retrain } from '../../retrain/node/retrain.ts';
 
 export type WorkerTask =
   | { kind: 'start'; home: string; request: ScoreRequest }
   | { kind: 'resume'; home: string; jobId: string }
-  | { kind: 'distribution'; home: string; jobId: string; bins: number }
   /** `outpost retrain` from the app: reading the labelled log and training are long synchronous work */
   | { kind: 'retrain'; home: string; model: string; holdout?: number };
 
@@ -33,9 +31,7 @@ port.on('message', (m: { kind: string }) => {
 const post = (m: FromWorker) => port.postMessage(m);
 const store = openStore(task.home);
 try {
-  if (task.kind === 'distribution') {
-    post({ type: 'done', result: new LogReader(store).distribution(task.jobId, task.bins) });
-  } else if (task.kind === 'retrain') {
+  if (task.kind === 'retrain') {
     const p = retrain(store, { model: task.model, trigger: 'manual', triggerDetail: 'started from the app', ...(task.holdout !== undefined ? { holdout: task.holdout } : {}) });
     post({ type: 'done', result: p.id });
   } else {

@@ -4,7 +4,6 @@
 // every job reports through one event stream.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { OutpostError } from '../../common/errors.ts';
 import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
@@ -22,7 +21,8 @@ import { loadVerifiedModel } from '../../scoring/node/verified-model.ts';
 import { createApiToken, listApiTokens, revokeApiToken, type ApiToken } from '../../store/node/api-tokens.ts';
 import type { ApiEvent, ApiTokenView, Attention, Distribution, Handlers, HomeStatus, JobDetail, JobSummary, ModelSummary, ParsedParams, Progress, Result, UploadResult } from '../common/contract.ts';
 import { toApiError } from '../common/dispatch.ts';
-import { LogReader } from './log-reader.ts';
+import { startWorker } from '../../runtime/node/worker.ts';
+import { createLogQueries } from './log-queries.ts';
 import type { FromWorker, WorkerTask } from './job-worker.ts';
 import { readRejects } from './rejects.ts';
 import { driftView, toAlert } from './drift-view.ts';
@@ -85,7 +85,8 @@ export function createService(opts: ServiceOptions): Service {
   const uploadsDir = path.join(store.home, UPLOADS_DIR);
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();
-  const reader = new LogReader(store);
+  // sorted pages and distributions: decoding the log happens in the log-query worker, not here
+  const logQueries = createLogQueries(store.home);
   const appUpdates = createAppUpdates({ store });
   let closed = false;
   // drift-alert webhook messages: whatever an earlier run left pending, then retries (jobs queue
@@ -217,7 +218,7 @@ export function createService(opts: ServiceOptions): Service {
   const launch = (task: WorkerTask): Promise<JobSummary> => {
     if (closed) throw new OutpostError('conflict', 'the service is shutting down');
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: task });
+      const worker = startWorker(WORKER_URL, { workerData: task });
       let jobId: string | undefined;
       let outcome: FromWorker | undefined;
       const entry: LiveJob = { cancel: () => worker.postMessage({ kind: 'cancel' }), progress: null, done: new Promise((r) => worker.once('exit', r)) };
@@ -245,30 +246,22 @@ export function createService(opts: ServiceOptions): Service {
     });
   };
 
-  /** Heavy log reads run in a worker too; results are cached until the job's log changes. */
+  /** A job's distribution is computed in the log-query worker and cached here until the job's log changes. */
   const distributions = new Map<string, Distribution>();
-  const distribution = (jobId: string, bins: number): Promise<Distribution> => {
+  const distribution = async (jobId: string, bins: number): Promise<Distribution> => {
     const key = `${jobId}:${bins}:${JSON.stringify(store.db.prepare('SELECT count(*) AS b, coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE job_id = ?').get(jobId))}`;
     const hit = distributions.get(key);
-    if (hit) return Promise.resolve(hit);
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: { kind: 'distribution', home: store.home, jobId, bins } satisfies WorkerTask });
-      worker.once('message', (m: FromWorker) => {
-        if (m.type === 'done') {
-          const d = m.result as Distribution;
-          if (distributions.size > 50) distributions.clear();
-          distributions.set(key, d);
-          resolve(d);
-        } else if (m.type === 'failed') reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
-      });
-      worker.once('error', reject);
-    });
+    if (hit) return hit;
+    const d = await logQueries.distribution(jobId, bins);
+    if (distributions.size > 50) distributions.clear();
+    distributions.set(key, d);
+    return d;
   };
 
   /** Run a one-shot task (retrain) in the job worker; resolves with its result, rejects with its error. */
   const inWorker = (task: WorkerTask): Promise<unknown> => new Promise((resolve, reject) => {
     if (closed) { reject(new OutpostError('conflict', 'the service is shutting down')); return; }
-    const worker = new Worker(WORKER_URL, { workerData: task });
+    const worker = startWorker(WORKER_URL, { workerData: task });
     let answered = false;
     worker.once('message', (m: FromWorker) => {
       answered = true;
@@ -435,7 +428,9 @@ export function createService(opts: ServiceOptions): Service {
         ...(p.version !== undefined ? { version: p.version } : {}), ...(p.since !== undefined ? { since: p.since } : {}), ...(p.until !== undefined ? { until: p.until } : {}),
       };
       const total = countPredictions(store, q);
-      const rows = p.sort ? reader.sortedPage(q, p.sort.column, p.sort.descending, p.offset, p.limit, total) : pagePredictions(store, { ...q, offset: p.offset, limit: p.limit });
+      // the log's unsorted first page comes before any sort: the sorting worker starts meanwhile
+      if (!p.sort) logQueries.warm();
+      const rows = p.sort ? await logQueries.sortedPage(q, p.sort.column, p.sort.descending, p.offset, p.limit, total) : pagePredictions(store, { ...q, offset: p.offset, limit: p.limit });
       // Columns from the first page of the query (stable while paging), outputs before logged inputs.
       const sample = p.offset === 0 && !p.sort ? rows : pagePredictions(store, { ...q, offset: 0, limit: 50 });
       const names = new Set<string>();
@@ -565,7 +560,7 @@ export function createService(opts: ServiceOptions): Service {
       const running = [...live.values()];
       for (const j of running) j.cancel();
       pulling?.abort();
-      await Promise.allSettled([...running.map((j) => j.done), training.close()]);
+      await Promise.allSettled([...running.map((j) => j.done), training.close(), logQueries.close()]);
       await sync.close();
       listeners.clear();
       store.close();

@@ -45,27 +45,91 @@ export function packColumns(columns: ColumnToPack[]): Uint8Array {
   return out;
 }
 
-export function unpackColumns(blob: Uint8Array): PackedColumn[] {
+function readHeader(blob: Uint8Array): { header: HeaderEntry[]; offsets: number[] } {
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
   const hlen = dv.getUint32(0, true);
   const header = JSON.parse(dec.decode(blob.subarray(4, 4 + hlen))) as HeaderEntry[];
+  const offsets: number[] = [];
   let o = align8(4 + hlen);
-  return header.map((h) => {
-    // Copy into a fresh buffer: the SQLite buffer need not be aligned for typed-array views (and a
-    // Node Buffer's slice() would not copy).
-    const bytes = Uint8Array.prototype.slice.call(blob, o, o + h.bytes);
+  for (const h of header) {
+    offsets.push(o);
     o = align8(o + h.bytes);
-    switch (h.type) {
-      case 'f32': return { name: h.name, type: 'f32', values: new Float32Array(bytes.buffer, 0, h.length) };
-      case 'f64': return { name: h.name, type: 'f64', values: new Float64Array(bytes.buffer, 0, h.length) };
-      case 'i32': return { name: h.name, type: 'i32', values: new Int32Array(bytes.buffer, 0, h.length) };
-      case 'str': return { name: h.name, type: 'str', values: JSON.parse(dec.decode(bytes)) as (string | null)[] };
-      case 'dict': {
-        const dict = h.dictionary ?? [];
-        return { name: h.name, type: 'str', values: Array.from(new Int32Array(bytes.buffer, 0, h.length), (c) => dict[c] ?? null) };
-      }
+  }
+  return { header, offsets };
+}
+
+function decodeEntry(blob: Uint8Array, h: HeaderEntry, o: number): PackedColumn {
+  // Copy into a fresh buffer: the SQLite buffer need not be aligned for typed-array views (and a
+  // Node Buffer's slice() would not copy).
+  const bytes = Uint8Array.prototype.slice.call(blob, o, o + h.bytes);
+  switch (h.type) {
+    case 'f32': return { name: h.name, type: 'f32', values: new Float32Array(bytes.buffer, 0, h.length) };
+    case 'f64': return { name: h.name, type: 'f64', values: new Float64Array(bytes.buffer, 0, h.length) };
+    case 'i32': return { name: h.name, type: 'i32', values: new Int32Array(bytes.buffer, 0, h.length) };
+    case 'str': return { name: h.name, type: 'str', values: JSON.parse(dec.decode(bytes)) as (string | null)[] };
+    case 'dict': {
+      const dict = h.dictionary ?? [];
+      return { name: h.name, type: 'str', values: Array.from(new Int32Array(bytes.buffer, 0, h.length), (c) => dict[c] ?? null) };
     }
-  });
+  }
+}
+
+export function unpackColumns(blob: Uint8Array): PackedColumn[] {
+  const { header, offsets } = readHeader(blob);
+  return header.map((h, i) => decodeEntry(blob, h, offsets[i]));
+}
+
+/**
+ * A packed batch read lazily: the header is parsed once, a column is decoded only when asked for,
+ * and single values of fixed-width and dictionary columns are read straight from the bytes (little-endian,
+ * the byte order of the typed arrays packColumns() wrote on every platform Outpost runs on). Values
+ * are exactly those unpackColumns() gives.
+ */
+export interface PackedBatch {
+  /** the columns' names, in stored order */
+  readonly names: readonly string[];
+  /** one column decoded (memoized), or undefined when the batch has none of that name */
+  column(name: string): PackedColumn | undefined;
+  /** a column stored as dictionary codes, undecoded (undefined when it is not, or absent) */
+  codes(name: string): { codes: Int32Array; dictionary: readonly string[] } | undefined;
+  /** the value of row `i` of column `name` (undefined when the batch has no such column) */
+  value(name: string, i: number): string | number | null | undefined;
+}
+
+export function openPacked(blob: Uint8Array): PackedBatch {
+  const { header, offsets } = readHeader(blob);
+  const at = new Map(header.map((h, i) => [h.name, i]));
+  const decoded = new Map<number, PackedColumn>();
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const column = (k: number): PackedColumn => {
+    let c = decoded.get(k);
+    if (!c) decoded.set(k, (c = decodeEntry(blob, header[k], offsets[k])));
+    return c;
+  };
+  return {
+    names: header.map((h) => h.name),
+    column: (name) => { const k = at.get(name); return k === undefined ? undefined : column(k); },
+    codes(name) {
+      const k = at.get(name);
+      const h = k === undefined ? undefined : header[k];
+      if (k === undefined || h?.type !== 'dict') return undefined;
+      return { codes: new Int32Array(Uint8Array.prototype.slice.call(blob, offsets[k], offsets[k] + h.bytes).buffer, 0, h.length), dictionary: h.dictionary ?? [] };
+    },
+    value(name, i) {
+      const k = at.get(name);
+      if (k === undefined) return undefined;
+      const h = header[k];
+      if (i < 0 || i >= h.length) return undefined;
+      const o = offsets[k];
+      switch (h.type) {
+        case 'f32': return dv.getFloat32(o + 4 * i, true);
+        case 'f64': return dv.getFloat64(o + 8 * i, true);
+        case 'i32': return dv.getInt32(o + 4 * i, true);
+        case 'dict': return h.dictionary?.[dv.getInt32(o + 4 * i, true)] ?? null;
+        case 'str': return column(k).values[i] as string | null;
+      }
+    },
+  };
 }
 
 /**
