@@ -222,6 +222,9 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(newest.id).getByTestId('widen').click();
     assert.equal(await page.getByTestId('rollout-group').inputValue(), 'line-1');
     assert.equal(await page.getByTestId('rollout-seed').inputValue(), newest.seed);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot(page, 'hub-console-rollout-06b-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('hostile writes: another origin, no Origin, bad bodies and ids are refused and start or change nothing', async () => {
