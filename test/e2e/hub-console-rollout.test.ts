@@ -51,12 +51,21 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await page.getByTestId('rollouts-refresh').click();
     await page.getByTestId('rollouts-refresh').filter({ hasText: 'Refresh' }).waitFor();
   };
-  /** The console's numbers for a rollout equal `hub rollout status --json`. */
+  /**
+   * The console's numbers for a rollout equal `hub rollout status --json` (the list may still be
+   * loading the answer to the last action: it is given up to 15 s to show them).
+   */
   const agrees = async (id: string) => {
     const s = await status(id);
+    const want = [s.rollout.state, ...(['running', 'failed', 'available', 'pending'] as const).map((k) => String(s.rollout.counts[k]))];
     const r = row(id);
-    assert.equal(await r.getAttribute('data-state'), s.rollout.state, 'state');
-    for (const k of ['running', 'failed', 'available', 'pending'] as const) assert.equal(Number(await r.getByTestId(k).innerText()), s.rollout.counts[k], `${id} ${k}`);
+    let shown: (string | null)[] = [];
+    for (let i = 0; i < 75; i++) {
+      shown = [await r.getAttribute('data-state'), ...await Promise.all((['running', 'failed', 'available', 'pending'] as const).map((k) => r.getByTestId(k).innerText()))];
+      if (JSON.stringify(shown) === JSON.stringify(want)) return s;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    assert.deepEqual(shown, want, `${id}: state, running, failed, available, pending`);
     return s;
   };
   const cookie = async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -130,7 +139,10 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     assert.equal(churn(ws['ws-a']), '1*');
     assert.equal(churn(ws['ws-b']), '1*');
     assert.equal(churn(ws['ws-c']), '', 'the other group got nothing');
-    await refresh();
+    // no click: while a rollout is active the list refreshes itself (every 10 s)
+    assert.match(await page.getByTestId('rollouts-auto').innerText(), /updates every 10 s/);
+    await row(first).getByTestId('running').filter({ hasText: '2' }).waitFor();
+    await page.getByTestId('rollout-device').and(page.locator('[data-state="running"]')).nth(1).waitFor(); // the open status too
     const after = await agrees(first);
     assert.deepEqual(after.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
     await page.getByTestId('rollout-devices').waitFor(); // opened on start

@@ -36,6 +36,8 @@ function target(r: Rollout): string {
   if (r.state === 'superseded') return `${r.model}:${r.alias} (was → v${r.versionAtCreate ?? '?'})`;
   return `${r.model}:${r.alias} → ${r.targetVersion === null ? '(alias gone)' : `v${r.targetVersion}`}`;
 }
+/** How often the list refreshes itself while a rollout is active or rolled back. */
+export const AUTO_REFRESH_MS = 10_000;
 const live = (r: Rollout) => r.state !== 'superseded';
 const STATE_BADGE: Record<string, string> = { active: 'badge-running', halted: 'badge-cancelled', 'rolled-back': 'badge-skipped', superseded: '' };
 
@@ -202,6 +204,13 @@ export function Rollouts() {
   };
   const asking = (action: Ask['action'], r: Rollout) => { setNotice(undefined); setAsk({ action, rollout: r }); refresh(); };
   const rollouts = list.data?.rollouts ?? [];
+  // while a rollout moves devices, its progress refreshes itself (not while a dialog is open or the tab is hidden)
+  const moving = rollouts.some((r) => r.state === 'active' || r.state === 'rolled-back');
+  useEffect(() => {
+    if (!moving || ask) return;
+    const timer = window.setInterval(() => { if (!document.hidden) { list.reload(); setTick((t) => t + 1); } }, AUTO_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [moving, ask, list.reload]);
   const versionsOf = (model: string) => (models.data?.models.find((m) => m.name === model)?.versions.map((v) => v.version) ?? []).sort((a, b) => b - a);
   return (
     <div className="screen">
@@ -217,7 +226,7 @@ export function Rollouts() {
       {notice && 'error' in notice && <ErrorBox error={notice.error} title={notice.title} />}
       {list.data && rollouts.length === 0 && <p className="muted" data-testid="rollouts-none">No rollouts yet.</p>}
       {list.data && rollouts.length > 0 && (
-        <Section title="All rollouts" id="rollouts-head" actions={<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button>}>
+        <Section title="All rollouts" id="rollouts-head" actions={<>{moving && !ask && <span className="muted small" data-testid="rollouts-auto">updates every {AUTO_REFRESH_MS / 1000} s</span>}<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button></>}>
           {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={versionsOf(ask.rollout.model)} onCancel={() => setAsk(undefined)} onDone={(n) => done(n, ask.rollout.id)} />}
           <div className="table-wrap">
             <table className="table" data-testid="rollouts">
