@@ -239,6 +239,33 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  test('a tampered blob: the workstation refuses at verify, keeps what it ran, and the console shows the stage and the reason', async () => {
+    await publish(3); // the alias moves to v3, whose model blob is then modified on the hub
+    const v3 = (await t.hub.storage.modelVersions('churn')).find((v) => Number(v.version) === 3)!;
+    const blob = t.hub.blobs.path(v3.modelSha256);
+    const bad = Buffer.from(fs.readFileSync(blob));
+    bad[bad.length - 5] ^= 0xff; // same length, other bytes
+    fs.chmodSync(blob, 0o600);
+    fs.writeFileSync(blob, bad);
+    await page.reload();
+    await page.getByTestId('rollout-ref').locator('option', { hasText: '→ v3' }).waitFor({ state: 'attached' });
+    await page.getByTestId('rollout-group').fill('line-2');
+    await page.getByTestId('rollout-start').click();
+    await page.getByTestId('rollout-ok').waitFor();
+    const [r] = await listRollouts(t.hub, { group: 'line-2' });
+    const s = await sync(ws['ws-c']);
+    assert.deepEqual(s.rollouts.handled.map((h) => [h.state, h.stage]), [['failed', 'verify']]);
+    assert.equal(churn(ws['ws-c']), '', 'nothing was installed');
+    const st = await agrees(r.id);
+    assert.deepEqual([st.rollout.counts.failed, st.rollout.counts.running], [1, 0]);
+    const [d] = st.devices as (StatusJson['devices'][number] & { stage: string; reason: string })[];
+    assert.equal(d.stage, 'verify');
+    const shown = page.getByTestId('rollout-device').and(page.locator('[data-device="ws-c"]'));
+    await shown.and(page.locator('[data-state="failed"]')).waitFor(); // the open rollout's devices refresh too
+    assert.ok((await shown.innerText()).includes(`verify: ${d.reason}`), `the console names the stage and the reason: ${await shown.innerText()}`);
+    await shot(page, 'hub-console-rollout-07-refused-at-verify');
+  });
+
   test('hostile writes: another origin, no Origin, bad bodies and ids are refused and start or change nothing', async () => {
     const c = await cookie();
     const before = JSON.stringify(await listRollouts(t.hub));
@@ -306,10 +333,10 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     const select = await look('[data-testid="events-kind"]');
     assert.match(select, /^1px solid \d/, `the select's look: ${select}`);
     assert.equal(await look('[data-testid="events-since"]'), select, 'the date filter');
-    await shot(page, 'hub-console-rollout-07-events-filters');
+    await shot(page, 'hub-console-rollout-08-events-filters');
     await page.getByTestId('sign-out').click();
     await page.getByTestId('admin-token').waitFor();
     assert.equal(await look('[data-testid="admin-token"]'), select, 'the admin token field');
-    await shot(page, 'hub-console-rollout-08-sign-in');
+    await shot(page, 'hub-console-rollout-09-sign-in');
   });
 });
