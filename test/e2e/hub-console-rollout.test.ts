@@ -183,6 +183,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(second).getByTestId('halt').click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Halt rollout' }).click();
     await page.getByTestId('rollout-ok').filter({ hasText: `Halted ${second}` }).waitFor();
+    assert.equal(await page.evaluate('document.activeElement?.getAttribute("data-testid")'), 'rollout-notice', 'focus moves from the closed dialog to the result');
     await row(second).and(page.locator('[data-state="halted"]')).waitFor();
     const s = await agrees(second);
     assert.equal(s.rollout.state, 'halted');

@@ -193,11 +193,16 @@ export function Rollouts() {
   const [notice, setNotice] = useState<Notice | undefined>();
   const [prefill, setPrefill] = useState<{ key: number; values: Partial<Record<'ref' | 'group' | 'percent' | 'seed', string>> }>({ key: 0, values: {} });
   const refresh = () => { list.reload(); setTick((t) => t + 1); };
+  // after a dialog's action the dialog (which had focus) is gone: focus moves to what happened
+  const noticeRef = useRef<HTMLDivElement>(null);
+  const [focusNotice, setFocusNotice] = useState(0);
+  useEffect(() => { if (focusNotice) noticeRef.current?.focus(); }, [focusNotice]);
   const done = (n: Notice, id?: string, fromForm = false) => {
     setNotice(n);
     if (fromForm && !('ok' in n)) return; // the form keeps what was typed, to be corrected
     // an action done or refused: the dialog closes and the list shows each rollout's state now
     setAsk(undefined);
+    if (!fromForm) setFocusNotice((f) => f + 1);
     if (id) setOpen(id);
     if (fromForm) setPrefill((p) => ({ key: p.key + 1, values: {} }));
     refresh();
@@ -220,10 +225,10 @@ export function Rollouts() {
       <Section title="Start a rollout" id="rollout-start-head">
         {models.data && <StartForm key={prefill.key} models={models.data.models} groups={fleet.data?.facets.groups ?? []} rollouts={rollouts} prefill={prefill.values} onDone={(n, id) => done(n, id, true)} />}
       </Section>
-      <div aria-live="polite" data-testid="rollout-notice">
+      <div aria-live="polite" data-testid="rollout-notice" ref={noticeRef} tabIndex={-1} className="notice-slot">
         {notice && 'ok' in notice && <div className="alert alert-ok" role="status" data-testid="rollout-ok"><p>{notice.ok}</p>{notice.warn && <p><strong>{notice.warn}</strong></p>}</div>}
+        {notice && 'error' in notice && <ErrorBox error={notice.error} title={notice.title} />}
       </div>
-      {notice && 'error' in notice && <ErrorBox error={notice.error} title={notice.title} />}
       {list.data && rollouts.length === 0 && <p className="muted" data-testid="rollouts-none">No rollouts yet.</p>}
       {list.data && rollouts.length > 0 && (
         <Section title="All rollouts" id="rollouts-head" actions={<>{moving && !ask && <span className="muted small" data-testid="rollouts-auto">updates every {AUTO_REFRESH_MS / 1000} s</span>}<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button></>}>
