@@ -178,6 +178,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await dialog.getByRole('button', { name: 'Keep it going' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.equal((await status(second)).rollout.state, 'active', 'cancelled: nothing changed');
+    await page.waitForFunction('document.activeElement?.getAttribute("data-testid") === "halt"', undefined, { timeout: 5000 }); // focus is back on the button that opened the dialog
 
     await refresh();
     await row(second).getByTestId('halt').click();

@@ -207,7 +207,9 @@ export function Rollouts() {
     if (fromForm) setPrefill((p) => ({ key: p.key + 1, values: {} }));
     refresh();
   };
-  const asking = (action: Ask['action'], r: Rollout) => { setNotice(undefined); setAsk({ action, rollout: r }); refresh(); };
+  const opener = useRef<HTMLElement | null>(null); // the button that opened the dialog: focus goes back there on cancel
+  const asking = (action: Ask['action'], r: Rollout, e: { currentTarget: HTMLElement }) => { opener.current = e.currentTarget; setNotice(undefined); setAsk({ action, rollout: r }); refresh(); };
+  const cancel = () => { setAsk(undefined); window.setTimeout(() => opener.current?.focus(), 0); };
   const rollouts = list.data?.rollouts ?? [];
   // while a rollout moves devices, its progress refreshes itself (not while a dialog is open or the tab is hidden)
   const moving = rollouts.some((r) => r.state === 'active' || r.state === 'rolled-back');
@@ -232,7 +234,7 @@ export function Rollouts() {
       {list.data && rollouts.length === 0 && <p className="muted" data-testid="rollouts-none">No rollouts yet.</p>}
       {list.data && rollouts.length > 0 && (
         <Section title="All rollouts" id="rollouts-head" actions={<>{moving && !ask && <span className="muted small" data-testid="rollouts-auto">updates every {AUTO_REFRESH_MS / 1000} s</span>}<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button></>}>
-          {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={versionsOf(ask.rollout.model)} onCancel={() => setAsk(undefined)} onDone={(n) => done(n, ask.rollout.id)} />}
+          {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={versionsOf(ask.rollout.model)} onCancel={cancel} onDone={(n) => done(n, ask.rollout.id)} />}
           <div className="table-wrap">
             <table className="table" data-testid="rollouts">
               <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">Group</th><th scope="col">State</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
@@ -244,8 +246,8 @@ export function Rollouts() {
                   <td className="num" data-testid="running">{r.counts.running}</td><td className="num" data-testid="failed">{r.counts.failed}</td>
                   <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="nowrap">{when(r.createdAt)}</td>
                   <td><div className="row-actions">
-                    {(r.state === 'active' || r.state === 'rolled-back') && <button type="button" className="btn btn-small" data-testid="halt" onClick={() => asking('halt', r)}>Halt…</button>}
-                    {live(r) && <button type="button" className="btn btn-small" data-testid="rollback" onClick={() => asking('rollback', r)}>Roll back…</button>}
+                    {(r.state === 'active' || r.state === 'rolled-back') && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
+                    {live(r) && <button type="button" className="btn btn-small" data-testid="rollback" onClick={(e) => asking('rollback', r, e)}>Roll back…</button>}
                     {r.state === 'active' && r.percent < 100 && (
                       <button type="button" className="btn btn-small" data-testid="widen" title="Start a rollout of the same alias to the same group and seed with a larger percentage (it replaces this one)"
                         onClick={() => { setNotice(undefined); setPrefill((p) => ({ key: p.key + 1, values: { ref: `${r.model}:${r.alias}`, group: r.group, percent: '', seed: r.seed } })); document.getElementById('rollout-start-head')?.scrollIntoView({ block: 'start' }); }}>Widen…</button>
