@@ -1,7 +1,7 @@
 // The hub console's API pages with a big fleet (issue 9: "console pages answer within 200 ms with
 // 1,000 devices and 30 days of fleet statistics"): a hub (SQLite) with N devices (quick: 100) in 10
 // groups, each with a heartbeat, a job summary, 5 events and 30 day windows of the demo model's
-// statistics (plus the groups' rollups, as ingest keeps them); then each console route is requested
+// statistics (plus the groups' rollups, as ingest keeps them), 5 rollouts per group (4 superseded, reports from half its devices); then each console route is requested
 // over loopback HTTP with a signed-in session cookie: the first answer, then the median of 5. Baseline in the same
 // run: GET /healthz (one database read through the same server), so the ratios say how many
 // "trivial requests" a page costs on this machine.
@@ -14,6 +14,9 @@ import { modelMonitoring } from '../../src/monitor/common/features.ts';
 import { parseCard } from '../../src/package/common/card.ts';
 import { tempHome, time } from '../lib.ts';
 import { dayOfStatistics, enrollDevices } from './sync.ts';
+
+const ROLLOUTS_PER_GROUP = 5;
+const rolloutId = (g: number, k: number) => `ro_bench${String(g).padStart(3, '0')}${String(k).padStart(3, '0')}`;
 
 export async function run(opts: { quick: boolean }): Promise<object> {
   const devices = opts.quick ? 100 : 1000;
@@ -52,6 +55,21 @@ export async function run(opts: { quick: boolean }): Promise<object> {
             [d.id, 'seattle-weather', 1, 'day', '2026-01-01', 'temp_max', 5, now, JSON.stringify({ method: 'wasserstein', score: 0.2, threshold: 0.1 })]);
         }
       }
+      // rollouts: per group 4 superseded and 1 active rollout of the model, each with reports from half the group
+      for (let g = 0; g < groups; g++) {
+        const members = devs.filter((_, i) => i % groups === g);
+        for (let k = 0; k < ROLLOUTS_PER_GROUP; k++) {
+          const id = rolloutId(g, k);
+          const at = now - (ROLLOUTS_PER_GROUP - k) * 86_400_000;
+          await sql.run('INSERT INTO fleet_rollouts (id, model, alias, grp, percent, seed, state, generation, version_at_create, rollback_to, created_at, updated_at, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            [id, 'seattle-weather', 'production', `g${g}`, 100, `seattle-weather/g${g}`, k === ROLLOUTS_PER_GROUP - 1 ? 'active' : 'superseded', 1, 1, null, at, at, JSON.stringify([{ at: new Date(at).toISOString(), action: 'created', detail: 'bench' }])]);
+          for (const [j, d] of members.entries()) {
+            if (j % 2) continue;
+            await sql.run('INSERT INTO fleet_rollout_reports (rollout_id, device_id, generation, item_seq, outcome, version, previous_version, stage, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+              [id, d.id, 1, 9, j % 10 ? 'installed' : 'failed', 1, null, j % 10 ? null : 'verify', j % 10 ? null : 'sha256 mismatch', at + 60_000]);
+          }
+        }
+      }
       for (let k = 0; k < days; k++) {
         const start = today - k * 86_400_000;
         for (const d of devs) {
@@ -81,6 +99,7 @@ export async function run(opts: { quick: boolean }): Promise<object> {
         fleet: '/api/v1/devices', fleetFiltered: '/api/v1/devices?group=g3&health=ok', device: '/api/v1/devices/desk-7', events: '/api/v1/events?limit=500',
         eventsFiltered: '/api/v1/events?kind=security&group=g2&limit=500', models: '/api/v1/fleet/models', fleetDrift: '/api/v1/fleet/drift?model=seattle-weather%401&width=day',
         fleetDriftGroup: '/api/v1/fleet/drift?model=seattle-weather%401&width=day&group=g4',
+        rollouts: '/api/v1/rollouts', rolloutStatus: `/api/v1/rollouts/${rolloutId(4, ROLLOUTS_PER_GROUP - 1)}`,
       };
       await get('/healthz');
       const baseline = await time(20, () => get('/healthz'));
@@ -97,7 +116,7 @@ export async function run(opts: { quick: boolean }): Promise<object> {
         };
       }
       return {
-        devices, groups, days, features: features.length, deviceWindowRows: devices * days * features.length, eventsStored: devices * 5,
+        devices, groups, days, features: features.length, deviceWindowRows: devices * days * features.length, eventsStored: devices * 5, rollouts: groups * ROLLOUTS_PER_GROUP,
         baselineHealthzMedianMs: baseline.medianMs, pages: out, allWithin200ms: Object.values(out).every((x) => x.within200ms), allFirstWithin200ms: Object.values(out).every((x) => x.firstWithin200ms),
       };
     } finally {

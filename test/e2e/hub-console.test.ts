@@ -348,7 +348,7 @@ describe('hub console (Chromium, real hub on loopback)', () => {
       const row = page.getByTestId(`rollout-${r.id}`);
       assert.equal(Number(await row.getByTestId('pending').innerText()), status.rollout.counts.pending);
       assert.equal(Number(await row.getByTestId('running').innerText()), status.rollout.counts.running);
-      await row.getByRole('button').click();
+      await row.getByRole('button', { name: r.id }).click();
       await page.getByTestId('rollout-devices').waitFor();
       assert.deepEqual(await page.getByTestId('rollout-device').evaluateAll((rows) => rows.map((x) => x.getAttribute('data-state'))), status.devices.map((d) => d.state));
       await shot(page, 'hub-console-09-rollouts');

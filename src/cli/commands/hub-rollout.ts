@@ -1,7 +1,7 @@
 // `outpost hub rollout <model>:<alias> --group G [--percent P]` and `hub rollout list|status|halt|
 // rollback`: staged rollout as desired state (src/hub/node/rollouts.ts). They open the hub folder
 // directly like the other fleet commands; the admin API (/api/v1/rollouts) runs the same functions.
-import { usageError } from '../../common/errors.ts';
+import { groupFromText, percentFromText, rolloutIdFromText, versionFromText } from '../../hub/common/rollout-input.ts';
 import { createRollout, haltRollout, listRollouts, rollbackRollout, rolloutStatus, type RolloutDeviceRow, type RolloutView } from '../../hub/node/rollouts.ts';
 import { str, type CommandContext, type CommandSpec } from '../command.ts';
 import { HUB_HELP, HUB_OPTS, withHub } from './hub-fleet.ts';
@@ -23,11 +23,7 @@ function deviceLine(d: RolloutDeviceRow): string {
   return `  ${d.device.padEnd(20)} ${d.state.padEnd(11)}${v}  active ${d.activeVersion ?? '—'}  last seen ${d.lastSeenAt ?? 'never'}${why}`;
 }
 
-const idArg = (args: { positionals: string[] }): string => {
-  const id = args.positionals[0];
-  if (!/^ro_[a-z0-9]{8,40}$/.test(id)) throw usageError(`"${id}" is not a rollout id (ro_…; see \`outpost hub rollout list\`)`);
-  return id;
-};
+const idArg = (args: { positionals: string[] }): string => rolloutIdFromText(args.positionals[0]);
 
 export const hubRolloutCommand: CommandSpec = {
   name: 'hub rollout',
@@ -37,11 +33,8 @@ export const hubRolloutCommand: CommandSpec = {
   options: { ...HUB_OPTS, group: { type: 'string' }, percent: { type: 'string' }, seed: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext, args) {
-    const group = str(args, 'group');
-    if (!group) throw usageError('--group is required (the group whose workstations should run it)');
-    const p = str(args, 'percent');
-    const percent = p === undefined ? undefined : Number(p);
-    if (p !== undefined && (!Number.isFinite(percent) || p.trim() === '')) throw usageError(`--percent must be a number (got "${p}")`);
+    const group = groupFromText(str(args, 'group'));
+    const percent = percentFromText(str(args, 'percent'));
     const r = await withHub(ctx, args, (hub) => createRollout(hub, { ref: args.positionals[0], group, percent, seed: str(args, 'seed') }));
     ctx.out.json({ ok: true, rollout: r });
     for (const l of describe(r)) ctx.out.text(l);
@@ -108,9 +101,8 @@ export const hubRolloutRollbackCommand: CommandSpec = {
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
     const id = idArg(args);
-    const t = str(args, 'to');
-    if (t !== undefined && !/^[1-9]\d{0,8}$/.test(t)) throw usageError(`--to must be a version number (got "${t}")`);
-    const r = await withHub(ctx, args, (hub) => rollbackRollout(hub, id, { to: t === undefined ? undefined : Number(t) }));
+    const to = versionFromText(str(args, 'to'));
+    const r = await withHub(ctx, args, (hub) => rollbackRollout(hub, id, { to }));
     ctx.out.json({ ok: true, rollout: r });
     for (const l of describe(r)) ctx.out.text(l);
     return 0;

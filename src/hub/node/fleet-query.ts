@@ -12,6 +12,10 @@ import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
 import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
 
+/** `s` matched literally inside a LIKE pattern (with LIKE_ESCAPE): `_` and `%` are not wildcards. */
+const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+const LIKE_ESCAPE = "ESCAPE '\\'"; // the same spelling on SQLite and PostgreSQL (standard_conforming_strings)
+
 export interface FleetEventQuery { limit?: number; kinds?: string[]; device?: string; group?: string; model?: string; since?: number }
 
 /** Events across the fleet, newest first (`outpost hub events` and the console's Events screen). */
@@ -20,9 +24,9 @@ export async function listFleetEvents(hub: Hub, q: FleetEventQuery = {}): Promis
   const args: unknown[] = [];
   if (q.device !== undefined) { where.push('d.name = ?'); args.push(q.device); }
   if (q.group !== undefined) { where.push('d.grp = ?'); args.push(q.group); }
-  if (q.model !== undefined) { where.push('(e.model = ? OR e.model LIKE ?)'); args.push(q.model, `${q.model}@%`); }
+  if (q.model !== undefined) { where.push(`(e.model = ? OR e.model LIKE ? ${LIKE_ESCAPE})`); args.push(q.model, `${likeLiteral(q.model)}@%`); }
   if (q.since !== undefined) { where.push('e.at >= ?'); args.push(q.since); }
-  if (q.kinds?.length) { where.push(`(${q.kinds.map(() => 'e.kind LIKE ?').join(' OR ')})`); args.push(...q.kinds.map((k) => `${k}%`)); }
+  if (q.kinds?.length) { where.push(`(${q.kinds.map(() => `e.kind LIKE ? ${LIKE_ESCAPE}`).join(' OR ')})`); args.push(...q.kinds.map((k) => `${likeLiteral(k)}%`)); }
   const rows = await hub.storage.fleet.all<{ name: string; grp: string; seq: number; kind: string; at: number; model: string | null; summary: string; detail: string }>(
     `SELECT d.name, d.grp, e.seq, e.kind, e.at, e.model, e.summary, e.detail FROM fleet_events e JOIN fleet_devices d ON d.id = e.device_id
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY e.at DESC, d.name, e.seq DESC LIMIT ?`, [...args, q.limit ?? 100]);

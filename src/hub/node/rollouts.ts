@@ -228,8 +228,22 @@ async function view(hub: Hub, r: RolloutRow, rows: RolloutDeviceRow[], groupDevi
   };
 }
 
-async function deviceRows(hub: Hub, r: RolloutRow): Promise<{ rows: RolloutDeviceRow[]; groupDevices: number }> {
-  const devices = await hub.storage.fleet.all<DeviceRow>('SELECT * FROM fleet_devices WHERE grp = ? AND revoked_at IS NULL ORDER BY name', [r.grp]);
+/** The fleet's devices read once for many rollouts (the list): by group, heartbeats parsed once. */
+interface FleetRead { byGroup: Map<string, DeviceRow[]>; heartbeats: Map<string, DeviceState | null> }
+
+async function readFleet(hub: Hub, group?: string): Promise<FleetRead> {
+  const devices = await hub.storage.fleet.all<DeviceRow>(`SELECT * FROM fleet_devices WHERE revoked_at IS NULL${group !== undefined ? ' AND grp = ?' : ''} ORDER BY name`, group !== undefined ? [group] : []);
+  const byGroup = new Map<string, DeviceRow[]>();
+  for (const d of devices) {
+    const list = byGroup.get(d.grp);
+    if (list) list.push(d); else byGroup.set(d.grp, [d]);
+  }
+  return { byGroup, heartbeats: new Map() };
+}
+
+async function deviceRows(hub: Hub, r: RolloutRow, fleet?: FleetRead): Promise<{ rows: RolloutDeviceRow[]; groupDevices: number }> {
+  const f = fleet ?? await readFleet(hub, r.grp);
+  const devices = f.byGroup.get(r.grp) ?? [];
   const reports = await hub.storage.fleet.all<ReportRow>('SELECT * FROM fleet_rollout_reports WHERE rollout_id = ? ORDER BY generation', [r.id]);
   const rows: RolloutDeviceRow[] = [];
   for (const d of devices) {
@@ -242,7 +256,8 @@ async function deviceRows(hub: Hub, r: RolloutRow): Promise<{ rows: RolloutDevic
         : current?.outcome === 'available' && assignment ? 'available'
           : r.state === 'rolled-back' && !assignment ? 'unaffected'
             : 'pending';
-    const hb = d.state_json ? JSON.parse(d.state_json) as DeviceState : null;
+    let hb = f.heartbeats.get(d.id);
+    if (hb === undefined) { hb = d.state_json ? JSON.parse(d.state_json) as DeviceState : null; f.heartbeats.set(d.id, hb); }
     rows.push({
       device: d.name, deviceId: d.id, group: d.grp, state, assignment,
       reportedVersion: current?.version ?? null, previousVersion: current?.previous_version ?? mine[0]?.previous_version ?? null,
@@ -264,10 +279,12 @@ export async function rolloutStatus(hub: Hub, id: string): Promise<RolloutStatus
 export async function listRollouts(hub: Hub, opts: { model?: string; group?: string } = {}): Promise<RolloutView[]> {
   const all = await hub.storage.fleet.all<RolloutRow>('SELECT * FROM fleet_rollouts ORDER BY created_at DESC, id');
   const out: RolloutView[] = [];
+  let fleet: FleetRead | undefined; // read once for all of them (not once per rollout)
   for (const r of all) {
     if (opts.model !== undefined && r.model !== opts.model) continue;
     if (opts.group !== undefined && r.grp !== opts.group) continue;
-    const { rows, groupDevices } = await deviceRows(hub, r);
+    fleet ??= await readFleet(hub, opts.group);
+    const { rows, groupDevices } = await deviceRows(hub, r, fleet);
     out.push(await view(hub, r, rows, groupDevices));
   }
   return out;
