@@ -18,8 +18,9 @@
 // lose one delta. So the drift handler takes a transaction-scoped advisory lock per model@version
 // (`SqlRunner.lock`) before reading any rollup; ingestItems takes all of a request's keys up front in
 // sorted order, so two requests never wait on each other crosswise. SQLite has one writer anyway.
+import { absorbStats } from '../../drift/common/baseline.ts';
 import { mergeStats, statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
-import type { WindowWidth } from '../../monitor/common/windows.ts';
+import { WINDOW_MS, type WindowWidth } from '../../monitor/common/windows.ts';
 import { BLOCK_LEVELS, blockStart, coverRange } from '../common/window-blocks.ts';
 import type { SqlRunner } from './fleet-schema.ts';
 import { baselineFeatures } from './fleet-cards.ts';
@@ -38,7 +39,7 @@ async function mergeBlock(sql: SqlRunner, key: readonly unknown[], scope: Scope,
   const [old] = await sql.all<{ stats: string }>(
     `SELECT stats FROM fleet_drift_blocks WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND scope = ? AND feature = ? AND level = ? AND start = ? AND owner = ?`,
     [...key, scope, feature, level, start, owner]);
-  const merged = old ? mergeStats(parse(old.stats, f), delta) : delta;
+  const merged = old ? absorbStats(parse(old.stats, f), delta) : delta;
   await sql.run(`INSERT INTO fleet_drift_blocks (model_name, model_version, width, card_sha256, scope, feature, level, start, owner, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (model_name, model_version, width, card_sha256, scope, feature, level, start, owner) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
   [...key, scope, feature, level, start, owner, JSON.stringify(merged), merged.rows]);
@@ -69,7 +70,7 @@ export async function mergeDriftWindows(sql: SqlRunner, device: { id: string; gr
     const key = [model, version, w.width, cardSha] as const;
     for (const [name, delta] of w.deltas) {
       const old = mine.get(name);
-      const merged = old ? mergeStats(parse(old.stats, features.get(name)!), delta) : delta;
+      const merged = old ? absorbStats(parse(old.stats, features.get(name)!), delta) : delta;
       await sql.run(`INSERT INTO fleet_windows (model_name, model_version, width, start, device_id, feature, card_sha256, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (model_name, model_version, width, start, device_id, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
       [model, version, w.width, w.start, device.id, name, cardSha, JSON.stringify(merged), merged.rows]);
@@ -90,7 +91,7 @@ export async function mergeDriftWindows(sql: SqlRunner, device: { id: string; gr
     for (const [name, delta] of w.deltas) {
       const f = features.get(name)!;
       const old = rollups.get(name);
-      const merged = old ? mergeStats(parse(old, f), delta) : delta;
+      const merged = old ? absorbStats(parse(old, f), delta) : delta;
       await sql.run(`INSERT INTO fleet_rollups (model_name, model_version, width, start, grp, card_sha256, feature, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (model_name, model_version, width, start, grp, card_sha256, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
       [model, version, w.width, w.start, device.grp, cardSha, name, JSON.stringify(merged), merged.rows]);
@@ -158,24 +159,45 @@ export async function rebuildFleetRollups(hub: Hub, sql: SqlRunner): Promise<{ b
       await put(key, 'group', level, start, grp, k.feature, s);
     }
   }
-  const devices = await sql.all<{ model_name: string; model_version: number; width: WindowWidth; card_sha256: string; device_id: string }>(
-    'SELECT model_name, model_version, width, card_sha256, device_id FROM fleet_drift_devices ORDER BY model_name, model_version, width, card_sha256, device_id');
+  const devices = await sql.all<{ model_name: string; model_version: number; width: WindowWidth; card_sha256: string; device_id: string; first_start: number; last_start: number }>(
+    'SELECT model_name, model_version, width, card_sha256, device_id, first_start, last_start FROM fleet_drift_devices ORDER BY model_name, model_version, width, card_sha256, device_id');
   for (const d of devices) {
-    if (!BLOCK_LEVELS[d.width]) continue;
+    const top = BLOCK_LEVELS[d.width];
+    if (!top) continue;
     const features = await baselineFeatures(hub, sql, d.card_sha256);
     if (!(features instanceof Map)) continue;
     const key = [d.model_name, Number(d.model_version), d.width, d.card_sha256] as const;
-    const acc = new Map<string, FeatureStats>();
-    for (const r of await sql.all<{ start: number; feature: string; stats: string }>(
-      'SELECT start, feature, stats FROM fleet_windows WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND device_id = ?', [...key, d.device_id])) {
-      const f = features.get(r.feature);
-      if (!f) continue;
-      const s = parse(r.stats, f);
-      for (let level = 1; level <= BLOCK_LEVELS[d.width]; level++) add(acc, JSON.stringify([level, blockStart(d.width, level, Number(r.start)), r.feature]), s);
-    }
-    for (const [id, s] of acc) {
-      const [level, start, feature] = JSON.parse(id) as [number, number, string];
-      await put(key, 'device', level, start, d.device_id, feature, s);
+    const w = WINDOW_MS[d.width];
+    // one top-level block at a time, its windows read by primary key (start, device), levels built bottom-up
+    for (let top0 = blockStart(d.width, top, Number(d.first_start)); top0 <= Number(d.last_start); top0 += w * 2 ** top) {
+      let level = new Map<string, FeatureStats>(); // `${start}|${feature}` at level 1
+      for (let start = Math.max(top0, Number(d.first_start)); start < top0 + w * 2 ** top && start <= Number(d.last_start); start += w) {
+        for (const r of await sql.all<{ feature: string; stats: string }>(
+          'SELECT feature, stats FROM fleet_windows WHERE model_name = ? AND model_version = ? AND width = ? AND start = ? AND device_id = ? AND card_sha256 = ?',
+          [key[0], key[1], key[2], start, d.device_id, key[3]])) {
+          const f = features.get(r.feature);
+          if (!f) continue;
+          const id = `${blockStart(d.width, 1, start)}|${r.feature}`;
+          const s = parse(r.stats, f); // parsed here: owned, so the block absorbs into the first one
+          const prev = level.get(id);
+          level.set(id, prev ? absorbStats(prev, s) : s);
+        }
+      }
+      for (let k = 1; k <= top; k++) {
+        const up = new Map<string, FeatureStats>();
+        for (const [id, s] of level) {
+          const sep = id.indexOf('|');
+          const start = Number(id.slice(0, sep));
+          const feature = id.slice(sep + 1);
+          await put(key, 'device', k, start, d.device_id, feature, s);
+          if (k < top) {
+            const upId = `${blockStart(d.width, k + 1, start)}|${feature}`;
+            const prev = up.get(upId);
+            up.set(upId, prev ? mergeStats(prev, s) : s); // merge: a new object, the children stay as written
+          }
+        }
+        level = up;
+      }
     }
   }
   return { blocks };
@@ -231,7 +253,7 @@ export async function mergedOverRange(sql: SqlRunner, scope: 'group' | 'device',
         const m = out.get(r.owner) ?? new Map<string, FeatureStats>();
         out.set(r.owner, m);
         const prev = m.get(feature);
-        m.set(feature, prev ? mergeStats(prev, s) : s);
+        m.set(feature, prev ? absorbStats(prev, s) : s); // both parsed here: nothing else holds them
       }
     }
   }
