@@ -41,7 +41,8 @@ export async function fleetDriftView(hub: Hub, ref: string, opts: FleetDriftView
   return value;
 }
 
-async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions): Promise<FleetDriftView> {
+/** The same answer computed now, without the cache (the bench's cold request). */
+export async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions): Promise<FleetDriftView> {
   const width = opts.width ?? 'day';
   const last = opts.last ?? (width === 'hour' ? 48 : 30);
   const parts = await fleetDriftParts(hub, ref, { ...(opts.group !== undefined ? { group: opts.group } : {}), window: width, last, ...(opts.now !== undefined ? { now: opts.now } : {}) });
