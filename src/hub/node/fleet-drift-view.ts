@@ -5,7 +5,7 @@
 // alerts for the version.
 import { assembleDriftView } from '../../api/node/drift-view.ts';
 import { OutpostError } from '../../common/errors.ts';
-import { driftReport, type FeatureStats } from '../../drift/common/index.ts';
+import { driftReport, featureDriftOf, type FeatureStats } from '../../drift/common/index.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
 import type { FleetDriftView } from '../common/fleet-views.ts';
 import { fleetDriftParts } from './fleet-query.ts';
@@ -80,8 +80,9 @@ export async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDr
       if (s) byDevice.set(device, s);
     }
   }
+  const drift = base ? featureDriftOf(mon.baseline, feature!, mon.config) : undefined;
   const devices = [...byDevice].map(([device, s]) => {
-    const f = driftReport(mon.baseline, { [feature!]: s }, mon.config).features[0];
+    const f = drift!(s);
     return { device, group: groupOf.get(device) ?? '', rows: s.rows, statistic: fin(f?.statistic), score: fin(f?.score), drifted: f?.drifted ?? null, ...(f?.reason !== undefined ? { reason: f.reason } : {}) };
   }).sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || a.device.localeCompare(b.device));
 
