@@ -245,6 +245,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
       } finally {
         await hub.close();
         fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(`${dir}.offline-keys`, { recursive: true, force: true }); // initHub's default offline keys folder
       }
     });
   });
