@@ -33,6 +33,7 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'bundle', run: async () => (await import('./cases/bundle.ts')).run({ quick }) },
   { name: 'sync', run: async () => (await import('./cases/sync.ts')).run({ quick }) },
   { name: 'hub-console', run: async () => (await import('./cases/hub-console.ts')).run({ quick }) },
+  { name: 'fleet-drift', run: async () => (await import('./cases/fleet-drift.ts')).run({ quick }) },
   { name: 'train', run: async () => (await import('./cases/train.ts')).run({ quick }) },
   { name: 'rss-big-file', optIn: true, run: async () => (await import('./cases/rss-big-file.ts')).run({ bytes: quick ? 1e9 : 5e9 }) },
 ];

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { mergeStats, statsFromJSON } from '../../src/drift/common/index.ts';
 import { issueSession, SESSION_COOKIE } from '../../src/hub/node/admin-auth.ts';
+import { rebuildFleetRollups } from '../../src/hub/node/fleet-rollups.ts';
 import { initHub, openHub } from '../../src/hub/node/repository.ts';
 import { startHubServer } from '../../src/hub/node/server.ts';
 import { modelMonitoring } from '../../src/monitor/common/features.ts';
@@ -86,6 +87,8 @@ export async function run(opts: { quick: boolean }): Promise<object> {
         }
       }
     });
+    // the rollups ingest keeps (fleet-rollups.ts), built from the stored windows as the migration's back-fill does
+    await hub.storage.fleetTransaction(undefined, (sql) => rebuildFleetRollups(hub, sql));
     const server = await startHubServer(hub);
     try {
       const stored = (await hub.storage.setting('admin_token_hash'))!;

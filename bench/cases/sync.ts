@@ -17,6 +17,7 @@ import { fleetDrift } from '../../src/hub/node/fleet-query.ts';
 import { mergeStats, statsFromJSON } from '../../src/drift/common/index.ts';
 import { modelMonitoring } from '../../src/monitor/common/features.ts';
 import { parseCard } from '../../src/package/common/card.ts';
+import { rebuildFleetRollups } from '../../src/hub/node/fleet-rollups.ts';
 import { initHub, openHub, type Hub } from '../../src/hub/node/repository.ts';
 import { generateKeyFile, type PrivateKeyHandle } from '../../src/keys/node/keys.ts';
 import { scoreFile } from '../../src/scoring/node/score-file.ts';
@@ -228,6 +229,50 @@ async function fleetDay(backend: 'sqlite' | 'postgres', devices: number, day: Aw
 }
 
 /**
+ * Store `days` day windows of the demo statistics for every device, and each group's rollup (the
+ * exact merge of its devices' identical windows), directly in the tables (this times queries, not
+ * ingest); then the rollups ingest keeps, built as the migration's back-fill builds them (timed).
+ */
+export async function storeDayWindows(hub: Hub, devs: readonly Device[], days: number, day: Awaited<ReturnType<typeof dayOfStatistics>>, groups: number): Promise<{ features: unknown[]; backfillMs: number }> {
+  const devices = devs.length;
+  const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const card = parseCard(JSON.parse(day.card));
+  if (!card.ok) throw new Error('demo card');
+  const mon = modelMonitoring(card.card);
+  if (mon.status !== 'ok') throw new Error('demo baseline');
+  const features = Object.entries(day.hours[0].features).map(([f, s]) => {
+    const base = mon.features.find((x) => x.baseline.name === f)!.baseline;
+    const one = statsFromJSON(s as never, base);
+    let group = one;
+    for (let i = 1; i < devices / groups; i++) group = mergeStats(group, one);
+    return { f, json: JSON.stringify(one), rows: one.rows, groupJson: JSON.stringify(group), groupRows: group.rows };
+  });
+  await hub.storage.fleetTransaction(undefined, async (sql) => {
+    await sql.run('INSERT INTO fleet_cards (sha256, name, version, card, received_at) VALUES (?, ?, ?, ?, ?)', [day.cardSha256, 'seattle-weather', 1, day.card, Date.now()]);
+    for (let k = 0; k < days; k++) {
+      const start = today - k * 86_400_000;
+      for (const d of devs) {
+        for (const x of features) {
+          await sql.run('INSERT INTO fleet_windows (model_name, model_version, width, start, device_id, feature, card_sha256, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            ['seattle-weather', 1, 'day', start, d.id, x.f, day.cardSha256, x.json, x.rows]);
+        }
+      }
+      for (let g = 0; g < groups; g++) {
+        for (const x of features) {
+          await sql.run('INSERT INTO fleet_rollups (model_name, model_version, width, start, grp, card_sha256, feature, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+            ['seattle-weather', 1, 'day', start, `g${g}`, day.cardSha256, x.f, x.groupJson, x.groupRows]);
+        }
+      }
+    }
+  });
+  // the rollups ingest keeps (fleet-rollups.ts), built from the stored windows as the migration's back-fill does
+  const backfillStart = performance.now();
+  await hub.storage.fleetTransaction(undefined, (sql) => rebuildFleetRollups(hub, sql));
+  const backfillMs = performance.now() - backfillStart;
+  return { features, backfillMs };
+}
+
+/**
  * 4. `hub drift` over devices × days of day windows. The windows are stored directly (this times
  * the query, not ingest): each device's day windows, and the per-group rollups ingest keeps —
  * here each group's rollup is the exact merge of its devices' (identical) statistics.
@@ -239,36 +284,7 @@ async function fleetDriftQuery(devices: number, days: number, day: Awaited<Retur
   try {
     const devs = await enrollDevices(hub, devices, dir, 'q');
     const groups = 10;
-    const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
-    const card = parseCard(JSON.parse(day.card));
-    if (!card.ok) throw new Error('demo card');
-    const mon = modelMonitoring(card.card);
-    if (mon.status !== 'ok') throw new Error('demo baseline');
-    const features = Object.entries(day.hours[0].features).map(([f, s]) => {
-      const base = mon.features.find((x) => x.baseline.name === f)!.baseline;
-      const one = statsFromJSON(s as never, base);
-      let group = one;
-      for (let i = 1; i < devices / groups; i++) group = mergeStats(group, one);
-      return { f, json: JSON.stringify(one), rows: one.rows, groupJson: JSON.stringify(group), groupRows: group.rows };
-    });
-    await hub.storage.fleetTransaction(undefined, async (sql) => {
-      await sql.run('INSERT INTO fleet_cards (sha256, name, version, card, received_at) VALUES (?, ?, ?, ?, ?)', [day.cardSha256, 'seattle-weather', 1, day.card, Date.now()]);
-      for (let k = 0; k < days; k++) {
-        const start = today - k * 86_400_000;
-        for (const d of devs) {
-          for (const x of features) {
-            await sql.run('INSERT INTO fleet_windows (model_name, model_version, width, start, device_id, feature, card_sha256, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-              ['seattle-weather', 1, 'day', start, d.id, x.f, day.cardSha256, x.json, x.rows]);
-          }
-        }
-        for (let g = 0; g < groups; g++) {
-          for (const x of features) {
-            await sql.run('INSERT INTO fleet_rollups (model_name, model_version, width, start, grp, card_sha256, feature, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-              ['seattle-weather', 1, 'day', start, `g${g}`, day.cardSha256, x.f, x.groupJson, x.groupRows]);
-          }
-        }
-      }
-    });
+    const { features, backfillMs } = await storeDayWindows(hub, devs, days, day, groups);
     const all: number[] = [];
     const windows: number[] = [];
     let rows = 0;
@@ -280,7 +296,7 @@ async function fleetDriftQuery(devices: number, days: number, day: Awaited<Retur
       await fleetDrift(hub, 'seattle-weather@1', { window: 'day', last: days });
       windows.push(performance.now() - t);
     }
-    return { devices, groups, days, features: features.length, deviceWindowRows: devices * days * features.length, rollupRowsMerged: groups * days * features.length, mergedRows: rows, allDataMedianMs: median(all), perDayWindowsMedianMs: median(windows) };
+    return { devices, groups, days, features: features.length, deviceWindowRows: devices * days * features.length, rollupBackfillMs: backfillMs, mergedRows: rows, allDataMedianMs: median(all), perDayWindowsMedianMs: median(windows) };
   } finally {
     await hub.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ export {
   DEFAULT_MIN_CURRENT, DEFAULT_THRESHOLDS, DriftConfigSchema, driftMethods, parseDriftConfig,
   type DriftConfig, type DriftMethod, type DriftMethodSetting,
 } from './config.ts';
-export { checkConfigAgainstBaseline, DEFAULT_DATASET_SHARE, driftReport, type CurrentStats, type DriftReport, type FeatureDrift } from './report.ts';
+export { checkConfigAgainstBaseline, DEFAULT_DATASET_SHARE, driftReport, featureDriftOf, type CurrentStats, type DriftReport, type FeatureDrift } from './report.ts';
 export { renderBar, renderSparkline, renderWorstFeatures } from './chart.ts';
 export { ksTwoSample, ksTwoSamplePValue, ksStatisticFromSamples } from './metrics/ks.ts';
 export { wassersteinDistance, normedWasserstein } from './metrics/wasserstein.ts';

@@ -88,11 +88,12 @@ export class LogBuckets {
 
   /** Re-lay the counts on new ranges (each containing the old one). */
   #reshape(ranges: readonly [number, number][]): void {
-    const next = new Float64Array(ranges[POS][1] - ranges[POS][0] + ranges[NEG][1] - ranges[NEG][0]);
-    const base = (s: number) => (s === POS ? 0 : ranges[POS][1] - ranges[POS][0]);
+    const posLen = ranges[POS][1] - ranges[POS][0];
+    const next = new Float64Array(posLen + ranges[NEG][1] - ranges[NEG][0]);
     for (const s of [POS, NEG]) {
+      if (this.len[s] === 0) continue;
       const from = s * this.len[POS];
-      for (let j = 0; j < this.len[s]; j++) next[base(s) + this.off[s] - ranges[s][0] + j] = this.counts[from + j];
+      next.set(this.counts.subarray(from, from + this.len[s]), (s === POS ? 0 : posLen) + this.off[s] - ranges[s][0]);
     }
     this.counts = next;
     for (const s of [POS, NEG]) { this.off[s] = ranges[s][0]; this.len[s] = ranges[s][1] - ranges[s][0]; }
@@ -167,6 +168,10 @@ export class LogBuckets {
     if (!Number.isSafeInteger(json.zero) || json.zero < 0) throw new RangeError(`${what}: "zero" must be a non-negative integer`);
     const out = new LogBuckets();
     out.zero = json.zero;
+    // keys ascend, so each sign's range is [first key, last key]: laid out once (a range is only
+    // storage: every reader skips empty keys, so a tight range reads the same as a grown one)
+    const keys: number[][] = [[], []];
+    const counts: number[][] = [[], []];
     for (const [sign, name] of [[POS, 'pos'], [NEG, 'neg']] as const) {
       const list = json[name];
       if (!Array.isArray(list) || list.length % 2 !== 0) throw new RangeError(`${what}.${name}: expected [key, count, gap, count, …]`);
@@ -177,8 +182,15 @@ export class LogBuckets {
         if (!Number.isSafeInteger(step) || step < (i === 0 ? 0 : 1) || !Number.isSafeInteger(count) || count < 1) throw new RangeError(`${what}.${name}: bad bucket entry at ${i / 2}`);
         key = i === 0 ? step : key + step;
         if (key > MAX_KEY) throw new RangeError(`${what}.${name}: bucket key ${key} out of range`);
-        out.add(sign, key, count);
+        keys[sign].push(key);
+        counts[sign].push(count);
       }
+    }
+    const ranges = [POS, NEG].map((s): [number, number] => (keys[s].length ? [keys[s][0], keys[s][keys[s].length - 1] + 1] : [0, 0]));
+    if (keys[POS].length || keys[NEG].length) out.#reshape(ranges);
+    for (const s of [POS, NEG]) {
+      const base = s * out.len[POS] - out.off[s];
+      for (let i = 0; i < keys[s].length; i++) out.counts[base + keys[s][i]] = counts[s][i];
     }
     return out;
   }

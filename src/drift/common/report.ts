@@ -152,6 +152,23 @@ export function driftReport(baseline: Baseline, current: CurrentStats, config: u
 }
 
 /** Settings that cannot apply to this baseline (unknown features, a method for the wrong kind). */
+/**
+ * One feature's drift against the baseline, for many current statistics in a row (the hub's
+ * per-device breakdown): the same as `driftReport(baseline, { [name]: cur }, config).features[0]`,
+ * with the settings checked and the reference statistics read once.
+ */
+export function featureDriftOf(baseline: Baseline, name: string, config: unknown = {}): (cur: FeatureStats) => FeatureDrift {
+  const parsed = parseDriftConfig(config);
+  if (!parsed.ok) throw new RangeError(`invalid drift settings: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  const cfg = parsed.config;
+  const problems = checkConfigAgainstBaseline(cfg, baseline);
+  if (problems.length) throw new RangeError(`invalid drift settings: ${problems.join('; ')}`);
+  const f = baseline.features.find((x) => x.name === name);
+  if (!f) throw new RangeError(`"${name}" is not a feature of the baseline`);
+  const ref = referenceStats(f);
+  return (cur) => featureDrift(f, ref, cur, cfg);
+}
+
 export function checkConfigAgainstBaseline(cfg: DriftConfig, baseline: Baseline): string[] {
   const problems: string[] = [];
   const byName = new Map(baseline.features.map((f) => [f.name, f]));

@@ -5,10 +5,11 @@
 // alerts for the version.
 import { assembleDriftView } from '../../api/node/drift-view.ts';
 import { OutpostError } from '../../common/errors.ts';
-import { driftReport, mergeStats, statsFromJSON, type FeatureStats } from '../../drift/common/index.ts';
+import { driftReport, featureDriftOf, type FeatureStats } from '../../drift/common/index.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
 import type { FleetDriftView } from '../common/fleet-views.ts';
 import { fleetDriftParts } from './fleet-query.ts';
+import { mergedOverRange } from './fleet-rollups.ts';
 import type { Hub } from './repository.ts';
 
 export type { FleetDriftView } from '../common/fleet-views.ts';
@@ -40,11 +41,12 @@ export async function fleetDriftView(hub: Hub, ref: string, opts: FleetDriftView
   return value;
 }
 
-async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions): Promise<FleetDriftView> {
+/** The same answer computed now, without the cache (the bench's cold request). */
+export async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftViewOptions): Promise<FleetDriftView> {
   const width = opts.width ?? 'day';
   const last = opts.last ?? (width === 'hour' ? 48 : 30);
   const parts = await fleetDriftParts(hub, ref, { ...(opts.group !== undefined ? { group: opts.group } : {}), window: width, last, ...(opts.now !== undefined ? { now: opts.now } : {}) });
-  const { result: r, monitoring: mon, total, first } = parts;
+  const { result: r, monitoring: mon, total } = parts;
   const features = new Map(mon.features.map((f) => [f.baseline.name, f.baseline]));
   const evaluate = (stats: ReadonlyMap<string, FeatureStats>) => driftReport(mon.baseline, Object.fromEntries(stats), mon.config);
   const report = evaluate(total);
@@ -69,21 +71,18 @@ async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDriftView
     };
   }).sort((a, b) => (b.feature?.score ?? -1) - (a.feature?.score ?? -1) || a.group.localeCompare(b.group));
 
-  // per device: the chosen feature over its own windows
+  // per device: the chosen feature over its own windows, from the device's dyadic blocks (fleet-rollups.ts)
   const byDevice = new Map<string, FeatureStats>();
   const base = feature === undefined ? undefined : features.get(feature);
   if (base) {
-    for (const row of await fleet.all<{ name: string; stats: string }>(
-      `SELECT d.name, w.stats FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
-       WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ? AND w.card_sha256 = ? AND w.feature = ?${opts.group !== undefined ? ' AND d.grp = ?' : ''}`,
-      [r.model, r.version, width, first, r.cardSha256, feature, ...groupArgs])) {
-      const s = statsFromJSON(JSON.parse(row.stats) as never, base);
-      const prev = byDevice.get(row.name);
-      byDevice.set(row.name, prev ? mergeStats(prev, s) : s);
+    for (const [device, stats] of await mergedOverRange(fleet, 'device', parts.range, features, [feature!])) {
+      const s = stats.get(feature!);
+      if (s) byDevice.set(device, s);
     }
   }
+  const drift = base ? featureDriftOf(mon.baseline, feature!, mon.config) : undefined;
   const devices = [...byDevice].map(([device, s]) => {
-    const f = driftReport(mon.baseline, { [feature!]: s }, mon.config).features[0];
+    const f = drift!(s);
     return { device, group: groupOf.get(device) ?? '', rows: s.rows, statistic: fin(f?.statistic), score: fin(f?.score), drifted: f?.drifted ?? null, ...(f?.reason !== undefined ? { reason: f.reason } : {}) };
   }).sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || a.device.localeCompare(b.device));
 

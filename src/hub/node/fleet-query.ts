@@ -7,7 +7,8 @@ import { driftReport, mergeStats, statsFromJSON, type DriftReport, type FeatureS
 import { modelMonitoring } from '../../monitor/common/features.ts';
 import { isoTime, WINDOW_MS, windowStart, type WindowWidth } from '../../monitor/common/windows.ts';
 import { parseCard } from '../../package/common/card.ts';
-import { cardBySha } from './ingest.ts';
+import { cardBySha } from './fleet-cards.ts';
+import { mergedOverRange, type RangeQuery } from './fleet-rollups.ts';
 import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
 import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
@@ -81,6 +82,8 @@ export interface FleetDriftParts {
   /** the first window start read (MIN_SAFE_INTEGER: everything) and the width */
   first: number;
   width: WindowWidth;
+  /** the windows merged: [lo, hi] of this card (hi < lo: none), for more merges over the same range */
+  range: RangeQuery;
 }
 
 /** `outpost hub drift` and the console's Fleet drift: the exact merge of the devices' windows. */
@@ -101,13 +104,14 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
   }
   const width: WindowWidth = opts.window ?? 'day';
   const groupSql = opts.group !== undefined ? ' AND d.grp = ?' : '';
+  const groupArgs = opts.group !== undefined ? [opts.group] : [];
   const now = opts.now ?? Date.now();
   const first = opts.window ? windowStart(width, now) - ((opts.last ?? (width === 'hour' ? 24 : 30)) - 1) * WINDOW_MS[width] : Number.MIN_SAFE_INTEGER;
-  // Which devices contributed, and on which card (cheap: no statistics read).
+  // Which devices contributed, and on which card: one row per device and card (fleet-rollups.ts)
   const contributors = await fleet.all<{ name: string; card_sha256: string }>(
-    `SELECT DISTINCT d.name, w.card_sha256 FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
-     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ?${groupSql} ORDER BY d.name`,
-    [name, version, width, first, ...(opts.group !== undefined ? [opts.group] : [])]);
+    `SELECT d.name, s.card_sha256 FROM fleet_drift_devices s JOIN fleet_devices d ON d.id = s.device_id
+     WHERE s.model_name = ? AND s.model_version = ? AND s.width = ? AND s.last_start >= ?${groupSql} ORDER BY d.name, s.card_sha256`,
+    [name, version, width, first, ...groupArgs]);
   const id = `${name}@${version}`;
   if (!contributors.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
 
@@ -126,32 +130,40 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
   const devices = new Set(contributors.filter((r) => r.card_sha256 === cardSha).map((r) => r.name));
   const excluded = new Map(contributors.filter((r) => r.card_sha256 !== cardSha).map((r) => [r.name, r.card_sha256]));
 
-  // The groups' rollups (merged at ingest), merged per window: one row per group, window and feature.
-  const rows = await fleet.all<{ start: number; grp: string; feature: string; stats: string }>(
-    `SELECT start, grp, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start >= ? AND card_sha256 = ?${opts.group !== undefined ? ' AND grp = ?' : ''}
-     ORDER BY start, grp, feature`, [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])]);
-  const perWindowDevices = new Map((await fleet.all<{ start: number; n: number }>(
-    `SELECT w.start, count(DISTINCT w.device_id) AS n FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
-     WHERE w.model_name = ? AND w.model_version = ? AND w.width = ? AND w.start >= ? AND w.card_sha256 = ?${groupSql} GROUP BY w.start`,
-    [name, version, width, first, cardSha, ...(opts.group !== undefined ? [opts.group] : [])])).map((r) => [Number(r.start), Number(r.n)]));
+  // The windows read: from `first` (or the oldest stored) to the newest stored on this card.
+  const [span] = await fleet.all<{ lo: number | null; hi: number | null }>(
+    'SELECT min(first_start) AS lo, max(last_start) AS hi FROM fleet_drift_devices WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND last_start >= ?',
+    [name, version, width, cardSha, first]);
+  const range = { model: name, version, width, cardSha256: cardSha, lo: Math.max(first, Number(span?.lo ?? first)), hi: Number(span?.hi ?? first - 1), ...(opts.group !== undefined ? { group: opts.group } : {}) };
+  // Per group: the merge over the range from the fewest pieces (window rollups and dyadic blocks).
+  const pieces = await mergedOverRange(fleet, 'group', range, features);
+  const byGroup = new Map([...pieces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  // Per window (only the windows listed): the whole fleet's window, or the group's.
   const byWindow = new Map<number, { stats: Map<string, FeatureStats>; devices: number }>();
-  const byGroup = new Map<string, Map<string, FeatureStats>>();
-  for (const r of rows) {
-    const f = features.get(r.feature);
-    if (!f) continue;
-    const start = Number(r.start);
-    const w = byWindow.get(start) ?? { stats: new Map<string, FeatureStats>(), devices: perWindowDevices.get(start) ?? 0 };
-    byWindow.set(start, w);
-    const s = statsFromJSON(JSON.parse(r.stats) as never, f);
-    const prev = w.stats.get(r.feature);
-    w.stats.set(r.feature, prev ? mergeStats(prev, s) : s);
-    const g = byGroup.get(r.grp) ?? new Map<string, FeatureStats>();
-    byGroup.set(r.grp, g);
-    const gp = g.get(r.feature);
-    g.set(r.feature, gp ? mergeStats(gp, s) : s);
+  if (opts.window) {
+    const n = opts.last ?? (width === 'hour' ? 24 : 30);
+    const lastListed = first + (n - 1) * WINDOW_MS[width];
+    const perWindowDevices = new Map((await fleet.all<{ start: number; n: number }>(
+      `SELECT start, sum(devices) AS n FROM fleet_drift_counts WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND start >= ? AND start <= ?${opts.group !== undefined ? ' AND grp = ?' : ''} GROUP BY start`,
+      [name, version, width, cardSha, first, lastListed, ...groupArgs])).map((r) => [Number(r.start), Number(r.n)]));
+    const rows = opts.group !== undefined
+      ? await fleet.all<{ start: number; feature: string; stats: string }>(
+        'SELECT start, feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND grp = ? AND start >= ? AND start <= ?',
+        [name, version, width, cardSha, opts.group, first, lastListed])
+      : await fleet.all<{ start: number; feature: string; stats: string }>(
+        "SELECT start, feature, stats FROM fleet_drift_blocks WHERE model_name = ? AND model_version = ? AND width = ? AND card_sha256 = ? AND scope = 'fleet' AND level = 0 AND start >= ? AND start <= ? AND owner = ''",
+        [name, version, width, cardSha, first, lastListed]);
+    for (const r of rows.sort((a, b) => Number(a.start) - Number(b.start) || (a.feature < b.feature ? -1 : a.feature > b.feature ? 1 : 0))) {
+      const f = features.get(r.feature);
+      if (!f) continue;
+      const start = Number(r.start);
+      const w = byWindow.get(start) ?? { stats: new Map<string, FeatureStats>(), devices: perWindowDevices.get(start) ?? 0 };
+      byWindow.set(start, w);
+      w.stats.set(r.feature, statsFromJSON(JSON.parse(r.stats) as never, f));
+    }
   }
   const total = new Map<string, FeatureStats>();
-  for (const w of byWindow.values()) for (const [n, s] of w.stats) total.set(n, total.has(n) ? mergeStats(total.get(n)!, s) : s);
+  for (const g of byGroup.values()) for (const [n, s] of g) total.set(n, total.has(n) ? mergeStats(total.get(n)!, s) : s);
   const evaluate = (stats: ReadonlyMap<string, FeatureStats>) => driftReport(mon.baseline, Object.fromEntries(stats), mon.config);
   let windows: FleetDriftResult['windows'];
   let report: DriftReport;
@@ -174,7 +186,7 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
     referenceRows: mon.baseline.rows, rows: windows ? windows.reduce((n, w) => n + w.rows, 0) : rowsOf(total), report, ...(windows ? { windows } : {}),
     stats: Object.fromEntries([...total].sort(([a], [b]) => a.localeCompare(b)).map(([n, s]) => [n, JSON.parse(JSON.stringify(s)) as unknown])),
   };
-  return { result, monitoring: mon, total, byGroup, first, width };
+  return { result, monitoring: mon, total, byGroup, first, width, range };
 }
 
 /** A device's page: its row, recent jobs, events and sync history (newest first, `limit` each). */

@@ -15,6 +15,11 @@ export interface SqlRunner {
   all<R>(sql: string, params?: readonly unknown[]): Promise<R[]>;
   /** returns the number of rows changed */
   run(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * Hold a lock named `key` until the transaction ends (PostgreSQL: an advisory transaction lock;
+   * absent on SQLite, whose writer is already one at a time).
+   */
+  lock?(key: string): Promise<void>;
 }
 
 export function fleetSchema(dialect: 'sqlite' | 'postgres'): string {
@@ -128,5 +133,43 @@ export function labelsSchema(): string {
       PRIMARY KEY (device_id, model_name, model_version, id)
     );
     CREATE INDEX fleet_labels_by_model ON fleet_labels (model_name, model_version, predicted_at);
+  `;
+}
+
+/**
+ * Fleet drift rollups kept at ingest (src/hub/node/fleet-rollups.ts), a migration of its own:
+ * - `fleet_drift_devices`: per model, version, width, device and card, the first and last window
+ *   start the device has statistics for (which devices contributed to a range, without scanning
+ *   the windows);
+ * - `fleet_drift_counts`: per window, group and card, how many devices have statistics in it;
+ * - `fleet_drift_blocks`: exactly merged statistics per scope — `fleet` (owner '', every window:
+ *   the merge over all groups), `group` and `device` (owner = group / device id, dyadic blocks of
+ *   levels 1..BLOCK_LEVELS; level 0 of those two is fleet_rollups / fleet_windows). Keyed so that
+ *   one piece of every device is one index range (feature, level, start before owner).
+ * The two small tables are back-filled here in SQL; the blocks need the cards to parse statistics
+ * and are back-filled by `backfillFleetRollups` when the hub opens (`fleet_drift_backfill`).
+ */
+export function fleetRollupsSchema(): string {
+  return `
+    CREATE TABLE fleet_drift_devices (
+      model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, device_id TEXT NOT NULL, card_sha256 TEXT NOT NULL,
+      first_start BIGINT NOT NULL, last_start BIGINT NOT NULL, PRIMARY KEY (model_name, model_version, width, device_id, card_sha256)
+    );
+    INSERT INTO fleet_drift_devices (model_name, model_version, width, device_id, card_sha256, first_start, last_start)
+      SELECT model_name, model_version, width, device_id, card_sha256, min(start), max(start) FROM fleet_windows GROUP BY model_name, model_version, width, device_id, card_sha256;
+    CREATE TABLE fleet_drift_counts (
+      model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, card_sha256 TEXT NOT NULL, start BIGINT NOT NULL, grp TEXT NOT NULL,
+      devices BIGINT NOT NULL, PRIMARY KEY (model_name, model_version, width, card_sha256, start, grp)
+    );
+    INSERT INTO fleet_drift_counts (model_name, model_version, width, card_sha256, start, grp, devices)
+      SELECT w.model_name, w.model_version, w.width, w.card_sha256, w.start, d.grp, count(DISTINCT w.device_id) FROM fleet_windows w JOIN fleet_devices d ON d.id = w.device_id
+      GROUP BY w.model_name, w.model_version, w.width, w.card_sha256, w.start, d.grp;
+    CREATE TABLE fleet_drift_blocks (
+      model_name TEXT NOT NULL, model_version BIGINT NOT NULL, width TEXT NOT NULL, card_sha256 TEXT NOT NULL, scope TEXT NOT NULL, feature TEXT NOT NULL,
+      level BIGINT NOT NULL, start BIGINT NOT NULL, owner TEXT NOT NULL, stats TEXT NOT NULL, rows BIGINT NOT NULL,
+      PRIMARY KEY (model_name, model_version, width, card_sha256, scope, feature, level, start, owner)
+    );
+    CREATE TABLE fleet_drift_backfill (done BIGINT NOT NULL);
+    INSERT INTO fleet_drift_backfill (done) VALUES (0);
   `;
 }

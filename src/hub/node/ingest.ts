@@ -6,12 +6,9 @@
 // is rejected (the device keeps it and reports why). Nothing here reinterprets drift statistics:
 // they are parsed and merged with src/drift's own functions.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { z } from 'zod';
-import { mergeStats, statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
-import { modelMonitoring } from '../../monitor/common/features.ts';
+import { mergeStats, statsFromJSON, type FeatureStats } from '../../drift/common/index.ts';
 import { windowStart } from '../../monitor/common/windows.ts';
-import { parseCard } from '../../package/common/card.ts';
 import { packedShape } from '../../store/common/packing.ts';
 import {
   AlertPayload, DriftPayload, DroppedPayload, HeartbeatPayload, JobPayload, LabelsPayload, ModelPayload, PredictionsPayload, RolloutPayload, SecurityPayload,
@@ -20,6 +17,10 @@ import type { IngestResponse, WireItem } from '../../sync/common/protocol.ts';
 import type { DeviceRow } from './devices.ts';
 import type { SqlRunner } from './fleet-schema.ts';
 import type { Hub } from './repository.ts';
+import { baselineFeatures } from './fleet-cards.ts';
+import { mergeDriftWindows, rollupLockKey } from './fleet-rollups.ts';
+
+export { baselineFeatures, cardBySha } from './fleet-cards.ts';
 
 type Outcome = { ok: true } | { ok: false; defer?: boolean; reason: string };
 const OK: Outcome = { ok: true };
@@ -156,13 +157,9 @@ const HANDLERS: Record<string, Handler> = {
       for (const [n, s] of m) acc.set(n, acc.has(n) ? mergeStats(acc.get(n)!, s) : s);
       days.set(day, acc);
     }
-    for (const [width, windows] of [['hour', hours], ['day', [...days]]] as const) {
-      for (const [start, deltas] of windows) {
-        const r = await mergeWindow(c, d.model, d.version, d.cardSha256, width, start, deltas, features);
-        if (r) return reject(r);
-      }
-    }
-    return OK;
+    const windows = [...hours.map(([start, deltas]) => ({ width: 'hour' as const, start, deltas })), ...[...days].map(([start, deltas]) => ({ width: 'day' as const, start, deltas }))];
+    const r = await mergeDriftWindows(c.sql, c.device, d.model, d.version, d.cardSha256, windows, features);
+    return r ? reject(r) : OK;
   },
 
   async labels(c) {
@@ -205,71 +202,6 @@ const HANDLERS: Record<string, Handler> = {
   },
 };
 
-/**
- * Merge one window's deltas into the device's stored window and into its group's rollup (read,
- * merge, upsert per feature). Both are exact merges, so the rollup always equals the merge of the
- * group's device windows, whatever order devices sync in.
- */
-async function mergeWindow(c: Ctx, model: string, version: number, cardSha: string, width: 'hour' | 'day', start: number, deltas: Map<string, FeatureStats>, features: Map<string, BaselineFeature>): Promise<string | undefined> {
-  const rows = await c.sql.all<{ feature: string; stats: string; card_sha256: string }>(
-    'SELECT feature, stats, card_sha256 FROM fleet_windows WHERE model_name = ? AND model_version = ? AND width = ? AND start = ? AND device_id = ?',
-    [model, version, width, start, c.device.id]);
-  const stored = new Map(rows.map((r) => [r.feature, r]));
-  for (const [name, delta] of deltas) {
-    const old = stored.get(name);
-    if (old && old.card_sha256 !== cardSha) return `${model}@${version} window ${new Date(start).toISOString()} holds statistics of another card (${old.card_sha256.slice(0, 12)}…)`;
-    const merged = old ? mergeStats(statsFromJSON(JSON.parse(old.stats) as never, features.get(name)!), delta) : delta;
-    await c.sql.run(`INSERT INTO fleet_windows (model_name, model_version, width, start, device_id, feature, card_sha256, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (model_name, model_version, width, start, device_id, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
-    [model, version, width, start, c.device.id, name, cardSha, JSON.stringify(merged), merged.rows]);
-  }
-  const key = [model, version, width, start, c.device.grp, cardSha];
-  const rollups = new Map((await c.sql.all<{ feature: string; stats: string }>(
-    'SELECT feature, stats FROM fleet_rollups WHERE model_name = ? AND model_version = ? AND width = ? AND start = ? AND grp = ? AND card_sha256 = ?', key)).map((r) => [r.feature, r.stats]));
-  for (const [name, delta] of deltas) {
-    const old = rollups.get(name);
-    const merged = old ? mergeStats(statsFromJSON(JSON.parse(old) as never, features.get(name)!), delta) : delta;
-    await c.sql.run(`INSERT INTO fleet_rollups (model_name, model_version, width, start, grp, card_sha256, feature, stats, rows) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (model_name, model_version, width, start, grp, card_sha256, feature) DO UPDATE SET stats = excluded.stats, rows = excluded.rows`,
-    [...key, name, JSON.stringify(merged), merged.rows]);
-  }
-  return undefined;
-}
-
-// Cards are content-addressed: what a sha256 parses to never changes, so it is cached per process.
-const cardCache = new Map<string, Map<string, BaselineFeature> | string>();
-
-/** The card a hash names: a device-sent copy (checked against the hash on arrival) or a version published on this hub. */
-export async function cardBySha(hub: Hub, sql: SqlRunner, sha: string): Promise<string | undefined> {
-  const [row] = await sql.all<{ card: string }>('SELECT card FROM fleet_cards WHERE sha256 = ?', [sha]);
-  if (row) return row.card;
-  if (!hub.blobs.has(sha)) return undefined;
-  const published = (await hub.storage.modelVersions()).find((v) => v.cardSha256 === sha);
-  if (!published) return undefined;
-  const text = fs.readFileSync(hub.blobs.path(sha), 'utf8');
-  if (crypto.createHash('sha256').update(text, 'utf8').digest('hex') !== sha) return undefined;
-  return text;
-}
-
-/** The monitored features of the card with this hash: undefined when unknown, a string when unusable. */
-export async function baselineFeatures(hub: Hub, sql: SqlRunner, sha: string): Promise<Map<string, BaselineFeature> | string | undefined> {
-  const cached = cardCache.get(sha);
-  if (cached) return cached;
-  const text = await cardBySha(hub, sql, sha);
-  if (text === undefined) return undefined;
-  let out: Map<string, BaselineFeature> | string;
-  try {
-    const parsed = parseCard(JSON.parse(text));
-    if (!parsed.ok) throw new Error('not a valid model card');
-    const m = modelMonitoring(parsed.card);
-    out = m.status === 'ok' ? new Map(m.features.map((f) => [f.baseline.name, f.baseline])) : `the card of ${parsed.card.name}@${parsed.card.version} has no usable drift baseline`;
-  } catch (e) {
-    out = `card ${sha.slice(0, 12)}… is unreadable: ${(e as Error).message}`;
-  }
-  cardCache.set(sha, out);
-  return out;
-}
-
 export interface IngestLimits { maxBytesPerDay: number }
 
 /** Apply one request's items (already verified and decoded) for a device, in one transaction. */
@@ -281,6 +213,14 @@ export async function ingestItems(hub: Hub, sql: SqlRunner, device: DeviceRow, i
   if (used + bodyBytes > limits.maxBytesPerDay) throw new QuotaError(used, limits.maxBytesPerDay, day);
   const res: IngestResponse = { ok: true, acked: [], deferred: [], rejected: [] };
   const sorted = [...items].sort((a, b) => a.seq - b.seq);
+  // rollups are shared between devices: take every rollup lock this request may need first, in one
+  // order (PostgreSQL; fleet-rollups.ts), so concurrent requests cannot wait on each other crosswise
+  const locks = new Set<string>();
+  for (const item of sorted) {
+    const p = item.kind === 'drift' ? item.payload as { model?: unknown; version?: unknown } | null : null;
+    if (p && typeof p.model === 'string' && typeof p.version === 'number') locks.add(rollupLockKey(p.model, p.version));
+  }
+  if (sql.lock) for (const key of [...locks].sort()) await sql.lock(key);
   let applied = 0;
   let maxSeq = 0;
   for (const item of sorted) {

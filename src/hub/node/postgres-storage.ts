@@ -13,7 +13,7 @@
 import pg, { Pool, type PoolClient } from 'pg';
 import { OutpostError } from '../../common/errors.ts';
 import { parseDbSpec } from './db-spec.ts';
-import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, type SqlRunner } from './fleet-schema.ts';
+import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
 /** Schema migrations, in order; the database records how many have run (hub_schema_version). */
@@ -33,6 +33,7 @@ const MIGRATIONS: string[] = [
   rolloutSchema('postgres'),
   proposalsSchema('postgres'),
   labelsSchema(),
+  fleetRollupsSchema(),
 ];
 
 // The fleet tables' integers are counts and epoch milliseconds, well inside 2^53: read bigint as a number.
@@ -183,6 +184,9 @@ export async function openPostgresStorage(url: string, opts: PostgresStorageOpti
     },
     run: async (sql, params = []) => {
       try { return (await c.query({ text: numbered(sql), values: params as unknown[], types: fleetTypes as never })).rowCount ?? 0; } catch (e) { throw fail(e, doing); }
+    },
+    lock: async (key: string) => {
+      try { await c.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [key] }); } catch (e) { throw fail(e, doing); }
     },
   });
   // One writer at a time within this process (a single connection waits on the lock, not the

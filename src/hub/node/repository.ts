@@ -23,6 +23,7 @@ import { DEFAULT_HUB_CONFIG, hubPaths, readHubConfig, writeSecretFile, type HubC
 import { checkOutsideHub, createOfflineKeys, defaultOfflineKeysDir, offlineKeyPaths } from './offline-keys.ts';
 import { ONLINE_ROLES, OnlineKeys, type OnlineRole } from './online-keys.ts';
 import { delegatePublisher, delegationsOf, nextRoot, SIGNED_UPDATE_FORMAT, strandedPublishers, type RepoState, type SignedUpdate } from './signing.ts';
+import { ensureFleetRollups } from './fleet-rollups.ts';
 import { openSqliteStorage } from './sqlite-storage.ts';
 import type { HubReader, HubStorage, HubWriter, MetadataRow, PublisherRow } from './storage.ts';
 import { hashToken, newToken } from './tokens.ts';
@@ -69,13 +70,20 @@ export async function openHub(dir: string, opts: OpenHubOptions = {}): Promise<H
   const p = hubPaths(abs);
   const keys = new OnlineKeys(p.onlineKeys);
   const storage = opts.storage ?? await openHubStorage(abs, config, opts.db);
-  return {
+  const hub: Hub = {
     dir: abs, config, storage,
     blobs: new BlobStore(p.blobs),
     keys,
     now: opts.now ?? (() => new Date()),
     close: () => storage.close(),
   };
+  try {
+    await ensureFleetRollups(hub); // the fleet drift rollups' one-time back-fill after their migration
+  } catch (e) {
+    if (!opts.storage) await storage.close();
+    throw e;
+  }
+  return hub;
 }
 
 export interface InitResult { dir: string; adminToken: string; rootKeyId: string; offlineKeysDir: string; offlineKeys: string[]; trustRoot: string; db: string; dbPasswordNotStored: boolean }
