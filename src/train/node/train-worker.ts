@@ -44,7 +44,7 @@ try {
       networkFitter: async (x, target, options, hooks) => {
         const r = await fitNetworkOnGraph(x, target, options, { ep: req.ep!, hooks });
         const others = r.provider.candidates.filter((c) => c.name !== r.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
-        emit({ event: 'stage', stage: 'fit', message: `graph training on ${r.provider.chosen}${others.length ? ` (${others.join('; ')})` : ''}: ${r.steps} steps` });
+        emit({ event: 'stage', stage: 'fit', message: `graph training on ${r.provider.chosen}${others.length ? ` (${others.join('; ')})` : ''}: ${r.steps} steps; weights ${r.stateLocation.reason}` });
         return { network: r.network, provider: r.provider.chosen };
       },
     } satisfies Partial<TrainHooks> : {}),
