@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { flightsTable, WEATHER, writeTableCsv } from '../bench/cases/train-data.ts';
 import { histogramInto } from '../src/train/common/gbdt.ts';
 import type { TrainRecipe } from '../src/train/common/pipeline.ts';
-import { createHistogramPool, featureGroups, poolThreads } from '../src/train/node/gbdt-pool.ts';
+import { claimFeature, CLAIM, createHistogramPool, DONE, END, HELPED, poolThreads, START, type PoolWorkerData } from '../src/train/node/gbdt-pool.ts';
+import { startWorker } from '../src/runtime/node/worker.ts';
 import { trainFile, type TrainFileEvent } from '../src/train/node/train-file.ts';
 import { startCli } from './helpers/cli.ts';
 
@@ -85,20 +86,51 @@ describe('gbdt on worker threads: the same model bytes as one thread', () => {
     for (let i = 0; i < rows; i++) { g[i] = Math.sin(i) * 1e3 + 1 / (i + 1); h[i] = Math.cos(i) ** 2 + 1e-9 * i; }
     const want = new Float64Array(totalBins * 3);
     histogramInto(want, bins, offsets, idx, 100, 4321, g, h, 0, nf);
+    const want2 = new Float64Array(totalBins * 3);
+    histogramInto(want2, bins, offsets, idx, 0, 17, g, h, 0, nf);
     for (const threads of [1, 2, 3, 5, 8]) {
       const pool = createHistogramPool({ threads });
       const s = await pool.open({ kind: 'open', bins, offsets, totalBins, idx, g, h });
       try {
-        assert.deepEqual(await s.build(100, 4321), want, `${threads} threads`);
-        assert.deepEqual(await s.build(100, 4321), want, `${threads} threads, a second build`);
+        for (let k = 0; k < 20; k++) {
+          assert.deepEqual(await s.build(100, 4321), want, `${threads} threads, build ${k}`);
+          assert.deepEqual(await s.build(0, 17), want2, `${threads} threads, a small build after it`);
+        }
         assert.equal(pool.lastThreads, Math.min(threads, nf));
       } finally {
         s.close();
         await pool.close();
       }
     }
-    assert.deepEqual(featureGroups(5, 2), [[0, 3], [3, 5]]);
-    assert.deepEqual(featureGroups(5, 3), [[0, 2], [2, 4], [4, 5]]);
+    // a helper thread alone (the calling thread claims nothing): the same histogram
+    const d: PoolWorkerData = { bins, offsets, totalBins, idx, g, h, out: shared((x) => new Float64Array(x), totalBins * 3 * 8), ctrl: shared((x) => new Int32Array(x), 5 * 4) };
+    const helper = startWorker(new URL('../src/train/node/gbdt-pool-worker.ts', import.meta.url), { workerData: d });
+    try {
+      for (const [gen, start, end, expected] of [[1, 100, 4321, want], [2, 0, 17, want2]] as const) {
+        d.ctrl[START] = start;
+        d.ctrl[END] = end;
+        Atomics.store(d.ctrl, DONE, 0);
+        Atomics.store(d.ctrl, CLAIM, gen << 16);
+        helper.postMessage(gen);
+        for (let done = Atomics.load(d.ctrl, DONE); done < nf; done = Atomics.load(d.ctrl, DONE)) {
+          const r = Atomics.waitAsync(d.ctrl, DONE, done);
+          if (r.async) await r.value;
+        }
+        assert.deepEqual(d.out.slice(), expected);
+      }
+      assert.equal(d.ctrl[HELPED], 2 * nf);
+    } finally {
+      await helper.terminate();
+    }
+    // claiming: each feature of the current build once; nothing from a build that has moved on
+    const ctrl = new Int32Array(4);
+    ctrl[START] = 10;
+    ctrl[END] = 20;
+    ctrl[CLAIM] = 7 << 16;
+    assert.deepEqual([0, 1, 2].map(() => claimFeature(ctrl, 7, 3)), [{ f: 0, start: 10, end: 20 }, { f: 1, start: 10, end: 20 }, { f: 2, start: 10, end: 20 }]);
+    assert.equal(claimFeature(ctrl, 7, 3), undefined);
+    ctrl[CLAIM] = 8 << 16;
+    assert.equal(claimFeature(ctrl, 7, 3), undefined, 'a stale build claims nothing');
     assert.equal(poolThreads('auto', 5, 1000), 1, 'small data stays on one thread');
     assert.equal(poolThreads('auto', 5, 100_000), Math.min(5, os.availableParallelism()));
     assert.equal(poolThreads(8, 3, 10), 3, 'never more threads than features');

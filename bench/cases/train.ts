@@ -74,7 +74,8 @@ async function runGbdtThreads(c: DataCase, threads: number): Promise<Record<stri
   try {
     const r = await trainPackageAsync(c.table, { ...c.recipe, algo: 'gbdt' }, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000, histogramPool: pool });
     const cand = r.candidates[0];
-    return { threads: pool.lastThreads, fitSeconds: cand.fitSeconds, logLoss: cand.metrics.logLoss, modelSha256: createHash('sha256').update(r.modelBytes).digest('hex') };
+    const helperShare = pool.stats.features ? pool.stats.helped / pool.stats.features : 0;
+    return { threads: pool.lastThreads, fitSeconds: cand.fitSeconds, logLoss: cand.metrics.logLoss, helperShare, modelSha256: createHash('sha256').update(r.modelBytes).digest('hex') };
   } finally {
     await pool.close();
   }

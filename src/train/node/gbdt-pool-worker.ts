@@ -1,22 +1,23 @@
-// One histogram thread of the gbdt pool (gbdt-pool.ts): for each [start, end) it is sent, it zeroes
-// its features' part of the shared histogram, adds the rows with `histogramInto` and answers 'done'.
+// One histogram thread of the gbdt pool (gbdt-pool.ts): woken with a build's generation, it claims
+// features of that build until none is left, summing each into the shared histogram. A build that
+// has moved on (or was finished by the other threads) leaves it nothing to claim.
 import { parentPort, workerData } from 'node:worker_threads';
-import { histogramInto } from '../common/gbdt.ts';
-import type { PoolReply, PoolWorkerData } from './gbdt-pool.ts';
+import { gatherGradients } from '../common/gbdt.ts';
+import { claimFeature, sumFeature, type PoolReply, type PoolWorkerData } from './gbdt-pool.ts';
 
 const d = workerData as PoolWorkerData;
-const lo = d.offsets[d.from] * 3;
-const hi = (d.to < d.offsets.length ? d.offsets[d.to] : d.totalBins) * 3;
-const mine = d.out.subarray(lo, hi);
+const nf = d.bins.length;
 
-parentPort!.on('message', ([start, end]: [number, number]) => {
-  let reply: PoolReply;
+parentPort!.on('message', (gen: number) => {
   try {
-    mine.fill(0);
-    histogramInto(d.out, d.bins, d.offsets, d.idx, start, end, d.g, d.h, d.from, d.to);
-    reply = { type: 'done' };
+    let gathered: { gn: Float64Array; hn: Float64Array } | undefined;
+    let rows: [number, number] | undefined;
+    for (let c = claimFeature(d.ctrl, gen, nf); c; c = claimFeature(d.ctrl, gen, nf)) {
+      if (!gathered || rows![0] !== c.start || rows![1] !== c.end) { gathered = gatherGradients(d.idx, c.start, c.end, d.g, d.h); rows = [c.start, c.end]; }
+      sumFeature(d, c.f, c.start, gathered.gn, gathered.hn, true);
+    }
   } catch (e) {
-    reply = { type: 'error', message: (e as Error)?.message ?? String(e) };
+    const reply: PoolReply = { type: 'error', message: (e as Error)?.message ?? String(e) };
+    parentPort!.postMessage(reply);
   }
-  parentPort!.postMessage(reply);
 });
