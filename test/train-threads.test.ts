@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { flightsTable, WEATHER, writeTableCsv } from '../bench/cases/train-data.ts';
 import { histogramInto } from '../src/train/common/gbdt.ts';
 import type { TrainRecipe } from '../src/train/common/pipeline.ts';
-import { claimFeature, CLAIM, createHistogramPool, DONE, END, HELPED, poolThreads, START, type PoolWorkerData } from '../src/train/node/gbdt-pool.ts';
+import { claimFeature, CLAIM, createHistogramPool, END, poolThreads, START, type PoolWorkerData } from '../src/train/node/gbdt-pool.ts';
 import { startWorker } from '../src/runtime/node/worker.ts';
 import { trainFile, type TrainFileEvent } from '../src/train/node/train-file.ts';
 import { startCli } from './helpers/cli.ts';
@@ -102,25 +102,41 @@ describe('gbdt on worker threads: the same model bytes as one thread', () => {
         await pool.close();
       }
     }
-    // a helper thread alone (the calling thread claims nothing): the same histogram
-    const d: PoolWorkerData = { bins, offsets, totalBins, idx, g, h, out: shared((x) => new Float64Array(x), totalBins * 3 * 8), ctrl: shared((x) => new Int32Array(x), 5 * 4) };
+    // a helper thread alone (the calling thread claims nothing): the same histogram in its scratch
+    const d: PoolWorkerData = { bins, offsets, totalBins, idx, g, h, ctrl: shared((x) => new Int32Array(x), 3 * 4), done: shared((x) => new Int32Array(x), nf * 4), scratch: shared((x) => new Float64Array(x), 2 * totalBins * 3 * 8), helper: 2 };
     const helper = startWorker(new URL('../src/train/node/gbdt-pool-worker.ts', import.meta.url), { workerData: d });
     try {
       for (const [gen, start, end, expected] of [[1, 100, 4321, want], [2, 0, 17, want2]] as const) {
         d.ctrl[START] = start;
         d.ctrl[END] = end;
-        Atomics.store(d.ctrl, DONE, 0);
         Atomics.store(d.ctrl, CLAIM, gen << 16);
         helper.postMessage(gen);
-        for (let done = Atomics.load(d.ctrl, DONE); done < nf; done = Atomics.load(d.ctrl, DONE)) {
-          const r = Atomics.waitAsync(d.ctrl, DONE, done);
-          if (r.async) await r.value;
+        for (let f = 0; f < nf; f++) {
+          for (let w = Atomics.load(d.done, f); w !== ((gen << 8) | 2); w = Atomics.load(d.done, f)) {
+            const r = Atomics.waitAsync(d.done, f, w);
+            if (r.async) await r.value;
+          }
         }
-        assert.deepEqual(d.out.slice(), expected);
+        assert.deepEqual(d.scratch.slice(totalBins * 3), expected, `helper 2's scratch, build ${gen}`);
+        assert.ok(d.scratch.subarray(0, totalBins * 3).every((v) => v === 0), 'helper 1\'s scratch untouched');
       }
-      assert.equal(d.ctrl[HELPED], 2 * nf);
     } finally {
       await helper.terminate();
+    }
+    // the calling thread taking every feature from the helpers' scratch histograms
+    for (const threads of [2, 3]) {
+      const pool = createHistogramPool({ threads, helpersOnly: { patienceMs: 120_000 } });
+      const s = await pool.open({ kind: 'open', bins, offsets, totalBins, idx, g, h });
+      try {
+        for (let k = 0; k < 5; k++) {
+          assert.deepEqual(await s.build(100, 4321), want, `${threads} threads, helpers only, build ${k}`);
+          assert.deepEqual(await s.build(0, 17), want2);
+        }
+        assert.deepEqual(pool.stats, { features: 10 * nf, helped: 10 * nf });
+      } finally {
+        s.close();
+        await pool.close();
+      }
     }
     // claiming: each feature of the current build once; nothing from a build that has moved on
     const ctrl = new Int32Array(4);

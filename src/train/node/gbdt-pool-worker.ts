@@ -1,20 +1,24 @@
 // One histogram thread of the gbdt pool (gbdt-pool.ts): woken with a build's generation, it claims
-// features of that build until none is left, summing each into the shared histogram. A build that
-// has moved on (or was finished by the other threads) leaves it nothing to claim.
+// features of that build until none is left, sums each into its own scratch histogram and marks it
+// done (generation and helper number in one word). A build that has moved on leaves it nothing to claim.
 import { parentPort, workerData } from 'node:worker_threads';
-import { gatherGradients } from '../common/gbdt.ts';
-import { claimFeature, sumFeature, type PoolReply, type PoolWorkerData } from './gbdt-pool.ts';
+import { addFeatureHistogram, gatherGradients } from '../common/gbdt.ts';
+import { claimFeature, featureRange, type PoolReply, type PoolWorkerData } from './gbdt-pool.ts';
 
 const d = workerData as PoolWorkerData;
 const nf = d.bins.length;
+const mine = d.scratch.subarray((d.helper - 1) * d.totalBins * 3, d.helper * d.totalBins * 3);
 
 parentPort!.on('message', (gen: number) => {
   try {
     let gathered: { gn: Float64Array; hn: Float64Array } | undefined;
-    let rows: [number, number] | undefined;
     for (let c = claimFeature(d.ctrl, gen, nf); c; c = claimFeature(d.ctrl, gen, nf)) {
-      if (!gathered || rows![0] !== c.start || rows![1] !== c.end) { gathered = gatherGradients(d.idx, c.start, c.end, d.g, d.h); rows = [c.start, c.end]; }
-      sumFeature(d, c.f, c.start, gathered.gn, gathered.hn, true);
+      gathered ??= gatherGradients(d.idx, c.start, c.end, d.g, d.h);
+      const [lo, hi] = featureRange(d.offsets, d.totalBins, c.f);
+      mine.fill(0, lo, hi);
+      addFeatureHistogram(mine, d.bins, d.offsets, d.idx, c.start, gathered.gn, gathered.hn, c.f);
+      Atomics.store(d.done, c.f, (gen << 8) | d.helper);
+      Atomics.notify(d.done, c.f);
     }
   } catch (e) {
     const reply: PoolReply = { type: 'error', message: (e as Error)?.message ?? String(e) };
