@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { flightsTable, WEATHER, writeTableCsv } from '../bench/cases/train-data.ts';
-import { histogramInto } from '../src/train/common/gbdt.ts';
+import { gatherGradients, histogramInto } from '../src/train/common/gbdt.ts';
 import type { TrainRecipe } from '../src/train/common/pipeline.ts';
 import { claimFeature, CLAIM, createHistogramPool, END, poolThreads, START, type PoolWorkerData } from '../src/train/node/gbdt-pool.ts';
 import { startWorker } from '../src/runtime/node/worker.ts';
@@ -103,10 +103,11 @@ describe('gbdt on worker threads: the same model bytes as one thread', () => {
       }
     }
     // a helper thread alone (the calling thread claims nothing): the same histogram in its scratch
-    const d: PoolWorkerData = { bins, offsets, totalBins, idx, g, h, ctrl: shared((x) => new Int32Array(x), 3 * 4), done: shared((x) => new Int32Array(x), nf * 4), scratch: shared((x) => new Float64Array(x), 2 * totalBins * 3 * 8), helper: 2 };
+    const d: PoolWorkerData = { bins, offsets, totalBins, idx, g, h, ctrl: shared((x) => new Int32Array(x), 3 * 4), done: shared((x) => new Int32Array(x), nf * 4), scratch: shared((x) => new Float64Array(x), 2 * totalBins * 3 * 8), gn: shared((x) => new Float64Array(x), rows * 8), hn: shared((x) => new Float64Array(x), rows * 8), helper: 2 };
     const helper = startWorker(new URL('../src/train/node/gbdt-pool-worker.ts', import.meta.url), { workerData: d });
     try {
       for (const [gen, start, end, expected] of [[1, 100, 4321, want], [2, 0, 17, want2]] as const) {
+        gatherGradients(idx, start, end, g, h, { gn: d.gn, hn: d.hn });
         d.ctrl[START] = start;
         d.ctrl[END] = end;
         Atomics.store(d.ctrl, CLAIM, gen << 16);

@@ -140,24 +140,24 @@ export interface Tree { nodes: TreeNode[]; target: number }
 
 // ---- histograms (also built by a pool's threads: one definition of the sums) ----
 
-/** The gradients and hessians of rows idx[start, end), in that order (read sequentially by `addFeatureHistogram`). */
-export function gatherGradients(idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array): { gn: Float64Array; hn: Float64Array } {
+/** The gradients and hessians of rows idx[start, end), in that order (read sequentially by `addFeatureHistogram`); into `into` when given. */
+export function gatherGradients(idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array, into?: { gn: Float64Array; hn: Float64Array }): { gn: Float64Array; hn: Float64Array } {
   const m = end - start;
-  const gn = new Float64Array(m);
-  const hn = new Float64Array(m);
+  const gn = into ? into.gn : new Float64Array(m);
+  const hn = into ? into.hn : new Float64Array(m);
   for (let j = 0; j < m; j++) { const r = idx[start + j]; gn[j] = g[r]; hn[j] = h[r]; }
   return { gn, hn };
 }
 
 /**
- * Add the gradient, hessian and count of rows idx[start, start + gn.length) to feature `f`'s bins of H
- * (3 numbers per bin). The rows are added in row order whatever thread runs it, so spreading
- * features over threads gives the very same numbers.
+ * Add the gradient, hessian and count of rows idx[start, end) (gathered: gn[j], hn[j] for row
+ * idx[start + j]) to feature `f`'s bins of H (3 numbers per bin). The rows are added in row order
+ * whatever thread runs it, so spreading features over threads gives the very same numbers.
  */
-export function addFeatureHistogram(H: Float64Array, bins: readonly Uint16Array[], offsets: Int32Array, idx: Uint32Array, start: number, gn: Float64Array, hn: Float64Array, f: number): void {
+export function addFeatureHistogram(H: Float64Array, bins: readonly Uint16Array[], offsets: Int32Array, idx: Uint32Array, start: number, end: number, gn: Float64Array, hn: Float64Array, f: number): void {
   const b = bins[f];
   const off = offsets[f];
-  const m = gn.length;
+  const m = end - start;
   for (let j = 0; j < m; j++) {
     const k = (off + b[idx[start + j]]) * 3;
     H[k] += gn[j];
@@ -169,7 +169,7 @@ export function addFeatureHistogram(H: Float64Array, bins: readonly Uint16Array[
 /** `addFeatureHistogram` for features [fromFeature, toFeature) into H. */
 export function histogramInto(H: Float64Array, bins: readonly Uint16Array[], offsets: Int32Array, idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array, fromFeature: number, toFeature: number): void {
   const { gn, hn } = gatherGradients(idx, start, end, g, h);
-  for (let f = fromFeature; f < toFeature; f++) addFeatureHistogram(H, bins, offsets, idx, start, gn, hn, f);
+  for (let f = fromFeature; f < toFeature; f++) addFeatureHistogram(H, bins, offsets, idx, start, end, gn, hn, f);
 }
 
 /** What the trainer asks a histogram pool: open a training (shared arrays), then build histograms. */

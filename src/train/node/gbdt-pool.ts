@@ -12,7 +12,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
-import { addFeatureHistogram, gatherGradients, type HistogramPool, type HistogramRequest, type HistogramSession } from '../common/gbdt.ts';
+import { addFeatureHistogram, gatherGradients, histogramInto, type HistogramPool, type HistogramRequest, type HistogramSession } from '../common/gbdt.ts';
 
 const WORKER_URL = new URL('./gbdt-pool-worker.ts', import.meta.url);
 
@@ -21,6 +21,8 @@ export const POOL_MIN_ROWS = 20_000;
 /** features are numbered in 16 bits of the claim word; helpers in 8 bits of a done word */
 const MAX_POOLED_FEATURES = 0xffff;
 const MAX_THREADS = 255;
+/** a histogram of fewer rows is built by the calling thread alone (waking a helper costs more) */
+export const SHARE_MIN_ROWS = 4096;
 
 export interface HistogramPoolOptions {
   /** threads in all, the calling one included; 'auto' = the available cores, one thread for small data */
@@ -51,6 +53,9 @@ export interface PoolWorkerData {
   done: Int32Array;
   /** the helpers' histograms, totalBins × 3 each, helper 1 first */
   scratch: Float64Array;
+  /** the build's gradients and hessians in row order, gathered once by the calling thread before it opens the build */
+  gn: Float64Array;
+  hn: Float64Array;
   /** this helper's number (1, 2, …) */
   helper: number;
 }
@@ -105,7 +110,7 @@ export function createHistogramPool(opts: HistogramPoolOptions): NodeHistogramPo
       pool.lastThreads = threads;
       opts.onOpen?.(threads, nf);
       const size = a.totalBins * 3;
-      const shared = { ctrl: new Int32Array(new SharedArrayBuffer(3 * 4)), done: new Int32Array(new SharedArrayBuffer(nf * 4)), scratch: new Float64Array(new SharedArrayBuffer(Math.max(1, threads - 1) * size * 8)) };
+      const shared = { ctrl: new Int32Array(new SharedArrayBuffer(3 * 4)), done: new Int32Array(new SharedArrayBuffer(nf * 4)), scratch: new Float64Array(new SharedArrayBuffer(Math.max(1, threads - 1) * size * 8)), gn: new Float64Array(new SharedArrayBuffer(a.idx.length * 8)), hn: new Float64Array(new SharedArrayBuffer(a.idx.length * 8)) };
       let closed = false;
       let failure: Error | undefined;
       const workers = Array.from({ length: threads - 1 }, (_, i) => {
@@ -118,27 +123,30 @@ export function createHistogramPool(opts: HistogramPoolOptions): NodeHistogramPo
         w.on('exit', (code) => { if (!closed) failure ??= new Error(`a gbdt histogram thread stopped (exit code ${code})`); });
         return w;
       });
-      const { ctrl, done, scratch } = shared;
+      const { ctrl, done, scratch, gn, hn } = shared;
       let gen = 0;
+      let builds = 0;
       let featureMs = 0.05;
       return {
         async build(start: number, end: number): Promise<Float64Array> {
           // let the helpers' failures through now and then (a build itself never waits on the event loop)
-          if (workers.length && (gen & 31) === 31) await new Promise((r) => setImmediate(r));
+          if (workers.length && (++builds & 31) === 0) await new Promise((r) => setImmediate(r));
           if (failure) throw failure;
+          const H = new Float64Array(size);
+          if (!workers.length || (end - start < SHARE_MIN_ROWS && !opts.helpersOnly)) {
+            histogramInto(H, a.bins, a.offsets, a.idx, start, end, a.g, a.h, 0, nf);
+            pool.stats.features += nf;
+            return H;
+          }
           gen = gen === 0x7fff ? 1 : gen + 1;
           for (let f = 0; f < nf; f++) Atomics.store(done, f, 0); // no done word from a build 32,767 ago can match
+          gatherGradients(a.idx, start, end, a.g, a.h, { gn, hn });
           Atomics.store(ctrl, START, start);
           Atomics.store(ctrl, END, end);
           Atomics.store(ctrl, CLAIM, gen << 16); // opens the build: claims start here
           for (const w of workers) w.postMessage(gen);
-          const H = new Float64Array(size);
           const mine = new Uint8Array(nf);
-          let gathered: { gn: Float64Array; hn: Float64Array } | undefined;
-          const sum = (f: number) => {
-            gathered ??= gatherGradients(a.idx, start, end, a.g, a.h);
-            addFeatureHistogram(H, a.bins, a.offsets, a.idx, start, gathered.gn, gathered.hn, f);
-          };
+          const sum = (f: number) => addFeatureHistogram(H, a.bins, a.offsets, a.idx, start, end, gn, hn, f);
           for (let c = opts.helpersOnly ? undefined : claimFeature(ctrl, gen, nf); c; c = claimFeature(ctrl, gen, nf)) {
             const t = performance.now();
             sum(c.f);
