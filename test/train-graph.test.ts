@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { FEATURES, parseWeatherCsv, splitByYear, toDataset, WEATHER_CSV } from '../models/build-demo.ts';
 import { encodeLabels, fitNetwork, fitPreprocessor, forward, transform } from '../src/train/common/index.ts';
 import type { FitOptions, Network } from '../src/train/common/index.ts';
-import { fitNetworkOnGraph } from '../src/train/node/graph-train.ts';
+import { fitNetworkOnGraph, stateLocationFor } from '../src/train/node/graph-train.ts';
 import { lastJson, runMain } from './helpers/cli.ts';
 
 const TOLERANCE = 1e-5;
@@ -65,6 +65,50 @@ describe('graph training (ONNX Runtime, CPU provider) vs the TypeScript trainer'
     let d = 0;
     a.forEach((v, i) => { d = Math.max(d, Math.abs(v - b[i])); });
     assert.ok(d <= 1e-4, `values differ by ${d} °C`);
+  });
+});
+
+describe('weights kept on the device between steps (IO binding)', () => {
+  // No GPU here: the GPU providers' loop — state outputs bound at a location (preferredOutputLocation),
+  // fed back as the next step's inputs, replaced tensors released, one download at the end — runs on
+  // the CPU provider with the location 'cpu', and must give bit for bit the plain CPU path's weights.
+  const bits = (n: Network) => n.layers.map((l) => [Array.from(l.weights), Array.from(l.bias)]);
+  for (const hidden of [0, 8]) {
+    it(`${hidden ? 'MLP' : 'logistic regression'}: the bound loop equals the plain CPU loop bit for bit`, async () => {
+      const opts: FitOptions = { hidden, activation: 'tanh', epochs: 5, batchSize: 64, learningRate: 0.01, l2: 1e-4, seed: 3 };
+      const target = { kind: 'classes', labels, classes: CLASSES.length } as const;
+      const lossesA: number[] = [];
+      const lossesB: number[] = [];
+      const plain = await fitNetworkOnGraph(x, target, opts, { ep: 'cpu', hooks: { onEpoch: (_e, l) => lossesA.push(l) } });
+      const bound = await fitNetworkOnGraph(x, target, opts, { ep: 'cpu', bindState: 'cpu', hooks: { onEpoch: (_e, l) => lossesB.push(l) } });
+      assert.deepEqual(plain.stateLocation, { location: 'cpu', bound: false, reason: 'host memory is the device' });
+      assert.deepEqual(bound.stateLocation, { location: 'cpu', bound: true, reason: 'bound to host memory (test)' });
+      assert.deepEqual(bits(bound.network), bits(plain.network));
+      assert.deepEqual(lossesB, lossesA);
+    });
+  }
+  it('regression: the bound loop equals the plain CPU loop bit for bit', async () => {
+    const opts: FitOptions = { hidden: 4, activation: 'relu', epochs: 3, batchSize: 32, learningRate: 0.01, l2: 0, seed: 5 };
+    const y = Float64Array.from(train, (r) => r.temp_max);
+    const xr = transform(fitPreprocessor(FEATURES.filter((f) => f.name !== 'temp_max'), data), data);
+    const plain = await fitNetworkOnGraph(xr, { kind: 'values', values: y }, opts, { ep: 'cpu' });
+    const bound = await fitNetworkOnGraph(xr, { kind: 'values', values: y }, opts, { ep: 'cpu', bindState: 'cpu' });
+    assert.deepEqual(bits(bound.network), bits(plain.network));
+  });
+  it("asked for 'gpu-buffer' state on a provider that hands back host tensors: says so, same weights", async () => {
+    const opts: FitOptions = { hidden: 0, activation: 'tanh', epochs: 3, batchSize: 64, learningRate: 0.01, l2: 1e-4, seed: 3 };
+    const target = { kind: 'classes', labels, classes: CLASSES.length } as const;
+    const plain = await fitNetworkOnGraph(x, target, opts, { ep: 'cpu' });
+    const asked = await fitNetworkOnGraph(x, target, opts, { ep: 'cpu', bindState: 'gpu-buffer' });
+    assert.equal(asked.stateLocation.location, 'cpu');
+    assert.equal(asked.stateLocation.bound, true);
+    assert.match(asked.stateLocation.reason, /cpu returned the state in host memory .*copied in and out each step/);
+    assert.deepEqual(bits(asked.network), bits(plain.network));
+  });
+  it('GPU providers ask for device-located state; the others keep host memory', () => {
+    assert.equal(stateLocationFor('cuda'), 'gpu-buffer');
+    assert.equal(stateLocationFor('webgpu'), 'gpu-buffer');
+    for (const p of ['cpu', 'dml', 'coreml']) assert.equal(stateLocationFor(p), 'cpu');
   });
 });
 

@@ -3,16 +3,20 @@
 //   flights-3m: delay > 15 min from hour, weekday, distance, origin, destination; train Jan–Mar 2001, validate Apr–Jun
 //   seattle-weather: weather type from precipitation, temperatures, wind; train 2012–2014, validate 2015
 // Validation AUC (binary; macro one-vs-rest for multiclass), log-loss, accuracy, and fit time
-// (binning/preprocessing included, reading excluded on both sides). scikit-learn runs in
+// (binning/preprocessing included, reading excluded on both sides). gbdt also runs with its
+// histograms on 2 threads and on 1 (the pool of `outpost train --threads N`): fit time ratio and
+// whether the model bytes are the same. scikit-learn runs in
 // /usr/bin/python3 (Debian's python3-sklearn); where it is absent that column says why.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OutpostError } from '../../src/common/errors.ts';
 import type { Algo } from '../../src/train/common/learner.ts';
 import { rocAuc } from '../../src/train/common/metrics.ts';
-import { splitRows, trainPackage, type TrainRecipe } from '../../src/train/common/pipeline.ts';
+import { splitRows, trainPackage, trainPackageAsync, type TrainRecipe } from '../../src/train/common/pipeline.ts';
+import { createHistogramPool } from '../../src/train/node/gbdt-pool.ts';
 import { takeRows, type TrainTable } from '../../src/train/common/table.ts';
 import { flightsTable, weatherTable, writeTableCsv } from './train-data.ts';
 
@@ -45,6 +49,7 @@ async function runOutpost(c: DataCase, algo: Algo): Promise<Record<string, unkno
     const r = trainPackage(c.table, recipe, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000 });
     const cand = r.candidates[0];
     const out: Record<string, unknown> = { ...cand.metrics, fitSeconds: cand.fitSeconds, ...cand.summary };
+    if (algo === 'gbdt') out.modelSha256 = createHash('sha256').update(r.modelBytes).digest('hex');
     if (r.task === 'multiclass') {
       // macro one-vs-rest AUC, as scikit-learn's roc_auc_score(multi_class='ovr', average='macro')
       const { valid } = splitRows(c.table, c.recipe.split, c.recipe.seed);
@@ -60,6 +65,19 @@ async function runOutpost(c: DataCase, algo: Algo): Promise<Record<string, unkno
   } catch (e) {
     if (e instanceof OutpostError) return { skipped: e.message };
     throw e;
+  }
+}
+
+/** gbdt with its histograms on `threads` threads (src/train/node/gbdt-pool.ts), as `outpost train --threads N` runs it. */
+async function runGbdtThreads(c: DataCase, threads: number): Promise<Record<string, unknown>> {
+  const pool = createHistogramPool({ threads });
+  try {
+    const r = await trainPackageAsync(c.table, { ...c.recipe, algo: 'gbdt' }, { name: `bench-${c.name}`, version: 1 }, { now: () => performance.now() / 1000, histogramPool: pool });
+    const cand = r.candidates[0];
+    const helperShare = pool.stats.features ? pool.stats.helped / pool.stats.features : 0;
+    return { threads: pool.lastThreads, fitSeconds: cand.fitSeconds, logLoss: cand.metrics.logLoss, helperShare, modelSha256: createHash('sha256').update(r.modelBytes).digest('hex') };
+  } finally {
+    await pool.close();
   }
 }
 
@@ -93,6 +111,13 @@ export async function run(opts: { quick: boolean }) {
         process.stderr.write(`  ${c.name}: outpost ${algo}…\n`);
         outpost[algo] = await runOutpost(c, algo);
       }
+      // 2 threads, then 1 thread again through the same pooled driver (so the order — a warmer JIT,
+      // the machine's load — favours neither side; the first gbdt run above is the plain path)
+      for (const threads of [2, 1]) {
+        process.stderr.write(`  ${c.name}: outpost gbdt on ${threads} thread(s)…\n`);
+        const loadBefore = os.loadavg()[0];
+        outpost[`gbdtThreads${threads}`] = { ...(await runGbdtThreads(c, threads)), loadAverage1mBefore: loadBefore, loadAverage1mAfter: os.loadavg()[0] };
+      }
       process.stderr.write(`  ${c.name}: scikit-learn…\n`);
       const sk = noSklearn ? { skipped: noSklearn } : runSklearn(c, dir);
       const cmp: Record<string, unknown> = {};
@@ -106,6 +131,13 @@ export async function run(opts: { quick: boolean }) {
         cmp.gbdtAucMinusHgb = auc(g)! - auc(h)!;
         cmp.gbdtFitOverHgb = fit(g)! / fit(h)!;
         cmp.gbdtTargetMet = cmp.gbdtAucMinusHgb as number >= -0.005 && (cmp.gbdtFitOverHgb as number) <= 1;
+      }
+      const t2 = outpost.gbdtThreads2 as { fitSeconds: number; modelSha256: string };
+      const t1 = outpost.gbdtThreads1 as { fitSeconds: number; modelSha256: string };
+      if (fit(g) !== undefined) {
+        cmp.gbdtFit2ThreadsOver1 = t2.fitSeconds / t1.fitSeconds;
+        cmp.gbdtFit2ThreadsOverPlain = t2.fitSeconds / fit(g)!;
+        cmp.gbdtThreadsSameModel = t2.modelSha256 === (g as { modelSha256?: string }).modelSha256 && t1.modelSha256 === t2.modelSha256;
       }
       if (auc(l) !== undefined && auc(sl) !== undefined) {
         cmp.logregAucMinusSklearn = auc(l)! - auc(sl)!;

@@ -87,9 +87,9 @@ function fitBinner(specs: FeatureSpec[], data: Dataset, maxBins: number, seed: n
 }
 
 /** Bin index of every row of every feature (the last bin of a feature is "missing"). */
-function binData(b: Binner, data: Dataset): Uint16Array[] {
+function binData(b: Binner, data: Dataset, shared = false): Uint16Array[] {
   return b.features.map((f) => {
-    const out = new Uint16Array(data.rows);
+    const out = shared ? new Uint16Array(new SharedArrayBuffer(data.rows * 2)) : new Uint16Array(data.rows);
     const col = data.columns[f.spec.name];
     if (f.kind === 'category') {
       const index = new Map(f.spec.vocabulary!.map((v, i) => [v, i]));
@@ -138,6 +138,61 @@ export interface TreeNode {
 
 export interface Tree { nodes: TreeNode[]; target: number }
 
+// ---- histograms (also built by a pool's threads: one definition of the sums) ----
+
+/** The gradients and hessians of rows idx[start, end), in that order (read sequentially by `addFeatureHistogram`); into `into` when given. */
+export function gatherGradients(idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array, into?: { gn: Float64Array; hn: Float64Array }): { gn: Float64Array; hn: Float64Array } {
+  const m = end - start;
+  const gn = into ? into.gn : new Float64Array(m);
+  const hn = into ? into.hn : new Float64Array(m);
+  for (let j = 0; j < m; j++) { const r = idx[start + j]; gn[j] = g[r]; hn[j] = h[r]; }
+  return { gn, hn };
+}
+
+/**
+ * Add the gradient, hessian and count of rows idx[start, end) (gathered: gn[j], hn[j] for row
+ * idx[start + j]) to feature `f`'s bins of H (3 numbers per bin). The rows are added in row order
+ * whatever thread runs it, so spreading features over threads gives the very same numbers.
+ */
+export function addFeatureHistogram(H: Float64Array, bins: readonly Uint16Array[], offsets: Int32Array, idx: Uint32Array, start: number, end: number, gn: Float64Array, hn: Float64Array, f: number): void {
+  const b = bins[f];
+  const off = offsets[f];
+  const m = end - start;
+  for (let j = 0; j < m; j++) {
+    const k = (off + b[idx[start + j]]) * 3;
+    H[k] += gn[j];
+    H[k + 1] += hn[j];
+    H[k + 2]++;
+  }
+}
+
+/** `addFeatureHistogram` for features [fromFeature, toFeature) into H. */
+export function histogramInto(H: Float64Array, bins: readonly Uint16Array[], offsets: Int32Array, idx: Uint32Array, start: number, end: number, g: Float64Array, h: Float64Array, fromFeature: number, toFeature: number): void {
+  const { gn, hn } = gatherGradients(idx, start, end, g, h);
+  for (let f = fromFeature; f < toFeature; f++) addFeatureHistogram(H, bins, offsets, idx, start, end, gn, hn, f);
+}
+
+/** What the trainer asks a histogram pool: open a training (shared arrays), then build histograms. */
+export type HistogramRequest =
+  | { kind: 'open'; bins: Uint16Array[]; offsets: Int32Array; totalBins: number; idx: Uint32Array; g: Float64Array; h: Float64Array }
+  | { kind: 'build'; start: number; end: number };
+
+/**
+ * Builds histograms on several threads (a node host's worker pool: src/train/node/gbdt-pool.ts).
+ * `open` gets the training's arrays — bins, row order and gradients, all backed by SharedArrayBuffers
+ * that the trainer keeps writing (the row order after each split, the gradients before each tree).
+ */
+export interface HistogramPool {
+  open(arrays: Extract<HistogramRequest, { kind: 'open' }>): Promise<HistogramSession>;
+}
+
+export interface HistogramSession {
+  /** the histogram [totalBins × 3] of rows idx[start, end) with the current gradients */
+  build(start: number, end: number): Promise<Float64Array>;
+  /** end the session (its threads stop); called on every path */
+  close(): void;
+}
+
 interface SplitInfo { gain: number; feature: number; bin: number; missingLeft: boolean; catLeft?: Uint8Array; gL: number; hL: number; cL: number }
 
 interface GrowNode { id: number; start: number; end: number; hist: Float64Array; g: number; h: number; c: number; depth: number; split?: SplitInfo }
@@ -151,34 +206,33 @@ class Grower {
   readonly o: GbdtOptions;
   readonly idx: Uint32Array;
   readonly tmp: Uint32Array;
+  readonly pooled: boolean;
   g!: Float64Array;
   h!: Float64Array;
-  constructor(bins: Uint16Array[], binner: Binner, o: GbdtOptions, n: number) {
+  constructor(bins: Uint16Array[], binner: Binner, o: GbdtOptions, n: number, pooled: boolean) {
     this.bins = bins;
     this.binner = binner;
     this.o = o;
-    this.idx = new Uint32Array(n);
+    this.pooled = pooled;
+    // pooled: the row order and the gradients live in shared memory, read by the pool's threads
+    this.idx = pooled ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n);
     this.tmp = new Uint32Array(n);
+    if (pooled) {
+      this.g = new Float64Array(new SharedArrayBuffer(n * 8));
+      this.h = new Float64Array(new SharedArrayBuffer(n * 8));
+    }
   }
 
   histogram(start: number, end: number): Float64Array {
     const H = new Float64Array(this.binner.totalBins * 3);
-    const { idx, g, h } = this;
-    const m = end - start;
-    const gn = new Float64Array(m);
-    const hn = new Float64Array(m);
-    for (let j = 0; j < m; j++) { const r = idx[start + j]; gn[j] = g[r]; hn[j] = h[r]; }
-    for (let f = 0; f < this.bins.length; f++) {
-      const b = this.bins[f];
-      const off = this.binner.offsets[f];
-      for (let j = 0; j < m; j++) {
-        const k = (off + b[idx[start + j]]) * 3;
-        H[k] += gn[j];
-        H[k + 1] += hn[j];
-        H[k + 2]++;
-      }
-    }
+    histogramInto(H, this.bins, this.binner.offsets, this.idx, start, end, this.g, this.h, 0, this.bins.length);
     return H;
+  }
+
+  /** The histogram of idx[start, end): built here, or (pooled) asked of the driver, which spreads it over threads. */
+  *hist(start: number, end: number): Generator<HistogramRequest, Float64Array, Float64Array> {
+    if (!this.pooled) return this.histogram(start, end);
+    return yield { kind: 'build', start, end };
   }
 
   bestSplit(node: GrowNode): SplitInfo | undefined {
@@ -277,7 +331,7 @@ class Grower {
   }
 
   /** Grow one tree on gradients g, h (all rows); returns it and the leaf each row landed in. */
-  grow(target: number, raw: Float64Array, stride: number, signal?: { readonly aborted: boolean }): Tree {
+  *grow(target: number, raw: Float64Array, stride: number, signal?: { readonly aborted: boolean }): Generator<HistogramRequest, Tree, Float64Array> {
     const { o, idx } = this;
     const n = idx.length;
     for (let i = 0; i < n; i++) idx[i] = i;
@@ -286,7 +340,7 @@ class Grower {
     for (let i = 0; i < n; i++) { G += this.g[i]; Hs += this.h[i]; }
     const nodes: TreeNode[] = [];
     const newNode = (): number => { nodes.push({ value: 0, feature: -1, bin: -1, missingLeft: false, left: -1, right: -1, leaf: true }); return nodes.length - 1; };
-    const root: GrowNode = { id: newNode(), start: 0, end: n, hist: this.histogram(0, n), g: G, h: Hs, c: n, depth: 0 };
+    const root: GrowNode = { id: newNode(), start: 0, end: n, hist: yield* this.hist(0, n), g: G, h: Hs, c: n, depth: 0 };
     const canSplit = (x: GrowNode) => x.c >= 2 * o.minSamplesLeaf && (o.maxDepth === 0 || x.depth < o.maxDepth);
     if (canSplit(root)) root.split = this.bestSplit(root);
     const open: GrowNode[] = root.split ? [root] : [];
@@ -302,7 +356,7 @@ class Grower {
       const cL = mid - x.start;
       const cR = x.end - mid;
       const smallLeft = cL <= cR;
-      const small = smallLeft ? this.histogram(x.start, mid) : this.histogram(mid, x.end);
+      const small = smallLeft ? yield* this.hist(x.start, mid) : yield* this.hist(mid, x.end);
       const large = x.hist; // reuse the parent's buffer: parent − small
       for (let k = 0; k < large.length; k++) large[k] -= small[k];
       const L: GrowNode = { id: newNode(), start: x.start, end: mid, hist: smallLeft ? small : large, g: s.gL, h: s.hL, c: cL, depth: x.depth + 1 };
@@ -450,12 +504,12 @@ function readOptions(params: Record<string, unknown>): GbdtOptions {
   return o;
 }
 
-export function trainGbdt(input: LearnerInput): GbdtModel {
+function* gbdtSteps(input: LearnerInput, pooled: boolean): Generator<HistogramRequest, GbdtModel, Float64Array> {
   const o = readOptions(input.params);
   const task = input.task;
   for (const f of input.features) if (f.type === 'category' && f.vocabulary!.length > 65_000) throw new OutpostError('input', 'too many categories for gbdt', { field: f.name });
   const binner = fitBinner(input.features, input.train, o.maxBins, input.seed);
-  const bins = binData(binner, input.train);
+  const bins = binData(binner, input.train, pooled);
   const validBins = binData(binner, input.valid);
   const n = input.train.rows;
   const nv = input.valid.rows;
@@ -482,7 +536,8 @@ export function trainGbdt(input: LearnerInput): GbdtModel {
   for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) raw[i * k + c] = base[c];
   for (let i = 0; i < nv; i++) for (let c = 0; c < k; c++) rawV[i * k + c] = base[c];
 
-  const grower = new Grower(bins, binner, o, n);
+  const grower = new Grower(bins, binner, o, n, pooled);
+  if (pooled) yield { kind: 'open', bins, offsets: binner.offsets, totalBins: binner.totalBins, idx: grower.idx, g: grower.g, h: grower.h };
   const gs = Array.from({ length: k }, () => new Float64Array(n));
   const hs = Array.from({ length: k }, () => new Float64Array(n));
   const trees: Tree[] = [];
@@ -508,9 +563,8 @@ export function trainGbdt(input: LearnerInput): GbdtModel {
     }
     const round: Tree[] = [];
     for (let c = 0; c < k; c++) {
-      grower.g = gs[c];
-      grower.h = hs[c];
-      round.push(grower.grow(c, raw, k, input.hooks.signal));
+      if (pooled) { grower.g.set(gs[c]); grower.h.set(hs[c]); } else { grower.g = gs[c]; grower.h = hs[c]; }
+      round.push(yield* grower.grow(c, raw, k, input.hooks.signal));
     }
     trees.push(...round);
     addTrees(round, binner, validBins, rawV, k);
@@ -523,8 +577,40 @@ export function trainGbdt(input: LearnerInput): GbdtModel {
   return { task, binner, trees: trees.slice(0, iterations * k), base, outputs: k, options: o, iterations };
 }
 
-export function fitGbdt(input: LearnerInput): FittedModel {
-  const model = trainGbdt(input);
+/** Train on the calling thread. */
+export function trainGbdt(input: LearnerInput): GbdtModel {
+  const steps = gbdtSteps(input, false);
+  const r = steps.next();
+  if (!r.done) throw new Error('gbdt: unexpected histogram request without a pool');
+  return r.value;
+}
+
+/**
+ * Train with the histograms built by `pool` (the same sums in the same order per feature, so the
+ * same trees, bit for bit, as `trainGbdt`). The pool's session is closed on every path.
+ */
+export async function trainGbdtPooled(input: LearnerInput, pool: HistogramPool): Promise<GbdtModel> {
+  const steps = gbdtSteps(input, true);
+  let session: HistogramSession | undefined;
+  try {
+    let r = steps.next();
+    while (!r.done) {
+      const q = r.value;
+      if (q.kind === 'open') {
+        session = await pool.open(q);
+        r = steps.next(new Float64Array(0));
+      } else {
+        if (!session) throw new Error('gbdt: histogram requested before the pool was opened');
+        r = steps.next(await session.build(q.start, q.end));
+      }
+    }
+    return r.value;
+  } finally {
+    session?.close();
+  }
+}
+
+function fitted(model: GbdtModel): FittedModel {
   const leaves = model.trees.reduce((s, t) => s + t.nodes.filter((x) => x.leaf).length, 0);
   return {
     algo: 'gbdt',
@@ -533,4 +619,12 @@ export function fitGbdt(input: LearnerInput): FittedModel {
     predict: (data) => link(model.task, gbdtRaw(model, data), model.outputs),
     exportOnnx: (graphName) => gbdtGraph(model, graphName),
   };
+}
+
+export function fitGbdt(input: LearnerInput): FittedModel {
+  return fitted(trainGbdt(input));
+}
+
+export async function fitGbdtPooled(input: LearnerInput, pool: HistogramPool): Promise<FittedModel> {
+  return fitted(await trainGbdtPooled(input, pool));
 }

@@ -11,7 +11,7 @@ import type { Card, InputField } from '../../package/common/card.ts';
 import { CARD_FORMAT, parseCard } from '../../package/common/card.ts';
 import { TRAINER_VERSION } from './card.ts';
 import { OUTPUT_NAMES } from './export.ts';
-import { fitGbdt } from './gbdt.ts';
+import { fitGbdt, fitGbdtPooled, type HistogramPool } from './gbdt.ts';
 import type { Algo, FittedModel, LearnerInput, NetworkFitter, StepEvent } from './learner.ts';
 import { ALGOS } from './learner.ts';
 import { accuracy, logLoss, meanAbsoluteError, rocAuc, rootMeanSquaredError, rSquared } from './metrics.ts';
@@ -66,6 +66,8 @@ export interface TrainHooks {
   onEvent?: (e: TrainEvent) => void;
   /** logreg / MLP weights from this engine instead of the TypeScript trainer (same batches, init and math) */
   networkFitter?: NetworkFitter;
+  /** gbdt: build histograms on this pool's threads (node: src/train/node/gbdt-pool.ts); same model bytes as without */
+  histogramPool?: HistogramPool;
   signal?: { readonly aborted: boolean };
   /** wall-clock seconds (injected: the pure core has no clock of its own) */
   now?: () => number;
@@ -239,7 +241,9 @@ function fitSync(r: FitRequest): FittedModel {
   return r.algo === 'gbdt' ? fitGbdt(r.input) : fitNeural(r.algo, r.input);
 }
 
-async function fitAsync(r: FitRequest, fitter?: NetworkFitter): Promise<FittedModel> {
+async function fitAsync(r: FitRequest, hooks: TrainHooks): Promise<FittedModel> {
+  const fitter = hooks.networkFitter;
+  if (r.algo === 'gbdt' && hooks.histogramPool) return fitGbdtPooled(r.input, hooks.histogramPool);
   if (r.algo === 'gbdt' || !fitter) return fitSync(r);
   return fitNeuralWith(r.algo, r.input, fitter);
 }
@@ -249,7 +253,7 @@ async function fitAsync(r: FitRequest, fitter?: NetworkFitter): Promise<FittedMo
  * champion's recipe (`recipeFromCard`) on new rows.
  */
 export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): TrainResult {
-  if (hooks.networkFitter) throw new OutpostError('usage', 'a network fitter (graph training) needs trainPackageAsync');
+  if (hooks.networkFitter || hooks.histogramPool) throw new OutpostError('usage', 'a network fitter (graph training) or a histogram pool needs trainPackageAsync');
   const steps = pipeline(table, recipe, info, hooks);
   let step = steps.next();
   while (!step.done) {
@@ -265,14 +269,14 @@ export function trainPackage(table: TrainTable, recipe: TrainRecipe, info: Packa
   return step.value;
 }
 
-/** trainPackage that can await an injected engine for logreg/MLP weights (`hooks.networkFitter`: ONNX Runtime graph steps). */
+/** trainPackage that can await injected engines: logreg/MLP weights (`hooks.networkFitter`: ONNX Runtime graph steps), gbdt histograms on threads (`hooks.histogramPool`). */
 export async function trainPackageAsync(table: TrainTable, recipe: TrainRecipe, info: PackageInfo, hooks: TrainHooks = {}): Promise<TrainResult> {
   const steps = pipeline(table, recipe, info, hooks);
   let step = steps.next();
   while (!step.done) {
     let fitted: FittedModel;
     try {
-      fitted = await fitAsync(step.value, hooks.networkFitter);
+      fitted = await fitAsync(step.value, hooks);
     } catch (e) {
       step = steps.throw(e);
       continue;

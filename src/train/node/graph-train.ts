@@ -5,7 +5,11 @@
 // generator, same draws), so on the same data and seed the result matches the TypeScript trainer up
 // to float32 arithmetic (the TypeScript trainer computes in float64).
 // The updated parameters and Adam moments a step outputs are fed straight back as the next step's
-// inputs; on CPU they stay in host memory, which is the device.
+// inputs — the tensors themselves, never copied into JavaScript arrays between steps. On a GPU
+// provider the session asks for them as device-located outputs (`preferredOutputLocation`
+// 'gpu-buffer', IO binding), so they stay in device memory from step to step and are downloaded once
+// at the end; only the batch goes in and the scalar loss comes out. On CPU the host memory is the
+// device and the outputs are plain CPU tensors (the same loop, bit for bit the same result).
 import ort from 'onnxruntime-node';
 import { OutpostError } from '../../common/errors.ts';
 import type { ProviderDecision, ProviderRequest } from '../../inference/common/providers.ts';
@@ -19,9 +23,39 @@ import { roundToFloat32 } from '../common/network.ts';
 import type { Matrix } from '../common/preprocess.ts';
 import { createRng } from '../common/random.ts';
 
-export interface GraphFitResult { network: Network; provider: ProviderDecision; steps: number }
+export interface GraphFitResult {
+  network: Network;
+  provider: ProviderDecision;
+  steps: number;
+  /** where the parameters and moments lived between steps, and why */
+  stateLocation: { location: StateLocation; bound: boolean; reason: string };
+}
 
-export async function fitNetworkOnGraph(x: Matrix, target: FitTarget, opts: FitOptions, o: { ep?: ProviderRequest; hooks?: FitHooks } = {}): Promise<GraphFitResult> {
+/** 'cpu': host memory; 'gpu-buffer': device memory of the provider (ONNX Runtime's IO binding). */
+export type StateLocation = 'cpu' | 'gpu-buffer';
+
+/**
+ * Where a step's state outputs are asked to live on `provider`: device memory for the GPU providers
+ * (CUDA, WebGPU), host memory otherwise. onnxruntime-node 1.30 binds 'gpu-buffer' outputs to WebGPU
+ * buffers: where the provider hands back host tensors instead, or its first step fails with the
+ * binding, training goes on with host memory and the result says so (`stateLocation.reason`).
+ */
+export function stateLocationFor(provider: string): StateLocation {
+  return provider === 'cuda' || provider === 'webgpu' ? 'gpu-buffer' : 'cpu';
+}
+
+export interface GraphFitOptions {
+  ep?: ProviderRequest;
+  hooks?: FitHooks;
+  /**
+   * Tests: bind the state outputs (IO binding) at this location even on CPU — 'cpu' runs the
+   * GPU providers' loop (binding, device reads, disposal) on the host. Default: `stateLocationFor`,
+   * unbound on CPU.
+   */
+  bindState?: StateLocation;
+}
+
+export async function fitNetworkOnGraph(x: Matrix, target: FitTarget, opts: FitOptions, o: GraphFitOptions = {}): Promise<GraphFitResult> {
   const n = x.rows;
   if (n === 0) throw new OutpostError('input', 'no training rows');
   const decision = await chooseProvider(o.ep ?? 'auto');
@@ -33,7 +67,19 @@ export async function fitNetworkOnGraph(x: Matrix, target: FitTarget, opts: FitO
   const net = initNetwork(x.cols, O, opts, head, rng);
   const shape = { inputs: x.cols, hidden: opts.hidden, outputs: O, activation: opts.activation, head } as const;
   const params = paramNames(shape);
-  const session = await ort.InferenceSession.create(trainStepModel(shape), sessionOptions({ ep: decision.chosen, intraOpThreads: 1 }));
+  const model = trainStepModel(shape);
+  const stateOutputs = params.flatMap((p) => [`${p.name}/next`, `${p.name}/m/next`, `${p.name}/v/next`]);
+  const open = (location: StateLocation | undefined) => ort.InferenceSession.create(model, {
+    ...sessionOptions({ ep: decision.chosen, intraOpThreads: 1 }),
+    // bound: the state outputs at `location`, the loss (read every step) on the host
+    ...(location ? { preferredOutputLocation: Object.fromEntries([...stateOutputs.map((n) => [n, location]), ['loss', 'cpu']]) } : {}),
+  });
+  let location: StateLocation = o.bindState ?? stateLocationFor(decision.chosen);
+  let bound = o.bindState !== undefined || location !== 'cpu';
+  let reason = bound ? (location === 'cpu' ? 'bound to host memory (test)' : `kept in ${decision.chosen} device memory between steps`) : 'host memory is the device';
+  let session = await open(bound ? location : undefined);
+  /** the state tensors a run returned (the initial ones are ours): released once the next step has consumed them */
+  const fromRun = new Set<ort.Tensor>();
   try {
     const state = new Map<string, ort.Tensor>();
     params.forEach((p) => {
@@ -67,28 +113,55 @@ export async function fitNetworkOnGraph(x: Matrix, target: FitTarget, opts: FitO
           inv_b: scalar(1 / B), lr: scalar(opts.learningRate), l2: scalar(opts.l2), c1: scalar(1 - 0.9 ** t), c2: scalar(1 - 0.999 ** t),
         };
         for (const [k, v] of state) feeds[k] = v;
-        const out = await session.run(feeds);
+        let out: ort.InferenceSession.ReturnType;
+        try {
+          out = await session.run(feeds);
+        } catch (e) {
+          // A provider that cannot hand out device-located outputs fails its first step: go on with
+          // host-located ones (the state is still the initial host tensors), saying why.
+          if (t !== 1 || !bound || location === 'cpu') throw e;
+          await session.release();
+          session = await open(undefined);
+          location = 'cpu';
+          bound = false;
+          reason = `${decision.chosen} could not keep the state in device memory (${(e as Error).message.split('\n')[0]}); copied in and out each step`;
+          out = await session.run(feeds);
+        }
+        if (t === 1 && location === 'gpu-buffer') {
+          // say where the state really is: a provider without device buffers to hand out returns host tensors
+          const actual = out[stateOutputs[0]].location;
+          if (actual !== 'gpu-buffer') {
+            location = 'cpu';
+            reason = `${decision.chosen} returned the state in host memory (location '${actual}'; onnxruntime-node binds 'gpu-buffer' outputs to WebGPU buffers), so it is copied in and out each step`;
+          }
+        }
         for (const p of params) {
-          state.set(p.name, out[`${p.name}/next`]);
-          state.set(`${p.name}/m`, out[`${p.name}/m/next`]);
-          state.set(`${p.name}/v`, out[`${p.name}/v/next`]);
+          for (const key of [p.name, `${p.name}/m`, `${p.name}/v`]) {
+            const old = state.get(key)!;
+            const next = out[`${key}/next`];
+            state.set(key, next);
+            if (fromRun.delete(old) && bound) old.dispose();
+            fromRun.add(next);
+          }
         }
         epochLoss += (out.loss.data as Float32Array)[0] * B;
       }
       o.hooks?.onEpoch?.(epoch, epochLoss / n);
     }
-    params.forEach((p) => {
+    // one download of the trained parameters (a copy out of device memory when bound there)
+    for (const p of params) {
       const layer = net.layers[Number(p.name.slice(1))];
-      const data = state.get(p.name)!.data as Float32Array;
+      const data = (await state.get(p.name)!.getData()) as Float32Array;
       (p.weight ? layer.weights : layer.bias).set(data);
-    });
+    }
     if (target.kind === 'values') {
       const last = net.layers[net.layers.length - 1];
       for (let i = 0; i < last.weights.length; i++) last.weights[i] *= scale.std;
       last.bias[0] = last.bias[0] * scale.std + scale.mean;
     }
-    return { network: roundToFloat32(net), provider: decision, steps: t };
+    return { network: roundToFloat32(net), provider: decision, steps: t, stateLocation: { location, bound, reason } };
   } finally {
+    if (bound) for (const tensor of fromRun) tensor.dispose();
     await session.release();
   }
 }

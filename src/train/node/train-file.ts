@@ -23,6 +23,8 @@ export interface TrainFileRequest {
   categorical?: string[];
   /** logreg / MLP: train with ONNX Runtime graph steps on this provider (auto = probe); absent = the TypeScript trainer */
   ep?: ProviderRequest;
+  /** gbdt: threads building histograms (this one included); 'auto' (default) = the available cores, one for under 20,000 rows; 1 = no pool */
+  threads?: number | 'auto';
   info: Omit<PackageInfo, 'dataSha256' | 'dataSource'>;
 }
 

@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { trainPackageAsync, type TrainHooks } from '../common/pipeline.ts';
+import { createHistogramPool } from './gbdt-pool.ts';
 import { fitNetworkOnGraph } from './graph-train.ts';
 import { readTable } from './read-table.ts';
 import type { TrainFileEvent, TrainFileRequest, WorkerMessage } from './train-file.ts';
@@ -11,6 +12,13 @@ import type { TrainFileEvent, TrainFileRequest, WorkerMessage } from './train-fi
 const req = workerData as TrainFileRequest;
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 const emit = (event: TrainFileEvent) => post({ type: 'event', event });
+const threads = req.threads ?? 'auto';
+// gbdt histograms on worker threads (none with threads = 1); its threads are terminated below on
+// every path, and with this worker when a cancel terminates it.
+const pool = threads === 1 ? undefined : createHistogramPool({
+  threads,
+  onOpen: (n, features) => emit({ event: 'stage', stage: 'fit', message: `gbdt histograms on ${n} thread${n === 1 ? '' : 's'} (${features} features)` }),
+});
 
 try {
   const r = req.recipe;
@@ -31,11 +39,12 @@ try {
   const result = await trainPackageAsync(read.table, { ...r, features }, { ...req.info, dataSha256: read.sha256, dataSource: path.basename(read.file) }, {
     onEvent: emit,
     now: () => performance.now() / 1000,
+    ...(pool ? { histogramPool: pool } : {}),
     ...(req.ep ? {
       networkFitter: async (x, target, options, hooks) => {
         const r = await fitNetworkOnGraph(x, target, options, { ep: req.ep!, hooks });
         const others = r.provider.candidates.filter((c) => c.name !== r.provider.chosen).map((c) => `${c.name}: ${c.reason}`);
-        emit({ event: 'stage', stage: 'fit', message: `graph training on ${r.provider.chosen}${others.length ? ` (${others.join('; ')})` : ''}: ${r.steps} steps` });
+        emit({ event: 'stage', stage: 'fit', message: `graph training on ${r.provider.chosen}${others.length ? ` (${others.join('; ')})` : ''}: ${r.steps} steps; weights ${r.stateLocation.reason}` });
         return { network: r.network, provider: r.provider.chosen };
       },
     } satisfies Partial<TrainHooks> : {}),
@@ -49,4 +58,6 @@ try {
     const location: Record<string, unknown> = e.location.file === undefined && (e.location.row !== undefined || e.code === 'input') ? { file: path.resolve(req.file), ...e.location } : { ...e.location };
     post({ type: 'error', error: { code: e.code, message: e.message, location, details: e.details } });
   } else post({ type: 'error', error: { message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack } });
+} finally {
+  await pool?.close();
 }
