@@ -11,7 +11,7 @@ import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
-import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
+import { countPredictions, loggedInputNames, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
@@ -435,6 +435,7 @@ export function createService(opts: ServiceOptions): Service {
       const sample = p.offset === 0 && !p.sort ? rows : pagePredictions(store, { ...q, offset: 0, limit: 50 });
       const names = new Set<string>();
       for (const r of sample) for (const k of Object.keys(r.values)) names.add(k);
+      for (const n of loggedInputNames(store, q)) names.add(`input.${n}`); // sampled inputs may start past the first page
       const columns = [...names].sort((a, b) => rank(a) - rank(b) || 0);
       return { total, offset: p.offset, columns, sortable: ['row', ...columns.filter((c) => !c.startsWith('input.'))], rows };
     },
