@@ -94,3 +94,22 @@ test('without credentials an admin or publisher route answers 401 before looking
     assert.equal(r.status, 403, `${method} /api/v1/session: ${r.text}`);
   }
 });
+
+test('a path that does not decode, and a body that is not JSON, are answered in the hub\'s error shape', async () => {
+  for (const p of ['/%ff', '/api/v1/models/%ff', '/metadata/%c3%28.json']) {
+    const r = await call('GET', p, undefined);
+    assert.equal(r.status, 400, `${p}: ${r.text}`);
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'usage', message: 'the URL path has malformed percent-encoding' } }, p);
+  }
+  const long = await call('GET', `/api/v1/devices/${'b'.repeat(5000)}`, undefined, { authorization: `Bearer ${t.adminToken}` });
+  assert.equal(long.status, 414, long.text);
+  assert.deepEqual(JSON.parse(long.text), { ok: false, error: { code: 'usage', message: 'a part of the URL path is too long' } });
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  for (const [p, headers] of [['/api/v1/devices', admin], ['/api/v1/session', { origin: t.url }], ['/api/v1/rollouts', admin]] as const) {
+    const r = await call('POST', p, '{"name":"ws-9","token":"x"}', { ...headers, 'content-type': 'text/plain' });
+    assert.equal(r.status, 415, `${p}: ${r.text}`);
+    assert.equal((JSON.parse(r.text) as { ok: boolean }).ok, false);
+  }
+  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9').length, 0, 'nothing was enrolled');
+});
+

@@ -221,7 +221,18 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   const app = Fastify({
     logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? 60_000,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    // errors before routing (a path that does not percent-decode, an over-long path segment) in the
+    // hub's one error shape, without echoing the path
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500;
+      const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path has malformed percent-encoding'
+        : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a part of the URL path is too long' : status < 500 ? 'bad request' : 'internal error';
+      void (reply as FastifyReply).code(status).send({ ok: false, error: { code: status < 500 ? 'usage' : 'internal', message } });
+    },
   }) as unknown as FastifyInstance;
+  // Bodies are JSON (or the sync, proposal and blob types): a text/plain post is 415, not a string
+  // handed to the schema ("body must be object") — and not a CORS-simple way in for a foreign page.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err, _req, reply) => {
     const fleet = fleetErrorReply(err);
     if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);
