@@ -110,6 +110,16 @@ test('a path that does not decode, and a body that is not JSON, are answered in 
     assert.equal(r.status, 415, `${p}: ${r.text}`);
     assert.equal((JSON.parse(r.text) as { ok: boolean }).ok, false);
   }
-  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9').length, 0, 'nothing was enrolled');
+  // JSON bodies must be UTF-8: a bad byte is named, not read as U+FFFD; a charset parameter and a BOM are fine
+  const bad = Buffer.concat([Buffer.from('{"name":"ws-'), Buffer.from([0xff]), Buffer.from('9"}')]);
+  const notUtf8 = await fetch(`${t.url}/api/v1/devices`, { method: 'POST', body: bad, headers: { ...admin, 'content-type': 'application/json' } });
+  const text = await notUtf8.text();
+  assert.equal(notUtf8.status, 400, text);
+  assert.match(text, /the request body is not UTF-8 \(byte 12 starts an invalid sequence\)/);
+  const bom = await call('POST', '/api/v1/devices', '\uFEFF{"name":"ws-10"}', { ...admin, 'content-type': 'application/json; charset=utf-8' });
+  assert.equal(bom.status, 200, bom.text);
+  const poisoned = await call('POST', '/api/v1/devices', '{"name":"ws-11","__proto__":{"x":1}}', admin);
+  assert.equal(poisoned.status, 400, poisoned.text);
+  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11').length, 0, 'nothing was enrolled');
 });
 

@@ -17,16 +17,21 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-/** Parse a body: `reason` completes "the request body …" when it is not UTF-8 JSON. */
-export function parseJsonBody(bytes: Uint8Array): JsonBody {
-  let text: string;
+/** A body's text, strictly UTF-8 (one leading BOM dropped): `reason` completes "the request body …". */
+export function decodeUtf8Body(bytes: Uint8Array): { ok: true; text: string } | { ok: false; reason: string } {
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // strips one leading BOM
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
     return { ok: false, reason: `is not UTF-8 (byte ${firstInvalidUtf8(bytes)} starts an invalid sequence); JSON must be UTF-8` };
   }
+}
+
+/** Parse a body: `reason` completes "the request body …" when it is not UTF-8 JSON. */
+export function parseJsonBody(bytes: Uint8Array): JsonBody {
+  const d = decodeUtf8Body(bytes);
+  if (!d.ok) return d;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: JSON.parse(d.text) };
   } catch (e) {
     return { ok: false, reason: `is not valid JSON (${(e as Error).message})` };
   }

@@ -9,6 +9,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
+import { decodeUtf8Body } from '../../api/common/json-body.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
@@ -233,6 +234,15 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   // Bodies are JSON (or the sync, proposal and blob types): a text/plain post is 415, not a string
   // handed to the schema ("body must be object") — and not a CORS-simple way in for a foreign page.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies must be UTF-8 (bytes that are not are refused naming where, not read as U+FFFD);
+  // then Fastify's own parser, with its refusal of __proto__ / constructor poisoning
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const d = decodeUtf8Body(body as Buffer);
+    if (!d.ok) { done(new OutpostError('usage', `the request body ${d.reason}`), undefined); return; }
+    void json(req, d.text, done);
+  });
   app.setErrorHandler((err, _req, reply) => {
     const fleet = fleetErrorReply(err);
     if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);
