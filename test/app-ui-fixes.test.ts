@@ -135,6 +135,27 @@ describe('service fixes', () => {
   });
 });
 
+test('closing the service while a job\'s worker is still starting neither crashes nor leaves the job running', async () => {
+  const home = tempDir('outpost-close-start-');
+  const files = tempDir('outpost-close-start-files-');
+  try {
+    const svc = createService({ home, providerWaitMs: 0 });
+    const store = openStore(home);
+    updateSettings(store, { allowedFolders: [files] });
+    await svc.handlers['models.add']({ path: DEMO_PACKAGE, allowUnsigned: true });
+    const started = svc.handlers['jobs.start']({ input: bigCsv(path.join(files, 'big.csv'), 200_000), model: 'seattle-weather' });
+    const outcome = started.then(() => 'started', (e: Error) => e.message);
+    await svc.close(); // before the worker has said its job exists: it used to read the closed store then (an uncaught error)
+    assert.match(await outcome, /^(started|the service is shutting down)$/);
+    const jobs = store.db.prepare('SELECT status FROM jobs').all() as { status: string }[];
+    assert.ok(jobs.every((j) => j.status !== 'running' && j.status !== 'completed'), `the job stopped: ${JSON.stringify(jobs)}`);
+    store.close();
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(files, { recursive: true, force: true });
+  }
+});
+
 describe('which model Score and Drift open on', () => {
   const model = (name: string, versions: number[], active: number | null): ModelSummary => ({
     name, activeVersion: active, versions, task: 'binary', description: null, inputs: [], source: 'local', signedBy: null, installedAt: '2026-01-01T00:00:00Z', provider: null, providerSummary: null,

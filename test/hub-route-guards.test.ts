@@ -94,3 +94,32 @@ test('without credentials an admin or publisher route answers 401 before looking
     assert.equal(r.status, 403, `${method} /api/v1/session: ${r.text}`);
   }
 });
+
+test('a path that does not decode, and a body that is not JSON, are answered in the hub\'s error shape', async () => {
+  for (const p of ['/%ff', '/api/v1/models/%ff', '/metadata/%c3%28.json']) {
+    const r = await call('GET', p, undefined);
+    assert.equal(r.status, 400, `${p}: ${r.text}`);
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'usage', message: 'the URL path has malformed percent-encoding' } }, p);
+  }
+  const long = await call('GET', `/api/v1/devices/${'b'.repeat(5000)}`, undefined, { authorization: `Bearer ${t.adminToken}` });
+  assert.equal(long.status, 414, long.text);
+  assert.deepEqual(JSON.parse(long.text), { ok: false, error: { code: 'usage', message: 'a part of the URL path is too long' } });
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  for (const [p, headers] of [['/api/v1/devices', admin], ['/api/v1/session', { origin: t.url }], ['/api/v1/rollouts', admin]] as const) {
+    const r = await call('POST', p, '{"name":"ws-9","token":"x"}', { ...headers, 'content-type': 'text/plain' });
+    assert.equal(r.status, 415, `${p}: ${r.text}`);
+    assert.equal((JSON.parse(r.text) as { ok: boolean }).ok, false);
+  }
+  // JSON bodies must be UTF-8: a bad byte is named, not read as U+FFFD; a charset parameter and a BOM are fine
+  const bad = Buffer.concat([Buffer.from('{"name":"ws-'), Buffer.from([0xff]), Buffer.from('9"}')]);
+  const notUtf8 = await fetch(`${t.url}/api/v1/devices`, { method: 'POST', body: bad, headers: { ...admin, 'content-type': 'application/json' } });
+  const text = await notUtf8.text();
+  assert.equal(notUtf8.status, 400, text);
+  assert.match(text, /the request body is not UTF-8 \(byte 12 starts an invalid sequence\)/);
+  const bom = await call('POST', '/api/v1/devices', '\uFEFF{"name":"ws-10"}', { ...admin, 'content-type': 'application/json; charset=utf-8' });
+  assert.equal(bom.status, 200, bom.text);
+  const poisoned = await call('POST', '/api/v1/devices', '{"name":"ws-11","__proto__":{"x":1}}', admin);
+  assert.equal(poisoned.status, 400, poisoned.text);
+  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11').length, 0, 'nothing was enrolled');
+});
+

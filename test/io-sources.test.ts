@@ -42,6 +42,11 @@ test('open: a missing file, a directory and an empty file are input errors namin
   const sub = path.join(dir, 'folder.csv');
   fs.mkdirSync(sub);
   await rejects(openSource(sub), 'input', /directory/, sub);
+  // without an extension too: what is wrong is the path, not its name
+  const folder = path.join(dir, 'inputs');
+  fs.mkdirSync(folder);
+  await rejects(openSource(folder), 'input', /is a directory, not a file/, folder);
+  await rejects(openSource(path.join(dir, 'nope')), 'input', /not found/, path.join(dir, 'nope'));
   for (const ext of ['csv', 'jsonl', 'parquet']) {
     const empty = write(`empty.${ext}`, '');
     await rejects(openSource(empty), 'input', /empty \(0 bytes\)/, empty);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createLogQueries } from '../src/api/node/log-queries.ts';
+import { createService } from '../src/api/node/service.ts';
 import { LogReader, TOP_K_MAX } from '../src/api/node/log-reader.ts';
 import { scoreFile } from '../src/scoring/node/score-file.ts';
 import { openPacked, unpackColumns, type ColumnToPack } from '../src/store/common/packing.ts';
@@ -187,6 +188,16 @@ test('sorted pages carry the logged inputs (input.*) that unsorted pages carry, 
     }
   }
   assert.ok(carried > 0 && carried < compared, `${carried} of ${compared} sorted rows carry inputs`);
+
+  // the app's table: a sampled job's first page logged no inputs, yet the input columns are listed
+  // (else the sampled rows further down, or a sorted page, would show inputs under no column)
+  const svc = createService({ home, providerWaitMs: 0 });
+  t.after(() => svc.close());
+  const first = await svc.handlers['predictions.page']({ jobId: jobs[1], offset: 0, limit: 5 });
+  assert.ok(first.rows.every((r) => !hasInputs(r)), 'precondition: no sampled row on the first page');
+  const inputColumns = first.columns.filter((c) => c.startsWith('input.'));
+  assert.deepEqual(inputColumns, ['input.precipitation', 'input.temp_max', 'input.temp_min', 'input.wind', 'input.season']);
+  assert.deepEqual((await svc.handlers['predictions.page']({ jobId: jobs[2], offset: 0, limit: 5 })).columns.filter((c) => c.startsWith('input.')), [], 'a job that logged no inputs has no input columns');
 });
 
 test('sorted pages equal the old sort on every awkward value, near the top and deep down', (t) => {

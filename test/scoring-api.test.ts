@@ -40,7 +40,7 @@ let scored: string[];
 
 interface Answer { status: number; headers: Headers; body: Record<string, unknown> }
 
-async function call(method: string, p: string, opts: { token?: string | null; body?: unknown; raw?: string; type?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(method: string, p: string, opts: { token?: string | null; body?: unknown; raw?: string | Uint8Array; type?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   const t = opts.token === undefined ? token : opts.token;
   if (t !== null) headers.Authorization = `Bearer ${t}`;
@@ -268,6 +268,15 @@ test('bodies: malformed JSON 400, not a record 400, wrong content type 415, over
   assert.equal(chunked.status, 413);
   assert.match(chunked.text, /"code":"too-large"/);
   assert.equal((await call('POST', p, { body: record(SOME[0]) })).status, 200, 'still serving');
+  // JSON is UTF-8: a byte that is not is refused naming where (not scored as U+FFFD); a legitimate U+FFFD before it is fine
+  const head = Buffer.from('{"id": "\uFFFD", "season": "wint');
+  const bad = Buffer.concat([head, Buffer.from([0xff]), Buffer.from('er"}')]);
+  assert.match(errorOf(await call('POST', p, { raw: bad }), 400, 'usage').message, new RegExp(`^the request body is not UTF-8 \\(byte ${head.length} starts an invalid sequence\\)`));
+  const cut = Buffer.from(JSON.stringify(record(SOME[0])).replace('winter', 'wint\u00e9')).subarray(0, -3); // a 2-byte character cut in half, then EOF
+  assert.match(errorOf(await call('POST', p, { raw: cut }), 400, 'usage').message, /not UTF-8/);
+  // a byte order mark (PowerShell writes one) is ignored
+  const bom = await call('POST', p, { raw: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(record(SOME[0])))]) });
+  assert.equal(bom.status, 200, JSON.stringify(bom.body));
 });
 
 test('hostile URLs and headers are answered and the server keeps serving', async () => {

@@ -136,6 +136,9 @@ test('serve: bad bodies — truncated JSON, wrong type, oversize, over the uploa
   const truncated = await rawRequest(port, h('POST', '/api/call/settings.get', '\r\nContent-Type: application/json\r\nContent-Length: 5'), '{"a":');
   assert.equal(truncated.status, 400);
   assert.match(truncated.body, /not valid JSON/);
+  const notUtf8 = await rawRequest(port, h('POST', '/api/call/settings.get', '\r\nContent-Type: application/json\r\nContent-Length: 8'), Buffer.from([0x7b, 0x22, 0x61, 0xc3, 0x28, 0x22, 0x3a, 0x7d]));
+  assert.equal(notUtf8.status, 400);
+  assert.match(notUtf8.body, /not UTF-8 \(byte 3 starts an invalid sequence\)/);
   const wrongType = await rawRequest(port, h('POST', '/api/call/settings.get', '\r\nContent-Type: text/plain\r\nContent-Length: 2'), '{}');
   assert.equal(wrongType.status, 415);
   const wrongShape = await rawRequest(port, h('POST', '/api/call/jobs.list', '\r\nContent-Type: application/json\r\nContent-Length: 15'), '{"limit":"all"}');

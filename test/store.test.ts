@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -12,6 +14,7 @@ import { countPredictions, enforceRetention, insertPredictionBatch, logBytes, lo
 import { DB_FILE, getSettings, openStore, updateSettings, type Store } from '../src/store/node/store.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
+const require = createRequire(import.meta.url);
 const root = tempDir();
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -28,6 +31,31 @@ test('opening a store creates the schema in WAL mode; reopening is a no-op; a ne
   raw.pragma('user_version = 999');
   raw.close();
   assert.throws(() => openStore(home), isErr('store', /newer Outpost/));
+});
+
+test('a second store opened in the same process (a worker thread\'s) keeps the first\'s database lock', () => {
+  const home = path.join(root, 'locks');
+  const a = openStore(home);
+  // another process asking for the database exclusively (what a last connection's close-time
+  // checkpoint, or a journal-mode change, needs): refused while this process has it open
+  const exclusive = () => execFileSync(process.execPath, ['-e', `
+    const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+    const d = new Database(process.argv[1], { timeout: 0 });
+    try { d.pragma('locking_mode = EXCLUSIVE'); d.prepare('BEGIN EXCLUSIVE').run(); d.prepare('COMMIT').run(); console.log('granted'); }
+    catch (e) { console.log(e.code); } finally { d.close(); }`, path.join(home, DB_FILE)], { encoding: 'utf8' }).trim();
+  try {
+    a.db.prepare('SELECT count(*) FROM settings').get();
+    assert.equal(exclusive(), 'SQLITE_BUSY');
+    const b = openStore(home); // the serving process opens one per job worker and one for log queries
+    try {
+      assert.equal(exclusive(), 'SQLITE_BUSY', 'opening another store must not drop the process\'s lock on the database');
+      assert.equal(fs.statSync(path.join(home, DB_FILE)).mode & 0o777, 0o600);
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+  }
 });
 
 test('install, list, activate newer, roll back, verify; local packages need --allow-unsigned', () => {

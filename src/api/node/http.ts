@@ -10,6 +10,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
+import { parseJsonBody } from '../common/json-body.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
 import type { Service } from './service.ts';
 import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SERVE_SECURITY_HEADERS as SECURITY_HEADERS, staticFile } from './web-security.ts';
@@ -127,11 +128,9 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     // Only JSON is read as a call: a form post from another page (a "simple" request) is not one.
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') throw new HttpError(415, `a call's body must be application/json (got "${type || 'no content type'}")`);
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'the request body is not valid JSON');
-    }
+    const body = parseJsonBody(Buffer.concat(chunks));
+    if (!body.ok) throw new HttpError(400, `the request body ${body.reason}`);
+    return body.value;
   };
 
   const upload = async (req: http.IncomingMessage, res: http.ServerResponse, query: URLSearchParams) => {

@@ -15,6 +15,7 @@ import { RecordScorer, type FieldError, type RecordOutcome } from '../../scoring
 import { authenticateApiToken, tokenAllows, type ApiToken } from '../../store/node/api-tokens.ts';
 import { getModel, listModels, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
 import { getSettings, openStore, type Store } from '../../store/node/store.ts';
+import { parseJsonBody } from '../common/json-body.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
 import { HttpError, limitedBody } from './http.ts';
@@ -155,11 +156,9 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     const chunks: Buffer[] = [];
     for await (const c of limitedBody(req, maxBodyBytes, bodyIdleMs, 'the request body')) chunks.push(c);
     if (!chunks.length) throw new ApiError(400, 'usage', 'the request has no body: send one record as a JSON object, or {"records": [ … ]}');
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch (e) {
-      throw new ApiError(400, 'usage', `the request body is not valid JSON (${(e as Error).message})`);
-    }
+    const body = parseJsonBody(Buffer.concat(chunks));
+    if (!body.ok) throw new ApiError(400, 'usage', `the request body ${body.reason}`);
+    return body.value;
   };
 
   const predict = async (req: http.IncomingMessage, res: http.ServerResponse, token: ApiToken, ref: string) => {

@@ -11,7 +11,7 @@ import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
-import { countPredictions, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
+import { countPredictions, loggedInputNames, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { resumeWebhookDelivery } from '../../monitor/node/webhook.ts';
@@ -85,6 +85,8 @@ export function createService(opts: ServiceOptions): Service {
   const uploadsDir = path.join(store.home, UPLOADS_DIR);
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();
+  /** workers launched whose job does not exist yet (close waits for them too) */
+  const starting = new Set<LiveJob>();
   // sorted pages and distributions: decoding the log happens in the log-query worker, not here
   const logQueries = createLogQueries(store.home);
   const appUpdates = createAppUpdates({ store });
@@ -222,9 +224,13 @@ export function createService(opts: ServiceOptions): Service {
       let jobId: string | undefined;
       let outcome: FromWorker | undefined;
       const entry: LiveJob = { cancel: () => worker.postMessage({ kind: 'cancel' }), progress: null, done: new Promise((r) => worker.once('exit', r)) };
+      starting.add(entry);
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'started') {
           jobId = m.jobId;
+          starting.delete(entry);
+          // the service closed while the worker started: the job stops (resumable) and nothing reads the closed store
+          if (closed) { entry.cancel(); return; }
           live.set(jobId, entry);
           const s = summary(getJob(store, jobId));
           emit({ type: 'job-started', job: s });
@@ -236,10 +242,11 @@ export function createService(opts: ServiceOptions): Service {
       });
       worker.on('error', (e) => { outcome = { type: 'failed', error: toApiError(e) }; });
       worker.once('exit', () => {
+        starting.delete(entry);
+        if (closed) { reject(new OutpostError('conflict', 'the service is shutting down')); if (jobId !== undefined) live.delete(jobId); return; }
         const error = outcome?.type === 'failed' ? outcome.error : outcome ? null : { code: 'internal' as const, message: 'the scoring worker stopped unexpectedly' };
         if (jobId === undefined) return reject(Object.assign(new Error(error?.message ?? 'the job did not start'), { code: error?.code ?? 'internal', location: { file: error?.file, row: error?.row, field: error?.field } }));
         live.delete(jobId);
-        if (closed) return;
         sweep();
         emit({ type: 'job-finished', job: summary(getJob(store, jobId)), error });
       });
@@ -435,6 +442,7 @@ export function createService(opts: ServiceOptions): Service {
       const sample = p.offset === 0 && !p.sort ? rows : pagePredictions(store, { ...q, offset: 0, limit: 50 });
       const names = new Set<string>();
       for (const r of sample) for (const k of Object.keys(r.values)) names.add(k);
+      for (const n of loggedInputNames(store, q)) names.add(`input.${n}`); // sampled inputs may start past the first page
       const columns = [...names].sort((a, b) => rank(a) - rank(b) || 0);
       return { total, offset: p.offset, columns, sortable: ['row', ...columns.filter((c) => !c.startsWith('input.'))], rows };
     },
@@ -557,7 +565,7 @@ export function createService(opts: ServiceOptions): Service {
       clearInterval(webhookTimer);
       if (closed) return;
       closed = true;
-      const running = [...live.values()];
+      const running = [...live.values(), ...starting];
       for (const j of running) j.cancel();
       pulling?.abort();
       await Promise.allSettled([...running.map((j) => j.done), training.close(), logQueries.close()]);

@@ -9,6 +9,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
+import { decodeUtf8Body } from '../../api/common/json-body.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
@@ -221,7 +222,27 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   const app = Fastify({
     logger: opts.logger ?? false, connectionTimeout: opts.idleTimeoutMs ?? 60_000,
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    // errors before routing (a path that does not percent-decode, an over-long path segment) in the
+    // hub's one error shape, without echoing the path
+    frameworkErrors: (err, _req, reply) => {
+      const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500;
+      const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path has malformed percent-encoding'
+        : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a part of the URL path is too long' : status < 500 ? 'bad request' : 'internal error';
+      void (reply as FastifyReply).code(status).send({ ok: false, error: { code: status < 500 ? 'usage' : 'internal', message } });
+    },
   }) as unknown as FastifyInstance;
+  // Bodies are JSON (or the sync, proposal and blob types): a text/plain post is 415, not a string
+  // handed to the schema ("body must be object") — and not a CORS-simple way in for a foreign page.
+  app.removeContentTypeParser('text/plain');
+  // JSON bodies must be UTF-8 (bytes that are not are refused naming where, not read as U+FFFD);
+  // then Fastify's own parser, with its refusal of __proto__ / constructor poisoning
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const d = decodeUtf8Body(body as Buffer);
+    if (!d.ok) { done(new OutpostError('usage', `the request body ${d.reason}`), undefined); return; }
+    void json(req, d.text, done);
+  });
   app.setErrorHandler((err, _req, reply) => {
     const fleet = fleetErrorReply(err);
     if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);

@@ -52,6 +52,8 @@ function csvDelimiter(file: string, delimiter: string | undefined): number {
 }
 
 export async function openSource(file: string, options: OpenSourceOptions = {}): Promise<TableSource> {
+  // a missing file or a folder (`score ./data/`) says so, rather than that its name has no extension
+  if (options.format === undefined && !EXTENSIONS[path.extname(file).toLowerCase()]) await (await openInputFile(file)).handle.close();
   const format = inferFormat(file, options.format);
   const delimiter = format === 'csv' ? csvDelimiter(file, options.delimiter) : 0;
   const { handle, size } = await openInputFile(file);

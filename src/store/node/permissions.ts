@@ -37,8 +37,21 @@ export function secureDataFolder(home: string): void {
   for (const e of secured ? OURS.filter((f) => f.startsWith('outpost.db')) : OURS) fix(path.join(home, e));
 }
 
-/** Create the database file owner-only before SQLite opens it (SQLite gives its WAL and SHM files the same mode). */
+/**
+ * Create the database file owner-only before SQLite opens it (SQLite gives its WAL and SHM files the
+ * same mode). Only when it does not exist: closing any descriptor of a file drops every POSIX lock
+ * this process holds on it, so opening and closing an existing database here — as each worker
+ * thread's store did — silently released the locks of the process's open connections, and another
+ * process (`outpost score`, `jobs rm`) could then take the database exclusively under them.
+ */
 export function precreateOwnerOnly(file: string): void {
   if (!posix) return;
-  fs.closeSync(fs.openSync(file, 'a', FILE_MODE));
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', FILE_MODE); // fails without opening anything when the file exists
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  fs.closeSync(fd);
 }

@@ -85,6 +85,17 @@ export function batchInputs(blob: Uint8Array | null): ((values: PredictionRow['v
   };
 }
 
+/**
+ * The names of the inputs logged for a query's rows (without `input.`): from the first batch that
+ * logged any. A sampled log keeps the inputs of about 1 row in 100, so the first rows of a query
+ * often have none; the table still has the columns. Only that batch's header is read.
+ */
+export function loggedInputNames(store: Store, q: PredictionQuery = {}): string[] {
+  const w = predictionFilter(q);
+  const blob = store.db.prepare(`SELECT inputs FROM prediction_batches ${w.sql ? `${w.sql} AND` : 'WHERE'} inputs IS NOT NULL LIMIT 1`).pluck().get(...w.args) as Buffer | undefined;
+  return blob ? openPacked(blob).names.filter((n) => n !== '#row') : [];
+}
+
 /** Page through logged predictions as rows, oldest first. Only the batches that hold the page are decoded. */
 export function pagePredictions(store: Store, q: PredictionQuery = {}): PredictionRow[] {
   const offset = q.offset ?? 0;

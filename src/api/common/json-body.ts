@@ -1,0 +1,38 @@
+// A request body read as JSON text. JSON is UTF-8 (RFC 8259 §8.1): bytes that are not UTF-8 are
+// refused, naming where, instead of being decoded to U+FFFD — a record would otherwise be scored
+// (and logged) with a value its sender never wrote. A leading byte order mark is ignored, as §8.1
+// allows (Windows tools such as PowerShell write one).
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
+
+/** The byte offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes); // lossy: U+FFFD where bytes are bad
+  let at = 0;
+  for (const ch of text) {
+    const cp = ch.codePointAt(0)!;
+    if (cp === 0xfffd && !(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return at;
+    at += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+  }
+  return -1;
+}
+
+/** A body's text, strictly UTF-8 (one leading BOM dropped): `reason` completes "the request body …". */
+export function decodeUtf8Body(bytes: Uint8Array): { ok: true; text: string } | { ok: false; reason: string } {
+  try {
+    return { ok: true, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    return { ok: false, reason: `is not UTF-8 (byte ${firstInvalidUtf8(bytes)} starts an invalid sequence); JSON must be UTF-8` };
+  }
+}
+
+/** Parse a body: `reason` completes "the request body …" when it is not UTF-8 JSON. */
+export function parseJsonBody(bytes: Uint8Array): JsonBody {
+  const d = decodeUtf8Body(bytes);
+  if (!d.ok) return d;
+  try {
+    return { ok: true, value: JSON.parse(d.text) };
+  } catch (e) {
+    return { ok: false, reason: `is not valid JSON (${(e as Error).message})` };
+  }
+}
