@@ -149,8 +149,10 @@ describe('app fixes in Chromium', { skip: 'skip' in launched ? launched.skip : f
     await open('home'); // a fresh Score screen
     await scoreOpensOn('seattle-weather@2');
     await shot(page, 'fix-04-score-default');
+    const firstDrift = await atFirstSight(page, '[data-testid=drift-model]', `document.querySelector('[data-testid=drift-model]').value`);
     await open('drift');
     await page.getByTestId('drift-features').waitFor();
+    assert.equal(await firstDrift(), 'seattle-weather@1', 'the version picker as it first appears');
     assert.equal(await page.getByTestId('drift-model').inputValue(), 'seattle-weather@1');
     assert.match(await page.getByTestId('drift-rows').innerText(), /365/);
     await shot(page, 'fix-05-drift-default');
