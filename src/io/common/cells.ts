@@ -32,6 +32,21 @@ export function allocateColumns(request: readonly ColumnRequest[], rows: number)
     : { kind: 'string', values: new Array<string | null>(rows).fill(null) });
 }
 
+/** Copy rows [from, from + count) of `src` to rows [at, at + count) of `dst` (same kind), with their problem notes. */
+export function copyRows(src: Column, from: number, dst: Column, at: number, count: number): void {
+  if (src.kind === 'string' || dst.kind === 'string') {
+    for (let i = 0; i < count; i++) dst.values[at + i] = src.values[from + i] as string | null;
+    return;
+  }
+  dst.values.set(src.values.subarray(from, from + count), at);
+  dst.status.set(src.status.subarray(from, from + count), at);
+  for (const key of ['bad', 'reasons', 'markers'] as const) {
+    const notes = src[key];
+    if (!notes?.size) continue;
+    for (const [row, text] of notes) if (row >= from && row < from + count) (dst[key] ??= new Map()).set(row - from + at, text);
+  }
+}
+
 /** The columns cut to the rows actually filled (typed arrays become views, no copy). */
 export function trimColumns(columns: Column[], length: number): Column[] {
   return columns.map((c): Column => {

@@ -99,8 +99,10 @@ function concatValues(parts: ColumnValues[]): ColumnValues {
   if (parts.every((p) => p instanceof Float32Array)) return concatTyped(parts as Float32Array[], Float32Array);
   if (parts.every((p) => p instanceof Float64Array)) return concatTyped(parts as Float64Array[], Float64Array);
   if (parts.every((p) => p instanceof Int32Array)) return concatTyped(parts as Int32Array[], Int32Array);
-  const out: (number | bigint | string | null)[] = [];
-  for (const p of parts) for (let i = 0; i < p.length; i++) out.push(p[i]);
+  // sized once and filled by index: pushing a row group's values one by one cost more than encoding them
+  const out = new Array<number | bigint | string | null>(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) for (let i = 0; i < p.length; i++) out[at++] = p[i];
   return out;
 }
 

@@ -1,14 +1,20 @@
 // A Parquet file as a TableSource, through hyparquet (+ hyparquet-compressors for ZSTD, GZIP,
-// Brotli, LZ4). Only the requested columns are decoded, one row group at a time, so memory is
-// bounded by the file's row-group size, not its length. ResumePoint.offset is a row index.
+// Brotli, LZ4). Row group by row group, only the requested columns' chunks are read (one positional
+// read each) and decoded once into group-length columns (../common/parquet-decode.ts); batches are
+// copied out of those, so memory is bounded by one row group of the requested columns, not the
+// file's length. ResumePoint.offset is a row index.
 // Value conversions are described in ../common/parquet-cells.ts.
 
 import type { FileHandle } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetRead, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, ColumnData, FileMetaData } from 'hyparquet';
+import { DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
+import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import type { ColumnDecoder, SchemaTree } from 'hyparquet/src/types.js';
 import { compressors } from 'hyparquet-compressors';
 import { OutpostError } from '../../common/errors.ts';
-import { allocateColumns } from '../common/cells.ts';
+import { allocateColumns, copyRows } from '../common/cells.ts';
+import { decodeFlatChunk, fillFromChunk } from '../common/parquet-decode.ts';
 import { fillFromParquet } from '../common/parquet-cells.ts';
 import { resolveRequest } from '../common/request.ts';
 import type { Column, ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../common/table.ts';
@@ -30,8 +36,11 @@ function fileBuffer(handle: FileHandle, size: number): AsyncBuffer {
 export async function openParquetSource(file: string, handle: FileHandle, size: number): Promise<TableSource> {
   const head = await readAt(handle, 0, Math.min(4, size));
   const tail = size >= 8 ? await readAt(handle, size - 4, 4) : new Uint8Array(0);
-  if (size < 12 || MAGIC.some((b, i) => head[i] !== b || tail[i] !== b)) {
+  if (size < 12 || MAGIC.some((b, i) => head[i] !== b)) {
     throw new OutpostError('input', 'not a Parquet file (the PAR1 markers are missing)', { file });
+  }
+  if (MAGIC.some((b, i) => tail[i] !== b)) {
+    throw new OutpostError('input', 'the Parquet file is truncated or damaged: it starts with PAR1 but does not end with it (the footer is missing)', { file });
   }
   const buffer = fileBuffer(handle, size);
   let metadata: FileMetaData;
@@ -57,6 +66,7 @@ class ParquetSource implements TableSource {
   private readonly handle: FileHandle;
   private readonly buffer: AsyncBuffer;
   private readonly metadata: FileMetaData;
+  private readonly schema: SchemaTree;
 
   constructor(file: string, handle: FileHandle, size: number, buffer: AsyncBuffer, metadata: FileMetaData, columns: string[]) {
     this.path = file;
@@ -66,6 +76,7 @@ class ParquetSource implements TableSource {
     this.metadata = metadata;
     this.columns = columns;
     this.totalRows = Number(metadata.num_rows);
+    this.schema = parquetSchema(metadata);
   }
 
   async *batches(request: readonly ColumnRequest[], options: ReadOptions): AsyncGenerator<ColumnBatch> {
@@ -75,24 +86,25 @@ class ParquetSource implements TableSource {
     if (next < 0 || next > this.totalRows || !Number.isInteger(next)) {
       throw new OutpostError('input', `cannot resume at row ${next}: the file has ${this.totalRows} rows (did it change since the job started?)`, { file: this.path });
     }
-    const names = request.map((r) => r.name);
     // batches span row groups: only the current group's decoded columns are held
     let columns: Column[] = [];
     let length = 0;
     let filled = 0;
     let groupStart = 0;
-    for (const group of this.metadata.row_groups) {
-      const groupEnd = groupStart + Number(group.num_rows);
-      if (groupEnd > next) {
+    const groups = this.metadata.row_groups;
+    for (let g = 0; g < groups.length; g++) {
+      const groupRows = Number(groups[g].num_rows);
+      const groupEnd = groupStart + groupRows;
+      if (groupEnd > next && groupRows > 0) {
         throwIfAborted(options.signal, this.path);
-        const chunks = names.length > 0 ? await this.readGroup(names, next, groupEnd) : new Map<string, ColumnData[]>();
+        const decoded = await this.readGroup(g, groupStart, groupRows, request);
         while (next < groupEnd) {
           if (filled === 0) {
             length = Math.min(batchRows, this.totalRows - next);
             columns = allocateColumns(request, length);
           }
           const take = Math.min(length - filled, groupEnd - next);
-          request.forEach((r, i) => fill(columns[i], filled, chunks.get(r.name) ?? [], next, take));
+          for (let i = 0; i < request.length; i++) copyRows(decoded[i], next - groupStart, columns[i], filled, take);
           filled += take;
           next += take;
           if (filled === length) {
@@ -106,15 +118,53 @@ class ParquetSource implements TableSource {
     }
   }
 
-  private async readGroup(names: string[], rowStart: number, rowEnd: number): Promise<Map<string, ColumnData[]>> {
+  /**
+   * Row group `g` of the requested columns, decoded once, as group-length columns in request order
+   *. Flat columns go through parquet-decode.ts; nested
+   * ones (lists, structs: unparsable for a number, JSON text for a string) through hyparquet's reader.
+   */
+  private async readGroup(g: number, groupStart: number, groupRows: number, request: readonly ColumnRequest[]): Promise<Column[]> {
+    const where = `row group ${g + 1} of ${this.metadata.row_groups.length} (rows ${groupStart + 1}–${groupStart + groupRows})`;
+    const out = allocateColumns(request, groupRows);
+    const names = [...new Set(request.map((r) => r.name))];
+    const nested = names.filter((n) => !isFlatColumn(getTreePath(this.schema, [n])));
+    const chunks = nested.length > 0 ? await this.readNested(nested, where, groupStart, groupRows) : new Map<string, ColumnData[]>();
+    for (const name of names) {
+      const targets = request.flatMap((r, i) => (r.name === name ? [out[i]] : []));
+      if (nested.includes(name)) {
+        for (const t of targets) fill(t, 0, chunks.get(name) ?? [], groupStart, groupRows);
+        continue;
+      }
+      const meta = this.metadata.row_groups[g].columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name)?.meta_data;
+      const fail = (reason: string) => new OutpostError('input', `cannot read Parquet ${where}, column "${name}": ${reason}`, { file: this.path, row: groupStart + 1, field: name });
+      if (!meta) throw fail('the row group has no chunk for this column');
+      const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+      const end = start + Number(meta.total_compressed_size);
+      if (start < 4 || end > this.sizeBytes - 8) throw fail(`its bytes ${start}–${end} lie outside the file's data (${this.sizeBytes} bytes): the file is truncated or damaged`);
+      const bytes = await readAt(this.handle, start, end - start);
+      try {
+        const path = getTreePath(this.schema, [name]);
+        const decoder: ColumnDecoder = { pathInSchema: [name], element: path[path.length - 1].element, schemaPath: path, type: meta.type, codec: meta.codec, parsers: DEFAULT_PARSERS, compressors };
+        const chunk = decodeFlatChunk(bytes, decoder, groupRows);
+        if (chunk.rows !== groupRows) throw new Error(`its pages hold ${chunk.rows} rows, the row group ${groupRows}`);
+        for (const t of targets) fillFromChunk(t, chunk);
+      } catch (e) {
+        throw fail((e as Error).message);
+      }
+    }
+    return out;
+  }
+
+  /** Nested columns of one row group through hyparquet's reader (assembles lists and structs). */
+  private async readNested(names: string[], where: string, groupStart: number, groupRows: number): Promise<Map<string, ColumnData[]>> {
     const chunks = new Map<string, ColumnData[]>();
     try {
       await parquetRead({
         file: this.buffer,
         metadata: this.metadata,
         columns: names,
-        rowStart,
-        rowEnd,
+        rowStart: groupStart,
+        rowEnd: groupStart + groupRows,
         compressors,
         onChunk: (chunk) => {
           const list = chunks.get(chunk.columnName) ?? [];
@@ -123,7 +173,7 @@ class ParquetSource implements TableSource {
         },
       });
     } catch (e) {
-      throw new OutpostError('input', `cannot read Parquet rows ${rowStart + 1}–${rowEnd}: ${(e as Error).message}`, { file: this.path, row: rowStart + 1 });
+      throw new OutpostError('input', `cannot read Parquet ${where}: ${(e as Error).message}`, { file: this.path, row: groupStart + 1 });
     }
     return chunks;
   }
