@@ -40,7 +40,8 @@ export function App() {
         </nav>
         <ThemeToggle />
       </header>
-      <main id="main" ref={main} tabIndex={-1}>
+      {/* data-route: the route this render shows (a hash change is rendered a moment after the address changes) */}
+      <main id="main" ref={main} tabIndex={-1} data-route={[screen, arg, sub].filter((x) => x !== undefined).join('/')}>
         {locked ? (
           <div className="screen" data-testid="locked">
             <h1>Access token needed</h1>

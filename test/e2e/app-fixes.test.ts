@@ -15,7 +15,7 @@ import { getModel, installPackage } from '../../src/store/node/models.ts';
 import { countPredictions, insertPredictionBatch, pagePredictions } from '../../src/store/node/predictions.ts';
 import { getSettings, openStore, updateSettings, type Store } from '../../src/store/node/store.ts';
 import { bigCsv, DEMO_CSV, DEMO_PACKAGE } from '../helpers/app-harness.ts';
-import { launchChromium, shot } from '../helpers/app-browser.ts';
+import { atFirstSight, launchChromium, openRoute, shot } from '../helpers/app-browser.ts';
 import { tempDir, tinyCard, writePackage } from '../helpers/packages.ts';
 
 const launched = await launchChromium();
@@ -37,19 +37,16 @@ describe('app fixes in Chromium', { skip: 'skip' in launched ? launched.skip : f
   let weatherJob = '';
   const base = () => `http://127.0.0.1:${server.port}`;
   const open = async (hash: string) => {
-    await page.goto(`${base()}/#/${hash}`);
+    await openRoute(page, base(), hash);
     await page.locator('main h1, main h2').first().waitFor();
   };
-  /** the model the Score screen's picker settles on */
-  const pickerSettlesOn = async (want: string) => {
-    const select = page.getByTestId('model-select');
-    await select.waitFor();
-    let v = '';
-    for (let i = 0; i < 200 && v !== want; i++) {
-      v = await select.inputValue();
-      if (v !== want) await page.waitForTimeout(50);
-    }
-    assert.equal(v, want);
+  /** open Score: its model picker shows `want` from the first frame it is on the page (no later switch) */
+  const scoreOpensOn = async (want: string) => {
+    const first = await atFirstSight(page, '[data-testid=model-select]', `document.querySelector('[data-testid=model-select]').value`);
+    await open('score');
+    await page.getByTestId('model-select').waitFor();
+    assert.equal(await first(), want, 'the picker as it first appears');
+    assert.equal(await page.getByTestId('model-select').inputValue(), want);
   };
   /** run a job through the service and wait for its end */
   const score = async (input: string, model: string) => {
@@ -133,7 +130,8 @@ describe('app fixes in Chromium', { skip: 'skip' in launched ? launched.skip : f
     for (const c of cells) assert.match(c, /^[0-9a-f]{12}$/, `a digest, not "${c}"`);
     await shot(page, 'fix-03-jobs-fingerprint');
     await page.getByTestId('jobs-table').getByRole('link').first().click();
-    const fp = page.getByTestId('fingerprint');
+    // the job's own fingerprint: until the route changes, the list's short ones are still on the page
+    const fp = page.getByTestId('job-view').getByTestId('fingerprint');
     await fp.waitFor();
     assert.match(await fp.innerText(), /^[0-9a-f]{64} — SHA-256 of the file size, its first MiB and its last MiB/);
   });
@@ -143,18 +141,18 @@ describe('app fixes in Chromium', { skip: 'skip' in launched ? launched.skip : f
     const tinyCsv = path.join(files, 'tiny.csv');
     fs.writeFileSync(tinyCsv, 'a,b,colour\n1,2,red\n3,,green\n');
     await score(tinyCsv, 'tiny@2');
-    await open('score');
-    await pickerSettlesOn('tiny@2');
+    await scoreOpensOn('tiny@2');
     // seattle-weather@1 scored last → Drift shows @1 (where its statistics are), not the active @2
     const weather = path.join(files, 'weather-2015.csv');
     fs.copyFileSync(DEMO_CSV, weather);
     weatherJob = await score(weather, 'seattle-weather@1');
     await open('home'); // a fresh Score screen
-    await open('score');
-    await pickerSettlesOn('seattle-weather@2');
+    await scoreOpensOn('seattle-weather@2');
     await shot(page, 'fix-04-score-default');
+    const firstDrift = await atFirstSight(page, '[data-testid=drift-model]', `document.querySelector('[data-testid=drift-model]').value`);
     await open('drift');
     await page.getByTestId('drift-features').waitFor();
+    assert.equal(await firstDrift(), 'seattle-weather@1', 'the version picker as it first appears');
     assert.equal(await page.getByTestId('drift-model').inputValue(), 'seattle-weather@1');
     assert.match(await page.getByTestId('drift-rows').innerText(), /365/);
     await shot(page, 'fix-05-drift-default');

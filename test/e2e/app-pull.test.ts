@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { createEnrollment } from '../../src/hub/node/devices.ts';
 import { publishPackage } from '../../src/hub/node/publish-client.ts';
 import { listModels } from '../../src/store/node/models.ts';
@@ -77,7 +77,15 @@ describe('pulling a model from the hub in the app (Chromium)', { skip: 'skip' in
     } finally {
       store.close();
     }
+    // until the connection is known the form is not offered (a Pull could not say from where)
+    const held: Route[] = [];
+    await page.route('**/api/call/sync.status', (r) => { if (held.length < 1) held.push(r); else void r.continue(); });
     await page.reload();
+    while (held.length < 1) await page.waitForTimeout(20);
+    assert.equal(await page.getByTestId('pull-ref').count(), 0, 'no pull form before the hub connection is known');
+    assert.match(await page.getByTestId('pull-form').innerText(), /Checking the hub connection/);
+    await held[0].continue();
+    await page.unroute('**/api/call/sync.status');
     await page.getByTestId('pull-ref').waitFor();
     assert.match(await page.getByTestId('pull-form').innerText(), new RegExp(`From ${proxy.url.replace(/[.:/]/g, '\\$&')}`));
     await page.getByTestId('pull-ref').fill('churn:production');

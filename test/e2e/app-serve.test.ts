@@ -14,7 +14,7 @@ import { getJob, listJobs } from '../../src/store/node/jobs.ts';
 import { countPredictions, pagePredictions } from '../../src/store/node/predictions.ts';
 import { getSettings, openStore, updateSettings, type Store } from '../../src/store/node/store.ts';
 import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE } from '../helpers/app-harness.ts';
-import { launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
+import { launchChromium, openRoute, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
 import { tempDir } from '../helpers/packages.ts';
 
 const launched = await launchChromium();
@@ -30,7 +30,7 @@ describe('outpost serve in Chromium', { skip: 'skip' in launched ? launched.skip
   let store: Store;
   const base = () => `http://127.0.0.1:${served.port}`;
   const open = async (hash: string) => {
-    await page.goto(`${base()}/#/${hash}`);
+    await openRoute(page, base(), hash);
     await page.locator('main h1').first().waitFor();
   };
   const num = async (testId: string) => Number((await page.getByTestId(testId).first().innerText()).replace(/[^\d.-]/g, ''));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { createEnrollment, listDevices } from '../../src/hub/node/devices.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore, updateSettings } from '../../src/store/node/store.ts';
@@ -50,7 +50,21 @@ describe('hub connection and sync in the app (Chromium)', { skip: 'skip' in laun
     fs.rmSync(home, { recursive: true, force: true });
   });
 
-  test('Home says the workstation is not connected', async () => {
+  test('Home says the workstation is not connected (and offers no action before it knows)', async () => {
+    // the connection held back: the Hub card offers neither "Connect" nor "Sync now" meanwhile
+    const held: Route[] = [];
+    await page.route('**/api/call/sync.status', (r) => { if (held.length < 2) held.push(r); else void r.continue(); });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Home' }).waitFor();
+    while (held.length < 2) await page.waitForTimeout(20); // the Hub and the updates cards both asked
+    const card = page.getByRole('region', { name: 'Hub' });
+    assert.equal(await card.getByRole('link', { name: 'Connect' }).count(), 0, 'no "Connect" before the connection is known');
+    assert.equal(await page.getByTestId('sync-now').count(), 0);
+    await card.getByText('Checking the hub connection…').waitFor();
+    await shot(page, 'sync-00-home-checking');
+    for (const r of held) await r.continue();
+    await page.unroute('**/api/call/sync.status');
+    await card.getByRole('link', { name: 'Connect' }).waitFor();
     await page.getByTestId('hub-status').waitFor();
     assert.match(await page.getByTestId('hub-status').innerText(), /Not connected to a hub/);
   });

@@ -9,12 +9,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { publishPackage } from '../../src/hub/node/publish-client.ts';
 import { listRollouts } from '../../src/hub/node/rollouts.ts';
 import { listModels } from '../../src/store/node/models.ts';
 import { runSync } from '../../src/sync/node/sync.ts';
-import { hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
+import { atFirstSight, hubServeInProcess, launchChromium, shot, type Served } from '../helpers/app-browser.ts';
 import { jsonLines, runMain } from '../helpers/cli.ts';
 import { makePackage, startTestHub, tmpDir, type TestHub } from '../helpers/hub-fixtures.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -99,6 +99,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
 
   test('the form refuses what `hub rollout` refuses, with the same message, and starts nothing', async () => {
     await page.getByTestId('rollouts-none').waitFor();
+    await page.getByTestId('rollout-form').waitFor(); // the aliases are another answer than the list
     assert.deepEqual(await page.getByTestId('rollout-ref').locator('option').allInnerTexts(), ['churn:production (→ v1)']);
     for (const [group, percent, argv] of [
       ['line-1', 'abc', ['--group', 'line-1', '--percent', 'abc']], // checked in the browser by the CLI's own function
@@ -153,7 +154,24 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
   let second: string;
   test('halt asks first: "keep it" changes nothing; confirmed, a workstation that had not installed it does not', async () => {
     await publish(2); // the alias moves to v2
-    await page.reload();
+    // The form is offered only once the rollouts it may replace are known: with the list held back
+    // and the aliases answered, it is not on the page (it would start without "Replaces …").
+    await page.getByRole('link', { name: 'Fleet', exact: true }).click();
+    await page.getByRole('heading', { name: 'Fleet' }).waitFor();
+    const list = /\/api\/v1\/rollouts$/;
+    const held: Route[] = [];
+    await page.route(list, (r) => { if (held.length === 0) held.push(r); else void r.continue(); });
+    const firstForm = await atFirstSight(page, '[data-testid=rollout-form]', `document.querySelector('[data-testid=rollouts]') !== null`);
+    const aliases = page.waitForEvent('requestfinished', (r) => r.url().endsWith('/api/v1/models'));
+    await page.getByRole('link', { name: 'Rollouts' }).click();
+    await aliases;
+    await page.evaluate('new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)))'); // the aliases' answer rendered
+    while (held.length < 1) await page.waitForTimeout(20);
+    assert.equal(await page.getByTestId('rollout-form').count(), 0, 'no start form while the rollouts it may replace are unknown');
+    assert.equal(await page.getByTestId('rollout-form-loading').isVisible(), true);
+    await held[0].continue();
+    await page.unroute(list);
+    assert.equal(await firstForm(), true, 'the start form showed before the list of rollouts it may replace');
     await page.getByTestId('rollout-ref').locator('option', { hasText: '→ v2' }).waitFor({ state: 'attached' });
     await page.getByTestId('rollout-group').fill('line-1');
     assert.match(await page.getByTestId('rollout-replaces').innerText(), new RegExp(`Replaces ${first} \\(active\\)`));

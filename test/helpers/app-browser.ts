@@ -88,3 +88,14 @@ export async function atFirstSight(page: Page, selector: string, probe: string):
   })()`);
   return () => page.evaluate(`window[${key}]`);
 }
+
+/**
+ * Go to a screen of the workstation app by its hash route ("models/churn") and wait until the app
+ * renders that route. A hash-only goto keeps the page: until the app has handled the hashchange the
+ * previous screen (its heading, its test ids, its state) is still there, and a second goto in that
+ * moment can fold both changes into one render that never left the old screen.
+ */
+export async function openRoute(page: Page, origin: string, route: string): Promise<void> {
+  await page.goto(`${origin}/#/${route}`);
+  await page.locator(`main[data-route=${JSON.stringify(route)}]`).waitFor();
+}

@@ -19,8 +19,10 @@ export function SyncStatusCard() {
   useEvents((e) => { if (e.type === 'sync-finished') reload(); });
   const now = () => { setBusy(true); client.call('sync.now', {}).finally(() => { setBusy(false); reload(); }); };
   return (
-    <Section title="Hub" id="home-hub" actions={data?.connected ? <button type="button" className="btn" onClick={now} disabled={busy || data.running} data-testid="sync-now">{busy || data.running ? 'Syncing…' : 'Sync now'}</button> : <a className="btn" href="#/settings">Connect</a>}>
+    // no action until the connection is known: "Connect" on a connected workstation would mislead
+    <Section title="Hub" id="home-hub" actions={!data ? undefined : data.connected ? <button type="button" className="btn" onClick={now} disabled={busy || data.running} data-testid="sync-now">{busy || data.running ? 'Syncing…' : 'Sync now'}</button> : <a className="btn" href="#/settings">Connect</a>}>
       <ErrorBox error={error} />
+      {!data && !error && <p className="muted" aria-busy="true">Checking the hub connection…</p>}
       {data && !data.connected && <p className="muted" data-testid="hub-status">Not connected to a hub: predictions, drift and alerts stay on this workstation. Connect in Settings with the code from your hub operator.</p>}
       {data?.connected && data.hub && (
         <dl className="facts" data-testid="hub-status">

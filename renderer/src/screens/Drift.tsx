@@ -159,7 +159,8 @@ export function Drift({ model }: { model?: string }) {
       <h1>Drift</h1>
       <ErrorBox error={models.error} />
       {models.data && models.data.length === 0 && <p className="muted">No models installed yet.</p>}
-      {choices.length > 0 && (
+      {/* the version picker once the version shown is known (before, it showed the first while showing none) */}
+      {choices.length > 0 && ref !== undefined && (
         <div className="toolbar">
           <label>Model version{' '}
             <select data-testid="drift-model" value={ref} onChange={(e) => go('drift', e.target.value)}>

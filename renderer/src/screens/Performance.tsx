@@ -35,7 +35,8 @@ export function Performance({ model }: { model?: string }) {
       <h1>Performance</h1>
       <p className="muted">From ground-truth labels joined to logged predictions (<code>outpost labels add</code>). 95 % intervals.</p>
       <ErrorBox error={models.error} />
-      {choices.length > 0 && (
+      {/* the version picker once the version shown is known (before, it showed the first while showing none) */}
+      {choices.length > 0 && ref !== undefined && (
         <div className="toolbar">
           <label>Model version{' '}
             <select data-testid="perf-model" value={ref} onChange={(e) => go('performance', e.target.value)}>

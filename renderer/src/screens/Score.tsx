@@ -1,5 +1,5 @@
 // Score a file: pick or drop it, choose the model, see the schema check, start, watch, get results.
-import { useEffect, useState, type DragEvent } from 'react';
+import { useState, type DragEvent } from 'react';
 import type { UploadResult } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { ErrorBox, Section } from '../components/common.tsx';
@@ -22,13 +22,15 @@ export function Score({ jobId }: { jobId?: string }) {
   const [dragging, setDragging] = useState(false);
 
   // Default to the active version of the model used last (else the first by name): see default-model.ts.
+  // The picker is offered once that default is known, and the default is set in the same render:
+  // shown earlier, it displayed the first model while choosing none, and the default then replaced
+  // what the user saw (or picked).
   const recent = useCall('jobs.list', { limit: 20 });
-  useEffect(() => {
-    if (!model && models.data?.length && (recent.data || recent.error)) {
-      const ref = defaultModelRef(models.data, recent.data ?? [], 'score');
-      if (ref) setModel(ref);
-    }
-  }, [models.data, recent.data, recent.error, model]);
+  const knowsDefault = models.data !== undefined && (recent.data !== undefined || recent.error !== undefined);
+  if (!model && knowsDefault && models.data?.length) {
+    const ref = defaultModelRef(models.data, recent.data ?? [], 'score');
+    if (ref) setModel(ref);
+  }
 
   const inspect = useCall('files.inspect', file && model ? { path: file.path, model } : null);
   const check = inspect.data && file && inspect.data.path === file.path ? inspect.data : undefined;
@@ -90,7 +92,7 @@ export function Score({ jobId }: { jobId?: string }) {
       </Section>
 
       <Section title="2. Model" id="step-model">
-        {noModels ? <p className="muted">No models installed: add one under Models first.</p> : (
+        {noModels ? <p className="muted">No models installed: add one under Models first.</p> : !knowsDefault ? <p className="muted" aria-busy="true">Loading the models…</p> : (
           <label>Model
             <select value={model} onChange={(e) => setModel(e.target.value)} data-testid="model-select">
               {(models.data ?? []).flatMap((m) => m.versions.slice().reverse().map((v) => (

@@ -225,7 +225,10 @@ export function Rollouts() {
       <p className="muted">A rollout records that the workstations of a group should run what a signed alias points to; they follow on their next sync, through the normal verified pull. The same as <code>outpost hub rollout</code>.</p>
       <ErrorBox error={list.error ?? models.error ?? fleet.error} title="Cannot list rollouts" />
       <Section title="Start a rollout" id="rollout-start-head">
-        {models.data && <StartForm key={prefill.key} models={models.data.models} groups={fleet.data?.facets.groups ?? []} rollouts={rollouts} prefill={prefill.values} onDone={(n, id) => done(n, id, true)} />}
+        {/* offered once the aliases and the rollouts it may replace are known ("Replaces …" is read from the list) */}
+        {models.data && list.data
+          ? <StartForm key={prefill.key} models={models.data.models} groups={fleet.data?.facets.groups ?? []} rollouts={rollouts} prefill={prefill.values} onDone={(n, id) => done(n, id, true)} />
+          : !models.error && !list.error && <p className="muted" data-testid="rollout-form-loading" aria-busy="true">Loading the signed aliases and the rollouts they may replace…</p>}
       </Section>
       <div aria-live="polite" data-testid="rollout-notice" ref={noticeRef} tabIndex={-1} className="notice-slot">
         {notice && 'ok' in notice && <div className="alert alert-ok" role="status" data-testid="rollout-ok"><p>{notice.ok}</p>{notice.warn && <p><strong>{notice.warn}</strong></p>}</div>}
