@@ -97,14 +97,15 @@ class ParquetSource implements TableSource {
       const groupEnd = groupStart + groupRows;
       if (groupEnd > next && groupRows > 0) {
         throwIfAborted(options.signal, this.path);
-        const decoded = await this.readGroup(g, groupStart, groupRows, request);
+        let decoded: Column[] | null = await this.readGroup(g, groupStart, groupRows, request);
         while (next < groupEnd) {
           if (filled === 0) {
             length = Math.min(batchRows, this.totalRows - next);
             columns = allocateColumns(request, length);
           }
           const take = Math.min(length - filled, groupEnd - next);
-          for (let i = 0; i < request.length; i++) copyRows(decoded[i], next - groupStart, columns[i], filled, take);
+          for (let i = 0; i < request.length; i++) copyRows(decoded![i], next - groupStart, columns[i], filled, take);
+          if (next + take === groupEnd) decoded = null; // let it go before the next group is decoded (a yield may come first)
           filled += take;
           next += take;
           if (filled === length) {
