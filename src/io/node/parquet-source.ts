@@ -120,9 +120,9 @@ class ParquetSource implements TableSource {
   }
 
   /**
-   * Row group `g` of the requested columns, decoded once, as group-length columns in request order
-   *. Flat columns go through parquet-decode.ts; nested
-   * ones (lists, structs: unparsable for a number, JSON text for a string) through hyparquet's reader.
+   * Row group `g` of the requested columns, decoded once, as group-length columns in request order.
+   * Flat columns go through parquet-decode.ts; nested ones (lists, structs: unparsable for a
+   * number, JSON text for a string) through hyparquet's reader.
    */
   private async readGroup(g: number, groupStart: number, groupRows: number, request: readonly ColumnRequest[]): Promise<Column[]> {
     const where = `row group ${g + 1} of ${this.metadata.row_groups.length} (rows ${groupStart + 1}–${groupStart + groupRows})`;
