@@ -1,10 +1,10 @@
 // Benchmark helpers: repeated timing with the median kept (the machines are noisy), temp homes
 // with a model installed, and generated inputs cached under bench/data/ (gitignored).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../src/train/common/index.ts';
+import { tempDir } from '../test/helpers/packages.ts';
 
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const DATA_DIR = path.join(REPO, 'bench', 'data');
@@ -24,9 +24,7 @@ export async function time(runs: number, fn: () => Promise<unknown> | unknown): 
 
 export const perSecond = (count: number, t: Timing): number => count / (t.medianMs / 1000);
 
-export function tempHome(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-bench-'));
-}
+export const tempHome = (): string => tempDir('outpost-bench-');
 
 /** A CSV of `rows` rows × `features` standard-normal floats (f0..), 6 significant digits; cached. */
 export function floatCsv(rows: number, features: number, seed = 7): string {

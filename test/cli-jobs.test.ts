@@ -118,6 +118,26 @@ test('jobs rm needs --yes; then removes the record, its logged predictions, outp
   assert.equal(fs.existsSync(upload), false, 'removed with its last job');
 });
 
+test('jobs rm: `_` and `%` in an upload folder name are literal, not wildcards matching another folder', async () => {
+  const dir = path.join(root, 'rm-like');
+  fs.mkdirSync(dir);
+  const ids = new Map<string, string>();
+  // `u-a_%b/` as a LIKE pattern also matches `u-aXYb/…`: that job does not share the `u-a_%b` upload
+  for (const name of ['u-a_%b', 'u-aXYb']) {
+    const upload = path.join(home, 'uploads', name);
+    fs.mkdirSync(upload, { recursive: true });
+    fs.copyFileSync(DEMO_CSV, path.join(upload, 'in.csv'));
+    const s = await cli(['--home', home, 'score', path.join(upload, 'in.csv'), '--model', 'seattle-weather', '--out', path.join(dir, `${name}.csv`), '--json']);
+    assert.equal(s.code, 0, s.err);
+    ids.set(name, (lastJson(s.out) as { job: { id: string } }).job.id);
+  }
+  const rm = await cli(['--home', home, 'jobs', 'rm', ids.get('u-a_%b')!, '--yes', '--json']);
+  assert.equal(rm.code, 0, rm.err);
+  assert.ok((lastJson(rm.out) as { removed: { files: string[] }[] }).removed[0].files.includes(path.join(home, 'uploads', 'u-a_%b')));
+  assert.equal(fs.existsSync(path.join(home, 'uploads', 'u-a_%b')), false, 'its only job is gone, so the upload goes');
+  assert.ok(fs.existsSync(path.join(home, 'uploads', 'u-aXYb')), 'the other job\'s upload stays');
+});
+
 test('a job killed mid-run is listed as stopped (resumable), with the resume command; rm refuses a live one', async () => {
   const input = path.join(root, 'big.csv');
   const body = fs.readFileSync(DEMO_CSV, 'utf8').split('\n').slice(1).filter(Boolean).join('\n') + '\n';

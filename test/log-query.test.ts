@@ -14,8 +14,8 @@ import { LogReader, TOP_K_MAX } from '../src/api/node/log-reader.ts';
 import { scoreFile } from '../src/scoring/node/score-file.ts';
 import { openPacked, unpackColumns, type ColumnToPack } from '../src/store/common/packing.ts';
 import { installPackage } from '../src/store/node/models.ts';
-import { countPredictions, insertPredictionBatch, type PredictionQuery, type PredictionRow } from '../src/store/node/predictions.ts';
-import { openStore, type Store } from '../src/store/node/store.ts';
+import { countPredictions, insertPredictionBatch, pagePredictions, type PredictionQuery, type PredictionRow } from '../src/store/node/predictions.ts';
+import { openStore, updateSettings, type Store } from '../src/store/node/store.ts';
 import { bigCsv, DEMO_PACKAGE } from './helpers/app-harness.ts';
 import { ReferenceLogSort } from './helpers/log-sort-reference.ts';
 
@@ -103,6 +103,8 @@ function assertSamePage(got: PredictionRow[], want: PredictionRow[], column: str
   assert.deepEqual(got, want, what);
 }
 
+const outputsOnly = (r: PredictionRow): PredictionRow => ({ ...r, values: Object.fromEntries(Object.entries(r.values).filter(([k]) => !k.startsWith('input.'))) });
+
 function compareAll(store: Store, q: PredictionQuery, columns: string[], at: (n: number) => [number, number][]): number {
   const total = countPredictions(store, q);
   const reference = new ReferenceLogSort(store);
@@ -121,7 +123,8 @@ function compareAll(store: Store, q: PredictionQuery, columns: string[], at: (n:
           assert.throws(() => reader.sortedPage(q, column, descending, offset, limit, total), { message: (e as Error).message, code: 'usage' }, what);
           continue;
         }
-        assertSamePage(reader.sortedPage(q, column, descending, offset, limit, total), want, column, what);
+        // the old sort left the logged inputs out (checked against unsorted pages below)
+        assertSamePage(reader.sortedPage(q, column, descending, offset, limit, total).map(outputsOnly), want, column, what);
         pages++;
       }
     }
@@ -142,6 +145,48 @@ test('sorted pages of a real scored job are the old sort\'s pages (heap, whole o
   assert.ok(columns.includes('label') && columns.some((c) => c.startsWith('p_')), `columns ${columns.join(', ')}`);
   const pages = compareAll(store, { jobId: job.job.id }, columns, (n) => [[0, 200], [200, 200], [1, 1], [n - 5, 200], [Math.floor(n / 2), 50], [0, 200], [n, 10]]);
   assert.ok(pages > 50);
+});
+
+test('sorted pages carry the logged inputs (input.*) that unsorted pages carry, row for row', async (t) => {
+  const home = tmpHome(t);
+  const store = openStore(home);
+  t.after(() => store.close());
+  installPackage(store, DEMO_PACKAGE, { source: 'local', allowUnsigned: true });
+  const model = (store.db.prepare('SELECT name FROM models LIMIT 1').get() as { name: string }).name;
+  // three jobs of one model: inputs logged for every row, for a sample of rows (by data row number), for none
+  const jobs: string[] = [];
+  for (const policy of ['all', 'sampled', 'none']) {
+    updateSettings(store, { logInputs: policy });
+    const r = await scoreFile(store, { input: bigCsv(path.join(home, `${policy}.csv`), 3_000), model, out: path.join(home, `${policy}.out.csv`), idColumn: 'date', batchRows: 500 });
+    jobs.push(r.job.id);
+  }
+  const q = { model };
+  const total = countPredictions(store, q);
+  assert.equal(total, 9_000);
+  const key = (r: PredictionRow) => `${r.jobId}#${r.row}`;
+  const unsorted = new Map(pagePredictions(store, { ...q, limit: total }).map((r) => [key(r), r]));
+  assert.equal(unsorted.size, total);
+  const hasInputs = (r: PredictionRow) => Object.keys(r.values).some((k) => k.startsWith('input.'));
+  const withInputs = new Map(jobs.map((j) => [j, [...unsorted.values()].filter((r) => r.jobId === j && hasInputs(r)).length]));
+  assert.deepEqual([withInputs.get(jobs[0]), withInputs.get(jobs[2])], [3_000, 0], 'all / none');
+  assert.ok(withInputs.get(jobs[1])! > 0 && withInputs.get(jobs[1])! < 3_000, `a sample: ${withInputs.get(jobs[1])}`);
+  const reader = new LogReader(store);
+  const logQueries = createLogQueries(home);
+  t.after(() => logQueries.close());
+  let compared = 0, carried = 0;
+  for (const [column, descending] of [['label', true], ['row', false], ['p_sun', false]] as const) {
+    for (const [offset, limit] of [[0, 300], [4_000, 300], [total - 200, 300]]) {
+      for (const rows of [reader.sortedPage(q, column, descending, offset, limit, total), await logQueries.sortedPage(q, column, descending, offset, limit, total)]) {
+        assert.equal(rows.length, Math.min(limit, total - offset));
+        for (const r of rows) {
+          assert.deepEqual(r, unsorted.get(key(r)), `${column} ${descending ? 'down' : 'up'} at ${offset}: ${key(r)}`);
+          compared++;
+          if (hasInputs(r)) carried++;
+        }
+      }
+    }
+  }
+  assert.ok(carried > 0 && carried < compared, `${carried} of ${compared} sorted rows carry inputs`);
 });
 
 test('sorted pages equal the old sort on every awkward value, near the top and deep down', (t) => {

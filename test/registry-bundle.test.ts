@@ -12,6 +12,7 @@ import { generateKeyFile, signerFor } from '../src/keys/node/keys.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { parseRoot, parseTimestamp, serialize, tufTime } from '../src/hub/node/tuf-metadata.ts';
 import { BundleWriter, bundleFetch, openBundle } from '../src/registry/node/bundle.ts';
+import { PullUnavailable } from '../src/registry/node/errors.ts';
 import { pull } from '../src/registry/node/pull.ts';
 import { readTrustedState } from '../src/registry/node/trust.ts';
 import { getModel, listModels } from '../src/store/node/models.ts';
@@ -191,6 +192,45 @@ test('a truncated or foreign file is refused at bundle, naming the file', async 
     assert.equal(e.code, 1);
     assert.match(e.err, /outside its data section/);
     assert.deepEqual(state(home).models, []);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('a bundle cut inside the model entry is refused at bundle; one cut while it is read stops the pull at download, naming the file, and resumes', async () => {
+  const home = tmpDir('outpost-dev-');
+  try {
+    const b = openBundle(bundleV1);
+    const model = b.manifest.entries.find((e) => e.path.endsWith('.model.onnx'))!;
+    const all = fs.readFileSync(bundleV1);
+    const at = model.offset + Math.floor(model.length / 2);
+    const cut = path.join(work, 'cut-in-model.outpost');
+    fs.writeFileSync(cut, all.subarray(0, at));
+    const r = await cli(home, ['pull', '--bundle', cut, '--root', h.trustRoot]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /refused at bundle: .*cut-in-model\.outpost is truncated or damaged/);
+    assert.deepEqual(state(home).models, []);
+
+    // opened whole, then cut inside the model entry before its bytes are read (a copy still being
+    // written, a removable disk pulled): the pull is interrupted, not refused, and says where the file ended
+    const copy = path.join(work, 'shrinking.outpost');
+    fs.writeFileSync(copy, all);
+    const opened = openBundle(copy);
+    fs.truncateSync(copy, at);
+    await assert.rejects(pull({ home, hubUrl: HUB_URL, ref: 'churn:production', rootFile: h.trustRoot, fetch: bundleFetch(opened, HUB_URL) }),
+      (e: unknown) => e instanceof PullUnavailable && e.stage === 'download' && e.message.includes(`${copy} ends at byte ${at}, inside the entry`));
+    assert.deepEqual(state(home).models, [], 'nothing installed');
+    // the whole bundle again: the partial is verified with the rest, and the install equals the bundle's bytes
+    fs.writeFileSync(copy, all);
+    const ok = await cli(home, ['pull', '--bundle', copy]);
+    assert.equal(ok.code, 0, ok.err);
+    assert.deepEqual(state(home).models, ['churn@1*']);
+    const so = openStore(home);
+    try {
+      assert.deepEqual(fs.readFileSync(path.join(getModel(so, 'churn@1').dir, 'model.onnx')), all.subarray(model.offset, model.offset + model.length));
+    } finally {
+      so.close();
+    }
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

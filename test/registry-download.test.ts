@@ -13,6 +13,7 @@ import { encodeModel, inspectModel } from '../src/onnx/common/onnx.ts';
 import { modelSkeletonReader } from '../src/onnx/common/skeleton.ts';
 import { CollectSink, downloadTarget } from '../src/registry/node/download.ts';
 import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
+import { fileResponse, readFileRange } from '../src/registry/node/file-response.ts';
 import { tmpDir } from './helpers/hub-fixtures.ts';
 
 const work = tmpDir('outpost-dl-');
@@ -107,4 +108,75 @@ test('every signed hash is checked; an unknown algorithm or a wrong length is re
   await assert.rejects(downloadTarget({ url: 'x', target: target(undefined, model.length - 1), dest: dest('h.onnx'), fetch: server(model).fetch }),
     (e: unknown) => e instanceof PullRefused && e.stage === 'download');
   await assert.rejects(downloadTarget({ url: 'x', target: target(undefined, model.length + 1), dest: dest('i.onnx'), fetch: server(model).fetch, retries: 0 }), PullUnavailable);
+});
+
+// `pull --bundle`: a body that is a range of a local file is read straight into recycled buffers
+// (file-response.ts) and goes through the same pass: the bytes written must be the bytes hashed
+// even though every buffer is reused many times.
+const big = crypto.randomBytes(24 << 20); // > the 16 recycled 1 MiB buffers: each is reused
+const bigFile = path.join(work, 'entries.bin');
+const PREFIX = 12_345; // the entry starts inside the file, like a bundle entry
+fs.writeFileSync(bigFile, Buffer.concat([crypto.randomBytes(PREFIX), big, crypto.randomBytes(777)]));
+const fileFetch = (file = bigFile, length = big.length) => (async (_url: string, init?: RequestInit) => {
+  const range = new Headers(init?.headers).get('range');
+  const from = range ? Number(/^bytes=(\d+)-$/.exec(range)![1]) : 0;
+  return fileResponse({ file, start: PREFIX + from, length: length - from }, { status: from ? 206 : 200, headers: from ? { 'content-range': `bytes ${from}-${length - 1}/${length}` } : {} });
+}) as typeof fetch;
+
+test('a file body is read into recycled buffers: the file written and the sink hold exactly the hashed bytes', async () => {
+  const t = new TargetFile({ path: 'm/1/model.onnx', length: big.length, hashes: { sha256: hex('sha256', big) } });
+  const r = await downloadTarget({ url: 'x', target: t, dest: dest('big.onnx'), fetch: fileFetch(), sink: () => new CollectSink() });
+  assert.equal(r.hashes.sha256, hex('sha256', big));
+  assert.ok(fs.readFileSync(dest('big.onnx')).equals(big), 'every byte written is the byte hashed (no buffer reused before its write landed)');
+  assert.ok(r.sink!.bytes().equals(big));
+  // the same response read as a web stream (what tuf-js does with metadata) gives the same bytes
+  const res = await fileFetch()('x', { headers: { range: 'bytes=1000-' } });
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(big.subarray(1000)));
+  fs.rmSync(dest('big.onnx'));
+});
+
+test('a file body that ends early (the bundle cut while read) is an interruption naming the file and byte; the partial resumes', async () => {
+  const cut = path.join(work, 'cut.bin');
+  fs.writeFileSync(cut, fs.readFileSync(bigFile).subarray(0, PREFIX + (5 << 20) + 3));
+  const t = new TargetFile({ path: 'm/1/model.onnx', length: big.length, hashes: { sha256: hex('sha256', big) } });
+  await assert.rejects(downloadTarget({ url: 'x', target: t, dest: dest('cut.onnx'), fetch: fileFetch(cut), retries: 1 }),
+    (e: unknown) => e instanceof PullUnavailable && e.stage === 'download' && e.message.includes(`${cut} ends at byte ${PREFIX + (5 << 20) + 3}, inside the entry`) && /run the pull again to resume/.test(e.message));
+  assert.equal(fs.statSync(dest('cut.onnx.part')).size, (5 << 20) + 3, 'what the file held was written and kept for a resume');
+  const r = await downloadTarget({ url: 'x', target: t, dest: dest('cut.onnx'), fetch: fileFetch(), sink: () => new CollectSink() });
+  const sb = r.sink!.bytes(); let d = 0; while (d < sb.length && sb[d] === big[d]) d++;
+  assert.ok(sb.equals(big), `the resume read the partial once and the rest from the whole file (${sb.length} bytes, first difference at ${d})`);
+  assert.ok(fs.readFileSync(dest('cut.onnx')).equals(big));
+  fs.rmSync(dest('cut.onnx'));
+});
+
+test('a file body longer than the signed length is cut off and refused, as a network body is', async () => {
+  const t = new TargetFile({ path: 'm/1/model.onnx', length: big.length - 1, hashes: { sha256: hex('sha256', big) } });
+  await assert.rejects(downloadTarget({ url: 'x', target: t, dest: dest('long.onnx'), fetch: fileFetch() }),
+    (e: unknown) => e instanceof PullRefused && e.stage === 'download' && /more than the .* bytes the signed metadata allows/.test(e.message));
+  assert.equal(fs.existsSync(dest('long.onnx.part')), false);
+});
+
+test('readFileRange: chunks in order from a bounded set of buffers, each handed back', async () => {
+  const r = readFileRange({ file: bigFile, start: PREFIX + 5, length: 10_000 }, { chunkBytes: 1000, buffers: 3, ahead: 2 });
+  const seen = new Set<ArrayBufferLike>();
+  const got: Buffer[] = [];
+  for (let c; (c = await r.next());) { seen.add(c.buffer); got.push(Buffer.from(c)); r.release(c); }
+  r.close();
+  assert.ok(Buffer.concat(got).equals(big.subarray(5, 10_005)));
+  assert.ok(seen.size <= 3, `${seen.size} buffers`);
+  // a consumer that keeps every chunk: the reader waits for a release rather than allocating more
+  const held = readFileRange({ file: bigFile, start: PREFIX, length: 10_000 }, { chunkBytes: 1000, buffers: 2, ahead: 1 });
+  const a = await held.next();
+  const b = await held.next();
+  let third = false;
+  const p = held.next().then((c) => { third = true; return c; });
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(third, false, 'no third buffer while two are lent');
+  held.release(a!);
+  assert.ok(Buffer.from((await p)!).equals(big.subarray(2000, 3000)));
+  held.release(b!);
+  held.close();
+  const empty = readFileRange({ file: bigFile, start: 0, length: 0 });
+  assert.equal(await empty.next(), null);
+  empty.close();
 });

@@ -76,6 +76,5 @@ export async function run(opts: { quick: boolean }): Promise<object> {
   } finally {
     await hub.close();
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(`${dir}.offline-keys`, { recursive: true, force: true }); // initHub's default offline keys folder
   }
 }

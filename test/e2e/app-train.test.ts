@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { getModel, listModels } from '../../src/store/node/models.ts';
 import { openStore, updateSettings, type Store } from '../../src/store/node/store.ts';
-import { launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
+import { atFirstSight, launchChromium, serveInProcess, shot, type Served } from '../helpers/app-browser.ts';
 import { lastJson, REPO, runMain } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/packages.ts';
 
@@ -30,6 +30,13 @@ describe('the Train screen in Chromium', { skip: 'skip' in launched ? launched.s
   let cli: { metrics: Record<string, number>; modelSha256: string; trainRows: number; validRows: number };
   let firstRun = '';
   const base = () => `http://127.0.0.1:${served.port}`;
+  /** the training form's choices as the page shows them (a probe for atFirstSight) */
+  const FORM_STATE = `({
+    target: document.querySelector('[data-testid=train-target]')?.value ?? null,
+    split: document.querySelector('[data-testid=train-split]')?.value ?? null,
+    timeCol: document.querySelector('[data-testid=train-time-col]')?.value ?? null,
+    features: [...document.querySelectorAll('input[data-testid^="feature-"]')].filter((x) => x.checked).map((x) => x.dataset.testid.slice('feature-'.length)),
+  })`;
   const modelFiles = () => fs.readdirSync(path.join(home, 'models'), { recursive: true }).map(String).sort();
 
   before(async () => {
@@ -60,8 +67,12 @@ describe('the Train screen in Chromium', { skip: 'skip' in launched ? launched.s
   test('upload, choose, train: the metrics and model.onnx equal `outpost train --json` for the same data and seed', async () => {
     await page.goto(`${base()}/#/train`);
     await page.getByRole('heading', { name: 'Train a model' }).waitFor();
+    const firstFrame = await atFirstSight(page, '[data-testid=train-chosen-file]', FORM_STATE);
     await page.getByTestId('train-file-input').setInputFiles(SEATTLE);
     await page.getByTestId('train-chosen-file').waitFor();
+    // the form comes with its defaults: in the very render that shows the file, not one later (a
+    // click or a test reading the form right after "Selected:" must not see it half filled)
+    assert.deepEqual(await firstFrame(), { target: 'weather', split: 'time', timeCol: 'date', features: ['precipitation', 'temp_max', 'temp_min', 'wind'] });
     // defaults from the columns: the text column is the target, the ISO date column splits by time
     assert.equal(await page.getByTestId('train-target').inputValue(), 'weather');
     assert.equal(await page.getByTestId('train-split').inputValue(), 'time');

@@ -64,3 +64,27 @@ export async function hubServeInProcess(dir: string, extra: Record<string, strin
   const url = String(e.url);
   return { url, port: Number(new URL(url).port), lines, stop: () => { ac.abort(); return run; } };
 }
+
+let sightings = 0;
+
+/**
+ * What the page shows at the first instant an element matching `selector` is in the DOM: `probe`
+ * (a JavaScript expression, evaluated in the page) is read by a MutationObserver, i.e. right after
+ * the render that inserted the element and before any later one (an effect, an answer still on its
+ * way). A test that reads the page after `waitFor` may land on exactly that frame, and so may a
+ * user's click; this reads it on purpose, so a form shown before its data is complete fails every
+ * time rather than on a fast machine now and then. Arm it before the action that shows the element
+ * (it refuses if the element is already there); await the returned function for the reading.
+ */
+export async function atFirstSight(page: Page, selector: string, probe: string): Promise<() => Promise<unknown>> {
+  const key = JSON.stringify(`__outpostFirstSight${++sightings}`);
+  const sel = JSON.stringify(selector);
+  await page.evaluate(`(() => {
+    if (document.querySelector(${sel})) throw new Error('atFirstSight: ' + ${sel} + ' is already on the page');
+    window[${key}] = new Promise((resolve) => {
+      const o = new MutationObserver(() => { if (document.querySelector(${sel})) { o.disconnect(); resolve(${probe}); } });
+      o.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+  })()`);
+  return () => page.evaluate(`window[${key}]`);
+}

@@ -1,7 +1,6 @@
 // Test fixtures for hub and registry tests: tiny valid model packages, a hub in a temp folder
 // with publishers, served on loopback.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { encodeModel, type Graph } from '../../src/onnx/common/onnx.ts';
 import { CARD_FORMAT } from '../../src/package/common/card.ts';
@@ -10,8 +9,9 @@ import { addPublisher, initHub, openHub, type Hub } from '../../src/hub/node/rep
 import type { HubConfig } from '../../src/hub/node/hub-dir.ts';
 import { offlineKeyPaths } from '../../src/hub/node/offline-keys.ts';
 import { startHubServer, type HubServerOptions, type RunningHub } from '../../src/hub/node/server.ts';
+import { tempDir } from './packages.ts';
 
-export const tmpDir = (prefix = 'outpost-hub-'): string => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+export const tmpDir = (prefix = 'outpost-hub-'): string => tempDir(prefix);
 
 /** The 2-feature logistic model: a,b float [N,1] → Concat → Gemm → Softmax probabilities + ArgMax label. */
 export function logisticGraph(w: [number, number] = [1, -1], extra: Partial<Graph> = {}): Graph {

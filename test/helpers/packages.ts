@@ -6,8 +6,17 @@ import path from 'node:path';
 import { encodeModel } from '../../src/onnx/common/onnx.ts';
 import { CARD_FORMAT, type Card } from '../../src/package/common/card.ts';
 
+const made: string[] = [];
+/**
+ * A new folder under the system temp folder. Tests remove it themselves; what a hub initialised
+ * right in it puts beside it (initHub's default offline keys, `<dir>.offline-keys`) goes when the
+ * process exits. Every test and bench temp folder comes from here.
+ */
 export function tempDir(prefix = 'outpost-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  if (!made.length) process.once('exit', () => { for (const d of made) fs.rmSync(`${d}.offline-keys`, { recursive: true, force: true }); });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function tinyCard(overrides: Partial<Card> = {}): Card {

@@ -3,7 +3,7 @@
 // validation split, the seed and the provider; then watch epochs/iterations and the validation loss,
 // cancel (nothing is written), read the validation metrics and the card, and install the model as
 // the next local version of its name.
-import { useEffect, useMemo, useState, type DragEvent } from 'react';
+import { useMemo, useState, type DragEvent } from 'react';
 import type { FileColumns, TrainParams, TrainRun, TrainRunDetail, UploadResult } from '../../../src/api/common/contract.ts';
 import { ApiError } from '../client/error.ts';
 import { ErrorBox, Section, Stat, StatusBadge } from '../components/common.tsx';
@@ -47,9 +47,12 @@ function TrainForm() {
   const runs = useCall('train.list', {});
 
   // New file: defaults from its columns (target: the last text column, else the last column; a time
-  // column, when there is one, splits by time; features: the rest but time columns).
-  useEffect(() => {
-    if (!info) return;
+  // column, when there is one, splits by time; features: the rest but time columns). Set while
+  // rendering (React re-renders before anything is shown), not in an effect: the form must never be
+  // on screen with the new file's columns and no choices yet (a click then would train on nothing).
+  const [defaultsFor, setDefaultsFor] = useState<FileColumns | undefined>();
+  if (info && info !== defaultsFor) {
+    setDefaultsFor(info);
     const c = info.columns;
     const t = [...c].reverse().find((x) => x.kind === 'text')?.name ?? c[c.length - 1]?.name ?? '';
     const time = c.find((x) => x.kind === 'time')?.name ?? '';
@@ -59,7 +62,7 @@ function TrainForm() {
     setValidFrom('');
     setFeatures(new Set(c.filter((x) => x.name !== t && x.kind !== 'time').map((x) => x.name)));
     setName((n) => n || nameFrom(info.name));
-  }, [info]);
+  }
 
   const take = (f: File | undefined) => {
     if (!f) return;

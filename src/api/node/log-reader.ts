@@ -6,7 +6,7 @@
 import { OutpostError } from '../../common/errors.ts';
 import { openPacked, unpackColumns, type PackedBatch } from '../../store/common/packing.ts';
 import { appendKeys, fullOrder, keyBuilder, topK, type SortKeys, type SortValue } from '../common/sort-order.ts';
-import { predictionFilter as where, type PredictionQuery, type PredictionRow } from '../../store/node/predictions.ts';
+import { batchInputs, predictionFilter as where, type PredictionQuery, type PredictionRow } from '../../store/node/predictions.ts';
 import type { Store } from '../../store/node/store.ts';
 import type { Distribution } from '../common/contract.ts';
 import { histogram } from '../common/histogram.ts';
@@ -115,7 +115,8 @@ function extend(store: Store, q: PredictionQuery, view: View, version: string): 
   return { ...view, version, metas, batches: [...view.batches, ...packed], starts: startsOf(metas), n: keys.n, names: [...names], keys, orders: new Map() };
 }
 
-function page(view: View, descending: boolean, offset: number, limit: number): PredictionRow[] {
+/** Rows `offset`… of the view's order: outputs from the kept batches, logged inputs read for the batches the page touches. */
+function page(store: Store, view: View, descending: boolean, offset: number, limit: number): PredictionRow[] {
   const end = Math.min(view.n, offset + limit);
   if (offset >= end) return [];
   let o = view.orders.get(descending);
@@ -125,6 +126,8 @@ function page(view: View, descending: boolean, offset: number, limit: number): P
     o = k <= TOP_K_MAX && k <= view.n / 4 ? { order: topK(view.keys, descending, k), whole: false } : { order: fullOrder(view.keys, descending), whole: true };
     view.orders.set(descending, o);
   }
+  const inputsOf = store.db.prepare('SELECT inputs FROM prediction_batches WHERE rowid = ?').pluck();
+  const inputs = new Map<number, ReturnType<typeof batchInputs>>();
   const out: PredictionRow[] = [];
   for (let k = offset; k < end; k++) {
     const r = o.order[k];
@@ -134,8 +137,11 @@ function page(view: View, descending: boolean, offset: number, limit: number): P
     const m = view.metas[lo], p = view.batches[lo], i = r - view.starts[lo];
     const values: Record<string, string | number | null> = {};
     for (const name of view.names) values[name] = p.value(name, i) ?? null;
-    const row = p.value('#row', i);
-    out.push({ jobId: m.job_id, model: m.model_name, version: m.model_version, loggedAt: m.logged_at, row: row !== undefined ? Number(row) | 0 : (m.first_row + i) | 0, values });
+    const stored = p.value('#row', i);
+    const row = stored !== undefined ? Number(stored) | 0 : (m.first_row + i) | 0;
+    if (!inputs.has(m.rowid)) inputs.set(m.rowid, batchInputs(inputsOf.get(m.rowid) as Buffer | null));
+    inputs.get(m.rowid)?.(values, row, i);
+    out.push({ jobId: m.job_id, model: m.model_name, version: m.model_version, loggedAt: m.logged_at, row, values });
   }
   return out;
 }
@@ -148,7 +154,7 @@ export class LogReader {
   /**
    * One page of a query sorted by an output column ('row' = data row number). Stable: ties keep log
    * order; nulls last either way; NaN above every number. Only the sort column is decoded for the
-   * whole query (the rows of the page are read from their batches); a page near the top is a heap
+   * whole query (the rows of the page, with their logged inputs, are read from their batches); a page near the top is a heap
    * selection of offset + limit rows, a deeper one sorts the whole order once. Both are kept until
    * the query's batches change; batches a running job appends are added to the kept keys.
    */
@@ -164,7 +170,7 @@ export class LogReader {
         view = (kept && extend(this.#store, q, kept, version)) ?? load(this.#store, q, query, column, version);
         this.#views = [view, ...this.#views.filter((v) => !(v.query === query && v.column === column))].slice(0, 2);
       }
-      return page(view, descending, offset, limit);
+      return page(this.#store, view, descending, offset, limit);
     })();
   }
 

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
+import { LIKE_ESCAPE, likeLiteral } from '../../common/sql-like.ts';
 import { uploadFolderOf, UPLOADS_DIR } from '../../api/node/uploads.ts';
 import { jobLockOwner } from '../../scoring/node/job-lock.ts';
 import { deleteJob, getJob, listJobs, RECORDS_FORMAT, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
@@ -153,7 +154,7 @@ export const jobsRmCommand: CommandSpec = {
         const files = flag(args, 'keep-files') ? [] : [j.outputPath, j.rejectsPath, ...partialFiles(j)].filter((f) => fs.existsSync(f));
         // an input the app uploaded for this job alone goes with it
         const upload = uploadFolderOf(path.join(store.home, UPLOADS_DIR), j.inputPath);
-        const shared = upload !== undefined && (store.db.prepare('SELECT count(*) AS n FROM jobs WHERE id != ? AND input_path LIKE ?').get(id, `${upload}${path.sep}%`) as { n: number }).n > 0;
+        const shared = upload !== undefined && (store.db.prepare(`SELECT count(*) AS n FROM jobs WHERE id != ? AND input_path LIKE ? ${LIKE_ESCAPE}`).get(id, `${likeLiteral(upload + path.sep)}%`) as { n: number }).n > 0;
         if (upload && !shared && !flag(args, 'keep-files') && fs.existsSync(upload)) files.push(upload);
         const predictions = (store.db.prepare('SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches WHERE job_id = ?').get(id) as { n: number }).n;
         return { j, files, predictions };

@@ -71,6 +71,9 @@ export function binningId(edges: readonly number[], deciles: readonly number[], 
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
+/** Fewest cells of the value → bin lookup table (see Binning.cell). */
+const MIN_CELLS = 1024;
+
 /** Quantisation of a value's position inside its bin: offsets are summed as integers 0..Q-1. */
 export const OFFSET_LEVELS = 65536;
 
@@ -116,12 +119,15 @@ export class Binning {
     this.invWidth = new Float64Array(L + 1);
     for (let k = 1; k < L; k++) this.invWidth[k] = OFFSET_LEVELS / (e[k] - e[k - 1]);
     // About 4 cells per edge measured fastest (the table stays in L1/L2, ~6 ns/value vs ~9 at 16
-    // per edge); more cells only while over 10 % of the edges share a cell with another (clustered
-    // quantile edges of skewed data), since values in such cells take a short scan.
+    // per edge), but never fewer than MIN_CELLS: a value in a cell holding an edge takes an
+    // unpredictable branch, and with few edges (a sketched binning has ~11) 4 per edge put a quarter
+    // of the values there (1,024 cells: ~30 % less CPU per value for 11 edges, 4 KB of table);
+    // more cells only while over 10 % of the edges share a cell with another (clustered quantile
+    // edges of skewed data), since values in such cells take a short scan.
     let table: { cell: Int32Array; scale: number; crowdedEdges: number } = { cell: new Int32Array(1), scale: 0, crowdedEdges: 0 };
     if (L > 1) {
       const cap = 1 << 16;
-      for (let G = Math.min(4 * L, cap); ; G = Math.min(4 * G, cap)) {
+      for (let G = Math.min(Math.max(4 * L, MIN_CELLS), cap); ; G = Math.min(4 * G, cap)) {
         table = cellTable(e, G);
         if (table.crowdedEdges <= 0.1 * L || G === cap) break;
       }

@@ -203,7 +203,7 @@ export interface LogBucketsJSON { neg: number[]; zero: number; pos: number[] }
  * (2 × 2^17 counters): the hot loop has no range checks and never allocates; the touched key range
  * of each sign is tracked, copied into the sketch once per batch and cleared.
  */
-class BatchCounter {
+export class BatchCounter {
   readonly counts = new Uint32Array(2 << KEY_BITS);
   /** per sign: lowest and highest key touched since the last flush */
   readonly lo = new Int32Array(2);
@@ -220,25 +220,24 @@ class BatchCounter {
 
   /** Count values[start..end) by d = x − centre, skipping non-finite values and cells whose status is not 0 (ok). */
   count(values: Float64Array, status: Uint8Array | undefined, start: number, end: number, centre: number): void {
-    const counts = this.counts;
-    const lo = this.lo;
-    const hi = this.hi;
-    let zero = 0;
     for (let i = start; i < end; i++) {
       const x = values[i];
       if (x - x !== 0 || (status !== undefined && status[i] !== 0)) continue;
-      const d = x - centre;
-      if (d === 0) { zero++; continue; }
-      f64[0] = d;
-      const bits = u32[HI];
-      const sign = bits >>> 31;
-      let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
-      if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
-      counts[(sign << KEY_BITS) + key]++;
-      if (key < lo[sign]) lo[sign] = key;
-      if (key > hi[sign]) hi[sign] = key;
+      this.add(x - centre);
     }
-    this.zero += zero;
+  }
+
+  /** Count one distance d = x − centre (x finite; an overflowed d takes the last bucket). Small, so the JIT inlines it into scanning loops. */
+  add(d: number): void {
+    if (d === 0) { this.zero++; return; }
+    f64[0] = d;
+    const bits = u32[HI];
+    const sign = bits >>> 31;
+    let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
+    if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
+    this.counts[(sign << KEY_BITS) + key]++;
+    if (key < this.lo[sign]) this.lo[sign] = key;
+    if (key > this.hi[sign]) this.hi[sign] = key;
   }
 
   /** Move what was counted into `sketch`. */

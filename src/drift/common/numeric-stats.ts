@@ -22,7 +22,7 @@
 // which KS and Wasserstein are bounded (metrics/sketch.ts). Integer counts again: exact merge.
 import { OFFSET_LEVELS, searchCrowded, type Binning } from './binning.ts';
 import { dyadicToDouble, exactFromDouble, exactFromString, exactToDouble, exactToString, twoSum } from './exact-sum.ts';
-import { batchCounter, LogBuckets, type LogBucketsJSON } from './log-buckets.ts';
+import { batchCounter, LogBuckets, type BatchCounter, type LogBucketsJSON } from './log-buckets.ts';
 
 /** 2: log buckets on sketched binnings. Version 1 statistics (exact binnings only) read the same. */
 export const NUMERIC_STATS_VERSION = 2;
@@ -99,6 +99,7 @@ export class NumericStats {
     this.rows += len;
     const L = this.binning.size;
     if (L === 0) { this.updateWithoutEdges(values, status); return; }
+    const sketch = this.sketch ? batchCounter : undefined;
     const acc = scratch;
     acc.fill(0);
     acc[MIN] = this.min;
@@ -106,9 +107,9 @@ export class NumericStats {
     try {
       for (let start = 0; start < len; start += BLOCK) {
         const end = Math.min(len, start + BLOCK);
-        if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc);
-        else scanBlockWithStatus(values, status, start, end, this.binning, this.bins, acc);
-        if (this.sketch) batchCounter.count(values, status, start, end, this.binning.json.shift); // the block is still in cache
+        // sketched binnings: the log buckets are counted in the same pass
+        if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc, sketch);
+        else scanBlockWithStatus(values, status, start, end, this.binning, this.bins, acc, sketch);
         if (Number.isFinite(acc[S1] + acc[S2] + acc[LT] + acc[RT])) this.fold(acc[S1], acc[S2], acc[LT], acc[RT]);
         else this.addExactly(values, status, start, end); // a float sum overflowed (values beyond ~1e154)
         acc[S1] = acc[S2] = acc[LT] = acc[RT] = 0;
@@ -124,6 +125,40 @@ export class NumericStats {
     this.posInf += acc[POS_INF];
     this.negInf += acc[NEG_INF];
     this.n += len - acc[MISSING] - acc[INVALID] - acc[NAN] - acc[POS_INF] - acc[NEG_INF];
+  }
+
+  /**
+   * Add a batch to running totals: the same result, bit for bit, as update() on fresh statistics
+   * followed by absorb() — the batch's float sums start from zero and are made exact at its end,
+   * min/max merge as absorb() merges them (so ±0 resolve alike), counts and bins add as integers —
+   * without the fresh object, its copy of the bins and its sketch (the statistics worker's hot path).
+   */
+  addBatch(values: Float64Array, status?: Uint8Array): void {
+    const min = this.min;
+    const max = this.max;
+    this.#settle();
+    this.min = Infinity;
+    this.max = -Infinity;
+    try {
+      this.update(values, status);
+    } finally {
+      this.#settle();
+      this.min = Math.min(min, this.min);
+      this.max = Math.max(max, this.max);
+    }
+    for (const key of ['rows', 'missing', 'invalid', 'nan', 'posInf', 'negInf', 'n'] as const) safeAdd(this[key], 0, key);
+    // a bin's offset sum grows by < OFFSET_LEVELS per value: only a very large total can reach 2^53
+    if (this.n > MAX_VALUES_PER_BIN) for (let j = 0; j < this.bins.length; j += 4) { safeAdd(this.bins[j], 0, 'bin count'); safeAdd(this.bins[j + 2], 0, 'bin offset sum'); }
+  }
+
+  /** Move the pending float sums into the exact ones (what absorb() does with both sides). */
+  #settle(): void {
+    const p = this.pending;
+    for (let k = 0; k < 4; k++) {
+      if (p[2 * k] === 0 && p[2 * k + 1] === 0) continue;
+      this.exact[k] += exactFromDouble(p[2 * k]) + exactFromDouble(p[2 * k + 1]);
+      p[2 * k] = p[2 * k + 1] = 0;
+    }
   }
 
   /** A baseline with no finite reference values has no edges: count everything in bin 0. */
@@ -326,7 +361,7 @@ export const MAX_VALUES_PER_BIN = Math.floor(Number.MAX_SAFE_INTEGER / OFFSET_LE
 const S1 = 0, S2 = 1, LT = 2, RT = 3, MIN = 4, MAX = 5, MISSING = 6, INVALID = 7, NAN = 8, POS_INF = 9, NEG_INF = 10;
 const scratch = new Float64Array(11);
 
-function scanBlock(values: Float64Array, start: number, end: number, b: Binning, bins: Float64Array, acc: Float64Array): void {
+function scanBlock(values: Float64Array, start: number, end: number, b: Binning, bins: Float64Array, acc: Float64Array, sketch: BatchCounter | undefined): void {
   const edges = b.edges;
   const cell = b.cell;
   const scale = b.cellScale;
@@ -345,6 +380,7 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
     const d = x - shift;
     s1 += d;
     s2 += d * d;
+    if (sketch !== undefined) sketch.add(d);
     if (x < lo) {
       bins[0]++;
       lt += lo - x;
@@ -371,7 +407,7 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
   acc[S1] += s1; acc[S2] += s2; acc[LT] += lt; acc[RT] += rt; acc[MIN] = mn; acc[MAX] = mx;
 }
 
-function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: number, end: number, b: Binning, bins: Float64Array, acc: Float64Array): void {
+function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: number, end: number, b: Binning, bins: Float64Array, acc: Float64Array, sketch: BatchCounter | undefined): void {
   const edges = b.edges;
   const cell = b.cell;
   const scale = b.cellScale;
@@ -390,6 +426,7 @@ function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: nu
     const d = x - shift;
     s1 += d;
     s2 += d * d;
+    if (sketch !== undefined) sketch.add(d);
     if (x < lo) {
       bins[0]++;
       lt += lo - x;

@@ -82,3 +82,27 @@ export async function signIn(hub: Hub, token: string, now = Date.now()): Promise
   if (!stored || !tokenMatches(token, stored)) return undefined;
   return issueSession(stored, now);
 }
+
+const callers = new WeakMap<FastifyRequest, AdminCaller>();
+
+/**
+ * A route's onRequest hook: the admin check before the body is read or anything is validated, so a
+ * caller without credentials learns 401 (not why its body or ids are wrong) and sends no body for nothing.
+ */
+export const adminFirst = (hub: Hub) => async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+  const who = await requireAdmin(hub, req, reply);
+  if (!who) return reply;
+  callers.set(req, who);
+  return undefined;
+};
+
+/** The caller adminFirst let through. */
+export function adminCaller(req: FastifyRequest): AdminCaller {
+  const who = callers.get(req);
+  if (!who) throw new Error('adminCaller: the route has no adminFirst hook');
+  return who;
+}
+
+/** A route's onRequest hook: browserRequestOk before the body is read or validated. */
+export const browserFirst = (hub: Hub) => async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> =>
+  (await browserRequestOk(hub, req, reply)) ? undefined : reply;

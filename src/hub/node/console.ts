@@ -8,7 +8,8 @@ import { parseRequestTarget } from '../../api/common/request-target.ts';
 import { SECURITY_HEADERS, staticFile } from '../../api/node/web-security.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { HEALTH, type Health } from '../common/fleet-health.ts';
-import { browserRequestOk, requireAdmin, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
+import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
+import { onlyFields, type BodySchema } from './route-body.ts';
 import type { DeviceFilter } from './devices.ts';
 import { fleetDriftChoices, fleetDriftView } from './fleet-drift-view.ts';
 import { modelsOverview } from './fleet-models.ts';
@@ -89,32 +90,30 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
   }, (req, reply) => page(req, reply, `assets/${req.params.file}`));
 
   // ---- session ----
+  const SIGN_IN: BodySchema = { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } };
   app.post<{ Body: { token: string } }>('/api/v1/session', {
     bodyLimit: 4096,
-    schema: { body: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } } },
+    onRequest: browserFirst(hub),
+    preValidation: onlyFields(SIGN_IN),
+    schema: { body: SIGN_IN },
   }, async (req, reply) => {
-    if (!(await browserRequestOk(hub, req, reply))) return reply;
     const s = await signIn(hub, req.body.token.trim());
     if (!s) return secure(reply).code(401).send({ ok: false, error: { code: 'auth', message: 'that is not this hub\'s admin token (it is in <hub folder>/admin.token)' } });
     return secure(reply).header('set-cookie', sessionCookie(hub, s.value, SESSION_MS / 1000)).send({ ok: true, expiresAt: new Date(s.expiresAt).toISOString() });
   });
-  app.get('/api/v1/session', async (req, reply) => {
-    const who = await requireAdmin(hub, req, reply);
-    if (!who) return reply;
+  app.get('/api/v1/session', { onRequest: adminFirst(hub) }, async (req, reply) => {
+    const who = adminCaller(req);
     return secure(reply).send({ ok: true, via: who.via, ...(who.via === 'session' ? { expiresAt: new Date(who.expiresAt).toISOString() } : {}) });
   });
-  app.delete('/api/v1/session', async (req, reply) => {
-    if (!(await browserRequestOk(hub, req, reply))) return reply;
+  app.delete('/api/v1/session', { onRequest: browserFirst(hub), bodyLimit: 4096, preValidation: onlyFields(null) }, async (_req, reply) => {
     return secure(reply).header('set-cookie', sessionCookie(hub, '', 0)).send({ ok: true });
   });
 
   // ---- fleet views ----
-  app.get('/api/v1/fleet/models', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  app.get('/api/v1/fleet/models', { onRequest: adminFirst(hub) }, async (_req, reply) => {
     return secure(reply).send({ models: await modelsOverview(hub) });
   });
-  app.get<{ Querystring: Query }>('/api/v1/fleet/drift', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  app.get<{ Querystring: Query }>('/api/v1/fleet/drift', { onRequest: adminFirst(hub) }, async (req, reply) => {
     const q = req.query;
     const choices = await fleetDriftChoices(hub);
     const model = one(q, 'model') ?? (choices[0] ? `${choices[0].model}@${choices[0].version}` : undefined);
@@ -130,9 +129,9 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
     return secure(reply).send({ choices, drift });
   });
   app.get<{ Params: { name: string }; Querystring: Query }>('/api/v1/devices/:name', {
+    onRequest: adminFirst(hub),
     schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['name'] } },
   }, async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
     return secure(reply).send(await deviceDetail(hub, req.params.name, { limit: intIn(req.query, 'limit', 1, 500, 50) }));
   });
 };

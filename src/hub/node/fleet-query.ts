@@ -3,6 +3,7 @@
 // reported against the card's baseline, like `outpost drift` on one workstation.
 export type { DeviceDetail, FleetEvent, FleetJob, SyncRecord } from '../common/fleet-views.ts';
 import { OutpostError } from '../../common/errors.ts';
+import { LIKE_ESCAPE, likeLiteral } from '../../common/sql-like.ts';
 import { driftReport, mergeStats, statsFromJSON, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import { modelMonitoring } from '../../monitor/common/features.ts';
 import { isoTime, WINDOW_MS, windowStart, type WindowWidth } from '../../monitor/common/windows.ts';
@@ -12,10 +13,6 @@ import { mergedOverRange, type RangeQuery } from './fleet-rollups.ts';
 import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
 import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
-
-/** `s` matched literally inside a LIKE pattern (with LIKE_ESCAPE): `_` and `%` are not wildcards. */
-const likeLiteral = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-const LIKE_ESCAPE = "ESCAPE '\\'"; // the same spelling on SQLite and PostgreSQL (standard_conforming_strings)
 
 export interface FleetEventQuery { limit?: number; kinds?: string[]; device?: string; group?: string; model?: string; since?: number }
 

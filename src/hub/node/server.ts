@@ -10,7 +10,7 @@ import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
-import { requireAdmin, setConsoleSite } from './admin-auth.ts';
+import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
 import { catalog } from './fleet-models.ts';
 
@@ -21,6 +21,7 @@ import { proposalRoutes } from './proposal-routes.ts';
 import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken } from './tokens.ts';
+import { onlyFields, type BodySchema } from './route-body.ts';
 
 interface HubPluginOptions { hub: Hub }
 
@@ -40,7 +41,10 @@ async function requirePublisher(hub: Hub, req: FastifyRequest, reply: FastifyRep
   return p;
 }
 
-/** Authenticate a write before its body is read (onRequest runs ahead of body parsing). */
+/**
+ * Authenticate a publisher request before its body is read or anything is validated (onRequest runs
+ * ahead of body parsing): a caller without the token learns 401, not what is wrong with its request.
+ */
 const publisherOf = new WeakMap<FastifyRequest, PublisherRow>();
 const authenticateFirst = (hub: Hub) => async (req: FastifyRequest, reply: FastifyReply) => {
   const p = await requirePublisher(hub, req, reply);
@@ -129,14 +133,13 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   // `bins`: the version bins the publisher re-signed with this metadata (src/hub/node/bins.ts)
   type SubmittedBins = { name: string; metadata: unknown }[];
   const binsSchema = { type: 'array', maxItems: 100_000, items: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, metadata: { type: 'object' } }, required: ['name', 'metadata'] } } as const;
+  const PUBLISH_BODY: BodySchema = { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] };
   app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/uploads', {
+    onRequest: authenticateFirst(hub),
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
-  }, async (req, reply) => {
-    const p = await requirePublisher(hub, req, reply);
-    if (!p) return reply;
-    return reply.code(201).send(await beginUpload(hub, p, req.body.metadata, req.body.bins ?? []));
-  });
+    preValidation: onlyFields(PUBLISH_BODY),
+    schema: { body: PUBLISH_BODY },
+  }, async (req, reply) => reply.code(201).send(await beginUpload(hub, publisherOf.get(req)!, req.body.metadata, req.body.bins ?? [])));
 
   const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
   app.put<{ Params: { id: string; sha256: string } }>('/api/v1/uploads/:id/:sha256', {
@@ -153,15 +156,12 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     return reply.code(201).send({ sha256: req.params.sha256 });
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/uploads/:id/commit', { schema: { params: uploadParams } }, async (req, reply) => {
-    const p = await requirePublisher(hub, req, reply);
-    if (!p) return reply;
-    return { ok: true, ...(await commitUpload(hub, p, req.params.id)) };
-  });
+  app.post<{ Params: { id: string } }>('/api/v1/uploads/:id/commit', {
+    onRequest: authenticateFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null), schema: { params: uploadParams },
+  }, async (req) => ({ ok: true, ...(await commitUpload(hub, publisherOf.get(req)!, req.params.id)) }));
 
-  app.delete<{ Params: { id: string } }>('/api/v1/uploads/:id', { schema: { params: uploadParams } }, async (req, reply) => {
-    const p = await requirePublisher(hub, req, reply);
-    if (!p) return reply;
+  app.delete<{ Params: { id: string } }>('/api/v1/uploads/:id', { onRequest: authenticateFirst(hub), schema: { params: uploadParams } }, async (req, reply) => {
+    const p = publisherOf.get(req)!;
     const u = await hub.storage.upload(req.params.id);
     if (u?.publisher === p.name) await dropUpload(hub, req.params.id);
     return reply.code(204).send();
@@ -170,7 +170,8 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   app.post<{ Body: { metadata: unknown; bins?: SubmittedBins } }>('/api/v1/publish', {
     onRequest: authenticateFirst(hub),
     bodyLimit: 16 * 1024 * 1024,
-    schema: { body: { type: 'object', properties: { metadata: { type: 'object' }, bins: binsSchema }, required: ['metadata'] } },
+    preValidation: onlyFields(PUBLISH_BODY),
+    schema: { body: PUBLISH_BODY },
   }, async (req) => {
     const r = await publish(hub, publisherOf.get(req)!, req.body.metadata, req.body.bins ?? []);
     return { ok: true, ...r };
@@ -186,12 +187,10 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model "${req.params.name}" is published` } });
     return m;
   });
-  app.post('/api/v1/admin/metadata', { bodyLimit: 16 * 1024 * 1024 }, async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
-    return { ok: true, ...(await applySignedUpdate(hub, req.body)) };
-  });
-  app.get('/api/v1/publishers', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  // a SignedUpdate (signing.ts), checked field by field by applySignedUpdate; here only: no others
+  const SIGNED_UPDATE: BodySchema = { type: 'object', properties: { format: {}, createdAt: {}, changes: {}, force: {}, root: {}, targets: {} } };
+  app.post('/api/v1/admin/metadata', { onRequest: adminFirst(hub), bodyLimit: 16 * 1024 * 1024, preValidation: onlyFields(SIGNED_UPDATE) }, async (req) => ({ ok: true, ...(await applySignedUpdate(hub, req.body)) }));
+  app.get('/api/v1/publishers', { onRequest: adminFirst(hub) }, async () => {
     return { publishers: (await hub.storage.publishers()).map((p) => ({ name: p.name, modelsGlob: p.modelsGlob, keyIds: p.keyIds, threshold: p.threshold, createdAt: p.createdAt })) };
   });
   // for load balancers: healthy when the storage answers (a hub without its database serves nothing)

@@ -10,7 +10,8 @@ import { AuthError, createEnrollment, listDevices, parseDevicePublicKey, redeemE
 import { listFleetEvents } from './fleet-query.ts';
 import { ingestItems, QuotaError } from './ingest.ts';
 import { deviceMatches, fleetFacets } from '../common/fleet-health.ts';
-import { requireAdmin } from './admin-auth.ts';
+import { adminFirst } from './admin-auth.ts';
+import { onlyFields, type BodySchema } from './route-body.ts';
 import { deviceFilterOf, eventQueryOf } from './console.ts';
 import type { Hub } from './repository.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
@@ -18,18 +19,19 @@ import { claimNonce, verifySignedRequest } from './sync-auth.ts';
 export const SYNC_CONTENT_TYPE = 'application/x-outpost-items+gzip';
 /** A decompressed body may be at most this many times its compressed size (and 256 MiB): no zip bombs. */
 const MAX_INFLATE = 256 * 1024 ** 2;
+const ENROLL_BODY: BodySchema = {
+  type: 'object', additionalProperties: false, required: ['code', 'publicKey', 'proof'],
+  properties: { code: { type: 'string', maxLength: 64 }, publicKey: { type: 'string', maxLength: 1000 }, proof: { type: 'string', maxLength: 200 }, outpostVersion: { type: 'string', maxLength: 40 } },
+};
+const ENROLLMENT_BODY: BodySchema = { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 64 }, group: { type: 'string', maxLength: 64 }, expiresSeconds: { type: 'integer' } } };
 
 export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
   app.addContentTypeParser(SYNC_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: hub.config.syncMaxBodyBytes }, (_req, body, done) => done(null, body));
 
   app.post<{ Body: { code: string; publicKey: string; proof: string; outpostVersion?: string } }>('/api/v1/enroll', {
     bodyLimit: 64 * 1024,
-    schema: {
-      body: {
-        type: 'object', additionalProperties: false, required: ['code', 'publicKey', 'proof'],
-        properties: { code: { type: 'string', maxLength: 64 }, publicKey: { type: 'string', maxLength: 1000 }, proof: { type: 'string', maxLength: 200 }, outpostVersion: { type: 'string', maxLength: 40 } },
-      },
-    },
+    preValidation: onlyFields(ENROLL_BODY),
+    schema: { body: ENROLL_BODY },
   }, async (req) => {
     const key = parseDevicePublicKey(req.body.publicKey);
     const pem = key.export({ format: 'pem', type: 'spki' }) as string;
@@ -62,25 +64,24 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
   });
 
   // ---- admin ----
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', { onRequest: adminFirst(hub) }, async (req, reply) => {
     // the whole fleet once: the filtered list, and the filters' choices with counts
     const all = await listDevices(hub);
     const filter = deviceFilterOf(req.query);
     return reply.header('cache-control', 'no-store').send({ devices: all.filter((d) => deviceMatches(d, filter)), facets: fleetFacets(all) });
   });
   app.post<{ Body: { name: string; group?: string; expiresSeconds?: number } }>('/api/v1/devices', {
-    schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 64 }, group: { type: 'string', maxLength: 64 }, expiresSeconds: { type: 'integer' } } } },
-  }, async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+    bodyLimit: 16 * 1024,
+    onRequest: adminFirst(hub),
+    preValidation: onlyFields(ENROLLMENT_BODY),
+    schema: { body: ENROLLMENT_BODY },
+  }, async (req) => {
     return { ok: true, ...(await createEnrollment(hub, { name: req.body.name, group: req.body.group, ttlSeconds: req.body.expiresSeconds })) };
   });
-  app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', { onRequest: adminFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null) }, async (req) => {
     return { ok: true, ...(await revokeDevice(hub, req.params.name)) };
   });
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/events', async (req, reply) => {
-    if (!(await requireAdmin(hub, req, reply))) return reply;
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/events', { onRequest: adminFirst(hub) }, async (req, reply) => {
     return reply.header('cache-control', 'no-store').send({ events: await listFleetEvents(hub, eventQueryOf(req.query)) });
   });
 };

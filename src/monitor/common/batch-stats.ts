@@ -1,5 +1,6 @@
-// Per-window accumulation of batch statistics. Each batch is counted in fresh statistics objects
-// that are then merged exactly into its window's running total: the result depends only on how the
+// Per-window accumulation of batch statistics. Each batch is counted as if in fresh statistics
+// objects merged exactly into its window's running total (NumericStats.addBatch does both in place:
+// the batch's float sums start from zero and are made exact at its end): the result depends only on how the
 // input was cut into batches, never on which thread counted it, how batches were grouped between
 // checkpoints, or where an hour boundary fell — so a resumed job matches an uninterrupted one bit
 // for bit. Pure.
@@ -16,10 +17,11 @@ export class WindowDeltas {
     this.features = features;
   }
 
+  /** Count a batch into its window's running totals (in place: the same as fresh objects merged in). */
   add(window: number, columns: readonly FeatureColumn[]): void {
-    const fresh = this.features.map((f) => createFeatureStats(f));
-    updateFromColumns(fresh, columns);
-    this.addStats(window, fresh);
+    let totals = this.byWindow.get(window);
+    if (!totals) this.byWindow.set(window, (totals = this.features.map((f) => createFeatureStats(f))));
+    updateFromColumns(totals, columns);
   }
 
   /** Add a batch's statistics (fresh objects, kept as the window's running totals when it is new). */

@@ -130,7 +130,11 @@ export function extractColumns(features: readonly BoundFeature[], batch: ColumnB
 
 let widened = new Float64Array(0);
 
-/** Add extracted columns to `stats` (parallel arrays). */
+/**
+ * Add extracted columns to `stats` (parallel arrays) as one batch: the same result as counting the
+ * batch in fresh statistics and absorbing those (NumericStats.addBatch), so running totals can be
+ * updated in place.
+ */
 export function updateFromColumns(stats: readonly FeatureStats[], columns: readonly FeatureColumn[]): void {
   columns.forEach((c, i) => {
     const s = stats[i];
@@ -140,12 +144,12 @@ export function updateFromColumns(stats: readonly FeatureStats[], columns: reado
       else if (c.kind === 'codes') s.updateCodes(c.values);
       return;
     }
-    if (c.kind === 'f64') s.update(c.values, c.status);
+    if (c.kind === 'f64') s.addBatch(c.values, c.status);
     else if (c.kind === 'f32') {
       if (widened.length < c.values.length) widened = new Float64Array(c.values.length);
       const w = widened.subarray(0, c.values.length);
       w.set(c.values);
-      s.update(w);
+      s.addBatch(w);
     }
   });
 }

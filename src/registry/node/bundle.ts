@@ -17,9 +17,9 @@
 // An entry's `path` is the URL path below the hub base exactly as the client requests it
 // (`metadata/2.root.json`, `targets/churn/1/<sha256>.model.onnx`).
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 import { OutpostError } from '../../common/errors.ts';
 import { PullRefused } from './errors.ts';
+import { fileResponse } from './file-response.ts';
 
 export const BUNDLE_HEADER = Buffer.from('OUTPOST-BUNDLE/1\n');
 export const BUNDLE_END = Buffer.from('OPBUNDLE');
@@ -108,11 +108,9 @@ export function bundleFetch(b: OpenBundle, base: string): typeof fetch {
       from = m ? Number(m[1]) : -1;
       if (from < 0 || from >= e.length) return new Response(null, { status: 416, headers: { 'content-range': `bytes */${e.length}` } });
     }
-    const body = e.length - from === 0
-      ? new ReadableStream<Uint8Array>({ start: (c) => c.close() })
-      : Readable.toWeb(fs.createReadStream(b.file, { start: e.offset + from, end: e.offset + e.length - 1, highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>;
     const headers = { 'content-length': String(e.length - from), ...(range ? { 'content-range': `bytes ${from}-${e.length - 1}/${e.length}` } : {}) };
-    return new Response(body, { status: range ? 206 : 200, headers });
+    // downloadTarget reads the range straight from the file (file-response.ts); tuf-js reads the body
+    return fileResponse({ file: b.file, start: e.offset + from, length: e.length - from }, { status: range ? 206 : 200, headers });
   }) as typeof fetch;
 }
 

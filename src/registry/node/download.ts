@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
 import { PullRefused, PullUnavailable } from './errors.ts';
+import { fileRangeOf, readFileRange } from './file-response.ts';
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 
@@ -24,7 +25,8 @@ export interface TargetSink { update(chunk: Uint8Array): void }
 export class CollectSink implements TargetSink {
   private chunks: Uint8Array[] = [];
   private length = 0;
-  update(chunk: Uint8Array): void { this.chunks.push(chunk.slice()); this.length += chunk.length; }
+  // a copy: `slice()` of a Buffer (a partial read back, a network chunk) would be a view of a reused buffer
+  update(chunk: Uint8Array): void { this.chunks.push(new Uint8Array(chunk)); this.length += chunk.length; }
   bytes(): Buffer { return Buffer.concat(this.chunks, this.length); }
 }
 
@@ -138,6 +140,31 @@ async function fetchInto<S extends TargetSink>(opts: DownloadOptions, part: stri
 /** The connection's watchdog: aborted after an idle spell, fed by every chunk, saying why it fired. */
 interface Watch { signal: AbortSignal; alive(): void; why(): string | undefined }
 
+/** A response body as chunks: a web stream, or a local file range read into recycled buffers. */
+interface Body {
+  next(): Promise<Uint8Array | null>;
+  /** a chunk's bytes are no longer used (written): its buffer may be reused */
+  release?: (chunk: Uint8Array) => void;
+  cancel(): Promise<void>;
+  close(): void;
+}
+
+function bodyOf(res: Response): Body | undefined {
+  const range = fileRangeOf(res);
+  if (range) {
+    void res.body?.cancel(); // never opened: the file is read directly
+    const r = readFileRange(range);
+    return { next: () => r.next(), release: (c) => r.release(c), cancel: async () => r.close(), close: () => r.close() };
+  }
+  if (!res.body) return undefined;
+  const reader = res.body.getReader();
+  return {
+    next: async () => { const c = await reader.read(); return c.done ? null : c.value; },
+    cancel: () => reader.cancel().catch(() => undefined),
+    close: () => undefined,
+  };
+}
+
 async function transfer<S extends TargetSink>(opts: DownloadOptions, part: string, state: { pass: Pass<S>; fresh: () => Pass<S> }, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
   let have = at.have;
   const { total, range } = at;
@@ -166,39 +193,41 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Dropped(`hub answered ${res.status}`);
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
+  const body = bodyOf(res);
+  if (!body) throw new Dropped('empty response');
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();
   const pass = state.pass;
-  const writer = new FileWriter(fd, have);
+  const writer = new FileWriter(fd, have, body.release);
   let received = have;
   try {
-    if (!res.body) throw new Dropped('empty response');
-    const reader = res.body.getReader();
     for (;;) {
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      let chunk: Uint8Array | null;
       try {
-        chunk = await reader.read();
+        chunk = await body.next();
       } catch (e) {
         if (opts.signal?.aborted) throw e;
         throw new Dropped(idleReason() ?? (e as Error).message);
       }
-      if (chunk.done) break;
+      if (chunk === null) break;
       alive();
-      received += chunk.value.length;
+      received += chunk.length;
       if (received > total) {
-        await reader.cancel().catch(() => undefined);
+        await body.cancel();
         throw new PullRefused('download', `${opts.target.path}: the hub sent more than the ${total} bytes the signed metadata allows (endless or substituted file)`);
       }
-      writer.write(chunk.value);
-      pass.update(chunk.value); // hashed (and inspected) here while the thread pool writes it
+      writer.write(chunk);
+      pass.update(chunk); // hashed (and inspected) here while the thread pool writes it
       if (writer.full) await writer.drained(false);
       opts.onProgress?.(received, total);
+      if (opts.signal?.aborted) throw opts.signal.reason; // a file body does not see the signal itself
     }
   } finally {
     try {
       await writer.drained(); // every write has landed (or failed: thrown here) before the file is closed
     } finally {
       fs.closeSync(fd);
+      body.close();
     }
   }
   if (received < total) throw new Dropped(`connection closed after ${received} of ${total} bytes`);
@@ -208,7 +237,8 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
  * Writes chunks at their positions on the thread pool, so writing overlaps hashing on this thread
  * (writing into the page cache costs as much as hashing on some machines). Chunks are gathered into
  * writes of a few MiB (one `writev` each: fewer thread-pool round trips); at most LIMIT bytes are in
- * flight. The chunks are the transfer's own (never reused by their producer).
+ * flight. A chunk is handed back to its producer (`release`: a file body's recycled buffers) only
+ * once its write has completed.
  */
 class FileWriter {
   private static readonly LIMIT = 32 << 20;
@@ -216,13 +246,16 @@ class FileWriter {
   private inFlight = 0;
   private batch: Uint8Array[] = [];
   private batchBytes = 0;
+  private readonly release: ((chunk: Uint8Array) => void) | undefined;
   private pending = new Set<Promise<void>>();
   private error: unknown;
   private readonly fd: number;
   private pos: number;
-  constructor(fd: number, pos: number) {
+  /** `release` is told of each chunk once it has been written (or its write failed): its producer may reuse it */
+  constructor(fd: number, pos: number, release?: (chunk: Uint8Array) => void) {
     this.fd = fd;
     this.pos = pos;
+    this.release = release;
   }
   get full(): boolean { return this.inFlight >= FileWriter.LIMIT; }
   write(b: Uint8Array): void {
@@ -239,7 +272,12 @@ class FileWriter {
     this.batchBytes = 0;
     this.pos += n;
     this.inFlight += n;
-    const p = writeAllAt(this.fd, chunks, at).catch((e: unknown) => { this.error ??= e; }).finally(() => { this.inFlight -= n; this.pending.delete(p); });
+    const release = this.release;
+    const p = writeAllAt(this.fd, chunks, at).catch((e: unknown) => { this.error ??= e; }).finally(() => {
+      this.inFlight -= n;
+      this.pending.delete(p);
+      if (release) for (const c of chunks) release(c);
+    });
     this.pending.add(p);
   }
   /** wait until at most half the limit is in flight (everything written: `all`); a failed write throws */

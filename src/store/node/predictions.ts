@@ -1,7 +1,7 @@
 // The prediction log. Predictions are stored a batch per SQL row (packed columns), written in the
 // same transaction as the job checkpoint they belong to, and read back through a paging API that
 // yields ordinary rows. Retention (age, size) keeps the file bounded.
-import { packColumns, unpackColumns, type ColumnToPack, type PackedColumn } from '../common/packing.ts';
+import { openPacked, packColumns, unpackColumns, type ColumnToPack, type PackedColumn } from '../common/packing.ts';
 import { dropOrphanedPredictions } from './outbox.ts';
 import type { Settings, Store } from './store.ts';
 
@@ -67,6 +67,24 @@ export function countPredictions(store: Store, q: PredictionQuery = {}): number 
   return (store.db.prepare(`SELECT coalesce(sum(row_count), 0) AS n FROM prediction_batches ${w.sql}`).get(...w.args) as { n: number }).n;
 }
 
+/**
+ * A batch's logged inputs, as a function adding a row's `input.<name>` values: a batch that logged
+ * a sample of its inputs stores their data row numbers (`#row`) and is matched by `row`; one that
+ * logged them all by position `i`. Undefined when the batch logged no inputs. Read lazily.
+ */
+export function batchInputs(blob: Uint8Array | null): ((values: PredictionRow['values'], row: number, i: number) => void) | undefined {
+  if (!blob) return undefined;
+  const p = openPacked(blob);
+  const names = p.names.filter((n) => n !== '#row');
+  const rowCol = p.column('#row');
+  const index = new Map<number, number>();
+  if (rowCol) for (let k = 0; k < rowCol.values.length; k++) index.set(Number(rowCol.values[k]), k);
+  return (values, row, i) => {
+    const k = rowCol ? index.get(row) : i;
+    if (k !== undefined) for (const name of names) values[`input.${name}`] = p.value(name, k) ?? null;
+  };
+}
+
 /** Page through logged predictions as rows, oldest first. Only the batches that hold the page are decoded. */
 export function pagePredictions(store: Store, q: PredictionQuery = {}): PredictionRow[] {
   const offset = q.offset ?? 0;
@@ -82,16 +100,12 @@ export function pagePredictions(store: Store, q: PredictionQuery = {}): Predicti
     const b = blobOf.get(m.rowid) as { outputs: Buffer; inputs: Buffer | null };
     const cols = unpackColumns(b.outputs);
     const rowCol = cols.find((c) => c.name === '#row');
-    const inputCols = b.inputs ? unpackColumns(b.inputs) : [];
-    const inputRowCol = inputCols.find((c) => c.name === '#row');
-    const inputIndex = new Map<number, number>();
-    if (inputRowCol) for (let k = 0; k < inputRowCol.values.length; k++) inputIndex.set(Number(inputRowCol.values[k]), k);
+    const addInputs = batchInputs(b.inputs);
     for (let i = skip; i < m.row_count && out.length < limit; i++) {
       const row = rowCol ? Number(rowCol.values[i]) : m.first_row + i;
       const values: Record<string, string | number | null> = {};
       for (const c of cols) if (c.name !== '#row') values[c.name] = c.values[i] as string | number | null;
-      const k = inputRowCol ? inputIndex.get(row) : i;
-      if (k !== undefined) for (const c of inputCols) if (c.name !== '#row') values[`input.${c.name}`] = c.values[k] as string | number | null;
+      addInputs?.(values, row, i);
       out.push({ jobId: m.job_id, model: m.model_name, version: m.model_version, loggedAt: m.logged_at, row, values });
     }
     skip = 0;

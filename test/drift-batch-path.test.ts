@@ -1,0 +1,176 @@
+// The statistics worker's fast path — WindowDeltas.add counting each batch into its window's running
+// totals in place (NumericStats.addBatch, log buckets counted in the binning pass, the larger lookup
+// table) — against the path it replaced (every batch counted in fresh statistics with update(), then
+// absorbed) and against per-value definitions (binary search over the edges, keyOf), on the Seattle
+// weather sample with NaN, missing and unparsable cells, ±Infinity, −0, subnormals and values whose
+// squares overflow a double.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { computeBaseline, createFeatureStats, type BaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
+import { keyOf } from '../src/drift/common/log-buckets.ts';
+import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
+import { CellStatus } from '../src/io/common/table.ts';
+import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
+import type { FeatureColumn } from '../src/monitor/common/collect.ts';
+
+const csv = fs.readFileSync(new URL('../models/demo/weather-2015.csv', import.meta.url), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+const header = csv[0];
+const rows = csv.slice(1);
+const column = (name: string): number[] => rows.map((r) => Number(r[header.indexOf(name)]));
+const real: Record<string, number[]> = Object.fromEntries(['precipitation', 'temp_max', 'temp_min', 'wind'].map((n) => [n, column(n)]));
+// a feature with more distinct reference values than an exact binning takes (a sketched binning,
+// with log buckets): products of two days' real readings
+real.product = real.temp_max.flatMap((t, i) => real.wind.map((w, j) => t * w + real.precipitation[(i + j) % rows.length]));
+const seasons = rows.map((r) => r[header.indexOf('season')]);
+
+const numeric = ['precipitation', 'temp_max', 'temp_min', 'wind', 'product'];
+const baseline = computeBaseline(
+  [...numeric.map((name) => ({ name, type: 'float' as const })), { name: 'season', type: 'category', vocabulary: ['winter', 'spring', 'summer'] }],
+  { ...Object.fromEntries(numeric.map((n) => [n, Float64Array.from({ length: 2000 }, (_, i) => real[n][(i * 11) % real[n].length])])), season: Array.from({ length: 2000 }, (_, i) => seasons[i % seasons.length]) },
+);
+const features = baseline.features;
+
+/**
+ * One batch per entry of `sizes`: the real values in turn, with special cells at fixed strides.
+ * Precipitation (never negative) gets −0 only from the second batch on, after batches whose
+ * minimum is +0: merged minima must resolve ±0 as the old merge did.
+ */
+function batches(sizes: number[]): { columns: FeatureColumn[]; values: Float64Array[]; status: Uint8Array[]; strings: (string | null)[] }[] {
+  let at = 0;
+  return sizes.map((n, b) => {
+    const values: Float64Array[] = [];
+    const status: Uint8Array[] = [];
+    for (const name of numeric) {
+      const src = real[name];
+      const v = new Float64Array(n);
+      const s = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const k = at + i;
+        v[i] = src[(k * 7) % src.length];
+        if (k % 53 === 0) v[i] = NaN;
+        else if (k % 59 === 0) v[i] = Infinity;
+        else if (k % 61 === 0) v[i] = -Infinity;
+        else if (k % 67 === 0) s[i] = CellStatus.missing;
+        else if (k % 71 === 0) s[i] = CellStatus.unparsable;
+        else if (k % 13 === 0 && (name !== 'precipitation' || b > 0)) v[i] = -0;
+        else if (k % 83 === 0) v[i] = 5e-324;
+        else if (name !== 'precipitation' && k % 97 === 0) v[i] = (k % 2 ? 1 : -1) * 3e200; // its square overflows: exact per-value sums
+        else if (k % 89 === 0) v[i] = v[i] * 40; // beyond the reference range
+        if (s[i] !== CellStatus.ok) v[i] = NaN;
+      }
+      values.push(v);
+      status.push(s);
+    }
+    const strings = Array.from({ length: n }, (_, i) => ((at + i) % 31 === 0 ? null : (at + i) % 37 === 0 ? 'monsoon' : seasons[(at + i) % seasons.length]));
+    at += n;
+    const columns: FeatureColumn[] = [
+      // the first feature without a status column (the update without one), the others with
+      ...values.map((v, f): FeatureColumn => (f === 0 ? { kind: 'f64', values: v.map((x, i) => (status[f][i] === CellStatus.ok ? x : NaN)) } : { kind: 'f64', values: v, status: status[f] })),
+      { kind: 'str', values: strings },
+    ];
+    return { columns, values, status, strings };
+  });
+}
+
+/** The replaced path: fresh statistics per batch with update(), absorbed into the window's total. */
+function oldPath(input: ReturnType<typeof batches>): FeatureStats[] {
+  let totals: FeatureStats[] | undefined;
+  for (const { columns } of input) {
+    const fresh = features.map((f) => createFeatureStats(f));
+    columns.forEach((c, i) => {
+      const s = fresh[i];
+      if (s.kind === 'numeric' && c.kind === 'f64') s.update(c.values, c.status);
+      else if (s.kind === 'categorical' && c.kind === 'str') s.update(c.values);
+    });
+    if (!totals) totals = fresh;
+    else totals.forEach((t, i) => (t.kind === 'numeric' ? t.absorb(fresh[i] as NumericStats) : t.absorb(fresh[i] as typeof t)));
+  }
+  return totals!;
+}
+
+function newPath(input: ReturnType<typeof batches>): FeatureStats[] {
+  const deltas = new WindowDeltas(features);
+  for (const { columns } of input) deltas.add(0, columns);
+  return deltas.byWindow.get(0)!;
+}
+
+const SIZES = [1, 7, 1024, 1025, 3000, 8192, 2, 4097];
+
+test('fast path: the same statistics, bit for bit, as fresh statistics per batch absorbed into the total', () => {
+  const input = batches(SIZES);
+  const before = oldPath(input);
+  const after = newPath(input);
+  assert.equal((features[4] as NumericBaselineFeature).binning.exact, false, 'the product feature has a sketched binning (log buckets)');
+  assert.ok((features[0] as NumericBaselineFeature).binning.exact, 'the real readings have exact binnings');
+  features.forEach((f, i) => {
+    assert.deepEqual(after[i].toJSON(), before[i].toJSON(), `feature ${f.name}`);
+    if (after[i].kind === 'numeric') {
+      const a = after[i] as NumericStats;
+      const b = before[i] as NumericStats;
+      assert.ok(Object.is(a.min, b.min) && Object.is(a.max, b.max), `${f.name}: min/max ${a.min}/${a.max} vs ${b.min}/${b.max} (±0 told apart)`);
+      assert.deepEqual([a.mean, a.m2, a.tailSums], [b.mean, b.m2, b.tailSums], `${f.name}: moments`);
+    }
+  });
+  assert.ok(Object.is((after[0] as NumericStats).min, -0), 'precipitation: −0 merged after batches whose minimum was +0 gives −0, as absorb() did');
+  const big = after[1] as NumericStats;
+  assert.ok(big.posInf > 0 && big.negInf > 0 && big.nan > 0 && big.missing > 0 && big.invalid > 0 && Math.abs(big.max) === 3e200, 'the special cells are in the data');
+});
+
+test('fast path: bins and log buckets equal per-value counting (binary search over the edges, keyOf)', () => {
+  const input = batches(SIZES);
+  const after = newPath(input);
+  numeric.forEach((name, f) => {
+    const feature = features[f] as NumericBaselineFeature;
+    const edges = feature.binning.edges;
+    const shift = feature.binning.shift;
+    const bins = new Map<number, number>();
+    const pos = new Map<number, number>();
+    const neg = new Map<number, number>();
+    let zero = 0;
+    let n = 0;
+    for (const { values, status } of input) {
+      values[f].forEach((x, i) => {
+        if (status[f][i] !== CellStatus.ok || !Number.isFinite(x)) return;
+        n++;
+        let lo = 0;
+        let hi = edges.length;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (x >= edges[mid]) lo = mid + 1; else hi = mid; } // bin = number of edges <= x
+        bins.set(lo, (bins.get(lo) ?? 0) + 1);
+        const d = x - shift;
+        if (d === 0) zero++;
+        else (d > 0 ? pos : neg).set(keyOf(d), ((d > 0 ? pos : neg).get(keyOf(d)) ?? 0) + 1);
+      });
+    }
+    const s = after[f] as NumericStats;
+    assert.equal(s.n, n, `${name}: finite values`);
+    const got = new Map<number, number>();
+    for (let k = 0; 4 * k < s.bins.length; k++) if (s.bins[4 * k]) got.set(k, s.bins[4 * k]);
+    assert.deepEqual(got, bins, `${name}: bin counts`);
+    if (!feature.binning.exact) {
+      const sketch = s.sketch!;
+      assert.equal(sketch.zero, zero, `${name}: d = 0`);
+      assert.deepEqual(new Map(sketch.entries(0)), pos, `${name}: buckets of d > 0`);
+      assert.deepEqual(new Map(sketch.entries(1)), neg, `${name}: buckets of d < 0`);
+    } else {
+      assert.equal(s.sketch, undefined);
+    }
+  });
+});
+
+test('fast path: counting into a window total keeps windows apart and leaves absorb() of drained statistics exact', () => {
+  const input = batches([500, 700, 900, 1100]);
+  const deltas = new WindowDeltas(features);
+  input.forEach(({ columns }, b) => deltas.add(b % 2, columns));
+  const even = oldPath([input[0], input[2]]);
+  const odd = oldPath([input[1], input[3]]);
+  features.forEach((f, i) => {
+    assert.deepEqual(deltas.byWindow.get(0)![i].toJSON(), even[i].toJSON(), `${f.name}, window 0`);
+    assert.deepEqual(deltas.byWindow.get(1)![i].toJSON(), odd[i].toJSON(), `${f.name}, window 1`);
+  });
+  // statistics drained from a worker are added as they are; later batches count into them
+  const drained = new WindowDeltas(features);
+  drained.addStats(0, oldPath([input[0]]));
+  drained.add(0, input[1].columns);
+  features.forEach((f: BaselineFeature, i) => assert.deepEqual(drained.byWindow.get(0)![i].toJSON(), oldPath([input[0], input[1]])[i].toJSON(), f.name));
+});

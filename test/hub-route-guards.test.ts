@@ -1,0 +1,96 @@
+// Every JSON write route of the hub refuses a field it does not take (400 naming it) instead of
+// dropping it and carrying out the request without it; and every admin or publisher route checks
+// who calls before it looks at the request, so a caller without credentials gets 401 whatever it sent.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startTestHub, type TestHub } from './helpers/hub-fixtures.ts';
+
+let t: TestHub;
+before(async () => { t = await startTestHub(); });
+after(() => t.close());
+
+const RO = 'ro_00000000000000000000';
+const enrollments = () => t.hub.storage.fleet.all<{ name: string; grp: string }>('SELECT name, grp FROM fleet_enrollments ORDER BY name');
+const UPLOAD = '0'.repeat(32);
+
+async function call(method: string, p: string, body: string | undefined, headers: Record<string, string> = {}) {
+  const res = await fetch(`${t.url}${p}`, { method, ...(body !== undefined ? { body } : {}), headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers } });
+  const text = await res.text();
+  return { status: res.status, text, headers: res.headers };
+}
+
+test('a misspelt or unknown body field is refused with 400 naming it, on every JSON write route; nothing is done', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const publisher = { authorization: `Bearer ${t.publishers['churn-team'].token}` };
+  const browser = { origin: t.url };
+  const cases: [string, string, unknown, Record<string, string>, string][] = [
+    ['POST', '/api/v1/devices', { name: 'ws-1', grup: 'line-2' }, admin, 'grup'],
+    ['POST', '/api/v1/devices/ws-1/revoke', { reason: 'stolen' }, admin, 'reason'],
+    ['POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percnt: 10 }, admin, 'percnt'],
+    ['POST', `/api/v1/rollouts/${RO}/halt`, { reason: 'x' }, admin, 'reason'],
+    ['POST', `/api/v1/rollouts/${RO}/rollback`, { too: 1 }, admin, 'too'],
+    ['POST', '/api/v1/admin/metadata', { format: 'outpost-signed-update/1', forse: true }, admin, 'forse'],
+    ['POST', '/api/v1/session', { token: t.adminToken, remember: true }, browser, 'remember'],
+    ['DELETE', '/api/v1/session', { everywhere: true }, browser, 'everywhere'],
+    ['POST', '/api/v1/enroll', { code: 'ABCD-EFGH', publicKey: 'k', proof: 'p', outpostVersio: '1.0.0' }, {}, 'outpostVersio'],
+    ['POST', '/api/v1/uploads', { metadata: {}, bin: [] }, publisher, 'bin'],
+    ['POST', '/api/v1/publish', { metadata: {}, bin: [] }, publisher, 'bin'],
+    ['POST', `/api/v1/uploads/${UPLOAD}/commit`, { force: true }, publisher, 'force'],
+  ];
+  for (const [method, p, body, headers, field] of cases) {
+    const r = await call(method, p, JSON.stringify(body), headers);
+    assert.equal(r.status, 400, `${method} ${p}: ${r.text}`);
+    const err = (JSON.parse(r.text) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, 'usage', `${method} ${p}`);
+    assert.ok(err.message.startsWith(`unknown field "${field}" (this request takes `), `${method} ${p}: ${err.message}`);
+    assert.equal(r.headers.get('set-cookie'), null, `${method} ${p}: no session is issued or cleared`);
+  }
+  assert.deepEqual(await enrollments(), [], 'no enrollment was created without its group');
+  // the fields a route takes still pass
+  const ok = await call('POST', '/api/v1/devices', JSON.stringify({ name: 'ws-1', group: 'line-2' }), admin);
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual((await enrollments()).map((e) => ({ ...e })), [{ name: 'ws-1', grp: 'line-2' }]);
+  const halt = await call('POST', `/api/v1/rollouts/${RO}/halt`, '{}', admin);
+  assert.equal(halt.status, 404, `an empty body is fine; the rollout is unknown: ${halt.text}`);
+});
+
+test('without credentials an admin or publisher route answers 401 before looking at the body or the ids', async () => {
+  const truncated = '{"name":"ws-2",';
+  const cases: [string, string, string | undefined][] = [
+    ['GET', '/api/v1/devices', undefined],
+    ['POST', '/api/v1/devices', truncated],
+    ['POST', '/api/v1/devices', '{"grup":"x"}'],
+    ['POST', '/api/v1/devices/ws-1/revoke', truncated],
+    ['GET', '/api/v1/events', undefined],
+    ['GET', '/api/v1/rollouts', undefined],
+    ['POST', '/api/v1/rollouts', truncated],
+    ['POST', '/api/v1/rollouts', '{}'],
+    ['GET', '/api/v1/rollouts/not-an-id', undefined],
+    ['POST', '/api/v1/rollouts/not-an-id/halt', '{}'],
+    ['POST', `/api/v1/rollouts/${RO}/rollback`, '{"to":0}'],
+    ['POST', '/api/v1/admin/metadata', truncated],
+    ['GET', '/api/v1/publishers', undefined],
+    ['GET', '/api/v1/session', undefined],
+    ['GET', '/api/v1/fleet/models', undefined],
+    ['GET', '/api/v1/fleet/drift?width=week', undefined],
+    ['GET', '/api/v1/devices/..%2f..%2fetc', undefined],
+    // publisher routes
+    ['POST', '/api/v1/uploads', truncated],
+    ['POST', '/api/v1/uploads', '{}'],
+    ['POST', '/api/v1/uploads/not-an-id/commit', '{}'],
+    ['DELETE', '/api/v1/uploads/not-an-id', undefined],
+    ['POST', '/api/v1/publish', truncated],
+  ];
+  for (const [method, p, body] of cases) {
+    for (const headers of [{}, { authorization: 'Bearer opadm_wrong' }] as Record<string, string>[]) {
+      const r = await call(method, p, body, headers);
+      assert.equal(r.status, 401, `${method} ${p} (${Object.keys(headers).join() || 'no credentials'}): ${r.text}`);
+      assert.equal((JSON.parse(r.text) as { error: { code: string } }).error.code, 'auth');
+    }
+  }
+  // a cookie-borne sign-in or sign-out from another origin is refused (403) before its body is read
+  for (const [method, body] of [['POST', truncated], ['DELETE', '{"x":1}']]) {
+    const r = await call(method, '/api/v1/session', body, { origin: 'http://evil.example' });
+    assert.equal(r.status, 403, `${method} /api/v1/session: ${r.text}`);
+  }
+});
