@@ -97,14 +97,15 @@ class ParquetSource implements TableSource {
       const groupEnd = groupStart + groupRows;
       if (groupEnd > next && groupRows > 0) {
         throwIfAborted(options.signal, this.path);
-        const decoded = await this.readGroup(g, groupStart, groupRows, request);
+        let decoded: Column[] | null = await this.readGroup(g, groupStart, groupRows, request);
         while (next < groupEnd) {
           if (filled === 0) {
             length = Math.min(batchRows, this.totalRows - next);
             columns = allocateColumns(request, length);
           }
           const take = Math.min(length - filled, groupEnd - next);
-          for (let i = 0; i < request.length; i++) copyRows(decoded[i], next - groupStart, columns[i], filled, take);
+          for (let i = 0; i < request.length; i++) copyRows(decoded![i], next - groupStart, columns[i], filled, take);
+          if (next + take === groupEnd) decoded = null; // let it go before the next group is decoded (a yield may come first)
           filled += take;
           next += take;
           if (filled === length) {
@@ -119,9 +120,9 @@ class ParquetSource implements TableSource {
   }
 
   /**
-   * Row group `g` of the requested columns, decoded once, as group-length columns in request order
-   *. Flat columns go through parquet-decode.ts; nested
-   * ones (lists, structs: unparsable for a number, JSON text for a string) through hyparquet's reader.
+   * Row group `g` of the requested columns, decoded once, as group-length columns in request order.
+   * Flat columns go through parquet-decode.ts; nested ones (lists, structs: unparsable for a
+   * number, JSON text for a string) through hyparquet's reader.
    */
   private async readGroup(g: number, groupStart: number, groupRows: number, request: readonly ColumnRequest[]): Promise<Column[]> {
     const where = `row group ${g + 1} of ${this.metadata.row_groups.length} (rows ${groupStart + 1}–${groupStart + groupRows})`;
