@@ -3,12 +3,13 @@
 // table) — against the path it replaced (every batch counted in fresh statistics with update(), then
 // absorbed) and against per-value definitions (binary search over the edges, keyOf), on the Seattle
 // weather sample with NaN, missing and unparsable cells, ±Infinity, −0, subnormals and values whose
-// squares overflow a double.
+// squares overflow a double. Plus the checkpoint side: the sketches' segments and JSON against
+// their definitions from entries().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { computeBaseline, createFeatureStats, type BaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
-import { keyOf } from '../src/drift/common/log-buckets.ts';
+import { keyOf, lowerBound, segments, type LogBuckets, type Segment } from '../src/drift/common/log-buckets.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
 import { CellStatus } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
@@ -173,4 +174,33 @@ test('fast path: counting into a window total keeps windows apart and leaves abs
   drained.addStats(0, oldPath([input[0]]));
   drained.add(0, input[1].columns);
   features.forEach((f: BaselineFeature, i) => assert.deepEqual(drained.byWindow.get(0)![i].toJSON(), oldPath([input[0], input[1]])[i].toJSON(), f.name));
+});
+
+/** Segments by definition: every occupied key of either sketch, negatives by descending |d|, d = 0, positives ascending; empty gaps between. */
+function segmentsByDefinition(a: LogBuckets, b: LogBuckets): Segment[] {
+  const keys = (sign: number) => [...new Set([...a.entries(sign), ...b.entries(sign)].map(([k]) => k))].sort((x, y) => x - y);
+  const at = (s: LogBuckets, sign: number, k: number) => s.entries(sign).find(([key]) => key === k)?.[1] ?? 0;
+  const cells: Segment[] = [
+    ...keys(1).reverse().map((k) => ({ lo: -lowerBound(k + 1), hi: -lowerBound(k), ref: at(a, 1, k), cur: at(b, 1, k) })),
+    ...(a.zero + b.zero > 0 ? [{ lo: 0, hi: 0, ref: a.zero, cur: b.zero }] : []),
+    ...keys(0).map((k) => ({ lo: lowerBound(k), hi: lowerBound(k + 1), ref: at(a, 0, k), cur: at(b, 0, k) })),
+  ];
+  return cells.flatMap((c, i) => (i > 0 && c.lo > cells[i - 1].hi ? [{ lo: cells[i - 1].hi, hi: c.lo, ref: 0, cur: 0 }, c] : [c]));
+}
+
+test('checkpoint side: segments and the sketch JSON equal their definitions from the occupied keys', () => {
+  const product = features[4] as NumericBaselineFeature;
+  const reference = (createFeatureStats(product) as NumericStats);
+  reference.update(Float64Array.from(real.product));
+  const current = newPath(batches([3000, 5000]))[4] as NumericStats;
+  const shifted = createFeatureStats(product) as NumericStats;
+  shifted.update(Float64Array.from(real.product.slice(0, 20000), (x) => x * 1.7 - 30));
+  for (const [a, b] of [[reference.sketch!, current.sketch!], [current.sketch!, shifted.sketch!], [shifted.sketch!, reference.sketch!]]) {
+    assert.deepEqual(segments(a, b), segmentsByDefinition(a, b));
+    for (const s of [a, b]) {
+      const encode = (sign: number) => s.entries(sign).flatMap(([k, c], i, all) => [i === 0 ? k : k - all[i - 1][0], c]);
+      assert.deepEqual(s.toJSON(), { neg: encode(1), zero: s.zero, pos: encode(0) });
+    }
+  }
+  assert.ok(reference.sketch!.entries(1).length > 10 && shifted.sketch!.zero + current.sketch!.zero >= 0, 'both signs occupied');
 });

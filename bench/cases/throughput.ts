@@ -163,6 +163,12 @@ export async function run(opts: { rows: number; runs: number }) {
         loggingOnOverOff: ratio(rps.full, rps.logOff),
         oneDecodeThreadOverScoringThread: ratio(rps.fullDecodeThread, rps.fullOneThread),
       },
+      // the same ratios from CPU time (wall-clock ratios swing with the machine's load): all threads'
+      // CPU without ÷ with, and the idle-machine bounds (max(scoring thread, all threads ÷ cores))
+      cpuRatios: {
+        driftOnOverOff: { allThreads: cpuPerMillion.driftOff.allThreadsMs / cpuPerMillion.full.allThreadsMs, idleMachineBound: ratio(cpuPerMillion.full.idleMachineRowsPerSecondBound, cpuPerMillion.driftOff.idleMachineRowsPerSecondBound) },
+        loggingOnOverOff: { allThreads: cpuPerMillion.logOff.allThreadsMs / cpuPerMillion.full.allThreadsMs, idleMachineBound: ratio(cpuPerMillion.full.idleMachineRowsPerSecondBound, cpuPerMillion.logOff.idleMachineRowsPerSecondBound) },
+      },
       targets: {
         floatsRowsPerSecond: { target: 1_000_000, met: rps.full >= 1_000_000 },
         overPandas: { target: 2, met: typeof pandas.outpostOverPandas === 'number' ? pandas.outpostOverPandas >= 2 : null },

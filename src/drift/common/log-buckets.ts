@@ -154,7 +154,11 @@ export class LogBuckets {
     const encode = (sign: number): number[] => {
       const out: number[] = [];
       let prev = 0;
-      for (const [k, c] of this.entries(sign)) {
+      const from = sign * this.len[POS];
+      for (let j = 0; j < this.len[sign]; j++) {
+        const c = this.counts[from + j];
+        if (c === 0) continue;
+        const k = this.off[sign] + j;
         out.push(out.length === 0 ? k : k - prev, c);
         prev = k;
       }
@@ -273,23 +277,26 @@ export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
     at = hi;
   };
   // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
-  for (const [k, r, c] of union(a, b, NEG).reverse()) push(-lowerBound(k + 1), -lowerBound(k), r, c);
+  const [nlo, nhi] = keyRange(a, b, NEG);
+  for (let k = nhi - 1; k >= nlo; k--) {
+    const r = a.count(NEG, k);
+    const c = b.count(NEG, k);
+    if (r + c > 0) push(-lowerBound(k + 1), -lowerBound(k), r, c);
+  }
   if (a.zero + b.zero > 0) push(0, 0, a.zero, b.zero);
-  for (const [k, r, c] of union(a, b, POS)) push(lowerBound(k), lowerBound(k + 1), r, c);
+  const [plo, phi] = keyRange(a, b, POS);
+  for (let k = plo; k < phi; k++) {
+    const r = a.count(POS, k);
+    const c = b.count(POS, k);
+    if (r + c > 0) push(lowerBound(k), lowerBound(k + 1), r, c);
+  }
   return out;
 }
 
-/** Keys of one sign occupied in either sketch, ascending, with both counts. */
-function union(a: LogBuckets, b: LogBuckets, sign: number): [number, number, number][] {
-  const used = [a, b].filter((s) => s.len[sign] > 0);
-  if (used.length === 0) return [];
-  const lo = Math.min(...used.map((s) => s.off[sign]));
-  const hi = Math.max(...used.map((s) => s.off[sign] + s.len[sign]));
-  const out: [number, number, number][] = [];
-  for (let k = lo; k < hi; k++) {
-    const r = a.count(sign, k);
-    const c = b.count(sign, k);
-    if (r + c > 0) out.push([k, r, c]);
-  }
-  return out;
+/** The keys [lo, hi) of one sign that either sketch's range covers (empty: [0, 0)). */
+function keyRange(a: LogBuckets, b: LogBuckets, sign: number): [number, number] {
+  if (a.len[sign] === 0 && b.len[sign] === 0) return [0, 0];
+  if (a.len[sign] === 0) return [b.off[sign], b.off[sign] + b.len[sign]];
+  if (b.len[sign] === 0) return [a.off[sign], a.off[sign] + a.len[sign]];
+  return [Math.min(a.off[sign], b.off[sign]), Math.max(a.off[sign] + a.len[sign], b.off[sign] + b.len[sign])];
 }

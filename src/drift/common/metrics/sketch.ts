@@ -24,11 +24,12 @@ function sketches(ref: NumericStats, cur: NumericStats): [LogBuckets, LogBuckets
   return [ref.sketch, cur.sketch];
 }
 
-/** A segment with both CDFs at its ends: A (before it) and B (after it), reference and current. */
-interface Step { s: Segment; ar: number; ac: number; br: number; bc: number }
-
-/** The segments of both samples' buckets in ascending order, with the CDFs at their ends. */
-function* steps(ref: NumericStats, cur: NumericStats): Generator<Step> {
+/**
+ * The segments of both samples' buckets in ascending order, each with both CDFs at its ends: A
+ * (before it) and B (after it), reference and current. A callback, not a generator: this runs for
+ * every monitored feature at every checkpoint.
+ */
+function eachStep(ref: NumericStats, cur: NumericStats, fn: (s: Segment, ar: number, ac: number, br: number, bc: number) => void): void {
   const [r, c] = sketches(ref, cur);
   let cr = 0;
   let cc = 0;
@@ -36,7 +37,7 @@ function* steps(ref: NumericStats, cur: NumericStats): Generator<Step> {
     const ar = cr / ref.n, ac = cc / cur.n;
     cr += s.ref;
     cc += s.cur;
-    yield { s, ar, ac, br: cr / ref.n, bc: cc / cur.n };
+    fn(s, ar, ac, cr / ref.n, cc / cur.n);
   }
 }
 
@@ -44,10 +45,10 @@ function* steps(ref: NumericStats, cur: NumericStats): Generator<Step> {
 export function ksFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
   let lower = 0;
   let upper = 0;
-  for (const { s, ar, ac, br, bc } of steps(ref, cur)) {
+  eachStep(ref, cur, (s, ar, ac, br, bc) => {
     lower = Math.max(lower, Math.abs(ar - ac), Math.abs(br - bc));
     if (s.ref > 0 && s.cur > 0 && s.lo !== s.hi) upper = Math.max(upper, br - ac, bc - ar);
-  }
+  });
   upper = Math.max(upper, lower);
   return { value: lower, lo: lower, hi: upper, exact: upper === lower };
 }
@@ -60,13 +61,13 @@ export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): Bin
   let lo = 0;
   let hi = 0;
   let est = 0;
-  for (const { s, ar, ac, br, bc } of steps(ref, cur)) {
+  eachStep(ref, cur, (s, ar, ac, br, bc) => {
     const w = s.hi - s.lo;
-    if (w === 0) continue; // the point d = 0: no width
+    if (w === 0) return; // the point d = 0: no width
     if (s.ref === 0 && s.cur === 0) { // a gap: both CDFs constant
       const g = times(w, Math.abs(ar - ac));
       lo += g; hi += g; est += g;
-      continue;
+      return;
     }
     const l = times(w, Math.max(0, ar - bc, ac - br));
     const h = times(w, Math.max(br - ac, bc - ar));
@@ -77,7 +78,7 @@ export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): Bin
     lo += l;
     hi += h;
     est += Math.min(h, Math.max(l, linear));
-  }
+  });
   return { value: est, lo, hi, exact: lo === hi };
 }
 
