@@ -193,7 +193,12 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Dropped(`hub answered ${res.status}`);
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
-  const body = bodyOf(res);
+  let body: Body | undefined;
+  try {
+    body = bodyOf(res);
+  } catch (e) {
+    throw new Dropped((e as Error).message); // a file body that cannot be opened (the bundle moved away)
+  }
   if (!body) throw new Dropped('empty response');
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();
