@@ -7,6 +7,8 @@
 // back from disk to be verified or inspected. Only the bytes of a partial file an earlier run left
 // are read once, to bring the hashes and the sink up to where the transfer resumes. What the sink
 // gathered is the caller's only after the hashes matched (`downloadTarget` returns it then).
+// A body that is a range of a local file (`pull --bundle`, file-response.ts) is read straight into
+// recycled buffers instead of through a web stream; the pass over its bytes is the same.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
