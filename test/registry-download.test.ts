@@ -180,3 +180,20 @@ test('readFileRange: chunks in order from a bounded set of buffers, each handed 
   assert.equal(await empty.next(), null);
   empty.close();
 });
+
+test('a file body that cannot be opened or read is an interruption naming the file; an abort stops the reads', async () => {
+  const t = new TargetFile({ path: 'm/1/model.onnx', length: big.length, hashes: { sha256: hex('sha256', big) } });
+  const gone = path.join(work, 'gone.bin');
+  await assert.rejects(downloadTarget({ url: 'x', target: t, dest: dest('gone.onnx'), fetch: fileFetch(gone), retries: 0 }),
+    (e: unknown) => e instanceof PullUnavailable && e.stage === 'download' && e.message.includes(`cannot read ${gone}`) && /ENOENT/.test(e.message));
+  const dir = readFileRange({ file: work, start: 0, length: 10 });
+  await assert.rejects(dir.next(), (e: unknown) => e instanceof Error && e.message.includes(`cannot read ${work} at byte 0`) && /EISDIR/.test(e.message));
+  dir.close();
+  // the caller's abort (Ctrl-C): the pass stops at the next chunk; what was written stays for a resume
+  const ac = new AbortController();
+  await assert.rejects(downloadTarget({ url: 'x', target: t, dest: dest('abort.onnx'), fetch: fileFetch(), signal: ac.signal, onProgress: (n) => { if (n >= 3 << 20) ac.abort(); } }),
+    (e: unknown) => e instanceof Error && e.name === 'AbortError');
+  const kept = fs.statSync(dest('abort.onnx.part')).size;
+  assert.ok(kept >= 3 << 20 && kept < big.length, `${kept} bytes kept`);
+  assert.equal(fs.existsSync(dest('abort.onnx')), false);
+});

@@ -107,18 +107,20 @@ export async function run(opts: { quick: boolean }) {
           pinRoot(home, HUB_URL, hubPaths(dir).trustRoot);
           openStore(home).close();
         }
-        const marks: [string, number][] = [];
+        const marks: [string, number, number][] = []; // stage, wall, CPU (all threads) at its start
         const c0 = process.cpuUsage();
         const t0 = performance.now();
+        marks.push(['open', t0, 0]);
         const b = openBundle(file);
         await pull({
           home, hubUrl: HUB_URL, ref: 'big:production', rootFile: prepared ? undefined : hubPaths(dir).trustRoot, smoke: false, fetch: bundleFetch(b, HUB_URL),
-          onProgress: (e) => { const l = e.stage === 'download' ? `download:${e.file}` : e.stage; if (marks.at(-1)?.[0] !== l) marks.push([l, performance.now()]); },
+          onProgress: (e) => { const l = e.stage === 'download' ? `download:${e.file}` : e.stage; if (marks.at(-1)?.[0] !== l) marks.push([l, performance.now(), cpuMs(c0)]); },
         });
         const end = performance.now();
         const cpu = cpuMs(c0);
-        const d: Record<string, number> = { totalMs: end - t0 };
-        marks.forEach(([l, at], i) => { d[`${l}Ms`] = (i + 1 < marks.length ? marks[i + 1][1] : end) - at; });
+        marks.push(['end', end, cpu]);
+        const d: Record<string, number> = { totalMs: end - t0, totalCpuMs: cpu };
+        marks.slice(0, -1).forEach(([l, at, c], i) => { d[`${l}Ms`] = marks[i + 1][1] - at; d[`${l}CpuMs`] = marks[i + 1][2] - c; });
         if (prepared) stageRuns.push(d);
         return { ms: end - t0, cpuMs: cpu }; // preparing the folder and removing it are not timed
       } finally {
@@ -149,7 +151,7 @@ export async function run(opts: { quick: boolean }) {
       sha256: { ...row('sha256'), how: 'one reused 1 MiB buffer, synchronous reads (headline baseline)' },
       sha256Streamed: { ...row('sha256Streamed'), how: 'fs.createReadStream, 1 MiB chunks (the baseline of runs before 2026-12-03)' },
       readHashWrite: { ...row('readHashWrite'), of: 'the model entry only, one thread, reused buffer' },
-      pullFromBundle: { ...row('pullFromBundle'), stagesMedianMs: Object.fromEntries(Object.keys(stageRuns[0] ?? {}).map((k) => [k, median(stageRuns.map((r) => r[k] ?? 0))])), smoke: 'excluded (smoke: false)', device: 'prepared: data folder and store exist, hub root pinned', includes: 'openBundle, TUF refresh (root chain, timestamp, snapshot, targets, delegated role and bin, from the pinned root), card + model download (length bound, sha256, .part write, ONNX skeleton), model-safety and card checks, store install and activation' },
+      pullFromBundle: { ...row('pullFromBundle'), stagesMedian: Object.fromEntries(Object.keys(stageRuns[0] ?? {}).map((k) => [k, median(stageRuns.map((r) => r[k] ?? 0))])), smoke: 'excluded (smoke: false)', device: 'prepared: data folder and store exist, hub root pinned', includes: 'openBundle, TUF refresh (root chain, timestamp, snapshot, targets, delegated role and bin, from the pinned root), card + model download (length bound, sha256, .part write, ONNX skeleton), model-safety and card checks, store install and activation' },
       pullFreshFolder: { ...row('pullFreshFolder'), device: 'fresh data folder: store created and root pinned inside the timed pull' },
       ratios: {
         pullFromBundleOverSha256: ratio,

@@ -7,6 +7,8 @@
 // back from disk to be verified or inspected. Only the bytes of a partial file an earlier run left
 // are read once, to bring the hashes and the sink up to where the transfer resumes. What the sink
 // gathered is the caller's only after the hashes matched (`downloadTarget` returns it then).
+// A body that is a range of a local file (`pull --bundle`, file-response.ts) is read straight into
+// recycled buffers instead of through a web stream; the pass over its bytes is the same.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
@@ -193,7 +195,12 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Dropped(`hub answered ${res.status}`);
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
-  const body = bodyOf(res);
+  let body: Body | undefined;
+  try {
+    body = bodyOf(res);
+  } catch (e) {
+    throw new Dropped((e as Error).message); // a file body that cannot be opened (the bundle moved away)
+  }
   if (!body) throw new Dropped('empty response');
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();

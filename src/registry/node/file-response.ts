@@ -56,13 +56,18 @@ const readAt = (fd: number, buf: Uint8Array, length: number, at: number) =>
  * `ahead` reads in flight on the thread pool (so reading overlaps the caller's hashing). `next()`
  * waits for a free buffer when all are lent: the caller's releases are the back-pressure. A file
  * that ends inside the range: what it held is delivered, then `next()` rejects with an error naming
- * the file and the byte.
+ * the file and the byte; a file that cannot be opened or read throws naming it.
  */
 export function readFileRange(range: FileRange, opts: { chunkBytes?: number; buffers?: number; ahead?: number } = {}): RangeReader {
   const chunk = Math.max(1, Math.min(opts.chunkBytes ?? 1 << 20, range.length || 1));
   const cap = Math.max(2, opts.buffers ?? 16);
   const ahead = Math.max(1, Math.min(opts.ahead ?? 3, cap - 1));
-  const fd = fs.openSync(range.file, fs.constants.O_RDONLY);
+  let fd: number;
+  try {
+    fd = fs.openSync(range.file, fs.constants.O_RDONLY);
+  } catch (e) {
+    throw new Error(`cannot read ${range.file}: ${(e as Error).message}`);
+  }
   const free: Uint8Array[] = [];
   const waiting: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
   const owner = new WeakMap<ArrayBuffer, Uint8Array>();
@@ -97,7 +102,12 @@ export function readFileRange(range: FileRange, opts: { chunkBytes?: number; buf
       let got = 0;
       // a read may return less than asked (a network file system): read on until the chunk is full or the file ends
       while (got < want) {
-        const n = await readAt(fd, b.subarray(got), want - got, range.start + at + got);
+        let n: number;
+        try {
+          n = await readAt(fd, b.subarray(got), want - got, range.start + at + got);
+        } catch (e) {
+          throw new Error(`cannot read ${range.file} at byte ${range.start + at + got}: ${(e as Error).message}`);
+        }
         if (n === 0) break;
         got += n;
       }
