@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { parseCard, type Card } from '../src/package/common/card.ts';
+import { niceRange } from '../src/package/common/infer-card.ts';
 import { directRun, expected, FIXTURES, HELD_OUT, readCsv, TRAIN, BYO, type Fixture } from './helpers/byo.ts';
 import { jsonLines, runMain } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
@@ -56,8 +57,11 @@ for (const f of FIXTURES) {
       const lo = Math.min(...vals);
       const hi = Math.max(...vals);
       assert.ok(x.range!.max! >= hi + 0.1 * (hi - lo), `${x.name}: a 10 % margin above`);
-      if (lo === 0) assert.equal(x.range!.min, 0, `${x.name}: reaches exactly 0 in the sample, so 0 is its floor`);
-      else assert.ok(x.range!.min! <= lo - 0.1 * (hi - lo), `${x.name}: a 10 % margin below (wind's 0.4 does not make it non-negative)`);
+      if (lo >= 0) {
+        // no negative value in the sample (wind, precipitation): the margin stops at 0
+        assert.ok(x.range!.min! >= 0, `${x.name}: sample minimum ${lo} ≥ 0, so the floor is not below 0 (got ${x.range!.min})`);
+        assert.ok(x.range!.min! <= Math.max(0, lo - 0.1 * (hi - lo)), `${x.name}: a 10 % margin below, down to 0`);
+      } else assert.ok(x.range!.min! <= lo - 0.1 * (hi - lo), `${x.name}: a 10 % margin below`);
     }
     assert.ok(card.baseline, 'a drift baseline is in the card');
     if (f === 'linreg') assert.deepEqual([card.task, card.outputs], ['regression', { value: 'variable' }]);
@@ -243,4 +247,22 @@ test('a PyTorch binary classifier with a one-column sigmoid head: P(positive) as
     assert.equal(row[got.header.indexOf('label')], p[i] > Math.fround(1 - p[i]) ? 'yes' : 'no');
     assert.ok(Math.abs(yes - e.probabilities[i][1]) < 1e-5, `row ${i + 1}: vs scikit-learn ${e.probabilities[i][1]}`);
   });
+});
+
+test('a guessed range does not cross 0 when the sample has no negative values; it does when it has', () => {
+  // 143.5 … 2500 (a price, a duration): the 10 % margin alone would give -100 … 2800
+  assert.deepEqual(niceRange(143.5, 2500), { min: 0, max: 2800, floored: true });
+  assert.deepEqual(niceRange(0, 40), { min: 0, max: 44, floored: true });
+  // clear of 0 after the margin: untouched
+  assert.deepEqual(niceRange(1000, 2000), { min: 900, max: 2100, floored: false });
+  // a negative sample minimum keeps the margin below it
+  assert.deepEqual(niceRange(-3.1, 18.3), { min: -6, max: 21, floored: false });
+});
+
+test('the Guessed line says when a floor was held at 0', async () => {
+  const r = await init('linreg', [], path.join(root, 'init-floor'));
+  assert.equal(r.code, 0, r.err);
+  // wind's sample minimum is 0.4: the margin would take it below 0
+  assert.match(r.out, /wind: float, range 0 … [\d.]+ \(sample 0\.4 … [\d.]+, with a margin; not below 0: the sample has no negative values\)/);
+  assert.match(r.out, /temp_min: float, range -[\d.]+ … [\d.]+ \(sample -[\d.]+ … [\d.]+, with a margin\)/);
 });

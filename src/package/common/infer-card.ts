@@ -60,16 +60,21 @@ const usage = (message: string): OutpostError => new OutpostError('usage', messa
 const fail = (message: string, file: string): OutpostError => new OutpostError('package', message, { file });
 const list = (names: readonly string[]): string => names.join(', ');
 
-/** Round outward to a readable step (a tenth of the span's order of magnitude). */
-function niceRange(min: number, max: number): { min: number; max: number } {
+/**
+ * The sample's span widened by a 10 % margin each side, rounded outward to a readable step (a tenth
+ * of the margin's order of magnitude). The margin never takes the floor below 0 when the sample has
+ * no negative values (prices, counts, durations): `floored` says it was held at 0.
+ */
+export function niceRange(min: number, max: number): { min: number; max: number; floored: boolean } {
   const span = max - min;
   const margin = span > 0 ? span * 0.1 : Math.max(1, Math.abs(max) * 0.1);
   const step = 10 ** (Math.floor(Math.log10(margin)) );
   let lo = Math.floor((min - margin) / step) * step;
   const hi = Math.ceil((max + margin) / step) * step;
-  if (min === 0 && lo < 0) lo = 0; // a quantity whose sample reaches exactly 0 (rain, counts) is taken as non-negative
+  const floored = min >= 0 && lo < 0;
+  if (floored) lo = 0;
   const clean = (x: number) => Number(x.toPrecision(12));
-  return { min: clean(lo), max: clean(hi) };
+  return { min: clean(lo), max: clean(hi), floored };
 }
 
 function featureType(dtype: ElemType): FeatureType {
@@ -106,8 +111,9 @@ function describeField(p: ColumnProfile, name: string, dtype: ElemType, graphInp
     guessed.push(`${name}: bool (${[...p.distinct ?? []].sort().join('/')} → 1/0)${field.nullable ? ', nullable' : ''}`);
     return field;
   }
-  field.range = niceRange(p.min, p.max);
-  guessed.push(`${name}: ${type}, range ${field.range.min} … ${field.range.max} (sample ${p.min} … ${p.max}, with a margin)${field.nullable ? `, nullable (${p.missing} missing in the sample)` : ''}`);
+  const r = niceRange(p.min, p.max);
+  field.range = { min: r.min, max: r.max };
+  guessed.push(`${name}: ${type}, range ${field.range.min} … ${field.range.max} (sample ${p.min} … ${p.max}, with a margin${r.floored ? '; not below 0: the sample has no negative values' : ''})${field.nullable ? `, nullable (${p.missing} missing in the sample)` : ''}`);
   return field;
 }
 
