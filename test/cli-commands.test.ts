@@ -5,6 +5,7 @@ import { commands } from '../src/cli/commands/index.ts';
 import { DEMO_PACKAGE } from './helpers/app-harness.ts';
 import { jsonLines, lastJson, runMain as cli } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
+import { quote } from '../src/common/errors.ts';
 
 
 test('the command index matches the modules it loads (name), and every command has help', async () => {
@@ -45,6 +46,35 @@ test('--json: stdout is line-delimited JSON from first line to last, results and
     }
     assert.equal((lastJson(list.out) as { models: unknown[] }).models.length, 1);
     assert.equal((lastJson(bad.out) as { error: { code: string } }).error.code, 'not-found');
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('quote: controls and bidirectional characters of a user-supplied name are shown as \\uXXXX, nothing else changes', () => {
+  assert.equal(quote('churn-v2'), '"churn-v2"');
+  assert.equal(quote('über 名前 🙂'), '"über 名前 🙂"', 'printable non-ASCII stays as it is');
+  assert.equal(quote('a"b\\c'), '"a\\"b\\\\c"', 'quotes and backslashes are escaped, so the text is unambiguous');
+  assert.equal(quote('\u202e'), '"\\u202e"');
+  assert.equal(quote('x\u001b[2J\r\nforged line\u0000\u007f\u0085\u009b'), '"x\\u001b[2J\\u000d\\u000aforged line\\u0000\\u007f\\u0085\\u009b"');
+  assert.equal(quote('\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u061c\u2028\u2029'),
+    '"\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u061c\\u2028\\u2029"');
+  assert.equal(quote('a\ud800b\udc00'), '"a\\ud800b\\udc00"', 'unpaired surrogates');
+});
+
+test('a model reference with control or bidi characters is echoed escaped by the CLI', async () => {
+  const home = tempDir('outpost-quote-');
+  try {
+    const show = await cli(['--home', home, 'models', 'show', 'evil\u202egpj.exe\u001b[2J']);
+    assert.equal(show.code, 1, show.err);
+    assert.match(show.err, /no model "evil\\u202egpj\.exe\\u001b\[2J" is installed/);
+    assert.doesNotMatch(show.err, /[\u001b\u202e]/, 'no raw escape or override reaches the terminal');
+    const bad = await cli(['--home', home, 'models', 'show', 'a b\u2067']);
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /"a b\\u2067" is not a model reference/);
+    const cmd = await cli(['nope\u001b]0;owned\u0007']);
+    assert.equal(cmd.code, 2);
+    assert.match(cmd.err, /unknown command "nope\\u001b\]0;owned\\u0007"/);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

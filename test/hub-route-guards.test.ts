@@ -123,3 +123,15 @@ test('a path that does not decode, and a body that is not JSON, are answered in 
   assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11').length, 0, 'nothing was enrolled');
 });
 
+
+test('names in a request are echoed in errors with controls and bidi overrides escaped', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const device = await call('POST', '/api/v1/devices', JSON.stringify({ name: 'ws\u202e1\u001b[2J' }), admin);
+  assert.equal(device.status, 400, device.text);
+  const rollout = await call('POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn\u2066\r\nforged:production', group: 'line-2' }), admin);
+  assert.equal(rollout.status, 400, rollout.text);
+  const messages = [device, rollout].map((r) => (JSON.parse(r.text) as { error: { message: string } }).error.message);
+  assert.match(messages[0], /device name "ws\\u202e1\\u001b\[2J" must be/);
+  assert.match(messages[1], /"churn\\u2066\\u000d\\u000aforged:production" is not <model>:<alias>/);
+  for (const m of messages) assert.doesNotMatch(m, /[\u0000-\u001f\u202a-\u202e\u2066-\u2069]/, m);
+});

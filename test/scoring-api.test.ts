@@ -398,3 +398,19 @@ test('serve: API options without --api, or not a whole number, are usage errors 
     assert.match(r.stderr, message);
   }
 });
+
+test('names from the request are echoed with controls and bidi overrides escaped, not verbatim', async () => {
+  const cases: [string, number, string, RegExp][] = [
+    ['/v1/models/%E2%80%AE', 404, 'not-found', /^no model "\\u202e" is installed \(installed: seattle-weather\)$/],
+    ['/v1/models/x%1B%5B2J%1B%5D0%3Bowned%07', 404, 'not-found', /^no model "x\\u001b\[2J\\u001b\]0;owned\\u0007" is installed/],
+    ['/v1/models/a%E2%81%A6b%C2%9B', 404, 'not-found', /^no model "a\\u2066b\\u009b" is installed/],
+    ['/v1/nope%0D%0Aforged%20log%20line', 404, 'not-found', /^no API route "\/v1\/nope\\u000d\\u000aforged log line" \(see/],
+  ];
+  for (const [p, status, code, message] of cases) {
+    const e = errorOf(await call('GET', p), status, code);
+    assert.match(e.message, message, p);
+    assert.doesNotMatch(e.message, /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/, `${p}: nothing unsafe verbatim`);
+  }
+  const predict = errorOf(await call('POST', '/v1/models/%E2%80%AEtxt.exe/predict', { body: record(SOME[0]) }), 404, 'not-found');
+  assert.match(predict.message, /^no model "\\u202etxt\.exe" is installed/);
+});

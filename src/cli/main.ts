@@ -1,7 +1,7 @@
 // The `outpost` entry point: global options (--home, --json, --help), command lookup, strict option
 // parsing, and the exit-code contract (0 ok, 1 the work failed, 2 bad usage).
 import { parseArgs } from 'node:util';
-import { OutpostError } from '../common/errors.ts';
+import { OutpostError, quote } from '../common/errors.ts';
 import { resolveHome } from '../store/node/home.ts';
 import type { CommandContext, CommandSpec, Output } from './command.ts';
 import { commands, type CommandEntry } from './commands/index.ts';
@@ -68,7 +68,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const found = findCommand(rest);
   if (!found) {
     if (rest.length === 0 && help) { stdout.write(overallHelp() + '\n'); return 0; }
-    const message = rest.length === 0 ? 'which command?' : `unknown command "${rest.join(' ')}"`;
+    const message = rest.length === 0 ? 'which command?' : `unknown command ${quote(rest.join(' '))}`;
     if (json) {
       stdout.write(JSON.stringify({ ok: false, error: { code: 'usage', message } }) + '\n');
       stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);

@@ -49,3 +49,21 @@ export class OutpostError extends Error {
 }
 
 export const usageError = (message: string): OutpostError => new OutpostError('usage', message);
+
+/**
+ * Characters a message must not pass to a terminal or a log verbatim: C0 and C1 controls (escape
+ * sequences, carriage returns, newlines that forge log lines), the line and paragraph separators,
+ * and the bidirectional marks, embeddings, overrides and isolates that reorder what is shown, and
+ * unpaired surrogates.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * A name or value a user or a request supplied, for a message: in double quotes, `"` and `\`
+ * backslash-escaped and every unsafe character as \uXXXX — what is printed is exactly what was
+ * sent, with nothing hidden or reordered (`no model "\u202e"`).
+ */
+export function quote(value: string): string {
+  const escaped = value.replace(/[\\"]/g, '\\$&').replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `"${escaped}"`;
+}

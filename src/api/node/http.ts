@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { quote } from '../../common/errors.ts';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseJsonBody } from '../common/json-body.ts';
@@ -181,7 +182,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     if (p === HTTP.uploads && (req.method === 'PUT' || req.method === 'POST')) return upload(req, res, query);
     const m = /^\/api\/files\/([A-Za-z0-9_-]{1,64})\/(output|rejects)$/.exec(p);
     if (m && req.method === 'GET') return download(res, m[1], m[2] as 'output' | 'rejects');
-    return fail(res, { code: 'not-found', message: `no API route ${req.method} ${p}` });
+    return fail(res, { code: 'not-found', message: `no API route ${req.method} ${quote(p)}` });
   };
 
   const page = async (req: http.IncomingMessage, res: http.ServerResponse, p: string, query: URLSearchParams) => {

@@ -10,7 +10,7 @@
 // model version shared by every caller, records logged in a session per token and UTC day.
 // Every answer is JSON; errors have the shape {ok: false, error: {code, message[, records]}}.
 import type http from 'node:http';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { RecordScorer, type FieldError, type RecordOutcome } from '../../scoring/node/predict.ts';
 import { authenticateApiToken, tokenAllows, type ApiToken } from '../../store/node/api-tokens.ts';
 import { getModel, listModels, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
@@ -131,7 +131,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
    */
   const resolve = (ref: string, token: ApiToken): { name: string; version: number } => {
     const { name, version } = parseModelRef(ref);
-    if (!tokenAllows(token, name)) throw new ApiError(403, 'forbidden', `token "${token.name}" may use only ${token.models!.map((m) => `"${m}"`).join(', ')}, not "${name}" (make a token for it: outpost tokens create, or the app's Settings)`);
+    if (!tokenAllows(token, name)) throw new ApiError(403, 'forbidden', `token "${token.name}" may use only ${token.models!.map((m) => `"${m}"`).join(', ')}, not ${quote(name)} (make a token for it: outpost tokens create, or the app's Settings)`);
     const v = version ?? (activeVersion.get(name) as { version: number } | undefined)?.version;
     if (v === undefined || !installed.get(name, v)) getModel(store, ref); // throws not-found with what is installed
     return { name, version: v! };
@@ -152,7 +152,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     const declared = Number(req.headers['content-length']);
     if (declared > maxBodyBytes) throw new ApiError(413, 'too-large', `the request body is ${declared} bytes; the limit is ${maxBodyBytes} (send fewer records per request)`);
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (type !== 'application/json') throw new ApiError(415, 'unsupported-media-type', `the request body must be application/json (got "${type || 'no content type'}")`);
+    if (type !== 'application/json') throw new ApiError(415, 'unsupported-media-type', `the request body must be application/json (got ${type ? quote(type) : 'no content type'})`);
     const chunks: Buffer[] = [];
     for await (const c of limitedBody(req, maxBodyBytes, bodyIdleMs, 'the request body')) chunks.push(c);
     if (!chunks.length) throw new ApiError(400, 'usage', 'the request has no body: send one record as a JSON object, or {"records": [ … ]}');
@@ -194,14 +194,14 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
   const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
     const method = req.method ?? '';
     const only = (allowed: string) => {
-      if (method !== allowed) throw new ApiError(405, 'method-not-allowed', `${method} is not allowed on ${path} (only ${allowed})`, {}, { Allow: allowed });
+      if (method !== allowed) throw new ApiError(405, 'method-not-allowed', `${method} is not allowed on ${quote(path)} (only ${allowed})`, {}, { Allow: allowed });
     };
     if (path === '/v1/openapi.json') {
       only('GET');
       return send(res, 200, doc);
     }
     const m = /^\/v1\/models(?:\/([^/]+))?(\/predict)?$/.exec(path);
-    if (!m || (m[2] && !m[1])) throw new ApiError(404, 'not-found', `no API route ${path} (see /v1/openapi.json)`);
+    if (!m || (m[2] && !m[1])) throw new ApiError(404, 'not-found', `no API route ${quote(path)} (see /v1/openapi.json)`);
     const token = authenticate(req);
     if (m[2]) {
       only('POST');

@@ -1,7 +1,7 @@
 // The fleet's devices on the hub: one-time enrollment codes (expiring, single use, stored only as
 // a hash), enrollment that binds a device's Ed25519 public key to a name, listing and revocation.
 import crypto from 'node:crypto';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
 import { deviceHealth, deviceMatches, STALE_AFTER_MS, type DeviceFilterShape } from '../common/fleet-health.ts';
 import type { DeviceState, DeviceView } from '../common/fleet-views.ts';
@@ -19,8 +19,8 @@ export interface DeviceRow {
 }
 
 function checkName(name: string, group: string): void {
-  if (!DEVICE_NAME_RE.test(name)) throw new OutpostError('usage', `device name "${name}" must be 1-64 letters, digits, ".", "_" or "-" (starting with a letter or digit)`);
-  if (group !== '' && !GROUP_RE.test(group)) throw new OutpostError('usage', `group "${group}" must be 1-64 letters, digits, ".", "_" or "-"`);
+  if (!DEVICE_NAME_RE.test(name)) throw new OutpostError('usage', `device name ${quote(name)} must be 1-64 letters, digits, ".", "_" or "-" (starting with a letter or digit)`);
+  if (group !== '' && !GROUP_RE.test(group)) throw new OutpostError('usage', `group ${quote(group)} must be 1-64 letters, digits, ".", "_" or "-"`);
 }
 
 const randomCode = (): string => Array.from(crypto.randomBytes(16), (b) => CODE_ALPHABET[b & 31]).join('');
@@ -35,7 +35,7 @@ export async function createEnrollment(hub: Hub, opts: { name: string; group?: s
   const code = randomCode();
   await hub.storage.fleetTransaction(undefined, async (sql) => {
     const taken = await sql.all<{ revoked_at: number | null }>('SELECT revoked_at FROM fleet_devices WHERE name = ?', [opts.name]);
-    if (taken.length) throw new OutpostError('conflict', `a device named "${opts.name}" is already enrolled${taken[0].revoked_at !== null ? ' (revoked)' : ''}; choose another name`);
+    if (taken.length) throw new OutpostError('conflict', `a device named ${quote(opts.name)} is already enrolled${taken[0].revoked_at !== null ? ' (revoked)' : ''}; choose another name`);
     // a new code for the same name replaces any unused one
     await sql.run('DELETE FROM fleet_enrollments WHERE name = ? AND used_at IS NULL', [opts.name]);
     await sql.run('INSERT INTO fleet_enrollments (code_hash, name, grp, created_at, expires_at) VALUES (?, ?, ?, ?, ?)', [hashToken(code), opts.name, group, now, now + ttl * 1000]);
@@ -71,7 +71,7 @@ export async function redeemEnrollment(hub: Hub, opts: { code: string; publicKey
     if (e.used_at !== null) throw enrollError('the enrollment code was already used; a code enrolls one device once — ask the hub operator for a new one');
     if (e.expires_at <= now) throw enrollError(`the enrollment code expired at ${new Date(e.expires_at).toISOString()}; ask the hub operator for a new one`);
     const taken = await sql.all('SELECT 1 FROM fleet_devices WHERE name = ? OR public_key = ?', [e.name, pem]);
-    if (taken.length) throw new OutpostError('conflict', `a device named "${e.name}" or with this key is already enrolled`);
+    if (taken.length) throw new OutpostError('conflict', `a device named ${quote(e.name)} or with this key is already enrolled`);
     const deviceId = `dev_${Array.from(crypto.randomBytes(20), (b) => CODE_ALPHABET[b & 31].toLowerCase()).join('')}`;
     await sql.run('INSERT INTO fleet_devices (id, name, grp, public_key, enrolled_at, outpost_version) VALUES (?, ?, ?, ?, ?, ?)', [deviceId, e.name, e.grp, pem, now, opts.outpostVersion ?? null]);
     await sql.run('UPDATE fleet_enrollments SET used_at = ?, device_id = ? WHERE code_hash = ?', [now, deviceId, hashToken(code)]);
@@ -97,7 +97,7 @@ export async function deviceById(hub: Hub, id: string): Promise<DeviceRow | unde
 
 export async function deviceByName(hub: Hub, name: string): Promise<DeviceRow> {
   const [d] = await hub.storage.fleet.all<DeviceRow>('SELECT * FROM fleet_devices WHERE name = ?', [name]);
-  if (!d) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+  if (!d) throw new OutpostError('not-found', `no device named ${quote(name)} (see \`outpost hub devices list\`)`);
   return d;
 }
 
@@ -148,7 +148,7 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(N
 export async function revokeDevice(hub: Hub, name: string, now = Date.now()): Promise<{ name: string; alreadyRevoked: boolean }> {
   return hub.storage.fleetTransaction(undefined, async (sql) => {
     const [d] = await sql.all<{ revoked_at: number | null }>('SELECT revoked_at FROM fleet_devices WHERE name = ?', [name]);
-    if (!d) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+    if (!d) throw new OutpostError('not-found', `no device named ${quote(name)} (see \`outpost hub devices list\`)`);
     if (d.revoked_at !== null) return { name, alreadyRevoked: true };
     await sql.run('UPDATE fleet_devices SET revoked_at = ? WHERE name = ?', [now, name]);
     return { name, alreadyRevoked: false };

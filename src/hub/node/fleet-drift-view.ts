@@ -4,7 +4,7 @@
 // group rollups, per device the chosen feature's drift from its own windows — and the fleet's
 // alerts for the version.
 import { assembleDriftView } from '../../api/node/drift-view.ts';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { driftReport, featureDriftOf, type FeatureStats } from '../../drift/common/index.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
 import type { FleetDriftView } from '../common/fleet-views.ts';
@@ -55,7 +55,7 @@ export async function computeFleetDriftView(hub: Hub, ref: string, opts: FleetDr
     baselines: mon.features.map((f) => f.baseline), current: total, width, windows: r.windows ?? [], alerts: [],
   });
   const feature = opts.feature ?? report.features.filter((f) => f.score !== null).sort((a, b) => Number(b.drifted) - Number(a.drifted) || (b.score ?? 0) / (b.threshold || 1) - (a.score ?? 0) / (a.threshold || 1))[0]?.feature ?? report.features[0]?.feature;
-  if (opts.feature !== undefined && !features.has(opts.feature)) throw new OutpostError('usage', `"${opts.feature}" is not a monitored feature of ${r.model}@${r.version} (${[...features.keys()].join(', ')})`);
+  if (opts.feature !== undefined && !features.has(opts.feature)) throw new OutpostError('usage', `${quote(opts.feature)} is not a monitored feature of ${r.model}@${r.version} (${[...features.keys()].join(', ')})`);
   const fleet = hub.storage.fleet;
   const groupArgs = opts.group !== undefined ? [opts.group] : [];
 

@@ -3,7 +3,7 @@
 // inputs (null where the device's logging policy did not keep them). Batches are decoded one at a
 // time, so memory stays bounded whatever the export's size.
 import fs from 'node:fs';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import type { OutColumn } from '../../io/common/table.ts';
 import { openSink } from '../../io/node/open.ts';
 import { unpackColumns, type PackedColumn } from '../../store/common/packing.ts';
@@ -31,7 +31,7 @@ export async function exportPredictions(hub: Hub, q: ExportQuery, out: string): 
   const keys = await hub.storage.fleet.all<{ device_id: string; job_id: string; batch_seq: number }>(
     `SELECT p.device_id, p.job_id, p.batch_seq FROM fleet_predictions p JOIN fleet_devices d ON d.id = p.device_id WHERE ${where.join(' AND ')}
      ORDER BY d.name, p.logged_at, p.job_id, p.batch_seq`, args);
-  if (!keys.length) throw new OutpostError('not-found', `no synced predictions of ${q.model}${q.version !== undefined ? `@${q.version}` : ''}${q.device !== undefined ? ` from device "${q.device}"` : ''}${q.since !== undefined ? ` since ${new Date(q.since).toISOString()}` : ''}`);
+  if (!keys.length) throw new OutpostError('not-found', `no synced predictions of ${q.model}${q.version !== undefined ? `@${q.version}` : ''}${q.device !== undefined ? ` from device ${quote(q.device)}` : ''}${q.since !== undefined ? ` since ${new Date(q.since).toISOString()}` : ''}`);
   // The first batch fixes the columns; batches of other layouts (another version) would not fit one file.
   let layout: { outputs: string[]; inputs: string[] } | undefined;
   const sink = await openSink(out, 'parquet');

@@ -2,7 +2,7 @@
 // and fleet drift — the devices' window statistics merged exactly with src/drift's merge and
 // reported against the card's baseline, like `outpost drift` on one workstation.
 export type { DeviceDetail, FleetEvent, FleetJob, SyncRecord } from '../common/fleet-views.ts';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { LIKE_ESCAPE, likeLiteral } from '../../common/sql-like.ts';
 import { driftReport, mergeStats, statsFromJSON, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import { modelMonitoring } from '../../monitor/common/features.ts';
@@ -90,13 +90,13 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
 
 export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOptions = {}): Promise<FleetDriftParts> {
   const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
-  if (!m) throw new OutpostError('usage', `"${ref}" is not a model reference (expected <name> or <name>@<version>)`);
+  if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
   const name = m[1];
   const fleet = hub.storage.fleet;
   let version = m[2] !== undefined ? Number(m[2]) : undefined;
   if (version === undefined) {
     const [v] = await fleet.all<{ v: number | null }>('SELECT max(model_version) AS v FROM fleet_windows WHERE model_name = ?', [name]);
-    if (v?.v === null || v?.v === undefined) throw new OutpostError('not-found', `no device has synced drift statistics for "${name}"`);
+    if (v?.v === null || v?.v === undefined) throw new OutpostError('not-found', `no device has synced drift statistics for ${quote(name)}`);
     version = Number(v.v);
   }
   const width: WindowWidth = opts.window ?? 'day';
@@ -110,7 +110,7 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
      WHERE s.model_name = ? AND s.model_version = ? AND s.width = ? AND s.last_start >= ?${groupSql} ORDER BY d.name, s.card_sha256`,
     [name, version, width, first, ...groupArgs]);
   const id = `${name}@${version}`;
-  if (!contributors.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group "${opts.group}"` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
+  if (!contributors.length) throw new OutpostError('not-found', `no synced drift statistics for ${id}${opts.group !== undefined ? ` in group ${quote(opts.group)}` : ''}${opts.window ? ` in the last ${opts.last ?? ''} ${width} windows` : ''}`);
 
   // One baseline: the card published on this hub for the version, else the one most devices used.
   const published = (await hub.storage.modelVersions(name)).find((v) => v.version === version)?.cardSha256;
@@ -189,7 +189,7 @@ export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOpt
 /** A device's page: its row, recent jobs, events and sync history (newest first, `limit` each). */
 export async function deviceDetail(hub: Hub, name: string, opts: { limit?: number; now?: number } = {}): Promise<DeviceDetail> {
   const [device] = await listDevices(hub, { name, ...(opts.now !== undefined ? { now: opts.now } : {}) });
-  if (!device) throw new OutpostError('not-found', `no device named "${name}" (see \`outpost hub devices list\`)`);
+  if (!device) throw new OutpostError('not-found', `no device named ${quote(name)} (see \`outpost hub devices list\`)`);
   const limit = opts.limit ?? 50;
   const fleet = hub.storage.fleet;
   const jobs = (await fleet.all<{ summary: string; item_seq: number }>('SELECT summary, item_seq FROM fleet_jobs WHERE device_id = ? ORDER BY item_seq DESC LIMIT ?', [device.id, limit])).map((r) => {

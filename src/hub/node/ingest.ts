@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import type { z } from 'zod';
 import { mergeStats, statsFromJSON, type FeatureStats } from '../../drift/common/index.ts';
+import { quote } from '../../common/errors.ts';
 import { windowStart } from '../../monitor/common/windows.ts';
 import { packedShape } from '../../store/common/packing.ts';
 import {
@@ -139,13 +140,13 @@ const HANDLERS: Record<string, Handler> = {
     const hours: [number, Map<string, FeatureStats>][] = [];
     for (const h of d.hours) {
       const unknown = Object.keys(h.features).filter((n) => !features.has(n));
-      if (unknown.length) return reject(`statistics for features the card does not monitor: ${unknown.slice(0, 5).join(', ')}`);
+      if (unknown.length) return reject(`statistics for features the card does not monitor: ${unknown.slice(0, 5).map(quote).join(', ')}`);
       const m = new Map<string, FeatureStats>();
       for (const [name, json] of Object.entries(h.features)) {
         try {
           m.set(name, statsFromJSON(json as never, features.get(name)!));
         } catch (e) {
-          return reject(`statistics of "${name}" (window ${new Date(h.start).toISOString()}) are invalid: ${(e as Error).message}`);
+          return reject(`statistics of ${quote(name)} (window ${new Date(h.start).toISOString()}) are invalid: ${(e as Error).message}`);
         }
       }
       hours.push([h.start, m]);
@@ -227,7 +228,7 @@ export async function ingestItems(hub: Hub, sql: SqlRunner, device: DeviceRow, i
     const seen = await sql.all('SELECT 1 FROM fleet_items WHERE device_id = ? AND seq = ?', [device.id, item.seq]);
     if (seen.length) { res.acked.push(item.seq); continue; }
     const handler = Object.hasOwn(HANDLERS, item.kind) ? HANDLERS[item.kind] : undefined;
-    const outcome = handler ? await handler({ hub, sql, device, item, now }) : reject(`this hub does not know item kind "${item.kind}" (upgrade the hub)`);
+    const outcome = handler ? await handler({ hub, sql, device, item, now }) : reject(`this hub does not know item kind ${quote(String(item.kind))} (upgrade the hub)`);
     if (!outcome.ok) { (outcome.defer ? res.deferred : res.rejected).push({ seq: item.seq, reason: outcome.reason }); continue; }
     const bytes = item.blobs.reduce((n, b) => n + b.length, 0) + JSON.stringify(item.payload ?? null).length;
     await sql.run('INSERT INTO fleet_items (device_id, seq, kind, created_at, received_at, bytes, via) VALUES (?, ?, ?, ?, ?, ?, ?)', [device.id, item.seq, item.kind, item.createdAt, now, bytes, via]);

@@ -9,7 +9,7 @@
 // get it); rolling back moves the assignment to the version each device ran before (or `--to V`).
 // Both bump nothing on the device directly: devices follow on their next sync.
 import crypto from 'node:crypto';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { ALIAS_RE, MODEL_NAME_RE } from '../common/target-paths.ts';
 import { inPercent, type Assignment } from '../../sync/common/assignments.ts';
 import { GROUP_RE, type DeviceRow, type DeviceState } from './devices.ts';
@@ -92,9 +92,9 @@ const iso = (t: number | null): string | null => (t === null ? null : new Date(N
 /** `model:alias` as typed on the command line (or sent to the API). */
 export function parseRolloutRef(ref: string): { model: string; alias: string } {
   const m = /^([^:@\s]+):([^:@\s]+)$/.exec(ref);
-  if (!m) throw new OutpostError('usage', `"${ref}" is not <model>:<alias> (a rollout follows a signed alias, e.g. churn:production)`);
-  if (!MODEL_NAME_RE.test(m[1])) throw new OutpostError('usage', `"${m[1]}" is not a valid model name`);
-  if (!ALIAS_RE.test(m[2])) throw new OutpostError('usage', `"${m[2]}" is not a valid alias name`);
+  if (!m) throw new OutpostError('usage', `${quote(ref)} is not <model>:<alias> (a rollout follows a signed alias, e.g. churn:production)`);
+  if (!MODEL_NAME_RE.test(m[1])) throw new OutpostError('usage', `${quote(m[1])} is not a valid model name`);
+  if (!ALIAS_RE.test(m[2])) throw new OutpostError('usage', `${quote(m[2])} is not a valid alias name`);
   return { model: m[1], alias: m[2] };
 }
 
@@ -104,7 +104,7 @@ async function aliasVersion(hub: Hub, model: string, alias: string): Promise<num
 
 async function rolloutRow(hub: Hub, id: string): Promise<RolloutRow> {
   const [r] = await hub.storage.fleet.all<RolloutRow>('SELECT * FROM fleet_rollouts WHERE id = ?', [id]);
-  if (!r) throw new OutpostError('not-found', `no rollout "${id}" (see \`outpost hub rollout list\`)`);
+  if (!r) throw new OutpostError('not-found', `no rollout ${quote(id)} (see \`outpost hub rollout list\`)`);
   return r;
 }
 
@@ -118,7 +118,7 @@ const history = (r: RolloutRow, at: number, action: string, detail: string): str
  */
 export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; now?: number }): Promise<RolloutView> {
   const { model, alias } = parseRolloutRef(opts.ref);
-  if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group "${opts.group}" must be 1-64 letters, digits, ".", "_" or "-"`);
+  if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
   const percent = opts.percent ?? 100;
   if (!Number.isFinite(percent) || percent <= 0 || percent > 100 || Math.round(percent * 100) !== percent * 100) {
     throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got ${String(opts.percent)})`);
@@ -126,7 +126,7 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
   const seed = opts.seed ?? `${model}/${opts.group}`;
   if (seed.length < 1 || seed.length > 200) throw new OutpostError('usage', '--seed must be 1-200 characters');
   const versions = await hub.storage.modelVersions(model);
-  if (!versions.length) throw new OutpostError('not-found', `model "${model}" is not published on this hub (nothing to roll out)`);
+  if (!versions.length) throw new OutpostError('not-found', `model ${quote(model)} is not published on this hub (nothing to roll out)`);
   const version = await aliasVersion(hub, model, alias);
   if (version === undefined) {
     const known = (await hub.storage.aliases(model)).map((a) => a.alias);
@@ -150,7 +150,7 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
 export async function haltRollout(hub: Hub, id: string, now = Date.now()): Promise<RolloutView> {
   await hub.storage.fleetTransaction(undefined, async (sql) => {
     const [r] = await sql.all<RolloutRow>('SELECT * FROM fleet_rollouts WHERE id = ?', [id]);
-    if (!r) throw new OutpostError('not-found', `no rollout "${id}" (see \`outpost hub rollout list\`)`);
+    if (!r) throw new OutpostError('not-found', `no rollout ${quote(id)} (see \`outpost hub rollout list\`)`);
     if (r.state === 'halted') return;
     if (r.state === 'superseded') throw new OutpostError('conflict', `rollout ${id} was superseded by a newer rollout of ${r.model} to group ${r.grp}; halt that one`);
     await sql.run("UPDATE fleet_rollouts SET state = 'halted', updated_at = ?, history = ? WHERE id = ?", [now, history(r, now, 'halted', `was ${r.state}`), id]);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
@@ -185,7 +185,7 @@ const catalogRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
     schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } }, required: ['name'] } },
   }, async (req, reply) => {
     const [m] = await catalog(hub, req.params.name);
-    if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model "${req.params.name}" is published` } });
+    if (!m) return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `no model ${quote(req.params.name)} is published` } });
     return m;
   });
   // a SignedUpdate (signing.ts), checked field by field by applySignedUpdate; here only: no others

@@ -2,7 +2,7 @@
 // hashes and provenance, and one active version per name (the previous one kept as last-known-good).
 import fs from 'node:fs';
 import path from 'node:path';
-import { OutpostError } from '../../common/errors.ts';
+import { OutpostError, quote } from '../../common/errors.ts';
 import { parseCard } from '../../package/common/card.ts';
 import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type CheckedPackage } from '../../package/node/load.ts';
@@ -42,7 +42,7 @@ function toModel(store: Store, r: ModelRow): InstalledModel {
 /** Parse "name", "name@3" into parts (version undefined = the active one). */
 export function parseModelRef(ref: string): { name: string; version?: number } {
   const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
-  if (!m) throw new OutpostError('usage', `"${ref}" is not a model reference (expected <name> or <name>@<version>)`);
+  if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
   return { name: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
 }
 
@@ -60,9 +60,9 @@ export function getModel(store: Store, ref: string): InstalledModel {
   const versions = (store.db.prepare('SELECT version FROM models WHERE name = ? ORDER BY version').all(name) as { version: number }[]).map((v) => v.version);
   if (!versions.length) {
     const names = (store.db.prepare('SELECT DISTINCT name FROM models ORDER BY name').all() as { name: string }[]).map((n) => n.name);
-    throw new OutpostError('not-found', `no model "${name}" is installed${names.length ? ` (installed: ${names.join(', ')})` : ' (none are; add one with `outpost models add`)'}`);
+    throw new OutpostError('not-found', `no model ${quote(name)} is installed${names.length ? ` (installed: ${names.join(', ')})` : ' (none are; add one with `outpost models add`)'}`);
   }
-  throw new OutpostError('not-found', version === undefined ? `model "${name}" has no active version` : `${name}@${version} is not installed (installed versions: ${versions.join(', ')})`);
+  throw new OutpostError('not-found', version === undefined ? `model ${quote(name)} has no active version` : `${name}@${version} is not installed (installed versions: ${versions.join(', ')})`);
 }
 
 /** Record an install/activate/rollback; an install's sync item carries the card (the hub needs its drift baseline). */
@@ -125,7 +125,7 @@ export function rollbackPlan(store: Store, name: string): { from: number; to: nu
 /** Go back one step in the recorded activation history: an explicit local act, recorded. Rolling back again goes further back, never forward. */
 export function rollback(store: Store, name: string): InstalledModel {
   const plan = rollbackPlan(store, name);
-  if (!plan) throw new OutpostError('not-found', `model "${name}" has no active version`);
+  if (!plan) throw new OutpostError('not-found', `model ${quote(name)} has no active version`);
   const older = plan.to;
   if (older === null) {
     const others = (store.db.prepare('SELECT version FROM models WHERE name = ? AND version != ? ORDER BY version').all(name, plan.from) as { version: number }[]).map((r) => r.version);
