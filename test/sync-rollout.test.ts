@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
-import { createRollout, rolloutStatus } from '../src/hub/node/rollouts.ts';
+import { createRollout, listRollouts, rolloutStatus } from '../src/hub/node/rollouts.ts';
 import { acquirePullLock } from '../src/registry/node/pull-lock.ts';
 import { listModels } from '../src/store/node/models.ts';
 import { enqueue } from '../src/store/node/outbox.ts';
@@ -280,6 +280,17 @@ for (const backend of hubBackends()) {
       await sync(w);
       st = await rolloutStatus(t.hub, ro.id);
       assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-c', 'running', 2]]);
+    });
+
+    test('rollouts created in the same millisecond list newest first, in the order they were created', async () => {
+      const at = Date.UTC(2031, 0, 1); // later than every other rollout of this hub
+      const groups = ['tie-1', 'tie-2', 'tie-3', 'tie-4', 'tie-5', 'tie-6'];
+      const ids: string[] = [];
+      for (const group of groups) ids.push((await createRollout(t.hub, { ref: 'churn:production', group, now: at })).id);
+      const listed = (await listRollouts(t.hub)).filter((r) => r.createdAt === new Date(at).toISOString());
+      assert.deepEqual(listed.map((r) => r.id), [...ids].reverse(), 'the latest created first, whatever their random ids');
+      const api = await admin('GET', '/api/v1/rollouts');
+      assert.deepEqual(api.body.rollouts.slice(0, groups.length).map((r: { id: string }) => r.id), [...ids].reverse(), 'the admin API lists the same order');
     });
 
     test('a device busy with another pull tries again at the next sync: nothing is reported until it has an outcome', async () => {

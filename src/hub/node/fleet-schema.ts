@@ -173,3 +173,18 @@ export function fleetRollupsSchema(): string {
     INSERT INTO fleet_drift_backfill (done) VALUES (0);
   `;
 }
+
+/**
+ * `fleet_rollouts.seq`: the order rollouts were created in, 1, 2, 3, … (MAX + 1 in the creating
+ * transaction; writers are serialised on both backends). Two rollouts created in the same
+ * millisecond list — and supersede each other in assignments — by it, not by their random ids.
+ * Rollouts made before this migration are numbered by (created_at, id). A migration of its own.
+ */
+export function rolloutSeqSchema(): string {
+  return `
+    ALTER TABLE fleet_rollouts ADD COLUMN seq BIGINT;
+    UPDATE fleet_rollouts SET seq = (SELECT count(*) FROM fleet_rollouts o
+      WHERE o.created_at < fleet_rollouts.created_at OR (o.created_at = fleet_rollouts.created_at AND o.id <= fleet_rollouts.id));
+    CREATE UNIQUE INDEX fleet_rollouts_by_seq ON fleet_rollouts (seq);
+  `;
+}

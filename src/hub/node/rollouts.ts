@@ -140,7 +140,8 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
       await sql.run("UPDATE fleet_rollouts SET state = 'superseded', updated_at = ?, history = ? WHERE id = ?", [now, history(o, now, 'superseded', `by ${id}`), o.id]);
     }
     const h = JSON.stringify([{ at: new Date(now).toISOString(), action: 'created', detail: `${model}:${alias} (→ ${model}@${version}) to group ${opts.group}${percent < 100 ? `, ${percent} %` : ''}${older.length ? `; supersedes ${older.map((o) => o.id).join(', ')}` : ''}` }]);
-    await sql.run('INSERT INTO fleet_rollouts (id, model, alias, grp, percent, seed, state, generation, version_at_create, rollback_to, created_at, updated_at, history) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    await sql.run('INSERT INTO fleet_rollouts (id, model, alias, grp, percent, seed, state, generation, version_at_create, rollback_to, created_at, updated_at, history, seq) '
+      + 'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM fleet_rollouts))',
       [id, model, alias, opts.group, percent, seed, 'active', 1, version, null, now, now, h]);
   });
   return (await rolloutStatus(hub, id)).rollout;
@@ -202,7 +203,7 @@ function assignmentOf(r: RolloutRow, device: Pick<DeviceRow, 'id'>, reports: Rep
 
 /** What a device should do now: one assignment per model, from the live rollouts of its group. */
 export async function assignmentsFor(hub: Hub, device: Pick<DeviceRow, 'id' | 'grp'>): Promise<Assignment[]> {
-  const rollouts = await hub.storage.fleet.all<RolloutRow>("SELECT * FROM fleet_rollouts WHERE grp = ? AND state IN ('active', 'rolled-back') ORDER BY created_at DESC, id", [device.grp]);
+  const rollouts = await hub.storage.fleet.all<RolloutRow>("SELECT * FROM fleet_rollouts WHERE grp = ? AND state IN ('active', 'rolled-back') ORDER BY created_at DESC, seq DESC", [device.grp]);
   const out: Assignment[] = [];
   const models = new Set<string>();
   for (const r of rollouts) {
@@ -277,7 +278,7 @@ export async function rolloutStatus(hub: Hub, id: string): Promise<RolloutStatus
 
 /** Every rollout, newest first, with its progress counts. */
 export async function listRollouts(hub: Hub, opts: { model?: string; group?: string } = {}): Promise<RolloutView[]> {
-  const all = await hub.storage.fleet.all<RolloutRow>('SELECT * FROM fleet_rollouts ORDER BY created_at DESC, id');
+  const all = await hub.storage.fleet.all<RolloutRow>('SELECT * FROM fleet_rollouts ORDER BY created_at DESC, seq DESC');
   const out: RolloutView[] = [];
   let fleet: FleetRead | undefined; // read once for all of them (not once per rollout)
   for (const r of all) {
