@@ -63,6 +63,33 @@ test('?token= is traded for an HttpOnly SameSite cookie that then authorizes the
   assert.equal(wrong.headers.get('set-cookie'), null, 'a wrong token sets no cookie');
 });
 
+test('a wrong or expired ?token= lands on a page saying so and how to get the right URL, naming no token', async () => {
+  const stale = `${t.server.token.slice(0, -1)}${t.server.token.endsWith('A') ? 'B' : 'A'}`; // one character off: an old or mistyped link
+  for (const given of ['nope', stale, `${t.server.token}x`, '']) {
+    const r = await fetch(`${base}/some/page?token=${encodeURIComponent(given)}`, { redirect: 'manual' });
+    assert.equal(r.status, 302, given);
+    assert.equal(r.headers.get('location'), '/token-refused', `${given}: the token leaves the address bar, for our own page`);
+    assert.equal(r.headers.get('set-cookie'), null, `${given}: no cookie`);
+  }
+  // followed as a browser would: a 401 page that explains, not the UI failing call by call
+  const page = await fetch(`${base}/?token=${stale}`);
+  assert.equal(page.status, 401);
+  assert.equal(page.url, `${base}/token-refused`);
+  assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src/);
+  assert.equal(page.headers.get('cache-control'), 'no-store');
+  const html = await page.text();
+  assert.match(html, /access token is wrong or out of date/);
+  assert.match(html, /a new access token every time <code>outpost serve<\/code> starts/);
+  assert.match(html, new RegExp(`open the URL that <code>outpost serve</code> printed .*\\n?.*"Outpost is serving its UI at": <code>http://127\\.0\\.0\\.1:${t.server.port}/\\?token=…</code>`));
+  assert.ok(!html.includes(t.server.token) && !html.includes(stale), 'neither the right token nor the one given is shown');
+  // the page itself authorizes nothing, and the right link still works afterwards
+  assert.equal((await fetch(`${base}/api/call/status`, { method: 'POST' })).status, 401);
+  const right = await fetch(`${base}/?token=${t.server.token}`, { redirect: 'manual' });
+  assert.equal(right.headers.get('location'), '/');
+  assert.match(right.headers.get('set-cookie') ?? '', /HttpOnly/);
+});
+
 test('requests for another Host (DNS rebinding) and cross-origin writes are refused', async () => {
   const { request } = await import('node:http');
   const status = await new Promise<number>((resolve, reject) => {

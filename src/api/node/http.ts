@@ -94,6 +94,24 @@ export async function* limitedBody(req: http.IncomingMessage, maxBytes: number, 
   }
 }
 
+/** Where a wrong or out-of-date `?token=` lands: a page saying so, with the token out of the address bar. */
+export const TOKEN_REFUSED_PAGE = '/token-refused';
+
+/** That page: what went wrong and how to get the right URL; it names no token, right or wrong. */
+function tokenRefusedHtml(port: number): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Outpost: wrong or expired access link</title></head>
+<body>
+<h1>This link's access token is wrong or out of date</h1>
+<p>Outpost makes a new access token every time <code>outpost serve</code> starts, so a link from an earlier run, or one
+copied incompletely, does not open it. Nothing was opened or changed.</p>
+<p>To get in, open the URL that <code>outpost serve</code> printed in the terminal where it is running, under
+"Outpost is serving its UI at": <code>http://127.0.0.1:${port}/?token=…</code> (the whole line, token included).
+If that terminal is gone, stop the server and run <code>outpost serve</code> again: it prints a new URL.</p>
+</body></html>
+`;
+}
+
 export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
   const { service } = opts;
   const bodyIdleMs = opts.bodyIdleMs ?? BODY_IDLE_MS;
@@ -191,10 +209,17 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     if (given !== null) {
       // Trade the URL token for an HttpOnly cookie and drop it from the address bar (and history).
       // The Location is always our own root: a decoded path could hold "//host" (an open redirect).
-      const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: '/', 'Cache-Control': 'no-store' };
-      if (sameSecret(given, token)) headers['Set-Cookie'] = `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+      // A wrong one goes to a page that says so (not the UI, whose every call would then be a bare 401).
+      const right = sameSecret(given, token);
+      const headers: Record<string, string> = { ...SECURITY_HEADERS, Location: right ? '/' : TOKEN_REFUSED_PAGE, 'Cache-Control': 'no-store' };
+      if (right) headers['Set-Cookie'] = `${cookieName()}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(302, headers);
       return res.end();
+    }
+    if (p === TOKEN_REFUSED_PAGE) {
+      const html = Buffer.from(tokenRefusedHtml(port));
+      res.writeHead(401, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(html.length), 'Cache-Control': 'no-store' });
+      return void res.end(req.method === 'HEAD' ? undefined : html);
     }
     const notFound = () => send(res, 404, { ok: false, error: { code: 'not-found', message: 'no such page' } });
     if (!opts.staticDir) return notFound();
