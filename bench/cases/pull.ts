@@ -1,8 +1,9 @@
 // Issue 13: a network pull verifies at ≥ 0.8× the sha256 speed of the same bytes (one pass: hash
 // while downloading; model-safety and card checks from that pass). One hub process (a child on
 // loopback) serves a large signed model (200 MB; quick: 20 MB); the device pulls it into fresh data
-// folders (smoke inference excluded, as in the `hub` case). Baselines in the same run: a streamed
-// sha256 of the file, and one fetch-hash-write pass over the same loopback transport.
+// folders (smoke inference excluded, as in the `hub` case). Baselines in the same run: the tightest
+// sha256 of the file (`sha256FileTight`, shared with the bundle case; the streamed one of runs before
+// 2026-12-03 alongside), and one fetch-hash-write pass over the same loopback transport.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
