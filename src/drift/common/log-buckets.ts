@@ -167,6 +167,21 @@ export class LogBuckets {
     return { neg: encode(NEG), zero: this.zero, pos: encode(POS) };
   }
 
+  /** Everything it holds (see NumericStats.toState). */
+  toState(): LogBucketsState {
+    return { zero: this.zero, counts: this.counts, off: [this.off[POS], this.off[NEG]], len: [this.len[POS], this.len[NEG]] };
+  }
+
+  static fromState(state: LogBucketsState): LogBuckets {
+    const out = new LogBuckets();
+    if (state.counts.length !== state.len[POS] + state.len[NEG]) throw new RangeError('log buckets state: ranges and counts disagree');
+    out.zero = state.zero;
+    out.counts = state.counts;
+    out.off.set(state.off);
+    out.len.set(state.len);
+    return out;
+  }
+
   static fromJSON(json: LogBucketsJSON | undefined, what: string): LogBuckets {
     if (typeof json !== 'object' || json === null) throw new RangeError(`${what}: missing`);
     if (!Number.isSafeInteger(json.zero) || json.zero < 0) throw new RangeError(`${what}: "zero" must be a non-negative integer`);
@@ -201,6 +216,8 @@ export class LogBuckets {
 }
 
 export interface LogBucketsJSON { neg: number[]; zero: number; pos: number[] }
+/** LogBuckets.toState(): counts over [off, off + len) of each sign (positive first). */
+export interface LogBucketsState { zero: number; counts: Float64Array<ArrayBuffer>; off: [number, number]; len: [number, number] }
 
 /**
  * Counts a batch into a sketch through one dense per-thread array over every key of both signs
@@ -242,6 +259,42 @@ export class BatchCounter {
     this.counts[(sign << KEY_BITS) + key]++;
     if (key < this.lo[sign]) this.lo[sign] = key;
     if (key > this.hi[sign]) this.hi[sign] = key;
+  }
+
+  /**
+   * Count one distance like add(), without tracking the key range (the scanning loops' hot path):
+   * returns its key (MAX_KEY + 1 for d = 0), so the caller can keep the lowest key in a local
+   * variable and report the range once per block with noteRange().
+   */
+  tally(d: number): number {
+    if (d === 0) { this.zero++; return MAX_KEY + 1; }
+    f64[0] = d;
+    const bits = u32[HI];
+    let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
+    if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
+    this.counts[((bits >>> 31) << KEY_BITS) + key]++;
+    return key;
+  }
+
+  /**
+   * Widen the tracked key ranges over distances counted with tally(): their lowest key was `lowKey`
+   * and every one lay in [dMin, dMax]. Positive distances then have keys in [lowKey, keyOf(dMax)],
+   * negative ones in [lowKey, keyOf(dMin)] (keys grow with |d|). That may be wider than the keys
+   * touched, which only costs flush() copying and clearing a few empty counters: a sketch's range is
+   * storage (every reader skips empty keys).
+   */
+  noteRange(lowKey: number, dMin: number, dMax: number): void {
+    if (lowKey > MAX_KEY) return; // zeros only
+    if (dMax > 0) {
+      if (lowKey < this.lo[POS]) this.lo[POS] = lowKey;
+      const k = keyOf(dMax);
+      if (k > this.hi[POS]) this.hi[POS] = k;
+    }
+    if (dMin < 0) {
+      if (lowKey < this.lo[NEG]) this.lo[NEG] = lowKey;
+      const k = keyOf(dMin);
+      if (k > this.hi[NEG]) this.hi[NEG] = k;
+    }
   }
 
   /** Move what was counted into `sketch`. */
