@@ -323,10 +323,19 @@ export interface Segment { lo: number; hi: number; ref: number; cur: number }
  */
 export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
   const out: Segment[] = [];
+  eachSegment(a, b, (lo, hi, ref, cur) => { out.push({ lo, hi, ref, cur }); });
+  return out;
+}
+
+/**
+ * segments() one at a time, without building them (the metrics walk them for every monitored
+ * feature at every checkpoint).
+ */
+export function eachSegment(a: LogBuckets, b: LogBuckets, fn: (lo: number, hi: number, ref: number, cur: number) => void): void {
   let at = -Infinity; // right end of the last segment
-  const push = (lo: number, hi: number, ref: number, cur: number): void => {
-    if (at !== -Infinity && lo > at) out.push({ lo: at, hi: lo, ref: 0, cur: 0 }); // gap: no values
-    out.push({ lo, hi, ref, cur });
+  const emit = (lo: number, hi: number, ref: number, cur: number): void => {
+    if (at !== -Infinity && lo > at) fn(at, lo, 0, 0); // gap: no values
+    fn(lo, hi, ref, cur);
     at = hi;
   };
   // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
@@ -334,16 +343,15 @@ export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
   for (let k = nhi - 1; k >= nlo; k--) {
     const r = a.count(NEG, k);
     const c = b.count(NEG, k);
-    if (r + c > 0) push(-lowerBound(k + 1), -lowerBound(k), r, c);
+    if (r + c > 0) emit(-lowerBound(k + 1), -lowerBound(k), r, c);
   }
-  if (a.zero + b.zero > 0) push(0, 0, a.zero, b.zero);
+  if (a.zero + b.zero > 0) emit(0, 0, a.zero, b.zero);
   const [plo, phi] = keyRange(a, b, POS);
   for (let k = plo; k < phi; k++) {
     const r = a.count(POS, k);
     const c = b.count(POS, k);
-    if (r + c > 0) push(lowerBound(k), lowerBound(k + 1), r, c);
+    if (r + c > 0) emit(lowerBound(k), lowerBound(k + 1), r, c);
   }
-  return out;
 }
 
 /** The keys [lo, hi) of one sign that either sketch's range covers (empty: [0, 0)). */
