@@ -16,9 +16,10 @@
 /** Buckets per octave (2^MANTISSA_BITS). */
 export const BUCKETS_PER_OCTAVE = 64;
 const MANTISSA_BITS = 6;
-const KEY_SHIFT = 20 - MANTISSA_BITS;
+/** a key is the high word of |d|'s bits shifted right by this */
+export const KEY_SHIFT = 20 - MANTISSA_BITS;
 /** 17: keys of one sign fit in 2^17 slots */
-const KEY_BITS = 11 + MANTISSA_BITS;
+export const KEY_BITS = 11 + MANTISSA_BITS;
 /** Keys run from 0 (subnormal |d|) to MAX_KEY, the bucket [2^1023·(1 + 63/64), ∞) that also takes an overflowed d. */
 export const MAX_KEY = (0x7ff00000 >>> KEY_SHIFT) - 1;
 /** Relative half-width of a bucket at its lower bound: every value is within this of its bucket's midpoint, relative to |d|. */
@@ -262,22 +263,8 @@ export class BatchCounter {
   }
 
   /**
-   * Count one distance like add(), without tracking the key range (the scanning loops' hot path):
-   * returns its key (MAX_KEY + 1 for d = 0), so the caller can keep the lowest key in a local
-   * variable and report the range once per block with noteRange().
-   */
-  tally(d: number): number {
-    if (d === 0) { this.zero++; return MAX_KEY + 1; }
-    f64[0] = d;
-    const bits = u32[HI];
-    let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
-    if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
-    this.counts[((bits >>> 31) << KEY_BITS) + key]++;
-    return key;
-  }
-
-  /**
-   * Widen the tracked key ranges over distances counted with tally(): their lowest key was `lowKey`
+   * Widen the tracked key ranges over distances counted into `counts` directly (the scanning loops
+   * in numeric-stats.ts do add() by hand, keeping the lowest key in a local): their lowest key was `lowKey`
    * and every one lay in [dMin, dMax]. Positive distances then have keys in [lowKey, keyOf(dMax)],
    * negative ones in [lowKey, keyOf(dMin)] (keys grow with |d|). That may be wider than the keys
    * touched, which only costs flush() copying and clearing a few empty counters: a sketch's range is
