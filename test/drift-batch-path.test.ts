@@ -8,12 +8,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { computeBaseline, createFeatureStats, mergeStats, referenceStats, statsFromState, type BaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
+import { computeBaseline, createFeatureStats, mergeStats, referenceStats, statsFromState, vocabularyOf, type BaselineFeature, type CategoricalBaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
+import type { CategoricalStats } from '../src/drift/common/categorical-stats.ts';
 import { batchCounter, keyOf, lowerBound, segments, type LogBuckets, type Segment } from '../src/drift/common/log-buckets.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
-import { CellStatus } from '../src/io/common/table.ts';
+import { CellStatus, type StringColumn } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
-import type { FeatureColumn } from '../src/monitor/common/collect.ts';
+import { acceptedCodes, acceptedStrings, type FeatureColumn } from '../src/monitor/common/collect.ts';
 
 const csv = fs.readFileSync(new URL('../models/demo/weather-2015.csv', import.meta.url), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
 const header = csv[0];
@@ -263,4 +264,22 @@ test('checkpoint side: a baseline feature\'s reference statistics are parsed onc
   const other = { ...f, stats: { ...json } } as BaselineFeature;
   assert.equal(referenceStats(other).rows, a.rows + 1, 'other stats: parsed from them');
   assert.throws(() => referenceStats({ ...f, stats: { ...json, n: -1 } } as BaselineFeature), /"n" must be a non-negative integer/);
+});
+
+test('a category column handed to the worker as vocabulary codes counts as its strings do (missing, empty, unseen)', () => {
+  const season = features[5];
+  assert.equal(season.kind, 'categorical');
+  for (const { strings } of batches([1, 700, 4097])) {
+    const cells = strings.map((v, i) => (i % 41 === 0 ? '' : i % 43 === 0 ? undefined : v)) as (string | null)[];
+    const accepted = Int32Array.from(cells.keys()).filter((i) => i % 5 !== 3); // some rows rejected
+    const col: StringColumn = { kind: 'string', values: cells };
+    const byStrings = createFeatureStats(season) as CategoricalStats;
+    byStrings.update(acceptedStrings(col, accepted));
+    const codes = new Int32Array(accepted.length);
+    acceptedCodes(col, accepted, vocabularyOf(season as CategoricalBaselineFeature).index, codes);
+    const byCodes = createFeatureStats(season) as CategoricalStats;
+    byCodes.updateCodes(codes);
+    assert.deepEqual(byCodes.toJSON(), byStrings.toJSON());
+    if (cells.length > 1) assert.ok(byCodes.missing > 0 && byCodes.other > 0, 'missing and unseen values are in the data');
+  }
 });

@@ -2,8 +2,8 @@
 // thread: extractColumns() takes a batch's accepted rows and the model's outputs per monitored
 // feature (views of the reader's columns where possible, copies in shared memory when a worker
 // counts them); updateFromColumns() runs the statistics update on them. Pure.
-import type { FeatureStats } from '../../drift/common/baseline.ts';
-import { CATEGORY_OTHER } from '../../drift/common/categorical-stats.ts';
+import { vocabularyOf, type FeatureStats } from '../../drift/common/baseline.ts';
+import { CATEGORY_MISSING, CATEGORY_OTHER } from '../../drift/common/categorical-stats.ts';
 import { CellStatus, type ColumnBatch, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
 import type { ScoredColumns } from '../../scoring/common/outputs.ts';
 import { BOOL_TEXT } from '../../scoring/common/validate.ts';
@@ -51,6 +51,19 @@ export function acceptedStrings(col: StringColumn, accepted: Int32Array): (strin
   return out;
 }
 
+/**
+ * A category column's accepted cells as vocabulary codes, written into `codes`: the index in
+ * `index`, CATEGORY_MISSING for null, undefined and '' (as acceptedStrings), CATEGORY_OTHER outside the
+ * vocabulary — what CategoricalStats.update() would count for the strings.
+ */
+export function acceptedCodes(col: StringColumn, accepted: Int32Array, index: ReadonlyMap<string, number>, codes: Int32Array): void {
+  const src = col.values;
+  for (let j = 0; j < accepted.length; j++) {
+    const v = src[accepted[j]];
+    codes[j] = v === null || v === undefined || v === '' ? CATEGORY_MISSING : (index.get(v) ?? CATEGORY_OTHER);
+  }
+}
+
 /** No missing or unparsable cell (indexOf is a native byte search). */
 const allOk = (status: Uint8Array): boolean => status.indexOf(CellStatus.missing) < 0 && status.indexOf(CellStatus.unparsable) < 0;
 
@@ -67,28 +80,35 @@ export interface ColumnArena {
 /** How much an arena must hold for a batch of `m` accepted rows. */
 export function arenaSize(features: readonly BoundFeature[], m: number): { doubles: number; bytes: number; ints: number } {
   let numericInputs = 0;
+  let categoryInputs = 0;
   let outputs = 0;
   for (const { source } of features) {
-    if (source.from === 'input' && source.type !== 'category') numericInputs++;
+    if (source.from === 'input') { if (source.type === 'category') categoryInputs++; else numericInputs++; }
     else if (source.from === 'probability' || source.from === 'value') outputs++;
   }
-  return { doubles: (numericInputs + outputs) * m, bytes: numericInputs * m, ints: m };
+  return { doubles: (numericInputs + outputs) * m, bytes: numericInputs * m, ints: (1 + categoryInputs) * m };
 }
 
 /**
  * Each feature's values for the rows `accepted` (ascending indexes into `batch`, whose columns are
  * in card-input order) and their outputs (row-aligned with `accepted`). With an `arena`, every
- * typed array is a copy in it (strings are cloned when posted); without, the reader's and the
- * model's arrays are used as they are wherever possible.
+ * typed array is a copy in it and category inputs are vocabulary codes in it; without, the reader's
+ * and the model's arrays are used as they are wherever possible.
  */
 export function extractColumns(features: readonly BoundFeature[], batch: ColumnBatch, accepted: Int32Array, scored: ScoredColumns | undefined, arena?: ColumnArena): FeatureColumn[] {
   const m = accepted.length;
   const all = m === batch.length; // then accepted[j] === j
-  return features.map(({ source }): FeatureColumn => {
+  return features.map(({ source, baseline }): FeatureColumn => {
     switch (source.from) {
       case 'input': {
         const col = batch.columns[source.index];
-        if (source.type === 'category') return { kind: 'str', values: acceptedStrings(col as StringColumn, accepted) };
+        if (source.type === 'category') {
+          if (!arena || baseline.kind !== 'categorical') return { kind: 'str', values: acceptedStrings(col as StringColumn, accepted) };
+          // for a worker: codes in shared memory, not strings cloned into its heap one by one
+          const codes = arena.ints(m);
+          acceptedCodes(col as StringColumn, accepted, vocabularyOf(baseline).index, codes);
+          return { kind: 'codes', values: codes };
+        }
         if (col.kind === 'number' && all) {
           // all cells ok (the usual case): no status to copy, and the faster update without one
           const ok = allOk(col.status);
