@@ -154,12 +154,22 @@ test('parquet encoder: byte for byte — dictionary choice where the 1,000-value
   const rows = 10_000;
   const text: string[] = [];
   const nums = new Float64Array(rows);
+  const fifth = new Float64Array(rows); // runs of 5: 17 % distinct, still a dictionary
+  const tail = new Int32Array(rows); // 20 % one value, then all distinct: sample passes, the whole chunk does not
   for (let i = 0; i < rows; i++) {
     const inRuns = i < rows * 0.85;
     text.push(inRuns ? `u${Math.floor(i / 10)}` : 'c');
     nums[i] = inRuns ? Math.floor(i / 10) + 0.5 : -1;
+    fifth[i] = inRuns ? Math.floor(i / 5) + 0.25 : -0;
+    tail[i] = i < rows * 0.2 ? 7 : i;
   }
-  await assertSameBytes([{ length: rows, columns: [{ name: 't', type: 'string', values: text }, { name: 'x', type: 'float64', values: nums }] }], rows);
+  const columns: OutColumn[] = [
+    { name: 't', type: 'string', values: text },
+    { name: 'x', type: 'float64', values: nums },
+    { name: 'q', type: 'float64', values: fifth },
+    { name: 'tail', type: 'int', values: tail },
+  ];
+  await assertSameBytes([{ length: rows, columns }], rows);
   // and when the whole chunk is not worth it: mostly distinct, a few repeats
   const mixed = Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? 'same' : `v${i}`));
   await assertSameBytes([{ length: rows, columns: [{ name: 't', type: 'string', values: mixed }] }], rows);

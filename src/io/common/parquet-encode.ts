@@ -322,6 +322,26 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
       totalSize += sizes[index];
       indexes[i] = index;
     }
+  } else if (numbers) {
+    // numbers: an open-addressing table on the value's bits; a dictionary that can no longer pay
+    // (more distinct values than half the non-null ones) is given up early, as the end check would
+    const seen = new NumberIndex(Math.min(n, 1024));
+    const giveUp = (n - column.nulls) / 2;
+    for (let i = 0; i < n; i++) {
+      if (!defined[i]) {
+        indexes[i] = -1;
+        continue;
+      }
+      nonNull++;
+      const index = seen.indexOf(numbers[i]);
+      if (index === keys.length) {
+        keys.push(numbers[i]);
+        if (keys.length > giveUp) return undefined;
+      }
+      indexes[i] = index;
+    }
+    dictSize = keys.length * width;
+    totalSize = nonNull * width;
   } else {
     const seen = new Map<number | string, number>();
     for (let i = 0; i < n; i++) {
@@ -330,7 +350,7 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
         continue;
       }
       nonNull++;
-      const key = numbers ? numbers[i] : strings![i]!;
+      const key = strings![i]!;
       let index = seen.get(key);
       if (index === undefined) {
         index = keys.length;
@@ -348,6 +368,57 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
   if (2 * (dictSize + keys.length * prefix + indexSize) > totalSize + nonNull * prefix) return undefined;
   const values = ids ? keys.map((id) => column.table[id as number]) : keys;
   return { values, indexes };
+}
+
+/**
+ * Distinct numbers in order of first appearance, equal as a Map's keys are (SameValueZero: -0 is 0;
+ * NaN never comes here), hashed on the double's bits with linear probing.
+ */
+class NumberIndex {
+  private slots: Int32Array;
+  private readonly keys: number[] = [];
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
+
+  constructor(expected: number) {
+    let size = 16;
+    while (size < expected * 2) size *= 2;
+    this.slots = new Int32Array(size);
+  }
+
+  private slotOf(v: number): number {
+    this.f64[0] = v + 0; // -0 + 0 is +0: one key for both zeros
+    let h = Math.imul(this.u32[0], 0x9e3779b1) ^ this.u32[1];
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) & (this.slots.length - 1);
+  }
+
+  /** v's index, adding it (index = the count before) when new. */
+  indexOf(v: number): number {
+    const mask = this.slots.length - 1;
+    let at = this.slotOf(v);
+    for (;;) {
+      const slot = this.slots[at];
+      if (slot === 0) break;
+      if (this.keys[slot - 1] === v) return slot - 1;
+      at = (at + 1) & mask;
+    }
+    this.keys.push(v);
+    this.slots[at] = this.keys.length;
+    if (this.keys.length * 2 > this.slots.length) this.grow();
+    return this.keys.length - 1;
+  }
+
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    const mask = this.slots.length - 1;
+    for (let k = 0; k < this.keys.length; k++) {
+      let at = this.slotOf(this.keys[k]);
+      while (this.slots[at] !== 0) at = (at + 1) & mask;
+      this.slots[at] = k + 1;
+    }
+  }
 }
 
 /**
