@@ -30,6 +30,7 @@ function batch(rows: number, seed: number): OutputBatch {
   const p = new Float32Array(rows);
   const pLow = new Float32Array(rows);
   const score = new Float64Array(rows);
+  const seq = new Float64Array(rows); // no nulls: pages split by count alone
   const k = new Int32Array(rows);
   const kLow = new Int32Array(rows);
   const big = new Float64Array(rows);
@@ -43,6 +44,7 @@ function batch(rows: number, seed: number): OutputBatch {
     p[i] = rnd() < 0.05 ? NaN : rnd() < 0.02 ? pick([0, -0]) : Math.fround(rnd());
     pLow[i] = pick([0.25, 0.5, -0, 0, 0.75, NaN]);
     score[i] = rnd() < 0.05 ? NaN : (rnd() - 0.5) * 1e6;
+    seq[i] = seed * 1e6 + i + 0.5;
     k[i] = Math.floor((rnd() - 0.5) * 4e9);
     kLow[i] = pick([-1, 0, 7, 2 ** 31 - 1, -(2 ** 31)]);
     big[i] = rnd() < 0.05 ? NaN : rnd() < 0.05 ? pick([-(2 ** 63), 2 ** 63 - 1024, 2 ** 53, -(2 ** 53) - 2, 0, -0]) : Math.floor((rnd() - 0.5) * 2 ** 40);
@@ -56,6 +58,7 @@ function batch(rows: number, seed: number): OutputBatch {
     { name: 'p', type: 'float32', values: p },
     { name: 'p_low', type: 'float32', values: pLow },
     { name: 'score', type: 'float64', values: score },
+    { name: 'seq', type: 'float64', values: seq },
     { name: 'k', type: 'int', values: k },
     { name: 'k_low', type: 'int', values: kLow },
     { name: 'big', type: 'int', values: big },
@@ -119,7 +122,7 @@ test('parquet encoder: byte for byte hyparquet-writer — all column types, null
 
 test('parquet encoder: byte for byte — row groups past 1 MiB pages (numbers, indexes, plain strings)', async () => {
   // FLOAT and dictionary indexes (4 bytes) split past 262,144 values, DOUBLE and INT64 past 131,072, strings by UTF-8 bytes
-  const keep = new Set(['p', 'score', 'big', 'note', 'label']);
+  const keep = new Set(['p', 'score', 'seq', 'k', 'big', 'note', 'label']);
   const some = (b: OutputBatch): OutputBatch => ({ length: b.length, columns: b.columns.filter((c) => keep.has(c.name)) });
   const steps = [some(batch(140_000, 21)), some(batch(140_000, 22)), some(batch(5000, 23))];
   await assertSameBytes(steps, 270_000);

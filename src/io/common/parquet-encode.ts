@@ -248,6 +248,17 @@ function pageBoundaries(column: ColumnBuffer, dictionary: boolean, utf8: Int32Ar
   const bounds = [0];
   let start = 0;
   let bytes = 0;
+  if (!utf8 && column.nulls === 0) {
+    // every row counts `width`: a page ends at the row that brings it to PAGE_SIZE
+    const perPage = Math.ceil(PAGE_SIZE / width);
+    for (let end = perPage - 1; end < n; end += perPage - 1) {
+      if (end <= start) break;
+      bounds.push(end);
+      start = end;
+    }
+    if (start < n) bounds.push(n);
+    return bounds;
+  }
   for (let i = 0; i < n; i++) {
     const size = utf8 ? utf8[i] : defined[i] * width;
     bytes += size;
@@ -325,7 +336,10 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
   } else if (numbers) {
     // numbers: an open-addressing table on the value's bits; a dictionary that can no longer pay
     // (more distinct values than half the non-null ones) is given up early, as the end check would
-    const seen = new NumberIndex(Math.min(n, 1024));
+    // 32-bit values are keyed by their bits (a float's with -0 folded into 0: equal exactly when the values are)
+    const bits = numbers instanceof Float32Array || numbers instanceof Int32Array ? new Int32Array(numbers.buffer, numbers.byteOffset, n) : undefined;
+    const seen = bits ? new BitsIndex(Math.min(n, 1024)) : new NumberIndex(Math.min(n, 1024));
+    const foldZero = numbers instanceof Float32Array; // -0's bits (0x80000000) are keyed as 0's
     const giveUp = (n - column.nulls) / 2;
     for (let i = 0; i < n; i++) {
       if (!defined[i]) {
@@ -333,7 +347,11 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
         continue;
       }
       nonNull++;
-      const index = seen.indexOf(numbers[i]);
+      let index: number;
+      if (bits) {
+        const b = bits[i];
+        index = (seen as BitsIndex).indexOf(foldZero && b === -2147483648 ? 0 : b);
+      } else index = (seen as NumberIndex).indexOf(numbers[i]);
       if (index === keys.length) {
         keys.push(numbers[i]);
         if (keys.length > giveUp) return undefined;
@@ -368,6 +386,58 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
   if (2 * (dictSize + keys.length * prefix + indexSize) > totalSize + nonNull * prefix) return undefined;
   const values = ids ? keys.map((id) => column.table[id as number]) : keys;
   return { values, indexes };
+}
+
+/** Distinct 32-bit keys in order of first appearance (open addressing, linear probing). */
+class BitsIndex {
+  private slots: Int32Array;
+  private keys: Int32Array;
+  private count = 0;
+
+  constructor(expected: number) {
+    let size = 16;
+    while (size < expected * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.keys = new Int32Array(size >> 1);
+  }
+
+  private static slotOf(k: number, mask: number): number {
+    let h = Math.imul(k, 0x9e3779b1);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x85ebca6b);
+    return (h ^ (h >>> 13)) & mask;
+  }
+
+  /** k's index, adding it (index = the count before) when new. */
+  indexOf(k: number): number {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let at = BitsIndex.slotOf(k, mask);
+    for (;;) {
+      const slot = slots[at];
+      if (slot === 0) break;
+      if (this.keys[slot - 1] === k) return slot - 1;
+      at = (at + 1) & mask;
+    }
+    this.keys[this.count] = k;
+    slots[at] = ++this.count;
+    if (this.count * 2 >= slots.length) this.grow();
+    return this.count - 1;
+  }
+
+  private grow(): void {
+    const size = this.slots.length * 2;
+    const keys = new Int32Array(size >> 1);
+    keys.set(this.keys);
+    this.keys = keys;
+    this.slots = new Int32Array(size);
+    const mask = size - 1;
+    for (let k = 0; k < this.count; k++) {
+      let at = BitsIndex.slotOf(keys[k], mask);
+      while (this.slots[at] !== 0) at = (at + 1) & mask;
+      this.slots[at] = k + 1;
+    }
+  }
 }
 
 /**
