@@ -130,6 +130,52 @@ async function outputSteps(file: string): Promise<(OutputBatch | 'checkpoint')[]
   return steps;
 }
 
+/**
+ * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every
+ * 50 ms so threads that end are counted), summed by thread name: MainThread, WorkerThread (each
+ * worker numbered in start order), V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
+ */
+function threadCpu(): { stop: () => Record<string, number> } {
+  const msPerTick = 10; // USER_HZ = 100
+  const first = new Map<string, number>();
+  const last = new Map<string, { name: string; ms: number }>();
+  const sample = () => {
+    let tids: string[] = [];
+    try {
+      tids = fs.readdirSync('/proc/self/task');
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = (Number(f[11]) + Number(f[12])) * msPerTick;
+        if (!first.has(tid)) first.set(tid, ms);
+        last.set(tid, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ms - first.get(tid)! });
+      } catch {
+        // the thread ended between the listing and the read: its last sample stands
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      const out: Record<string, number> = {};
+      let worker = 0;
+      for (const [, { name, ms }] of [...last].sort((a, b) => Number(a[0]) - Number(b[0]))) {
+        if (ms === 0) continue;
+        const key = name === 'WorkerThread' ? `WorkerThread ${++worker}` : name;
+        out[key] = (out[key] ?? 0) + ms;
+      }
+      return out;
+    },
+  };
+}
+
 function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -167,6 +213,7 @@ export async function run(opts: { runs: number }) {
     fs.writeFileSync(path.join(pkg, 'card.json'), JSON.stringify(card));
     installPackage(store, pkg, { source: 'local', allowUnsigned: true });
     const out = path.join(home, 'flights.scored.parquet');
+    const cpuByThread: Record<string, number>[] = [];
     const variants: Record<string, () => Promise<void>> = {
       plainNeededRead: () => plainRead(NEEDED, rows),
       plainFullRead: () => plainRead(undefined, rows),
@@ -179,7 +226,9 @@ export async function run(opts: { runs: number }) {
       },
       scoreEndToEnd: async () => {
         // validate, infer, write the Parquet output, log every prediction, drift statistics (the card has a baseline)
+        const threads = threadCpu();
         const r = await scoreFile(store, { input: FILE, model: 'flight-delay', out });
+        cpuByThread.push(threads.stop());
         if (r.job.rowsScored !== rows) throw new Error(`scored ${r.job.rowsScored} of ${rows}`);
         fs.rmSync(out);
       },
@@ -275,6 +324,10 @@ export async function run(opts: { runs: number }) {
         readerOverPlainNeededRead: rps.outpostReader / rps.plainNeededRead,
       },
       peakRss: rss,
+      cpuMsByThreadScoreEndToEnd: {
+        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); WorkerThread n = the nth worker thread alive during the run, in start order; V8Worker = V8 helper threads (GC, compilation)',
+        runs: cpuByThread,
+      },
       parquetOutput: {
         note: 'the scored flights-3m output (3M rows: row, label, p_on-time, p_late) written alone, 8,192-row batches, checkpoint every 262,144 rows; the sink vs hyparquet-writer fed as the sink fed it before, alternating in this process; identical bytes checked',
         outputSha256,
