@@ -334,30 +334,13 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
       indexes[i] = index;
     }
   } else if (numbers) {
-    // numbers: an open-addressing table on the value's bits; a dictionary that can no longer pay
-    // (more distinct values than half the non-null ones) is given up early, as the end check would
-    // 32-bit values are keyed by their bits (a float's with -0 folded into 0: equal exactly when the values are)
-    const bits = numbers instanceof Float32Array || numbers instanceof Int32Array ? new Int32Array(numbers.buffer, numbers.byteOffset, n) : undefined;
-    const seen = bits ? new BitsIndex(Math.min(n, 1024)) : new NumberIndex(Math.min(n, 1024));
-    const foldZero = numbers instanceof Float32Array; // -0's bits (0x80000000) are keyed as 0's
+    // numbers: open addressing on the value (32-bit ones on their bits); a dictionary that can no
+    // longer pay (more distinct values than half the non-null ones) is given up early, as the end
+    // check would give it up
     const giveUp = (n - column.nulls) / 2;
-    for (let i = 0; i < n; i++) {
-      if (!defined[i]) {
-        indexes[i] = -1;
-        continue;
-      }
-      nonNull++;
-      let index: number;
-      if (bits) {
-        const b = bits[i];
-        index = (seen as BitsIndex).indexOf(foldZero && b === -2147483648 ? 0 : b);
-      } else index = (seen as NumberIndex).indexOf(numbers[i]);
-      if (index === keys.length) {
-        keys.push(numbers[i]);
-        if (keys.length > giveUp) return undefined;
-      }
-      indexes[i] = index;
-    }
+    const fits = numbers instanceof Float64Array ? indexDoubles(numbers, defined, n, giveUp, indexes, keys) : indexBits(numbers, defined, n, giveUp, indexes, keys);
+    if (!fits) return undefined;
+    nonNull = n - column.nulls;
     dictSize = keys.length * width;
     totalSize = nonNull * width;
   } else {
@@ -388,56 +371,80 @@ function chooseDictionary(column: ColumnBuffer): Dictionary | undefined {
   return { values, indexes };
 }
 
-/** Distinct 32-bit keys in order of first appearance (open addressing, linear probing). */
-class BitsIndex {
-  private slots: Int32Array;
-  private keys: Int32Array;
-  private count = 0;
+const hash32 = (k: number, mask: number): number => {
+  let h = Math.imul(k, 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) & mask;
+};
 
-  constructor(expected: number) {
-    let size = 16;
-    while (size < expected * 2) size *= 2;
-    this.slots = new Int32Array(size);
-    this.keys = new Int32Array(size >> 1);
-  }
-
-  private static slotOf(k: number, mask: number): number {
-    let h = Math.imul(k, 0x9e3779b1);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x85ebca6b);
-    return (h ^ (h >>> 13)) & mask;
-  }
-
-  /** k's index, adding it (index = the count before) when new. */
-  indexOf(k: number): number {
-    const slots = this.slots;
-    const mask = slots.length - 1;
-    let at = BitsIndex.slotOf(k, mask);
-    for (;;) {
-      const slot = slots[at];
-      if (slot === 0) break;
-      if (this.keys[slot - 1] === k) return slot - 1;
-      at = (at + 1) & mask;
+/**
+ * Dictionary indexes of FLOAT / INT32 values, keyed by their 32-bit patterns (a float's -0 as 0's:
+ * equal patterns exactly when the values are equal, NaN never comes here); the first value of each
+ * key goes to `keys`. False once there are more than `giveUp` keys.
+ */
+function indexBits(values: Float32Array | Int32Array, defined: Uint8Array, n: number, giveUp: number, indexes: Int32Array, keys: (number | string)[]): boolean {
+  const bits = new Int32Array(values.buffer, values.byteOffset, n);
+  const foldZero = values instanceof Float32Array;
+  let size = 2048;
+  let slots = new Int32Array(size); // key index + 1, 0 = empty
+  let keyBits = new Int32Array(size >> 1);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    if (!defined[i]) {
+      indexes[i] = -1;
+      continue;
     }
-    this.keys[this.count] = k;
-    slots[at] = ++this.count;
-    if (this.count * 2 >= slots.length) this.grow();
-    return this.count - 1;
-  }
-
-  private grow(): void {
-    const size = this.slots.length * 2;
-    const keys = new Int32Array(size >> 1);
-    keys.set(this.keys);
-    this.keys = keys;
-    this.slots = new Int32Array(size);
+    let k = bits[i];
+    if (foldZero && k === -2147483648) k = 0;
     const mask = size - 1;
-    for (let k = 0; k < this.count; k++) {
-      let at = BitsIndex.slotOf(keys[k], mask);
-      while (this.slots[at] !== 0) at = (at + 1) & mask;
-      this.slots[at] = k + 1;
+    let at = hash32(k, mask);
+    let slot = slots[at];
+    while (slot !== 0 && keyBits[slot - 1] !== k) {
+      at = (at + 1) & mask;
+      slot = slots[at];
+    }
+    if (slot !== 0) {
+      indexes[i] = slot - 1;
+      continue;
+    }
+    keyBits[count] = k;
+    keys.push(values[i]);
+    indexes[i] = count;
+    slots[at] = ++count;
+    if (count > giveUp) return false;
+    if (count * 2 >= size) {
+      size *= 2;
+      const grown = new Int32Array(size >> 1);
+      grown.set(keyBits);
+      keyBits = grown;
+      slots = new Int32Array(size);
+      for (let j = 0; j < count; j++) {
+        let to = hash32(keyBits[j], size - 1);
+        while (slots[to] !== 0) to = (to + 1) & (size - 1);
+        slots[to] = j + 1;
+      }
     }
   }
+  return true;
+}
+
+/** The same for DOUBLE / INT64 values (Map semantics: -0 is 0), hashed on the double's two halves. */
+function indexDoubles(values: Float64Array, defined: Uint8Array, n: number, giveUp: number, indexes: Int32Array, keys: (number | string)[]): boolean {
+  const seen = new NumberIndex(1024);
+  for (let i = 0; i < n; i++) {
+    if (!defined[i]) {
+      indexes[i] = -1;
+      continue;
+    }
+    const index = seen.indexOf(values[i]);
+    if (index === keys.length) {
+      keys.push(values[i]);
+      if (keys.length > giveUp) return false;
+    }
+    indexes[i] = index;
+  }
+  return true;
 }
 
 /**
