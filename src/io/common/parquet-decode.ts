@@ -151,6 +151,46 @@ export function fillFromChunk(column: Column, chunk: DecodedChunk): void {
   }
 }
 
+/**
+ * A string column whose every page is dictionary-encoded, kept as the dictionary's text and an
+ * index per row (-1 = null) instead of a group-length array of strings: writing strings into a JS
+ * array of a row group's length costs ~3× what a batch-sized one does (large-object space), so
+ * batches take their strings straight from here (`copyStringCodes`). Undefined when a page is
+ * PLAIN (then fillFromChunk). Damaged indices fail here, as in fillFromChunk.
+ */
+export interface StringCodes { text: (string | null)[]; codes: Int32Array }
+
+export function stringCodesFromChunk(chunk: DecodedChunk): StringCodes | undefined {
+  if (!chunk.dictionary || chunk.pages.some((p) => !p.indices)) return undefined;
+  const text = Array.from(chunk.dictionary as ArrayLike<unknown>, parquetString);
+  const codes = new Int32Array(chunk.rows);
+  let row = 0;
+  for (const page of chunk.pages) {
+    const all = page.defined.length === 0;
+    const indices = page.indices!;
+    let v = 0;
+    for (let i = 0; i < page.rows; i++, row++) {
+      if (!all && page.defined[i] !== chunk.maxDefinitionLevel) codes[row] = -1;
+      else {
+        const index = indices[v++];
+        if (index >= text.length) throw new Error(`dictionary index ${index} out of range (${text.length} entries)`);
+        codes[row] = index;
+      }
+    }
+  }
+  return { text, codes };
+}
+
+/** Rows [from, from + count) of `src` into rows [at, at + count) of a string column. */
+export function copyStringCodes(src: StringCodes, from: number, dst: Column, at: number, count: number): void {
+  const { text, codes } = src;
+  const values = dst.values as (string | null)[];
+  for (let i = 0; i < count; i++) {
+    const c = codes[from + i];
+    values[at + i] = c < 0 ? null : text[c];
+  }
+}
+
 /** Set a row from a dictionary entry: the entries are converted to cells once, rows copy them. */
 function dictionaryCells(column: Column, dictionary: DecodedArray): (row: number, index: number) => void {
   if (column.kind === 'string') {
