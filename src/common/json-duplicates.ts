@@ -1,0 +1,132 @@
+// Duplicate keys in JSON text. RFC 8259 §4 says names within an object SHOULD be unique and that
+// with duplicates "the behavior of software that receives such an object is unpredictable":
+// JSON.parse keeps the last value and drops the others without a word, so a record sent as
+// {"temp": 12, "temp": 31} would be scored (and logged) as 31 although its sender may have meant
+// 12. Outpost refuses such objects instead, naming the key and where it is.
+//
+// The check runs on text JSON.parse has already accepted. A fast path decides most texts without
+// a scan: every key is followed by exactly one ':' and a ':' elsewhere can only sit inside a
+// string, so when the text holds as many ':' as the parsed value has keys, no key was dropped.
+// Otherwise (a ':' in some string value, e.g. a timestamp, or a real duplicate) the text is walked
+// once, iteratively (no recursion: nesting as deep as JSON.parse takes is fine). Pure.
+
+import { quote } from './errors.ts';
+
+export interface DuplicateKey {
+  /** the repeated key, decoded (so "a" and "\u0061" are the same key) */
+  key: string;
+  /** where the object is: '' for the top level, else e.g. records[2] or a.b[0] */
+  path: string;
+}
+
+const COLON = 0x3a;
+
+/** How many ':' the text holds. */
+function colons(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/** How many keys the parsed value's objects hold together (iterative: any depth). */
+function keyCount(value: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+      continue;
+    }
+    for (const k in v) {
+      n++;
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== null && typeof x === 'object') stack.push(x);
+    }
+  }
+  return n;
+}
+
+interface Frame {
+  parent: Frame | null;
+  /** object: the keys seen so far; array: null */
+  keys: Set<string> | null;
+  /** the key (in the parent object) or index (in the parent array) this value sits at */
+  at: string | number | null;
+  /** array: the index of the current element; object: the last key read */
+  index: number;
+  last: string;
+}
+
+const IDENT = /^[A-Za-z_$][\w$]*$/;
+
+function pathOf(f: Frame): string {
+  const parts: string[] = [];
+  for (let x: Frame | null = f; x && x.at !== null; x = x.parent) {
+    parts.push(typeof x.at === 'number' ? `[${x.at}]` : IDENT.test(x.at) ? `.${x.at}` : `[${quote(x.at)}]`);
+  }
+  const p = parts.reverse().join('');
+  return p.startsWith('.') ? p.slice(1) : p;
+}
+
+/** The end (index of the closing quote) of the string whose opening quote is at `start`. */
+function stringEnd(text: string, start: number): number {
+  let j = start;
+  for (;;) {
+    j = text.indexOf('"', j + 1);
+    if (j === -1) return text.length; // not JSON: the caller parsed it first, so this does not happen
+    let backslashes = 0;
+    for (let k = j - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+    if (backslashes % 2 === 0) return j;
+  }
+}
+
+/** Walk the text: the first key an object repeats, or null. */
+function scan(text: string): DuplicateKey | null {
+  let top = null as Frame | null; // (a declared type alone is narrowed to null here)
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      const end = stringEnd(text, i);
+      if (expectKey && top?.keys) {
+        const raw = text.slice(i + 1, end);
+        const key = raw.includes('\\') ? JSON.parse(text.slice(i, end + 1)) as string : raw;
+        if (top.keys.has(key)) return { key, path: pathOf(top) };
+        top.keys.add(key);
+        top.last = key;
+        expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const at: string | number | null = top === null ? null : top.keys ? top.last : top.index;
+      top = { parent: top, keys: c === 0x7b ? new Set() : null, at, index: 0, last: '' };
+      expectKey = c === 0x7b;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      top = top?.parent ?? null;
+      expectKey = false;
+    } else if (c === 0x2c /* , */ && top) {
+      if (top.keys) expectKey = true;
+      else top.index++;
+    } else if (c === COLON) {
+      expectKey = false;
+    }
+  }
+  return null;
+}
+
+/**
+ * The first key an object of `text` repeats, or null. `value` must be `JSON.parse(text)` (the
+ * text is valid JSON); it lets most texts be decided without walking them.
+ */
+export function duplicateJsonKey(text: string, value: unknown): DuplicateKey | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (colons(text) === keyCount(value)) return null;
+  return scan(text);
+}
+
+/** "the key "temp" twice in records[2]" — completes "… has …" / "… names …". */
+export function describeDuplicate(d: DuplicateKey): string {
+  return `the key ${quote(d.key)} twice${d.path ? ` in ${d.path}` : ''}`;
+}
