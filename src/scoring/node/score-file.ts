@@ -329,7 +329,9 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     if (o.idColumn !== undefined) {
       const src = batch.columns[card.inputs.length];
       const vals = src.kind === 'string' ? src.values : [];
-      ids = Array.from(v.accepted, (i) => vals[i] ?? null);
+      const accepted = v.accepted;
+      ids = new Array<string | null>(m);
+      for (let j = 0; j < m; j++) ids[j] = vals[accepted[j]] ?? null;
       idCol = { name: idName, type: 'string', values: ids };
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
     const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
