@@ -13,6 +13,7 @@ import { OutpostError, quote } from '../../common/errors.ts';
 import { ALIAS_RE, MODEL_NAME_RE } from '../common/target-paths.ts';
 import { inPercent, type Assignment } from '../../sync/common/assignments.ts';
 import { GROUP_RE, type DeviceRow, type DeviceState } from './devices.ts';
+import { yankedVersions } from './fleet-models.ts';
 import type { Hub } from './repository.ts';
 
 export type RolloutState = 'active' | 'halted' | 'rolled-back' | 'superseded';
@@ -169,8 +170,13 @@ export async function rollbackRollout(hub: Hub, id: string, opts: { to?: number;
   const r0 = await rolloutRow(hub, id);
   if (opts.to !== undefined) {
     if (!Number.isInteger(opts.to) || opts.to < 1) throw new OutpostError('usage', `--to must be a version number (got ${String(opts.to)})`);
-    if (!(await hub.storage.modelVersions(r0.model)).some((v) => Number(v.version) === opts.to)) {
+    const versions = await hub.storage.modelVersions(r0.model);
+    if (!versions.some((v) => Number(v.version) === opts.to)) {
       throw new OutpostError('not-found', `${r0.model}@${opts.to} is not published on this hub`);
+    }
+    // every device would refuse it at verify: the rollback would only turn the group into failures
+    if ((await yankedVersions(hub, versions.map((v) => v.publisher))).has(`${r0.model}@${opts.to}`)) {
+      throw new OutpostError('conflict', `${r0.model}@${opts.to} is yanked: devices refuse to install it; roll back to another version (\`outpost hub rollout rollback ${id} --to V\`) or to each device's previous one (no --to)`);
     }
   }
   await hub.storage.fleetTransaction(undefined, async (sql) => {
