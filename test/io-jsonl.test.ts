@@ -82,6 +82,10 @@ test('jsonl: a line that names a key twice is a RowProblem naming the key (not s
     [2, 'names the key "x" twice (a JSON object must name each key once)'],
     [3, 'names the key "z" twice in y (a JSON object must name each key once)'],
   ]);
+  // a value nested 100,000 deep (JSON.stringify of it, for a string cell, overflowed the stack and failed the whole file)
+  const deep = toRows(decode(enc.encode(`{"x":1,"s":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n{"x":2,"s":[1]}\n`), ['x', 's'], [{ name: 'x', kind: 'number' }, { name: 's', kind: 'string' }], 'whole'));
+  assert.deepEqual(deep.rows, [[null, null], [2, '[1]']]);
+  assert.deepEqual(deep.problems.map((p) => [p.row, p.reason]), [[1, 'nested more than 64 levels deep (a record is an object of values)']]);
 });
 
 test('jsonl: any chunking gives the same rows, problems and offsets', () => {

@@ -4,7 +4,7 @@
 // (colons, quotes and backslashes in strings; the same key in sibling objects; escaped keys).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeDuplicate, duplicateJsonKey } from '../src/common/json-duplicates.ts';
+import { describeDuplicate, duplicateJsonKey, jsonShapeProblem, MAX_JSON_DEPTH } from '../src/common/json-duplicates.ts';
 
 const dup = (text: string) => duplicateJsonKey(text, JSON.parse(text));
 
@@ -43,4 +43,14 @@ test('nesting as deep as JSON.parse takes: no stack overflow, the duplicate at t
   assert.equal(d?.key, 'a');
   assert.equal(d?.path.split('.').length, depth);
   assert.equal(dup(`${'['.repeat(depth)}1${']'.repeat(depth)}`), null);
+});
+
+test('nesting past the record limit is a problem of its own (found before anything recurses into the value)', () => {
+  const nest = (n: number) => `{"a":${'['.repeat(n - 1)}1${']'.repeat(n - 1)}}`;
+  const shape = (text: string) => jsonShapeProblem(text, JSON.parse(text));
+  assert.equal(shape(nest(MAX_JSON_DEPTH)), null, 'the top object and 63 arrays: at the limit');
+  assert.deepEqual(shape(nest(MAX_JSON_DEPTH + 1)), { kind: 'depth', limit: MAX_JSON_DEPTH });
+  assert.deepEqual(shape(`{"r":[${'{"x":'.repeat(200_000)}1${'}'.repeat(200_000)}]}`), { kind: 'depth', limit: MAX_JSON_DEPTH });
+  assert.deepEqual(shape('{"a":1,"a":[[1]]}'), { kind: 'duplicate', key: 'a', path: '' });
+  assert.equal(shape('[[[]]]'), null);
 });

@@ -1,4 +1,4 @@
-// Duplicate keys in JSON text. RFC 8259 §4 says names within an object SHOULD be unique and that
+// Duplicate keys (and nesting past a limit) in JSON text. RFC 8259 §4 says names within an object SHOULD be unique and that
 // with duplicates "the behavior of software that receives such an object is unpredictable":
 // JSON.parse keeps the last value and drops the others without a word, so a record sent as
 // {"temp": 12, "temp": 31} would be scored (and logged) as 31 although its sender may have meant
@@ -28,21 +28,27 @@ function colons(text: string): number {
   return n;
 }
 
-/** How many keys the parsed value's objects hold together (iterative: any depth). */
-function keyCount(value: unknown): number {
+/**
+ * How many keys the parsed value's objects hold together (iterative: any depth), or -1 when an
+ * object or array sits deeper than `maxDepth` (the top level is depth 1).
+ */
+function keyCount(value: unknown, maxDepth: number): number {
   let n = 0;
   const stack: unknown[] = [value];
+  const depths: number[] = [1];
   while (stack.length) {
     const v = stack.pop();
+    const d = depths.pop()!;
     if (v === null || typeof v !== 'object') continue;
+    if (d > maxDepth) return -1;
     if (Array.isArray(v)) {
-      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+      for (const x of v) if (x !== null && typeof x === 'object') { stack.push(x); depths.push(d + 1); }
       continue;
     }
     for (const k in v) {
       n++;
       const x = (v as Record<string, unknown>)[k];
-      if (x !== null && typeof x === 'object') stack.push(x);
+      if (x !== null && typeof x === 'object') { stack.push(x); depths.push(d + 1); }
     }
   }
   return n;
@@ -117,13 +123,34 @@ function scan(text: string): DuplicateKey | null {
 }
 
 /**
- * The first key an object of `text` repeats, or null. `value` must be `JSON.parse(text)` (the
- * text is valid JSON); it lets most texts be decided without walking them.
+ * How deep a record's JSON may nest. Records are objects of values, so real input never comes
+ * near it; deeper values are refused because the code that echoes a value (JSON.stringify in a
+ * rejects line, a string cell holding an object's text) recurses and would overflow the stack on
+ * a value nested tens of thousands of levels deep — which fits in a 64 KiB body.
  */
-export function duplicateJsonKey(text: string, value: unknown): DuplicateKey | null {
+export const MAX_JSON_DEPTH = 64;
+
+/** What is wrong with the shape of parsed JSON: a repeated key, or nesting past the limit. */
+export type JsonShapeProblem = ({ kind: 'duplicate' } & DuplicateKey) | { kind: 'depth'; limit: number };
+
+/**
+ * The first key an object of `text` repeats, or nesting deeper than `maxDepth`, or null. `value`
+ * must be `JSON.parse(text)` (the text is valid JSON); it lets most texts be decided without
+ * walking them.
+ */
+export function jsonShapeProblem(text: string, value: unknown, maxDepth = MAX_JSON_DEPTH): JsonShapeProblem | null {
   if (value === null || typeof value !== 'object') return null;
-  if (colons(text) === keyCount(value)) return null;
-  return scan(text);
+  const keys = keyCount(value, maxDepth);
+  if (keys === -1) return { kind: 'depth', limit: maxDepth };
+  if (colons(text) === keys) return null;
+  const d = scan(text);
+  return d ? { kind: 'duplicate', ...d } : null;
+}
+
+/** The first key an object of `text` repeats, or null (see jsonShapeProblem). */
+export function duplicateJsonKey(text: string, value: unknown): DuplicateKey | null {
+  const p = jsonShapeProblem(text, value, Infinity);
+  return p?.kind === 'duplicate' ? { key: p.key, path: p.path } : null;
 }
 
 /** "the key "temp" twice in records[2]" — completes "… has …" / "… names …". */

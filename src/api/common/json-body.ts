@@ -2,9 +2,10 @@
 // refused, naming where, instead of being decoded to U+FFFD — a record would otherwise be scored
 // (and logged) with a value its sender never wrote. A leading byte order mark is ignored, as §8.1
 // allows (Windows tools such as PowerShell write one). An object that names a key twice is refused
-// naming the key (src/common/json-duplicates.ts): JSON.parse would keep the last value silently.
+// naming the key (src/common/json-duplicates.ts): JSON.parse would keep the last value silently;
+// and one nested deeper than a record can be (JSON.stringify of such a value overflows the stack).
 
-import { describeDuplicate, duplicateJsonKey } from '../../common/json-duplicates.ts';
+import { describeDuplicate, jsonShapeProblem, type DuplicateKey } from '../../common/json-duplicates.ts';
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
 
@@ -39,12 +40,13 @@ export function parseJsonBody(bytes: Uint8Array): JsonBody {
   } catch (e) {
     return { ok: false, reason: `is not valid JSON (${(e as Error).message})` };
   }
-  const dup = duplicateJsonKey(d.text, value);
-  if (dup) return { ok: false, reason: duplicateReason(dup) };
+  const shape = jsonShapeProblem(d.text, value);
+  if (shape?.kind === 'duplicate') return { ok: false, reason: duplicateReason(shape) };
+  if (shape) return { ok: false, reason: `is nested more than ${shape.limit} levels deep (a record is an object of values)` };
   return { ok: true, value };
 }
 
 /** Completes "the request body …" for an object that repeats a key. */
-export function duplicateReason(dup: NonNullable<ReturnType<typeof duplicateJsonKey>>): string {
+export function duplicateReason(dup: DuplicateKey): string {
   return `names ${describeDuplicate(dup)}: a JSON object must name each key once (which value was meant cannot be known)`;
 }
