@@ -339,6 +339,10 @@ test('bad usage exits 2', async () => {
     const r = await runMain(['--home', home, 'hub', 'bundle', 'churn@9', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
     assert.equal(r.code, 1, 'a version the hub does not have: the work failed');
     assert.equal(fs.existsSync(path.join(work, 'none.outpost')), false, 'no bundle file left behind');
+    // the refusal names the hub folder, not the loopback address the command served it on for the pull
+    const alias = await runMain(['--home', home, 'hub', 'bundle', 'churn:nope', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
+    assert.equal(alias.code, 1);
+    assert.equal(alias.err, `outpost hub bundle: alias churn:nope is not published on the hub in ${h.dir}\n`);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
