@@ -191,6 +191,12 @@ test('a truncated or foreign file is refused at bundle, naming the file', async 
     const e = await cli(home, ['pull', '--bundle', evil, '--root', h.trustRoot]);
     assert.equal(e.code, 1);
     assert.match(e.err, /outside its data section/);
+    // no file there, a folder (it opens, then failed to read: an "internal error" with a stack), not a regular file
+    for (const [file, why] of [[path.join(work, 'missing.outpost'), 'file not found'], [work, 'is a directory, not a file'], ['/dev/null', 'is not a regular file']] as const) {
+      const x = await runMain(['--home', home, 'pull', '--bundle', file, '--root', h.trustRoot]);
+      assert.equal(x.code, 1, x.err);
+      assert.equal(x.err, `outpost pull: ${file}: cannot read the bundle: ${why}\n`);
+    }
     assert.deepEqual(state(home).models, []);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
