@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { computeBaseline, createFeatureStats, type BaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
-import { keyOf, lowerBound, segments, type LogBuckets, type Segment } from '../src/drift/common/log-buckets.ts';
+import { computeBaseline, createFeatureStats, mergeStats, referenceStats, statsFromState, type BaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
+import { batchCounter, keyOf, lowerBound, segments, type LogBuckets, type Segment } from '../src/drift/common/log-buckets.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
 import { CellStatus } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
@@ -203,4 +203,64 @@ test('checkpoint side: segments and the sketch JSON equal their definitions from
     }
   }
   assert.ok(reference.sketch!.entries(1).length > 10 && shifted.sketch!.zero + current.sketch!.zero >= 0, 'both signs occupied');
+});
+
+test('fast path: the shared log-bucket counter is clean after every batch (a key range that missed a key would leak it into the next sketch)', () => {
+  const deltas = new WindowDeltas(features);
+  const product = features[4] as NumericBaselineFeature;
+  for (const { columns } of batches(SIZES)) {
+    deltas.add(0, columns);
+    assert.equal(batchCounter.counts.findIndex((c) => c !== 0), -1, 'every counted key was moved into the sketch and cleared');
+    assert.equal(batchCounter.zero, 0);
+  }
+  // one batch with only values right of the centre, then one with only values left of it: each sign's range alone
+  const s = createFeatureStats(product) as NumericStats;
+  const shift = product.binning.shift;
+  s.addBatch(Float64Array.from([shift + 1, shift + 1e-9, shift + 5e6, shift]));
+  s.addBatch(Float64Array.from([shift - 3, shift - 1e-12, -Infinity, shift - 7e8]));
+  assert.equal(batchCounter.counts.findIndex((c) => c !== 0), -1);
+  const keys = (sign: number) => s.sketch!.entries(sign).map(([k]) => k);
+  assert.deepEqual(keys(0), [shift + 1e-9 - shift, shift + 1 - shift, shift + 5e6 - shift].map(keyOf));
+  assert.deepEqual(keys(1), [shift - 1e-12 - shift, shift - 3 - shift, shift - 7e8 - shift].map(keyOf));
+  assert.equal(s.sketch!.zero, 1);
+});
+
+test('statistics handed to another thread (toState, structured clone with the arrays transferred, statsFromState) are the same statistics', () => {
+  const input = batches(SIZES);
+  const before = oldPath(input);
+  const counted = newPath(input);
+  const states = counted.map((s) => s.toState());
+  const buffers = states.flatMap((st) => (st.kind === 'numeric' ? [st.bins.buffer, ...(st.sketch ? [st.sketch.counts.buffer] : [])] : [st.counts.buffer]));
+  const moved = structuredClone(states, { transfer: buffers as ArrayBuffer[] });
+  assert.equal((counted[0] as NumericStats).bins.length, 0, 'the arrays moved, not copied');
+  features.forEach((f, i) => {
+    const back = statsFromState(moved[i], f);
+    assert.deepEqual(back.toJSON(), before[i].toJSON(), f.name);
+    if (back.kind === 'numeric') {
+      const b = before[i] as NumericStats;
+      assert.ok(Object.is(back.min, b.min) && Object.is(back.max, b.max), `${f.name}: min/max (±0 told apart)`);
+      assert.deepEqual([back.mean, back.m2, back.tailSums], [b.mean, b.m2, b.tailSums], `${f.name}: moments`);
+    }
+    // and it merges on as the original would
+    const again = createFeatureStats(f);
+    if (again.kind === 'numeric') again.absorb(back as NumericStats).absorb(before[i] as NumericStats);
+    else again.absorb(back as typeof again).absorb(before[i] as typeof again);
+    assert.deepEqual(again.toJSON(), mergeStats(before[i], before[i]).toJSON(), `${f.name}: merged`);
+  });
+  assert.throws(() => statsFromState(moved[5], features[0]), /feature "precipitation" is numeric but the statistics are categorical/);
+  assert.throws(() => statsFromState(moved[0], features[4]), /numeric statistics state: \d+ bins, the binning has \d+/);
+});
+
+test('checkpoint side: a baseline feature\'s reference statistics are parsed once (shared by every report), again when its stats change', () => {
+  const f = features[4];
+  const a = referenceStats(f);
+  assert.equal(referenceStats(f), a, 'the same parsed object for every report');
+  const json = structuredClone(f.stats) as { rows: number; n: number };
+  const changed = { ...f, stats: json } as BaselineFeature;
+  assert.notEqual(referenceStats(changed), a);
+  assert.deepEqual(referenceStats(changed).toJSON(), a.toJSON());
+  json.rows += 1;
+  const other = { ...f, stats: { ...json } } as BaselineFeature;
+  assert.equal(referenceStats(other).rows, a.rows + 1, 'other stats: parsed from them');
+  assert.throws(() => referenceStats({ ...f, stats: { ...json, n: -1 } } as BaselineFeature), /"n" must be a non-negative integer/);
 });

@@ -181,6 +181,31 @@ describe('drift observer', () => {
     }
   });
 
+  test('a day holding only the hour of a checkpoint is written as that hour; a day holding other hours or jobs gets its own merge', () => {
+    const s = store();
+    try {
+      const at = Date.parse('2025-03-02T10:30:00Z');
+      const run = (t: number, seed: number) => {
+        const ob = observer(s, newJob(s), { now: () => t, inlineRows: Infinity });
+        feed(ob, sample(seed, 300), 100);
+        persist(s, ob);
+      };
+      const day = Date.parse('2025-03-02T00:00:00Z');
+      run(at, 11); // 10:xx, a fresh day: hour and day hold the same rows
+      assert.deepEqual(windows(s, 'day').get(day), windows(s, 'hour').get(Date.parse('2025-03-02T10:00:00Z')));
+      run(at + HOUR, 12); // 11:xx: a fresh hour, while the day already holds 10:xx
+      const [h10, h11] = windows(s, 'hour').values();
+      assert.deepEqual(windows(s, 'day').get(day), mergeJson(h10, h11), 'the day is both hours');
+      run(at + HOUR + 60_000, 13); // 11:xx again: hour and day both hold earlier rows, different ones
+      const hours = [...windows(s, 'hour').values()];
+      assert.equal(JSON.parse(hours[1].a).n, 600);
+      assert.deepEqual(windows(s, 'day').get(day), mergeJson(...hours), 'the day is every hour');
+      assert.equal(JSON.parse(windows(s, 'day').get(day)!.a).n, 900);
+    } finally {
+      s.close();
+    }
+  });
+
   test('only validated rows are counted (and unseen categories of rejected ones); their outputs come with them', () => {
     const s = store();
     try {

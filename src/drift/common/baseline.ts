@@ -2,8 +2,8 @@
 // vocabulary and the reference data's statistics in exactly the structures a current window keeps,
 // so reference and current are compared like for like. Plus the factory for current statistics.
 import { Binning, buildBinning, type NumericBinningJSON } from './binning.ts';
-import { CategoricalStats, Vocabulary, type CategoricalStatsJSON } from './categorical-stats.ts';
-import { NumericStats, type NumericStatsJSON } from './numeric-stats.ts';
+import { CategoricalStats, Vocabulary, type CategoricalStatsJSON, type CategoricalStatsState } from './categorical-stats.ts';
+import { NumericStats, type NumericStatsJSON, type NumericStatsState } from './numeric-stats.ts';
 import { twoSum } from './exact-sum.ts';
 import type { Column } from '../../io/common/table.ts';
 
@@ -142,10 +142,21 @@ export function createFeatureStats(f: BaselineFeature): FeatureStats {
   return f.kind === 'numeric' ? new NumericStats(binningOf(f)) : new CategoricalStats(vocabularyOf(f));
 }
 
-/** The reference statistics stored in the baseline, as a live object. */
+/** The reference statistics stored in the baseline, as a live object (shared: read it, never change it). */
 export function referenceStats(f: BaselineFeature): FeatureStats {
-  return statsFromJSON(f.stats, f);
+  const hit = references.get(f);
+  if (hit?.json === f.stats) return hit.stats;
+  const stats = statsFromJSON(f.stats, f);
+  references.set(f, { json: f.stats, stats });
+  return stats;
 }
+
+/**
+ * Parsed reference statistics per baseline feature object, while it holds the same `stats`: a job
+ * evaluates its baseline at every checkpoint (job, hour, day), and parsing 20-odd sketches each time
+ * cost more than the metrics. Callers only read them.
+ */
+const references = new WeakMap<BaselineFeature, { json: unknown; stats: FeatureStats }>();
 
 /** Parse stored statistics (SQLite, hub sync) against the baseline feature they were built on. */
 export function statsFromJSON(json: NumericStatsJSON | CategoricalStatsJSON, f: BaselineFeature): FeatureStats {
@@ -155,6 +166,15 @@ export function statsFromJSON(json: NumericStatsJSON | CategoricalStatsJSON, f: 
   }
   if (json.kind !== 'categorical') throw new RangeError(`feature "${f.name}" is categorical but the statistics are ${String(json.kind)}`);
   return CategoricalStats.fromJSON(json, vocabularyOf(f));
+}
+
+/** What FeatureStats.toState() gives: the same statistics handed between threads of this process. */
+export type FeatureStatsState = NumericStatsState | CategoricalStatsState;
+
+/** Statistics handed over by another thread of this process (toState()), on the same feature. */
+export function statsFromState(state: FeatureStatsState, f: BaselineFeature): FeatureStats {
+  if (f.kind !== state.kind) throw new RangeError(`feature "${f.name}" is ${f.kind} but the statistics are ${String(state.kind)}`);
+  return f.kind === 'numeric' ? NumericStats.fromState(state as NumericStatsState, binningOf(f)) : CategoricalStats.fromState(state as CategoricalStatsState, vocabularyOf(f));
 }
 
 /** Exact merge of two statistics objects of the same feature (order never matters). */

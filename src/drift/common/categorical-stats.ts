@@ -48,6 +48,9 @@ function vocabularyId(values: readonly string[]): string {
   return `${values.length.toString(36)}-${(h >>> 0).toString(36)}`;
 }
 
+/** CategoricalStats.toState(). */
+export interface CategoricalStatsState { kind: 'categorical'; rows: number; counts: Float64Array; other: number; missing: number }
+
 export class CategoricalStats {
   readonly kind = 'categorical' as const;
   readonly vocabulary: Vocabulary;
@@ -118,6 +121,21 @@ export class CategoricalStats {
     for (let k = 0; k < this.counts.length; k++) this.counts[k] += other.counts[k];
     if (!Number.isSafeInteger(this.rows)) throw new RangeError('row count exceeds 2^53 after merging');
     return this;
+  }
+
+  /** Everything it holds, for another thread (see NumericStats.toState). */
+  toState(): CategoricalStatsState {
+    return { kind: 'categorical', rows: this.rows, counts: this.counts, other: this.other, missing: this.missing };
+  }
+
+  static fromState(state: CategoricalStatsState, vocabulary: Vocabulary): CategoricalStats {
+    const s = new CategoricalStats(vocabulary);
+    if (state.counts.length !== s.counts.length) throw new RangeError(`categorical statistics state: ${state.counts.length} counts for ${s.counts.length} categories`);
+    s.rows = state.rows;
+    s.other = state.other;
+    s.missing = state.missing;
+    s.counts.set(state.counts);
+    return s;
   }
 
   toJSON(): CategoricalStatsJSON {

@@ -1,8 +1,9 @@
 // Public surface of the drift statistics core (pure: usable in the hub and the renderer).
 export {
-  BASELINE_FORMAT, computeBaseline, createFeatureStats, mergeStats, mergeStats as merge, parseBaseline, referenceStats, statsFromJSON,
-  updateFromColumn,
+  absorbStats, BASELINE_FORMAT, computeBaseline, createFeatureStats, mergeStats, mergeStats as merge, parseBaseline, referenceStats, statsFromJSON,
+  statsFromState, updateFromColumn,
   type Baseline, type BaselineColumn, type BaselineFeature, type CategoricalBaselineFeature, type FeatureSpec, type FeatureStats,
+  type FeatureStatsState,
   type FeatureType, type NumericBaselineFeature,
 } from './baseline.ts';
 export { NumericStats, type NumericStatsJSON } from './numeric-stats.ts';

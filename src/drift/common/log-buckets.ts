@@ -167,6 +167,21 @@ export class LogBuckets {
     return { neg: encode(NEG), zero: this.zero, pos: encode(POS) };
   }
 
+  /** Everything it holds (see NumericStats.toState). */
+  toState(): LogBucketsState {
+    return { zero: this.zero, counts: this.counts, off: [this.off[POS], this.off[NEG]], len: [this.len[POS], this.len[NEG]] };
+  }
+
+  static fromState(state: LogBucketsState): LogBuckets {
+    const out = new LogBuckets();
+    if (state.counts.length !== state.len[POS] + state.len[NEG]) throw new RangeError('log buckets state: ranges and counts disagree');
+    out.zero = state.zero;
+    out.counts = state.counts;
+    out.off.set(state.off);
+    out.len.set(state.len);
+    return out;
+  }
+
   static fromJSON(json: LogBucketsJSON | undefined, what: string): LogBuckets {
     if (typeof json !== 'object' || json === null) throw new RangeError(`${what}: missing`);
     if (!Number.isSafeInteger(json.zero) || json.zero < 0) throw new RangeError(`${what}: "zero" must be a non-negative integer`);
@@ -201,6 +216,8 @@ export class LogBuckets {
 }
 
 export interface LogBucketsJSON { neg: number[]; zero: number; pos: number[] }
+/** LogBuckets.toState(): counts over [off, off + len) of each sign (positive first). */
+export interface LogBucketsState { zero: number; counts: Float64Array<ArrayBuffer>; off: [number, number]; len: [number, number] }
 
 /**
  * Counts a batch into a sketch through one dense per-thread array over every key of both signs
@@ -244,6 +261,42 @@ export class BatchCounter {
     if (key > this.hi[sign]) this.hi[sign] = key;
   }
 
+  /**
+   * Count one distance like add(), without tracking the key range (the scanning loops' hot path):
+   * returns its key (MAX_KEY + 1 for d = 0), so the caller can keep the lowest key in a local
+   * variable and report the range once per block with noteRange().
+   */
+  tally(d: number): number {
+    if (d === 0) { this.zero++; return MAX_KEY + 1; }
+    f64[0] = d;
+    const bits = u32[HI];
+    let key = (bits & 0x7fffffff) >>> KEY_SHIFT;
+    if (key > MAX_KEY) key = MAX_KEY; // d overflowed to ±∞
+    this.counts[((bits >>> 31) << KEY_BITS) + key]++;
+    return key;
+  }
+
+  /**
+   * Widen the tracked key ranges over distances counted with tally(): their lowest key was `lowKey`
+   * and every one lay in [dMin, dMax]. Positive distances then have keys in [lowKey, keyOf(dMax)],
+   * negative ones in [lowKey, keyOf(dMin)] (keys grow with |d|). That may be wider than the keys
+   * touched, which only costs flush() copying and clearing a few empty counters: a sketch's range is
+   * storage (every reader skips empty keys).
+   */
+  noteRange(lowKey: number, dMin: number, dMax: number): void {
+    if (lowKey > MAX_KEY) return; // zeros only
+    if (dMax > 0) {
+      if (lowKey < this.lo[POS]) this.lo[POS] = lowKey;
+      const k = keyOf(dMax);
+      if (k > this.hi[POS]) this.hi[POS] = k;
+    }
+    if (dMin < 0) {
+      if (lowKey < this.lo[NEG]) this.lo[NEG] = lowKey;
+      const k = keyOf(dMin);
+      if (k > this.hi[NEG]) this.hi[NEG] = k;
+    }
+  }
+
   /** Move what was counted into `sketch`. */
   flush(sketch: LogBuckets): void {
     for (const sign of [POS, NEG]) {
@@ -270,10 +323,19 @@ export interface Segment { lo: number; hi: number; ref: number; cur: number }
  */
 export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
   const out: Segment[] = [];
+  eachSegment(a, b, (lo, hi, ref, cur) => { out.push({ lo, hi, ref, cur }); });
+  return out;
+}
+
+/**
+ * segments() one at a time, without building them (the metrics walk them for every monitored
+ * feature at every checkpoint).
+ */
+export function eachSegment(a: LogBuckets, b: LogBuckets, fn: (lo: number, hi: number, ref: number, cur: number) => void): void {
   let at = -Infinity; // right end of the last segment
-  const push = (lo: number, hi: number, ref: number, cur: number): void => {
-    if (at !== -Infinity && lo > at) out.push({ lo: at, hi: lo, ref: 0, cur: 0 }); // gap: no values
-    out.push({ lo, hi, ref, cur });
+  const emit = (lo: number, hi: number, ref: number, cur: number): void => {
+    if (at !== -Infinity && lo > at) fn(at, lo, 0, 0); // gap: no values
+    fn(lo, hi, ref, cur);
     at = hi;
   };
   // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
@@ -281,16 +343,15 @@ export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
   for (let k = nhi - 1; k >= nlo; k--) {
     const r = a.count(NEG, k);
     const c = b.count(NEG, k);
-    if (r + c > 0) push(-lowerBound(k + 1), -lowerBound(k), r, c);
+    if (r + c > 0) emit(-lowerBound(k + 1), -lowerBound(k), r, c);
   }
-  if (a.zero + b.zero > 0) push(0, 0, a.zero, b.zero);
+  if (a.zero + b.zero > 0) emit(0, 0, a.zero, b.zero);
   const [plo, phi] = keyRange(a, b, POS);
   for (let k = plo; k < phi; k++) {
     const r = a.count(POS, k);
     const c = b.count(POS, k);
-    if (r + c > 0) push(lowerBound(k), lowerBound(k + 1), r, c);
+    if (r + c > 0) emit(lowerBound(k), lowerBound(k + 1), r, c);
   }
-  return out;
 }
 
 /** The keys [lo, hi) of one sign that either sketch's range covers (empty: [0, 0)). */

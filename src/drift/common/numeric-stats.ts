@@ -22,7 +22,7 @@
 // which KS and Wasserstein are bounded (metrics/sketch.ts). Integer counts again: exact merge.
 import { OFFSET_LEVELS, searchCrowded, type Binning } from './binning.ts';
 import { dyadicToDouble, exactFromDouble, exactFromString, exactToDouble, exactToString, twoSum } from './exact-sum.ts';
-import { batchCounter, LogBuckets, type BatchCounter, type LogBucketsJSON } from './log-buckets.ts';
+import { batchCounter, LogBuckets, MAX_KEY, type BatchCounter, type LogBucketsJSON, type LogBucketsState } from './log-buckets.ts';
 
 /** 2: log buckets on sketched binnings. Version 1 statistics (exact binnings only) read the same. */
 export const NUMERIC_STATS_VERSION = 2;
@@ -51,6 +51,16 @@ export interface NumericStatsJSON {
   bins: number[];
   /** sketched binnings only: log-spaced buckets of x − shift (log-buckets.ts) */
   sketch?: LogBucketsJSON;
+}
+
+/** NumericStats.toState(): the exact sums with their pending parts folded in. */
+export interface NumericStatsState {
+  kind: 'numeric';
+  rows: number; missing: number; invalid: number; nan: number; posInf: number; negInf: number; n: number;
+  min: number; max: number;
+  bins: Float64Array;
+  exact: [bigint, bigint, bigint, bigint];
+  sketch: LogBucketsState | undefined;
 }
 
 /** Values per block before the block's float sums are folded into the double-double accumulators. */
@@ -292,6 +302,29 @@ export class NumericStats {
     return this;
   }
 
+  /**
+   * Everything this object holds, for handing it to another thread (structured clone; the typed
+   * arrays may be transferred): fromState() rebuilds it exactly, without the text round trip and
+   * checks of toJSON()/fromJSON(), which are for storage and untrusted input.
+   */
+  toState(): NumericStatsState {
+    return {
+      kind: 'numeric', rows: this.rows, missing: this.missing, invalid: this.invalid, nan: this.nan, posInf: this.posInf, negInf: this.negInf,
+      n: this.n, min: this.min, max: this.max, bins: this.bins, exact: this.exactSums(), sketch: this.sketch?.toState(),
+    };
+  }
+
+  static fromState(state: NumericStatsState, binning: Binning): NumericStats {
+    const s = new NumericStats(binning);
+    if (state.bins.length !== s.bins.length) throw new RangeError(`numeric statistics state: ${state.bins.length / 4} bins, the binning has ${s.bins.length / 4}`);
+    for (const key of ['rows', 'missing', 'invalid', 'nan', 'posInf', 'negInf', 'n', 'min', 'max'] as const) s[key] = state[key];
+    s.bins.set(state.bins);
+    s.exact = [...state.exact];
+    s.sketch = state.sketch && LogBuckets.fromState(state.sketch);
+    if (binning.sketched !== (s.sketch !== undefined)) throw new RangeError('numeric statistics state: sketch and binning disagree');
+    return s;
+  }
+
   toJSON(): NumericStatsJSON {
     const [s1, s2, lt, rt] = this.exactSums();
     const bins: number[] = [];
@@ -360,6 +393,8 @@ export const MAX_VALUES_PER_BIN = Math.floor(Number.MAX_SAFE_INTEGER / OFFSET_LE
 // status column) so the JIT compiles each tightly; results go to a shared scratch accumulator.
 const S1 = 0, S2 = 1, LT = 2, RT = 3, MIN = 4, MAX = 5, MISSING = 6, INVALID = 7, NAN = 8, POS_INF = 9, NEG_INF = 10;
 const scratch = new Float64Array(11);
+/** above every log-bucket key: no key tallied yet */
+const NO_KEY = MAX_KEY + 1;
 
 function scanBlock(values: Float64Array, start: number, end: number, b: Binning, bins: Float64Array, acc: Float64Array, sketch: BatchCounter | undefined): void {
   const edges = b.edges;
@@ -372,6 +407,7 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
   const shift = b.json.shift;
   let s1 = 0, s2 = 0, lt = 0, rt = 0, nonFinite = 0;
   let mn = acc[MIN], mx = acc[MAX];
+  let lowKey = NO_KEY;
   for (let i = start; i < end; i++) {
     const x = values[i];
     if (x - x !== 0) { nonFinite++; continue; } // NaN or ±inf: classified after the loop
@@ -380,7 +416,10 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
     const d = x - shift;
     s1 += d;
     s2 += d * d;
-    if (sketch !== undefined) sketch.add(d);
+    if (sketch !== undefined) {
+      const key = sketch.tally(d);
+      if (key < lowKey) lowKey = key;
+    }
     if (x < lo) {
       bins[0]++;
       lt += lo - x;
@@ -404,6 +443,8 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
       if (x !== x) acc[NAN]++; else if (x === Infinity) acc[POS_INF]++; else if (x === -Infinity) acc[NEG_INF]++;
     }
   }
+  // every distance tallied lies in [mn − shift, mx − shift] (subtraction rounds monotonically)
+  if (sketch !== undefined) sketch.noteRange(lowKey, mn - shift, mx - shift);
   acc[S1] += s1; acc[S2] += s2; acc[LT] += lt; acc[RT] += rt; acc[MIN] = mn; acc[MAX] = mx;
 }
 
@@ -418,6 +459,7 @@ function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: nu
   const shift = b.json.shift;
   let s1 = 0, s2 = 0, lt = 0, rt = 0, skipped = 0;
   let mn = acc[MIN], mx = acc[MAX];
+  let lowKey = NO_KEY;
   for (let i = start; i < end; i++) {
     const x = values[i];
     if (status[i] !== STATUS_OK || x - x !== 0) { skipped++; continue; }
@@ -426,7 +468,10 @@ function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: nu
     const d = x - shift;
     s1 += d;
     s2 += d * d;
-    if (sketch !== undefined) sketch.add(d);
+    if (sketch !== undefined) {
+      const key = sketch.tally(d);
+      if (key < lowKey) lowKey = key;
+    }
     if (x < lo) {
       bins[0]++;
       lt += lo - x;
@@ -453,5 +498,7 @@ function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: nu
       else if (x !== x) acc[NAN]++; else if (x === Infinity) acc[POS_INF]++; else if (x === -Infinity) acc[NEG_INF]++;
     }
   }
+  // every distance tallied lies in [mn − shift, mx − shift] (subtraction rounds monotonically)
+  if (sketch !== undefined) sketch.noteRange(lowKey, mn - shift, mx - shift);
   acc[S1] += s1; acc[S2] += s2; acc[LT] += lt; acc[RT] += rt; acc[MIN] = mn; acc[MAX] = mx;
 }

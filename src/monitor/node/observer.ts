@@ -7,7 +7,7 @@
 // the deltas are folded into the job's totals, merged into the stored hour and day windows, and the
 // job and the touched windows are evaluated against the baseline (alerts). Nothing is written
 // between checkpoints, so a killed job that resumes from its last checkpoint counts every row once.
-import { createFeatureStats, driftReport, mergeStats, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
+import { absorbStats, createFeatureStats, driftReport, mergeStats, type BaselineFeature, type DriftReport, type FeatureStats } from '../../drift/common/index.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ScoringObserver } from '../../scoring/node/job-log.ts';
 import type { Job } from '../../store/node/jobs.ts';
@@ -20,7 +20,7 @@ import { recordAlerts, type AlertScope } from './alerts.ts';
 import { enqueue, outboxEnabled } from '../../store/node/outbox.ts';
 import { StatsLane } from './stats-lane.ts';
 import { enqueueAlertWebhook, type OpenedAlerts } from './webhook.ts';
-import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type ModelVersion } from './stats-store.ts';
+import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type MergedWindow, type ModelVersion } from './stats-store.ts';
 
 /** Rows a job counts on the scoring thread before it starts a worker (small jobs never need one). */
 const INLINE_ROWS = 32_768;
@@ -58,7 +58,7 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
 
   // A resumed job continues from the totals committed with its last checkpoint.
   const stored = readJobStats(store, job.id);
-  let totals: FeatureStats[] = baselineFeatures.map((f) => {
+  const totals: FeatureStats[] = baselineFeatures.map((f) => {
     const json = stored.get(f.name);
     return json === undefined ? createFeatureStats(f) : parseStored(json, f, `job ${job.id}`);
   });
@@ -132,7 +132,8 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
       if (inline.size === 0) return;
       const t = now();
       const hours = [...inline.byWindow.entries()];
-      totals = totals.map((s, i) => hours.reduce((acc, [, d]) => mergeStats(acc, d[i]), s));
+      // the job's totals are this observer's own objects: merged into in place
+      for (const [, d] of hours) totals.forEach((s, i) => absorbStats(s, d[i]));
       // The job's rows are written first: a write takes SQLite's lock before the windows are read.
       writeJobStats(store, job.id, baselineFeatures.map((f, i) => [f.name, totals[i]] as const), t);
       syncDeltas(store, mv, features, hours, t);
@@ -144,9 +145,15 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
       }
       last = undefined;
       opened.length = 0;
-      for (const [hour, d] of hours) evaluate('hour', hour, mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t), () => false, t);
+      /** hour windows merged, by their deltas: a day holding just that hour merges the same deltas */
+      const merged = new Map<readonly FeatureStats[], MergedWindow>();
+      for (const [hour, d] of hours) {
+        const m = mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t);
+        merged.set(d, m);
+        evaluate('hour', hour, m.stats, () => false, t);
+      }
       for (const [day, d] of days) {
-        evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t), (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
+        evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t, merged.get(d)).stats, (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
       }
       const inDay = (day: number) => hoursOfJob !== undefined && [...hoursOfJob].every((h) => windowStart('day', h) === day);
       evaluate('job', 0, new Map(baselineFeatures.map((f, i) => [f.name, totals[i]])), (p) => p.scope === 'day' && inDay(p.start), t);

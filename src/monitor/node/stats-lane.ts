@@ -9,7 +9,7 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
-import { statsFromJSON, type BaselineFeature, type FeatureStats } from '../../drift/common/index.ts';
+import { statsFromState, type BaselineFeature, type FeatureStats } from '../../drift/common/baseline.ts';
 import type { ColumnArena, FeatureColumn } from '../common/collect.ts';
 import { FLAG_FAILED, FLAG_FLUSHES, FLAG_PROCESSED, FLAG_READY, FLAG_SLOTS, toRefs, type LaneReply, type LaneRequest, type SlotBuffers } from './stats-protocol.ts';
 
@@ -22,6 +22,7 @@ const POOL_IDLE_MS = 30_000;
 
 let pooled: { lane: StatsLane; timer: ReturnType<typeof setTimeout> } | undefined;
 let postedTotal = 0;
+let workerCpuTotal = 0;
 
 export class StatsLane {
   readonly #worker: Worker;
@@ -31,10 +32,15 @@ export class StatsLane {
   #features: readonly BaselineFeature[] = [];
   #sent = 0;
   #flushes = 0;
+  /** the worker's thread CPU time at its last flush */
+  #cpuMs = 0;
   #error: Error | undefined;
 
   /** Batches handed to workers in this process so far (diagnostics and tests). */
   static get postedTotal(): number { return postedTotal; }
+
+  /** CPU time (ms) the statistics workers of this process had used at their last drain (diagnostics: the bench's CPU split). */
+  static get workerCpuMs(): number { return workerCpuTotal; }
 
   /** A lane counting for `features`: the pooled one if there is one, else (with `spawn`) a new worker. */
   static acquire(features: readonly BaselineFeature[], spawn = true): StatsLane | undefined {
@@ -108,7 +114,9 @@ export class StatsLane {
     let reply: LaneReply | undefined;
     for (let r = receiveMessageOnPort(this.#port); r; r = receiveMessageOnPort(this.#port)) reply = r.message as LaneReply;
     if (!reply || reply.kind === 'failed') throw this.#failure(reply?.message ?? 'no answer');
-    return new Map(reply.windows.map(([w, stats]) => [w, stats.map((json, i) => statsFromJSON(json, this.#features[i]))]));
+    workerCpuTotal += reply.cpuMs - this.#cpuMs;
+    this.#cpuMs = reply.cpuMs;
+    return new Map(reply.windows.map(([w, stats]) => [w, stats.map((state, i) => statsFromState(state, this.#features[i]))]));
   }
 
   /** Give a drained lane back for reuse (a second idle one is stopped). */

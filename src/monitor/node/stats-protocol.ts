@@ -1,7 +1,7 @@
 // Messages and shared flags between a StatsLane and its worker. A batch's numbers travel in shared
 // slots (see stats-lane.ts): the message only says where each column lies, which keeps handing a
 // batch over far cheaper than cloning two dozen typed-array views.
-import type { BaselineFeature, CategoricalStatsJSON, NumericStatsJSON } from '../../drift/common/index.ts';
+import type { BaselineFeature, FeatureStatsState } from '../../drift/common/baseline.ts';
 import type { FeatureColumn } from '../common/collect.ts';
 
 /** A ring slot's shared buffers. */
@@ -22,7 +22,8 @@ export type LaneRequest =
   | { kind: 'batch'; window: number; slot: number; columns: ColumnRef[] }
   | { kind: 'flush' };
 export type LaneReply =
-  | { kind: 'flushed'; windows: [number, (NumericStatsJSON | CategoricalStatsJSON)[]][] }
+  /** cpuMs: the worker thread's CPU time so far (diagnostics: the bench's CPU split) */
+  | { kind: 'flushed'; windows: [number, FeatureStatsState[]][]; cpuMs: number }
   | { kind: 'failed'; message: string };
 
 /** Int32 slots of the shared signal buffer. */

@@ -31,24 +31,39 @@ export function writeJobStats(store: Store, jobId: string, stats: Iterable<reado
   for (const [feature, s] of stats) put.run(jobId, feature, JSON.stringify(s), s.rows, now);
 }
 
+/** A window as mergeIntoWindow() left it: its stored text before and after, and the merged statistics. */
+export interface MergedWindow {
+  before: Map<string, string>;
+  after: Map<string, string>;
+  stats: Map<string, FeatureStats>;
+}
+
 /**
  * Merge `deltas` into the window's stored statistics (one read, one upsert per feature); returns
- * the merged statistics. Run inside the checkpoint transaction.
+ * the merged statistics. Run inside the checkpoint transaction. `like`: another window merged with
+ * the very same deltas (a day holding one hour of them): where this window's stored text equals
+ * what that one held, the merge is the same and its result is written again instead of parsing,
+ * merging and serialising a second time.
  */
-export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWidth, start: number, deltas: readonly (readonly [BaselineFeature, FeatureStats])[], now: number): Map<string, FeatureStats> {
+export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWidth, start: number, deltas: readonly (readonly [BaselineFeature, FeatureStats])[], now: number, like?: MergedWindow): MergedWindow {
   const rows = stmt(store, 'SELECT feature, stats_json FROM drift_window_stats WHERE model_name = ? AND model_version = ? AND width = ? AND start = ?')
     .all(mv.name, mv.version, width, start) as { feature: string; stats_json: string }[];
-  const stored = new Map(rows.map((r) => [r.feature, r.stats_json]));
+  const before = new Map(rows.map((r) => [r.feature, r.stats_json]));
   const put = stmt(store, `INSERT INTO drift_window_stats (model_name, model_version, width, start, feature, stats_json, rows, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (model_name, model_version, width, start, feature) DO UPDATE SET stats_json = excluded.stats_json, rows = excluded.rows, updated_at = excluded.updated_at`);
-  const merged = new Map<string, FeatureStats>();
+  const same = like !== undefined && before.size === like.before.size && deltas.every(([f]) => before.get(f.name) === like.before.get(f.name));
+  const after = same ? like.after : new Map<string, string>();
+  const stats = same ? like.stats : new Map<string, FeatureStats>();
   for (const [f, delta] of deltas) {
-    const old = stored.get(f.name);
-    const s = old === undefined ? delta : mergeStats(parseStored(old, f, `${mv.name}@${mv.version} ${width} ${start}`), delta);
-    put.run(mv.name, mv.version, width, start, f.name, JSON.stringify(s), s.rows, now);
-    merged.set(f.name, s);
+    if (!same) {
+      const old = before.get(f.name);
+      const s = old === undefined ? delta : mergeStats(parseStored(old, f, `${mv.name}@${mv.version} ${width} ${start}`), delta);
+      after.set(f.name, JSON.stringify(s));
+      stats.set(f.name, s);
+    }
+    put.run(mv.name, mv.version, width, start, f.name, after.get(f.name)!, stats.get(f.name)!.rows, now);
   }
-  return merged;
+  return { before, after, stats };
 }
 
 export interface StoredWindow { start: number; stats: Map<string, string> }

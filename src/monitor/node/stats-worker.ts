@@ -3,12 +3,27 @@
 // Progress and answers are also signalled in shared memory, because the lane waits for them
 // synchronously (a checkpoint runs inside a SQLite transaction).
 import { workerData, type MessagePort } from 'node:worker_threads';
+import type { FeatureStatsState } from '../../drift/common/baseline.ts';
 import type { WindowDeltas as Deltas } from '../common/batch-stats.ts';
 import { FLAG_FAILED, FLAG_FLUSHES, FLAG_PROCESSED, FLAG_READY, fromRefs, type LaneReply, type LaneRequest, type SlotBuffers } from './stats-protocol.ts';
 
 const { port, signal } = workerData as { port: MessagePort; signal: SharedArrayBuffer };
 const flags = new Int32Array(signal);
 const reply = (m: LaneReply) => port.postMessage(m);
+
+/** The statistics' typed arrays, each buffer once. */
+function transfers(windows: readonly [number, FeatureStatsState[]][]): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const [, states] of windows) {
+    for (const s of states) {
+      if (s.kind === 'numeric') {
+        out.add(s.bins.buffer as ArrayBuffer);
+        if (s.sketch) out.add(s.sketch.counts.buffer as ArrayBuffer);
+      } else out.add(s.counts.buffer as ArrayBuffer);
+    }
+  }
+  return [...out];
+}
 
 function fail(e: unknown): void {
   reply({ kind: 'failed', message: (e as Error)?.message ?? String(e) });
@@ -31,8 +46,11 @@ try {
         Atomics.add(flags, FLAG_PROCESSED, 1);
         Atomics.notify(flags, FLAG_PROCESSED);
       } else {
-        reply({ kind: 'flushed', windows: [...deltas.byWindow].map(([w, stats]) => [w, stats.map((s) => s.toJSON())]) });
+        // the totals' own arrays move to the lane (transferred, not copied): they are dropped here
+        const windows = [...deltas.byWindow].map(([w, stats]): [number, FeatureStatsState[]] => [w, stats.map((s) => s.toState())]);
         deltas.clear();
+        const cpu = process.threadCpuUsage();
+        port.postMessage({ kind: 'flushed', windows, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies LaneReply, transfers(windows));
         Atomics.add(flags, FLAG_FLUSHES, 1);
         Atomics.notify(flags, FLAG_FLUSHES);
       }

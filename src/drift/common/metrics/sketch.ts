@@ -13,7 +13,7 @@
 // and normed by the reference std σ (≥ mean|x_ref − c|, c being the reference mean) at most
 // (1 + mean|x_cur − c|/σ)/64 — about 1/32 when the current spread is like the reference's. (Exact up
 // to the rounding of x − c, ≤ 2^-53 relative.)
-import { LogBuckets, RELATIVE_ACCURACY, segments, type Segment } from '../log-buckets.ts';
+import { eachSegment, LogBuckets, RELATIVE_ACCURACY, segments } from '../log-buckets.ts';
 import type { NumericStats } from '../numeric-stats.ts';
 import type { BinnedStatistic } from './binned.ts';
 
@@ -25,29 +25,29 @@ function sketches(ref: NumericStats, cur: NumericStats): [LogBuckets, LogBuckets
 }
 
 /**
- * The segments of both samples' buckets in ascending order, each with both CDFs at its ends: A
- * (before it) and B (after it), reference and current. A callback, not a generator: this runs for
- * every monitored feature at every checkpoint.
+ * The segments of both samples' buckets in ascending order (lo, hi, the values of each sample in
+ * it), each with both CDFs at its ends: A (before it) and B (after it), reference and current. A
+ * callback, not a generator or an array: this runs for every monitored feature at every checkpoint.
  */
-function eachStep(ref: NumericStats, cur: NumericStats, fn: (s: Segment, ar: number, ac: number, br: number, bc: number) => void): void {
+function eachStep(ref: NumericStats, cur: NumericStats, fn: (lo: number, hi: number, sr: number, sc: number, ar: number, ac: number, br: number, bc: number) => void): void {
   const [r, c] = sketches(ref, cur);
   let cr = 0;
   let cc = 0;
-  for (const s of segments(r, c)) {
+  eachSegment(r, c, (lo, hi, sr, sc) => {
     const ar = cr / ref.n, ac = cc / cur.n;
-    cr += s.ref;
-    cc += s.cur;
-    fn(s, ar, ac, cr / ref.n, cc / cur.n);
-  }
+    cr += sr;
+    cc += sc;
+    fn(lo, hi, sr, sc, ar, ac, cr / ref.n, cc / cur.n);
+  });
 }
 
 /** Two-sample KS statistic D from the sketches, with bounds. */
 export function ksFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
   let lower = 0;
   let upper = 0;
-  eachStep(ref, cur, (s, ar, ac, br, bc) => {
+  eachStep(ref, cur, (lo, hi, sr, sc, ar, ac, br, bc) => {
     lower = Math.max(lower, Math.abs(ar - ac), Math.abs(br - bc));
-    if (s.ref > 0 && s.cur > 0 && s.lo !== s.hi) upper = Math.max(upper, br - ac, bc - ar);
+    if (sr > 0 && sc > 0 && lo !== hi) upper = Math.max(upper, br - ac, bc - ar);
   });
   upper = Math.max(upper, lower);
   return { value: lower, lo: lower, hi: upper, exact: upper === lower };
@@ -61,10 +61,10 @@ export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): Bin
   let lo = 0;
   let hi = 0;
   let est = 0;
-  eachStep(ref, cur, (s, ar, ac, br, bc) => {
-    const w = s.hi - s.lo;
+  eachStep(ref, cur, (left, right, sr, sc, ar, ac, br, bc) => {
+    const w = right - left;
     if (w === 0) return; // the point d = 0: no width
-    if (s.ref === 0 && s.cur === 0) { // a gap: both CDFs constant
+    if (sr === 0 && sc === 0) { // a gap: both CDFs constant
       const g = times(w, Math.abs(ar - ac));
       lo += g; hi += g; est += g;
       return;
