@@ -4,11 +4,11 @@
 // {"temp": 12, "temp": 31} would be scored (and logged) as 31 although its sender may have meant
 // 12. Outpost refuses such objects instead, naming the key and where it is.
 //
-// The check runs on text JSON.parse has already accepted. A fast path decides most texts without
-// a scan: every key is followed by exactly one ':' and a ':' elsewhere can only sit inside a
-// string, so when the text holds as many ':' as the parsed value has keys, no key was dropped.
-// Otherwise (a ':' in some string value, e.g. a timestamp, or a real duplicate) the text is walked
-// once, iteratively (no recursion: nesting as deep as JSON.parse takes is fine). Pure.
+// The check runs on text JSON.parse has already accepted. A fast path decides it without building
+// anything: every key is followed by exactly one ':' outside strings and no other ':' is, so when
+// the text holds as many ':' outside strings (strings are skipped with indexOf) as the parsed value
+// has keys, no key was dropped. Only a real duplicate is then walked again, iteratively (no
+// recursion: nesting as deep as JSON.parse takes is fine), to name the key and its path. Pure.
 
 import { quote } from './errors.ts';
 
@@ -21,10 +21,14 @@ export interface DuplicateKey {
 
 const COLON = 0x3a;
 
-/** How many ':' the text holds. */
-function colons(text: string): number {
+/** How many ':' the text holds outside strings: exactly one per key (strings are skipped whole). */
+function keyColons(text: string): number {
   let n = 0;
-  for (let i = text.indexOf(':'); i !== -1; i = text.indexOf(':', i + 1)) n++;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) i = stringEnd(text, i);
+    else if (c === COLON) n++;
+  }
   return n;
 }
 
@@ -142,7 +146,7 @@ export function jsonShapeProblem(text: string, value: unknown, maxDepth = MAX_JS
   if (value === null || typeof value !== 'object') return null;
   const keys = keyCount(value, maxDepth);
   if (keys === -1) return { kind: 'depth', limit: maxDepth };
-  if (colons(text) === keys) return null;
+  if (keyColons(text) === keys) return null;
   const d = scan(text);
   return d ? { kind: 'duplicate', ...d } : null;
 }
