@@ -19,6 +19,8 @@ const cases: { name: string; run: () => Promise<unknown>; optIn?: boolean }[] = 
   { name: 'scoring', run: async () => (await import('./cases/scoring.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 5 }) },
   { name: 'cli-cold-start', run: async () => (await import('./cases/cli-cold-start.ts')).run({ runs: quick ? 3 : 9 }) },
   { name: 'throughput', run: async () => (await import('./cases/throughput.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
+  { name: 'csv-writer', run: async () => (await import('./cases/csv-writer.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 3 : 7 }) },
+  { name: 'ascii-text', run: async () => (await import('./cases/ascii-text.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 3 : 7 }) },
   { name: 'byo-tensor', run: async () => (await import('./cases/byo-tensor.ts')).run({ rows: quick ? 200_000 : 1_000_000, runs: quick ? 1 : 3 }) },
   { name: 'single-record', run: async () => (await import('./cases/single-record.ts')).run({ calls: quick ? 2_000 : 20_000 }) },
   { name: 'explore', run: async () => (await import('./cases/explore.ts')).run({ repeats: quick ? 10 : 40 }) },

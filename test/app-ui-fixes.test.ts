@@ -3,6 +3,7 @@
 // counters are live, a provider that cannot work is refused when saved, rollback names its target
 // and refuses a stale confirmation; and which model Score and Drift open on.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +13,7 @@ import { getJob } from '../src/store/node/jobs.ts';
 import { getSettings, openStore, updateSettings } from '../src/store/node/store.ts';
 import { defaultModelRef } from '../renderer/src/default-model.ts';
 import { bigCsv, DEMO_PACKAGE } from './helpers/app-harness.ts';
+import { BIN, CLI_NODE_FLAGS } from './helpers/cli.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
 /** A provider that can never work on this platform (no probe needed to know). */
@@ -151,6 +153,49 @@ test('closing the service while a job\'s worker is still starting neither crashe
     assert.ok(jobs.every((j) => j.status !== 'running' && j.status !== 'completed'), `the job stopped: ${JSON.stringify(jobs)}`);
     store.close();
   } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(files, { recursive: true, force: true });
+  }
+});
+
+test('a job removed (`outpost jobs rm`) the moment its worker lets go of it: the serving thread reports it and keeps serving', async () => {
+  const home = tempDir('outpost-rm-finish-');
+  const files = tempDir('outpost-rm-finish-files-');
+  const svc = createService({ home, providerWaitMs: 0 });
+  try {
+    const store = openStore(home);
+    updateSettings(store, { allowedFolders: [files] });
+    store.close();
+    await svc.handlers['models.add']({ path: DEMO_PACKAGE, allowUnsigned: true });
+    const events: ApiEvent[] = [];
+    svc.subscribe((e) => events.push(e));
+    const job = await svc.handlers['jobs.start']({ input: bigCsv(path.join(files, 'small.csv'), 5_000), model: 'seattle-weather' });
+    // This thread is held (spawnSync) while the worker scores: `jobs rm` is refused while the job
+    // runs, and goes through once the worker has finished and let go of the job, before this
+    // thread has heard that the worker ended. Its exit handler then finds no job: that threw on the
+    // serving thread (an uncaught error that ended `outpost serve`).
+    let removed = false;
+    for (let i = 0; i < 200 && !removed; i++) {
+      const r = spawnSync(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', home, 'jobs', 'rm', job.id, '--yes'], { encoding: 'utf8' });
+      removed = r.status === 0;
+      if (!removed) assert.match(r.stderr, /is running/, r.stderr);
+    }
+    assert.ok(removed, 'the job was removed once its worker let go of it');
+    // what the serving thread throws is an uncaught error (it ended `outpost serve`): caught here to fail the test with it
+    let onUncaught: ((e: Error) => void) | undefined;
+    const finished = await new Promise<ApiEvent>((resolve, reject) => {
+      onUncaught = (e) => reject(new Error(`the serving thread threw: ${e.message}`));
+      process.once('uncaughtException', onUncaught);
+      const seen = events.find((e) => e.type === 'job-finished');
+      if (seen) resolve(seen); else svc.subscribe((e) => { if (e.type === 'job-finished') resolve(e); });
+    }).finally(() => process.removeListener('uncaughtException', onUncaught!));
+    assert.ok(finished.type === 'job-finished');
+    assert.equal(finished.job.id, job.id);
+    assert.equal(finished.error?.code, 'not-found');
+    assert.match(finished.error?.message ?? '', new RegExp(`no job "${job.id}"`));
+    assert.deepEqual(await svc.handlers['jobs.list']({ limit: 50 }), [], 'still serving: the job is gone');
+  } finally {
+    await svc.close();
     fs.rmSync(home, { recursive: true, force: true });
     fs.rmSync(files, { recursive: true, force: true });
   }

@@ -100,6 +100,10 @@ test('bad records: invalid JSON, unknown and missing fields, out-of-range and ou
     ['season', '"monsoon" is not in the vocabulary ("winter", "spring", "summer", "autumn")'],
   ]);
 
+  const twice = await runCli(['predict', '--model', 'seattle-weather', '--input', '{"precipitation": 0, "temp_max": 5.6, "temp_min": -3.2, "wind": 1.2, "season": "winter", "temp_max": 30}'], { home });
+  assert.equal(twice.code, 1);
+  assert.equal(twice.stdout, 'line 1: rejected: names the key "temp_max" twice (a JSON object must name each key once)\n');
+
   const plain = await runCli(['predict', '--model', 'seattle-weather', '--input', '{"precipitation": 0, "temp_max": 99, "temp_min": 1, "season": "winter"}'], { home });
   assert.equal(plain.code, 1);
   assert.equal(plain.stdout, 'line 1: rejected: temp_max: 99 is above the maximum 60\n', 'wind is nullable: its absence is fine');

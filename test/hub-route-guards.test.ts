@@ -120,7 +120,11 @@ test('a path that does not decode, and a body that is not JSON, are answered in 
   assert.equal(bom.status, 200, bom.text);
   const poisoned = await call('POST', '/api/v1/devices', '{"name":"ws-11","__proto__":{"x":1}}', admin);
   assert.equal(poisoned.status, 400, poisoned.text);
-  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11').length, 0, 'nothing was enrolled');
+  // a key named twice: JSON.parse would enroll into the last group named; refused naming the key
+  const twice = await call('POST', '/api/v1/devices', '{"name":"ws-12","group":"line-1","group":"line-2"}', admin);
+  assert.equal(twice.status, 400, twice.text);
+  assert.deepEqual(JSON.parse(twice.text), { ok: false, error: { code: 'usage', message: 'the request body names the key "group" twice: a JSON object must name each key once (which value was meant cannot be known)' } });
+  assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11' || e.name === 'ws-12').length, 0, 'nothing was enrolled');
 });
 
 

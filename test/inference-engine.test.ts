@@ -218,3 +218,33 @@ test('a model with an input type the engine cannot carry is refused at open', li
 test('asking for cuda on a machine without it fails at open instead of running on CPU', { ...limit, skip: fs.existsSync('/dev/nvidia0') ? 'this machine has an NVIDIA device: cuda may work here' : false }, async () => {
   await assert.rejects(InferenceEngine.open(mlpModel(2), { ep: 'cuda' }), isOutpost('provider', /^execution provider cuda cannot be used: /));
 });
+
+test('a spare worker started ahead is taken by the next open and gives the same results; a spare that died is dropped quietly', limit, async () => {
+  const { INFERENCE_WORKER_URL, prestartInferenceWorker, takeSpareWorker } = await import('../src/inference/node/spare-worker.ts');
+  const model = mlpModel(4);
+  const feeds = mlpFeeds(4, 33, 7);
+  prestartInferenceWorker();
+  const engine = await InferenceEngine.open(model, { ep: 'cpu', intraOpThreads: 1 });
+  try {
+    assert.equal(takeSpareWorker(INFERENCE_WORKER_URL), undefined, 'the engine took the spare');
+    assert.deepEqual(await engine.run(cloneFeeds(feeds)), await direct(model, feeds));
+  } finally {
+    await engine.close();
+  }
+  // a spare whose script fails to load: no unhandled 'error' event, and it is not handed out
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-spare-'));
+  try {
+    const broken = new URL(`file://${path.join(dir, 'broken.mjs')}`);
+    fs.writeFileSync(broken, 'throw new Error("cannot start");\n');
+    prestartInferenceWorker(broken);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(takeSpareWorker(broken), undefined, 'a dead spare is not handed out');
+    // and the next spare can be started again
+    prestartInferenceWorker();
+    const again = await InferenceEngine.open(model, { ep: 'cpu', intraOpThreads: 1 });
+    assert.equal(takeSpareWorker(INFERENCE_WORKER_URL), undefined);
+    await again.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

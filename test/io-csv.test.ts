@@ -106,6 +106,20 @@ test('csv: string cells: empty is null, quoted empty is "", spaces and non-ASCII
   assert.deepEqual(r.rows, [[null, ''], ['  sp  ', '  q  '], ['Ä€😀', long]]);
 });
 
+test('csv: recurring short texts (categories) come back exactly, also texts that share a cache slot', () => {
+  // the decoder makes a recurring ASCII text into a string once (ascii-interner.ts); texts of the
+  // same length, first, middle and last byte land in the same slot and must still differ
+  const texts = ['aXmYb', 'aZmWb', 'winter', 'spring', 'summer', 'autumn', 'aXmYb', 'x', 'y', 'aXmYb', 'long text with spaces, quoted', 'Ä', 'ab', 'ab'];
+  const rnd = prng(5);
+  const rows = Array.from({ length: 3000 }, (_, i) => [texts[Math.floor(rnd() * texts.length)], `id-${i}`]);
+  const text = `season,id\n${rows.map(([a, b]) => `${a.includes(',') ? `"${a}"` : a},${b}`).join('\n')}\n`;
+  for (const chunks of ['whole', 7] as const) assert.deepEqual(strings(text, { chunks, batchRows: 512 }).rows, rows);
+  const [batch] = decode('c\nwinter\nwinter\nspring\n').batches;
+  const values = (batch.columns[0] as { values: string[] }).values;
+  assert.equal(values[0], values[1]);
+  assert.notEqual(values[0], values[2]);
+});
+
 test('csv: a row with the wrong number of fields is a RowProblem and its cells are missing', () => {
   const { batches } = decode('a,b,c,d,e,f\n1,2,3,4,5,6\n1,2,3,4,5\n1,2,3,4,5,6,7\n9,9,9,9,9,9\n', { request: [{ name: 'a', kind: 'number' }, { name: 'f', kind: 'string' }] });
   const r = toRows(batches);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ByteBuilder } from '../src/io/common/byte-builder.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
+import { ByteBuilderBefore, float32TextBefore, formatFloat32Before } from './helpers/float32-before.ts';
 import { prng } from './helpers/io-helpers.ts';
 
 /** Reference by brute force: for 1..9 digits, the nearest d-digit decimal and its neighbours. */
@@ -100,4 +101,93 @@ test('float32: zero, NaN and infinities', () => {
   assert.equal(formatFloat32(Math.fround(0.1)), '0.1');
   assert.equal(formatFloat32(Math.fround(-2.5e-7)), '-2.5e-7');
   assert.equal(formatFloat32(Math.fround(3.4028234663852886e38)), '3.4028235e+38');
+});
+
+/**
+ * The writer must keep every output file byte for byte what it was (resumed jobs append to files
+ * written before an upgrade; logs and exports are compared by bytes): the current code against the
+ * frozen writer from before the search reorder and the division-free checks
+ * (helpers/float32-before.ts) on millions of values. `node scripts/float32-exhaustive.ts` runs the
+ * same comparison over every positive float32.
+ */
+test('float32: byte-identical to the writer before the search reorder, on millions of values', () => {
+  const now = new ByteBuilder(64);
+  const before = new ByteBuilderBefore(64);
+  let values = 0;
+  const differ: string[] = [];
+  const same = (v: number) => {
+    values++;
+    now.reset();
+    before.reset();
+    now.float32(v);
+    before.float32(v);
+    let equal = now.pos === before.pos;
+    for (let i = 0; equal && i < now.pos; i++) equal = now.buf[i] === before.buf[i];
+    // formatFloat32 (single records) on a sample: it shares the search, and String() is slow
+    if (!equal || (values & 15) === 0 && formatFloat32(v) !== formatFloat32Before(v)) {
+      if (differ.length < 5) differ.push(`${v}: writer "${decoder.decode(now.bytes())}" (before "${float32TextBefore(v)}"), formatFloat32 "${formatFloat32(v)}" (before "${formatFloat32Before(v)}")`);
+      else differ.length++;
+    }
+  };
+  const bits = new Uint32Array(1);
+  const f32 = new Float32Array(bits.buffer);
+  const rnd = prng(13);
+  // 1M random bit patterns with exponents 1e-15…1e23 (the digit search), 50k over all patterns
+  // (subnormals, NaN payloads, infinities, the toPrecision path), both signs
+  for (let i = 0; i < 1_000_000; i++) {
+    bits[0] = ((rnd() < 0.5 ? 0x80000000 : 0) | ((77 + Math.floor(rnd() * 132)) << 23) | Math.floor(rnd() * 0x800000)) >>> 0;
+    same(f32[0]);
+  }
+  for (let i = 0; i < 50_000; i++) {
+    bits[0] = Math.floor(rnd() * 2 ** 32);
+    same(f32[0]);
+  }
+  // 1M probabilities and softmax-like outputs: what the writer formats most
+  for (let i = 0; i < 500_000; i++) {
+    same(Math.fround(rnd()));
+    same(Math.fround(Math.exp(-40 * rnd())));
+  }
+  // every float32 in windows around each power of ten and each power of two (±600 steps): where
+  // the digit count changes, the decimal exponent estimate is one off and the rounding interval
+  // is uneven
+  const around = (center: number) => {
+    f32[0] = center;
+    const mid = bits[0];
+    for (let d = -600; d <= 600; d++) {
+      bits[0] = mid + d;
+      same(f32[0]);
+    }
+  };
+  for (let e = -45; e <= 38; e++) around(Math.fround(10 ** e));
+  for (let e = -126; e <= 127; e++) around(Math.fround(2 ** e));
+  // every subnormal below 2^-140, the smallest normals, the largest finite values; zeros, NaN,
+  // infinities
+  for (let i = 0; i < 512; i++) {
+    bits[0] = i;
+    same(f32[0]);
+    bits[0] = 0x00800000 + i;
+    same(f32[0]);
+    bits[0] = 0x7f7fffff - i;
+    same(f32[0]);
+  }
+  for (const v of [0, -0, NaN, Infinity, -Infinity, 1, -1, 0.5, 1e21, 1e-7, 9.999999e-7, 1e-6, 1e20, 123456789, 16777216]) same(Math.fround(v));
+  // 9.2578567e-14: its 8-digit candidate lies within the slack of its rounding interval's end, so
+  // only the exact check decides it (found by scripts/float32-exhaustive.ts with that check off)
+  bits[0] = 0x29d077e9;
+  same(f32[0]);
+  same(-f32[0]);
+  // values whose shortest text has 1..9 digits, from decimal texts of each length, and the
+  // float32 either side of each (their texts sit at a rounding interval's end)
+  for (let i = 0; i < 100_000; i++) {
+    const digits = 1 + Math.floor(rnd() * 9);
+    const n = Math.floor(10 ** (digits - 1) + rnd() * 9 * 10 ** (digits - 1));
+    f32[0] = Number(`${n}e${Math.floor(rnd() * 60) - 40}`);
+    same(f32[0]);
+    bits[0]++;
+    same(f32[0]);
+    bits[0] -= 2;
+    same(f32[0]);
+  }
+  assert.ok(values > 2_700_000);
+  assert.equal(differ.length, 0, `${differ.length} of ${values} values differ, e.g.\n${differ.slice(0, 5).join('\n')}`);
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { parquetMetadata, parquetSchema } from 'hyparquet';
 import { OutpostError } from '../src/common/errors.ts';
+import { csvRowsText } from '../src/io/common/csv-encode.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
 import type { OutputBatch, OutputFormat, SinkState } from '../src/io/common/table.ts';
 import { openSink, openSource } from '../src/io/node/open.ts';
@@ -95,6 +96,16 @@ test('csv sink: header, RFC 4180 quoting, empty fields for missing, "" for an em
   });
   await sink.finish();
   assert.equal(fs.readFileSync(file, 'utf8'), 'p,x,"text, ""quoted""",label,n\n0.1,0.1,"a,b","line\nbreak",-1\n,1e+21,"",no,0\n0.33333334,,,,2147483647\n');
+});
+
+test('csv rows: text cells are quoted exactly when they hold the delimiter, a quote or a line break (any delimiter, csvSafe)', () => {
+  const values = ['plain-id_1', 'a,b', 'x;y', 'say "hi"', 'two\nlines', 'cr\rhere', '', 'Ä😀', ' spaced ', '=1+2', '-3', null];
+  const batch: OutputBatch = { length: values.length, columns: [{ name: 'id', type: 'string', values }] };
+  const lines = (text: string) => text.split('\n');
+  assert.deepEqual(lines(csvRowsText(batch, ';')), ['plain-id_1', 'a,b', '"x;y"', '"say ""hi"""', '"two', 'lines"', '"cr\rhere"', '""', 'Ä😀', ' spaced ', '=1+2', '-3', '', '']);
+  assert.deepEqual(lines(csvRowsText(batch, ',')).slice(0, 3), ['plain-id_1', '"a,b"', 'x;y']);
+  // csvSafe: a formula-looking cell gets a leading quote (then the usual quoting)
+  assert.deepEqual(lines(csvRowsText(batch, ',', true)).slice(10, 12), ["'=1+2", "'-3"]);
 });
 
 test('jsonl sink: one object per line, null for missing and non-finite values', async () => {

@@ -157,6 +157,18 @@ test('a longer blob and an endless blob are cut off at the signed length and ref
   await expectRefused(home, pull({ home, hubUrl: proxy.url, ref: 'churn@2', smoke: false }), 'download', /endless or substituted/);
 });
 
+test('endless metadata (timestamp, snapshot) is cut off at its length bound and refused', async () => {
+  const { proxy, home } = await device();
+  proxy.hook = (p) => (p === '/metadata/timestamp.json' ? { kind: 'endless' } : undefined);
+  await expectRefused(home, pull({ home, hubUrl: proxy.url, ref: 'churn@2', smoke: false }), 'metadata', /Max length reached/);
+  proxy.hook = (p) => (/^\/metadata\/\d+\.snapshot\.json$/.test(p) ? { kind: 'endless' } : undefined);
+  await publishAs('churn-team', 'churnendless', 1); // a new snapshot for the device to fetch
+  await expectRefused(home, pull({ home, hubUrl: proxy.url, ref: 'churn@2', smoke: false }), 'metadata', /Max length reached/);
+  proxy.hook = () => undefined;
+  const r = await pull({ home, hubUrl: proxy.url, ref: 'churn@2', smoke: false });
+  assert.equal(r.model.version, 2);
+});
+
 test('a replayed old timestamp is refused (rollback of the repository)', async () => {
   const { proxy, home } = await device();
   proxy.hook = (p) => (p === '/metadata/timestamp.json' ? { kind: 'respond', body: Buffer.from(firstTimestamp) } : undefined);

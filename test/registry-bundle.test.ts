@@ -191,6 +191,12 @@ test('a truncated or foreign file is refused at bundle, naming the file', async 
     const e = await cli(home, ['pull', '--bundle', evil, '--root', h.trustRoot]);
     assert.equal(e.code, 1);
     assert.match(e.err, /outside its data section/);
+    // no file there, a folder (it opens, then failed to read: an "internal error" with a stack), not a regular file
+    for (const [file, why] of [[path.join(work, 'missing.outpost'), 'file not found'], [work, 'is a directory, not a file'], ['/dev/null', 'is not a regular file']] as const) {
+      const x = await runMain(['--home', home, 'pull', '--bundle', file, '--root', h.trustRoot]);
+      assert.equal(x.code, 1, x.err);
+      assert.equal(x.err, `outpost pull: ${file}: cannot read the bundle: ${why}\n`);
+    }
     assert.deepEqual(state(home).models, []);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
@@ -339,6 +345,10 @@ test('bad usage exits 2', async () => {
     const r = await runMain(['--home', home, 'hub', 'bundle', 'churn@9', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
     assert.equal(r.code, 1, 'a version the hub does not have: the work failed');
     assert.equal(fs.existsSync(path.join(work, 'none.outpost')), false, 'no bundle file left behind');
+    // the refusal names the hub folder, not the loopback address the command served it on for the pull
+    const alias = await runMain(['--home', home, 'hub', 'bundle', 'churn:nope', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
+    assert.equal(alias.code, 1);
+    assert.equal(alias.err, `outpost hub bundle: alias churn:nope is not published on the hub in ${h.dir}\n`);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

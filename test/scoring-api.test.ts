@@ -279,6 +279,32 @@ test('bodies: malformed JSON 400, not a record 400, wrong content type 415, over
   assert.equal(bom.status, 200, JSON.stringify(bom.body));
 });
 
+test('a record that names a key twice is refused with 400 naming the key and where; nothing is scored', async () => {
+  const p = '/v1/models/seattle-weather/predict';
+  const before = await sessionRows();
+  const one = JSON.stringify(record(SOME[0]));
+  // JSON.parse would keep the second temp_max (31) although the sender may have meant the first
+  const twice = one.replace('{', '{"temp_max": 31, ');
+  assert.equal(errorOf(await call('POST', p, { raw: twice }), 400, 'usage').message,
+    'the request body names the key "temp_max" twice: a JSON object must name each key once (which value was meant cannot be known)');
+  const batch = `{"records": [${one}, ${one.replace('"wind"', '"wind": 1, "wind"')}]}`;
+  assert.match(errorOf(await call('POST', p, { raw: batch }), 400, 'usage').message, /^the request body names the key "wind" twice in records\[1\]:/);
+  assert.match(errorOf(await call('POST', p, { raw: `{"records": [${one}], "records": []}` }), 400, 'usage').message, /names the key "records" twice:/);
+  assert.equal(await sessionRows(), before, 'nothing of a refused request was scored or logged');
+  assert.equal((await call('POST', p, { raw: `{"records": [${one}, ${one}]}` })).status, 200, 'the same keys in two records are fine');
+});
+
+test('a value nested past 64 levels is refused with 400 naming the limit (deep ones were a 500: JSON.stringify overflowed the stack)', async () => {
+  const p = '/v1/models/seattle-weather/predict';
+  const one = JSON.stringify(record(SOME[0]));
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  for (const raw of [one.replace('"winter"', deep(30_000)), one.replace('{', `{"extra": ${deep(30_000)}, `), `{"records": [${one.replace('"winter"', `${'{"a":'.repeat(9_000)}1${'}'.repeat(9_000)}`)}]}`, one.replace('"winter"', deep(64))]) {
+    assert.equal(errorOf(await call('POST', p, { raw }), 400, 'usage').message, 'the request body is nested more than 64 levels deep (a record is an object of values)');
+  }
+  assert.equal((await call('POST', p, { raw: one.replace('"winter"', deep(3)) })).status, 422, 'a shallow array is judged as a value (not a season)');
+  assert.equal((await call('POST', p, { raw: one })).status, 200, 'still serving');
+});
+
 test('hostile URLs and headers are answered and the server keeps serving', async () => {
   const host = `Host: 127.0.0.1:${server.port}\r\n`;
   const auth = `Authorization: Bearer ${token}\r\n`;

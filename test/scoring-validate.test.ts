@@ -63,3 +63,19 @@ test('int features must be whole numbers; bool features accept true/false/1/0/ye
   assert.deepEqual(v.feeds.n, { type: 'int64', data: BigInt64Array.from([1n]), dims: [1] });
   assert.deepEqual(v.feeds.flag, { type: 'bool', data: Uint8Array.from([1]), dims: [1, 1] });
 });
+
+test('a column whose only bad cells are missing or unparsable (no range to break) still rejects them', () => {
+  // validateBatch first proves a column clean in one tight pass; a NaN passes every range
+  // comparison, so that pass must look at the cell status too
+  const inputs = [{ name: 'x', type: 'float' as const, nullable: false }, { name: 'k', type: 'int' as const, nullable: false, range: { min: 0, max: 10 } }];
+  const b: ColumnBatch = {
+    firstRow: 1, length: 4, rowProblems: [], end: { offset: 0, row: 0 },
+    columns: [
+      { kind: 'number', values: Float64Array.from([1, NaN, NaN, 4]), status: Uint8Array.from([CellStatus.ok, CellStatus.missing, CellStatus.unparsable, CellStatus.ok]), bad: new Map([[2, 'x1']]) },
+      { kind: 'number', values: Float64Array.from([1, 2, 3, 4.5]), status: new Uint8Array(4) },
+    ],
+  };
+  const v = validateBatch(b, inputs, new Map<string, ElemType>([['x', 'float'], ['k', 'int64']]), new Map([['x', 2], ['k', 2]]));
+  assert.deepEqual(v.rejects.map((r) => `${r.row} ${r.column}: ${r.reason}`), ['2 x: missing value in a non-nullable column', '3 x: cannot parse "x1" as a number', '4 k: 4.5 is not an integer']);
+  assert.deepEqual(Array.from(v.accepted), [0]);
+});

@@ -143,6 +143,9 @@ test('serve: bad bodies — truncated JSON, wrong type, oversize, over the uploa
   assert.equal(wrongType.status, 415);
   const wrongShape = await rawRequest(port, h('POST', '/api/call/jobs.list', '\r\nContent-Type: application/json\r\nContent-Length: 15'), '{"limit":"all"}');
   assert.equal(wrongShape.status, 400);
+  const twice = await rawRequest(port, h('POST', '/api/call/jobs.list', '\r\nContent-Type: application/json\r\nContent-Length: 24'), '{"limit": 1, "limit": 2}');
+  assert.equal(twice.status, 400);
+  assert.match(twice.body, /the request body names the key \\"limit\\" twice/);
   for (const m of ['__proto__', 'constructor', 'toString', 'status%2f..']) {
     is4xx(await rawRequest(port, h('POST', `/api/call/${m}`, '\r\nContent-Length: 0')), m);
   }

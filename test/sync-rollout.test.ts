@@ -311,5 +311,37 @@ for (const backend of hubBackends()) {
       assert.equal(churn(w), '1,3*');
       assert.equal(await reports(ro.id), 1);
     });
+
+    test('the list costs a fixed number of queries however many rollouts there are, and shows what each status shows', async () => {
+      const fleet = t.hub.storage.fleet;
+      const storage = t.hub.storage as { aliases: typeof t.hub.storage.aliases };
+      const [all, aliases] = [fleet.all, storage.aliases];
+      let queries = 0;
+      const counted = async (opts?: { model?: string; group?: string }) => {
+        queries = 0;
+        (fleet as { all: typeof all }).all = ((...a: Parameters<typeof all>) => { queries++; return all.apply(fleet, a); }) as typeof all;
+        storage.aliases = (...a: Parameters<typeof aliases>) => { queries++; return aliases.apply(t.hub.storage, a); };
+        try {
+          return { list: await listRollouts(t.hub, opts), queries };
+        } finally {
+          (fleet as { all: typeof all }).all = all;
+          storage.aliases = aliases;
+        }
+      };
+      const before = await counted();
+      assert.ok(before.list.length >= 10, `rollouts of every state from the tests above (${before.list.length})`);
+      assert.ok(before.list.some((r) => r.counts.running + r.counts.failed + r.counts.available > 0), 'some with device reports');
+      // each listed rollout is what its own status says (counts from the same reports, the alias's version now)
+      for (const r of before.list) assert.deepEqual(r, (await rolloutStatus(t.hub, r.id)).rollout, r.id);
+      for (let i = 0; i < 8; i++) await createRollout(t.hub, { ref: 'churn:production', group: `many-${i}` });
+      const after = await counted();
+      assert.equal(after.list.length, before.list.length + 8);
+      assert.equal(after.queries, before.queries, `queries for ${before.list.length} rollouts vs ${after.list.length}`);
+      const models = new Set(after.list.map((r) => r.model)).size;
+      assert.equal(after.queries, 3 + models, `rollouts, reports, devices, and one alias read for each of the ${models} models`);
+      const one = await counted({ group: 'line-1' });
+      assert.deepEqual(one.list, after.list.filter((r) => r.group === 'line-1'), 'a group filter lists the same views');
+      assert.deepEqual((await counted({ model: 'nope' })).list, []);
+    });
   });
 }

@@ -4,7 +4,9 @@
 // Also recorded: the plain read of every column (the old baseline), Outpost's reader alone, and
 // the peak RSS of `outpost score` (the real CLI in a child process, /proc sampled every 50 ms) on
 // flights-3m and on the same rows three times over (33 row groups, 9M rows): a reader bounded by a
-// row group peaks at the same RSS on both.
+// row group peaks at the same RSS on both. And the Parquet output alone: the scored flights-3m
+// batches written by the sink (its own chunk encoder) and, alternately, by hyparquet-writer the way
+// the sink wrote them before (test/helpers/parquet-reference.ts) — same bytes, checked.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,12 +15,15 @@ import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
-import { openSource } from '../../src/io/node/open.ts';
+import { openSink, openSource } from '../../src/io/node/open.ts';
+import { DEFAULT_ROW_GROUP_ROWS } from '../../src/io/node/parquet-sink.ts';
+import type { OutputBatch } from '../../src/io/common/table.ts';
+import { referenceParquet } from '../../test/helpers/parquet-reference.ts';
 import { scoreFile } from '../../src/scoring/node/score-file.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildCard, exportOnnx, trainModel } from '../../src/train/common/index.ts';
-import { DATA_DIR, perSecond, REPO, tempHome, time, type Timing } from '../lib.ts';
+import { DATA_DIR, perSecond, REPO, sha256FileTight, tempHome, time, type Timing } from '../lib.ts';
 
 const FILE = path.join(REPO, 'node_modules/vega-datasets/data/flights-3m.parquet');
 /** The model's inputs: what a plain read of "the needed columns" reads. */
@@ -105,6 +110,72 @@ function zstdCompressor(): (input: Uint8Array) => Uint8Array {
   return (input) => new Uint8Array(zlib.zstdCompressSync(input));
 }
 
+/**
+ * A scored output read back as the sink receives it: 8,192-row batches (row, label codes, the two
+ * probabilities), with a checkpoint every 262,144 rows as scoreFile asks for one.
+ */
+async function outputSteps(file: string): Promise<(OutputBatch | 'checkpoint')[]> {
+  const classes = ['on-time', 'late'];
+  const steps: (OutputBatch | 'checkpoint')[] = [];
+  const src = await openSource(file);
+  let rows = 0;
+  for await (const b of src.batches([{ name: 'row', kind: 'number' }, { name: 'label', kind: 'string' }, { name: 'p_on-time', kind: 'number' }, { name: 'p_late', kind: 'number' }], { batchRows: 8192 })) {
+    const [row, label, pOn, pLate] = b.columns as unknown as [{ values: Float64Array }, { values: (string | null)[] }, { values: Float64Array }, { values: Float64Array }];
+    const codes = Int32Array.from(label.values, (l) => (l === null ? -1 : classes.indexOf(l)));
+    steps.push({ length: b.length, columns: [{ name: 'row', type: 'int', values: Int32Array.from(row.values) }, { name: 'label', type: 'dict', codes, dictionary: classes }, { name: 'p_on-time', type: 'float32', values: Float32Array.from(pOn.values) }, { name: 'p_late', type: 'float32', values: Float32Array.from(pLate.values) }] });
+    rows += b.length;
+    if (rows % 262_144 === 0) steps.push('checkpoint');
+  }
+  await src.close();
+  return steps;
+}
+
+/**
+ * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every
+ * 50 ms so threads that end are counted), summed by thread name: MainThread, WorkerThread (each
+ * worker numbered in start order), V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
+ */
+function threadCpu(): { stop: () => Record<string, number> } {
+  const msPerTick = 10; // USER_HZ = 100
+  const first = new Map<string, number>();
+  const last = new Map<string, { name: string; ms: number }>();
+  const sample = () => {
+    let tids: string[] = [];
+    try {
+      tids = fs.readdirSync('/proc/self/task');
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = (Number(f[11]) + Number(f[12])) * msPerTick;
+        if (!first.has(tid)) first.set(tid, ms);
+        last.set(tid, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ms - first.get(tid)! });
+      } catch {
+        // the thread ended between the listing and the read: its last sample stands
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      const out: Record<string, number> = {};
+      let worker = 0;
+      for (const [, { name, ms }] of [...last].sort((a, b) => Number(a[0]) - Number(b[0]))) {
+        if (ms === 0) continue;
+        const key = name === 'WorkerThread' ? `WorkerThread ${++worker}` : name;
+        out[key] = (out[key] ?? 0) + ms;
+      }
+      return out;
+    },
+  };
+}
+
 function rssBytes(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -142,6 +213,7 @@ export async function run(opts: { runs: number }) {
     fs.writeFileSync(path.join(pkg, 'card.json'), JSON.stringify(card));
     installPackage(store, pkg, { source: 'local', allowUnsigned: true });
     const out = path.join(home, 'flights.scored.parquet');
+    const cpuByThread: Record<string, number>[] = [];
     const variants: Record<string, () => Promise<void>> = {
       plainNeededRead: () => plainRead(NEEDED, rows),
       plainFullRead: () => plainRead(undefined, rows),
@@ -154,7 +226,9 @@ export async function run(opts: { runs: number }) {
       },
       scoreEndToEnd: async () => {
         // validate, infer, write the Parquet output, log every prediction, drift statistics (the card has a baseline)
+        const threads = threadCpu();
         const r = await scoreFile(store, { input: FILE, model: 'flight-delay', out });
+        cpuByThread.push(threads.stop());
         if (r.job.rowsScored !== rows) throw new Error(`scored ${r.job.rowsScored} of ${rows}`);
         fs.rmSync(out);
       },
@@ -177,6 +251,40 @@ export async function run(opts: { runs: number }) {
     const rps = Object.fromEntries(Object.entries(runsMs).map(([k, v]) => [k, perSecond(rows, median(v))]));
     const cpuMedianMs = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, median(v).medianMs]));
     const cores = os.cpus().length;
+
+    // the Parquet output alone: the sink (own encoder) vs hyparquet-writer as the sink used it, alternating
+    await scoreFile(store, { input: FILE, model: 'flight-delay', out });
+    const outputSha256 = sha256FileTight(out);
+    const steps = await outputSteps(out);
+    fs.rmSync(out);
+    const sinkOut = path.join(home, 'sink.parquet');
+    const sinkVariants: Record<string, () => Promise<void>> = {
+      hyparquetWriter: async () => fs.writeFileSync(sinkOut, await referenceParquet(steps, DEFAULT_ROW_GROUP_ROWS)),
+      outpostSink: async () => {
+        const sink = await openSink(sinkOut, 'parquet');
+        for (const step of steps) {
+          if (step === 'checkpoint') await sink.checkpoint();
+          else await sink.write(step);
+        }
+        await sink.finish();
+      },
+    };
+    const sinkMs: Record<string, number[]> = { hyparquetWriter: [], outpostSink: [] };
+    const sinkCpuMs: Record<string, number[]> = { hyparquetWriter: [], outpostSink: [] };
+    const sinkSha: Record<string, string> = {};
+    for (let i = 0; i < opts.runs + 2; i++) {
+      for (const [name, fn] of Object.entries(sinkVariants)) {
+        const cpu0 = process.cpuUsage();
+        sinkMs[name].push((await time(1, fn)).runsMs[0]);
+        const cpu = process.cpuUsage(cpu0);
+        sinkCpuMs[name].push((cpu.user + cpu.system) / 1000);
+        sinkSha[name] = sha256FileTight(sinkOut);
+        fs.rmSync(sinkOut);
+      }
+    }
+    if (sinkSha.hyparquetWriter !== sinkSha.outpostSink) throw new Error(`the sink's output differs from hyparquet-writer's: ${JSON.stringify(sinkSha)}`);
+    const sinkCpu = { hyparquetWriter: median(sinkCpuMs.hyparquetWriter).medianMs, outpostSink: median(sinkCpuMs.outpostSink).medianMs };
+    const sinkWall = { hyparquetWriter: median(sinkMs.hyparquetWriter).medianMs, outpostSink: median(sinkMs.outpostSink).medianMs };
     store.close();
     storeOpen = false;
 
@@ -216,6 +324,19 @@ export async function run(opts: { runs: number }) {
         readerOverPlainNeededRead: rps.outpostReader / rps.plainNeededRead,
       },
       peakRss: rss,
+      cpuMsByThreadScoreEndToEnd: {
+        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); WorkerThread n = the nth worker thread alive during the run, in start order; V8Worker = V8 helper threads (GC, compilation)',
+        runs: cpuByThread,
+      },
+      parquetOutput: {
+        note: 'the scored flights-3m output (3M rows: row, label, p_on-time, p_late) written alone, 8,192-row batches, checkpoint every 262,144 rows; the sink vs hyparquet-writer fed as the sink fed it before, alternating in this process; identical bytes checked',
+        outputSha256,
+        bytesIdentical: true,
+        wallMsMedian: sinkWall,
+        cpuMsMedian: sinkCpu,
+        cpuRatioHyparquetWriterOverSink: sinkCpu.hyparquetWriter / sinkCpu.outpostSink,
+        cpuMsRuns: sinkCpuMs,
+      },
       targets: {
         scoreOverPlainNeededRead: { target: 0.9, met: ratio >= 0.9 },
         peakRssBoundedByRowGroup: { note: '9M rows (33 row groups) vs 3M (11): bounded when the two peaks are alike', flights3mMB: rss.scoreFlights3m.peakRssMB, flights9mMB: rss.scoreFlights9mSameRowGroups.peakRssMB },

@@ -25,7 +25,7 @@ const FEATURES = 20;
 const PYTHON = '/usr/bin/python3';
 
 /** The demo's shape: the weather sample's rows drawn at random under fresh string ids; cached. */
-function demoCsv(rows: number): string {
+export function demoCsv(rows: number): string {
   fs.mkdirSync(DATA_DIR, { recursive: true });
   const file = path.join(DATA_DIR, `demo-shaped-${rows}.csv`);
   if (fs.existsSync(file)) return file;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
-import { publishPackage } from '../../src/hub/node/publish-client.ts';
+import { publishPackage, yankVersion } from '../../src/hub/node/publish-client.ts';
 import { listRollouts } from '../../src/hub/node/rollouts.ts';
 import { listModels } from '../../src/store/node/models.ts';
 import { runSync } from '../../src/sync/node/sync.ts';
@@ -219,6 +219,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(second).getByTestId('rollback').click();
     const dialog = page.getByRole('alertdialog');
     await dialog.waitFor();
+    await dialog.getByTestId('rollout-to').waitFor(); // once the published versions are read again
     assert.deepEqual(await dialog.getByTestId('rollout-to').locator('option').allInnerTexts(), ['the version each device ran before', 'churn@2', 'churn@1']);
     await dialog.getByTestId('rollout-to').selectOption('1');
     await shot(page, 'hub-console-rollout-05-rollback-confirm');
@@ -284,6 +285,31 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await shown.and(page.locator('[data-state="failed"]')).waitFor(); // the open rollout's devices refresh too
     assert.ok((await shown.innerText()).includes(`verify: ${d.reason}`), `the console names the stage and the reason: ${await shown.innerText()}`);
     await shot(page, 'hub-console-rollout-07-refused-at-verify');
+  });
+
+  test('a yanked version is shown but cannot be chosen for a rollback; the hub and the CLI refuse it, naming why', async () => {
+    await publish(4); // the alias moves on from the tampered v3, which its publisher then yanks
+    const p = t.publishers['churn-team'];
+    await yankVersion({ hubUrl: served.url, keys: [p.key], token: p.token, name: 'churn', version: 3, reason: 'tampered blob' });
+    const [r] = await listRollouts(t.hub, { group: 'line-2' });
+    await refresh();
+    await row(r.id).getByTestId('rollback').click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByTestId('rollout-to').locator('option', { hasText: 'churn@4' }).waitFor({ state: 'attached' }); // read again when the dialog opens
+    const options = dialog.getByTestId('rollout-to').locator('option');
+    assert.deepEqual(await options.allInnerTexts(), ['the version each device ran before', 'churn@4', 'churn@3 (yanked)', 'churn@2', 'churn@1']);
+    assert.deepEqual(await options.evaluateAll((os) => os.map((o) => (o as unknown as { disabled: boolean }).disabled)), [false, false, true, false, false]);
+    await shot(page, 'hub-console-rollout-07b-rollback-yanked');
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const message = `churn@3 is yanked: devices refuse to install it; roll back to another version (\`outpost hub rollout rollback ${r.id} --to V\`) or to each device's previous one (no --to)`;
+    const api = await fetch(`${base()}/api/v1/rollouts/${r.id}/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', origin: base(), cookie: await cookie() }, body: '{"to":3}' });
+    assert.equal(api.status, 409);
+    assert.deepEqual(await api.json(), { ok: false, error: { code: 'conflict', message } });
+    const viaCli = await runMain(['hub', 'rollout', 'rollback', r.id, '--to', '3', '--dir', t.dir]);
+    assert.equal(viaCli.code, 1);
+    assert.ok(viaCli.err.includes(message), viaCli.err);
+    assert.equal((await status(r.id)).rollout.state, 'active', 'not rolled back');
   });
 
   test('hostile writes: another origin, no Origin, bad bodies and ids are refused and start or change nothing', async () => {

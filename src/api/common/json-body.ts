@@ -1,7 +1,11 @@
 // A request body read as JSON text. JSON is UTF-8 (RFC 8259 §8.1): bytes that are not UTF-8 are
 // refused, naming where, instead of being decoded to U+FFFD — a record would otherwise be scored
 // (and logged) with a value its sender never wrote. A leading byte order mark is ignored, as §8.1
-// allows (Windows tools such as PowerShell write one).
+// allows (Windows tools such as PowerShell write one). An object that names a key twice is refused
+// naming the key (src/common/json-duplicates.ts): JSON.parse would keep the last value silently;
+// and one nested deeper than a record can be (JSON.stringify of such a value overflows the stack).
+
+import { describeDuplicate, jsonShapeProblem, type DuplicateKey } from '../../common/json-duplicates.ts';
 
 export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
 
@@ -30,9 +34,19 @@ export function decodeUtf8Body(bytes: Uint8Array): { ok: true; text: string } | 
 export function parseJsonBody(bytes: Uint8Array): JsonBody {
   const d = decodeUtf8Body(bytes);
   if (!d.ok) return d;
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(d.text) };
+    value = JSON.parse(d.text);
   } catch (e) {
     return { ok: false, reason: `is not valid JSON (${(e as Error).message})` };
   }
+  const shape = jsonShapeProblem(d.text, value);
+  if (shape?.kind === 'duplicate') return { ok: false, reason: duplicateReason(shape) };
+  if (shape) return { ok: false, reason: `is nested more than ${shape.limit} levels deep (a record is an object of values)` };
+  return { ok: true, value };
+}
+
+/** Completes "the request body …" for an object that repeats a key. */
+export function duplicateReason(dup: DuplicateKey): string {
+  return `names ${describeDuplicate(dup)}: a JSON object must name each key once (which value was meant cannot be known)`;
 }

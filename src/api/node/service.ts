@@ -9,7 +9,7 @@ import { summarizeDecision } from '../../inference/common/providers.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
-import { getJob, listJobs, type Job } from '../../store/node/jobs.ts';
+import { getJob, listJobs, setJobStatus, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
 import { countPredictions, loggedInputNames, logSize, pagePredictions, type PredictionQuery } from '../../store/node/predictions.ts';
 import { getHubSetting, getSettings, openStore, updateSettings } from '../../store/node/store.ts';
@@ -223,32 +223,53 @@ export function createService(opts: ServiceOptions): Service {
       const worker = startWorker(WORKER_URL, { workerData: task });
       let jobId: string | undefined;
       let outcome: FromWorker | undefined;
+      /** the job as last shown (job-started): what job-finished says when the store cannot say more */
+      let shown: JobSummary | undefined;
+      /** why this thread could not follow the job (a read of the store that threw): stored as the job's error at its end */
+      let lost: unknown;
       const entry: LiveJob = { cancel: () => worker.postMessage({ kind: 'cancel' }), progress: null, done: new Promise((r) => worker.once('exit', r)) };
       starting.add(entry);
+      // The handlers run on the serving thread: whatever they throw would end the whole server, so a
+      // failure here fails this job (stopped, its reason stored) and the server goes on serving.
       worker.on('message', (m: FromWorker) => {
-        if (m.type === 'started') {
-          jobId = m.jobId;
-          starting.delete(entry);
-          // the service closed while the worker started: the job stops (resumable) and nothing reads the closed store
-          if (closed) { entry.cancel(); return; }
-          live.set(jobId, entry);
-          const s = summary(getJob(store, jobId));
-          emit({ type: 'job-started', job: s });
-          resolve(s);
-        } else if (m.type === 'progress') {
-          entry.progress = m.progress;
-          emit({ type: 'job-progress', progress: m.progress });
-        } else outcome = m;
+        try {
+          if (m.type === 'started') {
+            jobId = m.jobId;
+            starting.delete(entry);
+            // the service closed while the worker started: the job stops (resumable) and nothing reads the closed store
+            if (closed) { entry.cancel(); return; }
+            live.set(jobId, entry);
+            shown = summary(getJob(store, jobId));
+            emit({ type: 'job-started', job: shown });
+            resolve(shown);
+          } else if (m.type === 'progress') {
+            entry.progress = m.progress;
+            emit({ type: 'job-progress', progress: m.progress });
+          } else outcome = m;
+        } catch (e) {
+          lost ??= e;
+          entry.cancel(); // the worker stops at its next batch; the job is failed with the reason when it has
+          reject(e);
+        }
       });
       worker.on('error', (e) => { outcome = { type: 'failed', error: toApiError(e) }; });
       worker.once('exit', () => {
         starting.delete(entry);
         if (closed) { reject(new OutpostError('conflict', 'the service is shutting down')); if (jobId !== undefined) live.delete(jobId); return; }
-        const error = outcome?.type === 'failed' ? outcome.error : outcome ? null : { code: 'internal' as const, message: 'the scoring worker stopped unexpectedly' };
+        let error = outcome?.type === 'failed' ? outcome.error : outcome ? null : { code: 'internal' as const, message: 'the scoring worker stopped unexpectedly' };
         if (jobId === undefined) return reject(Object.assign(new Error(error?.message ?? 'the job did not start'), { code: error?.code ?? 'internal', location: { file: error?.file, row: error?.row, field: error?.field } }));
         live.delete(jobId);
         sweep();
-        emit({ type: 'job-finished', job: summary(getJob(store, jobId)), error });
+        try {
+          if (lost !== undefined) {
+            error = toApiError(lost);
+            setJobStatus(store, jobId, 'failed', { error: `the serving process could not follow this job: ${error.message}` });
+          }
+          emit({ type: 'job-finished', job: summary(getJob(store, jobId)), error });
+        } catch (e) {
+          // e.g. the job was removed (`outpost jobs rm`) the moment its worker let go of it
+          if (shown) emit({ type: 'job-finished', job: { ...shown, live: false, resumable: false }, error: toApiError(e) });
+        }
       });
     });
   };

@@ -4,7 +4,7 @@ import type { InputFormat, OutputFormat } from '../../io/common/table.ts';
 import { listAlerts } from '../../monitor/node/alerts.ts';
 import { resumeJob, scoreFile, type JobResult, type ScoreRequest } from '../../scoring/node/score-file.ts';
 import type { Job } from '../../store/node/jobs.ts';
-import { openStore, DB_FILE } from '../../store/node/store.ts';
+import { getSettings, openStore, DB_FILE } from '../../store/node/store.ts';
 import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { formatRate, progressReporter } from '../progress.ts';
 
@@ -103,9 +103,10 @@ export const scoreCommand: CommandSpec = {
       };
       const result = req ? await scoreFile(store, req, opts) : await resumeJob(store, resume!, opts);
       bar.done();
-      // a drift alert of this run retrains the model when the retrainOnAlert setting names it
+      // a drift alert of this run retrains the model when the retrainOnAlert setting names it (the
+      // retrain code, with the trainer, loads only then)
       const drifted = listAlerts(store, { model: result.job.modelName, version: result.job.modelVersion, scope: 'job', scopeKeys: [result.job.id], activeOnly: true });
-      const auto = drifted.length ? (await import('../../retrain/node/auto.ts')).autoRetrain(store, result.job.modelName, 'drift-alert', `job ${result.job.id}: ${drifted.map((a) => a.feature).join(', ')} drifted`) : undefined;
+      const auto = drifted.length && getSettings(store).retrainOnAlert.includes(result.job.modelName) ? (await import('../../retrain/node/auto.ts')).autoRetrain(store, result.job.modelName, 'drift-alert', `job ${result.job.id}: ${drifted.map((a) => a.feature).join(', ')} drifted`) : undefined;
       if (auto) ctx.out.event({ event: 'retrain', ...(auto.ran ? { proposal: auto.proposal.id, decision: auto.proposal.decision } : { skipped: auto.reason }) });
       reportJob(ctx, result);
       if (auto) ctx.out.warn(auto.ran ? `retrained on the drift alert (setting retrainOnAlert): proposal ${auto.proposal.id} — ${auto.proposal.decision}` : `no automatic retrain: ${auto.reason}`);

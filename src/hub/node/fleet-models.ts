@@ -17,30 +17,48 @@ export type { ModelOverview } from '../common/fleet-views.ts';
 export interface CatalogModel {
   name: string;
   latest: number;
-  versions: { version: number; publisher: string; signedBy: string[]; signedAt: string; publishedAt: string; modelSha256: string; sizeBytes: number }[];
+  /** `yanked`: its publisher withdrew it (signed); devices refuse to install it */
+  versions: { version: number; publisher: string; signedBy: string[]; signedAt: string; publishedAt: string; modelSha256: string; sizeBytes: number; yanked: boolean }[];
   aliases: Record<string, number>;
+}
+
+interface TargetsBody { signed: { targets: Record<string, { hashes: Record<string, string> }> } }
+
+/**
+ * The versions yanked now (`name@version`): the yank targets in each publisher's latest signed
+ * targets metadata (a publisher's role keeps its yanks; bins hold only the package files).
+ */
+export async function yankedVersions(hub: Hub, publishers: Iterable<string>): Promise<Set<string>> {
+  const yanked = new Set<string>();
+  for (const role of new Set(publishers)) {
+    const latest = await hub.storage.latestMetadata(role);
+    if (!latest) continue;
+    for (const p of Object.keys((JSON.parse(latest.body) as TargetsBody).signed.targets)) {
+      const t = parseTargetPath(p);
+      if (t.ok && t.path.kind === 'yank') yanked.add(`${t.path.name}@${t.path.version}`);
+    }
+  }
+  return yanked;
 }
 
 export async function catalog(hub: Hub, name?: string): Promise<CatalogModel[]> {
   const versions = (await hub.storage.modelVersions(name)).filter((v) => !isAppReleaseName(v.name));
   const aliases = await hub.storage.aliases(name);
+  const yanked = await yankedVersions(hub, versions.map((v) => v.publisher));
   const byName = new Map<string, CatalogModel>();
   for (const v of versions) {
     let m = byName.get(v.name);
     if (!m) { m = { name: v.name, latest: 0, versions: [], aliases: {} }; byName.set(v.name, m); }
     m.latest = Math.max(m.latest, v.version);
-    m.versions.push({ version: v.version, publisher: v.publisher, signedBy: v.signedBy, signedAt: v.signedAt, publishedAt: v.publishedAt, modelSha256: v.modelSha256, sizeBytes: v.sizeBytes });
+    m.versions.push({ version: v.version, publisher: v.publisher, signedBy: v.signedBy, signedAt: v.signedAt, publishedAt: v.publishedAt, modelSha256: v.modelSha256, sizeBytes: v.sizeBytes, yanked: yanked.has(`${v.name}@${v.version}`) });
   }
   for (const a of aliases) { const m = byName.get(a.name); if (m) m.aliases[a.alias] = a.version; }
   return [...byName.values()];
 }
 
-interface TargetsBody { signed: { targets: Record<string, { hashes: Record<string, string> }> } }
-
-/** Each publisher's alias moves and yanks, from its targets metadata versions (oldest first). */
-async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<{ moves: ModelOverview['aliasHistory'][number][]; yanked: Set<string> }> {
+/** Each publisher's alias moves, from its targets metadata versions (oldest first). */
+async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<ModelOverview['aliasHistory'][number][]> {
   const moves: ModelOverview['aliasHistory'][number][] = [];
-  const yanked = new Set<string>();
   const docs = new Map<string, number | undefined>();
   for (const role of publishers) {
     const latest = await hub.storage.latestMetadata(role);
@@ -54,7 +72,6 @@ async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<{ moves:
       for (const [p, t] of Object.entries(targets)) {
         const a = parseTargetPath(p);
         if (!a.ok) continue;
-        if (a.path.kind === 'yank' && v === latest.version) yanked.add(`${a.path.name}@${a.path.version}`);
         if (a.path.kind !== 'alias') continue;
         const sha = t.hashes.sha256 ?? '';
         if (!docs.has(sha)) {
@@ -76,7 +93,7 @@ async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<{ moves:
       }
     }
   }
-  return { moves, yanked };
+  return moves;
 }
 
 /** Every published model with its versions, aliases (now and before), lineage and the devices running each version. */
@@ -94,7 +111,9 @@ export async function modelsOverview(hub: Hub, opts: { devices?: DeviceView[] } 
     }
     for (const m of d.state?.models ?? []) installed.set(`${m.name}@${m.version}`, (installed.get(`${m.name}@${m.version}`) ?? 0) + 1);
   }
-  const { moves, yanked } = await aliasHistory(hub, new Set(rows.map((r) => r.publisher)));
+  const publishers = new Set(rows.map((r) => r.publisher));
+  const moves = await aliasHistory(hub, publishers);
+  const yanked = await yankedVersions(hub, publishers);
   const byName = new Map<string, ModelOverview>();
   for (const v of [...rows].sort((a, b) => a.name.localeCompare(b.name) || b.version - a.version)) {
     let m = byName.get(v.name);

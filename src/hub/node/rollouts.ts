@@ -13,6 +13,7 @@ import { OutpostError, quote } from '../../common/errors.ts';
 import { ALIAS_RE, MODEL_NAME_RE } from '../common/target-paths.ts';
 import { inPercent, type Assignment } from '../../sync/common/assignments.ts';
 import { GROUP_RE, type DeviceRow, type DeviceState } from './devices.ts';
+import { yankedVersions } from './fleet-models.ts';
 import type { Hub } from './repository.ts';
 
 export type RolloutState = 'active' | 'halted' | 'rolled-back' | 'superseded';
@@ -169,8 +170,13 @@ export async function rollbackRollout(hub: Hub, id: string, opts: { to?: number;
   const r0 = await rolloutRow(hub, id);
   if (opts.to !== undefined) {
     if (!Number.isInteger(opts.to) || opts.to < 1) throw new OutpostError('usage', `--to must be a version number (got ${String(opts.to)})`);
-    if (!(await hub.storage.modelVersions(r0.model)).some((v) => Number(v.version) === opts.to)) {
+    const versions = await hub.storage.modelVersions(r0.model);
+    if (!versions.some((v) => Number(v.version) === opts.to)) {
       throw new OutpostError('not-found', `${r0.model}@${opts.to} is not published on this hub`);
+    }
+    // every device would refuse it at verify: the rollback would only turn the group into failures
+    if ((await yankedVersions(hub, versions.map((v) => v.publisher))).has(`${r0.model}@${opts.to}`)) {
+      throw new OutpostError('conflict', `${r0.model}@${opts.to} is yanked: devices refuse to install it; roll back to another version (\`outpost hub rollout rollback ${id} --to V\`) or to each device's previous one (no --to)`);
     }
   }
   await hub.storage.fleetTransaction(undefined, async (sql) => {
@@ -218,11 +224,11 @@ export async function assignmentsFor(hub: Hub, device: Pick<DeviceRow, 'id' | 'g
   return out;
 }
 
-async function view(hub: Hub, r: RolloutRow, rows: RolloutDeviceRow[], groupDevices: number): Promise<RolloutView> {
+function view(r: RolloutRow, rows: RolloutDeviceRow[], groupDevices: number, targetVersion: number | null): RolloutView {
   const count = (s: DeviceRolloutState) => rows.filter((d) => d.state === s).length;
   return {
     id: r.id, model: r.model, alias: r.alias, group: r.grp, percent: Number(r.percent), seed: r.seed, state: r.state, generation: Number(r.generation),
-    targetVersion: (await aliasVersion(hub, r.model, r.alias)) ?? null, versionAtCreate: r.version_at_create === null ? null : Number(r.version_at_create),
+    targetVersion, versionAtCreate: r.version_at_create === null ? null : Number(r.version_at_create),
     rollbackTo: r.rollback_to === null ? null : Number(r.rollback_to), createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!,
     history: JSON.parse(r.history) as RolloutView['history'],
     counts: { groupDevices, devices: rows.length, running: count('running'), failed: count('failed'), available: count('available'), pending: count('pending'), unaffected: count('unaffected') },
@@ -242,14 +248,23 @@ async function readFleet(hub: Hub, group?: string): Promise<FleetRead> {
   return { byGroup, heartbeats: new Map() };
 }
 
-async function deviceRows(hub: Hub, r: RolloutRow, fleet?: FleetRead): Promise<{ rows: RolloutDeviceRow[]; groupDevices: number }> {
-  const f = fleet ?? await readFleet(hub, r.grp);
-  const devices = f.byGroup.get(r.grp) ?? [];
-  const reports = await hub.storage.fleet.all<ReportRow>('SELECT * FROM fleet_rollout_reports WHERE rollout_id = ? ORDER BY generation', [r.id]);
+/** A rollout's reports by device, each device's in generation order (one per device and generation). */
+function reportsByDevice(reports: ReportRow[]): Map<string, ReportRow[]> {
+  const by = new Map<string, ReportRow[]>();
+  for (const x of reports) {
+    const list = by.get(x.device_id);
+    if (list) list.push(x); else by.set(x.device_id, [x]);
+  }
+  for (const list of by.values()) list.sort((a, b) => Number(a.generation) - Number(b.generation));
+  return by;
+}
+
+function deviceRows(r: RolloutRow, fleet: FleetRead, reports: Map<string, ReportRow[]>): { rows: RolloutDeviceRow[]; groupDevices: number } {
+  const devices = fleet.byGroup.get(r.grp) ?? [];
   const rows: RolloutDeviceRow[] = [];
   for (const d of devices) {
     if (!inPercent(r.seed, d.id, Number(r.percent))) continue;
-    const mine = reports.filter((x) => x.device_id === d.id);
+    const mine = reports.get(d.id) ?? [];
     const current = mine.find((x) => Number(x.generation) === Number(r.generation));
     const assignment = assignmentOf(r, d, mine);
     const state: DeviceRolloutState = current?.outcome === 'installed' ? 'running'
@@ -257,8 +272,8 @@ async function deviceRows(hub: Hub, r: RolloutRow, fleet?: FleetRead): Promise<{
         : current?.outcome === 'available' && assignment ? 'available'
           : r.state === 'rolled-back' && !assignment ? 'unaffected'
             : 'pending';
-    let hb = f.heartbeats.get(d.id);
-    if (hb === undefined) { hb = d.state_json ? JSON.parse(d.state_json) as DeviceState : null; f.heartbeats.set(d.id, hb); }
+    let hb = fleet.heartbeats.get(d.id);
+    if (hb === undefined) { hb = d.state_json ? JSON.parse(d.state_json) as DeviceState : null; fleet.heartbeats.set(d.id, hb); }
     rows.push({
       device: d.name, deviceId: d.id, group: d.grp, state, assignment,
       reportedVersion: current?.version ?? null, previousVersion: current?.previous_version ?? mine[0]?.previous_version ?? null,
@@ -272,21 +287,38 @@ async function deviceRows(hub: Hub, r: RolloutRow, fleet?: FleetRead): Promise<{
 /** A rollout with one row per device it selects: running, failed (stage and reason), available, pending. */
 export async function rolloutStatus(hub: Hub, id: string): Promise<RolloutStatus> {
   const r = await rolloutRow(hub, id);
-  const { rows, groupDevices } = await deviceRows(hub, r);
-  return { rollout: await view(hub, r, rows, groupDevices), devices: rows };
+  const reports = await hub.storage.fleet.all<ReportRow>('SELECT * FROM fleet_rollout_reports WHERE rollout_id = ?', [id]);
+  const { rows, groupDevices } = deviceRows(r, await readFleet(hub, r.grp), reportsByDevice(reports));
+  return { rollout: view(r, rows, groupDevices, (await aliasVersion(hub, r.model, r.alias)) ?? null), devices: rows };
 }
 
-/** Every rollout, newest first, with its progress counts. */
+/**
+ * Every rollout (of a model, of a group), newest first, with its progress counts. A fixed number of
+ * queries however many rollouts there are: the rollouts, all their reports, the fleet's devices,
+ * and the aliases of each model once (not a reports and an alias query per rollout).
+ */
 export async function listRollouts(hub: Hub, opts: { model?: string; group?: string } = {}): Promise<RolloutView[]> {
-  const all = await hub.storage.fleet.all<RolloutRow>('SELECT * FROM fleet_rollouts ORDER BY created_at DESC, seq DESC');
+  const cond: string[] = [];
+  const args: string[] = [];
+  if (opts.model !== undefined) { cond.push('r.model = ?'); args.push(opts.model); }
+  if (opts.group !== undefined) { cond.push('r.grp = ?'); args.push(opts.group); }
+  const where = cond.length ? ` WHERE ${cond.join(' AND ')}` : '';
+  const all = await hub.storage.fleet.all<RolloutRow>(`SELECT r.* FROM fleet_rollouts r${where} ORDER BY r.created_at DESC, r.seq DESC`, args);
+  if (!all.length) return [];
+  const reports = await hub.storage.fleet.all<ReportRow>(`SELECT x.* FROM fleet_rollout_reports x JOIN fleet_rollouts r ON r.id = x.rollout_id${where}`, args);
+  const byRollout = new Map<string, ReportRow[]>();
+  for (const x of reports) {
+    const list = byRollout.get(x.rollout_id);
+    if (list) list.push(x); else byRollout.set(x.rollout_id, [x]);
+  }
+  const fleet = await readFleet(hub, opts.group);
+  const aliases = new Map<string, Map<string, number>>();
   const out: RolloutView[] = [];
-  let fleet: FleetRead | undefined; // read once for all of them (not once per rollout)
   for (const r of all) {
-    if (opts.model !== undefined && r.model !== opts.model) continue;
-    if (opts.group !== undefined && r.grp !== opts.group) continue;
-    fleet ??= await readFleet(hub, opts.group);
-    const { rows, groupDevices } = await deviceRows(hub, r, fleet);
-    out.push(await view(hub, r, rows, groupDevices));
+    let of = aliases.get(r.model);
+    if (!of) { of = new Map((await hub.storage.aliases(r.model)).map((a) => [a.alias, Number(a.version)])); aliases.set(r.model, of); }
+    const { rows, groupDevices } = deviceRows(r, fleet, reportsByDevice(byRollout.get(r.id) ?? []));
+    out.push(view(r, rows, groupDevices, of.get(r.alias) ?? null));
   }
   return out;
 }

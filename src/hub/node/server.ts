@@ -9,7 +9,8 @@ import { OutpostError, quote } from '../../common/errors.ts';
 import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
-import { decodeUtf8Body } from '../../api/common/json-body.ts';
+import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
+import { duplicateJsonKey } from '../../common/json-duplicates.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
@@ -235,13 +236,19 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   // handed to the schema ("body must be object") — and not a CORS-simple way in for a foreign page.
   app.removeContentTypeParser('text/plain');
   // JSON bodies must be UTF-8 (bytes that are not are refused naming where, not read as U+FFFD);
-  // then Fastify's own parser, with its refusal of __proto__ / constructor poisoning
+  // then Fastify's own parser, with its refusal of __proto__ / constructor poisoning; then an object
+  // that names a key twice is refused naming it (JSON.parse would keep the last value silently)
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const d = decodeUtf8Body(body as Buffer);
     if (!d.ok) { done(new OutpostError('usage', `the request body ${d.reason}`), undefined); return; }
-    void json(req, d.text, done);
+    void json(req, d.text, (err: Error | null, value?: unknown) => {
+      if (err) { done(err, undefined); return; }
+      const dup = duplicateJsonKey(d.text, value);
+      if (dup) { done(new OutpostError('usage', `the request body ${duplicateReason(dup)}`), undefined); return; }
+      done(null, value);
+    });
   });
   app.setErrorHandler((err, _req, reply) => {
     const fleet = fleetErrorReply(err);

@@ -14,6 +14,7 @@ import { packFeeds, prepareHandoff } from '../common/handoff.ts';
 import type { ProviderDecision, ProviderRequest } from '../common/providers.ts';
 import type { FromWorker, SessionSettings, ToWorker } from '../common/protocol.ts';
 import { chooseProvider } from './providers.ts';
+import { INFERENCE_WORKER_URL, takeSpareWorker } from './spare-worker.ts';
 import type { ChooseOptions } from './providers.ts';
 
 export type { FeedTensor, FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
@@ -61,7 +62,7 @@ interface Lane {
 
 function openWorker(url: URL, model: Uint8Array | string, settings: SessionSettings): Promise<{ worker: Worker; inputs: TensorInfo[]; outputs: TensorInfo[] }> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(url);
+    const worker = takeSpareWorker(url) ?? startWorker(url);
     // Detach only our own listeners: the Worker keeps internal ones of its own.
     const detach = (): void => {
       worker.off('error', onError).off('exit', onExit).off('message', onMessage);
@@ -135,7 +136,7 @@ export class InferenceEngine {
 
     const provider = await chooseProvider(opts.ep ?? 'auto', opts.choose);
     const settings: SessionSettings = { ep: provider.chosen, intraOpThreads };
-    const url = opts.workerUrl ?? new URL('./worker.ts', import.meta.url);
+    const url = opts.workerUrl ?? INFERENCE_WORKER_URL;
     const opened = await Promise.allSettled(Array.from({ length: workers }, () => openWorker(url, source, settings)));
     const ok = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = opened.find((r) => r.status === 'rejected');

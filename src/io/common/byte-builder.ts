@@ -9,7 +9,8 @@ const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e1
 
 /** Decimal digits of a non-negative integer below 2^53 (comparisons, not divisions). */
 function digitCount(n: number): number {
-  let len = 1;
+  if (n < 1e9) return n < 100000 ? (n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5) : n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : 9;
+  let len = 10;
   while (len < 16 && n >= POW10[len]) len++;
   return len;
 }
@@ -45,9 +46,18 @@ export class ByteBuilder {
   }
 
   append(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const n = bytes.length;
+    this.ensure(n);
+    if (n > 16) {
+      this.buf.set(bytes, this.pos);
+      this.pos += n;
+      return;
+    }
+    // labels, keys, separators: a few bytes, for which a loop beats the call into TypedArray.set
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos++] = bytes[i];
+    this.pos = pos;
   }
 
   /** Any text as UTF-8. */
@@ -117,8 +127,44 @@ export class ByteBuilder {
       this.text(formatFloat32(v));
       return;
     }
-    if (negative) this.byte(0x2d);
-    this.decimal(shortest[0], shortest[1]);
+    // shortest[0] < 10^9: at most 9 digits, int arithmetic throughout
+    let n = shortest[0] | 0;
+    const exp = shortest[1];
+    const len = digitCount(n);
+    const lead = exp + len - 1; // exponent of the leading digit
+    if (lead < -6 || exp >= 0) {
+      // integers and the exponent form (|x| < 1e-6; digits < 10^9 keeps lead < 21 here)
+      if (negative) this.byte(0x2d);
+      this.decimal(n, exp);
+      return;
+    }
+    this.ensure(len + 10);
+    if (negative) this.buf[this.pos++] = 0x2d;
+    if (lead >= 0) {
+      // ddd.ddd: written from the last digit back, the point after -exp digits
+      const buf = this.buf;
+      let at = this.pos + len + 1;
+      this.pos = at;
+      for (let i = exp; i < 0; i++) {
+        const q = (n / 10) | 0;
+        buf[--at] = 0x30 + (n - q * 10);
+        n = q;
+      }
+      buf[--at] = 0x2e;
+      while (n >= 10) {
+        const q = (n / 10) | 0;
+        buf[--at] = 0x30 + (n - q * 10);
+        n = q;
+      }
+      buf[--at] = 0x30 + n;
+    } else {
+      // 0.000ddd
+      const buf = this.buf;
+      buf[this.pos++] = 0x30;
+      buf[this.pos++] = 0x2e;
+      for (let i = -lead - 1; i > 0; i--) buf[this.pos++] = 0x30;
+      this.digits(n);
+    }
   }
 
   /** digits·10^exp (digits without trailing zeros) in the style of Number.prototype.toString. */

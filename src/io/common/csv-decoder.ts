@@ -16,6 +16,7 @@
 import { OutpostError } from '../../common/errors.ts';
 import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBytes, tooLongReason } from './cells.ts';
 import { CR, LF, QUOTE } from './csv-bytes.ts';
+import { AsciiInterner } from './ascii-interner.ts';
 import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
@@ -71,6 +72,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   /** data rows completed before the current batch */
   private rowsDone: number;
   private scratch = new Uint8Array(256);
+  /** per field: short ASCII texts made once while they recur (categories) */
+  private readonly interners: (AsciiInterner | undefined)[] = [];
 
   // the batch being filled
   private columns: Column[] | null = null;
@@ -274,11 +277,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
 
   /** A string cell's text; on invalid UTF-8 the row is rejected and null returned. */
   private text(bytes: Uint8Array, start: number, end: number, ascii: boolean, field: number): string | null {
-    if (ascii && end - start <= 32) {
-      let s = '';
-      for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-      return s;
-    }
+    if (ascii && end - start <= 32) return (this.interners[field] ??= new AsciiInterner()).text(bytes, start, end);
     try {
       return utf8Fatal.decode(bytes.subarray(start, end));
     } catch {

@@ -32,6 +32,25 @@ export function encodeCsvHeader(schema: readonly OutField[], delimiter = ',', sa
   return `${schema.map((f) => csvQuote(f.name, delimiter, safe)).join(delimiter)}\n`;
 }
 
+/**
+ * Write a text cell that needs no quoting (ASCII without the delimiter, quotes or line breaks, not
+ * empty) straight into `out`; false, with nothing written, for any other text.
+ */
+function plainText(out: ByteBuilder, text: string, sep: number): boolean {
+  const n = text.length;
+  if (n === 0) return false;
+  out.ensure(n);
+  const buf = out.buf;
+  let pos = out.pos;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80 || c === 0x22 || c === sep || c === 0x0a || c === 0x0d) return false;
+    buf[pos++] = c;
+  }
+  out.pos = pos;
+  return true;
+}
+
 /** Append the rows of a batch as CSV (each row ends with LF) to `out`. */
 export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = ',', safe = false): void {
   const rows = batch.length;
@@ -61,7 +80,8 @@ export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = 
         }
         case 'string': {
           const v = c.values[r];
-          if (v !== null) out.text(csvQuote(v, delimiter, safe));
+          // most ids need no quoting: one pass that copies them (with csvSafe, the quoting rules)
+          if (v !== null && (safe || !plainText(out, v, sep))) out.text(csvQuote(v, delimiter, safe));
           break;
         }
         case 'dict': {

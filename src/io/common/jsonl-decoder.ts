@@ -13,6 +13,7 @@ import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { CR, LF } from './csv-bytes.ts';
 import { OutpostError } from '../../common/errors.ts';
+import { describeDuplicate, jsonShapeProblem } from '../../common/json-duplicates.ts';
 import { resolveRequest } from './request.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
@@ -50,6 +51,11 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number): J
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { problem: `not a JSON object (found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
   }
+  // JSON.parse keeps the last of a repeated key: the record is refused rather than scored with a guess;
+  // a value nested past any real record's depth is refused before anything recurses into it
+  const shape = jsonShapeProblem(text, value);
+  if (shape?.kind === 'duplicate') return { problem: `names ${describeDuplicate(shape)} (a JSON object must name each key once)` };
+  if (shape) return { problem: `nested more than ${shape.limit} levels deep (a record is an object of values)` };
   return { record: value as Record<string, unknown> };
 }
 

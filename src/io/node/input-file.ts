@@ -7,16 +7,21 @@ import { OutpostError } from '../../common/errors.ts';
 
 export interface InputFile { handle: FileHandle; size: number }
 
+/** Why opening a file to read failed, in words ("file not found", …) rather than the errno text. */
+export function openFailure(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'file not found';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied: cannot read the file';
+  if (code === 'EISDIR') return 'is a directory, not a file';
+  return `cannot open the file: ${(e as Error).message}`;
+}
+
 export async function openInputFile(file: string): Promise<InputFile> {
   let handle: FileHandle;
   try {
     handle = await fs.open(file, 'r');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new OutpostError('input', 'file not found', { file });
-    if (code === 'EACCES' || code === 'EPERM') throw new OutpostError('input', 'permission denied: cannot read the file', { file });
-    if (code === 'EISDIR') throw new OutpostError('input', 'is a directory, not a file', { file });
-    throw new OutpostError('input', `cannot open the file: ${(e as Error).message}`, { file });
+    throw new OutpostError('input', openFailure(e), { file });
   }
   try {
     const stat = await handle.stat();

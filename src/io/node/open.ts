@@ -8,9 +8,12 @@ import { openCsvSource } from './csv-source.ts';
 import { openInputFile, readAt } from './input-file.ts';
 import { utf16Kind, utf16Message } from '../common/text-encoding.ts';
 import { openJsonlSource } from './jsonl-source.ts';
-import { openParquetSink } from './parquet-sink.ts';
-import { openParquetSource } from './parquet-source.ts';
 import { openTextSink } from './text-sink.ts';
+
+// Parquet support (hyparquet, its writer and codecs: ~70 modules) loads on first use: a CSV or
+// JSONL run does not pay for it at start-up.
+const parquetSource = () => import('./parquet-source.ts');
+const parquetSink = () => import('./parquet-sink.ts');
 
 export interface OpenSourceOptions {
   /** overrides the format the extension implies */
@@ -65,7 +68,7 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
     switch (format) {
       case 'csv': return await openCsvSource(file, handle, size, delimiter);
       case 'jsonl': return await openJsonlSource(file, handle, size);
-      case 'parquet': return await openParquetSource(file, handle, size);
+      case 'parquet': return await (await parquetSource()).openParquetSource(file, handle, size);
     }
   } catch (e) {
     await handle.close();
@@ -81,7 +84,7 @@ export async function openSink(file: string, format: OutputFormat, options: Open
       return openTextSink(file, 'csv', options.resume, delimiter, options.csvSafe ?? false);
     }
     case 'jsonl': return openTextSink(file, 'jsonl', options.resume);
-    case 'parquet': return openParquetSink(file, options.resume, options.rowGroupRows);
+    case 'parquet': return (await parquetSink()).openParquetSink(file, options.resume, options.rowGroupRows);
     default: throw new OutpostError('usage', `unknown output format "${String(format)}"`, { file });
   }
 }

@@ -14,7 +14,8 @@ import type { ColumnDecoder, SchemaTree } from 'hyparquet/src/types.js';
 import { compressors } from 'hyparquet-compressors';
 import { OutpostError } from '../../common/errors.ts';
 import { allocateColumns, copyRows } from '../common/cells.ts';
-import { decodeFlatChunk, fillFromChunk } from '../common/parquet-decode.ts';
+import { copyStringCodes, decodeFlatChunk, fillFromChunk, stringCodesFromChunk } from '../common/parquet-decode.ts';
+import type { StringCodes } from '../common/parquet-decode.ts';
 import { fillFromParquet } from '../common/parquet-cells.ts';
 import { resolveRequest } from '../common/request.ts';
 import type { Column, ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../common/table.ts';
@@ -97,14 +98,18 @@ class ParquetSource implements TableSource {
       const groupEnd = groupStart + groupRows;
       if (groupEnd > next && groupRows > 0) {
         throwIfAborted(options.signal, this.path);
-        let decoded: Column[] | null = await this.readGroup(g, groupStart, groupRows, request);
+        let decoded: (Column | StringCodes)[] | null = await this.readGroup(g, groupStart, groupRows, request);
         while (next < groupEnd) {
           if (filled === 0) {
             length = Math.min(batchRows, this.totalRows - next);
             columns = allocateColumns(request, length);
           }
           const take = Math.min(length - filled, groupEnd - next);
-          for (let i = 0; i < request.length; i++) copyRows(decoded![i], next - groupStart, columns[i], filled, take);
+          for (let i = 0; i < request.length; i++) {
+            const src = decoded![i];
+            if ('codes' in src) copyStringCodes(src, next - groupStart, columns[i], filled, take);
+            else copyRows(src, next - groupStart, columns[i], filled, take);
+          }
           if (next + take === groupEnd) decoded = null; // let it go before the next group is decoded (a yield may come first)
           filled += take;
           next += take;
@@ -124,16 +129,18 @@ class ParquetSource implements TableSource {
    * Flat columns go through parquet-decode.ts; nested ones (lists, structs: unparsable for a
    * number, JSON text for a string) through hyparquet's reader.
    */
-  private async readGroup(g: number, groupStart: number, groupRows: number, request: readonly ColumnRequest[]): Promise<Column[]> {
+  private async readGroup(g: number, groupStart: number, groupRows: number, request: readonly ColumnRequest[]): Promise<(Column | StringCodes)[]> {
     const where = `row group ${g + 1} of ${this.metadata.row_groups.length} (rows ${groupStart + 1}–${groupStart + groupRows})`;
-    const out = allocateColumns(request, groupRows);
+    // columns are allocated when filled: a dictionary-encoded string column stays as codes
+    const out: (Column | StringCodes | undefined)[] = request.map(() => undefined);
+    const column = (i: number): Column => (out[i] = allocateColumns([request[i]], groupRows)[0]) as Column;
     const names = [...new Set(request.map((r) => r.name))];
     const nested = names.filter((n) => !isFlatColumn(getTreePath(this.schema, [n])));
     const chunks = nested.length > 0 ? await this.readNested(nested, where, groupStart, groupRows) : new Map<string, ColumnData[]>();
     for (const name of names) {
-      const targets = request.flatMap((r, i) => (r.name === name ? [out[i]] : []));
+      const targets = request.flatMap((r, i) => (r.name === name ? [i] : []));
       if (nested.includes(name)) {
-        for (const t of targets) fill(t, 0, chunks.get(name) ?? [], groupStart, groupRows);
+        for (const t of targets) fill(column(t), 0, chunks.get(name) ?? [], groupStart, groupRows);
         continue;
       }
       const meta = this.metadata.row_groups[g].columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name)?.meta_data;
@@ -148,12 +155,16 @@ class ParquetSource implements TableSource {
         const decoder: ColumnDecoder = { pathInSchema: [name], element: path[path.length - 1].element, schemaPath: path, type: meta.type, codec: meta.codec, parsers: DEFAULT_PARSERS, compressors };
         const chunk = decodeFlatChunk(bytes, decoder, groupRows);
         if (chunk.rows !== groupRows) throw new Error(`its pages hold ${chunk.rows} rows, the row group ${groupRows}`);
-        for (const t of targets) fillFromChunk(t, chunk);
+        for (const t of targets) {
+          const codes = request[t].kind === 'string' ? stringCodesFromChunk(chunk) : undefined;
+          if (codes) out[t] = codes;
+          else fillFromChunk(column(t), chunk);
+        }
       } catch (e) {
         throw fail((e as Error).message);
       }
     }
-    return out;
+    return out as (Column | StringCodes)[];
   }
 
   /** Nested columns of one row group through hyparquet's reader (assembles lists and structs). */

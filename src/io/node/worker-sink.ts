@@ -22,10 +22,12 @@ export type FromSinkWorker =
 const MAX_QUEUED_WRITES = 8;
 
 /**
- * The Parquet writer (hyparquet-writer) makes a row group's worth of short-lived arrays per flush;
- * with V8's default young generation the thread's heap grew to ~150 MB more RSS than it needs. A
- * small young generation keeps peak RSS ~120 MB lower on flights-3m at the same CPU time
- * (bench/results/README.md, Parquet); only the nursery is limited, so it cannot run out of memory.
+ * The Parquet sink's thread runs with a small young generation: with hyparquet-writer encoding the
+ * chunks it made a row group's worth of short-lived arrays per flush and V8's default nursery cost
+ * ~120 MB of peak RSS (bench/results/README.md, Parquet). Its own encoder now holds the row group in
+ * typed arrays and allocates little per batch; at 8 vs 64 MB the thread's CPU was within noise
+ * (720 vs 650–680 ms per flights-3m score at load 6), so the smaller, bounded heap stays. Only the
+ * nursery is limited, so it cannot run out of memory.
  */
 const PARQUET_YOUNG_GENERATION_MB = 8;
 

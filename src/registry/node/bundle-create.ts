@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { OutpostError } from '../../common/errors.ts';
 import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { openHub } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
@@ -58,6 +59,11 @@ export async function createBundle(opts: CreateBundleOptions): Promise<CreatedBu
       const r = await pull({
         home: path.join(work, 'device'), hubUrl: server.url, ref: opts.ref, rootFile: hubPaths(opts.dir).trustRoot,
         smoke: false, fetch: recording, signal: opts.signal, onProgress: opts.onProgress,
+      }).catch((e: unknown) => {
+        // the pull ran against the loopback address this command served the folder on, which the
+        // operator never saw: a refusal names the hub folder instead
+        if (e instanceof OutpostError && e.message.includes(server.url)) throw new OutpostError(e.code, e.message.split(server.url).join(`the hub in ${opts.dir}`), e.location, e.details);
+        throw e;
       });
       fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
       writer = new BundleWriter(partial);

@@ -18,6 +18,7 @@
 // (`metadata/2.root.json`, `targets/churn/1/<sha256>.model.onnx`).
 import fs from 'node:fs';
 import { OutpostError } from '../../common/errors.ts';
+import { openFailure } from '../../io/node/input-file.ts';
 import { PullRefused } from './errors.ts';
 import { fileResponse } from './file-response.ts';
 
@@ -48,10 +49,13 @@ export function openBundle(file: string): OpenBundle {
   try {
     fd = fs.openSync(file, 'r');
   } catch (e) {
-    throw new OutpostError('input', `cannot read the bundle: ${(e as Error).message}`, { file });
+    throw new OutpostError('input', `cannot read the bundle: ${openFailure(e)}`, { file });
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const st = fs.fstatSync(fd);
+    // a folder opens on POSIX and fails only when read (EISDIR, an "internal error" before)
+    if (!st.isFile()) throw new OutpostError('input', `cannot read the bundle: ${st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file'}`, { file });
+    const size = st.size;
     const refuse = (why: string) => new PullRefused('bundle', `refused at bundle: ${file} ${why}`, { file });
     if (size < BUNDLE_HEADER.length + TRAILER) throw refuse(`is ${size} bytes: not an Outpost bundle, or truncated`);
     const head = Buffer.alloc(BUNDLE_HEADER.length);

@@ -15,10 +15,33 @@ export interface FileRange { file: string; start: number; length: number }
 
 const RANGE = Symbol('outpost.fileRange');
 
+// Metadata, aliases and cards (a few KiB) are read at once: a web stream over a file stream costs
+// thread-pool hops (open, read, close) per document. A range the file no longer holds in full is
+// delivered short, and the reader's signed length check refuses it as it would a cut connection.
+const SMALL = 64 * 1024;
+
+function readSmall(range: FileRange): Uint8Array {
+  const fd = fs.openSync(range.file, 'r');
+  try {
+    const b = Buffer.allocUnsafe(range.length);
+    let got = 0;
+    while (got < range.length) {
+      const n = fs.readSync(fd, b, got, range.length - got, range.start + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return b.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** A response with `range`'s bytes as its body. */
 export function fileResponse(range: FileRange, init: ResponseInit): Response {
-  let body: ReadableStream<Uint8Array> | null = null;
-  if (range.length > 0) {
+  let body: ReadableStream<Uint8Array> | Uint8Array | null = null;
+  if (range.length > 0 && range.length <= SMALL) {
+    body = readSmall(range);
+  } else if (range.length > 0) {
     let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
     const open = () => (inner ??= (Readable.toWeb(fs.createReadStream(range.file, { start: range.start, end: range.start + range.length - 1, highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>).getReader());
     body = new ReadableStream<Uint8Array>({

@@ -20,7 +20,7 @@ interface Rollout {
   history: { at: string; action: string; detail: string }[]; counts: Counts;
 }
 interface DeviceRow { device: string; group: string; state: string; stage: string | null; reason: string | null; reportedVersion: number | null; activeVersion: number | null; reportedAt: string | null; lastSeenAt: string | null }
-interface CatalogModel { name: string; versions: { version: number }[]; aliases: Record<string, number> }
+interface CatalogModel { name: string; versions: { version: number; yanked: boolean }[]; aliases: Record<string, number> }
 
 type Notice = { ok: string; warn?: string } | { error: ApiError; title: string };
 type Ask = { action: 'halt' | 'rollback'; rollout: Rollout };
@@ -135,7 +135,7 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
   );
 }
 
-function Confirm({ ask, versions, onCancel, onDone }: { ask: Ask; versions: number[]; onCancel: () => void; onDone: (n: Notice) => void }) {
+function Confirm({ ask, versions, onCancel, onDone }: { ask: Ask; versions: CatalogModel['versions'] | null; onCancel: () => void; onDone: (n: Notice) => void }) {
   const [to, setTo] = useState('');
   const [busy, setBusy] = useState(false);
   const r = ask.rollout;
@@ -164,11 +164,13 @@ function Confirm({ ask, versions, onCancel, onDone }: { ask: Ask; versions: numb
             ? 'Workstations that have not installed it will not; those that did keep it.'
             : 'Each workstation that installed it returns to the version it ran before on its next sync, or all go to the version you choose (verified like any pull).'}
         </p>
-        {ask.action === 'rollback' && (
+        {ask.action === 'rollback' && versions === null && <p className="muted small" aria-busy="true" data-testid="rollout-to-loading">Reading the published versions…</p>}
+        {ask.action === 'rollback' && versions !== null && (
           <label className="rollout-to">Go back to
             <select data-testid="rollout-to" value={to} onChange={(e) => setTo(e.target.value)} disabled={busy}>
               <option value="">the version each device ran before</option>
-              {versions.map((v) => <option key={v} value={String(v)}>{r.model}@{v}</option>)}
+              {/* a yanked version is shown but cannot be chosen: every device would refuse it at verify (the hub refuses it too) */}
+              {versions.map((v) => <option key={v.version} value={String(v.version)} disabled={v.yanked}>{r.model}@{v.version}{v.yanked ? ' (yanked)' : ''}</option>)}
             </select>
           </label>
         )}
@@ -208,7 +210,8 @@ export function Rollouts() {
     refresh();
   };
   const opener = useRef<HTMLElement | null>(null); // the button that opened the dialog: focus goes back there on cancel
-  const asking = (action: Ask['action'], r: Rollout, e: { currentTarget: HTMLElement }) => { opener.current = e.currentTarget; setNotice(undefined); setAsk({ action, rollout: r }); refresh(); };
+  // the dialog reads the rollouts and the published versions again (a version may have been published or yanked since)
+  const asking = (action: Ask['action'], r: Rollout, e: { currentTarget: HTMLElement }) => { opener.current = e.currentTarget; setNotice(undefined); setAsk({ action, rollout: r }); refresh(); models.reload(); };
   const cancel = () => { setAsk(undefined); window.setTimeout(() => opener.current?.focus(), 0); };
   const rollouts = list.data?.rollouts ?? [];
   // while a rollout moves devices, its progress refreshes itself (not while a dialog is open or the tab is hidden)
@@ -218,7 +221,7 @@ export function Rollouts() {
     const timer = window.setInterval(() => { if (!document.hidden) { list.reload(); setTick((t) => t + 1); } }, AUTO_REFRESH_MS);
     return () => window.clearInterval(timer);
   }, [moving, ask, list.reload]);
-  const versionsOf = (model: string) => (models.data?.models.find((m) => m.name === model)?.versions.map((v) => v.version) ?? []).sort((a, b) => b - a);
+  const versionsOf = (model: string) => [...(models.data?.models.find((m) => m.name === model)?.versions ?? [])].sort((a, b) => b.version - a.version);
   return (
     <div className="screen">
       <h1>Rollouts</h1>
@@ -237,7 +240,7 @@ export function Rollouts() {
       {list.data && rollouts.length === 0 && <p className="muted" data-testid="rollouts-none">No rollouts yet.</p>}
       {list.data && rollouts.length > 0 && (
         <Section title="All rollouts" id="rollouts-head" actions={<>{moving && !ask && <span className="muted small" data-testid="rollouts-auto">updates every {AUTO_REFRESH_MS / 1000} s</span>}<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button></>}>
-          {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={versionsOf(ask.rollout.model)} onCancel={cancel} onDone={(n) => done(n, ask.rollout.id)} />}
+          {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={models.loading ? null : versionsOf(ask.rollout.model)} onCancel={cancel} onDone={(n) => done(n, ask.rollout.id)} />}
           <div className="table-wrap">
             <table className="table" data-testid="rollouts">
               <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">Group</th><th scope="col">State</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>

@@ -1,0 +1,72 @@
+// Old code against new in one process: scoreFile from two checkouts of this repository, runs
+// alternating (so changes in machine load hit both alike), CPU time per 1M rows for all threads and
+// the scoring thread, and the outputs checked byte-identical. For work on issue 13's throughput,
+// where the 2-core machines are shared and wall time says little:
+//   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3]
+// The store, models and inputs come from this checkout (bench/data, as the throughput case makes
+// them); only scoreFile (and what it imports) comes from each tree.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { computePackageBaseline, writeCardBaseline } from '../src/monitor/node/baseline-file.ts';
+import { installPackage } from '../src/store/node/models.ts';
+import { openStore } from '../src/store/node/store.ts';
+import type { scoreFile } from '../src/scoring/node/score-file.ts';
+import { buildSyntheticMlp } from '../src/train/common/index.ts';
+import { floatCsv, REPO, tempHome } from './lib.ts';
+import { demoCsv } from './cases/throughput.ts';
+
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/node/score-file.ts')) || !['floats', 'demo'].includes(values.shape!) || !(Number.isSafeInteger(rows) && rows > 0) || !(Number.isSafeInteger(runs) && runs > 0)) {
+  console.error('usage: node bench/compare-trees.ts --baseline <checkout of this repository> [--shape floats|demo] [--rows N] [--runs N]');
+  process.exit(2);
+}
+const trees = [path.resolve(values.baseline), REPO.replace(/\/$/, '')];
+const scorers: (typeof scoreFile)[] = await Promise.all(trees.map(async (t) => (await import(path.join(t, 'src/scoring/node/score-file.ts'))).scoreFile as typeof scoreFile));
+const home = tempHome();
+const store = openStore(home);
+try {
+  const { bytes: model, card } = buildSyntheticMlp({ features: 20, hidden: 32, classes: 2, seed: 1 });
+  const dir = path.join(home, 'mlp-drift');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'model.onnx'), model);
+  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify({ ...card, name: 'mlp-drift' }));
+  const { baseline, cardFile } = await computePackageBaseline({ packageDir: dir, reference: floatCsv(50_000, 20, 11) });
+  writeCardBaseline(cardFile, baseline);
+  installPackage(store, dir, { source: 'local', allowUnsigned: true });
+  installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
+  const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
+  const cpu: { all: number; main: number; wall: number }[][] = [[], []];
+  const load: number[] = [];
+  for (let i = -1; i < runs; i++) {
+    load.push(os.loadavg()[0]);
+    const outs: string[] = [];
+    for (const k of i % 2 ? [0, 1] : [1, 0]) {
+      const out = path.join(home, `out-${k}.csv`);
+      fs.rmSync(out, { force: true });
+      const t = performance.now();
+      const all0 = process.cpuUsage();
+      const main0 = process.threadCpuUsage();
+      await scorers[k](store, { ...job, out, logPredictions: true });
+      const all = process.cpuUsage(all0);
+      const main = process.threadCpuUsage(main0);
+      if (i >= 0) cpu[k].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, wall: performance.now() - t });
+      outs[k] = out;
+    }
+    if (!fs.readFileSync(outs[0]).equals(fs.readFileSync(outs[1]))) throw new Error('the two trees wrote different output bytes');
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const per = (k: number, f: 'all' | 'main' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
+  const result = {
+    shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true,
+    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), wall: per(k, 'wall') })),
+    newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), wall: per(1, 'wall') / per(0, 'wall') },
+  };
+  console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));
+} finally {
+  store.close();
+  fs.rmSync(home, { recursive: true, force: true });
+}

@@ -1,0 +1,46 @@
+// Small inputs format their output on the scoring thread (a writer thread costs more to start than
+// it saves on a batch or two); large ones in a writer thread. Both must write the same bytes, for
+// every output format, with rejects, over several batches and checkpoints.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { OutputFormat } from '../src/io/common/table.ts';
+import { installPackage } from '../src/store/node/models.ts';
+import { scoreFile, WRITER_THREAD_MIN_BYTES } from '../src/scoring/node/score-file.ts';
+import { openStore } from '../src/store/node/store.ts';
+import { tempDir, writePackage } from './helpers/packages.ts';
+
+const root = tempDir('outpost-writer-thread-');
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+test('the output is byte-identical whether formatted on the scoring thread or in a writer thread (CSV, JSONL, Parquet, with rejects)', async () => {
+  const store = openStore(path.join(root, 'home'));
+  try {
+    installPackage(store, writePackage(path.join(root, 'pkg')), { source: 'local', allowUnsigned: true });
+    const colours = ['red', 'green', 'blue']; // blue is not in the vocabulary: rejected
+    const lines = ['a,b,colour'];
+    for (let i = 0; i < 5000; i++) lines.push(`${(i % 199) - 99.5},${i % 7 === 0 ? '' : (i * 0.37).toFixed(3)},${colours[i % 11 === 0 ? 2 : i % 2]}`);
+    const input = path.join(root, 'in.csv');
+    fs.writeFileSync(input, lines.join('\n') + '\n');
+    assert.ok(fs.statSync(input).size < WRITER_THREAD_MIN_BYTES, 'the default for this file is the scoring thread');
+    for (const format of ['csv', 'jsonl', 'parquet'] as OutputFormat[]) {
+      const outputs: Buffer[] = [];
+      const rejects: Buffer[] = [];
+      for (const writerThread of [false, true, undefined]) {
+        const out = path.join(root, `out-${String(writerThread)}.${format}`);
+        const r = await scoreFile(store, { input, model: 'tiny', out, format, batchRows: 512 }, { writerThread, checkpointRows: 1024 });
+        assert.equal(r.job.status, 'completed');
+        assert.ok(r.job.rowsRejected > 0 && r.job.rowsScored > 0);
+        outputs.push(fs.readFileSync(out));
+        rejects.push(fs.readFileSync(r.rejectsPath!));
+      }
+      assert.ok(outputs[0].length > 0);
+      assert.ok(outputs[0].equals(outputs[1]), `${format}: scoring thread and writer thread wrote different bytes`);
+      assert.ok(outputs[0].equals(outputs[2]), `${format}: the default differs`);
+      assert.ok(rejects[0].equals(rejects[1]) && rejects[0].equals(rejects[2]), `${format}: rejects differ`);
+    }
+  } finally {
+    store.close();
+  }
+});
