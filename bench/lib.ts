@@ -1,5 +1,6 @@
 // Benchmark helpers: repeated timing with the median kept (the machines are noisy), temp homes
 // with a model installed, and generated inputs cached under bench/data/ (gitignored).
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -78,4 +79,28 @@ export function floatCsv(rows: number, features: number, seed = 7): string {
 
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** Resident set of a process in bytes (Linux /proc; 0 where unavailable or gone). */
+function rssBytes(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Wait for `child` to exit, sampling its resident set every `everyMs`: its exit code and peak RSS in bytes. */
+export async function waitSamplingRss(child: ChildProcess, everyMs: number): Promise<{ code: number | null; peakBytes: number }> {
+  let peakBytes = 0;
+  const timer = setInterval(() => (peakBytes = Math.max(peakBytes, rssBytes(child.pid!))), everyMs);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(timer);
+  return { code, peakBytes };
+}
+
+/** The bytes of `b` as an ArrayBuffer of their own (hyparquet takes ArrayBuffers). */
+export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }

@@ -23,7 +23,7 @@ import { scoreFile } from '../../src/scoring/node/score-file.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildCard, exportOnnx, trainModel } from '../../src/train/common/index.ts';
-import { DATA_DIR, perSecond, REPO, sha256FileTight, tempHome, time, type Timing } from '../lib.ts';
+import { DATA_DIR, perSecond, REPO, sha256FileTight, tempHome, time, toArrayBuffer, waitSamplingRss, type Timing } from '../lib.ts';
 
 const FILE = path.join(REPO, 'node_modules/vega-datasets/data/flights-3m.parquet');
 /** The model's inputs: what a plain read of "the needed columns" reads. */
@@ -63,7 +63,7 @@ async function trainFlightModel(): Promise<{ bytes: Uint8Array; card: ReturnType
 /** hyparquet's parquetRead over the file's bytes, one row group at a time, `columns` only (all when undefined). */
 async function plainRead(columns: string[] | undefined, rows: number): Promise<void> {
   const bytes = await fs.promises.readFile(FILE);
-  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  const file = toArrayBuffer(bytes);
   const metadata = await parquetMetadataAsync(file);
   let n = 0;
   for (let g = 0, start = 0; g < metadata.row_groups.length; g++) {
@@ -176,30 +176,18 @@ function threadCpu(): { stop: () => Record<string, number> } {
   };
 }
 
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Run a child process to its end, sampling its resident set; peak in MB. */
 async function peakRss(args: string[]): Promise<{ peakRssMB: number; seconds: number }> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
-  let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(child.pid!))), 50);
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  clearInterval(timer);
+  const { code, peakBytes: peak } = await waitSamplingRss(child, 50);
   if (code !== 0) throw new Error(`${args.slice(0, 4).join(' ')} exited with ${code}`);
   return { peakRssMB: Math.round(peak / 2 ** 20), seconds: (performance.now() - started) / 1000 };
 }
 
 export async function run(opts: { runs: number }) {
   const whole = fs.readFileSync(FILE);
-  const meta = await parquetMetadataAsync(whole.buffer.slice(whole.byteOffset, whole.byteOffset + whole.byteLength) as ArrayBuffer);
+  const meta = await parquetMetadataAsync(toArrayBuffer(whole));
   const rows = Number(meta.num_rows);
   const load = [os.loadavg()[0]];
   const home = tempHome();

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildSyntheticMlp } from '../../src/train/common/index.ts';
-import { DATA_DIR, floatCsv, REPO, tempHome } from '../lib.ts';
+import { DATA_DIR, floatCsv, REPO, tempHome, waitSamplingRss } from '../lib.ts';
 
 function bigFile(targetBytes: number): string {
   const seed = floatCsv(1_000_000, 20);
@@ -22,15 +22,6 @@ function bigFile(targetBytes: number): string {
   fs.closeSync(fd);
   fs.renameSync(`${file}.partial`, file);
   return file;
-}
-
-function rssBytes(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 export async function run(opts: { bytes: number }) {
@@ -50,10 +41,7 @@ export async function run(opts: { bytes: number }) {
     const child = spawn(process.execPath, [path.join(REPO, 'bin/outpost.js'), '--home', home, 'score', file, '--model', 'bench-mlp', '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    let peak = 0;
-    const timer = setInterval(() => (peak = Math.max(peak, rssBytes(child.pid!))), 100);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearInterval(timer);
+    const { code, peakBytes: peak } = await waitSamplingRss(child, 100);
     if (code !== 0) throw new Error(`scoring exited with ${code}`);
     const seconds = (performance.now() - started) / 1000;
     const result = JSON.parse(stdout.slice(stdout.lastIndexOf('\n{\n') + 1)) as { job: { rowsScored: number } };

@@ -2,6 +2,7 @@
 // Modules load on demand: `outpost models list` should not pay for ONNX Runtime, Fastify and TUF.
 // The summaries repeat each module's own (for `outpost --help` without loading them); a test keeps them equal.
 import type { CommandSpec } from '../command.ts';
+// Static, not import(): a dynamic import sharing modules with the command's graph settles only once that whole graph has loaded.
 import { prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
 
 export interface CommandEntry {
@@ -12,13 +13,10 @@ export interface CommandEntry {
   prestart?: () => void;
 }
 
-// Static, not import(): a dynamic import sharing modules with the command's graph settles only once that whole graph has loaded.
-const prestartInference = (): void => prestartInferenceWorker();
-
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartInference },
-  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartInference },
+  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartInferenceWorker },
+  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartInferenceWorker },
   { name: 'train', summary: 'Train a model from a CSV, JSONL or Parquet file and write a model package', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
   { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },

@@ -106,7 +106,7 @@ export const scoreCommand: CommandSpec = {
       // a drift alert of this run retrains the model when the retrainOnAlert setting names it (the
       // retrain code, with the trainer, loads only then)
       const drifted = listAlerts(store, { model: result.job.modelName, version: result.job.modelVersion, scope: 'job', scopeKeys: [result.job.id], activeOnly: true });
-      const auto = drifted.length && getSettings(store).retrainOnAlert.includes(result.job.modelName) ? (await import('../../retrain/node/auto.ts')).autoRetrain(store, result.job.modelName, 'drift-alert', `job ${result.job.id}: ${drifted.map((a) => a.feature).join(', ')} drifted`) : undefined;
+      const auto = drifted.length > 0 && getSettings(store).retrainOnAlert.includes(result.job.modelName) ? (await import('../../retrain/node/auto.ts')).autoRetrain(store, result.job.modelName, 'drift-alert', `job ${result.job.id}: ${drifted.map((a) => a.feature).join(', ')} drifted`) : undefined;
       if (auto) ctx.out.event({ event: 'retrain', ...(auto.ran ? { proposal: auto.proposal.id, decision: auto.proposal.decision } : { skipped: auto.reason }) });
       reportJob(ctx, result);
       if (auto) ctx.out.warn(auto.ran ? `retrained on the drift alert (setting retrainOnAlert): proposal ${auto.proposal.id} — ${auto.proposal.decision}` : `no automatic retrain: ${auto.reason}`);

@@ -10,16 +10,16 @@ import { startWorker } from '../../runtime/node/worker.ts';
 
 export const INFERENCE_WORKER_URL = new URL('./worker.ts', import.meta.url);
 
-interface Spare { href: string; worker: Worker; failed: boolean; onError: () => void; onExit: () => void }
+interface Spare { href: string; worker: Worker; failed: boolean; onGone: () => void }
 let spare: Spare | undefined;
 
 /** Start the spare now (no-op when one is waiting). It does not keep the process alive. */
 export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
   if (spare) return;
   const worker = startWorker(url);
-  const s: Spare = { href: url.href, worker, failed: false, onError: () => { s.failed = true; }, onExit: () => { s.failed = true; } };
+  const s: Spare = { href: url.href, worker, failed: false, onGone: () => { s.failed = true; } };
   // a spare that fails to start is dropped quietly; the engine then starts its own and reports why that one failed
-  worker.on('error', s.onError).on('exit', s.onExit);
+  worker.on('error', s.onGone).on('exit', s.onGone);
   worker.unref();
   spare = s;
 }
@@ -29,7 +29,7 @@ export function takeSpareWorker(url: URL): Worker | undefined {
   const s = spare;
   if (!s || s.href !== url.href) return undefined;
   spare = undefined;
-  s.worker.off('error', s.onError).off('exit', s.onExit);
+  s.worker.off('error', s.onGone).off('exit', s.onGone);
   if (s.failed) {
     void s.worker.terminate();
     return undefined;

@@ -140,6 +140,12 @@ export function fillFromChunk(column: Column, chunk: DecodedChunk): void {
     const all = page.defined.length === 0;
     const values = page.values;
     const indices = page.indices;
+    if (all && !indices) {
+      // no nulls, PLAIN values: the page's values are its rows, in one call
+      fillFromParquet(column, row, values!, 0, page.rows);
+      row += page.rows;
+      continue;
+    }
     let v = 0;
     for (let i = 0; i < page.rows; i++, row++) {
       if (!all && page.defined[i] !== chunk.maxDefinitionLevel) {

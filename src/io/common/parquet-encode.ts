@@ -561,7 +561,7 @@ function chunkStatistics(column: ColumnBuffer): Statistics {
 }
 
 /** Strings in UTF-8 byte order = code point order (lone surrogates as U+FFFD, as TextEncoder writes them). */
-export function compareStrings(a: string, b: string): number {
+function compareStrings(a: string, b: string): number {
   if (a === b) return 0;
   const length = Math.min(a.length, b.length);
   let i = 0;

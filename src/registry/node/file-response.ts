@@ -1,9 +1,10 @@
 // A fetch `Response` whose body is a byte range of a local file (`pull --bundle`: a bundle entry).
-// Any consumer can read it as an ordinary web stream (opened lazily, so a body that is never read
-// never opens the file). `downloadTarget` instead takes the range it names (`fileRangeOf`) and
-// reads the file itself into a few recycled buffers (`readFileRange`): no web-stream hops, no copy
-// per chunk and no fresh 1 MiB buffer per chunk for the collector — the bytes still go through the
-// same pass (length bound, hashes, sink, positional writes) as a network body.
+// Any consumer can read it as an ordinary web stream (a large one opened lazily, so a body that is
+// never read never opens the file; a small one read at once). `downloadTarget` instead takes the
+// range it names (`fileRangeOf`) and reads it with `readFileRange` — the bytes already read for a
+// small range, else the file into a few recycled buffers: no web-stream hops, no copy per chunk and
+// no fresh 1 MiB buffer per chunk for the collector — the bytes still go through the same pass
+// (length bound, hashes, sink, positional writes) as a network body.
 //
 // The file is untrusted transport, like a connection: a range that ends early (the file was cut
 // or replaced while it was read) is reported as an interruption naming the file and the byte,
@@ -11,7 +12,13 @@
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 
-export interface FileRange { file: string; start: number; length: number }
+export interface FileRange {
+  file: string;
+  start: number;
+  length: number;
+  /** the range's bytes, when already read (a small range; fewer than `length`: the file ended early) */
+  bytes?: Uint8Array;
+}
 
 const RANGE = Symbol('outpost.fileRange');
 
@@ -39,8 +46,9 @@ function readSmall(range: FileRange): Uint8Array {
 /** A response with `range`'s bytes as its body. */
 export function fileResponse(range: FileRange, init: ResponseInit): Response {
   let body: ReadableStream<Uint8Array> | Uint8Array | null = null;
+  let bytes: Uint8Array | undefined;
   if (range.length > 0 && range.length <= SMALL) {
-    body = readSmall(range);
+    body = bytes = readSmall(range);
   } else if (range.length > 0) {
     let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
     const open = () => (inner ??= (Readable.toWeb(fs.createReadStream(range.file, { start: range.start, end: range.start + range.length - 1, highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>).getReader());
@@ -54,7 +62,7 @@ export function fileResponse(range: FileRange, init: ResponseInit): Response {
     }, { highWaterMark: 0 });
   }
   const res = new Response(body, init);
-  Object.defineProperty(res, RANGE, { value: { ...range } });
+  Object.defineProperty(res, RANGE, { value: { ...range, ...(bytes ? { bytes } : {}) } });
   return res;
 }
 
@@ -74,6 +82,26 @@ export interface RangeReader {
 const readAt = (fd: number, buf: Uint8Array, length: number, at: number) =>
   new Promise<number>((resolve, reject) => fs.read(fd, buf, 0, length, at, (e, n) => (e ? reject(e) : resolve(n))));
 
+const endedInside = (range: FileRange, at: number): Error =>
+  new Error(`${range.file} ends at byte ${range.start + at}, inside the entry at ${range.start}–${range.start + range.length} (the file was cut or replaced while it was read)`);
+
+/** A reader over bytes already read: one chunk, then the range's end or where the file ended. */
+function prefetched(range: FileRange, bytes: Uint8Array): RangeReader {
+  let done = false;
+  return {
+    async next() {
+      if (!done) {
+        done = true;
+        if (bytes.length > 0) return bytes;
+      }
+      if (bytes.length < range.length) throw endedInside(range, bytes.length);
+      return null;
+    },
+    release() {},
+    close() {},
+  };
+}
+
 /**
  * Read `range` in chunks of up to `chunkBytes` into at most `buffers` recycled buffers, keeping
  * `ahead` reads in flight on the thread pool (so reading overlaps the caller's hashing). `next()`
@@ -82,6 +110,7 @@ const readAt = (fd: number, buf: Uint8Array, length: number, at: number) =>
  * the file and the byte; a file that cannot be opened or read throws naming it.
  */
 export function readFileRange(range: FileRange, opts: { chunkBytes?: number; buffers?: number; ahead?: number } = {}): RangeReader {
+  if (range.bytes) return prefetched(range, range.bytes);
   const chunk = Math.max(1, Math.min(opts.chunkBytes ?? 1 << 20, range.length || 1));
   const cap = Math.max(2, opts.buffers ?? 16);
   const ahead = Math.max(1, Math.min(opts.ahead ?? 3, cap - 1));
@@ -149,7 +178,7 @@ export function readFileRange(range: FileRange, opts: { chunkBytes?: number; buf
       const want = Math.min(chunk, range.length - delivered);
       if (got < want) {
         // the file ends inside the range (cut or replaced while read): what it held is delivered, then the end reported
-        ended = new Error(`${range.file} ends at byte ${range.start + delivered + got}, inside the entry at ${range.start}–${range.start + range.length} (the file was cut or replaced while it was read)`);
+        ended = endedInside(range, delivered + got);
         if (got === 0) { give(b); throw ended; }
       } else {
         issue();
