@@ -68,3 +68,4 @@ parentPort?.on('message', (m: ToWorker) => {
   else if (m.kind === 'run') void run(m.id, m.feeds);
   else void run(m.id, unpackFeeds(m.packed));
 });
+post({ kind: 'ready' });

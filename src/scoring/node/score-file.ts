@@ -15,7 +15,7 @@ import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
-import { getModel, type InstalledModel } from '../../store/node/models.ts';
+import { getModelForScoring, type InstalledModel } from '../../store/node/model-list.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
@@ -166,7 +166,7 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
 
 /** Check everything that can be checked before any work or any store write. */
 async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
-  const model = resolved ?? getModel(store, req.model);
+  const model = resolved ?? await getModelForScoring(store, req.model);
   const input = path.resolve(req.input);
   const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
@@ -219,7 +219,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
 export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
-  const model = getModel(store, req.model);
+  const model = await getModelForScoring(store, req.model);
   const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts);
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
@@ -247,7 +247,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   if (job.status === 'failed') throw new OutpostError('conflict', `job ${jobId} failed (${job.error}); start a new run`);
   const { fingerprint } = fs.existsSync(job.inputPath) ? fingerprintFile(job.inputPath) : { fingerprint: '' };
   if (fingerprint !== job.inputFingerprint) throw new OutpostError('input', 'the input file changed or disappeared since the job started; start a new run', { file: job.inputPath });
-  const model = getModel(store, `${job.modelName}@${job.modelVersion}`);
+  const model = await getModelForScoring(store, `${job.modelName}@${job.modelVersion}`);
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
