@@ -1,6 +1,6 @@
 // Scoring takes an installed model's stored card as stored when its mark says the card rules (zod)
-// accepted exactly that text and returned it unchanged (src/store/node/model-list.ts,
-// getModelForScoring): `outpost score` then starts without loading zod. Anything else — no mark,
+// accepted exactly that text and returned it unchanged (src/store/node/checked-card.ts):
+// `outpost score` then starts without loading zod. Anything else — no mark,
 // the stored text changed since it was marked, other rules — is validated with zod as before.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { OutpostError } from '../src/common/errors.ts';
 import { CARD_RULES } from '../src/package/common/card-rules.ts';
-import { cardMark, getModelForScoring } from '../src/store/node/model-list.ts';
+import { cardMark } from '../src/store/node/card-mark.ts';
+import { getModelForScoring } from '../src/store/node/checked-card.ts';
 import { getModel, installPackage } from '../src/store/node/models.ts';
 import { openStore, type Store } from '../src/store/node/store.ts';
 import { runCli, REPO } from './helpers/cli.ts';

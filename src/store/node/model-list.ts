@@ -1,14 +1,12 @@
 // Reading installed models without the card schema (zod) or the package checks, for the commands
 // that must start quickly: `outpost models list` reads the stored cards as the JSON they are
 // (installPackage validated each card before storing it), and `outpost score` takes a stored card as
-// stored when its mark says the card rules accepted exactly that text (getModelForScoring).
+// stored when its mark says the card rules accepted exactly that text (./checked-card.ts).
 // Everything else that uses a card to score, pull or check goes through ./models.ts (getModel,
 // listModels), which validates the stored card again.
 import path from 'node:path';
 import { OutpostError, quote } from '../../common/errors.ts';
 import type { Card } from '../../package/common/card.ts';
-import { CARD_RULES } from '../../package/common/card-rules.ts';
-import { sha256 } from '../../package/node/files.ts';
 import type { Store } from './store.ts';
 
 export interface InstalledModel {
@@ -76,22 +74,4 @@ export function findModelRow(store: Store, name: string, version?: number): Mode
   return version === undefined
     ? (store.db.prepare(`${MODEL_SELECT} WHERE m.name = ? AND m.version = a.version`).get(name) as ModelRow | undefined)
     : (store.db.prepare(`${MODEL_SELECT} WHERE m.name = ? AND m.version = ?`).get(name, version) as ModelRow | undefined);
-}
-
-/** The mark of a stored card text that the card rules (CARD_RULES) accepted and returned unchanged. */
-export const cardMark = (cardJson: string): string => `${CARD_RULES}:${sha256(cardJson)}`;
-
-/**
- * The installed model `ref`, for scoring. A stored card whose mark matches its text is used as
- * stored: the card rules accepted exactly this text and returned it unchanged, so it is what they
- * would return now. Any other (installed before marks, its text changed since, the rules changed)
- * is validated by ./models.ts with the schema, loaded only then, which fails as getModel does or
- * marks the card for the next run. Unknown references fail there too, with getModel's message.
- */
-export async function getModelForScoring(store: Store, ref: string): Promise<InstalledModel> {
-  const { name, version } = parseModelRef(ref);
-  const row = findModelRow(store, name, version);
-  if (row && row.card_checked !== null && row.card_checked === cardMark(row.card_json)) return rowToModel(store, row, JSON.parse(row.card_json) as Card);
-  const { getCheckedModel } = await import('./models.ts');
-  return getCheckedModel(store, ref);
 }

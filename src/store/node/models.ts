@@ -9,7 +9,8 @@ import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type CheckedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
-import { cardMark, findModelRow, MODEL_SELECT as SELECT, parseModelRef, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
+import { cardMark } from './card-mark.ts';
+import { findModelRow, MODEL_SELECT as SELECT, parseModelRef, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
