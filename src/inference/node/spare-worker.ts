@@ -6,10 +6,10 @@
 // worker it started only once its own modules had loaded.
 //
 // A process that exits while a worker is inside one of ONNX Runtime's native calls aborts
-// ("terminate called after throwing an instance of 'Napi::Error'"). So ONNX Runtime's environment
-// is not initialised ahead, and the spare keeps the process alive until it says its modules (the
-// native library among them) have loaded: a command that fails at once (bad usage) waits for that
-// load, up to ~0.2 s, rather than abort.
+// ("terminate called after throwing an instance of 'Napi::Error'"). The worker loads the native
+// library and creates ONNX Runtime's environment (~50 ms of CPU, otherwise paid inside the first
+// session's creation) before it posts `ready`, and the spare keeps the process alive until then: a
+// command that fails at once (bad usage) waits for that, up to ~0.3 s, rather than abort.
 import type { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../common/protocol.ts';
 import { startWorker } from '../../runtime/node/worker.ts';
