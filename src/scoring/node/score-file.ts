@@ -15,6 +15,7 @@ import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
 import { missingColumnHints } from '../../io/common/column-hints.ts';
+import { modelMonitoring, type Monitoring } from '../../monitor/common/features.ts';
 import { getModelForScoring } from '../../store/node/checked-card.ts';
 import type { InstalledModel } from '../../store/node/model-list.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
@@ -231,6 +232,8 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const { source, job: planned } = prepared;
+  // made while the inference worker creates its session, which this thread would otherwise wait for
+  const monitoring = modelMonitoring(model.card);
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
     opened = await starting;
@@ -239,7 +242,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
-  return execute(store, job, model.card, source, opened, undefined, opts);
+  return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring);
 }
 
 export async function resumeJob(store: Store, jobId: string, opts: RunOptions = {}): Promise<JobResult> {
@@ -279,7 +282,7 @@ function describeProvider(engine: InferenceEngine): string {
   return `${p.chosen} (${cached ? `${cached}: ` : ''}${others.join('; ')})`;
 }
 
-async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false): Promise<JobResult> {
+async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false, monitoring?: Monitoring): Promise<JobResult> {
   let releaseLock: () => void;
   try {
     releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
@@ -372,7 +375,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   };
 
   try {
-    log = new JobLog(store, job, card, from?.seq ?? 0);
+    log = new JobLog(store, job, card, from?.seq ?? 0, monitoring ? { monitoring } : {});
     if (resuming) {
       // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
       await removeStalePartials(job.outputPath, from?.output.tempPath);
