@@ -9,12 +9,10 @@ import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
-import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
-import { missingColumnHints } from '../../io/common/column-hints.ts';
 import { modelMonitoring, type Monitoring } from '../../monitor/common/features.ts';
 import { getModelForScoring } from '../../store/node/checked-card.ts';
 import type { InstalledModel } from '../../store/node/model-list.ts';
@@ -28,6 +26,10 @@ import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
 
 export type { ScoringObserver } from './job-log.ts';
+
+// Loaded when used, not at every start-up: the hints of a column-mismatch error (and, in execute,
+// the writer thread of a big input).
+const columnHints = () => import('../../io/common/column-hints.ts');
 
 export interface ScoreRequest {
   input: string;
@@ -180,12 +182,12 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     // JSONL columns are the keys of the first records: a nullable key may first appear later (null until then)
     const missing = model.card.inputs.filter((f) => !have.has(f.name) && !(source.openColumns && f.nullable)).map((f) => f.name);
     if (missing.length) {
-      const hints = missingColumnHints(source.columns, missing, source.format);
+      const hints = (await columnHints()).missingColumnHints(source.columns, missing, source.format);
       const seen = source.openColumns ? ` (the first ${source.openColumns.toLocaleString('en-US')} records have: ${source.columns.join(', ')})` : ` (the file has: ${source.columns.join(', ')})`;
       throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}${seen}${hints.length ? `; ${hints.join('; ')}` : ''}`, { file: input }, { missing });
     }
     if (req.idColumn !== undefined && !have.has(req.idColumn)) {
-      const hints = missingColumnHints(source.columns, [req.idColumn], source.format);
+      const hints = (await columnHints()).missingColumnHints(source.columns, [req.idColumn], source.format);
       throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})${hints.length ? `; ${hints.join('; ')}` : ''}`);
     }
     const format = req.format ?? outFormat ?? source.format;
@@ -383,7 +385,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const safe = o.csvSafe ? { csvSafe: true } : {};
-    const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? openWorkerSink : openSink;
+    const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? (await import('../../io/node/worker-sink.ts')).openWorkerSink : openSink;
     const out = (output = await openOutput(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const inflight: InFlight[] = [];
