@@ -48,8 +48,10 @@ for (const c of cases) {
   if (values.only ? values.only !== c.name : c.optIn && !values.big) continue;
   process.stderr.write(`bench ${c.name}…\n`);
   const started = new Date();
+  const loadBefore = os.loadavg();
   const result = await c.run();
-  const record = { case: c.name, at: started.toISOString(), quick, machine, result };
+  // the 1/5/15-minute load averages when the case started and ended: other work on the machine skews wall times
+  const record = { case: c.name, at: started.toISOString(), quick, machine, loadAverage: { start: loadBefore.map((x) => Number(x.toFixed(2))), end: os.loadavg().map((x) => Number(x.toFixed(2))) }, result };
   const file = path.join(resultsDir, `${c.name}${quick ? '-quick' : ''}.json`);
   fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
   process.stdout.write(`${c.name}: ${JSON.stringify(result, (k, v) => (k === 'runsMs' ? undefined : typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2)}\n`);

@@ -282,3 +282,21 @@ test('a spare worker started ahead is taken by the next open and gives the same 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a command that fails at once, while its spare worker is still loading ONNX Runtime, exits with its code, not aborted', { timeout: 120_000 }, async () => {
+  // `outpost score` starts a spare inference worker first; a usage error ends the process while
+  // that worker is inside ONNX Runtime's native load, and ending it there aborted the process
+  // ("terminate called after throwing an instance of 'Napi::Error'", exit 134: 6 of 30 runs here).
+  // The spare now holds the process until its modules have loaded.
+  const { runCli } = await import('./helpers/cli.ts');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-spare-exit-'));
+  try {
+    for (let i = 0; i < 20; i++) {
+      const r = await runCli(['score', 'in.csv', '--model', 'm', '--format', 'xlsx'], { home });
+      assert.equal(r.code, 2, `run ${i + 1}: exit ${r.code} ${r.signal ?? ''}: ${r.stderr}`);
+      assert.doesNotMatch(r.stderr, /terminate called/);
+    }
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});

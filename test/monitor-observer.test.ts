@@ -143,6 +143,22 @@ describe('drift observer', () => {
     }
   });
 
+  test('the monitoring a caller made already is the one used (scoring makes it while the worker loads the model)', () => {
+    const s = store();
+    try {
+      const job = newJob(s);
+      // the card has a usable baseline, but the caller's monitoring says none: no observer
+      assert.equal(createDriftObserver(s, job, CARD, { monitoring: { status: 'none', reason: 'made by the caller' } }), undefined);
+      const made = modelMonitoring(CARD);
+      assert.equal(made.status, 'ok');
+      const ob = createDriftObserver(s, job, CARD, { monitoring: made, now: () => T0 });
+      assert.ok(ob);
+      ob.close();
+    } finally {
+      s.close();
+    }
+  });
+
   test('rows are counted per job, per UTC hour and per UTC day, written only at checkpoints', () => {
     const s = store();
     try {

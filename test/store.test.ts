@@ -164,7 +164,7 @@ test('the prediction log\'s running size: derived when the store upgrades, kept 
   let s = openStore(home);
   const jobA = seedJob(s);
   const sizes = [0, 1, 2].map((seq) => batch(s, jobA, seq, t0 + seq));
-  s.db.exec('DROP TRIGGER prediction_log_size_insert; DROP TRIGGER prediction_log_size_delete; DROP TRIGGER prediction_log_size_update; DROP TABLE prediction_log_size; ALTER TABLE api_tokens DROP COLUMN models');
+  s.db.exec('DROP TRIGGER prediction_log_size_insert; DROP TRIGGER prediction_log_size_delete; DROP TRIGGER prediction_log_size_update; DROP TABLE prediction_log_size; ALTER TABLE api_tokens DROP COLUMN models; ALTER TABLE models DROP COLUMN card_checked');
   s.db.pragma('user_version = 8');
   s.close();
   s = openStore(home);

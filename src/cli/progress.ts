@@ -1,4 +1,5 @@
 // Progress for long work: a one-line bar on a terminal (rows/s, ETA), JSON events with --json.
+import { formatCount } from '../common/count.ts';
 import type { Progress } from '../scoring/node/score-file.ts';
 import type { CommandContext } from './command.ts';
 
@@ -25,7 +26,7 @@ export function progressReporter(ctx: CommandContext, stream: NodeJS.WriteStream
       const filled = Math.round(p.fraction * width);
       const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
       const eta = p.etaSeconds === null ? '' : ` ETA ${formatDuration(p.etaSeconds)}`;
-      stream.write(`\r${bar} ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${p.rowsRead.toLocaleString('en-US')} rows  ${formatRate(p.rowsPerSecond)} rows/s${eta}  rejected ${p.rowsRejected}\x1b[K`);
+      stream.write(`\r${bar} ${(p.fraction * 100).toFixed(0).padStart(3)}%  ${formatCount(p.rowsRead)} rows  ${formatRate(p.rowsPerSecond)} rows/s${eta}  rejected ${p.rowsRejected}\x1b[K`);
       drawn = true;
     },
     done() {

@@ -2,12 +2,13 @@
 // files are, and removing one (its record, logged predictions, output and rejects files).
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatCount as count } from '../../common/count.ts';
 import { OutpostError, usageError } from '../../common/errors.ts';
 import { LIKE_ESCAPE, likeLiteral } from '../../common/sql-like.ts';
 import { uploadFolderOf, UPLOADS_DIR } from '../../api/node/uploads.ts';
 import { jobLockOwner } from '../../scoring/node/job-lock.ts';
 import { deleteJob, getJob, listJobs, RECORDS_FORMAT, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
-import { parseModelRef } from '../../store/node/models.ts';
+import { parseModelRef } from '../../store/node/model-list.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
 import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
 
@@ -52,7 +53,6 @@ function jobJson(store: Store, j: Job) {
   };
 }
 
-const count = (n: number): string => n.toLocaleString('en-US');
 
 function parseFilter(status: string | undefined, model: string | undefined): JobFilter {
   if (status !== undefined && !STATUSES.includes(status as JobStatus) && status !== 'stopped') throw usageError(`--status must be one of ${[...STATUSES, 'stopped'].join(', ')} (got "${status}")`);

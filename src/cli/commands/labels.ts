@@ -1,5 +1,6 @@
 // `outpost labels add|list`: join ground truth to logged predictions by id (src/monitor/node/labels.ts),
 // then evaluate the card's performance bound over the windows the labels fall in.
+import { formatCount as n } from '../../common/count.ts';
 import { usageError } from '../../common/errors.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import { addLabels, DEFAULT_LATE_AFTER_DAYS, listLabelImports, type LabelImportSummary } from '../../monitor/node/labels.ts';
@@ -9,7 +10,6 @@ import { openStore } from '../../store/node/store.ts';
 import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
 
 const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
-const n = (x: number): string => x.toLocaleString('en-US');
 
 export function alertText(a: PerformanceAlert): string {
   const ci = a.ci ? ` [${a.ci.low.toFixed(3)}, ${a.ci.high.toFixed(3)}]` : '';

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { formatCount } from '../../common/count.ts';
 import { OutpostError, usageError } from '../../common/errors.ts';
 import type { InputFormat, OutputFormat } from '../../io/common/table.ts';
 import { listAlerts } from '../../monitor/node/alerts.ts';
@@ -29,9 +30,9 @@ function number(args: ParsedArgs, name: string, check: (n: number) => boolean, w
 export function reportJob(ctx: CommandContext, r: JobResult): void {
   const j = r.job;
   ctx.out.json({ ok: true, job: j, rejectsPath: r.rejectsPath, rejectReasons: r.rejectReasons, seconds: r.seconds, rowsPerSecond: r.rowsPerSecond, log: path.join(ctx.home, DB_FILE) });
-  ctx.out.text(`Scored ${j.rowsScored.toLocaleString('en-US')} of ${j.rowsRead.toLocaleString('en-US')} rows with ${j.modelName}@${j.modelVersion} in ${r.seconds.toFixed(2)} s (${formatRate(r.rowsPerSecond)} rows/s)`);
+  ctx.out.text(`Scored ${formatCount(j.rowsScored)} of ${formatCount(j.rowsRead)} rows with ${j.modelName}@${j.modelVersion} in ${r.seconds.toFixed(2)} s (${formatRate(r.rowsPerSecond)} rows/s)`);
   ctx.out.text(`  provider: ${j.providerSummary ?? j.provider}`);
-  ctx.out.text(`  rejected: ${j.rowsRejected.toLocaleString('en-US')} row${j.rowsRejected === 1 ? '' : 's'}`);
+  ctx.out.text(`  rejected: ${formatCount(j.rowsRejected)} row${j.rowsRejected === 1 ? '' : 's'}`);
   for (const { reason, count } of r.rejectReasons.slice(0, 5)) ctx.out.text(`            ${String(count).padStart(6)} × ${reason}`);
   ctx.out.text(`  output:   ${j.outputPath}`);
   if (r.rejectsPath) ctx.out.text(`  rejects:  ${r.rejectsPath}`);

@@ -1,8 +1,6 @@
 // Per-model drift settings (the model card's `drift` field): a default method/threshold, per-kind
 // and per-feature overrides, the dataset-level share, the PSI levels and the minimum current sample.
 // Defaults follow Evidently's data drift preset.
-import { z } from 'zod';
-
 export const driftMethods = ['auto', 'ks', 'wasserstein', 'chisquare', 'z', 'jensenshannon', 'psi'] as const;
 export type DriftMethodSetting = (typeof driftMethods)[number];
 export type DriftMethod = Exclude<DriftMethodSetting, 'auto'>;
@@ -27,35 +25,148 @@ export const DEFAULT_MIN_CURRENT = { test: 30, distance: 500, psi: 300 } as cons
 // 49 % of trials at n = 100, 8.5 % at 200, 0.75 % at 300, 0 % at 500; >= 0.25 ("alert") in 1.3 % at
 // 100. So PSI gets a level from 300 current values on and is "insufficient" below.
 
-const RuleSchema = z.object({
-  method: z.enum(driftMethods).optional(),
-  threshold: z.number().positive().optional(),
+/** A method/threshold rule: the card's default, a per-kind override or a per-feature one. */
+export interface DriftRule {
+  method?: DriftMethodSetting;
+  threshold?: number;
   /** false: report the feature's statistics but give no verdict and leave it out of the share */
-  enabled: z.boolean().optional(),
-}).strict();
-export type DriftRule = z.infer<typeof RuleSchema>;
+  enabled?: boolean;
+}
 
-export const DriftConfigSchema = z.object({
-  method: z.enum(driftMethods).optional(),
-  threshold: z.number().positive().optional(),
-  numeric: RuleSchema.optional(),
-  categorical: RuleSchema.optional(),
-  features: z.record(z.string(), RuleSchema).optional(),
+export interface DriftConfig {
+  method?: DriftMethodSetting;
+  threshold?: number;
+  numeric?: DriftRule;
+  categorical?: DriftRule;
+  features?: Record<string, DriftRule>;
   /** dataset drift when the share of drifted features is at least this */
-  datasetShare: z.number().gt(0).max(1).optional(),
+  datasetShare?: number;
   /** minimum current values for a verdict: one number for all methods, or per family */
-  minCurrent: z.union([z.number().int().nonnegative(), z.object({ test: z.number().int().nonnegative().optional(), distance: z.number().int().nonnegative().optional(), psi: z.number().int().nonnegative().optional() }).strict()]).optional(),
-  psi: z.object({ warn: z.number().positive(), alert: z.number().positive() }).strict().refine((p) => p.warn <= p.alert, 'psi.warn must not exceed psi.alert').optional(),
-}).strict();
-export type DriftConfig = z.infer<typeof DriftConfigSchema>;
+  minCurrent?: number | { test?: number; distance?: number; psi?: number };
+  psi?: { warn: number; alert: number };
+}
 
 export interface DriftConfigProblem { path: string; message: string }
 
+// The rules are written out here without zod, so that scoring (which checks a card's drift settings
+// when a job starts and at every checkpoint) does not load it. They state what the zod schema this
+// replaced stated, with its messages, issue order and output (keys in the schema's order);
+// test/drift-config-rules.test.ts holds the two to the same results on every value a card can hold.
+
+/** A problem at `path`; `stop`: the value's type is wrong, so checks after it and the object's own checks are skipped (zod's "aborted"). */
+interface Issue { path: string[]; message: string; stop: boolean }
+type Check = (v: unknown, path: string[], issues: Issue[]) => unknown;
+
+const INT_MAX = Number.MAX_SAFE_INTEGER;
+const received = (v: unknown): string => (typeof v === 'number' && Number.isNaN(v) ? 'NaN' : v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const stopped = (issues: Issue[], from = 0): boolean => issues.slice(from).some((i) => i.stop);
+
+/** A finite number, then `bounds` in order (each may stop the rest). */
+function number(...bounds: ((n: number) => Omit<Issue, 'path'>[])[]): Check {
+  return (v, path, issues) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      issues.push({ path, message: `Invalid input: expected number, received ${typeof v === 'number' ? String(v) : received(v)}`, stop: true });
+      return v;
+    }
+    for (const bound of bounds) {
+      const found = bound(v);
+      for (const f of found) issues.push({ path, ...f });
+      if (found.some((f) => f.stop)) break;
+    }
+    return v;
+  };
+}
+const above0 = (n: number) => (n > 0 ? [] : [{ message: 'Too small: expected number to be >0', stop: false }]);
+const atMost1 = (n: number) => (n <= 1 ? [] : [{ message: 'Too big: expected number to be <=1', stop: false }]);
+const atLeast0 = (n: number) => (n >= 0 ? [] : [{ message: 'Too small: expected number to be >=0', stop: false }]);
+const integer = (n: number) => (!Number.isInteger(n)
+  ? [{ message: 'Invalid input: expected int, received number', stop: true }]
+  : n > INT_MAX ? [{ message: `Too big: expected int to be <=${INT_MAX}`, stop: false }]
+    : n < -INT_MAX ? [{ message: `Too small: expected int to be >=${-INT_MAX}`, stop: false }] : []);
+
+const oneOf = (allowed: readonly string[]): Check => (v, path, issues) => {
+  if (!allowed.includes(v as string)) issues.push({ path, message: `Invalid option: expected one of ${allowed.map((a) => `"${a}"`).join('|')}`, stop: true });
+  return v;
+};
+const boolean: Check = (v, path, issues) => {
+  if (typeof v !== 'boolean') issues.push({ path, message: `Invalid input: expected boolean, received ${received(v)}`, stop: true });
+  return v;
+};
+
+/**
+ * An object with exactly these keys (each optional unless listed in `required`); `refine` runs when
+ * nothing stopped. The value is rebuilt with the keys in this order.
+ */
+function object(shape: Record<string, Check>, required: readonly string[] = [], refine?: (v: Record<string, unknown>) => string | undefined): Check {
+  return (v, path, issues) => {
+    if (!isObject(v)) {
+      issues.push({ path, message: `Invalid input: expected object, received ${received(v)}`, stop: true });
+      return v;
+    }
+    const from = issues.length;
+    const out: Record<string, unknown> = {};
+    for (const [key, check] of Object.entries(shape)) {
+      if (!(key in v) && !required.includes(key)) continue;
+      const value = v[key];
+      out[key] = value === undefined && !required.includes(key) ? undefined : check(value, [...path, key], issues);
+    }
+    const unknown = Object.keys(v).filter((k) => !Object.hasOwn(shape, k));
+    if (unknown.length) issues.push({ path, message: `Unrecognized key${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => `"${k}"`).join(', ')}`, stop: false });
+    const why = refine && !stopped(issues, from) ? refine(out) : undefined;
+    if (why) issues.push({ path, message: why, stop: false });
+    return out;
+  };
+}
+
+/** Keys of the caller's choosing (feature names), each value checked by `each`. */
+const record = (each: Check): Check => (v, path, issues) => {
+  if (!isObject(v) || ![Object.prototype, null].includes(Object.getPrototypeOf(v))) {
+    issues.push({ path, message: `Invalid input: expected record, received ${received(v)}`, stop: true });
+    return v;
+  }
+  const out: Record<string, unknown> = {};
+  // an own "__proto__" key (JSON.parse makes one) is left out, not checked: assigning it would set out's prototype
+  for (const key of Object.keys(v)) if (key !== '__proto__') out[key] = each(v[key], [...path, key], issues);
+  return out;
+};
+
+/** The first option that passes; else the problems of the only option whose type fitted, else "Invalid input". */
+const either = (...options: Check[]): Check => (v, path, issues) => {
+  const tried = options.map((check) => {
+    const own: Issue[] = [];
+    return { value: check(v, path, own), own };
+  });
+  const ok = tried.find((t) => t.own.length === 0);
+  if (ok) return ok.value;
+  const fitted = tried.filter((t) => !stopped(t.own));
+  if (fitted.length === 1) {
+    issues.push(...fitted[0].own);
+    return fitted[0].value;
+  }
+  issues.push({ path, message: 'Invalid input', stop: true });
+  return v;
+};
+
+const count = number(integer, atLeast0);
+const rule = object({ method: oneOf(driftMethods), threshold: number(above0), enabled: boolean });
+const config = object({
+  method: oneOf(driftMethods),
+  threshold: number(above0),
+  numeric: rule,
+  categorical: rule,
+  features: record(rule),
+  datasetShare: number(above0, atMost1),
+  minCurrent: either(count, object({ test: count, distance: count, psi: count })),
+  psi: object({ warn: number(above0), alert: number(above0) }, ['warn', 'alert'], (p) => ((p.warn as number) <= (p.alert as number) ? undefined : 'psi.warn must not exceed psi.alert')),
+});
+
 /** Validate an untrusted `drift` card field. */
 export function parseDriftConfig(raw: unknown): { ok: true; config: DriftConfig } | { ok: false; problems: DriftConfigProblem[] } {
-  const r = DriftConfigSchema.safeParse(raw ?? {});
-  if (r.success) return { ok: true, config: r.data };
-  return { ok: false, problems: r.error.issues.map((i) => ({ path: ['drift', ...i.path.map(String)].join('.'), message: i.message })) };
+  const issues: Issue[] = [];
+  const value = config(raw ?? {}, [], issues);
+  if (!issues.length) return { ok: true, config: value as DriftConfig };
+  return { ok: false, problems: issues.map((i) => ({ path: ['drift', ...i.path].join('.'), message: i.message })) };
 }
 
 export interface ResolvedRule { method: DriftMethodSetting; threshold?: number; enabled: boolean; source: 'auto' | 'default' | 'kind' | 'feature' }

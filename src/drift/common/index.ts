@@ -10,7 +10,7 @@ export { NumericStats, type NumericStatsJSON } from './numeric-stats.ts';
 export { CategoricalStats, CATEGORY_MISSING, CATEGORY_OTHER, type CategoricalStatsJSON } from './categorical-stats.ts';
 export { type NumericBinningJSON } from './binning.ts';
 export {
-  DEFAULT_MIN_CURRENT, DEFAULT_THRESHOLDS, DriftConfigSchema, driftMethods, parseDriftConfig,
+  DEFAULT_MIN_CURRENT, DEFAULT_THRESHOLDS, driftMethods, parseDriftConfig,
   type DriftConfig, type DriftMethod, type DriftMethodSetting,
 } from './config.ts';
 export { checkConfigAgainstBaseline, DEFAULT_DATASET_SHARE, driftReport, featureDriftOf, type CurrentStats, type DriftReport, type FeatureDrift } from './report.ts';

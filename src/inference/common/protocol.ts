@@ -15,6 +15,8 @@ export type ToWorker =
   | { kind: 'run-packed'; id: number; packed: PackedFeeds };
 
 export type FromWorker =
+  /** the worker's modules have loaded, ONNX Runtime's native library among them (sent once, first) */
+  | { kind: 'ready' }
   | { kind: 'opened'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { kind: 'open-failed'; message: string }
   | { kind: 'result'; id: number; outputs: Feeds }

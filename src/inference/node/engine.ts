@@ -81,6 +81,7 @@ function openWorker(url: URL, model: Uint8Array | string, settings: SessionSetti
     const onError = (e: Error): void => fail(e.message);
     const onExit = (code: number): void => fail(`worker exited with code ${code} while loading the model`);
     const onMessage = (m: FromWorker): void => {
+      if (m.kind === 'ready') return;
       if (m.kind === 'opened') {
         detach();
         resolve({ worker, inputs: m.inputs, outputs: m.outputs });

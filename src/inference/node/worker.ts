@@ -7,7 +7,7 @@ import { inputNamedIn } from '../common/feeds.ts';
 import { receivedFeed, unpackFeeds } from '../common/handoff.ts';
 import type { Feeds } from '../common/feeds.ts';
 import type { FromWorker, SessionSettings, ToWorker } from '../common/protocol.ts';
-import { createSession, describeValues, fromOrtTensor, toOrtTensor } from './session.ts';
+import { createSession, describeValues, fromOrtTensor, initRuntime, toOrtTensor } from './session.ts';
 
 let session: InferenceSession | undefined;
 let inputNames: string[] = [];
@@ -68,3 +68,7 @@ parentPort?.on('message', (m: ToWorker) => {
   else if (m.kind === 'run') void run(m.id, m.feeds);
   else void run(m.id, unpackFeeds(m.packed));
 });
+// ONNX Runtime's environment first, then `ready`: a spare worker keeps its process alive until
+// `ready`, so the process never ends while this thread is inside that native call (which aborts).
+initRuntime();
+post({ kind: 'ready' });

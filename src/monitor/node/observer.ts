@@ -14,7 +14,7 @@ import type { Job } from '../../store/node/jobs.ts';
 import type { Store } from '../../store/node/store.ts';
 import { WindowDeltas } from '../common/batch-stats.ts';
 import { arenaSize, extractColumns } from '../common/collect.ts';
-import { modelMonitoring, type BoundFeature } from '../common/features.ts';
+import { modelMonitoring, type BoundFeature, type Monitoring } from '../common/features.ts';
 import { hourRetentionStart, isoTime, windowStart, type WindowWidth } from '../common/windows.ts';
 import { recordAlerts, type AlertScope } from './alerts.ts';
 import { enqueue, outboxEnabled } from '../../store/node/outbox.ts';
@@ -33,6 +33,12 @@ export interface DriftObserverOptions {
    * already started (pooled) is used from the first batch. Infinity: never use a worker.
    */
   inlineRows?: number;
+  /**
+   * `modelMonitoring(card)`, when the caller has made it already: `outpost score` makes it while
+   * the inference worker creates its session (~20 ms of CPU in a fresh process: the baseline's
+   * lookup tables and reference statistics), instead of after.
+   */
+  monitoring?: Monitoring;
 }
 
 export interface DriftObserver extends ScoringObserver {
@@ -46,7 +52,7 @@ const orphans = new FinalizationRegistry((held: { lane?: StatsLane }) => held.la
 
 /** The drift observer for a job, or undefined when the card has no usable baseline (nothing to compare with). */
 export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>, card: Card, opts: DriftObserverOptions = {}): DriftObserver | undefined {
-  const monitoring = modelMonitoring(card);
+  const monitoring = opts.monitoring ?? modelMonitoring(card);
   // An invalid baseline cannot stop scoring; `outpost drift` reports the problems.
   if (monitoring.status !== 'ok') return undefined;
   const { baseline, config, features } = monitoring;

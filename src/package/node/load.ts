@@ -1,6 +1,5 @@
 // Load a model package directory (model.onnx + card.json): parse and validate the card, inspect the
 // graph, and check that the two agree. Every problem is reported with the file it is in.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
@@ -8,9 +7,9 @@ import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
 import { modelMonitoring } from '../../monitor/common/features.ts';
 import { checkAgreement } from '../common/agreement.ts';
 import { parseCard, type Card } from '../common/card.ts';
+import { CARD_FILE, MODEL_FILE, sha256 } from './files.ts';
 
-export const MODEL_FILE = 'model.onnx';
-export const CARD_FILE = 'card.json';
+export { CARD_FILE, MODEL_FILE, sha256 };
 
 /** A checked package whose model file stays on disk (a pull: checked from its download pass). */
 export interface CheckedPackage {
@@ -28,8 +27,6 @@ export interface CheckedPackage {
 export interface LoadedPackage extends CheckedPackage {
   modelBytes: Uint8Array;
 }
-
-export const sha256 = (b: Uint8Array): string => crypto.createHash('sha256').update(b).digest('hex');
 
 function readFileIn(dir: string, name: string): Buffer {
   const file = path.join(dir, name);

@@ -5,7 +5,7 @@
 // quota. Retention (age, size of the log) runs when a job — or a record session's commit — is done.
 import type { ColumnBatch } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
-import { createDriftObserver } from '../../monitor/node/observer.ts';
+import { createDriftObserver, type DriftObserverOptions } from '../../monitor/node/observer.ts';
 import { saveCheckpoint, type Job, type JobCounters } from '../../store/node/jobs.ts';
 import { enforceOutboxQuota, enqueuePredictions, outboxEnabled } from '../../store/node/outbox.ts';
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
@@ -28,9 +28,9 @@ export interface ScoringObserver {
 }
 
 /** The observers every scoring job gets. */
-export function observersFor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>, card: Card): ScoringObserver[] {
-  const drift = createDriftObserver(store, job, card);
-  return drift ? [drift] : [];
+export function observersFor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>, card: Card, drift: DriftObserverOptions = {}): ScoringObserver[] {
+  const observer = createDriftObserver(store, job, card, drift);
+  return observer ? [observer] : [];
 }
 
 /** What one batch leaves in the log besides its outputs. */
@@ -66,14 +66,14 @@ export class JobLog {
   /** WAL checkpoints in the background, once a commit logged BACKGROUND_CHECKPOINT_ROWS rows */
   private checkpoints: DeferredCheckpoints | undefined;
 
-  constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number) {
+  constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number, drift: DriftObserverOptions = {}) {
     this.store = store;
     this.job = job;
     this.card = card;
     this.seq = seq;
     this.logPredictions = job.options.logPredictions;
     this.sync = outboxEnabled(store) ? getSettings(store) : undefined;
-    this.observers = observersFor(store, job, card);
+    this.observers = observersFor(store, job, card, drift);
   }
 
   /** A batch was scored: statistics see it (rejected rows too) and its accepted rows are queued for the log. */

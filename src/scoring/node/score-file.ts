@@ -9,13 +9,13 @@ import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
-import { openWorkerSink } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { createJob, getJob, jobsWritingTo, newJobId, saveCounters, setJobStatus, type Job, type JobOptions } from '../../store/node/jobs.ts';
-import { missingColumnHints } from '../../io/common/column-hints.ts';
-import { getModel, type InstalledModel } from '../../store/node/models.ts';
+import { modelMonitoring, type Monitoring } from '../../monitor/common/features.ts';
+import { getModelForScoring } from '../../store/node/checked-card.ts';
+import type { InstalledModel } from '../../store/node/model-list.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
 import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outputs.ts';
@@ -27,6 +27,10 @@ import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
 
 export type { ScoringObserver } from './job-log.ts';
+
+// Loaded when used, not at every start-up: the hints of a column-mismatch error (and, in execute,
+// the writer thread of a big input).
+const columnHints = () => import('../../io/common/column-hints.ts');
 
 export interface ScoreRequest {
   input: string;
@@ -178,7 +182,7 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
 
 /** Check everything that can be checked before any work or any store write. */
 async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
-  const model = resolved ?? getModel(store, req.model);
+  const model = resolved ?? await getModelForScoring(store, req.model);
   const input = path.resolve(req.input);
   const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
@@ -190,12 +194,12 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     // JSONL columns are the keys of the first records: a nullable key may first appear later (null until then)
     const missing = model.card.inputs.filter((f) => !have.has(f.name) && !(source.openColumns && f.nullable)).map((f) => f.name);
     if (missing.length) {
-      const hints = missingColumnHints(source.columns, missing, source.format);
+      const hints = (await columnHints()).missingColumnHints(source.columns, missing, source.format);
       const seen = source.openColumns ? ` (the first ${source.openColumns.toLocaleString('en-US')} records have: ${source.columns.join(', ')})` : ` (the file has: ${source.columns.join(', ')})`;
       throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}${seen}${hints.length ? `; ${hints.join('; ')}` : ''}`, { file: input }, { missing });
     }
     if (req.idColumn !== undefined && !have.has(req.idColumn)) {
-      const hints = missingColumnHints(source.columns, [req.idColumn], source.format);
+      const hints = (await columnHints()).missingColumnHints(source.columns, [req.idColumn], source.format);
       throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})${hints.length ? `; ${hints.join('; ')}` : ''}`);
     }
     const format = req.format ?? outFormat ?? source.format;
@@ -231,7 +235,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
 export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOptions = {}): Promise<JobResult> {
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
-  const model = getModel(store, req.model);
+  const model = await getModelForScoring(store, req.model);
   const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? DEFAULT_BATCH_ROWS));
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
@@ -242,6 +246,8 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const { source, job: planned } = prepared;
+  // made while the inference worker creates its session, which this thread would otherwise wait for
+  const monitoring = modelMonitoring(model.card);
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
     opened = await starting;
@@ -250,7 +256,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
-  return execute(store, job, model.card, source, opened, undefined, opts);
+  return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring);
 }
 
 export async function resumeJob(store: Store, jobId: string, opts: RunOptions = {}): Promise<JobResult> {
@@ -259,7 +265,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   if (job.status === 'failed') throw new OutpostError('conflict', `job ${jobId} failed (${job.error}); start a new run`);
   const { fingerprint } = fs.existsSync(job.inputPath) ? fingerprintFile(job.inputPath) : { fingerprint: '' };
   if (fingerprint !== job.inputFingerprint) throw new OutpostError('input', 'the input file changed or disappeared since the job started; start a new run', { file: job.inputPath });
-  const model = getModel(store, `${job.modelName}@${job.modelVersion}`);
+  const model = await getModelForScoring(store, `${job.modelName}@${job.modelVersion}`);
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
@@ -291,7 +297,7 @@ function describeProvider(engine: InferenceEngine): string {
   return `${p.chosen} (${cached ? `${cached}: ` : ''}${others.join('; ')})`;
 }
 
-async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false): Promise<JobResult> {
+async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false, monitoring?: Monitoring): Promise<JobResult> {
   let releaseLock: () => void;
   try {
     releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
@@ -384,7 +390,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   };
 
   try {
-    log = new JobLog(store, job, card, from?.seq ?? 0);
+    log = new JobLog(store, job, card, from?.seq ?? 0, monitoring ? { monitoring } : {});
     if (resuming) {
       // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
       await removeStalePartials(job.outputPath, from?.output.tempPath);
@@ -392,7 +398,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const safe = o.csvSafe ? { csvSafe: true } : {};
-    const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? openWorkerSink : openSink;
+    const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? (await import('../../io/node/worker-sink.ts')).openWorkerSink : openSink;
     const out = (output = await openOutput(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const requests = columnRequests(card.inputs, o.idColumn);

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { adaptModel, type AdaptedModel } from '../../onnx/common/adapt.ts';
-import { MODEL_FILE, sha256 } from '../../package/node/load.ts';
-import { recordSecurityEvent, type InstalledModel } from '../../store/node/models.ts';
+import { MODEL_FILE, sha256 } from '../../package/node/files.ts';
+import type { InstalledModel } from '../../store/node/model-list.ts';
 import type { Store } from '../../store/node/store.ts';
 
 /**
@@ -25,6 +25,7 @@ export async function loadVerifiedModel(store: Store, model: InstalledModel, onW
   const bytes = fs.readFileSync(file);
   const hash = sha256(bytes);
   if (hash !== model.modelSha256) {
+    const { recordSecurityEvent } = await import('../../store/node/models.ts'); // the store's model code (and the card schema) load only here
     recordSecurityEvent(store, 'installed-file-modified', `${model.name}@${model.version}`, `${file}: sha256 ${hash}, installed ${model.modelSha256}`);
     throw new OutpostError('package', `the installed model file was modified on disk (sha256 ${hash.slice(0, 16)}…, verified at install ${model.modelSha256.slice(0, 16)}…); refusing to run it — reinstall or roll back`, { file });
   }

@@ -361,4 +361,15 @@ export const migrations: { version: number; name: string; sql: string }[] = [
       ALTER TABLE api_tokens ADD COLUMN models TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'checked-card marks',
+    // The card rules' id and the SHA-256 of card_json once the rules (zod) accepted that stored text
+    // and returned it unchanged (src/store/node/card-mark.ts): scoring then uses the card
+    // as stored without loading zod. NULL (cards stored before, or by an older version): validated
+    // on the next scoring run, which marks it.
+    sql: `
+      ALTER TABLE models ADD COLUMN card_checked TEXT;
+    `,
+  },
 ];

@@ -1,8 +1,11 @@
-// Reading installed models for `outpost models list`, which must start quickly: the stored cards
-// are read as the JSON they are, without loading the card schema (zod) or the package checks —
-// installPackage validated each card before storing it. Everything that uses a card to score, pull
-// or check goes through ./models.ts (getModel, listModels), which validates the stored card again.
+// Reading installed models without the card schema (zod) or the package checks, for the commands
+// that must start quickly: `outpost models list` reads the stored cards as the JSON they are
+// (installPackage validated each card before storing it), and `outpost score` takes a stored card as
+// stored when its mark says the card rules accepted exactly that text (./checked-card.ts).
+// Everything else that uses a card to score, pull or check goes through ./models.ts (getModel,
+// listModels), which validates the stored card again.
 import path from 'node:path';
+import { OutpostError, quote } from '../../common/errors.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { Store } from './store.ts';
 
@@ -34,6 +37,8 @@ export interface ModelRow {
   size_bytes: number; source: string; signed_by: string | null; signed_at: string | null; origin: string | null;
   installed_at: string; active_version: number | null;
   signer_role: string | null; signer_key_ids: string | null; hub_status: string | null; hub_status_detail: string | null; hub_checked_at: string | null;
+  /** cardMark(card_json) when the card rules accepted this stored text unchanged; null before */
+  card_checked: string | null;
 }
 
 export const MODEL_SELECT = `SELECT m.*, a.version AS active_version FROM models m LEFT JOIN active_models a ON a.name = m.name`;
@@ -55,4 +60,18 @@ export function rowToModel(store: Store, r: ModelRow, card: Card): InstalledMode
  */
 export function listInstalled(store: Store): InstalledModel[] {
   return (store.db.prepare(`${MODEL_SELECT} ORDER BY m.name, m.version`).all() as ModelRow[]).map((r) => rowToModel(store, r, JSON.parse(r.card_json) as Card));
+}
+
+/** Parse "name", "name@3" into parts (version undefined = the active one). */
+export function parseModelRef(ref: string): { name: string; version?: number } {
+  const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
+  if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
+  return { name: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
+}
+
+/** The stored row of `name` at `version` (the active version when none is given), if installed. */
+export function findModelRow(store: Store, name: string, version?: number): ModelRow | undefined {
+  return version === undefined
+    ? (store.db.prepare(`${MODEL_SELECT} WHERE m.name = ? AND m.version = a.version`).get(name) as ModelRow | undefined)
+    : (store.db.prepare(`${MODEL_SELECT} WHERE m.name = ? AND m.version = ?`).get(name, version) as ModelRow | undefined);
 }

@@ -2,13 +2,15 @@
 // hashes and provenance, and one active version per name (the previous one kept as last-known-good).
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { OutpostError, quote } from '../../common/errors.ts';
-import { parseCard } from '../../package/common/card.ts';
+import { parseCard, type Card } from '../../package/common/card.ts';
 import { ROLLBACK_DETAIL, rollbackTarget, type ModelEventLike } from '../common/activation-history.ts';
 import { CARD_FILE, loadPackage, MODEL_FILE, sha256, type CheckedPackage } from '../../package/node/load.ts';
 import { enqueue } from './outbox.ts';
 import { DIR_MODE, FILE_MODE } from './permissions.ts';
-import { MODEL_SELECT as SELECT, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
+import { cardMark } from './card-mark.ts';
+import { findModelRow, MODEL_SELECT as SELECT, parseModelRef, rowToModel, type InstalledModel, type ModelRow } from './model-list.ts';
 import { nowIso, type Store } from './store.ts';
 
 export interface InstallOptions {
@@ -32,18 +34,12 @@ export interface InstallOptions {
 }
 
 export type { InstalledModel } from './model-list.ts';
+export { parseModelRef };
 
 function toModel(store: Store, r: ModelRow): InstalledModel {
   const parsed = parseCard(JSON.parse(r.card_json));
   if (!parsed.ok) throw new OutpostError('store', `stored card of ${r.name}@${r.version} is invalid`);
   return rowToModel(store, r, parsed.card);
-}
-
-/** Parse "name", "name@3" into parts (version undefined = the active one). */
-export function parseModelRef(ref: string): { name: string; version?: number } {
-  const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
-  if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
-  return { name: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
 }
 
 export function listModels(store: Store): InstalledModel[] {
@@ -52,11 +48,31 @@ export function listModels(store: Store): InstalledModel[] {
 
 /** Resolve a model reference to an installed version (the active one when no version is given). */
 export function getModel(store: Store, ref: string): InstalledModel {
+  return toModel(store, installedRow(store, ref));
+}
+
+/**
+ * getModel, and mark the stored card when the card rules returned it unchanged — exactly the stored
+ * text's values, keys and order — so that scoring can use it as stored (getModelForScoring).
+ */
+export function getCheckedModel(store: Store, ref: string): InstalledModel {
+  const row = installedRow(store, ref);
+  const model = toModel(store, row);
+  markCard(store, row, model.card);
+  return model;
+}
+
+function markCard(store: Store, row: ModelRow, card: Card): void {
+  if (JSON.stringify(card) !== row.card_json || !isDeepStrictEqual(JSON.parse(row.card_json), card)) return;
+  const mark = cardMark(row.card_json);
+  if (row.card_checked === mark) return;
+  store.db.prepare('UPDATE models SET card_checked = ? WHERE name = ? AND version = ? AND card_json = ?').run(mark, row.name, row.version, row.card_json);
+}
+
+function installedRow(store: Store, ref: string): ModelRow {
   const { name, version } = parseModelRef(ref);
-  const row = version === undefined
-    ? (store.db.prepare(`${SELECT} WHERE m.name = ? AND m.version = a.version`).get(name) as ModelRow | undefined)
-    : (store.db.prepare(`${SELECT} WHERE m.name = ? AND m.version = ?`).get(name, version) as ModelRow | undefined);
-  if (row) return toModel(store, row);
+  const row = findModelRow(store, name, version);
+  if (row) return row;
   const versions = (store.db.prepare('SELECT version FROM models WHERE name = ? ORDER BY version').all(name) as { version: number }[]).map((v) => v.version);
   if (!versions.length) {
     const names = (store.db.prepare('SELECT DISTINCT name FROM models ORDER BY name').all() as { name: string }[]).map((n) => n.name);
@@ -217,7 +233,7 @@ export function installPackage(store: Store, packageDir: string | CheckedPackage
   const { name, version } = pkg.card;
   const existing = store.db.prepare('SELECT model_sha256, card_sha256 FROM models WHERE name = ? AND version = ?').get(name, version) as { model_sha256: string; card_sha256: string } | undefined;
   if (existing) {
-    if (existing.model_sha256 === pkg.modelSha256 && existing.card_sha256 === pkg.cardSha256) return getModel(store, `${name}@${version}`);
+    if (existing.model_sha256 === pkg.modelSha256 && existing.card_sha256 === pkg.cardSha256) return getCheckedModel(store, `${name}@${version}`);
     throw new OutpostError('conflict', `${name}@${version} is already installed with different contents; publish a new version number instead`, { file: pkg.dir });
   }
 
@@ -253,7 +269,7 @@ export function installPackage(store: Store, packageDir: string | CheckedPackage
     const activate = opts.activate ?? (!cur || version > cur.version);
     if (activate) setActive(store, name, version, 'install');
   })();
-  return getModel(store, `${name}@${version}`);
+  return getCheckedModel(store, `${name}@${version}`);
 }
 
 /** Rename when both paths are on one file system; false (nothing done) when they are not. */
