@@ -2,6 +2,7 @@
 // system store) and whether a secret may travel over plain http (`--allow-http`).
 import path from 'node:path';
 import { prepareHubTrust, setHubCa } from '../registry/node/hub-tls.ts';
+import { getHubSetting, openStore } from '../store/node/store.ts';
 import { flag, str, type CommandContext, type ParsedArgs } from './command.ts';
 
 export const CA_OPTION = { ca: { type: 'string' } } as const;
@@ -23,3 +24,9 @@ export function hubTrust(ctx: CommandContext, args: ParsedArgs, hubUrl: string):
 }
 
 export const allowHttp = (args: ParsedArgs): boolean => flag(args, 'allow-http');
+
+/** The hub this workstation is connected to (`outpost connect`), if any. */
+export function connectedHub(home: string): string | undefined {
+  const store = openStore(home);
+  try { return getHubSetting(store)?.url; } finally { store.close(); }
+}

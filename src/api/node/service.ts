@@ -152,7 +152,7 @@ export function createService(opts: ServiceOptions): Service {
       const started = Date.now();
       providerProbe = {
         request,
-        info: withTimeout(chooseProvider(request, { probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
+        info: withTimeout(chooseProvider(request, { probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
           (d) => ({ state: 'decided' as const, request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
           (e: unknown) => ({ state: 'failed' as const, request, chosen: null, summary: `the provider check failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(e as Error).message}`, candidates: [] }),
         ),
@@ -542,7 +542,7 @@ export function createService(opts: ServiceOptions): Service {
       // next Start. CPU always works; auto always finds something.
       if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu' && patch.provider !== getSettings(store).provider) {
         try {
-          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) });
+          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home });
         } catch (e) {
           throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`);
         }

@@ -6,16 +6,10 @@ import { publishAppRelease } from '../../hub/node/publish-client.ts';
 import { loadPrivateKey } from '../../keys/node/keys.ts';
 import { checkAppUpdate } from '../../registry/node/app-update.ts';
 import { pinRoot } from '../../registry/node/trust.ts';
-import { getHubSetting, openStore } from '../../store/node/store.ts';
 import { OUTPOST_VERSION } from '../../sync/node/device.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
+import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, connectedHub, hubTrust } from '../hub-access.ts';
 import { passphraseFromEnv } from './keys.ts';
-
-function connectedHub(home: string): string | undefined {
-  const store = openStore(home);
-  try { return getHubSetting(store)?.url; } finally { store.close(); }
-}
 
 export const appUpdateCommand: CommandSpec = {
   name: 'app update',
