@@ -115,6 +115,16 @@ test('the member names are onnxruntime-node\'s own (install-metadata.js); releas
   assert.match((parseManifest(JSON.stringify({ ...good, files: [{ ...good.files[0], name: '../x' }, ...good.files] }), { ortVersion: ORT, platform: 'linux-x64' }) as { reason: string }).reason, /malformed file entry/);
 });
 
+test('every module that loads onnxruntime-node imports ort-binding.ts first, so each thread follows the process\'s choice', () => {
+  const files = fs.readdirSync(path.join(REPO, 'src'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(REPO, 'src', f));
+  const loaders = files.filter((f) => /^import ort from 'onnxruntime-node';$/m.test(fs.readFileSync(f, 'utf8')));
+  assert.ok(loaders.length >= 5, loaders.join(', '));
+  for (const f of loaders) {
+    const imports = fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('import '));
+    assert.match(imports[0], /^import '(\.\/|\.\.\/\.\.\/inference\/node\/)ort-binding\.ts';$/, `${path.relative(REPO, f)}: its first import must be ort-binding.ts`);
+  }
+});
+
 test('the ZIP reader takes stored and deflated members out and refuses a damaged one', { skip }, async () => {
   const pkg = nupkg('zip-check.nupkg');
   const entries = listZip(pkg.file);

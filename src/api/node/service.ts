@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { summarizeDecision } from '../../inference/common/providers.ts';
+import { recordRuntimeProblem, selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
@@ -82,6 +83,10 @@ function proposalView(p: Proposal): ProposalView {
 
 export function createService(opts: ServiceOptions): Service {
   const store = openStore(opts.home);
+  // the process's ONNX Runtime files, before any job or engine thread loads them: the data folder's
+  // GPU runtime when it is installed and intact (a modified one is recorded and not used)
+  const ortChoice = selectOrtRuntime(store.home);
+  void recordRuntimeProblem(store.home, ortChoice).catch(() => undefined);
   const uploadsDir = path.join(store.home, UPLOADS_DIR);
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();

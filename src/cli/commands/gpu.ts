@@ -4,12 +4,9 @@
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
 import { publishRuntimeRelease } from '../../hub/node/publish-client.ts';
-import { loadPrivateKey } from '../../keys/node/keys.ts';
 import { gpuStatus, installGpuRuntime, removeGpuRuntimes, runtimeNameHere, type GpuStatus } from '../../registry/node/gpu-runtime-install.ts';
-import { pinRoot } from '../../registry/node/trust.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, connectedHub, hubTrust } from '../hub-access.ts';
-import { passphraseFromEnv } from './keys.ts';
+import { allowHttp, ALLOW_HTTP_HELP, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublisher } from '../hub-access.ts';
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
 
@@ -120,30 +117,14 @@ export const hubRuntimePublishCommand: CommandSpec = {
     ...CA_HELP,
     ALLOW_HTTP_HELP,
   ],
-  options: {
-    platform: { type: 'string' }, ort: { type: 'string' }, release: { type: 'string' }, hub: { type: 'string' }, key: { type: 'string', multiple: true },
-    token: { type: 'string' }, 'passphrase-env': { type: 'string' }, root: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION,
-  },
+  options: { platform: { type: 'string' }, ort: { type: 'string' }, ...RELEASE_PUBLISH_OPTIONS },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
-    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
-    const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
-    const keyFiles = (args.values.key as string[] | undefined) ?? [];
-    const platform = str(args, 'platform');
-    const release = str(args, 'release');
-    const ort = str(args, 'ort');
-    if (!hubUrl) throw usageError('--hub <url> is required');
-    if (!token) throw usageError('--token (or $OUTPOST_PUBLISH_TOKEN) is required');
-    if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
-    if (!platform || !release || !ort) throw usageError('--platform, --ort and --release are required');
-    if (!/^[1-9][0-9]{0,8}$/.test(release)) throw usageError(`--release must be a whole number from 1, not "${release}"`);
-    const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
-    const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
-    hubTrust(ctx, args, hubUrl);
-    const root = str(args, 'root');
-    if (root) pinRoot(ctx.home, hubUrl, path.resolve(ctx.cwd, root));
+    const { hubUrl, token, keys, release } = releasePublisher(ctx, args, ['platform', 'ort']);
+    const platform = str(args, 'platform')!;
+    const ort = str(args, 'ort')!;
     const r = await publishRuntimeRelease({
-      file: path.resolve(ctx.cwd, args.positionals[0]), platform, release: Number(release), ortVersion: ort, hubUrl, keys, token,
+      file: path.resolve(ctx.cwd, args.positionals[0]), platform, release, ortVersion: ort, hubUrl, keys, token,
       signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args), onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
     });
     for (const v of r.versions) ctx.out.text(`published the GPU runtime for ONNX Runtime ${ort} on ${platform} as ${v.name}@${v.version} (publisher ${r.publisher}, metadata v${r.roleVersion})`);

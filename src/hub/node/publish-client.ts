@@ -16,6 +16,7 @@ import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_
 import type { PublishResult } from './repository.ts';
 import { PullRefused } from '../../registry/node/errors.ts';
 import { deviceChecks } from '../../registry/node/pull.ts';
+import { sha256File as sha256Streamed } from '../../registry/node/app-update.ts';
 import { connectionFailure, prepareHubTrust, requireSafeTransport } from '../../registry/node/hub-tls.ts';
 import { connectHub } from '../../registry/node/tuf-client.ts';
 import { isEnrolled } from '../../registry/node/trust.ts';
@@ -321,10 +322,7 @@ async function publishRelease(opts: Omit<PublishOptions, 'packageDir' | 'alias' 
     throw new OutpostError('not-found', `${opts.file} not found`, { file: opts.file });
   }
   if (!st.isFile()) throw new OutpostError('usage', `${opts.file} is not a file`, { file: opts.file });
-  const fileSha = await new Promise<string>((resolve, reject) => {
-    const h = crypto.createHash('sha256');
-    fs.createReadStream(opts.file).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
-  });
+  const fileSha = (await sha256Streamed(opts.file)).sha256;
   const docSha = crypto.createHash('sha256').update(docBytes).digest('hex');
   return signAndSubmit(opts, (me) => {
     const custom = { custom: { outpost: { publisher: me.name, signedAt: now().toISOString() } } };

@@ -2,6 +2,8 @@
 // whether ORT's CUDA provider libraries were downloaded, whether an NVIDIA driver and the CUDA /
 // Vulkan libraries are where the dynamic linker will look. Only file-system checks: loading a GPU
 // library here could crash or hang the process, which is what the probe worker is for.
+// first: a GPU runtime chosen for this process is what onnxruntime-node loads (./ort-binding.ts)
+import './ort-binding.ts';
 import ort from 'onnxruntime-node';
 import type { PlatformFacts } from '../common/providers.ts';
 import { linuxGpuFacts } from './libraries.ts';

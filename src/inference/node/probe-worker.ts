@@ -1,7 +1,5 @@
 // Worker thread hosting provider probes (see probe.ts), so that GPU session creation, which can
 // block for seconds, never stalls the caller's event loop.
-// first: loads ONNX Runtime from the process's chosen folder (a GPU runtime) before anything else does
-import './ort-binding.ts';
 import { parentPort } from 'node:worker_threads';
 import type { ProbeResult } from '../common/providers.ts';
 import type { FromProbe, ToProbe } from '../common/protocol.ts';

@@ -1,8 +1,6 @@
 // Inference worker: owns one ORT session and runs batches on it, off the main thread (ORT's run()
 // blocks its thread for the whole batch). Feed buffers arrive transferred and are read by ORT in
 // place; output buffers are transferred back, so a batch crosses threads without copies.
-// first: loads ONNX Runtime from the process's chosen folder (a GPU runtime) before anything else does
-import './ort-binding.ts';
 import { parentPort } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { inputNamedIn } from '../common/feeds.ts';
