@@ -35,6 +35,17 @@ export function connectedHub(home: string): string | undefined {
   try { return getHubSetting(store)?.url; } finally { store.close(); }
 }
 
+/** The help lines of those options; `glob` is the release names the publisher is delegated (`outpost-app-*`). */
+export const releasePublishHelp = (glob: string): string[] => [
+  '--hub URL             the hub (or $OUTPOST_HUB)',
+  `--key FILE            the key of the publisher delegated \`${glob}\` (repeat for a threshold)`,
+  '--token T             that publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
+  '--passphrase-env VAR  passphrase of the key(s)',
+  '--root FILE           the hub\'s root.json, pinned once in this data folder',
+  ...CA_HELP,
+  ALLOW_HTTP_HELP,
+];
+
 /** The options every release publish (`hub app publish`, `hub runtime publish`) takes besides its own. */
 export const RELEASE_PUBLISH_OPTIONS = {
   release: { type: 'string' }, hub: { type: 'string' }, key: { type: 'string', multiple: true }, token: { type: 'string' }, 'passphrase-env': { type: 'string' }, root: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION,

@@ -6,7 +6,7 @@ import { publishAppRelease } from '../../hub/node/publish-client.ts';
 import { checkAppUpdate } from '../../registry/node/app-update.ts';
 import { OUTPOST_VERSION } from '../../sync/node/device.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, ALLOW_HTTP_HELP, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublisher } from '../hub-access.ts';
+import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 export const appUpdateCommand: CommandSpec = {
   name: 'app update',
@@ -51,13 +51,7 @@ export const hubAppPublishCommand: CommandSpec = {
     '--platform P          <linux|win32|darwin>-<x64|arm64>: published as outpost-app-<P>',
     '--release N           release number: only grows, per platform (the hub refuses reuse or going back)',
     '--app-version V       the version the installer installs (x.y.z); devices refuse one not newer than theirs',
-    '--hub URL             the hub (or $OUTPOST_HUB)',
-    '--key FILE            the key of the publisher delegated `outpost-app-*` (repeat for a threshold)',
-    '--token T             that publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
-    '--passphrase-env VAR  passphrase of the key(s)',
-    '--root FILE           the hub\'s root.json, pinned once in this data folder',
-    ...CA_HELP,
-    ALLOW_HTTP_HELP,
+    ...releasePublishHelp('outpost-app-*'),
   ],
   options: { platform: { type: 'string' }, 'app-version': { type: 'string' }, ...RELEASE_PUBLISH_OPTIONS },
   positionals: { min: 1, max: 1 },

@@ -6,7 +6,7 @@ import { usageError } from '../../common/errors.ts';
 import { publishRuntimeRelease } from '../../hub/node/publish-client.ts';
 import { gpuStatus, installGpuRuntime, removeGpuRuntimes, runtimeNameHere, type GpuStatus } from '../../registry/node/gpu-runtime-install.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, ALLOW_HTTP_HELP, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublisher } from '../hub-access.ts';
+import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
 
@@ -109,13 +109,7 @@ export const hubRuntimePublishCommand: CommandSpec = {
     '--platform P          the platform it is for (linux-x64)',
     `--ort V               the ONNX Runtime version it is for; devices install the one matching theirs (this app: ${runtimeNameHere()})`,
     '--release N           release number: only grows, per platform and ONNX Runtime version',
-    '--hub URL             the hub (or $OUTPOST_HUB)',
-    '--key FILE            the key of the publisher delegated `outpost-runtime-*` (repeat for a threshold)',
-    '--token T             that publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
-    '--passphrase-env VAR  passphrase of the key(s)',
-    '--root FILE           the hub\'s root.json, pinned once in this data folder',
-    ...CA_HELP,
-    ALLOW_HTTP_HELP,
+    ...releasePublishHelp('outpost-runtime-*'),
   ],
   options: { platform: { type: 'string' }, ort: { type: 'string' }, ...RELEASE_PUBLISH_OPTIONS },
   positionals: { min: 1, max: 1 },
