@@ -7,6 +7,7 @@ import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { summarizeDecision } from '../../inference/common/providers.ts';
 import { recordRuntimeProblem, selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
+import { createGpuRuntime } from './gpu-runtime.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
@@ -95,6 +96,7 @@ export function createService(opts: ServiceOptions): Service {
   // sorted pages and distributions: decoding the log happens in the log-query worker, not here
   const logQueries = createLogQueries(store.home);
   const appUpdates = createAppUpdates({ store });
+  const gpu = createGpuRuntime(store, (progress) => emit({ type: 'gpu-progress', progress }));
   let closed = false;
   // drift-alert webhook messages: whatever an earlier run left pending, then retries (jobs queue
   // theirs from the job worker, which sends the first attempt itself)
@@ -517,6 +519,15 @@ export function createService(opts: ServiceOptions): Service {
     async 'train.install'({ id }) {
       const { run, installed } = training.install(id);
       return { run, model: modelSummary(groupModels().get(installed.name)!, listJobs(store, 200)) };
+    },
+    async 'gpu.status'({ hub }) {
+      return gpu.view(hub);
+    },
+    async 'gpu.install'() {
+      return gpu.install();
+    },
+    async 'gpu.remove'() {
+      return gpu.remove();
     },
     async 'appUpdate.status'() {
       return appUpdates.view();

@@ -68,8 +68,3 @@ export async function recordRuntimeProblem(home: string, sel: OrtSelection): Pro
   const store = openStore(home);
   try { recordSecurityEvent(store, 'gpu-runtime-modified', null, sel.problem ?? sel.modified.reason); } finally { store.close(); }
 }
-
-/** Forget the per-folder answers (tests; after `outpost gpu install`/`remove` in the same process). The loaded runtime stays loaded. */
-export function forgetOrtSelection(): void {
-  chosen.clear();
-}
