@@ -44,11 +44,11 @@ export interface LoggedBatch {
 }
 
 /**
- * Logged rows in one commit from which the store's WAL checkpoints move to a background thread for
- * the rest of the job (store/node/wal-checkpoints.ts): a large job's checkpoint commits; a small
- * job, or a record session's commit, never starts that thread.
+ * Bytes of log a job has written from which the store's WAL checkpoints move to a background thread
+ * for the rest of the job (store/node/wal-checkpoints.ts): SQLite's own threshold (1,000 pages,
+ * 4 MB), so a job that would never have made its commits checkpoint never starts that thread.
  */
-export const BACKGROUND_CHECKPOINT_ROWS = 65_536;
+export const BACKGROUND_CHECKPOINT_BYTES = 4 * 1024 ** 2;
 
 export class JobLog {
   readonly job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>;
@@ -63,8 +63,10 @@ export class JobLog {
   seq: number;
   /** rows observed and queued since the last commit */
   pendingRows = 0;
-  /** WAL checkpoints in the background, once a commit logged BACKGROUND_CHECKPOINT_ROWS rows */
+  /** WAL checkpoints in the background, once the job logged BACKGROUND_CHECKPOINT_BYTES */
   private checkpoints: DeferredCheckpoints | undefined;
+  /** bytes of log batches this object has committed (or is committing) */
+  private loggedBytes = 0;
 
   constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number) {
     this.store = store;
@@ -108,9 +110,11 @@ export class JobLog {
   commit(counters: JobCounters, checkpoint: unknown, extra?: () => void): void {
     const log = this.pending;
     const { store, sync, job } = this;
-    if (!this.checkpoints && log.reduce((n, r) => n + r.rowCount, 0) >= BACKGROUND_CHECKPOINT_ROWS) this.checkpoints = deferCheckpoints(store);
     store.db.transaction(() => {
       const sizes = log.map((r) => insertPredictionBatch(store, r));
+      // before this transaction commits: past the threshold, its commit no longer checkpoints here
+      this.loggedBytes += sizes.reduce((n, x) => n + x, 0);
+      if (!this.checkpoints && this.loggedBytes >= BACKGROUND_CHECKPOINT_BYTES) this.checkpoints = deferCheckpoints(store);
       for (const ob of this.observers) ob.persist();
       extra?.();
       saveCheckpoint(store, job.id, counters, checkpoint);
