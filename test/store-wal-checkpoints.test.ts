@@ -1,18 +1,18 @@
 // WAL checkpoints in the background (src/store/node/wal-checkpoints.ts): while held, the committing
 // connection never copies the write-ahead log into the database file itself; a worker thread with
 // its own connection does, after request(); the last release() gives the connection its own
-// checkpoints back; a worker that cannot run gives them back at once. And a scoring job that has
-// logged BACKGROUND_CHECKPOINT_BYTES uses it (its later commits leave checkpoints to the worker), a
-// small one never starts it. Real parts:
+// checkpoints back; a worker that cannot run gives them back at once. And a scoring job whose
+// commits log BACKGROUND_CHECKPOINT_ROWS rows uses it (they leave checkpoints to the worker), a small
+// one never starts it. Real parts:
 // SQLite files, worker threads, ONNX Runtime.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { BACKGROUND_CHECKPOINT_BYTES } from '../src/scoring/node/job-log.ts';
+import { BACKGROUND_CHECKPOINT_ROWS } from '../src/scoring/node/job-log.ts';
 import { scoreFile } from '../src/scoring/node/score-file.ts';
 import { installPackage } from '../src/store/node/models.ts';
-import { DB_FILE, openStore, updateSettings } from '../src/store/node/store.ts';
+import { DB_FILE, openStore } from '../src/store/node/store.ts';
 import { backgroundCheckpoints, deferCheckpoints } from '../src/store/node/wal-checkpoints.ts';
 import { buildSyntheticMlp } from '../src/train/common/index.ts';
 import { tempDir } from './helpers/packages.ts';
@@ -86,12 +86,11 @@ test('a checkpoint worker that cannot open the database gives the connection its
   }
 });
 
-test('a scoring job checkpoints in the background once it has logged BACKGROUND_CHECKPOINT_BYTES; a small job does not', async () => {
+test('a scoring job whose commits log BACKGROUND_CHECKPOINT_ROWS rows checkpoints in the background; a small job does not', async () => {
   const home = path.join(root, 'jobs');
   const store = openStore(home);
   try {
-    updateSettings(store, { logInputs: 'all' }); // ~90 bytes of log per row: 4 MB within 60k rows
-    const features = 20;
+    const features = 3;
     const { bytes, card } = buildSyntheticMlp({ features, hidden: 4, classes: 2, seed: 3 });
     const pkg = path.join(root, 'mlp');
     fs.mkdirSync(pkg);
@@ -111,14 +110,12 @@ test('a scoring job checkpoints in the background once it has logged BACKGROUND_
     assert.equal(logged(small.job.id).n, 1000);
     assert.equal(backgroundCheckpoints(store), before, 'a small job never starts the worker');
 
-    // commits every 20k rows: the third passes the threshold (a checkpoint after it), one more at the end
-    const rows = 60_000;
-    const large = await scoreFile(store, { input: csv(rows), model: 'mlp', out: path.join(root, 'large.csv'), logPredictions: true }, { checkpointRows: 20_000 });
-    const log = logged(large.job.id);
-    assert.equal(log.n, rows);
-    assert.ok(log.bytes >= BACKGROUND_CHECKPOINT_BYTES && log.bytes < 2 * BACKGROUND_CHECKPOINT_BYTES, `${log.bytes} bytes logged: past the threshold only at the last commit`);
+    // two commits of BACKGROUND_CHECKPOINT_ROWS + 5000 rows: a checkpoint after each, one more at the end
+    const rows = 2 * (BACKGROUND_CHECKPOINT_ROWS + 5000);
+    const large = await scoreFile(store, { input: csv(rows), model: 'mlp', out: path.join(root, 'large.csv'), logPredictions: true }, { checkpointRows: rows / 2 });
+    assert.equal(logged(large.job.id).n, rows);
     assert.equal(autocheckpoint(store.db), 1000, 'the job gave the connection its own checkpoints back');
-    await until(() => backgroundCheckpoints(store) >= before + 2, 'the large job\'s background checkpoints (after its last commit and at its end)');
+    await until(() => backgroundCheckpoints(store) >= before + 2, 'the large job\'s background checkpoints (after its commits and at its end)');
     assert.equal(store.db.pragma('integrity_check', { simple: true }), 'ok');
   } finally {
     store.close();

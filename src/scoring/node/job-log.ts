@@ -44,11 +44,12 @@ export interface LoggedBatch {
 }
 
 /**
- * Bytes of log a job has written from which the store's WAL checkpoints move to a background thread
- * for the rest of the job (store/node/wal-checkpoints.ts): SQLite's own threshold (1,000 pages,
- * 4 MB), so a job that would never have made its commits checkpoint never starts that thread.
+ * Logged rows in one commit from which the store's WAL checkpoints move to a background thread for
+ * the rest of the job (store/node/wal-checkpoints.ts), decided before that commit: a large job's
+ * checkpoint commits (262,144 rows by default); a small job, or a record session's commit, never
+ * starts that thread.
  */
-export const BACKGROUND_CHECKPOINT_BYTES = 4 * 1024 ** 2;
+export const BACKGROUND_CHECKPOINT_ROWS = 65_536;
 
 export class JobLog {
   readonly job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>;
@@ -63,10 +64,8 @@ export class JobLog {
   seq: number;
   /** rows observed and queued since the last commit */
   pendingRows = 0;
-  /** WAL checkpoints in the background, once the job logged BACKGROUND_CHECKPOINT_BYTES */
+  /** WAL checkpoints in the background, from the first commit logging BACKGROUND_CHECKPOINT_ROWS rows */
   private checkpoints: DeferredCheckpoints | undefined;
-  /** bytes of log batches this object has committed (or is committing) */
-  private loggedBytes = 0;
 
   constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number) {
     this.store = store;
@@ -110,11 +109,9 @@ export class JobLog {
   commit(counters: JobCounters, checkpoint: unknown, extra?: () => void): void {
     const log = this.pending;
     const { store, sync, job } = this;
+    if (!this.checkpoints && log.reduce((n, r) => n + r.rowCount, 0) >= BACKGROUND_CHECKPOINT_ROWS) this.checkpoints = deferCheckpoints(store);
     store.db.transaction(() => {
       const sizes = log.map((r) => insertPredictionBatch(store, r));
-      // before this transaction commits: past the threshold, its commit no longer checkpoints here
-      this.loggedBytes += sizes.reduce((n, x) => n + x, 0);
-      if (!this.checkpoints && this.loggedBytes >= BACKGROUND_CHECKPOINT_BYTES) this.checkpoints = deferCheckpoints(store);
       for (const ob of this.observers) ob.persist();
       extra?.();
       saveCheckpoint(store, job.id, counters, checkpoint);
