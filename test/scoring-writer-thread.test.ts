@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import type { OutputFormat } from '../src/io/common/table.ts';
 import { installPackage } from '../src/store/node/models.ts';
+import { startSinkThread, openWorkerSink } from '../src/io/node/worker-sink.ts';
 import { scoreFile, WRITER_THREAD_MIN_BYTES } from '../src/scoring/node/score-file.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { tempDir, writePackage } from './helpers/packages.ts';
@@ -40,6 +41,29 @@ test('the output is byte-identical whether formatted on the scoring thread or in
       assert.ok(outputs[0].equals(outputs[2]), `${format}: the default differs`);
       assert.ok(rejects[0].equals(rejects[1]) && rejects[0].equals(rejects[2]), `${format}: rejects differ`);
     }
+  } finally {
+    store.close();
+  }
+});
+
+test('a writer thread started ahead: one that stopped, or was started for another format, is refused by name; a job that fails before opening its output stops it', { timeout: 60_000 }, async () => {
+  const out = path.join(root, 'ahead.csv');
+  const gone = startSinkThread('csv');
+  await gone.worker.terminate();
+  await assert.rejects(openWorkerSink(out, 'csv', {}, gone), (e: Error & { code?: string; location?: { file?: string } }) => e.code === 'store' && /the output writer thread stopped before it opened the output: exit code/.test(e.message) && e.location?.file === out);
+  await assert.rejects(openWorkerSink(out, 'csv', {}, startSinkThread('parquet')), /the writer thread was started for parquet, not csv/);
+  assert.equal(fs.existsSync(out), false);
+  // the engine cannot open (no CUDA here) after the writer thread was started: the job fails and
+  // the thread is stopped (one left running would also keep this test file from ending)
+  const workerThreads = () => fs.readdirSync('/proc/self/task').filter((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
+  const before = workerThreads();
+  const store = openStore(path.join(root, 'home-ahead'));
+  try {
+    installPackage(store, writePackage(path.join(root, 'pkg-ahead')), { source: 'local', allowUnsigned: true });
+    const input = path.join(root, 'ahead-in.csv');
+    fs.writeFileSync(input, 'a,b,colour\n1,2,red\n');
+    await assert.rejects(scoreFile(store, { input, model: 'tiny', out, ep: 'cuda' }, { writerThread: true }), /cuda/);
+    assert.equal(workerThreads(), before, 'no worker thread left running');
   } finally {
     store.close();
   }

@@ -31,8 +31,32 @@ const MAX_QUEUED_WRITES = 8;
  */
 const PARQUET_YOUNG_GENERATION_MB = 8;
 
-export async function openWorkerSink(file: string, format: OutputFormat, options: OpenSinkOptions = {}): Promise<TableSink> {
+/** A writer thread started ahead of its sink (its start and module load overlap other work). */
+export interface SinkThread {
+  readonly format: OutputFormat;
+  readonly worker: Worker;
+  /** set when the thread failed or exited before a sink took it */
+  failure?: Error;
+  stopListening: () => void;
+}
+
+/** Start the writer thread for `format` now; openWorkerSink takes it later (or `terminate` it unused). */
+export function startSinkThread(format: OutputFormat): SinkThread {
   const worker = startWorker(new URL('./sink-worker.ts', import.meta.url), format === 'parquet' ? { resourceLimits: { maxYoungGenerationSizeMb: PARQUET_YOUNG_GENERATION_MB } } : {});
+  const onError = (e: Error) => { thread.failure ??= e; };
+  const onExit = (code: number) => { thread.failure ??= new Error(`exit code ${code}`); };
+  const thread: SinkThread = { format, worker, stopListening: () => { worker.off('error', onError).off('exit', onExit); } };
+  worker.on('error', onError).on('exit', onExit);
+  return thread;
+}
+
+export async function openWorkerSink(file: string, format: OutputFormat, options: OpenSinkOptions = {}, thread: SinkThread = startSinkThread(format)): Promise<TableSink> {
+  const { worker } = thread;
+  thread.stopListening();
+  if (thread.format !== format || thread.failure) {
+    await worker.terminate();
+    throw new OutpostError('store', thread.failure ? `the output writer thread stopped before it opened the output: ${thread.failure.message}` : `the writer thread was started for ${thread.format}, not ${format}`, { file });
+  }
   const opened = await new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('message', (m: FromSinkWorker) => {

@@ -9,6 +9,7 @@ import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
+import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
@@ -86,6 +87,8 @@ export interface RunOptions {
  * 1,000-row `outpost score`. The bytes written are the same either way (same encoder).
  */
 export const WRITER_THREAD_MIN_BYTES = 4 << 20;
+
+const useWriterThread = (opts: RunOptions, source: TableSource): boolean => opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES;
 
 export interface JobResult {
   job: Job;
@@ -246,17 +249,21 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     throw e;
   }
   const { source, job: planned } = prepared;
+  // the output's writer thread starts while the engine is still loading (each takes ~0.1–0.3 s to
+  // start; its module loads only for an input that uses one)
+  const sinkThread = useWriterThread(opts, source) ? (await import('../../io/node/worker-sink.ts')).startSinkThread(planned.outputFormat as OutputFormat) : undefined;
   // made while the inference worker creates its session, which this thread would otherwise wait for
   const monitoring = modelMonitoring(model.card);
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
     opened = await starting;
   } catch (e) {
+    await sinkThread?.worker.terminate();
     await source.close();
     throw e;
   }
   const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
-  return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring);
+  return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring, sinkThread);
 }
 
 export async function resumeJob(store: Store, jobId: string, opts: RunOptions = {}): Promise<JobResult> {
@@ -297,12 +304,15 @@ function describeProvider(engine: InferenceEngine): string {
   return `${p.chosen} (${cached ? `${cached}: ` : ''}${others.join('; ')})`;
 }
 
-async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false, monitoring?: Monitoring): Promise<JobResult> {
+async function execute(store: Store, job: Job, card: Card, source: TableSource, { engine, graph }: { engine: InferenceEngine; graph: ModelInfo }, from: Checkpoint | undefined, opts: RunOptions, resuming = false, monitoring?: Monitoring, sinkThread?: SinkThread): Promise<JobResult> {
+  // a writer thread started ahead is the output's, or is stopped when the job ends before opening it
+  let spareThread = sinkThread;
   let releaseLock: () => void;
   try {
     releaseLock = acquireJobLock(path.join(store.jobsDir, `${job.id}.lock`), job.id);
   } catch (e) {
     // Another live process owns the job: leave its record alone, just let go of what we opened.
+    await spareThread?.worker.terminate();
     await engine.close();
     await source.close();
     throw e;
@@ -398,8 +408,12 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const safe = o.csvSafe ? { csvSafe: true } : {};
-    const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? (await import('../../io/node/worker-sink.ts')).openWorkerSink : openSink;
-    const out = (output = await openOutput(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
+    const outOptions = { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) };
+    const thread = spareThread;
+    spareThread = undefined;
+    const out = (output = useWriterThread(opts, source)
+      ? await (await import('../../io/node/worker-sink.ts')).openWorkerSink(job.outputPath, job.outputFormat as OutputFormat, outOptions, thread)
+      : await openSink(job.outputPath, job.outputFormat as OutputFormat, outOptions));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const requests = columnRequests(card.inputs, o.idColumn);
     const batches = source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) });
@@ -489,6 +503,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     throw err;
   } finally {
     log?.close();
+    await spareThread?.worker.terminate();
     await engine.close();
     await source.close();
     releaseLock();
