@@ -7,20 +7,15 @@
 // initialised ahead: a process that exits while a worker is inside that native call aborts.)
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
-import { selectOrtRuntime } from './ort-runtime.ts';
 
 export const INFERENCE_WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 interface Spare { href: string; worker: Worker; failed: boolean; onGone: () => void }
 let spare: Spare | undefined;
 
-/**
- * Start the spare now (no-op when one is waiting). It does not keep the process alive. Given the data
- * folder, the process's ONNX Runtime files are chosen first (its GPU runtime, ./ort-runtime.ts).
- */
-export function prestartInferenceWorker(home?: string, url: URL = INFERENCE_WORKER_URL): void {
+/** Start the spare now (no-op when one is waiting). It does not keep the process alive. */
+export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
   if (spare) return;
-  if (home) selectOrtRuntime(home);
   const worker = startWorker(url);
   const s: Spare = { href: url.href, worker, failed: false, onGone: () => { s.failed = true; } };
   // a spare that fails to start is dropped quietly; the engine then starts its own and reports why that one failed
