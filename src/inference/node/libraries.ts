@@ -19,7 +19,6 @@ export function ortPackageVersion(): string {
   return String(pkg.version ?? 'unknown');
 }
 
-/** Where the dynamic linker would find a library: LD_LIBRARY_PATH, ld.so.cache, usual folders. */
 /** The folders searched for a library, in order: LD_LIBRARY_PATH, `extraDirs`, the usual ones. */
 export function libraryDirs(extraDirs: string[] = []): string[] {
   const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : '';
@@ -31,6 +30,7 @@ export function libraryDirs(extraDirs: string[] = []): string[] {
   ];
 }
 
+/** Where the dynamic linker would find a library: those folders, then ld.so.cache. */
 export function makeLibraryFinder(extraDirs: string[] = []): (name: string) => string | undefined {
   const dirs = libraryDirs(extraDirs);
   let cache: string | undefined;
