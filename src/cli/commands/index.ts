@@ -73,6 +73,7 @@ export const commands: CommandEntry[] = [
   { name: 'keys generate', summary: 'Create a signing key pair (private key owner-only, public key at <file>.pub)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
   { name: 'app update', summary: 'Check the hub for a newer signed Outpost release for this platform; download, verify (TUF) and stage it', load: async () => (await import('./app-update.ts')).appUpdateCommand },
   { name: 'hub app publish', summary: 'Sign an Outpost installer as an app release for one platform and publish it to a hub', load: async () => (await import('./app-update.ts')).hubAppPublishCommand },
+  { name: 'gpu', summary: 'The GPU runtime (ONNX Runtime\'s CUDA libraries): installed and intact?, the driver and CUDA libraries, what the hub offers', load: async () => (await import('./gpu.ts')).gpuCommand },
   { name: 'gpu status', summary: 'The GPU runtime (ONNX Runtime\'s CUDA libraries): installed and intact?, the driver and CUDA libraries, what the hub offers', load: async () => (await import('./gpu.ts')).gpuStatusCommand },
   { name: 'gpu install', summary: 'Download ONNX Runtime\'s CUDA libraries from the connected hub, verify them (TUF) and install them in the data folder', load: async () => (await import('./gpu.ts')).gpuInstallCommand },
   { name: 'gpu remove', summary: 'Remove the GPU runtime from the data folder (ONNX Runtime loads from the app again, CPU and bundled providers only)', load: async () => (await import('./gpu.ts')).gpuRemoveCommand },
