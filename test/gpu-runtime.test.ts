@@ -258,6 +258,10 @@ test('a modified file in the installed runtime: not loaded; --ep cuda fails nami
 
   const cuda = await scoreInChild(home, 'cuda');
   assert.match(cuda.error ?? '', /execution provider cuda cannot be used: the GPU runtime onnxruntime-.*-cuda12 was modified \(libonnxruntime_providers_cuda\.so has sha256 [0-9a-f]{12}…, the manifest says [0-9a-f]{12}…\): reinstall it with `outpost gpu install`/);
+  // the real CLI: `outpost score --ep cuda` (the choice made before the command loads) names the file too
+  const cli = await runCli(['score', path.join(REPO, 'models/demo/weather-2015.csv'), '--model', 'seattle-weather', '--out', path.join(work, 'cuda.csv'), '--ep', 'cuda'], { home });
+  assert.equal(cli.code, 1, cli.stderr);
+  assert.match(cli.stderr, /execution provider cuda cannot be used: the GPU runtime .* was modified \(libonnxruntime_providers_cuda\.so has sha256/);
   const auto = await scoreInChild(home, 'auto');
   assert.equal(auto.error, undefined, auto.error);
   assert.equal(auto.provider?.chosen, 'cpu');

@@ -270,7 +270,7 @@ test('a spare worker started ahead is taken by the next open and gives the same 
   try {
     const broken = new URL(`file://${path.join(dir, 'broken.mjs')}`);
     fs.writeFileSync(broken, 'throw new Error("cannot start");\n');
-    prestartInferenceWorker(undefined, broken);
+    prestartInferenceWorker(broken);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(takeSpareWorker(broken), undefined, 'a dead spare is not handed out');
     // and the next spare can be started again

@@ -15,7 +15,7 @@ import { checkRuntime, runtimeDir } from '../../src/inference/node/gpu-runtime.t
 import { ortPackageVersion } from '../../src/inference/node/libraries.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { connect } from '../../src/sync/node/connect.ts';
-import { launchChromium, SCREENSHOTS, serveInProcess, type Served } from '../helpers/app-browser.ts';
+import { launchChromium, serveInProcess, settingsSection, type Served } from '../helpers/app-browser.ts';
 import { runMain } from '../helpers/cli.ts';
 import { startTestHub, type TestHub } from '../helpers/hub-fixtures.ts';
 import { tempDir } from '../helpers/packages.ts';
@@ -49,16 +49,10 @@ describe('Settings → GPU (Chromium, serve mode, hub on loopback)', { skip }, (
     assert.equal(r.code, 0, r.err);
     return fs.readFileSync(file);
   };
-  const settings = async () => {
-    await page.goto(`http://127.0.0.1:${served.port}/#/settings`);
-    await page.reload();
-    await page.getByTestId('gpu-ort').waitFor();
-  };
-  const section = () => page.locator('section', { has: page.locator('#set-gpu') });
-  const shot = async (name: string) => {
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await section().screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  };
+  const ui = settingsSection(() => page, () => served.port, 'set-gpu', 'gpu-ort');
+  const settings = () => ui.open();
+  const section = () => ui.section();
+  const shot = (name: string) => ui.shot(name);
 
   before(async () => {
     browser = (launched as { browser: Browser }).browser;

@@ -17,7 +17,7 @@ import { applyOnQuit, readPending } from '../../src/registry/node/app-install.ts
 import { openStore } from '../../src/store/node/store.ts';
 import { connect } from '../../src/sync/node/connect.ts';
 import { OUTPOST_VERSION } from '../../src/sync/node/device.ts';
-import { launchChromium, SCREENSHOTS, serveInProcess, type Served } from '../helpers/app-browser.ts';
+import { launchChromium, serveInProcess, settingsSection, type Served } from '../helpers/app-browser.ts';
 import { runMain } from '../helpers/cli.ts';
 import { startTestHub, type TestHub } from '../helpers/hub-fixtures.ts';
 import { startProxy, type Proxy } from '../helpers/hub-proxy.ts';
@@ -50,17 +50,10 @@ describe('Settings → Updates (Chromium, serve mode, hub on loopback)', { skip:
     assert.equal(r.code, 0, r.err);
     return bytes;
   };
-  const settings = async () => {
-    await page.goto(`http://127.0.0.1:${served.port}/#/settings`);
-    await page.reload(); // a fresh view (a hash-only goto keeps the page)
-    await page.getByTestId('update-current').waitFor();
-  };
-  const section = () => page.locator('section', { has: page.locator('#set-updates') });
-  /** the Updates section alone (a full-page shot repeats the sticky header mid-page) */
-  const shot = async (name: string) => {
-    fs.mkdirSync(SCREENSHOTS, { recursive: true });
-    await section().screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
-  };
+  const ui = settingsSection(() => page, () => served.port, 'set-updates', 'update-current');
+  const settings = () => ui.open();
+  const section = () => ui.section();
+  const shot = (name: string) => ui.shot(name);
 
   before(async () => {
     browser = (launched as { browser: Browser }).browser;

@@ -99,3 +99,25 @@ export async function openRoute(page: Page, origin: string, route: string): Prom
   await page.goto(`${origin}/#/${route}`);
   await page.locator(`main[data-route=${JSON.stringify(route)}]`).waitFor();
 }
+
+/**
+ * One Settings section (`id`: its anchor, e.g. set-gpu) of the page `pageOf()` returns: its locator, opening Settings
+ * afresh until `ready` (a test id) shows, and an element shot of the section alone (a full-page shot
+ * repeats the sticky header mid-page) to SCREENSHOTS/<name>.png.
+ */
+export function settingsSection(pageOf: () => Page, port: () => number, id: string, ready: string) {
+  const section = () => pageOf().locator('section', { has: pageOf().locator(`#${id}`) });
+  return {
+    section,
+    async open(): Promise<void> {
+      const page = pageOf();
+      await page.goto(`http://127.0.0.1:${port()}/#/settings`);
+      await page.reload(); // a fresh view (a hash-only goto keeps the page)
+      await page.getByTestId(ready).waitFor();
+    },
+    async shot(name: string): Promise<void> {
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      await section().screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+    },
+  };
+}

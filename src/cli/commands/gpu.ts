@@ -48,6 +48,8 @@ export const gpuStatusCommand: CommandSpec = {
   },
 };
 
+export const gpuCommand: CommandSpec = { ...gpuStatusCommand, name: 'gpu', usage: 'outpost gpu [status [--hub <url>] [--offline] | install [--check] | remove]' };
+
 export const gpuInstallCommand: CommandSpec = {
   name: 'gpu install',
   summary: 'Download ONNX Runtime\'s CUDA libraries from the connected hub, verify them (TUF) and install them in the data folder',

@@ -3,7 +3,14 @@
 // The summaries repeat each module's own (for `outpost --help` without loading them); a test keeps them equal.
 import type { CommandSpec } from '../command.ts';
 // Static, not import(): a dynamic import sharing modules with the command's graph settles only once that whole graph has loaded.
+import { selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
 import { prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
+
+/** Before a scoring command loads: this process's ONNX Runtime files (the data folder's GPU runtime when intact), then the spare inference worker. */
+const prestartScoring = (home: string): void => {
+  selectOrtRuntime(home);
+  prestartInferenceWorker();
+};
 
 export interface CommandEntry {
   name: string;
@@ -15,8 +22,8 @@ export interface CommandEntry {
 
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: (home) => prestartInferenceWorker(home) },
-  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: (home) => prestartInferenceWorker(home) },
+  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartScoring },
+  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartScoring },
   { name: 'train', summary: 'Train a model from a CSV, JSONL or Parquet file and write a model package', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
   { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },
@@ -66,6 +73,7 @@ export const commands: CommandEntry[] = [
   { name: 'keys generate', summary: 'Create a signing key pair (private key owner-only, public key at <file>.pub)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
   { name: 'app update', summary: 'Check the hub for a newer signed Outpost release for this platform; download, verify (TUF) and stage it', load: async () => (await import('./app-update.ts')).appUpdateCommand },
   { name: 'hub app publish', summary: 'Sign an Outpost installer as an app release for one platform and publish it to a hub', load: async () => (await import('./app-update.ts')).hubAppPublishCommand },
+  { name: 'gpu', summary: 'The GPU runtime (ONNX Runtime\'s CUDA libraries): installed and intact?, the driver and CUDA libraries, what the hub offers', load: async () => (await import('./gpu.ts')).gpuCommand },
   { name: 'gpu status', summary: 'The GPU runtime (ONNX Runtime\'s CUDA libraries): installed and intact?, the driver and CUDA libraries, what the hub offers', load: async () => (await import('./gpu.ts')).gpuStatusCommand },
   { name: 'gpu install', summary: 'Download ONNX Runtime\'s CUDA libraries from the connected hub, verify them (TUF) and install them in the data folder', load: async () => (await import('./gpu.ts')).gpuInstallCommand },
   { name: 'gpu remove', summary: 'Remove the GPU runtime from the data folder (ONNX Runtime loads from the app again, CPU and bundled providers only)', load: async () => (await import('./gpu.ts')).gpuRemoveCommand },

@@ -12,13 +12,6 @@ export function ortBinDir(): string {
   return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-/** The installed onnxruntime-node's version (its package.json), without loading it. */
-export function ortPackageVersion(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-  const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
-  return String(pkg.version ?? 'unknown');
-}
-
 /** The folders searched for a library, in order: LD_LIBRARY_PATH, `extraDirs`, the usual ones. */
 export function libraryDirs(extraDirs: string[] = []): string[] {
   const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : '';
@@ -65,4 +58,11 @@ export function linuxGpuFacts(ortDir: string): NonNullable<PlatformFacts['linux'
     cudaRuntimeLibsMissing: CUDA_RUNTIME_LIBS.filter((f) => !find(f)),
     vulkanLoader: find('libvulkan.so.1'),
   };
+}
+
+/** The installed onnxruntime-node's version (its package.json), without loading it. */
+export function ortPackageVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: unknown };
+  return String(pkg.version ?? 'unknown');
 }

@@ -22,6 +22,8 @@ export interface OrtSelection {
 
 const chosen = new Map<string, OrtSelection>();
 let active: string | undefined;
+/** the first choice this process made (and for which data folder): what a caller that names no folder goes by */
+let first: { home: string; selection: OrtSelection } | undefined;
 
 /** Where libonnxruntime is mapped in this process already, if anywhere (Linux; elsewhere: this thread's require cache). */
 function ortLoadedFrom(): string | undefined {
@@ -52,8 +54,12 @@ export function selectOrtRuntime(home: string): OrtSelection {
     }
   }
   chosen.set(key, sel);
+  first ??= { home, selection: sel };
   return sel;
 }
+
+/** The choice this process made first, with its data folder (none yet: undefined). */
+export const processOrtSelection = (): { home: string; selection: OrtSelection } | undefined => first;
 
 /** The runtime this process loads ORT from (undefined: the app's own). */
 export const activeRuntimeDir = (): string | undefined => active;

@@ -9,7 +9,7 @@ import { autoCandidates, cacheDate, decide, isProviderRequest, providerNames } f
 import type { ProbeResult, ProviderDecision, ProviderName, ProviderRequest } from '../common/providers.ts';
 import type { FromProbe, ToProbe } from '../common/protocol.ts';
 import type { MachineFingerprint } from '../common/probe-cache.ts';
-import { recordRuntimeProblem, selectOrtRuntime } from './ort-runtime.ts';
+import { processOrtSelection, recordRuntimeProblem, selectOrtRuntime, type OrtSelection } from './ort-runtime.ts';
 import { loadProbeCache, machineFingerprint, saveProbeCache } from './probe-cache.ts';
 
 export interface ChooseOptions {
@@ -25,7 +25,8 @@ export interface ChooseOptions {
   cacheFile?: string;
   /**
    * The data folder: its GPU runtime, when installed and intact, is what this process loads ONNX
-   * Runtime from (./ort-runtime.ts); a modified one rules CUDA out with the reason (and `--ep cuda` fails).
+   * Runtime from (./ort-runtime.ts); a modified one rules CUDA out with the reason (and `--ep cuda`
+   * fails). Without it, the choice the process made first (the CLI makes it before a scoring command loads).
    */
   home?: string;
 }
@@ -119,8 +120,10 @@ export async function chooseProvider(request: ProviderRequest, opts: ChooseOptio
   const timeoutMs = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
 
   // before anything here loads ORT: which files this process loads it from
-  const runtime = opts.home ? selectOrtRuntime(opts.home) : {};
-  if (opts.home && runtime.modified) await recordRuntimeProblem(opts.home, runtime);
+  // (no folder named: what the process chose when it started, e.g. before `outpost score` loaded)
+  const made = opts.home ? { home: opts.home, selection: selectOrtRuntime(opts.home) } : processOrtSelection();
+  const runtime: OrtSelection = made?.selection ?? {};
+  if (made && runtime.modified) await recordRuntimeProblem(made.home, runtime);
   if (request === 'cpu') return { request, chosen: 'cpu', candidates: [{ name: 'cpu', outcome: 'chosen', reason: 'requested' }] };
   if (request === 'cuda' && runtime.problem) throw new OutpostError('provider', `execution provider cuda cannot be used: ${runtime.problem}`, {}, { provider: 'cuda', outcome: 'unavailable' });
 

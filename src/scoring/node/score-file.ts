@@ -292,7 +292,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions, laneDepth?: number): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home }, ...(laneDepth ? { laneDepth } : {}) });
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
   return { engine, graph: adapted.info };
 }
 
