@@ -43,6 +43,15 @@ export function useBindingFrom(dir: string): void {
   require.cache[key] = m;
 }
 
+// ONNX Runtime 1.30's Linux build has telemetry on by default: it writes a device id and an event
+// store under ~/.cache/Microsoft/DeveloperTools/.onnxruntime and uploads them to
+// mobile.events.data.microsoft.com. An offline appliance does not phone home, so it is off unless the
+// operator set ORT_DISABLE_TELEMETRY themselves. It must be in the real environment before the
+// first ORT load in the process: the main thread's process.env is that environment (a worker's is a
+// copy native code never sees), and every thread that loads ORT imports this module first.
+const TELEMETRY_ENV = 'ORT_DISABLE_TELEMETRY';
+if (isMainThread) process.env[TELEMETRY_ENV] ??= '1';
+
 // On import: a main thread clears what it inherited; a worker follows its process's choice.
 if (isMainThread) delete process.env[ORT_RUNTIME_ENV];
 else if (process.env[ORT_RUNTIME_ENV]) useBindingFrom(process.env[ORT_RUNTIME_ENV]);
