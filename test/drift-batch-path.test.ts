@@ -4,17 +4,21 @@
 // absorbed) and against per-value definitions (binary search over the edges, keyOf), on the Seattle
 // weather sample with NaN, missing and unparsable cells, ±Infinity, −0, subnormals and values whose
 // squares overflow a double. Plus the checkpoint side: the sketches' segments and JSON against
-// their definitions from entries().
+// their definitions from entries(), the sketch metrics against their definitions over segments(),
+// and the scoring thread's column checks (all cells ok, labels outside the classes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { computeBaseline, createFeatureStats, mergeStats, referenceStats, statsFromState, vocabularyOf, type BaselineFeature, type CategoricalBaselineFeature, type FeatureStats, type NumericBaselineFeature } from '../src/drift/common/baseline.ts';
 import type { CategoricalStats } from '../src/drift/common/categorical-stats.ts';
 import { batchCounter, keyOf, lowerBound, segments, type LogBuckets, type Segment } from '../src/drift/common/log-buckets.ts';
+import { ksFromSketch, wassersteinFromSketch } from '../src/drift/common/metrics/sketch.ts';
+import { CATEGORY_OTHER } from '../src/drift/common/categorical-stats.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
 import { CellStatus, type StringColumn } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
-import { acceptedCodes, acceptedStrings, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import { acceptedCodes, acceptedStrings, allOk, extractColumns, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import type { BoundFeature } from '../src/monitor/common/features.ts';
 
 const csv = fs.readFileSync(new URL('../models/demo/weather-2015.csv', import.meta.url), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
 const header = csv[0];
@@ -282,4 +286,79 @@ test('a category column handed to the worker as vocabulary codes counts as its s
     assert.deepEqual(byCodes.toJSON(), byStrings.toJSON());
     if (cells.length > 1) assert.ok(byCodes.missing > 0 && byCodes.other > 0, 'missing and unseen values are in the data');
   }
+});
+
+/** The sketch metrics by definition: both CDFs before (A) and after (B) each segment of segments(), W1 and KS bounds as metrics/sketch.ts states them. */
+function sketchMetricsByDefinition(ref: NumericStats, cur: NumericStats) {
+  const times = (w: number, g: number) => (g === 0 ? 0 : w * g);
+  let cr = 0, cc = 0, lower = 0, upper = 0, lo = 0, hi = 0, est = 0;
+  for (const s of segments(ref.sketch!, cur.sketch!)) {
+    const ar = cr / ref.n, ac = cc / cur.n;
+    cr += s.ref;
+    cc += s.cur;
+    const br = cr / ref.n, bc = cc / cur.n;
+    lower = Math.max(lower, Math.abs(ar - ac), Math.abs(br - bc));
+    if (s.ref > 0 && s.cur > 0 && s.lo !== s.hi) upper = Math.max(upper, br - ac, bc - ar);
+    const w = s.hi - s.lo;
+    if (w === 0) continue;
+    if (s.ref === 0 && s.cur === 0) { const g = times(w, Math.abs(ar - ac)); lo += g; hi += g; est += g; continue; }
+    const l = times(w, Math.max(0, ar - bc, ac - br));
+    const h = times(w, Math.max(br - ac, bc - ar));
+    const ga = ar - ac, gb = br - bc;
+    const linear = ga * gb >= 0 ? times(w, Math.abs(ga + gb)) / 2 : times(w, ga * ga + gb * gb) / (2 * (Math.abs(ga) + Math.abs(gb)));
+    lo += l; hi += h; est += Math.min(h, Math.max(l, linear));
+  }
+  upper = Math.max(upper, lower);
+  return { ks: { value: lower, lo: lower, hi: upper, exact: upper === lower }, wasserstein: { value: est, lo, hi, exact: lo === hi } };
+}
+
+test('checkpoint side: sketch KS and Wasserstein equal their definitions over segments(), bit for bit', () => {
+  const product = features[4] as NumericBaselineFeature;
+  const reference = createFeatureStats(product) as NumericStats;
+  reference.update(Float64Array.from(real.product));
+  const current = newPath(batches([3000, 5000]))[4] as NumericStats;
+  const shifted = createFeatureStats(product) as NumericStats;
+  shifted.update(Float64Array.from(real.product.slice(0, 20000), (x) => x * 1.7 - 30));
+  const tiny = createFeatureStats(product) as NumericStats;
+  tiny.update(Float64Array.of(reference.binning.json.shift, 1e300, -2));
+  for (const [a, b] of [[reference, current], [current, shifted], [shifted, reference], [reference, tiny], [tiny, shifted], [current, current]]) {
+    const want = sketchMetricsByDefinition(a, b);
+    assert.deepEqual(ksFromSketch(a, b), want.ks);
+    assert.deepEqual(wassersteinFromSketch(a, b), want.wasserstein);
+  }
+  assert.ok(wassersteinFromSketch(reference, shifted).value > 0 && !ksFromSketch(current, shifted).exact, 'the pairs differ');
+});
+
+test('scoring thread: allOk is true exactly when every status byte is ok, at any offset and length', () => {
+  const buffer = new Uint8Array(64);
+  for (let offset = 0; offset < 8; offset++) {
+    for (let n = 0; n <= 40; n++) {
+      const status = buffer.subarray(offset, offset + n);
+      assert.equal(allOk(status), true, `offset ${offset}, ${n} cells`);
+      for (let i = 0; i < n; i++) {
+        for (const bad of [CellStatus.missing, CellStatus.unparsable]) {
+          status[i] = bad;
+          assert.equal(allOk(status), false, `offset ${offset}, ${n} cells, cell ${i}`);
+          status[i] = CellStatus.ok;
+        }
+      }
+      // bytes just outside the view do not count
+      if (offset > 0) buffer[offset - 1] = CellStatus.missing;
+      buffer[offset + n] = CellStatus.unparsable;
+      assert.equal(allOk(status), true, `offset ${offset}, ${n} cells, neighbours not ok`);
+      buffer.fill(0);
+    }
+  }
+});
+
+test('scoring thread: a predicted label outside the classes (-1) is handed to the statistics as "other", not "missing"', () => {
+  const label: BoundFeature = { baseline: features[5], source: { from: 'label' } };
+  const labelCodes = Int32Array.of(0, 2, -1, 1, -1);
+  const batch = { length: 5, firstRow: 0, columns: [] } as unknown as Parameters<typeof extractColumns>[1];
+  const accepted = Int32Array.of(0, 1, 2, 3, 4);
+  const [col] = extractColumns([label], batch, accepted, { labelCodes } as Parameters<typeof extractColumns>[3]);
+  assert.deepEqual(col, { kind: 'codes', values: Int32Array.of(0, 2, CATEGORY_OTHER, 1, CATEGORY_OTHER) });
+  assert.deepEqual(labelCodes, Int32Array.of(0, 2, -1, 1, -1), 'the model\'s own array is left alone');
+  const inRange = Int32Array.of(0, 1, 2, 1, 0);
+  assert.equal((extractColumns([label], batch, accepted, { labelCodes: inRange } as Parameters<typeof extractColumns>[3])[0] as { values: Int32Array }).values, inRange, 'no copy when every label is a class');
 });

@@ -129,17 +129,21 @@ test('pipelined calls each get their own result, on one worker and on a pool of 
   }
 });
 
-test('runOne overtakes batches still queued on the main thread', limit, async () => {
-  const engine = await InferenceEngine.open(mlpModel(4), { ep: 'cpu', workers: 1, intraOpThreads: 1 });
-  try {
-    const order: string[] = [];
-    const batches = Array.from({ length: 6 }, (_, i) => engine.run(mlpFeeds(4, 2000, i)).then(() => order.push(`batch${i}`)));
-    const one = engine.runOne(mlpFeeds(4, 1, 99)).then(() => order.push('one'));
-    await Promise.all([...batches, one]);
-    // Two batches were already with the worker; the record goes next, before the other four.
-    assert.deepEqual(order, ['batch0', 'batch1', 'one', 'batch2', 'batch3', 'batch4', 'batch5']);
-  } finally {
-    await engine.close();
+test('runOne overtakes batches still queued on the main thread; laneDepth sets how many are with the worker', limit, async () => {
+  await assert.rejects(InferenceEngine.open(mlpModel(4), { ep: 'cpu', laneDepth: 0 }), isOutpost('usage', /laneDepth must be a positive integer, got 0/));
+  for (const laneDepth of [undefined, 4]) {
+    const engine = await InferenceEngine.open(mlpModel(4), { ep: 'cpu', workers: 1, intraOpThreads: 1, ...(laneDepth ? { laneDepth } : {}) });
+    try {
+      const order: string[] = [];
+      const batches = Array.from({ length: 6 }, (_, i) => engine.run(mlpFeeds(4, 2000, i)).then(() => order.push(`batch${i}`)));
+      const one = engine.runOne(mlpFeeds(4, 1, 99)).then(() => order.push('one'));
+      await Promise.all([...batches, one]);
+      // Two batches (by default) were already with the worker; the record goes next, before the rest.
+      const ahead = laneDepth ?? 2;
+      assert.deepEqual(order, [...Array.from({ length: ahead }, (_, i) => `batch${i}`), 'one', ...Array.from({ length: 6 - ahead }, (_, i) => `batch${ahead + i}`)], `laneDepth ${laneDepth}`);
+    } finally {
+      await engine.close();
+    }
   }
 });
 

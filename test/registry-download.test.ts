@@ -13,7 +13,7 @@ import { encodeModel, inspectModel } from '../src/onnx/common/onnx.ts';
 import { modelSkeletonReader } from '../src/onnx/common/skeleton.ts';
 import { CollectSink, downloadTarget } from '../src/registry/node/download.ts';
 import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
-import { fileResponse, readFileRange } from '../src/registry/node/file-response.ts';
+import { fileResponse, openRangeFile } from '../src/registry/node/file-response.ts';
 import { tmpDir } from './helpers/hub-fixtures.ts';
 
 const work = tmpDir('outpost-dl-');
@@ -156,29 +156,24 @@ test('a file body longer than the signed length is cut off and refused, as a net
   assert.equal(fs.existsSync(dest('long.onnx.part')), false);
 });
 
-test('readFileRange: chunks in order from a bounded set of buffers, each handed back', async () => {
-  const r = readFileRange({ file: bigFile, start: PREFIX + 5, length: 10_000 }, { chunkBytes: 1000, buffers: 3, ahead: 2 });
-  const seen = new Set<ArrayBufferLike>();
+test('openRangeFile: the range in order into one buffer; a cut file or a short prefetch named at the byte', () => {
+  const r = openRangeFile({ file: bigFile, start: PREFIX + 5, length: 10_000 });
+  const buf = new Uint8Array(1000);
   const got: Buffer[] = [];
-  for (let c; (c = await r.next());) { seen.add(c.buffer); got.push(Buffer.from(c)); r.release(c); }
+  for (let at = 0, n; (n = r.read(buf, at)) > 0; at += n) got.push(Buffer.from(buf.subarray(0, n)));
   r.close();
   assert.ok(Buffer.concat(got).equals(big.subarray(5, 10_005)));
-  assert.ok(seen.size <= 3, `${seen.size} buffers`);
-  // a consumer that keeps every chunk: the reader waits for a release rather than allocating more
-  const held = readFileRange({ file: bigFile, start: PREFIX, length: 10_000 }, { chunkBytes: 1000, buffers: 2, ahead: 1 });
-  const a = await held.next();
-  const b = await held.next();
-  let third = false;
-  const p = held.next().then((c) => { third = true; return c; });
-  await new Promise((res) => setTimeout(res, 50));
-  assert.equal(third, false, 'no third buffer while two are lent');
-  held.release(a!);
-  assert.ok(Buffer.from((await p)!).equals(big.subarray(2000, 3000)));
-  held.release(b!);
-  held.close();
-  const empty = readFileRange({ file: bigFile, start: 0, length: 0 });
-  assert.equal(await empty.next(), null);
-  empty.close();
+  // a range past the file's end: what the file holds, then the byte where it ended
+  const size = fs.statSync(bigFile).size;
+  const cut = openRangeFile({ file: bigFile, start: size - 100, length: 1000 });
+  assert.equal(cut.read(buf, 0), 100);
+  assert.throws(() => cut.read(buf, 100), (e: unknown) => e instanceof Error && e.message.includes(`${bigFile} ends at byte ${size}`));
+  cut.close();
+  // bytes already read (a small entry) that are fewer than the range: the same report
+  const small = openRangeFile({ file: bigFile, start: 7, length: 10, bytes: new Uint8Array([1, 2, 3]) });
+  assert.equal(small.read(buf, 0), 3);
+  assert.throws(() => small.read(buf, 3), /ends at byte 10, inside the entry at 7–17/);
+  assert.equal(openRangeFile({ file: bigFile, start: 0, length: 0 }).read(buf, 0), 0);
 });
 
 test('a file body that cannot be opened or read is an interruption naming the file; an abort stops the reads', async () => {
@@ -186,8 +181,8 @@ test('a file body that cannot be opened or read is an interruption naming the fi
   const gone = path.join(work, 'gone.bin');
   await assert.rejects(downloadTarget({ url: 'x', target: t, dest: dest('gone.onnx'), fetch: fileFetch(gone), retries: 0 }),
     (e: unknown) => e instanceof PullUnavailable && e.stage === 'download' && e.message.includes(`cannot read ${gone}`) && /ENOENT/.test(e.message));
-  const dir = readFileRange({ file: work, start: 0, length: 10 });
-  await assert.rejects(dir.next(), (e: unknown) => e instanceof Error && e.message.includes(`cannot read ${work} at byte 0`) && /EISDIR/.test(e.message));
+  const dir = openRangeFile({ file: work, start: 0, length: 10 });
+  assert.throws(() => dir.read(new Uint8Array(10), 0), (e: unknown) => e instanceof Error && e.message.includes(`cannot read ${work} at byte 0`) && /EISDIR/.test(e.message));
   dir.close();
   // the caller's abort (Ctrl-C): the pass stops at the next chunk; what was written stays for a resume
   const ac = new AbortController();

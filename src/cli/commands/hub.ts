@@ -162,7 +162,7 @@ export const hubServeCommand: CommandSpec = {
         ctx.out.warn(`WARNING: serving plain HTTP on ${host}: publisher and admin tokens would cross the network in clear (clients refuse to send them without --allow-http). Use --tls-cert/--tls-key, or a TLS reverse proxy in front of a hub bound to 127.0.0.1`);
       }
       server = await startHubServer(hub, {
-        host, port, console: { staticDir }, consoleHosts, ...(tlsFiles ? { tls: { cert: tlsFiles.cert, key: tlsFiles.key } } : {}),
+        host, port, console: { staticDir }, consoleHosts, warmConsole: true, ...(tlsFiles ? { tls: { cert: tlsFiles.cert, key: tlsFiles.key } } : {}),
         onError: (e) => ctx.out.warn(`hub: ${e instanceof OutpostError ? e.describe() : (e as Error).stack ?? String(e)}`),
       });
     } catch (e) {

@@ -309,36 +309,70 @@ export interface Segment { lo: number; hi: number; ref: number; cur: number }
  * the point d = 0. Both CDFs are known exactly at every segment boundary.
  */
 export function segments(a: LogBuckets, b: LogBuckets): Segment[] {
-  const out: Segment[] = [];
-  eachSegment(a, b, (lo, hi, ref, cur) => { out.push({ lo, hi, ref, cur }); });
-  return out;
+  const s = segmentColumns(a, b);
+  return Array.from({ length: s.count }, (_, i) => ({ lo: s.lo[i], hi: s.hi[i], ref: s.ref[i], cur: s.cur[i] }));
 }
 
+/** segments() as columns: segment i is [lo[i], hi[i]] holding ref[i] / cur[i] values. */
+export interface SegmentColumns { count: number; lo: Float64Array; hi: Float64Array; ref: Float64Array; cur: Float64Array }
+
+/** reused by segmentColumns(): one set per thread, grown on demand */
+const columns: SegmentColumns = { count: 0, lo: new Float64Array(0), hi: new Float64Array(0), ref: new Float64Array(0), cur: new Float64Array(0) };
+
 /**
- * segments() one at a time, without building them (the metrics walk them for every monitored
- * feature at every checkpoint).
+ * segments() written into reused typed arrays, valid until the next call on this thread: the
+ * metrics walk them for every monitored feature at every checkpoint, and a plain loop over columns
+ * costs a fraction of a callback per segment (thousands of keys per feature).
  */
-export function eachSegment(a: LogBuckets, b: LogBuckets, fn: (lo: number, hi: number, ref: number, cur: number) => void): void {
-  let at = -Infinity; // right end of the last segment
-  const emit = (lo: number, hi: number, ref: number, cur: number): void => {
-    if (at !== -Infinity && lo > at) fn(at, lo, 0, 0); // gap: no values
-    fn(lo, hi, ref, cur);
-    at = hi;
-  };
-  // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
+export function segmentColumns(a: LogBuckets, b: LogBuckets): SegmentColumns {
   const [nlo, nhi] = keyRange(a, b, NEG);
-  for (let k = nhi - 1; k >= nlo; k--) {
-    const r = a.count(NEG, k);
-    const c = b.count(NEG, k);
-    if (r + c > 0) emit(-lowerBound(k + 1), -lowerBound(k), r, c);
-  }
-  if (a.zero + b.zero > 0) emit(0, 0, a.zero, b.zero);
   const [plo, phi] = keyRange(a, b, POS);
-  for (let k = plo; k < phi; k++) {
-    const r = a.count(POS, k);
-    const c = b.count(POS, k);
-    if (r + c > 0) emit(lowerBound(k), lowerBound(k + 1), r, c);
+  // at most a gap before each bucket, and the point d = 0 with a gap on each side
+  const cap = 2 * (nhi - nlo + phi - plo) + 3;
+  if (columns.lo.length < cap) {
+    const n = Math.max(cap, 2 * columns.lo.length);
+    columns.lo = new Float64Array(n);
+    columns.hi = new Float64Array(n);
+    columns.ref = new Float64Array(n);
+    columns.cur = new Float64Array(n);
   }
+  const { lo, hi, ref, cur } = columns;
+  let n = 0;
+  let at = -Infinity; // right end of the last segment
+  // negative side: largest |d| first; bucket k holds d in (-lowerBound(k+1), -lowerBound(k)]
+  {
+    const aFrom = a.off[NEG], aTo = aFrom + a.len[NEG], aBase = a.len[POS] - aFrom, ac = a.counts;
+    const bFrom = b.off[NEG], bTo = bFrom + b.len[NEG], bBase = b.len[POS] - bFrom, bc = b.counts;
+    for (let k = nhi - 1; k >= nlo; k--) {
+      const r = k >= aFrom && k < aTo ? ac[aBase + k] : 0;
+      const c = k >= bFrom && k < bTo ? bc[bBase + k] : 0;
+      if (r + c === 0) continue;
+      const left = -lowerBound(k + 1);
+      if (at !== -Infinity && left > at) { lo[n] = at; hi[n] = left; ref[n] = 0; cur[n] = 0; n++; } // gap: no values
+      at = -lowerBound(k);
+      lo[n] = left; hi[n] = at; ref[n] = r; cur[n] = c; n++;
+    }
+  }
+  if (a.zero + b.zero > 0) {
+    if (at !== -Infinity && 0 > at) { lo[n] = at; hi[n] = 0; ref[n] = 0; cur[n] = 0; n++; }
+    at = 0;
+    lo[n] = 0; hi[n] = 0; ref[n] = a.zero; cur[n] = b.zero; n++;
+  }
+  {
+    const aFrom = a.off[POS], aTo = aFrom + a.len[POS], aBase = -aFrom, ac = a.counts;
+    const bFrom = b.off[POS], bTo = bFrom + b.len[POS], bBase = -bFrom, bc = b.counts;
+    for (let k = plo; k < phi; k++) {
+      const r = k >= aFrom && k < aTo ? ac[aBase + k] : 0;
+      const c = k >= bFrom && k < bTo ? bc[bBase + k] : 0;
+      if (r + c === 0) continue;
+      const left = lowerBound(k);
+      if (at !== -Infinity && left > at) { lo[n] = at; hi[n] = left; ref[n] = 0; cur[n] = 0; n++; }
+      at = lowerBound(k + 1);
+      lo[n] = left; hi[n] = at; ref[n] = r; cur[n] = c; n++;
+    }
+  }
+  columns.count = n;
+  return columns;
 }
 
 /** The keys [lo, hi) of one sign that either sketch's range covers (empty: [0, 0)). */

@@ -11,7 +11,7 @@ import { HEALTH, type Health } from '../common/fleet-health.ts';
 import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import type { DeviceFilter } from './devices.ts';
-import { fleetDriftChoices, fleetDriftView } from './fleet-drift-view.ts';
+import { defaultLast, fleetDriftChoices, fleetDriftView } from './fleet-drift-view.ts';
 import { modelsOverview } from './fleet-models.ts';
 import { deviceDetail, type FleetEventQuery } from './fleet-query.ts';
 import type { Hub } from './repository.ts';
@@ -123,7 +123,7 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
     const group = q.group === '' ? '' : one(q, 'group');
     const feature = one(q, 'feature');
     const drift = await fleetDriftView(hub, model, {
-      width, last: intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, width === 'hour' ? 48 : 30),
+      width, last: intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, defaultLast(width)),
       ...(group !== undefined ? { group } : {}), ...(feature !== undefined ? { feature } : {}),
     });
     return secure(reply).send({ choices, drift });

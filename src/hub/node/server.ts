@@ -15,6 +15,7 @@ import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
 import { catalog } from './fleet-models.ts';
+import { warmFleetDrift } from './fleet-drift-view.ts';
 
 export { catalog, type CatalogModel } from './fleet-models.ts';
 import { applySignedUpdate, beginUpload, commitUpload, dropUpload, ensureFreshMetadata, publish, receiveBlob, type Hub } from './repository.ts';
@@ -214,6 +215,8 @@ export interface HubServerOptions {
   console?: { staticDir: string | null };
   /** further Host names (host or host:port) the console answers to, e.g. a reverse proxy's public name */
   consoleHosts?: string[];
+  /** compute the console's opening Fleet drift answer once listening (`hub serve`), so its first visit is quick */
+  warmConsole?: boolean;
 }
 
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
@@ -271,7 +274,14 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   return app;
 }
 
-export interface RunningHub { url: string; app: FastifyInstance; close(): Promise<void> }
+export interface RunningHub {
+  url: string;
+  app: FastifyInstance;
+  /** settles when the console's warm-up is done (at once without `warmConsole`); a failure went to `onError` */
+  warmed: Promise<void>;
+  /** stops listening once the warm-up has settled (it reads the storage the caller closes next) */
+  close(): Promise<void>;
+}
 
 /** Listen on host:port (port 0: any free port) and return the base URL. */
 export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?: string; port?: number } = {}): Promise<RunningHub> {
@@ -280,5 +290,12 @@ export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?:
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   setConsoleSite(hub, { hosts: [...defaultHosts(opts.host ?? '127.0.0.1', addr.port), ...(opts.consoleHosts ?? [])], secure: opts.tls !== undefined });
-  return { url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`, app, close: () => app.close() };
+  const warmed = opts.warmConsole ? warmFleetDrift(hub).catch((e: unknown) => opts.onError?.(e)) : Promise.resolve();
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`, app, warmed,
+    close: async () => {
+      await warmed;
+      await app.close();
+    },
+  };
 }

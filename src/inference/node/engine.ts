@@ -1,8 +1,8 @@
 // InferenceEngine: a model loaded into a pool of worker threads, each with its own ORT session on
 // the chosen execution provider. run() never blocks the caller's event loop; several calls may be
 // in flight and each resolves with its own result. Batches wait on the main thread until a worker
-// has room (two in flight per worker, so it never idles between batches), which lets runOne()
-// overtake queued batches for interactive use.
+// has room (two in flight per worker by default, so it never idles between batches), which lets
+// runOne() overtake queued batches for interactive use; a file job posts more ahead (laneDepth).
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
@@ -29,6 +29,12 @@ export interface EngineOptions {
    * left after one for the main thread, shared among the workers, at least 1.
    */
   intraOpThreads?: number;
+  /**
+   * Calls posted to a worker at a time (one running, the rest queued in its port). Default 2: a
+   * runOne() waits behind at most one queued batch. A file job with nothing interactive raises it
+   * so the worker keeps running while the posting thread is busy with other work (a checkpoint).
+   */
+  laneDepth?: number;
   /** Passed to chooseProvider. */
   choose?: ChooseOptions;
   /** Worker script; a host that bundles or packages the code may need to point elsewhere. */
@@ -44,7 +50,7 @@ export interface RunOptions {
   transferInputs?: boolean;
 }
 
-/** Calls per worker: one running, one queued in its port so it starts as soon as the first ends. */
+/** Calls per worker by default: one running, one queued in its port so it starts as soon as the first ends. */
 const LANE_DEPTH = 2;
 
 interface Call {
@@ -96,12 +102,14 @@ export class InferenceEngine {
   readonly outputs: readonly TensorInfo[];
   readonly #lanes: Lane[];
   readonly #queue: Call[] = [];
+  readonly #laneDepth: number;
   #nextId = 1;
   /** Set once the engine can take no more calls (closed, or a worker crashed). */
   #stopped: OutpostError | undefined;
 
-  private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[]) {
+  private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[], laneDepth: number) {
     this.provider = provider;
+    this.#laneDepth = laneDepth;
     this.inputs = inputs;
     this.outputs = outputs;
     this.#lanes = workers.map((worker) => ({ worker, inFlight: new Map() }));
@@ -130,6 +138,8 @@ export class InferenceEngine {
     // logs) loses throughput, so the default leaves one core for the caller.
     const intraOpThreads = opts.intraOpThreads ?? Math.max(1, Math.floor((availableParallelism() - 1) / workers));
     if (!Number.isSafeInteger(intraOpThreads) || intraOpThreads < 1) throw new OutpostError('usage', `intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+    const laneDepth = opts.laneDepth ?? LANE_DEPTH;
+    if (!Number.isSafeInteger(laneDepth) || laneDepth < 1) throw new OutpostError('usage', `laneDepth must be a positive integer, got ${laneDepth}`);
     const file = typeof model === 'string' ? model : undefined;
     if (file !== undefined && !existsSync(file)) throw new OutpostError('not-found', 'model file not found', { file });
     // Structured clone copies a view's whole buffer; hand each worker just the model's bytes.
@@ -156,7 +166,7 @@ export class InferenceEngine {
     if (unfit) {
       await fail(new OutpostError('package', `model ${unfit.role} "${unfit.name}" has type ${unfit.type}; the engine carries ${feedTypes.join(', ')}`, { ...(file ? { file } : {}), field: unfit.name }));
     }
-    return new InferenceEngine(provider, inputs, outputs, ok.map((w) => w.worker));
+    return new InferenceEngine(provider, inputs, outputs, ok.map((w) => w.worker), laneDepth);
   }
 
   /**
@@ -216,7 +226,7 @@ export class InferenceEngine {
   #pump(): void {
     while (this.#queue.length > 0) {
       const lane = this.#leastBusy();
-      if (lane.inFlight.size >= LANE_DEPTH) return;
+      if (lane.inFlight.size >= this.#laneDepth) return;
       this.#dispatch(this.#queue.shift() as Call, lane);
     }
   }

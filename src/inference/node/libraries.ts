@@ -11,7 +11,6 @@ export function ortBinDir(): string {
   return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
 }
 
-/** Where the dynamic linker would find a library: LD_LIBRARY_PATH, ld.so.cache, usual folders. */
 /** The folders searched for a library, in order: LD_LIBRARY_PATH, `extraDirs`, the usual ones. */
 export function libraryDirs(extraDirs: string[] = []): string[] {
   const multiarch = process.arch === 'x64' ? 'x86_64-linux-gnu' : process.arch === 'arm64' ? 'aarch64-linux-gnu' : '';
@@ -23,6 +22,7 @@ export function libraryDirs(extraDirs: string[] = []): string[] {
   ];
 }
 
+/** Where the dynamic linker would find a library: those folders, then ld.so.cache. */
 export function makeLibraryFinder(extraDirs: string[] = []): (name: string) => string | undefined {
   const dirs = libraryDirs(extraDirs);
   let cache: string | undefined;

@@ -64,11 +64,29 @@ export function acceptedCodes(col: StringColumn, accepted: Int32Array, index: Re
   }
 }
 
-/** No missing or unparsable cell (indexOf is a native byte search). */
-const allOk = (status: Uint8Array): boolean => status.indexOf(CellStatus.missing) < 0 && status.indexOf(CellStatus.unparsable) < 0;
+/**
+ * No missing or unparsable cell: every status byte is CellStatus.ok (0). ORed four bytes at a time
+ * (twenty columns per batch: TypedArray indexOf, twice, cost ~15 µs a column).
+ */
+export function allOk(status: Uint8Array): boolean {
+  const n = status.length;
+  let bits = 0;
+  const head = Math.min(n, (4 - (status.byteOffset & 3)) & 3); // bytes before the first aligned word
+  for (let i = 0; i < head; i++) bits |= status[i];
+  const words = (n - head) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(status.buffer, status.byteOffset + head, words);
+    for (let j = 0; j < words; j++) bits |= w[j];
+  }
+  for (let i = head + 4 * words; i < n; i++) bits |= status[i];
+  return bits === 0; // CellStatus.ok
+}
 
 /** Predicted class indexes; a label outside the card's classes arrives as -1, which would read as "missing". */
-const labelCodes = (codes: Int32Array): Int32Array => (codes.some((k) => k < 0) ? codes.map((k) => (k < 0 ? CATEGORY_OTHER : k)) : codes);
+function labelCodes(codes: Int32Array): Int32Array {
+  for (let j = 0; j < codes.length; j++) if (codes[j] < 0) return codes.map((k) => (k < 0 ? CATEGORY_OTHER : k));
+  return codes;
+}
 
 /** Where extractColumns() puts copies that must outlive the batch (a worker's shared slot). */
 export interface ColumnArena {

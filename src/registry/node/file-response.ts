@@ -1,10 +1,10 @@
 // A fetch `Response` whose body is a byte range of a local file (`pull --bundle`: a bundle entry).
 // Any consumer can read it as an ordinary web stream (a large one opened lazily, so a body that is
 // never read never opens the file; a small one read at once). `downloadTarget` instead takes the
-// range it names (`fileRangeOf`) and reads it with `readFileRange` — the bytes already read for a
-// small range, else the file into a few recycled buffers: no web-stream hops, no copy per chunk and
-// no fresh 1 MiB buffer per chunk for the collector — the bytes still go through the same pass
-// (length bound, hashes, sink, positional writes) as a network body.
+// range it names (`fileRangeOf`) and reads it with `openRangeFile` — the bytes already read for a
+// small range, else the file, synchronously into one reused buffer: no web-stream hops and no
+// thread-pool round trips — the bytes still go through the same pass (length bound, hashes, sink,
+// positional writes) as a network body.
 //
 // The file is untrusted transport, like a connection: a range that ends early (the file was cut
 // or replaced while it was read) is reported as an interruption naming the file and the byte,
@@ -71,131 +71,56 @@ export function fileRangeOf(res: Response): FileRange | undefined {
   return (res as unknown as Record<symbol, FileRange | undefined>)[RANGE];
 }
 
-/** Chunks lent by `readFileRange`: give each back (`release`) once nothing uses it any more. */
-export interface RangeReader {
-  /** the next chunk in order; null after the range's last byte */
-  next(): Promise<Uint8Array | null>;
-  release(chunk: Uint8Array): void;
-  close(): void;
-}
-
-const readAt = (fd: number, buf: Uint8Array, length: number, at: number) =>
-  new Promise<number>((resolve, reject) => fs.read(fd, buf, 0, length, at, (e, n) => (e ? reject(e) : resolve(n))));
-
 const endedInside = (range: FileRange, at: number): Error =>
   new Error(`${range.file} ends at byte ${range.start + at}, inside the entry at ${range.start}–${range.start + range.length} (the file was cut or replaced while it was read)`);
 
-/** A reader over bytes already read: one chunk, then the range's end or where the file ended. */
-function prefetched(range: FileRange, bytes: Uint8Array): RangeReader {
-  let done = false;
-  return {
-    async next() {
-      if (!done) {
-        done = true;
-        if (bytes.length > 0) return bytes;
-      }
-      if (bytes.length < range.length) throw endedInside(range, bytes.length);
-      return null;
-    },
-    release() {},
-    close() {},
-  };
+/** An open file range, read in order into the caller's buffer. */
+export interface RangeFile {
+  /** reads the range's bytes from offset `at` into `into` (at least one byte); past its end: 0 */
+  read(into: Uint8Array, at: number): number;
+  close(): void;
 }
 
 /**
- * Read `range` in chunks of up to `chunkBytes` into at most `buffers` recycled buffers, keeping
- * `ahead` reads in flight on the thread pool (so reading overlaps the caller's hashing). `next()`
- * waits for a free buffer when all are lent: the caller's releases are the back-pressure. A file
- * that ends inside the range: what it held is delivered, then `next()` rejects with an error naming
- * the file and the byte; a file that cannot be opened or read throws naming it.
+ * Opens `range` for synchronous reads into one buffer of the caller's (`downloadTarget` reads a
+ * bundle entry, hashes and writes it on its own thread through one cache-warm buffer: see
+ * download.ts `copyLocal`). A file that cannot be opened
+ * or read throws naming it; one that ends inside the range (cut or replaced while read) throws
+ * naming the byte, after delivering what it held.
  */
-export function readFileRange(range: FileRange, opts: { chunkBytes?: number; buffers?: number; ahead?: number } = {}): RangeReader {
-  if (range.bytes) return prefetched(range, range.bytes);
-  const chunk = Math.max(1, Math.min(opts.chunkBytes ?? 1 << 20, range.length || 1));
-  const cap = Math.max(2, opts.buffers ?? 16);
-  const ahead = Math.max(1, Math.min(opts.ahead ?? 3, cap - 1));
+export function openRangeFile(range: FileRange): RangeFile {
+  if (range.bytes) {
+    const bytes = range.bytes;
+    return {
+      read(into, at) {
+        if (at >= range.length) return 0;
+        if (at >= bytes.length) throw endedInside(range, bytes.length);
+        const n = Math.min(into.length, bytes.length - at);
+        into.set(bytes.subarray(at, at + n));
+        return n;
+      },
+      close() {},
+    };
+  }
   let fd: number;
   try {
     fd = fs.openSync(range.file, fs.constants.O_RDONLY);
   } catch (e) {
     throw new Error(`cannot read ${range.file}: ${(e as Error).message}`);
   }
-  const free: Uint8Array[] = [];
-  const waiting: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void }[] = [];
-  const owner = new WeakMap<ArrayBuffer, Uint8Array>();
-  let made = 0;
-  let issued = 0; // bytes of the range asked for so far
-  let closed = false;
-  let ended: Error | undefined;
-  const queue: Promise<{ b: Uint8Array; got: number }>[] = [];
-  let delivered = 0;
-  const take = (): Promise<Uint8Array> => {
-    const b = free.pop();
-    if (b) return Promise.resolve(b);
-    if (made < cap) {
-      made++;
-      const nb = new Uint8Array(chunk);
-      owner.set(nb.buffer, nb);
-      return Promise.resolve(nb);
-    }
-    return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
-  };
-  const give = (b: Uint8Array) => {
-    const w = waiting.shift();
-    if (w) w.resolve(b);
-    else free.push(b);
-  };
-  const issue = () => {
-    if (issued >= range.length || closed) return;
-    const at = issued;
-    const want = Math.min(chunk, range.length - at);
-    issued += want;
-    const p = take().then(async (b) => {
-      let got = 0;
-      // a read may return less than asked (a network file system): read on until the chunk is full or the file ends
-      while (got < want) {
-        let n: number;
-        try {
-          n = await readAt(fd, b.subarray(got), want - got, range.start + at + got);
-        } catch (e) {
-          throw new Error(`cannot read ${range.file} at byte ${range.start + at + got}: ${(e as Error).message}`);
-        }
-        if (n === 0) break;
-        got += n;
-      }
-      return { b, got };
-    });
-    p.catch(() => undefined); // observed by next(); a read after close is not an error
-    queue.push(p);
-  };
   return {
-    async next() {
-      if (ended !== undefined) throw ended;
-      while (queue.length < ahead && issued < range.length) issue();
-      const p = queue.shift();
-      if (!p) return null;
-      const { b, got } = await p;
-      const want = Math.min(chunk, range.length - delivered);
-      if (got < want) {
-        // the file ends inside the range (cut or replaced while read): what it held is delivered, then the end reported
-        ended = endedInside(range, delivered + got);
-        if (got === 0) { give(b); throw ended; }
-      } else {
-        issue();
+    read(into, at) {
+      const want = Math.min(into.length, range.length - at);
+      if (want <= 0) return 0;
+      let n: number;
+      try {
+        n = fs.readSync(fd, into, 0, want, range.start + at);
+      } catch (e) {
+        throw new Error(`cannot read ${range.file} at byte ${range.start + at}: ${(e as Error).message}`);
       }
-      delivered += got;
-      return b.subarray(0, got);
+      if (n === 0) throw endedInside(range, at);
+      return n;
     },
-    release(c) {
-      const b = owner.get(c.buffer as ArrayBuffer);
-      if (b) give(b);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      for (const w of waiting.splice(0)) w.reject(new Error('closed'));
-      // reads still in flight hold the fd: close it once they are settled
-      void Promise.allSettled(queue).then(() => fs.closeSync(fd));
-    },
+    close() { fs.closeSync(fd); },
   };
 }

@@ -22,6 +22,7 @@ import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outp
 import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
+import { runAhead } from '../../common/run-ahead.ts';
 import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
 
@@ -97,6 +98,12 @@ export interface JobResult {
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
 
 export const DEFAULT_BATCH_ROWS = 8192;
+/**
+ * Batches read, validated and queued in the inference worker ahead of the one being finished.
+ * Enough to keep the worker busy through a checkpoint (the writer drains, the log commits: tens of
+ * ms on the scoring thread, ~4 ms of inference per batch); the memory held is that many batches.
+ */
+export const PIPELINE_BATCHES = 16;
 export const DEFAULT_MAX_REJECT_RATE = 0.2;
 /** The reject rate is judged once this many rows were read (or at the end of a smaller file). */
 const REJECT_RATE_MIN_ROWS = 1000;
@@ -224,7 +231,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
   const model = await getModelForScoring(store, req.model);
-  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts);
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, PIPELINE_BATCHES);
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
@@ -257,7 +264,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(store, model, job.options.ep, opts);
+    opened = await openEngine(store, model, job.options.ep, opts, PIPELINE_BATCHES);
   } catch (e) {
     await source.close();
     throw e;
@@ -269,10 +276,11 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * Load the installed graph once: its bytes are re-hashed against what was verified at install (a
  * file modified on disk is refused and recorded), its declared input types drive validation, and
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
+ * `laneDepth`: batches posted to the worker at a time (a file job: PIPELINE_BATCHES; records keep the default).
  */
-export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
+export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions, laneDepth?: number): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) } });
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
   return { engine, graph: adapted.info };
 }
 
@@ -388,22 +396,29 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const openOutput = (opts.writerThread ?? source.sizeBytes >= WRITER_THREAD_MIN_BYTES) ? (await import('../../io/node/worker-sink.ts')).openWorkerSink : openSink;
     const out = (output = await openOutput(job.outputPath, job.outputFormat as OutputFormat, { ...(from ? { resume: from.output } : {}), ...(job.outputFormat === 'csv' ? safe : {}) }));
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
-    const inflight: InFlight[] = [];
     const requests = columnRequests(card.inputs, o.idColumn);
-    for await (const batch of source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) })) {
-      const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
-      const rowNumbers = new Int32Array(v.accepted.length);
-      for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
-      // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
-      const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate, card.tensors) : undefined;
-      const run = v.accepted.length ? engine.run(v.feeds, { transferInputs: true }) : undefined;
-      run?.catch(() => {}); // awaited in finishBatch; avoid an unhandled rejection while queued
-      inflight.push({ batch, v, rowNumbers, loggedInputs, run });
-      // Keep one batch in the worker while the next is read and validated.
-      if (inflight.length > 1) await finishBatch(inflight.shift()!);
-      if (opts.signal?.aborted) break;
+    const batches = source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) });
+    // Read, validate and hand batches to the inference worker up to PIPELINE_BATCHES ahead of
+    // finishing them (write, log, checkpoint): while a checkpoint waits for the writer or commits,
+    // the worker still has batches to run.
+    async function* readAhead(): AsyncGenerator<InFlight> {
+      for await (const batch of batches) {
+        const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
+        const rowNumbers = new Int32Array(v.accepted.length);
+        for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
+        // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
+        const loggedInputs = o.logPredictions ? logInputColumns(v.feeds, rowNumbers, o.logInputs, o.logSampleRate, card.tensors) : undefined;
+        const run = v.accepted.length ? engine.run(v.feeds, { transferInputs: true }) : undefined;
+        run?.catch(() => {}); // awaited in finishBatch; avoid an unhandled rejection while queued
+        yield { batch, v, rowNumbers, loggedInputs, run };
+        if (opts.signal?.aborted) break;
+      }
     }
-    for (const head of inflight.splice(0)) await finishBatch(head);
+    await runAhead(readAhead(), PIPELINE_BATCHES, async (head) => {
+      // a stop lands at the next batch boundary: the batches read ahead are read again on resume
+      if (opts.signal?.aborted) throw new OutpostError('cancelled', 'stopped by the user');
+      await finishBatch(head);
+    });
     if (opts.signal?.aborted) throw new OutpostError('cancelled', 'stopped by the user');
     if (counters.rowsRead < REJECT_RATE_MIN_ROWS) checkRejectRate();
     await checkpoint();

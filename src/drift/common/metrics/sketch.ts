@@ -13,7 +13,7 @@
 // and normed by the reference std σ (≥ mean|x_ref − c|, c being the reference mean) at most
 // (1 + mean|x_cur − c|/σ)/64 — about 1/32 when the current spread is like the reference's. (Exact up
 // to the rounding of x − c, ≤ 2^-53 relative.)
-import { eachSegment, LogBuckets, RELATIVE_ACCURACY, segments } from '../log-buckets.ts';
+import { LogBuckets, RELATIVE_ACCURACY, segmentColumns, segments } from '../log-buckets.ts';
 import type { NumericStats } from '../numeric-stats.ts';
 import type { BinnedStatistic } from './binned.ts';
 
@@ -24,31 +24,28 @@ function sketches(ref: NumericStats, cur: NumericStats): [LogBuckets, LogBuckets
   return [ref.sketch, cur.sketch];
 }
 
-/**
- * The segments of both samples' buckets in ascending order (lo, hi, the values of each sample in
- * it), each with both CDFs at its ends: A (before it) and B (after it), reference and current. A
- * callback, not a generator or an array: this runs for every monitored feature at every checkpoint.
- */
-function eachStep(ref: NumericStats, cur: NumericStats, fn: (lo: number, hi: number, sr: number, sc: number, ar: number, ac: number, br: number, bc: number) => void): void {
-  const [r, c] = sketches(ref, cur);
-  let cr = 0;
-  let cc = 0;
-  eachSegment(r, c, (lo, hi, sr, sc) => {
-    const ar = cr / ref.n, ac = cc / cur.n;
-    cr += sr;
-    cc += sc;
-    fn(lo, hi, sr, sc, ar, ac, cr / ref.n, cc / cur.n);
-  });
-}
+// Both metrics walk segmentColumns() (segments as typed arrays) with a plain loop: this runs for
+// every monitored feature at every checkpoint, over thousands of segments each. At segment i both
+// CDFs are known before it (A = counts so far / n, the previous segment's B) and after it (B),
+// reference and current.
 
 /** Two-sample KS statistic D from the sketches, with bounds. */
 export function ksFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
+  const [r, c] = sketches(ref, cur);
+  const { count, lo, hi, ref: sr, cur: sc } = segmentColumns(r, c);
+  const nr = ref.n, nc = cur.n;
+  let cr = 0, cc = 0;
+  let pr = 0, pc = 0; // cr / nr and cc / nc before segment i
   let lower = 0;
   let upper = 0;
-  eachStep(ref, cur, (lo, hi, sr, sc, ar, ac, br, bc) => {
+  for (let i = 0; i < count; i++) {
+    const ar = pr, ac = pc;
+    cr += sr[i];
+    cc += sc[i];
+    const br = (pr = cr / nr), bc = (pc = cc / nc);
     lower = Math.max(lower, Math.abs(ar - ac), Math.abs(br - bc));
-    if (sr > 0 && sc > 0 && lo !== hi) upper = Math.max(upper, br - ac, bc - ar);
-  });
+    if (sr[i] > 0 && sc[i] > 0 && lo[i] !== hi[i]) upper = Math.max(upper, br - ac, bc - ar);
+  }
   upper = Math.max(upper, lower);
   return { value: lower, lo: lower, hi: upper, exact: upper === lower };
 }
@@ -58,16 +55,25 @@ const times = (w: number, g: number): number => (g === 0 ? 0 : w * g);
 
 /** 1-Wasserstein distance from the sketches, with bounds. */
 export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): BinnedStatistic {
+  const [r, c] = sketches(ref, cur);
+  const { count, lo: left, hi: right, ref: sr, cur: sc } = segmentColumns(r, c);
+  const nr = ref.n, nc = cur.n;
+  let cr = 0, cc = 0;
+  let pr = 0, pc = 0; // cr / nr and cc / nc before segment i
   let lo = 0;
   let hi = 0;
   let est = 0;
-  eachStep(ref, cur, (left, right, sr, sc, ar, ac, br, bc) => {
-    const w = right - left;
-    if (w === 0) return; // the point d = 0: no width
-    if (sr === 0 && sc === 0) { // a gap: both CDFs constant
+  for (let i = 0; i < count; i++) {
+    const ar = pr, ac = pc;
+    cr += sr[i];
+    cc += sc[i];
+    const br = (pr = cr / nr), bc = (pc = cc / nc);
+    const w = right[i] - left[i];
+    if (w === 0) continue; // the point d = 0: no width
+    if (sr[i] === 0 && sc[i] === 0) { // a gap: both CDFs constant
       const g = times(w, Math.abs(ar - ac));
       lo += g; hi += g; est += g;
-      return;
+      continue;
     }
     const l = times(w, Math.max(0, ar - bc, ac - br));
     const h = times(w, Math.max(br - ac, bc - ar));
@@ -78,7 +84,7 @@ export function wassersteinFromSketch(ref: NumericStats, cur: NumericStats): Bin
     lo += l;
     hi += h;
     est += Math.min(h, Math.max(l, linear));
-  });
+  }
   return { value: est, lo, hi, exact: lo === hi };
 }
 
