@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ApiEvent, AppUpdateView, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, PullResult, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
+import type { ApiEvent, AppUpdateView, GpuView, Distribution, DriftAlertShape, DriftView, Inspect, JobDetail, JobSummary, ModelDetail, ModelSummary, PredictionsPage, PullResult, RejectsPage, HomeStatus } from '../src/api/common/contract.ts';
 import { createEnrollment } from '../src/hub/node/devices.ts';
-import { publishAppRelease, publishPackage } from '../src/hub/node/publish-client.ts';
+import { publishAppRelease, publishPackage, publishRuntimeRelease } from '../src/hub/node/publish-client.ts';
 import { OUTPOST_VERSION } from '../src/sync/node/device.ts';
 import { HTTP, methodNames } from '../src/api/common/contract.ts';
 import { countPredictions, pagePredictions } from '../src/store/node/predictions.ts';
@@ -19,6 +19,7 @@ import { badCsv, bigCsv, DEMO_CSV, DEMO_PACKAGE, httpTransport, ipcTransport, ok
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 import { makePackage, startTestHub } from './helpers/hub-fixtures.ts';
 import { startProxy } from './helpers/hub-proxy.ts';
+import { writeZip } from './helpers/zip-writer.ts';
 
 const MODEL = 'seattle-weather';
 
@@ -426,9 +427,55 @@ for (const make of [httpTransport, ipcTransport]) {
       }
     });
 
+    test('gpu: status without a hub; install refused until connected; a signed runtime is installed with progress events; a tampered one refused at its stage; remove', { timeout: 120_000, skip: process.platform === 'linux' && process.arch === 'x64' ? false : 'GPU runtimes are published for linux-x64 only' }, async () => {
+      const ghome = tempDir('outpost-app-contract-gpu-');
+      const t = await make(ghome);
+      const hub = await startTestHub({ publishers: [{ name: 'runtime-team', glob: 'outpost-runtime-*' }] });
+      try {
+        const empty = await ok<GpuView>(t, 'gpu.status', {});
+        assert.deepEqual([empty.supported, empty.runtime.state, empty.connectedHub, empty.loadedFrom, empty.hub], [true, 'absent', null, null, undefined]);
+        const notConnected = await t.call('gpu.install', {});
+        assert.ok(!notConnected.ok && notConnected.error.code === 'usage' && /not connected to a hub/.test(notConnected.error.message), JSON.stringify(notConnected));
+        const nupkg = (release: number) => {
+          const file = path.join(files, `Microsoft.ML.OnnxRuntime.Gpu.Linux.${empty.ortVersion}-${t.name}-${release}.nupkg`);
+          writeZip(file, ['shared', 'cuda'].map((p) => ({ name: `runtimes/linux-x64/native/libonnxruntime_providers_${p}.so`, data: crypto.randomBytes(20_000), deflate: p === 'shared' })));
+          return file;
+        };
+        const pub = hub.publishers['runtime-team'];
+        await publishRuntimeRelease({ file: nupkg(1), platform: 'linux-x64', release: 1, ortVersion: empty.ortVersion, hubUrl: hub.url, keys: [pub.key], token: pub.token, home: path.join(files, 'publisher') });
+        const { code } = await createEnrollment(hub.hub, { name: `desk-gpu-${t.name}` });
+        const root = path.join(files, 'root.json');
+        fs.copyFileSync(hub.trustRoot, root);
+        await ok(t, 'settings.update', { patch: { allowedFolders: [files] } });
+        await ok(t, 'sync.connect', { hubUrl: hub.url, code, rootPath: root });
+        const offered = await ok<GpuView>(t, 'gpu.status', { hub: true });
+        assert.deepEqual([offered.connectedHub, offered.hub?.state, offered.hub?.release], [hub.url, 'available', 1]);
+        const done = t.waitFor((e) => e.type === 'gpu-progress' && e.progress.stage === 'install', 'gpu-progress install');
+        const v = await ok<GpuView>(t, 'gpu.install');
+        await done;
+        assert.deepEqual([v.runtime.state, v.runtime.source?.release, v.hub?.state], ['ok', 1, 'current']);
+        assert.match(v.loadNote ?? '', /used from the next start/, 'this running core keeps the ORT it started with');
+        // a second release whose package was changed on the hub after signing
+        const second = nupkg(2);
+        await publishRuntimeRelease({ file: second, platform: 'linux-x64', release: 2, ortVersion: empty.ortVersion, hubUrl: hub.url, keys: [pub.key], token: pub.token, home: path.join(files, 'publisher') });
+        const blob = hub.hub.blobs.path(crypto.createHash('sha256').update(fs.readFileSync(second)).digest('hex'));
+        fs.chmodSync(blob, 0o600);
+        fs.appendFileSync(blob, 'x');
+        const refused = await t.call('gpu.install', {});
+        assert.ok(!refused.ok && refused.error.code === 'package' && /^GPU runtime refused at (download|verify): /.test(refused.error.message), JSON.stringify(refused));
+        assert.equal((await ok<GpuView>(t, 'gpu.status', {})).runtime.source?.release, 1, 'release 1 stays');
+        const removed = await ok<GpuView>(t, 'gpu.remove');
+        assert.equal(removed.runtime.state, 'absent');
+      } finally {
+        await hub.close();
+        await t.close();
+        fs.rmSync(ghome, { recursive: true, force: true });
+      }
+    });
+
     test('every contract method was exercised by this suite', () => {
       // A method added to the contract without a test here fails this list (files.columns, train.* and proposals.retrain are exercised in app-train.test.ts, tokens.* in app-tokens.test.ts).
-      assert.deepEqual([...methodNames].sort(), ['appUpdate.check', 'appUpdate.installOnRestart', 'appUpdate.status', 'drift.alerts', 'drift.report', 'files.columns', 'files.inspect', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.explore', 'models.list', 'models.pull', 'models.pullCancel', 'models.rollback', 'models.show', 'performance.report', 'predictions.page', 'proposals.activate', 'proposals.list', 'proposals.retrain', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.installUpdate', 'sync.now', 'sync.status', 'tokens.create', 'tokens.list', 'tokens.revoke', 'train.cancel', 'train.get', 'train.install', 'train.list', 'train.start']);
+      assert.deepEqual([...methodNames].sort(), ['appUpdate.check', 'appUpdate.installOnRestart', 'appUpdate.status', 'drift.alerts', 'drift.report', 'files.columns', 'files.inspect', 'gpu.install', 'gpu.remove', 'gpu.status', 'jobs.cancel', 'jobs.distribution', 'jobs.get', 'jobs.list', 'jobs.rejects', 'jobs.resume', 'jobs.start', 'models.add', 'models.explore', 'models.list', 'models.pull', 'models.pullCancel', 'models.rollback', 'models.show', 'performance.report', 'predictions.page', 'proposals.activate', 'proposals.list', 'proposals.retrain', 'settings.get', 'settings.update', 'status', 'sync.connect', 'sync.installUpdate', 'sync.now', 'sync.status', 'tokens.create', 'tokens.list', 'tokens.revoke', 'train.cancel', 'train.get', 'train.install', 'train.list', 'train.start']);
     });
   });
 }

@@ -129,6 +129,36 @@ test('pipelined calls each get their own result, on one worker and on a pool of 
   }
 });
 
+test('a string input sent as dictionary codes gives the same results; a code outside its dictionary names the input', limit, async () => {
+  const model = mixedModel();
+  const dictionary = ['red', 'green', 'blue', 'purple'];
+  const codes = [0, 2, 1, 3, 2, 2, 0];
+  const plain = (): Feeds => ({
+    a: { type: 'float32', data: Float32Array.from([1, -2, 0.5, 3, 0, 1, 2]), dims: [7, 1] },
+    b: { type: 'float32', data: Float32Array.from([0, 4, -1, 2, 9, 1, 1]), dims: [7, 1] },
+    colour: { type: 'string', data: codes.map((c) => dictionary[c]), dims: [7, 1] },
+  });
+  const expected = await direct(model, plain());
+  const engine = await InferenceEngine.open(model, { ep: 'cpu' });
+  try {
+    const coded = plain();
+    const sent = Int32Array.from(codes);
+    coded.colour.coded = { codes: sent, dictionary };
+    assert.deepEqual(await engine.run(coded, { transferInputs: true }), expected);
+    assert.equal(sent.length, 0, 'the codes were handed over');
+    const kept = plain();
+    kept.colour.coded = { codes: Int32Array.from(codes), dictionary };
+    assert.deepEqual(await engine.run(kept), expected);
+    assert.equal(kept.colour.coded.codes.length, 7, 'copied when not handed over');
+    const bad = plain();
+    bad.colour.coded = { codes: Int32Array.from(codes, (c, i) => (i === 4 ? 9 : c)), dictionary };
+    await assert.rejects(engine.run(bad), isOutpost('input', /input "colour": .*code 9 at 4 is outside its dictionary of 4/, 'colour'));
+    assert.deepEqual(await engine.run(plain()), expected, 'the engine keeps working');
+  } finally {
+    await engine.close();
+  }
+});
+
 test('runOne overtakes batches still queued on the main thread; laneDepth sets how many are with the worker', limit, async () => {
   await assert.rejects(InferenceEngine.open(mlpModel(4), { ep: 'cpu', laneDepth: 0 }), isOutpost('usage', /laneDepth must be a positive integer, got 0/));
   for (const laneDepth of [undefined, 4]) {
@@ -240,7 +270,7 @@ test('a spare worker started ahead is taken by the next open and gives the same 
   try {
     const broken = new URL(`file://${path.join(dir, 'broken.mjs')}`);
     fs.writeFileSync(broken, 'throw new Error("cannot start");\n');
-    prestartInferenceWorker(broken);
+    prestartInferenceWorker(undefined, broken);
     await new Promise((r) => setTimeout(r, 1000));
     assert.equal(takeSpareWorker(broken), undefined, 'a dead spare is not handed out');
     // and the next spare can be started again

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { OutpostError } from '../src/common/errors.ts';
 import { checkTensor, inputNamedIn, validateFeeds } from '../src/inference/common/feeds.ts';
 import type { Feeds, TensorInfo } from '../src/inference/common/feeds.ts';
-import { packFeeds, prepareHandoff, unpackFeeds } from '../src/inference/common/handoff.ts';
+import { decodeStrings, packFeeds, prepareHandoff, receivedFeed, unpackFeeds } from '../src/inference/common/handoff.ts';
 
 const inputs: TensorInfo[] = [
   { name: 'x', type: 'float32', shape: ['N', 2] },
@@ -75,6 +75,35 @@ test('hand-off moves whole buffers, copies views, shares shared memory', () => {
   const copy = prepareHandoff({ a: { type: 'float32', data: kept, dims: [2] } }, false);
   assert.equal(kept.length, 2, 'not moved when the caller keeps its arrays');
   assert.equal(copy.transfer.length, 0);
+});
+
+test('a string feed with codes travels as the codes and its dictionary, not the strings', () => {
+  const dictionary = ['red', 'green', 'blue'];
+  const codes = Int32Array.from([2, 0, 0, 1]);
+  const feeds: Feeds = { colour: { type: 'string', data: ['blue', 'red', 'red', 'green'], dims: [4, 1], coded: { codes, dictionary } } };
+  checkTensor('colour', feeds.colour);
+  const moved = prepareHandoff(feeds, true);
+  assert.deepEqual(moved.feeds.colour.data, [], 'no strings cloned');
+  assert.deepEqual([...moved.feeds.colour.coded!.codes], [2, 0, 0, 1]);
+  assert.equal(codes.length, 0, 'the codes were moved');
+  assert.deepEqual(moved.transfer, [moved.feeds.colour.coded!.codes.buffer]);
+  const arrived = receivedFeed('colour', structuredClone(moved.feeds.colour));
+  assert.deepEqual(arrived, { type: 'string', data: ['blue', 'red', 'red', 'green'], dims: [4, 1] });
+
+  const kept = Int32Array.from([1, 1]);
+  const view = new Int32Array(8).subarray(2, 4);
+  view.set([0, 2]);
+  const copied = prepareHandoff({ k: { type: 'string', data: ['green', 'green'], dims: [2], coded: { codes: kept, dictionary } } }, false);
+  assert.equal(kept.length, 2, 'copied when the caller keeps its arrays');
+  assert.deepEqual([...copied.feeds.k.coded!.codes], [1, 1]);
+  const fromView = prepareHandoff({ v: { type: 'string', data: ['red', 'blue'], dims: [2], coded: { codes: view, dictionary } } }, true);
+  assert.equal(fromView.feeds.v.coded!.codes.buffer.byteLength, 8, 'a view is copied, not its buffer');
+  assert.equal(view.length, 2, 'a view\'s buffer is never detached');
+  assert.throws(() => decodeStrings('colour', { codes: Int32Array.from([0, 3]), dictionary }), /input 'colour': code 3 at 1 is outside its dictionary of 3/);
+  assert.throws(() => decodeStrings('colour', { codes: Int32Array.from([-1]), dictionary }), /code -1 at 0/);
+  assert.throws(() => checkTensor('x', { type: 'float32', data: new Float32Array(1), dims: [1], coded: { codes: new Int32Array(1), dictionary } }), /only a string tensor can carry codes/);
+  assert.throws(() => checkTensor('s', { type: 'string', data: ['a', 'b'], dims: [2], coded: { codes: new Int32Array(1), dictionary } }), /input "s": 1 codes for 2 values/);
+  assert.throws(() => checkTensor('s', { type: 'string', data: ['a'], dims: [1], coded: { codes: [0] as never, dictionary } }), /codes must be an Int32Array/);
 });
 
 test('two feeds on one buffer move it once', () => {

@@ -41,7 +41,7 @@ test('pre-checks rule providers out with a reason a person can act on', () => {
   assert.deepEqual(precheck('webgpu', bareLinux), { name: 'webgpu', outcome: 'unavailable', reason: 'no Vulkan loader (libvulkan.so.1), which WebGPU needs on Linux' });
   // A driver but no provider libraries: the fix is the opt-in download.
   const noLibs = { ...gpuLinux, linux: { ...gpuLinux.linux!, cudaProviderLibsMissing: ['libonnxruntime_providers_cuda.so'] } };
-  assert.deepEqual(precheck('cuda', noLibs), { name: 'cuda', outcome: 'unavailable', reason: 'CUDA provider libraries not installed (libonnxruntime_providers_cuda.so): run `npm run setup:cuda`' });
+  assert.deepEqual(precheck('cuda', noLibs), { name: 'cuda', outcome: 'unavailable', reason: 'CUDA provider libraries not installed (libonnxruntime_providers_cuda.so): run `outpost gpu install`' });
   // Everything present: only a real probe can tell.
   assert.equal(precheck('cuda', gpuLinux), undefined);
   assert.equal(precheck('webgpu', gpuLinux), undefined);

@@ -12,6 +12,7 @@ import { computeModelBaseline } from '../src/monitor/common/model-baseline.ts';
 import { listAlerts } from '../src/monitor/node/alerts.ts';
 import { createDriftObserver, type DriftObserverOptions } from '../src/monitor/node/observer.ts';
 import { StatsLane } from '../src/monitor/node/stats-lane.ts';
+import { windowsParsed } from '../src/monitor/node/stats-store.ts';
 import type { Card } from '../src/package/common/card.ts';
 import type { ScoredColumns } from '../src/scoring/common/outputs.ts';
 import { validateBatch } from '../src/scoring/common/validate.ts';
@@ -217,6 +218,35 @@ describe('drift observer', () => {
       assert.equal(JSON.parse(hours[1].a).n, 600);
       assert.deepEqual(windows(s, 'day').get(day), mergeJson(...hours), 'the day is every hour');
       assert.equal(JSON.parse(windows(s, 'day').get(day)!.a).n, 900);
+    } finally {
+      s.close();
+    }
+  });
+
+  test('a window a job wrote at its previous checkpoint is merged without parsing it again; one another job merged into since is parsed', () => {
+    const s = store();
+    try {
+      const at = Date.parse('2025-03-02T10:30:00Z');
+      const [ja, jb] = [newJob(s), newJob(s)];
+      const a = observer(s, ja, { now: () => at, inlineRows: Infinity });
+      const b = observer(s, jb, { now: () => at, inlineRows: Infinity });
+      feed(a, sample(21, 200), 100);
+      persist(s, a); // fresh hour and day
+      let parsed = windowsParsed();
+      feed(a, sample(22, 200), 100);
+      persist(s, a);
+      assert.equal(windowsParsed() - parsed, 0, 'the hour and day still hold what this job wrote: not parsed');
+      feed(b, sample(23, 200), 100);
+      persist(s, b);
+      assert.equal(windowsParsed() - parsed, BASELINE.features.length, 'another job parses the hour (the day holds the same text: merged once)');
+      parsed = windowsParsed();
+      feed(a, sample(24, 200), 100);
+      persist(s, a);
+      assert.equal(windowsParsed() - parsed, BASELINE.features.length, 'the other job merged into the hour since: parsed again');
+      const hour = windows(s, 'hour').get(Date.parse('2025-03-02T10:00:00Z'))!;
+      assert.deepEqual(hour, mergeJson(jobStats(s, ja.id), jobStats(s, jb.id)), 'the hour is the exact merge of both jobs');
+      assert.deepEqual(windows(s, 'day').get(Date.parse('2025-03-02T00:00:00Z')), hour);
+      assert.equal(JSON.parse(hour.a).rows, 800);
     } finally {
       s.close();
     }

@@ -75,3 +75,8 @@ test('an empty source, and a bad depth', async () => {
   assert.equal(calls, 0);
   await assert.rejects(runAhead(source(1, []), 0, async () => {}), /depth must be a positive integer, got 0/);
 });
+
+test('a scoring job reads ahead 131,072 rows in batches: fewer batches when they are larger, at least one', async () => {
+  const { pipelineBatches } = await import('../src/scoring/node/score-file.ts');
+  assert.deepEqual([1000, 8192, 16_384, 65_536, 131_072, 1_000_000].map(pipelineBatches), [16, 16, 8, 2, 1, 1]);
+});

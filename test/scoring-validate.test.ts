@@ -79,3 +79,21 @@ test('a column whose only bad cells are missing or unparsable (no range to break
   assert.deepEqual(v.rejects.map((r) => `${r.row} ${r.column}: ${r.reason}`), ['2 x: missing value in a non-nullable column', '3 x: cannot parse "x1" as a number', '4 k: 4.5 is not an integer']);
   assert.deepEqual(Array.from(v.accepted), [0]);
 });
+
+test('a category feed carries its values as codes into the vocabulary; missing and scored unseen values get codes of the batch\'s own', () => {
+  const v = validateBatch(batch([1, 2, 3, 4], [0, 0, 0, 0], ['green', 'red', 'green', 'red']), card.inputs, types, ranks);
+  assert.deepEqual(v.feeds.colour.coded, { codes: Int32Array.from([1, 0, 1, 0]), dictionary: ['red', 'green'] });
+  assert.equal(v.feeds.colour.coded.dictionary, card.inputs[2].vocabulary, 'the vocabulary itself, not a copy, when every value is in it');
+  const open = card.inputs.map((f) => (f.name === 'colour' ? { ...f, nullable: true, unseen: 'score' as const } : f));
+  const w = validateBatch(batch([1, 2, 3, 4, 5, 6, 7], [0, 0, 0, 0, 0, 0, 500], ['teal', null, 'red', '', 'teal', 'pink', 'green']), open, types, ranks);
+  assert.deepEqual(Array.from(w.accepted), [0, 1, 2, 3, 4, 5, 6]);
+  const { codes, dictionary } = w.feeds.colour.coded!;
+  assert.deepEqual(w.feeds.colour.data, ['teal', '', 'red', '', 'teal', 'pink', 'green']);
+  assert.deepEqual(Array.from(codes, (c) => dictionary[c]), w.feeds.colour.data, 'the codes spell the same strings');
+  assert.deepEqual(dictionary, ['red', 'green', 'teal', '', 'pink']);
+  assert.deepEqual(card.inputs[2].vocabulary, ['red', 'green'], 'the card\'s vocabulary is not touched');
+  // rejected rows leave no code behind: accepted rows only, in order
+  const x = validateBatch(batch([1, 999, 3], [0, 0, 0], ['green', 'red', 'blue']), card.inputs, types, ranks);
+  assert.deepEqual(Array.from(x.accepted), [0]);
+  assert.deepEqual(x.feeds.colour.coded, { codes: Int32Array.from([1]), dictionary: ['red', 'green'] });
+});

@@ -76,7 +76,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     else stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
     return 2;
   }
-  if (!help) found.entry.prestart?.();
+  if (!help) found.entry.prestart?.(resolveHome(home, env));
   const spec = await found.entry.load();
   if (help) { stdout.write(commandHelp(spec) + '\n'); return 0; }
   /** bad usage: the reason and the usage line on stderr, and with --json the error as a JSON line too */

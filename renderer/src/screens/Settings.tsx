@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { SettingsShape } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { AppUpdates } from '../components/AppUpdates.tsx';
+import { GpuRuntime } from '../components/GpuRuntime.tsx';
 import { ErrorBox, Section } from '../components/common.tsx';
 import { ApiTokens } from '../components/ApiTokens.tsx';
 import { ConnectHub } from '../components/SyncPanel.tsx';
@@ -84,6 +85,7 @@ export function Settings() {
           </label>
           <p className="muted small">Past that, the oldest predictions are dropped from the upload queue (never alerts or security events), and the hub is told what was dropped.</p>
         </Section>
+        <GpuRuntime />
         <AppUpdates />
         <Section title="Drift alerts" id="set-drift">
           <label>Webhook URL (POST one JSON message per scoring job that opens drift alerts; empty = off)

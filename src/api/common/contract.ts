@@ -560,6 +560,39 @@ export const AppUpdateViewSchema = z.object({
 });
 export type AppUpdateView = z.infer<typeof AppUpdateViewSchema>;
 
+/** Settings → GPU: the GPU runtime (ONNX Runtime's CUDA libraries, a signed download into the data folder), as `outpost gpu status` shows it. */
+export const GpuViewSchema = z.object({
+  ortVersion: z.string(),
+  platform: z.string(),
+  /** whether this platform's CUDA provider is an opt-in download (linux-x64) */
+  supported: z.boolean(),
+  runtime: z.object({
+    state: z.enum(['absent', 'ok', 'modified']),
+    dir: z.string(),
+    /** modified: what failed its check */
+    problem: z.string().optional(),
+    file: z.string().optional(),
+    source: z.object({ hub: z.string(), name: z.string(), release: z.number().int(), file: z.string(), sha256: z.string() }).optional(),
+    installedAt: z.string().optional(),
+    bytes: z.number().optional(),
+  }),
+  /** runtimes for another ONNX Runtime version (left by an earlier app) */
+  others: z.array(z.string()),
+  machine: z.object({ nvidiaDevices: z.array(z.string()), libcuda: z.string().nullable(), cudaLibsMissing: z.array(z.string()) }).optional(),
+  /** what the connected hub offers (asked when the view was requested with `hub: true`) */
+  hub: z.object({ url: z.string(), state: z.enum(['none', 'available', 'current', 'installed']).optional(), release: z.number().int().optional(), file: z.string().optional(), length: z.number().optional(), error: z.string().optional() }).optional(),
+  /** the connected hub (null: not connected; install needs one) */
+  connectedHub: z.string().nullable(),
+  /** the GPU runtime this running core loads ONNX Runtime from (null: the app's own); differs from the installed one until a restart */
+  loadedFrom: z.string().nullable(),
+  /** why the installed runtime is not what this core uses (modified, loaded before it was installed …) */
+  loadNote: z.string().nullable(),
+});
+export type GpuView = z.infer<typeof GpuViewSchema>;
+
+/** A GPU runtime install's stages: metadata, download (bytes), extract, install. */
+export const GpuProgressSchema = z.object({ stage: z.string(), detail: z.string().optional(), received: z.number().optional(), total: z.number().optional() });
+
 export const methods = {
   status: { params: none, result: HomeStatusSchema },
   'models.list': { params: none, result: z.array(ModelSummarySchema) },
@@ -662,6 +695,12 @@ export const methods = {
   'appUpdate.check': { params: none, result: AppUpdateViewSchema },
   /** install the staged update when the app restarts (its hash is checked now and again before it is applied) */
   'appUpdate.installOnRestart': { params: z.strictObject({ enabled: z.boolean() }), result: AppUpdateViewSchema },
+  /** the GPU runtime: installed and intact?, driver and CUDA libraries, this core's ONNX Runtime; with `hub`, what the connected hub offers */
+  'gpu.status': { params: z.strictObject({ hub: z.boolean().default(false) }), result: GpuViewSchema },
+  /** install the newest signed GPU runtime from the connected hub (`outpost gpu install`); progress as gpu-progress events; a refusal is an error naming the stage */
+  'gpu.install': { params: none, result: GpuViewSchema },
+  /** remove the GPU runtime(s) from the data folder */
+  'gpu.remove': { params: none, result: GpuViewSchema },
   /** the local scoring API's bearer tokens, newest first (revoked ones too); never the secrets */
   'tokens.list': { params: none, result: z.array(ApiTokenViewSchema) },
   /** a new token (limited to `models` when given); names are checked by the store (letters, digits, . _ -; one live token per name) */
@@ -695,6 +734,7 @@ export const ApiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('job-finished'), job: JobSummarySchema, error: ApiErrorSchema.nullable() }),
   z.object({ type: z.literal('sync-finished'), sync: SyncViewSchema }),
   z.object({ type: z.literal('pull-progress'), progress: PullProgressSchema }),
+  z.object({ type: z.literal('gpu-progress'), progress: GpuProgressSchema }),
   z.object({ type: z.literal('train-progress'), run: TrainRunSchema }),
   z.object({ type: z.literal('train-finished'), run: TrainRunSchema }),
 ]);

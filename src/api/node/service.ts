@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { summarizeDecision } from '../../inference/common/providers.ts';
+import { recordRuntimeProblem, selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
+import { createGpuRuntime } from './gpu-runtime.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import { openSource } from '../../io/node/open.ts';
@@ -82,6 +84,10 @@ function proposalView(p: Proposal): ProposalView {
 
 export function createService(opts: ServiceOptions): Service {
   const store = openStore(opts.home);
+  // the process's ONNX Runtime files, before any job or engine thread loads them: the data folder's
+  // GPU runtime when it is installed and intact (a modified one is recorded and not used)
+  const ortChoice = selectOrtRuntime(store.home);
+  void recordRuntimeProblem(store.home, ortChoice).catch(() => undefined);
   const uploadsDir = path.join(store.home, UPLOADS_DIR);
   const listeners = new Set<(e: ApiEvent) => void>();
   const live = new Map<string, LiveJob>();
@@ -90,6 +96,7 @@ export function createService(opts: ServiceOptions): Service {
   // sorted pages and distributions: decoding the log happens in the log-query worker, not here
   const logQueries = createLogQueries(store.home);
   const appUpdates = createAppUpdates({ store });
+  const gpu = createGpuRuntime(store, (progress) => emit({ type: 'gpu-progress', progress }));
   let closed = false;
   // drift-alert webhook messages: whatever an earlier run left pending, then retries (jobs queue
   // theirs from the job worker, which sends the first attempt itself)
@@ -152,7 +159,7 @@ export function createService(opts: ServiceOptions): Service {
       const started = Date.now();
       providerProbe = {
         request,
-        info: withTimeout(chooseProvider(request, { probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
+        info: withTimeout(chooseProvider(request, { probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home }), probeTimeoutMs * 3, () => new OutpostError('provider', `the provider check did not finish within ${Math.round((probeTimeoutMs * 3) / 1000)} s`)).then(
           (d) => ({ state: 'decided' as const, request, chosen: d.chosen, summary: summarizeDecision(d), candidates: d.candidates.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason })) }),
           (e: unknown) => ({ state: 'failed' as const, request, chosen: null, summary: `the provider check failed after ${((Date.now() - started) / 1000).toFixed(1)} s: ${(e as Error).message}`, candidates: [] }),
         ),
@@ -513,6 +520,15 @@ export function createService(opts: ServiceOptions): Service {
       const { run, installed } = training.install(id);
       return { run, model: modelSummary(groupModels().get(installed.name)!, listJobs(store, 200)) };
     },
+    async 'gpu.status'({ hub }) {
+      return gpu.view(hub);
+    },
+    async 'gpu.install'() {
+      return gpu.install();
+    },
+    async 'gpu.remove'() {
+      return gpu.remove();
+    },
     async 'appUpdate.status'() {
       return appUpdates.view();
     },
@@ -542,7 +558,7 @@ export function createService(opts: ServiceOptions): Service {
       // next Start. CPU always works; auto always finds something.
       if (patch.provider !== undefined && patch.provider !== 'auto' && patch.provider !== 'cpu' && patch.provider !== getSettings(store).provider) {
         try {
-          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE) });
+          await chooseProvider(patch.provider, { reprobe: true, probeTimeoutMs, cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home });
         } catch (e) {
           throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here).`);
         }

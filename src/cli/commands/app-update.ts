@@ -3,19 +3,10 @@
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
 import { publishAppRelease } from '../../hub/node/publish-client.ts';
-import { loadPrivateKey } from '../../keys/node/keys.ts';
 import { checkAppUpdate } from '../../registry/node/app-update.ts';
-import { pinRoot } from '../../registry/node/trust.ts';
-import { getHubSetting, openStore } from '../../store/node/store.ts';
 import { OUTPOST_VERSION } from '../../sync/node/device.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
-import { passphraseFromEnv } from './keys.ts';
-
-function connectedHub(home: string): string | undefined {
-  const store = openStore(home);
-  try { return getHubSetting(store)?.url; } finally { store.close(); }
-}
+import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 export const appUpdateCommand: CommandSpec = {
   name: 'app update',
@@ -60,38 +51,16 @@ export const hubAppPublishCommand: CommandSpec = {
     '--platform P          <linux|win32|darwin>-<x64|arm64>: published as outpost-app-<P>',
     '--release N           release number: only grows, per platform (the hub refuses reuse or going back)',
     '--app-version V       the version the installer installs (x.y.z); devices refuse one not newer than theirs',
-    '--hub URL             the hub (or $OUTPOST_HUB)',
-    '--key FILE            the key of the publisher delegated `outpost-app-*` (repeat for a threshold)',
-    '--token T             that publisher\'s API token (or $OUTPOST_PUBLISH_TOKEN)',
-    '--passphrase-env VAR  passphrase of the key(s)',
-    '--root FILE           the hub\'s root.json, pinned once in this data folder',
-    ...CA_HELP,
-    ALLOW_HTTP_HELP,
+    ...releasePublishHelp('outpost-app-*'),
   ],
-  options: {
-    platform: { type: 'string' }, release: { type: 'string' }, 'app-version': { type: 'string' }, hub: { type: 'string' }, key: { type: 'string', multiple: true },
-    token: { type: 'string' }, 'passphrase-env': { type: 'string' }, root: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION,
-  },
+  options: { platform: { type: 'string' }, 'app-version': { type: 'string' }, ...RELEASE_PUBLISH_OPTIONS },
   positionals: { min: 1, max: 1 },
   async run(ctx, args) {
-    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
-    const token = str(args, 'token') ?? ctx.env.OUTPOST_PUBLISH_TOKEN;
-    const keyFiles = (args.values.key as string[] | undefined) ?? [];
-    const platform = str(args, 'platform');
-    const release = str(args, 'release');
-    const version = str(args, 'app-version');
-    if (!hubUrl) throw usageError('--hub <url> is required');
-    if (!token) throw usageError('--token (or $OUTPOST_PUBLISH_TOKEN) is required');
-    if (!keyFiles.length) throw usageError('--key <publisher private key> is required');
-    if (!platform || !release || !version) throw usageError('--platform, --release and --app-version are required');
-    if (!/^[1-9][0-9]{0,8}$/.test(release)) throw usageError(`--release must be a whole number from 1, not "${release}"`);
-    const pass = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
-    const keys = keyFiles.map((f) => loadPrivateKey(path.resolve(ctx.cwd, f), pass));
-    hubTrust(ctx, args, hubUrl);
-    const root = str(args, 'root');
-    if (root) pinRoot(ctx.home, hubUrl, path.resolve(ctx.cwd, root));
+    const { hubUrl, token, keys, release } = releasePublisher(ctx, args, ['platform', 'app-version']);
+    const platform = str(args, 'platform')!;
+    const version = str(args, 'app-version')!;
     const r = await publishAppRelease({
-      installer: path.resolve(ctx.cwd, args.positionals[0]), platform, release: Number(release), version, hubUrl, keys, token,
+      installer: path.resolve(ctx.cwd, args.positionals[0]), platform, release, version, hubUrl, keys, token,
       signal: ctx.signal, home: ctx.home, allowHttp: allowHttp(args), onProgress: (e) => ctx.out.event({ event: 'progress', ...e }),
     });
     for (const v of r.versions) ctx.out.text(`published Outpost ${version} as ${v.name}@${v.version} (publisher ${r.publisher}, metadata v${r.roleVersion})`);

@@ -9,14 +9,14 @@ export interface CommandEntry {
   name: string;
   summary: string;
   load(): Promise<CommandSpec>;
-  /** start what the command will need before its modules load (an inference worker), so the two overlap */
-  prestart?: () => void;
+  /** start what the command will need before its modules load (an inference worker), so the two overlap; gets the data folder */
+  prestart?: (home: string) => void;
 }
 
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartInferenceWorker },
-  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartInferenceWorker },
+  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: (home) => prestartInferenceWorker(home) },
+  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: (home) => prestartInferenceWorker(home) },
   { name: 'train', summary: 'Train a model from a CSV, JSONL or Parquet file and write a model package', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
   { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },
@@ -66,6 +66,10 @@ export const commands: CommandEntry[] = [
   { name: 'keys generate', summary: 'Create a signing key pair (private key owner-only, public key at <file>.pub)', load: async () => (await import('./keys.ts')).keysGenerateCommand },
   { name: 'app update', summary: 'Check the hub for a newer signed Outpost release for this platform; download, verify (TUF) and stage it', load: async () => (await import('./app-update.ts')).appUpdateCommand },
   { name: 'hub app publish', summary: 'Sign an Outpost installer as an app release for one platform and publish it to a hub', load: async () => (await import('./app-update.ts')).hubAppPublishCommand },
+  { name: 'gpu status', summary: 'The GPU runtime (ONNX Runtime\'s CUDA libraries): installed and intact?, the driver and CUDA libraries, what the hub offers', load: async () => (await import('./gpu.ts')).gpuStatusCommand },
+  { name: 'gpu install', summary: 'Download ONNX Runtime\'s CUDA libraries from the connected hub, verify them (TUF) and install them in the data folder', load: async () => (await import('./gpu.ts')).gpuInstallCommand },
+  { name: 'gpu remove', summary: 'Remove the GPU runtime from the data folder (ONNX Runtime loads from the app again, CPU and bundled providers only)', load: async () => (await import('./gpu.ts')).gpuRemoveCommand },
+  { name: 'hub runtime publish', summary: 'Sign ONNX Runtime\'s GPU package (the .nupkg `npm run setup:cuda` downloads) as a GPU runtime and publish it to a hub', load: async () => (await import('./gpu.ts')).hubRuntimePublishCommand },
   { name: 'hub init', summary: 'Create a hub: TUF keys and metadata, blob store, database, admin token', load: async () => (await import('./hub.ts')).hubInitCommand },
   { name: 'hub serve', summary: 'Serve a hub over HTTPS or HTTP (TUF metadata, blobs, publish and catalog API)', load: async () => (await import('./hub.ts')).hubServeCommand },
   { name: 'hub publishers', summary: 'List the publishers a hub delegates to: model names, keys, threshold, metadata expiry', load: async () => (await import('./hub.ts')).hubPublishersCommand },

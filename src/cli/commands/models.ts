@@ -36,7 +36,7 @@ export const modelsShowCommand: CommandSpec = {
     try {
       const m = getModel(store, args.positionals[0]);
       const { chooseProvider } = await import('../../inference/node/providers.ts');
-      const provider = await chooseProvider(getSettings(store).provider, { cacheFile: path.join(ctx.home, PROBE_CACHE_FILE) });
+      const provider = await chooseProvider(getSettings(store).provider, { cacheFile: path.join(ctx.home, PROBE_CACHE_FILE), home: ctx.home });
       ctx.out.json({ ok: true, model: summary(m, (await keyStates(ctx.home, [m])).states.get(m)), card: m.card, provider });
       const c = m.card;
       ctx.out.text(`${m.name}@${m.version}${m.active ? ' (active)' : ''} — ${c.task}${c.description ? `: ${c.description}` : ''}`);

@@ -4,15 +4,8 @@ import { usageError } from '../../common/errors.ts';
 import { bundleFetch, openBundle } from '../../registry/node/bundle.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { hubBase } from '../../registry/node/trust.ts';
-import { getHubSetting, openStore } from '../../store/node/store.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
-
-/** The workstation's connected hub (store setting `hub`), if any. */
-function connectedHub(home: string): string | undefined {
-  const store = openStore(home);
-  try { return getHubSetting(store)?.url; } finally { store.close(); }
-}
+import { CA_HELP, CA_OPTION, connectedHub, hubTrust } from '../hub-access.ts';
 
 export const pullCommand: CommandSpec = {
   name: 'pull',

@@ -69,7 +69,7 @@ export const settingsSetCommand: CommandSpec = {
       const { PROBE_CACHE_FILE } = await import('../../inference/node/probe-cache.ts');
       try {
         // a new provider preference probes again (a driver may have been installed) and refreshes the machine's cache
-        await chooseProvider(patch.provider, { reprobe: true, cacheFile: path.join(ctx.home, PROBE_CACHE_FILE) });
+        await chooseProvider(patch.provider, { reprobe: true, cacheFile: path.join(ctx.home, PROBE_CACHE_FILE), home: ctx.home });
       } catch (e) {
         if (!flag(args, 'force')) throw new OutpostError('provider', `not saved: ${(e as Error).message}. Choose another provider (auto picks the best that works here), or pass --force to save it anyway`);
         ctx.out.warn(`outpost settings set: warning: ${(e as Error).message}; saved anyway (--force)`);

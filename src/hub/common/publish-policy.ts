@@ -1,6 +1,6 @@
 // What a publish may change, decided on plain data: the hub calls it after signatures check out.
 // Published versions are immutable and version numbers only grow; aliases may move. Pure.
-import { isAppReleaseName, releaseFileProblems } from './app-release.ts';
+import { isReleaseName, releaseFileProblems } from './app-release.ts';
 import { PACKAGE_FILES, parseTargetPath } from './target-paths.ts';
 
 export interface TargetEntry { length: number; sha256: string }
@@ -57,7 +57,7 @@ export function checkPublish(input: PublishInput): { problems: string[]; change:
     const latest = input.latestVersion(v.name);
     if (latest !== undefined && v.version <= latest) problems.push(`${v.name}@${v.version}: version numbers only grow (latest published is ${latest})`);
     const files = Object.keys(v.files).sort();
-    if (isAppReleaseName(v.name)) { // an app release: release.json and its installer, not a model package
+    if (isReleaseName(v.name)) { // a release (app or GPU runtime): release.json and its one file, not a model package
       problems.push(...releaseFileProblems(`${v.name}@${v.version}`, files));
       change.versions.push(v);
       continue;

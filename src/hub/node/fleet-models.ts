@@ -5,7 +5,7 @@
 // (`outpost-app-<os>-<arch>`, published under the model naming) are not models: both leave them out;
 // `outpost app update` finds them through the signed targets metadata, not through this catalog.
 import fs from 'node:fs';
-import { isAppReleaseName } from '../common/app-release.ts';
+import { isReleaseName } from '../common/app-release.ts';
 import type { ModelOverview } from '../common/fleet-views.ts';
 import { parseAliasDocument, parseTargetPath } from '../common/target-paths.ts';
 import { listDevices, type DeviceView } from './devices.ts';
@@ -42,7 +42,7 @@ export async function yankedVersions(hub: Hub, publishers: Iterable<string>): Pr
 }
 
 export async function catalog(hub: Hub, name?: string): Promise<CatalogModel[]> {
-  const versions = (await hub.storage.modelVersions(name)).filter((v) => !isAppReleaseName(v.name));
+  const versions = (await hub.storage.modelVersions(name)).filter((v) => !isReleaseName(v.name));
   const aliases = await hub.storage.aliases(name);
   const yanked = await yankedVersions(hub, versions.map((v) => v.publisher));
   const byName = new Map<string, CatalogModel>();
@@ -98,7 +98,7 @@ async function aliasHistory(hub: Hub, publishers: Set<string>): Promise<ModelOve
 
 /** Every published model with its versions, aliases (now and before), lineage and the devices running each version. */
 export async function modelsOverview(hub: Hub, opts: { devices?: DeviceView[] } = {}): Promise<ModelOverview[]> {
-  const rows = (await hub.storage.modelVersions()).filter((v) => !isAppReleaseName(v.name));
+  const rows = (await hub.storage.modelVersions()).filter((v) => !isReleaseName(v.name));
   const aliases = await hub.storage.aliases();
   const devices = opts.devices ?? await listDevices(hub);
   const running = new Map<string, string[]>();

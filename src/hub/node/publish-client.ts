@@ -9,11 +9,14 @@ import { Metadata, TargetFile, type Targets } from '@tufjs/models';
 import { OutpostError } from '../../common/errors.ts';
 import { signerFor, type PrivateKeyHandle } from '../../keys/node/keys.ts';
 import { loadPackage } from '../../package/node/load.ts';
-import { APP_PLATFORM_RE, appReleaseName, parseReleaseDocument, RELEASE_FILE, releaseDocumentBytes } from '../common/app-release.ts';
+import { APP_PLATFORM_RE, appReleaseName, parseReleaseDocument, RELEASE_FILE, releaseDocumentBytes, releaseExpectation, runtimeReleaseName } from '../common/app-release.ts';
+import { PROVIDER_MEMBERS, RUNTIME_FLAVOR } from '../../inference/common/gpu-runtime.ts';
+import { listZip } from '../../registry/node/zip.ts';
 import { aliasDocumentBytes, aliasTargetPath, ALIAS_RE, fileTargetPath, PACKAGE_FILES, VERSION_RE, yankDocumentBytes, yankTargetPath } from '../common/target-paths.ts';
 import type { PublishResult } from './repository.ts';
 import { PullRefused } from '../../registry/node/errors.ts';
 import { deviceChecks } from '../../registry/node/pull.ts';
+import { sha256File as sha256Streamed } from '../../registry/node/app-update.ts';
 import { connectionFailure, prepareHubTrust, requireSafeTransport } from '../../registry/node/hub-tls.ts';
 import { connectHub } from '../../registry/node/tuf-client.ts';
 import { isEnrolled } from '../../registry/node/trust.ts';
@@ -275,35 +278,60 @@ export async function publishPackage(opts: PublishOptions): Promise<PublishResul
  * publisher delegated `outpost-app-*`, through the same checked sign-and-submit as a model.
  */
 export async function publishAppRelease(opts: Omit<PublishOptions, 'packageDir' | 'alias' | 'checks'> & { installer: string; platform: string; release: number; version: string }): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  if (!APP_PLATFORM_RE.test(opts.platform)) throw new OutpostError('usage', `--platform ${JSON.stringify(opts.platform)} is not <linux|win32|darwin>-<x64|arm64>`);
+  return publishRelease({ ...opts, file: opts.installer, name: appReleaseName(opts.platform), app: 'outpost' });
+}
+
+/**
+ * Publish a GPU runtime (`outpost hub runtime publish`): release.json plus ONNX Runtime's GPU package
+ * (the NuGet .nupkg `npm run setup:cuda` downloads), signed by the publisher delegated
+ * `outpost-runtime-*`. The package must hold the platform's provider libraries, or nothing is signed.
+ */
+export async function publishRuntimeRelease(opts: Omit<PublishOptions, 'packageDir' | 'alias' | 'checks'> & { file: string; platform: string; release: number; ortVersion: string }): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
+  const members = PROVIDER_MEMBERS[opts.platform];
+  if (!members) throw new OutpostError('usage', `--platform ${JSON.stringify(opts.platform)}: GPU runtimes are published for ${Object.keys(PROVIDER_MEMBERS).join(', ')}`);
+  if (!/^\d{1,6}\.\d{1,6}\.\d{1,6}$/.test(opts.ortVersion)) throw new OutpostError('usage', `--ort ${JSON.stringify(opts.ortVersion)} is not an ONNX Runtime version x.y.z`);
+  let entries: Map<string, unknown>;
+  try {
+    entries = listZip(opts.file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new OutpostError('usage', `${opts.file} not found`, { file: opts.file });
+    throw new OutpostError('usage', `${opts.file} is not ONNX Runtime's GPU package (.nupkg): ${code === 'EISDIR' ? 'it is a folder' : (e as Error).message}`, { file: opts.file });
+  }
+  const missing = Object.values(members).filter((m) => !entries.has(m));
+  if (missing.length) throw new OutpostError('usage', `${opts.file} is not ONNX Runtime's GPU package for ${opts.platform}: it has no ${missing.join(', ')}`, { file: opts.file });
+  const name = runtimeReleaseName(opts.platform, RUNTIME_FLAVOR, opts.ortVersion);
+  return publishRelease({ ...opts, name, app: releaseExpectation(name)!.app, version: opts.ortVersion });
+}
+
+/** release.json plus one file as release `release` of the release name `name`. */
+async function publishRelease(opts: Omit<PublishOptions, 'packageDir' | 'alias' | 'checks'> & { file: string; name: string; app: string; platform: string; release: number; version: string }): Promise<PublishResult & { targets: string[]; signedBy: string[] }> {
   const now = opts.now ?? (() => new Date());
   if (!opts.keys.length) throw new OutpostError('usage', 'a publisher key is needed (--key)');
-  if (!APP_PLATFORM_RE.test(opts.platform)) throw new OutpostError('usage', `--platform ${JSON.stringify(opts.platform)} is not <linux|win32|darwin>-<x64|arm64>`);
   if (!Number.isSafeInteger(opts.release) || opts.release < 1 || !VERSION_RE.test(String(opts.release))) throw new OutpostError('usage', `--release must be a whole number from 1 (it only grows), not ${opts.release}`);
-  const file = path.basename(opts.installer);
-  const name = appReleaseName(opts.platform);
-  const docBytes = Buffer.from(releaseDocumentBytes({ app: 'outpost', platform: opts.platform, release: opts.release, version: opts.version, file }));
-  const checked = parseReleaseDocument(docBytes.toString(), { platform: opts.platform, release: opts.release });
+  const file = path.basename(opts.file);
+  const { name } = opts;
+  const docBytes = Buffer.from(releaseDocumentBytes({ app: opts.app, platform: opts.platform, release: opts.release, version: opts.version, file }));
+  const checked = parseReleaseDocument(docBytes.toString(), { platform: opts.platform, release: opts.release, app: opts.app });
   if (!checked.ok) throw new OutpostError('usage', checked.reason);
   let st: fs.Stats;
   try {
-    st = fs.statSync(opts.installer);
+    st = fs.statSync(opts.file);
   } catch {
-    throw new OutpostError('not-found', `installer ${opts.installer} not found`, { file: opts.installer });
+    throw new OutpostError('not-found', `${opts.file} not found`, { file: opts.file });
   }
-  if (!st.isFile()) throw new OutpostError('usage', `${opts.installer} is not a file`, { file: opts.installer });
-  const installerSha = await new Promise<string>((resolve, reject) => {
-    const h = crypto.createHash('sha256');
-    fs.createReadStream(opts.installer).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')));
-  });
+  if (!st.isFile()) throw new OutpostError('usage', `${opts.file} is not a file`, { file: opts.file });
+  const fileSha = (await sha256Streamed(opts.file)).sha256;
   const docSha = crypto.createHash('sha256').update(docBytes).digest('hex');
   return signAndSubmit(opts, (me) => {
     const custom = { custom: { outpost: { publisher: me.name, signedAt: now().toISOString() } } };
     return {
       add: [
         new TargetFile({ path: fileTargetPath(name, opts.release, RELEASE_FILE), length: docBytes.length, hashes: { sha256: docSha }, unrecognizedFields: custom }),
-        new TargetFile({ path: fileTargetPath(name, opts.release, file), length: st.size, hashes: { sha256: installerSha }, unrecognizedFields: custom }),
+        new TargetFile({ path: fileTargetPath(name, opts.release, file), length: st.size, hashes: { sha256: fileSha }, unrecognizedFields: custom }),
       ],
-      files: [{ sha256: docSha, label: RELEASE_FILE, bytes: docBytes }, { sha256: installerSha, label: file, abs: path.resolve(opts.installer) }],
+      files: [{ sha256: docSha, label: RELEASE_FILE, bytes: docBytes }, { sha256: fileSha, label: file, abs: path.resolve(opts.file) }],
     };
   }, (label) => opts.onProgress?.({ stage: 'upload', detail: label }));
 }

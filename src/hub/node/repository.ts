@@ -12,7 +12,7 @@ import { generateKeyFile, signerFor, type PrivateKeyHandle } from '../../keys/no
 import { parseCard } from '../../package/common/card.ts';
 import { delegationChanges, delegationProblems, globOfPaths } from '../common/delegations.ts';
 import { ROOT_POLICY_FIELD } from '../common/root-policy.ts';
-import { APP_RELEASE_PREFIX, isAppReleaseName, parseReleaseDocument, RELEASE_FILE } from '../common/app-release.ts';
+import { isReleaseName, parseReleaseDocument, RELEASE_FILE, releaseExpectation } from '../common/app-release.ts';
 import { checkPublish, type TargetEntry } from '../common/publish-policy.ts';
 import { delegationPathsFor, parseAliasDocument, parseTargetPath, parseYankDocument } from '../common/target-paths.ts';
 import type { Readable } from 'node:stream';
@@ -491,10 +491,11 @@ async function commitRequest(hub: Hub, tx: HubWriter, publisher: PublisherRow, c
     if (size !== length) throw new OutpostError('package', `blob ${sha} is ${size} bytes but the metadata signs ${length}`);
   }
   for (const v of change.versions) {
-    if (isAppReleaseName(v.name)) {
-      const doc = parseReleaseDocument(readBlobText(hub, uploadId, v.files[RELEASE_FILE].sha256), { platform: v.name.slice(APP_RELEASE_PREFIX.length), release: v.version });
+    const expect = releaseExpectation(v.name);
+    if (expect) {
+      const doc = parseReleaseDocument(readBlobText(hub, uploadId, v.files[RELEASE_FILE].sha256), { ...expect, release: v.version });
       if (!doc.ok) throw new OutpostError('package', `${v.name}@${v.version}: ${doc.reason}`);
-      if (!v.files[doc.doc.file]) throw new OutpostError('package', `${v.name}@${v.version}: release.json names ${doc.doc.file}, which is not the installer published with it`);
+      if (!v.files[doc.doc.file]) throw new OutpostError('package', `${v.name}@${v.version}: release.json names ${doc.doc.file}, which is not the file published with it`);
       continue;
     }
     const parsed = (() => { try { return parseCard(JSON.parse(readBlobText(hub, uploadId, v.files['card.json'].sha256))); } catch { return undefined; } })();
@@ -533,8 +534,8 @@ async function commitRequest(hub: Hub, tx: HubWriter, publisher: PublisherRow, c
     ...c.bins.map((b) => ({ role: b.name, version: b.md.signed.version, body: serialize(b.md), createdAt: at })),
   ]);
   for (const v of change.versions) {
-    if (isAppReleaseName(v.name)) {
-      // An app release is kept as a version of its name: the installer where a model's file goes,
+    if (isReleaseName(v.name)) {
+      // A release (app or GPU runtime) is kept as a version of its name: the installer where a model's file goes,
       // release.json where its card goes (the target route serves each by that sha256).
       const installer = Object.entries(v.files).find(([f]) => f !== RELEASE_FILE)![1];
       const custom = c.targets[`${v.name}/${v.version}/${RELEASE_FILE}`]?.custom as { outpost?: { signedAt?: string } } | undefined;

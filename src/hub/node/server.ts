@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { OutpostError, quote } from '../../common/errors.ts';
-import { isAppReleaseName, RELEASE_FILE } from '../common/app-release.ts';
+import { isReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
@@ -106,7 +106,7 @@ const targetRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }) 
     if (t.path.kind === 'file') {
       const { name, version, file: f } = t.path;
       const v = (await hub.storage.modelVersions(name)).find((x) => x.version === version);
-      const expected = isAppReleaseName(name) ? (f === RELEASE_FILE ? v?.cardSha256 : v?.modelSha256) : f === 'model.onnx' ? v?.modelSha256 : f === 'card.json' ? v?.cardSha256 : '';
+      const expected = isReleaseName(name) ? (f === RELEASE_FILE ? v?.cardSha256 : v?.modelSha256) : f === 'model.onnx' ? v?.modelSha256 : f === 'card.json' ? v?.cardSha256 : '';
       if (!v || expected !== sha) return notFound();
     }
     return sendFile(req, reply, hub.blobs.path(sha));

@@ -13,6 +13,18 @@ export interface FeedTensor {
   /** Row-major; `bool` is one byte (0/1) per value. */
   data: FeedData;
   dims: number[];
+  /**
+   * A string tensor's values once more, as indexes into a dictionary (`data[i] ===
+   * dictionary[codes[i]]`), when the caller has them (a category column): the engine then sends
+   * these to its worker instead of cloning every string (see handoff.ts).
+   */
+  coded?: StringCodes;
+}
+
+/** Strings as indexes into a dictionary. */
+export interface StringCodes {
+  codes: Int32Array;
+  dictionary: readonly string[];
 }
 
 export type Feeds = Record<string, FeedTensor>;
@@ -48,6 +60,11 @@ export function checkTensor(name: string, t: FeedTensor): void {
   if (!Array.isArray(t.dims) || !t.dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw inputError(name, `dims must be non-negative integers, got ${JSON.stringify(t.dims)}`);
   const size = t.dims.reduce((a, b) => a * b, 1);
   if (size !== t.data.length) throw inputError(name, `dims [${t.dims.join(', ')}] need ${size} values, got ${t.data.length}`);
+  if (t.coded !== undefined) {
+    if (t.type !== 'string') throw inputError(name, `only a string tensor can carry codes, not ${t.type}`);
+    if (!(t.coded.codes instanceof Int32Array) || !Array.isArray(t.coded.dictionary)) throw inputError(name, 'codes must be an Int32Array with a string[] dictionary');
+    if (t.coded.codes.length !== t.data.length) throw inputError(name, `${t.coded.codes.length} codes for ${t.data.length} values`);
+  }
 }
 
 /**

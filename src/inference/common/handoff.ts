@@ -1,8 +1,10 @@
 // Prepares feeds for postMessage with as few copies as possible. Structured clone copies a typed
 // array's *whole* underlying buffer, so a small view into a large buffer is sliced first; a whole
 // buffer is moved (ArrayBuffer.transfer) when the caller hands it over; a SharedArrayBuffer is
-// already visible to the worker and travels as is.
-import type { FeedData, FeedType, Feeds } from './feeds.ts';
+// already visible to the worker and travels as is. A string tensor that carries dictionary codes
+// travels as those codes and the dictionary: cloning 8,192 strings per batch (and the worker
+// allocating them all again) cost more than the inference of a small model.
+import type { FeedData, FeedTensor, FeedType, Feeds, StringCodes } from './feeds.ts';
 
 type NumericData = Exclude<FeedData, string[]>;
 type NumericCtor = new (buffer: ArrayBuffer) => NumericData;
@@ -23,7 +25,12 @@ export function prepareHandoff(feeds: Feeds, move: boolean): Handoff {
   const transfer = new Set<ArrayBuffer>();
   for (const [name, t] of Object.entries(feeds)) {
     const d = t.data;
-    if (Array.isArray(d) || !(d.buffer instanceof ArrayBuffer)) {
+    if (t.coded) {
+      // the codes are the caller's own array (or copied when not handed over): the strings stay behind
+      const codes = move && wholeBuffer(t.coded.codes) ? new Int32Array((t.coded.codes.buffer as ArrayBuffer).transfer()) : t.coded.codes.slice();
+      transfer.add(codes.buffer as ArrayBuffer);
+      out[name] = { type: t.type, data: [], dims: t.dims, coded: { codes, dictionary: t.coded.dictionary } };
+    } else if (Array.isArray(d) || !(d.buffer instanceof ArrayBuffer)) {
       out[name] = t; // strings are always cloned; shared memory is already visible
     } else if (d.byteOffset !== 0 || d.byteLength !== d.buffer.byteLength) {
       const copy = d.slice();
@@ -48,6 +55,25 @@ export function prepareHandoff(feeds: Feeds, move: boolean): Handoff {
     out[name] = { ...feeds[name], data: new (d.constructor as NumericCtor)(next) };
   }
   return { feeds: out, transfer: [...transfer] };
+}
+
+const wholeBuffer = (d: Int32Array): boolean => d.buffer instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
+
+/** The strings of a tensor that arrived as codes (the worker's side of prepareHandoff). */
+export function decodeStrings(name: string, coded: StringCodes): string[] {
+  const { codes, dictionary } = coded;
+  const out = new Array<string>(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    const s = dictionary[codes[i]];
+    if (s === undefined) throw new Error(`input '${name}': code ${codes[i]} at ${i} is outside its dictionary of ${dictionary.length}`);
+    out[i] = s;
+  }
+  return out;
+}
+
+/** A received feed as ORT takes it: strings sent as codes are looked up again. */
+export function receivedFeed(name: string, t: FeedTensor): FeedTensor {
+  return t.coded ? { type: t.type, data: decodeStrings(name, t.coded), dims: t.dims } : t;
 }
 
 /**

@@ -32,8 +32,8 @@ export interface ProbeResult {
   reason: string;
 }
 
-/** The npm script that downloads ORT's CUDA provider libraries (opt-in: they are large). */
-export const CUDA_SETUP_COMMAND = 'npm run setup:cuda';
+/** What installs ORT's CUDA provider libraries (opt-in: they are large): a GPU runtime from the hub. */
+export const CUDA_SETUP_COMMAND = 'outpost gpu install';
 
 /** GPU providers `auto` tries, best first; cpu always closes the list. */
 export function autoCandidates(platform: string, arch: string): ProviderName[] {

@@ -2,18 +2,14 @@
 // whether ORT's CUDA provider libraries were downloaded, whether an NVIDIA driver and the CUDA /
 // Vulkan libraries are where the dynamic linker will look. Only file-system checks: loading a GPU
 // library here could crash or hang the process, which is what the probe worker is for.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+// first: a GPU runtime chosen for this process is what onnxruntime-node loads (./ort-binding.ts)
+import './ort-binding.ts';
 import ort from 'onnxruntime-node';
 import type { PlatformFacts } from '../common/providers.ts';
-import { makeLibraryFinder, ortBinDir } from './libraries.ts';
+import { linuxGpuFacts } from './libraries.ts';
+import { ortLibraryDir } from './ort-binding.ts';
 
 export { makeLibraryFinder, ortBinDir } from './libraries.ts';
-
-/** Installed by the opt-in CUDA setup (see script/install-metadata.js in onnxruntime-node). */
-const CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-/** What ORT 1.30's CUDA provider links against (CUDA 12.x, cuDNN 9.x). */
-const CUDA_RUNTIME_LIBS = ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9'];
 
 export function gatherPlatformFacts(): PlatformFacts {
   const facts: PlatformFacts = {
@@ -22,16 +18,7 @@ export function gatherPlatformFacts(): PlatformFacts {
     ortVersion: ort.env.versions.node ?? 'unknown',
     backends: ort.listSupportedBackends().map((b) => b.name),
   };
-  if (process.platform === 'linux') {
-    const bin = ortBinDir();
-    const find = makeLibraryFinder([bin]);
-    facts.linux = {
-      cudaProviderLibsMissing: CUDA_PROVIDER_LIBS.filter((f) => !existsSync(join(bin, f))),
-      nvidiaDevices: ['/dev/nvidia0', '/dev/nvidiactl', '/dev/dxg'].filter((d) => existsSync(d)),
-      libcuda: find('libcuda.so.1'),
-      cudaRuntimeLibsMissing: CUDA_RUNTIME_LIBS.filter((f) => !find(f)),
-      vulkanLoader: find('libvulkan.so.1'),
-    };
-  }
+  // the app's ORT folder, or the GPU runtime's this process loads
+  if (process.platform === 'linux') facts.linux = linuxGpuFacts(ortLibraryDir());
   return facts;
 }

@@ -2,12 +2,12 @@
 // fingerprint, read from files without loading ONNX Runtime or any GPU library, and the cache file
 // (`<home>/cache/provider-probe.json`, written atomically).
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { mergeCache, readCache, type MachineFingerprint } from '../common/probe-cache.ts';
 import type { ProbeResult } from '../common/providers.ts';
-import { libraryDirs, ortBinDir } from './libraries.ts';
+import { libraryDirs, ortPackageVersion } from './libraries.ts';
+import { ortLibraryDir } from './ort-binding.ts';
 
 export const PROBE_CACHE_FILE = path.join('cache', 'provider-probe.json');
 
@@ -46,17 +46,17 @@ const libId = (file: string | undefined): string => {
 };
 
 /**
- * What a probe's answer depends on: the ORT build (version, its native folder's files), the OS and
+ * What a probe's answer depends on: the ORT build (version, its native folder's files — a GPU
+ * runtime's when one is in use, so installing or removing one probes again), the OS and
  * CPU, and on Linux the NVIDIA driver (version file, GPUs, device nodes, libcuda), the CUDA/cuDNN
  * and Vulkan libraries the linker would load, and the DRM devices (WebGPU). A few milliseconds.
  */
 export function machineFingerprint(): MachineFingerprint {
-  const require = createRequire(import.meta.url);
-  const ortPkg = JSON.parse(fs.readFileSync(path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'package.json'), 'utf8')) as { version?: string };
-  const bin = ortBinDir();
+  // the folder this process loads ORT from: the app's, or a GPU runtime's (./ort-binding.ts)
+  const bin = ortLibraryDir();
   const cpus = os.cpus();
   const fp: MachineFingerprint = {
-    ort: String(ortPkg.version ?? 'unknown'),
+    ort: ortPackageVersion(),
     ortBin: list(bin).map((f) => libId(path.join(bin, f))),
     os: `${process.platform} ${process.arch} ${os.release()}`,
     cpu: `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,

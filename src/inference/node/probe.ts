@@ -2,6 +2,8 @@
 // alone (CPU fallback disabled, so a provider that hands the graph to CPU does not pass) running
 // the probe model, compared with CPU. Blocks its thread while ORT creates the session: call it
 // from the probe worker, not the main thread.
+// first: a GPU runtime chosen for this process is what onnxruntime-node loads (./ort-binding.ts)
+import './ort-binding.ts';
 import ort from 'onnxruntime-node';
 import { compareToReference, PROBE_INPUT, PROBE_OUTPUT, probeInput, probeInputDims, probeModel } from '../common/probe-model.ts';
 import { explainProbeFailure, precheck } from '../common/providers.ts';

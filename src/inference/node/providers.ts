@@ -9,6 +9,7 @@ import { autoCandidates, cacheDate, decide, isProviderRequest, providerNames } f
 import type { ProbeResult, ProviderDecision, ProviderName, ProviderRequest } from '../common/providers.ts';
 import type { FromProbe, ToProbe } from '../common/protocol.ts';
 import type { MachineFingerprint } from '../common/probe-cache.ts';
+import { recordRuntimeProblem, selectOrtRuntime } from './ort-runtime.ts';
 import { loadProbeCache, machineFingerprint, saveProbeCache } from './probe-cache.ts';
 
 export interface ChooseOptions {
@@ -22,6 +23,11 @@ export interface ChooseOptions {
    * results are added. With `reprobe` the cache is refreshed. Without it, nothing is cached on disk.
    */
   cacheFile?: string;
+  /**
+   * The data folder: its GPU runtime, when installed and intact, is what this process loads ONNX
+   * Runtime from (./ort-runtime.ts); a modified one rules CUDA out with the reason (and `--ep cuda` fails).
+   */
+  home?: string;
 }
 
 const DEFAULT_PROBE_TIMEOUT_MS = 60_000;
@@ -112,7 +118,11 @@ export async function chooseProvider(request: ProviderRequest, opts: ChooseOptio
   if (opts.reprobe) cache.clear();
   const timeoutMs = opts.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
 
+  // before anything here loads ORT: which files this process loads it from
+  const runtime = opts.home ? selectOrtRuntime(opts.home) : {};
+  if (opts.home && runtime.modified) await recordRuntimeProblem(opts.home, runtime);
   if (request === 'cpu') return { request, chosen: 'cpu', candidates: [{ name: 'cpu', outcome: 'chosen', reason: 'requested' }] };
+  if (request === 'cuda' && runtime.problem) throw new OutpostError('provider', `execution provider cuda cannot be used: ${runtime.problem}`, {}, { provider: 'cuda', outcome: 'unavailable' });
 
   // The machine's cache first: a result probed on this very machine (same ORT, driver, GPUs, CPU) stands.
   let fingerprint: MachineFingerprint | undefined;
@@ -124,6 +134,7 @@ export async function chooseProvider(request: ProviderRequest, opts: ChooseOptio
   const fresh: ProbeResult[] = [];
   let usedCache = false;
   const get = async (name: ProviderName): Promise<ProbeResult> => {
+    if (name === 'cuda' && runtime.problem) return { name, outcome: 'unavailable', reason: runtime.problem };
     const hit = onDisk?.results.get(name);
     if (hit) {
       usedCache = true;

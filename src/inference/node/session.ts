@@ -1,6 +1,8 @@
 // ORT session settings shared by the inference and probe workers, and conversion between ORT
 // tensors and the plain FeedTensor that crosses threads. Worker-side only: importing this loads
 // the native binding.
+// first: a GPU runtime chosen for this process is what onnxruntime-node loads (./ort-binding.ts)
+import './ort-binding.ts';
 import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { initOrt } from 'onnxruntime-node/dist/binding.js';

@@ -13,15 +13,21 @@
 import type { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../common/protocol.ts';
 import { startWorker } from '../../runtime/node/worker.ts';
+import { selectOrtRuntime } from './ort-runtime.ts';
 
 export const INFERENCE_WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 interface Spare { href: string; worker: Worker; failed: boolean; onGone: () => void; onMessage: (m: FromWorker) => void }
 let spare: Spare | undefined;
 
-/** Start the spare now (no-op when one is waiting). Once its modules have loaded it does not keep the process alive. */
-export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
+/**
+ * Start the spare now (no-op when one is waiting). Once its modules have loaded it does not keep the
+ * process alive. Given the data folder, the process's ONNX Runtime files are chosen first (its GPU
+ * runtime, ./ort-runtime.ts).
+ */
+export function prestartInferenceWorker(home?: string, url: URL = INFERENCE_WORKER_URL): void {
   if (spare) return;
+  if (home) selectOrtRuntime(home);
   const worker = startWorker(url);
   const s: Spare = {
     href: url.href, worker, failed: false,

@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { inputNamedIn } from '../common/feeds.ts';
-import { unpackFeeds } from '../common/handoff.ts';
+import { receivedFeed, unpackFeeds } from '../common/handoff.ts';
 import type { Feeds } from '../common/feeds.ts';
 import type { FromWorker, SessionSettings, ToWorker } from '../common/protocol.ts';
 import { createSession, describeValues, fromOrtTensor, initRuntime, toOrtTensor } from './session.ts';
@@ -39,7 +39,7 @@ async function run(id: number, feeds: Feeds): Promise<void> {
   const transfer = new Set<ArrayBuffer>();
   try {
     const ortFeeds: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(t);
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(receivedFeed(name, t));
     const result = await session.run(ortFeeds, fetchNames);
     outputs = {};
     for (const name of fetchNames) {

@@ -15,12 +15,12 @@ import type { Store } from '../../store/node/store.ts';
 import { WindowDeltas } from '../common/batch-stats.ts';
 import { arenaSize, extractColumns } from '../common/collect.ts';
 import { modelMonitoring, type BoundFeature, type Monitoring } from '../common/features.ts';
-import { hourRetentionStart, isoTime, windowStart } from '../common/windows.ts';
+import { hourRetentionStart, isoTime, windowStart, type WindowWidth } from '../common/windows.ts';
 import { recordAlerts, type AlertScope } from './alerts.ts';
 import { enqueue, outboxEnabled } from '../../store/node/outbox.ts';
 import { StatsLane } from './stats-lane.ts';
 import { enqueueAlertWebhook, type OpenedAlerts } from './webhook.ts';
-import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type MergedWindow, type ModelVersion } from './stats-store.ts';
+import { mergeIntoWindow, parseStored, pruneHourWindows, readJobStats, writeJobStats, type MergedWindow, type ModelVersion, type WrittenWindow } from './stats-store.ts';
 
 /** Rows a job counts on the scoring thread before it starts a worker (small jobs never need one). */
 const INLINE_ROWS = 32_768;
@@ -94,6 +94,8 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
   };
   /** the alerts this checkpoint opened, all scopes: one webhook message */
   const opened: OpenedAlerts[] = [];
+  /** what this job's checkpoints last wrote per window width: not parsed again while nobody else merged into it */
+  const written = new Map<WindowWidth, WrittenWindow>();
 
   const observer: DriftObserver = {
     observe(batch, v, scored) {
@@ -154,12 +156,12 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
       /** hour windows merged, by their deltas: a day holding just that hour merges the same deltas */
       const merged = new Map<readonly FeatureStats[], MergedWindow>();
       for (const [hour, d] of hours) {
-        const m = mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t);
+        const m = mergeIntoWindow(store, mv, 'hour', hour, pairs(features, d), t, undefined, written);
         merged.set(d, m);
         evaluate('hour', hour, m.stats, () => false, t);
       }
       for (const [day, d] of days) {
-        evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t, merged.get(d)).stats, (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
+        evaluate('day', day, mergeIntoWindow(store, mv, 'day', day, pairs(features, d), t, merged.get(d), written).stats, (p) => p.scope === 'hour' && windowStart('day', p.start) === day, t);
       }
       const inDay = (day: number) => hoursOfJob !== undefined && [...hoursOfJob].every((h) => windowStart('day', h) === day);
       evaluate('job', 0, new Map(baselineFeatures.map((f, i) => [f.name, totals[i]])), (p) => p.scope === 'day' && inDay(p.start), t);

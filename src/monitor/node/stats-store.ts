@@ -31,6 +31,19 @@ export function writeJobStats(store: Store, jobId: string, stats: Iterable<reado
   for (const [feature, s] of stats) put.run(jobId, feature, JSON.stringify(s), s.rows, now);
 }
 
+/**
+ * What one writer (a job's observer) last stored for the windows of one width: per feature the text
+ * and the statistics it serialises. mergeIntoWindow() takes such statistics instead of parsing a
+ * stored text that is still exactly what this writer wrote (nobody merged into it since), and keeps
+ * only the window it last wrote. Statistics whose min or max is −0 are not kept (their text reads
+ * back as +0).
+ */
+export interface WrittenWindow { start: number; features: Map<string, { text: string; stats: FeatureStats }> }
+
+let parsedTotal = 0;
+/** Stored window statistics parsed so far in this process (diagnostics and tests). */
+export const windowsParsed = (): number => parsedTotal;
+
 /** A window as mergeIntoWindow() left it: its stored text before and after, and the merged statistics. */
 export interface MergedWindow {
   before: Map<string, string>;
@@ -45,7 +58,7 @@ export interface MergedWindow {
  * what that one held, the merge is the same and its result is written again instead of parsing,
  * merging and serialising a second time.
  */
-export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWidth, start: number, deltas: readonly (readonly [BaselineFeature, FeatureStats])[], now: number, like?: MergedWindow): MergedWindow {
+export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWidth, start: number, deltas: readonly (readonly [BaselineFeature, FeatureStats])[], now: number, like?: MergedWindow, written?: Map<WindowWidth, WrittenWindow>): MergedWindow {
   const rows = stmt(store, 'SELECT feature, stats_json FROM drift_window_stats WHERE model_name = ? AND model_version = ? AND width = ? AND start = ?')
     .all(mv.name, mv.version, width, start) as { feature: string; stats_json: string }[];
   const before = new Map(rows.map((r) => [r.feature, r.stats_json]));
@@ -54,16 +67,29 @@ export function mergeIntoWindow(store: Store, mv: ModelVersion, width: WindowWid
   const same = like !== undefined && before.size === like.before.size && deltas.every(([f]) => before.get(f.name) === like.before.get(f.name));
   const after = same ? like.after : new Map<string, string>();
   const stats = same ? like.stats : new Map<string, FeatureStats>();
+  const mine = written?.get(width);
+  const known = mine?.start === start ? mine.features : undefined;
+  const next: WrittenWindow = { start, features: new Map() };
   for (const [f, delta] of deltas) {
     if (!same) {
       const old = before.get(f.name);
-      const s = old === undefined ? delta : mergeStats(parseStored(old, f, `${mv.name}@${mv.version} ${width} ${start}`), delta);
+      const kept = known?.get(f.name);
+      const prev = old === undefined ? undefined : kept?.text === old ? kept.stats : parseWindow(old, f, `${mv.name}@${mv.version} ${width} ${start}`);
+      const s = prev === undefined ? delta : mergeStats(prev, delta);
       after.set(f.name, JSON.stringify(s));
       stats.set(f.name, s);
     }
-    put.run(mv.name, mv.version, width, start, f.name, after.get(f.name)!, stats.get(f.name)!.rows, now);
+    const s = stats.get(f.name)!;
+    if (s.kind !== 'numeric' || !(Object.is(s.min, -0) || Object.is(s.max, -0))) next.features.set(f.name, { text: after.get(f.name)!, stats: s });
+    put.run(mv.name, mv.version, width, start, f.name, after.get(f.name)!, s.rows, now);
   }
+  written?.set(width, next);
   return { before, after, stats };
+}
+
+function parseWindow(json: string, f: BaselineFeature, where: string): FeatureStats {
+  parsedTotal++;
+  return parseStored(json, f, where);
 }
 
 export interface StoredWindow { start: number; stats: Map<string, string> }

@@ -8,13 +8,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { appReleaseName, parseReleaseDocument, RELEASE_FILE, releaseFileProblems, type ReleaseDocument } from '../../hub/common/app-release.ts';
-import { fileTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
+import { appReleaseName, type ReleaseDocument } from '../../hub/common/app-release.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
 import { recordSecurityEvent } from '../../store/node/models.ts';
-import { downloadTarget } from './download.ts';
 import { PullRefused } from './errors.ts';
 import { acquirePullLock } from './pull-lock.ts';
+import { newestSignedRelease } from './signed-release.ts';
 import { connectHub } from './tuf-client.ts';
 import { hubBase, isEnrolled, pinRoot } from './trust.ts';
 
@@ -95,54 +94,32 @@ export async function checkAppUpdate(opts: AppUpdateOptions): Promise<AppUpdateR
 async function updateWith(_store: Store, base: string, platform: string, opts: AppUpdateOptions): Promise<AppUpdateResult> {
   const name = appReleaseName(platform);
   const client = await connectHub(opts.home, base, { signal: opts.signal, fetch: opts.fetch });
-  const { paths } = await client.listTargets(name);
-  const releases = new Map<number, string[]>();
-  for (const p of paths) {
-    const t = parseTargetPath(p);
-    if (!t.ok || t.path.kind !== 'file') throw new PullRefused('metadata', `signed target ${JSON.stringify(p)} is not <name>/<release>/<file>`);
-    releases.set(t.path.version, [...(releases.get(t.path.version) ?? []), t.path.file]);
-  }
-  const newest = Math.max(0, ...releases.keys());
   const result: AppUpdateResult = { state: 'none', hub: base, platform, current: opts.currentVersion };
-  if (!newest) return result;
-  const files = releases.get(newest)!;
-  const problems = releaseFileProblems(`${name}@${newest}`, files);
-  if (problems.length) throw new PullRefused('release', problems.join('; '));
-
   const updates = updatesDir(opts.home);
   const quarantine = path.join(updates, `.quarantine-${crypto.randomBytes(6).toString('hex')}`);
   fs.mkdirSync(quarantine, { recursive: true, mode: 0o700 });
   try {
-    const fetchFile = async (file: string): Promise<{ dest: string; sha256: string; length: number }> => {
-      opts.signal?.throwIfAborted();
-      const info = await client.updater.getTargetInfo(fileTargetPath(name, newest, file));
-      if (!info) throw new PullRefused('metadata', `${name}/${newest}/${file} is not signed`);
-      const dest = path.join(quarantine, file);
-      await downloadTarget({ url: client.targetUrl(info), target: info, dest, signal: opts.signal, fetch: client.fetch });
-      return { dest, sha256: info.hashes.sha256, length: info.length };
-    };
-    const doc = parseReleaseDocument(fs.readFileSync((await fetchFile(RELEASE_FILE)).dest, 'utf8'), { platform, release: newest });
-    if (!doc.ok) throw new PullRefused('release', `${name}@${newest}: ${doc.reason}`);
-    if (!files.includes(doc.doc.file)) throw new PullRefused('release', `${name}@${newest}: release.json names ${doc.doc.file}, which is not signed with it`);
-    result.release = doc.doc;
-    const order = compareVersions(doc.doc.version, opts.currentVersion);
-    if (order < 0) throw new PullRefused('rollback', `the newest signed release for ${platform} is ${doc.doc.version} (release ${newest}), older than the running ${opts.currentVersion}`);
+    const found = await newestSignedRelease(client, name, { app: 'outpost', platform }, quarantine, opts.signal);
+    if (!found) return result;
+    const { release: newest, doc } = found;
+    result.release = doc;
+    const order = compareVersions(doc.version, opts.currentVersion);
+    if (order < 0) throw new PullRefused('rollback', `the newest signed release for ${platform} is ${doc.version} (release ${newest}), older than the running ${opts.currentVersion}`);
     if (order === 0) return { ...result, state: 'current' };
     if (opts.checkOnly) return { ...result, state: 'available' };
     // already staged, and its bytes still hash to what is signed now: keep it (and the user's
     // "install on restart" choice) rather than download it again
-    const signed = await client.updater.getTargetInfo(fileTargetPath(name, newest, doc.doc.file));
-    const kept = signed ? await stillStaged(opts.home, newest, doc.doc.file, signed.hashes.sha256, signed.length) : undefined;
+    const kept = await stillStaged(opts.home, newest, doc.file, found.signed.sha256, found.signed.length);
     if (kept) return { ...result, state: 'staged', installer: kept };
-    const got = await fetchFile(doc.doc.file);
+    const got = await found.fetchFile(doc.file, quarantine);
     const installer = got.dest;
     fs.chmodSync(installer, 0o700); // an AppImage runs as it is
     const dir = path.join(updates, String(newest));
     fs.rmSync(dir, { recursive: true, force: true });
     fs.renameSync(quarantine, dir);
-    const staged = path.join(dir, doc.doc.file);
+    const staged = path.join(dir, doc.file);
     const pending = pendingFile(opts.home);
-    fs.writeFileSync(`${pending}.tmp`, `${JSON.stringify({ ...doc.doc, hub: base, installer: staged, sha256: got.sha256, length: got.length, stagedAt: new Date().toISOString() } satisfies PendingUpdate, null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(`${pending}.tmp`, `${JSON.stringify({ ...doc, hub: base, installer: staged, sha256: got.sha256, length: got.length, stagedAt: new Date().toISOString() } satisfies PendingUpdate, null, 2)}\n`, { mode: 0o600 });
     fs.renameSync(`${pending}.tmp`, pending);
     return { ...result, state: 'staged', installer: staged };
   } finally {
@@ -162,7 +139,7 @@ export async function sha256File(file: string, onBytes?: (n: number) => void): P
 }
 
 /** The staged installer's path when pending.json stages exactly this signed file and it still hashes right. */
-async function stillStaged(home: string, release: number, file: string, sha256: string | undefined, length: number): Promise<string | undefined> {
+async function stillStaged(home: string, release: number, file: string, sha256: string, length: number): Promise<string | undefined> {
   let p: Partial<PendingUpdate>;
   try { p = JSON.parse(fs.readFileSync(pendingFile(home), 'utf8')) as Partial<PendingUpdate>; } catch { return undefined; }
   const installer = path.join(updatesDir(home), String(release), file);

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isAppReleaseName } from '../../hub/common/app-release.ts';
+import { isAppReleaseName, isReleaseName } from '../../hub/common/app-release.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { aliasTargetPath, fileTargetPath, parseAliasDocument, parseSelector, parseTargetPath, parseYankDocument, yankTargetPath, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { inspectModel, type ModelInfo } from '../../onnx/common/onnx.ts';
@@ -79,6 +79,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   const sel = parsed.selector;
   // app releases are published under the model naming but are not models (no card, no model.onnx)
   if (isAppReleaseName(sel.name)) throw new OutpostError('usage', `"${sel.name}" is an Outpost app release, not a model: use \`outpost app update\``);
+  if (isReleaseName(sel.name)) throw new OutpostError('usage', `"${sel.name}" is a GPU runtime, not a model: use \`outpost gpu install\``);
   const base = hubBase(opts.hubUrl);
   if (opts.rootFile) pinRoot(opts.home, base, opts.rootFile);
   if (!isEnrolled(opts.home, base)) {

@@ -1,6 +1,8 @@
 // Run in a separate process by smoke.ts: load the model with ONNX Runtime and score one row of
 // zeros (first vocabulary entry for categories), as scoring would run it (ZipMap outputs replaced
 // by their probability tensors). A crash here kills only this process.
+// (a child process: the app's own ONNX Runtime, whatever the parent chose; ../../inference/node/ort-binding.ts)
+import '../../inference/node/ort-binding.ts';
 import ort from 'onnxruntime-node';
 import { adaptModel } from '../../onnx/common/adapt.ts';
 import { loadPackage } from '../../package/node/load.ts';

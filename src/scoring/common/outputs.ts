@@ -33,7 +33,13 @@ export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: num
         cols[1][i] = p[i];
         cols[0][i] = 1 - p[i];
       }
-    } else for (let i = 0, k = 0; i < rows; i++) for (let c = 0; c < classes; c++) cols[c][i] = p[k++];
+    } else {
+      // [rows, classes] row-major: one strided pass per class column
+      for (let c = 0; c < classes; c++) {
+        const col = cols[c];
+        for (let i = 0, k = c; i < rows; i++, k += classes) col[i] = p[k];
+      }
+    }
     res.probabilities = cols as Float32Array[] | Float64Array[];
   }
   const codes = new Int32Array(rows);
@@ -46,7 +52,8 @@ export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: num
       // integer class labels (scikit-learn's), looked up by their text among the classes
       const index = new Map(o.classes!.map((c, i) => [c, i]));
       for (let i = 0; i < rows; i++) codes[i] = index.get(String((l.data as BigInt64Array | Int32Array)[i])) ?? -1;
-    } else for (let i = 0; i < rows; i++) codes[i] = Number((l.data as BigInt64Array | Int32Array)[i]);
+    } else if (l.data instanceof BigInt64Array) int64Codes(l.data, codes, rows);
+    else for (let i = 0; i < rows; i++) codes[i] = (l.data as Int32Array)[i];
   } else {
     const cols = res.probabilities!;
     for (let i = 0; i < rows; i++) {
@@ -57,6 +64,19 @@ export function readOutputs(card: Card, outputs: Record<string, Feed>, rows: num
   }
   res.labelCodes = codes;
   return res;
+}
+
+/**
+ * int64 label indexes into an Int32Array, as `codes[i] = Number(big[i])` stores them, without a
+ * BigInt per row: a value that fits 32 bits (its high word is the sign of its low word) is its low
+ * word; any other goes through Number (and the Int32Array's wrap-around) as before.
+ */
+function int64Codes(big: BigInt64Array, codes: Int32Array, rows: number): void {
+  const words = new Int32Array(big.buffer, big.byteOffset, big.length * 2); // little-endian: low, high
+  for (let i = 0; i < rows; i++) {
+    const lo = words[2 * i];
+    codes[i] = words[2 * i + 1] === lo >> 31 ? lo : Number(big[i]);
+  }
 }
 
 /** Columns of the output file for the accepted rows of one batch. */

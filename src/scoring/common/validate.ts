@@ -12,6 +12,8 @@ export interface Feed {
   type: 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'string';
   data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | string[];
   dims: number[];
+  /** a category feed's values as indexes into its vocabulary (+ the batch's other values): sent to the inference worker instead of the strings */
+  coded?: { codes: Int32Array; dictionary: readonly string[] };
 }
 
 export interface ValidatedBatch {
@@ -77,6 +79,8 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   // Pass 1: check every cell of rows that are not already structurally bad.
   const unseenRows = new Map<number, number[]>();
+  // a category column's vocabulary index per row (-1: missing or unseen), for its coded feed
+  const vocabCodes = new Map<number, Int32Array>();
   inputs.forEach((f, c) => {
     const col = batch.columns[c];
     if (col.kind === 'number') {
@@ -107,7 +111,9 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
       }
     } else {
       const { values } = col;
-      const vocab = f.type === 'category' ? new Set(f.vocabulary) : undefined;
+      const vocab = f.type === 'category' ? vocabularyIndex(f) : undefined;
+      const codes = vocab ? new Int32Array(n).fill(-1) : undefined;
+      if (codes) vocabCodes.set(c, codes);
       const scoreUnseen = f.unseen === 'score';
       for (let i = 0; i < n; i++) {
         if (structural[i]) continue;
@@ -115,7 +121,9 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
         if (v === null || v === '') {
           if (!f.nullable) reject(i, f.name, 'missing value in a non-nullable column', '');
         } else if (vocab) {
-          if (!vocab.has(v)) {
+          const code = vocab.get(v);
+          if (code !== undefined) codes![i] = code;
+          else {
             let rows = unseenRows.get(c);
             if (!rows) unseenRows.set(c, (rows = []));
             rows.push(i);
@@ -164,9 +172,7 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
         feeds[f.name] = { type: 'int32', data: out, dims };
       }
     } else if (f.type === 'category') {
-      const out: string[] = new Array(m);
-      for (let j = 0; j < m; j++) out[j] = col.values[accepted[j]] ?? '';
-      feeds[f.name] = { type: 'string', data: out, dims };
+      feeds[f.name] = categoryFeed(col.values, vocabCodes.get(c)!, f.vocabulary ?? [], accepted, dims);
     } else {
       // bool: missing (nullable) becomes NaN for float graphs, 0 otherwise
       const bits = new Float64Array(m);
@@ -186,6 +192,51 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
   const rejectedRows = n - m;
   rejects.sort((a, b) => a.row - b.row);
   return { accepted, feeds, rejects, rejectedRows, unseenRejected };
+}
+
+/** Each category input's vocabulary as value → index, made once per card input. */
+const vocabularyIndexes = new WeakMap<InputField, Map<string, number>>();
+function vocabularyIndex(f: InputField): Map<string, number> {
+  let index = vocabularyIndexes.get(f);
+  if (!index) {
+    index = new Map();
+    (f.vocabulary ?? []).forEach((v, k) => { if (!index!.has(v)) index!.set(v, k); });
+    vocabularyIndexes.set(f, index);
+  }
+  return index;
+}
+
+/**
+ * A category input's feed for the accepted rows: the strings (missing = '') and the same values as
+ * codes into the vocabulary; values outside it (missing, or unseen ones that are scored) get codes
+ * past its end, in a dictionary of this batch's own.
+ */
+function categoryFeed(values: readonly (string | null)[], rowCodes: Int32Array, vocabulary: readonly string[], accepted: Int32Array, dims: number[]): Feed {
+  const m = accepted.length;
+  const out: string[] = new Array(m);
+  const codes = new Int32Array(m);
+  let extra: Map<string, number> | undefined;
+  let dictionary = vocabulary;
+  for (let j = 0; j < m; j++) {
+    const i = accepted[j];
+    const s = values[i] ?? '';
+    out[j] = s;
+    let code = rowCodes[i];
+    if (code < 0) {
+      if (!extra) {
+        extra = new Map();
+        dictionary = [...vocabulary];
+      }
+      code = extra.get(s) ?? -1;
+      if (code < 0) {
+        code = dictionary.length;
+        extra.set(s, code);
+        (dictionary as string[]).push(s);
+      }
+    }
+    codes[j] = code;
+  }
+  return { type: 'string', data: out, dims, coded: { codes, dictionary } };
 }
 
 /** Accepted cells of a numeric or boolean column as numbers (NaN = missing). */

@@ -11,6 +11,7 @@ import { enforceOutboxQuota, enqueuePredictions, outboxEnabled } from '../../sto
 import { enforceRetention, insertPredictionBatch, type PredictionBatchRecord } from '../../store/node/predictions.ts';
 import type { PackedColumn } from '../../store/common/packing.ts';
 import { getSettings, type Settings, type Store } from '../../store/node/store.ts';
+import { deferCheckpoints, type DeferredCheckpoints } from '../../store/node/wal-checkpoints.ts';
 import { logColumns, type ScoredColumns } from '../common/outputs.ts';
 import type { ValidatedBatch } from '../common/validate.ts';
 
@@ -42,6 +43,13 @@ export interface LoggedBatch {
   inputs?: PackedColumn[] | undefined;
 }
 
+/**
+ * Logged rows in one commit from which the store's WAL checkpoints move to a background thread for
+ * the rest of the job (store/node/wal-checkpoints.ts): a large job's checkpoint commits; a small
+ * job, or a record session's commit, never starts that thread.
+ */
+export const BACKGROUND_CHECKPOINT_ROWS = 65_536;
+
 export class JobLog {
   readonly job: Pick<Job, 'id' | 'modelName' | 'modelVersion'>;
   private readonly store: Store;
@@ -55,6 +63,8 @@ export class JobLog {
   seq: number;
   /** rows observed and queued since the last commit */
   pendingRows = 0;
+  /** WAL checkpoints in the background, once a commit logged BACKGROUND_CHECKPOINT_ROWS rows */
+  private checkpoints: DeferredCheckpoints | undefined;
 
   constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number, drift: DriftObserverOptions = {}) {
     this.store = store;
@@ -98,6 +108,7 @@ export class JobLog {
   commit(counters: JobCounters, checkpoint: unknown, extra?: () => void): void {
     const log = this.pending;
     const { store, sync, job } = this;
+    if (!this.checkpoints && log.reduce((n, r) => n + r.rowCount, 0) >= BACKGROUND_CHECKPOINT_ROWS) this.checkpoints = deferCheckpoints(store);
     store.db.transaction(() => {
       const sizes = log.map((r) => insertPredictionBatch(store, r));
       for (const ob of this.observers) ob.persist();
@@ -114,6 +125,7 @@ export class JobLog {
       }
       if (sync) enforceOutboxQuota(store, sync.syncQuotaBytes);
     })();
+    this.checkpoints?.request();
     this.pending = [];
     this.pendingRows = 0;
   }
@@ -131,6 +143,8 @@ export class JobLog {
 
   close(): void {
     for (const ob of this.observers) ob.close?.();
+    this.checkpoints?.release();
+    this.checkpoints = undefined;
   }
 }
 

@@ -99,11 +99,16 @@ interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkStat
 
 export const DEFAULT_BATCH_ROWS = 8192;
 /**
- * Batches read, validated and queued in the inference worker ahead of the one being finished.
- * Enough to keep the worker busy through a checkpoint (the writer drains, the log commits: tens of
- * ms on the scoring thread, ~4 ms of inference per batch); the memory held is that many batches.
+ * Rows read, validated and queued in the inference worker ahead of the batch being finished: 16
+ * default batches, enough to keep the worker busy through a checkpoint (the writer drains, the log
+ * commits: tens of ms on the scoring thread; ~4 ms of inference per 8,192-row batch). Counted in
+ * rows so that large --batch-rows do not multiply the memory held (at least one batch ahead).
  */
-export const PIPELINE_BATCHES = 16;
+export const PIPELINE_ROWS = 16 * DEFAULT_BATCH_ROWS;
+/** Batches ahead for a job's batch size. */
+export const pipelineBatches = (batchRows: number): number => Math.max(1, Math.min(16, Math.floor(PIPELINE_ROWS / batchRows)));
+/** The engine's laneDepth for a job: every batch read ahead goes to the worker (at least the engine's default two). */
+const laneDepthFor = (batchRows: number): number => Math.max(2, pipelineBatches(batchRows));
 export const DEFAULT_MAX_REJECT_RATE = 0.2;
 /** The reject rate is judged once this many rows were read (or at the end of a smaller file). */
 const REJECT_RATE_MIN_ROWS = 1000;
@@ -231,7 +236,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
   const model = await getModelForScoring(store, req.model);
-  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, PIPELINE_BATCHES);
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? DEFAULT_BATCH_ROWS));
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
@@ -264,7 +269,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
-    opened = await openEngine(store, model, job.options.ep, opts, PIPELINE_BATCHES);
+    opened = await openEngine(store, model, job.options.ep, opts, laneDepthFor(job.options.batchRows));
   } catch (e) {
     await source.close();
     throw e;
@@ -276,11 +281,11 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  * Load the installed graph once: its bytes are re-hashed against what was verified at install (a
  * file modified on disk is refused and recorded), its declared input types drive validation, and
  * the same bytes go to the engine. Hub models must also still be within their signed freshness.
- * `laneDepth`: batches posted to the worker at a time (a file job: PIPELINE_BATCHES; records keep the default).
+ * `laneDepth`: batches posted to the worker at a time (a file job: laneDepthFor; records keep the default).
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions, laneDepth?: number): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE), home: store.home }, ...(laneDepth ? { laneDepth } : {}) });
   return { engine, graph: adapted.info };
 }
 
@@ -398,7 +403,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const rej = (rejects = await openSink(job.rejectsPath, 'csv', { ...(from ? { resume: from.rejects } : {}), ...safe }));
     const requests = columnRequests(card.inputs, o.idColumn);
     const batches = source.batches(requests, { batchRows: o.batchRows, ...(from ? { from: from.resume } : {}), ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.decodeThreads !== undefined ? { decodeThreads: opts.decodeThreads } : {}) });
-    // Read, validate and hand batches to the inference worker up to PIPELINE_BATCHES ahead of
+    // Read, validate and hand batches to the inference worker up to pipelineBatches ahead of
     // finishing them (write, log, checkpoint): while a checkpoint waits for the writer or commits,
     // the worker still has batches to run.
     async function* readAhead(): AsyncGenerator<InFlight> {
@@ -414,7 +419,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
         if (opts.signal?.aborted) break;
       }
     }
-    await runAhead(readAhead(), PIPELINE_BATCHES, async (head) => {
+    await runAhead(readAhead(), pipelineBatches(o.batchRows), async (head) => {
       // a stop lands at the next batch boundary: the batches read ahead are read again on resume
       if (opts.signal?.aborted) throw new OutpostError('cancelled', 'stopped by the user');
       await finishBatch(head);

@@ -10,6 +10,8 @@
 // 'gpu-buffer', IO binding), so they stay in device memory from step to step and are downloaded once
 // at the end; only the batch goes in and the scalar loss comes out. On CPU the host memory is the
 // device and the outputs are plain CPU tensors (the same loop, bit for bit the same result).
+// first: a GPU runtime chosen for this process is what onnxruntime-node loads (../../inference/node/ort-binding.ts)
+import '../../inference/node/ort-binding.ts';
 import ort from 'onnxruntime-node';
 import { OutpostError } from '../../common/errors.ts';
 import type { ProviderDecision, ProviderRequest } from '../../inference/common/providers.ts';
