@@ -1,7 +1,7 @@
 import readline from 'node:readline';
 import { usageError } from '../../common/errors.ts';
 import { RecordScorer, type Prediction } from '../../scoring/node/predict.ts';
-import { getModel } from '../../store/node/models.ts';
+import { getModelForScoring } from '../../store/node/checked-card.ts';
 import { getSettings, openStore } from '../../store/node/store.ts';
 import { str, type CommandContext, type CommandSpec } from '../command.ts';
 
@@ -39,7 +39,7 @@ export const predictCommand: CommandSpec = {
     const store = openStore(ctx.home);
     try {
       const warn = (line: string) => ctx.out.warn(`outpost predict: warning: ${line}`);
-      const scorer = await RecordScorer.open(store, getModel(store, model), ep ?? getSettings(store).provider, { onWarning: warn });
+      const scorer = await RecordScorer.open(store, await getModelForScoring(store, model), ep ?? getSettings(store).provider, { onWarning: warn });
       // logged like a scoring job, in today's record session of the CLI (see src/scoring/node/predict.ts)
       const predict = async (text: string, line: number): Promise<Prediction> => ({ line, ...(await scorer.score([{ text }], 'cli'))[0] });
       let failed = 0;
