@@ -45,9 +45,8 @@ export interface LoggedBatch {
 
 /**
  * Logged rows in one commit from which the store's WAL checkpoints move to a background thread for
- * the rest of the job (store/node/wal-checkpoints.ts), decided before that commit: a large job's
- * checkpoint commits (262,144 rows by default); a small job, or a record session's commit, never
- * starts that thread.
+ * the rest of the job (store/node/wal-checkpoints.ts): a large job's checkpoint commits; a small
+ * job, or a record session's commit, never starts that thread.
  */
 export const BACKGROUND_CHECKPOINT_ROWS = 65_536;
 
@@ -64,7 +63,7 @@ export class JobLog {
   seq: number;
   /** rows observed and queued since the last commit */
   pendingRows = 0;
-  /** WAL checkpoints in the background, from the first commit logging BACKGROUND_CHECKPOINT_ROWS rows */
+  /** WAL checkpoints in the background, once a commit logged BACKGROUND_CHECKPOINT_ROWS rows */
   private checkpoints: DeferredCheckpoints | undefined;
 
   constructor(store: Store, job: Pick<Job, 'id' | 'modelName' | 'modelVersion' | 'options'>, card: Card, seq: number, drift: DriftObserverOptions = {}) {

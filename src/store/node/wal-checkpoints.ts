@@ -8,9 +8,8 @@
 // 0`) and a worker thread with its own connection runs a PASSIVE checkpoint after each commit: a
 // passive checkpoint never waits for, nor blocks, the writer or readers (WAL mode), and copies what
 // is committed. When the last job lets go, the connection's own setting comes back and the worker
-// checkpoints once more; it waits IDLE_MS for the next job before closing. What is stored is the
-// same; only which thread copies it differs. If the worker cannot start or fails, the connection
-// checkpoints by itself again.
+// checkpoints once more and closes. What is stored is the same; only which thread copies it differs.
+// If the worker cannot start or fails, the connection checkpoints by itself again.
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
 import type { Store } from './store.ts';
@@ -32,12 +31,7 @@ interface State {
   busy: boolean;
   again: boolean;
   checkpoints: number;
-  /** stops the worker once no hold has used it for IDLE_MS */
-  idle: ReturnType<typeof setTimeout> | undefined;
 }
-
-/** A worker nobody holds is kept this long for the next job (starting one costs ~50 ms of CPU). */
-const IDLE_MS = 30_000;
 
 const states = new WeakMap<Store['db'], State>();
 
@@ -45,20 +39,27 @@ const states = new WeakMap<Store['db'], State>();
 export function deferCheckpoints(store: Store): DeferredCheckpoints {
   const db = store.db;
   let state = states.get(db);
-  if (!state) {
-    state = { holders: 0, previous: 0, worker: undefined, busy: false, again: false, checkpoints: 0, idle: undefined };
+  if (!state || state.holders === 0) {
+    state = { holders: 0, previous: Number(db.pragma('wal_autocheckpoint', { simple: true })), worker: undefined, busy: false, again: false, checkpoints: state?.checkpoints ?? 0 };
     states.set(db, state);
-  }
-  const s = state;
-  if (s.holders === 0) {
-    if (s.idle) clearTimeout(s.idle);
-    s.idle = undefined;
-    if (!s.worker) start(db, s);
-    if (s.worker) {
-      s.previous = Number(db.pragma('wal_autocheckpoint', { simple: true }));
+    const s = state;
+    try {
+      const worker = startWorker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: { file: db.name } });
+      worker.unref(); // never keeps the process alive; a checkpoint cut short leaves the WAL as it was
+      worker.on('message', (m: { kind: 'done' }) => {
+        if (m.kind !== 'done') return;
+        s.checkpoints++;
+        s.busy = false;
+        if (s.again) { s.again = false; post(s, 'checkpoint'); }
+      });
+      worker.on('error', () => giveUp(db, s));
+      s.worker = worker;
       db.pragma('wal_autocheckpoint = 0');
+    } catch {
+      s.worker = undefined;
     }
   }
+  const s = state;
   s.holders++;
   let held = true;
   return {
@@ -70,39 +71,15 @@ export function deferCheckpoints(store: Store): DeferredCheckpoints {
     release() {
       if (!held) return;
       held = false;
-      if (--s.holders > 0 || !s.worker) return;
-      db.pragma(`wal_autocheckpoint = ${s.previous}`);
-      post(s, 'checkpoint');
-      s.idle = setTimeout(() => stop(s), IDLE_MS).unref();
+      if (--s.holders > 0) return;
+      if (s.worker) {
+        db.pragma(`wal_autocheckpoint = ${s.previous}`);
+        post(s, 'checkpoint');
+        post(s, 'close');
+        s.worker = undefined;
+      }
     },
   };
-}
-
-function start(db: Store['db'], s: State): void {
-  try {
-    const worker = startWorker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: { file: db.name } });
-    worker.unref(); // never keeps the process alive; a checkpoint cut short leaves the WAL as it was
-    worker.on('message', (m: { kind: 'done' }) => {
-      if (m.kind !== 'done' || s.worker !== worker) return;
-      s.checkpoints++;
-      s.busy = false;
-      if (s.again) { s.again = false; post(s, 'checkpoint'); }
-    });
-    worker.on('error', () => giveUp(db, s, worker));
-    s.worker = worker;
-    s.busy = s.again = false;
-  } catch {
-    s.worker = undefined;
-  }
-}
-
-/** An idle worker: checkpoint once more (a commit may have landed since), close its connection, end. */
-function stop(s: State): void {
-  if (s.holders > 0 || !s.worker) return;
-  s.worker.postMessage('checkpoint');
-  s.worker.postMessage('close');
-  s.worker = undefined;
-  s.idle = undefined;
 }
 
 /** Checkpoints the background worker of this connection has finished (diagnostics and tests). */
@@ -116,10 +93,8 @@ function post(s: State, message: 'checkpoint' | 'close'): void {
 }
 
 /** The worker failed: the connection checkpoints by itself again. */
-function giveUp(db: Store['db'], s: State, worker: Worker): void {
-  if (s.worker !== worker) return;
+function giveUp(db: Store['db'], s: State): void {
+  if (!s.worker) return;
   s.worker = undefined;
-  if (s.idle) clearTimeout(s.idle);
-  s.idle = undefined;
-  if (s.holders > 0 && db.open) db.pragma(`wal_autocheckpoint = ${s.previous}`);
+  if (db.open) db.pragma(`wal_autocheckpoint = ${s.previous}`);
 }
