@@ -47,6 +47,12 @@ async function deviceWithDrift(hub: Hub, dir: string, name: string, grp: string,
   assert.deepEqual(res.acked, [1, 2]);
 }
 
+/** GET the console's Fleet drift API as a signed-in admin. */
+async function getFleetDrift(hub: Hub, server: RunningHub): Promise<Response> {
+  const stored = (await hub.storage.setting('admin_token_hash'))!;
+  return fetch(`${server.url}/api/v1/fleet/drift`, { headers: { cookie: `${SESSION_COOKIE}=${issueSession(stored, Date.now()).value}`, host: new URL(server.url).host } });
+}
+
 /** Database reads the hub makes while answering one GET of the console's Fleet drift screen. */
 async function readsForFleetDrift(hub: Hub, server: RunningHub): Promise<number> {
   const fleet = hub.storage.fleet as { all: (...a: never[]) => Promise<unknown[]> };
@@ -54,8 +60,7 @@ async function readsForFleetDrift(hub: Hub, server: RunningHub): Promise<number>
   let reads = 0;
   fleet.all = (...a) => { reads++; return all.apply(fleet, a); };
   try {
-    const stored = (await hub.storage.setting('admin_token_hash'))!;
-    const res = await fetch(`${server.url}/api/v1/fleet/drift`, { headers: { cookie: `${SESSION_COOKIE}=${issueSession(stored, Date.now()).value}`, host: new URL(server.url).host } });
+    const res = await getFleetDrift(hub, server);
     const body = await res.json() as { drift: { view: { model: string } } | null };
     assert.equal(res.status, 200);
     assert.equal(body.drift?.view.model, 'seattle-weather', 'the screen opens on the model with statistics');
@@ -130,8 +135,7 @@ test('a hub without fleet statistics warms nothing and serves the empty screen',
   const server = await startHubServer(hub, { warmConsole: true, onError: (e) => errors.push(e) });
   try {
     await server.warmed;
-    const stored = (await hub.storage.setting('admin_token_hash'))!;
-    const res = await fetch(`${server.url}/api/v1/fleet/drift`, { headers: { cookie: `${SESSION_COOKIE}=${issueSession(stored, Date.now()).value}`, host: new URL(server.url).host } });
+    const res = await getFleetDrift(hub, server);
     assert.deepEqual(await res.json(), { choices: [], drift: null });
   } finally {
     await server.close();

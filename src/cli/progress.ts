@@ -13,6 +13,22 @@ export function formatDuration(seconds: number): string {
 
 export const formatRate = (r: number): string => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}k` : r.toFixed(0));
 
+/**
+ * Progress of staged work (a pull, a GPU runtime install): every event as JSON with --json, and on a
+ * terminal one line per stage entered (`… download model.onnx`), `detail` naming what the stage works on.
+ */
+export function stageReporter<E extends { stage: string }>(ctx: CommandContext, detail: (e: E) => string | undefined): (e: E) => void {
+  let last = '';
+  return (e) => {
+    ctx.out.event({ event: 'progress', ...e });
+    if (ctx.interactive && e.stage !== last) {
+      const d = detail(e);
+      ctx.out.warn(`… ${e.stage}${d ? ` ${d}` : ''}`);
+    }
+    last = e.stage;
+  };
+}
+
 export function progressReporter(ctx: CommandContext, stream: NodeJS.WriteStream = process.stderr): { update(p: Progress): void; done(): void } {
   let drawn = false;
   return {

@@ -6,6 +6,7 @@ import { usageError } from '../../common/errors.ts';
 import { publishRuntimeRelease } from '../../hub/node/publish-client.ts';
 import { gpuStatus, installGpuRuntime, removeGpuRuntimes, runtimeNameHere, type GpuStatus } from '../../registry/node/gpu-runtime-install.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
+import { stageReporter } from '../progress.ts';
 import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
@@ -70,14 +71,9 @@ export const gpuInstallCommand: CommandSpec = {
     if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
     hubTrust(ctx, args, hubUrl);
     const root = str(args, 'root');
-    let lastStage = '';
     const r = await installGpuRuntime({
       home: ctx.home, hubUrl, rootFile: root ? path.resolve(ctx.cwd, root) : undefined, checkOnly: flag(args, 'check'), signal: ctx.signal,
-      onProgress: (e) => {
-        ctx.out.event({ event: 'progress', ...e });
-        if (ctx.interactive && e.stage !== lastStage) ctx.out.warn(`… ${e.stage}${e.detail ? ` ${e.detail}` : ''}`);
-        lastStage = e.stage;
-      },
+      onProgress: stageReporter(ctx, (e) => e.detail),
     });
     ctx.out.text(r.state === 'none' ? `${r.hub} has no GPU runtime ${r.name} (the administrator publishes it once: \`outpost hub runtime publish\`)`
       : r.state === 'available' ? `${r.name} release ${r.release} is available on ${r.hub} (${mb(r.length ?? 0)}); \`outpost gpu install\` installs it`

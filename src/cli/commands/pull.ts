@@ -5,6 +5,7 @@ import { bundleFetch, openBundle } from '../../registry/node/bundle.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { hubBase } from '../../registry/node/trust.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
+import { stageReporter } from '../progress.ts';
 import { CA_HELP, CA_OPTION, connectedHub, hubTrust } from '../hub-access.ts';
 
 export const pullCommand: CommandSpec = {
@@ -35,15 +36,10 @@ export const pullCommand: CommandSpec = {
     const m0 = bundle?.manifest;
     const ref = args.positionals[0] ?? (m0!.ref.includes(':') ? m0!.ref : `${m0!.name}@${m0!.version}`);
     const root = str(args, 'root');
-    let lastStage = '';
     const r = await pull({
       home: ctx.home, hubUrl, ref, fetch: bundle ? bundleFetch(bundle, hubBase(hubUrl)) : undefined, rootFile: root ? path.resolve(ctx.cwd, root) : undefined, signal: ctx.signal,
       repair: flag(args, 'repair'), switchHub: flag(args, 'switch-hub'),
-      onProgress: (e) => {
-        ctx.out.event({ event: 'progress', ...e });
-        if (ctx.interactive && e.stage !== lastStage) ctx.out.warn(`… ${e.stage}${e.file ? ` ${e.file}` : ''}`);
-        lastStage = e.stage;
-      },
+      onProgress: stageReporter(ctx, (e) => e.file),
     });
     const m = r.model;
     ctx.out.text(r.repaired ? `${m.name}@${m.version} repaired: its modified files were replaced with verified copies from ${r.hub}` : r.alreadyInstalled ? `${m.name}@${m.version} is already installed (files re-verified)` : `installed ${m.name}@${m.version} from ${r.hub}${bundle ? ` (bundle ${bundle.file})` : ''}`);
