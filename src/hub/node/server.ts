@@ -2,12 +2,14 @@
 // any static host or CDN can mirror them), blobs with Range, the publish API (publisher tokens) and
 // the catalog API. One plugin per concern; each gets the hub through its options.
 import fs from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { isReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
+import { sendRange } from './send-range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
 import { duplicateJsonKey } from '../../common/json-duplicates.ts';
@@ -73,20 +75,39 @@ const metadataRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub }
   });
 };
 
-/** Blobs are read and sent in 1 MiB chunks (the 64 KiB default costs a model pull 16× the calls). */
-const BLOB_CHUNK = 1 << 20;
-
+/**
+ * A blob with Range. The body goes out through recycled buffers (send-range.ts): the reply is taken
+ * over from Fastify once the status and headers are decided.
+ */
 function sendFile(req: FastifyRequest, reply: FastifyReply, file: string): FastifyReply {
-  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  let size: number;
+  try {
+    size = fs.fstatSync(fd).size;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
   reply.header('accept-ranges', 'bytes').type('application/octet-stream');
   const r = parseRange(req.headers.range, size);
-  if (r.kind === 'unsatisfiable') return reply.code(416).header('content-range', `bytes */${size}`).send();
-  if (r.kind === 'partial') {
-    reply.code(206).header('content-range', `bytes ${r.start}-${r.end}/${size}`).header('content-length', r.end - r.start + 1);
-    return reply.send(fs.createReadStream(file, { start: r.start, end: r.end, highWaterMark: BLOB_CHUNK }));
+  let start = 0;
+  let end = size - 1;
+  if (r.kind === 'unsatisfiable') {
+    fs.closeSync(fd);
+    return reply.code(416).header('content-range', `bytes */${size}`).send();
   }
-  reply.header('content-length', size);
-  return reply.send(fs.createReadStream(file, { highWaterMark: BLOB_CHUNK }));
+  if (r.kind === 'partial') {
+    ({ start, end } = r);
+    reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+  }
+  reply.header('content-length', end - start + 1);
+  reply.hijack();
+  reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  if (req.method === 'HEAD' || end < start) {
+    fs.closeSync(fd);
+    reply.raw.end();
+  } else sendRange(reply.raw, fd, start, end);
+  return reply;
 }
 
 /**
