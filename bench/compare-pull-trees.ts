@@ -11,14 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
-import { addPublisher, initHub, openHub } from '../src/hub/node/repository.ts';
-import { hubPaths } from '../src/hub/node/hub-dir.ts';
-import { offlineKeyPaths } from '../src/hub/node/offline-keys.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
-import { generateKeyFile, loadPrivateKey } from '../src/keys/node/keys.ts';
 import type { pull as pullFn } from '../src/registry/node/pull.ts';
-import { cardFor } from '../test/helpers/hub-fixtures.ts';
-import { bigModel } from './cases/hub.ts';
+import { bigModelHub } from './cases/pull.ts';
 import { REPO, sha256FileTight, tempHome } from './lib.ts';
 
 const { values } = parseArgs({ options: { baseline: { type: 'string' }, mb: { type: 'string', default: '200' }, runs: { type: 'string', default: '5' } } });
@@ -51,20 +46,9 @@ async function spawnHub(tree: string, dir: string) {
 const root = tempHome();
 const hubs: Awaited<ReturnType<typeof spawnHub>>[] = [];
 try {
-  const dir = path.join(root, 'hub');
-  const off = path.join(root, 'offline');
-  await initHub(dir, { offlineKeysDir: off });
-  const h = await openHub(dir);
-  const key = generateKeyFile(path.join(root, 'pub.key'));
-  const { token } = await addPublisher(h, { name: 'big-team', keys: [key.tufKey], modelsGlob: 'big', targetsKey: loadPrivateKey(offlineKeyPaths(off).targets) });
-  await h.close();
-  const pkg = path.join(root, 'pkg');
-  fs.mkdirSync(pkg);
-  const bigFile = path.join(pkg, 'model.onnx');
-  fs.writeFileSync(bigFile, bigModel(mb * 1e6));
-  fs.writeFileSync(path.join(pkg, 'card.json'), JSON.stringify(cardFor('big', 1), null, 2));
+  const { dir, pkg, bigFile, key, token, trustRoot } = await bigModelHub(root, mb * 1e6);
   for (const t of trees) hubs.push(await spawnHub(t, dir));
-  await publishPackage({ packageDir: pkg, hubUrl: hubs[1].url, keys: [key], token: token!, checks: 'none' });
+  await publishPackage({ packageDir: pkg, hubUrl: hubs[1].url, keys: [key], token, checks: 'none' });
   const digest = sha256FileTight(bigFile);
   const rows: { wallMs: number[]; deviceCpuMs: number[]; hubCpuMs: number[] }[] = trees.map(() => ({ wallMs: [], deviceCpuMs: [], hubCpuMs: [] }));
   const sha: number[] = [];
@@ -77,7 +61,7 @@ try {
       const hub0 = cpuMsOf(hubs[i].child.pid!);
       const c0 = process.cpuUsage();
       const t = performance.now();
-      const res = await pulls[i]({ home, hubUrl: hubs[i].url, ref: 'big@1', rootFile: hubPaths(dir).trustRoot, smoke: false });
+      const res = await pulls[i]({ home, hubUrl: hubs[i].url, ref: 'big@1', rootFile: trustRoot, smoke: false });
       const wall = performance.now() - t;
       const c = process.cpuUsage(c0);
       const hubMs = cpuMsOf(hubs[i].child.pid!) - hub0;

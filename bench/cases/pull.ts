@@ -16,26 +16,32 @@ import { cardFor } from '../../test/helpers/hub-fixtures.ts';
 import { tempHome } from '../lib.ts';
 import { bigModel, measurePull, spawnHub, type HubProcess } from './hub.ts';
 
+/** A hub folder with one publisher allowed `big`, and a package of a `bytes`-byte model `big@1` (not yet published). */
+export async function bigModelHub(root: string, bytes: number) {
+  const dir = path.join(root, 'hub');
+  const off = path.join(root, 'offline');
+  await initHub(dir, { offlineKeysDir: off });
+  const h = await openHub(dir);
+  const key = generateKeyFile(path.join(root, 'pub.key'));
+  const { token } = await addPublisher(h, { name: 'big-team', keys: [key.tufKey], modelsGlob: 'big', targetsKey: loadPrivateKey(offlineKeyPaths(off).targets) });
+  await h.close();
+  const pkg = path.join(root, 'pkg');
+  fs.mkdirSync(pkg);
+  fs.writeFileSync(path.join(pkg, 'model.onnx'), bigModel(bytes));
+  fs.writeFileSync(path.join(pkg, 'card.json'), JSON.stringify(cardFor('big', 1), null, 2));
+  return { dir, pkg, bigFile: path.join(pkg, 'model.onnx'), key, token: token!, trustRoot: hubPaths(dir).trustRoot };
+}
+
 export async function run(opts: { quick: boolean }) {
   const root = tempHome();
   const homes: string[] = [];
   let hub: HubProcess | undefined;
   try {
-    const dir = path.join(root, 'hub');
-    const off = path.join(root, 'offline');
-    await initHub(dir, { offlineKeysDir: off });
-    const h = await openHub(dir);
-    const key = generateKeyFile(path.join(root, 'pub.key'));
-    const { token } = await addPublisher(h, { name: 'big-team', keys: [key.tufKey], modelsGlob: 'big', targetsKey: loadPrivateKey(offlineKeyPaths(off).targets) });
-    await h.close();
-    const pkg = path.join(root, 'pkg');
-    fs.mkdirSync(pkg);
-    fs.writeFileSync(path.join(pkg, 'model.onnx'), bigModel(opts.quick ? 20e6 : 200e6));
-    fs.writeFileSync(path.join(pkg, 'card.json'), JSON.stringify(cardFor('big', 1), null, 2));
-    hub = await spawnHub(dir);
-    await publishPackage({ packageDir: pkg, hubUrl: hub.url, keys: [key], token: token!, checks: 'none' });
+    const b = await bigModelHub(root, opts.quick ? 20e6 : 200e6);
+    hub = await spawnHub(b.dir);
+    await publishPackage({ packageDir: b.pkg, hubUrl: hub.url, keys: [b.key], token: b.token, checks: 'none' });
     const r = await measurePull({
-      url: hub.url, trustRoot: hubPaths(dir).trustRoot, bigFile: path.join(pkg, 'model.onnx'), runs: opts.quick ? 3 : 5, scratch: root,
+      url: hub.url, trustRoot: b.trustRoot, bigFile: b.bigFile, runs: opts.quick ? 3 : 5, scratch: root,
       home: () => { const x = tempHome(); homes.push(x); return x; },
       dropHome: (x) => fs.rmSync(x, { recursive: true, force: true }),
     });
