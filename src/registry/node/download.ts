@@ -9,12 +9,14 @@
 // gathered is the caller's only after the hashes matched (`downloadTarget` returns it then).
 // A body that is a range of a local file (`pull --bundle`, file-response.ts) is read, hashed and
 // written on this thread through one reused buffer instead of a web stream; the pass over its
-// bytes is the same.
+// bytes is the same. A large target from the network is read by the socket straight into eight
+// recycled buffers (ring-get.ts), which go back to it once written; fetch answers the rest.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
 import { PullRefused, PullUnavailable } from './errors.ts';
 import { fileRangeOf, openRangeFile, type FileRange } from './file-response.ts';
+import { ringGet, ringGetApplies } from './ring-get.ts';
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 
@@ -143,10 +145,11 @@ async function fetchInto<S extends TargetSink>(opts: DownloadOptions, part: stri
 /** The connection's watchdog: aborted after an idle spell, fed by every chunk, saying why it fired. */
 interface Watch { signal: AbortSignal; alive(): void; why(): string | undefined }
 
-/** A network response body as chunks. */
+/** A network response body as chunks; a chunk of a lent body is the body's until `release`d. */
 interface Body {
   next(): Promise<Uint8Array | null>;
-  cancel(): Promise<void>;
+  cancel(): Promise<void> | void;
+  release?(chunk: Uint8Array): void;
 }
 
 function bodyOf(res: Response): Body | undefined {
@@ -158,37 +161,67 @@ function bodyOf(res: Response): Body | undefined {
   };
 }
 
+/** A target this large is read by `ringGet` (recycled buffers); smaller ones (cards) reuse fetch's connection. */
+const RING_MIN = 256 << 10;
+
+/** The answer to one request: status, a header, and the body as chunks or as a local file range. */
+interface Answer {
+  status: number;
+  header(name: string): string | undefined;
+  body: Body | undefined;
+  /** a file-backed response (`pull --bundle`): read directly, never as a stream */
+  local: FileRange | undefined;
+  /** the body is not wanted */
+  discard(): Promise<unknown> | void;
+}
+
+/**
+ * GET the target (from `range`). A large target from the network goes through `ringGet` (its body
+ * read into recycled buffers); anything it does not take (a redirect, a chunked or encoded body, a
+ * proxy), a small target and a caller's own `fetch` (bundles, tests) go through fetch.
+ */
+async function request(opts: DownloadOptions, range: string | undefined, signal: AbortSignal): Promise<Answer> {
+  const headers: Record<string, string> = range ? { range } : {};
+  if (!opts.fetch && opts.target.length >= RING_MIN && ringGetApplies(opts.url)) {
+    const a = await ringGet(opts.url, headers, signal);
+    if (a) return { status: a.status, header: a.header, body: a.body, local: undefined, discard: () => a.body?.cancel() };
+  }
+  const res = await (opts.fetch ?? fetch)(opts.url, { headers, signal });
+  const local = fileRangeOf(res);
+  const discard = () => res.body?.cancel().catch(() => undefined);
+  if (local) void discard(); // never opened: the file is read directly
+  return { status: res.status, header: (n) => res.headers.get(n) ?? undefined, body: local ? undefined : bodyOf(res), local, discard };
+}
+
 async function transfer<S extends TargetSink>(opts: DownloadOptions, part: string, state: { pass: Pass<S>; fresh: () => Pass<S> }, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
   let have = at.have;
   const { total, range } = at;
   const { signal, alive } = watch;
   const idleReason = watch.why;
-  let res: Response;
+  let res: Answer;
   try {
-    res = await (opts.fetch ?? fetch)(opts.url, { headers: range ? { range } : {}, signal });
+    res = await request(opts, range, signal);
   } catch (e) {
     if (opts.signal?.aborted) throw e;
     throw new Dropped(idleReason() ?? (e as Error).message);
   }
   let truncate = false;
   if (res.status === 206) {
-    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '');
-    if (!m || Number(m[1]) !== have) { await res.body?.cancel(); truncate = true; have = 0; throw new Dropped('hub answered a different range'); }
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.header('content-range') ?? '');
+    if (!m || Number(m[1]) !== have) { await res.discard(); truncate = true; have = 0; throw new Dropped('hub answered a different range'); }
   } else if (res.status === 200) {
     truncate = true; // no Range support (or a fresh start): begin again
     have = 0;
   } else if (res.status === 416 && have > 0) {
-    await res.body?.cancel();
+    await res.discard();
     fs.rmSync(part, { force: true });
     throw new Dropped('hub refused the resume range');
   } else {
-    await res.body?.cancel();
+    await res.discard();
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Dropped(`hub answered ${res.status}`);
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
-  const local = fileRangeOf(res);
-  if (local) void res.body?.cancel(); // never opened: the file is read directly
-  const body = local ? undefined : bodyOf(res);
+  const { local, body } = res;
   if (!local && !body) throw new Dropped('empty response');
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();
@@ -217,9 +250,12 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
   if (received < total) throw new Dropped(`connection closed after ${received} of ${total} bytes`);
 }
 
-/** A network body: each chunk hashed here while the thread pool writes it. */
+/**
+ * A network body: each chunk hashed here while the thread pool writes it. A lent body's chunks go
+ * back to it once written, in writes of 1 MiB (its buffers' size: eight of them cycle).
+ */
 async function copyStream(body: Body, fd: number, at: number, take: (c: Uint8Array) => Promise<void>, progress: () => void, failed: (e: unknown) => never): Promise<void> {
-  const writer = new FileWriter(fd, at);
+  const writer = new FileWriter(fd, at, body.release ? { batch: 1 << 20, release: body.release } : {});
   try {
     for (;;) {
       let chunk: Uint8Array | null;
@@ -297,11 +333,10 @@ async function copyLocal(range: FileRange, fd: number, at: number, take: (c: Uin
  * Writes chunks at their positions on the thread pool, so writing overlaps hashing on this thread
  * (writing into the page cache costs as much as hashing on some machines). Chunks are gathered into
  * writes of a few MiB (one `writev` each: fewer thread-pool round trips); at most LIMIT bytes are in
- * flight.
+ * flight. A chunk lent by its body is handed back (`release`) once its write ended.
  */
 class FileWriter {
   private static readonly LIMIT = 32 << 20;
-  private static readonly BATCH = 4 << 20;
   private inFlight = 0;
   private batch: Uint8Array[] = [];
   private batchBytes = 0;
@@ -309,15 +344,20 @@ class FileWriter {
   private error: unknown;
   private readonly fd: number;
   private pos: number;
-  constructor(fd: number, pos: number) {
+  private readonly batchMax: number;
+  private readonly release: ((chunk: Uint8Array) => void) | undefined;
+  /** `batch`: bytes gathered per write (default 4 MiB); `release`: told of each chunk once its write ended */
+  constructor(fd: number, pos: number, o: { batch?: number; release?: (chunk: Uint8Array) => void } = {}) {
     this.fd = fd;
     this.pos = pos;
+    this.batchMax = o.batch ?? 4 << 20;
+    this.release = o.release;
   }
   get full(): boolean { return this.inFlight >= FileWriter.LIMIT; }
   write(b: Uint8Array): void {
     this.batch.push(b);
     this.batchBytes += b.length;
-    if (this.batchBytes >= FileWriter.BATCH) this.flush();
+    if (this.batchBytes >= this.batchMax) this.flush();
   }
   private flush(): void {
     if (!this.batchBytes) return;
@@ -329,6 +369,7 @@ class FileWriter {
     this.pos += n;
     this.inFlight += n;
     const p = writeAllAt(this.fd, chunks, at).catch((e: unknown) => { this.error ??= e; }).finally(() => {
+      if (this.release) for (const c of chunks) this.release(c);
       this.inFlight -= n;
       this.pending.delete(p);
     });
