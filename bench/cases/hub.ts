@@ -25,6 +25,7 @@ import { publishPackage, signPublisherTargets, submitSigned, type UploadFile } f
 import { addSeconds, parseUntrustedTargets } from '../../src/hub/node/tuf-metadata.ts';
 import { generateKeyFile, loadPrivateKey, type PrivateKeyHandle } from '../../src/keys/node/keys.ts';
 import { pull } from '../../src/registry/node/pull.ts';
+import { ringGet } from '../../src/registry/node/ring-get.ts';
 import { connectHub } from '../../src/registry/node/tuf-client.ts';
 import { pinRoot } from '../../src/registry/node/trust.ts';
 import { cardFor } from '../../test/helpers/hub-fixtures.ts';
@@ -203,7 +204,44 @@ async function recordFetches<T>(fn: () => Promise<T>): Promise<{ result: T; requ
  * Pull-and-verify throughput of `big@1` (already published at `url`) against the tightest sha256 of
  * the same file (`sha256FileTight`; the older streamed baseline alongside) and against one download-hash-write pass over the same transport, all in this run.
  */
-export async function measurePull(o: { url: string; trustRoot: string; bigFile: string; runs: number; scratch: string; home: () => string; dropHome: (h: string) => void }) {
+/** Wall time of each run, with the median CPU of this process (all threads) and of the hub process per run. */
+async function timeCpu(runs: number, fn: () => Promise<unknown> | unknown, hubCpuSeconds?: () => number | undefined): Promise<Timing & { deviceCpuMs: number; hubCpuMs: number | null }> {
+  const dev: number[] = [];
+  const hub: number[] = [];
+  const t = await time(runs, async () => {
+    const h0 = hubCpuSeconds?.();
+    const c0 = process.cpuUsage();
+    await fn();
+    const c = process.cpuUsage(c0);
+    const h1 = hubCpuSeconds?.();
+    dev.push((c.user + c.system) / 1000);
+    if (h0 !== undefined && h1 !== undefined) hub.push((h1 - h0) * 1000);
+  });
+  return { ...t, deviceCpuMs: stats(dev).medianMs, hubCpuMs: hub.length ? stats(hub).medianMs : null };
+}
+
+/**
+ * One GET of the target read by `ringGet` (the download's reader: recycled buffers), each chunk
+ * hashed and, with `file`, written at its position — the bare transport loop, nothing else.
+ */
+async function ringLoop(url: string, digest: string, file?: string): Promise<void> {
+  const a = await ringGet(url, {}, new AbortController().signal);
+  if (a?.status !== 200 || !a.body) throw new Error(`ring download ${a?.status}`);
+  const h = crypto.createHash('sha256');
+  const fd = file ? fs.openSync(file, 'w') : -1;
+  try {
+    for (let c, at = 0; (c = await a.body.next()); at += c.length) {
+      h.update(c);
+      if (file) fs.writeSync(fd, c, 0, c.length, at);
+      a.body.release(c);
+    }
+  } finally {
+    if (file) { fs.closeSync(fd); fs.rmSync(file); }
+  }
+  if (h.digest('hex') !== digest) throw new Error('ring download hash differs');
+}
+
+export async function measurePull(o: { url: string; trustRoot: string; bigFile: string; runs: number; scratch: string; home: () => string; dropHome: (h: string) => void; hubCpuSeconds?: () => number | undefined }) {
   const { url, trustRoot, bigFile, home, dropHome } = o;
   const P = { runs: o.runs };
   const root = o.scratch;
@@ -212,7 +250,7 @@ export async function measurePull(o: { url: string; trustRoot: string; bigFile: 
   // buffer: `sha256FileTight`, shared with the bundle case); the streamed hash and readFileSync +
   // hash (the faster of the two was the baseline of runs before 2026-12-03) are kept alongside.
   const digest = sha256FileTight(bigFile);
-  const shaTight = await time(P.runs, () => { if (sha256FileTight(bigFile) !== digest) throw new Error('sha256 differs'); });
+  const shaTight = await timeCpu(P.runs, () => { if (sha256FileTight(bigFile) !== digest) throw new Error('sha256 differs'); });
   const shaStream = await time(P.runs, async () => { if (await sha256FileStreamed(bigFile) !== digest) throw new Error('sha256 differs'); });
   const shaWhole = await time(P.runs, () => { if (sha256(fs.readFileSync(bigFile)) !== digest) throw new Error('sha256 differs'); });
   const before = shaStream.medianMs <= shaWhole.medianMs ? { how: 'stream (1 MiB chunks)', t: shaStream } : { how: 'readFileSync + hash', t: shaWhole };
@@ -232,9 +270,14 @@ export async function measurePull(o: { url: string; trustRoot: string; bigFile: 
     fs.rmSync(path.join(dlDir, 'model.onnx'));
     if (h.digest('hex') !== digest) throw new Error('single-pass download hash differs');
   });
+  // The best this loopback transport does here (2026-12-03): the same answer read by the
+  // download's own reader (ringGet: the socket reads into recycled buffers), hashed; and hashed and
+  // written. Device and hub process CPU per run alongside.
+  const ringHash = await timeCpu(P.runs, () => ringLoop(targetUrl, digest), o.hubCpuSeconds);
+  const ringHashWrite = await timeCpu(P.runs, () => ringLoop(targetUrl, digest, path.join(dlDir, 'ring.onnx')), o.hubCpuSeconds);
 
   const stageRuns: Record<string, number>[] = [];
-  const pullT = await time(P.runs, async () => {
+  const pullT = await timeCpu(P.runs, async () => {
     const h = home();
     const marks: [string, number][] = [];
     let transferEnd = 0;
@@ -261,7 +304,7 @@ export async function measurePull(o: { url: string; trustRoot: string; bigFile: 
     });
     stageRuns.push(d);
     dropHome(h);
-  });
+  }, o.hubCpuSeconds);
   const stageMedian: Record<string, number> = {};
   for (const k of Object.keys(stageRuns[0] ?? {})) stageMedian[k] = stats(stageRuns.map((s) => s[k] ?? 0)).medianMs;
   const pullMBps = mbps(bigBytes, pullT);
@@ -273,12 +316,21 @@ export async function measurePull(o: { url: string; trustRoot: string; bigFile: 
       streamMs: shaStream.medianMs, readWholeMs: shaWhole.medianMs,
       before20261203: { baseline: `the faster of stream and readFileSync: ${before.how}`, mbPerSecond: beforeMBps },
     },
-    singlePassDownloadHashWrite: { mbPerSecond: mbps(bigBytes, singlePass), medianMs: singlePass.medianMs },
+    singlePassDownloadHashWrite: { mbPerSecond: mbps(bigBytes, singlePass), medianMs: singlePass.medianMs, reader: 'fetch (web stream)' },
+    transport: {
+      what: 'the hub\'s answer read by ringGet (the download\'s reader: the socket reads into recycled 1 MiB buffers), hashed; and hashed and written — the bare loop, nothing else',
+      hash: { mbPerSecond: mbps(bigBytes, ringHash), medianMs: ringHash.medianMs, deviceCpuMs: ringHash.deviceCpuMs, hubCpuMs: ringHash.hubCpuMs },
+      hashWrite: { mbPerSecond: mbps(bigBytes, ringHashWrite), medianMs: ringHashWrite.medianMs, deviceCpuMs: ringHashWrite.deviceCpuMs, hubCpuMs: ringHashWrite.hubCpuMs },
+    },
+    cpuMedianMs: { sha256: shaTight.deviceCpuMs, pullDevice: pullT.deviceCpuMs, pullHub: pullT.hubCpuMs, note: 'process CPU (all threads) per run; the pull\'s includes removing its data folder' },
     pullAndVerify: { mbPerSecond: pullMBps, medianMs: pullT.medianMs, runsMs: pullT.runsMs, stagesMedianMs: stageMedian, smoke: 'excluded (smoke: false)' },
     ratios: {
       pullOverSha256: pullMBps / shaMBps,
       singlePassOverSha256: mbps(bigBytes, singlePass) / shaMBps,
       pullOverSinglePass: pullMBps / mbps(bigBytes, singlePass),
+      transportHashOverSha256: mbps(bigBytes, ringHash) / shaMBps,
+      transportHashWriteOverSha256: mbps(bigBytes, ringHashWrite) / shaMBps,
+      pullOverTransportHashWrite: pullMBps / mbps(bigBytes, ringHashWrite),
       pullOverSha256Before20261203: pullMBps / beforeMBps,
     },
     target: { pullOverSha256: 0.8, met: pullMBps / shaMBps >= 0.8 },
@@ -334,7 +386,7 @@ export async function run(opts: HubBenchOptions): Promise<object> {
     await publishPackage({ packageDir: bigDir, hubUrl: url, keys: [pubs.big.key], token: pubs.big.token });
     const bigPublishMs = performance.now() - tPub;
 
-    const pullResult = { model: { bytes: bigBytes, floats: Math.floor(P.modelBytes / 4), buildMs, publishMs: bigPublishMs, publishMBps: mb(bigBytes) / (bigPublishMs / 1000) }, ...await measurePull({ url, trustRoot, bigFile, runs: P.runs, scratch: root, home, dropHome }) };
+    const pullResult = { model: { bytes: bigBytes, floats: Math.floor(P.modelBytes / 4), buildMs, publishMs: bigPublishMs, publishMBps: mb(bigBytes) / (bigPublishMs / 1000) }, ...await measurePull({ url, trustRoot, bigFile, runs: P.runs, scratch: root, home, dropHome, hubCpuSeconds: hubProc.cpuSeconds }) };
 
     // ── 2 + 3. publish latency and metadata refresh as the catalog grows ─────────────────────────
     const refresh = async (runs: number) => {

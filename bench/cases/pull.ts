@@ -41,11 +41,11 @@ export async function run(opts: { quick: boolean }) {
     hub = await spawnHub(b.dir);
     await publishPackage({ packageDir: b.pkg, hubUrl: hub.url, keys: [b.key], token: b.token, checks: 'none' });
     const r = await measurePull({
-      url: hub.url, trustRoot: b.trustRoot, bigFile: b.bigFile, runs: opts.quick ? 3 : 5, scratch: root,
+      url: hub.url, trustRoot: b.trustRoot, bigFile: b.bigFile, runs: opts.quick ? 3 : 5, scratch: root, hubCpuSeconds: hub.cpuSeconds,
       home: () => { const x = tempHome(); homes.push(x); return x; },
       dropHome: (x) => fs.rmSync(x, { recursive: true, force: true }),
     });
-    return { ...r, load: { loadavg1: os.loadavg()[0], cpus: os.cpus().length }, note: 'the hub process shares the CPUs with the device here; singlePass* is one fetch-hash-write pass over the same loopback transport' };
+    return { ...r, load: { loadavg1: os.loadavg()[0], cpus: os.cpus().length }, note: 'the hub process shares the CPUs with the device here; singlePass* is one fetch-hash-write pass over the same loopback transport; transport.* the same with the download\'s own reader (ringGet)' };
   } finally {
     await hub?.stop();
     for (const x of homes) fs.rmSync(x, { recursive: true, force: true });
