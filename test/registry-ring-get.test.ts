@@ -4,6 +4,7 @@
 // bytes written and the sink's are the signed ones; a body longer than signed is cut off and refused;
 // a connection dropped mid-buffer resumes with Range; a stall ends on the idle timeout; an abort
 // stops it; answers it does not read (chunked, redirect) go to fetch; the certificate is checked.
+// And end to end: a pull from a real hub (its blobs sent by send-range.ts), cut and resumed.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,10 +13,14 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { TargetFile } from '@tufjs/models';
+import { publishPackage } from '../src/hub/node/publish-client.ts';
+import { encodeModel } from '../src/onnx/common/onnx.ts';
 import { CollectSink, downloadTarget } from '../src/registry/node/download.ts';
 import { PullRefused, PullUnavailable } from '../src/registry/node/errors.ts';
 import { setHubCa } from '../src/registry/node/hub-tls.ts';
-import { tmpDir } from './helpers/hub-fixtures.ts';
+import { pull } from '../src/registry/node/pull.ts';
+import { logisticGraph, makePackage, startTestHub, tmpDir } from './helpers/hub-fixtures.ts';
+import { startProxy } from './helpers/hub-proxy.ts';
 import { issue } from './helpers/x509.ts';
 
 const work = tmpDir('outpost-ring-');
@@ -203,4 +208,28 @@ test('TLS: a certificate from a CA this process does not trust is refused before
     (e: unknown) => e instanceof PullUnavailable && /self-signed|unable to (get|verify)|certificate/i.test(e.message));
   assert.deepEqual(seen, [], 'no request was sent');
   assert.equal(fs.existsSync(dest('untrusted')), false);
+});
+
+test('a real hub: a 1.2 MB model pulled through the reader; a connection cut mid-transfer resumes with Range against the hub', async () => {
+  const h = await startTestHub();
+  const proxy = await startProxy(h.url);
+  try {
+    const g = logisticGraph([1, -1]);
+    const model = encodeModel({ ...g, initializers: [...g.initializers, { name: 'pad', type: 'float', dims: [300_000], data: new Float32Array(300_000).map((_, i) => i % 251) }] });
+    const modelSha = crypto.createHash('sha256').update(model).digest('hex');
+    await publishPackage({ packageDir: makePackage(work, 'churn', 1, { model }), hubUrl: h.url, keys: [h.publishers['churn-team'].key], token: h.publishers['churn-team'].token });
+    const direct = await pull({ home: path.join(work, 'home-direct'), hubUrl: h.url, ref: 'churn@1', rootFile: h.trustRoot, smoke: false });
+    assert.equal(direct.model.modelSha256, modelSha);
+    let cut = 0;
+    proxy.hook = (p, _up, range) => (/\.model\.onnx$/.test(p) && !range && cut++ === 0 ? { kind: 'cut', after: 700_000 } : undefined);
+    const ranges: (string | undefined)[] = [];
+    const viaCut = await pull({ home: path.join(work, 'home-cut'), hubUrl: proxy.url, ref: 'churn@1', rootFile: h.trustRoot, smoke: false, onRequest: (f, range) => { if (f === 'model.onnx') ranges.push(range); } });
+    assert.equal(viaCut.model.modelSha256, modelSha);
+    assert.equal(ranges.length, 2);
+    const at = Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1]);
+    assert.ok(at > 0 && at <= 700_000, `resumed at ${ranges[1]}`);
+  } finally {
+    await proxy.close();
+    await h.close();
+  }
 });
