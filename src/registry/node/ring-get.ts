@@ -89,7 +89,7 @@ export function ringGet(url: string, headers: Record<string, string>, signal: Ab
   let headDone = false;
   let length = 0; // content-length
   let taken = 0; // body bytes accepted (≤ length)
-  const ready: Uint8Array[] = []; // lent-out-to-be chunks of full buffers, in order
+  const ready: Uint8Array[] = []; // body chunks not yet handed to `next()`, in order
   let waiting = false; // the socket is paused until a buffer is released
   let failure: { error: unknown } | undefined;
   let complete = false;
