@@ -140,15 +140,35 @@ export class ByteBuilder {
     const exp = shortest[1];
     const len = digitCount(n);
     const lead = exp + len - 1; // exponent of the leading digit
-    if (lead < -6 || exp >= 0) {
-      // integers and the exponent form (|x| < 1e-6; digits < 10^9 keeps lead < 21 here)
+    if (exp >= 0) {
+      // integers (digits < 10^9 keeps lead < 21 here: no exponent form)
       if (negative) this.byte(0x2d);
       this.decimal(n, exp);
       return;
     }
     this.ensure(len + 10);
     if (negative) this.buf[this.pos++] = 0x2d;
-    if (lead >= 0) {
+    if (lead < -6) {
+      // d[.ddd]e-x (|x| < 1e-6, a sixth of a softmax's outputs): the digits one place right, then
+      // the leading one moved before the point; x ≤ 15 in the fast range (two digits at most)
+      const buf = this.buf;
+      const at = this.pos;
+      let pos = at + 1;
+      if (len > 1) {
+        pos += len;
+        putDigits(buf, pos, n);
+        buf[at] = buf[at + 1];
+        buf[at + 1] = 0x2e;
+      } else buf[at] = 0x30 + n;
+      buf[pos++] = 0x65;
+      buf[pos++] = 0x2d;
+      const x = -lead;
+      if (x >= 10) {
+        buf[pos++] = 0x31;
+        buf[pos++] = 0x30 + x - 10;
+      } else buf[pos++] = 0x30 + x;
+      this.pos = pos;
+    } else if (lead >= 0) {
       // ddd.ddd: written from the last digit back, the point after -exp digits
       const buf = this.buf;
       let at = this.pos + len + 1;

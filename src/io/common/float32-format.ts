@@ -20,7 +20,8 @@
 // Per value this is the writer thread's largest cost (five probabilities per row in the demo
 // shape), so the search reads the exponent from the float32's own bits (a Float32Array alias, not
 // DataView calls), takes floor(e2·log10 2) in integer arithmetic, and each try returns its
-// candidate instead of storing it: ~67 → ~50 ns per softmax output (bench/results/README.md,
+// candidate instead of storing it (byte-builder.ts writes the digits two at a time, and the
+// exponent form in place): ~67 → ~50 ns per softmax output (bench/results/README.md,
 // "Session 7: rows/s"); same answers (io-float32 test; every float32 from 1e-8 to 1 compared with
 // the writer before).
 
