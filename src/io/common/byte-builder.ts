@@ -150,7 +150,7 @@ export class ByteBuilder {
     if (negative) this.buf[this.pos++] = 0x2d;
     if (lead < -6) {
       // d[.ddd]e-x (|x| < 1e-6, a sixth of a softmax's outputs): the digits one place right, then
-      // the leading one moved before the point; x ≤ 15 in the fast range (two digits at most)
+      // the leading one moved before the point; x ≤ 14 in the fast range (two digits at most)
       const buf = this.buf;
       const at = this.pos;
       let pos = at + 1;

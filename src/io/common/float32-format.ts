@@ -43,12 +43,12 @@ export const shortest = new Float64Array(2);
 
 /**
  * The d-digit candidate for v (> 0) whose leading digit is at 10^e that round-trips: floor(t) or
- * ceil(t) of t = v·10^k, the nearer first; 0 when neither does. [lower, upper]: v's float32
+ * ceil(t) of t = v·10^k, the nearer first; 0 when neither does (t ≥ 1, so 0 is never a candidate). [lower, upper]: v's float32
  * rounding interval. The candidate stands for candidate·10^(e − d + 1). Returned, not stored: the
  * search keeps its last success in locals.
  *
  * A candidate n round-trips when Math.fround(n / 10^k) === v, the correctly rounded double of the
- * text (see the header); that division is needed only near an end of the interval: tLo and tHi
+ * text (see the header); that division is needed only near an end of the interval: inLo and inHi
  * are the interval's ends times 10^k, each product off by at most half an ulp (t·2^-53), and a
  * candidate further than `slack` (t·2^-48) from both ends is on the same side of them exactly, by
  * more than the double rounding of the text can move it. Only candidates within that slack of an
