@@ -132,8 +132,9 @@ async function outputSteps(file: string): Promise<(OutputBatch | 'checkpoint')[]
 
 /**
  * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every
- * 50 ms so threads that end are counted), summed by thread name: MainThread, WorkerThread (each
- * worker numbered in start order), V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
+ * 50 ms so threads that end are counted), summed by thread name: MainThread, each worker by the
+ * name startWorker gives it (sink, inference, … — an unnamed WorkerThread numbered in start order),
+ * V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
  */
 function threadCpu(): { stop: () => Record<string, number> } {
   const msPerTick = 10; // USER_HZ = 100
@@ -313,7 +314,7 @@ export async function run(opts: { runs: number }) {
       },
       peakRss: rss,
       cpuMsByThreadScoreEndToEnd: {
-        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); WorkerThread n = the nth worker thread alive during the run, in start order; V8Worker = V8 helper threads (GC, compilation)',
+        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); workers by their thread names (sink = the output writer, inference, …; an unnamed WorkerThread n = the nth in start order); V8Worker = V8 helper threads (GC, compilation)',
         runs: cpuByThread,
       },
       parquetOutput: {
