@@ -55,6 +55,53 @@ export const perSecond = (count: number, t: Timing): number => count / (t.median
 
 export const tempHome = (): string => tempDir('outpost-bench-');
 
+/**
+ * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every
+ * 50 ms so threads that end are counted), summed by thread name: MainThread, each worker by the
+ * name startWorker gives it (sink, inference, … — an unnamed WorkerThread numbered in start order),
+ * V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
+ */
+export function threadCpu(): { stop: () => Record<string, number> } {
+  const msPerTick = 10; // USER_HZ = 100
+  const first = new Map<string, number>();
+  const last = new Map<string, { name: string; ms: number }>();
+  const sample = () => {
+    let tids: string[] = [];
+    try {
+      tids = fs.readdirSync('/proc/self/task');
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ms = (Number(f[11]) + Number(f[12])) * msPerTick;
+        if (!first.has(tid)) first.set(tid, ms);
+        last.set(tid, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ms - first.get(tid)! });
+      } catch {
+        // the thread ended between the listing and the read: its last sample stands
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 50);
+  return {
+    stop: () => {
+      sample();
+      clearInterval(timer);
+      const out: Record<string, number> = {};
+      let worker = 0;
+      for (const [, { name, ms }] of [...last].sort((a, b) => Number(a[0]) - Number(b[0]))) {
+        if (ms === 0) continue;
+        const key = name === 'WorkerThread' ? `WorkerThread ${++worker}` : name;
+        out[key] = (out[key] ?? 0) + ms;
+      }
+      return out;
+    },
+  };
+}
+
 /** A CSV of `rows` rows × `features` standard-normal floats (f0..), 6 significant digits; cached. */
 export function floatCsv(rows: number, features: number, seed = 7): string {
   fs.mkdirSync(DATA_DIR, { recursive: true });

@@ -103,6 +103,11 @@ test('float32: zero, NaN and infinities', () => {
   assert.equal(formatFloat32(Math.fround(3.4028234663852886e38)), '3.4028235e+38');
 });
 
+test('float32: a number that is not a float32 is written as String() writes it', () => {
+  // the fast path reads the value's float32 bits; a double would be read as its float32 rounding
+  for (const v of [1 / 3, -1 / 3, 0.1, 1e-10 / 3, 123456.789, 2 ** 60 + 2 ** 10]) assert.equal(formatFloat32(v), String(v));
+});
+
 /**
  * The writer must keep every output file byte for byte what it was (resumed jobs append to files
  * written before an upgrade; logs and exports are compared by bytes): the current code against the

@@ -55,7 +55,8 @@ test('a writer thread started ahead: one that stopped, or was started for anothe
   assert.equal(fs.existsSync(out), false);
   // the engine cannot open (no CUDA here) after the writer thread was started: the job fails and
   // the thread is stopped (one left running would also keep this test file from ending)
-  const workerThreads = () => fs.readdirSync('/proc/self/task').filter((t) => fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'WorkerThread').length;
+  // the job's threads by their OS names (startWorker names each after its entry: sink-worker.ts, inference/node/worker.ts)
+  const workerThreads = () => fs.readdirSync('/proc/self/task').filter((t) => ['sink', 'inference'].includes(fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())).length;
   const before = workerThreads();
   const store = openStore(path.join(root, 'home-ahead'));
   try {

@@ -20,12 +20,13 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-train-threads-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Worker threads of this process (Linux names each Node worker thread "WorkerThread"). */
+/** Training threads of this process: the training worker and the histogram pool's (startWorker names each OS thread after its entry: train-worker.ts, gbdt-pool-worker.ts). */
+const TRAINING_THREADS = new Set(['train', 'gbdt-pool']);
 function workerThreads(): number | undefined {
   if (!fs.existsSync('/proc/self/task')) return undefined;
   let n = 0;
   for (const t of fs.readdirSync('/proc/self/task')) {
-    try { if (fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim() === 'WorkerThread') n++; } catch { /* thread ended meanwhile */ }
+    try { if (TRAINING_THREADS.has(fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim())) n++; } catch { /* thread ended meanwhile */ }
   }
   return n;
 }

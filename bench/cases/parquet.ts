@@ -23,7 +23,7 @@ import { scoreFile } from '../../src/scoring/node/score-file.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildCard, exportOnnx, trainModel } from '../../src/train/common/index.ts';
-import { DATA_DIR, perSecond, REPO, sha256FileTight, tempHome, time, toArrayBuffer, waitSamplingRss, type Timing } from '../lib.ts';
+import { DATA_DIR, perSecond, REPO, sha256FileTight, tempHome, threadCpu, time, toArrayBuffer, waitSamplingRss, type Timing } from '../lib.ts';
 
 const FILE = path.join(REPO, 'node_modules/vega-datasets/data/flights-3m.parquet');
 /** The model's inputs: what a plain read of "the needed columns" reads. */
@@ -128,52 +128,6 @@ async function outputSteps(file: string): Promise<(OutputBatch | 'checkpoint')[]
   }
   await src.close();
   return steps;
-}
-
-/**
- * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every
- * 50 ms so threads that end are counted), summed by thread name: MainThread, WorkerThread (each
- * worker numbered in start order), V8Worker (V8's helpers: GC, compilation). Empty elsewhere.
- */
-function threadCpu(): { stop: () => Record<string, number> } {
-  const msPerTick = 10; // USER_HZ = 100
-  const first = new Map<string, number>();
-  const last = new Map<string, { name: string; ms: number }>();
-  const sample = () => {
-    let tids: string[] = [];
-    try {
-      tids = fs.readdirSync('/proc/self/task');
-    } catch {
-      return;
-    }
-    for (const tid of tids) {
-      try {
-        const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ms = (Number(f[11]) + Number(f[12])) * msPerTick;
-        if (!first.has(tid)) first.set(tid, ms);
-        last.set(tid, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: ms - first.get(tid)! });
-      } catch {
-        // the thread ended between the listing and the read: its last sample stands
-      }
-    }
-  };
-  sample();
-  const timer = setInterval(sample, 50);
-  return {
-    stop: () => {
-      sample();
-      clearInterval(timer);
-      const out: Record<string, number> = {};
-      let worker = 0;
-      for (const [, { name, ms }] of [...last].sort((a, b) => Number(a[0]) - Number(b[0]))) {
-        if (ms === 0) continue;
-        const key = name === 'WorkerThread' ? `WorkerThread ${++worker}` : name;
-        out[key] = (out[key] ?? 0) + ms;
-      }
-      return out;
-    },
-  };
 }
 
 /** Run a child process to its end, sampling its resident set; peak in MB. */
@@ -313,7 +267,7 @@ export async function run(opts: { runs: number }) {
       },
       peakRss: rss,
       cpuMsByThreadScoreEndToEnd: {
-        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); WorkerThread n = the nth worker thread alive during the run, in start order; V8Worker = V8 helper threads (GC, compilation)',
+        note: '/proc/self/task sampled every 50 ms during each end-to-end run (Linux); workers by their thread names (sink = the output writer, inference, …; an unnamed WorkerThread n = the nth in start order); V8Worker = V8 helper threads (GC, compilation)',
         runs: cpuByThread,
       },
       parquetOutput: {

@@ -19,7 +19,7 @@ import { scoreFile } from '../../src/scoring/node/score-file.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildSyntheticMlp, createRng } from '../../src/train/common/index.ts';
-import { DATA_DIR, floatCsv, REPO, tempHome } from '../lib.ts';
+import { DATA_DIR, floatCsv, REPO, tempHome, threadCpu } from '../lib.ts';
 
 const FEATURES = 20;
 const PYTHON = '/usr/bin/python3';
@@ -99,16 +99,17 @@ export async function run(opts: { rows: number; runs: number }) {
       const all0 = process.cpuUsage();
       const main0 = process.threadCpuUsage();
       const worker0 = StatsLane.workerCpuMs;
+      const threads = threadCpu();
       const r = await scoreFile(store, { input: v.input, model: v.model, out, logPredictions: v.log, ...(v.id ? { idColumn: v.id } : {}) }, v.decodeThreads !== undefined ? { decodeThreads: v.decodeThreads } : {});
       const ms = performance.now() - t;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
-      cpu[name].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: StatsLane.workerCpuMs - worker0 });
+      cpu[name].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: StatsLane.workerCpuMs - worker0, threads: threads.stop() });
       if (r.job.rowsScored !== opts.rows) throw new Error(`${name}: scored ${r.job.rowsScored} of ${opts.rows}`);
       fs.rmSync(out);
       return ms;
     };
-    const cpu = { full: [], fullOneThread: [], fullDecodeThread: [], driftOff: [], logOff: [], demo: [] } as Record<Name, { all: number; main: number; statsWorker: number }[]>;
+    const cpu = { full: [], fullOneThread: [], fullDecodeThread: [], driftOff: [], logOff: [], demo: [] } as Record<Name, { all: number; main: number; statsWorker: number; threads: Record<string, number> }[]>;
     const names = Object.keys(variants) as Name[];
     for (const n of names) await once(n); // warm-up: page cache, JIT, statistics worker
     for (const n of names) cpu[n].length = 0;
@@ -129,6 +130,13 @@ export async function run(opts: { rows: number; runs: number }) {
       const statsWorker = median(cpu[n].map((c) => c.statsWorker)) * (1e6 / opts.rows);
       return [n, { allThreadsMs: all, scoringThreadMs: main, statisticsWorkerMs: statsWorker, idleMachineRowsPerSecondBound: 1e6 / (Math.max(main, all / cores) / 1000) }];
     })) as Record<Name, { allThreadsMs: number; scoringThreadMs: number; statisticsWorkerMs: number; idleMachineRowsPerSecondBound: number }>;
+    // the same CPU by thread (Linux, /proc sampled every 50 ms; workers by the names startWorker
+    // gives them: sink = the output writer, inference, stats, wal-checkpoint, csv-span; V8Worker =
+    // V8's GC and compiler helpers): the profile of what limits each case
+    const cpuPerThreadPerMillionRows = Object.fromEntries(names.map((n) => {
+      const threadNames = [...new Set(cpu[n].flatMap((c) => Object.keys(c.threads)))];
+      return [n, Object.fromEntries(threadNames.map((t) => [t, Math.round(median(cpu[n].map((c) => c.threads[t] ?? 0)) * (1e6 / opts.rows))]))];
+    }));
 
     // the pandas script, same file and weights
     let pandas: Record<string, unknown>;
@@ -161,6 +169,7 @@ export async function run(opts: { rows: number; runs: number }) {
       input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (${Math.max(0, os.availableParallelism() - 2)} on ${os.availableParallelism()} cores)`, loadAverage: load },
       rowsPerSecond: rps,
       cpuPerMillionRows: cpuPerMillion,
+      cpuPerThreadPerMillionRows,
       pandas,
       ratios: {
         driftOnOverOff: ratio(rps.full, rps.driftOff),

@@ -7,6 +7,27 @@ import { formatFloat32, shortest, shortestFloat32 } from './float32-format.ts';
 const encoder = new TextEncoder();
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16];
 
+/** "00", "01", … "99" as byte pairs: two digits per division when writing a number. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i & 1 ? (i >> 1) % 10 : ((i >> 1) / 10) | 0));
+
+/** The digits of m (0 ≤ m < 2^31) written backwards into buf, ending just before `end`. */
+function putDigits(buf: Uint8Array, end: number, m: number): void {
+  let at = end;
+  while (m >= 100) {
+    const q = (m / 100) | 0;
+    const pair = (m - q * 100) << 1;
+    buf[--at] = DIGIT_PAIRS[pair + 1];
+    buf[--at] = DIGIT_PAIRS[pair];
+    m = q;
+  }
+  if (m >= 10) {
+    buf[--at] = DIGIT_PAIRS[(m << 1) + 1];
+    buf[--at] = DIGIT_PAIRS[m << 1];
+  } else {
+    buf[--at] = 0x30 + m;
+  }
+}
+
 /** Decimal digits of a non-negative integer below 2^53 (comparisons, not divisions). */
 function digitCount(n: number): number {
   if (n < 1e9) return n < 100000 ? (n < 100 ? (n < 10 ? 1 : 2) : n < 1000 ? 3 : n < 10000 ? 4 : 5) : n < 10000000 ? (n < 1000000 ? 6 : 7) : n < 100000000 ? 8 : 9;
@@ -90,20 +111,7 @@ export class ByteBuilder {
       buf[--at] = 0x30 + (n - q * 10);
       n = q;
     }
-    let m = n | 0;
-    while (m >= 100) {
-      const q = (m / 100) | 0;
-      const two = m - q * 100;
-      buf[--at] = 0x30 + (two % 10);
-      buf[--at] = 0x30 + ((two / 10) | 0);
-      m = q;
-    }
-    if (m >= 10) {
-      buf[--at] = 0x30 + (m % 10);
-      buf[--at] = 0x30 + ((m / 10) | 0);
-    } else {
-      buf[--at] = 0x30 + m;
-    }
+    putDigits(buf, at, n | 0);
   }
 
   /** A finite integer in decimal (String() for magnitudes where doubles skip integers). */
@@ -132,15 +140,35 @@ export class ByteBuilder {
     const exp = shortest[1];
     const len = digitCount(n);
     const lead = exp + len - 1; // exponent of the leading digit
-    if (lead < -6 || exp >= 0) {
-      // integers and the exponent form (|x| < 1e-6; digits < 10^9 keeps lead < 21 here)
+    if (exp >= 0) {
+      // integers (digits < 10^9 keeps lead < 21 here: no exponent form)
       if (negative) this.byte(0x2d);
       this.decimal(n, exp);
       return;
     }
     this.ensure(len + 10);
     if (negative) this.buf[this.pos++] = 0x2d;
-    if (lead >= 0) {
+    if (lead < -6) {
+      // d[.ddd]e-x (|x| < 1e-6, a sixth of a softmax's outputs): the digits one place right, then
+      // the leading one moved before the point; x ≤ 14 in the fast range (two digits at most)
+      const buf = this.buf;
+      const at = this.pos;
+      let pos = at + 1;
+      if (len > 1) {
+        pos += len;
+        putDigits(buf, pos, n);
+        buf[at] = buf[at + 1];
+        buf[at + 1] = 0x2e;
+      } else buf[at] = 0x30 + n;
+      buf[pos++] = 0x65;
+      buf[pos++] = 0x2d;
+      const x = -lead;
+      if (x >= 10) {
+        buf[pos++] = 0x31;
+        buf[pos++] = 0x30 + x - 10;
+      } else buf[pos++] = 0x30 + x;
+      this.pos = pos;
+    } else if (lead >= 0) {
       // ddd.ddd: written from the last digit back, the point after -exp digits
       const buf = this.buf;
       let at = this.pos + len + 1;
@@ -158,12 +186,15 @@ export class ByteBuilder {
       }
       buf[--at] = 0x30 + n;
     } else {
-      // 0.000ddd
+      // 0.000ddd (probabilities): at most 5 zeros after the point, room ensured above
       const buf = this.buf;
-      buf[this.pos++] = 0x30;
-      buf[this.pos++] = 0x2e;
-      for (let i = -lead - 1; i > 0; i--) buf[this.pos++] = 0x30;
-      this.digits(n);
+      let pos = this.pos;
+      buf[pos++] = 0x30;
+      buf[pos++] = 0x2e;
+      for (let i = -lead - 1; i > 0; i--) buf[pos++] = 0x30;
+      pos += len;
+      putDigits(buf, pos, n);
+      this.pos = pos;
     }
   }
 

@@ -14,130 +14,135 @@
 // answer is the same as that search's (test/io-float32.test.ts holds the writer to the old one's
 // bytes on millions of values; scripts/float32-exhaustive.ts found no difference over all 1.0e9
 // float32 values from 1e-14 to 1e22). Candidates are checked against the value's rounding
-// interval by multiplication (roundTrips below). Magnitudes that need 10^k beyond 10^22 (|x| < 1e-14 or > 1e22)
+// interval by multiplication (digitsCandidate below). Magnitudes that need 10^k beyond 10^22 (|x| < 1e-14 or > 1e22)
 // take a slower path built on toPrecision.
+//
+// Per value this is the writer thread's largest cost (five probabilities per row in the demo
+// shape), so the search reads the exponent from the float32's own bits (a Float32Array alias, not
+// DataView calls), takes floor(e2·log10 2) in integer arithmetic, and each try returns its
+// candidate instead of storing it (byte-builder.ts writes the digits two at a time, and the
+// exponent form in place): ~67 → ~50 ns per softmax output (bench/results/README.md,
+// "Session 7: rows/s"); same answers (io-float32 test; every float32 from 1e-8 to 1 compared with
+// the writer before).
 
 const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
-const LOG10_2 = 0.30102999566398119521;
 const SLACK = 2 ** -48;
-const bitsView = new DataView(new ArrayBuffer(8));
+/** A float32 and its bits: the exponent and fraction straight from the value (no DataView calls). */
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+/** 2^(i − 160): the half-ulps 2^(e2 − 24) of float32 exponents e2 from −126 to 127, as exact doubles */
+const POW2 = Float64Array.from({ length: 280 }, (_, i) => 2 ** (i - 160));
 
 /**
  * The answer of the last successful shortestFloat32 call: [digits, exponent], meaning
  * |x| = digits·10^exponent (digits an integer below 10^9 without trailing zeros). A typed array,
- * because a double kept in a module-level `let` is boxed on every store. A try writes it only when
- * a candidate round-trips, and the search only tries fewer digits after a success, so after the
- * search it holds the shortest candidate.
+ * because a double kept in a module-level `let` is boxed on every store.
  */
 export const shortest = new Float64Array(2);
 
 /**
- * Does the candidate n·10^-k (scale = 10^k) read back as v? Exactly
- * Math.fround(n / 10^k) === v, the correctly rounded double of the text (see the header), but
- * without the division when n is clearly inside or outside v's rounding interval: tLo and tHi are
- * the interval's ends times 10^k, each product off by at most half an ulp (t·2^-53), and
- * a candidate further than `slack` (t·2^-48) from both ends is on the same side of them exactly,
- * by more than the double rounding of the text can move it. Only candidates within that slack of
- * an end (where the ends' tie-to-even rule decides) take the division.
+ * The d-digit candidate for v (> 0) whose leading digit is at 10^e that round-trips: floor(t) or
+ * ceil(t) of t = v·10^k, the nearer first; 0 when neither does (t ≥ 1, so 0 is never a candidate). [lower, upper]: v's float32
+ * rounding interval. The candidate stands for candidate·10^(e − d + 1). Returned, not stored: the
+ * search keeps its last success in locals.
+ *
+ * A candidate n round-trips when Math.fround(n / 10^k) === v, the correctly rounded double of the
+ * text (see the header); that division is needed only near an end of the interval: inLo and inHi
+ * are the interval's ends times 10^k, each product off by at most half an ulp (t·2^-53), and a
+ * candidate further than `slack` (t·2^-48) from both ends is on the same side of them exactly, by
+ * more than the double rounding of the text can move it. Only candidates within that slack of an
+ * end (where the ends' tie-to-even rule decides) take the division.
  */
-function roundTrips(v: number, n: number, scale: number, tLo: number, tHi: number, slack: number): boolean {
-  if (n > tLo + slack && n < tHi - slack) return true;
-  if (n < tLo - slack || n > tHi + slack) return false;
-  return Math.fround(n / scale) === v;
-}
-
-/**
- * Try the d-digit candidates for v (> 0) whose leading digit is at 10^e (floor(t) and ceil(t),
- * the nearer first); fills `shortest` on success. [lower, upper]: v's float32 rounding interval.
- */
-function tryDigits(v: number, e: number, d: number, lower: number, upper: number): boolean {
+function digitsCandidate(v: number, e: number, d: number, lower: number, upper: number): number {
   const k = d - 1 - e; // t = v·10^k has d digits before the point
-  if (k < 0) return tryDigitsAbove(v, k);
+  if (k < 0) return candidateAbove(v, k);
   const scale = POW10[k];
   const t = v * scale;
-  const tLo = lower * scale;
-  const tHi = upper * scale;
+  const inLo = lower * scale;
+  const inHi = upper * scale;
   const slack = t * SLACK;
+  // clearly inside: (inLo + slack, inHi − slack); clearly outside: beyond (inLo − slack, inHi + slack)
   const near = Math.round(t);
-  if (roundTrips(v, near, scale, tLo, tHi, slack)) {
-    shortest[0] = near;
-    shortest[1] = -k;
-    return true;
-  }
+  if (near > inLo + slack && near < inHi - slack) return near;
+  if (near >= inLo - slack && near <= inHi + slack && Math.fround(near / scale) === v) return near;
   const far = near > t ? near - 1 : near + 1;
-  if (far > 0 && roundTrips(v, far, scale, tLo, tHi, slack)) {
-    shortest[0] = far;
-    shortest[1] = -k;
-    return true;
-  }
-  return false;
+  if (far <= 0) return 0;
+  if (far > inLo + slack && far < inHi - slack) return far;
+  return far >= inLo - slack && far <= inHi + slack && Math.fround(far / scale) === v ? far : 0;
 }
 
-/** tryDigits for v ≥ 10^d (k < 0): t by division, each candidate checked by its product. */
-function tryDigitsAbove(v: number, k: number): boolean {
+/** digitsCandidate for v ≥ 10^d (k < 0): t by division, each candidate checked by its product. */
+function candidateAbove(v: number, k: number): number {
   const scale = POW10[-k];
   const t = v / scale;
   const near = Math.round(t);
-  if (Math.fround(near * scale) === v) {
-    shortest[0] = near;
-    shortest[1] = -k;
-    return true;
-  }
+  if (Math.fround(near * scale) === v) return near;
   const far = near > t ? near - 1 : near + 1;
-  if (far > 0 && Math.fround(far * scale) === v) {
-    shortest[0] = far;
-    shortest[1] = -k;
-    return true;
-  }
-  return false;
+  return far > 0 && Math.fround(far * scale) === v ? far : 0;
 }
 
 /**
  * Find the shortest text of v, a positive finite float32, into `shortest`. Returns false for
- * magnitudes outside the fast range (|v| < 1e-14 or > 1e22); formatFloat32 handles those.
+ * magnitudes outside the fast range (|v| < 1e-14 or > 1e22), and for a number that is not a
+ * float32; formatFloat32 handles those.
  */
 export function shortestFloat32(v: number): boolean {
-  // decimal exponent of the leading digit, from the binary exponent (log10 costs more)
-  bitsView.setFloat64(0, v);
-  const high = bitsView.getUint32(0);
-  // a float32's 23 fraction bits are the top of the double's: all zero for a power of two
-  const powerOfTwo = (high & 0xfffff) === 0 && bitsView.getUint32(4) === 0;
-  const e2 = ((high >>> 20) & 0x7ff) - 1023;
-  let e = Math.floor(e2 * LOG10_2); // v ∈ [2^e2, 2^(e2+1)), so e is the exponent or one too small
+  f32[0] = v;
+  if (f32[0] !== v) return false;
+  const bits = f32Bits[0];
+  // a float32's binary exponent and its 23 fraction bits (all zero for a power of two); v ≥ 1e-14 is normal
+  const e2 = (bits >>> 23) - 127;
+  const powerOfTwo = (bits & 0x7fffff) === 0;
+  // decimal exponent of the leading digit: floor(e2·log10(2)) in integer arithmetic (exact for
+  // |e2| < 1650), then one up where v ≥ 10^(e+1)
+  let e = (e2 * 78913) >> 18;
   if (e + 1 <= 22 && (e + 1 >= 0 ? v >= POW10[e + 1] : v * POW10[-(e + 1)] >= 1)) e++;
   if (e < -14 || e > 22) return false;
   // v's rounding interval: half an ulp (2^(e2-24)) either side, a quarter below a power of two;
-  // exact doubles (v ≥ 1e-14 is a normal float32)
-  bitsView.setUint32(0, (e2 - 24 + 1023) << 20);
-  bitsView.setUint32(4, 0);
-  const half = bitsView.getFloat64(0);
+  // exact doubles
+  const half = POW2[e2 + 136];
   const upper = v + half;
   const lower = v - (powerOfTwo ? half / 2 : half);
   // The fewest digits that round-trip (9 always do), the likely counts first: 7, then 8 or 6,
-  // then 9 or a binary search of 1..5. `shortest` holds the last (fewest-digit) success.
-  if (!tryDigits(v, e, 7, lower, upper)) {
-    if (!tryDigits(v, e, 8, lower, upper) && !tryDigits(v, e, 9, lower, upper)) return false;
-  } else if (tryDigits(v, e, 6, lower, upper)) {
-    let lo = 1;
-    let hi = 6;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (tryDigits(v, e, mid, lower, upper)) hi = mid;
-      else lo = mid + 1;
+  // then 9 or a binary search of 1..5. (n, d): the last (fewest-digit) success.
+  let d = 7;
+  let n = digitsCandidate(v, e, 7, lower, upper);
+  if (n === 0) {
+    d = 8;
+    n = digitsCandidate(v, e, 8, lower, upper);
+    if (n === 0) {
+      d = 9;
+      n = digitsCandidate(v, e, 9, lower, upper);
+      if (n === 0) return false;
+    }
+  } else {
+    const n6 = digitsCandidate(v, e, 6, lower, upper);
+    if (n6 !== 0) {
+      d = 6;
+      n = n6;
+      let lo = 1;
+      let hi = 6;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const m = digitsCandidate(v, e, mid, lower, upper);
+        if (m !== 0) {
+          hi = mid;
+          d = mid;
+          n = m;
+        } else lo = mid + 1;
+      }
     }
   }
   // a candidate rounded up to 10^d ends in zeros (digits < 10^9: integer arithmetic)
-  let digits = shortest[0] | 0;
-  if (digits % 10 === 0) {
-    let exp = shortest[1];
-    do {
-      digits = (digits / 10) | 0;
-      exp++;
-    } while (digits % 10 === 0);
-    shortest[0] = digits;
-    shortest[1] = exp;
+  let digits = n | 0;
+  let exp = e - d + 1;
+  while (digits % 10 === 0) {
+    digits = (digits / 10) | 0;
+    exp++;
   }
+  shortest[0] = digits;
+  shortest[1] = exp;
   return true;
 }
 
