@@ -226,13 +226,18 @@ export interface LogBucketsState { zero: number; counts: Float64Array<ArrayBuffe
  * of each sign is tracked, copied into the sketch once per batch and cleared.
  */
 export class BatchCounter {
-  readonly counts = new Uint32Array(2 << KEY_BITS);
+  readonly counts: Uint32Array;
   /** per sign: lowest and highest key touched since the last flush */
   readonly lo = new Int32Array(2);
   readonly hi = new Int32Array(2);
   zero = 0;
 
-  constructor() { this.reset(); }
+  /** `counts`: 2 << KEY_BITS zeroed counters (scan-kernel.ts passes a view of its memory) */
+  constructor(counts = new Uint32Array(2 << KEY_BITS)) {
+    if (counts.length !== 2 << KEY_BITS) throw new RangeError(`a batch counter needs ${2 << KEY_BITS} counters`);
+    this.counts = counts;
+    this.reset();
+  }
 
   reset(): void {
     this.lo.fill(MAX_KEY + 1);
