@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Binning, buildBinning } from '../src/drift/common/binning.ts';
 import { NumericStats, useScanKernel } from '../src/drift/common/numeric-stats.ts';
+import { LogBuckets } from '../src/drift/common/log-buckets.ts';
 import { SCAN_KERNEL_WASM } from '../src/drift/common/scan-kernel-wasm.ts';
 import { scanKernel } from '../src/drift/common/scan-kernel.ts';
 import { CellStatus } from '../src/io/common/table.ts';
@@ -161,4 +162,19 @@ test('the committed kernel is what scan-kernel.wat compiles to', (t) => {
   if (spawnSync('wat2wasm', ['--version']).status !== 0) { t.skip('wabt\'s wat2wasm is not installed (Debian: apt install wabt)'); return; }
   const built = execFileSync('wat2wasm', [new URL('../src/drift/common/scan-kernel.wat', import.meta.url).pathname, '--output=-']);
   assert.equal(Buffer.from(SCAN_KERNEL_WASM, 'base64').toString('hex'), built.toString('hex'), 'rerun node scripts/build-scan-kernel.ts');
+});
+
+test('a sketch whose key range creeps outward batch by batch re-lays its counts a few times, not every batch', () => {
+  const s = new LogBuckets();
+  let layouts = 0;
+  for (let b = 0; b < 200; b++) {
+    const before = s.counts;
+    s.addRange(b % 2, 5000 - b, [1]); // one key lower, each sign in turn
+    s.addRange(b % 2, 6000 + b, [2]); // one key higher
+    if (s.counts !== before) layouts++;
+  }
+  assert.ok(layouts <= 24, `${layouts} layouts for 400 growing calls`);
+  assert.deepEqual(s.entries(0).length + s.entries(1).length, 400);
+  assert.equal(s.total(), 600);
+  assert.deepEqual(s.toJSON(), LogBuckets.fromJSON(s.toJSON(), 'round trip').toJSON(), 'a wider range reads the same');
 });

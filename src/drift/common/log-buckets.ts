@@ -137,13 +137,19 @@ export class LogBuckets {
     return this;
   }
 
-  /** Add counts[k − lo] at keys lo.. of one sign (growing the range once). */
+  /**
+   * Add counts[k − lo] at keys lo.. of one sign, growing the range once when needed — by at least its
+   * length on the side that grows, so a batch per call does not re-lay the counts each time the
+   * running extremes move a little (the range is storage: every reader skips empty keys).
+   */
   addRange(sign: number, lo: number, counts: ArrayLike<number>): void {
     if (counts.length === 0) return;
     const hi = lo + counts.length;
     if (this.len[sign] === 0 || lo < this.off[sign] || hi > this.off[sign] + this.len[sign]) {
       const ranges = [POS, NEG].map((s): [number, number] => [this.off[s], this.off[s] + this.len[s]]);
-      ranges[sign] = this.len[sign] === 0 ? [lo, hi] : [Math.min(lo, ranges[sign][0]), Math.max(hi, ranges[sign][1])];
+      const [from, to] = ranges[sign];
+      const n = to - from;
+      ranges[sign] = n === 0 ? [lo, hi] : [lo < from ? Math.max(0, Math.min(lo, from - n)) : from, hi > to ? Math.min(MAX_KEY + 1, Math.max(hi, to + n)) : to];
       this.#reshape(ranges);
     }
     const to = sign * this.len[POS] + lo - this.off[sign];

@@ -29,9 +29,13 @@ interface WasmApi {
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-type Scan = (values: number, status: number, start: number, end: number, edges: number, cell: number, invW: number, L: number, scale: number, shift: number, bins: number, acc: number, sketch: number) => void;
+type Scan = (values: number, status: number, start: number, end: number, edges: number, cell: number, invW: number, L: number, scale: number, shift: number, bins: number, acc: number, sketch: number, few: number) => void;
 
-interface Tables { edges: number; cell: number; invW: number }
+/** the binning's tables in the kernel's memory; few: its edges padded to FEW_EDGES with +Infinity (0: more edges than that) */
+interface Tables { edges: number; cell: number; invW: number; few: number }
+
+/** Binnings with at most this many edges (sketched ones: min, deciles, max) are binned by comparisons, not the cell table. */
+const FEW_EDGES = 12;
 
 export class ScanKernel {
   readonly #memory: WasmMemory;
@@ -52,7 +56,7 @@ export class ScanKernel {
   #status = 0;
   #bins = 0;
   #binsLength = 0;
-  #t: Tables = { edges: 0, cell: 0, invW: 0 };
+  #t: Tables = { edges: 0, cell: 0, invW: 0, few: 0 };
   #b: Binning | undefined;
 
   /** `module`: scan-kernel.wat compiled (a WebAssembly.Module) */
@@ -112,7 +116,13 @@ export class ScanKernel {
       this.#f64.set(b.edges, edges / 8);
       this.#f64.set(b.invWidth, invW / 8);
       this.#i32.set(b.cell, cell / 4);
-      t = { edges, cell, invW };
+      let few = 0;
+      if (b.edges.length <= FEW_EDGES) {
+        few = this.#alloc(8 * FEW_EDGES);
+        this.#f64.fill(Infinity, few / 8, few / 8 + FEW_EDGES);
+        this.#f64.set(b.edges, few / 8);
+      }
+      t = { edges, cell, invW, few };
       this.#tables.set(b, t);
     }
     return t;
@@ -145,7 +155,7 @@ export class ScanKernel {
     const t = this.#t;
     this.acc[K_MIN] = min;
     this.acc[K_MAX] = max;
-    this.#scan(this.#values, this.#status, start, end, t.edges, t.cell, t.invW, b.size, b.cellScale, b.json.shift, this.#bins, ACC, sketch ? 1 : 0);
+    this.#scan(this.#values, this.#status, start, end, t.edges, t.cell, t.invW, b.size, b.cellScale, b.json.shift, this.#bins, ACC, sketch ? 1 : 0, t.few);
     return this.acc;
   }
 

@@ -11,12 +11,16 @@
   (memory (export "memory") 20)
 
   ;; ToInt32 of t = (x - a) · scale as the JS loop computes it (`| 0`): t is in [0, 2^31) or, when a
-  ;; width or range under- or overflowed, ±Infinity or NaN, which ToInt32 maps to 0.
+  ;; width or range under- or overflowed, +Infinity or NaN, which ToInt32 maps to 0 (a finite t is at
+  ;; most the cell count or OFFSET_LEVELS, a rounding above).
   (func $toInt32 (param $t f64) (result i32)
-    (select
-      (i32.wrap_i64 (i64.trunc_sat_f64_s (local.get $t)))
-      (i32.const 0)
-      (f64.lt (f64.abs (local.get $t)) (f64.const 0x1p63))))
+    (if (result i32) (f64.lt (f64.abs (local.get $t)) (f64.const 0x1p31))
+      (then (i32.trunc_f64_s (local.get $t)))
+      (else (i32.const 0))))
+
+  ;; The same, as a double: f64.trunc (one instruction) in place of two conversions.
+  (func $truncated (param $t f64) (result f64)
+    (select (f64.trunc (local.get $t)) (f64.const 0) (f64.lt (local.get $t) (f64.const 0x1p31))))
 
   ;; binning.ts searchCrowded: lower bound on (edges > x) from bin ~code to the next cell's bin
   (func $searchCrowded (param $edges i32) (param $cell i32) (param $c i32) (param $x f64) (param $code i32) (result i32)
@@ -41,11 +45,22 @@
   (func (export "scan")
     (param $values i32) (param $status i32) (param $start i32) (param $end i32)
     (param $edges i32) (param $cell i32) (param $invW i32) (param $L i32) (param $scale f64) (param $shift f64)
-    (param $bins i32) (param $acc i32) (param $sketch i32)
+    (param $bins i32) (param $acc i32) (param $sketch i32) (param $few i32)
     (local $i i32) (local $x f64) (local $d f64) (local $s1 f64) (local $s2 f64) (local $lt f64) (local $rt f64)
     (local $mn f64) (local $mx f64) (local $lo f64) (local $hi f64) (local $left f64) (local $t f64)
     (local $skipped i32) (local $zeros i32) (local $lowKey i32) (local $bits i32) (local $key i32)
     (local $c i32) (local $k i32) (local $j i32) (local $top i32)
+    (local $xv v128) (local $m v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128) (local $e4 v128) (local $e5 v128)
+    ;; at most 12 edges (sketched binnings): bin = number of edges <= x, counted by six two-lane
+    ;; comparisons against the edges padded with +Infinity, instead of the cell table's dependent loads
+    (if (local.get $few)
+      (then
+        (local.set $e0 (v128.load (local.get $few)))
+        (local.set $e1 (v128.load offset=16 (local.get $few)))
+        (local.set $e2 (v128.load offset=32 (local.get $few)))
+        (local.set $e3 (v128.load offset=48 (local.get $few)))
+        (local.set $e4 (v128.load offset=64 (local.get $few)))
+        (local.set $e5 (v128.load offset=80 (local.get $few)))))
     (local.set $mn (f64.load offset=32 (local.get $acc)))
     (local.set $mx (f64.load offset=40 (local.get $acc)))
     (local.set $lo (f64.load (local.get $edges)))
@@ -92,13 +107,23 @@
                     (then (f64.store offset=8 (local.get $top) (f64.add (f64.load offset=8 (local.get $top)) (f64.const 1))))
                     (else (local.set $rt (f64.add (local.get $rt) (f64.sub (local.get $x) (local.get $hi)))))))
                 (else
-                  (local.set $c (call $toInt32 (f64.mul (f64.sub (local.get $x) (local.get $lo)) (local.get $scale))))
-                  (local.set $k (i32.load (i32.add (local.get $cell) (i32.shl (local.get $c) (i32.const 2)))))
-                  (if (i32.lt_s (local.get $k) (i32.const 0))
-                    (then (local.set $k (call $searchCrowded (local.get $edges) (local.get $cell) (local.get $c) (local.get $x) (local.get $k))))
+                  (if (local.get $few)
+                    (then
+                      (local.set $xv (f64x2.splat (local.get $x)))
+                      (local.set $m (i64x2.add
+                        (i64x2.add (i64x2.add (f64x2.ge (local.get $xv) (local.get $e0)) (f64x2.ge (local.get $xv) (local.get $e1)))
+                                   (i64x2.add (f64x2.ge (local.get $xv) (local.get $e2)) (f64x2.ge (local.get $xv) (local.get $e3))))
+                        (i64x2.add (f64x2.ge (local.get $xv) (local.get $e4)) (f64x2.ge (local.get $xv) (local.get $e5)))))
+                      ;; each lane counted −1 per edge <= x
+                      (local.set $k (i32.sub (i32.const 0) (i32.wrap_i64 (i64.add (i64x2.extract_lane 0 (local.get $m)) (i64x2.extract_lane 1 (local.get $m)))))))
                     (else
-                      (if (f64.ge (local.get $x) (f64.load (i32.add (local.get $edges) (i32.shl (local.get $k) (i32.const 3)))))
-                        (then (local.set $k (i32.add (local.get $k) (i32.const 1)))))))
+                      (local.set $c (call $toInt32 (f64.mul (f64.sub (local.get $x) (local.get $lo)) (local.get $scale))))
+                      (local.set $k (i32.load (i32.add (local.get $cell) (i32.shl (local.get $c) (i32.const 2)))))
+                      (if (i32.lt_s (local.get $k) (i32.const 0))
+                        (then (local.set $k (call $searchCrowded (local.get $edges) (local.get $cell) (local.get $c) (local.get $x) (local.get $k))))
+                        (else
+                          (if (f64.ge (local.get $x) (f64.load (i32.add (local.get $edges) (i32.shl (local.get $k) (i32.const 3)))))
+                            (then (local.set $k (i32.add (local.get $k) (i32.const 1)))))))))
                   (local.set $left (f64.load (i32.add (local.get $edges) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3)))))
                   (local.set $j (i32.add (local.get $bins) (i32.shl (local.get $k) (i32.const 5))))
                   (f64.store (local.get $j) (f64.add (f64.load (local.get $j)) (f64.const 1)))
@@ -108,7 +133,7 @@
                       (local.set $t (f64.mul (f64.sub (local.get $x) (local.get $left))
                                              (f64.load (i32.add (local.get $invW) (i32.shl (local.get $k) (i32.const 3))))))
                       (f64.store offset=16 (local.get $j)
-                        (f64.add (f64.load offset=16 (local.get $j)) (f64.convert_i32_s (call $toInt32 (local.get $t)))))))))))
+                        (f64.add (f64.load offset=16 (local.get $j)) (call $truncated (local.get $t))))))))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $next))
         ;; skipped: a status byte ≠ 0 or a non-finite value
