@@ -144,16 +144,23 @@ export class LogBuckets {
    */
   addRange(sign: number, lo: number, counts: ArrayLike<number>): void {
     if (counts.length === 0) return;
-    const hi = lo + counts.length;
+    const to = this.reserve(sign, lo, counts.length);
+    for (let j = 0; j < counts.length; j++) this.counts[to + j] += counts[j];
+  }
+
+  /** Make room for keys lo..lo + n − 1 of one sign (see addRange); returns the index of key lo in `counts`. */
+  reserve(sign: number, lo: number, n: number): number {
+    const hi = lo + n;
     if (this.len[sign] === 0 || lo < this.off[sign] || hi > this.off[sign] + this.len[sign]) {
       const ranges = [POS, NEG].map((s): [number, number] => [this.off[s], this.off[s] + this.len[s]]);
       const [from, to] = ranges[sign];
-      const n = to - from;
-      ranges[sign] = n === 0 ? [lo, hi] : [lo < from ? Math.max(0, Math.min(lo, from - n)) : from, hi > to ? Math.min(MAX_KEY + 1, Math.max(hi, to + n)) : to];
+      const len = to - from;
+      // a first range with room for 4 octaves below and 1 above, as #include lays it
+      ranges[sign] = len === 0 ? [Math.max(0, lo - 4 * BUCKETS_PER_OCTAVE), Math.min(MAX_KEY + 1, hi + BUCKETS_PER_OCTAVE)]
+        : [lo < from ? Math.max(0, Math.min(lo, from - len)) : from, hi > to ? Math.min(MAX_KEY + 1, Math.max(hi, to + len)) : to];
       this.#reshape(ranges);
     }
-    const to = sign * this.len[POS] + lo - this.off[sign];
-    for (let j = 0; j < counts.length; j++) this.counts[to + j] += counts[j];
+    return sign * this.len[POS] + lo - this.off[sign];
   }
 
   /** Canonical JSON: per sign [key, count, gap, count, …] — the first key, then each next non-empty key as the distance from the previous one (mostly 1: short). */
@@ -295,13 +302,20 @@ export class BatchCounter {
     }
   }
 
-  /** Move what was counted into `sketch`. */
+  /** Move what was counted into `sketch` (added and cleared in one pass). */
   flush(sketch: LogBuckets): void {
     for (const sign of [POS, NEG]) {
-      if (this.hi[sign] < 0) continue;
-      const range = this.counts.subarray((sign << KEY_BITS) + this.lo[sign], (sign << KEY_BITS) + this.hi[sign] + 1);
-      sketch.addRange(sign, this.lo[sign], range);
-      range.fill(0);
+      const lo = this.lo[sign];
+      const n = this.hi[sign] + 1 - lo;
+      if (n <= 0) continue;
+      const to = sketch.reserve(sign, lo, n);
+      const into = sketch.counts;
+      const from = this.counts;
+      const base = (sign << KEY_BITS) + lo;
+      for (let j = 0; j < n; j++) {
+        into[to + j] += from[base + j];
+        from[base + j] = 0;
+      }
     }
     sketch.zero += this.zero;
     this.reset();
