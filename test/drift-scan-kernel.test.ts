@@ -45,6 +45,8 @@ const references: Record<string, number[]> = {
   hugeRange: [-1.7e308, -1, 0, 1, 1.7e308],
   // centre near −1e308, many distinct values: x − centre overflows to +∞ (the last log bucket)
   hugeCentre: Array.from({ length: 3000 }, (_, i) => -1e308 * (1 + i * 1e-6)),
+  // and near +1e308: x − centre overflows to −∞
+  hugeCentreHigh: Array.from({ length: 3000 }, (_, i) => 1e308 * (1 + i * 1e-6)),
 };
 
 function batch(ref: number[], n: number, withStatus: boolean): { values: Float64Array; status?: Uint8Array } {
@@ -108,7 +110,11 @@ for (const [name, ref] of Object.entries(references)) {
   test(`kernel and JS loop: the same statistics, bit for bit (${name})`, () => {
     const b = binningOf(ref);
     if (name === 'exactReadings') assert.ok(!b.sketched);
-    if (name === 'sketchedNormal' || name === 'hugeCentre') assert.ok(b.sketched);
+    if (name === 'sketchedNormal' || name.startsWith('hugeCentre')) assert.ok(b.sketched);
+    if (name.startsWith('hugeCentre')) {
+      const [kernel] = bothWays(b, [batch(ref, 5000, false)]);
+      assert.ok(kernel.sketch!.entries(name === 'hugeCentre' ? 0 : 1).some(([k]) => k === 0x1ffbf), 'a distance that overflowed took the last bucket of its sign');
+    }
     if (name === 'crowded') assert.ok(Array.from(b.cell).some((c) => c < 0), 'crowded cells');
     if (name === 'subnormalWidths') assert.ok(Array.from(b.invWidth).includes(Infinity), 'a bin whose 65536 / width overflows');
     if (name === 'hugeRange') assert.equal(b.cellScale, 0, 'a range whose width overflows');

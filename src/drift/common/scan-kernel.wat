@@ -74,8 +74,8 @@
         (block $skip
           (block $take
             (local.set $x (f64.load (i32.add (local.get $values) (i32.shl (local.get $i) (i32.const 3)))))
-            (br_if $skip (i32.and (i32.ne (local.get $status) (i32.const 0))
-                                  (i32.ne (i32.load8_u (i32.add (local.get $status) (local.get $i))) (i32.const 0))))
+            (if (local.get $status)
+              (then (br_if $skip (i32.load8_u (i32.add (local.get $status) (local.get $i))))))
             (br_if $skip (f64.ne (f64.sub (local.get $x) (local.get $x)) (f64.const 0)))
             (br $take))
           ;; counted value
@@ -90,9 +90,14 @@
                 (then (local.set $zeros (i32.add (local.get $zeros) (i32.const 1))))
                 (else
                   (local.set $bits (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 (local.get $d)) (i64.const 32))))
-                  (local.set $key (i32.shr_u (i32.and (local.get $bits) (i32.const 0x7fffffff)) (i32.const 14)))
-                  (if (i32.gt_u (local.get $key) (i32.const 0x1ffbf)) (then (local.set $key (i32.const 0x1ffbf)))) ;; MAX_KEY: d overflowed
-                  (local.set $j (i32.shl (i32.add (i32.shl (i32.shr_u (local.get $bits) (i32.const 31)) (i32.const 17)) (local.get $key)) (i32.const 2)))
+                  ;; the counter index (sign << 17) + key is the high word's top 18 bits: sign, exponent, 6 mantissa bits
+                  (local.set $j (i32.shr_u (local.get $bits) (i32.const 14)))
+                  (local.set $key (i32.and (local.get $j) (i32.const 0x1ffff)))
+                  (if (i32.gt_u (local.get $key) (i32.const 0x1ffbf)) ;; MAX_KEY: d overflowed to ±∞
+                    (then
+                      (local.set $key (i32.const 0x1ffbf))
+                      (local.set $j (i32.or (i32.and (local.get $j) (i32.const 0x20000)) (i32.const 0x1ffbf)))))
+                  (local.set $j (i32.shl (local.get $j) (i32.const 2)))
                   (i32.store (local.get $j) (i32.add (i32.load (local.get $j)) (i32.const 1)))
                   (if (i32.lt_u (local.get $key) (local.get $lowKey)) (then (local.set $lowKey (local.get $key))))))))
           (if (f64.lt (local.get $x) (local.get $lo))
