@@ -104,6 +104,18 @@ test('the kernel compiles here, and update() uses it for batches past its minimu
     useScanKernel(true);
     kernel.begin = begin;
   }
+  // a kernel whose memory cannot grow declines the batch: the JS loop counts it, nothing is lost
+  const b = binningOf(references.sketchedNormal);
+  const input = [batch(references.sketchedNormal, 3000, true), batch(references.sketchedNormal, 5000, false)];
+  kernel.begin = () => false;
+  let declined: NumericStats;
+  try {
+    declined = new NumericStats(b);
+    for (const { values, status } of input) declined.addBatch(values, status);
+  } finally {
+    kernel.begin = begin;
+  }
+  assertSame(declined, bothWays(b, input)[1], 'declined by the kernel');
 });
 
 for (const [name, ref] of Object.entries(references)) {

@@ -119,8 +119,8 @@ export class NumericStats {
     const L = this.binning.size;
     if (L === 0) { this.updateWithoutEdges(values, status); return; }
     // the WebAssembly loop (scan-kernel.ts) where it runs and the batch is worth the copy in and out
-    const kernel = kernelEnabled && len >= KERNEL_MIN_VALUES && ScanKernel.fits(len, this.bins.length) ? scanKernel() : undefined;
-    kernel?.begin(this.binning, this.bins, values, status);
+    let kernel = kernelEnabled && len >= KERNEL_MIN_VALUES && ScanKernel.fits(len, this.bins.length) ? scanKernel() : undefined;
+    if (kernel && !kernel.begin(this.binning, this.bins, values, status)) kernel = undefined;
     const counter = kernel ? kernel.counter : batchCounter;
     const sketch = this.sketch ? counter : undefined;
     const acc = scratch;

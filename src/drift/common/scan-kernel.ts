@@ -128,13 +128,24 @@ export class ScanKernel {
     return t;
   }
 
-  /** Copy a batch in (call only when fits()); then scan() its blocks and end() it. */
-  begin(b: Binning, bins: Float64Array, values: Float64Array, status: Uint8Array | undefined): void {
+  /**
+   * Copy a batch in (call only when fits()); then scan() its blocks and end() it. False when the
+   * memory could not grow: the caller scans the batch in JS.
+   */
+  begin(b: Binning, bins: Float64Array, values: Float64Array, status: Uint8Array | undefined): boolean {
     const n = values.length;
     const need = 8 * n + 8 * bins.length + (status ? n : 0);
-    this.#reserve(need);
-    const t = this.#tablesOf(b);
-    this.#reserve(need); // again when copying the tables started the heap over (that dropped the scratch space)
+    let t: Tables;
+    try {
+      this.#reserve(need);
+      t = this.#tablesOf(b);
+      this.#reserve(need); // again when copying the tables started the heap over (that dropped the scratch space)
+    } catch {
+      this.#top = HEAP; // memory.grow refused: start over next time
+      this.#tables = new WeakMap();
+      this.#scratchBytes = 0;
+      return false;
+    }
     this.#t = t;
     this.#b = b;
     this.#bins = this.#scratch;
@@ -144,6 +155,7 @@ export class ScanKernel {
     this.#f64.set(bins, this.#bins / 8);
     this.#f64.set(values, this.#values / 8);
     if (status) this.#u8.set(status.subarray(0, n), this.#status);
+    return true;
   }
 
   /**
