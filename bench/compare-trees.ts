@@ -1,6 +1,7 @@
 // Old code against new in one process: scoreFile from two checkouts of this repository, runs
 // alternating (so changes in machine load hit both alike), CPU time per 1M rows for all threads and
-// the scoring thread, and the outputs checked byte-identical. For work on issue 13's throughput,
+// the scoring thread, and the outputs and the drift statistics each job stored (drift_job_stats, and
+// the job-scope drift_alerts rows' statistics and scores) checked identical. For work on issue 13's throughput,
 // where the 2-core machines are shared and wall time says little:
 //   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3]
 // The store, models and inputs come from this checkout (bench/data, as the throughput case makes
@@ -13,6 +14,7 @@ import { computePackageBaseline, writeCardBaseline } from '../src/monitor/node/b
 import { installPackage } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
 import type { scoreFile } from '../src/scoring/node/score-file.ts';
+import type { StatsLane } from '../src/monitor/node/stats-lane.ts';
 import { buildSyntheticMlp } from '../src/train/common/index.ts';
 import { floatCsv, REPO, tempHome } from './lib.ts';
 import { demoCsv } from './cases/throughput.ts';
@@ -26,6 +28,8 @@ if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/n
 }
 const trees = [path.resolve(values.baseline), REPO.replace(/\/$/, '')];
 const scorers: (typeof scoreFile)[] = await Promise.all(trees.map(async (t) => (await import(path.join(t, 'src/scoring/node/score-file.ts'))).scoreFile as typeof scoreFile));
+// each tree's drift statistics workers' CPU time (read at their drains)
+const lanes: (typeof StatsLane)[] = await Promise.all(trees.map(async (t) => (await import(path.join(t, 'src/monitor/node/stats-lane.ts'))).StatsLane as typeof StatsLane));
 const home = tempHome();
 const store = openStore(home);
 try {
@@ -39,31 +43,42 @@ try {
   installPackage(store, dir, { source: 'local', allowUnsigned: true });
   installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
   const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
-  const cpu: { all: number; main: number; wall: number }[][] = [[], []];
+  const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = [[], []];
   const load: number[] = [];
+  let driftStats = 0;
   for (let i = -1; i < runs; i++) {
     load.push(os.loadavg()[0]);
     const outs: string[] = [];
+    const jobs: string[] = [];
     for (const k of i % 2 ? [0, 1] : [1, 0]) {
       const out = path.join(home, `out-${k}.csv`);
       fs.rmSync(out, { force: true });
       const t = performance.now();
       const all0 = process.cpuUsage();
       const main0 = process.threadCpuUsage();
-      await scorers[k](store, { ...job, out, logPredictions: true });
+      const worker0 = lanes[k].workerCpuMs;
+      const r = await scorers[k](store, { ...job, out, logPredictions: true });
+      jobs[k] = r.job.id;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
-      if (i >= 0) cpu[k].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, wall: performance.now() - t });
+      if (i >= 0) cpu[k].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: lanes[k].workerCpuMs - worker0, wall: performance.now() - t });
       outs[k] = out;
     }
     if (!fs.readFileSync(outs[0]).equals(fs.readFileSync(outs[1]))) throw new Error('the two trees wrote different output bytes');
+    // the drift statistics each job stored, and the job-scope statistics and scores its checkpoints computed
+    const stored = (id: string) => JSON.stringify([
+      store.db.prepare('SELECT feature, stats_json, rows FROM drift_job_stats WHERE job_id = ? ORDER BY feature').all(id),
+      store.db.prepare("SELECT feature, method, statistic, score, report_json FROM drift_alerts WHERE scope = 'job' AND scope_key = ? ORDER BY feature, method").all(id),
+    ]);
+    if (stored(jobs[0]) !== stored(jobs[1])) throw new Error('the two trees stored different drift statistics');
+    driftStats = stored(jobs[0]).length;
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const per = (k: number, f: 'all' | 'main' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
+  const per = (k: number, f: 'all' | 'main' | 'statsWorker' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
   const result = {
-    shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true,
-    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), wall: per(k, 'wall') })),
-    newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), wall: per(1, 'wall') / per(0, 'wall') },
+    shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true, driftStatisticsIdentical: { jsonChars: driftStats },
+    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall') })),
+    newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), statisticsWorkerCpu: per(1, 'statsWorker') / per(0, 'statsWorker'), wall: per(1, 'wall') / per(0, 'wall') },
   };
   console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));
 } finally {

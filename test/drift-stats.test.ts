@@ -139,7 +139,10 @@ test('exact sums: every double converts exactly and back; text form is canonical
     const e = exactFromDouble(x);
     assert.equal(exactToDouble(e), x === 0 ? 0 : x, `round trip of ${x}`);
     assert.equal(exactFromString(exactToString(e)), e);
+    assert.match(exactToString(e), /^0$|^-?[0-9a-f]*[13579bdf]p-?\d+$/, `${x}: an odd mantissa (canonical)`);
+    for (const shift of [1n, 3n, 4n, 17n, 64n]) assert.equal(exactToString(e << shift), e === 0n ? '0' : exactToString(e).replace(/p(-?\d+)$/, (_, p: string) => `p${Number(p) + Number(shift)}`), `${x} × 2^${shift}`);
   }
+  assert.deepEqual([1, 0.5, 3, -6, 2 ** -1074, 0x10000].map((x) => exactToString(exactFromDouble(x))), ['1p0', '1p-1', '3p0', '-3p1', '1p-1074', '1p16']);
   // the doubles nearest 0.1, 0.2, 0.3 sum exactly to 2^-55; floating point gets 2^-54
   const s = exactFromDouble(0.1) + exactFromDouble(0.2) - exactFromDouble(0.3);
   assert.equal(exactToDouble(s), 2 ** -55);

@@ -137,30 +137,52 @@ export class LogBuckets {
     return this;
   }
 
-  /** Add counts[k − lo] at keys lo.. of one sign (growing the range once). */
+  /**
+   * Add counts[k − lo] at keys lo.. of one sign, growing the range once when needed — by at least its
+   * length on the side that grows, so a batch per call does not re-lay the counts each time the
+   * running extremes move a little (the range is storage: every reader skips empty keys).
+   */
   addRange(sign: number, lo: number, counts: ArrayLike<number>): void {
     if (counts.length === 0) return;
-    const hi = lo + counts.length;
+    const to = this.reserve(sign, lo, counts.length);
+    for (let j = 0; j < counts.length; j++) this.counts[to + j] += counts[j];
+  }
+
+  /** Make room for keys lo..lo + n − 1 of one sign (see addRange); returns the index of key lo in `counts`. */
+  reserve(sign: number, lo: number, n: number): number {
+    const hi = lo + n;
     if (this.len[sign] === 0 || lo < this.off[sign] || hi > this.off[sign] + this.len[sign]) {
       const ranges = [POS, NEG].map((s): [number, number] => [this.off[s], this.off[s] + this.len[s]]);
-      ranges[sign] = this.len[sign] === 0 ? [lo, hi] : [Math.min(lo, ranges[sign][0]), Math.max(hi, ranges[sign][1])];
+      const [from, to] = ranges[sign];
+      const len = to - from;
+      // a first range with room for 4 octaves below and 1 above, as #include lays it
+      ranges[sign] = len === 0 ? [Math.max(0, lo - 4 * BUCKETS_PER_OCTAVE), Math.min(MAX_KEY + 1, hi + BUCKETS_PER_OCTAVE)]
+        : [lo < from ? Math.max(0, Math.min(lo, from - len)) : from, hi > to ? Math.min(MAX_KEY + 1, Math.max(hi, to + len)) : to];
       this.#reshape(ranges);
     }
-    const to = sign * this.len[POS] + lo - this.off[sign];
-    for (let j = 0; j < counts.length; j++) this.counts[to + j] += counts[j];
+    return sign * this.len[POS] + lo - this.off[sign];
   }
 
   /** Canonical JSON: per sign [key, count, gap, count, …] — the first key, then each next non-empty key as the distance from the previous one (mostly 1: short). */
   toJSON(): LogBucketsJSON {
+    // written into an array sized by a first count (pushes cost ~3× more: every checkpoint writes
+    // each sketch of the job and its windows)
     const encode = (sign: number): number[] => {
-      const out: number[] = [];
-      let prev = 0;
+      const counts = this.counts;
       const from = sign * this.len[POS];
-      for (let j = 0; j < this.len[sign]; j++) {
-        const c = this.counts[from + j];
+      const to = from + this.len[sign];
+      let occupied = 0;
+      for (let j = from; j < to; j++) if (counts[j] !== 0) occupied++;
+      const out = new Array<number>(2 * occupied);
+      let prev = 0;
+      let o = 0;
+      for (let j = from; j < to; j++) {
+        const c = counts[j];
         if (c === 0) continue;
-        const k = this.off[sign] + j;
-        out.push(out.length === 0 ? k : k - prev, c);
+        const k = this.off[sign] + j - from;
+        out[o] = o === 0 ? k : k - prev;
+        out[o + 1] = c;
+        o += 2;
         prev = k;
       }
       return out;
@@ -226,13 +248,18 @@ export interface LogBucketsState { zero: number; counts: Float64Array<ArrayBuffe
  * of each sign is tracked, copied into the sketch once per batch and cleared.
  */
 export class BatchCounter {
-  readonly counts = new Uint32Array(2 << KEY_BITS);
+  readonly counts: Uint32Array;
   /** per sign: lowest and highest key touched since the last flush */
   readonly lo = new Int32Array(2);
   readonly hi = new Int32Array(2);
   zero = 0;
 
-  constructor() { this.reset(); }
+  /** `counts`: 2 << KEY_BITS zeroed counters (scan-kernel.ts passes a view of its memory) */
+  constructor(counts = new Uint32Array(2 << KEY_BITS)) {
+    if (counts.length !== 2 << KEY_BITS) throw new RangeError(`a batch counter needs ${2 << KEY_BITS} counters`);
+    this.counts = counts;
+    this.reset();
+  }
 
   reset(): void {
     this.lo.fill(MAX_KEY + 1);
@@ -284,13 +311,20 @@ export class BatchCounter {
     }
   }
 
-  /** Move what was counted into `sketch`. */
+  /** Move what was counted into `sketch` (added and cleared in one pass). */
   flush(sketch: LogBuckets): void {
     for (const sign of [POS, NEG]) {
-      if (this.hi[sign] < 0) continue;
-      const range = this.counts.subarray((sign << KEY_BITS) + this.lo[sign], (sign << KEY_BITS) + this.hi[sign] + 1);
-      sketch.addRange(sign, this.lo[sign], range);
-      range.fill(0);
+      const lo = this.lo[sign];
+      const n = this.hi[sign] + 1 - lo;
+      if (n <= 0) continue;
+      const to = sketch.reserve(sign, lo, n);
+      const into = sketch.counts;
+      const from = this.counts;
+      const base = (sign << KEY_BITS) + lo;
+      for (let j = 0; j < n; j++) {
+        into[to + j] += from[base + j];
+        from[base + j] = 0;
+      }
     }
     sketch.zero += this.zero;
     this.reset();

@@ -23,6 +23,7 @@
 import { OFFSET_LEVELS, searchCrowded, type Binning } from './binning.ts';
 import { dyadicToDouble, exactFromDouble, exactFromString, exactToDouble, exactToString, twoSum } from './exact-sum.ts';
 import * as buckets from './log-buckets.ts';
+import { K_LOW_KEY, K_LT, K_MAX, K_MIN, K_RT, K_S1, K_S2, K_SKIPPED, K_ZEROS, ScanKernel, scanKernel } from './scan-kernel.ts';
 import { batchCounter, LogBuckets, type BatchCounter, type LogBucketsJSON, type LogBucketsState } from './log-buckets.ts';
 
 /** 2: log buckets on sketched binnings. Version 1 statistics (exact binnings only) read the same. */
@@ -67,6 +68,13 @@ export interface NumericStatsState {
 /** Values per block before the block's float sums are folded into the double-double accumulators. */
 const BLOCK = 1024;
 
+/** Batches shorter than this are scanned in JS: copying the bins in and out would cost more than the kernel saves. */
+const KERNEL_MIN_VALUES = 256;
+let kernelEnabled = true;
+
+/** Scan batches with the WebAssembly kernel where it runs (default) or always in JS (tests and the bench compare the two). */
+export function useScanKernel(on: boolean): void { kernelEnabled = on; }
+
 /** Status bytes as in io/common/table.ts CellStatus: 0 ok, 1 missing, anything else unparsable. */
 const STATUS_OK = 0;
 const STATUS_MISSING = 1;
@@ -110,7 +118,11 @@ export class NumericStats {
     this.rows += len;
     const L = this.binning.size;
     if (L === 0) { this.updateWithoutEdges(values, status); return; }
-    const sketch = this.sketch ? batchCounter : undefined;
+    // the WebAssembly loop (scan-kernel.ts) where it runs and the batch is worth the copy in and out
+    let kernel = kernelEnabled && len >= KERNEL_MIN_VALUES && ScanKernel.fits(len, this.bins.length) ? scanKernel() : undefined;
+    if (kernel && !kernel.begin(this.binning, this.bins, values, status)) kernel = undefined;
+    const counter = kernel ? kernel.counter : batchCounter;
+    const sketch = this.sketch ? counter : undefined;
     const acc = scratch;
     acc.fill(0);
     acc[MIN] = this.min;
@@ -119,14 +131,16 @@ export class NumericStats {
       for (let start = 0; start < len; start += BLOCK) {
         const end = Math.min(len, start + BLOCK);
         // sketched binnings: the log buckets are counted in the same pass
-        if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc, sketch);
+        if (kernel) scanBlockKernel(kernel, values, status, start, end, this.binning.json.shift, acc, sketch);
+        else if (status === undefined) scanBlock(values, start, end, this.binning, this.bins, acc, sketch);
         else scanBlockWithStatus(values, status, start, end, this.binning, this.bins, acc, sketch);
         if (Number.isFinite(acc[S1] + acc[S2] + acc[LT] + acc[RT])) this.fold(acc[S1], acc[S2], acc[LT], acc[RT]);
         else this.addExactly(values, status, start, end); // a float sum overflowed (values beyond ~1e154)
         acc[S1] = acc[S2] = acc[LT] = acc[RT] = 0;
       }
     } finally {
-      if (this.sketch) batchCounter.flush(this.sketch); // the shared counter is left clean whatever happens
+      kernel?.end(this.bins);
+      if (this.sketch) counter.flush(this.sketch); // the shared counter is left clean whatever happens
     }
     this.min = acc[MIN];
     this.max = acc[MAX];
@@ -454,12 +468,7 @@ function scanBlock(values: Float64Array, start: number, end: number, b: Binning,
       if (x === left) bins[j + 1]++; else bins[j + 2] += ((x - left) * invW[k]) | 0;
     }
   }
-  if (nonFinite > 0) {
-    for (let i = start; i < end; i++) {
-      const x = values[i];
-      if (x !== x) acc[NAN]++; else if (x === Infinity) acc[POS_INF]++; else if (x === -Infinity) acc[NEG_INF]++;
-    }
-  }
+  if (nonFinite > 0) classifySkipped(values, undefined, start, end, acc);
   // every distance tallied lies in [mn − shift, mx − shift] (subtraction rounds monotonically)
   if (sketch !== undefined) {
     sketch.zero += zeros;
@@ -519,19 +528,34 @@ function scanBlockWithStatus(values: Float64Array, status: Uint8Array, start: nu
       if (x === left) bins[j + 1]++; else bins[j + 2] += ((x - left) * invW[k]) | 0;
     }
   }
-  if (skipped > 0) {
-    for (let i = start; i < end; i++) {
-      const s = status[i];
-      const x = values[i];
-      if (s === STATUS_MISSING) acc[MISSING]++;
-      else if (s !== STATUS_OK) acc[INVALID]++;
-      else if (x !== x) acc[NAN]++; else if (x === Infinity) acc[POS_INF]++; else if (x === -Infinity) acc[NEG_INF]++;
-    }
-  }
+  if (skipped > 0) classifySkipped(values, status, start, end, acc);
   // every distance tallied lies in [mn − shift, mx − shift] (subtraction rounds monotonically)
   if (sketch !== undefined) {
     sketch.zero += zeros;
     sketch.noteRange(lowKey, mn - shift, mx - shift);
   }
   acc[S1] += s1; acc[S2] += s2; acc[LT] += lt; acc[RT] += rt; acc[MIN] = mn; acc[MAX] = mx;
+}
+
+/** Count the cells of a block that the scan skipped: missing or unparsable (status), NaN, ±inf. */
+function classifySkipped(values: Float64Array, status: Uint8Array | undefined, start: number, end: number, acc: Float64Array): void {
+  for (let i = start; i < end; i++) {
+    const s = status === undefined ? STATUS_OK : status[i];
+    const x = values[i];
+    if (s === STATUS_MISSING) acc[MISSING]++;
+    else if (s !== STATUS_OK) acc[INVALID]++;
+    else if (x !== x) acc[NAN]++; else if (x === Infinity) acc[POS_INF]++; else if (x === -Infinity) acc[NEG_INF]++;
+  }
+}
+
+/** scanBlock / scanBlockWithStatus on the batch copied into `kernel` (ScanKernel.begin), with the same effect on acc, bins and sketch. */
+function scanBlockKernel(kernel: ScanKernel, values: Float64Array, status: Uint8Array | undefined, start: number, end: number, shift: number, acc: Float64Array, sketch: BatchCounter | undefined): void {
+  const k = kernel.scan(start, end, acc[MIN], acc[MAX], sketch !== undefined);
+  if (k[K_SKIPPED] > 0) classifySkipped(values, status, start, end, acc);
+  // every distance tallied lies in [mn − shift, mx − shift] (subtraction rounds monotonically)
+  if (sketch !== undefined) {
+    sketch.zero += k[K_ZEROS];
+    sketch.noteRange(k[K_LOW_KEY], k[K_MIN] - shift, k[K_MAX] - shift);
+  }
+  acc[S1] += k[K_S1]; acc[S2] += k[K_S2]; acc[LT] += k[K_LT]; acc[RT] += k[K_RT]; acc[MIN] = k[K_MIN]; acc[MAX] = k[K_MAX];
 }
