@@ -283,6 +283,39 @@ test('a spare worker started ahead is taken by the next open and gives the same 
   }
 });
 
+test('a scoring command\'s prestart makes ONNX Runtime\'s environment in the main thread while its spare worker starts; other commands load no ORT', limit, async () => {
+  // ORT's environment is one per process: made by the main thread (which would otherwise wait for
+  // the worker), the spare worker's own initRuntime finds it. A fresh process, so nothing else has loaded ORT.
+  const { spawnSync } = await import('node:child_process');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-prestart-'));
+  const src = (p: string) => JSON.stringify(new URL(`../src/${p}`, import.meta.url).href);
+  const script = `
+    import { commands } from ${src('cli/commands/index.ts')};
+    import { bindingLoadedHere } from ${src('inference/node/ort-binding.ts')};
+    import { INFERENCE_WORKER_URL, takeSpareWorker } from ${src('inference/node/spare-worker.ts')};
+    const [name, home] = process.argv.slice(2);
+    const before = bindingLoadedHere();
+    const entry = commands.find((c) => c.name === name);
+    entry.prestart?.(home);
+    await entry.load();
+    const until = Date.now() + 15000;
+    while (entry.prestart && !bindingLoadedHere() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await takeSpareWorker(INFERENCE_WORKER_URL)?.terminate();
+    console.log(JSON.stringify({ before, after: bindingLoadedHere() }));
+  `;
+  const file = path.join(home, 'prestart.mjs');
+  fs.writeFileSync(file, script);
+  try {
+    for (const [name, loads] of [['score', true], ['predict', true], ['models list', false]] as const) {
+      const r = spawnSync(process.execPath, [file, name, home], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+      assert.deepEqual(JSON.parse(r.stdout), { before: false, after: loads }, name);
+    }
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('a command that fails at once, while its spare worker is still loading ONNX Runtime, exits with its code, not aborted', { timeout: 120_000 }, async () => {
   // `outpost score` starts a spare inference worker first; a usage error ends the process while
   // that worker is inside ONNX Runtime's native load, and ending it there aborted the process

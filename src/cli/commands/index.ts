@@ -4,12 +4,17 @@
 import type { CommandSpec } from '../command.ts';
 // Static, not import(): a dynamic import sharing modules with the command's graph settles only once that whole graph has loaded.
 import { selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
-import { prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
+import { prepareRuntimeHere, prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
 
-/** Before a scoring command loads: this process's ONNX Runtime files (the data folder's GPU runtime when intact), then the spare inference worker. */
+/**
+ * Before a scoring command loads: this process's ONNX Runtime files (the data folder's GPU runtime
+ * when intact), then the spare inference worker, and ORT's environment made in this thread while
+ * the worker starts (its modules load beside the command's own: a separate graph).
+ */
 const prestartScoring = (home: string): void => {
   selectOrtRuntime(home);
   prestartInferenceWorker();
+  void prepareRuntimeHere();
 };
 
 export interface CommandEntry {

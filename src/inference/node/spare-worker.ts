@@ -33,6 +33,19 @@ export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
   spare = s;
 }
 
+/**
+ * Make ONNX Runtime's environment in this thread, while the spare starts. The environment is one
+ * per process (the binding's singleton, shared by every thread that loads ORT, created by the first
+ * and kept until the main thread ends): made here, the worker's own `initRuntime` finds it and costs
+ * nothing, so the ~35 ms of CPU (plus the native library's first load, ~12 ms) leave the worker's
+ * path to its first session — the critical path of a small `outpost score` — for the main thread,
+ * which would otherwise wait idle for that worker. Call it after the process's ORT files are chosen
+ * (`selectOrtRuntime`). Never rejects: a failure is reported by the session creation that follows.
+ */
+export function prepareRuntimeHere(): Promise<void> {
+  return import('./session.ts').then((m) => m.initRuntime(), () => {});
+}
+
 /** The spare for `url`, if one was started and is alive (it is then the caller's, referenced again). */
 export function takeSpareWorker(url: URL): Worker | undefined {
   const s = spare;
