@@ -283,36 +283,36 @@ test('a spare worker started ahead is taken by the next open and gives the same 
   }
 });
 
-test('a scoring command\'s prestart makes ONNX Runtime\'s environment in the main thread while its spare worker starts; other commands load no ORT', limit, async () => {
+test('while its spare worker is still starting, the main thread makes ONNX Runtime\'s environment for it; not once the spare made it, nor without a spare', limit, async () => {
   // ORT's environment is one per process: made by the main thread (which would otherwise wait for
-  // the worker), the spare worker's own initRuntime finds it. A fresh process, so nothing else has loaded ORT.
+  // the worker), the spare's own initRuntime finds it. Fresh processes, so nothing else has loaded ORT.
   const { spawnSync } = await import('node:child_process');
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-prestart-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-prepare-'));
   const src = (p: string) => JSON.stringify(new URL(`../src/${p}`, import.meta.url).href);
   const script = `
-    import { commands } from ${src('cli/commands/index.ts')};
     import { bindingLoadedHere } from ${src('inference/node/ort-binding.ts')};
-    import { INFERENCE_WORKER_URL, takeSpareWorker } from ${src('inference/node/spare-worker.ts')};
-    const [name, home] = process.argv.slice(2);
-    const before = bindingLoadedHere();
-    const entry = commands.find((c) => c.name === name);
-    entry.prestart?.(home);
-    await entry.load();
-    const until = Date.now() + 15000;
-    while (entry.prestart && !bindingLoadedHere() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    import { prepareRuntimeHere, prestartInferenceWorker, spareStarting, takeSpareWorker, INFERENCE_WORKER_URL } from ${src('inference/node/spare-worker.ts')};
+    const mode = process.argv[2];
+    if (mode !== 'no spare') prestartInferenceWorker();
+    const until = Date.now() + 20000;
+    if (mode === 'spare ready') while (spareStarting() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const starting = spareStarting();
+    await prepareRuntimeHere();
+    const loaded = bindingLoadedHere();
     await takeSpareWorker(INFERENCE_WORKER_URL)?.terminate();
-    console.log(JSON.stringify({ before, after: bindingLoadedHere() }));
+    console.log(JSON.stringify({ starting, loaded }));
   `;
-  const file = path.join(home, 'prestart.mjs');
+  const file = path.join(dir, 'prepare.mjs');
   fs.writeFileSync(file, script);
   try {
-    for (const [name, loads] of [['score', true], ['predict', true], ['models list', false]] as const) {
-      const r = spawnSync(process.execPath, [file, name, home], { encoding: 'utf8' });
-      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
-      assert.deepEqual(JSON.parse(r.stdout), { before: false, after: loads }, name);
+    const cases = { 'spare starting': { starting: true, loaded: true }, 'spare ready': { starting: false, loaded: false }, 'no spare': { starting: false, loaded: false } };
+    for (const [mode, want] of Object.entries(cases)) {
+      const r = spawnSync(process.execPath, [file, mode], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
+      assert.deepEqual(JSON.parse(r.stdout), want, mode);
     }
   } finally {
-    fs.rmSync(home, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

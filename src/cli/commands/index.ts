@@ -4,17 +4,12 @@
 import type { CommandSpec } from '../command.ts';
 // Static, not import(): a dynamic import sharing modules with the command's graph settles only once that whole graph has loaded.
 import { selectOrtRuntime } from '../../inference/node/ort-runtime.ts';
-import { prepareRuntimeHere, prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
+import { prestartInferenceWorker } from '../../inference/node/spare-worker.ts';
 
-/**
- * Before a scoring command loads: this process's ONNX Runtime files (the data folder's GPU runtime
- * when intact), then the spare inference worker, and ORT's environment made in this thread while
- * the worker starts (its modules load beside the command's own: a separate graph).
- */
+/** Before a scoring command loads: this process's ONNX Runtime files (the data folder's GPU runtime when intact), then the spare inference worker. */
 const prestartScoring = (home: string): void => {
   selectOrtRuntime(home);
   prestartInferenceWorker();
-  void prepareRuntimeHere();
 };
 
 export interface CommandEntry {
@@ -23,12 +18,14 @@ export interface CommandEntry {
   load(): Promise<CommandSpec>;
   /** start what the command will need before its modules load (an inference worker), so the two overlap; gets the data folder */
   prestart?: (home: string) => void;
+  /** the launcher ends the process as soon as the command returns, when nothing it started still runs (`mayEndNow` in ../main.ts) */
+  endsAtOnce?: boolean;
 }
 
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartScoring },
-  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartScoring },
+  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartScoring, endsAtOnce: true },
+  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartScoring, endsAtOnce: true },
   { name: 'train', summary: 'Train a model from a CSV, JSONL or Parquet file and write a model package', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
   { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },
