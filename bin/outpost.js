@@ -23,8 +23,8 @@ const cache = enableCompileCache?.();
 if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
 const { main, mayEndNow } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
-// A scoring command ends the process once its output is flushed, when nothing it started still
-// runs (see mayEndNow): Node's own teardown would add ~30 ms with ONNX Runtime loaded.
+// score, predict and models list end the process once their output is flushed, when nothing they
+// started still runs (see mayEndNow): Node's own teardown is not needed after them.
 if (mayEndNow()) {
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
   if (mayEndNow()) process.exit();

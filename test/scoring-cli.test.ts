@@ -246,7 +246,7 @@ test('JSONL and Parquet in and out give the same predictions as CSV', async () =
   assert.equal(n, 365);
 });
 
-test('score and predict end the process as soon as their work is done, output complete; a usage error still waits for the spare worker; other commands exit as Node does', async () => {
+test('score, predict and models list end the process as soon as their work is done, output complete; a usage error still waits for the spare worker; other commands exit as Node does', async () => {
   // A 'beforeExit' listener runs only on Node's natural exit: a scoring command that ends at once
   // (the launcher's process.exit once its output is flushed and nothing it started still runs) never
   // reaches it. A usage error returns while the spare inference worker is still loading ONNX
@@ -268,7 +268,11 @@ test('score and predict end the process as soon as their work is done, output co
   const usage = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--format', 'xlsx'], { home, env });
   assert.equal(usage.code, 2, usage.stderr);
   assert.match(usage.stderr, /<natural exit>/, 'a usage error waits for the spare worker');
-  const list = await runCli(['models', 'list'], { home, env });
+  const list = await runCli(['models', 'list', '--json'], { home, env });
   assert.equal(list.code, 0, list.stderr);
-  assert.match(list.stderr, /<natural exit>/);
+  assert.equal((lastJson(list.stdout) as { models: { name: string }[] }).models[0].name, 'seattle-weather');
+  assert.doesNotMatch(list.stderr, /<natural exit>/, 'models list ended at once');
+  const jobs = await runCli(['jobs', 'list'], { home, env });
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.match(jobs.stderr, /<natural exit>/);
 });

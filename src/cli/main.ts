@@ -44,11 +44,12 @@ let ranEndsAtOnce = false;
 
 /**
  * For the launcher, once main() returned: whether the process may end at once (process.exit) rather
- * than through Node's own teardown — ~13 ms here, ~30 ms once ONNX Runtime is loaded (its
- * environment and the native modules' cleanup) — which a scoring command, its work done and its
- * store closed, does not need. Only when the command asked for it and nothing else is left that a
- * natural exit would wait for: no spare inference worker still starting (ending the process then
- * could abort it), no timer, request or other handle but the standard streams.
+ * than through Node's own teardown (~13 ms in a bare process; the native modules' cleanup hooks,
+ * and ORT's environment when the main thread made it), which a command whose work is done and whose
+ * store is closed does not need. Only when the command asked for it (`endsAtOnce`: score, predict,
+ * models list) and nothing else is left that a natural exit would wait for: no spare inference
+ * worker still starting (ending the process then could abort it), no timer, request or other handle
+ * but the standard streams.
  */
 export function mayEndNow(): boolean {
   return ranEndsAtOnce && !spareStarting() && process.getActiveResourcesInfo().every((r) => IDLE_RESOURCES.has(r));
