@@ -18,6 +18,8 @@ export const INFERENCE_WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 interface Spare { href: string; worker: Worker; failed: boolean; ready: boolean; onGone: () => void; onMessage: (m: FromWorker) => void }
 let spare: Spare | undefined;
+/** The last spare started in this process, taken or not. */
+let lastSpare: Spare | undefined;
 
 /** Start the spare now (no-op when one is waiting). Once its modules have loaded it does not keep the process alive. */
 export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
@@ -29,20 +31,16 @@ export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
     onMessage: (m) => {
       if (m.kind !== 'ready') return;
       s.ready = true;
-      worker.unref();
+      if (spare === s) worker.unref(); // a spare taken meanwhile is the engine's to reference
     },
   };
-  // a spare that fails to start is dropped quietly; the engine then starts its own and reports why that one failed
+  // a spare that fails to start is dropped quietly; the engine then starts its own and reports why
+  // that one failed. The message listener stays once the spare is taken: prepareRuntimeHere asks
+  // whether it is ready.
   worker.on('error', s.onGone).on('exit', s.onGone).on('message', s.onMessage);
-  // stays attached once the spare is taken: prepareRuntimeHere asks whether it is ready
-  const seen = { ready: false };
-  worker.on('message', (m: FromWorker) => { if (m.kind === 'ready') seen.ready = true; });
-  lastSpare = seen;
   spare = s;
+  lastSpare = s;
 }
-
-/** The last spare started in this process, taken or not: whether it has made ONNX Runtime's environment yet. */
-let lastSpare: { ready: boolean } | undefined;
 
 /**
  * Make ONNX Runtime's environment in this thread when the spare has not made it yet. The
@@ -67,7 +65,7 @@ export function takeSpareWorker(url: URL): Worker | undefined {
   const s = spare;
   if (!s || s.href !== url.href) return undefined;
   spare = undefined;
-  s.worker.off('error', s.onGone).off('exit', s.onGone).off('message', s.onMessage);
+  s.worker.off('error', s.onGone).off('exit', s.onGone);
   if (s.failed) {
     void s.worker.terminate();
     return undefined;
