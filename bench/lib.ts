@@ -151,3 +151,15 @@ export async function waitSamplingRss(child: ChildProcess, everyMs: number): Pro
 export function toArrayBuffer(b: Uint8Array): ArrayBuffer {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 }
+
+/** CPU time of waited-for children (user + system), from /proc/self/stat (Linux); NaN elsewhere. */
+export function childCpuMs(): number {
+  try {
+    const f = fs.readFileSync('/proc/self/stat', 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // fields[13], fields[14] = cutime, cstime (clock ticks, usually 100 per second)
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return NaN;
+  }
+}

@@ -21,5 +21,11 @@ process.setSourceMapsEnabled(true);
 const { enableCompileCache } = await import('node:module');
 const cache = enableCompileCache?.();
 if (cache?.directory && !process.env.NODE_COMPILE_CACHE) process.env.NODE_COMPILE_CACHE = cache.directory;
-const { main } = await import('../src/cli/main.ts');
+const { main, mayEndNow } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// score, predict and models list end the process once their output is flushed, when nothing they
+// started still runs (see mayEndNow): Node's own teardown is not needed after them.
+if (mayEndNow()) {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+  if (mayEndNow()) process.exit();
+}

@@ -245,3 +245,34 @@ test('JSONL and Parquet in and out give the same predictions as CSV', async () =
   await src.close();
   assert.equal(n, 365);
 });
+
+test('score, predict and models list end the process as soon as their work is done, output complete; a usage error still waits for the spare worker; other commands exit as Node does', async () => {
+  // A 'beforeExit' listener runs only on Node's natural exit: a scoring command that ends at once
+  // (the launcher's process.exit once its output is flushed and nothing it started still runs) never
+  // reaches it. A usage error returns while the spare inference worker is still loading ONNX
+  // Runtime, so that process must go the natural way (ending it there could abort the worker).
+  const marker = path.join(root, 'natural-exit.mjs');
+  fs.writeFileSync(marker, "process.on('beforeExit', () => process.stderr.write('<natural exit>\\n'));\n");
+  const env = { NODE_OPTIONS: `--import=${marker}` };
+  const out = path.join(root, 'ends-at-once.csv');
+  const score = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--out', out, '--id', 'date', '--json'], { home, env });
+  assert.equal(score.code, 0, score.stderr);
+  assert.equal((lastJson(score.stdout) as { job: { rowsScored: number } }).job.rowsScored, 365, 'the last --json line arrived');
+  assert.equal(fs.readFileSync(out, 'utf8').trim().split('\n').length, 366);
+  assert.doesNotMatch(score.stderr, /<natural exit>/, 'score ended at once');
+  const record = JSON.stringify({ precipitation: 0, temp_max: 5.6, temp_min: -3.2, wind: 1.2, season: 'winter' });
+  const predict = await runCli(['predict', '--model', 'seattle-weather', '--input', record], { home, env });
+  assert.equal(predict.code, 0, predict.stderr);
+  assert.match(predict.stdout, /^label=\w+ p_drizzle=/);
+  assert.doesNotMatch(predict.stderr, /<natural exit>/, 'predict ended at once');
+  const usage = await runCli(['score', SAMPLE, '--model', 'seattle-weather', '--format', 'xlsx'], { home, env });
+  assert.equal(usage.code, 2, usage.stderr);
+  assert.match(usage.stderr, /<natural exit>/, 'a usage error waits for the spare worker');
+  const list = await runCli(['models', 'list', '--json'], { home, env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.equal((lastJson(list.stdout) as { models: { name: string }[] }).models[0].name, 'seattle-weather');
+  assert.doesNotMatch(list.stderr, /<natural exit>/, 'models list ended at once');
+  const jobs = await runCli(['jobs', 'list'], { home, env });
+  assert.equal(jobs.code, 0, jobs.stderr);
+  assert.match(jobs.stderr, /<natural exit>/);
+});

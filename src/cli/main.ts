@@ -5,6 +5,7 @@ import { OutpostError, quote } from '../common/errors.ts';
 import { resolveHome } from '../store/node/home.ts';
 import type { CommandContext, CommandSpec, Output } from './command.ts';
 import { commands, type CommandEntry } from './commands/index.ts';
+import { spareStarting } from '../inference/node/spare-worker.ts';
 
 const GLOBAL_HELP = ['--home DIR   data folder (default: $OUTPOST_HOME, else the OS app-data folder)', '--json       machine-readable output on stdout', '--help       show help'];
 
@@ -35,6 +36,23 @@ function commandHelp(spec: CommandSpec): string {
 export function overallHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   return ['Usage: outpost <command> [options]', '', 'Commands:', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '', 'Run `outpost <command> --help` for a command\'s options.'].join('\n');
+}
+
+/** Active resources that would not delay a natural exit: the standard streams, and handles already closing. */
+const IDLE_RESOURCES = new Set(['PipeWrap', 'TTYWrap', 'CloseReq']);
+let ranEndsAtOnce = false;
+
+/**
+ * For the launcher, once main() returned: whether the process may end at once (process.exit) rather
+ * than through Node's own teardown (~13 ms in a bare process; the native modules' cleanup hooks,
+ * and ORT's environment when the main thread made it), which a command whose work is done and whose
+ * store is closed does not need. Only when the command asked for it (`endsAtOnce`: score, predict,
+ * models list) and nothing else is left that a natural exit would wait for: no spare inference
+ * worker still starting (ending the process then could abort it), no timer, request or other handle
+ * but the standard streams.
+ */
+export function mayEndNow(): boolean {
+  return ranEndsAtOnce && !spareStarting() && process.getActiveResourcesInfo().every((r) => IDLE_RESOURCES.has(r));
 }
 
 export interface MainIO {
@@ -76,6 +94,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     else stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
     return 2;
   }
+  ranEndsAtOnce = found.entry.endsAtOnce === true;
   if (!help) found.entry.prestart?.(resolveHome(home, env));
   const spec = await found.entry.load();
   if (help) { stdout.write(commandHelp(spec) + '\n'); return 0; }

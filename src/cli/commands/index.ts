@@ -18,12 +18,14 @@ export interface CommandEntry {
   load(): Promise<CommandSpec>;
   /** start what the command will need before its modules load (an inference worker), so the two overlap; gets the data folder */
   prestart?: (home: string) => void;
+  /** the launcher ends the process as soon as the command returns, when nothing it started still runs (`mayEndNow` in ../main.ts) */
+  endsAtOnce?: boolean;
 }
 
 export const commands: CommandEntry[] = [
   { name: 'demo', summary: 'Install the bundled demo model through a throw-away signed hub and score a real sample', load: async () => (await import('./demo.ts')).demoCommand },
-  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartScoring },
-  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartScoring },
+  { name: 'score', summary: 'Score a CSV, JSONL or Parquet file with an installed model, offline', load: async () => (await import('./score.ts')).scoreCommand, prestart: prestartScoring, endsAtOnce: true },
+  { name: 'predict', summary: 'Score single records (a JSON object, or JSON Lines on stdin) with an installed model, offline; logged like a scoring job', load: async () => (await import('./predict.ts')).predictCommand, prestart: prestartScoring, endsAtOnce: true },
   { name: 'train', summary: 'Train a model from a CSV, JSONL or Parquet file and write a model package', load: async () => (await import('./train.ts')).trainCommand },
   { name: 'baseline', summary: 'Compute a package\'s drift baseline from reference data and write it into its card', load: async () => (await import('./baseline.ts')).baselineCommand },
   { name: 'drift', summary: 'Report feature and prediction drift of a model version against its baseline', load: async () => (await import('./drift.ts')).driftCommand },
@@ -45,7 +47,7 @@ export const commands: CommandEntry[] = [
   { name: 'proposals show', summary: 'One proposal: data, champion vs challenger on the held-out rows, the decision', load: async () => (await import('./retrain.ts')).proposalsShowCommand },
   { name: 'proposals activate', summary: 'Install a proposal\'s challenger as a local unsigned version and make it active (recorded)', load: async () => (await import('./retrain.ts')).proposalsActivateCommand },
   { name: 'proposals dismiss', summary: 'Dismiss a proposal (its package is removed; the record stays)', load: async () => (await import('./retrain.ts')).proposalsDismissCommand },
-  { name: 'models list', summary: 'List installed models and versions', load: async () => (await import('./models-list.ts')).modelsListCommand },
+  { name: 'models list', summary: 'List installed models and versions', load: async () => (await import('./models-list.ts')).modelsListCommand, endsAtOnce: true },
   { name: 'models show', summary: 'Show a model\'s card, input schema and the provider it would run on', load: async () => (await import('./models.ts')).modelsShowCommand },
   { name: 'models init', summary: 'Make a model package from an exported ONNX model (scikit-learn, PyTorch) and a data sample', load: async () => (await import('./models-init.ts')).modelsInitCommand },
   { name: 'models add', summary: 'Install a local model package folder (unsigned: needs --allow-unsigned)', load: async () => (await import('./models.ts')).modelsAddCommand },
