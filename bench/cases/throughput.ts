@@ -19,7 +19,7 @@ import { scoreFile } from '../../src/scoring/node/score-file.ts';
 import { installPackage } from '../../src/store/node/models.ts';
 import { openStore } from '../../src/store/node/store.ts';
 import { buildSyntheticMlp, createRng } from '../../src/train/common/index.ts';
-import { DATA_DIR, floatCsv, REPO, tempHome, threadCpu } from '../lib.ts';
+import { childCpuMs, DATA_DIR, floatCsv, REPO, tempHome, threadCpu } from '../lib.ts';
 
 const FEATURES = 20;
 const PYTHON = '/usr/bin/python3';
@@ -46,17 +46,6 @@ export function demoCsv(rows: number): string {
   fs.closeSync(fd);
   fs.renameSync(`${file}.partial`, file);
   return file;
-}
-
-/** CPU time of waited-for children (user + system) from /proc/self/stat; NaN off Linux. */
-function childCpuMs(): number {
-  try {
-    const f = fs.readFileSync('/proc/self/stat', 'utf8');
-    const x = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(x[13]) + Number(x[14])) * 10;
-  } catch {
-    return NaN;
-  }
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
