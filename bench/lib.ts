@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultOfflineKeysDir } from '../src/hub/node/offline-keys.ts';
 import { createRng } from '../src/train/common/index.ts';
 import { tempDir } from '../test/helpers/packages.ts';
 
@@ -54,6 +55,12 @@ export async function sha256FileStreamed(file: string): Promise<string> {
 export const perSecond = (count: number, t: Timing): number => count / (t.medianMs / 1000);
 
 export const tempHome = (): string => tempDir('outpost-bench-');
+
+/** Remove a hub folder made by `initHub(dir)` and the offline keys it keeps beside it (`<dir>.offline-keys`). */
+export function removeHub(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(defaultOfflineKeysDir(dir), { recursive: true, force: true });
+}
 
 /**
  * CPU time per thread of this process while it runs (Linux: /proc/self/task/<tid>/stat, sampled every

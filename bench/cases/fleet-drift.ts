@@ -7,14 +7,13 @@
 // Cold = the first computation of that question in the process (no answer cache: the console's
 // cache is bypassed), then the median of 3 more. Also: the ingest cost of one device's day of
 // statistics (24 hour windows) with every rollup kept, per item.
-import fs from 'node:fs';
 import { computeFleetDriftView } from '../../src/hub/node/fleet-drift-view.ts';
 import { fleetDrift } from '../../src/hub/node/fleet-query.ts';
 import { ingestItems } from '../../src/hub/node/ingest.ts';
 import type { DeviceRow } from '../../src/hub/node/devices.ts';
 import { initHub, openHub } from '../../src/hub/node/repository.ts';
 import { referenceFleetDrift, referenceFleetDriftView } from '../../test/helpers/fleet-drift-reference.ts';
-import { tempHome } from '../lib.ts';
+import { removeHub, tempHome } from '../lib.ts';
 import { dayOfStatistics, enrollDevices, storeDayWindows } from './sync.ts';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -75,6 +74,6 @@ export async function run(opts: { quick: boolean }): Promise<object> {
     };
   } finally {
     await hub.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeHub(dir);
   }
 }

@@ -7,7 +7,6 @@
 // "trivial requests" a page costs on this machine. The server warms the console's opening Fleet
 // drift answer as `hub serve` does (`warmUpMs`: start to warmed); a group's view is computed on
 // its first request.
-import fs from 'node:fs';
 import { mergeStats, statsFromJSON } from '../../src/drift/common/index.ts';
 import { issueSession, SESSION_COOKIE } from '../../src/hub/node/admin-auth.ts';
 import { rebuildFleetRollups } from '../../src/hub/node/fleet-rollups.ts';
@@ -15,7 +14,7 @@ import { initHub, openHub } from '../../src/hub/node/repository.ts';
 import { startHubServer } from '../../src/hub/node/server.ts';
 import { modelMonitoring } from '../../src/monitor/common/features.ts';
 import { parseCard } from '../../src/package/common/card.ts';
-import { tempHome, time } from '../lib.ts';
+import { removeHub, tempHome, time } from '../lib.ts';
 import { dayOfStatistics, enrollDevices } from './sync.ts';
 
 const ROLLOUTS_PER_GROUP = 5;
@@ -133,6 +132,6 @@ export async function run(opts: { quick: boolean }): Promise<object> {
     }
   } finally {
     await hub.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeHub(dir);
   }
 }

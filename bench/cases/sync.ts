@@ -30,7 +30,7 @@ import { signRequest } from '../../src/sync/node/device.ts';
 import { SYNC_PATH } from '../../src/sync/node/sync.ts';
 import { buildSyntheticMlp } from '../../src/train/common/index.ts';
 import { freshPostgresDatabase, postgresSkipReason, stopPostgres } from '../../test/helpers/postgres.ts';
-import { floatCsv, perSecond, REPO, tempHome, type Timing } from '../lib.ts';
+import { floatCsv, perSecond, removeHub, REPO, tempHome, type Timing } from '../lib.ts';
 import { pool, spawnHub, type HubProcess } from './hub.ts';
 
 const FEATURES = 20;
@@ -165,7 +165,7 @@ async function ingest(backend: 'sqlite' | 'postgres', devices: number, requestsP
   } finally {
     await proc?.stop();
     await hub.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeHub(dir);
   }
 }
 
@@ -224,7 +224,7 @@ async function fleetDay(backend: 'sqlite' | 'postgres', devices: number, day: Aw
   } finally {
     await proc?.stop();
     await hub.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeHub(dir);
   }
 }
 
@@ -299,7 +299,7 @@ async function fleetDriftQuery(devices: number, days: number, day: Awaited<Retur
     return { devices, groups, days, features: features.length, deviceWindowRows: devices * days * features.length, rollupBackfillMs: backfillMs, mergedRows: rows, allDataMedianMs: median(all), perDayWindowsMedianMs: median(windows) };
   } finally {
     await hub.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeHub(dir);
   }
 }
 
