@@ -591,8 +591,13 @@ export async function beginUpload(hub: Hub, publisher: PublisherRow, body: unkno
   await sweepUploads(hub);
   const md = parseUntrustedTargets(body);
   if (!Array.isArray(bins) || bins.some((b) => typeof b?.name !== 'string')) throw new OutpostError('input', 'bins must be a list of {name, metadata}');
-  const c = await checkRequest(hub, hub.storage, publisher, md, bins);
-  const needed = await missingBlobs(hub, hub.storage, c);
+  // One transaction, so the checks read one state of the repository: read apart, a publish landing
+  // between the publisher role and its version bin made a stale request look like one that removes
+  // published files (refused) instead of one that lost the version race (retried on top).
+  const { c, needed } = await hub.storage.transaction(async (tx) => {
+    const checked = await checkRequest(hub, tx, publisher, md, bins);
+    return { c: checked, needed: await missingBlobs(hub, tx, checked) };
+  });
   const id = crypto.randomBytes(16).toString('hex');
   const now = hub.now();
   const expiresAt = addSeconds(now, UPLOAD_IDLE_SECONDS).toISOString();
