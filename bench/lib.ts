@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultOfflineKeysDir } from '../src/hub/node/offline-keys.ts';
+import { sha256FileSync } from '../src/package/node/files.ts';
 import { createRng } from '../src/train/common/index.ts';
 import { tempDir } from '../test/helpers/packages.ts';
 
@@ -29,17 +30,7 @@ export async function time(runs: number, fn: () => Promise<unknown> | unknown): 
  * sha256 (hex) of a file, the fastest way this process can: one reused 1 MiB buffer, synchronous
  * reads. The baseline of every "verify at ≥ 0.8× sha256" ratio (network pull, bundle pull).
  */
-export function sha256FileTight(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
+export const sha256FileTight = (file: string): string => sha256FileSync(file, 1 << 20);
 
 /**
  * sha256 (hex) of a file streamed through `fs.createReadStream` (1 MiB chunks, a fresh buffer per

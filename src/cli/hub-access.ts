@@ -35,6 +35,18 @@ export function connectedHub(home: string): string | undefined {
   try { return getHubSetting(store)?.url; } finally { store.close(); }
 }
 
+/**
+ * The hub a device command talks to (`--hub`, $OUTPOST_HUB, else the connected hub; none is bad
+ * usage), with its TLS trust set up, and `--root` resolved against the working folder.
+ */
+export function deviceHub(ctx: CommandContext, args: ParsedArgs): { hubUrl: string; rootFile: string | undefined } {
+  const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
+  if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
+  hubTrust(ctx, args, hubUrl);
+  const root = str(args, 'root');
+  return { hubUrl, rootFile: root ? path.resolve(ctx.cwd, root) : undefined };
+}
+
 /** The help lines of those options; `glob` is the release names the publisher is delegated (`outpost-app-*`). */
 export const releasePublishHelp = (glob: string): string[] => [
   '--hub URL             the hub (or $OUTPOST_HUB)',

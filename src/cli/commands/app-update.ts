@@ -1,12 +1,11 @@
 // `outpost app update` and `outpost hub app publish`: signed app releases through a hub, verified
 // with TUF like a model pull (src/registry/node/app-update.ts).
 import path from 'node:path';
-import { usageError } from '../../common/errors.ts';
 import { publishAppRelease } from '../../hub/node/publish-client.ts';
 import { checkAppUpdate } from '../../registry/node/app-update.ts';
 import { OUTPOST_VERSION } from '../../sync/node/device.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
-import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
+import { allowHttp, CA_HELP, CA_OPTION, deviceHub, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 export const appUpdateCommand: CommandSpec = {
   name: 'app update',
@@ -25,12 +24,9 @@ export const appUpdateCommand: CommandSpec = {
   options: { check: { type: 'boolean' }, hub: { type: 'string' }, root: { type: 'string' }, platform: { type: 'string' }, ...CA_OPTION },
   positionals: { min: 0, max: 0 },
   async run(ctx, args) {
-    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
-    if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
-    hubTrust(ctx, args, hubUrl);
-    const root = str(args, 'root');
+    const { hubUrl, rootFile } = deviceHub(ctx, args);
     const r = await checkAppUpdate({
-      home: ctx.home, hubUrl, currentVersion: OUTPOST_VERSION, platform: str(args, 'platform'), rootFile: root ? path.resolve(ctx.cwd, root) : undefined,
+      home: ctx.home, hubUrl, currentVersion: OUTPOST_VERSION, platform: str(args, 'platform'), rootFile,
       checkOnly: flag(args, 'check'), signal: ctx.signal,
     });
     const rel = r.release;

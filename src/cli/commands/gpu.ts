@@ -2,12 +2,11 @@
 // libraries as a GPU runtime in the data folder, published to a hub once by the administrator and
 // installed from it with TUF like a model (src/registry/node/gpu-runtime-install.ts).
 import path from 'node:path';
-import { usageError } from '../../common/errors.ts';
 import { publishRuntimeRelease } from '../../hub/node/publish-client.ts';
 import { gpuStatus, installGpuRuntime, removeGpuRuntimes, runtimeNameHere, type GpuStatus } from '../../registry/node/gpu-runtime-install.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
 import { stageReporter } from '../progress.ts';
-import { allowHttp, CA_HELP, CA_OPTION, connectedHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
+import { allowHttp, CA_HELP, CA_OPTION, connectedHub, deviceHub, hubTrust, RELEASE_PUBLISH_OPTIONS, releasePublishHelp, releasePublisher } from '../hub-access.ts';
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(0)} MB`;
 
@@ -67,12 +66,9 @@ export const gpuInstallCommand: CommandSpec = {
   options: { check: { type: 'boolean' }, hub: { type: 'string' }, root: { type: 'string' }, ...CA_OPTION },
   positionals: { min: 0, max: 0 },
   async run(ctx, args) {
-    const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB ?? connectedHub(ctx.home);
-    if (!hubUrl) throw usageError('--hub <url> is required (this workstation has no connected hub)');
-    hubTrust(ctx, args, hubUrl);
-    const root = str(args, 'root');
+    const { hubUrl, rootFile } = deviceHub(ctx, args);
     const r = await installGpuRuntime({
-      home: ctx.home, hubUrl, rootFile: root ? path.resolve(ctx.cwd, root) : undefined, checkOnly: flag(args, 'check'), signal: ctx.signal,
+      home: ctx.home, hubUrl, rootFile, checkOnly: flag(args, 'check'), signal: ctx.signal,
       onProgress: stageReporter(ctx, (e) => e.detail),
     });
     ctx.out.text(r.state === 'none' ? `${r.hub} has no GPU runtime ${r.name} (the administrator publishes it once: \`outpost hub runtime publish\`)`

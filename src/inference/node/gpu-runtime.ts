@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sha256FileSync } from '../../package/node/files.ts';
 import { MANIFEST_FILE, parseManifest, runtimeFolderName, type RuntimeManifest } from '../common/gpu-runtime.ts';
 import { ortPackageVersion } from './libraries.ts';
 
@@ -19,18 +20,6 @@ export type RuntimeCheck =
   | { state: 'absent'; dir: string }
   | { state: 'ok'; dir: string; manifest: RuntimeManifest; hashed: string[] }
   | { state: 'modified'; dir: string; file: string; reason: string };
-
-export function sha256FileSync(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(4 << 20);
-    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 const identity = (st: fs.Stats): string => `${st.dev} ${st.ino} ${st.size} ${st.mtimeMs} ${st.ctimeMs}`;
 
