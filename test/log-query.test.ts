@@ -328,11 +328,14 @@ test('the log-query worker answers what the reader answers, and a stopped worker
   await assert.rejects(queries.sortedPage({}, 'nope', false, 0, 10, n), { code: 'usage', message: /cannot sort by "nope"/ });
   assert.equal(queries.started, 1);
 
-  // the worker is stopped while a query is in flight: a fresh one answers it
-  const asked = queries.sortedPage({ jobId: 'job-c' }, 'value', true, 100, 50, countPredictions(store, { jobId: 'job-c' }));
+  // the worker is stopped while a query is in flight: a fresh one answers it. The query goes to
+  // a worker already told to stop (it runs no more JS, so it cannot answer first, however the
+  // threads are scheduled); a query sent just before the stop could be answered in between.
   const first = queries.worker;
   assert.ok(first);
-  await first.terminate();
+  const stopped = first.terminate();
+  const asked = queries.sortedPage({ jobId: 'job-c' }, 'value', true, 100, 50, countPredictions(store, { jobId: 'job-c' }));
+  await stopped;
   assert.deepEqual(await asked, reader.sortedPage({ jobId: 'job-c' }, 'value', true, 100, 50, countPredictions(store, { jobId: 'job-c' })));
   assert.equal(queries.started, 2);
   assert.notEqual(queries.worker, first);
