@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { parseCard, type Card } from '../src/package/common/card.ts';
 import { niceRange } from '../src/package/common/infer-card.ts';
-import { directRun, expected, FIXTURES, HELD_OUT, readCsv, TRAIN, BYO, type Fixture } from './helpers/byo.ts';
+import { directRun, directSession, expected, FIXTURES, HELD_OUT, readCsv, TRAIN, BYO, type Fixture } from './helpers/byo.ts';
 import { jsonLines, runMain } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 
@@ -201,7 +201,7 @@ test('a yes/no column feeding a float tensor becomes a bool feature, scored as 1
   const ort = (await import('onnxruntime-node')).default;
   const x = new Float32Array(held.rows.length * 3);
   held.rows.forEach((row, i) => ['precipitation', 'temp_max', 'temp_min'].forEach((n, k) => (x[i * 3 + k] = n === 'precipitation' ? (Number(row[p]) > 0 ? 1 : 0) : Number(row[held.header.indexOf(n)]))));
-  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(BYO, 'forest-nozipmap.onnx')));
+  const session = await directSession(fs.readFileSync(path.join(BYO, 'forest-nozipmap.onnx')));
   const ref = (await session.run({ float_input: new ort.Tensor('float32', x, [held.rows.length, 3]) })).output_probability.data as Float32Array;
   const got = readCsv(scored);
   got.rows.forEach((row, i) => expected.forest.classes!.forEach((c, k) => assert.ok(Object.is(Math.fround(Number(row[got.header.indexOf(`p_${c}`)])), ref[i * 5 + k]), `row ${i + 1} p_${c}`)));
@@ -235,7 +235,7 @@ test('a PyTorch binary classifier with a one-column sigmoid head: P(positive) as
   const feats = ['precipitation', 'temp_max', 'temp_min', 'wind'];
   const x = new Float32Array(h.rows.length * 4);
   h.rows.forEach((row, i) => feats.forEach((n, k) => (x[i * 4 + k] = Number(row[h.header.indexOf(n)]))));
-  const session = await ort.InferenceSession.create(fs.readFileSync(path.join(BYO, 'mlp-binary.onnx')));
+  const session = await directSession(fs.readFileSync(path.join(BYO, 'mlp-binary.onnx')));
   const p = (await session.run({ input: new ort.Tensor('float32', x, [h.rows.length, 4]) })).output.data as Float32Array;
   const got = readCsv(scored);
   const e = (expected as unknown as Record<string, { probabilities: number[][] }>)['mlp-binary'];

@@ -163,8 +163,10 @@ describe('the pool\'s threads end on every path', { skip: workerThreads() === un
     await trainFile({ file: flightsCsv, recipe: { target: 'late', features: ['hour', 'weekday', 'distance', 'origin', 'destination'], algo: 'gbdt', split: { kind: 'fraction', fraction: 0.25 }, seed: 7, params: { gbdt: { maxIter: 5 } } }, threads: 2, info: { name: 'threads', version: 1 } }, {
       onEvent: (e) => { events.push(e); if (e.event === 'step') seen.push(workerThreads()!); },
     });
-    // while boosting: the training worker and one histogram thread
-    assert.ok(seen.length > 0 && seen.every((n) => n === 2), `worker threads while boosting: ${seen.join(', ')}`);
+    // while boosting: the training worker and one histogram thread, never more. The events reach
+    // this thread after the fact: under load the last rounds' can arrive once the run has ended
+    // its histogram thread (seen at load: 2, 2, 2, 2, 1), so not every count can be 2.
+    assert.ok(seen.includes(2) && seen.every((n) => n <= 2), `worker threads while boosting: ${seen.join(', ')}`);
     await untilThreads(0);
 
     const ac = new AbortController();

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { defaultIntraOpThreads } from '../../src/inference/node/engine.ts';
 import { CARD_FORMAT, type Card } from '../../src/package/common/card.ts';
 import { REPO } from './cli.ts';
 
@@ -17,6 +18,14 @@ export interface Expected { features: string[]; target: string; classes?: string
 export const expected = JSON.parse(fs.readFileSync(path.join(BYO, 'expected.json'), 'utf8')) as Record<Fixture, Expected>;
 
 export const modelBytes = (name: string): Uint8Array => fs.readFileSync(path.join(BYO, `${name}.onnx`));
+
+/**
+ * A direct ONNX Runtime session run as `outpost score` runs it: with the engine's thread count. A
+ * tree ensemble's scores depend on that count in the last bit (ORT sums each thread's trees, then
+ * the threads' sums: on 2 cores, 1 thread and ORT's default of 2 differ on 431 of the forest's
+ * 1,825 probabilities), so a reference with another count is not the same computation.
+ */
+export const directSession = (model: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(model, { intraOpNumThreads: defaultIntraOpThreads() });
 
 /** The graph input each fixture takes its [N, F] features on. */
 export const tensorInput = (f: Fixture): string => (f === 'mlp' ? 'input' : 'float_input');
@@ -58,15 +67,15 @@ export async function directRun(f: Fixture): Promise<{ label?: string[]; probabi
   rows.forEach((r, i) => feats.forEach((name, k) => (x[i * feats.length + k] = Number(r[header.indexOf(name)]))));
   const feed = { [tensorInput(f)]: new ort.Tensor('float32', x, [rows.length, feats.length]) };
   if (f === 'linreg') {
-    const s = await ort.InferenceSession.create(modelBytes('linreg'));
+    const s = await directSession(modelBytes('linreg'));
     return { value: (await s.run(feed)).variable.data as Float32Array, rows: rows.length };
   }
   if (f === 'mlp') {
-    const s = await ort.InferenceSession.create(modelBytes('mlp'));
+    const s = await directSession(modelBytes('mlp'));
     return { probabilities: (await s.run(feed)).output.data as Float32Array, rows: rows.length };
   }
-  const twin = await ort.InferenceSession.create(modelBytes(`${f}-nozipmap`));
-  const original = await ort.InferenceSession.create(modelBytes(f));
+  const twin = await directSession(modelBytes(`${f}-nozipmap`));
+  const original = await directSession(modelBytes(f));
   const labels = (await original.run(feed, ['output_label'])).output_label.data as string[] | BigInt64Array;
   const twinOut = await twin.run(feed);
   const twinLabels = twinOut.output_label.data as string[] | BigInt64Array;
