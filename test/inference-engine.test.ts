@@ -283,39 +283,6 @@ test('a spare worker started ahead is taken by the next open and gives the same 
   }
 });
 
-test('while its spare worker is still starting, the main thread makes ONNX Runtime\'s environment for it; not once the spare made it, nor without a spare', limit, async () => {
-  // ORT's environment is one per process: made by the main thread (which would otherwise wait for
-  // the worker), the spare's own initRuntime finds it. Fresh processes, so nothing else has loaded ORT.
-  const { spawnSync } = await import('node:child_process');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-prepare-'));
-  const src = (p: string) => JSON.stringify(new URL(`../src/${p}`, import.meta.url).href);
-  const script = `
-    import { bindingLoadedHere } from ${src('inference/node/ort-binding.ts')};
-    import { prepareRuntimeHere, prestartInferenceWorker, spareStarting, takeSpareWorker, INFERENCE_WORKER_URL } from ${src('inference/node/spare-worker.ts')};
-    const mode = process.argv[2];
-    if (mode !== 'no spare') prestartInferenceWorker();
-    const until = Date.now() + 20000;
-    if (mode === 'spare ready') while (spareStarting() && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    const starting = spareStarting();
-    await prepareRuntimeHere();
-    const loaded = bindingLoadedHere();
-    await takeSpareWorker(INFERENCE_WORKER_URL)?.terminate();
-    console.log(JSON.stringify({ starting, loaded }));
-  `;
-  const file = path.join(dir, 'prepare.mjs');
-  fs.writeFileSync(file, script);
-  try {
-    const cases = { 'spare starting': { starting: true, loaded: true }, 'spare ready': { starting: false, loaded: false }, 'no spare': { starting: false, loaded: false } };
-    for (const [mode, want] of Object.entries(cases)) {
-      const r = spawnSync(process.execPath, [file, mode], { encoding: 'utf8' });
-      assert.equal(r.status, 0, `${mode}: ${r.stderr}`);
-      assert.deepEqual(JSON.parse(r.stdout), want, mode);
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 test('a command that fails at once, while its spare worker is still loading ONNX Runtime, exits with its code, not aborted', { timeout: 120_000 }, async () => {
   // `outpost score` starts a spare inference worker first; a usage error ends the process while
   // that worker is inside ONNX Runtime's native load, and ending it there aborted the process

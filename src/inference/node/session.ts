@@ -45,10 +45,10 @@ export function sessionOptions(c: SessionChoice): InferenceSession.SessionOption
 
 /**
  * Create ONNX Runtime's environment now (~50 ms of CPU here) instead of inside the first session's
- * creation: the inference worker does it as soon as it has loaded. The environment is one per
- * process, so when the CLI's main thread has made it already (`prepareRuntimeHere` in
- * ./spare-worker.ts) this finds it and costs nothing. Idempotent (the binding's own once-flag). A
- * failure is left to the session creation that follows, which reports it as it always did.
+ * creation: the inference worker does it as soon as it has loaded (a spare worker, before the
+ * engine has a model for it). The environment is one per process; idempotent (the binding's own
+ * once-flag). A failure is left to the session creation that follows, which reports it as it
+ * always did.
  */
 export function initRuntime(): void {
   try {

@@ -18,8 +18,6 @@ export const INFERENCE_WORKER_URL = new URL('./worker.ts', import.meta.url);
 
 interface Spare { href: string; worker: Worker; failed: boolean; ready: boolean; onGone: () => void; onMessage: (m: FromWorker) => void }
 let spare: Spare | undefined;
-/** The last spare started in this process, taken or not. */
-let lastSpare: Spare | undefined;
 
 /** Start the spare now (no-op when one is waiting). Once its modules have loaded it does not keep the process alive. */
 export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
@@ -35,26 +33,9 @@ export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
     },
   };
   // a spare that fails to start is dropped quietly; the engine then starts its own and reports why
-  // that one failed. The message listener stays once the spare is taken: prepareRuntimeHere asks
-  // whether it is ready.
+  // that one failed
   worker.on('error', s.onGone).on('exit', s.onGone).on('message', s.onMessage);
   spare = s;
-  lastSpare = s;
-}
-
-/**
- * Make ONNX Runtime's environment in this thread when the spare has not made it yet. The
- * environment is one per process (the binding's singleton, shared by every thread that loads ORT,
- * created by the first and kept until the main thread ends): made here, the worker's own
- * `initRuntime` finds it and costs nothing, so ~35 ms of CPU leave the worker's path to its first
- * session — the critical path of a small `outpost score` — for the main thread, which would
- * otherwise wait idle for that worker. A spare already `ready` made it itself (nothing to do); one
- * making it now is waited for (the binding's lock). Call it after the process's ORT files are
- * chosen (`selectOrtRuntime`). Never rejects: a failure is reported by the session creation.
- */
-export async function prepareRuntimeHere(): Promise<void> {
-  if (!lastSpare || lastSpare.ready) return;
-  await import('./session.ts').then((m) => m.initRuntime(), () => {});
 }
 
 /** Whether a spare that nobody took is still starting (it holds the process until `ready`: ending the process now could abort it). */
@@ -65,7 +46,7 @@ export function takeSpareWorker(url: URL): Worker | undefined {
   const s = spare;
   if (!s || s.href !== url.href) return undefined;
   spare = undefined;
-  s.worker.off('error', s.onGone).off('exit', s.onGone);
+  s.worker.off('error', s.onGone).off('exit', s.onGone).off('message', s.onMessage);
   if (s.failed) {
     void s.worker.terminate();
     return undefined;

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
-import { prepareRuntimeHere } from '../../inference/node/spare-worker.ts';
 import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
@@ -293,11 +292,8 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions, laneDepth?: number): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
-  const opening = InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
-  opening.catch(() => {}); // awaited below
-  // a CLI's spare worker still starting: this thread makes ONNX Runtime's environment for it
-  await prepareRuntimeHere();
-  return { engine: await opening, graph: adapted.info };
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
+  return { engine, graph: adapted.info };
 }
 
 function describeProvider(engine: InferenceEngine): string {
