@@ -3,8 +3,8 @@
 // "close" closes the connection and ends the thread.
 //
 // It is started as a CommonJS script (`eval`), not a module file through startWorker: its few lines
-// need neither the ES module loader nor type stripping, which were ~25 ms of the ~60 ms of CPU its
-// start cost per large job (measured in one process: start, one checkpoint, close). better-sqlite3
+// need neither the ES module loader nor type stripping, which were 16–29 ms of the 47–66 ms of CPU
+// its start cost per large job (measured in one process: start, one checkpoint, close). better-sqlite3
 // is required by the path the starting thread resolved (an eval'd script resolves from the cwd).
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
