@@ -1,12 +1,16 @@
 // Old code against new in one process: scoreFile from two checkouts of this repository, runs
 // alternating (so changes in machine load hit both alike), CPU time per 1M rows for all threads and
 // the scoring thread, and the outputs and the drift statistics each job stored (drift_job_stats, and
-// the job-scope drift_alerts rows' statistics and scores) checked identical. For work on issue 13's throughput,
+// the job-scope drift_alerts rows' statistics and scores) and prediction log batches checked identical. For work on issue 13's throughput,
 // where the 2-core machines are shared and wall time says little:
-//   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3]
+//   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3] [--log on|both]
+// `--log both` also runs each tree's job with the prediction log off and reports logging on ÷ off
+// for each tree (as the throughput case's loggingOnOverOff, by CPU of all threads).
 // The store, models and inputs come from this checkout (bench/data, as the throughput case makes
 // them); only scoreFile (and what it imports) comes from each tree.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,11 +23,14 @@ import { buildSyntheticMlp } from '../src/train/common/index.ts';
 import { floatCsv, REPO, tempHome } from './lib.ts';
 import { demoCsv } from './cases/throughput.ts';
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
+// as bench/run.ts: worker threads load from the compile cache, as the CLI's do
+module.enableCompileCache?.();
+
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, log: { type: 'string', default: 'on' } } });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
-if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/node/score-file.ts')) || !['floats', 'demo'].includes(values.shape!) || !(Number.isSafeInteger(rows) && rows > 0) || !(Number.isSafeInteger(runs) && runs > 0)) {
-  console.error('usage: node bench/compare-trees.ts --baseline <checkout of this repository> [--shape floats|demo] [--rows N] [--runs N]');
+if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/node/score-file.ts')) || !['floats', 'demo'].includes(values.shape!) || !(Number.isSafeInteger(rows) && rows > 0) || !(Number.isSafeInteger(runs) && runs > 0) || !['on', 'both'].includes(values.log!)) {
+  console.error('usage: node bench/compare-trees.ts --baseline <checkout of this repository> [--shape floats|demo] [--rows N] [--runs N] [--log on|both]');
   process.exit(2);
 }
 const trees = [path.resolve(values.baseline), REPO.replace(/\/$/, '')];
@@ -43,42 +50,65 @@ try {
   installPackage(store, dir, { source: 'local', allowUnsigned: true });
   installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
   const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
-  const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = [[], []];
+  // each tree's job with the log on, then (--log both) with it off: variant v is tree v % 2
+  const variants = [0, 1, ...(values.log === 'both' ? [2, 3] : [])];
+  const logOn = (v: number) => v < 2;
+  const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = variants.map(() => []);
   const load: number[] = [];
   let driftStats = 0;
+  let logHash = '';
   for (let i = -1; i < runs; i++) {
     load.push(os.loadavg()[0]);
     const outs: string[] = [];
     const jobs: string[] = [];
-    for (const k of i % 2 ? [0, 1] : [1, 0]) {
-      const out = path.join(home, `out-${k}.csv`);
+    for (const v of i % 2 ? variants : [...variants].reverse()) {
+      const k = v % 2;
+      const out = path.join(home, `out-${v}.csv`);
       fs.rmSync(out, { force: true });
       const t = performance.now();
       const all0 = process.cpuUsage();
       const main0 = process.threadCpuUsage();
       const worker0 = lanes[k].workerCpuMs;
-      const r = await scorers[k](store, { ...job, out, logPredictions: true });
-      jobs[k] = r.job.id;
+      const r = await scorers[k](store, { ...job, out, logPredictions: logOn(v) });
+      jobs[v] = r.job.id;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
-      if (i >= 0) cpu[k].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: lanes[k].workerCpuMs - worker0, wall: performance.now() - t });
-      outs[k] = out;
+      if (i >= 0) cpu[v].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: lanes[k].workerCpuMs - worker0, wall: performance.now() - t });
+      outs[v] = out;
     }
-    if (!fs.readFileSync(outs[0]).equals(fs.readFileSync(outs[1]))) throw new Error('the two trees wrote different output bytes');
+    for (const v of variants.slice(1)) if (!fs.readFileSync(outs[0]).equals(fs.readFileSync(outs[v]))) throw new Error('the two trees wrote different output bytes');
     // the drift statistics each job stored, and the job-scope statistics and scores its checkpoints computed
     const stored = (id: string) => JSON.stringify([
       store.db.prepare('SELECT feature, stats_json, rows FROM drift_job_stats WHERE job_id = ? ORDER BY feature').all(id),
       store.db.prepare("SELECT feature, method, statistic, score, report_json FROM drift_alerts WHERE scope = 'job' AND scope_key = ? ORDER BY feature, method").all(id),
     ]);
-    if (stored(jobs[0]) !== stored(jobs[1])) throw new Error('the two trees stored different drift statistics');
+    for (const v of variants.slice(1)) if (stored(jobs[0]) !== stored(jobs[v])) throw new Error('the two trees stored different drift statistics');
+    // the prediction log each tree's job stored (the blobs, their sizes and rows), hashed
+    const logged = (id: string) => {
+      const h = createHash('sha256');
+      for (const r of store.db.prepare('SELECT seq, first_row, row_count, size_bytes, outputs, inputs FROM prediction_batches WHERE job_id = ? ORDER BY seq').iterate(id) as Iterable<{ seq: number; first_row: number; row_count: number; size_bytes: number; outputs: Buffer; inputs: Buffer | null }>) {
+        h.update(`${r.seq} ${r.first_row} ${r.row_count} ${r.size_bytes} ${r.outputs.length} ${r.inputs?.length ?? -1}\n`).update(r.outputs).update(r.inputs ?? '');
+      }
+      return h.digest('hex');
+    };
+    if (logged(jobs[0]) !== logged(jobs[1])) throw new Error('the two trees stored different prediction log batches');
+    logHash = logged(jobs[0]);
     driftStats = stored(jobs[0]).length;
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const per = (k: number, f: 'all' | 'main' | 'statsWorker' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
+  // the median of one round's ratio: both jobs of a round ran back to back, under about the same load
+  const paired = (a: number, b: number, f: 'all' | 'main' | 'wall') => median(cpu[a].map((c, i) => c[f] / cpu[b][i][f]));
   const result = {
-    shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true, driftStatisticsIdentical: { jsonChars: driftStats },
+    shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true, driftStatisticsIdentical: { jsonChars: driftStats }, predictionLogIdentical: { sha256: logHash },
     perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall') })),
     newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), statisticsWorkerCpu: per(1, 'statsWorker') / per(0, 'statsWorker'), wall: per(1, 'wall') / per(0, 'wall') },
+    newOverBaselinePairedMedian: { allThreadsCpu: paired(1, 0, 'all'), scoringThreadCpu: paired(1, 0, 'main'), wall: paired(1, 0, 'wall') },
+    // throughput with the log on ÷ off (issue 13's ≥ 0.95): CPU off ÷ CPU on, wall off ÷ wall on
+    ...(values.log === 'both' ? {
+      logOffPerMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k + 2, 'all'), scoringThreadCpu: per(k + 2, 'main'), wall: per(k + 2, 'wall') })),
+      loggingOnOverOff: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k + 2, 'all') / per(k, 'all'), scoringThreadCpu: per(k + 2, 'main') / per(k, 'main'), wall: per(k + 2, 'wall') / per(k, 'wall'), logCostAllThreadsCpuMs: per(k, 'all') - per(k + 2, 'all'), pairedMedian: { allThreadsCpu: paired(k + 2, k, 'all'), scoringThreadCpu: paired(k + 2, k, 'main'), wall: paired(k + 2, k, 'wall') } })),
+    } : {}),
   };
   console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));
 } finally {

@@ -67,6 +67,24 @@ test('held checkpoints: the committing connection leaves the WAL alone, the work
   }
 });
 
+test('the checkpoint thread carries its name (wal-checkpoint) for per-thread CPU figures', { skip: !fs.existsSync('/proc/self/task') && 'no /proc (Linux only)' }, async () => {
+  const home = path.join(root, 'named');
+  const store = openStore(home);
+  try {
+    const threads = () => fs.readdirSync('/proc/self/task').map((t) => { try { return fs.readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim(); } catch { return ''; } });
+    const hold = deferCheckpoints(store);
+    try {
+      hold.request();
+      await until(() => backgroundCheckpoints(store) > 0, 'a background checkpoint');
+      assert.ok(threads().includes('wal-checkpoint'), `threads: ${threads().join(', ')}`);
+    } finally {
+      hold.release();
+    }
+  } finally {
+    store.close();
+  }
+});
+
 test('a checkpoint worker that cannot open the database gives the connection its own checkpoints back', async () => {
   const home = path.join(root, 'moved');
   const store = openStore(home);

@@ -11,7 +11,7 @@
 // checkpoints once more and closes. What is stored is the same; only which thread copies it differs.
 // If the worker cannot start or fails, the connection checkpoints by itself again.
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../../runtime/node/worker.ts';
+import { startCheckpointWorker } from './wal-checkpoint-worker.ts';
 import type { Store } from './store.ts';
 
 /** A hold on background checkpoints of one store connection (see deferCheckpoints). */
@@ -44,8 +44,11 @@ export function deferCheckpoints(store: Store): DeferredCheckpoints {
     states.set(db, state);
     const s = state;
     try {
-      const worker = startWorker(new URL('./wal-checkpoint-worker.ts', import.meta.url), { workerData: { file: db.name } });
-      worker.unref(); // never keeps the process alive; a checkpoint cut short leaves the WAL as it was
+      const worker = startCheckpointWorker(db.name);
+      // The 'message' listener below refs the worker again (Node refs a worker that gets one), so
+      // a hold keeps the process up until release() lets the worker end after its last checkpoint
+      // (measured: a never-released hold kept a script alive). A checkpoint cut short leaves the WAL as it was.
+      worker.unref();
       worker.on('message', (m: { kind: 'done' }) => {
         if (m.kind !== 'done') return;
         s.checkpoints++;
