@@ -16,7 +16,7 @@ import { openStore } from '../src/store/node/store.ts';
 import type { scoreFile } from '../src/scoring/node/score-file.ts';
 import type { StatsLane } from '../src/monitor/node/stats-lane.ts';
 import { buildSyntheticMlp } from '../src/train/common/index.ts';
-import { floatCsv, REPO, tempHome } from './lib.ts';
+import { floatCsv, REPO, tempHome, threadCpu } from './lib.ts';
 import { demoCsv } from './cases/throughput.ts';
 
 const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' } } });
@@ -44,6 +44,8 @@ try {
   installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
   const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
   const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = [[], []];
+  // per thread name (`sink`, `inference`, `V8Worker` = GC helpers, …), sampled from /proc through each run
+  const threads: Record<string, number>[][] = [[], []];
   const load: number[] = [];
   let driftStats = 0;
   for (let i = -1; i < runs; i++) {
@@ -57,10 +59,13 @@ try {
       const all0 = process.cpuUsage();
       const main0 = process.threadCpuUsage();
       const worker0 = lanes[k].workerCpuMs;
+      const sampler = threadCpu();
       const r = await scorers[k](store, { ...job, out, logPredictions: true });
       jobs[k] = r.job.id;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
+      const perThread = sampler.stop();
+      if (i >= 0) threads[k].push(perThread);
       if (i >= 0) cpu[k].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: lanes[k].workerCpuMs - worker0, wall: performance.now() - t });
       outs[k] = out;
     }
@@ -75,9 +80,11 @@ try {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const per = (k: number, f: 'all' | 'main' | 'statsWorker' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
+  // medians per thread name (10 ms ticks, so ±10 ms per run)
+  const perThread = (k: number) => Object.fromEntries([...new Set(threads[k].flatMap((t) => Object.keys(t)))].sort().map((name) => [name, median(threads[k].map((t) => t[name] ?? 0)) * (1e6 / rows)]));
   const result = {
     shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true, driftStatisticsIdentical: { jsonChars: driftStats },
-    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall') })),
+    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall'), perThreadCpu: perThread(k) })),
     newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), statisticsWorkerCpu: per(1, 'statsWorker') / per(0, 'statsWorker'), wall: per(1, 'wall') / per(0, 'wall') },
   };
   console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));

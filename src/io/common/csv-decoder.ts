@@ -21,6 +21,7 @@ import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
+import { Utf8CellWriter } from './utf8-cells.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
 
@@ -82,6 +83,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   /** numValues by field index; NONE (empty) for fields that are not number columns */
   private fieldValues: Float64Array[] = [];
   private strValues: (string | null)[][] = [];
+  /** per request slot: the cells' bytes, for string columns requested with `utf8` */
+  private strBytes: (Utf8CellWriter | undefined)[] = [];
   private length = 0;
   private problems: RowProblem[] = [];
   private rowProblem: string | null = null;
@@ -133,6 +136,12 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     this.numStatus = columns.map((c) => (c.kind === 'number' ? c.status : new Uint8Array(0)));
     this.fieldValues = Array.from(this.fieldSlot, (slot) => (slot >= 0 ? this.numValues[slot] : NONE));
     this.strValues = columns.map((c) => (c.kind === 'string' ? c.values : []));
+    this.strBytes = columns.map((c, slot) => {
+      if (c.kind !== 'string' || !this.request[slot].utf8) return undefined;
+      const writer = new Utf8CellWriter(this.batchRows);
+      c.utf8 = writer.cells;
+      return writer;
+    });
     this.length = 0;
     this.problems = [];
   }
@@ -234,7 +243,15 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     }
     if (p >= end && !eof) return -1;
     if (kind === NUMBER) this.setNumber(this.fieldSlot[field], row, buf, fieldStart, p);
-    else if (kind === STRING) this.strValues[this.fieldSlot[field]][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+    else if (kind === STRING) {
+      const slot = this.fieldSlot[field];
+      this.strValues[slot][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+      const bytes = this.strBytes[slot];
+      if (bytes) {
+        if (p === fieldStart) bytes.setMissing(row);
+        else bytes.set(row, buf, fieldStart, p);
+      }
+    }
     return p;
   }
 
@@ -341,6 +358,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       }
     } else {
       this.strValues[slot][row] = start === stop ? '' : this.text(bytes, start, stop, high < 0x80, field);
+      this.strBytes[slot]?.set(row, bytes, start, stop);
     }
     return after;
   }
