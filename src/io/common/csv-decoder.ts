@@ -147,6 +147,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   }
 
   private takeBatch(): ColumnBatch {
+    this.strBytes.forEach((bytes, slot) => bytes?.strings(this.strValues[slot], this.length));
     const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
     this.rowsDone += this.length;
     this.columns = null;
@@ -245,11 +246,15 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     if (kind === NUMBER) this.setNumber(this.fieldSlot[field], row, buf, fieldStart, p);
     else if (kind === STRING) {
       const slot = this.fieldSlot[field];
-      this.strValues[slot][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
       const bytes = this.strBytes[slot];
-      if (bytes) {
-        if (p === fieldStart) bytes.setMissing(row);
-        else bytes.set(row, buf, fieldStart, p);
+      if (bytes === undefined) this.strValues[slot][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+      else if (p === fieldStart) {
+        this.strValues[slot][row] = null;
+        bytes.setMissing(row);
+      } else if (high < 0x80) bytes.setAscii(row, buf, fieldStart, p); // its string is made with the batch's (takeBatch)
+      else {
+        this.strValues[slot][row] = this.text(buf, fieldStart, p, false, field);
+        bytes.set(row, buf, fieldStart, p);
       }
     }
     return p;
@@ -257,6 +262,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
 
   private rejectRow(row: number): void {
     clearRow(this.columns ?? [], row);
+    for (const bytes of this.strBytes) bytes?.drop(row);
     const problem: RowProblem = { row: this.rowsDone + row + 1, reason: this.rowProblem ?? '' };
     if (this.rowProblemField >= 0 && this.rowProblemField < this.fieldCount) problem.field = this.fieldNames[this.rowProblemField];
     this.problems.push(problem);
