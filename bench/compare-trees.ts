@@ -20,7 +20,7 @@ import { openStore } from '../src/store/node/store.ts';
 import type { scoreFile } from '../src/scoring/node/score-file.ts';
 import type { StatsLane } from '../src/monitor/node/stats-lane.ts';
 import { buildSyntheticMlp } from '../src/train/common/index.ts';
-import { floatCsv, REPO, tempHome } from './lib.ts';
+import { floatCsv, REPO, tempHome, threadCpu } from './lib.ts';
 import { demoCsv } from './cases/throughput.ts';
 
 // as bench/run.ts: worker threads load from the compile cache, as the CLI's do
@@ -54,6 +54,8 @@ try {
   const variants = [0, 1, ...(values.log === 'both' ? [2, 3] : [])];
   const logOn = (v: number) => v < 2;
   const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = variants.map(() => []);
+  // per thread name (`sink`, `inference`, `V8Worker` = GC helpers, …), sampled from /proc through each run
+  const threads: Record<string, number>[][] = variants.map(() => []);
   const load: number[] = [];
   let driftStats = 0;
   let logHash = '';
@@ -69,10 +71,13 @@ try {
       const all0 = process.cpuUsage();
       const main0 = process.threadCpuUsage();
       const worker0 = lanes[k].workerCpuMs;
+      const sampler = threadCpu();
       const r = await scorers[k](store, { ...job, out, logPredictions: logOn(v) });
       jobs[v] = r.job.id;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
+      const perThread = sampler.stop();
+      if (i >= 0) threads[v].push(perThread);
       if (i >= 0) cpu[v].push({ all: (all.user + all.system) / 1000, main: (main.user + main.system) / 1000, statsWorker: lanes[k].workerCpuMs - worker0, wall: performance.now() - t });
       outs[v] = out;
     }
@@ -97,11 +102,13 @@ try {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const per = (k: number, f: 'all' | 'main' | 'statsWorker' | 'wall') => median(cpu[k].map((c) => c[f])) * (1e6 / rows);
+  // medians per thread name (10 ms ticks, so ±10 ms per run)
+  const perThread = (k: number) => Object.fromEntries([...new Set(threads[k].flatMap((t) => Object.keys(t)))].sort().map((name) => [name, median(threads[k].map((t) => t[name] ?? 0)) * (1e6 / rows)]));
   // the median of one round's ratio: both jobs of a round ran back to back, under about the same load
   const paired = (a: number, b: number, f: 'all' | 'main' | 'wall') => median(cpu[a].map((c, i) => c[f] / cpu[b][i][f]));
   const result = {
     shape: values.shape, rows, runs, trees, loadAverage: load.map((l) => Number(l.toFixed(2))), outputsIdentical: true, driftStatisticsIdentical: { jsonChars: driftStats }, predictionLogIdentical: { sha256: logHash },
-    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall') })),
+    perMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k, 'all'), scoringThreadCpu: per(k, 'main'), statisticsWorkerCpu: per(k, 'statsWorker'), wall: per(k, 'wall'), perThreadCpu: perThread(k) })),
     newOverBaseline: { allThreadsCpu: per(1, 'all') / per(0, 'all'), scoringThreadCpu: per(1, 'main') / per(0, 'main'), statisticsWorkerCpu: per(1, 'statsWorker') / per(0, 'statsWorker'), wall: per(1, 'wall') / per(0, 'wall') },
     newOverBaselinePairedMedian: { allThreadsCpu: paired(1, 0, 'all'), scoringThreadCpu: paired(1, 0, 'main'), wall: paired(1, 0, 'wall') },
     // throughput with the log on ÷ off (issue 13's ≥ 0.95): CPU off ÷ CPU on, wall off ÷ wall on

@@ -5,6 +5,7 @@ import { CsvDecoder } from '../src/io/common/csv-decoder.ts';
 import { parseCsvHeader } from '../src/io/common/csv-header.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { OutpostError } from '../src/common/errors.ts';
+import { utf8Cell } from '../src/io/common/utf8-cells.ts';
 import { prng, toRows } from './helpers/io-helpers.ts';
 
 const enc = new TextEncoder();
@@ -118,6 +119,43 @@ test('csv: recurring short texts (categories) come back exactly, also texts that
   const values = (batch.columns[0] as { values: string[] }).values;
   assert.equal(values[0], values[1]);
   assert.notEqual(values[0], values[2]);
+});
+
+test('csv: a string column requested with utf8 keeps each cell\'s bytes: the UTF-8 of its string, missing where it is null', () => {
+  // unquoted, quoted, escaped quotes, quoted line breaks, "" vs empty, non-ASCII, long values (the byte buffer grows), a bad row
+  const ascii = ['plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '""', '', 'x'.repeat(300), ' sp ', '"q"'];
+  const request: ColumnRequest[] = [{ name: 'id', kind: 'string', utf8: true }, { name: 'n', kind: 'number' }];
+  const enc8 = new TextEncoder();
+  // ASCII only (a batch's strings cut from one decoded text), and with non-ASCII cells among them
+  for (const [ids, chunks] of [[ascii, 'whole'], [ascii, 'bytes'], [ascii, 3], [[...ascii, 'Ä€😀'], 'whole'], [[...ascii, 'Ä€😀'], 3]] as const) {
+    const rnd = prng(9);
+    const lines = Array.from({ length: 2000 }, (_, i) => (i === 777 ? 'only-one-field' : `${ids[Math.floor(rnd() * ids.length)]},${i}`));
+    const text = `id,n\n${lines.join('\n')}\n`;
+    // the strings as a plain string request gives them
+    const reference = toRows(decode(text, { request: request.map(({ name, kind }) => ({ name, kind })) }).batches).rows;
+    let rows = 0;
+    let withBytes = 0;
+    for (const b of decode(text, { request, chunks, batchRows: 256 }).batches) {
+      const col = b.columns[0];
+      assert.ok(col.kind === 'string' && col.utf8, 'the bytes are delivered');
+      const bad = new Set(b.rowProblems.map((p) => p.row - b.firstRow));
+      for (let r = 0; r < b.length; r++, rows++) {
+        if (bad.has(r)) {
+          assert.equal(col.values[r], null, 'a rejected row has no string');
+          continue;
+        }
+        assert.equal(col.values[r], reference[rows][0], `row ${rows + 1}`);
+        assert.equal(utf8Cell(col.utf8, r), col.values[r], `row ${rows + 1}`);
+        if (col.values[r] !== null) assert.deepEqual(col.utf8.bytes.subarray(col.utf8.starts[r], col.utf8.ends[r]), enc8.encode(col.values[r]!));
+        withBytes++;
+      }
+    }
+    assert.equal(rows, 2000);
+    assert.equal(withBytes, 1999, `${chunks}: every good row checked`);
+  }
+  // a plain string request carries no bytes
+  const [plain] = decode('id\nx\n').batches;
+  assert.equal((plain.columns[0] as { utf8?: unknown }).utf8, undefined);
 });
 
 test('csv: a row with the wrong number of fields is a RowProblem and its cells are missing', () => {

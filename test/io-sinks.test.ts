@@ -8,7 +8,8 @@ import { parquetMetadata, parquetSchema } from 'hyparquet';
 import { OutpostError } from '../src/common/errors.ts';
 import { csvRowsText } from '../src/io/common/csv-encode.ts';
 import { formatFloat32 } from '../src/io/common/float32-format.ts';
-import type { OutputBatch, OutputFormat, SinkState } from '../src/io/common/table.ts';
+import type { OutColumn, OutputBatch, OutputFormat, SinkState } from '../src/io/common/table.ts';
+import { Utf8CellWriter, utf8Cell, utf8OutColumn } from '../src/io/common/utf8-cells.ts';
 import { openSink, openSource } from '../src/io/node/open.ts';
 import { collect, prng, tempDir, toRows } from './helpers/io-helpers.ts';
 
@@ -54,6 +55,7 @@ function expectedRows(batch: OutputBatch, format: OutputFormat): unknown[][] {
     rows.push(batch.columns.map((c) => {
       if (c.type === 'dict') return c.codes[r] >= 0 && c.codes[r] < c.dictionary.length ? c.dictionary[c.codes[r]] : null;
       if (c.type === 'string') return c.values[r];
+      if (c.type === 'utf8') return utf8Cell(c, r);
       const v = c.values[r];
       if (Number.isNaN(v)) return null;
       // float32 text read back is the nearest double to the short text, not the float32 itself
@@ -135,6 +137,52 @@ for (const format of ['csv', 'jsonl', 'parquet'] as const) {
     assert.deepEqual(got.problems, []);
     assert.deepEqual(got.rows, batches.flatMap((b) => expectedRows(b, format)));
   });
+}
+
+/** `values` as a utf8 column picked at `rows` (the bytes written in a shuffled order, as a reader's re-parsed rows leave them). */
+function utf8Column(name: string, values: readonly (string | null)[], rows: Int32Array): OutColumn {
+  const writer = new Utf8CellWriter(values.length, 2);
+  const enc8 = new TextEncoder();
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (v === null) writer.setMissing(i);
+    else writer.set(i, enc8.encode(v), 0, enc8.encode(v).length);
+  }
+  return utf8OutColumn(name, writer.cells, rows, values.length);
+}
+
+for (const format of ['csv', 'jsonl', 'parquet'] as const) {
+  test(`${format} sink: a string column given as UTF-8 bytes writes the same bytes as given as strings (all rows, or some picked)`, async () => {
+    const full = sampleBatch(700, 5);
+    // with cells csvSafe changes (a formula's first character)
+    const formulas = ['=1+2', '-3', '+x', '@y', '\tz'];
+    const note = { values: (full.columns[4] as { values: (string | null)[] }).values.map((v, i) => (i % 7 === 3 ? formulas[i % formulas.length] : v)) };
+    const picked = Int32Array.from({ length: 350 }, (_, j) => 2 * j + 1);
+    const variants = format === 'csv' ? [{}, { delimiter: ';' }, { csvSafe: true }] : [{}];
+    for (const options of variants) {
+      for (const rows of [Int32Array.from({ length: 700 }, (_, i) => i), picked]) {
+        const strings: OutputBatch = { length: rows.length, columns: full.columns.map((c, k) => (k === 4 ? { name: c.name, type: 'string', values: Array.from(rows, (i) => note.values[i]) } : pick(c, rows))) };
+        const bytes: OutputBatch = { length: rows.length, columns: full.columns.map((c, k) => (k === 4 ? utf8Column(c.name, note.values, rows) : pick(c, rows))) };
+        const files = [target(format), target(format)];
+        for (const [v, b] of [strings, bytes].entries()) {
+          const sink = await openSink(files[v], format, options);
+          await sink.write(b);
+          await sink.write(b);
+          await sink.finish();
+        }
+        assert.ok(fs.readFileSync(files[0]).equals(fs.readFileSync(files[1])), `${format} ${JSON.stringify(options)}, ${rows.length} rows: the bytes differ`);
+      }
+    }
+  });
+}
+
+/** Column `c` at `rows`. */
+function pick(c: OutColumn, rows: Int32Array): OutColumn {
+  if (c.type === 'dict') return { ...c, codes: Int32Array.from(rows, (i) => c.codes[i]) };
+  if (c.type === 'float32') return { ...c, values: Float32Array.from(rows, (i) => c.values[i]) };
+  if (c.type === 'float64') return { ...c, values: Float64Array.from(rows, (i) => c.values[i]) };
+  if (c.type === 'int') return { ...c, values: Float64Array.from(rows, (i) => c.values[i]) };
+  throw new Error(`pick: ${c.type}`);
 }
 
 test('parquet sink: column types in the schema, row groups at rowGroupRows and at checkpoints', async () => {

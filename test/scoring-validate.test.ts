@@ -18,8 +18,8 @@ function batch(a: (number | null | string)[], b: (number | null)[], colour: (str
   return { firstRow: 101, length: a.length, columns: [num(a), num(b), { kind: 'string', values: colour }], rowProblems, end: { offset: 0, row: 0 } };
 }
 
-test('column requests: numbers parsed by the reader, categories as text, id last; nullable inputs optional (JSONL keys may appear late)', () => {
-  assert.deepEqual(columnRequests(card.inputs, 'id'), [{ name: 'a', kind: 'number' }, { name: 'b', kind: 'number', optional: true }, { name: 'colour', kind: 'string' }, { name: 'id', kind: 'string' }]);
+test('column requests: numbers parsed by the reader, categories as text, id last (with its bytes, copied to the output); nullable inputs optional (JSONL keys may appear late)', () => {
+  assert.deepEqual(columnRequests(card.inputs, 'id'), [{ name: 'a', kind: 'number' }, { name: 'b', kind: 'number', optional: true }, { name: 'colour', kind: 'string' }, { name: 'id', kind: 'string', utf8: true }]);
 });
 
 test('good rows become [n,1] feeds in the graph dtype; nullable missing becomes NaN', () => {

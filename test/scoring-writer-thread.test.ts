@@ -9,7 +9,7 @@ import type { OutputFormat } from '../src/io/common/table.ts';
 import { installPackage } from '../src/store/node/models.ts';
 import { startSinkThread, openWorkerSink } from '../src/io/node/worker-sink.ts';
 import { scoreFile, WRITER_THREAD_MIN_BYTES } from '../src/scoring/node/score-file.ts';
-import { openStore } from '../src/store/node/store.ts';
+import { openStore, updateSettings } from '../src/store/node/store.ts';
 import { tempDir, writePackage } from './helpers/packages.ts';
 
 const root = tempDir('outpost-writer-thread-');
@@ -65,6 +65,37 @@ test('a writer thread started ahead: one that stopped, or was started for anothe
     fs.writeFileSync(input, 'a,b,colour\n1,2,red\n');
     await assert.rejects(scoreFile(store, { input, model: 'tiny', out, ep: 'cuda' }, { writerThread: true }), /cuda/);
     assert.equal(workerThreads(), before, 'no worker thread left running');
+  } finally {
+    store.close();
+  }
+});
+
+test('an --id column is written the same from a CSV input (its bytes copied) as from a JSONL input (its strings), with rows rejected between, on either thread', async () => {
+  const store = openStore(path.join(root, 'home-ids'));
+  try {
+    installPackage(store, writePackage(path.join(root, 'pkg-ids')), { source: 'local', allowUnsigned: true });
+    // ids that need quoting, an empty string, a missing id, non-ASCII, a formula-looking one, long ones
+    const ids = ['plain-1', 'a,b', 'say "hi"', 'two\nlines', '', null, 'Ä€😀', '=1+2', 'x'.repeat(70)];
+    const csvId = (v: string | null) => (v === null ? '' : /[",\n\r]/.test(v) || v === '' ? `"${v.replaceAll('"', '""')}"` : v);
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ id: i % 4 === 0 ? `id-${i}` : ids[i % ids.length], a: (i % 199) - 99.5, b: i * 0.25, colour: i % 13 === 0 && i < 1200 ? 'blue' : i % 2 ? 'red' : 'green' }));
+    const csvIn = path.join(root, 'ids.csv');
+    fs.writeFileSync(csvIn, `id,a,b,colour\n${rows.map((r) => `${csvId(r.id)},${r.a},${r.b},${r.colour}`).join('\n')}\n`);
+    const jsonlIn = path.join(root, 'ids.jsonl');
+    fs.writeFileSync(jsonlIn, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    for (const csvSafe of [false, true]) {
+      if (csvSafe) updateSettings(store, { csvSafe: true });
+      const outputs: Buffer[] = [];
+      for (const [input, writerThread] of [[jsonlIn, false], [csvIn, false], [csvIn, true]] as const) {
+        const out = path.join(root, `ids-${outputs.length}-${String(csvSafe)}.csv`);
+        const r = await scoreFile(store, { input, model: 'tiny', out, idColumn: 'id', batchRows: 256 }, { writerThread, checkpointRows: 1024 });
+        assert.equal(r.job.status, 'completed');
+        assert.ok(r.job.rowsRejected > 0 && r.job.rowsScored > 0);
+        outputs.push(fs.readFileSync(out));
+      }
+      assert.ok(['"say ""hi"""', 'Ä€😀', '"two\nlines"', '\n"",', '\n,'].every((s) => outputs[0].includes(s)), 'the ids are in the output');
+      assert.ok(outputs[0].equals(outputs[1]), `csvSafe ${csvSafe}: the CSV input's ids differ from the JSONL input's`);
+      assert.ok(outputs[0].equals(outputs[2]), `csvSafe ${csvSafe}: the writer thread differs`);
+    }
   } finally {
     store.close();
   }

@@ -8,6 +8,7 @@ import type { ColumnSource } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet';
 import { dictValue } from '../../src/io/common/out-schema.ts';
 import type { OutColumn, OutputBatch } from '../../src/io/common/table.ts';
+import { utf8Strings } from '../../src/io/common/utf8-cells.ts';
 
 type Physical = 'FLOAT' | 'DOUBLE' | 'INT32' | 'INT64' | 'STRING';
 type ColumnValues = Float32Array | Float64Array | Int32Array | (number | bigint | string | null)[];
@@ -28,6 +29,7 @@ function physicalOf(column: OutColumn): Physical {
 
 function columnValues(column: OutColumn, physical: Physical, rows: number): ColumnValues {
   if (column.type === 'string') return column.values.slice(0, rows);
+  if (column.type === 'utf8') return utf8Strings(column, rows);
   if (column.type === 'dict') {
     const out = new Array<string | null>(rows);
     for (let i = 0; i < rows; i++) out[i] = dictValue(column.dictionary, column.codes[i]);

@@ -21,6 +21,7 @@ import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
+import { Utf8CellWriter } from './utf8-cells.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
 
@@ -82,6 +83,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   /** numValues by field index; NONE (empty) for fields that are not number columns */
   private fieldValues: Float64Array[] = [];
   private strValues: (string | null)[][] = [];
+  /** per request slot: the cells' bytes, for string columns requested with `utf8` */
+  private strBytes: (Utf8CellWriter | undefined)[] = [];
   private length = 0;
   private problems: RowProblem[] = [];
   private rowProblem: string | null = null;
@@ -133,11 +136,18 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     this.numStatus = columns.map((c) => (c.kind === 'number' ? c.status : new Uint8Array(0)));
     this.fieldValues = Array.from(this.fieldSlot, (slot) => (slot >= 0 ? this.numValues[slot] : NONE));
     this.strValues = columns.map((c) => (c.kind === 'string' ? c.values : []));
+    this.strBytes = columns.map((c, slot) => {
+      if (c.kind !== 'string' || !this.request[slot].utf8) return undefined;
+      const writer = new Utf8CellWriter(this.batchRows);
+      c.utf8 = writer.cells;
+      return writer;
+    });
     this.length = 0;
     this.problems = [];
   }
 
   private takeBatch(): ColumnBatch {
+    this.strBytes.forEach((bytes, slot) => bytes?.strings(this.strValues[slot], this.length));
     const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
     this.rowsDone += this.length;
     this.columns = null;
@@ -234,12 +244,25 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     }
     if (p >= end && !eof) return -1;
     if (kind === NUMBER) this.setNumber(this.fieldSlot[field], row, buf, fieldStart, p);
-    else if (kind === STRING) this.strValues[this.fieldSlot[field]][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+    else if (kind === STRING) {
+      const slot = this.fieldSlot[field];
+      const bytes = this.strBytes[slot];
+      if (bytes === undefined) this.strValues[slot][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
+      else if (p === fieldStart) {
+        this.strValues[slot][row] = null;
+        bytes.setMissing(row);
+      } else if (high < 0x80) bytes.setAscii(row, buf, fieldStart, p); // its string is made with the batch's (takeBatch)
+      else {
+        this.strValues[slot][row] = this.text(buf, fieldStart, p, false, field);
+        bytes.set(row, buf, fieldStart, p);
+      }
+    }
     return p;
   }
 
   private rejectRow(row: number): void {
     clearRow(this.columns ?? [], row);
+    for (const bytes of this.strBytes) bytes?.drop(row);
     const problem: RowProblem = { row: this.rowsDone + row + 1, reason: this.rowProblem ?? '' };
     if (this.rowProblemField >= 0 && this.rowProblemField < this.fieldCount) problem.field = this.fieldNames[this.rowProblemField];
     this.problems.push(problem);
@@ -341,6 +364,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       }
     } else {
       this.strValues[slot][row] = start === stop ? '' : this.text(bytes, start, stop, high < 0x80, field);
+      this.strBytes[slot]?.set(row, bytes, start, stop);
     }
     return after;
   }

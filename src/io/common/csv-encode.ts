@@ -7,6 +7,7 @@
 import { ByteBuilder } from './byte-builder.ts';
 import type { OutField } from './out-schema.ts';
 import type { OutputBatch } from './table.ts';
+import { utf8Cell } from './utf8-cells.ts';
 
 const encoder = new TextEncoder();
 
@@ -51,6 +52,26 @@ function plainText(out: ByteBuilder, text: string, sep: number): boolean {
   return true;
 }
 
+/**
+ * The same for a cell given as UTF-8 bytes: copied when it needs no quoting (not empty, without the
+ * delimiter, quotes or line breaks). Bytes past ASCII are copied too: they are the UTF-8 of the
+ * string the text path would encode (readers keep only valid UTF-8).
+ */
+function plainBytes(out: ByteBuilder, src: Uint8Array, start: number, end: number, sep: number): boolean {
+  const n = end - start;
+  if (n === 0) return false;
+  out.ensure(n);
+  const buf = out.buf;
+  let pos = out.pos;
+  for (let i = start; i < end; i++) {
+    const c = src[i];
+    if (c === 0x22 || c === sep || c === 0x0a || c === 0x0d) return false;
+    buf[pos++] = c;
+  }
+  out.pos = pos;
+  return true;
+}
+
 /** Append the rows of a batch as CSV (each row ends with LF) to `out`. */
 export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = ',', safe = false): void {
   const rows = batch.length;
@@ -82,6 +103,11 @@ export function encodeCsvRows(batch: OutputBatch, out: ByteBuilder, delimiter = 
           const v = c.values[r];
           // most ids need no quoting: one pass that copies them (with csvSafe, the quoting rules)
           if (v !== null && (safe || !plainText(out, v, sep))) out.text(csvQuote(v, delimiter, safe));
+          break;
+        }
+        case 'utf8': {
+          const start = c.starts[r];
+          if (start >= 0 && (safe || !plainBytes(out, c.bytes, start, c.ends[r], sep))) out.text(csvQuote(utf8Cell(c, r)!, delimiter, safe));
           break;
         }
         case 'dict': {

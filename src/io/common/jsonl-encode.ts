@@ -5,6 +5,7 @@
 
 import type { ByteBuilder } from './byte-builder.ts';
 import type { OutputBatch } from './table.ts';
+import { utf8Cell } from './utf8-cells.ts';
 
 const encoder = new TextEncoder();
 const NULL = encoder.encode('null');
@@ -41,6 +42,12 @@ export function encodeJsonlRows(batch: OutputBatch, out: ByteBuilder): void {
         }
         case 'string': {
           const v = c.values[r];
+          if (v === null) out.append(NULL);
+          else out.text(JSON.stringify(v));
+          break;
+        }
+        case 'utf8': {
+          const v = utf8Cell(c, r);
           if (v === null) out.append(NULL);
           else out.text(JSON.stringify(v));
           break;

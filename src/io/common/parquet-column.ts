@@ -5,6 +5,7 @@
 // carried it, naming the row. `parquet-encode.ts` turns a full buffer into a column chunk.
 
 import type { OutColumn } from './table.ts';
+import { utf8Strings } from './utf8-cells.ts';
 
 /** Physical Parquet type of an output column (STRING = BYTE_ARRAY annotated UTF-8). */
 export type Physical = 'FLOAT' | 'DOUBLE' | 'INT32' | 'INT64' | 'STRING';
@@ -88,10 +89,11 @@ export class ColumnBuffer {
     const at = this.rows;
     const defined = this.defined;
     let nulls = 0;
-    if (column.type === 'string') {
+    if (column.type === 'string' || column.type === 'utf8') {
       const out = this.strings!;
+      const values = column.type === 'utf8' ? utf8Strings(column, rows) : column.values;
       for (let i = 0; i < rows; i++) {
-        const v = column.values[i] ?? null;
+        const v = values[i] ?? null;
         out.push(v);
         if (v === null) nulls++;
         defined[at + i] = v === null ? 0 : 1;

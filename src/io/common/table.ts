@@ -12,6 +12,8 @@ export interface ColumnRequest {
   kind: ColumnKind;
   /** may be absent from a file whose columns are only sampled (JSONL): then every cell is missing */
   optional?: boolean;
+  /** string columns: also keep each cell's UTF-8 bytes where the reader has them (CSV), for a column copied to the output as is (the id) */
+  utf8?: boolean;
 }
 
 /** Per-cell status for number columns. */
@@ -33,7 +35,17 @@ export interface StringColumn {
   kind: 'string';
   /** null = missing (empty CSV field, JSON null or absent key) */
   values: (string | null)[];
+  /** the cells' UTF-8 bytes, when requested and the reader has them (CSV): see Utf8Cells */
+  utf8?: Utf8Cells;
 }
+
+/**
+ * String cells as UTF-8 bytes: cell i is bytes[starts[i], ends[i]), or missing where starts[i] is
+ * -1. A writer copies them instead of encoding strings, and they cross to a writer thread as three
+ * typed arrays instead of one string per row. Where a reader also gives strings, rows it rejected
+ * (values null) may hold anything.
+ */
+export interface Utf8Cells { bytes: Uint8Array; starts: Int32Array; ends: Int32Array }
 export type Column = NumberColumn | StringColumn;
 
 /** A row that could not be read at all (wrong field count, invalid UTF-8, bad JSON line). */
@@ -92,6 +104,8 @@ export type OutColumn =
   | { name: string; type: 'float64'; values: Float64Array }
   | { name: string; type: 'int'; values: Int32Array | Float64Array }
   | { name: string; type: 'string'; values: (string | null)[] }
+  /** strings as UTF-8 bytes (see Utf8Cells); in a file's schema the same type as 'string' */
+  | ({ name: string; type: 'utf8' } & Utf8Cells)
   /** dictionary-encoded strings (e.g. class labels): values[i] = dictionary[codes[i]] */
   | { name: string; type: 'dict'; codes: Int32Array; dictionary: readonly string[] };
 

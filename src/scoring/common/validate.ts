@@ -39,7 +39,8 @@ export const BOOL_TEXT: ReadonlyMap<string, number> = new Map<string, number>([[
 /** Which columns to ask the reader for, and how: numbers parsed by the reader, the rest as text. */
 export function columnRequests(inputs: readonly InputField[], idColumn?: string): ColumnRequest[] {
   const req: ColumnRequest[] = inputs.map((f) => ({ name: f.name, kind: f.type === 'float' || f.type === 'int' ? 'number' : 'string', ...(f.nullable ? { optional: true } : {}) }));
-  if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string' });
+  // the id is copied to the output: its bytes too, where the reader has them
+  if (idColumn !== undefined) req.push({ name: idColumn, kind: 'string', utf8: true });
   return req;
 }
 

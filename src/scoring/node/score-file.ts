@@ -9,6 +9,7 @@ import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
+import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
@@ -371,7 +372,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       const accepted = v.accepted;
       ids = new Array<string | null>(m);
       for (let j = 0; j < m; j++) ids[j] = vals[accepted[j]] ?? null;
-      idCol = { name: idName, type: 'string', values: ids };
+      // a CSV output copies the id's bytes as read (no string per row for the writer, none to send to its thread)
+      idCol = src.kind === 'string' && src.utf8 && job.outputFormat === 'csv' ? utf8OutColumn(idName, src.utf8, accepted, batch.length) : { name: idName, type: 'string', values: ids };
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
     const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
     log!.add(batch, v, scored, { rowNumbers, ids, inputs: loggedInputs });

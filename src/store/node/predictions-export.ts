@@ -78,7 +78,7 @@ function column(name: string, type: ExportType, n: number): OutColumn {
 
 function put(col: OutColumn, i: number, v: number | string | null): void {
   if (col.type === 'string') col.values[i] = v === null ? null : String(v);
-  else if (col.type !== 'dict') col.values[i] = v === null ? NaN : Number(v);
+  else if (col.type !== 'dict' && col.type !== 'utf8') col.values[i] = v === null ? NaN : Number(v);
 }
 
 export async function exportPredictions(store: Store, q: PredictionQuery, out: string, opts: ExportOptions): Promise<ExportResult> {
