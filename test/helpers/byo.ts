@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
-import { defaultIntraOpThreads } from '../../src/inference/node/engine.ts';
+import { intraOpThreadsHere } from '../../src/inference/node/engine.ts';
+import { inspectModel } from '../../src/onnx/common/onnx.ts';
 import { CARD_FORMAT, type Card } from '../../src/package/common/card.ts';
 import { REPO } from './cli.ts';
 
@@ -20,12 +21,11 @@ export const expected = JSON.parse(fs.readFileSync(path.join(BYO, 'expected.json
 export const modelBytes = (name: string): Uint8Array => fs.readFileSync(path.join(BYO, `${name}.onnx`));
 
 /**
- * A direct ONNX Runtime session run as `outpost score` runs it: with the engine's thread count. A
- * tree ensemble's scores depend on that count in the last bit (ORT sums each thread's trees, then
- * the threads' sums: on 2 cores, 1 thread and ORT's default of 2 differ on 431 of the forest's
- * 1,825 probabilities), so a reference with another count is not the same computation.
+ * A direct ONNX Runtime session run as `outpost score` runs it: with the engine's thread count for
+ * that graph (intraOpThreadsHere: one thread for a tree ensemble, whose last bits depend on the
+ * count), so that the comparison is of the same computation.
  */
-export const directSession = (model: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(model, { intraOpNumThreads: defaultIntraOpThreads() });
+export const directSession = (model: Uint8Array): Promise<ort.InferenceSession> => ort.InferenceSession.create(model, { intraOpNumThreads: intraOpThreadsHere(inspectModel(model)) });
 
 /** The graph input each fixture takes its [N, F] features on. */
 export const tensorInput = (f: Fixture): string => (f === 'mlp' ? 'input' : 'float_input');

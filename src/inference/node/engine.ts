@@ -9,6 +9,8 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { feedTypes, validateFeeds } from '../common/feeds.ts';
+import { intraOpThreadsFor } from '../common/intra-op-threads.ts';
+import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import type { FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
 import { packFeeds, prepareHandoff } from '../common/handoff.ts';
 import type { ProviderDecision, ProviderRequest } from '../common/providers.ts';
@@ -95,14 +97,8 @@ function openWorker(url: URL, model: Uint8Array | string, settings: SessionSetti
 
 const oneLine = (s: string): string => s.replace(/\s+/g, ' ').trim();
 
-/**
- * ONNX Runtime threads per session when the caller does not say: measured on 2 cores, more ORT
- * threads than cores (counting the main thread, which parses and logs) loses throughput, so the
- * default leaves one core for the caller. The count can change a model's last bits (a tree
- * ensemble sums its trees' votes per thread, then the threads' sums), so a run that must equal
- * the engine's bit for bit uses the same count.
- */
-export const defaultIntraOpThreads = (workers = 1): number => Math.max(1, Math.floor((availableParallelism() - 1) / workers));
+/** ONNX Runtime threads per session of `graph` on this machine (intraOpThreadsFor); without a graph, for any model but a thread-sensitive one. */
+export const intraOpThreadsHere = (graph?: Pick<ModelInfo, 'nodes'>, workers = 1): number => intraOpThreadsFor(graph, workers, availableParallelism());
 
 export class InferenceEngine {
   readonly provider: ProviderDecision;
@@ -143,7 +139,7 @@ export class InferenceEngine {
   static async open(model: Uint8Array | string, opts: EngineOptions = {}): Promise<InferenceEngine> {
     const workers = opts.workers ?? 1;
     if (!Number.isSafeInteger(workers) || workers < 1) throw new OutpostError('usage', `workers must be a positive integer, got ${workers}`);
-    const intraOpThreads = opts.intraOpThreads ?? defaultIntraOpThreads(workers);
+    const intraOpThreads = opts.intraOpThreads ?? intraOpThreadsHere(undefined, workers);
     if (!Number.isSafeInteger(intraOpThreads) || intraOpThreads < 1) throw new OutpostError('usage', `intraOpThreads must be a positive integer, got ${intraOpThreads}`);
     const laneDepth = opts.laneDepth ?? LANE_DEPTH;
     if (!Number.isSafeInteger(laneDepth) || laneDepth < 1) throw new OutpostError('usage', `laneDepth must be a positive integer, got ${laneDepth}`);

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import type { Baseline, BaselineColumn } from '../../drift/common/index.ts';
-import { InferenceEngine } from '../../inference/node/engine.ts';
+import { InferenceEngine, intraOpThreadsHere } from '../../inference/node/engine.ts';
 import { adaptModel } from '../../onnx/common/adapt.ts';
 import type { InputFormat } from '../../io/common/table.ts';
 import { openSource } from '../../io/node/open.ts';
@@ -59,7 +59,7 @@ export async function computePackageBaseline(req: BaselineRequest): Promise<Base
     await source.close();
     throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the file has: ${source.columns.join(', ')})`, { file });
   }
-  const engine = await InferenceEngine.open(adaptModel(pkg.modelBytes, pkg.graph).bytes, { ep: 'cpu' }).catch(async (e: unknown) => { await source.close(); throw e; });
+  const engine = await InferenceEngine.open(adaptModel(pkg.modelBytes, pkg.graph).bytes, { ep: 'cpu', intraOpThreads: intraOpThreadsHere(pkg.graph) }).catch(async (e: unknown) => { await source.close(); throw e; });
   const graphTypes = new Map(pkg.graph.inputs.map((i) => [i.name, i.type]));
   const graphRanks = new Map(pkg.graph.inputs.map((i) => [i.name, i.shape.length]));
   const got: Collected = { numbers: new Map(), strings: new Map(), outputs: { labels: [], probabilities: [], value: [] } };

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
-import { InferenceEngine, type Feeds } from '../../inference/node/engine.ts';
+import { InferenceEngine, intraOpThreadsHere, type Feeds } from '../../inference/node/engine.ts';
 import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
@@ -293,7 +293,9 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
  */
 export async function openEngine(store: Store, model: InstalledModel, ep: string, opts: RunOptions, laneDepth?: number): Promise<{ engine: InferenceEngine; graph: ModelInfo }> {
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
+  // a tree ensemble runs on one ORT thread on every machine (same scores everywhere: intra-op-threads.ts)
+  const intraOpThreads = intraOpThreadsHere(adapted.info);
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, intraOpThreads, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
   return { engine, graph: adapted.info };
 }
 
