@@ -7,7 +7,7 @@
 // - Without a job filter, every row says which job (and model version) it comes from.
 // - One scroll container holds the sticky header and the rows, so columns stay aligned when the
 //   grid scrolls sideways and no column hides under the scrollbar.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Params, PredictionRow } from '../../../src/api/common/contract.ts';
 import type { ApiError } from '../client/error.ts';
 import { cell, int } from '../format.ts';
@@ -99,6 +99,17 @@ export function PredictionTable({ query, label }: { query: Query; label: string 
     setView((v) => ({ ...v, top: p.virtualTop, offset: p.offset }));
   };
 
+  // Home and End jump at once. The browser's own keyboard scroll is animated, and a page boundary
+  // of the scaled scroll crossed on the way sets scrollTop under the animation, which stops it
+  // short of the end (seen once under load: Home from the middle of 2M rows never reached row 1).
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const el = scroller.current;
+    if (!el || e.target !== el || e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    if (e.key !== 'Home' && e.key !== 'End') return;
+    e.preventDefault();
+    el.scrollTop = e.key === 'Home' ? 0 : el.scrollHeight;
+  };
+
   const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(total, Math.ceil((view.top + view.height) / ROW_HEIGHT) + OVERSCAN);
   useEffect(() => {
@@ -147,7 +158,7 @@ export function PredictionTable({ query, label }: { query: Query; label: string 
       </p>
       <div className="grid-frame">
       {busy && <div className="grid-busy" data-testid="pred-busy" style={{ top: head.current?.offsetHeight ?? 0 }}><span className="spinner" aria-hidden="true" /> {sort ? 'Sorting…' : 'Loading…'}</div>}
-      <div ref={scroller} className="grid" role="table" aria-label={label} aria-rowcount={total + 1} aria-busy={busy} tabIndex={0} onScroll={onScroll}>
+      <div ref={scroller} className="grid" role="table" aria-label={label} aria-rowcount={total + 1} aria-busy={busy} tabIndex={0} onScroll={onScroll} onKeyDown={onKeyDown}>
         <div ref={head} className="grid-head" role="rowgroup" style={{ minWidth }}>
           <div className="grid-row" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template, minWidth }}>
             {allColumns.map((c) => {
