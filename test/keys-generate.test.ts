@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Metadata, Targets } from '@tufjs/models';
@@ -8,8 +7,9 @@ import { OutpostError } from '../src/common/errors.ts';
 import { canonicalize } from '../src/keys/common/canonical-json.ts';
 import { generateKeyFile, loadPrivateKey, loadPublicKey, signerFor } from '../src/keys/node/keys.ts';
 import { runMain } from './helpers/cli.ts';
+import { tempDir } from './helpers/packages.ts';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-keys-'));
+const tmp = () => tempDir('outpost-keys-');
 
 function signAndVerify(file: string, passphrase?: string) {
   const k = loadPrivateKey(file, passphrase);

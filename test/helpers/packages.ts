@@ -13,7 +13,9 @@ const made: string[] = [];
  * process exits. Every test and bench temp folder comes from here.
  */
 export function tempDir(prefix = 'outpost-test-'): string {
-  if (!made.length) process.once('exit', () => { for (const d of made) fs.rmSync(`${d}.offline-keys`, { recursive: true, force: true }); });
+  // removed when the test file's process ends (a test that removes its own first loses nothing);
+  // a hub made in one keeps its offline keys beside it
+  if (!made.length) process.once('exit', () => { for (const d of made) for (const p of [d, `${d}.offline-keys`]) fs.rmSync(p, { recursive: true, force: true }); });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   made.push(dir);
   return dir;
