@@ -188,7 +188,10 @@ describe('outpost serve in Chromium', { skip: 'skip' in launched ? launched.skip
   });
 
   test('cancel a running job from the UI, then resume it to the end', async () => {
-    const rows = 500_000;
+    // Long enough that the job is still running when the click lands: 500,000 rows finished in
+    // ~0.5 s on a faster machine, before the Cancel button could be clicked (it was gone, and the
+    // click waited out the test's 30 s).
+    const rows = 2_000_000;
     const big = bigCsv(path.join(files, 'big.csv'), rows);
     await open('score');
     await page.getByTestId('path-input').fill(big);
