@@ -29,7 +29,7 @@ export function prestartInferenceWorker(url: URL = INFERENCE_WORKER_URL): void {
     onMessage: (m) => {
       if (m.kind !== 'ready') return;
       s.ready = true;
-      if (spare === s) worker.unref(); // a spare taken meanwhile is the engine's to reference
+      worker.unref(); // only a spare nobody took hears this: takeSpareWorker removes the listener
     },
   };
   // a spare that fails to start is dropped quietly; the engine then starts its own and reports why

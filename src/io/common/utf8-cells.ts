@@ -9,9 +9,9 @@ import type { OutColumn, Utf8Cells } from './table.ts';
 export class Utf8CellWriter {
   readonly cells: Utf8Cells;
   private fill = 0;
-  /** rows whose string is still to be made (setAscii), and whether every byte written is ASCII */
+  /** rows whose string is still to be made (setAscii), whether there are any, and whether every byte written is ASCII */
   private readonly pending: Uint8Array;
-  private pendingRows = 0;
+  private anyPending = false;
   private ascii = true;
 
   constructor(rows: number, bytesPerRow = 16) {
@@ -23,7 +23,7 @@ export class Utf8CellWriter {
   setAscii(row: number, src: Uint8Array, start: number, end: number): void {
     this.set(row, src, start, end);
     this.pending[row] = 1;
-    this.pendingRows++;
+    this.anyPending = true;
   }
 
   /** The row's string is not wanted after all (a rejected row stays null). */
@@ -36,7 +36,7 @@ export class Utf8CellWriter {
    * a substring per cell, costs less than a string built from bytes per cell (an id column).
    */
   strings(values: (string | null)[], rows: number): void {
-    if (this.pendingRows === 0) return;
+    if (!this.anyPending) return;
     const { bytes, starts, ends } = this.cells;
     const pending = this.pending;
     // every byte ASCII: offsets in the text are byte offsets

@@ -44,11 +44,10 @@ export function deferCheckpoints(store: Store): DeferredCheckpoints {
     states.set(db, state);
     const s = state;
     try {
+      // A hold keeps the process up until release() lets the worker end after its last checkpoint:
+      // the 'message' listener refs the worker (an unref() before it measured no different: a
+      // never-released hold kept a script alive either way). A checkpoint cut short leaves the WAL as it was.
       const worker = startCheckpointWorker(db.name);
-      // The 'message' listener below refs the worker again (Node refs a worker that gets one), so
-      // a hold keeps the process up until release() lets the worker end after its last checkpoint
-      // (measured: a never-released hold kept a script alive). A checkpoint cut short leaves the WAL as it was.
-      worker.unref();
       worker.on('message', (m: { kind: 'done' }) => {
         if (m.kind !== 'done') return;
         s.checkpoints++;
