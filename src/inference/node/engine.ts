@@ -11,6 +11,8 @@ import { OutpostError } from '../../common/errors.ts';
 import { feedTypes, validateFeeds } from '../common/feeds.ts';
 import { intraOpThreadsFor } from '../common/intra-op-threads.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
+import { codableInputs, withCategoryCodes } from '../../onnx/common/category-codes.ts';
+import { CategoryCodes } from '../common/category-feeds.ts';
 import type { FeedType, Feeds, TensorInfo } from '../common/feeds.ts';
 import { packFeeds, prepareHandoff } from '../common/handoff.ts';
 import type { ProviderDecision, ProviderRequest } from '../common/providers.ts';
@@ -41,6 +43,12 @@ export interface EngineOptions {
   choose?: ChooseOptions;
   /** Worker script; a host that bundles or packages the code may need to point elsewhere. */
   workerUrl?: URL;
+  /**
+   * The model's graph (inspectModel of the bytes given), when the caller has parsed it: string
+   * inputs read only by one-hot encoders then reach the session as int64 codes, same outputs
+   * (onnx/common/category-codes.ts). Callers still see and feed them as strings.
+   */
+  graph?: Pick<ModelInfo, 'inputs' | 'outputs' | 'nodes'>;
 }
 
 export interface RunOptions {
@@ -105,15 +113,21 @@ export class InferenceEngine {
   readonly inputs: readonly TensorInfo[];
   /** Non-tensor outputs (sequences, maps such as ZipMap) are listed but not returned by run(). */
   readonly outputs: readonly TensorInfo[];
+  /** String inputs its sessions take as int64 codes (EngineOptions.graph); fed as strings all the same. */
+  readonly codedInputs: readonly string[];
   readonly #lanes: Lane[];
   readonly #queue: Call[] = [];
   readonly #laneDepth: number;
+  /** string inputs the sessions take as int64 codes */
+  readonly #codes: CategoryCodes | undefined;
   #nextId = 1;
   /** Set once the engine can take no more calls (closed, or a worker crashed). */
   #stopped: OutpostError | undefined;
 
-  private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[], laneDepth: number) {
+  private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[], laneDepth: number, codes?: CategoryCodes) {
     this.provider = provider;
+    this.#codes = codes;
+    this.codedInputs = codes?.names ?? [];
     this.#laneDepth = laneDepth;
     this.inputs = inputs;
     this.outputs = outputs;
@@ -145,8 +159,9 @@ export class InferenceEngine {
     if (!Number.isSafeInteger(laneDepth) || laneDepth < 1) throw new OutpostError('usage', `laneDepth must be a positive integer, got ${laneDepth}`);
     const file = typeof model === 'string' ? model : undefined;
     if (file !== undefined && !existsSync(file)) throw new OutpostError('not-found', 'model file not found', { file });
+    const coded = typeof model !== 'string' && opts.graph ? codableInputs(opts.graph as ModelInfo) : [];
     // Structured clone copies a view's whole buffer; hand each worker just the model's bytes.
-    const source = typeof model === 'string' || model.byteLength === model.buffer.byteLength ? model : model.slice();
+    const source = coded.length ? withCategoryCodes(model as Uint8Array, coded) : typeof model === 'string' || model.byteLength === model.buffer.byteLength ? model : model.slice();
 
     const provider = await chooseProvider(opts.ep ?? 'auto', opts.choose);
     const settings: SessionSettings = { ep: provider.chosen, intraOpThreads };
@@ -163,13 +178,16 @@ export class InferenceEngine {
       // On CPU a load failure is the model's fault; on a GPU it may be the provider's.
       await fail(new OutpostError(provider.chosen === 'cpu' ? 'package' : 'provider', `cannot load the model on ${provider.chosen}: ${why}`, file ? { file } : {}, { provider: provider.chosen }));
     }
-    const { inputs, outputs } = ok[0];
+    // a coded input is still a string input to the engine's callers
+    const codedNames = new Set(coded.map((c) => c.name));
+    const inputs = ok[0].inputs.map((i) => (codedNames.has(i.name) ? { ...i, type: 'string' } : i));
+    const { outputs } = ok[0];
     const unfit = [...inputs.map((i) => ({ ...i, role: 'input' })), ...outputs.filter((o) => o.type !== 'non-tensor').map((o) => ({ ...o, role: 'output' }))]
       .find((v) => !feedTypes.includes(v.type as FeedType));
     if (unfit) {
       await fail(new OutpostError('package', `model ${unfit.role} "${unfit.name}" has type ${unfit.type}; the engine carries ${feedTypes.join(', ')}`, { ...(file ? { file } : {}), field: unfit.name }));
     }
-    return new InferenceEngine(provider, inputs, outputs, ok.map((w) => w.worker), laneDepth);
+    return new InferenceEngine(provider, inputs, outputs, ok.map((w) => w.worker), laneDepth, coded.length ? new CategoryCodes(coded) : undefined);
   }
 
   /**
@@ -203,9 +221,10 @@ export class InferenceEngine {
     let transfer: ArrayBuffer[] = [];
     try {
       validateFeeds(feeds, this.inputs);
-      if (urgent) message = { kind: 'run-packed', id, packed: packFeeds(feeds) };
+      const sent = this.#codes ? this.#codes.encode(feeds) : feeds;
+      if (urgent) message = { kind: 'run-packed', id, packed: packFeeds(sent) };
       else {
-        const handoff = prepareHandoff(feeds, opts.transferInputs ?? false);
+        const handoff = prepareHandoff(sent, opts.transferInputs ?? false);
         message = { kind: 'run', id, feeds: handoff.feeds };
         transfer = handoff.transfer;
       }

@@ -295,7 +295,7 @@ export async function openEngine(store: Store, model: InstalledModel, ep: string
   const adapted = await loadVerifiedModel(store, model, opts.onWarning);
   // a tree ensemble runs on one ORT thread on every machine (same scores everywhere: intra-op-threads.ts)
   const intraOpThreads = intraOpThreadsHere(adapted.info);
-  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, intraOpThreads, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
+  const engine = await InferenceEngine.open(adapted.bytes, { ep: ep as never, intraOpThreads, graph: adapted.info, choose: { cacheFile: path.join(store.home, PROBE_CACHE_FILE) }, ...(laneDepth ? { laneDepth } : {}) });
   return { engine, graph: adapted.info };
 }
 
