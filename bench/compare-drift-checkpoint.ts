@@ -4,7 +4,8 @@
 // (20 float inputs and its outputs: 22 sketched features and a label), every batch counted on this
 // thread. Nothing else runs, so the thread's CPU time is exact where compare-trees.ts, on a shared
 // 2-core machine, cannot resolve a few ms per checkpoint. The stored job statistics of both trees
-// are checked identical.
+// are checked identical. It also reports the CPU time of the process's other threads per checkpoint
+// (V8's helpers: concurrent compiles and GC of the work on this thread; nothing else runs).
 //   node bench/compare-drift-checkpoint.ts --baseline /work/main [--checkpoints 12] [--runs 5]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,9 @@ try {
   const model = await getModelForScoring(store, 'mlp-drift');
   const input = batches();
   const cpu = () => { const c = process.threadCpuUsage(); return (c.user + c.system) / 1000; };
+  const allCpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
   const persistMs: number[][] = [[], []];
+  const helpersMs: number[][] = [[], []];
   for (let i = -1; i < runs; i++) {
     const jobs: string[] = [];
     for (const k of i % 2 ? [0, 1] : [1, 0]) {
@@ -75,14 +78,17 @@ try {
       // every batch on this thread: no worker's CPU in the figures
       const observer = observers[k](store, { id, modelName: 'mlp-drift', modelVersion: model.version }, model.card, { inlineRows: Infinity })!;
       let ms = 0;
+      const [all0, own0] = [allCpu(), cpu()];
       for (let c = 0; c < checkpoints; c++) {
         for (const { batch, v, scored } of input) observer.observe(batch, v, scored);
         const t = cpu();
         store.db.transaction(() => observer.persist())();
         ms += cpu() - t;
       }
+      const helpers = allCpu() - all0 - (cpu() - own0);
       observer.close();
       if (i >= 0) persistMs[k].push(ms / checkpoints);
+      if (i >= 0) helpersMs[k].push(helpers / checkpoints);
     }
     const stored = (id: string) => JSON.stringify(store.db.prepare('SELECT feature, stats_json, rows FROM drift_job_stats WHERE job_id = ? ORDER BY feature').all(id));
     if (stored(jobs[0]) !== stored(jobs[1])) throw new Error('the two trees stored different drift statistics');
@@ -92,6 +98,9 @@ try {
     checkpoints, runs, rowsPerCheckpoint: String(BATCH_ROWS * BATCHES_PER_CHECKPOINT), jobStatisticsIdentical: true,
     persistCpuMsPerCheckpoint: trees.map((tree, k) => ({ tree, median: median(persistMs[k]), runs: persistMs[k] })),
     newOverBaseline: median(persistMs[1]) / median(persistMs[0]),
+    // counting and persist together, on V8's helper threads (compiles, GC marking and sweeping)
+    helperThreadsCpuMsPerCheckpoint: trees.map((tree, k) => ({ tree, median: median(helpersMs[k]), runs: helpersMs[k] })),
+    helperThreadsNewOverBaseline: median(helpersMs[1]) / median(helpersMs[0]),
   };
   console.log(JSON.stringify(result, (_k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));
 } finally {

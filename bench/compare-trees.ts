@@ -3,9 +3,11 @@
 // the scoring thread, and the outputs and the drift statistics each job stored (drift_job_stats, and
 // the job-scope drift_alerts rows' statistics and scores) and prediction log batches checked identical. For work on issue 13's throughput,
 // where the 2-core machines are shared and wall time says little:
-//   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3] [--log on|both]
+//   node bench/compare-trees.ts --baseline /work/main [--shape floats|demo] [--rows 1000000] [--runs 3] [--log on|both] [--drift on|both]
 // `--log both` also runs each tree's job with the prediction log off and reports logging on ÷ off
-// for each tree (as the throughput case's loggingOnOverOff, by CPU of all threads).
+// for each tree (as the throughput case's loggingOnOverOff, by CPU of all threads). `--drift both`
+// (floats) also runs each tree's job on the throughput case's drift-off model (mlp-plain, the same
+// network without a baseline) and reports drift on ÷ off and drift's CPU cost per thread name.
 // The store, models and inputs come from this checkout (bench/data, as the throughput case makes
 // them); only scoreFile (and what it imports) comes from each tree.
 import { createHash } from 'node:crypto';
@@ -26,11 +28,11 @@ import { demoCsv } from './cases/throughput.ts';
 // as bench/run.ts: worker threads load from the compile cache, as the CLI's do
 module.enableCompileCache?.();
 
-const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, log: { type: 'string', default: 'on' } } });
+const { values } = parseArgs({ options: { baseline: { type: 'string' }, shape: { type: 'string', default: 'floats' }, rows: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '3' }, log: { type: 'string', default: 'on' }, drift: { type: 'string', default: 'on' } } });
 const rows = Number(values.rows);
 const runs = Number(values.runs);
-if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/node/score-file.ts')) || !['floats', 'demo'].includes(values.shape!) || !(Number.isSafeInteger(rows) && rows > 0) || !(Number.isSafeInteger(runs) && runs > 0) || !['on', 'both'].includes(values.log!)) {
-  console.error('usage: node bench/compare-trees.ts --baseline <checkout of this repository> [--shape floats|demo] [--rows N] [--runs N] [--log on|both]');
+if (!values.baseline || !fs.existsSync(path.join(values.baseline, 'src/scoring/node/score-file.ts')) || !['floats', 'demo'].includes(values.shape!) || !(Number.isSafeInteger(rows) && rows > 0) || !(Number.isSafeInteger(runs) && runs > 0) || !['on', 'both'].includes(values.log!) || !['on', 'both'].includes(values.drift!) || (values.drift === 'both' && values.shape !== 'floats')) {
+  console.error('usage: node bench/compare-trees.ts --baseline <checkout of this repository> [--shape floats|demo] [--rows N] [--runs N] [--log on|both] [--drift on|both (floats)]');
   process.exit(2);
 }
 const trees = [path.resolve(values.baseline), REPO.replace(/\/$/, '')];
@@ -48,14 +50,24 @@ try {
   const { baseline, cardFile } = await computePackageBaseline({ packageDir: dir, reference: floatCsv(50_000, 20, 11) });
   writeCardBaseline(cardFile, baseline);
   installPackage(store, dir, { source: 'local', allowUnsigned: true });
+  if (values.drift === 'both') {
+    // the same network without a baseline: no drift statistics (the throughput case's driftOff)
+    const plain = path.join(home, 'mlp-plain');
+    fs.mkdirSync(plain);
+    fs.writeFileSync(path.join(plain, 'model.onnx'), model);
+    fs.writeFileSync(path.join(plain, 'card.json'), JSON.stringify({ ...card, name: 'mlp-plain' }));
+    installPackage(store, plain, { source: 'local', allowUnsigned: true });
+  }
   installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
   const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
-  // each tree's job with the log on, then (--log both) with it off: variant v is tree v % 2
-  const variants = [0, 1, ...(values.log === 'both' ? [2, 3] : [])];
-  const logOn = (v: number) => v < 2;
-  const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = variants.map(() => []);
-  // per thread name (`sink`, `inference`, `V8Worker` = GC helpers, …), sampled from /proc through each run
-  const threads: Record<string, number>[][] = variants.map(() => []);
+  // each tree's job with the log on, then (--log both) with it off, then (--drift both) on the
+  // drift-off model with the log on: variant v is tree v % 2
+  const variants = [0, 1, ...(values.log === 'both' ? [2, 3] : []), ...(values.drift === 'both' ? [4, 5] : [])];
+  const logOn = (v: number) => v < 2 || v >= 4;
+  const driftOn = (v: number) => v < 4;
+  const cpu: { all: number; main: number; statsWorker: number; wall: number }[][] = Array.from({ length: 6 }, () => []);
+  // (both indexed by variant) per thread name (`sink`, `inference`, `V8Worker` = GC helpers, …), sampled from /proc through each run
+  const threads: Record<string, number>[][] = Array.from({ length: 6 }, () => []);
   const load: number[] = [];
   let driftStats = 0;
   let logHash = '';
@@ -72,7 +84,7 @@ try {
       const main0 = process.threadCpuUsage();
       const worker0 = lanes[k].workerCpuMs;
       const sampler = threadCpu();
-      const r = await scorers[k](store, { ...job, out, logPredictions: logOn(v) });
+      const r = await scorers[k](store, { ...job, ...(driftOn(v) ? {} : { model: 'mlp-plain' }), out, logPredictions: logOn(v) });
       jobs[v] = r.job.id;
       const all = process.cpuUsage(all0);
       const main = process.threadCpuUsage(main0);
@@ -87,7 +99,7 @@ try {
       store.db.prepare('SELECT feature, stats_json, rows FROM drift_job_stats WHERE job_id = ? ORDER BY feature').all(id),
       store.db.prepare("SELECT feature, method, statistic, score, report_json FROM drift_alerts WHERE scope = 'job' AND scope_key = ? ORDER BY feature, method").all(id),
     ]);
-    for (const v of variants.slice(1)) if (stored(jobs[0]) !== stored(jobs[v])) throw new Error('the two trees stored different drift statistics');
+    for (const v of variants.slice(1).filter(driftOn)) if (stored(jobs[0]) !== stored(jobs[v])) throw new Error('the two trees stored different drift statistics');
     // the prediction log each tree's job stored (the blobs, their sizes and rows), hashed
     const logged = (id: string) => {
       const h = createHash('sha256');
@@ -115,6 +127,19 @@ try {
     ...(values.log === 'both' ? {
       logOffPerMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k + 2, 'all'), scoringThreadCpu: per(k + 2, 'main'), wall: per(k + 2, 'wall') })),
       loggingOnOverOff: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k + 2, 'all') / per(k, 'all'), scoringThreadCpu: per(k + 2, 'main') / per(k, 'main'), wall: per(k + 2, 'wall') / per(k, 'wall'), logCostAllThreadsCpuMs: per(k, 'all') - per(k + 2, 'all'), pairedMedian: { allThreadsCpu: paired(k + 2, k, 'all'), scoringThreadCpu: paired(k + 2, k, 'main'), wall: paired(k + 2, k, 'wall') } })),
+    } : {}),
+    // drift on ÷ off (issue 13's ≥ 0.9): CPU off ÷ CPU on, wall off ÷ wall on; drift's cost per thread name
+    ...(values.drift === 'both' ? {
+      driftOffPerMillionRowsMs: trees.map((t, k) => ({ tree: t, allThreadsCpu: per(k + 4, 'all'), scoringThreadCpu: per(k + 4, 'main'), wall: per(k + 4, 'wall'), perThreadCpu: perThread(k + 4) })),
+      driftOnOverOff: trees.map((t, k) => {
+        const on = perThread(k);
+        const off = perThread(k + 4);
+        return {
+          tree: t, allThreadsCpu: per(k + 4, 'all') / per(k, 'all'), scoringThreadCpu: per(k + 4, 'main') / per(k, 'main'), wall: per(k + 4, 'wall') / per(k, 'wall'), driftCostAllThreadsCpuMs: per(k, 'all') - per(k + 4, 'all'),
+          driftCostPerThreadCpuMs: Object.fromEntries([...new Set([...Object.keys(on), ...Object.keys(off)])].sort().map((n) => [n, (on[n] ?? 0) - (off[n] ?? 0)])),
+          pairedMedian: { allThreadsCpu: paired(k + 4, k, 'all'), scoringThreadCpu: paired(k + 4, k, 'main'), wall: paired(k + 4, k, 'wall') },
+        };
+      }),
     } : {}),
   };
   console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Number(v.toPrecision(4)) : v), 2));
