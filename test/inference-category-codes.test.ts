@@ -7,28 +7,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
 import { OutpostError } from '../src/common/errors.ts';
 import { codableInputs, withCategoryCodes } from '../src/onnx/common/category-codes.ts';
 import { inspectModel, type ModelInfo } from '../src/onnx/common/onnx.ts';
 import type { Feeds } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
-import { cloneFeeds, colours, mixedModel } from './helpers/inference-models.ts';
+import { cloneFeeds, colours, direct, mixedModel } from './helpers/inference-models.ts';
 
 const limit = { timeout: 30_000 };
 const DEMO = path.join(import.meta.dirname, '..', 'models', 'demo', 'weather', 'model.onnx');
 
-/** The reference: ORT on the original bytes, on this thread. */
-async function direct(model: Uint8Array, feeds: Feeds): Promise<Feeds> {
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, executionMode: 'sequential' });
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.type, t.data as never, t.dims);
-  const out = await s.run(ortFeeds);
-  await s.release();
-  const res: Feeds = {};
-  for (const [k, t] of Object.entries(out)) res[k] = { type: t.type as never, data: t.data as never, dims: [...t.dims] };
-  return res;
-}
 
 /** Bit for bit the same tensors; a difference names the output and the first element (assert's diff of large arrays takes minutes). */
 function assertSameOutputs(got: Feeds, expected: Feeds, what = ''): void {

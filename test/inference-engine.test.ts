@@ -6,27 +6,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ort from 'onnxruntime-node';
 import { OutpostError } from '../src/common/errors.ts';
 import type { Feeds } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
 import { encodeModel } from '../src/onnx/common/onnx.ts';
-import { cloneFeeds, identityModel, mixedModel, mlpFeeds, mlpModel } from './helpers/inference-models.ts';
+import { cloneFeeds, direct, identityModel, mixedModel, mlpFeeds, mlpModel } from './helpers/inference-models.ts';
 
 /** A hung worker must fail the test, not stall the run. */
 const limit = { timeout: 30_000 };
 
-/** The reference: a plain session on this thread, same optimisation level and thread count. */
-async function direct(model: Uint8Array, feeds: Feeds): Promise<Feeds> {
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, executionMode: 'sequential' });
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.type, t.data as never, t.dims);
-  const out = await s.run(ortFeeds);
-  await s.release();
-  const res: Feeds = {};
-  for (const [k, t] of Object.entries(out)) res[k] = { type: t.type as never, data: t.data as never, dims: [...t.dims] };
-  return res;
-}
 
 const isOutpost = (code: string, message: RegExp, field?: string) => (e: unknown): boolean => {
   assert.ok(e instanceof OutpostError, `expected OutpostError, got ${String(e)}`);
