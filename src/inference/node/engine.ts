@@ -159,7 +159,7 @@ export class InferenceEngine {
     if (!Number.isSafeInteger(laneDepth) || laneDepth < 1) throw new OutpostError('usage', `laneDepth must be a positive integer, got ${laneDepth}`);
     const file = typeof model === 'string' ? model : undefined;
     if (file !== undefined && !existsSync(file)) throw new OutpostError('not-found', 'model file not found', { file });
-    const coded = typeof model !== 'string' && opts.graph ? codableInputs(opts.graph as ModelInfo) : [];
+    const coded = typeof model !== 'string' && opts.graph ? codableInputs(opts.graph) : [];
     // Structured clone copies a view's whole buffer; hand each worker just the model's bytes.
     const source = coded.length ? withCategoryCodes(model as Uint8Array, coded) : typeof model === 'string' || model.byteLength === model.buffer.byteLength ? model : model.slice();
 

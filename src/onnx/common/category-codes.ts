@@ -31,7 +31,7 @@ const sameList = (a: readonly string[], b: readonly string[]): boolean => a.leng
  * ORT's own error for an unknown value is kept), not themselves a graph output. A graph with
  * subgraphs (If, Loop, Scan) is left alone: a subgraph may read the input under its name.
  */
-export function codableInputs(info: ModelInfo): CodedInput[] {
+export function codableInputs(info: Pick<ModelInfo, 'inputs' | 'outputs' | 'nodes'>): CodedInput[] {
   const subgraphs = info.nodes.some((n) => Object.values(n.attrs).some((v) => typeof v === 'object' && !Array.isArray(v) && v.kind === 'graph'));
   if (subgraphs) return [];
   const outputs = new Set(info.outputs.map((o) => o.name));
