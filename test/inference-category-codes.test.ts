@@ -12,7 +12,8 @@ import { codableInputs, withCategoryCodes } from '../src/onnx/common/category-co
 import { inspectModel, type ModelInfo } from '../src/onnx/common/onnx.ts';
 import type { Feeds } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
-import { cloneFeeds, colours, direct, mixedModel } from './helpers/inference-models.ts';
+import { cloneFeeds, colours, mixedModel } from './helpers/inference-models.ts';
+import { direct } from './helpers/ort-reference.ts';
 
 const limit = { timeout: 30_000 };
 const DEMO = path.join(import.meta.dirname, '..', 'models', 'demo', 'weather', 'model.onnx');

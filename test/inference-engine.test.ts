@@ -10,7 +10,8 @@ import { OutpostError } from '../src/common/errors.ts';
 import type { Feeds } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
 import { encodeModel } from '../src/onnx/common/onnx.ts';
-import { cloneFeeds, direct, identityModel, mixedModel, mlpFeeds, mlpModel } from './helpers/inference-models.ts';
+import { cloneFeeds, identityModel, mixedModel, mlpFeeds, mlpModel } from './helpers/inference-models.ts';
+import { direct } from './helpers/ort-reference.ts';
 
 /** A hung worker must fail the test, not stall the run. */
 const limit = { timeout: 30_000 };

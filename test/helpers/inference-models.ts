@@ -1,5 +1,4 @@
 // Small real ONNX models for the inference tests, built with the project's encoder.
-import ort from 'onnxruntime-node';
 import { encodeModel } from '../../src/onnx/common/onnx.ts';
 import type { FeedTensor, Feeds } from '../../src/inference/common/feeds.ts';
 
@@ -95,16 +94,4 @@ export function cloneFeeds(feeds: Feeds): Feeds {
   const out: Feeds = {};
   for (const [k, t] of Object.entries(feeds)) out[k] = { ...t, data: (Array.isArray(t.data) ? [...t.data] : t.data.slice()) as FeedTensor['data'], dims: [...t.dims] };
   return out;
-}
-
-/** The reference for engine tests: a plain ORT session on this thread (CPU, full optimisation, one thread), released after the run. */
-export async function direct(model: Uint8Array, feeds: Feeds): Promise<Feeds> {
-  const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: 1, executionMode: 'sequential' });
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new ort.Tensor(t.type, t.data as never, t.dims);
-  const out = await s.run(ortFeeds);
-  await s.release();
-  const res: Feeds = {};
-  for (const [k, t] of Object.entries(out)) res[k] = { type: t.type as never, data: t.data as never, dims: [...t.dims] };
-  return res;
 }
