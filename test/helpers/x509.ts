@@ -54,7 +54,9 @@ export function issue(opts: { cn: string; ca?: boolean; hosts?: string[]; issuer
   const end = new Date(start.getTime() + (opts.days ?? 30) * 86_400_000);
   const notBefore = end < start ? new Date(end.getTime() - 86_400_000) : start;
   const serial = crypto.randomBytes(12);
-  serial[0] &= 0x7f;
+  // positive, and a first byte that is not 0: DER integers are minimal, and a leading zero before a
+  // byte below 0x80 is "illegal padding" to OpenSSL (1 certificate in ~256 failed hub-tls so)
+  serial[0] = (serial[0] & 0x3f) | 0x40;
   const issuerName = opts.issuer ? opts.issuer.name : opts.cn;
   const signer = opts.issuer?.key ?? privateKey;
   const authority = keyId(opts.issuer ? crypto.createPublicKey(opts.issuer.key) : publicKey);
