@@ -196,7 +196,9 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await dialog.getByRole('button', { name: 'Keep it going' }).click();
     await dialog.waitFor({ state: 'detached' });
     assert.equal((await status(second)).rollout.state, 'active', 'cancelled: nothing changed');
-    await page.waitForFunction('document.activeElement?.getAttribute("data-testid") === "halt"', undefined, { timeout: 5000 }); // focus is back on the button that opened the dialog
+    // focus is back on the button that opened the dialog (a selector, not waitForFunction: the console's
+    // CSP has no 'unsafe-eval', and Playwright evaluates a predicate that is not yet true by eval)
+    await page.locator('[data-testid="halt"]:focus').waitFor({ timeout: 5000 });
 
     await refresh();
     await row(second).getByTestId('halt').click();
