@@ -10,17 +10,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { computePackageBaseline, writeCardBaseline } from '../src/monitor/node/baseline-file.ts';
 import type { createDriftObserver } from '../src/monitor/node/observer.ts';
 import type { ColumnBatch } from '../src/io/common/table.ts';
 import type { ScoredColumns } from '../src/scoring/common/outputs.ts';
 import type { ValidatedBatch } from '../src/scoring/common/validate.ts';
 import { getModelForScoring } from '../src/store/node/checked-card.ts';
 import { createJob, newJobId } from '../src/store/node/jobs.ts';
-import { installPackage } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
-import { buildSyntheticMlp, createRng } from '../src/train/common/index.ts';
-import { floatCsv, REPO, tempHome } from './lib.ts';
+import { createRng } from '../src/train/common/index.ts';
+import { installBenchMlp } from './bench-models.ts';
+import { REPO, tempHome } from './lib.ts';
 
 const { values } = parseArgs({ options: { baseline: { type: 'string' }, checkpoints: { type: 'string', default: '12' }, runs: { type: 'string', default: '5' } } });
 const checkpoints = Number(values.checkpoints);
@@ -52,14 +51,7 @@ function batches(): { batch: ColumnBatch; v: ValidatedBatch; scored: ScoredColum
 const home = tempHome();
 const store = openStore(home);
 try {
-  const { bytes, card } = buildSyntheticMlp({ features: 20, hidden: 32, classes: 2, seed: 1 });
-  const dir = path.join(home, 'mlp-drift');
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'model.onnx'), bytes);
-  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify({ ...card, name: 'mlp-drift' }));
-  const { baseline, cardFile } = await computePackageBaseline({ packageDir: dir, reference: floatCsv(50_000, 20, 11) });
-  writeCardBaseline(cardFile, baseline);
-  installPackage(store, dir, { source: 'local', allowUnsigned: true });
+  await installBenchMlp(store, home, 'mlp-drift', { baseline: true });
   const model = await getModelForScoring(store, 'mlp-drift');
   const input = batches();
   const cpu = () => { const c = process.threadCpuUsage(); return (c.user + c.system) / 1000; };

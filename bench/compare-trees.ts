@@ -16,14 +16,13 @@ import module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { computePackageBaseline, writeCardBaseline } from '../src/monitor/node/baseline-file.ts';
 import { installPackage } from '../src/store/node/models.ts';
 import { openStore } from '../src/store/node/store.ts';
 import type { scoreFile } from '../src/scoring/node/score-file.ts';
 import type { StatsLane } from '../src/monitor/node/stats-lane.ts';
-import { buildSyntheticMlp } from '../src/train/common/index.ts';
 import { floatCsv, REPO, tempHome, threadCpu } from './lib.ts';
 import { demoCsv } from './cases/throughput.ts';
+import { installBenchMlp } from './bench-models.ts';
 
 // as bench/run.ts: worker threads load from the compile cache, as the CLI's do
 module.enableCompileCache?.();
@@ -42,22 +41,9 @@ const lanes: (typeof StatsLane)[] = await Promise.all(trees.map(async (t) => (aw
 const home = tempHome();
 const store = openStore(home);
 try {
-  const { bytes: model, card } = buildSyntheticMlp({ features: 20, hidden: 32, classes: 2, seed: 1 });
-  const dir = path.join(home, 'mlp-drift');
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'model.onnx'), model);
-  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify({ ...card, name: 'mlp-drift' }));
-  const { baseline, cardFile } = await computePackageBaseline({ packageDir: dir, reference: floatCsv(50_000, 20, 11) });
-  writeCardBaseline(cardFile, baseline);
-  installPackage(store, dir, { source: 'local', allowUnsigned: true });
-  if (values.drift === 'both') {
-    // the same network without a baseline: no drift statistics (the throughput case's driftOff)
-    const plain = path.join(home, 'mlp-plain');
-    fs.mkdirSync(plain);
-    fs.writeFileSync(path.join(plain, 'model.onnx'), model);
-    fs.writeFileSync(path.join(plain, 'card.json'), JSON.stringify({ ...card, name: 'mlp-plain' }));
-    installPackage(store, plain, { source: 'local', allowUnsigned: true });
-  }
+  await installBenchMlp(store, home, 'mlp-drift', { baseline: true });
+  // (--drift both) the same network without a baseline: no drift statistics (the throughput case's driftOff)
+  if (values.drift === 'both') await installBenchMlp(store, home, 'mlp-plain', { baseline: false });
   installPackage(store, path.join(REPO, 'models', 'demo', 'weather'), { source: 'local', allowUnsigned: true });
   const job = values.shape === 'demo' ? { input: demoCsv(rows), model: 'seattle-weather', idColumn: 'id' } : { input: floatCsv(rows, 20), model: 'mlp-drift' };
   // each tree's job with the log on, then (--log both) with it off, then (--drift both) on the

@@ -5,7 +5,7 @@
 // rewrite makes that tensor a graph output and drops the ZipMap. It is done on the bytes loaded for
 // a session, never on the file: a signed package's verified bytes stay exactly as they were. Pure.
 import { inspectModel, type ModelInfo, type NodeInfo, type ValueInfo } from './onnx.ts';
-import { ProtoWriter, readFields } from './protobuf.ts';
+import { ProtoWriter, readFields, rewriteMessage, stringField } from './protobuf.ts';
 
 export interface ZipMapInfo {
   /** the node's name (or "ZipMap #i" when unnamed) */
@@ -84,10 +84,6 @@ function probabilityOutput(name: string, classes: number): ProtoWriter {
 }
 
 const utf8 = new TextDecoder();
-const nameOf = (b: Uint8Array): string => {
-  for (const f of readFields(b)) if (f.field === 1 && f.wire === 2) return utf8.decode(f.value);
-  return '';
-};
 
 export interface AdaptedModel {
   /** the bytes to create the session from: the input itself when nothing needed changing */
@@ -107,34 +103,25 @@ export function adaptModel(bytes: Uint8Array, info: ModelInfo = inspectModel(byt
   if (!zipmaps.length) return { bytes, info, zipmaps };
   const dropped = new Map(zipmaps.map((z) => [z.output, z]));
   const alreadyOut = new Set(info.outputs.map((o) => o.name));
-  const model = new ProtoWriter();
-  for (const f of readFields(bytes)) {
-    if (f.field !== 7 || f.wire !== 2) {
-      model.raw(f.field, f.wire, f.value);
-      continue;
+  const model = rewriteMessage(bytes, (field, graph) => field !== 7 ? undefined : rewriteMessage(graph, (gf, value) => {
+    if (gf === 1) {
+      let op = '';
+      let out = '';
+      for (const x of readFields(value)) {
+        if (x.field === 4 && x.wire === 2) op = utf8.decode(x.value);
+        if (x.field === 2 && x.wire === 2 && !out) out = utf8.decode(x.value);
+      }
+      return op === 'ZipMap' && dropped.has(out) ? null : undefined;
     }
-    const graph = new ProtoWriter();
-    for (const g of readFields(f.value)) {
-      if (g.field === 1 && g.wire === 2) {
-        let op = '';
-        let out = '';
-        for (const x of readFields(g.value)) {
-          if (x.field === 4 && x.wire === 2) op = utf8.decode(x.value);
-          if (x.field === 2 && x.wire === 2 && !out) out = utf8.decode(x.value);
-        }
-        if (op === 'ZipMap' && dropped.has(out)) continue;
-      } else if (g.field === 12 && g.wire === 2) {
-        const z = dropped.get(nameOf(g.value));
-        if (z) {
-          if (!alreadyOut.has(z.input)) graph.message(12, probabilityOutput(z.input, z.labels.length));
-          alreadyOut.add(z.input);
-          continue;
-        }
-      } else if (g.field === 13 && g.wire === 2 && dropped.has(nameOf(g.value))) continue; // value_info of a dropped value
-      graph.raw(g.field, g.wire, g.value);
+    if (gf === 12) {
+      const z = dropped.get(stringField(value, 1));
+      if (!z) return undefined;
+      const first = !alreadyOut.has(z.input);
+      alreadyOut.add(z.input);
+      return first ? probabilityOutput(z.input, z.labels.length) : null;
     }
-    model.message(7, graph);
-  }
+    return gf === 13 && dropped.has(stringField(value, 1)) ? null : undefined; // value_info of a dropped value
+  }));
   const out = model.finish();
   return { bytes: out, info: servingInterface(info), zipmaps };
 }

@@ -9,7 +9,7 @@
 // feed a string input: the engine turns values into codes (inference/common/category-feeds.ts).
 // Done on the bytes loaded for a session, never on the file. Pure.
 import type { ModelInfo } from './onnx.ts';
-import { ProtoWriter, readFields } from './protobuf.ts';
+import { ProtoWriter, readFields, rewriteMessage, stringField } from './protobuf.ts';
 
 /** A string graph input that the session takes as int64 codes into `categories`. */
 export interface CodedInput {
@@ -55,21 +55,6 @@ export function codableInputs(info: Pick<ModelInfo, 'inputs' | 'outputs' | 'node
 }
 
 const utf8 = new TextDecoder();
-const nameIn = (b: Uint8Array, field: number): string => {
-  for (const f of readFields(b)) if (f.field === field && f.wire === 2) return utf8.decode(f.value);
-  return '';
-};
-
-/** Copy a message, replacing the fields that `replace` answers for (undefined: keep the field as read). */
-function rewriteMessage(b: Uint8Array, replace: (field: number, value: Uint8Array) => ProtoWriter | null | undefined): ProtoWriter {
-  const w = new ProtoWriter();
-  for (const f of readFields(b)) {
-    const r = f.wire === 2 ? replace(f.field, f.value) : undefined;
-    if (r === undefined) w.raw(f.field, f.wire, f.value);
-    else if (r !== null) w.message(f.field, r);
-  }
-  return w;
-}
 
 /** A ValueInfoProto with its tensor element type set to int64 (name, shape and doc kept). */
 const asInt64 = (valueInfo: Uint8Array): ProtoWriter =>
@@ -84,7 +69,7 @@ function elemTypeInt64(tensor: Uint8Array): ProtoWriter {
 
 /** An OneHotEncoder NodeProto with cats_strings replaced by cats_int64s 0 … n−1. */
 function encoderOverCodes(node: Uint8Array, count: number): ProtoWriter {
-  return rewriteMessage(node, (field, attr) => field !== 5 || nameIn(attr, 1) !== 'cats_strings' ? undefined
+  return rewriteMessage(node, (field, attr) => field !== 5 || stringField(attr, 1) !== 'cats_strings' ? undefined
     : new ProtoWriter().string(1, 'cats_int64s').packedInts(8, Array.from({ length: count }, (_, i) => i)).int(20, INTS));
 }
 
@@ -94,7 +79,7 @@ export function withCategoryCodes(bytes: Uint8Array, coded: readonly CodedInput[
   const byName = new Map(coded.map((c) => [c.name, c]));
   const model = rewriteMessage(bytes, (field, graph) => field !== 7 ? undefined : rewriteMessage(graph, (gf, value) => {
     // graph inputs (11) and value_info (13) that describe a coded input
-    if (gf === 11 || gf === 13) return byName.has(nameIn(value, 1)) ? asInt64(value) : undefined;
+    if (gf === 11 || gf === 13) return byName.has(stringField(value, 1)) ? asInt64(value) : undefined;
     if (gf !== 1) return undefined;
     // a node (1) reading a coded input is one of its OneHotEncoders (codableInputs checked it)
     const read = [...readFields(value)].flatMap((f) => (f.field === 1 && f.wire === 2 ? [utf8.decode(f.value)] : []));

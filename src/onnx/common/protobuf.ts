@@ -155,3 +155,26 @@ export function readPackedVarints(b: Uint8Array): bigint[] {
   }
   return out;
 }
+
+const text = new TextDecoder();
+
+/** The first length-delimited `field` of a message as UTF-8 text ('' when absent): a name (field 1 of ValueInfoProto, AttributeProto…). */
+export function stringField(message: Uint8Array, field: number): string {
+  for (const f of readFields(message)) if (f.field === field && f.wire === 2) return text.decode(f.value);
+  return '';
+}
+
+/**
+ * A copy of a message in which `replace` may answer for its length-delimited fields: a writer (the
+ * field's new content), null (the field dropped) or undefined (kept as read). Every other byte is
+ * re-emitted as read. The in-memory rewrites of a model (adapt.ts, category-codes.ts) are built on it.
+ */
+export function rewriteMessage(message: Uint8Array, replace: (field: number, value: Uint8Array) => ProtoWriter | null | undefined): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const f of readFields(message)) {
+    const r = f.wire === 2 ? replace(f.field, f.value) : undefined;
+    if (r === undefined) w.raw(f.field, f.wire, f.value);
+    else if (r !== null) w.message(f.field, r);
+  }
+  return w;
+}
