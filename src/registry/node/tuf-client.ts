@@ -97,6 +97,12 @@ export interface HubClient {
 /** A role that signs targets of a model: the publisher's own role or one of its version bins (`publisher` names the team either way). */
 export interface RoleInfo { role: string; publisher: string; keyIds: string[]; metadata: Metadata<Targets> }
 
+/** The parts of tuf-js's Updater the two adjustments below wrap (not in its typings). */
+interface UpdaterInternals {
+  loadTargets(role: string, parent: string): Promise<Metadata<Targets> | undefined>;
+  trustedSet: { getRole(role: string): Metadata<Targets> | undefined; snapshot?: { signed: { meta: Record<string, unknown> } } };
+}
+
 /**
  * A publisher the operator has delegated to but who has signed nothing yet has no targets metadata,
  * so the hub's (signed) snapshot does not list it. tuf-js 6 reads that missing snapshot entry without
@@ -106,16 +112,39 @@ export interface RoleInfo { role: string; publisher: string; keyIds: string[]; m
  * does list goes through tuf-js unchanged (download, signatures, version, hashes).
  */
 function skipUnpublishedRoles(updater: Updater): void {
-  type Internals = {
-    loadTargets(role: string, parent: string): Promise<unknown>;
-    trustedSet: { getRole(role: string): unknown; snapshot?: { signed: { meta: Record<string, unknown> } } };
-  };
-  const u = updater as unknown as Internals;
+  const u = updater as unknown as UpdaterInternals;
   const load = u.loadTargets.bind(updater);
   u.loadTargets = async (role, parent) => {
     const snapshot = u.trustedSet.snapshot;
     if (!u.trustedSet.getRole(role) && snapshot && !Object.hasOwn(snapshot.signed.meta, `${role}.json`)) return undefined;
     return load(role, parent);
+  };
+}
+
+/**
+ * tuf-js checks the signatures of a role it already holds again each time a walk passes through it
+ * (`loadTargets` of a cached role: `verifyDelegate`). A pull walks the same three roles seven or
+ * eight times (the alias, the probe, version bins, each file), 25 signature checks where 8 differ.
+ * The trusted set's metadata objects are never changed in place (an update replaces them), so a
+ * delegator object that accepted a role object once accepts it again: that pair is checked once.
+ * A new version of either, loaded fresh, is a new object and is checked as before.
+ */
+function verifyEachDelegationOnce(updater: Updater): void {
+  const u = updater as unknown as UpdaterInternals;
+  const load = u.loadTargets.bind(updater);
+  const accepted = new WeakMap<Metadata<Targets>, WeakSet<Metadata<Targets>>>();
+  u.loadTargets = async (role, parent) => {
+    const delegator = u.trustedSet.getRole(parent);
+    const held = u.trustedSet.getRole(role);
+    if (delegator && held && accepted.get(delegator)?.has(held)) return held;
+    const got = await load(role, parent); // verified under the delegator (or it threw)
+    const by = u.trustedSet.getRole(parent);
+    if (got && by) {
+      const roles = accepted.get(by) ?? new WeakSet();
+      roles.add(got);
+      accepted.set(by, roles);
+    }
+    return got;
   };
 }
 
@@ -126,6 +155,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
   const fetcher = new HubFetcher(base, opts.timeoutMs ?? 30_000, opts.signal, opts.fetch);
   const updater = new Updater({ metadataDir: t.metadata, metadataBaseUrl: `${base}/metadata`, targetBaseUrl: `${base}/targets`, fetcher, config: { fetchRetries: 0 } });
   skipUnpublishedRoles(updater);
+  verifyEachDelegationOnce(updater);
   try {
     await updater.refresh();
   } catch (e) {
