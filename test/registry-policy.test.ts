@@ -17,7 +17,13 @@ test('target paths: valid forms parse, every traversal/encoding trick is refused
   }
   assert.deepEqual(parseSelector('churn@3'), { ok: true, selector: { name: 'churn', version: 3 } });
   assert.deepEqual(parseSelector('churn:staging'), { ok: true, selector: { name: 'churn', alias: 'staging' } });
-  for (const bad of ['../churn', 'churn@x', 'churn@1:a', 'churn:', '%2e%2e', '']) assert.equal(parseSelector(bad).ok, false, bad);
+  for (const bad of ['../churn', 'churn@x', 'churn@1:a', 'churn:', '%2e%2e', '', 'a:b:c', ':production', '/churn', 'C:\\churn']) assert.equal(parseSelector(bad).ok, false, bad);
+  // ":" separates the alias: a one-letter model name is not a drive letter
+  assert.deepEqual(parseSelector('c:production'), { ok: true, selector: { name: 'c', alias: 'production' } });
+  assert.deepEqual(parseSelector('c@2'), { ok: true, selector: { name: 'c', version: 2 } });
+  assert.match((parseSelector('../churn') as { reason: string }).reason, /contains "\.\."/);
+  assert.match((parseSelector('') as { reason: string }).reason, /empty/);
+  assert.match((parseSelector('a:b:c') as { reason: string }).reason, /is not <name>, <name>@<version> or <name>:<alias>/);
 });
 
 const info = (initializers: ModelInfo['initializers']): ModelInfo => ({ irVersion: 8, producer: '', producerVersion: '', opsets: [], inputs: [], outputs: [], initializers, nodes: [], metadata: {} });

@@ -70,11 +70,16 @@ export const delegationPathsFor = (modelGlob: string): string[] => [`${modelGlob
 export type ModelSelector = { name: string; version?: number; alias?: string };
 
 export function parseSelector(ref: string): { ok: true; selector: ModelSelector } | { ok: false; reason: string } {
-  const unsafe = unsafePathReason(ref);
-  if (unsafe) return { ok: false, reason: `${JSON.stringify(ref)} ${unsafe}` };
+  const forms = '<name>, <name>@<version> or <name>:<alias>';
+  if (ref === '') return { ok: false, reason: `the model reference is empty: give ${forms}` };
   const m = /^([^@:]+)(?:@([^@:]+)|:([^@:]+))?$/.exec(ref);
-  if (!m) return { ok: false, reason: `"${ref}" is not <name>, <name>@<version> or <name>:<alias>` };
+  if (!m) return { ok: false, reason: `${JSON.stringify(ref)} is not ${forms}` };
   const [, name, version, alias] = m;
+  // each part on its own: here ":" separates the alias, so "c:production" is model "c", not a drive letter
+  for (const part of [name, version, alias]) {
+    const unsafe = part === undefined ? undefined : unsafePathReason(part);
+    if (unsafe) return { ok: false, reason: `${JSON.stringify(ref)} ${unsafe}` };
+  }
   if (!MODEL_NAME_RE.test(name)) return { ok: false, reason: `"${name}" is not a valid model name (lower-case letters, digits, ".", "_", "-")` };
   if (version !== undefined && !VERSION_RE.test(version)) return { ok: false, reason: `"${version}" is not a version number` };
   if (alias !== undefined && !ALIAS_RE.test(alias)) return { ok: false, reason: `"${alias}" is not a valid alias name` };
