@@ -130,7 +130,7 @@ test('a bundle pulled offline installs exactly what a network pull installs', as
   }
 });
 
-test('a bundle is verified against the root this device trusts: none pinned is a usage error, another hub\'s root refuses', async () => {
+test('a bundle is verified against the root this device trusts: none pinned is a usage error, another hub\'s root refuses and is not kept', async () => {
   const home = tmpDir('outpost-dev-');
   const other = await startTestHub();
   try {
@@ -142,6 +142,16 @@ test('a bundle is verified against the root this device trusts: none pinned is a
     assert.equal(p.code, 1);
     assert.match(p.err, /refused at metadata/);
     assert.deepEqual(state(home).models, []);
+    // that root verified nothing: it is not kept, so the operator can pass the right one
+    assert.match(p.err, /the root given with --root was not kept \(https:\/\/outpost-hub\.invalid:8443's metadata is not signed by its keys\)/);
+    assert.deepEqual(fs.readdirSync(path.join(home, 'trust'), { recursive: true }).filter((f) => /root\.json$|hub\.json$/.test(String(f))), [], 'no root pinned');
+    const right = await cli(home, ['pull', '--bundle', bundleV1, '--root', h.trustRoot]);
+    assert.equal(right.code, 0, right.err);
+    assert.deepEqual(state(home).models, ['churn@1*']);
+    // a root that has verified this hub's metadata stays pinned: another one is now a conflict
+    const again = await cli(home, ['pull', '--bundle', bundleV1, '--root', other.trustRoot]);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /already trusts a root/);
   } finally {
     await other.close();
     fs.rmSync(home, { recursive: true, force: true });

@@ -21,7 +21,7 @@ import { PullRefused, PullUnavailable } from './errors.ts';
 import { acquirePullLock } from './pull-lock.ts';
 import { smokeTest } from './smoke.ts';
 import { connectHub, type HubClient } from './tuf-client.ts';
-import { hubBase, isEnrolled, pinRoot, readTrustedState, trustPaths } from './trust.ts';
+import { hubBase, isEnrolled, pinRoot, readTrustedState, trustPaths, unpinRoot } from './trust.ts';
 
 export interface PullOptions {
   home: string;
@@ -81,7 +81,7 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
   if (isAppReleaseName(sel.name)) throw new OutpostError('usage', `"${sel.name}" is an Outpost app release, not a model: use \`outpost app update\``);
   if (isReleaseName(sel.name)) throw new OutpostError('usage', `"${sel.name}" is a GPU runtime, not a model: use \`outpost gpu install\``);
   const base = hubBase(opts.hubUrl);
-  if (opts.rootFile) pinRoot(opts.home, base, opts.rootFile);
+  const pinnedNow = opts.rootFile ? !pinRoot(opts.home, base, opts.rootFile).alreadyPinned : false;
   if (!isEnrolled(opts.home, base)) {
     throw new OutpostError('usage', `this device does not trust ${base} yet: pass --root <root.json> once (the hub operator's root.json, or the one shipped with the installer)`);
   }
@@ -91,7 +91,12 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     return await pullWith(store, base, sel, opts);
   } catch (e) {
     const active = activeVersion(store, sel.name);
-    const keep = active !== undefined ? `${sel.name}@${active} stays active` : 'nothing was installed';
+    let unpinned = '';
+    if (pinnedNow && e instanceof PullRefused && e.details.untrustedSignatures) {
+      unpinRoot(opts.home, base);
+      unpinned = `; the root given with --root was not kept (${base}'s metadata is not signed by its keys): check that it is this hub's root.json`;
+    }
+    const keep = (active !== undefined ? `${sel.name}@${active} stays active` : 'nothing was installed') + unpinned;
     if (e instanceof PullRefused) {
       recordSecurityEvent(store, `pull-refused:${e.stage}`, opts.ref, `${base}: ${e.message}`);
       throw new PullRefused(e.stage, `pull of ${opts.ref} refused at ${e.stage}: ${e.message}; ${keep}`, { hub: base, activeVersion: active ?? null });

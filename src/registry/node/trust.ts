@@ -69,6 +69,17 @@ export function pinRoot(home: string, url: string, rootFile: string): { hubId: s
   return { ...info, alreadyPinned: false };
 }
 
+/**
+ * Undo the pin of a root this pull made when the hub's metadata turned out not to be signed by keys
+ * it names (the wrong hub's root.json): the operator can then pass the right one. The hub's TLS
+ * trust kept beside it (`ca.pem`) stays.
+ */
+export function unpinRoot(home: string, url: string): void {
+  const t = trustPaths(home, url);
+  fs.rmSync(t.metadata, { recursive: true, force: true });
+  fs.rmSync(t.hubFile, { force: true });
+}
+
 export interface TrustedState { root: Metadata<Root>; timestamp?: Metadata<Timestamp>; policy: RootPolicy }
 
 /** The locally trusted root and timestamp, re-verified (offline: no network). */

@@ -7,6 +7,8 @@ import { Metadata, MetadataKind, type TargetFile, type Targets } from '@tufjs/mo
 import { BaseFetcher, Updater } from 'tuf-js';
 // tuf-js stops looking for newer roots only on its own HTTP error class (not exported from its index).
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
+// a document whose signatures the trusted root (or its delegate) does not accept
+import { UnsignedMetadataError } from '@tufjs/models/dist/error.js';
 import { aliasTargetPath, parseTargetPath } from '../../hub/common/target-paths.ts';
 import { yankedVersions } from '../common/pull-policy.ts';
 import { binProbePath, blockOf, parseBinPaths } from '../../hub/common/version-bins.ts';
@@ -160,7 +162,8 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
     await updater.refresh();
   } catch (e) {
     if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
-    throw new PullRefused('metadata', `TUF metadata from ${base} refused: ${(e as Error).message}`);
+    // untrustedSignatures: the hub's root chain or timestamp is not signed by keys this device's root names (another hub's root?)
+    throw new PullRefused('metadata', `TUF metadata from ${base} refused: ${(e as Error).message}`, e instanceof UnsignedMetadataError ? { untrustedSignatures: true } : {});
   }
   const readRole = (role: string): Metadata<Targets> =>
     Metadata.fromJSON(MetadataKind.Targets, JSON.parse(fs.readFileSync(path.join(t.metadata, `${encodeURIComponent(role)}.json`), 'utf8')) as never);
