@@ -32,6 +32,38 @@ test('no command: overall help and exit 2; --help alone: exit 0; unknown command
   assert.equal(noHome.code, 2);
 });
 
+test('a word that groups commands (hub, hub devices, models) lists that group; a command with subcommands names them', async () => {
+  for (const words of [['hub'], ['hub', 'devices'], ['models']]) {
+    const group = words.join(' ');
+    const members = commands.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name);
+    assert.ok(members.length > 1, group);
+    const help = await cli([...words, '--help']);
+    assert.equal(help.code, 0, help.err);
+    assert.match(help.out, new RegExp(`^Usage: outpost ${group} <command>`));
+    for (const m of members) assert.ok(help.out.includes(`  ${m} `), `${group} --help lists ${m}`);
+    // only that group: a command outside it is not listed
+    assert.ok(!help.out.includes('  score '), `${group} --help lists only its group`);
+    const bare = await cli(words);
+    assert.equal(bare.code, 2);
+    assert.equal(bare.out, help.out);
+  }
+  const typo = await cli(['hub', 'nope']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.err, /unknown command "hub nope"\n\nUsage: outpost hub <command>/);
+  const sync = await cli(['sync', '--help']);
+  assert.equal(sync.code, 0);
+  for (const sub of ['sync export', 'sync ack', 'sync status']) assert.ok(sync.out.includes(`  ${sub} `), `sync --help names ${sub}`);
+});
+
+test('option help is in one column whatever spacing a command wrote', async () => {
+  for (const name of ['hub bundle', 'score', 'sync']) {
+    const r = await cli([...name.split(' '), '--help']);
+    const options = r.out.split('\n\nOptions:\n')[1].split('\n\n')[0].split('\n').filter((l) => l.startsWith('  -'));
+    const columns = new Set(options.map((l) => /^  -\S.*?\s{2,}(?=\S)/.exec(l)?.[0].length));
+    assert.equal(columns.size, 1, `${name}: ${options.join('\n')}`);
+  }
+});
+
 test('--json: stdout is line-delimited JSON from first line to last, results and errors included', async () => {
   const home = tempDir('outpost-json-lines-');
   try {

@@ -29,13 +29,37 @@ function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | 
   return best;
 }
 
+/** The commands whose names continue `words` ("hub" → hub serve, hub init, …; "hub devices" → hub devices add, …). */
+function commandsUnder(words: string[]): CommandEntry[] {
+  return commands.filter((c) => { const w = c.name.split(' '); return w.length > words.length && words.every((x, i) => w[i] === x); });
+}
+
+function commandList(entries: CommandEntry[]): string[] {
+  const width = Math.max(...entries.map((c) => c.name.length));
+  return entries.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+}
+
+/** Option lines ("--db DB   what it does") put in one column, whatever spacing each command wrote; other lines as written. */
+function alignOptions(lines: string[]): string[] {
+  const parts = lines.map((l) => /^(-\S.*?)\s{2,}(\S.*)$/.exec(l));
+  const width = Math.max(0, ...parts.map((m) => m?.[1].length ?? 0));
+  return lines.map((l, i) => { const m = parts[i]; return m ? `${m[1].padEnd(width)}  ${m[2]}` : l; });
+}
+
 function commandHelp(spec: CommandSpec): string {
-  return [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:', ...(spec.help ?? []).map((l) => `  ${l}`), ...GLOBAL_HELP.map((l) => `  ${l}`)].join('\n');
+  const under = commandsUnder(spec.name.split(' '));
+  return [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:', ...alignOptions([...(spec.help ?? []), ...GLOBAL_HELP]).map((l) => `  ${l}`),
+    ...(under.length ? ['', 'Related commands:', ...commandList(under)] : [])].join('\n');
+}
+
+/** Help for a word that only groups commands (`outpost hub`, `outpost models`). */
+function groupHelp(words: string[], entries: CommandEntry[]): string {
+  const group = words.join(' ');
+  return [`Usage: outpost ${group} <command> [options]`, '', 'Commands:', ...commandList(entries), '', `Run \`outpost ${group} <command> --help\` for a command's options.`].join('\n');
 }
 
 export function overallHelp(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  return ['Usage: outpost <command> [options]', '', 'Commands:', ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '', 'Run `outpost <command> --help` for a command\'s options.'].join('\n');
+  return ['Usage: outpost <command> [options]', '', 'Commands:', ...commandList(commands), '', 'Global options:', ...GLOBAL_HELP.map((l) => `  ${l}`), '', 'Run `outpost <command> --help` for a command\'s options.'].join('\n');
 }
 
 /** Active resources that would not delay a natural exit: the standard streams, and handles already closing. */
@@ -85,13 +109,19 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
   const found = findCommand(rest);
   if (!found) {
-    if (rest.length === 0 && help) { stdout.write(overallHelp() + '\n'); return 0; }
-    const message = rest.length === 0 ? 'which command?' : `unknown command ${quote(rest.join(' '))}`;
+    // the longest run of leading words that names a group of commands ("hub", "hub devices"): its list, not all ~90 commands
+    let group = rest.length;
+    while (group > 0 && !commandsUnder(rest.slice(0, group)).length) group--;
+    const words = rest.slice(0, group);
+    const helpText = group ? groupHelp(words, commandsUnder(words)) : overallHelp();
+    const onlyGroup = group === rest.length; // `outpost`, `outpost hub`: nothing unknown was typed
+    if (onlyGroup && help) { stdout.write(helpText + '\n'); return 0; }
+    const message = onlyGroup ? `which ${group ? `${words.join(' ')} ` : ''}command?` : `unknown command ${quote(rest.join(' '))}`;
     if (json) {
       stdout.write(JSON.stringify({ ok: false, error: { code: 'usage', message } }) + '\n');
-      stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
-    } else if (rest.length === 0) stdout.write(overallHelp() + '\n');
-    else stderr.write(`outpost: ${message}\n\n${overallHelp()}\n`);
+      stderr.write(`outpost: ${message}\n\n${helpText}\n`);
+    } else if (onlyGroup) stdout.write(helpText + '\n');
+    else stderr.write(`outpost: ${message}\n\n${helpText}\n`);
     return 2;
   }
   ranEndsAtOnce = found.entry.endsAtOnce === true;
