@@ -233,3 +233,22 @@ test('database settings: SQLite paths, postgres:// URLs, and malformed values re
     }, bad);
   }
 });
+
+test('the SQLite hub database is owner-only (0600), its WAL and SHM files too; one an earlier version made 0644 is fixed when opened', { skip: process.platform === 'win32' ? 'POSIX modes only' : false }, async () => {
+  const file = path.join(work, 'modes', 'hub.db');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const modes = () => Object.fromEntries([file, `${file}-wal`, `${file}-shm`].filter((f) => fs.existsSync(f)).map((f) => [path.basename(f), (fs.statSync(f).mode & 0o777).toString(8)]));
+  const s = openSqliteStorage(file);
+  try {
+    assert.deepEqual(modes(), { 'hub.db': '600', 'hub.db-wal': '600', 'hub.db-shm': '600' });
+  } finally {
+    await s.close();
+  }
+  fs.chmodSync(file, 0o644);
+  const again = openSqliteStorage(file);
+  try {
+    assert.equal(modes()['hub.db'], '600');
+  } finally {
+    await again.close();
+  }
+});

@@ -1,8 +1,10 @@
 // HubStorage on SQLite (better-sqlite3, WAL). Two connections: readers never see a publish half
 // done, and the writer runs one transaction at a time (BEGIN IMMEDIATE also serialises other
 // processes on the same file). Schema versioned with PRAGMA user_version.
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
+import { precreateOwnerOnly } from '../../store/node/permissions.ts';
 import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, rolloutSeqSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow, UploadRow } from './storage.ts';
 
@@ -78,7 +80,22 @@ function runner(db: Database.Database): SqlRunner {
   };
 }
 
+/**
+ * The hub database holds the fleet's synced predictions, device records and token hashes: owner-only
+ * (0600) like a workstation's store, its WAL and SHM files too (SQLite gives them the database's
+ * mode). A database an earlier version made 0644 is fixed when opened.
+ */
+function ownerOnly(file: string): void {
+  precreateOwnerOnly(file);
+  if (process.platform === 'win32') return;
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    const st = fs.statSync(f, { throwIfNoEntry: false });
+    if (st?.isFile() && (st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) fs.chmodSync(f, st.mode & 0o700);
+  }
+}
+
 function open(file: string): Database.Database {
+  ownerOnly(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 10000');
