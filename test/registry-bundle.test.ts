@@ -347,6 +347,14 @@ test('bad usage exits 2', async () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, why, args.join(' '));
     }
+    // a model or alias the bundle does not hold: a usage error saying what it holds (not "the hub answered 404", not a security event);
+    // another version may be installed already (the bundle then refreshes its metadata: the test above)
+    for (const ref of ['churn:staging', 'other', 'other:production', 'other@1']) {
+      const r = await cli(home, ['pull', '--bundle', bundleV1, ref, '--root', h.trustRoot]);
+      assert.equal(r.code, 2, `${ref}: ${r.err}`);
+      assert.match(r.err, /churn-v1\.outpost holds churn@1 \(alias churn:production\), not /, ref);
+    }
+    assert.deepEqual(state(home), { models: [], events: [] }, 'nothing installed, no security event');
     // a bundle made without --url, pulled without --hub: usage error naming the fix
     const noUrl = rewrite(bundleV1, path.join(work, 'nourl.outpost'), (_p, b) => b, null);
     const u = await cli(home, ['pull', '--bundle', noUrl]);

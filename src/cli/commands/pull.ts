@@ -1,7 +1,8 @@
 // `outpost pull`: download, verify and install a signed model version from a hub.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
-import { bundleFetch, openBundle } from '../../registry/node/bundle.ts';
+import { parseSelector } from '../../hub/common/target-paths.ts';
+import { bundleFetch, bundleMismatch, openBundle } from '../../registry/node/bundle.ts';
 import { pull } from '../../registry/node/pull.ts';
 import { hubBase } from '../../registry/node/trust.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
@@ -35,6 +36,9 @@ export const pullCommand: CommandSpec = {
     if (!bundle) hubTrust(ctx, args, hubUrl);
     const m0 = bundle?.manifest;
     const ref = args.positionals[0] ?? (m0!.ref.includes(':') ? m0!.ref : `${m0!.name}@${m0!.version}`);
+    const sel = bundle ? parseSelector(ref) : undefined;
+    const mismatch = bundle && sel?.ok ? bundleMismatch(bundle, sel.selector) : undefined;
+    if (mismatch) throw usageError(mismatch);
     const root = str(args, 'root');
     const r = await pull({
       home: ctx.home, hubUrl, ref, fetch: bundle ? bundleFetch(bundle, hubBase(hubUrl)) : undefined, rootFile: root ? path.resolve(ctx.cwd, root) : undefined, signal: ctx.signal,

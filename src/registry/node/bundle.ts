@@ -18,6 +18,7 @@
 // (`metadata/2.root.json`, `targets/churn/1/<sha256>.model.onnx`).
 import fs from 'node:fs';
 import { OutpostError } from '../../common/errors.ts';
+import { parseSelector, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { openFailure } from '../../io/node/input-file.ts';
 import { PullRefused } from './errors.ts';
 import { fileResponse } from './file-response.ts';
@@ -91,6 +92,22 @@ export function openBundle(file: string): OpenBundle {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Why this bundle cannot serve `sel`, or undefined when it may. A bundle holds one model's signed
+ * metadata and one version's files (and the alias it was made for), so another model or alias would
+ * only fail later as a missing file ("the hub answered 404", recorded as a refusal). Another version
+ * may be fine: one already installed needs no files, and the bundle refreshes its metadata. The
+ * manifest is not trusted: this only refuses early, and whatever a pull installs is verified as ever.
+ */
+export function bundleMismatch(b: OpenBundle, sel: ModelSelector): string | undefined {
+  const m = b.manifest;
+  const made = parseSelector(m.ref);
+  const alias = made.ok ? made.selector.alias : undefined;
+  if (sel.name === m.name && (sel.alias === undefined || sel.alias === alias)) return undefined;
+  const holds = `${m.name}@${m.version}${alias ? ` (alias ${m.name}:${alias})` : ''}`;
+  return `${b.file} holds ${holds}, not ${sel.name}${sel.alias ? `:${sel.alias}` : ''}: make a bundle for it on the hub (\`outpost hub bundle\`), or leave the model out to install what this one holds`;
 }
 
 /**
