@@ -173,6 +173,25 @@ test('a tampered blob is refused at verify; nothing installed, the running versi
   }
 });
 
+test('a model entry shorter than its signed length is refused at download naming the bundle, not retried as a dropped connection', async () => {
+  const home = tmpDir('outpost-dev-');
+  try {
+    let signed = 0;
+    const short = rewrite(bundleV1, path.join(work, 'short-entry.outpost'), (p, bytes) => {
+      if (!p.endsWith('.model.onnx')) return bytes;
+      signed = bytes.length;
+      return bytes.subarray(0, bytes.length - 100);
+    });
+    const why = new RegExp(`short-entry\\.outpost holds ${signed - 100} bytes for churn/1/model\\.onnx, the signed metadata says ${signed}`);
+    await expectRefused(home, ['--bundle', short, '--root', h.trustRoot], 'download', why);
+    // the same answer again: nothing was kept to "resume"
+    await expectRefused(home, ['--bundle', short], 'download', why);
+    assert.deepEqual(fs.readdirSync(path.join(home, 'quarantine'), { recursive: true }).filter((f) => String(f).endsWith('.part')), []);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('a truncated or foreign file is refused at bundle, naming the file', async () => {
   const home = tmpDir('outpost-dev-');
   try {

@@ -223,6 +223,11 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
   }
   const { local, body } = res;
   if (!local && !body) throw new Dropped('empty response');
+  // a file range (a bundle entry) shorter than the signed length will never grow: no resume can help
+  if (local && have + local.length < total) {
+    await res.discard();
+    throw new PullRefused('download', `${local.file} holds ${have + local.length} bytes for ${opts.target.path}, the signed metadata says ${total} (a damaged bundle, or one not made from this metadata)`);
+  }
   const fd = openPartial(part, truncate);
   if (truncate) state.pass = state.fresh();
   const pass = state.pass;
