@@ -172,6 +172,8 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
       stderr.write(`outpost ${spec.name}: ${e.describe()}\n`);
       return e.exitCode;
     }
+    // a defect, not a refusal: still one JSON error object for a --json caller, the stack on stderr
+    if (json) stdout.write(JSON.stringify({ ok: false, error: { code: 'internal', message: `internal error: ${e instanceof Error ? e.message : String(e)}` } }) + '\n');
     stderr.write(`outpost ${spec.name}: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 1;
   } finally {

@@ -7,12 +7,13 @@ import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
 import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
+import { checkOutputFile } from '../../io/node/output-file.ts';
 import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
 import { openHub, type Hub } from '../../hub/node/repository.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { HEALTH, type Health } from '../../hub/common/fleet-health.ts';
 import { EVENT_KINDS } from '../../hub/node/console.ts';
-import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
 export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
 export const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
@@ -156,9 +157,9 @@ export const hubEventsCommand: CommandSpec = {
 export const hubExportPredictionsCommand: CommandSpec = {
   name: 'hub export predictions',
   summary: 'Write the predictions workstations synced as Parquet (for DuckDB, pandas)',
-  usage: 'outpost hub export predictions --dir <d> --model M[@V] [--since TIME] [--device NAME] --out F.parquet',
-  help: [...HUB_HELP, '--model M[@V]   the model (and version)', '--since TIME     predictions logged at or after an ISO time', '--device NAME   one workstation', '--out FILE       the Parquet file (written to a temp file, renamed at the end)'],
-  options: { ...HUB_OPTS, model: { type: 'string' }, since: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' } },
+  usage: 'outpost hub export predictions --dir <d> --model M[@V] [--since TIME] [--device NAME] --out F.parquet [--overwrite]',
+  help: [...HUB_HELP, '--model M[@V]   the model (and version)', '--since TIME     predictions logged at or after an ISO time', '--device NAME   one workstation', '--out FILE       the Parquet file (its folder must exist; written to a temp file, renamed at the end)', '--overwrite      replace --out if it exists (without it an existing file is refused)'],
+  options: { ...HUB_OPTS, model: { type: 'string' }, since: { type: 'string' }, device: { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' } },
   async run(ctx, args) {
     const model = str(args, 'model');
     const out = str(args, 'out');
@@ -167,7 +168,8 @@ export const hubExportPredictionsCommand: CommandSpec = {
     const m = /^([^@\s]+)(?:@(\d+))?$/.exec(model);
     if (!m) throw usageError(`"${model}" is not a model reference (expected <name> or <name>@<version>)`);
     const since = iso(str(args, 'since'), '--since');
-    const r = await withHub(ctx, args, (hub) => exportPredictions(hub, { model: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}), ...(since !== undefined ? { since } : {}), device: str(args, 'device') }, path.resolve(ctx.cwd, out)));
+    const file = checkOutputFile(ctx.cwd, out, { option: '--out', overwrite: flag(args, 'overwrite') });
+    const r = await withHub(ctx, args, (hub) => exportPredictions(hub, { model: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}), ...(since !== undefined ? { since } : {}), device: str(args, 'device') }, file));
     ctx.out.text(`wrote ${r.rows.toLocaleString('en-US')} predictions (${r.batches} batches from ${r.devices} device${r.devices === 1 ? '' : 's'}) to ${r.file}`);
     ctx.out.json({ ok: true, ...r });
     return 0;

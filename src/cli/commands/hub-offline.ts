@@ -10,6 +10,7 @@ import { offlineKeysFor, nextOfflineKey, promoteOfflineKey, type OfflineKeys, ty
 import { applySignedUpdate, openHub, repoState } from '../../hub/node/repository.ts';
 import { delegatePublisher, nextRoot, renewTargets, revokePublisher, type RepoState, type SignedUpdate } from '../../hub/node/signing.ts';
 import { addSeconds } from '../../hub/node/tuf-metadata.ts';
+import { checkOutputFile, writeFileAtomic } from '../../io/node/output-file.ts';
 import { loadPublicKey } from '../../keys/node/keys.ts';
 import { str, flag, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
@@ -17,7 +18,7 @@ import { DB_HELP, dbOf, reportApplied } from './hub.ts';
 import { passphraseFromEnv } from './keys.ts';
 
 const COMMON_OPTIONS = {
-  'offline-keys': { type: 'string' }, dir: { type: 'string' }, db: { type: 'string' }, hub: { type: 'string' }, out: { type: 'string' },
+  'offline-keys': { type: 'string' }, dir: { type: 'string' }, db: { type: 'string' }, hub: { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' },
   'passphrase-env': { type: 'string' }, 'expires-days': { type: 'string' }, ...CA_OPTION,
 } as const;
 
@@ -25,7 +26,8 @@ const COMMON_HELP = [
   '--offline-keys K      the offline keys folder (from `hub init`)',
   '--dir D               apply to the hub folder D on this machine, or:',
   '--hub URL --out FILE  read the hub\'s current metadata from URL and write the signed update to FILE,',
-  '                      for `outpost hub upload-metadata FILE --hub URL --token <admin token>`',
+  '                      for `outpost hub upload-metadata FILE --hub URL --token <admin token>`; its folder must exist',
+  '--overwrite           replace --out if it exists (without it an existing file is refused, before anything is signed)',
   '--expires-days N      lifetime of the new metadata (default: the hub\'s setting with --dir, else 365)',
   '--passphrase-env VAR  passphrase of the offline keys',
   DB_HELP,
@@ -52,6 +54,8 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
   const out = str(args, 'out');
   if ((dir === undefined) === (hubUrl === undefined)) throw usageError('give either --dir <hub folder> (apply here) or --hub <url> --out <file> (sign for upload)');
   if (hubUrl !== undefined && out === undefined) throw usageError('--hub needs --out <file>: the signed update is uploaded with `outpost hub upload-metadata`');
+  // where the update goes is checked before anything is fetched or signed (or a new offline key made)
+  const file = hubUrl === undefined ? undefined : checkOutputFile(ctx.cwd, out!, { option: '--out', overwrite: flag(args, 'overwrite') });
   const days = str(args, 'expires-days');
   if (days !== undefined && !(Number.isInteger(Number(days)) && Number(days) > 0 && Number(days) <= 3650)) throw usageError(`--expires-days must be a whole number of days from 1 to 3650 (got "${days}")`);
   const passphrase = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
@@ -76,8 +80,7 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
   }
   hubTrust(ctx, args, hubUrl!);
   const update = runWith(await remoteRepoState(hubUrl!), { root: 365 * 86_400, targets: 365 * 86_400 });
-  const file = path.resolve(ctx.cwd, out!);
-  fs.writeFileSync(file, JSON.stringify(update, null, 2) + '\n', { flag: flag(args, 'overwrite') ? 'w' : 'wx' });
+  writeFileAtomic(file!, (fd) => fs.writeSync(fd, JSON.stringify(update, null, 2) + '\n'));
   after?.();
   for (const c of update.changes) (/^(KEY CHANGE|REVOKED|RE-DELEGATION|FORCED)/.test(c) ? ctx.out.warn : ctx.out.text)(c);
   ctx.out.text(`signed update written to ${file}; upload it: outpost hub upload-metadata ${out} --hub ${hubUrl} --token <admin token>`);

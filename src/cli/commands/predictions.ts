@@ -1,11 +1,11 @@
 // `outpost predictions export`: the prediction log of a job, or of a model (all or one version)
 // from a time on, as CSV, JSON Lines or Parquet — streamed, the file complete or absent.
-import fs from 'node:fs';
 import path from 'node:path';
-import { OutpostError, usageError } from '../../common/errors.ts';
+import { usageError } from '../../common/errors.ts';
 import type { OutputFormat } from '../../io/common/table.ts';
 import { getJob } from '../../store/node/jobs.ts';
 import { parseModelRef } from '../../store/node/models.ts';
+import { checkOutputFile } from '../../io/node/output-file.ts';
 import { exportPredictions } from '../../store/node/predictions-export.ts';
 import type { PredictionQuery } from '../../store/node/predictions.ts';
 import { getSettings, openStore } from '../../store/node/store.ts';
@@ -45,16 +45,14 @@ export const predictionsExportCommand: CommandSpec = {
     if ((job === undefined) === (model === undefined)) throw usageError('give one of --job <id> or --model <name>[@<version>]');
     const outArg = str(args, 'out');
     if (outArg === undefined) throw usageError('--out FILE is required');
-    const out = path.resolve(ctx.cwd, outArg);
+    const out = path.resolve(ctx.cwd, outArg); // checked below, once the format is known
     const formatArg = str(args, 'format');
     if (formatArg !== undefined && !FORMATS.includes(formatArg as OutputFormat)) throw usageError(`--format must be one of ${FORMATS.join(', ')} (got "${formatArg}")`);
     const byExt = EXT[path.extname(out).toLowerCase()];
     if (formatArg !== undefined && byExt !== undefined && byExt !== formatArg) throw usageError(`--format ${formatArg} does not match --out ${path.basename(out)} (a .${path.extname(out).slice(1)} name); name it .${formatArg} or leave out --format`);
     const format = (formatArg as OutputFormat | undefined) ?? byExt;
     if (!format) throw usageError(`cannot tell the format from ${path.basename(out)}: name it .csv, .jsonl or .parquet, or pass --format`);
-    const dir = fs.statSync(path.dirname(out), { throwIfNoEntry: false });
-    if (!dir?.isDirectory()) throw usageError(`the output folder ${path.dirname(out)} does not exist`);
-    if (fs.existsSync(out) && !flag(args, 'overwrite')) throw new OutpostError('conflict', `${out} already exists; pass --overwrite to replace it`, { file: out });
+    checkOutputFile(ctx.cwd, outArg, { option: '--out', overwrite: flag(args, 'overwrite') });
     const q: PredictionQuery = {};
     if (job !== undefined) q.jobId = job;
     if (model !== undefined) {

@@ -8,6 +8,12 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 
+/** A fresh temp-file name for `target`: `.<name>.partial-<random>` in the same folder (so the rename is atomic). */
+export function partialPathFor(target: string): string {
+  const abs = path.resolve(target);
+  return path.join(path.dirname(abs), `.${path.basename(abs)}.partial-${randomBytes(6).toString('hex')}`);
+}
+
 export class PartialFile {
   readonly target: string;
   readonly tempPath: string;
@@ -29,7 +35,7 @@ export class PartialFile {
     if (!stat?.isDirectory()) throw new OutpostError('input', `the output directory ${dir} does not exist`, { file: target });
     const existing = await fs.stat(target).catch(() => undefined);
     if (existing?.isDirectory()) throw new OutpostError('input', 'the output path is a directory', { file: target });
-    const tempPath = path.join(dir, `.${path.basename(target)}.partial-${randomBytes(6).toString('hex')}`);
+    const tempPath = partialPathFor(target);
     try {
       const handle = await fs.open(tempPath, 'wx');
       return new PartialFile(target, tempPath, handle, 0);

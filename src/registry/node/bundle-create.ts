@@ -12,6 +12,7 @@ import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { openHub } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
 import { BundleWriter, type BundleManifest } from './bundle.ts';
+import { partialPathFor } from '../../io/node/partial-file.ts';
 import { pull } from './pull.ts';
 import { hubBase } from './trust.ts';
 
@@ -19,6 +20,7 @@ export interface CreateBundleOptions {
   dir: string;
   db?: string;
   ref: string;
+  /** the bundle file; the command checks it first (`checkOutputFile`): its folder is not created here */
   out: string;
   /** the hub URL devices know it by, recorded in the manifest (a device may also name it with --hub) */
   url?: string;
@@ -32,7 +34,7 @@ export async function createBundle(opts: CreateBundleOptions): Promise<CreatedBu
   const hubUrl = opts.url === undefined ? null : hubBase(opts.url);
   const hub = await openHub(opts.dir, { db: opts.db });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'outpost-bundle-'));
-  const partial = `${opts.out}.partial-${process.pid}`;
+  const partial = partialPathFor(opts.out); // beside the output, so the rename is atomic; removed below whatever happens
   let writer: BundleWriter | undefined;
   try {
     const server = await startHubServer(hub);
@@ -65,7 +67,6 @@ export async function createBundle(opts: CreateBundleOptions): Promise<CreatedBu
         if (e instanceof OutpostError && e.message.includes(server.url)) throw new OutpostError(e.code, e.message.split(server.url).join(`the hub in ${opts.dir}`), e.location, e.details);
         throw e;
       });
-      fs.mkdirSync(path.dirname(path.resolve(opts.out)), { recursive: true });
       writer = new BundleWriter(partial);
       for (const e of recorded) writer.addFile(e.path, e.tmp);
       const manifest = writer.finish({ createdAt: new Date().toISOString(), hub: hubUrl, ref: opts.ref, name: r.model.name, version: r.model.version });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { dropOrphanedPredictions, enforceOutboxQuota, unsentItems } from '../../store/node/outbox.ts';
 import { getSettings, type Store } from '../../store/node/store.ts';
+import { writeFileAtomic } from '../../io/node/output-file.ts';
 import { encodeFrames, type WireItem } from '../common/protocol.ts';
 import { encodeBatchHeader, EXPORT_METHOD, EXPORT_PATH, OUTBOX_MAGIC } from '../common/outbox-file.ts';
 import { SIG_HEADERS } from '../common/signature.ts';
@@ -14,6 +15,7 @@ import { queueHeartbeat, requireConnection, wireItem } from './sync.ts';
 
 export interface ExportResult { file: string; hub: string; device: string; items: number; batches: number; bytes: number; firstSeq: number | null; lastSeq: number | null }
 
+/** `out` must already be checked (`checkOutputFile`): it is written whole through a temp file beside it, or not at all. */
 export function exportOutbox(store: Store, out: string, opts: { maxBatchBytes?: number; now?: number } = {}): ExportResult {
   const conn = requireConnection(store);
   const key = deviceKey(store.home, false);
@@ -21,10 +23,8 @@ export function exportOutbox(store: Store, out: string, opts: { maxBatchBytes?: 
   queueHeartbeat(store);
   dropOrphanedPredictions(store);
   enforceOutboxQuota(store, getSettings(store).syncQuotaBytes);
-  const tmp = `${out}.partial-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
   const r: ExportResult = { file: out, hub: conn.url, device: conn.name, items: 0, batches: 0, bytes: 0, firstSeq: null, lastSeq: null };
-  try {
+  writeFileAtomic(out, (fd) => {
     fs.writeSync(fd, OUTBOX_MAGIC);
     let cursor: { priority: number; seq: number } | undefined;
     for (;;) {
@@ -54,13 +54,7 @@ export function exportOutbox(store: Store, out: string, opts: { maxBatchBytes?: 
         r.lastSeq = r.lastSeq === null ? w.seq : Math.max(r.lastSeq, w.seq);
       }
     }
-    fs.closeSync(fd);
-    fs.renameSync(tmp, out);
-  } catch (e) {
-    try { fs.closeSync(fd); } catch { /* closed */ }
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-  r.bytes = fs.statSync(out).size;
+    r.bytes = fs.fstatSync(fd).size;
+  }, 0o600);
   return r;
 }
