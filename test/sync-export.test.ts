@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { recordSecurityEvent } from '../src/store/node/models.ts';
 import { outboxSummary } from '../src/store/node/outbox.ts';
-import { decodeOutboxFile, encodeBatchHeader, OUTBOX_MAGIC } from '../src/sync/common/outbox-file.ts';
+import { decodeOutboxFile, encodeBatchHeader, encodeEndRecord, OUTBOX_MAGIC, type ExportedBatch } from '../src/sync/common/outbox-file.ts';
 import { runSync } from '../src/sync/node/sync.ts';
 import { runMain } from './helpers/cli.ts';
 import { startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
@@ -41,12 +41,14 @@ before(async () => {
 after(async () => { ws.store.close(); await t.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 
 /** Rewrite an exported file batch by batch. */
-function rewrite(name: string, change: (b: ReturnType<typeof decodeOutboxFile>[number]) => ReturnType<typeof decodeOutboxFile>[number]): string {
+function rewrite(name: string, change: (b: ExportedBatch) => ExportedBatch): string {
   const parts: Uint8Array[] = [OUTBOX_MAGIC];
-  for (const b of decodeOutboxFile(fs.readFileSync(exported))) {
+  const d = decodeOutboxFile(fs.readFileSync(exported));
+  for (const b of d.batches) {
     const c = change(b);
     parts.push(encodeBatchHeader(c, c.body.length), c.body);
   }
+  parts.push(encodeEndRecord(d.end!, d.end!.body)); // the end record as the device signed it
   const f = path.join(dir, name);
   fs.writeFileSync(f, Buffer.concat(parts));
   return f;

@@ -76,6 +76,7 @@ export const hubImportCommand: CommandSpec = {
     try {
       const { acked, ...r } = await importOutbox(hub, file, bytes);
       ctx.out.text(`imported ${file} from device "${r.device}": ${r.items} items in ${r.batches} batches; ${r.applied} new, ${r.duplicates} already held`);
+      if (r.note) ctx.out.warn(`  note: ${r.note}`);
       for (const d of r.deferred) ctx.out.warn(`  item ${d.seq} deferred: ${d.reason}`);
       for (const d of r.rejected) ctx.out.warn(`  item ${d.seq} rejected: ${d.reason}`);
       if (receiptFile && r.batches > 0) {
