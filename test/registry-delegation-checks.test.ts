@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { Metadata } from '@tufjs/models';
+import { Metadata, type Targets } from '@tufjs/models';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { pull } from '../src/registry/node/pull.ts';
 import { makePackage, startTestHub, tmpDir, type TestHub } from './helpers/hub-fixtures.ts';
@@ -22,7 +22,7 @@ after(async () => { await h.close(); fs.rmSync(work, { recursive: true, force: t
 async function watchChecks<T>(run: () => Promise<T>): Promise<{ result: T; checks: { delegator: object; role: string; metadata: object }[] }> {
   const checks: { delegator: object; role: string; metadata: object }[] = [];
   const original = Metadata.prototype.verifyDelegate;
-  Metadata.prototype.verifyDelegate = function (this: Metadata, role: string, metadata: Metadata) {
+  Metadata.prototype.verifyDelegate = function (this: Metadata<Targets>, role: string, metadata: Metadata<Targets>) {
     checks.push({ delegator: this, role, metadata });
     return original.call(this, role, metadata);
   };
