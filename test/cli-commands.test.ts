@@ -56,11 +56,14 @@ test('a word that groups commands (hub, hub devices, models) lists that group; a
 });
 
 test('option help is in one column whatever spacing a command wrote', async () => {
-  for (const name of ['hub bundle', 'score', 'sync']) {
+  for (const name of ['hub bundle', 'score', 'sync', 'pull']) {
     const r = await cli([...name.split(' '), '--help']);
-    const options = r.out.split('\n\nOptions:\n')[1].split('\n\n')[0].split('\n').filter((l) => l.startsWith('  -'));
+    const lines = r.out.split('\n\nOptions:\n')[1].split('\n\n')[0].split('\n');
+    const options = lines.filter((l) => l.startsWith('  -'));
     const columns = new Set(options.map((l) => /^  -\S.*?\s{2,}(?=\S)/.exec(l)?.[0].length));
     assert.equal(columns.size, 1, `${name}: ${options.join('\n')}`);
+    // a continued description starts in the same column
+    for (const l of lines.filter((x) => /^\s{3,}\S/.test(x))) assert.equal(/^\s+/.exec(l)![0].length, [...columns][0], `${name}: ${l}`);
   }
 });
 

@@ -39,11 +39,18 @@ function commandList(entries: CommandEntry[]): string[] {
   return entries.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
 }
 
-/** Option lines ("--db DB   what it does") put in one column, whatever spacing each command wrote; other lines as written. */
+/**
+ * Option lines ("--db DB   what it does") put in one column, whatever spacing each command wrote; an
+ * indented line continues the text above it and goes to the same column; other lines as written.
+ */
 function alignOptions(lines: string[]): string[] {
   const parts = lines.map((l) => /^(-\S.*?)\s{2,}(\S.*)$/.exec(l));
   const width = Math.max(0, ...parts.map((m) => m?.[1].length ?? 0));
-  return lines.map((l, i) => { const m = parts[i]; return m ? `${m[1].padEnd(width)}  ${m[2]}` : l; });
+  return lines.map((l, i) => {
+    const m = parts[i];
+    if (m) return `${m[1].padEnd(width)}  ${m[2]}`;
+    return /^\s+\S/.test(l) ? `${' '.repeat(width + 2)}${l.trimStart()}` : l;
+  });
 }
 
 function commandHelp(spec: CommandSpec): string {
