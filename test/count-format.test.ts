@@ -2,7 +2,7 @@
 // data (the summaries of `outpost score`, `jobs`, `labels` and the progress bar print with it).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatCount } from '../src/common/count.ts';
+import { countOf, formatCount } from '../src/common/count.ts';
 
 test('formatCount gives toLocaleString(\'en-US\')\'s text for every kind of number', () => {
   const values = [0, -0, 1, -1, 9, 10, 99, 100, 999, 1000, -1000, 1001, 9999, 10000, 12345, 99999, 100000, 999999, 1000000, 1234567, -7654321,
@@ -13,4 +13,13 @@ test('formatCount gives toLocaleString(\'en-US\')\'s text for every kind of numb
     values.push(Math.floor((seed / 2 ** 31) * 10 ** (i % 16)) * (i % 7 === 0 ? -1 : 1));
   }
   for (const v of values) assert.equal(formatCount(v), v.toLocaleString('en-US'), `${v}`);
+});
+
+test('countOf: singular for exactly one, plural otherwise (batch → batches), with separators', () => {
+  assert.equal(countOf(1, 'item'), '1 item');
+  assert.equal(countOf(0, 'item'), '0 items');
+  assert.equal(countOf(7, 'item'), '7 items');
+  assert.equal(countOf(1, 'batch'), '1 batch');
+  assert.equal(countOf(3, 'batch'), '3 batches');
+  assert.equal(countOf(1234567, 'row'), '1,234,567 rows');
 });

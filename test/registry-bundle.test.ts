@@ -220,6 +220,13 @@ test('a truncated or foreign file is refused at bundle, naming the file', async 
     const e = await cli(home, ['pull', '--bundle', evil, '--root', h.trustRoot]);
     assert.equal(e.code, 1);
     assert.match(e.err, /outside its data section/);
+    // a hub URL in the manifest that is none: refused at bundle naming the file (it was a usage error naming nothing)
+    for (const hub of ['not a url', 'ftp://hub.example', 'https://user:pw@hub.example']) {
+      const badUrl = rewrite(bundleV1, path.join(work, 'bad-url.outpost'), (_p, bytes) => bytes, hub);
+      const u = await cli(home, ['pull', '--bundle', badUrl, '--root', h.trustRoot]);
+      assert.equal(u.code, 1, `${hub}: ${u.err}`);
+      assert.match(u.err, /refused at bundle: .*bad-url\.outpost has a manifest whose hub is not a hub URL/, hub);
+    }
     // no file there, a folder (it opens, then failed to read: an "internal error" with a stack), not a regular file
     for (const [file, why] of [[path.join(work, 'missing.outpost'), 'file not found'], [work, 'is a directory, not a file'], ['/dev/null', 'is not a regular file']] as const) {
       const x = await runMain(['--home', home, 'pull', '--bundle', file, '--root', h.trustRoot]);

@@ -10,3 +10,8 @@ export function formatCount(n: number): string {
   for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
   return n < 0 || Object.is(n, -0) ? `-${out}` : out;
 }
+
+/** "1 item", "7 items", "1,024 batches": a count and its noun (plural with -s/-es). */
+export function countOf(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : /(s|sh|ch|x)$/.test(noun) ? 'es' : 's'}`;
+}

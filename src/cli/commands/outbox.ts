@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
+import { countOf } from '../../common/count.ts';
 import { openFailure } from '../../io/node/input-file.ts';
 import { checkOutputFile, writeFileAtomic } from '../../io/node/output-file.ts';
 import { signImportReceipt } from '../../hub/node/import-receipt.ts';
@@ -75,14 +76,14 @@ export const hubImportCommand: CommandSpec = {
     const hub = await openHub(dir, { db: dbOf(ctx.cwd, args) });
     try {
       const { acked, ...r } = await importOutbox(hub, file, bytes);
-      ctx.out.text(`imported ${file} from device "${r.device}": ${r.items} items in ${r.batches} batches; ${r.applied} new, ${r.duplicates} already held`);
+      ctx.out.text(`imported ${file} from device "${r.device}": ${countOf(r.items, 'item')} in ${countOf(r.batches, 'batch')}; ${r.applied} new, ${r.duplicates} already held`);
       if (r.note) ctx.out.warn(`  note: ${r.note}`);
       for (const d of r.deferred) ctx.out.warn(`  item ${d.seq} deferred: ${d.reason}`);
       for (const d of r.rejected) ctx.out.warn(`  item ${d.seq} rejected: ${d.reason}`);
       if (receiptFile && r.batches > 0) {
         const receipt = await signImportReceipt(hub, { deviceId: r.deviceId, acked, fileSha256: crypto.createHash('sha256').update(bytes).digest('hex') });
         writeFileAtomic(receiptFile, (fd) => fs.writeSync(fd, JSON.stringify(receipt) + '\n'));
-        ctx.out.text(`  receipt for ${acked.length} items written to ${receiptFile}: on the workstation, \`outpost sync ack ${path.basename(receiptFile)}\``);
+        ctx.out.text(`  receipt for ${countOf(acked.length, 'item')} written to ${receiptFile}: on the workstation, \`outpost sync ack ${path.basename(receiptFile)}\``);
       }
       ctx.out.json({ ok: true, file, ...r, acknowledged: acked.length, receipt: receiptFile && r.batches > 0 ? receiptFile : null });
       return 0;
@@ -112,8 +113,8 @@ export const syncAckCommand: CommandSpec = {
     const store = openStore(ctx.home);
     try {
       const r = applyReceipt(store, text, file);
-      ctx.out.text(`receipt from ${r.hub} (imported ${r.importedAt}): ${r.acknowledged} items acknowledged; ${r.marked} marked sent now, ${r.alreadySent} were already`);
-      ctx.out.text(`  still waiting: ${r.waiting.waiting} items`);
+      ctx.out.text(`receipt from ${r.hub} (imported ${r.importedAt}): ${countOf(r.acknowledged, 'item')} acknowledged; ${r.marked} marked sent now, ${r.alreadySent} were already`);
+      ctx.out.text(`  still waiting: ${countOf(r.waiting.waiting, 'item')}`);
       ctx.out.json({ ok: true, ...r });
       return 0;
     } finally {

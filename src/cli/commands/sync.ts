@@ -1,6 +1,7 @@
 // `outpost connect`, `outpost sync`, `outpost sync status`: this workstation and its hub.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
+import { countOf, formatCount } from '../../common/count.ts';
 import { outboxSummary } from '../../store/node/outbox.ts';
 import { openStore } from '../../store/node/store.ts';
 import { hubConnection, syncStatus } from '../../store/node/sync-state.ts';
@@ -64,14 +65,14 @@ export const syncCommand: CommandSpec = {
         signal: ctx.signal, ...(bandwidth !== undefined ? { bandwidth } : {}),
         onProgress: (p) => {
           ctx.out.event({ event: 'progress', ...p });
-          if (ctx.interactive) process.stderr.write(`\r… ${p.sent} items sent, ${p.waiting} waiting, ${bytes(p.bytes)} uploaded   `);
+          if (ctx.interactive) process.stderr.write(`\r… ${countOf(p.sent, 'item')} sent, ${formatCount(p.waiting)} waiting, ${bytes(p.bytes)} uploaded   `);
         },
         onRetry: (e) => ctx.out.warn(`retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)} s: ${e.reason}`),
       });
       if (ctx.interactive) process.stderr.write('\n');
-      ctx.out.text(`synced with ${r.hub} as "${r.device}": ${r.sent} items sent (${bytes(r.bytes)} in ${r.requests} request${r.requests === 1 ? '' : 's'}${r.retries ? `, ${r.retries} retries` : ''})`);
+      ctx.out.text(`synced with ${r.hub} as "${r.device}": ${countOf(r.sent, 'item')} sent (${bytes(r.bytes)} in ${r.requests} request${r.requests === 1 ? '' : 's'}${r.retries ? `, ${r.retries} retries` : ''})`);
       ctx.out.text(r.metadata.refreshed ? '  signed metadata refreshed' : `  signed metadata NOT refreshed: ${r.metadata.error}`);
-      if (r.waiting.waiting) ctx.out.text(`  still waiting: ${r.waiting.waiting} items`);
+      if (r.waiting.waiting) ctx.out.text(`  still waiting: ${countOf(r.waiting.waiting, 'item')}`);
       if (!r.rollouts.checked) ctx.out.warn(`  rollout assignments not checked: ${r.rollouts.error}`);
       for (const a of r.rollouts.handled) {
         ctx.out.text(a.state === 'installed' ? `  rollout ${a.rollout}: ${a.model}@${a.version} installed (verified) and active`
@@ -104,9 +105,9 @@ export const syncStatusCommand: CommandSpec = {
         return 0;
       }
       ctx.out.text(`hub: ${conn.url} as "${conn.name}"${conn.group ? ` (group ${conn.group})` : ''}`);
-      ctx.out.text(`waiting: ${w.waiting} items (${bytes(w.waitingBytes)}${w.waitingRows ? `, ${w.waitingRows.toLocaleString('en-US')} rows` : ''})${w.oldest !== null ? ` since ${new Date(w.oldest).toISOString()}` : ''}`);
+      ctx.out.text(`waiting: ${countOf(w.waiting, 'item')} (${bytes(w.waitingBytes)}${w.waitingRows ? `, ${countOf(w.waitingRows, 'row')}` : ''})${w.oldest !== null ? ` since ${new Date(w.oldest).toISOString()}` : ''}`);
       if (w.waiting) ctx.out.text(`  ${Object.entries(w.byKind).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
-      ctx.out.text(`last success: ${s.lastSuccessAt ?? 'never'}${s.lastSuccessAt ? ` (${s.lastSent} items)` : ''}`);
+      ctx.out.text(`last success: ${s.lastSuccessAt ?? 'never'}${s.lastSuccessAt ? ` (${countOf(s.lastSent, 'item')})` : ''}`);
       ctx.out.text(`last error: ${s.lastError ? `${s.lastError.at}: ${s.lastError.message}` : 'none'}`);
       for (const p of w.problems) ctx.out.text(`  item ${p.seq} (${p.kind}) kept back: ${p.error}`);
       const offered = listAssignments(store, ['available']);

@@ -22,6 +22,7 @@ import { parseSelector, type ModelSelector } from '../../hub/common/target-paths
 import { openFailure } from '../../io/node/input-file.ts';
 import { PullRefused } from './errors.ts';
 import { fileResponse } from './file-response.ts';
+import { hubBase } from './trust.ts';
 
 export const BUNDLE_HEADER = Buffer.from('OUTPOST-BUNDLE/1\n');
 export const BUNDLE_END = Buffer.from('OPBUNDLE');
@@ -79,6 +80,13 @@ export function openBundle(file: string): OpenBundle {
     if (m?.format !== 'outpost.bundle/v1') throw refuse(`has an unknown format "${String(m?.format)}" (this Outpost reads outpost.bundle/v1)`);
     if (typeof m.ref !== 'string' || typeof m.name !== 'string' || !Number.isInteger(m.version) || !Array.isArray(m.entries)) throw refuse('has a manifest without ref, name, version or entries');
     if (m.hub !== null && typeof m.hub !== 'string') throw refuse('has a manifest whose hub is not a URL');
+    if (typeof m.hub === 'string') {
+      try {
+        hubBase(m.hub);
+      } catch (e) {
+        throw refuse(`has a manifest whose hub is not a hub URL: ${(e as Error).message}`);
+      }
+    }
     const entries = new Map<string, BundleEntry>();
     for (const [i, e] of m.entries.entries()) {
       if (typeof e?.path !== 'string' || !ENTRY_PATH.test(e.path) || e.path.split('/').includes('..')) throw refuse(`has an entry ${i} with a bad path ${JSON.stringify(e?.path)}`);
