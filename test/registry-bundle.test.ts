@@ -356,6 +356,15 @@ test('a partial download left by a network pull resumes from the bundle (Range s
   assert.equal(crypto.createHash('sha256').update(whole).digest('hex'), model.path.split('/').at(-1)!.split('.')[0]);
 });
 
+test('hub bundle says how a workstation installs it, the first time\'s --root included', async () => {
+  const out = path.join(work, 'hint.outpost');
+  const r = await runMain(['--home', work, 'hub', 'bundle', 'churn:production', '--dir', h.dir, '--out', out, '--url', HUB_URL]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /on the workstation: outpost pull --bundle hint\.outpost\n/);
+  assert.ok(r.out.includes(`adds --root root.json once: this hub's is ${path.join(h.dir, 'root.json')}`), r.out);
+  assert.ok(fs.existsSync(path.join(h.dir, 'root.json')), 'the root file it names exists');
+});
+
 test('bad usage exits 2', async () => {
   const home = tmpDir('outpost-dev-');
   try {

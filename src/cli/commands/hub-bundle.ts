@@ -5,6 +5,7 @@ import { usageError } from '../../common/errors.ts';
 import { checkOutputFile } from '../../io/node/output-file.ts';
 import { parseSelector } from '../../hub/common/target-paths.ts';
 import { createBundle } from '../../registry/node/bundle-create.ts';
+import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { flag, str, type CommandSpec } from '../command.ts';
 import { DB_HELP, dbOf, dirOf } from './hub.ts';
 
@@ -34,6 +35,7 @@ export const hubBundleCommand: CommandSpec = {
     const m = r.manifest;
     ctx.out.text(`bundle ${r.file}: ${m.name}@${m.version} (${ref}), ${m.entries.length} entries, ${r.bytes} bytes`);
     ctx.out.text(`  on the workstation: outpost pull --bundle ${path.basename(r.file)}${m.hub ? '' : ' --hub <the hub URL it trusts>'}`);
+    ctx.out.text(`  (a workstation new to this hub adds --root root.json once: this hub's is ${hubPaths(dir).trustRoot})`);
     ctx.out.json({ ok: true, file: r.file, bytes: r.bytes, name: m.name, version: m.version, ref, hub: m.hub, entries: m.entries.map((e) => e.path) });
     return 0;
   },
