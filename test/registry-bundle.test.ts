@@ -356,6 +356,23 @@ test('a partial download left by a network pull resumes from the bundle (Range s
   assert.equal(crypto.createHash('sha256').update(whole).digest('hex'), model.path.split('/').at(-1)!.split('.')[0]);
 });
 
+test('a snapshot whose bytes differ from what the timestamp signs is refused at metadata, in words without tuf-js\'s wrappers', async () => {
+  const home = tmpDir('outpost-dev-');
+  try {
+    const bad = rewrite(bundleV1, path.join(work, 'snapshot-flip.outpost'), (p, bytes) => {
+      if (!/^metadata\/\d+\.snapshot\.json$/.test(p)) return bytes;
+      const copy = Buffer.from(bytes);
+      copy[copy.length - 3] ^= 0x01;
+      return copy;
+    });
+    await expectRefused(home, ['--bundle', bad, '--root', h.trustRoot], 'metadata', /TUF metadata from https:\/\/outpost-hub\.invalid:8443 refused: snapshot metadata: Expected hash [0-9a-f]+ but got [0-9a-f]+/);
+    const r = await cli(home, ['pull', '--bundle', bad]);
+    assert.doesNotMatch(r.err, /Unable to load|error Error/);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('hub bundle says how a workstation installs it, the first time\'s --root included', async () => {
   const out = path.join(work, 'hint.outpost');
   const r = await runMain(['--home', work, 'hub', 'bundle', 'churn:production', '--dir', h.dir, '--out', out, '--url', HUB_URL]);

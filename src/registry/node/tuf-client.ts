@@ -150,6 +150,16 @@ function verifyEachDelegationOnce(updater: Updater): void {
   };
 }
 
+/**
+ * tuf-js's reason without its wrappers: "Unable to load snapshot metadata error Error: Expected hash
+ * … but got …" reads "snapshot metadata: Expected hash … but got …".
+ */
+export function tufReason(e: unknown): string {
+  return String((e as Error)?.message ?? e)
+    .replace(/^Unable to load (\w+) metadata error (?:\w*Error: )?/, '$1 metadata: ')
+    .replace(/^Unable to load targets error (?:\w*Error: )?/, '');
+}
+
 export async function connectHub(home: string, url: string, opts: { signal?: AbortSignal; timeoutMs?: number; fetch?: typeof fetch } = {}): Promise<HubClient> {
   const base = hubBase(url);
   if (!opts.fetch) prepareHubTrust(home, base); // a bundle (opts.fetch) involves no TLS connection
@@ -163,7 +173,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
   } catch (e) {
     if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
     // untrustedSignatures: the hub's root chain or timestamp is not signed by keys this device's root names (another hub's root?)
-    throw new PullRefused('metadata', `TUF metadata from ${base} refused: ${(e as Error).message}`, e instanceof UnsignedMetadataError ? { untrustedSignatures: true } : {});
+    throw new PullRefused('metadata', `TUF metadata from ${base} refused: ${tufReason(e)}`, e instanceof UnsignedMetadataError ? { untrustedSignatures: true } : {});
   }
   const readRole = (role: string): Metadata<Targets> =>
     Metadata.fromJSON(MetadataKind.Targets, JSON.parse(fs.readFileSync(path.join(t.metadata, `${encodeURIComponent(role)}.json`), 'utf8')) as never);
@@ -187,7 +197,7 @@ export async function connectHub(home: string, url: string, opts: { signal?: Abo
           await updater.getTargetInfo(probe);
         } catch (e) {
           if (fetcher.networkError) throw new PullUnavailable('metadata', fetcher.networkError, fetcher.tls ? { tls: true } : {});
-          throw new PullRefused('metadata', `delegated targets metadata refused: ${(e as Error).message}`);
+          throw new PullRefused('metadata', `delegated targets metadata refused: ${tufReason(e)}`);
         }
       };
       const probe = aliasTargetPath(name, 'outpost-probe');
