@@ -110,9 +110,16 @@ export async function pull(opts: PullOptions): Promise<PullResult> {
     }
     throw e;
   } finally {
+    removeIfEmpty(trustPaths(opts.home, base).quarantine); // a partial download kept for a resume keeps it
     if (!opts.store) store.close();
     release();
   }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    fs.rmdirSync(dir);
+  } catch { /* absent, or holds a partial download */ }
 }
 
 const originOf = (m: InstalledModel): string => (m.source === 'hub' ? (m.origin ? `hub ${m.origin}` : 'a hub that is gone') : `local folder ${m.origin ?? '?'} (unsigned)`);
