@@ -373,6 +373,29 @@ test('a snapshot whose bytes differ from what the timestamp signs is refused at 
   }
 });
 
+test('an installed file modified on disk: the bundle pull refuses and names --repair on the same pull, which repairs it from the bundle', async () => {
+  const home = tmpDir('outpost-dev-');
+  try {
+    assert.equal((await cli(home, ['pull', '--bundle', bundleV1, '--root', h.trustRoot])).code, 0);
+    const store = openStore(home);
+    const file = path.join(getModel(store, 'churn@1').dir, 'model.onnx');
+    store.close();
+    const good = fs.readFileSync(file);
+    fs.chmodSync(file, 0o600);
+    fs.appendFileSync(file, 'x');
+    const r = await cli(home, ['pull', '--bundle', bundleV1]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /was modified on disk: .*\(the same pull with --repair replaces it with a verified copy\)/);
+    assert.doesNotMatch(r.err, /outpost pull churn@1 --repair/, 'not the network command');
+    const fixed = await cli(home, ['pull', '--bundle', bundleV1, '--repair']);
+    assert.equal(fixed.code, 0, fixed.err);
+    assert.equal(lastLine(fixed.out).repaired, true);
+    assert.deepEqual(fs.readFileSync(file), good);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
 test('hub bundle says how a workstation installs it, the first time\'s --root included', async () => {
   const out = path.join(work, 'hint.outpost');
   const r = await runMain(['--home', work, 'hub', 'bundle', 'churn:production', '--dir', h.dir, '--out', out, '--url', HUB_URL]);
@@ -419,6 +442,10 @@ test('bad usage exits 2', async () => {
     const alias = await runMain(['--home', home, 'hub', 'bundle', 'churn:nope', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
     assert.equal(alias.code, 1);
     assert.equal(alias.err, `outpost hub bundle: alias churn:nope is not published on the hub in ${h.dir}\n`);
+    // a model the hub does not have at all: said so, not "its alias is not published"
+    const unknown = await runMain(['--home', home, 'hub', 'bundle', 'nosuch:production', '--dir', h.dir, '--out', path.join(work, 'none.outpost')]);
+    assert.equal(unknown.code, 1);
+    assert.equal(unknown.err, `outpost hub bundle: no versions of "nosuch" are published on the hub in ${h.dir}\n`);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

@@ -155,6 +155,7 @@ async function resolve(client: HubClient, store: Store, sel: ModelSelector, quar
     return { version: r.version, viaAlias: false, paths, roles, yanked };
   }
   const text = await signedDocument(client, aliasTargetPath(sel.name, sel.alias), quarantine, opts.signal);
+  if (text === undefined && !publishedVersions(paths, sel.name).length) throw new OutpostError('not-found', `no versions of "${sel.name}" are published on ${client.base}`);
   if (text === undefined) throw new OutpostError('not-found', `alias ${sel.name}:${sel.alias} is not published on ${client.base}`);
   const doc = parseAliasDocument(text, { name: sel.name, alias: sel.alias });
   if (!doc.ok) throw new PullRefused('alias', doc.reason);
@@ -214,7 +215,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
       throw new PullRefused('install', `${name}@${version} is installed with contents other than the hub now signs`);
     }
     const problems = verifyInstalled(store, existing);
-    if (problems.length && !opts.repair) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')} (\`outpost pull ${name}@${version} --repair\` replaces it with a verified copy)`);
+    if (problems.length && !opts.repair) throw new PullRefused('install', `installed ${name}@${version} was modified on disk: ${problems.join('; ')} (${opts.fetch ? 'the same pull with --repair' : `\`outpost pull ${name}@${version} --repair\``} replaces it with a verified copy)`);
     if (problems.length) return repair(store, client, existing, { modelInfo, cardInfo, quarantine: t.quarantine, signedBy, signedAt, previousActive, base }, opts);
     if (activate) {
       setActive(store, name, version, `pull ${sel.alias ? `alias ${sel.alias}` : ''}`.trim());
