@@ -262,6 +262,13 @@ test('a bundle cut inside the model entry is refused at bundle; one cut while it
     await assert.rejects(pull({ home, hubUrl: HUB_URL, ref: 'churn:production', rootFile: h.trustRoot, fetch: bundleFetch(opened, HUB_URL) }),
       (e: unknown) => e instanceof PullUnavailable && e.stage === 'download' && e.message.includes(`${copy} ends at byte ${at}, inside the entry`));
     assert.deepEqual(state(home).models, [], 'nothing installed');
+    // cut again, later in the entry: the resumed read says where the entry is, not the rest it resumed
+    const at2 = model.offset + Math.floor(model.length * 0.75);
+    fs.writeFileSync(copy, all);
+    const reopened = openBundle(copy);
+    fs.truncateSync(copy, at2);
+    await assert.rejects(pull({ home, hubUrl: HUB_URL, ref: 'churn:production', fetch: bundleFetch(reopened, HUB_URL) }),
+      (e: unknown) => e instanceof PullUnavailable && e.message.includes(`${copy} ends at byte ${at2}, inside the entry at ${model.offset}–${model.offset + model.length} `));
     // the whole bundle again: the partial is verified with the rest, and the install equals the bundle's bytes
     fs.writeFileSync(copy, all);
     const ok = await cli(home, ['pull', '--bundle', copy]);

@@ -139,7 +139,7 @@ export function bundleFetch(b: OpenBundle, base: string): typeof fetch {
     }
     const headers = { 'content-length': String(e.length - from), ...(range ? { 'content-range': `bytes ${from}-${e.length - 1}/${e.length}` } : {}) };
     // downloadTarget reads the range straight from the file (file-response.ts); tuf-js reads the body
-    return fileResponse({ file: b.file, start: e.offset + from, length: e.length - from }, { status: range ? 206 : 200, headers });
+    return fileResponse({ file: b.file, start: e.offset + from, length: e.length - from, entry: { start: e.offset, length: e.length } }, { status: range ? 206 : 200, headers });
   }) as typeof fetch;
 }
 

@@ -18,6 +18,8 @@ export interface FileRange {
   length: number;
   /** the range's bytes, when already read (a small range; fewer than `length`: the file ended early) */
   bytes?: Uint8Array;
+  /** the whole entry this range is the rest of (a resumed download), for messages */
+  entry?: { start: number; length: number };
 }
 
 const RANGE = Symbol('outpost.fileRange');
@@ -71,8 +73,10 @@ export function fileRangeOf(res: Response): FileRange | undefined {
   return (res as unknown as Record<symbol, FileRange | undefined>)[RANGE];
 }
 
-const endedInside = (range: FileRange, at: number): Error =>
-  new Error(`${range.file} ends at byte ${range.start + at}, inside the entry at ${range.start}–${range.start + range.length} (the file was cut or replaced while it was read)`);
+const endedInside = (range: FileRange, at: number): Error => {
+  const { start, length } = range.entry ?? range;
+  return new Error(`${range.file} ends at byte ${range.start + at}, inside the entry at ${start}–${start + length} (the file was cut or replaced while it was read)`);
+};
 
 /** An open file range, read in order into the caller's buffer. */
 export interface RangeFile {
