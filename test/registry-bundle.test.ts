@@ -342,6 +342,16 @@ test('a newer bundle refreshes an air-gapped device\'s signed metadata, even for
     const after = readTrustedState(home, HUB_URL).timestamp!.signed.version;
     assert.ok(after > before, `trusted timestamp v${before} → v${after}`);
     assert.deepEqual(state(home).models, ['churn@1*']);
+    // on a device that does not have churn@1, the same request needs files the bundle lacks: said so, no security event
+    const fresh = tmpDir('outpost-dev-');
+    try {
+      const x = await cli(fresh, ['pull', '--bundle', bundleV2, 'churn@1', '--root', h.trustRoot]);
+      assert.equal(x.code, 1, x.err);
+      assert.match(x.err, /churn\/1\/card\.json is not in .*churn-v2\.outpost \(a bundle holds one version's files\)/);
+      assert.deepEqual(state(fresh), { models: [], events: [] });
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

@@ -21,7 +21,7 @@ import { OutpostError } from '../../common/errors.ts';
 import { parseSelector, type ModelSelector } from '../../hub/common/target-paths.ts';
 import { openFailure } from '../../io/node/input-file.ts';
 import { PullRefused } from './errors.ts';
-import { fileResponse } from './file-response.ts';
+import { fileResponse, missingResponse } from './file-response.ts';
 import { hubBase } from './trust.ts';
 
 export const BUNDLE_HEADER = Buffer.from('OUTPOST-BUNDLE/1\n');
@@ -129,7 +129,7 @@ export function bundleFetch(b: OpenBundle, base: string): typeof fetch {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (init?.signal?.aborted) throw init.signal.reason;
     const e = url.startsWith(prefix) ? b.entries.get(url.slice(prefix.length)) : undefined;
-    if (!e) return new Response(`not in the bundle ${b.file}`, { status: 404, statusText: 'not in the bundle' });
+    if (!e) return missingResponse(b.file);
     const range = new Headers(init?.headers).get('range');
     let from = 0;
     if (range) {

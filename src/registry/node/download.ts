@@ -14,8 +14,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { TargetFile } from '@tufjs/models';
+import { OutpostError } from '../../common/errors.ts';
 import { PullRefused, PullUnavailable } from './errors.ts';
-import { fileRangeOf, openRangeFile, type FileRange } from './file-response.ts';
+import { fileRangeOf, missingFrom, openRangeFile, type FileRange } from './file-response.ts';
 import { ringGet, ringGetApplies } from './ring-get.ts';
 
 const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
@@ -169,6 +170,8 @@ interface Answer {
   status: number;
   header(name: string): string | undefined;
   body: Body | undefined;
+  /** a 404 from a file (a bundle) that does not hold the path: that file */
+  missingFrom?: string;
   /** a file-backed response (`pull --bundle`): read directly, never as a stream */
   local: FileRange | undefined;
   /** the body is not wanted */
@@ -190,7 +193,7 @@ async function request(opts: DownloadOptions, range: string | undefined, signal:
   const local = fileRangeOf(res);
   const discard = () => res.body?.cancel().catch(() => undefined);
   if (local) void discard(); // never opened: the file is read directly
-  return { status: res.status, header: (n) => res.headers.get(n) ?? undefined, body: local ? undefined : bodyOf(res), local, discard };
+  return { status: res.status, header: (n) => res.headers.get(n) ?? undefined, body: local ? undefined : bodyOf(res), local, discard, missingFrom: missingFrom(res) };
 }
 
 async function transfer<S extends TargetSink>(opts: DownloadOptions, part: string, state: { pass: Pass<S>; fresh: () => Pass<S> }, at: { have: number; total: number; range: string | undefined }, watch: Watch): Promise<void> {
@@ -219,6 +222,8 @@ async function transfer<S extends TargetSink>(opts: DownloadOptions, part: strin
   } else {
     await res.discard();
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new Dropped(`hub answered ${res.status}`);
+    // not an attack and not the hub's answer: the bundle was made for another version
+    if (res.missingFrom) throw new OutpostError('not-found', `${opts.target.path} is not in ${res.missingFrom} (a bundle holds one version's files): make a bundle of this version on the hub (\`outpost hub bundle\`)`);
     throw new PullRefused('download', `the hub answered ${res.status} for ${opts.target.path}`);
   }
   const { local, body } = res;

@@ -68,6 +68,20 @@ export function fileResponse(range: FileRange, init: ResponseInit): Response {
   return res;
 }
 
+const MISSING = Symbol('outpost.missingFromFile');
+
+/** A 404 for a path the file (a bundle) does not hold: `missingFrom` tells a reader which file lacked it. */
+export function missingResponse(file: string): Response {
+  const res = new Response(`not in ${file}`, { status: 404, statusText: 'not in the bundle' });
+  Object.defineProperty(res, MISSING, { value: file });
+  return res;
+}
+
+/** The file a `missingResponse` says lacks the path (any other response: undefined). */
+export function missingFrom(res: Response): string | undefined {
+  return (res as unknown as Record<symbol, string | undefined>)[MISSING];
+}
+
 /** The file range behind a `fileResponse` (any other response: undefined). */
 export function fileRangeOf(res: Response): FileRange | undefined {
   return (res as unknown as Record<symbol, FileRange | undefined>)[RANGE];
