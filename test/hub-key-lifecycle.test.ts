@@ -203,6 +203,14 @@ test('targets and root renewed before they expire (hub serve warns first); a dev
   assert.match(served.err, /WARNING: root metadata v1 expires .* \(within 30 days\): devices refuse expired metadata; renew it: outpost hub root renew/);
   assert.match(served.err, /WARNING: targets metadata v\d+ expires .*renew it: outpost hub targets renew/);
 
+  // --dir applies in place: an --out beside it would be ignored, so it is bad usage and nothing is signed
+  for (const extra of [['--out', path.join(work, 'ignored.json')], ['--overwrite']]) {
+    const both = await cli(['hub', 'targets', 'renew', '--dir', h.dir, '--offline-keys', h.offlineKeysDir, ...extra]);
+    assert.equal(both.code, 2, both.err);
+    assert.match(both.err, /--dir applies the update to the hub folder; --out and --overwrite go with --hub/);
+  }
+  assert.equal(fs.existsSync(path.join(work, 'ignored.json')), false);
+  assert.notDeepEqual(await expiringRoles(h.hub), [], 'nothing renewed by the refused commands');
   const t = await cli(['hub', 'targets', 'renew', '--dir', h.dir, '--offline-keys', h.offlineKeysDir, '--expires-days', '365']);
   assert.equal(t.code, 0, t.err);
   const rr = await cli(['hub', 'root', 'renew', '--dir', h.dir, '--offline-keys', h.offlineKeysDir, '--expires-days', '365']);

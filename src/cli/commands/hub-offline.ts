@@ -54,6 +54,8 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
   const out = str(args, 'out');
   if ((dir === undefined) === (hubUrl === undefined)) throw usageError('give either --dir <hub folder> (apply here) or --hub <url> --out <file> (sign for upload)');
   if (hubUrl !== undefined && out === undefined) throw usageError('--hub needs --out <file>: the signed update is uploaded with `outpost hub upload-metadata`');
+  // --dir applies the update in place: an --out (or --overwrite) there would be silently ignored
+  if (dir !== undefined && (out !== undefined || args.values.overwrite !== undefined)) throw usageError('--dir applies the update to the hub folder; --out and --overwrite go with --hub <url> (sign for upload)');
   // where the update goes is checked before anything is fetched or signed (or a new offline key made)
   const file = hubUrl === undefined ? undefined : checkOutputFile(ctx.cwd, out!, { option: '--out', overwrite: flag(args, 'overwrite') });
   const days = str(args, 'expires-days');
