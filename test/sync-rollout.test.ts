@@ -253,6 +253,13 @@ for (const backend of hubBackends()) {
       assert.equal(st.rollout.state, 'rolled-back');
       assert.equal(st.rollout.generation, 2);
       assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-a', 'running', 1], ['ws-b', 'unaffected', null]]);
+      // halting a rolled-back rollout would stop the rollback: refused, nothing changes
+      const h2 = await runMain(['hub', 'rollout', 'halt', id, '--dir', t.dir]);
+      assert.equal(h2.code, 1, h2.err);
+      assert.match(h2.err, /was rolled back: its devices are moving back to the versions they ran before, and a halt would stop that; nothing to halt/);
+      const after = await rolloutStatus(t.hub, id);
+      assert.equal(after.rollout.state, 'rolled-back');
+      assert.equal(after.rollout.generation, 2);
     });
 
     test('policy ask: the update is offered and recorded, nothing installs until asked; then it installs verified and reports', async () => {

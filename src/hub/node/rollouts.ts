@@ -148,13 +148,15 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
   return (await rolloutStatus(hub, id)).rollout;
 }
 
-/** Stop a rollout: devices that have not installed it do not get it; those that did keep it. */
+/** Stop a rollout: devices that have not installed it do not get it; those that did keep it. A rolled-back rollout is not halted (that would stop the rollback). */
 export async function haltRollout(hub: Hub, id: string, now = Date.now()): Promise<RolloutView> {
   await hub.storage.fleetTransaction(undefined, async (sql) => {
     const [r] = await sql.all<RolloutRow>('SELECT * FROM fleet_rollouts WHERE id = ?', [id]);
     if (!r) throw new OutpostError('not-found', `no rollout ${quote(id)} (see \`outpost hub rollout list\`)`);
     if (r.state === 'halted') return;
     if (r.state === 'superseded') throw new OutpostError('conflict', `rollout ${id} was superseded by a newer rollout of ${r.model} to group ${r.grp}; halt that one`);
+    // a halt would stop the rollback itself: devices not yet back would stay on the version rolled back
+    if (r.state === 'rolled-back') throw new OutpostError('conflict', `rollout ${id} was rolled back: its devices are moving back${r.rollback_to !== null ? ` to ${r.model}@${r.rollback_to}` : ' to the versions they ran before'}, and a halt would stop that; nothing to halt`);
     await sql.run("UPDATE fleet_rollouts SET state = 'halted', updated_at = ?, history = ? WHERE id = ?", [now, history(r, now, 'halted', `was ${r.state}`), id]);
   });
   return (await rolloutStatus(hub, id)).rollout;
