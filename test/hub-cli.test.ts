@@ -133,6 +133,21 @@ test('CLI: --db malformed is a usage error (2); PostgreSQL unreachable fails (1)
   assert.equal(add.code, 1, add.err);
   assert.match(add.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub`));
   assert.equal((await run(['hub', 'serve', '--dir', hubDir, '--db', 'sqlite://x', '--home', home])).code, 2);
+  // a port in use, an address not of this machine: one line saying what to change, no stack trace
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  try {
+    const busy = (taken.address() as net.AddressInfo).port;
+    const inUse = await run(['hub', 'serve', '--dir', hubDir, '--port', String(busy), '--home', home]);
+    assert.equal(inUse.code, 2, inUse.err);
+    assert.equal(inUse.err, `outpost hub serve: port ${busy} on 127.0.0.1 is already in use (another hub or program): pick another with --port\n`);
+  } finally {
+    taken.close();
+  }
+  const foreign = await run(['hub', 'serve', '--dir', hubDir, '--host', '192.0.2.1', '--port', '0', '--home', home]);
+  assert.equal(foreign.code, 2, foreign.err);
+  assert.match(foreign.err, /--host 192\.0\.2\.1 is not an address of this machine/);
+  assert.doesNotMatch(foreign.err, /\bat \w+.*\(|internal error/);
   const help = await run(['hub', 'serve', '--help', '--home', home]);
   assert.match(help.out, /--db .*postgres:\/\//);
   assert.match(help.out, /share one\s+postgres:\/\/ database and the same hub folder/);

@@ -304,10 +304,26 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
+/** Why the hub cannot listen, in the operator's words (a usage error: another --port or --host fixes it); anything else as it is. */
+function listenFailure(e: unknown, host: string, port: number): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new OutpostError('usage', `port ${port} on ${host} is already in use (another hub or program): pick another with --port`);
+  if (code === 'EADDRNOTAVAIL') return new OutpostError('usage', `--host ${host} is not an address of this machine: give one of its addresses, or 0.0.0.0 for all`);
+  if (code === 'EACCES') return new OutpostError('usage', `port ${port} needs privileges this user does not have: pick one above 1023 with --port`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new OutpostError('usage', `--host ${host} does not resolve to an address of this machine`);
+  return e;
+}
+
 /** Listen on host:port (port 0: any free port) and return the base URL. */
 export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?: string; port?: number } = {}): Promise<RunningHub> {
   const app = buildHubServer(hub, opts);
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const host0 = opts.host ?? '127.0.0.1';
+  try {
+    await app.listen({ host: host0, port: opts.port ?? 0 });
+  } catch (e) {
+    await app.close();
+    throw listenFailure(e, host0, opts.port ?? 0);
+  }
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   setConsoleSite(hub, { hosts: [...defaultHosts(opts.host ?? '127.0.0.1', addr.port), ...(opts.consoleHosts ?? [])], secure: opts.tls !== undefined });
