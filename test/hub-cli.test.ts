@@ -133,6 +133,14 @@ test('CLI: --db malformed is a usage error (2); PostgreSQL unreachable fails (1)
   assert.equal(add.code, 1, add.err);
   assert.match(add.err, new RegExp(`127\\.0\\.0\\.1:${port}/hub`));
   assert.equal((await run(['hub', 'serve', '--dir', hubDir, '--db', 'sqlite://x', '--home', home])).code, 2);
+  // a mistyped SQLite --db path is refused, not made into a new, empty hub database
+  const typo = path.join(work, 'typo-hub.db');
+  for (const args of [['hub', 'devices', 'list'], ['hub', 'devices', 'add', '--name', 'zz'], ['hub', 'serve', '--port', '0']]) {
+    const r = await run([...args, '--dir', hubDir, '--db', typo, '--home', home]);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, /there is no hub database at .*typo-hub\.db: check --db/, args.join(' '));
+    assert.equal(fs.existsSync(typo), false, `${args.join(' ')} made no database`);
+  }
   // a port in use, an address not of this machine: one line saying what to change, no stack trace
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

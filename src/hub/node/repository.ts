@@ -53,7 +53,11 @@ export interface OpenHubOptions {
  * Open the database a hub setting names: a SQLite file (relative to the hub folder) or a
  * postgres:// URL. `db` defaults to the one in the hub's configuration.
  */
-export async function openHubStorage(dir: string, config: HubConfig, db?: string): Promise<HubStorage> {
+/**
+ * The hub's database: a PostgreSQL URL, or a SQLite file that must exist unless `create` (only
+ * `hub init` creates one: a mistyped `--db` path would otherwise be a new, empty hub database).
+ */
+export async function openHubStorage(dir: string, config: HubConfig, db?: string, create = false): Promise<HubStorage> {
   const spec = db !== undefined
     ? parseDbSpec(db, dir, { code: 'input', origin: 'hub database' })
     : parseDbSpec(config.db, dir, { code: 'input', origin: 'hub.json "db"', file: hubPaths(dir).config });
@@ -61,7 +65,7 @@ export async function openHubStorage(dir: string, config: HubConfig, db?: string
     const { openPostgresStorage } = await import('./postgres-storage.ts');
     return openPostgresStorage(spec.url);
   }
-  return openSqliteStorage(spec.file);
+  return openSqliteStorage(spec.file, { create });
 }
 
 export async function openHub(dir: string, opts: OpenHubOptions = {}): Promise<Hub> {
@@ -111,7 +115,7 @@ export async function initHub(dir: string, opts: { offlineKeysDir?: string; pass
   fs.mkdirSync(abs, { recursive: true });
   let storage: HubStorage;
   try {
-    storage = opts.storage ?? await openHubStorage(abs, config);
+    storage = opts.storage ?? await openHubStorage(abs, config, undefined, true);
   } catch (e) {
     if (!existed) fs.rmSync(abs, { recursive: true, force: true });
     throw e;

@@ -102,7 +102,11 @@ function open(file: string): Database.Database {
   return db;
 }
 
-export function openSqliteStorage(file: string): HubStorage {
+/** `create: false`: a file that is not there is refused, not made (default: made, as `hub init` does). */
+export function openSqliteStorage(file: string, opts: { create?: boolean } = {}): HubStorage {
+  if (opts.create === false && !fs.existsSync(file)) {
+    throw new OutpostError('not-found', `there is no hub database at ${file}: check --db (or "db" in hub.json); \`outpost hub init\` creates a hub and its database`, { file });
+  }
   let w: Database.Database | undefined;
   let r: Database.Database;
   try {
