@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestHub, type TestHub } from './helpers/hub-fixtures.ts';
+import { rawRequest } from './helpers/raw-http.ts';
 
 let t: TestHub;
 before(async () => { t = await startTestHub(); });
@@ -138,4 +139,27 @@ test('names in a request are echoed in errors with controls and bidi overrides e
   assert.match(messages[0], /device name "ws\\u202e1\\u001b\[2J" must be/);
   assert.match(messages[1], /"churn\\u2066\\u000d\\u000aforged:production" is not <model>:<alias>/);
   for (const m of messages) assert.doesNotMatch(m, /[\u0000-\u001f\u202a-\u202e\u2066-\u2069]/, m);
+});
+
+test('an unknown route and a request the HTTP parser refuses are answered in the hub\'s error shape, without echoing the path', async () => {
+  const long = `/${'a'.repeat(10_000)}`;
+  for (const [method, p] of [['GET', long], ['GET', '/api/v1/nosuch'], ['DELETE', '/healthz'], ['POST', '/metadata']] as const) {
+    const r = await call(method, p, undefined);
+    assert.equal(r.status, 404, `${method} ${p.slice(0, 40)}`);
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'not-found', message: `the hub has no ${method} route at this path` } });
+  }
+  const port = Number(new URL(t.url).port);
+  const malformed = [
+    `GET /he\u0000lthz HTTP/1.1\r\nHost: 127.0.0.1:${port}`,
+    `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked`,
+    `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: -1`,
+  ];
+  for (const head of malformed) {
+    const r = await rawRequest(port, head);
+    assert.equal(r.status, 400, JSON.stringify(head));
+    assert.deepEqual(JSON.parse(r.body), { ok: false, error: { code: 'usage', message: 'malformed HTTP request' } }, JSON.stringify(head));
+  }
+  const ok = await fetch(`${t.url}/healthz`);
+  assert.equal(ok.status, 200, 'still serving');
+  await ok.arrayBuffer();
 });

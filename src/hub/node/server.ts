@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { isReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
@@ -240,6 +240,20 @@ export interface HubServerOptions {
   warmConsole?: boolean;
 }
 
+/**
+ * A request Node's HTTP parser refused (a NUL in the request line, Content-Length and
+ * Transfer-Encoding together, headers too large, too slow): answered in the hub's one error shape
+ * and closed, as Fastify's own handler does in its shape. A connection already gone is only closed.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+  const [status, reason, message] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
+      : [400, 'Bad Request', 'malformed HTTP request'];
+  const body = JSON.stringify({ ok: false, error: { code: 'usage', message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
   // Headers must arrive within Node's 60 s; after that only idleness ends a connection, so a large
   // blob upload is never cut off for taking long.
@@ -249,6 +263,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     // errors before routing (a path that does not percent-decode, an over-long path segment) in the
     // hub's one error shape, without echoing the path
+    clientErrorHandler: answerClientError,
     frameworkErrors: (err, _req, reply) => {
       const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500;
       const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path has malformed percent-encoding'
@@ -290,6 +305,8 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
+  // an unknown route in the same shape, without echoing the path (Fastify's default sent a 10 kB path back whole)
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ ok: false, error: { code: 'not-found', message: `the hub has no ${req.method} route at this path` } }));
   for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes, proposalRoutes]) void app.register(plugin, { hub });
   void app.register(consoleRoutes, { hub, staticDir: opts.console?.staticDir ?? null });
   return app;
