@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import mjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import type { Feed } from '../../../src/scoring/common/validate.ts';
+import { canDoubleRows, doubleRows, firstRows, isSingleRow } from '../../../src/inference/common/single-row.ts';
 
 export type Backend = 'webgpu' | 'wasm';
 
@@ -69,14 +70,20 @@ export async function createRuntime(bytes: Uint8Array, prefer: 'auto' | 'wasm' =
   const threadCount = ort.env.wasm.numThreads ?? 1;
   const open = async (backend: Backend, note: string): Promise<Runtime> => {
     const session = await ort.InferenceSession.create(bytes, { executionProviders: backend === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'], graphOptimizationLevel: 'all' });
+    // one record runs as two rows, as in the Node engine (single-row.ts), so it equals `outpost predict`
+    const shapeOf = (m: ort.InferenceSession.ValueMetadata) => (m.isTensor ? m.shape : []);
+    const doubles = canDoubleRows(session.inputMetadata.map(shapeOf));
+    const fixedFirst = new Set(session.outputMetadata.filter((m) => typeof shapeOf(m)[0] === 'number').map((m) => m.name));
     let queue: Promise<unknown> = Promise.resolve();
     return {
       backend, threads: threadCount, note,
       run(feeds, wanted) {
         const turn = queue.then(async () => {
           if (wanted && !wanted()) return null;
-          const out = await session.run(Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, toTensor(f)])));
-          return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, fromTensor(t)]));
+          const doubled = doubles && isSingleRow(feeds);
+          const out = await session.run(Object.fromEntries(Object.entries(doubled ? doubleRows(feeds) : feeds).map(([k, f]) => [k, toTensor(f)])));
+          const got = Object.fromEntries(Object.entries(out).map(([k, t]) => [k, fromTensor(t)]));
+          return doubled ? firstRows(got, (name) => fixedFirst.has(name)) : got;
         });
         queue = turn.catch(() => undefined);
         return turn;

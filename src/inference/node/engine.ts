@@ -10,6 +10,7 @@ import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { feedTypes, validateFeeds } from '../common/feeds.ts';
 import { intraOpThreadsFor } from '../common/intra-op-threads.ts';
+import { canDoubleRows, doubleRows, firstRows, isSingleRow } from '../common/single-row.ts';
 import type { ModelInfo } from '../../onnx/common/onnx.ts';
 import { codableInputs, withCategoryCodes } from '../../onnx/common/category-codes.ts';
 import { CategoryCodes } from '../common/category-feeds.ts';
@@ -120,6 +121,10 @@ export class InferenceEngine {
   readonly #laneDepth: number;
   /** string inputs the sessions take as int64 codes */
   readonly #codes: CategoryCodes | undefined;
+  /** one-row calls run as two rows (every input's first axis is free) */
+  readonly #doubleSingleRows: boolean;
+  /** outputs whose first axis the model fixes: not a batch axis, never cut to one row */
+  readonly #fixedFirstAxis: Set<string>;
   #nextId = 1;
   /** Set once the engine can take no more calls (closed, or a worker crashed). */
   #stopped: OutpostError | undefined;
@@ -127,6 +132,8 @@ export class InferenceEngine {
   private constructor(provider: ProviderDecision, inputs: TensorInfo[], outputs: TensorInfo[], workers: Worker[], laneDepth: number, codes?: CategoryCodes) {
     this.provider = provider;
     this.#codes = codes;
+    this.#doubleSingleRows = canDoubleRows(inputs.map((i) => i.shape));
+    this.#fixedFirstAxis = new Set(outputs.filter((o) => typeof o.shape[0] === 'number').map((o) => o.name));
     this.codedInputs = codes?.names ?? [];
     this.#laneDepth = laneDepth;
     this.inputs = inputs;
@@ -219,9 +226,12 @@ export class InferenceEngine {
     const id = this.#nextId++;
     let message: ToWorker;
     let transfer: ArrayBuffer[] = [];
+    // one row runs as two (single-row.ts): a record scores the same alone as inside any batch
+    const doubled = this.#doubleSingleRows && isSingleRow(feeds);
     try {
       validateFeeds(feeds, this.inputs);
-      const sent = this.#codes ? this.#codes.encode(feeds) : feeds;
+      const coded = this.#codes ? this.#codes.encode(feeds) : feeds;
+      const sent = doubled ? doubleRows(coded) : coded;
       if (urgent) message = { kind: 'run-packed', id, packed: packFeeds(sent) };
       else {
         const handoff = prepareHandoff(sent, opts.transferInputs ?? false);
@@ -232,7 +242,7 @@ export class InferenceEngine {
       return Promise.reject(e);
     }
     return new Promise((resolve, reject) => {
-      const call: Call = { id, message, transfer, resolve, reject };
+      const call: Call = { id, message, transfer, resolve: doubled ? (out) => resolve(firstRows(out, (name) => this.#fixedFirstAxis.has(name))) : resolve, reject };
       if (urgent) this.#dispatch(call, this.#leastBusy());
       else {
         this.#queue.push(call);
