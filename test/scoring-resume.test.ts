@@ -145,3 +145,32 @@ test('a job that another live process is running cannot be resumed in parallel, 
     store.close();
   }
 });
+
+test('a Parquet output with its own --checkpoint-rows, killed and resumed without repeating options, is byte-identical; options beside --resume are refused', async () => {
+  const home = path.join(root, 'home-parquet');
+  assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
+  const common = ['--model', 'seattle-weather', '--id', 'id', '--batch', '4096', '--checkpoint-rows', '40000'];
+  const refOut = path.join(root, 'reference.parquet');
+  const ref = await runCli(['score', input(), ...common, '--out', refOut], { home });
+  assert.equal(ref.code, 0, ref.stderr);
+  const out = path.join(root, 'killed.parquet');
+  const child = startCli(['score', input(), ...common, '--out', out, '--json'], { home });
+  let jobId = '';
+  let killedAt = 0;
+  await new Promise<void>((resolve, reject) => {
+    onEvents(child, (ev) => {
+      if (ev.event === 'started') jobId = ev.jobId;
+      if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !killedAt) { killedAt = ev.rowsRead!; child.kill('SIGKILL'); }
+    });
+    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed`))));
+  });
+  // the job keeps its options: anything given again is bad usage, and nothing runs
+  for (const extra of [['--batch', '7'], ['--checkpoint-rows', '1000'], ['--ep', 'cpu'], ['--overwrite']]) {
+    const r = await runCli(['score', '--resume', jobId, ...extra], { home });
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`--resume takes only the job id .*; drop ${extra[0]}`));
+  }
+  const resumed = await runCli(['score', '--resume', jobId], { home });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok(fs.readFileSync(out).equals(fs.readFileSync(refOut)), 'resumed Parquet output is byte-identical: its row groups fall where an uninterrupted run puts them');
+});

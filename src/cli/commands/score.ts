@@ -65,7 +65,11 @@ export const scoreCommand: CommandSpec = {
   positionals: { min: 0, max: 1 },
   async run(ctx, args) {
     const resume = str(args, 'resume');
-    if (resume !== undefined && (args.positionals.length || str(args, 'model'))) throw usageError('--resume takes only the job id (the job remembers its file, model and options)');
+    if (resume !== undefined) {
+      // the job remembers its file, model and options: another value here would be silently ignored (or change a resumed output)
+      const given = ['model', 'out', 'format', 'id', 'ep', 'batch', 'max-reject-rate', 'delimiter', 'input-format', 'checkpoint-rows', 'overwrite'].filter((o) => args.values[o] !== undefined);
+      if (args.positionals.length || given.length) throw usageError(`--resume takes only the job id (the job remembers its file, model and options)${given.length ? `; drop ${given.map((o) => `--${o}`).join(', ')}` : ''}`);
+    }
     let req: ScoreRequest | undefined;
     if (resume === undefined) {
       const [file] = args.positionals;

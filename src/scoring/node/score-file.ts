@@ -263,7 +263,8 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
     await source.close();
     throw e;
   }
-  const job = createJob(store, { ...planned, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
+  const options = opts.checkpointRows !== undefined ? { ...planned.options, checkpointRows: opts.checkpointRows } : planned.options;
+  const job = createJob(store, { ...planned, options, provider: opened.engine.provider.chosen, providerSummary: describeProvider(opened.engine) });
   return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring, sinkThread);
 }
 
@@ -331,7 +332,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   let rejects: TableSink | undefined;
   let resumePoint: ResumePoint | undefined = from?.resume;
   let rowsSinceCheckpoint = 0;
-  const checkpointRows = opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
+  const checkpointRows = o.checkpointRows ?? opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
   const graphTypes = new Map(graph.inputs.map((i) => [i.name, i.type]));
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
   const idName = o.idColumn ?? 'row';

@@ -24,6 +24,8 @@ export interface JobOptions {
   logSampleRate: number;
   /** CSV output and rejects: text cells a spreadsheet would run as a formula are neutralised (setting csvSafe, fixed at job start) */
   csvSafe?: boolean;
+  /** rows between checkpoints when the job asked (`--checkpoint-rows`): a resume keeps them, so a Parquet output's row groups fall where an uninterrupted run puts them */
+  checkpointRows?: number;
 }
 
 export interface JobCounters { rowsRead: number; rowsScored: number; rowsRejected: number; busyMs: number }
