@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { listJobs } from '../src/store/node/jobs.ts';
 import { openStore } from '../src/store/node/store.ts';
+import { reasonKind } from '../src/scoring/node/score-file.ts';
 import { jsonLines, lastJson, onEvents, runMain as cli, startCli } from './helpers/cli.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
@@ -231,4 +232,14 @@ test('--json is line-delimited JSON from first line to last for every command, r
     if (r.code !== 0) assert.equal(last.ok, false, `${args.join(' ')}: a failure says so`);
     if (r.code === 2) assert.equal(last.error?.code, 'usage', args.join(' '));
   }
+});
+
+test('the grouped reject summary elides values, not digits inside words ("UTF-8") nor a number piece by piece', () => {
+  const kind = (reason: string) => reasonKind({ row: 1, column: 'date', reason, value: '' });
+  assert.equal(kind('invalid UTF-8 in column 3'), 'date: invalid UTF-8 in column …');
+  assert.equal(kind('1048576 characters is too long for a number (at most 4,096)'), 'date: … characters is too long for a number (at most …)');
+  assert.equal(kind('cannot parse "1e400" as a number'), 'date: cannot parse … as a number');
+  assert.equal(kind('-1 is below the minimum 0'), 'date: … is below the minimum …');
+  // the same kind for different values: one group
+  assert.equal(kind('61 is above the maximum 60'), kind('75.5 is above the maximum 60'));
 });

@@ -515,8 +515,11 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   }
 }
 
-/** Group reject reasons for the summary: same column and reason, values elided. */
-export const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|-?\d[\d.e+-]*/g, '…')}`;
+/**
+ * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
+ * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8").
+ */
+export const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`;
 
 function rejectBatch(rejects: Reject[]) {
   return {
