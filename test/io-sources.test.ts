@@ -89,6 +89,10 @@ test('open: binary garbage is rejected at open, whatever its extension says', as
   const real = fs.readFileSync(path.join(data, 'flights-3m.parquet'));
   const truncated = write('cut.parquet', real.subarray(0, 100_000));
   await rejects(openSource(truncated), 'input', /Parquet/, truncated);
+  // both PAR1 markers, garbage between: the footer is named damaged, not a JavaScript TypeError
+  const garbage = Buffer.concat([Buffer.from('PAR1'), Buffer.alloc(64, 0x41), Buffer.from([20, 0, 0, 0]), Buffer.from('PAR1')]);
+  const footer = write('garbage-footer.parquet', garbage);
+  await rejects(openSource(footer), 'input', /cannot read the Parquet metadata: its footer is damaged \(not valid Parquet metadata\)$/, footer);
   const jsonArray = write('array.jsonl', '[1,2,3]\n[4]\n');
   await rejects(openSource(jsonArray), 'input', /not a JSON object/, jsonArray);
 });

@@ -50,7 +50,10 @@ export async function openParquetSource(file: string, handle: FileHandle, size: 
     metadata = await parquetMetadataAsync(buffer);
     columns = parquetSchema(metadata).children.map((c) => c.element.name);
   } catch (e) {
-    throw new OutpostError('input', `cannot read the Parquet metadata: ${(e as Error).message}`, { file });
+    // hyparquet's own words when it has them ("parquet metadata length … exceeds …"); a JavaScript
+    // error from reading a footer that is not Thrift at all says nothing a user can act on
+    const why = e instanceof TypeError || e instanceof RangeError ? 'its footer is damaged (not valid Parquet metadata)' : (e as Error).message;
+    throw new OutpostError('input', `cannot read the Parquet metadata: ${why}`, { file });
   }
   const duplicates = columns.filter((c, i) => columns.indexOf(c) !== i);
   if (duplicates.length > 0) throw new OutpostError('input', `duplicate column names: ${[...new Set(duplicates)].map((d) => `"${d}"`).join(', ')}`, { file });
