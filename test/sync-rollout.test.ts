@@ -147,6 +147,20 @@ for (const backend of hubBackends()) {
       assert.match(noAlias.err, /alias churn:nightly is not published on this hub \(its aliases: production\)/);
       const usage = await runMain(['hub', 'rollout', 'churn@2', '--group', 'line-2', '--dir', t.dir]);
       assert.equal(usage.code, 2);
+      // the reference is what was typed first, and checked first: not "--group is required"
+      const noGroup = await runMain(['hub', 'rollout', 'bogus', '--dir', t.dir]);
+      assert.equal(noGroup.code, 2);
+      assert.doesNotMatch(noGroup.err, /--group/);
+      assert.match(noGroup.err, /bogus/);
+      // a malformed model filter is bad usage (CLI exit 2, API 400), not "no device matches"
+      for (const bad of ['churn@x', 'churn@', 'churn:production']) {
+        const list = await runMain(['hub', 'devices', 'list', '--model', bad, '--dir', t.dir]);
+        assert.equal(list.code, 2, `${bad}: ${list.err}`);
+        assert.match(list.err, /the model filter .* is not <name> or <name>@<version>/);
+        const api = await fetch(`${t.url}/api/v1/devices?model=${encodeURIComponent(bad)}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+        assert.equal(api.status, 400, bad);
+        await api.arrayBuffer();
+      }
 
       // a hub whose database says otherwise (compromised, or edited by hand): the device still decides
       await publish(3, 'staging');

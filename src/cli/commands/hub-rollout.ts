@@ -2,7 +2,7 @@
 // rollback`: staged rollout as desired state (src/hub/node/rollouts.ts). They open the hub folder
 // directly like the other fleet commands; the admin API (/api/v1/rollouts) runs the same functions.
 import { groupFromText, percentFromText, rolloutIdFromText, versionFromText } from '../../hub/common/rollout-input.ts';
-import { createRollout, haltRollout, listRollouts, rollbackRollout, rolloutStatus, type RolloutDeviceRow, type RolloutView } from '../../hub/node/rollouts.ts';
+import { createRollout, haltRollout, listRollouts, parseRolloutRef, rollbackRollout, rolloutStatus, type RolloutDeviceRow, type RolloutView } from '../../hub/node/rollouts.ts';
 import { str, type CommandContext, type CommandSpec } from '../command.ts';
 import { HUB_HELP, HUB_OPTS, withHub } from './hub-fleet.ts';
 
@@ -33,6 +33,7 @@ export const hubRolloutCommand: CommandSpec = {
   options: { ...HUB_OPTS, group: { type: 'string' }, percent: { type: 'string' }, seed: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext, args) {
+    parseRolloutRef(args.positionals[0]); // what was typed first is checked first
     const group = groupFromText(str(args, 'group'));
     const percent = percentFromText(str(args, 'percent'));
     const r = await withHub(ctx, args, (hub) => createRollout(hub, { ref: args.positionals[0], group, percent, seed: str(args, 'seed') }));

@@ -1,6 +1,8 @@
 // A device's health as the fleet views show it (console, `outpost hub devices list --health`), from
 // what the hub knows: revoked, never synced, silent for longer than the stale limit, reporting open
 // alerts, or ok. Pure.
+import { OutpostError, quote } from '../../common/errors.ts';
+import { parseSelector } from './target-paths.ts';
 
 export const HEALTH = ['ok', 'alerts', 'stale', 'never-synced', 'revoked'] as const;
 export type Health = (typeof HEALTH)[number];
@@ -24,6 +26,12 @@ export function runsModel(active: readonly { name: string; version: number }[], 
 }
 
 export interface DeviceFilterShape { group?: string; model?: string; health?: Health; name?: string }
+
+/** A model filter is `name` or `name@version`: a malformed one would match nothing, so it is bad usage (CLI exit 2, API 400). */
+export function checkModelFilter(model: string): void {
+  const sel = parseSelector(model);
+  if (!sel.ok || sel.selector.alias !== undefined) throw new OutpostError('usage', `the model filter ${quote(model.slice(0, 200))} is not <name> or <name>@<version>${sel.ok ? '' : ` (${sel.reason})`}`);
+}
 
 /** Whether a device passes the fleet filters (group "" = devices without a group). */
 export function deviceMatches(d: { name: string; group: string; health: Health; active: readonly { name: string; version: number }[] }, f: DeviceFilterShape): boolean {

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { parseRequestTarget } from '../../api/common/request-target.ts';
 import { SECURITY_HEADERS, staticFile } from '../../api/node/web-security.ts';
 import { OutpostError } from '../../common/errors.ts';
-import { HEALTH, type Health } from '../common/fleet-health.ts';
+import { checkModelFilter, HEALTH, type Health } from '../common/fleet-health.ts';
 import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import type { DeviceFilter } from './devices.ts';
@@ -42,6 +42,7 @@ export function deviceFilterOf(q: Query): DeviceFilter {
   if (health !== undefined && !(HEALTH as readonly string[]).includes(health)) throw new OutpostError('usage', `"health" must be one of ${HEALTH.join(', ')} (got "${health.slice(0, 40)}")`);
   const group = q.group === '' ? '' : one(q, 'group');
   const model = one(q, 'model');
+  if (model !== undefined) checkModelFilter(model);
   return { ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(health !== undefined ? { health: health as Health } : {}) };
 }
 

@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
-import { deviceHealth, deviceMatches, STALE_AFTER_MS, type DeviceFilterShape } from '../common/fleet-health.ts';
+import { checkModelFilter, deviceHealth, deviceMatches, STALE_AFTER_MS, type DeviceFilterShape } from '../common/fleet-health.ts';
 import type { DeviceState, DeviceView } from '../common/fleet-views.ts';
 import type { Hub } from './repository.ts';
 import { hashToken } from './tokens.ts';
@@ -108,6 +108,7 @@ export interface DeviceFilter extends DeviceFilterShape { now?: number }
 
 /** The fleet's devices (the CLI's `hub devices list` and the console's Fleet screen: one query). */
 export async function listDevices(hub: Hub, filter: DeviceFilter = {}): Promise<DeviceView[]> {
+  if (filter.model !== undefined) checkModelFilter(filter.model);
   const where: string[] = [];
   const args: unknown[] = [];
   if (filter.group !== undefined) { where.push('d.grp = ?'); args.push(filter.group); }
