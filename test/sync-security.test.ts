@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createEnrollment, revokeDevice } from '../src/hub/node/devices.ts';
 import { generateKeyFile } from '../src/keys/node/keys.ts';
 import { enqueue } from '../src/store/node/outbox.ts';
+import { openStore } from '../src/store/node/store.ts';
 import { hubConnection } from '../src/store/node/sync-state.ts';
 import { encodeFrames, type WireItem } from '../src/sync/common/protocol.ts';
 import { deviceKey, enrollProofText, publicKeyPem, signRequest } from '../src/sync/node/device.ts';
@@ -165,10 +166,17 @@ for (const backend of hubBackends()) {
       assert.equal(reused.status, 403);
       assert.match((await errorOf(reused)).message, /already used/);
       assert.equal(await devices(), n + 1);
-      // and through the CLI: a clear message, exit 1
-      const cli = await runMain(['--home', path.join(work, `${backend.name}-cli`), 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', ok.code]);
+      // and through the CLI: a clear message, exit 1, and no device key kept
+      const cliHome = path.join(work, `${backend.name}-cli`);
+      const cli = await runMain(['--home', cliHome, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', ok.code]);
       assert.equal(cli.code, 1);
       assert.match(cli.err, /already used/);
+      const left = fs.existsSync(cliHome) ? fs.readdirSync(cliHome, { recursive: true }).map(String).filter((f) => /device\.key/.test(f)) : [];
+      assert.deepEqual(left, [], 'a refused enrollment leaves no device key');
+      // the next attempt with a good code then works from the same folder
+      const good = await createEnrollment(t.hub, { name: `after-refusal-${backend.name}` });
+      const again = await runMain(['--home', cliHome, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', good.code]);
+      assert.equal(again.code, 0, again.err);
     });
 
     test('admin endpoints need the admin token', async () => {
@@ -192,6 +200,22 @@ for (const backend of hubBackends()) {
       assert.match(cli.err, /revoked by the hub operator/);
       const st = await runMain(['--home', ws.home, 'sync', 'status', '--json']);
       assert.match(String((lastJson(st.out) as { lastError: { message: string } }).lastError.message), /revoked/);
+      // what the message says to do works: enrolled again under a new name, connected with --replace
+      assert.match(cli.err, /outpost connect --replace --code/);
+      const oldKey = fs.readFileSync(path.join(ws.home, 'device', 'device.key'), 'utf8');
+      const back = await createEnrollment(t.hub, { name: 'ws-1b' });
+      const plain = await runMain(['--home', ws.home, 'connect', '--hub', t.url, '--code', back.code]);
+      assert.equal(plain.code, 1);
+      assert.match(plain.err, /already connected .* give a new code with --replace/);
+      const replaced = await runMain(['--home', ws.home, 'connect', '--hub', t.url, '--code', back.code, '--replace', '--json']);
+      assert.equal(replaced.code, 0, replaced.err);
+      assert.equal((lastJson(replaced.out) as { name: string }).name, 'ws-1b');
+      assert.notEqual(fs.readFileSync(path.join(ws.home, 'device', 'device.key'), 'utf8'), oldKey, 'a new device key');
+      ws.store.close();
+      ws.store = openStore(ws.home);
+      const synced = await runMain(['--home', ws.home, 'sync', '--json']);
+      assert.equal(synced.code, 0, synced.err);
+      assert.ok(await ledger() > n, 'the workstation syncs again as ws-1b');
     });
   });
 }

@@ -8,7 +8,7 @@ import { hubConnection, syncStatus } from '../../store/node/sync-state.ts';
 import { connect } from '../../sync/node/connect.ts';
 import { listAssignments } from '../../sync/node/rollout.ts';
 import { runSync } from '../../sync/node/sync.ts';
-import { str, type CommandSpec } from '../command.ts';
+import { flag, str, type CommandSpec } from '../command.ts';
 import { allowHttp, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 
 const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
@@ -16,16 +16,19 @@ const bytes = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(
 export const connectCommand: CommandSpec = {
   name: 'connect',
   summary: 'Enroll this workstation with a hub (device key + one-time code); sync and pull then use that hub',
-  usage: 'outpost connect --hub <url> --root <root.json> --code <CODE> [--ca <ca.pem>]',
+  usage: 'outpost connect --hub <url> --root <root.json> --code <CODE> [--ca <ca.pem>] [--replace]',
   help: [
     '--hub URL      the hub',
     '--root FILE    the hub\'s root.json to trust (not needed when this workstation already pulled from it)',
     '--code CODE    the one-time enrollment code from `outpost hub devices add` (single use, expires)',
     ...CA_HELP,
     '--allow-http          allow sending the enrollment code over plain http to another machine (trusted networks only)',
-    'Creates an Ed25519 device key in <data folder>/device/ (private key owner-only) and registers its public key.',
+    '--replace      enroll again although connected (the hub revoked this workstation, or it moves to another hub):',
+    '               a new device key; the old enrollment is replaced only once the hub accepted the new one',
+    'Creates an Ed25519 device key in <data folder>/device/ (private key owner-only) and registers its public key;',
+    'no key is kept when the hub does not accept the code.',
   ],
-  options: { hub: { type: 'string' }, root: { type: 'string' }, code: { type: 'string' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION },
+  options: { hub: { type: 'string' }, root: { type: 'string' }, code: { type: 'string' }, replace: { type: 'boolean' }, ...CA_OPTION, ...ALLOW_HTTP_OPTION },
   async run(ctx, args) {
     const hubUrl = str(args, 'hub') ?? ctx.env.OUTPOST_HUB;
     const code = str(args, 'code');
@@ -34,7 +37,7 @@ export const connectCommand: CommandSpec = {
     hubTrust(ctx, args, hubUrl);
     const store = openStore(ctx.home);
     try {
-      const c = await connect(store, { hubUrl, code, allowHttp: allowHttp(args), ...(root ? { rootFile: path.resolve(ctx.cwd, root) } : {}), signal: ctx.signal });
+      const c = await connect(store, { hubUrl, code, allowHttp: allowHttp(args), replace: flag(args, 'replace'), ...(root ? { rootFile: path.resolve(ctx.cwd, root) } : {}), signal: ctx.signal });
       ctx.out.text(`connected to ${c.url} as "${c.name}"${c.group ? ` (group ${c.group})` : ''}; device id ${c.deviceId}`);
       ctx.out.text(`  device key: ${path.join(ctx.home, c.keyFile)} (owner-only)`);
       ctx.out.text('  run `outpost sync` to send what is waiting; `outpost pull <model>` now uses this hub');

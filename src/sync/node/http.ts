@@ -16,7 +16,7 @@ export class SyncError extends OutpostError {
 }
 
 const EXPLAIN: Record<string, string> = {
-  revoked: 'the hub operator revoked this workstation: it can no longer sync. Ask them to enroll it again (`outpost hub devices add`), then reconnect',
+  revoked: 'the hub operator revoked this workstation: it can no longer sync. To bring it back, they enroll it again under a new name (`outpost hub devices add --name <new name>`) and you run `outpost connect --replace --code <the new code>` here',
   stale: 'the hub refused the request time: check this workstation\'s clock (it must be within 5 minutes of the hub\'s)',
   'unknown-device': 'the hub does not know this workstation (was the hub reset?); reconnect with a new enrollment code',
   'bad-signature': 'the hub could not verify this workstation\'s signature (a different device key?); reconnect with a new enrollment code',
