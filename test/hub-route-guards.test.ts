@@ -2,9 +2,12 @@
 // dropping it and carrying out the request without it; and every admin or publisher route checks
 // who calls before it looks at the request, so a caller without credentials gets 401 whatever it sent.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestHub, type TestHub } from './helpers/hub-fixtures.ts';
 import { rawRequest } from './helpers/raw-http.ts';
+import { runMain } from './helpers/cli.ts';
 
 let t: TestHub;
 before(async () => { t = await startTestHub(); });
@@ -162,4 +165,24 @@ test('an unknown route and a request the HTTP parser refuses are answered in the
   const ok = await fetch(`${t.url}/healthz`);
   assert.equal(ok.status, 200, 'still serving');
   await ok.arrayBuffer();
+});
+
+test('hub admin-token rotate: the old token and a console session signed in with it stop working at once; the new one works', async () => {
+  const signIn = await fetch(`${t.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: t.url }, body: JSON.stringify({ token: t.adminToken }) });
+  assert.equal(signIn.status, 200, await signIn.clone().text());
+  const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+  await signIn.arrayBuffer();
+  const asSession = () => fetch(`${t.url}/api/v1/session`, { headers: { cookie } });
+  const asToken = (token: string) => fetch(`${t.url}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await asSession()).status, 200);
+  // signing out only drops the browser's cookie; the rotation is what ends a leaked session
+  const r = await runMain(['hub', 'admin-token', 'rotate', '--dir', t.dir, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const fresh = fs.readFileSync(path.join(t.dir, 'admin.token'), 'utf8').trim();
+  assert.notEqual(fresh, t.adminToken);
+  assert.equal(fs.statSync(path.join(t.dir, 'admin.token')).mode & 0o777, 0o600);
+  assert.equal((await asSession()).status, 401, 'the session signed in with the old token');
+  assert.equal((await asToken(t.adminToken)).status, 401, 'the old token');
+  assert.equal((await asToken(fresh)).status, 200, 'the new token');
+  t.adminToken = fresh; // later tests in this file use the admin token
 });

@@ -84,6 +84,7 @@ export const commands: CommandEntry[] = [
   { name: 'hub serve', summary: 'Serve a hub over HTTPS or HTTP (TUF metadata, blobs, publish and catalog API)', load: async () => (await import('./hub.ts')).hubServeCommand },
   { name: 'hub publishers', summary: 'List the publishers a hub delegates to: model names, keys, threshold, metadata expiry', load: async () => (await import('./hub.ts')).hubPublishersCommand },
   { name: 'hub upload-metadata', summary: 'Upload offline-signed root/targets metadata (written by an offline command with --out) to a hub', load: async () => (await import('./hub.ts')).hubUploadMetadataCommand },
+  { name: 'hub admin-token rotate', summary: 'Replace the hub\'s admin token: the old one and every console session signed in with it stop working at once', load: async () => (await import('./hub.ts')).hubAdminTokenRotateCommand },
   { name: 'hub online-keys', summary: 'Make new online (snapshot, timestamp) keys on the hub, for a rotation the offline root then signs', load: async () => (await import('./hub.ts')).hubOnlineKeysCommand },
   { name: 'hub bundle', summary: 'Write a model version\'s signed TUF metadata and files into one file for an air-gapped workstation (pull --bundle)', load: async () => (await import('./hub-bundle.ts')).hubBundleCommand },
   { name: 'hub import', summary: 'Ingest an outbox a workstation exported (`sync export`): signature checked, each item kept once', load: async () => (await import('./outbox.ts')).hubImportCommand },

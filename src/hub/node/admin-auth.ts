@@ -2,7 +2,8 @@
 // the CLI, scripts), or a browser signed in to the console, which traded the admin token for an
 // HttpOnly SameSite=Strict session cookie (POST /api/v1/session). The cookie is stateless — an
 // expiry and a nonce under an HMAC keyed by the stored admin token hash — so every hub process
-// sharing the database accepts it and a new admin token invalidates every session. Cookie-borne
+// sharing the database accepts it and a new admin token (`hub admin-token rotate`) invalidates every
+// session; signing out only drops the browser's cookie. Cookie-borne
 // requests are DNS-rebinding and CSRF exposed, so they must carry one of the hub's own Host names
 // and, for writes, this origin; bearer requests are not (a foreign page cannot know the token).
 import crypto from 'node:crypto';

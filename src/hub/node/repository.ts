@@ -68,6 +68,26 @@ export async function openHubStorage(dir: string, config: HubConfig, db?: string
   return openSqliteStorage(spec.file, { create });
 }
 
+/**
+ * A new admin token for `hub`: the old one stops working at once, for every hub process sharing the
+ * database, and with it every console session signed in with it (their cookies are keyed by its
+ * hash: admin-auth.ts) — the way to end a leaked token or session. Written to <hub>/admin.token.
+ */
+export async function rotateAdminToken(hub: Hub): Promise<{ file: string }> {
+  const file = hubPaths(hub.dir).adminToken;
+  const token = newToken('adm');
+  const pending = `${file}.next-${process.pid}`;
+  writeSecretFile(pending, token + '\n'); // ready before the old token stops working, so it cannot be lost
+  try {
+    await hub.storage.transaction(async (tx) => { await tx.putSetting('admin_token_hash', hashToken(token)); });
+  } catch (e) {
+    fs.rmSync(pending, { force: true });
+    throw e;
+  }
+  fs.renameSync(pending, file);
+  return { file };
+}
+
 export async function openHub(dir: string, opts: OpenHubOptions = {}): Promise<Hub> {
   const abs = path.resolve(dir);
   const config = readHubConfig(abs);
