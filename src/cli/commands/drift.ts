@@ -3,10 +3,10 @@
 // windows. A report: exit 0 whether or not drift is found (1 with --fail-on-drift when it is); 1
 // without a baseline or without data; 2 on bad usage.
 import fs from 'node:fs';
-import path from 'node:path';
 import { OutpostError, usageError } from '../../common/errors.ts';
 import { binsOf } from '../../monitor/common/bins.ts';
 import { renderHtmlReport } from '../../monitor/common/html.ts';
+import { checkOutputFile, writeFileAtomic } from '../../io/node/output-file.ts';
 import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { num, renderReport, renderSeries } from '../../monitor/common/render.ts';
 import type { WindowWidth } from '../../monitor/common/windows.ts';
@@ -67,8 +67,8 @@ export const driftCommand: CommandSpec = {
     const scope = scopeOf(args);
     const htmlOpt = str(args, 'html');
     if (htmlOpt !== undefined && htmlOpt.trim() === '') throw usageError('--html needs a file name');
-    const htmlFile = htmlOpt === undefined ? undefined : path.resolve(ctx.cwd, htmlOpt);
-    if (htmlFile !== undefined && fs.existsSync(htmlFile) && fs.statSync(htmlFile).isDirectory()) throw usageError(`--html ${htmlOpt}: is a folder; give a file name`);
+    // a report is regenerated in place: an existing file is replaced, but its folder must exist and it must not be one
+    const htmlFile = htmlOpt === undefined ? undefined : checkOutputFile(ctx.cwd, htmlOpt, { option: '--html', overwrite: true });
     const store = openStore(ctx.home);
     try {
       const { current, features, ...r } = driftForModel(store, args.positionals[0], scope);
@@ -79,7 +79,11 @@ export const driftCommand: CommandSpec = {
           ...r, description: r.scope.description, bins: features.map((f) => binsOf(f, current.get(f.name))), generatedAt: new Date().toISOString(),
           alerts: r.alerts.map((a) => ({ ...a, score: a.score })),
         });
-        writeAtomic(htmlFile, html);
+        try {
+          writeFileAtomic(htmlFile, (fd) => { fs.writeSync(fd, html); });
+        } catch (e) {
+          throw new OutpostError('input', `cannot write the HTML report: ${(e as Error).message}`, { file: htmlFile });
+        }
       }
       // ±∞ as "Infinity" (plain JSON.stringify would write null, which means "not computed")
       ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r, ...(failOnDrift ? { exitCode: exit } : {}), ...(htmlFile ? { html: htmlFile } : {}) })));
@@ -116,14 +120,3 @@ export const driftCommand: CommandSpec = {
   },
 };
 
-/** Write through a temporary file in the same folder and rename: a reader never sees half a report. */
-function writeAtomic(file: string, text: string): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw new OutpostError('input', `cannot write the HTML report: ${(e as Error).message}`, { file });
-  }
-}
