@@ -83,7 +83,7 @@ export const hubInitCommand: CommandSpec = {
 
 export const hubServeCommand: CommandSpec = {
   name: 'hub serve',
-  summary: 'Serve a hub over HTTPS or HTTP (TUF metadata, blobs, publish and catalog API)',
+  summary: 'Serve a hub over HTTPS or HTTP: TUF metadata and blobs, publishing, fleet sync and enrollment, the web console and its admin API',
   usage: 'outpost hub serve --dir <d> [--port P] [--host 127.0.0.1] [--tls-cert cert.pem --tls-key key.pem] [--db <sqlite file | postgres://…>] [--console-host NAME[:PORT],…] [--no-console]',
   help: [
     '--dir D          the hub folder (online keys, blobs)',
