@@ -18,7 +18,7 @@ const DEMO_PKG = path.join(REPO, 'models/demo/weather');
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The CLI with `stdin` written to its standard input. */
-function runWithStdin(args: string[], stdin: string, at = home): Promise<CliResult> {
+function runWithStdin(args: string[], stdin: string | Buffer, at = home): Promise<CliResult> {
   const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', at, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -212,3 +212,13 @@ function hexSum(text: string): number {
   assert.ok(m, `a sum: ${text}`);
   return (m[1] ? -1 : 1) * Number(BigInt(`0x${m[2]}`)) * 2 ** Number(m[3]);
 }
+
+test('stdin is read as a JSONL file is: a byte order mark dropped, CRLF lines, a line that is not UTF-8 named as such', async () => {
+  const bad = Buffer.from('{"precipitation": 0, "temp_max": 5.6, "temp_min": -3.2, "wind": 1.2, "season": "wi\xffnter"}', 'latin1');
+  const stdin = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${GOOD}\r\n`), bad, Buffer.from(`\n${record(rows[1])}`)]);
+  const r = await runWithStdin(['predict', '--model', 'seattle-weather', '--input', '-', '--json'], stdin);
+  assert.equal(r.code, 1, 'one record failed');
+  const lines = jsonLines(r.stdout) as { line: number; ok: boolean; errors?: { reason: string }[] }[];
+  assert.deepEqual(lines.map((l) => [l.line, l.ok]), [[1, true], [2, false], [3, true]]);
+  assert.equal(lines[1].errors![0].reason, 'invalid UTF-8 (a record is UTF-8 text)');
+});

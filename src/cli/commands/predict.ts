@@ -1,4 +1,3 @@
-import readline from 'node:readline';
 import { usageError } from '../../common/errors.ts';
 import { RecordScorer, type Prediction } from '../../scoring/node/predict.ts';
 import { getModelForScoring } from '../../store/node/checked-card.ts';
@@ -50,10 +49,10 @@ export const predictCommand: CommandSpec = {
           failed += p.ok ? 0 : 1;
         } else {
           let line = 0;
-          for await (const text of readline.createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+          for await (const text of stdinLines()) {
             line++;
-            if (text.trim() === '') continue; // blank lines are not records (as in JSONL files)
-            const p = await predict(text, line);
+            if (text !== undefined && text.trim() === '') continue; // blank lines are not records (as in JSONL files)
+            const p: Prediction = text === undefined ? { line, ok: false, errors: [{ field: '', reason: 'invalid UTF-8 (a record is UTF-8 text)', value: '' }] } : await predict(text, line);
             print(ctx, p);
             failed += p.ok ? 0 : 1;
           }
@@ -68,3 +67,34 @@ export const predictCommand: CommandSpec = {
     }
   },
 };
+
+/**
+ * Standard input's lines as a JSONL file reads them: a UTF-8 byte order mark at the start is
+ * dropped, CRLF ends a line like LF, and a line that is not valid UTF-8 is undefined (reported as
+ * such) rather than read with U+FFFD in place of its bad bytes.
+ */
+async function* stdinLines(): AsyncGenerator<string | undefined> {
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  let pending: Buffer = Buffer.alloc(0);
+  let first = true;
+  const decode = (bytes: Buffer): string | undefined => {
+    let b = bytes.at(-1) === 0x0d ? bytes.subarray(0, -1) : bytes;
+    if (first && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) b = b.subarray(3);
+    first = false;
+    try {
+      return utf8.decode(b);
+    } catch {
+      return undefined;
+    }
+  };
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let at = 0;
+    for (let nl = pending.indexOf(0x0a); nl >= 0; nl = pending.indexOf(0x0a, at)) {
+      yield decode(pending.subarray(at, nl));
+      at = nl + 1;
+    }
+    pending = pending.subarray(at);
+  }
+  if (pending.length) yield decode(pending);
+}
