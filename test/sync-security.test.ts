@@ -173,6 +173,7 @@ for (const backend of hubBackends()) {
       assert.match(cli.err, /already used/);
       const left = fs.existsSync(cliHome) ? fs.readdirSync(cliHome, { recursive: true }).map(String).filter((f) => /device\.key/.test(f)) : [];
       assert.deepEqual(left, [], 'a refused enrollment leaves no device key');
+      if (fs.existsSync(path.join(cliHome, 'device'))) assert.equal(fs.statSync(path.join(cliHome, 'device')).mode & 0o777, 0o700, 'the device folder is owner-only');
       // the next attempt with a good code then works from the same folder
       const good = await createEnrollment(t.hub, { name: `after-refusal-${backend.name}` });
       const again = await runMain(['--home', cliHome, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', good.code]);
@@ -211,6 +212,8 @@ for (const backend of hubBackends()) {
       assert.equal(replaced.code, 0, replaced.err);
       assert.equal((lastJson(replaced.out) as { name: string }).name, 'ws-1b');
       assert.notEqual(fs.readFileSync(path.join(ws.home, 'device', 'device.key'), 'utf8'), oldKey, 'a new device key');
+      assert.equal(fs.statSync(path.join(ws.home, 'device', 'device.key')).mode & 0o777, 0o600);
+      assert.deepEqual(fs.readdirSync(path.join(ws.home, 'device')).sort(), ['device.key', 'device.key.pub'], 'no pending key left');
       ws.store.close();
       ws.store = openStore(ws.home);
       const synced = await runMain(['--home', ws.home, 'sync', '--json']);

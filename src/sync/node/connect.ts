@@ -52,6 +52,7 @@ export async function connect(store: Store, opts: ConnectOptions): Promise<HubCo
     prepareHubTrust(store.home, base);
     // a new enrollment gets a new key (the hub refuses a key it already holds, e.g. a revoked device's)
     for (const f of [pending, publicKeyFile(pending)]) fs.rmSync(f, { force: true });
+    fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 }); // owner-only, as deviceKey makes it
     const key = fresh ? generateKeyFile(pending, { type: 'ed25519' }) : deviceKey(store.home, false);
     const pem = publicKeyPem(key);
     const proof = crypto.sign(null, Buffer.from(enrollProofText(code, pem)), key.privateKey).toString('base64');
@@ -69,7 +70,6 @@ export async function connect(store: Store, opts: ConnectOptions): Promise<HubCo
     d = await res.json() as { deviceId: string; name: string; group: string };
     if (fresh) {
       // the hub holds the new public key: it becomes this workstation's key (the old one is of no use to the hub any more)
-      fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
       fs.renameSync(publicKeyFile(pending), publicKeyFile(keyFile));
       fs.renameSync(pending, keyFile);
     }
