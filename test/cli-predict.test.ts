@@ -1,11 +1,10 @@
 // `outpost predict` through the real CLI: single records and JSON Lines on stdin give exactly what
 // `outpost score` writes for the same rows; every kind of bad record is named by field; exit codes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BIN, CLI_NODE_FLAGS, jsonLines, lastJson, REPO, runCli, type CliResult } from './helpers/cli.ts';
+import { jsonLines, lastJson, REPO, runCli, type CliResult } from './helpers/cli.ts';
 import { tempDir } from './helpers/packages.ts';
 import { pagePredictions } from '../src/store/node/predictions.ts';
 import { openStore } from '../src/store/node/store.ts';
@@ -18,15 +17,7 @@ const DEMO_PKG = path.join(REPO, 'models/demo/weather');
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** The CLI with `stdin` written to its standard input. */
-function runWithStdin(args: string[], stdin: string | Buffer, at = home): Promise<CliResult> {
-  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', at, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}
+const runWithStdin = (args: string[], stdin: string | Buffer, at = home): Promise<CliResult> => runCli(args, { home: at, stdin });
 
 const [header, ...rows] = fs.readFileSync(SAMPLE, 'utf8').trim().split('\n').map((l) => l.split(','));
 const FIELDS = ['precipitation', 'temp_max', 'temp_min', 'wind', 'season'];

@@ -4,7 +4,6 @@
 // regressions, which differ without it, and the others), against ORT's own run of a whole batch,
 // bit for bit; and through `outpost predict` against `outpost score` of the same rows.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -14,7 +13,7 @@ import type { FeedTensor } from '../src/inference/common/feeds.ts';
 import { InferenceEngine } from '../src/inference/node/engine.ts';
 import { inspectModel } from '../src/onnx/common/onnx.ts';
 import { directSession, HELD_OUT, handCard, modelBytes, readCsv, tensorInput, expected } from './helpers/byo.ts';
-import { BIN, CLI_NODE_FLAGS, REPO, runMain, type CliResult } from './helpers/cli.ts';
+import { runCli, runMain } from './helpers/cli.ts';
 import { tempDir, writePackage } from './helpers/packages.ts';
 
 const root = tempDir();
@@ -110,7 +109,7 @@ test('outpost predict of each held-out record prints what outpost score wrote fo
     const { header, rows } = readCsv(HELD_OUT);
     const features = expected[f].features;
     const lines = rows.map((r) => JSON.stringify(Object.fromEntries(features.map((x) => [x, Number(r[header.indexOf(x)])])))).join('\n') + '\n';
-    const predicted = await withStdin(['--home', home, 'predict', '--model', `byo-${f}`, '--input', '-'], lines);
+    const predicted = await runCli(['predict', '--model', `byo-${f}`, '--input', '-'], { home, stdin: lines });
     assert.equal(predicted.code, 0, predicted.stderr);
     const printed = predicted.stdout.trim().split('\n');
     assert.equal(printed.length, rows.length);
@@ -121,14 +120,3 @@ test('outpost predict of each held-out record prints what outpost score wrote fo
     });
   }
 });
-
-/** The CLI with `stdin` written to its standard input. */
-function withStdin(args: string[], stdin: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-}

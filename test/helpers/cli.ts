@@ -19,11 +19,14 @@ const main: typeof sourceMain = BUILT
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-export function startCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): ChildProcess {
-  return spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', opts.home, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `stdin`: written to the CLI's standard input, which is then closed (otherwise it has none). */
+export function startCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string | Buffer }): ChildProcess {
+  const child = spawn(process.execPath, [...CLI_NODE_FLAGS, BIN, '--home', opts.home, ...args], { cwd: opts.cwd ?? REPO, env: { ...process.env, ...opts.env }, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
+  return child;
 }
 
-export function runCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function runCli(args: string[], opts: { home: string; cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string | Buffer }): Promise<CliResult> {
   const child = startCli(args, opts);
   let stdout = '';
   let stderr = '';
