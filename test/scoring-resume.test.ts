@@ -33,6 +33,24 @@ function bigInput(): string {
 let sharedInput: string | undefined;
 const input = () => (sharedInput ??= bigInput());
 
+/** Start `score … --json` and SIGKILL it past at least one checkpoint and well before the end; the job's id and where it was killed. */
+async function killMidRun(args: string[], home: string): Promise<{ jobId: string; rowsAtKill: number }> {
+  const child = startCli(args, { home });
+  let jobId = '';
+  let rowsAtKill = 0;
+  await new Promise<void>((resolve, reject) => {
+    onEvents(child, (ev) => {
+      if (ev.event === 'started') jobId = ev.jobId;
+      if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !rowsAtKill) {
+        rowsAtKill = ev.rowsRead!;
+        child.kill('SIGKILL');
+      }
+    });
+    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed; rowsAtKill=${rowsAtKill}`))));
+  });
+  return { jobId, rowsAtKill };
+}
+
 test('a SIGKILLed job resumes from its last checkpoint with no duplicated or missing rows', async () => {
   const home = path.join(root, 'home');
   const add = await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home });
@@ -44,21 +62,7 @@ test('a SIGKILLed job resumes from its last checkpoint with no duplicated or mis
   assert.equal(ref.code, 0, ref.stderr);
 
   const out = path.join(root, 'killed.csv');
-  const child = startCli(['score', input(), ...common, '--out', out, '--json'], { home });
-  let jobId = '';
-  let rowsAtKill = 0;
-  const killed = new Promise<void>((resolve, reject) => {
-    onEvents(child, (ev) => {
-      if (ev.event === 'started') jobId = ev.jobId;
-      // Past at least one checkpoint and well before the end: kill it hard.
-      if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !rowsAtKill) {
-        rowsAtKill = ev.rowsRead!;
-        child.kill('SIGKILL');
-      }
-    });
-    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed; rowsAtKill=${rowsAtKill}`))));
-  });
-  await killed;
+  const { jobId, rowsAtKill } = await killMidRun(['score', input(), ...common, '--out', out, '--json'], home);
   assert.ok(jobId, 'the job announced its id');
   assert.ok(rowsAtKill < ROWS, 'killed mid-file');
   assert.equal(fs.existsSync(out), false, 'a killed run leaves no file that looks complete');
@@ -154,16 +158,7 @@ test('a Parquet output with its own --checkpoint-rows, killed and resumed withou
   const ref = await runCli(['score', input(), ...common, '--out', refOut], { home });
   assert.equal(ref.code, 0, ref.stderr);
   const out = path.join(root, 'killed.parquet');
-  const child = startCli(['score', input(), ...common, '--out', out, '--json'], { home });
-  let jobId = '';
-  let killedAt = 0;
-  await new Promise<void>((resolve, reject) => {
-    onEvents(child, (ev) => {
-      if (ev.event === 'started') jobId = ev.jobId;
-      if (ev.event === 'progress' && ev.rowsRead! > 100_000 && !killedAt) { killedAt = ev.rowsRead!; child.kill('SIGKILL'); }
-    });
-    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`the run ended by itself (code ${code}) before it could be killed`))));
-  });
+  const { jobId } = await killMidRun(['score', input(), ...common, '--out', out, '--json'], home);
   // the job keeps its options: anything given again is bad usage, and nothing runs
   for (const extra of [['--batch', '7'], ['--checkpoint-rows', '1000'], ['--ep', 'cpu'], ['--overwrite']]) {
     const r = await runCli(['score', '--resume', jobId, ...extra], { home });

@@ -9,6 +9,7 @@ import { hubPaths } from '../../hub/node/hub-dir.ts';
 import { ONLINE_ROLES } from '../../hub/node/online-keys.ts';
 import { expiringRoles, initHub, openHub, repoState, rotateAdminToken, type AppliedUpdate } from '../../hub/node/repository.ts';
 import { startHubServer } from '../../hub/node/server.ts';
+import { HUB_OPTS, withHub } from './hub-fleet.ts';
 import { ensureRenderer } from '../../api/node/renderer-build.ts';
 import { loadTlsFiles } from '../../hub/node/tls-files.ts';
 import { delegationsOf, type SignedUpdate } from '../../hub/node/signing.ts';
@@ -246,17 +247,12 @@ export const hubAdminTokenRotateCommand: CommandSpec = {
   summary: 'Replace the hub\'s admin token: the old one and every console session signed in with it stop working at once',
   usage: 'outpost hub admin-token rotate --dir <d> [--db …]',
   help: ['--dir D      the hub folder: the new token is written to <D>/admin.token (owner-only)', DB_HELP],
-  options: { dir: { type: 'string' }, db: { type: 'string' } },
+  options: HUB_OPTS,
   async run(ctx, args) {
-    const hub = await openHub(dirOf(ctx.cwd, args), { db: dbOf(ctx.cwd, args) });
-    try {
-      const r = await rotateAdminToken(hub);
-      ctx.out.text(`new admin token written to ${r.file}; the old token and every console session signed in with it no longer work (every hub process on this database)`);
-      ctx.out.json({ ok: true, file: r.file });
-      return 0;
-    } finally {
-      await hub.close();
-    }
+    const r = await withHub(ctx, args, rotateAdminToken);
+    ctx.out.text(`new admin token written to ${r.file}; the old token and every console session signed in with it no longer work (every hub process on this database)`);
+    ctx.out.json({ ok: true, file: r.file });
+    return 0;
   },
 };
 

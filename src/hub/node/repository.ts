@@ -51,11 +51,9 @@ export interface OpenHubOptions {
 
 /**
  * Open the database a hub setting names: a SQLite file (relative to the hub folder) or a
- * postgres:// URL. `db` defaults to the one in the hub's configuration.
- */
-/**
- * The hub's database: a PostgreSQL URL, or a SQLite file that must exist unless `create` (only
- * `hub init` creates one: a mistyped `--db` path would otherwise be a new, empty hub database).
+ * postgres:// URL. `db` defaults to the one in the hub's configuration. A SQLite file must exist
+ * unless `create` (only `hub init` creates one: a mistyped `--db` path would otherwise be a new,
+ * empty hub database).
  */
 export async function openHubStorage(dir: string, config: HubConfig, db?: string, create = false): Promise<HubStorage> {
   const spec = db !== undefined
@@ -77,7 +75,7 @@ export async function rotateAdminToken(hub: Hub): Promise<{ file: string }> {
   const file = hubPaths(hub.dir).adminToken;
   const token = newToken('adm');
   const pending = `${file}.next-${process.pid}`;
-  writeSecretFile(pending, token + '\n'); // ready before the old token stops working, so it cannot be lost
+  fs.writeFileSync(pending, token + '\n', { mode: 0o600 }); // ready before the old token stops working, so it cannot be lost
   try {
     await hub.storage.transaction(async (tx) => { await tx.putSetting('admin_token_hash', hashToken(token)); });
   } catch (e) {

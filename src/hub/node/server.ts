@@ -334,16 +334,17 @@ function listenFailure(e: unknown, host: string, port: number): unknown {
 /** Listen on host:port (port 0: any free port) and return the base URL. */
 export async function startHubServer(hub: Hub, opts: HubServerOptions & { host?: string; port?: number } = {}): Promise<RunningHub> {
   const app = buildHubServer(hub, opts);
-  const host0 = opts.host ?? '127.0.0.1';
+  const listenHost = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 0;
   try {
-    await app.listen({ host: host0, port: opts.port ?? 0 });
+    await app.listen({ host: listenHost, port });
   } catch (e) {
     await app.close();
-    throw listenFailure(e, host0, opts.port ?? 0);
+    throw listenFailure(e, listenHost, port);
   }
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  setConsoleSite(hub, { hosts: [...defaultHosts(opts.host ?? '127.0.0.1', addr.port), ...(opts.consoleHosts ?? [])], secure: opts.tls !== undefined });
+  setConsoleSite(hub, { hosts: [...defaultHosts(listenHost, addr.port), ...(opts.consoleHosts ?? [])], secure: opts.tls !== undefined });
   const warmed = opts.warmConsole ? warmFleetDrift(hub).catch((e: unknown) => opts.onError?.(e)) : Promise.resolve();
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${addr.port}`, app, warmed,

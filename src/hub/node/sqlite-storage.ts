@@ -95,7 +95,6 @@ function ownerOnly(file: string): void {
 }
 
 function open(file: string): Database.Database {
-  ownerOnly(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 10000');
@@ -110,6 +109,7 @@ export function openSqliteStorage(file: string, opts: { create?: boolean } = {})
   let w: Database.Database | undefined;
   let r: Database.Database;
   try {
+    ownerOnly(file); // once, before either connection makes the WAL and SHM files
     w = open(file);
     migrate(w);
     r = open(file);
