@@ -84,7 +84,7 @@ for (const backend of hubBackends()) {
       // the admin API shows the progress per device (same function as the CLI)
       const st = await admin('GET', `/api/v1/rollouts/${first}`);
       assert.equal(st.status, 200);
-      assert.deepEqual(st.body.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
+      assert.deepEqual(st.body.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, stopped: 0, unaffected: 0 });
       assert.deepEqual(st.body.devices.map((d: { device: string; state: string; reportedVersion: number; previousVersion: number | null }) => [d.device, d.state, d.reportedVersion, d.previousVersion]),
         [['ws-a', 'running', 1, null], ['ws-b', 'running', 1, null]]);
 
@@ -256,7 +256,12 @@ for (const backend of hubBackends()) {
       assert.deepEqual(s.rollouts.handled, [], 'halted: ws-b gets no assignment');
       assert.equal(churn(ws['ws-b']), '1*');
       let st = await rolloutStatus(t.hub, id);
-      assert.deepEqual(st.devices.map((d) => [d.device, d.state]), [['ws-a', 'running'], ['ws-b', 'pending']]);
+      // ws-b will not get it: not "pending" but stopped where it is (churn@1)
+      assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.activeVersion]), [['ws-a', 'running', 2], ['ws-b', 'stopped', 1]]);
+      assert.deepEqual([st.rollout.counts.running, st.rollout.counts.pending, st.rollout.counts.stopped], [1, 0, 1]);
+      const shown = await runMain(['hub', 'rollout', 'status', id, '--dir', t.dir]);
+      assert.match(shown.out, /running 1 · failed 0 · available 0 · pending 0 · stopped 1/);
+      assert.match(shown.out, /ws-b\s+stopped\s+active 1/);
 
       const rb = await runMain(['--json', 'hub', 'rollout', 'rollback', id, '--dir', t.dir]);
       assert.equal(rb.code, 0, rb.err);
@@ -301,6 +306,25 @@ for (const backend of hubBackends()) {
       await sync(w);
       st = await rolloutStatus(t.hub, ro.id);
       assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-c', 'running', 2]]);
+    });
+
+    test('a device that already runs the target is running, not pending, while active, after a halt and after a rollback to that version', async () => {
+      const w = ws['ws-c']; // runs churn@2 (installed when asked above); its last heartbeat says so
+      const ro = await createRollout(t.hub, { ref: 'churn:production', group: 'line-2' });
+      assert.equal(ro.targetVersion, 2);
+      const states = async () => (await rolloutStatus(t.hub, ro.id)).devices.map((d) => [d.device, d.state, d.activeVersion]);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'active: nothing left to move');
+      assert.equal((await runMain(['hub', 'rollout', 'halt', ro.id, '--dir', t.dir])).code, 0);
+      await sync(w);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'halted: it runs the target and stays there');
+      const halted = (await rolloutStatus(t.hub, ro.id)).rollout.counts;
+      assert.deepEqual([halted.running, halted.pending, halted.stopped], [1, 0, 0]);
+      const rb = await runMain(['hub', 'rollout', 'rollback', ro.id, '--to', '2', '--dir', t.dir]);
+      assert.equal(rb.code, 0, rb.err);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'rolled back to the version it runs');
+      // the rollout it superseded: ws-c installed it then
+      const older = (await listRollouts(t.hub, { group: 'line-2' })).find((r) => r.state === 'superseded' && r.counts.running === 1);
+      assert.ok(older, 'the superseded policy-ask rollout still counts ws-c as running');
     });
 
     test('rollouts created in the same millisecond list newest first, in the order they were created', async () => {

@@ -57,15 +57,15 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
    */
   const agrees = async (id: string) => {
     const s = await status(id);
-    const want = [s.rollout.state, ...(['running', 'failed', 'available', 'pending'] as const).map((k) => String(s.rollout.counts[k]))];
+    const want = [s.rollout.state, ...(['running', 'failed', 'available', 'pending', 'stopped'] as const).map((k) => String(s.rollout.counts[k]))];
     const r = row(id);
     let shown: (string | null)[] = [];
     for (let i = 0; i < 75; i++) {
-      shown = [await r.getAttribute('data-state'), ...await Promise.all((['running', 'failed', 'available', 'pending'] as const).map((k) => r.getByTestId(k).innerText()))];
+      shown = [await r.getAttribute('data-state'), ...await Promise.all((['running', 'failed', 'available', 'pending', 'stopped'] as const).map((k) => r.getByTestId(k).innerText()))];
       if (JSON.stringify(shown) === JSON.stringify(want)) return s;
       await new Promise((res) => setTimeout(res, 200));
     }
-    assert.deepEqual(shown, want, `${id}: state, running, failed, available, pending`);
+    assert.deepEqual(shown, want, `${id}: state, running, failed, available, pending, stopped`);
     return s;
   };
   const cookie = async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -145,7 +145,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(first).getByTestId('running').filter({ hasText: '2' }).waitFor();
     await page.getByTestId('rollout-device').and(page.locator('[data-state="running"]')).nth(1).waitFor(); // the open status too
     const after = await agrees(first);
-    assert.deepEqual(after.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
+    assert.deepEqual(after.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, stopped: 0, unaffected: 0 });
     await page.getByTestId('rollout-devices').waitFor(); // opened on start
     assert.deepEqual(await page.getByTestId('rollout-device').evaluateAll((rows) => rows.map((x) => [x.getAttribute('data-device'), x.getAttribute('data-state')])), after.devices.map((d) => [d.device, d.state]));
     await shot(page, 'hub-console-rollout-02-started');

@@ -13,7 +13,7 @@ function describe(r: RolloutView): string[] {
     : `${r.model}:${r.alias} → ${r.targetVersion === null ? '(alias gone)' : `${r.model}@${r.targetVersion}`}`;
   return [
     `${r.id}  ${r.state.toUpperCase()}  ${target}  group ${r.group}${r.percent < 100 ? ` (${r.percent} %)` : ''}  generation ${r.generation}`,
-    `  devices ${c.devices}${c.devices !== c.groupDevices ? ` of ${c.groupDevices} in the group` : ''}: running ${c.running} · failed ${c.failed} · available ${c.available} · pending ${c.pending}${c.unaffected ? ` · unaffected ${c.unaffected}` : ''}   (created ${r.createdAt})`,
+    `  devices ${c.devices}${c.devices !== c.groupDevices ? ` of ${c.groupDevices} in the group` : ''}: running ${c.running} · failed ${c.failed} · available ${c.available} · pending ${c.pending}${c.stopped ? ` · stopped ${c.stopped}` : ''}${c.unaffected ? ` · unaffected ${c.unaffected}` : ''}   (created ${r.createdAt})`,
   ];
 }
 
@@ -62,7 +62,7 @@ export const hubRolloutListCommand: CommandSpec = {
 
 export const hubRolloutStatusCommand: CommandSpec = {
   name: 'hub rollout status',
-  summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending',
+  summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending, stopped (halted or superseded before it moved the device), unaffected',
   usage: 'outpost hub rollout status <rollout-id> --dir <d>',
   help: HUB_HELP,
   options: HUB_OPTS,
