@@ -47,7 +47,7 @@ export const hubRolloutCommand: CommandSpec = {
 
 export const hubRolloutListCommand: CommandSpec = {
   name: 'hub rollout list',
-  summary: 'Rollouts, newest first, with their progress (running, failed, available, pending)',
+  summary: 'Rollouts, newest first, with their progress (running, failed, available, pending, stopped)',
   usage: 'outpost hub rollout list --dir <d> [--model M] [--group G]',
   help: [...HUB_HELP, '--model M    only this model', '--group G    only this group'],
   options: { ...HUB_OPTS, model: { type: 'string' }, group: { type: 'string' } },

@@ -105,8 +105,8 @@ export const commands: CommandEntry[] = [
   { name: 'hub events', summary: 'Alerts, security events, model changes and dropped items across the fleet, newest first', load: async () => (await import('./hub-fleet.ts')).hubEventsCommand },
   { name: 'hub export predictions', summary: 'Write the predictions workstations synced as Parquet (for DuckDB, pandas)', load: async () => (await import('./hub-fleet.ts')).hubExportPredictionsCommand },
   { name: 'hub rollout', summary: 'Roll what a signed alias points to out to a group of workstations (or a stable percentage of it); they follow on their next sync', load: async () => (await import('./hub-rollout.ts')).hubRolloutCommand },
-  { name: 'hub rollout list', summary: 'Rollouts, newest first, with their progress (running, failed, available, pending)', load: async () => (await import('./hub-rollout.ts')).hubRolloutListCommand },
-  { name: 'hub rollout status', summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending', load: async () => (await import('./hub-rollout.ts')).hubRolloutStatusCommand },
+  { name: 'hub rollout list', summary: 'Rollouts, newest first, with their progress (running, failed, available, pending, stopped)', load: async () => (await import('./hub-rollout.ts')).hubRolloutListCommand },
+  { name: 'hub rollout status', summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending, stopped (halted or superseded before it moved the device), unaffected', load: async () => (await import('./hub-rollout.ts')).hubRolloutStatusCommand },
   { name: 'hub rollout halt', summary: 'Halt a rollout: workstations that have not installed it will not; those that did keep it', load: async () => (await import('./hub-rollout.ts')).hubRolloutHaltCommand },
   { name: 'hub rollout rollback', summary: 'Roll a rollout back: its workstations return to the version each ran before (or --to V) on their next sync', load: async () => (await import('./hub-rollout.ts')).hubRolloutRollbackCommand },
 ];
