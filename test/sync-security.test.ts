@@ -180,6 +180,49 @@ for (const backend of hubBackends()) {
       assert.equal(again.code, 0, again.err);
     });
 
+    test('enrollment codes: listed without the code itself, and a cancelled one is refused at once', async () => {
+      const made = await createEnrollment(t.hub, { name: 'desk-cancel', group: 'line-9' });
+      const codes = async () => {
+        const r = await runMain(['--json', 'hub', 'devices', 'codes', '--dir', t.dir]);
+        assert.equal(r.code, 0, r.err);
+        assert.ok(!r.out.includes(made.code) && !r.out.includes(made.code.replace(/-/g, '')), 'the code is never shown (the hub keeps its hash)');
+        return new Map((lastJson(r.out) as { codes: { name: string; group: string; state: string; expiresAt: string; createdAt: string }[] }).codes.map((c) => [c.name, c]));
+      };
+      let listed = await codes();
+      assert.deepEqual([listed.get('desk-cancel')?.group, listed.get('desk-cancel')?.state, listed.get('desk-cancel')?.expiresAt], ['line-9', 'outstanding', made.expiresAt]);
+      assert.equal(listed.get('late')?.state, 'expired', 'the expired code of the test above');
+      assert.equal(listed.has('fresh'), false, 'a used code is not listed');
+      const text = await runMain(['hub', 'devices', 'codes', '--dir', t.dir]);
+      assert.match(text.out, /desk-cancel \[line-9\]  outstanding, expires /);
+
+      const cancelled = await runMain(['hub', 'devices', 'codes', 'cancel', 'desk-cancel', '--dir', t.dir]);
+      assert.equal(cancelled.code, 0, cancelled.err);
+      assert.match(cancelled.out, /cancelled the enrollment code for "desk-cancel"/);
+      listed = await codes();
+      assert.equal(listed.get('desk-cancel')?.state, 'cancelled');
+      const n = await devices();
+      const home = path.join(work, `${backend.name}-cancelled`);
+      const refused = await runMain(['--home', home, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', made.code]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /the enrollment code was cancelled by the hub operator at .*; ask the hub operator for a new one/);
+      assert.equal(await devices(), n, 'nothing registered');
+      const again = await runMain(['hub', 'devices', 'codes', 'cancel', 'desk-cancel', '--dir', t.dir]);
+      assert.equal(again.code, 0);
+      assert.match(again.out, /was already cancelled/);
+      const used = await runMain(['hub', 'devices', 'codes', 'cancel', 'fresh', '--dir', t.dir]);
+      assert.equal(used.code, 1);
+      assert.match(used.err, /the enrollment code for "fresh" was already used: the device is enrolled/);
+      const none = await runMain(['hub', 'devices', 'codes', 'cancel', 'nobody', '--dir', t.dir]);
+      assert.equal(none.code, 1);
+      assert.match(none.err, /no enrollment code for "nobody"/);
+      assert.equal((await runMain(['hub', 'devices', 'codes', 'cancel', '--dir', t.dir])).code, 2, 'the name is required');
+      // a new code for the same name replaces the cancelled one and enrolls
+      const fresh = await createEnrollment(t.hub, { name: 'desk-cancel', group: 'line-9' });
+      const ok = await runMain(['--home', home, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', fresh.code]);
+      assert.equal(ok.code, 0, ok.err);
+      assert.equal((await codes()).has('desk-cancel'), false);
+    });
+
     test('admin endpoints need the admin token', async () => {
       for (const [method, p] of [['GET', '/api/v1/devices'], ['POST', '/api/v1/devices/ws-1/revoke'], ['GET', '/api/v1/events']] as const) {
         assert.equal((await fetch(`${t.url}${p}`, { method })).status, 401, `${method} ${p}`);
