@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createEnrollment } from '../src/hub/node/devices.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { createRollout, listRollouts, rolloutStatus } from '../src/hub/node/rollouts.ts';
 import { acquirePullLock } from '../src/registry/node/pull-lock.ts';
@@ -243,6 +244,29 @@ for (const backend of hubBackends()) {
       assert.ok(list.body.rollouts.every((r: { group: string }) => r.group === 'line-1'));
     });
 
+    test('a group no workstation is in and no enrollment code names is bad usage (CLI exit 2, API 400), unless staged on purpose', async () => {
+      const before = (await listRollouts(t.hub)).length;
+      const typo = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+      assert.equal(typo.code, 2, typo.err);
+      assert.match(typo.err, /no workstation is in group "line-9" and no outstanding enrollment code names it, so the rollout would reach no one \(groups: line-1, line-2\)\. Check --group, or pass --allow-empty-group/);
+      const api = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9' });
+      assert.equal(api.status, 400);
+      assert.match(api.body.error.message, /no workstation is in group "line-9".*\(groups: line-1, line-2\)/);
+      assert.equal((await listRollouts(t.hub)).length, before, 'nothing started');
+      // an outstanding enrollment code makes the group known (staged before its workstation enrolls) …
+      await createEnrollment(t.hub, { name: 'ws-staged', group: 'line-9' });
+      const staged = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+      assert.equal(staged.code, 0, staged.err);
+      assert.match(staged.err, /no workstation is in group "line-9" yet: devices enrolled into it later follow the rollout/);
+      // … until it is cancelled; the group then lists nowhere, and only a deliberate start is taken
+      assert.equal((await runMain(['hub', 'devices', 'codes', 'cancel', 'ws-staged', '--dir', t.dir])).code, 0);
+      assert.equal((await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9' })).status, 400);
+      assert.equal((await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9', allowEmptyGroup: true })).status, 200);
+      const deliberate = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-10', '--allow-empty-group', '--dir', t.dir]);
+      assert.equal(deliberate.code, 0, deliberate.err);
+      assert.equal((await listRollouts(t.hub)).length, before + 3);
+    });
+
     test('halt and rollback move devices: a halted rollout reaches no one new, a rollback returns devices to what they ran', async () => {
       const created = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-1' });
       assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -331,7 +355,7 @@ for (const backend of hubBackends()) {
       const at = Date.UTC(2031, 0, 1); // later than every other rollout of this hub
       const groups = ['tie-1', 'tie-2', 'tie-3', 'tie-4', 'tie-5', 'tie-6'];
       const ids: string[] = [];
-      for (const group of groups) ids.push((await createRollout(t.hub, { ref: 'churn:production', group, now: at })).id);
+      for (const group of groups) ids.push((await createRollout(t.hub, { ref: 'churn:production', group, allowEmptyGroup: true, now: at })).id);
       const listed = (await listRollouts(t.hub)).filter((r) => r.createdAt === new Date(at).toISOString());
       assert.deepEqual(listed.map((r) => r.id), [...ids].reverse(), 'the latest created first, whatever their random ids');
       const api = await admin('GET', '/api/v1/rollouts');
@@ -378,7 +402,7 @@ for (const backend of hubBackends()) {
       assert.ok(before.list.some((r) => r.counts.running + r.counts.failed + r.counts.available > 0), 'some with device reports');
       // each listed rollout is what its own status says (counts from the same reports, the alias's version now)
       for (const r of before.list) assert.deepEqual(r, (await rolloutStatus(t.hub, r.id)).rollout, r.id);
-      for (let i = 0; i < 8; i++) await createRollout(t.hub, { ref: 'churn:production', group: `many-${i}` });
+      for (let i = 0; i < 8; i++) await createRollout(t.hub, { ref: 'churn:production', group: `many-${i}`, allowEmptyGroup: true });
       const after = await counted();
       assert.equal(after.list.length, before.list.length + 8);
       assert.equal(after.queries, before.queries, `queries for ${before.list.length} rollouts vs ${after.list.length}`);

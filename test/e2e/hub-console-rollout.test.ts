@@ -106,6 +106,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
       ['line-1', '150', ['--group', 'line-1', '--percent', '150']], // checked by the hub
       ['line-1', '12.345', ['--group', 'line-1', '--percent', '12.345']],
       ['bad group!', '', ['--group', 'bad group!']],
+      ['line-9', '', ['--group', 'line-9']], // no workstation in it, no enrollment code names it: the hub refuses, naming line-1 and line-2
       ['', '', []],
     ] as const) {
       await page.getByTestId('rollout-group').fill(group);

@@ -122,11 +122,30 @@ const history = (r: RolloutRow, at: number, action: string, detail: string): str
   JSON.stringify([...(JSON.parse(r.history) as RolloutView['history']), { at: new Date(at).toISOString(), action, detail }]);
 
 /**
- * Record a rollout: devices of `group` (or a stable `percent` of them, chosen by `seed`) should run
- * what `model:alias` points to. The alias must be published on this hub. An earlier active or halted
- * rollout of the same model to the same group is superseded (one desired state per model and group).
+ * A rollout's group must be one the fleet knows: a workstation (not revoked) is in it, or an
+ * outstanding enrollment code (unused, not cancelled, not expired) names it, so a group staged for
+ * workstations about to enroll is accepted. Any other group is refused as bad usage, naming the
+ * groups there are — a typo would otherwise leave a live rollout that never reaches anyone —
+ * unless `allowEmptyGroup` says it is deliberate.
  */
-export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; now?: number }): Promise<RolloutView> {
+async function checkGroupKnown(hub: Hub, group: string, now: number): Promise<void> {
+  const devices = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_devices WHERE revoked_at IS NULL AND grp <> ''", [])).map((r) => r.grp);
+  if (devices.includes(group)) return;
+  const codes = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_enrollments WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > ? AND grp <> ''", [now])).map((r) => r.grp);
+  if (codes.includes(group)) return;
+  const known = [...new Set([...devices, ...codes])].sort();
+  const named = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (${known.length} in all)` : known.join(', ');
+  throw new OutpostError('usage', `no workstation is in group ${quote(group)} and no outstanding enrollment code names it, so the rollout would reach no one `
+    + `(${known.length ? `groups: ${named}` : 'no workstation has a group yet'}). Check --group, or pass --allow-empty-group ("allowEmptyGroup": true in the API) to stage it for workstations that enroll into the group later`);
+}
+
+/**
+ * Record a rollout: devices of `group` (or a stable `percent` of them, chosen by `seed`) should run
+ * what `model:alias` points to. The alias must be published on this hub and the group known (see
+ * checkGroupKnown). An earlier active or halted rollout of the same model to the same group is
+ * superseded (one desired state per model and group).
+ */
+export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean; now?: number }): Promise<RolloutView> {
   const { model, alias } = parseRolloutRef(opts.ref);
   if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
   const percent = opts.percent ?? 100;
@@ -135,6 +154,8 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
   }
   const seed = opts.seed ?? `${model}/${opts.group}`;
   if (seed.length < 1 || seed.length > 200) throw new OutpostError('usage', '--seed must be 1-200 characters');
+  const now = opts.now ?? Date.now();
+  if (!opts.allowEmptyGroup) await checkGroupKnown(hub, opts.group, now);
   const versions = await hub.storage.modelVersions(model);
   if (!versions.length) throw new OutpostError('not-found', `model ${quote(model)} is not published on this hub (nothing to roll out)`);
   const version = await aliasVersion(hub, model, alias);
@@ -142,7 +163,6 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
     const known = (await hub.storage.aliases(model)).map((a) => a.alias);
     throw new OutpostError('not-found', `alias ${model}:${alias} is not published on this hub${known.length ? ` (its aliases: ${known.join(', ')})` : ' (the model has no aliases: publish with --alias)'}`);
   }
-  const now = opts.now ?? Date.now();
   const id = `ro_${crypto.randomBytes(10).toString('hex')}`;
   await hub.storage.fleetTransaction(undefined, async (sql) => {
     const older = await sql.all<RolloutRow>("SELECT * FROM fleet_rollouts WHERE model = ? AND grp = ? AND state IN ('active', 'halted', 'rolled-back')", [model, opts.group]);

@@ -91,15 +91,16 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
   const [group, setGroup] = useState(prefill.group ?? '');
   const [percent, setPercent] = useState(prefill.percent ?? '');
   const [seed, setSeed] = useState(prefill.seed ?? '');
+  const [allowEmpty, setAllowEmpty] = useState(false);
   const [busy, setBusy] = useState(false);
   const model = ref.split(':')[0];
   const replaces = rollouts.filter((r) => live(r) && r.model === model && r.group === group);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    let body: { ref: string; group: string; percent?: number; seed?: string };
+    let body: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean };
     try {
       const p = percentFromText(percent.trim() === '' ? undefined : percent);
-      body = { ref, group: groupFromText(group.trim()), ...(p !== undefined ? { percent: p } : {}), ...(seed !== '' ? { seed } : {}) };
+      body = { ref, group: groupFromText(group.trim()), ...(p !== undefined ? { percent: p } : {}), ...(seed !== '' ? { seed } : {}), ...(allowEmpty ? { allowEmptyGroup: true } : {}) };
     } catch (err) {
       onDone({ error: asError(err), title: 'Not started' });
       return;
@@ -134,6 +135,8 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
       <label><span>Seed <span className="muted small">(optional)</span></span>
         <input type="text" data-testid="rollout-seed" value={seed} onChange={(e) => setSeed(e.target.value)} placeholder={`${model || 'model'}/${group || 'group'}`} autoComplete="off" spellCheck={false} />
       </label>
+      <label className="small rollout-allow"><input type="checkbox" data-testid="rollout-allow-empty" checked={allowEmpty} onChange={(e) => setAllowEmpty(e.target.checked)} />
+        Start it even if no workstation is in the group yet (staged for workstations that enroll into it later)</label>
       <div className="rollout-form-foot">
         <p className="muted small">
           A percentage takes a stable share of the group, chosen by the seed: a larger percentage with the same seed keeps the devices a smaller one chose.
