@@ -9,6 +9,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { createEnrollment, revokeDevice } from '../src/hub/node/devices.ts';
+import { listFleetEvents } from '../src/hub/node/fleet-query.ts';
+import { REVOKED_REQUEST_KIND, type RevokedRequestDetail } from '../src/hub/node/revoked-requests.ts';
+import { verifySignedRequest } from '../src/hub/node/sync-auth.ts';
 import { generateKeyFile } from '../src/keys/node/keys.ts';
 import { enqueue } from '../src/store/node/outbox.ts';
 import { openStore } from '../src/store/node/store.ts';
@@ -244,6 +247,27 @@ for (const backend of hubBackends()) {
       assert.match(cli.err, /revoked by the hub operator/);
       const st = await runMain(['--home', ws.home, 'sync', 'status', '--json']);
       assert.match(String((lastJson(st.out) as { lastError: { message: string } }).lastError.message), /revoked/);
+      // each refused request is a security event on the hub: one row per device and hour, the repeats counted on it
+      const revokedEvents = async () => (await listFleetEvents(t.hub, { kinds: ['security'], device: 'ws-1' })).filter((e) => e.kind === REVOKED_REQUEST_KIND);
+      let events = await revokedEvents();
+      assert.equal(events.length, 1);
+      const attempts = (events[0].detail as RevokedRequestDetail).attempts;
+      assert.ok(attempts >= 2, `runSync's and the CLI's sync, each refused (${attempts})`);
+      assert.match(events[0].summary, new RegExp(`^refused ${attempts} signed requests from revoked device ws-1 \\(last: POST /api/v1/sync/items\\) since `));
+      const shown = await runMain(['hub', 'events', '--kind', 'security', '--device', 'ws-1', '--dir', t.dir]);
+      assert.match(shown.out, /ws-1  security-revoked-device-request  refused \d+ signed requests from revoked device ws-1/);
+      // a revoked device that keeps retrying does not flood the table
+      const body = bodyOf([security(2_000_001)]);
+      for (let i = 0; i < 25; i++) assert.equal((await post(body, signed(ws, body))).status, 403);
+      events = await revokedEvents();
+      assert.equal(events.length, 1);
+      assert.equal((events[0].detail as RevokedRequestDetail).attempts, attempts + 25);
+      // the next hour starts a row of its own; another device's requests are not counted on it
+      const later = Date.now() + 3_600_000;
+      await assert.rejects(verifySignedRequest(t.hub, { method: 'POST', path: SYNC_PATH, headers: signed(ws, body, { now: later }), body }, later), /was revoked by the hub operator/);
+      assert.equal((await revokedEvents()).length, 2);
+      assert.equal((await post(body, signed(other, body))).status, 200);
+      assert.equal((await listFleetEvents(t.hub, { kinds: ['security'], device: 'ws-2' })).filter((e) => e.kind === REVOKED_REQUEST_KIND).length, 0);
       // what the message says to do works: enrolled again under a new name, connected with --replace
       assert.match(cli.err, /outpost connect --replace --code/);
       const oldKey = fs.readFileSync(path.join(ws.home, 'device', 'device.key'), 'utf8');
