@@ -135,7 +135,7 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
       <label><span>Seed <span className="muted small">(optional)</span></span>
         <input type="text" data-testid="rollout-seed" value={seed} onChange={(e) => setSeed(e.target.value)} placeholder={`${model || 'model'}/${group || 'group'}`} autoComplete="off" spellCheck={false} />
       </label>
-      <label className="small rollout-allow"><input type="checkbox" data-testid="rollout-allow-empty" checked={allowEmpty} onChange={(e) => setAllowEmpty(e.target.checked)} />
+      <label className="check small"><input type="checkbox" data-testid="rollout-allow-empty" checked={allowEmpty} onChange={(e) => setAllowEmpty(e.target.checked)} />
         Start it even if no workstation is in the group yet (staged for workstations that enroll into it later)</label>
       <div className="rollout-form-foot">
         <p className="muted small">
