@@ -31,6 +31,7 @@ test('a misspelt or unknown body field is refused with 400 naming it, on every J
   const cases: [string, string, unknown, Record<string, string>, string][] = [
     ['POST', '/api/v1/devices', { name: 'ws-1', grup: 'line-2' }, admin, 'grup'],
     ['POST', '/api/v1/devices/ws-1/revoke', { reason: 'stolen' }, admin, 'reason'],
+    ['POST', '/api/v1/enrollments/ws-1/cancel', { reason: 'typo' }, admin, 'reason'],
     ['POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percnt: 10 }, admin, 'percnt'],
     ['POST', `/api/v1/rollouts/${RO}/halt`, { reason: 'x' }, admin, 'reason'],
     ['POST', `/api/v1/rollouts/${RO}/rollback`, { too: 1 }, admin, 'too'],
@@ -67,6 +68,8 @@ test('without credentials an admin or publisher route answers 401 before looking
     ['POST', '/api/v1/devices', '{"grup":"x"}'],
     ['POST', '/api/v1/devices/ws-1/revoke', truncated],
     ['GET', '/api/v1/events', undefined],
+    ['GET', '/api/v1/enrollments', undefined],
+    ['POST', '/api/v1/enrollments/ws-1/cancel', truncated],
     ['GET', '/api/v1/rollouts', undefined],
     ['POST', '/api/v1/rollouts', truncated],
     ['POST', '/api/v1/rollouts', '{}'],

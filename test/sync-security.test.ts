@@ -209,6 +209,12 @@ for (const backend of hubBackends()) {
       assert.equal(refused.code, 1);
       assert.match(refused.err, /the enrollment code was cancelled by the hub operator at .*; ask the hub operator for a new one/);
       assert.equal(await devices(), n, 'nothing registered');
+      // the admin API lists the same (and cancels the same way)
+      const api = await fetch(`${t.url}/api/v1/enrollments`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+      const apiText = await api.text();
+      assert.equal(api.status, 200, apiText);
+      assert.ok(!apiText.includes(made.code) && !apiText.includes(made.code.replace(/-/g, '')));
+      assert.deepEqual((JSON.parse(apiText) as { codes: unknown[] }).codes, [...listed.values()]);
       const again = await runMain(['hub', 'devices', 'codes', 'cancel', 'desk-cancel', '--dir', t.dir]);
       assert.equal(again.code, 0);
       assert.match(again.out, /was already cancelled/);
@@ -218,6 +224,12 @@ for (const backend of hubBackends()) {
       const none = await runMain(['hub', 'devices', 'codes', 'cancel', 'nobody', '--dir', t.dir]);
       assert.equal(none.code, 1);
       assert.match(none.err, /no enrollment code for "nobody"/);
+      const viaApi = (name: string) => fetch(`${t.url}/api/v1/enrollments/${name}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}` } });
+      assert.equal((await viaApi('nobody')).status, 404);
+      await createEnrollment(t.hub, { name: 'desk-api' });
+      const byApi = await viaApi('desk-api');
+      assert.equal(byApi.status, 200);
+      assert.deepEqual([(await byApi.json() as { state: string }).state, (await codes()).get('desk-api')?.state], ['cancelled', 'cancelled']);
       assert.equal((await runMain(['hub', 'devices', 'codes', 'cancel', '--dir', t.dir])).code, 2, 'the name is required');
       // a new code for the same name replaces the cancelled one and enrolls
       const fresh = await createEnrollment(t.hub, { name: 'desk-cancel', group: 'line-9' });
