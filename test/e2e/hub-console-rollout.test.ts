@@ -238,14 +238,18 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await agrees(second);
   });
 
-  test('a refusal by the hub is shown: halting a rollout the CLI superseded meanwhile', async () => {
-    // the console still lists `second` as rolled back (with Halt); the CLI starts a newer one
+  test('a refusal by the hub is shown: rolling back a rollout the CLI superseded meanwhile', async () => {
+    // a rolled-back rollout offers Roll back but no Halt (the hub refuses to halt a rollback)
+    assert.equal(await row(second).getByTestId('halt').count(), 0);
+    // the console still lists `second` as rolled back; the CLI starts a newer one
     await cli('churn:production', '--group', 'line-1', '--percent', '50');
-    await row(second).getByTestId('halt').click();
-    await page.getByRole('alertdialog').getByRole('button', { name: 'Halt rollout' }).click();
+    await row(second).getByTestId('rollback').click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByTestId('rollout-to').waitFor();
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.match(await alert.innerText(), new RegExp(`Not halted: ${second}[\\s\\S]*rollout ${second} was superseded by a newer rollout of churn to group line-1; halt that one`));
+    assert.match(await alert.innerText(), new RegExp(`Not rolled back: ${second}[\\s\\S]*rollout ${second} was superseded by a newer rollout of churn to group line-1; roll back that one`));
     await shot(page, 'hub-console-rollout-06-refused-superseded');
     assert.equal((await status(second)).rollout.state, 'superseded');
     // the dialog closed and the list shows the state now: superseded, no actions; the newer rollout listed

@@ -265,7 +265,8 @@ export function Rollouts() {
                   <td className="num" data-testid="running">{r.counts.running}</td><td className="num" data-testid="failed">{r.counts.failed}</td>
                   <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="num" data-testid="stopped">{r.counts.stopped}</td><td className="nowrap">{when(r.createdAt)}</td>
                   <td><div className="row-actions">
-                    {(r.state === 'active' || r.state === 'rolled-back') && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
+                    {/* only an active rollout can be halted: the hub refuses to halt a rollback (it would stop devices half way back) */}
+                    {r.state === 'active' && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
                     {live(r) && <button type="button" className="btn btn-small" data-testid="rollback" onClick={(e) => asking('rollback', r, e)}>Roll back…</button>}
                     {r.state === 'active' && r.percent < 100 && (
                       <button type="button" className="btn btn-small" data-testid="widen" title="Start a rollout of the same alias to the same group and seed with a larger percentage (it replaces this one)"
