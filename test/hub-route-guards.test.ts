@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { startTestHub, type TestHub } from './helpers/hub-fixtures.ts';
 import { rawRequest } from './helpers/raw-http.ts';
 import { runMain } from './helpers/cli.ts';
+import { buildHubValidator } from '../src/hub/node/validators.ts';
 
 let t: TestHub;
 before(async () => { t = await startTestHub(); });
@@ -30,6 +31,7 @@ test('a misspelt or unknown body field is refused with 400 naming it, on every J
   const cases: [string, string, unknown, Record<string, string>, string][] = [
     ['POST', '/api/v1/devices', { name: 'ws-1', grup: 'line-2' }, admin, 'grup'],
     ['POST', '/api/v1/devices/ws-1/revoke', { reason: 'stolen' }, admin, 'reason'],
+    ['POST', '/api/v1/enrollments/ws-1/cancel', { reason: 'typo' }, admin, 'reason'],
     ['POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percnt: 10 }, admin, 'percnt'],
     ['POST', `/api/v1/rollouts/${RO}/halt`, { reason: 'x' }, admin, 'reason'],
     ['POST', `/api/v1/rollouts/${RO}/rollback`, { too: 1 }, admin, 'too'],
@@ -66,6 +68,8 @@ test('without credentials an admin or publisher route answers 401 before looking
     ['POST', '/api/v1/devices', '{"grup":"x"}'],
     ['POST', '/api/v1/devices/ws-1/revoke', truncated],
     ['GET', '/api/v1/events', undefined],
+    ['GET', '/api/v1/enrollments', undefined],
+    ['POST', '/api/v1/enrollments/ws-1/cancel', truncated],
     ['GET', '/api/v1/rollouts', undefined],
     ['POST', '/api/v1/rollouts', truncated],
     ['POST', '/api/v1/rollouts', '{}'],
@@ -131,6 +135,42 @@ test('a path that does not decode, and a body that is not JSON, are answered in 
   assert.equal((await enrollments()).filter((e) => e.name === 'ws-9' || e.name === 'ws-11' || e.name === 'ws-12').length, 0, 'nothing was enrolled');
 });
 
+test('JSON bodies are type-checked strictly (a string for a number is 400 naming the field); query strings still read "50" as 50', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const cases: [string, string, unknown, Record<string, string>, RegExp][] = [
+    ['POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percent: '50' }, admin, /^body\/percent must be number$/],
+    ['POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', allowEmptyGroup: 'true' }, admin, /^body\/allowEmptyGroup must be boolean$/],
+    ['POST', `/api/v1/rollouts/${RO}/rollback`, { to: '2' }, admin, /^body\/to must be integer/],
+    ['POST', '/api/v1/devices', { name: 'ws-typed', expiresSeconds: '3600' }, admin, /^body\/expiresSeconds must be integer$/],
+    ['POST', '/api/v1/devices', { name: 20 }, admin, /^body\/name must be string$/],
+    ['POST', '/api/v1/session', { token: 12345 }, { origin: t.url }, /^body\/token must be string$/],
+    ['POST', '/api/v1/enroll', { code: 1234567890, publicKey: 'k', proof: 'p' }, {}, /^body\/code must be string$/],
+  ];
+  const before = await enrollments();
+  for (const [method, p, body, headers, message] of cases) {
+    const r = await call(method, p, JSON.stringify(body), headers);
+    assert.equal(r.status, 400, `${method} ${p} ${JSON.stringify(body)}: ${r.text}`);
+    assert.match((JSON.parse(r.text) as { error: { message: string } }).error.message, message, `${method} ${p}`);
+  }
+  assert.deepEqual(await enrollments(), before, 'nothing was enrolled');
+  // the same fields with their JSON types pass; a query string's number is still text to be read
+  const ok = await call('POST', '/api/v1/devices', JSON.stringify({ name: 'ws-typed', expiresSeconds: 3600 }), admin);
+  assert.equal(ok.status, 200, ok.text);
+  const events = await call('GET', '/api/v1/events?limit=50', undefined, admin);
+  assert.equal(events.status, 200, events.text);
+  const device = await call('GET', '/api/v1/devices/ws-typed?limit=5', undefined, admin);
+  assert.equal(device.status, 404, `not enrolled yet, but the limit was read: ${device.text}`);
+  const rollback = await call('POST', `/api/v1/rollouts/${RO}/rollback`, JSON.stringify({ to: 2 }), admin);
+  assert.equal(rollback.status, 404, rollback.text);
+  // the hub's validator: a numeric query-string or path parameter schema still takes "50", a body does not
+  const schema = { type: 'object', properties: { limit: { type: 'integer' } } };
+  const compile = buildHubValidator({}, { customOptions: {} });
+  for (const [httpPart, coerced] of [['querystring', true], ['params', true], ['body', false]] as const) {
+    const data = { limit: '50' };
+    assert.equal(compile({ schema, httpPart })(data), coerced, httpPart);
+    assert.deepEqual(data, { limit: coerced ? 50 : '50' }, httpPart);
+  }
+});
 
 test('names in a request are echoed in errors with controls and bidi overrides escaped', async () => {
   const admin = { authorization: `Bearer ${t.adminToken}` };

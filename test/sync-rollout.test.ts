@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createEnrollment } from '../src/hub/node/devices.ts';
 import { publishPackage } from '../src/hub/node/publish-client.ts';
 import { createRollout, listRollouts, rolloutStatus } from '../src/hub/node/rollouts.ts';
 import { acquirePullLock } from '../src/registry/node/pull-lock.ts';
@@ -84,7 +85,7 @@ for (const backend of hubBackends()) {
       // the admin API shows the progress per device (same function as the CLI)
       const st = await admin('GET', `/api/v1/rollouts/${first}`);
       assert.equal(st.status, 200);
-      assert.deepEqual(st.body.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
+      assert.deepEqual(st.body.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, stopped: 0, unaffected: 0 });
       assert.deepEqual(st.body.devices.map((d: { device: string; state: string; reportedVersion: number; previousVersion: number | null }) => [d.device, d.state, d.reportedVersion, d.previousVersion]),
         [['ws-a', 'running', 1, null], ['ws-b', 'running', 1, null]]);
 
@@ -243,6 +244,29 @@ for (const backend of hubBackends()) {
       assert.ok(list.body.rollouts.every((r: { group: string }) => r.group === 'line-1'));
     });
 
+    test('a group no workstation is in and no enrollment code names is bad usage (CLI exit 2, API 400), unless staged on purpose', async () => {
+      const before = (await listRollouts(t.hub)).length;
+      const typo = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+      assert.equal(typo.code, 2, typo.err);
+      assert.match(typo.err, /no workstation is in group "line-9" and no outstanding enrollment code names it, so the rollout would reach no one \(groups: line-1, line-2\)\. Check --group, or pass --allow-empty-group/);
+      const api = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9' });
+      assert.equal(api.status, 400);
+      assert.match(api.body.error.message, /no workstation is in group "line-9".*\(groups: line-1, line-2\)/);
+      assert.equal((await listRollouts(t.hub)).length, before, 'nothing started');
+      // an outstanding enrollment code makes the group known (staged before its workstation enrolls) …
+      await createEnrollment(t.hub, { name: 'ws-staged', group: 'line-9' });
+      const staged = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+      assert.equal(staged.code, 0, staged.err);
+      assert.match(staged.err, /no workstation is in group "line-9" yet: devices enrolled into it later follow the rollout/);
+      // … until it is cancelled; the group then lists nowhere, and only a deliberate start is taken
+      assert.equal((await runMain(['hub', 'devices', 'codes', 'cancel', 'ws-staged', '--dir', t.dir])).code, 0);
+      assert.equal((await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9' })).status, 400);
+      assert.equal((await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-9', allowEmptyGroup: true })).status, 200);
+      const deliberate = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-10', '--allow-empty-group', '--dir', t.dir]);
+      assert.equal(deliberate.code, 0, deliberate.err);
+      assert.equal((await listRollouts(t.hub)).length, before + 3);
+    });
+
     test('halt and rollback move devices: a halted rollout reaches no one new, a rollback returns devices to what they ran', async () => {
       const created = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-1' });
       assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -256,7 +280,12 @@ for (const backend of hubBackends()) {
       assert.deepEqual(s.rollouts.handled, [], 'halted: ws-b gets no assignment');
       assert.equal(churn(ws['ws-b']), '1*');
       let st = await rolloutStatus(t.hub, id);
-      assert.deepEqual(st.devices.map((d) => [d.device, d.state]), [['ws-a', 'running'], ['ws-b', 'pending']]);
+      // ws-b will not get it: not "pending" but stopped where it is (churn@1)
+      assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.activeVersion]), [['ws-a', 'running', 2], ['ws-b', 'stopped', 1]]);
+      assert.deepEqual([st.rollout.counts.running, st.rollout.counts.pending, st.rollout.counts.stopped], [1, 0, 1]);
+      const shown = await runMain(['hub', 'rollout', 'status', id, '--dir', t.dir]);
+      assert.match(shown.out, /running 1 · failed 0 · available 0 · pending 0 · stopped 1/);
+      assert.match(shown.out, /ws-b\s+stopped\s+active 1/);
 
       const rb = await runMain(['--json', 'hub', 'rollout', 'rollback', id, '--dir', t.dir]);
       assert.equal(rb.code, 0, rb.err);
@@ -303,11 +332,30 @@ for (const backend of hubBackends()) {
       assert.deepEqual(st.devices.map((d) => [d.device, d.state, d.reportedVersion]), [['ws-c', 'running', 2]]);
     });
 
+    test('a device that already runs the target is running, not pending, while active, after a halt and after a rollback to that version', async () => {
+      const w = ws['ws-c']; // runs churn@2 (installed when asked above); its last heartbeat says so
+      const ro = await createRollout(t.hub, { ref: 'churn:production', group: 'line-2' });
+      assert.equal(ro.targetVersion, 2);
+      const states = async () => (await rolloutStatus(t.hub, ro.id)).devices.map((d) => [d.device, d.state, d.activeVersion]);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'active: nothing left to move');
+      assert.equal((await runMain(['hub', 'rollout', 'halt', ro.id, '--dir', t.dir])).code, 0);
+      await sync(w);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'halted: it runs the target and stays there');
+      const halted = (await rolloutStatus(t.hub, ro.id)).rollout.counts;
+      assert.deepEqual([halted.running, halted.pending, halted.stopped], [1, 0, 0]);
+      const rb = await runMain(['hub', 'rollout', 'rollback', ro.id, '--to', '2', '--dir', t.dir]);
+      assert.equal(rb.code, 0, rb.err);
+      assert.deepEqual(await states(), [['ws-c', 'running', 2]], 'rolled back to the version it runs');
+      // the rollout it superseded: ws-c installed it then
+      const older = (await listRollouts(t.hub, { group: 'line-2' })).find((r) => r.state === 'superseded' && r.counts.running === 1);
+      assert.ok(older, 'the superseded policy-ask rollout still counts ws-c as running');
+    });
+
     test('rollouts created in the same millisecond list newest first, in the order they were created', async () => {
       const at = Date.UTC(2031, 0, 1); // later than every other rollout of this hub
       const groups = ['tie-1', 'tie-2', 'tie-3', 'tie-4', 'tie-5', 'tie-6'];
       const ids: string[] = [];
-      for (const group of groups) ids.push((await createRollout(t.hub, { ref: 'churn:production', group, now: at })).id);
+      for (const group of groups) ids.push((await createRollout(t.hub, { ref: 'churn:production', group, allowEmptyGroup: true, now: at })).id);
       const listed = (await listRollouts(t.hub)).filter((r) => r.createdAt === new Date(at).toISOString());
       assert.deepEqual(listed.map((r) => r.id), [...ids].reverse(), 'the latest created first, whatever their random ids');
       const api = await admin('GET', '/api/v1/rollouts');
@@ -354,7 +402,7 @@ for (const backend of hubBackends()) {
       assert.ok(before.list.some((r) => r.counts.running + r.counts.failed + r.counts.available > 0), 'some with device reports');
       // each listed rollout is what its own status says (counts from the same reports, the alias's version now)
       for (const r of before.list) assert.deepEqual(r, (await rolloutStatus(t.hub, r.id)).rollout, r.id);
-      for (let i = 0; i < 8; i++) await createRollout(t.hub, { ref: 'churn:production', group: `many-${i}` });
+      for (let i = 0; i < 8; i++) await createRollout(t.hub, { ref: 'churn:production', group: `many-${i}`, allowEmptyGroup: true });
       const after = await counted();
       assert.equal(after.list.length, before.list.length + 8);
       assert.equal(after.queries, before.queries, `queries for ${before.list.length} rollouts vs ${after.list.length}`);

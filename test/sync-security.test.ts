@@ -9,6 +9,9 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { createEnrollment, revokeDevice } from '../src/hub/node/devices.ts';
+import { listFleetEvents } from '../src/hub/node/fleet-query.ts';
+import { REVOKED_REQUEST_KIND, type RevokedRequestDetail } from '../src/hub/node/revoked-requests.ts';
+import { verifySignedRequest } from '../src/hub/node/sync-auth.ts';
 import { generateKeyFile } from '../src/keys/node/keys.ts';
 import { enqueue } from '../src/store/node/outbox.ts';
 import { openStore } from '../src/store/node/store.ts';
@@ -180,6 +183,61 @@ for (const backend of hubBackends()) {
       assert.equal(again.code, 0, again.err);
     });
 
+    test('enrollment codes: listed without the code itself, and a cancelled one is refused at once', async () => {
+      const made = await createEnrollment(t.hub, { name: 'desk-cancel', group: 'line-9' });
+      const codes = async () => {
+        const r = await runMain(['--json', 'hub', 'devices', 'codes', '--dir', t.dir]);
+        assert.equal(r.code, 0, r.err);
+        assert.ok(!r.out.includes(made.code) && !r.out.includes(made.code.replace(/-/g, '')), 'the code is never shown (the hub keeps its hash)');
+        return new Map((lastJson(r.out) as { codes: { name: string; group: string; state: string; expiresAt: string; createdAt: string }[] }).codes.map((c) => [c.name, c]));
+      };
+      let listed = await codes();
+      assert.deepEqual([listed.get('desk-cancel')?.group, listed.get('desk-cancel')?.state, listed.get('desk-cancel')?.expiresAt], ['line-9', 'outstanding', made.expiresAt]);
+      assert.equal(listed.get('late')?.state, 'expired', 'the expired code of the test above');
+      assert.equal(listed.has('fresh'), false, 'a used code is not listed');
+      const text = await runMain(['hub', 'devices', 'codes', '--dir', t.dir]);
+      assert.match(text.out, /desk-cancel \[line-9\]  outstanding, expires /);
+
+      const cancelled = await runMain(['hub', 'devices', 'codes', 'cancel', 'desk-cancel', '--dir', t.dir]);
+      assert.equal(cancelled.code, 0, cancelled.err);
+      assert.match(cancelled.out, /cancelled the enrollment code for "desk-cancel"/);
+      listed = await codes();
+      assert.equal(listed.get('desk-cancel')?.state, 'cancelled');
+      const n = await devices();
+      const home = path.join(work, `${backend.name}-cancelled`);
+      const refused = await runMain(['--home', home, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', made.code]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.err, /the enrollment code was cancelled by the hub operator at .*; ask the hub operator for a new one/);
+      assert.equal(await devices(), n, 'nothing registered');
+      // the admin API lists the same (and cancels the same way)
+      const api = await fetch(`${t.url}/api/v1/enrollments`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+      const apiText = await api.text();
+      assert.equal(api.status, 200, apiText);
+      assert.ok(!apiText.includes(made.code) && !apiText.includes(made.code.replace(/-/g, '')));
+      assert.deepEqual((JSON.parse(apiText) as { codes: unknown[] }).codes, [...listed.values()]);
+      const again = await runMain(['hub', 'devices', 'codes', 'cancel', 'desk-cancel', '--dir', t.dir]);
+      assert.equal(again.code, 0);
+      assert.match(again.out, /was already cancelled/);
+      const used = await runMain(['hub', 'devices', 'codes', 'cancel', 'fresh', '--dir', t.dir]);
+      assert.equal(used.code, 1);
+      assert.match(used.err, /the enrollment code for "fresh" was already used: the device is enrolled/);
+      const none = await runMain(['hub', 'devices', 'codes', 'cancel', 'nobody', '--dir', t.dir]);
+      assert.equal(none.code, 1);
+      assert.match(none.err, /no enrollment code for "nobody"/);
+      const viaApi = (name: string) => fetch(`${t.url}/api/v1/enrollments/${name}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${t.adminToken}` } });
+      assert.equal((await viaApi('nobody')).status, 404);
+      await createEnrollment(t.hub, { name: 'desk-api' });
+      const byApi = await viaApi('desk-api');
+      assert.equal(byApi.status, 200);
+      assert.deepEqual([(await byApi.json() as { state: string }).state, (await codes()).get('desk-api')?.state], ['cancelled', 'cancelled']);
+      assert.equal((await runMain(['hub', 'devices', 'codes', 'cancel', '--dir', t.dir])).code, 2, 'the name is required');
+      // a new code for the same name replaces the cancelled one and enrolls
+      const fresh = await createEnrollment(t.hub, { name: 'desk-cancel', group: 'line-9' });
+      const ok = await runMain(['--home', home, 'connect', '--hub', t.url, '--root', t.trustRoot, '--code', fresh.code]);
+      assert.equal(ok.code, 0, ok.err);
+      assert.equal((await codes()).has('desk-cancel'), false);
+    });
+
     test('admin endpoints need the admin token', async () => {
       for (const [method, p] of [['GET', '/api/v1/devices'], ['POST', '/api/v1/devices/ws-1/revoke'], ['GET', '/api/v1/events']] as const) {
         assert.equal((await fetch(`${t.url}${p}`, { method })).status, 401, `${method} ${p}`);
@@ -201,6 +259,27 @@ for (const backend of hubBackends()) {
       assert.match(cli.err, /revoked by the hub operator/);
       const st = await runMain(['--home', ws.home, 'sync', 'status', '--json']);
       assert.match(String((lastJson(st.out) as { lastError: { message: string } }).lastError.message), /revoked/);
+      // each refused request is a security event on the hub: one row per device and hour, the repeats counted on it
+      const revokedEvents = async () => (await listFleetEvents(t.hub, { kinds: ['security'], device: 'ws-1' })).filter((e) => e.kind === REVOKED_REQUEST_KIND);
+      let events = await revokedEvents();
+      assert.equal(events.length, 1);
+      const attempts = (events[0].detail as RevokedRequestDetail).attempts;
+      assert.ok(attempts >= 2, `runSync's and the CLI's sync, each refused (${attempts})`);
+      assert.match(events[0].summary, new RegExp(`^refused ${attempts} signed requests from revoked device ws-1 \\(last: POST /api/v1/sync/items\\) since `));
+      const shown = await runMain(['hub', 'events', '--kind', 'security', '--device', 'ws-1', '--dir', t.dir]);
+      assert.match(shown.out, /ws-1  security-revoked-device-request  refused \d+ signed requests from revoked device ws-1/);
+      // a revoked device that keeps retrying does not flood the table
+      const body = bodyOf([security(2_000_001)]);
+      for (let i = 0; i < 25; i++) assert.equal((await post(body, signed(ws, body))).status, 403);
+      events = await revokedEvents();
+      assert.equal(events.length, 1);
+      assert.equal((events[0].detail as RevokedRequestDetail).attempts, attempts + 25);
+      // the next hour starts a row of its own; another device's requests are not counted on it
+      const later = Date.now() + 3_600_000;
+      await assert.rejects(verifySignedRequest(t.hub, { method: 'POST', path: SYNC_PATH, headers: signed(ws, body, { now: later }), body }, later), /was revoked by the hub operator/);
+      assert.equal((await revokedEvents()).length, 2);
+      assert.equal((await post(body, signed(other, body))).status, 200);
+      assert.equal((await listFleetEvents(t.hub, { kinds: ['security'], device: 'ws-2' })).filter((e) => e.kind === REVOKED_REQUEST_KIND).length, 0);
       // what the message says to do works: enrolled again under a new name, connected with --replace
       assert.match(cli.err, /outpost connect --replace --code/);
       const oldKey = fs.readFileSync(path.join(ws.home, 'device', 'device.key'), 'utf8');

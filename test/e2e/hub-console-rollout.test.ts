@@ -57,15 +57,15 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
    */
   const agrees = async (id: string) => {
     const s = await status(id);
-    const want = [s.rollout.state, ...(['running', 'failed', 'available', 'pending'] as const).map((k) => String(s.rollout.counts[k]))];
+    const want = [s.rollout.state, ...(['running', 'failed', 'available', 'pending', 'stopped'] as const).map((k) => String(s.rollout.counts[k]))];
     const r = row(id);
     let shown: (string | null)[] = [];
     for (let i = 0; i < 75; i++) {
-      shown = [await r.getAttribute('data-state'), ...await Promise.all((['running', 'failed', 'available', 'pending'] as const).map((k) => r.getByTestId(k).innerText()))];
+      shown = [await r.getAttribute('data-state'), ...await Promise.all((['running', 'failed', 'available', 'pending', 'stopped'] as const).map((k) => r.getByTestId(k).innerText()))];
       if (JSON.stringify(shown) === JSON.stringify(want)) return s;
       await new Promise((res) => setTimeout(res, 200));
     }
-    assert.deepEqual(shown, want, `${id}: state, running, failed, available, pending`);
+    assert.deepEqual(shown, want, `${id}: state, running, failed, available, pending, stopped`);
     return s;
   };
   const cookie = async () => (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -106,6 +106,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
       ['line-1', '150', ['--group', 'line-1', '--percent', '150']], // checked by the hub
       ['line-1', '12.345', ['--group', 'line-1', '--percent', '12.345']],
       ['bad group!', '', ['--group', 'bad group!']],
+      ['line-9', '', ['--group', 'line-9']], // no workstation in it, no enrollment code names it: the hub refuses, naming line-1 and line-2
       ['', '', []],
     ] as const) {
       await page.getByTestId('rollout-group').fill(group);
@@ -145,7 +146,7 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(first).getByTestId('running').filter({ hasText: '2' }).waitFor();
     await page.getByTestId('rollout-device').and(page.locator('[data-state="running"]')).nth(1).waitFor(); // the open status too
     const after = await agrees(first);
-    assert.deepEqual(after.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, unaffected: 0 });
+    assert.deepEqual(after.rollout.counts, { groupDevices: 2, devices: 2, running: 2, failed: 0, available: 0, pending: 0, stopped: 0, unaffected: 0 });
     await page.getByTestId('rollout-devices').waitFor(); // opened on start
     assert.deepEqual(await page.getByTestId('rollout-device').evaluateAll((rows) => rows.map((x) => [x.getAttribute('data-device'), x.getAttribute('data-state')])), after.devices.map((d) => [d.device, d.state]));
     await shot(page, 'hub-console-rollout-02-started');
@@ -237,14 +238,18 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await agrees(second);
   });
 
-  test('a refusal by the hub is shown: halting a rollout the CLI superseded meanwhile', async () => {
-    // the console still lists `second` as rolled back (with Halt); the CLI starts a newer one
+  test('a refusal by the hub is shown: rolling back a rollout the CLI superseded meanwhile', async () => {
+    // a rolled-back rollout offers Roll back but no Halt (the hub refuses to halt a rollback)
+    assert.equal(await row(second).getByTestId('halt').count(), 0);
+    // the console still lists `second` as rolled back; the CLI starts a newer one
     await cli('churn:production', '--group', 'line-1', '--percent', '50');
-    await row(second).getByTestId('halt').click();
-    await page.getByRole('alertdialog').getByRole('button', { name: 'Halt rollout' }).click();
+    await row(second).getByTestId('rollback').click();
+    const dialog = page.getByRole('alertdialog');
+    await dialog.getByTestId('rollout-to').waitFor();
+    await dialog.getByRole('button', { name: 'Roll back' }).click();
     const alert = page.getByRole('alert');
     await alert.waitFor();
-    assert.match(await alert.innerText(), new RegExp(`Not halted: ${second}[\\s\\S]*rollout ${second} was superseded by a newer rollout of churn to group line-1; halt that one`));
+    assert.match(await alert.innerText(), new RegExp(`Not rolled back: ${second}[\\s\\S]*rollout ${second} was superseded by a newer rollout of churn to group line-1; roll back that one`));
     await shot(page, 'hub-console-rollout-06-refused-superseded');
     assert.equal((await status(second)).rollout.state, 'superseded');
     // the dialog closed and the list shows the state now: superseded, no actions; the newer rollout listed

@@ -1,11 +1,11 @@
-// `outpost hub devices add|list|revoke`, `hub drift`, `hub events`, `hub export predictions`: the
+// `outpost hub devices add|list|revoke|codes`, `hub drift`, `hub events`, `hub export predictions`: the
 // fleet as the hub sees it. They open the hub folder (and its database) directly, like
 // `hub add-publisher`; the same data is behind the admin API for remote use.
 import path from 'node:path';
 import { usageError } from '../../common/errors.ts';
 import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts';
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
-import { createEnrollment, listDevices, revokeDevice } from '../../hub/node/devices.ts';
+import { cancelEnrollment, createEnrollment, listDevices, listEnrollments, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
 import { checkOutputFile } from '../../io/node/output-file.ts';
 import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
@@ -95,6 +95,40 @@ export const hubDevicesRevokeCommand: CommandSpec = {
     if (!name) throw usageError('--name is required');
     const r = await withHub(ctx, args, (hub) => revokeDevice(hub, name));
     ctx.out.text(r.alreadyRevoked ? `"${name}" was already revoked` : `revoked "${name}": its requests are refused from now on`);
+    ctx.out.json({ ok: true, ...r });
+    return 0;
+  },
+};
+
+export const hubDevicesCodesCommand: CommandSpec = {
+  name: 'hub devices codes',
+  summary: 'Enrollment codes not used yet: device name, group, created, expires, state (the hub keeps only their hash, never the code)',
+  usage: 'outpost hub devices codes --dir <d>',
+  help: HUB_HELP,
+  options: HUB_OPTS,
+  async run(ctx, args) {
+    const codes = await withHub(ctx, args, (hub) => listEnrollments(hub));
+    ctx.out.json({ ok: true, codes });
+    if (!codes.length) { ctx.out.text('no unused enrollment codes (make one with `outpost hub devices add`)'); return 0; }
+    for (const c of codes) {
+      const state = c.state === 'cancelled' ? `cancelled ${c.cancelledAt}` : c.state === 'expired' ? `expired ${c.expiresAt}` : `outstanding, expires ${c.expiresAt}`;
+      ctx.out.text(`${c.name}${c.group ? ` [${c.group}]` : ''}  ${state}  (created ${c.createdAt})`);
+    }
+    return 0;
+  },
+};
+
+export const hubDevicesCodesCancelCommand: CommandSpec = {
+  name: 'hub devices codes cancel',
+  summary: 'Cancel a workstation\'s unused enrollment code: `outpost connect --code` with it is refused from now on',
+  usage: 'outpost hub devices codes cancel <device-name> --dir <d>',
+  help: [...HUB_HELP, '<device-name>  the name the code was made for (`hub devices codes` lists them)'],
+  options: HUB_OPTS,
+  positionals: { min: 1, max: 1 },
+  async run(ctx, args) {
+    const name = args.positionals[0];
+    const r = await withHub(ctx, args, (hub) => cancelEnrollment(hub, name));
+    ctx.out.text(r.alreadyCancelled ? `the enrollment code for "${name}" was already cancelled (${r.cancelledAt})` : `cancelled the enrollment code for "${name}": it can no longer enroll a workstation`);
     ctx.out.json({ ok: true, ...r });
     return 0;
   },

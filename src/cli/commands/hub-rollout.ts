@@ -3,7 +3,7 @@
 // directly like the other fleet commands; the admin API (/api/v1/rollouts) runs the same functions.
 import { groupFromText, percentFromText, rolloutIdFromText, versionFromText } from '../../hub/common/rollout-input.ts';
 import { createRollout, haltRollout, listRollouts, parseRolloutRef, rollbackRollout, rolloutStatus, type RolloutDeviceRow, type RolloutView } from '../../hub/node/rollouts.ts';
-import { str, type CommandContext, type CommandSpec } from '../command.ts';
+import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
 import { HUB_HELP, HUB_OPTS, withHub } from './hub-fleet.ts';
 
 function describe(r: RolloutView): string[] {
@@ -13,7 +13,7 @@ function describe(r: RolloutView): string[] {
     : `${r.model}:${r.alias} → ${r.targetVersion === null ? '(alias gone)' : `${r.model}@${r.targetVersion}`}`;
   return [
     `${r.id}  ${r.state.toUpperCase()}  ${target}  group ${r.group}${r.percent < 100 ? ` (${r.percent} %)` : ''}  generation ${r.generation}`,
-    `  devices ${c.devices}${c.devices !== c.groupDevices ? ` of ${c.groupDevices} in the group` : ''}: running ${c.running} · failed ${c.failed} · available ${c.available} · pending ${c.pending}${c.unaffected ? ` · unaffected ${c.unaffected}` : ''}   (created ${r.createdAt})`,
+    `  devices ${c.devices}${c.devices !== c.groupDevices ? ` of ${c.groupDevices} in the group` : ''}: running ${c.running} · failed ${c.failed} · available ${c.available} · pending ${c.pending}${c.stopped ? ` · stopped ${c.stopped}` : ''}${c.unaffected ? ` · unaffected ${c.unaffected}` : ''}   (created ${r.createdAt})`,
   ];
 }
 
@@ -28,15 +28,17 @@ const idArg = (args: { positionals: string[] }): string => rolloutIdFromText(arg
 export const hubRolloutCommand: CommandSpec = {
   name: 'hub rollout',
   summary: 'Roll what a signed alias points to out to a group of workstations (or a stable percentage of it); they follow on their next sync',
-  usage: 'outpost hub rollout <model>:<alias> --group G [--percent P] [--seed S] --dir <d>',
-  help: [...HUB_HELP, '--group G    the workstations of this group (`hub devices add --group`)', '--percent P  only a stable P % of the group (default 100)', '--seed S     chooses which devices a percentage takes (default <model>/<group>: a larger P keeps the devices a smaller one chose)'],
-  options: { ...HUB_OPTS, group: { type: 'string' }, percent: { type: 'string' }, seed: { type: 'string' } },
+  usage: 'outpost hub rollout <model>:<alias> --group G [--percent P] [--seed S] [--allow-empty-group] --dir <d>',
+  help: [...HUB_HELP, '--group G    the workstations of this group (`hub devices add --group`); a group no workstation is in, and no outstanding enrollment code names, is refused',
+    '--percent P  only a stable P % of the group (default 100)', '--seed S     chooses which devices a percentage takes (default <model>/<group>: a larger P keeps the devices a smaller one chose)',
+    '--allow-empty-group  start it even so: staged for workstations that enroll into the group later'],
+  options: { ...HUB_OPTS, group: { type: 'string' }, percent: { type: 'string' }, seed: { type: 'string' }, 'allow-empty-group': { type: 'boolean' } },
   positionals: { min: 1, max: 1 },
   async run(ctx: CommandContext, args) {
     parseRolloutRef(args.positionals[0]); // what was typed first is checked first
     const group = groupFromText(str(args, 'group'));
     const percent = percentFromText(str(args, 'percent'));
-    const r = await withHub(ctx, args, (hub) => createRollout(hub, { ref: args.positionals[0], group, percent, seed: str(args, 'seed') }));
+    const r = await withHub(ctx, args, (hub) => createRollout(hub, { ref: args.positionals[0], group, percent, seed: str(args, 'seed'), allowEmptyGroup: flag(args, 'allow-empty-group') }));
     ctx.out.json({ ok: true, rollout: r });
     for (const l of describe(r)) ctx.out.text(l);
     if (r.counts.groupDevices === 0) ctx.out.warn(`no workstation is in group "${group}" yet: devices enrolled into it later follow the rollout`);
@@ -47,7 +49,7 @@ export const hubRolloutCommand: CommandSpec = {
 
 export const hubRolloutListCommand: CommandSpec = {
   name: 'hub rollout list',
-  summary: 'Rollouts, newest first, with their progress (running, failed, available, pending)',
+  summary: 'Rollouts, newest first, with their progress (running, failed, available, pending, stopped)',
   usage: 'outpost hub rollout list --dir <d> [--model M] [--group G]',
   help: [...HUB_HELP, '--model M    only this model', '--group G    only this group'],
   options: { ...HUB_OPTS, model: { type: 'string' }, group: { type: 'string' } },
@@ -62,7 +64,7 @@ export const hubRolloutListCommand: CommandSpec = {
 
 export const hubRolloutStatusCommand: CommandSpec = {
   name: 'hub rollout status',
-  summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending',
+  summary: 'One rollout, device by device: running, failed (the pull stage that refused and why), available, pending, stopped (halted or superseded before it moved the device), unaffected',
   usage: 'outpost hub rollout status <rollout-id> --dir <d>',
   help: HUB_HELP,
   options: HUB_OPTS,

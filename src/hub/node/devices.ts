@@ -1,5 +1,6 @@
-// The fleet's devices on the hub: one-time enrollment codes (expiring, single use, stored only as
-// a hash), enrollment that binds a device's Ed25519 public key to a name, listing and revocation.
+// The fleet's devices on the hub: one-time enrollment codes (expiring, single use, cancellable,
+// stored only as a hash), enrollment that binds a device's Ed25519 public key to a name, listing
+// and revocation.
 import crypto from 'node:crypto';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
@@ -43,6 +44,51 @@ export async function createEnrollment(hub: Hub, opts: { name: string; group?: s
   return { code: formatCode(code), name: opts.name, group, expiresAt: new Date(now + ttl * 1000).toISOString() };
 }
 
+/** An enrollment code not used yet, as `outpost hub devices codes` lists it (the code itself is not kept: only its hash). */
+export interface EnrollmentView {
+  name: string;
+  group: string;
+  createdAt: string;
+  expiresAt: string;
+  /** outstanding: can still enroll its device; expired; cancelled (by the operator) */
+  state: 'outstanding' | 'expired' | 'cancelled';
+  cancelledAt: string | null;
+}
+
+interface EnrollmentRow { name: string; grp: string; created_at: number; expires_at: number; used_at: number | null; cancelled_at: number | null }
+
+const enrollmentView = (r: EnrollmentRow, now: number): EnrollmentView => ({
+  name: r.name, group: r.grp, createdAt: iso(r.created_at)!, expiresAt: iso(r.expires_at)!,
+  state: r.cancelled_at !== null ? 'cancelled' : Number(r.expires_at) <= now ? 'expired' : 'outstanding', cancelledAt: iso(r.cancelled_at),
+});
+
+/** Enrollment codes not used yet (at most one per device name: a new code replaces the old), by name. */
+export async function listEnrollments(hub: Hub, now = Date.now()): Promise<EnrollmentView[]> {
+  const rows = await hub.storage.fleet.all<EnrollmentRow>('SELECT name, grp, created_at, expires_at, used_at, cancelled_at FROM fleet_enrollments WHERE used_at IS NULL ORDER BY name', []);
+  return rows.map((r) => enrollmentView(r, now));
+}
+
+/**
+ * Cancel the unused enrollment code for device `name`: redeeming it is refused from now on. The
+ * code is either used or cancelled, never both: each side's update only takes an unused, uncancelled row.
+ */
+export async function cancelEnrollment(hub: Hub, name: string, now = Date.now()): Promise<EnrollmentView & { alreadyCancelled: boolean }> {
+  return hub.storage.fleetTransaction(undefined, async (sql) => {
+    const [r] = await sql.all<EnrollmentRow>('SELECT name, grp, created_at, expires_at, used_at, cancelled_at FROM fleet_enrollments WHERE name = ? AND used_at IS NULL', [name]);
+    if (!r) {
+      const used = await sql.all('SELECT 1 FROM fleet_enrollments WHERE name = ? AND used_at IS NOT NULL', [name]);
+      throw new OutpostError('not-found', used.length
+        ? `the enrollment code for ${quote(name)} was already used: the device is enrolled (revoke it with \`outpost hub devices revoke --name ${name}\`)`
+        : `no enrollment code for ${quote(name)} (see \`outpost hub devices codes\`)`);
+    }
+    if (r.cancelled_at !== null) return { ...enrollmentView(r, now), alreadyCancelled: true };
+    // conditional: an enrollment that committed since the read above keeps its code
+    const n = await sql.run('UPDATE fleet_enrollments SET cancelled_at = ? WHERE name = ? AND used_at IS NULL AND cancelled_at IS NULL', [now, name]);
+    if (n !== 1) throw new OutpostError('conflict', `the enrollment code for ${quote(name)} was used or cancelled a moment ago (see \`outpost hub devices codes\`)`);
+    return { ...enrollmentView({ ...r, cancelled_at: now }, now), alreadyCancelled: false };
+  });
+}
+
 /** An Ed25519 public key given as SPKI PEM; a clear error otherwise. */
 export function parseDevicePublicKey(pem: unknown): crypto.KeyObject {
   if (typeof pem !== 'string' || pem.length > 1000) throw new OutpostError('input', 'publicKey must be an Ed25519 public key (SPKI PEM)');
@@ -66,15 +112,18 @@ export async function redeemEnrollment(hub: Hub, opts: { code: string; publicKey
   const now = opts.now ?? Date.now();
   const pem = opts.publicKey.export({ format: 'pem', type: 'spki' }) as string;
   return hub.storage.fleetTransaction(undefined, async (sql) => {
-    const [e] = await sql.all<{ name: string; grp: string; expires_at: number; used_at: number | null }>('SELECT name, grp, expires_at, used_at FROM fleet_enrollments WHERE code_hash = ?', [hashToken(code)]);
+    const [e] = await sql.all<{ name: string; grp: string; expires_at: number; used_at: number | null; cancelled_at: number | null }>('SELECT name, grp, expires_at, used_at, cancelled_at FROM fleet_enrollments WHERE code_hash = ?', [hashToken(code)]);
     if (!e) throw enrollError('the enrollment code is unknown (mistyped, or replaced by a newer code for the same device); ask the hub operator for a new one');
     if (e.used_at !== null) throw enrollError('the enrollment code was already used; a code enrolls one device once — ask the hub operator for a new one');
+    if (e.cancelled_at !== null) throw enrollError(`the enrollment code was cancelled by the hub operator at ${new Date(Number(e.cancelled_at)).toISOString()}; ask the hub operator for a new one`);
     if (e.expires_at <= now) throw enrollError(`the enrollment code expired at ${new Date(e.expires_at).toISOString()}; ask the hub operator for a new one`);
     const taken = await sql.all('SELECT 1 FROM fleet_devices WHERE name = ? OR public_key = ?', [e.name, pem]);
     if (taken.length) throw new OutpostError('conflict', `a device named ${quote(e.name)} or with this key is already enrolled`);
     const deviceId = `dev_${Array.from(crypto.randomBytes(20), (b) => CODE_ALPHABET[b & 31].toLowerCase()).join('')}`;
     await sql.run('INSERT INTO fleet_devices (id, name, grp, public_key, enrolled_at, outpost_version) VALUES (?, ?, ?, ?, ?, ?)', [deviceId, e.name, e.grp, pem, now, opts.outpostVersion ?? null]);
-    await sql.run('UPDATE fleet_enrollments SET used_at = ?, device_id = ? WHERE code_hash = ?', [now, deviceId, hashToken(code)]);
+    // conditional: a cancel (or another redeem) committed since the read above wins, and this enrollment rolls back
+    const claimed = await sql.run('UPDATE fleet_enrollments SET used_at = ?, device_id = ? WHERE code_hash = ? AND used_at IS NULL AND cancelled_at IS NULL', [now, deviceId, hashToken(code)]);
+    if (claimed !== 1) throw enrollError('the enrollment code was used or cancelled a moment ago; ask the hub operator for a new one');
     return { deviceId, name: e.name, group: e.grp };
   });
 }

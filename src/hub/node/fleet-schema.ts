@@ -188,3 +188,11 @@ export function rolloutSeqSchema(): string {
     CREATE UNIQUE INDEX fleet_rollouts_by_seq ON fleet_rollouts (seq);
   `;
 }
+
+/**
+ * `fleet_enrollments.cancelled_at`: an enrollment code the operator cancelled (`outpost hub devices
+ * codes cancel`) before it was used; redeeming it is refused, saying so. A migration of its own.
+ */
+export function enrollmentCancelSchema(): string {
+  return 'ALTER TABLE fleet_enrollments ADD COLUMN cancelled_at BIGINT;';
+}

@@ -13,7 +13,7 @@
 import pg, { Pool, type PoolClient } from 'pg';
 import { OutpostError } from '../../common/errors.ts';
 import { parseDbSpec } from './db-spec.ts';
-import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, rolloutSeqSchema, type SqlRunner } from './fleet-schema.ts';
+import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, rolloutSeqSchema, enrollmentCancelSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow } from './storage.ts';
 
 /** Schema migrations, in order; the database records how many have run (hub_schema_version). */
@@ -35,6 +35,7 @@ const MIGRATIONS: string[] = [
   labelsSchema(),
   fleetRollupsSchema(),
   rolloutSeqSchema(),
+  enrollmentCancelSchema(),
 ];
 
 // The fleet tables' integers are counts and epoch milliseconds, well inside 2^53: read bigint as a number.

@@ -12,7 +12,7 @@ export const ASSIGNMENTS_PATH = '/api/v1/sync/assignments';
 const ID = { type: 'string', pattern: ROLLOUT_ID_RE.source } as const;
 const START_BODY: BodySchema = {
   type: 'object', additionalProperties: false, required: ['ref', 'group'],
-  properties: { ref: { type: 'string', maxLength: 200 }, group: { type: 'string', maxLength: 64 }, percent: { type: 'number' }, seed: { type: 'string', maxLength: 200 } },
+  properties: { ref: { type: 'string', maxLength: 200 }, group: { type: 'string', maxLength: 64 }, percent: { type: 'number' }, seed: { type: 'string', maxLength: 200 }, allowEmptyGroup: { type: 'boolean' } },
 };
 const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1 } } };
 
@@ -31,7 +31,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
   }, async (req) => {
     return { ok: true, rollouts: await listRollouts(hub, { model: req.query.model, group: req.query.group }) };
   });
-  app.post<{ Body: { ref: string; group: string; percent?: number; seed?: string } }>('/api/v1/rollouts', {
+  app.post<{ Body: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean } }>('/api/v1/rollouts', {
     bodyLimit: 16 * 1024,
     onRequest: adminFirst(hub),
     preValidation: onlyFields(START_BODY),

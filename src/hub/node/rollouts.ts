@@ -60,13 +60,22 @@ export interface RolloutCounts {
   failed: number;
   /** policy `ask`: offered, waiting for the workstation's user */
   available: number;
-  /** not reported yet (not synced since, or the pull is still to come) */
+  /** still to move: assigned, not reported yet (not synced since, or the pull is still to come) */
   pending: number;
+  /** halted or superseded before it moved this device: it stays on what it runs, and this rollout will not move it */
+  stopped: number;
   /** nothing to do for the device in this generation (a rollback of a device that never installed, or had no earlier version) */
   unaffected: number;
 }
 
-export type DeviceRolloutState = 'running' | 'failed' | 'available' | 'pending' | 'unaffected';
+/**
+ * A selected device's state in a rollout: `running` — it runs what the rollout moves it to (its
+ * report says it installed it, or its last heartbeat shows that version active); `failed` — its
+ * pull refused (stage, reason); `available` — offered, waiting for its user (policy ask); `pending`
+ * — assigned, not there yet; `stopped` — the rollout was halted (or superseded) before it moved the
+ * device; `unaffected` — a rollback with nothing to undo on it.
+ */
+export type DeviceRolloutState = 'running' | 'failed' | 'available' | 'pending' | 'stopped' | 'unaffected';
 
 export interface RolloutDeviceRow {
   device: string;
@@ -113,11 +122,30 @@ const history = (r: RolloutRow, at: number, action: string, detail: string): str
   JSON.stringify([...(JSON.parse(r.history) as RolloutView['history']), { at: new Date(at).toISOString(), action, detail }]);
 
 /**
- * Record a rollout: devices of `group` (or a stable `percent` of them, chosen by `seed`) should run
- * what `model:alias` points to. The alias must be published on this hub. An earlier active or halted
- * rollout of the same model to the same group is superseded (one desired state per model and group).
+ * A rollout's group must be one the fleet knows: a workstation (not revoked) is in it, or an
+ * outstanding enrollment code (unused, not cancelled, not expired) names it, so a group staged for
+ * workstations about to enroll is accepted. Any other group is refused as bad usage, naming the
+ * groups there are — a typo would otherwise leave a live rollout that never reaches anyone —
+ * unless `allowEmptyGroup` says it is deliberate.
  */
-export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; now?: number }): Promise<RolloutView> {
+async function checkGroupKnown(hub: Hub, group: string, now: number): Promise<void> {
+  const devices = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_devices WHERE revoked_at IS NULL AND grp <> ''", [])).map((r) => r.grp);
+  if (devices.includes(group)) return;
+  const codes = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_enrollments WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > ? AND grp <> ''", [now])).map((r) => r.grp);
+  if (codes.includes(group)) return;
+  const known = [...new Set([...devices, ...codes])].sort();
+  const named = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (${known.length} in all)` : known.join(', ');
+  throw new OutpostError('usage', `no workstation is in group ${quote(group)} and no outstanding enrollment code names it, so the rollout would reach no one `
+    + `(${known.length ? `groups: ${named}` : 'no workstation has a group yet'}). Check --group, or pass --allow-empty-group ("allowEmptyGroup": true in the API) to stage it for workstations that enroll into the group later`);
+}
+
+/**
+ * Record a rollout: devices of `group` (or a stable `percent` of them, chosen by `seed`) should run
+ * what `model:alias` points to. The alias must be published on this hub and the group known (see
+ * checkGroupKnown). An earlier active or halted rollout of the same model to the same group is
+ * superseded (one desired state per model and group).
+ */
+export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean; now?: number }): Promise<RolloutView> {
   const { model, alias } = parseRolloutRef(opts.ref);
   if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
   const percent = opts.percent ?? 100;
@@ -126,6 +154,8 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
   }
   const seed = opts.seed ?? `${model}/${opts.group}`;
   if (seed.length < 1 || seed.length > 200) throw new OutpostError('usage', '--seed must be 1-200 characters');
+  const now = opts.now ?? Date.now();
+  if (!opts.allowEmptyGroup) await checkGroupKnown(hub, opts.group, now);
   const versions = await hub.storage.modelVersions(model);
   if (!versions.length) throw new OutpostError('not-found', `model ${quote(model)} is not published on this hub (nothing to roll out)`);
   const version = await aliasVersion(hub, model, alias);
@@ -133,7 +163,6 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
     const known = (await hub.storage.aliases(model)).map((a) => a.alias);
     throw new OutpostError('not-found', `alias ${model}:${alias} is not published on this hub${known.length ? ` (its aliases: ${known.join(', ')})` : ' (the model has no aliases: publish with --alias)'}`);
   }
-  const now = opts.now ?? Date.now();
   const id = `ro_${crypto.randomBytes(10).toString('hex')}`;
   await hub.storage.fleetTransaction(undefined, async (sql) => {
     const older = await sql.all<RolloutRow>("SELECT * FROM fleet_rollouts WHERE model = ? AND grp = ? AND state IN ('active', 'halted', 'rolled-back')", [model, opts.group]);
@@ -233,7 +262,10 @@ function view(r: RolloutRow, rows: RolloutDeviceRow[], groupDevices: number, tar
     targetVersion, versionAtCreate: r.version_at_create === null ? null : Number(r.version_at_create),
     rollbackTo: r.rollback_to === null ? null : Number(r.rollback_to), createdAt: iso(r.created_at)!, updatedAt: iso(r.updated_at)!,
     history: JSON.parse(r.history) as RolloutView['history'],
-    counts: { groupDevices, devices: rows.length, running: count('running'), failed: count('failed'), available: count('available'), pending: count('pending'), unaffected: count('unaffected') },
+    counts: {
+      groupDevices, devices: rows.length, running: count('running'), failed: count('failed'), available: count('available'), pending: count('pending'),
+      stopped: count('stopped'), unaffected: count('unaffected'),
+    },
   };
 }
 
@@ -261,7 +293,25 @@ function reportsByDevice(reports: ReportRow[]): Map<string, ReportRow[]> {
   return by;
 }
 
-function deviceRows(r: RolloutRow, fleet: FleetRead, reports: Map<string, ReportRow[]>): { rows: RolloutDeviceRow[]; groupDevices: number } {
+/**
+ * What a device's state is, from its report of the current generation, its assignment now and the
+ * version its last heartbeat shows active. A device is never `pending` when nothing will move it
+ * (halted, superseded, nothing to roll back), nor when it already runs the version it would be moved
+ * to (the heartbeat goes out at the start of a sync, before the pull; a failed report is the
+ * device's own word and stays `failed`).
+ */
+function deviceState(r: RolloutRow, current: ReportRow | undefined, assignment: Assignment | null, targetVersion: number | null, activeVersion: number | null): DeviceRolloutState {
+  if (current?.outcome === 'installed') return 'running';
+  if (current?.outcome === 'failed') return 'failed';
+  // the version this rollout moves the device to now (a superseded one moves it nowhere)
+  const goal = r.state === 'rolled-back' ? (assignment?.action === 'activate' ? assignment.version : null)
+    : r.state === 'superseded' ? null : targetVersion;
+  if (goal !== null && activeVersion !== null && Number(activeVersion) === Number(goal)) return 'running';
+  if (!assignment) return r.state === 'rolled-back' ? 'unaffected' : 'stopped';
+  return current?.outcome === 'available' ? 'available' : 'pending';
+}
+
+function deviceRows(r: RolloutRow, fleet: FleetRead, reports: Map<string, ReportRow[]>, targetVersion: number | null): { rows: RolloutDeviceRow[]; groupDevices: number } {
   const devices = fleet.byGroup.get(r.grp) ?? [];
   const rows: RolloutDeviceRow[] = [];
   for (const d of devices) {
@@ -269,29 +319,26 @@ function deviceRows(r: RolloutRow, fleet: FleetRead, reports: Map<string, Report
     const mine = reports.get(d.id) ?? [];
     const current = mine.find((x) => Number(x.generation) === Number(r.generation));
     const assignment = assignmentOf(r, d, mine);
-    const state: DeviceRolloutState = current?.outcome === 'installed' ? 'running'
-      : current?.outcome === 'failed' ? 'failed'
-        : current?.outcome === 'available' && assignment ? 'available'
-          : r.state === 'rolled-back' && !assignment ? 'unaffected'
-            : 'pending';
     let hb = fleet.heartbeats.get(d.id);
     if (hb === undefined) { hb = d.state_json ? JSON.parse(d.state_json) as DeviceState : null; fleet.heartbeats.set(d.id, hb); }
+    const activeVersion = hb?.models?.find((m) => m.name === r.model && m.active)?.version ?? null;
     rows.push({
-      device: d.name, deviceId: d.id, group: d.grp, state, assignment,
+      device: d.name, deviceId: d.id, group: d.grp, state: deviceState(r, current, assignment, targetVersion, activeVersion), assignment,
       reportedVersion: current?.version ?? null, previousVersion: current?.previous_version ?? mine[0]?.previous_version ?? null,
       stage: current?.stage ?? null, reason: current?.reason ?? null, reportedAt: iso(current?.at ?? null),
-      activeVersion: hb?.models?.find((m) => m.name === r.model && m.active)?.version ?? null, lastSeenAt: iso(d.last_seen_at),
+      activeVersion, lastSeenAt: iso(d.last_seen_at),
     });
   }
   return { rows, groupDevices: devices.length };
 }
 
-/** A rollout with one row per device it selects: running, failed (stage and reason), available, pending. */
+/** A rollout with one row per device it selects: running, failed (stage and reason), available, pending, stopped, unaffected. */
 export async function rolloutStatus(hub: Hub, id: string): Promise<RolloutStatus> {
   const r = await rolloutRow(hub, id);
   const reports = await hub.storage.fleet.all<ReportRow>('SELECT * FROM fleet_rollout_reports WHERE rollout_id = ?', [id]);
-  const { rows, groupDevices } = deviceRows(r, await readFleet(hub, r.grp), reportsByDevice(reports));
-  return { rollout: view(r, rows, groupDevices, (await aliasVersion(hub, r.model, r.alias)) ?? null), devices: rows };
+  const targetVersion = (await aliasVersion(hub, r.model, r.alias)) ?? null;
+  const { rows, groupDevices } = deviceRows(r, await readFleet(hub, r.grp), reportsByDevice(reports), targetVersion);
+  return { rollout: view(r, rows, groupDevices, targetVersion), devices: rows };
 }
 
 /**
@@ -319,8 +366,9 @@ export async function listRollouts(hub: Hub, opts: { model?: string; group?: str
   for (const r of all) {
     let of = aliases.get(r.model);
     if (!of) { of = new Map((await hub.storage.aliases(r.model)).map((a) => [a.alias, Number(a.version)])); aliases.set(r.model, of); }
-    const { rows, groupDevices } = deviceRows(r, fleet, reportsByDevice(byRollout.get(r.id) ?? []));
-    out.push(view(r, rows, groupDevices, of.get(r.alias) ?? null));
+    const targetVersion = of.get(r.alias) ?? null;
+    const { rows, groupDevices } = deviceRows(r, fleet, reportsByDevice(byRollout.get(r.id) ?? []), targetVersion);
+    out.push(view(r, rows, groupDevices, targetVersion));
   }
   return out;
 }

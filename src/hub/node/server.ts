@@ -27,6 +27,7 @@ import { fleetErrorReply, syncRoutes } from './sync-routes.ts';
 import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken } from './tokens.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
+import { buildHubValidator } from './validators.ts';
 
 interface HubPluginOptions { hub: Hub }
 
@@ -264,6 +265,8 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     // errors before routing (a path that does not percent-decode, an over-long path segment) in the
     // hub's one error shape, without echoing the path
     clientErrorHandler: answerClientError,
+    // JSON bodies are type-checked strictly; query strings and path parameters are coerced (validators.ts)
+    schemaController: { compilersFactory: { buildValidator: buildHubValidator } },
     frameworkErrors: (err, _req, reply) => {
       const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500;
       const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path has malformed percent-encoding'

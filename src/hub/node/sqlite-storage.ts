@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { OutpostError } from '../../common/errors.ts';
 import { precreateOwnerOnly } from '../../store/node/permissions.ts';
-import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, rolloutSeqSchema, type SqlRunner } from './fleet-schema.ts';
+import { fleetSchema, rolloutSchema, proposalsSchema, labelsSchema, fleetRollupsSchema, rolloutSeqSchema, enrollmentCancelSchema, type SqlRunner } from './fleet-schema.ts';
 import type { AliasRow, HubReader, HubStorage, HubWriter, MetadataRow, ModelVersionRow, PublisherRow, UploadRow } from './storage.ts';
 
 /** Schema migrations, in order; PRAGMA user_version records how many have run. The first one uses
@@ -21,7 +21,7 @@ const MIGRATIONS = [`
 `, `
   CREATE TABLE uploads (id TEXT PRIMARY KEY, publisher TEXT NOT NULL, metadata TEXT NOT NULL, needed TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
   CREATE INDEX uploads_by_expiry ON uploads (expires_at);
-`, fleetSchema('sqlite'), rolloutSchema('sqlite'), proposalsSchema('sqlite'), labelsSchema(), fleetRollupsSchema(), rolloutSeqSchema()];
+`, fleetSchema('sqlite'), rolloutSchema('sqlite'), proposalsSchema('sqlite'), labelsSchema(), fleetRollupsSchema(), rolloutSeqSchema(), enrollmentCancelSchema()];
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 /** How long a writer waits for another connection's write transaction before giving up. */
 const WRITE_LOCK_WAIT_MS = 10_000;

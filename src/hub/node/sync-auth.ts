@@ -8,6 +8,7 @@ import { contentDigest } from '../../sync/node/device.ts';
 import { AuthError, deviceById, type DeviceRow } from './devices.ts';
 import type { SqlRunner } from './fleet-schema.ts';
 import type { Hub } from './repository.ts';
+import { recordRevokedRequest } from './revoked-requests.ts';
 
 export interface SignedRequest { method: string; path: string; headers: Record<string, string | string[] | undefined>; body: Buffer }
 export interface VerifiedRequest { device: DeviceRow; nonce: string; time: number }
@@ -19,7 +20,7 @@ const header = (h: SignedRequest['headers'], name: string): string | undefined =
 
 const unauthorized = (reason: string, message: string) => new AuthError(401, reason, message);
 
-/** Verify a request's signature against the device's enrolled key (no database write). */
+/** Verify a request's signature against the device's enrolled key (no database write, except the security event of a revoked device's request). */
 export async function verifySignedRequest(hub: Hub, req: SignedRequest, nowMs = Date.now(), opts: { anyTime?: boolean } = {}): Promise<VerifiedRequest> {
   const deviceId = header(req.headers, SIG_HEADERS.device);
   const timeText = header(req.headers, SIG_HEADERS.time);
@@ -50,8 +51,12 @@ export async function verifySignedRequest(hub: Hub, req: SignedRequest, nowMs = 
     ok = false;
   }
   if (!ok) throw unauthorized('bad-signature', 'the request signature does not verify with this device\'s enrolled key');
-  // Checked after the signature: only the real device learns that it is revoked.
-  if (device.revoked_at !== null) throw new AuthError(403, 'revoked', `this device ("${device.name}") was revoked by the hub operator at ${new Date(Number(device.revoked_at)).toISOString()}; it can no longer sync`);
+  // Checked after the signature: only the real device learns that it is revoked (and only its key
+  // can make the hub record a refused request as a security event).
+  if (device.revoked_at !== null) {
+    await recordRevokedRequest(hub, device, req, nowMs);
+    throw new AuthError(403, 'revoked', `this device ("${device.name}") was revoked by the hub operator at ${new Date(Number(device.revoked_at)).toISOString()}; it can no longer sync`);
+  }
   return { device, nonce, time };
 }
 

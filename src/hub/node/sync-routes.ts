@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { OutpostError } from '../../common/errors.ts';
 import { decodeFrames, FrameError } from '../../sync/common/protocol.ts';
 import { enrollProofText } from '../../sync/node/device.ts';
-import { AuthError, createEnrollment, listDevices, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
+import { AuthError, cancelEnrollment, createEnrollment, DEVICE_NAME_RE, listDevices, listEnrollments, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
 import { listFleetEvents } from './fleet-query.ts';
 import { ingestItems, QuotaError } from './ingest.ts';
 import { deviceMatches, fleetFacets } from '../common/fleet-health.ts';
@@ -77,6 +77,16 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
     schema: { body: ENROLLMENT_BODY },
   }, async (req) => {
     return { ok: true, ...(await createEnrollment(hub, { name: req.body.name, group: req.body.group, ttlSeconds: req.body.expiresSeconds })) };
+  });
+  // the unused enrollment codes (`outpost hub devices codes`; never the code: the hub keeps its hash) and cancelling one
+  app.get('/api/v1/enrollments', { onRequest: adminFirst(hub) }, async (_req, reply) => {
+    return reply.header('cache-control', 'no-store').send({ ok: true, codes: await listEnrollments(hub) });
+  });
+  app.post<{ Params: { name: string } }>('/api/v1/enrollments/:name/cancel', {
+    onRequest: adminFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null),
+    schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: DEVICE_NAME_RE.source } }, required: ['name'] } },
+  }, async (req) => {
+    return { ok: true, ...(await cancelEnrollment(hub, req.params.name)) };
   });
   app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', { onRequest: adminFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null) }, async (req) => {
     return { ok: true, ...(await revokeDevice(hub, req.params.name)) };

@@ -13,7 +13,7 @@ import { int, when } from '../../format.ts';
 import { href } from '../../state.tsx';
 import { hubPost, useGet } from '../api.ts';
 
-interface Counts { groupDevices: number; devices: number; running: number; failed: number; available: number; pending: number; unaffected: number }
+interface Counts { groupDevices: number; devices: number; running: number; failed: number; available: number; pending: number; stopped: number; unaffected: number }
 interface Rollout {
   id: string; model: string; alias: string; group: string; percent: number; seed: string; state: string; generation: number;
   targetVersion: number | null; versionAtCreate: number | null; rollbackTo: number | null; createdAt: string; updatedAt: string;
@@ -40,6 +40,16 @@ function target(r: Rollout): string {
 export const AUTO_REFRESH_MS = 10_000;
 const live = (r: Rollout) => r.state !== 'superseded';
 const STATE_BADGE: Record<string, string> = { active: 'badge-running', halted: 'badge-cancelled', 'rolled-back': 'badge-skipped', superseded: '' };
+const DEVICE_BADGE: Record<string, string> = { running: 'badge-completed', failed: 'badge-failed', stopped: 'badge-cancelled' };
+/** A device's state in words (the hub's rolloutStatus decides it; `hub rollout status` shows the same words). */
+const DEVICE_STATE_TITLE: Record<string, string> = {
+  running: 'runs the version this rollout moves it to',
+  failed: 'its pull refused; it keeps what it ran',
+  available: 'offered, waiting for the workstation\'s user',
+  pending: 'assigned; moves on its next sync',
+  stopped: 'the rollout was halted or superseded before it moved this device: it stays on what it runs',
+  unaffected: 'nothing to roll back on this device',
+};
 
 function Status({ id, tick }: { id: string; tick: number }) {
   const { data, error, reload } = useGet<{ rollout: Rollout; devices: DeviceRow[] }>(`/api/v1/rollouts/${encodeURIComponent(id)}`);
@@ -57,7 +67,7 @@ function Status({ id, tick }: { id: string; tick: number }) {
             <tbody>{data.devices.map((d) => (
               <tr key={d.device} data-testid="rollout-device" data-device={d.device} data-state={d.state}>
                 <td><a href={href('device', d.device)}>{d.device}</a></td><td>{d.group || '—'}</td>
-                <td><span className={`badge ${d.state === 'failed' ? 'badge-failed' : d.state === 'running' ? 'badge-completed' : ''}`}>{d.state}</span></td>
+                <td><span className={`badge ${DEVICE_BADGE[d.state] ?? ''}`} title={DEVICE_STATE_TITLE[d.state]}>{d.state}</span></td>
                 <td>{d.reportedVersion ?? '—'}</td><td data-testid="active-version">{d.activeVersion ?? '—'}</td>
                 <td>{d.stage ? <><strong>{d.stage}</strong>: {d.reason ?? ''}</> : '—'}</td><td>{when(d.reportedAt)}</td><td>{when(d.lastSeenAt)}</td>
               </tr>
@@ -81,15 +91,16 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
   const [group, setGroup] = useState(prefill.group ?? '');
   const [percent, setPercent] = useState(prefill.percent ?? '');
   const [seed, setSeed] = useState(prefill.seed ?? '');
+  const [allowEmpty, setAllowEmpty] = useState(false);
   const [busy, setBusy] = useState(false);
   const model = ref.split(':')[0];
   const replaces = rollouts.filter((r) => live(r) && r.model === model && r.group === group);
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    let body: { ref: string; group: string; percent?: number; seed?: string };
+    let body: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean };
     try {
       const p = percentFromText(percent.trim() === '' ? undefined : percent);
-      body = { ref, group: groupFromText(group.trim()), ...(p !== undefined ? { percent: p } : {}), ...(seed !== '' ? { seed } : {}) };
+      body = { ref, group: groupFromText(group.trim()), ...(p !== undefined ? { percent: p } : {}), ...(seed !== '' ? { seed } : {}), ...(allowEmpty ? { allowEmptyGroup: true } : {}) };
     } catch (err) {
       onDone({ error: asError(err), title: 'Not started' });
       return;
@@ -124,6 +135,8 @@ function StartForm({ models, groups, rollouts, prefill, onDone }: { models: Cata
       <label><span>Seed <span className="muted small">(optional)</span></span>
         <input type="text" data-testid="rollout-seed" value={seed} onChange={(e) => setSeed(e.target.value)} placeholder={`${model || 'model'}/${group || 'group'}`} autoComplete="off" spellCheck={false} />
       </label>
+      <label className="check small"><input type="checkbox" data-testid="rollout-allow-empty" checked={allowEmpty} onChange={(e) => setAllowEmpty(e.target.checked)} />
+        Start it even if no workstation is in the group yet (staged for workstations that enroll into it later)</label>
       <div className="rollout-form-foot">
         <p className="muted small">
           A percentage takes a stable share of the group, chosen by the seed: a larger percentage with the same seed keeps the devices a smaller one chose.
@@ -159,7 +172,7 @@ function Confirm({ ask, versions, onCancel, onDone }: { ask: Ask; versions: Cata
       <div>
         <strong id="rollout-q">{ask.action === 'halt' ? `Halt rollout ${r.id}?` : `Roll back rollout ${r.id}?`}</strong>
         <p id="rollout-what">
-          {r.model}:{r.alias} to group {r.group}{r.percent < 100 ? ` (${r.percent} %)` : ''}: {int(c.running)} of {int(c.devices)} device{c.devices === 1 ? '' : 's'} run it, {int(c.pending)} pending, {int(c.failed)} failed.{' '}
+          {r.model}:{r.alias} to group {r.group}{r.percent < 100 ? ` (${r.percent} %)` : ''}: {int(c.running)} of {int(c.devices)} device{c.devices === 1 ? '' : 's'} run it, {int(c.pending)} pending, {int(c.failed)} failed{c.stopped ? `, ${int(c.stopped)} stopped` : ''}.{' '}
           {ask.action === 'halt'
             ? 'Workstations that have not installed it will not; those that did keep it.'
             : 'Each workstation that installed it returns to the version it ran before on its next sync, or all go to the version you choose (verified like any pull).'}
@@ -243,16 +256,17 @@ export function Rollouts() {
           {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={models.loading ? null : versionsOf(ask.rollout.model)} onCancel={cancel} onDone={(n) => done(n, ask.rollout.id)} />}
           <div className="table-wrap">
             <table className="table" data-testid="rollouts">
-              <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">Group</th><th scope="col">State</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
+              <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">Group</th><th scope="col">State</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Stopped</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
               <tbody>{rollouts.map((r) => (
                 <tr key={r.id} data-testid={`rollout-${r.id}`} data-state={r.state}>
                   <td><button type="button" className="linkish mono nowrap" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? undefined : r.id)}>{r.id}</button></td>
                   <td>{target(r)}</td><td>{r.group}{r.percent < 100 ? ` (${r.percent} %)` : ''}</td>
                   <td><span className={`badge ${STATE_BADGE[r.state] ?? ''}`} data-testid="state">{r.state}</span></td>
                   <td className="num" data-testid="running">{r.counts.running}</td><td className="num" data-testid="failed">{r.counts.failed}</td>
-                  <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="nowrap">{when(r.createdAt)}</td>
+                  <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="num" data-testid="stopped">{r.counts.stopped}</td><td className="nowrap">{when(r.createdAt)}</td>
                   <td><div className="row-actions">
-                    {(r.state === 'active' || r.state === 'rolled-back') && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
+                    {/* only an active rollout can be halted: the hub refuses to halt a rollback (it would stop devices half way back) */}
+                    {r.state === 'active' && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
                     {live(r) && <button type="button" className="btn btn-small" data-testid="rollback" onClick={(e) => asking('rollback', r, e)}>Roll back…</button>}
                     {r.state === 'active' && r.percent < 100 && (
                       <button type="button" className="btn btn-small" data-testid="widen" title="Start a rollout of the same alias to the same group and seed with a larger percentage (it replaces this one)"
