@@ -11,30 +11,31 @@ import { prng, toRows } from './helpers/io-helpers.ts';
 const enc = new TextEncoder();
 const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? enc.encode(s) : s);
 
-interface DecodeOptions { delimiter?: string; request?: ColumnRequest[]; batchRows?: number; chunks?: 'whole' | 'bytes' | number; from?: { offset: number; row: number } }
+interface DecodeOptions { delimiter?: string; request?: ColumnRequest[]; batchRows?: number; chunks?: 'whole' | 'bytes' | number; from?: { offset: number; row: number }; wasm?: boolean; chunkBytes?: number }
 
 /** Header + data through the decoder the way the file reader drives it. */
-function decode(text: string | Uint8Array, opts: DecodeOptions = {}): { batches: ColumnBatch[]; header: string[]; dataStart: number } {
+function decode(text: string | Uint8Array, opts: DecodeOptions = {}): { batches: ColumnBatch[]; header: string[]; dataStart: number; rowsParsedByWasm: number } {
   const bytes = bytesOf(text);
   const delimiter = (opts.delimiter ?? ',').charCodeAt(0);
   const header = parseCsvHeader(bytes, true, delimiter, 't.csv');
   assert.ok(header);
   const request = opts.request ?? header.names.map((name) => ({ name, kind: 'string' as const }));
   const start = opts.from?.offset ?? header.dataStart;
-  const decoder = new CsvDecoder({ file: 't.csv', delimiter, header: header.names, request, batchRows: opts.batchRows ?? 1000, offset: start, rowsBefore: opts.from?.row ?? 0 });
+  const decoder = new CsvDecoder({ file: 't.csv', delimiter, header: header.names, request, batchRows: opts.batchRows ?? 1000, offset: start, rowsBefore: opts.from?.row ?? 0, ...(opts.wasm === false ? { wasm: false } : {}) });
   const batches: ColumnBatch[] = [];
   const data = bytes.subarray(start);
   const chunks = opts.chunks ?? 'whole';
   const rnd = prng(typeof chunks === 'number' ? chunks : 1);
+  const chunkBytes = opts.chunkBytes ?? 17;
   let p = 0;
   while (p < data.length) {
-    const size = chunks === 'whole' ? data.length : chunks === 'bytes' ? 1 : 1 + Math.floor(rnd() * 17);
+    const size = chunks === 'whole' ? data.length : chunks === 'bytes' ? 1 : 1 + Math.floor(rnd() * chunkBytes);
     decoder.push(data.subarray(p, p + size));
     p += size;
     for (let b = decoder.next(false); b; b = decoder.next(false)) batches.push(b);
   }
   for (let b = decoder.next(true); b; b = decoder.next(true)) batches.push(b);
-  return { batches, header: header.names, dataStart: header.dataStart };
+  return { batches, header: header.names, dataStart: header.dataStart, rowsParsedByWasm: decoder.rowsParsedByWasm };
 }
 
 const strings = (text: string, opts: DecodeOptions = {}) => toRows(decode(text, opts).batches);
@@ -236,4 +237,105 @@ test('csv: a row longer than the limit (an unterminated quote mid-file) is a fat
   assert.equal(decoder.next(false), null);
   decoder.push(enc.encode('x'.repeat(2000)));
   assert.throws(() => decoder.next(false), (e: unknown) => e instanceof OutpostError && e.location.row === 2 && /longer than 1000 bytes/.test(e.message));
+});
+
+// ---- the WebAssembly row parser (csv-number-rows.wat): files of number and skipped fields ----
+
+/** Everything a batch says, numbers by their bits (NaN, -0), in one comparable value. */
+function dump(batches: readonly ColumnBatch[]) {
+  return batches.map((b) => ({
+    firstRow: b.firstRow, length: b.length, end: b.end, problems: b.rowProblems,
+    columns: b.columns.map((c) => c.kind === 'string' ? c.values : {
+      bits: Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('hex'),
+      status: Array.from(c.status), bad: [...c.bad ?? []], markers: [...c.markers ?? []], reasons: [...c.reasons ?? []],
+    }),
+  }));
+}
+
+/** A number cell: mostly plain decimals (the kernel's), with every kind of cell the JS loop takes. */
+function numberCell(rnd: () => number): string {
+  const r = rnd();
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+  const sign = rnd() < 0.3 ? '-' : rnd() < 0.05 ? '+' : '';
+  if (r < 0.95) {
+    const n = 1 + Math.floor(rnd() * 15);
+    const point = Math.floor(rnd() * (n + 2)) - 1; // -1: no point; n: a trailing point
+    const d = digits(n);
+    return sign + (point < 0 ? d : `${d.slice(0, point)}.${d.slice(point)}`);
+  }
+  const odd = ['', 'NA', 'nan', '"2.5"', '""', ' 3.5', '4.5 ', 'abc', '1e309', '-1.5e-7', '2E5', 'inf', '-0', '-0.0', '.', '-', '+.5', '5.', '0x10', `${digits(16)}.5`, digits(17), `0.${digits(20)}`, `0.${digits(25)}`, '1,5'];
+  return odd[Math.floor(rnd() * odd.length)];
+}
+
+/** A field nobody asked for. */
+function skippedCell(rnd: () => number): string {
+  if (rnd() < 0.9) return 'plain';
+  const odd = ['', '"quoted, with a delimiter"', '"two\nlines"', 'x"y', 'Zoë', '12.5'];
+  return odd[Math.floor(rnd() * odd.length)];
+}
+
+function numberFile(seed: number, rows: number): { text: string; request: ColumnRequest[] } {
+  const rnd = prng(seed);
+  const names = ['a', 'skip1', 'skip2', 'b', 'c', 'skip3', 'd']; // two skipped fields side by side: a quoted one's delimiter must not split it
+  let text = `${names.join(',')}\n`;
+  for (let i = 0; i < rows; i++) {
+    if (rnd() < 0.01) text += rnd() < 0.5 ? '\n' : '\r\n'; // blank lines
+    const fields = names.map((n) => (n.startsWith('skip') ? skippedCell(rnd) : numberCell(rnd)));
+    if (rnd() < 0.01) fields.pop(); // a field too few
+    if (rnd() < 0.01) fields.push('9'); // a field too many
+    const end = rnd();
+    text += fields.join(',') + (end < 0.8 ? '\n' : end < 0.95 ? '\r\n' : '\r');
+  }
+  return { text, request: names.filter((n) => !n.startsWith('skip')).map((name) => ({ name, kind: 'number' as const })) };
+}
+
+test('csv: rows of numbers parsed in WebAssembly are the JS loop\'s bit for bit, for any chunking, batch size and line end', () => {
+  for (const seed of [1, 2, 3]) {
+    const { text, request } = numberFile(seed, 3000);
+    const js = decode(text, { request, batchRows: 1000, wasm: false });
+    assert.equal(js.rowsParsedByWasm, 0);
+    const reference = dump(js.batches);
+    const whole = decode(text, { request, batchRows: 1000 });
+    // most rows are the kernel's (else this test would compare the JS loop with itself)
+    assert.ok(whole.rowsParsedByWasm > 1000, `only ${whole.rowsParsedByWasm} of 3000 rows parsed in WebAssembly`);
+    assert.deepEqual(dump(whole.batches), reference, `seed ${seed}, whole`);
+    for (const [chunks, chunkBytes] of [[seed, 17], [seed + 10, 300], [seed + 20, 70_000]] as const) {
+      for (const batchRows of [1, 7, 1000]) {
+        const got = decode(text, { request, batchRows, chunks, chunkBytes });
+        const ref = batchRows === 1000 ? js : decode(text, { request, batchRows, wasm: false });
+        assert.deepEqual(dump(got.batches), dump(ref.batches), `seed ${seed}, chunks of up to ${chunkBytes} bytes, batches of ${batchRows}`);
+      }
+    }
+  }
+});
+
+test('csv: the WebAssembly parser hands back rows longer than its segment, and files larger than it, intact', () => {
+  // a row of 1.5 MB (longer than the kernel's 1 MiB segment: its skipped field) between ordinary rows
+  const text = `a,b,c\n1.5,x,2\n3,${'y'.repeat(1_500_000)},4.25\n-5,z,6\n`;
+  const request = [{ name: 'a', kind: 'number' as const }, { name: 'c', kind: 'number' as const }];
+  for (const chunkBytes of [65_536, 5_000_000]) {
+    const got = decode(text, { request, chunks: 9, chunkBytes });
+    assert.deepEqual(toRows(got.batches).rows, [[1.5, 2], [3, 4.25], [-5, 6]], `chunks of up to ${chunkBytes} bytes`);
+    assert.ok(got.rowsParsedByWasm >= 2);
+  }
+  const { text: many, request: req } = numberFile(7, 40_000); // ~2.5 MB: several segments
+  const got = decode(many, { request: req, batchRows: 8192, chunks: 4, chunkBytes: 1_500_000 });
+  assert.ok(got.rowsParsedByWasm > 20_000, `only ${got.rowsParsedByWasm} of 40,000 rows parsed in WebAssembly`);
+  assert.deepEqual(dump(got.batches), dump(decode(many, { request: req, batchRows: 8192, wasm: false }).batches));
+});
+
+test('csv: a quoted field nobody asked for is read as one field, also by the WebAssembly parser', () => {
+  // "p,q" split at its delimiter would fill both skipped fields and make the short row look whole
+  const text = 'a,s1,s2,b\n1,x,y,2\n1,"p,q",2\n3,"p,q",r,4\n';
+  const request = [{ name: 'a', kind: 'number' as const }, { name: 'b', kind: 'number' as const }];
+  const got = decode(text, { request });
+  assert.ok(got.rowsParsedByWasm >= 1);
+  assert.deepEqual(toRows(got.batches).problems, [{ row: 2, reason: 'expected 4 fields, found 3' }]);
+  assert.deepEqual(dump(got.batches), dump(decode(text, { request, wasm: false }).batches));
+});
+
+test('csv: a file with a requested string column stays with the JS loop', () => {
+  const got = decode('a,b\n1.5,x\n2.5,y\n', { request: [{ name: 'a', kind: 'number' }, { name: 'b', kind: 'string' }] });
+  assert.equal(got.rowsParsedByWasm, 0);
+  assert.deepEqual(toRows(got.batches).rows, [[1.5, 'x'], [2.5, 'y']]);
 });

@@ -18,6 +18,7 @@ import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBy
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { AsciiInterner } from './ascii-interner.ts';
 import { ByteWindow } from './byte-window.ts';
+import { NumberRows } from './csv-number-rows.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
@@ -55,6 +56,8 @@ export interface CsvDecoderOptions {
    * boundary at or after it — equal to `stopAt` exactly when `stopAt` is a true row boundary.
    */
   stopAt?: number;
+  /** parse rows of plain numbers in WebAssembly where it can (csv-number-rows.ts); default true */
+  wasm?: boolean;
 }
 
 export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
@@ -68,6 +71,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   private readonly batchRows: number;
   private readonly maxRowBytes: number;
   private readonly stopAt: number;
+  /** the WebAssembly row parser, for a file of number and skipped fields only */
+  private readonly numberRows: NumberRows | undefined;
 
   readonly window: ByteWindow;
   /** data rows completed before the current batch */
@@ -107,6 +112,12 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       this.fieldKind[field] = options.request[slot].kind === 'number' ? NUMBER : STRING;
       this.fieldSlot[field] = slot;
     });
+    this.numberRows = options.wasm === false || this.fieldKind.includes(STRING) ? undefined : NumberRows.for(Array.from(this.fieldKind, (k) => k === NUMBER), this.delimiter);
+  }
+
+  /** Rows the WebAssembly parser took (the JS loop took the rest). */
+  get rowsParsedByWasm(): number {
+    return this.numberRows?.rows ?? 0;
   }
 
   /** Append a chunk (copied); `window.reserve`/`commit` fill in place instead. */
@@ -166,10 +177,18 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     const cap = this.batchRows;
     // no row starts at or after stopAt (Infinity unless decoding one span of a file)
     const limit = Math.min(end, this.stopAt - this.window.base);
+    const numberRows = this.numberRows;
     let row = this.length;
     let p = this.window.start;
     let c = 0;
     rows: while (row < cap && p < limit) {
+      if (numberRows !== undefined) {
+        // as many rows as the WebAssembly parser takes; the row it stops at is this loop's
+        const r = numberRows.parse(buf, this.window.base, p, end, limit, row, cap, fieldValues);
+        p = r.p;
+        row = r.row;
+        if (row >= cap || p >= limit) break;
+      }
       c = buf[p];
       if (c === LF || c === CR) { p++; continue; } // blank line
       const rowStart = p;
