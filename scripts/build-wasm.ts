@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** each kernel: its .wat under src/, and the constant its generated module exports */
 export const KERNELS = [
   { wat: 'drift/common/scan-kernel.wat', constant: 'SCAN_KERNEL_WASM' },
-  { wat: 'io/common/csv-number-rows.wat', constant: 'CSV_NUMBER_ROWS_WASM' },
+  { wat: 'io/common/csv-plain-rows.wat', constant: 'CSV_PLAIN_ROWS_WASM' },
 ];
 
 const src = fileURLToPath(new URL('../src/', import.meta.url));
