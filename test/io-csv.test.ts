@@ -11,30 +11,31 @@ import { prng, toRows } from './helpers/io-helpers.ts';
 const enc = new TextEncoder();
 const bytesOf = (s: string | Uint8Array): Uint8Array => (typeof s === 'string' ? enc.encode(s) : s);
 
-interface DecodeOptions { delimiter?: string; request?: ColumnRequest[]; batchRows?: number; chunks?: 'whole' | 'bytes' | number; from?: { offset: number; row: number } }
+interface DecodeOptions { delimiter?: string; request?: ColumnRequest[]; batchRows?: number; chunks?: 'whole' | 'bytes' | number; from?: { offset: number; row: number }; wasm?: boolean; chunkBytes?: number }
 
 /** Header + data through the decoder the way the file reader drives it. */
-function decode(text: string | Uint8Array, opts: DecodeOptions = {}): { batches: ColumnBatch[]; header: string[]; dataStart: number } {
+function decode(text: string | Uint8Array, opts: DecodeOptions = {}): { batches: ColumnBatch[]; header: string[]; dataStart: number; rowsParsedByWasm: number } {
   const bytes = bytesOf(text);
   const delimiter = (opts.delimiter ?? ',').charCodeAt(0);
   const header = parseCsvHeader(bytes, true, delimiter, 't.csv');
   assert.ok(header);
   const request = opts.request ?? header.names.map((name) => ({ name, kind: 'string' as const }));
   const start = opts.from?.offset ?? header.dataStart;
-  const decoder = new CsvDecoder({ file: 't.csv', delimiter, header: header.names, request, batchRows: opts.batchRows ?? 1000, offset: start, rowsBefore: opts.from?.row ?? 0 });
+  const decoder = new CsvDecoder({ file: 't.csv', delimiter, header: header.names, request, batchRows: opts.batchRows ?? 1000, offset: start, rowsBefore: opts.from?.row ?? 0, ...(opts.wasm === false ? { wasm: false } : {}) });
   const batches: ColumnBatch[] = [];
   const data = bytes.subarray(start);
   const chunks = opts.chunks ?? 'whole';
   const rnd = prng(typeof chunks === 'number' ? chunks : 1);
+  const chunkBytes = opts.chunkBytes ?? 17;
   let p = 0;
   while (p < data.length) {
-    const size = chunks === 'whole' ? data.length : chunks === 'bytes' ? 1 : 1 + Math.floor(rnd() * 17);
+    const size = chunks === 'whole' ? data.length : chunks === 'bytes' ? 1 : 1 + Math.floor(rnd() * chunkBytes);
     decoder.push(data.subarray(p, p + size));
     p += size;
     for (let b = decoder.next(false); b; b = decoder.next(false)) batches.push(b);
   }
   for (let b = decoder.next(true); b; b = decoder.next(true)) batches.push(b);
-  return { batches, header: header.names, dataStart: header.dataStart };
+  return { batches, header: header.names, dataStart: header.dataStart, rowsParsedByWasm: decoder.rowsParsedByWasm };
 }
 
 const strings = (text: string, opts: DecodeOptions = {}) => toRows(decode(text, opts).batches);
@@ -236,4 +237,122 @@ test('csv: a row longer than the limit (an unterminated quote mid-file) is a fat
   assert.equal(decoder.next(false), null);
   decoder.push(enc.encode('x'.repeat(2000)));
   assert.throws(() => decoder.next(false), (e: unknown) => e instanceof OutpostError && e.location.row === 2 && /longer than 1000 bytes/.test(e.message));
+});
+
+// ---- the WebAssembly row parser (csv-plain-rows.wat): rows of plain fields ----
+
+/** Everything a batch says, numbers by their bits (NaN, -0), in one comparable value. */
+function dump(batches: readonly ColumnBatch[]) {
+  return batches.map((b) => ({
+    firstRow: b.firstRow, length: b.length, end: b.end, problems: b.rowProblems,
+    columns: b.columns.map((c) => c.kind === 'string' ? { values: c.values, utf8: c.utf8 && Array.from({ length: b.length }, (_, r) => utf8Cell(c.utf8!, r)) } : {
+      bits: Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('hex'),
+      status: Array.from(c.status), bad: [...c.bad ?? []], markers: [...c.markers ?? []], reasons: [...c.reasons ?? []],
+    }),
+  }));
+}
+
+/** A number cell: mostly plain decimals (the kernel's), with every kind of cell the JS loop takes. */
+function numberCell(rnd: () => number): string {
+  const r = rnd();
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('');
+  const sign = rnd() < 0.3 ? '-' : rnd() < 0.05 ? '+' : '';
+  if (r < 0.95) {
+    const n = 1 + Math.floor(rnd() * 15);
+    const point = Math.floor(rnd() * (n + 2)) - 1; // -1: no point; n: a trailing point
+    const d = digits(n);
+    return sign + (point < 0 ? d : `${d.slice(0, point)}.${d.slice(point)}`);
+  }
+  const odd = ['', 'NA', 'nan', '"2.5"', '""', ' 3.5', '4.5 ', 'abc', '1e309', '-1.5e-7', '2E5', 'inf', '-0', '-0.0', '.', '-', '+.5', '5.', '0x10', `${digits(16)}.5`, digits(17), `0.${digits(20)}`, `0.${digits(25)}`, '1,5'];
+  return odd[Math.floor(rnd() * odd.length)];
+}
+
+/** A text cell (or a field nobody asked for): mostly plain ASCII, recurring or not, with every kind the JS loop takes. */
+function textCell(rnd: () => number, row: number): string {
+  const r = rnd();
+  if (r < 0.5) return ['summer', 'winter', 'spring', 'fall'][Math.floor(rnd() * 4)];
+  if (r < 0.9) return `id-${row}-${Math.floor(rnd() * 1e6)}`;
+  const odd = ['', '"quoted, with a delimiter"', '"two\nlines"', '""', 'x"y', 'Zoë', '12.5', 'a'.repeat(40), 'tab\there', 'nul\0byte', '\u00ff', 'BAD'];
+  return odd[Math.floor(rnd() * odd.length)];
+}
+
+/** A file of number, text and skipped fields (two skipped side by side: a quoted one's delimiter must not split it). */
+function plainFile(seed: number, rows: number): { text: Uint8Array; request: ColumnRequest[] } {
+  const rnd = prng(seed);
+  const names = ['id', 'a', 'skip1', 'skip2', 'b', 'cat', 'c', 'skip3', 'd'];
+  const parts: Buffer[] = [Buffer.from(`${names.join(',')}\n`)];
+  for (let i = 0; i < rows; i++) {
+    if (rnd() < 0.01) parts.push(Buffer.from(rnd() < 0.5 ? '\n' : '\r\n')); // blank lines
+    const fields = names.map((n) => (['a', 'b', 'c', 'd'].includes(n) ? numberCell(rnd) : textCell(rnd, i)));
+    if (rnd() < 0.01) fields.pop(); // a field too few
+    if (rnd() < 0.01) fields.push('9'); // a field too many
+    const end = rnd();
+    // 'BAD' stands for a byte that is not UTF-8
+    parts.push(Buffer.from((fields.join(',') + (end < 0.8 ? '\n' : end < 0.95 ? '\r\n' : '\r')).replace('BAD', '\u0001')).map((b) => (b === 1 ? 0xff : b)) as Buffer);
+  }
+  const request: ColumnRequest[] = [
+    ...['a', 'b', 'c', 'd'].map((name) => ({ name, kind: 'number' as const })),
+    { name: 'cat', kind: 'string' }, { name: 'id', kind: 'string', utf8: true },
+  ];
+  return { text: Buffer.concat(parts), request };
+}
+
+test('csv: rows parsed in WebAssembly are the JS loop\'s bit for bit, for any chunking, batch size and line end', () => {
+  for (const seed of [1, 2, 3]) {
+    const { text, request } = plainFile(seed, 3000);
+    const js = decode(text, { request, batchRows: 1000, wasm: false });
+    assert.equal(js.rowsParsedByWasm, 0);
+    const reference = dump(js.batches);
+    const whole = decode(text, { request, batchRows: 1000 });
+    // most rows are the kernel's (else this test would compare the JS loop with itself)
+    assert.ok(whole.rowsParsedByWasm > 1000, `only ${whole.rowsParsedByWasm} of 3000 rows parsed in WebAssembly`);
+    assert.deepEqual(dump(whole.batches), reference, `seed ${seed}, whole`);
+    for (const [chunks, chunkBytes] of [[seed, 17], [seed + 10, 300], [seed + 20, 70_000]] as const) {
+      for (const batchRows of [1, 7, 1000]) {
+        const got = decode(text, { request, batchRows, chunks, chunkBytes });
+        const ref = batchRows === 1000 ? js : decode(text, { request, batchRows, wasm: false });
+        assert.deepEqual(dump(got.batches), dump(ref.batches), `seed ${seed}, chunks of up to ${chunkBytes} bytes, batches of ${batchRows}`);
+      }
+    }
+  }
+});
+
+test('csv: the WebAssembly parser hands back rows longer than its segment, and files larger than it, intact', () => {
+  // a row of 1.5 MB (longer than the kernel's 1 MiB segment: its skipped field) between ordinary rows
+  const text = `a,b,c\n1.5,x,2\n3,${'y'.repeat(1_500_000)},4.25\n-5,z,6\n`;
+  const request = [{ name: 'a', kind: 'number' as const }, { name: 'c', kind: 'number' as const }];
+  for (const chunkBytes of [65_536, 5_000_000]) {
+    const got = decode(text, { request, chunks: 9, chunkBytes });
+    assert.deepEqual(toRows(got.batches).rows, [[1.5, 2], [3, 4.25], [-5, 6]], `chunks of up to ${chunkBytes} bytes`);
+    assert.ok(got.rowsParsedByWasm >= 2);
+  }
+  const { text: many, request: req } = plainFile(7, 30_000); // ~2 MB: several segments
+  const got = decode(many, { request: req, batchRows: 8192, chunks: 4, chunkBytes: 1_500_000 });
+  assert.ok(got.rowsParsedByWasm > 15_000, `only ${got.rowsParsedByWasm} of 30,000 rows parsed in WebAssembly`);
+  assert.deepEqual(dump(got.batches), dump(decode(many, { request: req, batchRows: 8192, wasm: false }).batches));
+});
+
+test('csv: a quoted field nobody asked for is read as one field, also by the WebAssembly parser', () => {
+  // "p,q" split at its delimiter would fill both skipped fields and make the short row look whole
+  const text = 'a,s1,s2,b\n1,x,y,2\n1,"p,q",2\n3,"p,q",r,4\n';
+  const request = [{ name: 'a', kind: 'number' as const }, { name: 'b', kind: 'number' as const }];
+  const got = decode(text, { request });
+  assert.ok(got.rowsParsedByWasm >= 1);
+  assert.deepEqual(toRows(got.batches).problems, [{ row: 2, reason: 'expected 4 fields, found 3' }]);
+  assert.deepEqual(dump(got.batches), dump(decode(text, { request, wasm: false }).batches));
+});
+
+test('csv: text cells from the WebAssembly parser: ASCII kept as is, non-ASCII and invalid UTF-8 left to the JS loop', () => {
+  const bytes = Buffer.concat([Buffer.from('id,v\nab,1\n,2\nZo\u00eb,3\n'), Buffer.from([0x78, 0xff, 0x2c, 0x34, 0x0a]), Buffer.from('tab\there,5\n')]);
+  const request: ColumnRequest[] = [{ name: 'id', kind: 'string', utf8: true }, { name: 'v', kind: 'number' }];
+  const got = decode(bytes, { request });
+  assert.equal(got.rowsParsedByWasm, 3);
+  const rows = toRows(got.batches);
+  assert.deepEqual(rows.rows.map((r) => r[0]), ['ab', null, 'Zoë', null, 'tab\there']);
+  assert.deepEqual(rows.problems, [{ row: 4, field: 'id', reason: 'invalid UTF-8 in column "id"' }]);
+  assert.deepEqual(dump(got.batches), dump(decode(bytes, { request, wasm: false }).batches));
+  // a text cell ending a CRLF or CR record ends before the CR
+  const last = decode('v,id\r\n1,ab\r\n2,cd\r3,ef\r\n', { request: [{ name: 'v', kind: 'number' }, { name: 'id', kind: 'string', utf8: true }] });
+  assert.equal(last.rowsParsedByWasm, 3);
+  assert.deepEqual(dump(last.batches)[0].columns[1], { values: ['ab', 'cd', 'ef'], utf8: ['ab', 'cd', 'ef'] });
 });

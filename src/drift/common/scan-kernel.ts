@@ -9,6 +9,8 @@
 import type { Binning } from './binning.ts';
 import { BatchCounter, KEY_BITS, KEY_SHIFT, MAX_KEY } from './log-buckets.ts';
 import { SCAN_KERNEL_WASM } from './scan-kernel-wasm.ts';
+import { instantiateWasm, WASM_PAGE } from '../../common/wasm.ts';
+import type { WasmInstance, WasmMemory } from '../../common/wasm.ts';
 
 /** The log-bucket counters (u32 per sign and key) start at address 0; the .wat hard-codes this layout. */
 const COUNTS_BYTES = (2 << KEY_BITS) * 4;
@@ -16,18 +18,10 @@ const ACC = COUNTS_BYTES;
 const HEAP = ACC + 128;
 /** Beyond this the tables and scratch space start over (a long-lived worker that saw many binnings). */
 const HEAP_LIMIT = 256 << 20;
-const PAGE = 65536;
 
 /** acc slots the kernel writes (f64): block sums, min, max, skipped cells, zero distances, lowest key */
 export const K_S1 = 0, K_S2 = 1, K_LT = 2, K_RT = 3, K_MIN = 4, K_MAX = 5, K_SKIPPED = 6, K_ZEROS = 7, K_LOW_KEY = 8;
 
-// WebAssembly's JS API as far as this module uses it (the project's TypeScript libs have no DOM types)
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 type Scan = (values: number, status: number, start: number, end: number, edges: number, cell: number, invW: number, L: number, scale: number, shift: number, bins: number, acc: number, sketch: number, few: number) => void;
 
@@ -59,9 +53,8 @@ export class ScanKernel {
   #t: Tables = { edges: 0, cell: 0, invW: 0, few: 0 };
   #b: Binning | undefined;
 
-  /** `module`: scan-kernel.wat compiled (a WebAssembly.Module) */
-  constructor(module: object) {
-    const instance = new wasm!.Instance(module, {});
+  /** `instance`: scan-kernel.wat's */
+  constructor(instance: WasmInstance) {
     this.#memory = instance.exports.memory as WasmMemory;
     this.#scan = instance.exports.scan as Scan;
     this.#views();
@@ -93,7 +86,7 @@ export class ScanKernel {
     this.#top += bytes;
     const short = this.#top - this.#memory.buffer.byteLength;
     if (short > 0) {
-      this.#memory.grow(Math.ceil(short / PAGE));
+      this.#memory.grow(Math.ceil(short / WASM_PAGE));
       this.#views(); // only between batches: the counter is empty
     }
     return at;
@@ -185,15 +178,10 @@ export function scanKernel(): ScanKernel | undefined {
   if (kernel === null) {
     kernel = undefined;
     // the .wat hard-codes the log-bucket key layout
-    if (wasm !== undefined && KEY_SHIFT === 14 && KEY_BITS === 17 && MAX_KEY === 0x1ffbf) {
-      try {
-        const bin = atob(SCAN_KERNEL_WASM);
-        const bytes = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-        kernel = new ScanKernel(new wasm.Module(bytes));
-      } catch {
-        kernel = undefined; // e.g. a host whose policy forbids compiling WebAssembly: the JS loop counts
-      }
+    if (KEY_SHIFT === 14 && KEY_BITS === 17 && MAX_KEY === 0x1ffbf) {
+      const instance = instantiateWasm(SCAN_KERNEL_WASM);
+      // without it (e.g. a host whose policy forbids compiling WebAssembly) the JS loop counts
+      if (instance) kernel = new ScanKernel(instance);
     }
   }
   return kernel;

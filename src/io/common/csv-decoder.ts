@@ -18,6 +18,8 @@ import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBy
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { AsciiInterner } from './ascii-interner.ts';
 import { ByteWindow } from './byte-window.ts';
+import { PlainRows } from './csv-plain-rows.ts';
+import type { PlainField } from './csv-plain-rows.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
@@ -55,6 +57,8 @@ export interface CsvDecoderOptions {
    * boundary at or after it — equal to `stopAt` exactly when `stopAt` is a true row boundary.
    */
   stopAt?: number;
+  /** split rows of plain fields and parse their numbers in WebAssembly where it can (csv-plain-rows.ts); default true */
+  wasm?: boolean;
 }
 
 export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
@@ -68,6 +72,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   private readonly batchRows: number;
   private readonly maxRowBytes: number;
   private readonly stopAt: number;
+  /** the WebAssembly row parser (undefined: the JS loop takes every row) */
+  private readonly plainRows: PlainRows | undefined;
 
   readonly window: ByteWindow;
   /** data rows completed before the current batch */
@@ -107,6 +113,13 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       this.fieldKind[field] = options.request[slot].kind === 'number' ? NUMBER : STRING;
       this.fieldSlot[field] = slot;
     });
+    const plain = Array.from(this.fieldKind, (k): PlainField => (k === NUMBER ? 'number' : k === STRING ? 'text' : 'skip'));
+    this.plainRows = options.wasm === false ? undefined : PlainRows.for(plain, this.delimiter, (field, row, start, end) => this.asciiCell(field, row, this.window.buf, start, end));
+  }
+
+  /** Rows the WebAssembly parser took (the JS loop took the rest). */
+  get rowsParsedByWasm(): number {
+    return this.plainRows?.rows ?? 0;
   }
 
   /** Append a chunk (copied); `window.reserve`/`commit` fill in place instead. */
@@ -166,10 +179,18 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     const cap = this.batchRows;
     // no row starts at or after stopAt (Infinity unless decoding one span of a file)
     const limit = Math.min(end, this.stopAt - this.window.base);
+    const plainRows = this.plainRows;
     let row = this.length;
     let p = this.window.start;
     let c = 0;
     rows: while (row < cap && p < limit) {
+      if (plainRows !== undefined) {
+        // as many rows as the WebAssembly parser takes; the row it stops at is this loop's
+        const r = plainRows.parse(buf, this.window.base, p, end, limit, row, cap, fieldValues);
+        p = r.p;
+        row = r.row;
+        if (row >= cap || p >= limit) break;
+      }
       c = buf[p];
       if (c === LF || c === CR) { p++; continue; } // blank line
       const rowStart = p;
@@ -245,19 +266,25 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     if (p >= end && !eof) return -1;
     if (kind === NUMBER) this.setNumber(this.fieldSlot[field], row, buf, fieldStart, p);
     else if (kind === STRING) {
-      const slot = this.fieldSlot[field];
-      const bytes = this.strBytes[slot];
-      if (bytes === undefined) this.strValues[slot][row] = p === fieldStart ? null : this.text(buf, fieldStart, p, high < 0x80, field);
-      else if (p === fieldStart) {
-        this.strValues[slot][row] = null;
-        bytes.setMissing(row);
-      } else if (high < 0x80) bytes.setAscii(row, buf, fieldStart, p); // its string is made with the batch's (takeBatch)
+      if (high < 0x80) this.asciiCell(field, row, buf, fieldStart, p);
       else {
+        const slot = this.fieldSlot[field];
         this.strValues[slot][row] = this.text(buf, fieldStart, p, false, field);
-        bytes.set(row, buf, fieldStart, p);
+        this.strBytes[slot]?.set(row, buf, fieldStart, p);
       }
     }
     return p;
+  }
+
+  /** An unquoted string cell of ASCII bytes (empty: missing), from the JS loop or the WebAssembly parser. */
+  private asciiCell(field: number, row: number, buf: Uint8Array, start: number, end: number): void {
+    const slot = this.fieldSlot[field];
+    const bytes = this.strBytes[slot];
+    if (bytes === undefined) this.strValues[slot][row] = start === end ? null : this.text(buf, start, end, true, field);
+    else if (start === end) {
+      this.strValues[slot][row] = null;
+      bytes.setMissing(row);
+    } else bytes.setAscii(row, buf, start, end); // its string is made with the batch's (takeBatch)
   }
 
   private rejectRow(row: number): void {
