@@ -1,0 +1,81 @@
+// Input handling on the path of someone scoring their own files (CSV, JSONL, Parquet) and records
+// (`outpost predict`): numbers beyond a double or float32 and infinities get one reason in every
+// format; control characters never reach a terminal raw from the rejects file, and a NUL in an id
+// rejects the row; a repeated column is refused only when the model (or --id) reads it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { NOT_FINITE, TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32 } from '../src/io/common/number-reasons.ts';
+import { lastJson, runMain as cli } from './helpers/cli.ts';
+import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
+
+const root = tempDir('outpost-score-input-');
+const home = path.join(root, 'home');
+after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+before(async () => {
+  // tiny: a (float, -100…100), b (float, nullable, no range), colour (category); all float32 in the graph
+  const r = await cli(['--home', home, 'models', 'add', writePackage(path.join(root, 'pkg'), tinyCard()), '--allow-unsigned']);
+  assert.equal(r.code, 0, r.err);
+});
+
+const write = (name: string, text: string | Uint8Array): string => {
+  const file = path.join(root, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+const score = (args: string[]) => cli(['--home', home, 'score', ...args, '--model', 'tiny', '--json', '--max-reject-rate', '1']);
+
+/** The rejects file of a --json score run, parsed into rows of [row, column, reason, value] (a minimal CSV reader). */
+function rejectsOf(out: string): string[][] {
+  const text = fs.readFileSync((lastJson(out) as { rejectsPath: string }).rejectsPath, 'utf8');
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; } else if (c === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; } else cell += c;
+  }
+  return rows.slice(1);
+}
+
+test('a number beyond a double, beyond float32 or infinite gets the same reason in CSV, JSONL, Parquet and predict', async () => {
+  // column b: nullable, no range, fed to the graph as float32
+  const cells = ['1e400', '-1e400', 'inf', '-Infinity', '+INF', '1e39', '-3.5e38', '3.4e38'];
+  const want = [TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_DOUBLE, NOT_FINITE, NOT_FINITE, NOT_FINITE, TOO_LARGE_FOR_FLOAT32, TOO_LARGE_FOR_FLOAT32];
+  const csv = await score([write('inf.csv', `a,b,colour\n${cells.map((c) => `1,${c},red`).join('\n')}\n`)]);
+  assert.equal(csv.code, 0, csv.err);
+  assert.deepEqual(rejectsOf(csv.out).map((r) => [r[0], r[1], r[2]]), want.map((w, i) => [String(i + 1), 'b', w]), 'CSV; 3.4e38 (within float32) is scored');
+  assert.equal((lastJson(csv.out) as { job: { rowsScored: number } }).job.rowsScored, 1);
+
+  // JSONL: the same texts as strings, and as JSON numbers where JSON has them
+  const jsonl = await score([write('inf.jsonl', [...cells.map((c) => `{"a":1,"b":"${c}","colour":"red"}`), '{"a":1,"b":1e400,"colour":"red"}', '{"a":1,"b":-1e400,"colour":"red"}', '{"a":1,"b":1e39,"colour":"red"}'].join('\n') + '\n')]);
+  assert.equal(jsonl.code, 0, jsonl.err);
+  const jsonlWant = [...want.map((w, i) => [String(i + 1), w]), ['9', TOO_LARGE_FOR_DOUBLE], ['10', TOO_LARGE_FOR_DOUBLE], ['11', TOO_LARGE_FOR_FLOAT32]];
+  assert.deepEqual(rejectsOf(jsonl.out).map((r) => [r[0], r[2]]), jsonlWant, 'JSONL');
+
+  // Parquet: a stored infinity is not finite; a double beyond float32 is too large for it; numeric text as CSV
+  const pq = write('inf.parquet', new Uint8Array(parquetWriteBuffer({
+    columnData: [
+      { name: 'a', data: [1, 1, 1, 1, 1, 1] },
+      { name: 'b', data: [Infinity, -Infinity, 1e39, 3.4e38, 2, 1] },
+      { name: 'colour', data: ['red', 'red', 'red', 'red', 'red', 'red'] },
+    ],
+  })));
+  const parquet = await score([pq]);
+  assert.equal(parquet.code, 0, parquet.err);
+  assert.deepEqual(rejectsOf(parquet.out).map((r) => [r[0], r[2]]), [['1', NOT_FINITE], ['2', NOT_FINITE], ['3', TOO_LARGE_FOR_FLOAT32]], 'Parquet');
+
+  // predict: the same words for the same values
+  for (const [b, reason] of [['1e400', TOO_LARGE_FOR_DOUBLE], ['-1e400', TOO_LARGE_FOR_DOUBLE], ['"-inf"', NOT_FINITE], ['"Infinity"', NOT_FINITE], ['1e39', TOO_LARGE_FOR_FLOAT32]] as const) {
+    const p = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', `{"a": 1, "b": ${b}, "colour": "red"}`, '--json']);
+    assert.equal(p.code, 1, p.err);
+    assert.deepEqual((lastJson(p.out) as { errors: { field: string; reason: string }[] }).errors.map((e) => [e.field, e.reason]), [['b', reason]], `predict b=${b}`);
+  }
+});
