@@ -79,3 +79,32 @@ test('a number beyond a double, beyond float32 or infinite gets the same reason 
     assert.deepEqual((lastJson(p.out) as { errors: { field: string; reason: string }[] }).errors.map((e) => [e.field, e.reason]), [['b', reason]], `predict b=${b}`);
   }
 });
+
+test('control characters: a NUL in an id rejects the row (naming row and column); the rejects file echoes control characters as escapes', async () => {
+  // row 1 good; row 2: NUL in the id; row 3: ESC in a category, BEL in a number; row 4: a quoted value with a line break and a tab; row 5 good
+  const csv = 'id,a,b,colour\nr1,1,2,red\n"r\x002",1,2,red\nr3,1\x07,2,"\x1b[31mred"\nr4,1,2,"bl\nue\t"\nr5,2,3,green\n';
+  const r = await score([write('controls.csv', csv), '--id', 'id']);
+  assert.equal(r.code, 0, r.err);
+  const res = lastJson(r.out) as { job: { rowsScored: number; rowsRejected: number; outputPath: string }; rejectsPath: string };
+  assert.deepEqual([res.job.rowsScored, res.job.rowsRejected], [2, 3]);
+  const rejectsText = fs.readFileSync(res.rejectsPath, 'utf8');
+  assert.doesNotMatch(rejectsText.replace(/\n/g, ''), /[\u0000-\u001f\u007f-\u009f]/, 'no raw control character but the line ends');
+  assert.deepEqual(rejectsOf(r.out), [
+    ['2', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'r\\u00002'],
+    ['3', 'a', 'cannot parse "1\\u0007" as a number', '1\\u0007'],
+    ['3', 'colour', '"\\u001b[31mred" is not in the vocabulary ("red", "green")', '\\u001b[31mred'],
+    ['4', 'colour', '"bl\\nue\\t" is not in the vocabulary ("red", "green")', 'bl\\nue\\t'],
+  ]);
+  const output = fs.readFileSync(res.job.outputPath, 'utf8');
+  assert.doesNotMatch(output, /\u0000/);
+  assert.deepEqual(output.trim().split('\n').slice(1).map((l) => l.split(',')[0]), ['r1', 'r5']);
+
+  // JSONL and Parquet ids (strings, no bytes kept): the same rule
+  const jsonl = await score([write('controls.jsonl', '{"id":"j1","a":1,"colour":"red"}\n{"id":"j\\u00002","a":1,"colour":"red"}\n'), '--id', 'id']);
+  assert.equal(jsonl.code, 0, jsonl.err);
+  assert.deepEqual(rejectsOf(jsonl.out), [['2', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'j\\u00002']]);
+  const pq = write('controls.parquet', new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'id', data: ['p\x001', 'p2'] }, { name: 'a', data: [1, 1] }, { name: 'b', data: [1, 1] }, { name: 'colour', data: ['red', 'red'] }] })));
+  const parquet = await score([pq, '--id', 'id']);
+  assert.equal(parquet.code, 0, parquet.err);
+  assert.deepEqual(rejectsOf(parquet.out), [['1', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'p\\u00001']]);
+});

@@ -4,7 +4,7 @@
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
 import { cannotParseReason, FLOAT32_LIMIT, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
-import { CellStatus, type ColumnBatch, type ColumnRequest } from '../../io/common/table.ts';
+import { CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
 
 export interface Reject { row: number; column: string; reason: string; value: string }
 
@@ -68,9 +68,10 @@ const feedType = (t: ElemType): Feed['type'] => (t === 'float' ? 'float32' : t =
  * Check each cell of the batch; build feeds for the accepted rows: one [n, 1] tensor per input,
  * except the inputs `tensors` maps onto the columns of a graph input, which get one [n, F] tensor
  * (row-major, features in the mapping's order). `graphTypes` maps graph input name → the dtype the
- * graph declares (checked against the card at load).
+ * graph declares (checked against the card at load). `idColumn`: the column copied to the output
+ * as the row id, requested after the inputs (columnRequests); a row whose id holds a NUL is rejected.
  */
-export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>, tensors: readonly TensorMapping[] = []): ValidatedBatch {
+export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>, tensors: readonly TensorMapping[] = [], idColumn?: string): ValidatedBatch {
   const n = batch.length;
   const bad = new Uint8Array(n);
   // Rows the reader could not split into fields: their cells are meaningless, report only the row.
@@ -149,6 +150,13 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
     }
   });
 
+  if (idColumn !== undefined) {
+    const col = batch.columns[inputs.length];
+    if (col?.kind === 'string') {
+      for (const i of rowsWithNul(col)) if (!structural[i]) reject(i, idColumn, NUL_ID_REASON, col.values[i] ?? '');
+    }
+  }
+
   let m = 0;
   for (let i = 0; i < n; i++) if (!bad[i]) m++;
   const unseenRejected: ValidatedBatch['unseenRejected'] = [];
@@ -205,6 +213,25 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
   const rejectedRows = n - m;
   rejects.sort((a, b) => a.row - b.row);
   return { accepted, feeds, rejects, rejectedRows, unseenRejected };
+}
+
+/**
+ * An id with a NUL in it is almost certainly a damaged file (a NUL is no character of any text
+ * id), and copied to the output it would cut the id short for tools that read C strings.
+ */
+export const NUL_ID_REASON = 'the id contains a NUL byte (U+0000): the file is probably damaged';
+
+/** Rows of a string column whose cell holds a NUL. Bytes kept for the output (a CSV id) are searched at once first: almost always none. */
+function rowsWithNul(col: StringColumn): number[] {
+  if (col.utf8) {
+    const { bytes, ends } = col.utf8;
+    let filled = 0; // the bytes past the cells are zeros
+    for (let i = 0; i < col.values.length; i++) if (ends[i] > filled) filled = ends[i];
+    if (bytes.subarray(0, filled).indexOf(0) < 0) return [];
+  }
+  const rows: number[] = [];
+  col.values.forEach((v, i) => { if (v !== null && v.includes('\0')) rows.push(i); });
+  return rows;
 }
 
 /** Each category input's vocabulary as value → index, made once per card input. */

@@ -8,6 +8,7 @@ import { InferenceEngine, intraOpThreadsHere, type Feeds } from '../../inference
 import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
+import { escapeControls } from '../../io/common/control-chars.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
@@ -427,7 +428,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     // the worker still has batches to run.
     async function* readAhead(): AsyncGenerator<InFlight> {
       for await (const batch of batches) {
-        const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
+        const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors, o.idColumn);
         const rowNumbers = new Int32Array(v.accepted.length);
         for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
         // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
@@ -519,16 +520,17 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
  * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
  * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8").
  */
-export const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`;
+export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
 
 function rejectBatch(rejects: Reject[]) {
   return {
     length: rejects.length,
     columns: [
       { name: REJECT_COLUMNS[0], type: 'int' as const, values: Float64Array.from(rejects, (r) => r.row) },
-      { name: REJECT_COLUMNS[1], type: 'string' as const, values: rejects.map((r) => r.column) },
-      { name: REJECT_COLUMNS[2], type: 'string' as const, values: rejects.map((r) => r.reason) },
-      { name: REJECT_COLUMNS[3], type: 'string' as const, values: rejects.map((r) => r.value) },
+      // echoed text is for reading: control characters written as escapes (control-chars.ts)
+      { name: REJECT_COLUMNS[1], type: 'string' as const, values: rejects.map((r) => escapeControls(r.column)) },
+      { name: REJECT_COLUMNS[2], type: 'string' as const, values: rejects.map((r) => escapeControls(r.reason)) },
+      { name: REJECT_COLUMNS[3], type: 'string' as const, values: rejects.map((r) => escapeControls(r.value)) },
     ],
   };
 }
