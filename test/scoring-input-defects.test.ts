@@ -108,3 +108,37 @@ test('control characters: a NUL in an id rejects the row (naming row and column)
   assert.equal(parquet.code, 0, parquet.err);
   assert.deepEqual(rejectsOf(parquet.out), [['1', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'p\\u00001']]);
 });
+
+test('a repeated column the model does not read is scored with a warning; one it reads, or the --id column, is refused naming both positions', async () => {
+  const rows = [['r1', '1', 'x', '2', 'y', 'red'], ['r2', '3', 'x', '', 'y', 'green']];
+  const repeated = write('repeat-unread.csv', `id,a,note,b,note,colour\n${rows.map((r) => r.join(',')).join('\n')}\n`);
+  const plain = write('repeat-none.csv', `id,a,b,colour\n${rows.map((r) => [r[0], r[1], r[3], r[5]].join(',')).join('\n')}\n`);
+  const r = await score([repeated, '--id', 'id']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /column "note" \(columns 3 and 5\) appears more than once in repeat-unread\.csv; the model does not read it, so the file is scored/);
+  const p = await score([plain, '--id', 'id']);
+  assert.equal(p.code, 0, p.err);
+  const outputOf = (out: string) => fs.readFileSync((lastJson(out) as { job: { outputPath: string } }).job.outputPath);
+  assert.deepEqual(outputOf(r.out), outputOf(p.out), 'the same bytes as the file without the repeated column');
+
+  const read = await score([write('repeat-read.csv', 'a,b,a,colour\n1,2,3,red\n')]);
+  assert.equal(read.code, 1);
+  assert.match(read.err, /column "a" \(columns 1 and 3\) appears more than once in the file: which one to read cannot be known/);
+  const id = await score([write('repeat-id.csv', 'id,a,b,colour,id\nr1,1,2,red,r9\n'), '--id', 'id']);
+  assert.equal(id.code, 1);
+  assert.match(id.err, /column "id" \(columns 1 and 5\) appears more than once/);
+  // without --id the repeated id column is read by nobody
+  const noId = await score([write('repeat-id2.csv', 'id,a,b,colour,id\nr1,1,2,red,r9\n')]);
+  assert.equal(noId.code, 0, noId.err);
+  assert.match(noId.err, /column "id" \(columns 1 and 5\) appears more than once/);
+
+  // Parquet: a schema naming a column twice, the same rule
+  const parquet = (name: string, first: string) => write(name, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: first, data: ['x', 'y'] }, { name: 'a', data: [1, 2] }, { name: 'b', data: [1, 2] }, { name: first, data: ['z', 'w'] }, { name: 'colour', data: ['red', 'green'] }] })));
+  const pu = await score([parquet('repeat-unread.parquet', 'note')]);
+  assert.equal(pu.code, 0, pu.err);
+  assert.match(pu.err, /column "note" \(columns 1 and 4\) appears more than once/);
+  assert.equal((lastJson(pu.out) as { job: { rowsScored: number } }).job.rowsScored, 2);
+  const pr = await score([parquet('repeat-read.parquet', 'colour')]);
+  assert.equal(pr.code, 1);
+  assert.match(pr.err, /column "colour" \(columns 1, 4 and 5\) appears more than once in the file/);
+});
