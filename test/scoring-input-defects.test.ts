@@ -142,3 +142,25 @@ test('a repeated column the model does not read is scored with a warning; one it
   assert.equal(pr.code, 1);
   assert.match(pr.err, /column "colour" \(columns 1, 4 and 5\) appears more than once in the file/);
 });
+
+test('JSONL: a line repeating a key the model does not read is scored (one warning per key); repeating one it reads rejects the line', async () => {
+  const lines = [
+    '{"a":1,"note":"x","colour":"red","note":"y"}',
+    '{"a":2,"note":1,"colour":"green","note":2,"meta":{"k":1,"k":2}}',
+    '{"a":1,"colour":"red","a":3}',
+    '{"a":1,"colour":"red","note":"x","note":"z"}',
+  ];
+  const r = await score([write('repeat.jsonl', `${lines.join('\n')}\n`)]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal((lastJson(r.out) as { job: { rowsScored: number } }).job.rowsScored, 3);
+  assert.deepEqual(rejectsOf(r.out), [['3', '', 'names the key "a" twice (a JSON object must name each key once)', '']]);
+  const warnings = r.err.split('\n').filter((l) => / twice/.test(l));
+  assert.equal(warnings.length, 2, r.err);
+  assert.match(warnings[0], /repeat\.jsonl: row 1 \(and maybe others\) names the key "note" twice; the model does not read it, so such rows are scored/);
+  assert.match(warnings[1], /row 2 \(and maybe others\) names the key "k" twice in meta/);
+
+  // a record given to predict names each key once, read or not: which value was meant is the sender's
+  const p = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', '{"a": 1, "colour": "red", "b": 1, "b": 2}', '--json']);
+  assert.equal(p.code, 1);
+  assert.match(p.out, /names the key \\"b\\" twice/);
+});

@@ -442,6 +442,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     // the worker still has batches to run.
     async function* readAhead(): AsyncGenerator<InFlight> {
       for await (const batch of batches) {
+        for (const w of batch.warnings ?? []) opts.onWarning?.(`${path.basename(job.inputPath)}: ${w}`);
         const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors, o.idColumn);
         const rowNumbers = new Int32Array(v.accepted.length);
         for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
