@@ -126,6 +126,17 @@ for (const make of [httpTransport, ipcTransport]) {
       const refused = await t.call('jobs.start', { input: lacking, model: MODEL });
       assert.ok(!refused.ok && refused.error.code === 'input' && /"wind", "season"/.test(refused.error.message), JSON.stringify(refused));
       assert.equal((await ok<JobSummary[]>(t, 'jobs.list', {})).length, jobsBefore, 'a refused start leaves no job');
+      // a column named twice: fine where the model does not read it (as scoring), refused naming both positions where it does
+      const header = fs.readFileSync(DEMO_CSV, 'utf8').split('\n')[0];
+      const twice = (name: string, column: string) => {
+        const file = path.join(files, name);
+        fs.writeFileSync(file, `${header},${column}\n2015-01-01,0,5.6,-3.2,1.2,winter,sun,x\n`);
+        return file;
+      };
+      const unread = await ok<Inspect>(t, 'files.inspect', { path: twice('twice-date.csv', 'date'), model: MODEL });
+      assert.equal(unread.ok, true);
+      const read = await t.call('files.inspect', { path: twice('twice-wind.csv', 'wind'), model: MODEL });
+      assert.ok(!read.ok && read.error.code === 'input' && /column "wind" \(columns 5 and 8\) appears more than once/.test(read.error.message), JSON.stringify(read));
     });
 
     test('score the demo file: events, counts, predictions and distribution agree with the store', async () => {

@@ -75,12 +75,12 @@ test('jsonl: a line that is not a JSON object is a RowProblem with the reason; t
   assert.equal(rows.problems[5].reason, 'invalid UTF-8');
 });
 
-test('jsonl: a line that names a key twice is a RowProblem naming the key (not scored with the last value)', () => {
-  const rows = toRows(decode(enc.encode('{"x":1}\n{"x":2,"x":3}\n{"y":{"z":1,"z":2},"x":4}\n{"t":"10:00","x":5}\n'), ['x'], [{ name: 'x', kind: 'number' }], 'whole'));
-  assert.deepEqual(rows.rows.map((r) => r[0]), [1, null, null, 5]);
+test('jsonl: a line that names a key read twice (or repeats one within its value) is a RowProblem naming the key (not scored with the last value); a repeat elsewhere is read', () => {
+  const rows = toRows(decode(enc.encode('{"x":1}\n{"x":2,"x":3}\n{"y":{"z":1,"z":2},"x":4}\n{"t":"10:00","x":5}\n{"x":6,"s":{"z":1,"z":2}}\n'), ['x', 's'], [{ name: 'x', kind: 'number' }, { name: 's', kind: 'string' }], 'whole'));
+  assert.deepEqual(rows.rows.map((r) => r[0]), [1, null, 4, 5, null]);
   assert.deepEqual(rows.problems.map((p) => [p.row, p.reason]), [
     [2, 'names the key "x" twice (a JSON object must name each key once)'],
-    [3, 'names the key "z" twice in y (a JSON object must name each key once)'],
+    [5, 'names the key "z" twice in s (a JSON object must name each key once)'],
   ]);
   // a value nested 100,000 deep (JSON.stringify of it, for a string cell, overflowed the stack and failed the whole file)
   const deep = toRows(decode(enc.encode(`{"x":1,"s":${'['.repeat(100_000)}${']'.repeat(100_000)}}\n{"x":2,"s":[1]}\n`), ['x', 's'], [{ name: 'x', kind: 'number' }, { name: 's', kind: 'string' }], 'whole'));

@@ -97,9 +97,14 @@ test('open: binary garbage is rejected at open, whatever its extension says', as
   await rejects(openSource(jsonArray), 'input', /not a JSON object/, jsonArray);
 });
 
-test('open: duplicate header names are an input error listing them', async () => {
+test('open: duplicate header names are an input error listing them and where; allowed, only reading one of them is', async () => {
   const file = write('dup.csv', 'id,x,y,x,id\n1,2,3,4,5\n');
-  await rejects(openSource(file), 'input', /duplicate column names in the header: "id", "x"/, file);
+  await rejects(openSource(file), 'input', /duplicate column names in the header: "id" \(columns 1 and 5\), "x" \(columns 2 and 4\)$/, file);
+  const source = await openSource(file, { allowRepeatedColumns: true });
+  assert.deepEqual(toRows(await collect(source, [{ name: 'y', kind: 'number' }], { batchRows: 10 })).rows, [[3]]);
+  const it = source.batches([{ name: 'y', kind: 'number' }, { name: 'x', kind: 'number' }], { batchRows: 10 })[Symbol.asyncIterator]();
+  await rejects(it.next(), 'input', /column "x" \(columns 2 and 4\) appears more than once in the file: which one to read cannot be known/, file);
+  await source.close();
 });
 
 test('batches: requested columns missing from the file are all named before any batch is read', async () => {

@@ -54,3 +54,14 @@ test('nesting past the record limit is a problem of its own (found before anythi
   assert.deepEqual(shape('{"a":1,"a":[[1]]}'), { kind: 'duplicate', key: 'a', path: '' });
   assert.equal(shape('[[[]]]'), null);
 });
+
+test('with the keys read: a repeat under them is a problem, one elsewhere is listed and the walk goes on', () => {
+  const shape = (text: string, read: string[]) => {
+    const ignored: { key: string; path: string }[] = [];
+    return { problem: jsonShapeProblem(text, JSON.parse(text), MAX_JSON_DEPTH, new Set(read), ignored), ignored };
+  };
+  assert.deepEqual(shape('{"a":1,"n":1,"n":2,"m":{"k":1,"k":2}}', ['a']), { problem: null, ignored: [{ key: 'n', path: '' }, { key: 'k', path: 'm' }] });
+  assert.deepEqual(shape('{"n":1,"n":2,"a":1,"a":2}', ['a']), { problem: { kind: 'duplicate', key: 'a', path: '' }, ignored: [{ key: 'n', path: '' }] });
+  assert.deepEqual(shape('{"a":{"x":[{"k":1,"k":2}]}}', ['a']).problem, { kind: 'duplicate', key: 'k', path: 'a.x[0]' });
+  assert.deepEqual(shape('{"a":1,"b":[1,{"k":1,"k":2}]}', ['a']), { problem: null, ignored: [{ key: 'k', path: 'b[1]' }] });
+});

@@ -92,8 +92,19 @@ function stringEnd(text: string, start: number): number {
   }
 }
 
-/** Walk the text: the first key an object repeats, or null. */
-function scan(text: string): DuplicateKey | null {
+/** The key of the top-level object under which frame `f` sits ('' for the top-level object itself). */
+function topKeyOf(f: Frame): string {
+  let x = f;
+  while (x.parent?.parent) x = x.parent;
+  return x.parent ? String(x.at) : '';
+}
+
+/**
+ * Walk the text: the first key an object repeats, or null. With `read`, a repeat that lies outside
+ * the top-level keys it names (a repeated top-level key not in it, or one nested in the value of
+ * such a key) is no problem: it is added to `ignored` and the walk goes on.
+ */
+function scan(text: string, read?: ReadonlySet<string>, ignored?: DuplicateKey[]): DuplicateKey | null {
   let top = null as Frame | null; // (a declared type alone is narrowed to null here)
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
@@ -103,7 +114,11 @@ function scan(text: string): DuplicateKey | null {
       if (expectKey && top?.keys) {
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? JSON.parse(text.slice(i, end + 1)) as string : raw;
-        if (top.keys.has(key)) return { key, path: pathOf(top) };
+        if (top.keys.has(key)) {
+          const d = { key, path: pathOf(top) };
+          if (!read || read.has(top.parent ? topKeyOf(top) : key)) return d;
+          ignored?.push(d);
+        }
         top.keys.add(key);
         top.last = key;
         expectKey = false;
@@ -140,14 +155,15 @@ export type JsonShapeProblem = ({ kind: 'duplicate' } & DuplicateKey) | { kind: 
 /**
  * The first key an object of `text` repeats, or nesting deeper than `maxDepth`, or null. `value`
  * must be `JSON.parse(text)` (the text is valid JSON); it lets most texts be decided without
- * walking them.
+ * walking them. `read` (a record of which only some top-level keys are read: a JSONL line): only a
+ * repeat within those keys is a problem; the others are listed in `ignored`.
  */
-export function jsonShapeProblem(text: string, value: unknown, maxDepth = MAX_JSON_DEPTH): JsonShapeProblem | null {
+export function jsonShapeProblem(text: string, value: unknown, maxDepth = MAX_JSON_DEPTH, read?: ReadonlySet<string>, ignored?: DuplicateKey[]): JsonShapeProblem | null {
   if (value === null || typeof value !== 'object') return null;
   const keys = keyCount(value, maxDepth);
   if (keys === -1) return { kind: 'depth', limit: maxDepth };
   if (keyColons(text) === keys) return null;
-  const d = scan(text);
+  const d = scan(text, read, ignored);
   return d ? { kind: 'duplicate', ...d } : null;
 }
 

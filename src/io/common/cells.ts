@@ -3,11 +3,13 @@
 //   the usual missing-value markers written by pandas, R and databases (`NA`, `N/A`, `NaN`, `nan`,
 //   `null`, `NULL`) are `missing`; anything else is `unparsable`, and so are values that overflow
 //   a double ("1e309") and the infinity spellings: a model should never see ±Infinity by accident.
+//   Their reasons are worded once, in number-reasons.ts.
 // - string cells: only an absent value (empty unquoted CSV field, JSON null, absent key, Parquet
 //   null) is missing; text such as "NA" is kept, because it may be a real category.
 // The column allocation helpers below are how readers build a ColumnBatch's columns.
 
-import { asciiText, MAX_NUMBER_CHARS, parseDecimalText, SPACE, TAB } from './decimal.ts';
+import { asciiText, parseDecimalText, SPACE, TAB } from './decimal.ts';
+import { TOO_LARGE_FOR_DOUBLE, unparsableNumberReason } from './number-reasons.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem, StringColumn } from './table.ts';
 
@@ -82,9 +84,6 @@ export function setNumberMissing(column: NumberColumn, row: number, marker?: str
   else column.markers?.delete(row);
 }
 
-/** The reason given for a number cell longer than any number text. */
-export const tooLongReason = (chars: number): string => `${chars.toLocaleString('en-US')} characters is too long for a number (at most ${MAX_NUMBER_CHARS.toLocaleString('en-US')})`;
-
 /** Longest raw cell text kept for a reject message. */
 export const BAD_TEXT_LIMIT = 200;
 
@@ -114,11 +113,16 @@ export function setNumberFromText(column: NumberColumn, row: number, text: strin
   } else if (Number.isNaN(value) && isMissingNumberText(text)) {
     setNumberMissing(column, row, text.trim());
   } else {
-    setNumberUnparsable(column, row, text, text.length > MAX_NUMBER_CHARS ? tooLongReason(text.length) : undefined);
+    setNumberUnparsable(column, row, text, unparsableNumberReason(text, value, text.length));
   }
 }
 
-export function setNumberValue(column: NumberColumn, row: number, value: number): void {
+/**
+ * Number cell from a number. An infinite one is beyond a double where it came from text (JSON.parse
+ * gives ±Infinity for 1e400: `infinite` is TOO_LARGE_FOR_DOUBLE, the default), a real infinity
+ * where it was stored as one (a Parquet float: NOT_FINITE, see number-reasons.ts).
+ */
+export function setNumberValue(column: NumberColumn, row: number, value: number, infinite: string = TOO_LARGE_FOR_DOUBLE): void {
   if (Number.isFinite(value)) {
     column.values[row] = value;
     column.status[row] = CellStatus.ok;
@@ -126,8 +130,8 @@ export function setNumberValue(column: NumberColumn, row: number, value: number)
     // a NaN stored as a number (JSON cannot hold one; Parquet floats can) means "no value"
     setNumberMissing(column, row, 'NaN');
   } else {
-    // a JSON number beyond ±1.8e308 (JSON.parse gives ±Infinity): never fed to a model
-    setNumberUnparsable(column, row, String(value), `${value > 0 ? '' : '-'}number too large for a double (beyond ±1.8e308)`);
+    // never fed to a model
+    setNumberUnparsable(column, row, String(value), infinite);
   }
 }
 

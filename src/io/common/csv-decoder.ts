@@ -14,14 +14,15 @@
 // empty field is null), and missing for number columns. String cells are not trimmed.
 
 import { OutpostError } from '../../common/errors.ts';
-import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBytes, tooLongReason } from './cells.ts';
+import { allocateColumns, BAD_TEXT_LIMIT, clearRow, sealBatch, isMissingNumberBytes } from './cells.ts';
+import { unparsableNumberReason } from './number-reasons.ts';
 import { CR, LF, QUOTE } from './csv-bytes.ts';
 import { AsciiInterner } from './ascii-interner.ts';
 import { ByteWindow } from './byte-window.ts';
 import { PlainRows } from './csv-plain-rows.ts';
 import type { PlainField } from './csv-plain-rows.ts';
 import type { ChunkDecoder } from './byte-window.ts';
-import { asciiText, MAX_NUMBER_CHARS, parseDecimal, scanDecimal, scanned } from './decimal.ts';
+import { asciiText, parseDecimal, scanDecimal, scanned } from './decimal.ts';
 import { resolveRequest } from './request.ts';
 import { Utf8CellWriter } from './utf8-cells.ts';
 import { CellStatus } from './table.ts';
@@ -322,7 +323,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
     status[row] = UNPARSABLE;
     const text = utf8Lenient.decode(bytes.subarray(start, Math.min(end, start + BAD_TEXT_LIMIT * 4)));
     (column.bad ??= new Map()).set(row, text.length > BAD_TEXT_LIMIT ? `${text.slice(0, BAD_TEXT_LIMIT)}…` : text);
-    if (end - start > MAX_NUMBER_CHARS) (column.reasons ??= new Map()).set(row, tooLongReason(end - start));
+    const reason = unparsableNumberReason(text, value, end - start);
+    if (reason !== undefined) (column.reasons ??= new Map()).set(row, reason);
   }
 
   /** A string cell's text; on invalid UTF-8 the row is rejected and null returned. */

@@ -15,7 +15,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /**
  * Parse the header from the start of a file. `null` means the header is not complete in `bytes`
  * and more of the file is needed (`eof` false). Throws OutpostError('input') for binary data,
- * invalid UTF-8, a missing header or duplicate names.
+ * invalid UTF-8 or a missing header.
  */
 export function parseCsvHeader(bytes: Uint8Array, eof: boolean, delimiter: number, file: string): CsvHeader | null {
   let p = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
@@ -65,12 +65,7 @@ function decodeNames(fields: Uint8Array[], file: string): string[] {
       throw new OutpostError('input', `header field ${i + 1} is not valid UTF-8 text: this is not a CSV file (or not UTF-8 encoded)`, { file });
     }
   });
-  const repeated = new Set(names.filter((n, i) => names.indexOf(n) !== i));
-  if (repeated.size > 0) {
-    const duplicates = names.filter((n, i) => repeated.has(n) && names.indexOf(n) === i); // header order
-    throw new OutpostError('input', `duplicate column names in the header: ${duplicates.map((d) => `"${d}"`).join(', ')}`, { file }, { duplicates });
-  }
-  return names;
+  return names; // repeated names are the caller's to judge (io/node/open.ts)
 }
 
 /** Whether bytes[from..] holds anything but line breaks; `undefined` when the answer lies beyond them. */

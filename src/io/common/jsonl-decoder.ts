@@ -13,7 +13,7 @@ import { ByteWindow } from './byte-window.ts';
 import type { ChunkDecoder } from './byte-window.ts';
 import { CR, LF } from './csv-bytes.ts';
 import { OutpostError } from '../../common/errors.ts';
-import { describeDuplicate, jsonShapeProblem } from '../../common/json-duplicates.ts';
+import { describeDuplicate, jsonShapeProblem, MAX_JSON_DEPTH, type DuplicateKey } from '../../common/json-duplicates.ts';
 import { resolveRequest } from './request.ts';
 import { CellStatus } from './table.ts';
 import type { Column, ColumnBatch, ColumnRequest, NumberColumn, RowProblem } from './table.ts';
@@ -35,7 +35,12 @@ export interface JsonlDecoderOptions {
 /** The outcome of parsing one line: an object, or why not. */
 export type JsonlLine = { record: Record<string, unknown> } | { problem: string };
 
-export function parseJsonlLine(bytes: Uint8Array, start: number, end: number): JsonlLine {
+/**
+ * One line as a record. `read`: the keys that will be read from it (a file's line); a key repeated
+ * outside them does not refuse the line (which value was meant does not matter) and is added to
+ * `ignored`. Without it (single records, the API) any repeated key refuses the record.
+ */
+export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, read?: ReadonlySet<string>, ignored?: DuplicateKey[]): JsonlLine {
   let text: string;
   try {
     text = utf8Fatal.decode(bytes.subarray(start, end));
@@ -53,11 +58,13 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number): J
   }
   // JSON.parse keeps the last of a repeated key: the record is refused rather than scored with a guess;
   // a value nested past any real record's depth is refused before anything recurses into it
-  const shape = jsonShapeProblem(text, value);
+  const shape = jsonShapeProblem(text, value, MAX_JSON_DEPTH, read, ignored);
   if (shape?.kind === 'duplicate') return { problem: `names ${describeDuplicate(shape)} (a JSON object must name each key once)` };
   if (shape) return { problem: `nested more than ${shape.limit} levels deep (a record is an object of values)` };
   return { record: value as Record<string, unknown> };
 }
+
+const NO_KEYS: ReadonlySet<string> = new Set();
 
 /** Whether bytes[start, end) is only spaces, tabs and CR. */
 function isBlank(bytes: Uint8Array, start: number, end: number): boolean {
@@ -78,11 +85,18 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   private columns: Column[] | null = null;
   private length = 0;
   private problems: RowProblem[] = [];
+  /** the keys read from each line; a line repeating another key is still read */
+  private readonly read: ReadonlySet<string>;
+  private readonly ignored: DuplicateKey[] = [];
+  /** repeated keys already warned about (once per key per decoder) */
+  private readonly warned = new Set<string>();
+  private warnings: string[] = [];
 
   constructor(options: JsonlDecoderOptions) {
     this.file = options.file;
     resolveRequest(options.file, options.columns, options.request, true);
     this.request = options.request;
+    this.read = new Set(options.request.map((r) => r.name));
     this.batchRows = Math.max(1, Math.floor(options.batchRows));
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
     this.window = new ByteWindow(options.offset);
@@ -110,7 +124,8 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
       w.start = Math.min(lineEnd + 1, w.end);
       if (isBlank(w.buf, start, lineEnd)) continue;
       const stop = lineEnd > start && w.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-      this.addRow(parseJsonlLine(w.buf, start, stop));
+      this.addRow(parseJsonlLine(w.buf, start, stop, this.read, this.ignored));
+      if (this.ignored.length) this.noteIgnored();
     }
     if (this.length === this.batchRows || (eof && this.length > 0)) return this.takeBatch();
     if (!eof && w.pending > this.maxLineBytes) {
@@ -149,8 +164,23 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     }
   }
 
+  /** The repeated keys of the row just added, not read: a warning the first time each is seen. */
+  private noteIgnored(): void {
+    for (const d of this.ignored) {
+      const where = d.path ? `${d.path}.${d.key}` : d.key;
+      if (this.warned.has(where)) continue;
+      this.warned.add(where);
+      this.warnings.push(`row ${this.rowsDone + this.length} (and maybe others) names ${describeDuplicate(d)}; the model does not read it, so such rows are scored`);
+    }
+    this.ignored.length = 0;
+  }
+
   private takeBatch(): ColumnBatch {
     const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
+    if (this.warnings.length) {
+      batch.warnings = this.warnings;
+      this.warnings = [];
+    }
     this.rowsDone += this.length;
     this.columns = null;
     return batch;
@@ -202,7 +232,8 @@ export function sampleJsonlColumns(bytes: Uint8Array, eof: boolean, maxRecords =
     if (isBlank(bytes, start, lineEnd)) continue;
     lines++;
     const stop = lineEnd > start && bytes[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-    const line = parseJsonlLine(bytes, start, stop);
+    // the columns are every key a record has: a repeated key is judged when lines are read (what is read from them is known then)
+    const line = parseJsonlLine(bytes, start, stop, NO_KEYS);
     if ('problem' in line) {
       firstProblem ??= line.problem;
       continue;

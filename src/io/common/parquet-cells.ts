@@ -8,6 +8,7 @@
 //   shown as if it were UTC); raw bytes as UTF-8 text; lists and structs as JSON; null → null.
 
 import { setNumberFromText, setNumberMissing, setNumberUnparsable, setNumberValue } from './cells.ts';
+import { NOT_FINITE } from './number-reasons.ts';
 import { CellStatus } from './table.ts';
 import type { NumberColumn, StringColumn } from './table.ts';
 
@@ -20,7 +21,7 @@ function jsonText(value: unknown): string {
 
 export function setParquetNumber(column: NumberColumn, row: number, value: unknown): void {
   switch (typeof value) {
-    case 'number': setNumberValue(column, row, value); return;
+    case 'number': setNumberValue(column, row, value, NOT_FINITE); return; // a stored float: an infinity is one
     case 'bigint': setNumberValue(column, row, Number(value)); return;
     case 'boolean':
       column.values[row] = value ? 1 : 0;
@@ -60,7 +61,7 @@ export function fillFromParquet(column: NumberColumn | StringColumn, row: number
   }
   if (values instanceof Float64Array || values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint32Array || values instanceof Int16Array || values instanceof Uint8Array || values instanceof Int8Array || values instanceof Uint16Array) {
     // required numeric columns arrive as typed arrays: no per-value type dispatch
-    for (let i = 0; i < count; i++) setNumberValue(column, row + i, values[from + i]);
+    for (let i = 0; i < count; i++) setNumberValue(column, row + i, values[from + i], NOT_FINITE);
     return;
   }
   for (let i = 0; i < count; i++) setParquetNumber(column, row + i, values[from + i]);

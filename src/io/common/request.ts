@@ -1,8 +1,36 @@
 // Maps a consumer's column request onto a file's columns. All missing names are reported in one
 // error, before any row is read, so a user fixes the file (or the model) once, not name by name.
+// A name the file has twice (a header that repeats a column) may be read only if nobody asks for
+// it: which of the two was meant cannot be known.
 
 import { OutpostError } from '../../common/errors.ts';
 import type { ColumnRequest } from './table.ts';
+
+/** A column name the file has more than once, with its 1-based positions. */
+export interface RepeatedColumn { name: string; positions: number[] }
+
+/** The names `columns` holds more than once, in order of first appearance. */
+export function repeatedColumns(columns: readonly string[]): RepeatedColumn[] {
+  const at = new Map<string, number[]>();
+  columns.forEach((name, i) => {
+    const list = at.get(name);
+    if (list) list.push(i + 1);
+    else at.set(name, [i + 1]);
+  });
+  return [...at].filter(([, positions]) => positions.length > 1).map(([name, positions]) => ({ name, positions }));
+}
+
+/** `"x" (columns 2 and 4)` */
+export function describeRepeated(r: RepeatedColumn): string {
+  const list = r.positions.length === 2 ? r.positions.join(' and ') : `${r.positions.slice(0, -1).join(', ')} and ${r.positions[r.positions.length - 1]}`;
+  return `"${r.name}" (columns ${list})`;
+}
+
+/** The error for requested columns the file has more than once. */
+export function ambiguousColumnsError(file: string, repeated: readonly RepeatedColumn[]): OutpostError {
+  const one = repeated.length === 1;
+  return new OutpostError('input', `${one ? 'column' : 'columns'} ${repeated.map(describeRepeated).join(', ')} ${one ? 'appears' : 'appear'} more than once in the file: which one to read cannot be known; rename or remove the repeats`, { file }, { repeated: repeated.map((r) => r.name) });
+}
 
 /** Index into `fileColumns` of each requested column, in request order. */
 export function resolveRequest(file: string, fileColumns: readonly string[], request: readonly ColumnRequest[], sampledColumns = false): number[] {
@@ -19,6 +47,9 @@ export function resolveRequest(file: string, fileColumns: readonly string[], req
     if (i === undefined && !(sampledColumns && optional)) missing.push(name);
     fields.push(i ?? -1);
   }
+  const wanted = new Set(request.map((r) => r.name));
+  const ambiguous = repeatedColumns(fileColumns).filter((r) => wanted.has(r.name));
+  if (ambiguous.length > 0) throw ambiguousColumnsError(file, ambiguous);
   if (missing.length > 0) {
     const list = missing.map((m) => `"${m}"`).join(', ');
     // quoted, so that stray spaces in header names ("id, value") are visible

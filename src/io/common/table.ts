@@ -65,6 +65,8 @@ export interface ColumnBatch {
   rowProblems: RowProblem[];
   /** reading from here continues right after this batch */
   end: ResumePoint;
+  /** what the reader noticed but read anyway (a JSONL key repeated outside the columns read), for the user */
+  warnings?: string[];
 }
 
 export interface ReadOptions {

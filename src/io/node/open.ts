@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { OutpostError } from '../../common/errors.ts';
 import { delimiterByte } from '../common/csv-bytes.ts';
+import { describeRepeated, repeatedColumns } from '../common/request.ts';
 import type { InputFormat, OutputFormat, SinkState, TableSink, TableSource } from '../common/table.ts';
 import { openCsvSource } from './csv-source.ts';
 import { openInputFile, readAt } from './input-file.ts';
@@ -20,6 +21,12 @@ export interface OpenSourceOptions {
   format?: InputFormat;
   /** CSV only: one ASCII character; default `,` (`\t` for .tsv) */
   delimiter?: string;
+  /**
+   * Open a file whose header (CSV) or schema (Parquet) names a column twice; reading a repeated
+   * column is still refused (resolveRequest). Without it such a file is refused at once: readers
+   * that take every column (training, `models init`) would read one of the two by chance.
+   */
+  allowRepeatedColumns?: boolean;
 }
 
 export interface OpenSinkOptions {
@@ -65,11 +72,15 @@ export async function openSource(file: string, options: OpenSourceOptions = {}):
       const kind = utf16Kind(await readAt(handle, 0, Math.min(size, 4096)));
       if (kind) throw new OutpostError('input', utf16Message(kind), { file });
     }
-    switch (format) {
-      case 'csv': return await openCsvSource(file, handle, size, delimiter);
-      case 'jsonl': return await (await jsonlSource()).openJsonlSource(file, handle, size);
-      case 'parquet': return await (await parquetSource()).openParquetSource(file, handle, size);
+    const source = format === 'csv' ? await openCsvSource(file, handle, size, delimiter)
+      : format === 'jsonl' ? await (await jsonlSource()).openJsonlSource(file, handle, size)
+        : await (await parquetSource()).openParquetSource(file, handle, size);
+    const repeated = options.allowRepeatedColumns ? [] : repeatedColumns(source.columns);
+    if (repeated.length) {
+      const list = repeated.map(describeRepeated).join(', ');
+      throw new OutpostError('input', `duplicate column names${format === 'csv' ? ' in the header' : ''}: ${list}`, { file }, { duplicates: repeated.map((r) => r.name) });
     }
+    return source;
   } catch (e) {
     await handle.close();
     throw e;

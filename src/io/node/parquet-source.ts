@@ -55,8 +55,6 @@ export async function openParquetSource(file: string, handle: FileHandle, size: 
     const why = e instanceof TypeError || e instanceof RangeError ? 'its footer is damaged (not valid Parquet metadata)' : (e as Error).message;
     throw new OutpostError('input', `cannot read the Parquet metadata: ${why}`, { file });
   }
-  const duplicates = columns.filter((c, i) => columns.indexOf(c) !== i);
-  if (duplicates.length > 0) throw new OutpostError('input', `duplicate column names: ${[...new Set(duplicates)].map((d) => `"${d}"`).join(', ')}`, { file });
   if (Number(metadata.num_rows) === 0) throw new OutpostError('input', 'the file has no data rows', { file });
   return new ParquetSource(file, handle, size, buffer, metadata, columns);
 }

@@ -3,7 +3,8 @@
 // light: one pass per column over typed arrays.
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
-import { CellStatus, type ColumnBatch, type ColumnRequest } from '../../io/common/table.ts';
+import { cannotParseReason, FLOAT32_LIMIT, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
+import { CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
 
 export interface Reject { row: number; column: string; reason: string; value: string }
 
@@ -53,6 +54,13 @@ function allCellsValid(values: Float64Array, status: Uint8Array, n: number, min:
   return true;
 }
 
+/** Names of the inputs fed to the graph as float32: their own graph input's type, or that of the tensor they are a column of. */
+function float32Inputs(inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, tensors: readonly TensorMapping[]): Set<string> {
+  const tensorOf = new Map<string, string>();
+  for (const t of tensors) for (const name of t.features) tensorOf.set(name, t.input);
+  return new Set(inputs.filter((f) => feedType(graphTypes.get(tensorOf.get(f.name) ?? f.name) ?? 'float') === 'float32').map((f) => f.name));
+}
+
 /** Graph dtype → feed type. */
 const feedType = (t: ElemType): Feed['type'] => (t === 'float' ? 'float32' : t === 'double' ? 'float64' : t === 'uint8' ? 'bool' : (t as Feed['type']));
 
@@ -60,9 +68,10 @@ const feedType = (t: ElemType): Feed['type'] => (t === 'float' ? 'float32' : t =
  * Check each cell of the batch; build feeds for the accepted rows: one [n, 1] tensor per input,
  * except the inputs `tensors` maps onto the columns of a graph input, which get one [n, F] tensor
  * (row-major, features in the mapping's order). `graphTypes` maps graph input name → the dtype the
- * graph declares (checked against the card at load).
+ * graph declares (checked against the card at load). `idColumn`: the column copied to the output
+ * as the row id, requested after the inputs (columnRequests); a row whose id holds a NUL is rejected.
  */
-export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>, tensors: readonly TensorMapping[] = []): ValidatedBatch {
+export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, graphRanks: ReadonlyMap<string, number>, tensors: readonly TensorMapping[] = [], idColumn?: string): ValidatedBatch {
   const n = batch.length;
   const bad = new Uint8Array(n);
   // Rows the reader could not split into fields: their cells are meaningless, report only the row.
@@ -80,6 +89,8 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   // Pass 1: check every cell of rows that are not already structurally bad.
   const unseenRows = new Map<number, number[]>();
+  // inputs the graph takes as float32: a double beyond its range would reach the model as ±Infinity
+  const float32 = float32Inputs(inputs, graphTypes, tensors);
   // a category column's vocabulary index per row (-1: missing or unseen), for its coded feed
   const vocabCodes = new Map<number, Int32Array>();
   inputs.forEach((f, c) => {
@@ -88,16 +99,18 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
       const { values, status } = col;
       const min = f.range?.min ?? -Infinity;
       const max = f.range?.max ?? Infinity;
+      const limit = float32.has(f.name) ? FLOAT32_LIMIT : Infinity;
       const checkInt = f.type === 'int';
       // The usual column: every cell parsed and in range. One tight pass proves it; otherwise the
       // cell-by-cell pass below finds and reports the bad ones.
-      if (batch.rowProblems.length === 0 && allCellsValid(values, status, n, min, max, checkInt)) return;
+      if (batch.rowProblems.length === 0 && allCellsValid(values, status, n, Math.max(min, -limit), Math.min(max, limit), checkInt)) return;
       for (let i = 0; i < n; i++) {
         if (structural[i]) continue;
         const s = status[i];
         if (s === CellStatus.ok) {
           const v = values[i];
-          if (v < min) reject(i, f.name, `${v} is below the minimum ${min}`, String(v));
+          if (v > limit || v < -limit) reject(i, f.name, TOO_LARGE_FOR_FLOAT32, String(v));
+          else if (v < min) reject(i, f.name, `${v} is below the minimum ${min}`, String(v));
           else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
           else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
         } else if (s === CellStatus.missing) {
@@ -107,7 +120,7 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
           }
         } else {
           const text = col.bad?.get(i) ?? '';
-          reject(i, f.name, col.reasons?.get(i) ?? `cannot parse ${JSON.stringify(text)} as a number`, text);
+          reject(i, f.name, col.reasons?.get(i) ?? cannotParseReason(text), text);
         }
       }
     } else {
@@ -136,6 +149,13 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
       }
     }
   });
+
+  if (idColumn !== undefined) {
+    const col = batch.columns[inputs.length];
+    if (col?.kind === 'string') {
+      for (const i of rowsWithNul(col)) if (!structural[i]) reject(i, idColumn, NUL_ID_REASON, col.values[i] ?? '');
+    }
+  }
 
   let m = 0;
   for (let i = 0; i < n; i++) if (!bad[i]) m++;
@@ -193,6 +213,25 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
   const rejectedRows = n - m;
   rejects.sort((a, b) => a.row - b.row);
   return { accepted, feeds, rejects, rejectedRows, unseenRejected };
+}
+
+/**
+ * An id with a NUL in it is almost certainly a damaged file (a NUL is no character of any text
+ * id), and copied to the output it would cut the id short for tools that read C strings.
+ */
+export const NUL_ID_REASON = 'the id contains a NUL byte (U+0000): the file is probably damaged';
+
+/** Rows of a string column whose cell holds a NUL. Bytes kept for the output (a CSV id) are searched at once first: almost always none. */
+function rowsWithNul(col: StringColumn): number[] {
+  if (col.utf8) {
+    const { bytes, ends } = col.utf8;
+    let filled = 0; // the bytes past the cells are zeros
+    for (let i = 0; i < col.values.length; i++) if (ends[i] > filled) filled = ends[i];
+    if (bytes.subarray(0, filled).indexOf(0) < 0) return [];
+  }
+  const rows: number[] = [];
+  col.values.forEach((v, i) => { if (v !== null && v.includes('\0')) rows.push(i); });
+  return rows;
 }
 
 /** Each category input's vocabulary as value → index, made once per card input. */

@@ -8,6 +8,8 @@ import { InferenceEngine, intraOpThreadsHere, type Feeds } from '../../inference
 import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
+import { escapeControls } from '../../io/common/control-chars.ts';
+import { ambiguousColumnsError, describeRepeated, repeatedColumns } from '../../io/common/request.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
@@ -184,6 +186,18 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
   return outputPath;
 }
 
+/**
+ * A column the file names twice: refused when the model or --id reads it (which of the two is
+ * meant cannot be known), a warning otherwise — a file is not refused for a column nobody reads.
+ */
+function checkRepeatedColumns(source: TableSource, inputs: readonly string[], idColumn: string | undefined, warn: (line: string) => void): void {
+  const read = new Set(idColumn === undefined ? inputs : [...inputs, idColumn]);
+  const repeated = repeatedColumns(source.columns);
+  const ambiguous = repeated.filter((r) => read.has(r.name));
+  if (ambiguous.length) throw ambiguousColumnsError(source.path, ambiguous);
+  for (const r of repeated) warn(`column ${describeRepeated(r)} appears more than once in ${path.basename(source.path)}; the model does not read it, so the file is scored`);
+}
+
 /** Check everything that can be checked before any work or any store write. */
 async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
   const model = resolved ?? await getModelForScoring(store, req.model);
@@ -192,8 +206,9 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
     throw new OutpostError('usage', `--format ${req.format} does not match the output file ${path.basename(req.out)} (a .${extFor(outFormat)} name); name it .${extFor(req.format)} or leave out --format`, { file: path.resolve(req.out) });
   }
-  const source = await openSource(input, { ...(req.inputFormat ? { format: req.inputFormat } : {}), ...(req.delimiter ? { delimiter: req.delimiter } : {}) });
+  const source = await openSource(input, { ...(req.inputFormat ? { format: req.inputFormat } : {}), ...(req.delimiter ? { delimiter: req.delimiter } : {}), allowRepeatedColumns: true });
   try {
+    checkRepeatedColumns(source, model.card.inputs.map((f) => f.name), req.idColumn, warn);
     const have = new Set(source.columns);
     // JSONL columns are the keys of the first records: a nullable key may first appear later (null until then)
     const missing = model.card.inputs.filter((f) => !have.has(f.name) && !(source.openColumns && f.nullable)).map((f) => f.name);
@@ -275,7 +290,7 @@ export async function resumeJob(store: Store, jobId: string, opts: RunOptions = 
   const { fingerprint } = fs.existsSync(job.inputPath) ? fingerprintFile(job.inputPath) : { fingerprint: '' };
   if (fingerprint !== job.inputFingerprint) throw new OutpostError('input', 'the input file changed or disappeared since the job started; start a new run', { file: job.inputPath });
   const model = await getModelForScoring(store, `${job.modelName}@${job.modelVersion}`);
-  const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}) });
+  const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}), allowRepeatedColumns: true });
   let opened: Awaited<ReturnType<typeof openEngine>>;
   try {
     opened = await openEngine(store, model, job.options.ep, opts, laneDepthFor(job.options.batchRows));
@@ -427,7 +442,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     // the worker still has batches to run.
     async function* readAhead(): AsyncGenerator<InFlight> {
       for await (const batch of batches) {
-        const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
+        for (const w of batch.warnings ?? []) opts.onWarning?.(`${path.basename(job.inputPath)}: ${w}`);
+        const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors, o.idColumn);
         const rowNumbers = new Int32Array(v.accepted.length);
         for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
         // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
@@ -519,16 +535,17 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
  * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
  * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8").
  */
-export const reasonKind = (r: Reject): string => `${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`;
+export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
 
 function rejectBatch(rejects: Reject[]) {
   return {
     length: rejects.length,
     columns: [
       { name: REJECT_COLUMNS[0], type: 'int' as const, values: Float64Array.from(rejects, (r) => r.row) },
-      { name: REJECT_COLUMNS[1], type: 'string' as const, values: rejects.map((r) => r.column) },
-      { name: REJECT_COLUMNS[2], type: 'string' as const, values: rejects.map((r) => r.reason) },
-      { name: REJECT_COLUMNS[3], type: 'string' as const, values: rejects.map((r) => r.value) },
+      // echoed text is for reading: control characters written as escapes (control-chars.ts)
+      { name: REJECT_COLUMNS[1], type: 'string' as const, values: rejects.map((r) => escapeControls(r.column)) },
+      { name: REJECT_COLUMNS[2], type: 'string' as const, values: rejects.map((r) => escapeControls(r.reason)) },
+      { name: REJECT_COLUMNS[3], type: 'string' as const, values: rejects.map((r) => escapeControls(r.value)) },
     ],
   };
 }
