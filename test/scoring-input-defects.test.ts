@@ -164,3 +164,10 @@ test('JSONL: a line repeating a key the model does not read is scored (one warni
   assert.equal(p.code, 1);
   assert.match(p.out, /names the key \\"b\\" twice/);
 });
+
+test('--id naming a column the model reads is bad usage, not an internal error', async () => {
+  const file = write('id-input.csv', 'a,b,colour\n1,2,red\n');
+  const r = await score([file, '--id', 'a']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /--id column "a" is an input of the model/);
+});

@@ -64,6 +64,27 @@ test('int features must be whole numbers; bool features accept true/false/1/0/ye
   assert.deepEqual(v.feeds.flag, { type: 'bool', data: Uint8Array.from([1]), dims: [1, 1] });
 });
 
+test('a number an integer feed cannot hold is rejected, not wrapped: int32 and int64 inputs, alone and as columns of a tensor', () => {
+  const values = [7, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, -(2 ** 31), 2 ** 63 - 1024, 2 ** 63, -(2 ** 63), -1e19, 1.5];
+  const inputs = [{ name: 'n', type: 'float' as const, nullable: false }];
+  const b: ColumnBatch = { firstRow: 1, length: values.length, rowProblems: [], end: { offset: 0, row: 0 }, columns: [{ kind: 'number', values: Float64Array.from(values), status: new Uint8Array(values.length) }] };
+  const int32 = validateBatch(b, inputs, new Map<string, ElemType>([['n', 'int32']]), new Map([['n', 2]]));
+  assert.deepEqual(Array.from(int32.accepted), [0, 1, 4]);
+  assert.deepEqual(Array.from(int32.feeds.n.data as Int32Array), [7, 2 ** 31 - 1, -(2 ** 31)]);
+  assert.deepEqual(int32.rejects.map((r) => [r.row, r.reason]), [
+    ...[3, 4, 6, 7, 8, 9].map((row) => [row, 'number out of range for int32, the type of the model input (-2147483648 to 2147483647)']),
+    [10, '1.5 is not an integer'],
+  ].sort((x, y) => Number(x[0]) - Number(y[0])));
+  const int64 = validateBatch(b, inputs, new Map<string, ElemType>([['n', 'int64']]), new Map([['n', 2]]));
+  assert.deepEqual(Array.from(int64.accepted), [0, 1, 2, 3, 4, 5, 7]);
+  assert.deepEqual(Array.from(int64.feeds.n.data as BigInt64Array), [7n, 2n ** 31n - 1n, 2n ** 31n, -(2n ** 31n) - 1n, -(2n ** 31n), 2n ** 63n - 1024n, -(2n ** 63n)]);
+  assert.deepEqual(int64.rejects.map((r) => [r.row, r.reason]), [[7, 'number out of range for int64, the type of the model input (beyond ±9.2e18)'], [9, 'number out of range for int64, the type of the model input (beyond ±9.2e18)'], [10, '1.5 is not an integer']]);
+  // a column of an int64 tensor input is held to the tensor's type
+  const tensor = validateBatch(b, inputs, new Map<string, ElemType>([['x', 'int64']]), new Map([['x', 2]]), [{ input: 'x', features: ['n'] }]);
+  assert.deepEqual(Array.from(tensor.accepted), [0, 1, 2, 3, 4, 5, 7]);
+  assert.deepEqual(tensor.feeds.x.dims, [7, 1]);
+});
+
 test('a column whose only bad cells are missing or unparsable (no range to break) still rejects them', () => {
   // validateBatch first proves a column clean in one tight pass; a NaN passes every range
   // comparison, so that pass must look at the cell status too

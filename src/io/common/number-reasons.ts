@@ -34,3 +34,11 @@ export function unparsableNumberReason(text: string, value: number, chars: numbe
 
 /** Largest double that float32 rounds to a finite value (the next one, 2^128 − 2^103, rounds to Infinity). */
 export const FLOAT32_LIMIT = 2 ** 128 - 2 ** 103 - 2 ** 75;
+
+/** Integers an int32 model input holds; beyond them a value would wrap around. */
+export const INT32_RANGE = { min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
+/** Integers an int64 model input holds, as doubles (the largest double below 2^63 is 2^63 − 1024). */
+export const INT64_RANGE = { min: -(2 ** 63), max: 2 ** 63 - 1024 } as const;
+export const outOfRangeReason = (type: 'int32' | 'int64'): string => type === 'int32'
+  ? 'number out of range for int32, the type of the model input (-2147483648 to 2147483647)'
+  : 'number out of range for int64, the type of the model input (beyond ±9.2e18)';

@@ -3,7 +3,7 @@
 // light: one pass per column over typed arrays.
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
-import { cannotParseReason, FLOAT32_LIMIT, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
+import { cannotParseReason, FLOAT32_LIMIT, INT32_RANGE, INT64_RANGE, outOfRangeReason, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
 import { CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
 
 export interface Reject { row: number; column: string; reason: string; value: string }
@@ -54,11 +54,20 @@ function allCellsValid(values: Float64Array, status: Uint8Array, n: number, min:
   return true;
 }
 
-/** Names of the inputs fed to the graph as float32: their own graph input's type, or that of the tensor they are a column of. */
-function float32Inputs(inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, tensors: readonly TensorMapping[]): Set<string> {
+/** What a number fed to the graph can hold, where less than a double: beyond it a value would become ±Infinity or wrap around. */
+interface FeedLimit { min: number; max: number; integers: boolean; reason: string }
+
+/** Per input name: its feed type's limit (the feed type is its own graph input's, or that of the tensor it is a column of). */
+function feedLimits(inputs: readonly InputField[], graphTypes: ReadonlyMap<string, ElemType>, tensors: readonly TensorMapping[]): Map<string, FeedLimit> {
   const tensorOf = new Map<string, string>();
   for (const t of tensors) for (const name of t.features) tensorOf.set(name, t.input);
-  return new Set(inputs.filter((f) => feedType(graphTypes.get(tensorOf.get(f.name) ?? f.name) ?? 'float') === 'float32').map((f) => f.name));
+  const limits = new Map<string, FeedLimit>();
+  for (const f of inputs) {
+    const type = feedType(graphTypes.get(tensorOf.get(f.name) ?? f.name) ?? 'float');
+    if (type === 'float32') limits.set(f.name, { min: -FLOAT32_LIMIT, max: FLOAT32_LIMIT, integers: false, reason: TOO_LARGE_FOR_FLOAT32 });
+    else if (type === 'int32' || type === 'int64') limits.set(f.name, { ...(type === 'int32' ? INT32_RANGE : INT64_RANGE), integers: true, reason: outOfRangeReason(type) });
+  }
+  return limits;
 }
 
 /** Graph dtype → feed type. */
@@ -89,8 +98,8 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
 
   // Pass 1: check every cell of rows that are not already structurally bad.
   const unseenRows = new Map<number, number[]>();
-  // inputs the graph takes as float32: a double beyond its range would reach the model as ±Infinity
-  const float32 = float32Inputs(inputs, graphTypes, tensors);
+  // inputs the graph takes as float32 or integers: a double beyond their range would reach the model as ±Infinity or wrapped
+  const limits = feedLimits(inputs, graphTypes, tensors);
   // a category column's vocabulary index per row (-1: missing or unseen), for its coded feed
   const vocabCodes = new Map<number, Int32Array>();
   inputs.forEach((f, c) => {
@@ -99,17 +108,18 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
       const { values, status } = col;
       const min = f.range?.min ?? -Infinity;
       const max = f.range?.max ?? Infinity;
-      const limit = float32.has(f.name) ? FLOAT32_LIMIT : Infinity;
-      const checkInt = f.type === 'int';
+      const limit = limits.get(f.name);
+      // an integer feed truncates a fraction silently: only whole numbers go to one
+      const checkInt = f.type === 'int' || limit?.integers === true;
       // The usual column: every cell parsed and in range. One tight pass proves it; otherwise the
       // cell-by-cell pass below finds and reports the bad ones.
-      if (batch.rowProblems.length === 0 && allCellsValid(values, status, n, Math.max(min, -limit), Math.min(max, limit), checkInt)) return;
+      if (batch.rowProblems.length === 0 && allCellsValid(values, status, n, Math.max(min, limit?.min ?? -Infinity), Math.min(max, limit?.max ?? Infinity), checkInt)) return;
       for (let i = 0; i < n; i++) {
         if (structural[i]) continue;
         const s = status[i];
         if (s === CellStatus.ok) {
           const v = values[i];
-          if (v > limit || v < -limit) reject(i, f.name, TOO_LARGE_FOR_FLOAT32, String(v));
+          if (limit && (v > limit.max || v < limit.min)) reject(i, f.name, limit.reason, String(v));
           else if (v < min) reject(i, f.name, `${v} is below the minimum ${min}`, String(v));
           else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
           else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));

@@ -206,6 +206,10 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
   if (req.format && req.out !== undefined && outFormat && outFormat !== req.format) {
     throw new OutpostError('usage', `--format ${req.format} does not match the output file ${path.basename(req.out)} (a .${extFor(outFormat)} name); name it .${extFor(req.format)} or leave out --format`, { file: path.resolve(req.out) });
   }
+  // the id is copied to the output as text; a column the model reads is requested as its type
+  if (req.idColumn !== undefined && model.card.inputs.some((f) => f.name === req.idColumn)) {
+    throw new OutpostError('usage', `--id column "${req.idColumn}" is an input of the model; the id must be a column the model does not read (leave out --id to number the rows)`);
+  }
   const source = await openSource(input, { ...(req.inputFormat ? { format: req.inputFormat } : {}), ...(req.delimiter ? { delimiter: req.delimiter } : {}), allowRepeatedColumns: true });
   try {
     checkRepeatedColumns(source, model.card.inputs.map((f) => f.name), req.idColumn, warn);
