@@ -3,7 +3,9 @@
 // inference excluded as in the `hub` case). A large signed model (200 MB; quick: 20 MB) is published
 // to a hub folder, bundled with `createBundle`, then pulled from the bundle into fresh data folders;
 // the baseline is sha256 of the bundle file's bytes in the same run, interleaved with the pulls
-// (wall-clock medians; CPU time of the whole process, all threads, beside them).
+// (wall-clock medians; CPU time of the whole process, all threads, beside them). Reported twice: the
+// whole pull (with its per-pull work: TUF refresh, card, install) and the model bytes' verification
+// stage alone, as bytes per second.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -136,6 +138,11 @@ export async function run(opts: { quick: boolean }) {
     const mbps = (ms: number) => bytes / 1e6 / (ms / 1000);
     const row = (k: string) => ({ mbPerSecond: mbps(median(wall[k])), medianMs: median(wall[k]), runsMs: wall[k], cpuMedianMs: median(cpu[k]) });
     const ratio = median(wall.sha256) / median(wall.pullFromBundle);
+    // The verification of the model's bytes alone — the download stage: read from the bundle, length
+    // bound, sha256, .part write, ONNX skeleton — as bytes per second against sha256's over the
+    // bundle file: the pipeline's speed, without the pull's per-pull work (TUF refresh, card, install)
+    const modelStageMs = median(stageRuns.map((r) => r['download:model.onnxMs'] ?? NaN));
+    const stageRatio = (entry.length / modelStageMs) / (bytes / median(wall.sha256));
     return {
       bundle: { bytes, createMs: made.medianMs },
       sha256: { ...row('sha256'), how: 'one reused 1 MiB buffer, synchronous reads (headline baseline)' },
@@ -149,9 +156,11 @@ export async function run(opts: { quick: boolean }) {
         pullFreshFolderOverSha256: median(wall.sha256) / median(wall.pullFreshFolder),
         pullOverReadHashWrite: median(wall.readHashWrite) / median(wall.pullFromBundle),
         cpuSha256OverPull: median(cpu.sha256) / median(cpu.pullFromBundle),
+        modelBytesVerifiedOverSha256: stageRatio,
       },
+      perPullWorkMs: median(wall.pullFromBundle) - modelStageMs,
       load: { loadavg1: os.loadavg()[0], cpus: os.cpus().length },
-      target: { pullFromBundleOverSha256: 0.8, met: ratio >= 0.8 },
+      target: { pullFromBundleOverSha256: 0.8, met: ratio >= 0.8, modelBytesVerifiedOverSha256: 0.8, bytesMet: stageRatio >= 0.8 },
     };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
