@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { OutpostError } from '../src/common/errors.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
-import { parallelCsvBatches } from '../src/io/node/csv-parallel.ts';
+import { defaultDecodeThreads, parallelCsvBatches } from '../src/io/node/csv-parallel.ts';
 import { openSource } from '../src/io/node/open.ts';
 import { prng, tempDir } from './helpers/io-helpers.ts';
 
@@ -189,4 +189,11 @@ test('a decode error inside a thread surfaces as the input error, not a crash', 
   } finally {
     await handle.close();
   }
+});
+
+test('default decode threads: the cores beyond two; on two cores one span thread for a file read as numbers only', () => {
+  const numbers: ColumnRequest[] = [{ name: 'a', kind: 'number' }, { name: 'b', kind: 'number' }];
+  const withText: ColumnRequest[] = [...numbers, { name: 'id', kind: 'string', utf8: true }];
+  assert.deepEqual([1, 2, 3, 8].map((cores) => defaultDecodeThreads(numbers, cores)), [0, 1, 1, 6]);
+  assert.deepEqual([1, 2, 3, 8].map((cores) => defaultDecodeThreads(withText, cores)), [0, 0, 1, 6]);
 });

@@ -9,6 +9,7 @@
 //   - one CSV decode thread ÷ decoding on the scoring thread (reported: the default uses the cores
 //     beyond two; more cores give more spans).
 // Runs of the variants alternate so changes in machine load hit them alike; medians are kept.
+import { defaultDecodeThreads } from '../../src/io/node/csv-parallel.ts';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -155,7 +156,7 @@ export async function run(opts: { rows: number; runs: number }) {
 
     const ratio = (a: number, b: number) => a / b;
     return {
-      input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (${Math.max(0, os.availableParallelism() - 2)} on ${os.availableParallelism()} cores)`, loadAverage: load },
+      input: { rows: opts.rows, features: FEATURES, model: 'MLP 20-32-2 (tanh), float32; demo: seattle-weather (string id, 4 floats, 1 category, 5 classes)', runs: opts.runs, decodeThreads: `default (floats ${defaultDecodeThreads([{ name: 'f0', kind: 'number' }])}, demo ${defaultDecodeThreads([{ name: 'id', kind: 'string' }])} on ${os.availableParallelism()} cores)`, loadAverage: load },
       rowsPerSecond: rps,
       cpuPerMillionRows: cpuPerMillion,
       cpuPerThreadPerMillionRows,

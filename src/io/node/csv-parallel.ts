@@ -29,12 +29,17 @@ export const PARALLEL_MIN_BYTES = 2 * SPAN_BYTES;
 
 /**
  * Decode threads by default: the cores left after the scoring thread and one for the rest of the
- * pipeline (inference, output formatting, drift statistics), so none on 2 cores. Measured on the
- * 2-core machines (bench `throughput`): a span thread takes ~1.2 s per 1M rows off the scoring thread
- * but costs ~25 % more decode CPU, and there both cores are already busy, so it lowered throughput
- * (0.78×). With spare cores it shortens the critical path; more cores take more spans.
+ * pipeline (inference, output formatting, drift statistics); more cores take more spans. On 2 cores
+ * both are already busy, and one span thread pays only where its batches come back without copies:
+ * number columns are transferred, text is cloned (and made again on the scoring thread). Measured
+ * on the 2-core machines with the WebAssembly row parser (same process, 7 alternating rounds, bench
+ * README "Session 11"): 1M rows × 20 floats 0.86 of the wall time with a span thread; the demo shape
+ * (an id and a category as text) 1.24, so it keeps none.
  */
-export const defaultDecodeThreads = (): number => Math.max(0, availableParallelism() - 2);
+export function defaultDecodeThreads(request: readonly ColumnRequest[], cores = availableParallelism()): number {
+  if (cores > 2) return cores - 2;
+  return cores === 2 && request.every((r) => r.kind === 'number') ? 1 : 0;
+}
 
 export interface ParallelCsvOptions {
   file: string;

@@ -61,7 +61,7 @@ class CsvSource implements TableSource {
       throw new OutpostError('input', `cannot resume at byte ${from.offset}: the file changed since the job started (it has ${this.sizeBytes} bytes, data from byte ${this.dataStart})`, { file: this.path });
     }
     const offset = from ? from.offset : this.dataStart;
-    const threads = options.decodeThreads ?? defaultDecodeThreads();
+    const threads = options.decodeThreads ?? defaultDecodeThreads(request);
     if (threads > 0 && this.sizeBytes - offset >= PARALLEL_MIN_BYTES) {
       yield* parallelCsvBatches({
         file: this.path, handle: this.handle, size: this.sizeBytes, delimiter: this.delimiter, header: this.columns, request,
