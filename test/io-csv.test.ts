@@ -6,6 +6,7 @@ import { parseCsvHeader } from '../src/io/common/csv-header.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { OutpostError } from '../src/common/errors.ts';
 import { utf8Cell } from '../src/io/common/utf8-cells.ts';
+import { PlainRows } from '../src/io/common/csv-plain-rows.ts';
 import { prng, toRows } from './helpers/io-helpers.ts';
 
 const enc = new TextEncoder();
@@ -355,4 +356,11 @@ test('csv: text cells from the WebAssembly parser: ASCII kept as is, non-ASCII a
   const last = decode('v,id\r\n1,ab\r\n2,cd\r3,ef\r\n', { request: [{ name: 'v', kind: 'number' }, { name: 'id', kind: 'string', utf8: true }] });
   assert.equal(last.rowsParsedByWasm, 3);
   assert.deepEqual(dump(last.batches)[0].columns[1], { values: ['ab', 'cd', 'ef'], utf8: ['ab', 'cd', 'ef'] });
+});
+
+test('csv: the WebAssembly parser takes no file whose row would overflow its output area; the JS loop does', () => {
+  const none = () => {};
+  assert.ok(PlainRows.for(new Array(262_144).fill('number'), 44, none));
+  assert.equal(PlainRows.for(new Array(262_145).fill('number'), 44, none), undefined);
+  assert.equal(PlainRows.for(['number'], 34, none), undefined, 'a quote cannot be the delimiter');
 });

@@ -123,9 +123,12 @@ export class PlainRows {
     this.#perCall = Math.max(1, Math.floor(OUT_BYTES / (8 * kinds.length)));
   }
 
-  /** For a decoder's fields; undefined where WebAssembly is unavailable or the delimiter cannot be used. */
+  /**
+   * For a decoder's fields; undefined where WebAssembly is unavailable, the delimiter cannot be used,
+   * or one row's output would not fit the kernel's output area (over 262,144 fields).
+   */
   static for(fields: readonly PlainField[], delim: number, text: TextCell): PlainRows | undefined {
-    if (fields.length === 0 || delim === 10 || delim === 13 || delim === 34 || delim > 127 || threadKernel() === undefined) return undefined;
+    if (fields.length === 0 || 8 * fields.length > OUT_BYTES || delim === 10 || delim === 13 || delim === 34 || delim > 127 || threadKernel() === undefined) return undefined;
     return new PlainRows(Int32Array.from(fields, (kind, f) => (kind === 'number' ? f + 1 : kind === 'text' ? -(f + 1) : 0)), delim, text);
   }
 
