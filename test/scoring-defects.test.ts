@@ -237,6 +237,7 @@ test('--json is line-delimited JSON from first line to last for every command, r
 test('the grouped reject summary elides values, not digits inside words ("UTF-8") nor a number piece by piece', () => {
   const kind = (reason: string) => reasonKind({ row: 1, column: 'date', reason, value: '' });
   assert.equal(kind('invalid UTF-8 in column 3'), 'date: invalid UTF-8 in column …');
+  assert.equal(kind('the id contains a NUL byte (U+0000): the file is probably damaged'), 'date: the id contains a NUL byte (U+0000): the file is probably damaged');
   assert.equal(kind('1048576 characters is too long for a number (at most 4,096)'), 'date: … characters is too long for a number (at most …)');
   assert.equal(kind('cannot parse "1e400" as a number'), 'date: cannot parse … as a number');
   assert.equal(kind('-1 is below the minimum 0'), 'date: … is below the minimum …');

@@ -75,14 +75,18 @@ test('a number an integer feed cannot hold is rejected, not wrapped: int32 and i
     ...[3, 4, 6, 7, 8, 9].map((row) => [row, 'number out of range for int32, the type of the model input (-2147483648 to 2147483647)']),
     [10, '1.5 is not an integer'],
   ].sort((x, y) => Number(x[0]) - Number(y[0])));
-  const int64 = validateBatch(b, inputs, new Map<string, ElemType>([['n', 'int64']]), new Map([['n', 2]]));
-  assert.deepEqual(Array.from(int64.accepted), [0, 1, 2, 3, 4, 5, 7]);
-  assert.deepEqual(Array.from(int64.feeds.n.data as BigInt64Array), [7n, 2n ** 31n - 1n, 2n ** 31n, -(2n ** 31n) - 1n, -(2n ** 31n), 2n ** 63n - 1024n, -(2n ** 63n)]);
-  assert.deepEqual(int64.rejects.map((r) => [r.row, r.reason]), [[7, 'number out of range for int64, the type of the model input (beyond ±9.2e18)'], [9, 'number out of range for int64, the type of the model input (beyond ±9.2e18)'], [10, '1.5 is not an integer']]);
+  // int64: integers a double holds exactly (a larger one may have been rounded when it was read)
+  const values64 = [7, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 - 1, -(2 ** 53 - 1), 2 ** 53, -(2 ** 53), 2 ** 63, 1.5];
+  const b64: ColumnBatch = { ...b, length: values64.length, columns: [{ kind: 'number', values: Float64Array.from(values64), status: new Uint8Array(values64.length) }] };
+  const int64 = validateBatch(b64, inputs, new Map<string, ElemType>([['n', 'int64']]), new Map([['n', 2]]));
+  assert.deepEqual(Array.from(int64.accepted), [0, 1, 2, 3, 4]);
+  assert.deepEqual(Array.from(int64.feeds.n.data as BigInt64Array), [7n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 53n - 1n, -(2n ** 53n - 1n)]);
+  const beyond = 'number out of range for an int64 model input as Outpost reads it (-9007199254740991 to 9007199254740991: numbers are read as doubles, exact up to 2^53 - 1)';
+  assert.deepEqual(int64.rejects.map((r) => [r.row, r.reason]), [[6, beyond], [7, beyond], [8, beyond], [9, '1.5 is not an integer']]);
   // a column of an int64 tensor input is held to the tensor's type
-  const tensor = validateBatch(b, inputs, new Map<string, ElemType>([['x', 'int64']]), new Map([['x', 2]]), [{ input: 'x', features: ['n'] }]);
-  assert.deepEqual(Array.from(tensor.accepted), [0, 1, 2, 3, 4, 5, 7]);
-  assert.deepEqual(tensor.feeds.x.dims, [7, 1]);
+  const tensor = validateBatch(b64, inputs, new Map<string, ElemType>([['x', 'int64']]), new Map([['x', 2]]), [{ input: 'x', features: ['n'] }]);
+  assert.deepEqual(Array.from(tensor.accepted), [0, 1, 2, 3, 4]);
+  assert.deepEqual(tensor.feeds.x.dims, [5, 1]);
 });
 
 test('a column whose only bad cells are missing or unparsable (no range to break) still rejects them', () => {

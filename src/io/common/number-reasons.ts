@@ -37,8 +37,12 @@ export const FLOAT32_LIMIT = 2 ** 128 - 2 ** 103 - 2 ** 75;
 
 /** Integers an int32 model input holds; beyond them a value would wrap around. */
 export const INT32_RANGE = { min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
-/** Integers an int64 model input holds, as doubles (the largest double below 2^63 is 2^63 − 1024). */
-export const INT64_RANGE = { min: -(2 ** 63), max: 2 ** 63 - 1024 } as const;
+/**
+ * Integers an int64 model input is given: readers parse numbers as doubles, which hold every
+ * integer exactly only up to 2^53 − 1, so a larger one (which may have been rounded on the way in)
+ * is refused rather than passed on altered.
+ */
+export const INT64_RANGE = { min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER } as const;
 export const outOfRangeReason = (type: 'int32' | 'int64'): string => type === 'int32'
   ? 'number out of range for int32, the type of the model input (-2147483648 to 2147483647)'
-  : 'number out of range for int64, the type of the model input (beyond ±9.2e18)';
+  : 'number out of range for an int64 model input as Outpost reads it (-9007199254740991 to 9007199254740991: numbers are read as doubles, exact up to 2^53 - 1)';

@@ -537,9 +537,9 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
 
 /**
  * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
- * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8").
+ * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8") or a code point ("U+0000").
  */
-export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
+export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
 
 function rejectBatch(rejects: Reject[]) {
   return {
