@@ -358,6 +358,16 @@ test('csv: text cells from the WebAssembly parser: ASCII kept as is, non-ASCII a
   assert.deepEqual(dump(last.batches)[0].columns[1], { values: ['ab', 'cd', 'ef'], utf8: ['ab', 'cd', 'ef'] });
 });
 
+test('csv: after a run of rows the WebAssembly parser stops at (a quoted field in each), it takes plain rows again', () => {
+  let text = 'id,name,v\n';
+  for (let i = 0; i < 300; i++) text += `${i},"n, ${i}",${i}.5\n`;
+  for (let i = 300; i < 600; i++) text += `${i},n${i},${i}.5\n`;
+  const request: ColumnRequest[] = [{ name: 'v', kind: 'number' }, { name: 'name', kind: 'string' }];
+  const got = decode(text, { request });
+  assert.ok(got.rowsParsedByWasm >= 200, `only ${got.rowsParsedByWasm} of the 300 plain rows parsed in WebAssembly`);
+  assert.deepEqual(dump(got.batches), dump(decode(text, { request, wasm: false }).batches));
+});
+
 test('csv: the WebAssembly parser takes no file whose row would overflow its output area; the JS loop does', () => {
   const none = () => {};
   assert.ok(PlainRows.for(new Array(262_144).fill('number'), 44, none));

@@ -9,11 +9,11 @@
 //   - one CSV decode thread ÷ decoding on the scoring thread (reported: the default uses the cores
 //     beyond two; more cores give more spans).
 // Runs of the variants alternate so changes in machine load hit them alike; medians are kept.
-import { defaultDecodeThreads } from '../../src/io/node/csv-parallel.ts';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { defaultDecodeThreads } from '../../src/io/node/csv-parallel.ts';
 import { computePackageBaseline, writeCardBaseline } from '../../src/monitor/node/baseline-file.ts';
 import { StatsLane } from '../../src/monitor/node/stats-lane.ts';
 import { scoreFile } from '../../src/scoring/node/score-file.ts';

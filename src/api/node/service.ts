@@ -10,7 +10,7 @@ import { recordRuntimeProblem, selectOrtRuntime } from '../../inference/node/ort
 import { createGpuRuntime } from './gpu-runtime.ts';
 import { chooseProvider } from '../../inference/node/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
-import { ambiguousColumnsError, repeatedColumns } from '../../io/common/request.ts';
+import { unreadRepeats } from '../../io/common/request.ts';
 import { openSource } from '../../io/node/open.ts';
 import { getJob, listJobs, setJobStatus, type Job } from '../../store/node/jobs.ts';
 import { getModel, installPackage, listModels, rollback, rollbackPlan, verifyInstalled, type InstalledModel } from '../../store/node/models.ts';
@@ -401,9 +401,7 @@ export function createService(opts: ServiceOptions): Service {
       // as scoring: a column named twice is refused only when the model reads it
       const source = await openSource(abs, { allowRepeatedColumns: true });
       try {
-        const read = new Set(model.card.inputs.map((f) => f.name));
-        const ambiguous = repeatedColumns(source.columns).filter((r) => read.has(r.name));
-        if (ambiguous.length) throw ambiguousColumnsError(abs, ambiguous);
+        unreadRepeats(abs, source.columns, new Set(model.card.inputs.map((f) => f.name)));
         const have = new Set(source.columns);
         const fields = model.card.inputs.map((f) => ({
           name: f.name, type: f.type, nullable: f.nullable, present: have.has(f.name),

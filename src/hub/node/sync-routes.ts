@@ -65,9 +65,9 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
 
   // ---- admin ----
   app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', { onRequest: adminFirst(hub) }, async (req, reply) => {
-    // the whole fleet once: the filtered list, and the filters' choices with counts
-    const all = await listDevices(hub);
+    // the whole fleet once: the filtered list, and the filters' choices with counts (a malformed filter is refused first)
     const filter = deviceFilterOf(req.query);
+    const all = await listDevices(hub);
     return reply.header('cache-control', 'no-store').send({ devices: all.filter((d) => deviceMatches(d, filter)), facets: fleetFacets(all) });
   });
   app.post<{ Body: { name: string; group?: string; expiresSeconds?: number } }>('/api/v1/devices', {

@@ -19,6 +19,9 @@ type Rows = (p: number, end: number, limit: number, delim: number, nf: number, k
 const KINDS = 256; // after 10^0..10^22 (184 bytes)
 const OUT_BYTES = 2 << 20;
 const SEGMENT = 1 << 20;
+/** Misses in a row before calls are left to the JS loop, and the most calls left to it in a row (parse()). */
+const MISSES_BEFORE_WAIT = 8;
+const MAX_WAIT = 64;
 
 /** What the decoder asks for of each field. */
 export type PlainField = 'skip' | 'number' | 'text';
@@ -115,6 +118,14 @@ export class PlainRows {
   /** rows the kernel parsed (the decoder's JS loop took the rest) */
   rows = 0;
   readonly result: RowsResult = { p: 0, row: 0 };
+  /**
+   * The kernel stopped at a row it does not take (not one cut by the end of the bytes) without
+   * taking any: `#misses` such calls in a row. Past MISSES_BEFORE_WAIT, the next `#wait` calls go
+   * to the JS loop at once (doubling with each further miss, up to MAX_WAIT): a file whose every
+   * row needs the JS loop (a quoted field in each) would otherwise pay a kernel call per row.
+   */
+  #misses = 0;
+  #wait = 0;
 
   private constructor(kinds: Int32Array, delim: number, text: TextCell) {
     this.#kinds = kinds;
@@ -139,9 +150,25 @@ export class PlainRows {
    * JS loop, or the end) and result.row.
    */
   parse(buf: Uint8Array, base: number, p: number, end: number, limit: number, row: number, cap: number, columns: readonly Float64Array[]): RowsResult {
+    if (this.#wait > 0) {
+      this.#wait--;
+      this.result.p = p;
+      this.result.row = row;
+      return this.result;
+    }
+    const rowsBefore = row;
+    const bailed = this.#parse(buf, base, p, end, limit, row, cap, columns);
+    if (this.result.row > rowsBefore) this.#misses = 0;
+    else if (bailed && ++this.#misses > MISSES_BEFORE_WAIT) this.#wait = Math.min(MAX_WAIT, 2 ** (this.#misses - MISSES_BEFORE_WAIT));
+    return this.result;
+  }
+
+  /** parse() with the kernel; true when it stopped at a row it does not take (not a cut one, not the end). */
+  #parse(buf: Uint8Array, base: number, p: number, end: number, limit: number, row: number, cap: number, columns: readonly Float64Array[]): boolean {
     const k = kernel!;
     const kinds = this.#kinds;
     if (k.owner !== this) k.claim(this, kinds);
+    let bailed = false;
     for (;;) {
       const at = base + p;
       if (at < k.segmentAt || at >= k.segmentAt + k.segmentBytes) {
@@ -166,11 +193,12 @@ export class PlainRows {
         k.load(buf, p, end, base + p);
         continue;
       }
+      bailed = !k.cut;
       break; // a row for the JS loop, or the window's last row, cut
     }
     this.result.p = p;
     this.result.row = row;
-    return this.result;
+    return bailed;
   }
 
   /** The last call's `done` rows (output stride n) into the batch from `row`. */

@@ -26,10 +26,18 @@ export function describeRepeated(r: RepeatedColumn): string {
   return `"${r.name}" (columns ${list})`;
 }
 
-/** The error for requested columns the file has more than once. */
-export function ambiguousColumnsError(file: string, repeated: readonly RepeatedColumn[]): OutpostError {
-  const one = repeated.length === 1;
-  return new OutpostError('input', `${one ? 'column' : 'columns'} ${repeated.map(describeRepeated).join(', ')} ${one ? 'appears' : 'appear'} more than once in the file: which one to read cannot be known; rename or remove the repeats`, { file }, { repeated: repeated.map((r) => r.name) });
+/**
+ * The columns `columns` names more than once, where none of them is one `read` names: a repeat that
+ * is read is refused (which of the two was meant cannot be known); the others are returned.
+ */
+export function unreadRepeats(file: string, columns: readonly string[], read: ReadonlySet<string>): RepeatedColumn[] {
+  const repeated = repeatedColumns(columns);
+  const ambiguous = repeated.filter((r) => read.has(r.name));
+  if (ambiguous.length > 0) {
+    const one = ambiguous.length === 1;
+    throw new OutpostError('input', `${one ? 'column' : 'columns'} ${ambiguous.map(describeRepeated).join(', ')} ${one ? 'appears' : 'appear'} more than once in the file: which one to read cannot be known; rename or remove the repeats`, { file }, { repeated: ambiguous.map((r) => r.name) });
+  }
+  return repeated;
 }
 
 /** Index into `fileColumns` of each requested column, in request order. */
@@ -47,9 +55,7 @@ export function resolveRequest(file: string, fileColumns: readonly string[], req
     if (i === undefined && !(sampledColumns && optional)) missing.push(name);
     fields.push(i ?? -1);
   }
-  const wanted = new Set(request.map((r) => r.name));
-  const ambiguous = repeatedColumns(fileColumns).filter((r) => wanted.has(r.name));
-  if (ambiguous.length > 0) throw ambiguousColumnsError(file, ambiguous);
+  unreadRepeats(file, fileColumns, new Set(request.map((r) => r.name)));
   if (missing.length > 0) {
     const list = missing.map((m) => `"${m}"`).join(', ');
     // quoted, so that stray spaces in header names ("id, value") are visible

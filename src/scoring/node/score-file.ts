@@ -9,7 +9,7 @@ import { cacheDate } from '../../inference/common/providers.ts';
 import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { escapeControls } from '../../io/common/control-chars.ts';
-import { ambiguousColumnsError, describeRepeated, repeatedColumns } from '../../io/common/request.ts';
+import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
@@ -192,10 +192,7 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
  */
 function checkRepeatedColumns(source: TableSource, inputs: readonly string[], idColumn: string | undefined, warn: (line: string) => void): void {
   const read = new Set(idColumn === undefined ? inputs : [...inputs, idColumn]);
-  const repeated = repeatedColumns(source.columns);
-  const ambiguous = repeated.filter((r) => read.has(r.name));
-  if (ambiguous.length) throw ambiguousColumnsError(source.path, ambiguous);
-  for (const r of repeated) warn(`column ${describeRepeated(r)} appears more than once in ${path.basename(source.path)}; the model does not read it, so the file is scored`);
+  for (const r of unreadRepeats(source.path, source.columns, read)) warn(`column ${describeRepeated(r)} appears more than once in ${path.basename(source.path)}; the model does not read it, so the file is scored`);
 }
 
 /** Check everything that can be checked before any work or any store write. */
