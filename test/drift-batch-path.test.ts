@@ -17,7 +17,8 @@ import { CATEGORY_OTHER } from '../src/drift/common/categorical-stats.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
 import { CellStatus, type StringColumn } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
-import { acceptedCodes, acceptedStrings, allOk, extractColumns, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import { acceptedCodes, acceptedStrings, extractColumns, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import { allOk } from '../src/io/common/table.ts';
 import type { BoundFeature } from '../src/monitor/common/features.ts';
 
 const csv = fs.readFileSync(new URL('../models/demo/weather-2015.csv', import.meta.url), 'utf8').trimEnd().split('\n').map((l) => l.split(','));

@@ -122,3 +122,31 @@ test('a category feed carries its values as codes into the vocabulary; missing a
   assert.deepEqual(Array.from(x.accepted), [0]);
   assert.deepEqual(x.feeds.colour.coded, { codes: Int32Array.from([1]), dictionary: ['red', 'green'] });
 });
+
+test('a batch whose cells are all fine is taken whole, and one bad cell anywhere in it is found: at any position, in a status column at any byte offset and longer than the batch', () => {
+  const inputs = [{ name: 'x', type: 'float' as const, nullable: false }];
+  const graph = new Map<string, ElemType>([['x', 'float']]);
+  const rank = new Map([['x', 2]]);
+  for (const n of [1, 3, 8, 37]) {
+    for (const offset of [0, 1, 3]) {
+      const make = () => {
+        const status = new Uint8Array(offset + n + 5).subarray(offset); // n cells of a longer column, as readers hand out
+        status.fill(CellStatus.unparsable, n); // the cells past the batch are not its own
+        return { kind: 'number' as const, values: Float64Array.from({ length: n + 5 }, (_, i) => i / 7), status, bad: new Map<number, string>() };
+      };
+      const whole: ColumnBatch = { firstRow: 1, length: n, columns: [make()], rowProblems: [], end: { offset: 0, row: 0 } };
+      assert.equal(validateBatch(whole, inputs, graph, rank).accepted.length, n, `n ${n}, offset ${offset}`);
+      for (let bad = 0; bad < n; bad++) {
+        for (const kind of ['missing', 'unparsable', 'float32 overflow'] as const) {
+          const col = make();
+          if (kind === 'float32 overflow') col.values[bad] = -1e39;
+          else col.status[bad] = CellStatus[kind];
+          if (kind === 'unparsable') col.bad.set(bad, 'x?');
+          const v = validateBatch({ firstRow: 1, length: n, columns: [col], rowProblems: [], end: { offset: 0, row: 0 } }, inputs, graph, rank);
+          assert.equal(v.accepted.length, n - 1, `n ${n}, offset ${offset}, ${kind} at ${bad}`);
+          assert.equal(v.rejects[0]?.row, 1 + bad);
+        }
+      }
+    }
+  }
+});

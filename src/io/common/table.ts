@@ -1,6 +1,7 @@
 // The contract between file readers/writers and the scoring pipeline. Readers deliver columnar
 // batches already parsed to the kind each consumer asked for (numbers as Float64Array + a status
-// byte per cell), so the hot path never builds per-row objects. Pure types and constants.
+// byte per cell), so the hot path never builds per-row objects. Pure types, constants and one
+// check of a status column that both validation and the drift statistics run per batch.
 
 export type InputFormat = 'csv' | 'jsonl' | 'parquet';
 export type OutputFormat = InputFormat;
@@ -18,6 +19,24 @@ export interface ColumnRequest {
 
 /** Per-cell status for number columns. */
 export const CellStatus = { ok: 0, missing: 1, unparsable: 2 } as const;
+
+/**
+ * No missing or unparsable cell: every status byte is CellStatus.ok (0). ORed four bytes at a time
+ * (twenty columns per batch: TypedArray indexOf, twice, cost ~15 µs a column).
+ */
+export function allOk(status: Uint8Array): boolean {
+  const n = status.length;
+  let bits = 0;
+  const head = Math.min(n, (4 - (status.byteOffset & 3)) & 3); // bytes before the first aligned word
+  for (let i = 0; i < head; i++) bits |= status[i];
+  const words = (n - head) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(status.buffer, status.byteOffset + head, words);
+    for (let j = 0; j < words; j++) bits |= w[j];
+  }
+  for (let i = head + 4 * words; i < n; i++) bits |= status[i];
+  return bits === 0; // CellStatus.ok
+}
 
 export interface NumberColumn {
   kind: 'number';

