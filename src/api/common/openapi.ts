@@ -88,7 +88,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `outpost tokens create`' } },
       schemas: {
         Record: {
-          type: 'object', description: 'One record: the model\'s input fields by name (see GET /v1/models/{model}). A field the model does not take is an error.',
+          type: 'object', description: 'One record: the model\'s input fields by name (see GET /v1/models/{model}), typed: float and int inputs take a JSON number, bool inputs a boolean, category inputs a string, and null is a missing value. A field the model does not take, or a value of another JSON type, is an error.',
           additionalProperties: { type: ['number', 'string', 'boolean', 'null'] },
         },
         Batch: {

@@ -182,7 +182,8 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
       throw new ApiError(429, 'rate-limited', `token "${token.name}" is over its rate limit of ${limiter.limit.rate} records per second; retry in ${admission.retryAfterSeconds} s`, {}, { 'Retry-After': String(admission.retryAfterSeconds) });
     }
     const scorer = await scorerFor(name, version);
-    const outcomes = await scorer.score(records.map((value) => ({ value })), `api:${token.name}`, { atomic: true });
+    // JSON bodies are typed: "50" for a number input is refused naming the field (a file's cell rules do not apply)
+    const outcomes = await scorer.score(records.map((value) => ({ value })), `api:${token.name}`, { atomic: true, strictTypes: true });
     const failed = outcomes.flatMap((o, index) => (!o.ok && o.errors.length ? [{ index, errors: o.errors as FieldError[] }] : []));
     if (failed.length) {
       throw new ApiError(422, 'validation', `${failed.length} of ${records.length} record${records.length === 1 ? '' : 's'} failed validation; nothing was scored`, { records: failed });
