@@ -226,3 +226,27 @@ test('hub admin-token rotate: the old token and a console session signed in with
   assert.equal((await asToken(fresh)).status, 200, 'the new token');
   t.adminToken = fresh; // later tests in this file use the admin token
 });
+
+test('one code per kind of malformed request, as `outpost serve` answers them (src/api/common/request-errors.ts)', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const json = { 'content-type': 'application/json' };
+  const cases: [string, string, string, string | undefined, Record<string, string>, number, string, RegExp][] = [
+    ['a bad query value (schema)', 'GET', `/api/v1/rollouts?model=${'m'.repeat(65)}`, undefined, admin, 400, 'usage', /querystring\/model/],
+    ['a bad query value (read by the route)', 'GET', '/api/v1/events?limit=lots', undefined, admin, 400, 'usage', /"limit" must be a whole number/],
+    ['a bad path parameter', 'POST', '/api/v1/enrollments/-x-/cancel', '{}', { ...admin, ...json }, 400, 'usage', /params\/name/],
+    ['a body field of the wrong type', 'POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', percent: '50' }), { ...admin, ...json }, 400, 'usage', /body\/percent must be number/],
+    ['an unknown body field', 'POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', percnt: 5 }), { ...admin, ...json }, 400, 'usage', /unknown field "percnt"/],
+    ['a body that is not JSON', 'POST', '/api/v1/devices', '{"name":', { ...admin, ...json }, 400, 'usage', /JSON/],
+    ['a body over the limit', 'POST', '/api/v1/devices/ws-1/revoke', JSON.stringify({ pad: 'x'.repeat(20_000) }), { ...admin, ...json }, 413, 'too-large', /./],
+    ['another content type (JSON route)', 'POST', '/api/v1/devices', '{"name":"ws-20"}', { ...admin, 'content-type': 'text/plain' }, 415, 'unsupported-media-type', /./],
+    ['another content type (sync route)', 'POST', '/api/v1/sync/items', '{}', json, 415, 'unsupported-media-type', /send items as application\/x-outpost-items\+gzip/],
+  ];
+  for (const [what, method, p, body, headers, status, code, message] of cases) {
+    const res = await fetch(`${t.url}${p}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    assert.equal(res.status, status, `${what}: ${text}`);
+    const err = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, code, `${what}: ${text}`);
+    assert.match(err.message, message, what);
+  }
+});

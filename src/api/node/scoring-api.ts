@@ -18,6 +18,7 @@ import { getSettings, openStore, type Store } from '../../store/node/store.ts';
 import { parseJsonBody } from '../common/json-body.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
+import { requestErrorCode } from '../common/request-errors.ts';
 import { HttpError, limitedBody } from './http.ts';
 
 /** Every answer is JSON for a program, never a page: nothing in it may run, be framed or sniffed. */
@@ -71,7 +72,6 @@ class ApiError extends Error {
   }
 }
 
-const HTTP_CODES: Record<number, Code> = { 400: 'usage', 405: 'method-not-allowed', 408: 'usage', 413: 'too-large', 414: 'usage', 415: 'unsupported-media-type' };
 
 /** What the API says about a model version (no paths, hashes or signatures: a caller needs the schema). */
 function describe(m: InstalledModel, versions: number[]) {
@@ -234,7 +234,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
         if (res.headersSent) return void res.destroy();
         let err: ApiError;
         if (e instanceof ApiError) err = e;
-        else if (e instanceof HttpError) err = new ApiError(e.status, HTTP_CODES[e.status] ?? 'usage', e.message);
+        else if (e instanceof HttpError) err = new ApiError(e.status, e.status === 405 ? 'method-not-allowed' : requestErrorCode(e.status), e.message);
         else if (e instanceof OutpostError) {
           err = e.code === 'not-found' ? new ApiError(404, 'not-found', e.message)
             : e.code === 'usage' ? new ApiError(400, 'usage', e.message)
