@@ -258,6 +258,24 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(newest.id).waitFor();
     await row(second).and(page.locator('[data-state="superseded"]')).waitFor();
     assert.equal(await row(second).getByRole('button', { name: /Halt|Roll back/ }).count(), 0);
+    // a 1280×800 window shows the whole table with a partial rollout's three actions (Halt, Roll back,
+    // Widen): nothing scrolls sideways (the actions were cut off at the right, behind a scrollbar)
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.equal(await row(newest.id).getByRole('button', { name: /^(Halt…|Roll back…|Widen…)$/ }).count(), 3);
+    const measure = () => page.getByTestId('rollouts').evaluate((table) => {
+      const wrap = table.parentElement!;
+      const doc = table.ownerDocument.documentElement;
+      return { table: wrap.scrollWidth - wrap.clientWidth, page: doc.scrollWidth - doc.clientWidth };
+    });
+    let overflow = await measure();
+    for (let i = 0; i < 20 && (overflow.table > 0 || overflow.page > 0); i++) { // the resize's layout settles (a scrollbar comes and goes)
+      await page.waitForTimeout(100);
+      overflow = await measure();
+    }
+    await row(newest.id).scrollIntoViewIfNeeded();
+    await shot(page, 'hub-console-rollout-06c-1280x800');
+    assert.ok(overflow.table <= 0 && overflow.page <= 0, `the rollouts table and the page fit the window (overflow: ${JSON.stringify(overflow)})`);
+    await page.setViewportSize({ width: 1280, height: 900 });
     // "Widen…" on a partial rollout fills the form with its alias, group and seed
     await row(newest.id).getByTestId('widen').click();
     assert.equal(await page.getByTestId('rollout-group').inputValue(), 'line-1');
