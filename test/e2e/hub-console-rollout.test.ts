@@ -394,6 +394,32 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await ok.arrayBuffer();
   });
 
+  test('a group no workstation is in: refused with the hub\'s message on the page; with "Start it even if …" ticked it starts, staged', async () => {
+    await page.reload(); // a fresh form (the box unticked)
+    await page.getByTestId('rollout-form').waitFor();
+    const before = JSON.stringify(await listRollouts(t.hub));
+    await page.getByTestId('rollout-group').fill('line-9');
+    assert.equal(await page.getByTestId('rollout-allow-empty').isChecked(), false);
+    await page.getByTestId('rollout-start').click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Not started' });
+    await refused.waitFor();
+    const viaCli = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+    assert.equal(viaCli.code, 2, viaCli.err);
+    const message = viaCli.err.trim().replace(/^outpost hub rollout: /, '');
+    assert.match(message, /^no workstation is in group "line-9" and no outstanding enrollment code names it, so the rollout would reach no one \(groups: line-1, line-2\)/);
+    assert.equal((await refused.locator('p').innerText()).trim(), message, 'the page shows the hub\'s (the CLI\'s) message');
+    assert.equal(JSON.stringify(await listRollouts(t.hub)), before, 'nothing was started');
+    await page.getByTestId('rollout-allow-empty').check();
+    await page.getByTestId('rollout-start').click();
+    const ok = page.getByTestId('rollout-ok').filter({ hasText: 'to group line-9' });
+    await ok.waitFor();
+    const [r] = await listRollouts(t.hub, { group: 'line-9' });
+    assert.deepEqual([r.model, r.group, r.state, r.counts.groupDevices, r.counts.devices], ['churn', 'line-9', 'active', 0, 0]);
+    assert.match(await ok.innerText(), new RegExp(`^Started ${r.id}: churn:production → v\\d+ to group line-9, 0 devices[\\s\\S]*No workstation is in group "line-9" yet: devices enrolled into it later follow the rollout\\.`));
+    await row(r.id).waitFor();
+    await shot(page, 'hub-console-rollout-08a-empty-group-started');
+  });
+
   test('text, password and date fields look like the app\'s other fields', async () => {
     const look = (sel: string) => page.locator(sel).first().evaluate((el) => {
       const s = (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el);
