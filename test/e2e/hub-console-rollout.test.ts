@@ -431,8 +431,13 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     assert.match(select, /^1px solid \d/, `the select's look: ${select}`);
     assert.equal(await look('[data-testid="events-since"]'), select, 'the date filter');
     await shot(page, 'hub-console-rollout-08-events-filters');
+    const session = await cookie();
     await page.getByTestId('sign-out').click();
     await page.getByTestId('admin-token').waitFor();
+    // signing out ended the session on the hub: a copy of its cookie is refused
+    const reused = await fetch(`${base()}/api/v1/devices`, { headers: { cookie: session } });
+    assert.equal(reused.status, 401, await reused.clone().text());
+    await reused.arrayBuffer();
     assert.equal(await look('[data-testid="admin-token"]'), select, 'the admin token field');
     await shot(page, 'hub-console-rollout-09-sign-in');
   });
