@@ -153,3 +153,27 @@ test('upload lands in <home>/uploads under a safe name; the output downloads', a
   const none = await fetch(`${base}/api/files/${job.id}/rejects`, { headers: { Authorization: `Bearer ${t.server.token}` } });
   assert.equal(none.status, 404, 'a job without rejects has no rejects file');
 });
+
+test('a malformed call answers the codes the hub answers the same mistakes with; JSON bodies are strictly typed', async () => {
+  const auth = { Authorization: `Bearer ${t.server.token}` };
+  const json = { ...auth, 'Content-Type': 'application/json' };
+  const cases: [string, string, string | Buffer, Record<string, string>, number, string, RegExp][] = [
+    // JSON has types: a string for a number or boolean is not read as one (query strings are text: uploads' ?name= is read as given)
+    ['a body field of the wrong type', 'jobs.list', JSON.stringify({ limit: '50' }), json, 400, 'usage', /^jobs\.list: limit: .*expected number, received string/],
+    ['a boolean sent as text', 'gpu.status', JSON.stringify({ hub: 'false' }), json, 400, 'usage', /^gpu\.status: hub: .*expected boolean, received string/],
+    ['a setting of the wrong type', 'settings.update', JSON.stringify({ patch: { logSampleRate: '0.5' } }), json, 400, 'usage', /setting "logSampleRate": expected a number/],
+    ['an unknown body field', 'jobs.list', JSON.stringify({ limt: 5 }), json, 400, 'usage', /limt/],
+    ['a body that is not JSON', 'jobs.list', '{"limit":', json, 400, 'usage', /not valid JSON/],
+    ['a body over the limit', 'jobs.list', Buffer.alloc(1024 * 1024 + 1, 0x20), json, 413, 'too-large', /limit/],
+    ['another content type', 'jobs.list', '{}', { ...auth, 'Content-Type': 'text/plain' }, 415, 'unsupported-media-type', /application\/json/],
+  ];
+  for (const [what, method, body, headers, status, code, message] of cases) {
+    const r = await fetch(`${base}/api/call/${method}`, { method: 'POST', headers, body });
+    const answer = (await r.json()) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(r.status, status, `${what}: ${JSON.stringify(answer)}`);
+    assert.equal(answer.error.code, code, what);
+    assert.match(answer.error.message, message, what);
+  }
+  const typed = await fetch(`${base}/api/call/jobs.list`, { method: 'POST', headers: json, body: JSON.stringify({ limit: 50 }) });
+  assert.equal(typed.status, 200, 'the same field with its JSON type passes');
+});

@@ -160,3 +160,25 @@ test('CLI: --db malformed is a usage error (2); PostgreSQL unreachable fails (1)
   assert.match(help.out, /--db .*postgres:\/\//);
   assert.match(help.out, /share one\s+postgres:\/\/ database and the same hub folder/);
 });
+
+test('CLI: a numeric option of the hub commands given a negative or out-of-range value names the value and the range (exit 2)', async () => {
+  const dir = path.join(work, 'no-hub'); // the values are checked before the hub folder is opened
+  const home = path.join(work, 'home-options');
+  const cases: [string[], RegExp][] = [
+    [['hub', 'rollout', 'churn:production', '--group', 'line-1', '--percent', '-5'], /^outpost hub rollout: --percent must be a number above 0 and at most 100, with at most two decimals \(got "-5"\)$/],
+    [['hub', 'rollout', 'churn:production', '--group', 'line-1', '--percent', '0'], /--percent must be a number above 0 and at most 100, with at most two decimals \(got "0"\)/],
+    [['hub', 'rollout', 'churn:production', '--group', 'line-1', '--percent', '-0.5'], /--percent must be .* \(got "-0\.5"\)/],
+    [['hub', 'events', '--limit', '-3'], /^outpost hub events: --limit must be a whole number from 1 to 100000 \(got "-3"\)$/],
+    [['hub', 'events', '--limit', '5x'], /--limit must be a whole number from 1 to 100000 \(got "5x"\)/],
+    [['hub', 'devices', 'add', '--name', 'ws-1', '--expires', '-60'], /^outpost hub devices add: --expires must be a whole number of seconds from 60 to 2592000 \(got "-60"\)$/],
+    [['hub', 'devices', 'add', '--name', 'ws-1', '--expires', '30'], /--expires must be a whole number of seconds from 60 to 2592000 \(got "30"\)/],
+    [['hub', 'drift', 'churn', '--window', 'day', '--last', '-1'], /^outpost hub drift: --last must be a whole number from 1 to 1000 \(got "-1"\)$/],
+    [['hub', 'serve', '--port', '-1'], /^outpost hub serve: --port must be a whole number from 0 to 65535 \(got "-1"\)$/],
+    [['hub', 'targets', 'renew', '--expires-days', '-7', '--offline-keys', path.join(work, 'k')], /^outpost hub targets renew: --expires-days must be a whole number of days from 1 to 3650 \(got "-7"\)$/],
+  ];
+  for (const [argv, message] of cases) {
+    const r = await run([...argv, '--dir', dir, '--home', home]);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(r.err.trim().split('\n')[0], message, argv.join(' '));
+  }
+});

@@ -207,6 +207,37 @@ test('an unknown route and a request the HTTP parser refuses are answered in the
   await ok.arrayBuffer();
 });
 
+test('signing out of the console ends the session on the server: the old cookie is refused (401); other sessions and the token still work', async () => {
+  const signIn = async () => {
+    const r = await fetch(`${t.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: t.url }, body: JSON.stringify({ token: t.adminToken }) });
+    assert.equal(r.status, 200, await r.clone().text());
+    await r.arrayBuffer();
+    return r.headers.get('set-cookie')!.split(';')[0];
+  };
+  const as = async (cookie: string) => {
+    const r = await fetch(`${t.url}/api/v1/devices`, { headers: { cookie } });
+    return { status: r.status, text: await r.text() };
+  };
+  const mine = await signIn();
+  const other = await signIn(); // another browser
+  assert.equal((await as(mine)).status, 200);
+  const out = await fetch(`${t.url}/api/v1/session`, { method: 'DELETE', headers: { cookie: mine, origin: t.url } });
+  assert.equal(out.status, 200, await out.clone().text());
+  assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/, 'the browser drops its cookie');
+  await out.arrayBuffer();
+  const reused = await as(mine);
+  assert.equal(reused.status, 401, `a copy of the signed-out cookie: ${reused.text}`);
+  assert.match(reused.text, /signed out; sign in again/);
+  assert.equal((await fetch(`${t.url}/api/v1/session`, { headers: { cookie: mine } })).status, 401);
+  assert.equal((await as(other)).status, 200, 'another session is not ended');
+  assert.equal((await fetch(`${t.url}/api/v1/devices`, { headers: { authorization: `Bearer ${t.adminToken}` } })).status, 200, 'the admin token still works');
+  assert.equal((await as(await signIn())).status, 200, 'signing in again works');
+  // a sign-out without a session, or with a forged one, ends nothing and is still answered
+  const none = await fetch(`${t.url}/api/v1/session`, { method: 'DELETE', headers: { cookie: 'outpost_hub_session=1.x.y', origin: t.url } });
+  assert.equal(none.status, 200);
+  await none.arrayBuffer();
+});
+
 test('hub admin-token rotate: the old token and a console session signed in with it stop working at once; the new one works', async () => {
   const signIn = await fetch(`${t.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: t.url }, body: JSON.stringify({ token: t.adminToken }) });
   assert.equal(signIn.status, 200, await signIn.clone().text());
@@ -215,7 +246,7 @@ test('hub admin-token rotate: the old token and a console session signed in with
   const asSession = () => fetch(`${t.url}/api/v1/session`, { headers: { cookie } });
   const asToken = (token: string) => fetch(`${t.url}/api/v1/devices`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await asSession()).status, 200);
-  // signing out only drops the browser's cookie; the rotation is what ends a leaked session
+  // the rotation ends every session at once (a sign-out ends one)
   const r = await runMain(['hub', 'admin-token', 'rotate', '--dir', t.dir, '--json']);
   assert.equal(r.code, 0, r.err);
   const fresh = fs.readFileSync(path.join(t.dir, 'admin.token'), 'utf8').trim();
@@ -225,4 +256,28 @@ test('hub admin-token rotate: the old token and a console session signed in with
   assert.equal((await asToken(t.adminToken)).status, 401, 'the old token');
   assert.equal((await asToken(fresh)).status, 200, 'the new token');
   t.adminToken = fresh; // later tests in this file use the admin token
+});
+
+test('one code per kind of malformed request, as `outpost serve` answers them (src/api/common/request-errors.ts)', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const json = { 'content-type': 'application/json' };
+  const cases: [string, string, string, string | undefined, Record<string, string>, number, string, RegExp][] = [
+    ['a bad query value (schema)', 'GET', `/api/v1/rollouts?model=${'m'.repeat(65)}`, undefined, admin, 400, 'usage', /querystring\/model/],
+    ['a bad query value (read by the route)', 'GET', '/api/v1/events?limit=lots', undefined, admin, 400, 'usage', /"limit" must be a whole number/],
+    ['a bad path parameter', 'POST', '/api/v1/enrollments/-x-/cancel', '{}', { ...admin, ...json }, 400, 'usage', /params\/name/],
+    ['a body field of the wrong type', 'POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', percent: '50' }), { ...admin, ...json }, 400, 'usage', /body\/percent must be number/],
+    ['an unknown body field', 'POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', percnt: 5 }), { ...admin, ...json }, 400, 'usage', /unknown field "percnt"/],
+    ['a body that is not JSON', 'POST', '/api/v1/devices', '{"name":', { ...admin, ...json }, 400, 'usage', /JSON/],
+    ['a body over the limit', 'POST', '/api/v1/devices/ws-1/revoke', JSON.stringify({ pad: 'x'.repeat(20_000) }), { ...admin, ...json }, 413, 'too-large', /./],
+    ['another content type (JSON route)', 'POST', '/api/v1/devices', '{"name":"ws-20"}', { ...admin, 'content-type': 'text/plain' }, 415, 'unsupported-media-type', /./],
+    ['another content type (sync route)', 'POST', '/api/v1/sync/items', '{}', json, 415, 'unsupported-media-type', /send items as application\/x-outpost-items\+gzip/],
+  ];
+  for (const [what, method, p, body, headers, status, code, message] of cases) {
+    const res = await fetch(`${t.url}${p}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    assert.equal(res.status, status, `${what}: ${text}`);
+    const err = (JSON.parse(text) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, code, `${what}: ${text}`);
+    assert.match(err.message, message, what);
+  }
 });

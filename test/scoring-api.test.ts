@@ -245,7 +245,18 @@ test('validation errors: 422 naming each record, field and reason; nothing of th
     [4, [['temp_min', 'missing value in a non-nullable column']]],
   ]);
   const single = errorOf(await call('POST', '/v1/models/seattle-weather/predict', { body: { ...good, wind: 'calm' } }), 422, 'validation');
-  assert.deepEqual(single.records, [{ index: 0, errors: [{ field: 'wind', reason: 'cannot parse "calm" as a number', value: 'calm' }] }]);
+  assert.deepEqual(single.records, [{ index: 0, errors: [{ field: 'wind', reason: 'expected a JSON number (the input is float), got a string', value: '"calm"' }] }]);
+  // JSON bodies are typed: a number input takes a JSON number, not "50" (nor true); a category a string, not 5.
+  // A file's cell rules (numeric strings, true/false as 1/0) are not applied to them.
+  const typed = errorOf(await call('POST', '/v1/models/seattle-weather/predict', {
+    body: { records: [{ ...good, temp_max: '50' }, { ...good, precipitation: true, season: 5 }, { ...good, wind: [2] }, good] },
+  }), 422, 'validation');
+  assert.match(typed.message, /3 of 4 records failed validation; nothing was scored/);
+  assert.deepEqual(typed.records!.map((r) => [r.index, r.errors]), [
+    [0, [{ field: 'temp_max', reason: 'expected a JSON number (the input is float), got a string', value: '"50"' }]],
+    [1, [{ field: 'precipitation', reason: 'expected a JSON number (the input is float), got a boolean', value: 'true' }, { field: 'season', reason: 'expected a JSON string (the input is category), got a number', value: '5' }]],
+    [2, [{ field: 'wind', reason: 'expected a JSON number (the input is float), got an array', value: '[2]' }]],
+  ]);
   assert.equal(await sessionRows(), rowsBefore, 'refused requests are not logged');
 });
 

@@ -1,6 +1,7 @@
 // What a CLI command is. Each command lives in its own module under commands/ and is listed in
 // commands/index.ts; main.ts parses global options, finds the command and maps errors to exit codes.
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { usageError } from '../common/errors.ts';
 
 export interface Output {
   /** human text (suppressed with --json) */
@@ -49,3 +50,32 @@ export const str = (args: ParsedArgs, name: string): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 export const flag = (args: ParsedArgs, name: string): boolean => args.values[name] === true;
+
+/** A negative number as an option's value (`-5`, `-0.5`, `-.5`, `-1e3`): text, never an option (no option is a digit). */
+const NEGATIVE = /^-(?:\d|\.\d)/;
+
+/**
+ * The arguments with `--name -5` written `--name=-5` where `--name` takes a value: node's parseArgs
+ * calls a value starting with "-" ambiguous and refuses it with a message about dashes, so an
+ * out-of-range value never reached the command's own check (which names the value and the range).
+ */
+export function joinNegativeValues(args: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') { out.push(...args.slice(i)); break; }
+    const takesValue = a.startsWith('--') && !a.includes('=') && options[a.slice(2)]?.type === 'string';
+    if (takesValue && i + 1 < args.length && NEGATIVE.test(args[i + 1])) out.push(`${a}=${args[++i]}`);
+    else out.push(a);
+  }
+  return out;
+}
+
+/** A whole-number option within [min, max], or undefined when not given; a usage error naming the value and the range. */
+export function wholeNumber(args: ParsedArgs, name: string, min: number, max: number, unit = ''): number | undefined {
+  const v = str(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^[+-]?\d+$/.test(v.trim()) || n < min || n > max) throw usageError(`--${name} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max} (got "${v}")`);
+  return n;
+}

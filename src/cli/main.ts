@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { OutpostError, quote } from '../common/errors.ts';
 import { resolveHome } from '../store/node/home.ts';
-import type { CommandContext, CommandSpec, Output } from './command.ts';
+import { joinNegativeValues, type CommandContext, type CommandSpec, type Output } from './command.ts';
 import { commands, type CommandEntry } from './commands/index.ts';
 import { spareStarting } from '../inference/node/spare-worker.ts';
 
@@ -144,7 +144,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
   let parsed;
   try {
-    parsed = parseArgs({ args: found.rest, options: spec.options ?? {}, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joinNegativeValues(found.rest, spec.options ?? {}), options: spec.options ?? {}, allowPositionals: true, strict: true });
   } catch (e) {
     return usage(`${(e as Error).message}`);
   }

@@ -258,6 +258,24 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await row(newest.id).waitFor();
     await row(second).and(page.locator('[data-state="superseded"]')).waitFor();
     assert.equal(await row(second).getByRole('button', { name: /Halt|Roll back/ }).count(), 0);
+    // a 1280×800 window shows the whole table with a partial rollout's three actions (Halt, Roll back,
+    // Widen): nothing scrolls sideways (the actions were cut off at the right, behind a scrollbar)
+    await page.setViewportSize({ width: 1280, height: 800 });
+    assert.equal(await row(newest.id).getByRole('button', { name: /^(Halt…|Roll back…|Widen…)$/ }).count(), 3);
+    const measure = () => page.getByTestId('rollouts').evaluate((table) => {
+      const wrap = table.parentElement!;
+      const doc = table.ownerDocument.documentElement;
+      return { table: wrap.scrollWidth - wrap.clientWidth, page: doc.scrollWidth - doc.clientWidth };
+    });
+    let overflow = await measure();
+    for (let i = 0; i < 20 && (overflow.table > 0 || overflow.page > 0); i++) { // the resize's layout settles (a scrollbar comes and goes)
+      await page.waitForTimeout(100);
+      overflow = await measure();
+    }
+    await row(newest.id).scrollIntoViewIfNeeded();
+    await shot(page, 'hub-console-rollout-06c-1280x800');
+    assert.ok(overflow.table <= 0 && overflow.page <= 0, `the rollouts table and the page fit the window (overflow: ${JSON.stringify(overflow)})`);
+    await page.setViewportSize({ width: 1280, height: 900 });
     // "Widen…" on a partial rollout fills the form with its alias, group and seed
     await row(newest.id).getByTestId('widen').click();
     assert.equal(await page.getByTestId('rollout-group').inputValue(), 'line-1');
@@ -376,6 +394,32 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     await ok.arrayBuffer();
   });
 
+  test('a group no workstation is in: refused with the hub\'s message on the page; with "Start it even if …" ticked it starts, staged', async () => {
+    await page.reload(); // a fresh form (the box unticked)
+    await page.getByTestId('rollout-form').waitFor();
+    const before = JSON.stringify(await listRollouts(t.hub));
+    await page.getByTestId('rollout-group').fill('line-9');
+    assert.equal(await page.getByTestId('rollout-allow-empty').isChecked(), false);
+    await page.getByTestId('rollout-start').click();
+    const refused = page.getByRole('alert').filter({ hasText: 'Not started' });
+    await refused.waitFor();
+    const viaCli = await runMain(['hub', 'rollout', 'churn:production', '--group', 'line-9', '--dir', t.dir]);
+    assert.equal(viaCli.code, 2, viaCli.err);
+    const message = viaCli.err.trim().replace(/^outpost hub rollout: /, '');
+    assert.match(message, /^no workstation is in group "line-9" and no outstanding enrollment code names it, so the rollout would reach no one \(groups: line-1, line-2\)/);
+    assert.equal((await refused.locator('p').innerText()).trim(), message, 'the page shows the hub\'s (the CLI\'s) message');
+    assert.equal(JSON.stringify(await listRollouts(t.hub)), before, 'nothing was started');
+    await page.getByTestId('rollout-allow-empty').check();
+    await page.getByTestId('rollout-start').click();
+    const ok = page.getByTestId('rollout-ok').filter({ hasText: 'to group line-9' });
+    await ok.waitFor();
+    const [r] = await listRollouts(t.hub, { group: 'line-9' });
+    assert.deepEqual([r.model, r.group, r.state, r.counts.groupDevices, r.counts.devices], ['churn', 'line-9', 'active', 0, 0]);
+    assert.match(await ok.innerText(), new RegExp(`^Started ${r.id}: churn:production → v\\d+ to group line-9, 0 devices[\\s\\S]*No workstation is in group "line-9" yet: devices enrolled into it later follow the rollout\\.`));
+    await row(r.id).waitFor();
+    await shot(page, 'hub-console-rollout-08a-empty-group-started');
+  });
+
   test('text, password and date fields look like the app\'s other fields', async () => {
     const look = (sel: string) => page.locator(sel).first().evaluate((el) => {
       const s = (el.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): Record<string, string> }).getComputedStyle(el);
@@ -387,8 +431,13 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     assert.match(select, /^1px solid \d/, `the select's look: ${select}`);
     assert.equal(await look('[data-testid="events-since"]'), select, 'the date filter');
     await shot(page, 'hub-console-rollout-08-events-filters');
+    const session = await cookie();
     await page.getByTestId('sign-out').click();
     await page.getByTestId('admin-token').waitFor();
+    // signing out ended the session on the hub: a copy of its cookie is refused
+    const reused = await fetch(`${base()}/api/v1/devices`, { headers: { cookie: session } });
+    assert.equal(reused.status, 401, await reused.clone().text());
+    await reused.arrayBuffer();
     assert.equal(await look('[data-testid="admin-token"]'), select, 'the admin token field');
     await shot(page, 'hub-console-rollout-09-sign-in');
   });

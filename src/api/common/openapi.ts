@@ -69,13 +69,13 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
               description: 'The outputs: for one record the Prediction\'s fields at the top level, for a batch a `predictions` array in record order',
               content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/SingleResult' }, { $ref: '#/components/schemas/BatchResult' }] } } },
             },
-            400: error('The body is not valid JSON, or not a record or a batch'),
+            400: error('`usage`: the body is not valid (UTF-8) JSON, names a key twice, or is not a record or a batch (the codes of a malformed request are those of the hub and the app\'s own API)'),
             401: error('No token, a wrong one, or a revoked one'),
             403: error('The token is limited to other models'),
             404: error('No such model or version installed'),
-            413: error('The body is larger than the limit, or the batch has too many records'),
-            415: error('The body is not application/json'),
-            422: error('Records failed validation: `records` lists each one with its field errors'),
+            413: error('`too-large`: the body is larger than the limit, or the batch has too many records'),
+            415: error('`unsupported-media-type`: the body is not application/json'),
+            422: error('`validation`: records failed validation (a value of the wrong JSON type included): `records` lists each one with its field errors'),
             429: error('The token\'s rate limit is spent', { headers: { 'Retry-After': { description: 'seconds until the request would be admitted', schema: { type: 'integer', minimum: 1 } } } }),
           },
         },
@@ -88,7 +88,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'A token from `outpost tokens create`' } },
       schemas: {
         Record: {
-          type: 'object', description: 'One record: the model\'s input fields by name (see GET /v1/models/{model}). A field the model does not take is an error.',
+          type: 'object', description: 'One record: the model\'s input fields by name (see GET /v1/models/{model}), typed: float and int inputs take a JSON number, bool inputs a boolean, category inputs a string, and null is a missing value. A field the model does not take, or a value of another JSON type, is an error.',
           additionalProperties: { type: ['number', 'string', 'boolean', 'null'] },
         },
         Batch: {

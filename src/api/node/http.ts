@@ -12,6 +12,7 @@ import { quote } from '../../common/errors.ts';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseJsonBody } from '../common/json-body.ts';
+import { requestErrorCode } from '../common/request-errors.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
 import type { Service } from './service.ts';
 import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SERVE_SECURITY_HEADERS as SECURITY_HEADERS, staticFile } from './web-security.ts';
@@ -49,11 +50,11 @@ const MAX_CALL_BYTES = 1024 * 1024;
 const BODY_IDLE_MS = 30_000;
 const DRAIN_MS = 5_000;
 
-/** A request we refuse with a 4xx status (the message is shown to the client). */
+/** A request we refuse with a 4xx status (the message is shown to the client); the code by default as the hub's (request-errors.ts). */
 export class HttpError extends Error {
   readonly status: number;
   readonly code: ApiErrorShape['code'];
-  constructor(status: number, message: string, code: ApiErrorShape['code'] = 'usage') {
+  constructor(status: number, message: string, code: ApiErrorShape['code'] = requestErrorCode(status)) {
     super(message);
     this.status = status;
     this.code = code;

@@ -18,6 +18,7 @@ import { getSettings, openStore, type Store } from '../../store/node/store.ts';
 import { parseJsonBody } from '../common/json-body.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
+import { requestErrorCode } from '../common/request-errors.ts';
 import { HttpError, limitedBody } from './http.ts';
 
 /** Every answer is JSON for a program, never a page: nothing in it may run, be framed or sniffed. */
@@ -71,7 +72,6 @@ class ApiError extends Error {
   }
 }
 
-const HTTP_CODES: Record<number, Code> = { 400: 'usage', 405: 'method-not-allowed', 408: 'usage', 413: 'too-large', 414: 'usage', 415: 'unsupported-media-type' };
 
 /** What the API says about a model version (no paths, hashes or signatures: a caller needs the schema). */
 function describe(m: InstalledModel, versions: number[]) {
@@ -182,7 +182,8 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
       throw new ApiError(429, 'rate-limited', `token "${token.name}" is over its rate limit of ${limiter.limit.rate} records per second; retry in ${admission.retryAfterSeconds} s`, {}, { 'Retry-After': String(admission.retryAfterSeconds) });
     }
     const scorer = await scorerFor(name, version);
-    const outcomes = await scorer.score(records.map((value) => ({ value })), `api:${token.name}`, { atomic: true });
+    // JSON bodies are typed: "50" for a number input is refused naming the field (a file's cell rules do not apply)
+    const outcomes = await scorer.score(records.map((value) => ({ value })), `api:${token.name}`, { atomic: true, strictTypes: true });
     const failed = outcomes.flatMap((o, index) => (!o.ok && o.errors.length ? [{ index, errors: o.errors as FieldError[] }] : []));
     if (failed.length) {
       throw new ApiError(422, 'validation', `${failed.length} of ${records.length} record${records.length === 1 ? '' : 's'} failed validation; nothing was scored`, { records: failed });
@@ -233,7 +234,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
         if (res.headersSent) return void res.destroy();
         let err: ApiError;
         if (e instanceof ApiError) err = e;
-        else if (e instanceof HttpError) err = new ApiError(e.status, HTTP_CODES[e.status] ?? 'usage', e.message);
+        else if (e instanceof HttpError) err = new ApiError(e.status, e.status === 405 ? 'method-not-allowed' : requestErrorCode(e.status), e.message);
         else if (e instanceof OutpostError) {
           err = e.code === 'not-found' ? new ApiError(404, 'not-found', e.message)
             : e.code === 'usage' ? new ApiError(400, 'usage', e.message)

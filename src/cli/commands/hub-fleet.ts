@@ -13,7 +13,7 @@ import { openHub, type Hub } from '../../hub/node/repository.ts';
 import { parseDbSpec } from '../../hub/node/db-spec.ts';
 import { HEALTH, type Health } from '../../hub/common/fleet-health.ts';
 import { EVENT_KINDS } from '../../hub/node/console.ts';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { flag, str, wholeNumber, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 
 export const HUB_OPTS = { dir: { type: 'string' }, db: { type: 'string' } } as const;
 export const HUB_HELP = ['--dir D      the hub folder', '--db DB      database: a SQLite file or a postgres:// URL (default: from hub.json)'];
@@ -47,9 +47,7 @@ export const hubDevicesAddCommand: CommandSpec = {
   async run(ctx, args) {
     const name = str(args, 'name');
     if (!name) throw usageError('--name is required');
-    const exp = str(args, 'expires');
-    const ttl = exp === undefined ? undefined : Number(exp);
-    if (ttl !== undefined && !Number.isInteger(ttl)) throw usageError(`--expires must be whole seconds (got "${exp}")`);
+    const ttl = wholeNumber(args, 'expires', 60, 30 * 86_400, 'seconds'); // 1 minute to 30 days (createEnrollment's range)
     const r = await withHub(ctx, args, (hub) => createEnrollment(hub, { name, group: str(args, 'group'), ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) }));
     ctx.out.text(`enrollment code for "${r.name}"${r.group ? ` (group ${r.group})` : ''}: ${r.code}`);
     ctx.out.text(`  valid until ${r.expiresAt}, once. On the workstation: outpost connect --hub <hub URL> --root root.json --code ${r.code}`);
@@ -146,8 +144,7 @@ export const hubDriftCommand: CommandSpec = {
     if (window !== undefined && window !== 'hour' && window !== 'day') throw usageError(`--window must be hour or day (got "${window}")`);
     const lastText = str(args, 'last');
     if (lastText !== undefined && window === undefined) throw usageError('--last goes with --window');
-    const last = lastText === undefined ? undefined : Number(lastText);
-    if (last !== undefined && (!Number.isInteger(last) || last < 1 || last > 1000)) throw usageError(`--last must be a whole number from 1 to 1000 (got "${lastText}")`);
+    const last = wholeNumber(args, 'last', 1, 1000);
     const r = await withHub(ctx, args, (hub) => fleetDrift(hub, args.positionals[0], { group: str(args, 'group'), ...(window ? { window } : {}), ...(last !== undefined ? { last } : {}) }));
     // ±∞ as "Infinity", like `outpost drift --json` (plain JSON would write null: "not computed")
     ctx.out.json(JSON.parse(stringifyDrift({ ok: true, ...r })) as Record<string, unknown>);
@@ -174,8 +171,7 @@ export const hubEventsCommand: CommandSpec = {
   help: [...HUB_HELP, '--device NAME   one workstation', '--group G       the devices of one group', '--model M       events about model M (or version M@V)', '--kind K        alert, security, model, sync-dropped or rollout (repeatable)', '--since TIME    events at or after an ISO time', '--limit N       at most N events (default 100)'],
   options: { ...HUB_OPTS, device: { type: 'string' }, group: { type: 'string' }, model: { type: 'string' }, kind: { type: 'string', multiple: true }, since: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx, args) {
-    const limit = Number(str(args, 'limit') ?? '100');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit must be a whole number from 1 to 100000');
+    const limit = wholeNumber(args, 'limit', 1, 100_000) ?? 100;
     const kinds = (args.values.kind as string[] | undefined) ?? [];
     const bad = kinds.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
     if (bad.length) throw usageError(`--kind must be alert, security, model, sync-dropped or rollout (got ${bad.join(', ')})`);

@@ -12,7 +12,7 @@ import { delegatePublisher, nextRoot, renewTargets, revokePublisher, type RepoSt
 import { addSeconds } from '../../hub/node/tuf-metadata.ts';
 import { checkOutputFile, writeFileAtomic } from '../../io/node/output-file.ts';
 import { loadPublicKey } from '../../keys/node/keys.ts';
-import { str, flag, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { str, flag, wholeNumber, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 import { DB_HELP, dbOf, reportApplied } from './hub.ts';
 import { passphraseFromEnv } from './keys.ts';
@@ -58,8 +58,7 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
   if (dir !== undefined && (out !== undefined || args.values.overwrite !== undefined)) throw usageError('--dir applies the update to the hub folder; --out and --overwrite go with --hub <url> (sign for upload)');
   // where the update goes is checked before anything is fetched or signed (or a new offline key made)
   const file = hubUrl === undefined ? undefined : checkOutputFile(ctx.cwd, out!, { option: '--out', overwrite: flag(args, 'overwrite') });
-  const days = str(args, 'expires-days');
-  if (days !== undefined && !(Number.isInteger(Number(days)) && Number(days) > 0 && Number(days) <= 3650)) throw usageError(`--expires-days must be a whole number of days from 1 to 3650 (got "${days}")`);
+  const days = wholeNumber(args, 'expires-days', 1, 3650, 'days');
   const passphrase = passphraseFromEnv(ctx.env, str(args, 'passphrase-env'));
   const now = new Date();
   const runWith = (state: RepoState, lifetimes: Lifetimes): SignedUpdate => {
@@ -109,7 +108,7 @@ export const hubAddPublisherCommand: CommandSpec = {
     const models = str(args, 'models');
     const keyFiles = (args.values.key as string[] | undefined) ?? [];
     if (!name || !models || !keyFiles.length) throw usageError('--name, --key and --models are required');
-    const threshold = Number(str(args, 'threshold') ?? '1');
+    const threshold = wholeNumber(args, 'threshold', 1, keyFiles.length) ?? 1; // of the keys given
     const keys = keyFiles.map((f) => loadPublicKey(path.resolve(ctx.cwd, f)));
     return offline(ctx, args, (r) => delegatePublisher(r.state, r.keys.targets, { name, keys, threshold, modelsGlob: models, force: flag(args, 'force'), now: r.now, expires: r.expires('targets') }));
   },

@@ -14,7 +14,7 @@ import { ensureRenderer } from '../../api/node/renderer-build.ts';
 import { loadTlsFiles } from '../../hub/node/tls-files.ts';
 import { delegationsOf, type SignedUpdate } from '../../hub/node/signing.ts';
 import { globOfPaths } from '../../hub/common/delegations.ts';
-import { str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { str, wholeNumber, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { allowHttp, ALLOW_HTTP_HELP, ALLOW_HTTP_OPTION, CA_HELP, CA_OPTION, hubTrust } from '../hub-access.ts';
 import { passphraseFromEnv } from './keys.ts';
 
@@ -107,9 +107,7 @@ export const hubServeCommand: CommandSpec = {
   },
   async run(ctx, args) {
     const dir = dirOf(ctx.cwd, args);
-    const portText = str(args, 'port') ?? '8470';
-    const port = Number(portText);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port must be a port number (got "${portText}")`);
+    const port = wholeNumber(args, 'port', 0, 65535) ?? 8470;
     const certFile = str(args, 'tls-cert');
     const keyFile = str(args, 'tls-key');
     if ((certFile === undefined) !== (keyFile === undefined)) throw usageError('--tls-cert and --tls-key go together (the certificate and its private key)');

@@ -7,11 +7,13 @@ import { OutpostError } from '../../common/errors.ts';
 /** A rollout id as the hub makes them (`ro_` and 20 hex digits; the API accepts 8-40). */
 export const ROLLOUT_ID_RE = /^ro_[a-z0-9]{8,40}$/;
 
-/** `--percent P` as typed: undefined when not given; a usage error when it is not a number. */
+/** `--percent P` as typed: undefined when not given; a usage error naming the value and the range (rollouts.ts checks it again behind the API). */
 export function percentFromText(p: string | undefined): number | undefined {
   if (p === undefined) return undefined;
   const n = Number(p);
-  if (p.trim() === '' || !Number.isFinite(n)) throw new OutpostError('usage', `--percent must be a number (got "${p}")`);
+  if (p.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100 || Math.round(n * 100) !== n * 100) {
+    throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got "${p}")`);
+  }
   return n;
 }
 

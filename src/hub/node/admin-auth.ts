@@ -3,7 +3,9 @@
 // HttpOnly SameSite=Strict session cookie (POST /api/v1/session). The cookie is stateless — an
 // expiry and a nonce under an HMAC keyed by the stored admin token hash — so every hub process
 // sharing the database accepts it and a new admin token (`hub admin-token rotate`) invalidates every
-// session; signing out only drops the browser's cookie. Cookie-borne
+// session. Signing out ends the session on the server too: its nonce is kept (until the session
+// would have expired) in the hub's settings, which every process reads, so a copied cookie is
+// refused after the sign-out as well. Cookie-borne
 // requests are DNS-rebinding and CSRF exposed, so they must carry one of the hub's own Host names
 // and, for writes, this origin; bearer requests are not (a foreign page cannot know the token).
 import crypto from 'node:crypto';
@@ -31,16 +33,46 @@ export function issueSession(hash: string, now: number): { value: string; expire
   return { value: `${body}.${mac(hash, body)}`, expiresAt };
 }
 
-/** The session's expiry when the value is genuine and current, else undefined. */
-export function checkSession(value: string | undefined, hash: string, now: number): number | undefined {
+/** The session's expiry and nonce when the value is genuine and current, else undefined (sign-outs are checked by the caller). */
+export function checkSession(value: string | undefined, hash: string, now: number): { expiresAt: number; nonce: string } | undefined {
   const m = /^(\d{1,16})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(value ?? '');
   if (!m) return undefined;
   const expiresAt = Number(m[1]);
-  return sameSecret(m[3], mac(hash, `${m[1]}.${m[2]}`)) && expiresAt > now ? expiresAt : undefined;
+  return sameSecret(m[3], mac(hash, `${m[1]}.${m[2]}`)) && expiresAt > now ? { expiresAt, nonce: m[2] } : undefined;
+}
+
+/** The hub setting holding the nonces of signed-out sessions, with their expiry: [{n, e}] (JSON). */
+const SIGNED_OUT_KEY = 'console_signed_out';
+type SignedOut = { n: string; e: number }[];
+const signedOutList = (text: string | undefined): SignedOut => {
+  try {
+    const v = JSON.parse(text ?? '[]') as unknown;
+    return Array.isArray(v) ? v.filter((x): x is SignedOut[number] => typeof x?.n === 'string' && typeof x?.e === 'number') : [];
+  } catch { return []; }
+};
+const isSignedOut = async (hub: Hub, nonce: string): Promise<boolean> => signedOutList(await hub.storage.setting(SIGNED_OUT_KEY)).some((x) => x.n === nonce);
+
+/**
+ * Sign out: a genuine, current session cookie is ended on the server (its nonce recorded until it
+ * would have expired; expired entries are dropped here). Anything else has nothing to end.
+ */
+export async function signOut(hub: Hub, cookie: string | undefined, now = Date.now()): Promise<boolean> {
+  const stored = await adminHash(hub);
+  const s = stored && cookie !== undefined ? checkSession(cookie, stored, now) : undefined;
+  if (!s) return false;
+  // the repository's write lock: two sign-outs at once (any process) both stay recorded
+  await hub.storage.transaction(async (tx) => {
+    const list = signedOutList(await tx.setting(SIGNED_OUT_KEY)).filter((x) => x.e > now && x.n !== s.nonce);
+    await tx.putSetting(SIGNED_OUT_KEY, JSON.stringify([...list, { n: s.nonce, e: s.expiresAt }]));
+  });
+  return true;
 }
 
 export const sessionCookie = (hub: Hub, value: string, maxAgeSeconds: number): string =>
   `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}${consoleSite(hub).secure ? '; Secure' : ''}`;
+
+/** The console session cookie a request carries, if any. */
+export const sessionOf = (req: FastifyRequest): string | undefined => parseCookies(req.headers.cookie).get(SESSION_COOKIE);
 
 export type AdminCaller = { via: 'token' } | { via: 'session'; expiresAt: number };
 
@@ -70,11 +102,12 @@ export async function requireAdmin(hub: Hub, req: FastifyRequest, reply: Fastify
     if (stored && tokenMatches(bearer[1], stored)) return { via: 'token' };
     return deny(reply, 401, 'auth', 'the admin API token is required');
   }
-  const cookie = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
-  const expiresAt = stored && cookie !== undefined ? checkSession(cookie, stored, Date.now()) : undefined;
-  if (expiresAt === undefined) return deny(reply, 401, 'auth', 'the admin API token is required (or sign in to the hub console)');
+  const cookie = sessionOf(req);
+  const session = stored && cookie !== undefined ? checkSession(cookie, stored, Date.now()) : undefined;
+  if (session === undefined) return deny(reply, 401, 'auth', 'the admin API token is required (or sign in to the hub console)');
+  if (await isSignedOut(hub, session.nonce)) return deny(reply, 401, 'auth', 'this console session was signed out; sign in again');
   if (!(await browserRequestOk(hub, req, reply))) return undefined;
-  return { via: 'session', expiresAt };
+  return { via: 'session', expiresAt: session.expiresAt };
 }
 
 /** Sign in: the admin token for a session cookie. */

@@ -8,7 +8,7 @@ import { parseRequestTarget } from '../../api/common/request-target.ts';
 import { SECURITY_HEADERS, staticFile } from '../../api/node/web-security.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { checkModelFilter, HEALTH, type Health } from '../common/fleet-health.ts';
-import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, signIn, SESSION_MS } from './admin-auth.ts';
+import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, sessionOf, signIn, signOut, SESSION_MS } from './admin-auth.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import type { DeviceFilter } from './devices.ts';
 import { defaultLast, fleetDriftChoices, fleetDriftView } from './fleet-drift-view.ts';
@@ -106,7 +106,9 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
     const who = adminCaller(req);
     return secure(reply).send({ ok: true, via: who.via, ...(who.via === 'session' ? { expiresAt: new Date(who.expiresAt).toISOString() } : {}) });
   });
-  app.delete('/api/v1/session', { onRequest: browserFirst(hub), bodyLimit: 4096, preValidation: onlyFields(null) }, async (_req, reply) => {
+  // sign out: the session ends on the server (a copy of the cookie is refused from now on) and the browser's cookie is dropped
+  app.delete('/api/v1/session', { onRequest: browserFirst(hub), bodyLimit: 4096, preValidation: onlyFields(null) }, async (req, reply) => {
+    await signOut(hub, sessionOf(req));
     return secure(reply).header('set-cookie', sessionCookie(hub, '', 0)).send({ ok: true });
   });
 

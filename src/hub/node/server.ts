@@ -12,6 +12,7 @@ import { parseRange } from '../common/range.ts';
 import { sendRange } from './send-range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
+import { RequestRefusal, requestErrorCode } from '../../api/common/request-errors.ts';
 import { duplicateJsonKey } from '../../common/json-duplicates.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
@@ -173,9 +174,9 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   }, async (req, reply) => {
     const body = req.body as Readable | undefined;
     const p = publisherOf.get(req)!;
-    if (typeof body?.pipe !== 'function') throw new OutpostError('input', 'PUT a blob as application/octet-stream');
+    if (typeof body?.pipe !== 'function') throw new RequestRefusal(415, 'PUT a blob as application/octet-stream');
     if (Number(req.headers['content-length']) > hub.config.maxBlobBytes) {
-      return reply.code(413).header('connection', 'close').send({ ok: false, error: { code: 'input', message: `blob is larger than this hub accepts (${hub.config.maxBlobBytes} bytes)` } });
+      return reply.code(413).header('connection', 'close').send({ ok: false, error: { code: 'too-large', message: `blob is larger than this hub accepts (${hub.config.maxBlobBytes} bytes)` } });
     }
     await receiveBlob(hub, p, req.params.id, req.params.sha256, body, Number(req.headers['content-length']));
     return reply.code(201).send({ sha256: req.params.sha256 });
@@ -271,7 +272,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
       const status = err.statusCode !== undefined && err.statusCode < 500 ? err.statusCode : 500;
       const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path has malformed percent-encoding'
         : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a part of the URL path is too long' : status < 500 ? 'bad request' : 'internal error';
-      void (reply as FastifyReply).code(status).send({ ok: false, error: { code: status < 500 ? 'usage' : 'internal', message } });
+      void (reply as FastifyReply).code(status).send({ ok: false, error: { code: status < 500 ? requestErrorCode(status) : 'internal', message } });
     },
   }) as unknown as FastifyInstance;
   // Bodies are JSON (or the sync, proposal and blob types): a text/plain post is 415, not a string
@@ -303,7 +304,12 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     }
     if (err instanceof OutpostError) return reply.code(STATUS[err.code] ?? 400).send({ ok: false, error: err.toJSON() });
     const e = err as { validation?: unknown; statusCode?: number; message: string };
-    if (e.validation || (e.statusCode && e.statusCode < 500)) return reply.code(e.statusCode ?? 400).send({ ok: false, error: { code: 'input', message: e.message } });
+    // a malformed request (a query, path or body field of the wrong type or form, malformed JSON, too
+    // large, another content type): the codes `outpost serve` answers the same mistakes with
+    if (e.validation || (e.statusCode && e.statusCode < 500)) {
+      const status = e.statusCode ?? 400;
+      return reply.code(status).send({ ok: false, error: { code: requestErrorCode(status), message: e.message } });
+    }
     opts.onError?.(err);
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });

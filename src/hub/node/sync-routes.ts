@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import type { FastifyPluginAsync } from 'fastify';
 import { OutpostError } from '../../common/errors.ts';
+import { RequestRefusal } from '../../api/common/request-errors.ts';
 import { decodeFrames, FrameError } from '../../sync/common/protocol.ts';
 import { enrollProofText } from '../../sync/node/device.ts';
 import { AuthError, cancelEnrollment, createEnrollment, DEVICE_NAME_RE, listDevices, listEnrollments, parseDevicePublicKey, redeemEnrollment, revokeDevice } from './devices.ts';
@@ -46,7 +47,7 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
 
   app.post('/api/v1/sync/items', async (req, reply) => {
     const body = req.body;
-    if (!Buffer.isBuffer(body)) throw new OutpostError('input', `send items as ${SYNC_CONTENT_TYPE}`);
+    if (!Buffer.isBuffer(body)) throw new RequestRefusal(415, `send items as ${SYNC_CONTENT_TYPE}`);
     const v = await verifySignedRequest(hub, { method: req.method, path: req.url, headers: req.headers, body });
     let raw: Buffer;
     try {

@@ -47,6 +47,28 @@ export function unknownFields(card: Card, record: Record<string, unknown>): Fiel
     .map((k) => ({ field: k, reason: `unknown field (the model's inputs: ${names.join(', ')})`, value: JSON.stringify(record[k]) ?? '' }));
 }
 
+/** The JSON type each card input type takes in a strictly typed record (the local API's bodies). */
+const JSON_TYPE = { float: 'number', int: 'number', bool: 'boolean', category: 'string' } as const;
+
+/**
+ * A record's values of the wrong JSON type, for callers that send typed JSON (the local scoring
+ * API): a number input takes a JSON number, not "50"; a bool input true/false, not 1 or "yes"; a
+ * category a string. null is left to validation (allowed where the input is nullable). Files and
+ * `outpost predict` keep the JSONL cell rules (numeric strings, true/false as 1/0): exporters write those.
+ */
+export function recordTypeErrors(card: Card, record: Record<string, unknown>): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const f of card.inputs) {
+    if (!Object.hasOwn(record, f.name)) continue;
+    const v = record[f.name];
+    const want = JSON_TYPE[f.type];
+    const got = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+    if (got === 'null' || got === want) continue;
+    errors.push({ field: f.name, reason: `expected a JSON ${want} (the input is ${f.type}), got ${got === 'array' || got === 'object' ? 'an' : 'a'} ${got}`, value: (JSON.stringify(v) ?? '').slice(0, 200) });
+  }
+  return errors;
+}
+
 /** Feeds of several checked records stacked along the batch axis (one inference for all of them). */
 export function stackFeeds(list: readonly Record<string, Feed>[]): Record<string, Feed> {
   const out: Record<string, Feed> = {};

@@ -22,7 +22,7 @@ import { createJob, getJob, newJobId, RECORDS_FORMAT, setJobStatus, type Job } f
 import type { InstalledModel } from '../../store/node/models.ts';
 import { getSettings, nowIso, type Store } from '../../store/node/store.ts';
 import { logInputColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
-import { printedOutputs, unknownFields, type FieldError } from '../common/record.ts';
+import { printedOutputs, recordTypeErrors, unknownFields, type FieldError } from '../common/record.ts';
 import { columnRequests, validateBatch, type Feed, type Reject } from '../common/validate.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { JobLog } from './job-log.ts';
@@ -97,9 +97,10 @@ export class RecordScorer {
    * Validate and score records as one batch; one outcome per record, in order. `caller` names who
    * asked (`cli`, `api:<token name>`): it picks the record session the rows are logged in.
    * `atomic`: when any record fails validation nothing is scored or logged (the valid records get
-   * `{ok: false, errors: []}`) — an HTTP request refused as a whole.
+   * `{ok: false, errors: []}`) — an HTTP request refused as a whole. `strictTypes`: a value of the
+   * wrong JSON type is an error naming the field and the type (recordTypeErrors), not read as text.
    */
-  async score(records: readonly RecordInput[], caller: string, opts: { atomic?: boolean } = {}): Promise<RecordOutcome[]> {
+  async score(records: readonly RecordInput[], caller: string, opts: { atomic?: boolean; strictTypes?: boolean } = {}): Promise<RecordOutcome[]> {
     if (this.closed) throw new Error('the record scorer is closed');
     const card = this.model.card;
     const names = card.inputs.map((f) => f.name);
@@ -111,9 +112,10 @@ export class RecordScorer {
         return line;
       }
       errors[i].push(...unknownFields(card, line.record));
+      if (opts.strictTypes) errors[i].push(...recordTypeErrors(card, line.record));
       return line;
     });
-    // Records with unknown fields are never scored; their other fields are still checked (every problem named at once).
+    // Records with unknown fields or mistyped values are never scored; their other fields are still checked (every problem named at once).
     const main: number[] = [];
     const side: number[] = [];
     lines.forEach((l, i) => ('record' in l && errors[i].length ? side : main).push(i));
@@ -122,7 +124,7 @@ export class RecordScorer {
     const addRejects = (idx: number[], rejects: readonly Reject[]) => {
       for (const r of rejects) {
         const i = idx[r.row - 1];
-        if (errors[i].some((e) => e.field === '' && r.column === '')) continue; // the parse problem, already said
+        if (errors[i].some((e) => e.field === r.column && (r.column === '' || opts.strictTypes))) continue; // the parse or type problem, already said
         errors[i].push({ field: r.column, reason: r.reason, value: r.value });
       }
     };

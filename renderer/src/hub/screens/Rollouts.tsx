@@ -31,6 +31,9 @@ const asError = (e: unknown): ApiError => (e instanceof ApiError ? e
   : new ApiError({ code: 'internal', message: String(e) }));
 
 /** What a rollout moves devices to, in words (the CLI's status line). */
+/** "2026-12-03 23:06:13" as the date over the time: the table fits a 1280 px window with all three actions shown. */
+const twoLines = (t: string) => { const [d, ...rest] = t.split(' '); return <><span className="nowrap">{d}</span> <span className="nowrap">{rest.join(' ')}</span></>; };
+
 function target(r: Rollout): string {
   if (r.state === 'rolled-back') return r.rollbackTo !== null ? `back to ${r.model}@${r.rollbackTo}` : 'back to each device\'s previous version';
   if (r.state === 'superseded') return `${r.model}:${r.alias} (was → v${r.versionAtCreate ?? '?'})`;
@@ -255,15 +258,15 @@ export function Rollouts() {
         <Section title="All rollouts" id="rollouts-head" actions={<>{moving && !ask && <span className="muted small" data-testid="rollouts-auto">updates every {AUTO_REFRESH_MS / 1000} s</span>}<button type="button" className="btn btn-small" data-testid="rollouts-refresh" onClick={refresh} disabled={list.loading}>{list.loading ? 'Refreshing…' : 'Refresh'}</button></>}>
           {ask && <Confirm key={`${ask.action}-${ask.rollout.id}`} ask={{ ...ask, rollout: rollouts.find((r) => r.id === ask.rollout.id) ?? ask.rollout }} versions={models.loading ? null : versionsOf(ask.rollout.model)} onCancel={cancel} onDone={(n) => done(n, ask.rollout.id)} />}
           <div className="table-wrap">
-            <table className="table" data-testid="rollouts">
+            <table className="table rollouts-table" data-testid="rollouts">
               <thead><tr><th scope="col">Rollout</th><th scope="col">Model</th><th scope="col">Group</th><th scope="col">State</th><th scope="col">Running</th><th scope="col">Failed</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Stopped</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
               <tbody>{rollouts.map((r) => (
                 <tr key={r.id} data-testid={`rollout-${r.id}`} data-state={r.state}>
                   <td><button type="button" className="linkish mono nowrap" aria-expanded={open === r.id} onClick={() => setOpen(open === r.id ? undefined : r.id)}>{r.id}</button></td>
-                  <td>{target(r)}</td><td>{r.group}{r.percent < 100 ? ` (${r.percent} %)` : ''}</td>
+                  <td>{target(r)}</td><td>{r.group}{r.percent < 100 ? ` (${r.percent}\u00a0%)` : ''}</td>
                   <td><span className={`badge ${STATE_BADGE[r.state] ?? ''}`} data-testid="state">{r.state}</span></td>
                   <td className="num" data-testid="running">{r.counts.running}</td><td className="num" data-testid="failed">{r.counts.failed}</td>
-                  <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="num" data-testid="stopped">{r.counts.stopped}</td><td className="nowrap">{when(r.createdAt)}</td>
+                  <td className="num" data-testid="available">{r.counts.available}</td><td className="num" data-testid="pending">{r.counts.pending}</td><td className="num" data-testid="stopped">{r.counts.stopped}</td><td>{twoLines(when(r.createdAt))}</td>
                   <td><div className="row-actions">
                     {/* only an active rollout can be halted: the hub refuses to halt a rollback (it would stop devices half way back) */}
                     {r.state === 'active' && <button type="button" className="btn btn-small" data-testid="halt" onClick={(e) => asking('halt', r, e)}>Halt…</button>}
