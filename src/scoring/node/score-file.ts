@@ -11,6 +11,7 @@ import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, Si
 import { escapeControls } from '../../io/common/control-chars.ts';
 import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
+import { readWrittenCells } from '../../io/node/written-cells.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
@@ -445,6 +446,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       for await (const batch of batches) {
         for (const w of batch.warnings ?? []) opts.onWarning?.(`${path.basename(job.inputPath)}: ${w}`);
         const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors, o.idColumn);
+        if (v.rejects.some((r) => r.parsed)) await showWritten(source, batch, v.rejects);
         const rowNumbers = new Int32Array(v.accepted.length);
         for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
         // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
@@ -530,6 +532,20 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     await source.close();
     releaseLock();
   }
+}
+
+/**
+ * Rejects of numbers that parsed but were refused show the cell as written in the file, not the
+ * double read from it. Where the cells cannot be read again, the double stays: a job does not fail
+ * for how a reject is shown.
+ */
+async function showWritten(source: TableSource, batch: ColumnBatch, rejects: Reject[]): Promise<void> {
+  const parsed = rejects.filter((r) => r.parsed);
+  const texts = await readWrittenCells(source, batch, parsed.map((r) => ({ row: r.row - batch.firstRow, column: r.column }))).catch(() => []);
+  parsed.forEach((r, k) => {
+    if (texts[k] !== undefined) r.value = texts[k];
+    delete r.parsed;
+  });
 }
 
 /**
