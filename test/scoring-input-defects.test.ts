@@ -130,6 +130,25 @@ test('a number an int32 or int64 input refuses (out of range, a fraction) or out
   assert.deepEqual(rejectsOf(parquet.out), [['1', 'n', int64, '9223372036854775807']], 'Parquet');
 });
 
+test('predict echoes a refused value as sent: a JSON number\'s text, not the double read from it; control characters escaped', async () => {
+  const errorsOf = async (input: string) => {
+    const p = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', input, '--json']);
+    assert.equal(p.code, 1, p.err);
+    return (lastJson(p.out) as { errors: { field: string; reason: string; value: string }[] }).errors.map((e) => [e.field, e.reason, e.value]);
+  };
+  assert.deepEqual(await errorsOf('{"a": 1E+39, "colour": "red"}'), [['a', TOO_LARGE_FOR_FLOAT32, '1E+39']]);
+  assert.deepEqual(await errorsOf('{"a": 150.0, "colour": "red"}'), [['a', '150 is above the maximum 100', '150.0']]);
+  assert.deepEqual(await errorsOf('{"a": 1, "b": 1e400, "colour": "red"}'), [['b', TOO_LARGE_FOR_DOUBLE, '1e400']]);
+  // a key the model does not take, named with an escape sequence and holding a number a double rounds
+  assert.deepEqual(await errorsOf('{"a": 1, "colour": "red", "z\\u001b[2J": 9223372036854775808}'), [['z\\u001b[2J', 'unknown field (the model\'s inputs: a, b, colour)', '9223372036854775808']]);
+  assert.deepEqual(await errorsOf('{"a": 1, "colour": "re\\u009bd"}'), [['colour', '"re\\u009bd" is not in the vocabulary ("red", "green")', 're\\u009bd']]);
+  // text mode prints no raw control character either
+  const text = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', '{"a": 1, "colour": "red", "z\\u001b[2J": 1}']);
+  assert.equal(text.code, 1);
+  assert.doesNotMatch(text.out, /\u001b/);
+  assert.match(text.out, /z\\u001b\[2J: unknown field/);
+});
+
 test('control characters: a NUL in an id rejects the row (naming row and column); the rejects file echoes control characters as escapes', async () => {
   // row 1 good; row 2: NUL in the id; row 3: ESC in a category, BEL in a number; row 4: a quoted value with a line break and a tab; row 5 good
   const csv = 'id,a,b,colour\nr1,1,2,red\n"r\x002",1,2,red\nr3,1\x07,2,"\x1b[31mred"\nr4,1,2,"bl\nue\t"\nr5,2,3,green\n';
