@@ -178,6 +178,16 @@ test('control characters: a NUL in an id rejects the row (naming row and column)
   assert.deepEqual(rejectsOf(parquet.out), [['1', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'p\\u00001']]);
 });
 
+test('header names echoed in an error or warning have their control characters escaped', async () => {
+  const missing = await score([write('header-controls.csv', 'a,b,"x\x1b[2J"\n1,2,3\n')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /missing required column "colour" \(the file has: a, b, x\\u001b\[2J\)/);
+  const repeated = await score([write('header-repeat.csv', '"n\x07",a,b,colour,"n\x07"\nx,1,2,red,y\n')]);
+  assert.equal(repeated.code, 0, repeated.err);
+  assert.match(repeated.err, /column "n\\u0007" \(columns 1 and 5\) appears more than once/);
+  for (const r of [missing, repeated]) assert.doesNotMatch(r.err, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character');
+});
+
 test('a repeated column the model does not read is scored with a warning; one it reads, or the --id column, is refused naming both positions', async () => {
   const rows = [['r1', '1', 'x', '2', 'y', 'red'], ['r2', '3', 'x', '', 'y', 'green']];
   const repeated = write('repeat-unread.csv', `id,a,note,b,note,colour\n${rows.map((r) => r.join(',')).join('\n')}\n`);
