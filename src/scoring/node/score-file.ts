@@ -11,7 +11,6 @@ import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, Si
 import { escapeControls } from '../../io/common/control-chars.ts';
 import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
-import { readWrittenCells } from '../../io/node/written-cells.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
@@ -27,6 +26,7 @@ import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outp
 import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
+import { showWritten } from './written-rejects.ts';
 import { runAhead } from '../../common/run-ahead.ts';
 import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
@@ -534,20 +534,6 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     await source.close();
     releaseLock();
   }
-}
-
-/**
- * Rejects of numbers that parsed but were refused show the cell as written in the file, not the
- * double read from it. Where the cells cannot be read again, the double stays: a job does not fail
- * for how a reject is shown.
- */
-async function showWritten(source: TableSource, batch: ColumnBatch, rejects: Reject[]): Promise<void> {
-  const parsed = rejects.filter((r) => r.parsed);
-  const texts = await readWrittenCells(source, batch, parsed.map((r) => ({ row: r.row - batch.firstRow, column: r.column }))).catch(() => []);
-  parsed.forEach((r, k) => {
-    if (texts[k] !== undefined) r.value = texts[k];
-    delete r.parsed;
-  });
 }
 
 /**
