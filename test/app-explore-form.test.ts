@@ -37,6 +37,9 @@ test('the record: numbers typed as numbers go as JSON numbers, other text as typ
   assert.deepEqual(bad.errors.map((e) => e.field), ['temp_max']);
   const unknown = checkRecord(card, demoGraph, JSON.stringify({ ...recordOf(card, v), humidity: 3 }), 1, 'form');
   assert.ok(!unknown.ok && /unknown field/.test(unknown.errors[0].reason));
+  // a refused number is echoed as the record's text has it (6.0E2), not as the double read (600)
+  const over = checkRecord(card, demoGraph, JSON.stringify(recordOf(card, v)).replace(/"temp_max":[^,}]+/, '"temp_max":6.0E2'), 1, 'form');
+  assert.deepEqual(!over.ok && over.errors.map((e) => [e.field, e.value]), [['temp_max', '6.0E2']]);
 });
 
 test('sweeps: the range seen in the baseline (inside the allowed one) or the allowed range; categories one by one; integers each once', () => {

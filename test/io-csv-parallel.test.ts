@@ -10,6 +10,7 @@ import { OutpostError } from '../src/common/errors.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { defaultDecodeThreads, parallelCsvBatches } from '../src/io/node/csv-parallel.ts';
 import { openSource } from '../src/io/node/open.ts';
+import { readWrittenCells } from '../src/io/node/written-cells.ts';
 import { prng, tempDir } from './helpers/io-helpers.ts';
 
 const root = tempDir();
@@ -110,6 +111,41 @@ test('parallel decoding resumes from a resume point like the sequential reader',
   assert.deepEqual(par.problems, seq.problems);
   assert.deepEqual(par.rows, seq.rows);
   assert.deepEqual(par.end, seq.end);
+});
+
+test('each batch, sequential or from a decode thread, says where it starts: its cells read again as written are the file\'s', { timeout: 120_000 }, async () => {
+  const file = path.join(root, 'hostile3.csv');
+  fs.writeFileSync(file, hostileCsv(3000, 7));
+  const src = await openSource(file);
+  try {
+    // every row's "a" as text, read once straight through
+    const text = new Map<number, string | null>();
+    for await (const b of src.batches([{ name: 'a', kind: 'string' }], { batchRows: 5000, decodeThreads: 0 })) {
+      const col = b.columns[0];
+      if (col.kind === 'string') col.values.forEach((v, i) => text.set(b.firstRow + i, v));
+    }
+    const handle = await fs.promises.open(file);
+    const batches: ColumnBatch[] = [];
+    try {
+      for await (const b of parallelCsvBatches({ file, handle, size: fs.statSync(file).size, delimiter: 44, header: src.columns, request, batchRows: 100, start: headerEnd(file), rowsBefore: 0, threads: 2, spanBytes: 3000 })) batches.push(b);
+    } finally {
+      await handle.close();
+    }
+    for await (const b of src.batches(request, { batchRows: 100, decodeThreads: 0 })) batches.push(b);
+    let checked = 0;
+    for (const b of batches) {
+      const rows = [0, Math.floor(b.length / 2), b.length - 1];
+      const again = await readWrittenCells(src, b, rows.map((row) => ({ row, column: 'a' })));
+      rows.forEach((row, k) => {
+        if (b.rowProblems.some((p) => p.row === b.firstRow + row)) return; // a structurally bad row has no cells
+        assert.equal(again[k] ?? null, text.get(b.firstRow + row), `row ${b.firstRow + row} (batch from ${b.start})`);
+        checked++;
+      });
+    }
+    assert.ok(checked > 150, `${checked} cells checked`);
+  } finally {
+    await src.close();
+  }
 });
 
 test('a file without a final line break, CR-only line ends and an unterminated quote at the end', { timeout: 120_000 }, async () => {

@@ -100,12 +100,14 @@ describe('outpost baseline', () => {
 
   test('leaves out invalid rows (as scoring rejects them) and says which', async () => {
     const pkg = packageCopy();
-    const file = trainingCsv('some-bad.csv', (c, i) => (i === 3 ? [...c.slice(0, 5), 'monsoon'] : i === 7 ? [c[0], c[1], '75', ...c.slice(3)] : c));
+    const file = trainingCsv('some-bad.csv', (c, i) => (i === 3 ? [...c.slice(0, 5), 'monsoon'] : i === 7 ? [c[0], c[1], '7.50E1', ...c.slice(3)] : c));
     const r = await cli(['baseline', file, '--package', pkg, '--json']);
     assert.equal(r.code, 0, r.err);
-    const res = JSON.parse(r.out) as { rowsUsed: number; rowsRejected: number; rejects: { row: number; column: string }[] };
+    const res = JSON.parse(r.out) as { rowsUsed: number; rowsRejected: number; rejects: Record<string, unknown>[] };
     assert.deepEqual([res.rowsUsed, res.rowsRejected], [1094, 2]);
     assert.deepEqual(res.rejects.map((x) => [x.row, x.column]), [[4, 'season'], [8, 'temp_max']]);
+    // a number out of range is listed as the file has it (7.50E1, not 75), with no internal mark
+    assert.deepEqual(res.rejects[1], { row: 8, column: 'temp_max', reason: '75 is above the maximum 60', value: '7.50E1' });
   });
 
   test('refuses bad input and leaves the card untouched', async () => {

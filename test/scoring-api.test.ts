@@ -260,6 +260,23 @@ test('validation errors: 422 naming each record, field and reason; nothing of th
   assert.equal(await sessionRows(), rowsBefore, 'refused requests are not logged');
 });
 
+test('validation errors echo each value as sent: a JSON number\'s digits (not the double read from it), control characters escaped', async () => {
+  const p = '/v1/models/seattle-weather/predict';
+  const one = JSON.stringify(record(SOME[0]));
+  // 99.50 reads as 99.5; an unknown key's 9223372036854775808 as 9223372036854776000; a C1 control (CSI) in a season
+  const raw = `{"records": [${one.replace(/"temp_max":[^,]+/, '"temp_max": 99.50')}, ${one.replace('{', '{"extra": 9223372036854775808, ')}, ${one.replace(/"season":"[^"]*"/, '"season": "x\u009b2J"')}]}`;
+  const e = errorOf(await call('POST', p, { raw }), 422, 'validation');
+  assert.deepEqual(e.records!.map((r) => [r.index, r.errors.map((x) => [x.field, x.value])]), [
+    [0, [['temp_max', '99.50']]],
+    [1, [['extra', '9223372036854775808']]],
+    [2, [['season', 'x\\u009b2J']]],
+  ]);
+  assert.match(e.records![2].errors[0].reason, /^"x\\u009b2J" is not in the vocabulary/);
+  // a single record (the body is the record)
+  const single = errorOf(await call('POST', p, { raw: one.replace(/"wind":[^,}]+/, '"wind": 1E+39') }), 422, 'validation');
+  assert.deepEqual(single.records!.map((r) => r.errors.map((x) => [x.field, x.value])), [[['wind', '1E+39']]]);
+});
+
 test('bodies: malformed JSON 400, not a record 400, wrong content type 415, oversize 413 (declared, sent, too many records)', async () => {
   const p = '/v1/models/seattle-weather/predict';
   assert.match(errorOf(await call('POST', p, { raw: '{"precipitation": 1,' }), 400, 'usage').message, /not valid JSON/);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { NOT_FINITE, TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32 } from '../src/io/common/number-reasons.ts';
+import { encodeModel } from '../src/onnx/common/onnx.ts';
 import { lastJson, runMain as cli } from './helpers/cli.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
@@ -52,6 +53,8 @@ test('a number beyond a double, beyond float32 or infinite gets the same reason 
   const csv = await score([write('inf.csv', `a,b,colour\n${cells.map((c) => `1,${c},red`).join('\n')}\n`)]);
   assert.equal(csv.code, 0, csv.err);
   assert.deepEqual(rejectsOf(csv.out).map((r) => [r[0], r[1], r[2]]), want.map((w, i) => [String(i + 1), 'b', w]), 'CSV; 3.4e38 (within float32) is scored');
+  // the value as written (1e39, -3.5e38), not the double read from it (1e+39, -3.5e+38)
+  assert.deepEqual(rejectsOf(csv.out).map((r) => r[3]), cells.slice(0, 7), 'CSV values as written');
   assert.equal((lastJson(csv.out) as { job: { rowsScored: number } }).job.rowsScored, 1);
 
   // JSONL: the same texts as strings, and as JSON numbers where JSON has them
@@ -59,6 +62,7 @@ test('a number beyond a double, beyond float32 or infinite gets the same reason 
   assert.equal(jsonl.code, 0, jsonl.err);
   const jsonlWant = [...want.map((w, i) => [String(i + 1), w]), ['9', TOO_LARGE_FOR_DOUBLE], ['10', TOO_LARGE_FOR_DOUBLE], ['11', TOO_LARGE_FOR_FLOAT32]];
   assert.deepEqual(rejectsOf(jsonl.out).map((r) => [r[0], r[2]]), jsonlWant, 'JSONL');
+  assert.deepEqual(rejectsOf(jsonl.out).map((r) => r[3]).slice(5), ['1e39', '-3.5e38', '1e400', '-1e400', '1e39'], 'JSONL values as written (JSON numbers too: not 1e+39, nor Infinity for 1e400)');
 
   // Parquet: a stored infinity is not finite; a double beyond float32 is too large for it; numeric text as CSV
   const pq = write('inf.parquet', new Uint8Array(parquetWriteBuffer({
@@ -78,6 +82,71 @@ test('a number beyond a double, beyond float32 or infinite gets the same reason 
     assert.equal(p.code, 1, p.err);
     assert.deepEqual((lastJson(p.out) as { errors: { field: string; reason: string }[] }).errors.map((e) => [e.field, e.reason]), [['b', reason]], `predict b=${b}`);
   }
+});
+
+test('a number an int32 or int64 input refuses (out of range, a fraction) or out of a card range is shown as written: CSV, JSONL, and Parquet\'s stored digits', async () => {
+  // n: int64, k: int32 (range up to 1000), both read as numbers and refused past what the type holds
+  const card = tinyCard({ name: 'ints', inputs: [{ name: 'n', type: 'int', nullable: false }, { name: 'k', type: 'int', nullable: false, range: { min: 0, max: 1000 } }] });
+  const model = encodeModel({
+    name: 'ints',
+    nodes: [
+      { op: 'Cast', inputs: ['n'], outputs: ['nf'], attrs: { to: 1 } },
+      { op: 'Cast', inputs: ['k'], outputs: ['kf'], attrs: { to: 1 } },
+      { op: 'Concat', inputs: ['nf', 'kf'], outputs: ['x'], attrs: { axis: 1 } },
+      { op: 'Gemm', inputs: ['x', 'W', 'B'], outputs: ['z'] },
+      { op: 'Softmax', inputs: ['z'], outputs: ['probabilities'], attrs: { axis: 1 } },
+      { op: 'ArgMax', inputs: ['z'], outputs: ['label'], attrs: { axis: 1, keepdims: 0 } },
+    ],
+    inputs: [{ name: 'n', type: 'int64', shape: ['N', 1] }, { name: 'k', type: 'int32', shape: ['N', 1] }],
+    outputs: [{ name: 'probabilities', type: 'float', shape: ['N', 3] }, { name: 'label', type: 'int64', shape: ['N'] }],
+    initializers: [{ name: 'W', type: 'float', dims: [2, 3], data: [0.5, -0.25, 0.1, 0.3, 0.2, -0.4] }, { name: 'B', type: 'float', dims: [3], data: [0.1, 0, -0.1] }],
+  });
+  const add = await cli(['--home', home, 'models', 'add', writePackage(path.join(root, 'ints-pkg'), card, model), '--allow-unsigned']);
+  assert.equal(add.code, 0, add.err);
+  const scoreInts = (file: string) => cli(['--home', home, 'score', file, '--model', 'ints', '--json', '--max-reject-rate', '1']);
+  const int64 = 'number out of range for an int64 model input as Outpost reads it (-9007199254740991 to 9007199254740991: numbers are read as doubles, exact up to 2^53 - 1)';
+  const int32 = 'number out of range for int32, the type of the model input (-2147483648 to 2147483647)';
+  const want = [
+    ['1', 'n', int64, '9223372036854775808'],
+    ['2', 'n', '2.5 is not an integer', '2.50'],
+    ['3', 'k', int32, '2147483648.0'],
+    ['4', 'k', '1500 is above the maximum 1000', '1.5E3'],
+  ];
+  // a quoted cell and one with spaces around it too; a batch of 2 rows: the second batch is read again from its own start
+  const csv = await scoreInts(write('ints.csv', 'n,k\n9223372036854775808,1\n"2.50",1\n1,2147483648.0\n1, 1.5E3 \n7,7\n'));
+  assert.equal(csv.code, 0, csv.err);
+  assert.deepEqual(rejectsOf(csv.out), want.map((w, i) => (i === 3 ? [...w.slice(0, 3), ' 1.5E3 '] : w)), 'CSV');
+  const small = await cli(['--home', home, 'score', write('ints-b.csv', 'n,k\n7,7\n9223372036854775808,1\n\n1,2147483648.0\n'), '--model', 'ints', '--json', '--max-reject-rate', '1', '--batch', '2']);
+  assert.equal(small.code, 0, small.err);
+  assert.deepEqual(rejectsOf(small.out).map((r) => [r[0], r[3]]), [['2', '9223372036854775808'], ['3', '2147483648.0']], 'CSV, a reject in the second batch (after a blank line)');
+  // JSONL: JSON numbers as written, numeric strings as they are
+  const jsonl = await scoreInts(write('ints.jsonl', '{"n":9223372036854775808,"k":1}\n{"n":"2.50","k":1}\n{"n":1,"k":2147483648.0}\n{"n":1,"k":1.5E3}\n{"n":7,"k":7}\n'));
+  assert.equal(jsonl.code, 0, jsonl.err);
+  assert.deepEqual(rejectsOf(jsonl.out), want, 'JSONL');
+  // Parquet: the stored INT64 exactly (a double would read 9223372036854775807 as ...776000)
+  const pq = write('ints.parquet', new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'n', data: BigInt64Array.from([9223372036854775807n, 7n]), type: 'INT64' }, { name: 'k', data: [1, 7] }] })));
+  const parquet = await scoreInts(pq);
+  assert.equal(parquet.code, 0, parquet.err);
+  assert.deepEqual(rejectsOf(parquet.out), [['1', 'n', int64, '9223372036854775807']], 'Parquet');
+});
+
+test('predict echoes a refused value as sent: a JSON number\'s text, not the double read from it; control characters escaped', async () => {
+  const errorsOf = async (input: string) => {
+    const p = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', input, '--json']);
+    assert.equal(p.code, 1, p.err);
+    return (lastJson(p.out) as { errors: { field: string; reason: string; value: string }[] }).errors.map((e) => [e.field, e.reason, e.value]);
+  };
+  assert.deepEqual(await errorsOf('{"a": 1E+39, "colour": "red"}'), [['a', TOO_LARGE_FOR_FLOAT32, '1E+39']]);
+  assert.deepEqual(await errorsOf('{"a": 150.0, "colour": "red"}'), [['a', '150 is above the maximum 100', '150.0']]);
+  assert.deepEqual(await errorsOf('{"a": 1, "b": 1e400, "colour": "red"}'), [['b', TOO_LARGE_FOR_DOUBLE, '1e400']]);
+  // a key the model does not take, named with an escape sequence and holding a number a double rounds
+  assert.deepEqual(await errorsOf('{"a": 1, "colour": "red", "z\\u001b[2J": 9223372036854775808}'), [['z\\u001b[2J', 'unknown field (the model\'s inputs: a, b, colour)', '9223372036854775808']]);
+  assert.deepEqual(await errorsOf('{"a": 1, "colour": "re\\u009bd"}'), [['colour', '"re\\u009bd" is not in the vocabulary ("red", "green")', 're\\u009bd']]);
+  // text mode prints no raw control character either
+  const text = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', '{"a": 1, "colour": "red", "z\\u001b[2J": 1}']);
+  assert.equal(text.code, 1);
+  assert.doesNotMatch(text.out, /\u001b/);
+  assert.match(text.out, /z\\u001b\[2J: unknown field/);
 });
 
 test('control characters: a NUL in an id rejects the row (naming row and column); the rejects file echoes control characters as escapes', async () => {
@@ -107,6 +176,16 @@ test('control characters: a NUL in an id rejects the row (naming row and column)
   const parquet = await score([pq, '--id', 'id']);
   assert.equal(parquet.code, 0, parquet.err);
   assert.deepEqual(rejectsOf(parquet.out), [['1', 'id', 'the id contains a NUL byte (U+0000): the file is probably damaged', 'p\\u00001']]);
+});
+
+test('header names echoed in an error or warning have their control characters escaped', async () => {
+  const missing = await score([write('header-controls.csv', 'a,b,"x\x1b[2J"\n1,2,3\n')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /missing required column "colour" \(the file has: a, b, x\\u001b\[2J\)/);
+  const repeated = await score([write('header-repeat.csv', '"n\x07",a,b,colour,"n\x07"\nx,1,2,red,y\n')]);
+  assert.equal(repeated.code, 0, repeated.err);
+  assert.match(repeated.err, /column "n\\u0007" \(columns 1 and 5\) appears more than once/);
+  for (const r of [missing, repeated]) assert.doesNotMatch(r.err, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control character');
 });
 
 test('a repeated column the model does not read is scored with a warning; one it reads, or the --id column, is refused naming both positions', async () => {

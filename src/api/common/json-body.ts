@@ -7,7 +7,8 @@
 
 import { describeDuplicate, jsonShapeProblem, type DuplicateKey } from '../../common/json-duplicates.ts';
 
-export type JsonBody = { ok: true; value: unknown } | { ok: false; reason: string };
+/** `text`: the body as sent, for echoing a value as it was written (a JSON number's digits) */
+export type JsonBody = { ok: true; value: unknown; text: string } | { ok: false; reason: string };
 
 /** The byte offset of the first byte that is not part of a well-formed UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -43,7 +44,7 @@ export function parseJsonBody(bytes: Uint8Array): JsonBody {
   const shape = jsonShapeProblem(d.text, value);
   if (shape?.kind === 'duplicate') return { ok: false, reason: duplicateReason(shape) };
   if (shape) return { ok: false, reason: `is nested more than ${shape.limit} levels deep (a record is an object of values)` };
-  return { ok: true, value };
+  return { ok: true, value, text: d.text };
 }
 
 /** Completes "the request body …" for an object that repeats a key. */

@@ -16,6 +16,7 @@ import { authenticateApiToken, tokenAllows, type ApiToken } from '../../store/no
 import { getModel, listModels, parseModelRef, type InstalledModel } from '../../store/node/models.ts';
 import { getSettings, openStore, type Store } from '../../store/node/store.ts';
 import { parseJsonBody } from '../common/json-body.ts';
+import { parseKeepingNumbers } from '../../io/common/jsonl-decoder.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
 import { requestErrorCode } from '../common/request-errors.ts';
@@ -148,7 +149,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     return p;
   };
 
-  const readBody = async (req: http.IncomingMessage): Promise<unknown> => {
+  const readBody = async (req: http.IncomingMessage): Promise<{ value: unknown; text: string }> => {
     const declared = Number(req.headers['content-length']);
     if (declared > maxBodyBytes) throw new ApiError(413, 'too-large', `the request body is ${declared} bytes; the limit is ${maxBodyBytes} (send fewer records per request)`);
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -158,12 +159,12 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     if (!chunks.length) throw new ApiError(400, 'usage', 'the request has no body: send one record as a JSON object, or {"records": [ … ]}');
     const body = parseJsonBody(Buffer.concat(chunks));
     if (!body.ok) throw new ApiError(400, 'usage', `the request body ${body.reason}`);
-    return body.value;
+    return body;
   };
 
   const predict = async (req: http.IncomingMessage, res: http.ServerResponse, token: ApiToken, ref: string) => {
     const { name, version } = resolve(ref, token);
-    const body = await readBody(req);
+    const { value: body, text } = await readBody(req);
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ApiError(400, 'usage', `the body must be a JSON object: one record, or {"records": [ … ]} (got ${body === null ? 'null' : Array.isArray(body) ? 'an array' : typeof body})`);
     }
@@ -183,7 +184,13 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     }
     const scorer = await scorerFor(name, version);
     // JSON bodies are typed: "50" for a number input is refused naming the field (a file's cell rules do not apply)
-    const outcomes = await scorer.score(records.map((value) => ({ value })), `api:${token.name}`, { atomic: true, strictTypes: true });
+    // the records' JSON numbers as sent, worked out only when a record is refused (its errors echo them)
+    let kept: ReturnType<typeof parseKeepingNumbers> | undefined;
+    const numbersOf = (i: number) => {
+      kept ??= parseKeepingNumbers(text);
+      return kept.numbersIn(batch ? (kept.value as { records: unknown[] }).records[i] : kept.value);
+    };
+    const outcomes = await scorer.score(records.map((value, i) => ({ value, numbers: () => numbersOf(i) })), `api:${token.name}`, { atomic: true, strictTypes: true });
     const failed = outcomes.flatMap((o, index) => (!o.ok && o.errors.length ? [{ index, errors: o.errors as FieldError[] }] : []));
     if (failed.length) {
       throw new ApiError(422, 'validation', `${failed.length} of ${records.length} record${records.length === 1 ? '' : 's'} failed validation; nothing was scored`, { records: failed });

@@ -42,7 +42,7 @@ export function copyRows(src: Column, from: number, dst: Column, at: number, cou
   }
   dst.values.set(src.values.subarray(from, from + count), at);
   dst.status.set(src.status.subarray(from, from + count), at);
-  for (const key of ['bad', 'reasons', 'markers'] as const) {
+  for (const key of ['bad', 'reasons', 'markers', 'exact'] as const) {
     const notes = src[key];
     if (!notes?.size) continue;
     for (const [row, text] of notes) if (row >= from && row < from + count) (dst[key] ??= new Map()).set(row - from + at, text);
@@ -61,18 +61,20 @@ export function trimColumns(columns: Column[], length: number): Column[] {
     if (c.bad && c.bad.size > 0) trimmed.bad = c.bad;
     if (c.reasons && c.reasons.size > 0) trimmed.reasons = c.reasons;
     if (c.markers && c.markers.size > 0) trimmed.markers = c.markers;
+    if (c.exact && c.exact.size > 0) trimmed.exact = c.exact;
     return trimmed;
   });
 }
 
-/** The batch a decoder hands out: its `length` filled rows, numbered after the `rowsDone` before it. */
-export function sealBatch(columns: Column[] | null, length: number, rowsDone: number, problems: RowProblem[], offset: number): ColumnBatch {
+/** The batch a decoder hands out: its `length` filled rows, numbered after the `rowsDone` before it, read from byte `start` to `offset`. */
+export function sealBatch(columns: Column[] | null, length: number, rowsDone: number, problems: RowProblem[], start: number, offset: number): ColumnBatch {
   return {
     firstRow: rowsDone + 1,
     length,
     columns: trimColumns(columns ?? [], length),
     rowProblems: problems,
     end: { offset, row: rowsDone + length },
+    start,
   };
 }
 

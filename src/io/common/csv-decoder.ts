@@ -93,6 +93,8 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   /** per request slot: the cells' bytes, for string columns requested with `utf8` */
   private strBytes: (Utf8CellWriter | undefined)[] = [];
   private length = 0;
+  /** absolute offset of the batch's first row (ColumnBatch.start) */
+  private batchStart = 0;
   private problems: RowProblem[] = [];
   private rowProblem: string | null = null;
   private rowProblemField = -1;
@@ -157,12 +159,13 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
       return writer;
     });
     this.length = 0;
+    this.batchStart = this.window.offset;
     this.problems = [];
   }
 
   private takeBatch(): ColumnBatch {
     this.strBytes.forEach((bytes, slot) => bytes?.strings(this.strValues[slot], this.length));
-    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
+    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.batchStart, this.window.offset);
     this.rowsDone += this.length;
     this.columns = null;
     return batch;

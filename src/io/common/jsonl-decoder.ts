@@ -32,15 +32,37 @@ export interface JsonlDecoderOptions {
   maxLineBytes?: number;
 }
 
-/** The outcome of parsing one line: an object, or why not. */
-export type JsonlLine = { record: Record<string, unknown> } | { problem: string };
+/** The outcome of parsing one line: an object (with the text of the numbers asked for: see parseJsonlLine), or why not. */
+export type JsonlLine = { record: Record<string, unknown>; numbers?: ReadonlyMap<string, string> } | { problem: string };
+
+/** JSON.parse's reviver context (source text access, ES2025): a primitive's text as it stands in the JSON. */
+interface ReviverContext { source?: string }
+
+/**
+ * JSON.parse(text), and for each object in it the text as written of the numbers it holds as values
+ * (`1E+39`, `9223372036854775808`, where the parsed double reads `1e+39`, `9223372036854776000`).
+ * Slower than a plain parse: used only where a value is echoed back (a reject).
+ */
+export function parseKeepingNumbers(text: string): { value: unknown; numbersIn: (object: unknown) => ReadonlyMap<string, string> | undefined } {
+  const byObject = new Map<unknown, Map<string, string>>();
+  const value: unknown = JSON.parse(text, function (this: unknown, key: string, v: unknown, context?: ReviverContext) {
+    if (typeof v === 'number' && context?.source !== undefined && !Array.isArray(this)) {
+      let numbers = byObject.get(this);
+      if (!numbers) byObject.set(this, (numbers = new Map()));
+      numbers.set(key, context.source);
+    }
+    return v;
+  } as Parameters<typeof JSON.parse>[1]);
+  return { value, numbersIn: (object) => byObject.get(object) };
+}
 
 /**
  * One line as a record. `read`: the keys that will be read from it (a file's line); a key repeated
  * outside them does not refuse the line (which value was meant does not matter) and is added to
  * `ignored`. Without it (single records, the API) any repeated key refuses the record.
+ * `keepNumbers`: the record's JSON numbers are also given as written (`numbers`: parseKeepingNumbers).
  */
-export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, read?: ReadonlySet<string>, ignored?: DuplicateKey[]): JsonlLine {
+export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, read?: ReadonlySet<string>, ignored?: DuplicateKey[], keepNumbers = false): JsonlLine {
   let text: string;
   try {
     text = utf8Fatal.decode(bytes.subarray(start, end));
@@ -48,8 +70,13 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, re
     return { problem: 'invalid UTF-8' };
   }
   let value: unknown;
+  let numbers: ReadonlyMap<string, string> | undefined;
   try {
-    value = JSON.parse(text);
+    if (keepNumbers) {
+      const kept = parseKeepingNumbers(text);
+      value = kept.value;
+      numbers = kept.numbersIn(value) ?? new Map();
+    } else value = JSON.parse(text);
   } catch (e) {
     return { problem: `invalid JSON: ${(e as Error).message}` };
   }
@@ -61,7 +88,7 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, re
   const shape = jsonShapeProblem(text, value, MAX_JSON_DEPTH, read, ignored);
   if (shape?.kind === 'duplicate') return { problem: `names ${describeDuplicate(shape)} (a JSON object must name each key once)` };
   if (shape) return { problem: `nested more than ${shape.limit} levels deep (a record is an object of values)` };
-  return { record: value as Record<string, unknown> };
+  return numbers ? { record: value as Record<string, unknown>, numbers } : { record: value as Record<string, unknown> };
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
@@ -84,9 +111,13 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   private rowsDone: number;
   private columns: Column[] | null = null;
   private length = 0;
+  /** absolute offset of the batch's first line (ColumnBatch.start) */
+  private batchStart = 0;
   private problems: RowProblem[] = [];
   /** the keys read from each line; a line repeating another key is still read */
   private readonly read: ReadonlySet<string>;
+  /** a string column is requested `written`: JSON numbers as their text in the line */
+  private readonly written: boolean;
   private readonly ignored: DuplicateKey[] = [];
   /** repeated keys already warned about (once per key per decoder) */
   private readonly warned = new Set<string>();
@@ -97,6 +128,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     resolveRequest(options.file, options.columns, options.request, true);
     this.request = options.request;
     this.read = new Set(options.request.map((r) => r.name));
+    this.written = options.request.some((r) => r.kind === 'string' && r.written);
     this.batchRows = Math.max(1, Math.floor(options.batchRows));
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
     this.window = new ByteWindow(options.offset);
@@ -111,6 +143,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     if (this.columns === null) {
       this.columns = allocateColumns(this.request, this.batchRows);
       this.length = 0;
+      this.batchStart = this.window.offset;
       this.problems = [];
     }
     const w = this.window;
@@ -124,7 +157,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
       w.start = Math.min(lineEnd + 1, w.end);
       if (isBlank(w.buf, start, lineEnd)) continue;
       const stop = lineEnd > start && w.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-      this.addRow(parseJsonlLine(w.buf, start, stop, this.read, this.ignored));
+      this.addRow(parseJsonlLine(w.buf, start, stop, this.read, this.ignored, this.written));
       if (this.ignored.length) this.noteIgnored();
     }
     if (this.length === this.batchRows || (eof && this.length > 0)) return this.takeBatch();
@@ -141,6 +174,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   decodeParsed(lines: readonly JsonlLine[]): ColumnBatch {
     this.columns = allocateColumns(this.request, Math.max(1, lines.length));
     this.length = 0;
+    this.batchStart = this.window.offset;
     this.problems = [];
     for (const line of lines) this.addRow(line);
     return this.takeBatch();
@@ -160,7 +194,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
       const value = Object.hasOwn(record, name) ? record[name] : undefined;
       const column = columns[i];
       if (column.kind === 'number') setJsonNumber(column, row, value);
-      else column.values[row] = jsonString(value);
+      else column.values[row] = (typeof value === 'number' && this.request[i].written ? line.numbers?.get(name) : undefined) ?? jsonString(value);
     }
   }
 
@@ -176,7 +210,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   }
 
   private takeBatch(): ColumnBatch {
-    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.window.offset);
+    const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.batchStart, this.window.offset);
     if (this.warnings.length) {
       batch.warnings = this.warnings;
       this.warnings = [];

@@ -1,6 +1,6 @@
 // Parquet values (as hyparquet decodes them) → cells, with the shared rules of cells.ts:
 // - number columns: numbers as they are (NaN → missing); INT64 bigints → Number (exact up to
-//   2^53, rounded beyond); booleans → 1/0; dates and timestamps → epoch milliseconds; numeric
+//   2^53, rounded beyond: then the digits are kept in `exact` for a reject); booleans → 1/0; dates and timestamps → epoch milliseconds; numeric
 //   strings by the CSV decimal grammar; null → missing; anything else (bytes, lists, structs)
 //   → unparsable.
 // - string columns: strings as they are; numbers, bigints and booleans via String(); dates and
@@ -22,7 +22,13 @@ function jsonText(value: unknown): string {
 export function setParquetNumber(column: NumberColumn, row: number, value: unknown): void {
   switch (typeof value) {
     case 'number': setNumberValue(column, row, value, NOT_FINITE); return; // a stored float: an infinity is one
-    case 'bigint': setNumberValue(column, row, Number(value)); return;
+    case 'bigint': {
+      const n = Number(value);
+      setNumberValue(column, row, n);
+      // beyond ±(2^53 − 1) the double may not be the stored integer: its digits, for a reject
+      if (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER) (column.exact ??= new Map()).set(row, value.toString());
+      return;
+    }
     case 'boolean':
       column.values[row] = value ? 1 : 0;
       column.status[row] = CellStatus.ok;

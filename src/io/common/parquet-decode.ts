@@ -208,7 +208,7 @@ function dictionaryCells(column: Column, dictionary: DecodedArray): (row: number
   }
   const cells: NumberColumn = { kind: 'number', values: new Float64Array(dictionary.length), status: new Uint8Array(dictionary.length) };
   fillFromParquet(cells, 0, dictionary, 0, dictionary.length);
-  const plain = !cells.bad?.size && !cells.markers?.size && !cells.reasons?.size;
+  const plain = !cells.bad?.size && !cells.markers?.size && !cells.reasons?.size && !cells.exact?.size;
   return (row, index) => {
     if (index >= dictionary.length) throw new Error(`dictionary index ${index} out of range (${dictionary.length} entries)`);
     if (plain) {

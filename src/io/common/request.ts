@@ -4,6 +4,7 @@
 // it: which of the two was meant cannot be known.
 
 import { OutpostError } from '../../common/errors.ts';
+import { escapeControls } from './control-chars.ts';
 import type { ColumnRequest } from './table.ts';
 
 /** A column name the file has more than once, with its 1-based positions. */
@@ -23,7 +24,7 @@ export function repeatedColumns(columns: readonly string[]): RepeatedColumn[] {
 /** `"x" (columns 2 and 4)` */
 export function describeRepeated(r: RepeatedColumn): string {
   const list = r.positions.length === 2 ? r.positions.join(' and ') : `${r.positions.slice(0, -1).join(', ')} and ${r.positions[r.positions.length - 1]}`;
-  return `"${r.name}" (columns ${list})`;
+  return `"${escapeControls(r.name)}" (columns ${list})`;
 }
 
 /**
@@ -59,7 +60,7 @@ export function resolveRequest(file: string, fileColumns: readonly string[], req
   if (missing.length > 0) {
     const list = missing.map((m) => `"${m}"`).join(', ');
     // quoted, so that stray spaces in header names ("id, value") are visible
-    const shown = fileColumns.slice(0, 20).map((c) => JSON.stringify(c)).join(', ');
+    const shown = fileColumns.slice(0, 20).map((c) => escapeControls(JSON.stringify(c))).join(', ');
     const has = fileColumns.length > 20 ? `${shown}, … (${fileColumns.length} in all)` : shown;
     throw new OutpostError('input', `${missing.length === 1 ? 'column' : 'columns'} ${list} not found (the file has: ${has})`, { file }, { missing });
   }

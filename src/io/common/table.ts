@@ -15,6 +15,8 @@ export interface ColumnRequest {
   optional?: boolean;
   /** string columns: also keep each cell's UTF-8 bytes where the reader has them (CSV), for a column copied to the output as is (the id) */
   utf8?: boolean;
+  /** string columns: a JSON number as its text in the line (`1E+39`), not String() of the double (JSONL; the other readers give text as written anyway) */
+  written?: boolean;
 }
 
 /** Per-cell status for number columns. */
@@ -49,6 +51,8 @@ export interface NumberColumn {
   reasons?: Map<number, string>;
   /** the marker of a missing cell that was not empty ("NaN", "NA", "null"…), for reject messages */
   markers?: Map<number, string>;
+  /** the stored value's exact text where the double is not it (a Parquet INT64 beyond ±(2^53 − 1)), for reject messages */
+  exact?: Map<number, string>;
 }
 export interface StringColumn {
   kind: 'string';
@@ -84,6 +88,8 @@ export interface ColumnBatch {
   rowProblems: RowProblem[];
   /** reading from here continues right after this batch */
   end: ResumePoint;
+  /** where the batch's first row starts (a byte offset, or a Parquet row index): a reject's cells are read again from here as written (see readWrittenCells) */
+  start?: number;
   /** what the reader noticed but read anyway (a JSONL key repeated outside the columns read), for the user */
   warnings?: string[];
 }

@@ -115,7 +115,7 @@ class ParquetSource implements TableSource {
           filled += take;
           next += take;
           if (filled === length) {
-            yield { firstRow: next - length + 1, length, columns, rowProblems: [], end: { offset: next, row: next } };
+            yield { firstRow: next - length + 1, length, columns, rowProblems: [], end: { offset: next, row: next }, start: next - length };
             filled = 0;
             throwIfAborted(options.signal, this.path);
           }

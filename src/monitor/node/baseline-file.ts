@@ -14,6 +14,8 @@ import { parseCard, type Card } from '../../package/common/card.ts';
 import { CARD_FILE, loadPackage } from '../../package/node/load.ts';
 import { readOutputs, type ScoredColumns } from '../../scoring/common/outputs.ts';
 import { columnRequests, validateBatch, type Reject } from '../../scoring/common/validate.ts';
+import { showWritten } from '../../scoring/node/written-rejects.ts';
+import { escapeControls } from '../../io/common/control-chars.ts';
 import { acceptedBooleans, acceptedNumbers, acceptedStrings } from '../common/collect.ts';
 import { modelMonitoring, monitoredFeatures } from '../common/features.ts';
 import { computeModelBaseline } from '../common/model-baseline.ts';
@@ -57,7 +59,7 @@ export async function computePackageBaseline(req: BaselineRequest): Promise<Base
   const missing = card.inputs.map((f) => f.name).filter((n) => !source.columns.includes(n));
   if (missing.length) {
     await source.close();
-    throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the file has: ${source.columns.join(', ')})`, { file });
+    throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} (the file has: ${source.columns.map(escapeControls).join(', ')})`, { file });
   }
   const engine = await InferenceEngine.open(adaptModel(pkg.modelBytes, pkg.graph).bytes, { ep: 'cpu', intraOpThreads: intraOpThreadsHere(pkg.graph) }).catch(async (e: unknown) => { await source.close(); throw e; });
   const graphTypes = new Map(pkg.graph.inputs.map((i) => [i.name, i.type]));
@@ -71,7 +73,9 @@ export async function computePackageBaseline(req: BaselineRequest): Promise<Base
       const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors);
       rowsRead += batch.length;
       rowsRejected += v.rejectedRows;
-      rejects.push(...v.rejects.slice(0, MAX_LISTED_REJECTS - rejects.length));
+      const listed = v.rejects.slice(0, MAX_LISTED_REJECTS - rejects.length);
+      await showWritten(source, batch, listed); // a listed number as written in the file
+      rejects.push(...listed);
       const m = v.accepted.length;
       if (m === 0) continue;
       card.inputs.forEach((f, c) => {

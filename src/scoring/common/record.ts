@@ -3,8 +3,9 @@
 // (validate.ts) and output reading (outputs.ts) as file scoring. Shared by `outpost predict`
 // (onnxruntime-node) and the app's what-if explorer (onnxruntime-web in the renderer), so both
 // refuse the same records with the same messages and print the same numbers. Pure.
+import { escapeControls } from '../../io/common/control-chars.ts';
 import { formatFloat32 } from '../../io/common/float32-format.ts';
-import { JsonlDecoder, parseJsonlLine } from '../../io/common/jsonl-decoder.ts';
+import { JsonlDecoder, parseJsonlLine, parseKeepingNumbers } from '../../io/common/jsonl-decoder.ts';
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { Card } from '../../package/common/card.ts';
 import { readOutputs, type ScoredColumns } from './outputs.ts';
@@ -36,7 +37,27 @@ export function checkRecord(card: Card, graph: GraphInputs, text: string, line: 
   const batch = decoder.next(true)!;
   const v = validateBatch(batch, card.inputs, graph.types, graph.ranks, card.tensors);
   errors.push(...v.rejects.map((r) => ({ field: r.column, reason: r.reason, value: r.value })));
+  if (errors.length) {
+    const kept = parseKeepingNumbers(text);
+    echoAsSent(errors, parsed.record, kept.numbersIn(kept.value));
+  }
   return errors.length ? { ok: false, errors } : { ok: true, feeds: v.feeds };
+}
+
+/**
+ * A refused record's errors as they are echoed to the sender: a field sent as a JSON number shows
+ * the number as sent (`1E+39`, `9223372036854775808`), not the double it was read as (`1e+39`,
+ * `9223372036854776000`); control characters in field, reason and value are written as escapes, as
+ * in score's rejects file (control-chars.ts). `numbers`: the record's number texts
+ * (parseKeepingNumbers), worked out only for a record that has errors.
+ */
+export function echoAsSent(errors: FieldError[], record: Record<string, unknown> | undefined, numbers: ReadonlyMap<string, string> | undefined): void {
+  for (const e of errors) {
+    const sent = record && Object.hasOwn(record, e.field) && typeof record[e.field] === 'number' ? numbers?.get(e.field) : undefined;
+    e.value = escapeControls(sent ?? e.value);
+    e.field = escapeControls(e.field);
+    e.reason = escapeControls(e.reason);
+  }
 }
 
 /** A record's keys the model does not take: each an error (records are not scored with them). */

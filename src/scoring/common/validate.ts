@@ -3,10 +3,21 @@
 // light: one pass per column over typed arrays.
 import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
-import { cannotParseReason, FLOAT32_LIMIT, INT32_RANGE, INT64_RANGE, outOfRangeReason, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
-import { allOk, CellStatus, type ColumnBatch, type ColumnRequest, type StringColumn } from '../../io/common/table.ts';
+import { cannotParseReason, FLOAT32_LIMIT, INT32_RANGE, INT64_RANGE, outOfRangeReason, TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
+import { allOk, CellStatus, type ColumnBatch, type ColumnRequest, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
 
-export interface Reject { row: number; column: string; reason: string; value: string }
+export interface Reject {
+  row: number;
+  column: string;
+  reason: string;
+  value: string;
+  /**
+   * `value` is the number as the reader parsed it (String of the double: `1e+39` for a cell `1E39`;
+   * `Infinity` for a JSON number beyond a double), to be replaced by the cell's text as written where the caller can read it again
+   * (readWrittenCells): valid cells never keep their text.
+   */
+  parsed?: true;
+}
 
 /** A model input as the engine feeds it. */
 export interface Feed {
@@ -109,6 +120,12 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
     bad[i] = 1;
     rejects.push({ row: batch.firstRow + i, column, reason, value });
   };
+  // a number that parsed but is refused: its exact text where the reader kept one, else the double, marked to be read again
+  const numberReject = (i: number, column: string, reason: string, col: NumberColumn) => {
+    bad[i] = 1;
+    const exact = col.exact?.get(i);
+    rejects.push(exact !== undefined ? { row: batch.firstRow + i, column, reason, value: exact } : { row: batch.firstRow + i, column, reason, value: String(col.values[i]), parsed: true });
+  };
 
   // Pass 1: check every cell of rows that are not already structurally bad.
   const unseenRows = new Map<number, number[]>();
@@ -133,10 +150,10 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
         const s = status[i];
         if (s === CellStatus.ok) {
           const v = values[i];
-          if (limit && (v > limit.max || v < limit.min)) reject(i, f.name, limit.reason, String(v));
-          else if (v < min) reject(i, f.name, `${v} is below the minimum ${min}`, String(v));
-          else if (v > max) reject(i, f.name, `${v} is above the maximum ${max}`, String(v));
-          else if (checkInt && !Number.isInteger(v)) reject(i, f.name, `${v} is not an integer`, String(v));
+          if (limit && (v > limit.max || v < limit.min)) numberReject(i, f.name, limit.reason, col);
+          else if (v < min) numberReject(i, f.name, `${v} is below the minimum ${min}`, col);
+          else if (v > max) numberReject(i, f.name, `${v} is above the maximum ${max}`, col);
+          else if (checkInt && !Number.isInteger(v)) numberReject(i, f.name, `${v} is not an integer`, col);
         } else if (s === CellStatus.missing) {
           if (!f.nullable) {
             const marker = col.markers?.get(i);
@@ -144,7 +161,10 @@ export function validateBatch(batch: ColumnBatch, inputs: readonly InputField[],
           }
         } else {
           const text = col.bad?.get(i) ?? '';
-          reject(i, f.name, col.reasons?.get(i) ?? cannotParseReason(text), text);
+          const reason = col.reasons?.get(i) ?? cannotParseReason(text);
+          reject(i, f.name, reason, text);
+          // a JSON number beyond a double reaches here as the parser's Infinity: the text is read again
+          if (reason === TOO_LARGE_FOR_DOUBLE) rejects[rejects.length - 1].parsed = true;
         }
       }
     } else {

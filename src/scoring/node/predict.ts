@@ -13,7 +13,7 @@
 // one. A session job is held by one process at a time (the job lock): a second process scoring
 // for the same caller and day gets a session job of its own.
 import path from 'node:path';
-import { JsonlDecoder, parseJsonlLine, type JsonlLine } from '../../io/common/jsonl-decoder.ts';
+import { JsonlDecoder, parseJsonlLine, parseKeepingNumbers, type JsonlLine } from '../../io/common/jsonl-decoder.ts';
 import type { ColumnBatch } from '../../io/common/table.ts';
 import type { InferenceEngine } from '../../inference/node/engine.ts';
 import type { ElemType } from '../../onnx/common/onnx.ts';
@@ -22,7 +22,7 @@ import { createJob, getJob, newJobId, RECORDS_FORMAT, setJobStatus, type Job } f
 import type { InstalledModel } from '../../store/node/models.ts';
 import { getSettings, nowIso, type Store } from '../../store/node/store.ts';
 import { logInputColumns, readOutputs, type ScoredColumns } from '../common/outputs.ts';
-import { printedOutputs, recordTypeErrors, unknownFields, type FieldError } from '../common/record.ts';
+import { echoAsSent, printedOutputs, recordTypeErrors, unknownFields, type FieldError } from '../common/record.ts';
 import { columnRequests, validateBatch, type Feed, type Reject } from '../common/validate.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { JobLog } from './job-log.ts';
@@ -40,8 +40,11 @@ export type RecordOutcome =
 
 export type Prediction = { line: number } & RecordOutcome;
 
-/** One record as the caller gave it: JSON text (the CLI) or an already parsed JSON value (an API body). */
-export type RecordInput = { text: string } | { value: unknown };
+/**
+ * One record as the caller gave it: JSON text (the CLI) or an already parsed JSON value (an API
+ * body), with, on request, its JSON numbers as sent (for a refused record's errors).
+ */
+export type RecordInput = { text: string } | { value: unknown; numbers?: () => ReadonlyMap<string, string> | undefined };
 
 /** Rows after which a session commits at once instead of waiting for its timer. */
 const COMMIT_ROWS = 4096;
@@ -132,6 +135,11 @@ export class RecordScorer {
     const batch = decode(main);
     const v = validate(batch);
     addRejects(main, v.rejects);
+    // a refused record's errors echo its numbers as sent (1E+39, not 1e+39), control characters escaped
+    records.forEach((r, i) => {
+      const line = lines[i];
+      if (errors[i].length) echoAsSent(errors[i], 'record' in line ? line.record : undefined, 'record' in line ? sentNumbers(r) : undefined);
+    });
     if (opts.atomic && errors.some((e) => e.length)) return records.map((_, i) => ({ ok: false, errors: errors[i] }));
     const m = v.accepted.length;
     const outputs = m ? await this.run(v.feeds, m) : undefined;
@@ -204,6 +212,13 @@ export class RecordScorer {
     }
     return s;
   }
+}
+
+/** A record's JSON numbers as sent (its text parsed again, or what the caller worked out). */
+function sentNumbers(r: RecordInput): ReadonlyMap<string, string> | undefined {
+  if ('value' in r) return r.numbers?.();
+  const kept = parseKeepingNumbers(r.text);
+  return kept.numbersIn(kept.value);
 }
 
 function parseRecord(r: RecordInput): JsonlLine {

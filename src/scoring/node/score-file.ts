@@ -26,6 +26,7 @@ import { logInputColumns, outputBatchColumns, readOutputs } from '../common/outp
 import { columnRequests, validateBatch, type Reject, type ValidatedBatch } from '../common/validate.ts';
 import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
+import { showWritten } from './written-rejects.ts';
 import { runAhead } from '../../common/run-ahead.ts';
 import { JobLog } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
@@ -215,12 +216,14 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     const missing = model.card.inputs.filter((f) => !have.has(f.name) && !(source.openColumns && f.nullable)).map((f) => f.name);
     if (missing.length) {
       const hints = (await columnHints()).missingColumnHints(source.columns, missing, source.format);
-      const seen = source.openColumns ? ` (the first ${source.openColumns.toLocaleString('en-US')} records have: ${source.columns.join(', ')})` : ` (the file has: ${source.columns.join(', ')})`;
+      // the file's names echoed with control characters as escapes (a header is text from the file)
+      const names = source.columns.map(escapeControls).join(', ');
+      const seen = source.openColumns ? ` (the first ${source.openColumns.toLocaleString('en-US')} records have: ${names})` : ` (the file has: ${names})`;
       throw new OutpostError('input', `missing required column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}${seen}${hints.length ? `; ${hints.join('; ')}` : ''}`, { file: input }, { missing });
     }
     if (req.idColumn !== undefined && !have.has(req.idColumn)) {
       const hints = (await columnHints()).missingColumnHints(source.columns, [req.idColumn], source.format);
-      throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.join(', ')})${hints.length ? `; ${hints.join('; ')}` : ''}`);
+      throw new OutpostError('usage', `--id column "${req.idColumn}" is not in the file (it has: ${source.columns.map(escapeControls).join(', ')})${hints.length ? `; ${hints.join('; ')}` : ''}`);
     }
     const format = req.format ?? outFormat ?? source.format;
     if (path.resolve(req.out ?? defaultOutput(input, format)) === input) throw new OutpostError('usage', 'the output would overwrite the input; choose another --out');
@@ -445,6 +448,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       for await (const batch of batches) {
         for (const w of batch.warnings ?? []) opts.onWarning?.(`${path.basename(job.inputPath)}: ${w}`);
         const v = validateBatch(batch, card.inputs, graphTypes, graphRanks, card.tensors, o.idColumn);
+        if (v.rejects.some((r) => r.parsed)) await showWritten(source, batch, v.rejects);
         const rowNumbers = new Int32Array(v.accepted.length);
         for (let j = 0; j < rowNumbers.length; j++) rowNumbers[j] = batch.firstRow + v.accepted[j];
         // Copy what the log keeps of the inputs first: the feeds' buffers then move to the worker.
