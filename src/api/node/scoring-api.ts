@@ -183,13 +183,13 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
       throw new ApiError(429, 'rate-limited', `token "${token.name}" is over its rate limit of ${limiter.limit.rate} records per second; retry in ${admission.retryAfterSeconds} s`, {}, { 'Retry-After': String(admission.retryAfterSeconds) });
     }
     const scorer = await scorerFor(name, version);
-    // JSON bodies are typed: "50" for a number input is refused naming the field (a file's cell rules do not apply)
     // the records' JSON numbers as sent, worked out only when a record is refused (its errors echo them)
     let kept: ReturnType<typeof parseKeepingNumbers> | undefined;
     const numbersOf = (i: number) => {
       kept ??= parseKeepingNumbers(text);
       return kept.numbersIn(batch ? (kept.value as { records: unknown[] }).records[i] : kept.value);
     };
+    // JSON bodies are typed: "50" for a number input is refused naming the field (a file's cell rules do not apply)
     const outcomes = await scorer.score(records.map((value, i) => ({ value, numbers: () => numbersOf(i) })), `api:${token.name}`, { atomic: true, strictTypes: true });
     const failed = outcomes.flatMap((o, index) => (!o.ok && o.errors.length ? [{ index, errors: o.errors as FieldError[] }] : []));
     if (failed.length) {
