@@ -75,7 +75,30 @@ export function sealBatch(columns: Column[] | null, length: number, rowsDone: nu
     rowProblems: problems,
     end: { offset, row: rowsDone + length },
     start,
+    owned: true,
   };
+}
+
+/**
+ * Free an owned batch's number buffers now, by detaching them, instead of leaving them to the
+ * garbage collector: V8 counts ArrayBuffers as external memory and, past a limit of tens of MB
+ * since its last full collection, starts another one. A scoring thread that let ~1.5 MB of them go
+ * per 8,192-row batch of 20 numbers ran a full collection every few dozen batches, most of the GC
+ * threads' ~400 ms of CPU per 1M rows (bench/results/README.md, Session 12). Call only when nothing
+ * reads the batch's number columns any more; a batch that is not `owned` is left alone.
+ */
+export function releaseBatch(batch: ColumnBatch): void {
+  if (!batch.owned) return;
+  for (const c of batch.columns) {
+    if (c.kind !== 'number') continue;
+    detach(c.values.buffer);
+    detach(c.status.buffer);
+  }
+}
+
+/** Detach an ArrayBuffer (ES2024 transfer); a SharedArrayBuffer, or a host without transfer, keeps it for the collector. */
+function detach(buffer: ArrayBufferLike): void {
+  if (buffer instanceof ArrayBuffer && !buffer.detached && typeof buffer.transfer === 'function') buffer.transfer(0);
 }
 
 export function setNumberMissing(column: NumberColumn, row: number, marker?: string): void {

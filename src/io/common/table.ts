@@ -92,6 +92,11 @@ export interface ColumnBatch {
   start?: number;
   /** what the reader noticed but read anyway (a JSONL key repeated outside the columns read), for the user */
   warnings?: string[];
+  /**
+   * The number columns' buffers are this batch's alone (a decoder's fresh arrays, not views of a
+   * buffer the reader keeps): the consumer may free them once it is done with them (releaseBatch).
+   */
+  owned?: boolean;
 }
 
 export interface ReadOptions {

@@ -10,6 +10,7 @@ import { PROBE_CACHE_FILE } from '../../inference/node/probe-cache.ts';
 import type { ColumnBatch, InputFormat, OutColumn, OutputFormat, ResumePoint, SinkState, TableSink, TableSource } from '../../io/common/table.ts';
 import { escapeControls } from '../../io/common/control-chars.ts';
 import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
+import { releaseBatch } from '../../io/common/cells.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
 import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
@@ -413,6 +414,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     if (counters.rowsRead >= REJECT_RATE_MIN_ROWS) checkRejectRate();
     if (rowsSinceCheckpoint >= checkpointRows) await checkpoint();
     progress();
+    // validated, counted, logged and written: its numbers are read no more
+    releaseBatch(batch);
   };
 
   const checkRejectRate = () => {
