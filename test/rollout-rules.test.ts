@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assignmentRef, fnv1a, inPercent, parseAssignments } from '../src/sync/common/assignments.ts';
+import { isRolloutPercent, percentFromText } from '../src/hub/common/rollout-input.ts';
 
 const devices = Array.from({ length: 4000 }, (_, i) => `dev_${i.toString(36).padStart(20, 'a')}`);
 
@@ -59,4 +60,14 @@ test('assignments: valid ones pass; malformed, hostile and duplicate ones are re
 
   assert.match(parseAssignments({}).refused[0].reason, /no "assignments" list/);
   assert.match(parseAssignments({ assignments: Array(300).fill(ok) }).refused[0].reason, /at most 256/);
+});
+
+test('a rollout percentage takes every number of hundredths from 0.01 to 100, as typed or as a JSON number, and nothing finer', () => {
+  for (let h = 1; h <= 10_000; h++) {
+    const text = (h / 100).toFixed(2);
+    assert.equal(percentFromText(text), Number(text), text); // 1.10, 2.20, 0.07 … (110.00000000000001 hundredths as doubles)
+    assert.equal(isRolloutPercent(h / 100), true, String(h / 100));
+  }
+  for (const bad of ['0', '0.001', '1.105', '100.01', '-5', 'NaN', '1e3', '']) assert.throws(() => percentFromText(bad), /at most two decimals/, bad);
+  for (const bad of [0, 0.001, 1.105, 100.01, -5, NaN, Infinity]) assert.equal(isRolloutPercent(bad), false, String(bad));
 });

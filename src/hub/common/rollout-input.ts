@@ -7,11 +7,18 @@ import { OutpostError } from '../../common/errors.ts';
 /** A rollout id as the hub makes them (`ro_` and 20 hex digits; the API accepts 8-40). */
 export const ROLLOUT_ID_RE = /^ro_[a-z0-9]{8,40}$/;
 
+/**
+ * A rollout percentage: above 0, at most 100, with at most two decimals (devices are chosen in
+ * hundredths of a percent). "Two decimals" means n is the double nearest a number of hundredths:
+ * n · 100 itself is not whole for most of them (1.1 · 100 = 110.00000000000001).
+ */
+export const isRolloutPercent = (n: number): boolean => Number.isFinite(n) && n > 0 && n <= 100 && Number(n.toFixed(2)) === n;
+
 /** `--percent P` as typed: undefined when not given; a usage error naming the value and the range (rollouts.ts checks it again behind the API). */
 export function percentFromText(p: string | undefined): number | undefined {
   if (p === undefined) return undefined;
   const n = Number(p);
-  if (p.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 100 || Math.round(n * 100) !== n * 100) {
+  if (p.trim() === '' || !isRolloutPercent(n)) {
     throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got "${p}")`);
   }
   return n;

@@ -11,6 +11,7 @@
 import crypto from 'node:crypto';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { ALIAS_RE, MODEL_NAME_RE } from '../common/target-paths.ts';
+import { isRolloutPercent } from '../common/rollout-input.ts';
 import { inPercent, type Assignment } from '../../sync/common/assignments.ts';
 import { GROUP_RE, type DeviceRow, type DeviceState } from './devices.ts';
 import { yankedVersions } from './fleet-models.ts';
@@ -149,7 +150,7 @@ export async function createRollout(hub: Hub, opts: { ref: string; group: string
   const { model, alias } = parseRolloutRef(opts.ref);
   if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
   const percent = opts.percent ?? 100;
-  if (!Number.isFinite(percent) || percent <= 0 || percent > 100 || Math.round(percent * 100) !== percent * 100) {
+  if (!isRolloutPercent(percent)) {
     throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got ${String(opts.percent)})`);
   }
   const seed = opts.seed ?? `${model}/${opts.group}`;
