@@ -96,9 +96,14 @@ export function releaseBatch(batch: ColumnBatch): void {
   }
 }
 
+/** ES2024's ArrayBuffer members, typed here: the renderer's build targets an older library. */
+type DetachableBuffer = ArrayBuffer & { readonly detached?: boolean; transfer?: (length: number) => ArrayBuffer };
+
 /** Detach an ArrayBuffer (ES2024 transfer); a SharedArrayBuffer, or a host without transfer, keeps it for the collector. */
 function detach(buffer: ArrayBufferLike): void {
-  if (buffer instanceof ArrayBuffer && !buffer.detached && typeof buffer.transfer === 'function') buffer.transfer(0);
+  if (!(buffer instanceof ArrayBuffer)) return;
+  const b = buffer as DetachableBuffer;
+  if (!b.detached && typeof b.transfer === 'function') b.transfer(0);
 }
 
 export function setNumberMissing(column: NumberColumn, row: number, marker?: string): void {
