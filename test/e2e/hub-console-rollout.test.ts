@@ -432,6 +432,12 @@ describe('hub console: rollouts (Chromium, real hub and workstations on loopback
     assert.equal(await look('[data-testid="events-since"]'), select, 'the date filter');
     await shot(page, 'hub-console-rollout-08-events-filters');
     const session = await cookie();
+    // a sign-out the hub did not answer leaves the session valid: the page says so and stays signed in
+    await page.route('**/api/v1/session', (route) => (route.request().method() === 'DELETE' ? route.abort() : route.continue()));
+    await page.getByTestId('sign-out').click();
+    await page.getByText('Not signed out: this session is still active').waitFor();
+    assert.equal(await page.getByTestId('admin-token').count(), 0, 'no sign-in form after a failed sign-out');
+    await page.unroute('**/api/v1/session');
     await page.getByTestId('sign-out').click();
     await page.getByTestId('admin-token').waitFor();
     // signing out ended the session on the hub: a copy of its cookie is refused

@@ -44,6 +44,15 @@ export function HubApp() {
   const [screen, arg] = useRoute();
   const session = useGet<{ ok: true; expiresAt?: string }>('/api/v1/session');
   const [signedOut, setSignedOut] = useState(false);
+  const [signOutError, setSignOutError] = useState<ApiError | undefined>();
+  // signed out when the hub says so (or the session had already ended): after any other answer the
+  // session and its cookie are still valid, and the page must not pretend otherwise
+  const signOut = () => {
+    hubDelete('/api/v1/session').then(() => setSignedOut(true), (err: unknown) => {
+      if ((err as ApiError).code === 'unauthorized') setSignedOut(true);
+      else setSignOutError(err as ApiError);
+    });
+  };
   useEffect(() => {
     const on = () => setSignedOut(true);
     window.addEventListener(SIGNED_OUT, on);
@@ -68,11 +77,12 @@ export function HubApp() {
             {signedIn && NAV.map(([id, label]) => <li key={id}><a href={href(id)} aria-current={current === id ? 'page' : undefined}>{label}</a></li>)}
           </ul>
         </nav>
-        {signedIn && <button type="button" className="btn btn-small" data-testid="sign-out" onClick={() => { void hubDelete('/api/v1/session').finally(() => setSignedOut(true)); }}>Sign out</button>}
+        {signedIn && <button type="button" className="btn btn-small" data-testid="sign-out" onClick={signOut}>Sign out</button>}
         <ThemeToggle />
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        {needSignIn ? <SignIn onDone={() => { setSignedOut(false); session.reload(); }} />
+        {signedIn && <ErrorBox error={signOutError} title="Not signed out: this session is still active" />}
+        {needSignIn ? <SignIn onDone={() => { setSignedOut(false); setSignOutError(undefined); session.reload(); }} />
           : !signedIn ? <div className="screen"><ErrorBox error={session.error} title="The hub did not answer" />{!session.error && <p className="muted">Loading…</p>}</div>
           : screen === 'device' && arg ? <Device key={arg} name={arg} />
           : screen === 'models' ? <Models />
