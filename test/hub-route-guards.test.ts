@@ -58,6 +58,20 @@ test('a misspelt or unknown body field is refused with 400 naming it, on every J
   assert.deepEqual((await enrollments()).map((e) => ({ ...e })), [{ name: 'ws-1', grp: 'line-2' }]);
   const halt = await call('POST', `/api/v1/rollouts/${RO}/halt`, '{}', admin);
   assert.equal(halt.status, 404, `an empty body is fine; the rollout is unknown: ${halt.text}`);
+  // a route that takes no fields refuses a body that is no object at all, and does nothing
+  for (const [method, p, headers] of [['POST', '/api/v1/enrollments/ws-1/cancel', admin], ['POST', '/api/v1/devices/ws-1/revoke', admin], ['POST', `/api/v1/rollouts/${RO}/halt`, admin], ['DELETE', '/api/v1/session', browser]] as const) {
+    for (const body of ['"x"', '5', '[1,2]', 'true']) {
+      const r = await call(method, p, body, headers);
+      assert.equal(r.status, 400, `${method} ${p} ${body}: ${r.text}`);
+      const err = (JSON.parse(r.text) as { error: { code: string; message: string } }).error;
+      assert.equal(err.code, 'usage', `${method} ${p} ${body}`);
+      assert.match(err.message, /^this request takes no fields: send \{\} or no body \(got an? (string|number|array|boolean)\)$/, `${method} ${p} ${body}`);
+    }
+  }
+  const cancelled = await t.hub.storage.fleet.all<{ cancelled_at: unknown }>('SELECT cancelled_at FROM fleet_enrollments WHERE name = ?', ['ws-1']);
+  assert.deepEqual(cancelled.map((e) => e.cancelled_at), [null], 'the enrollment was not cancelled');
+  const nobody = await call('POST', `/api/v1/rollouts/${RO}/halt`, 'null', admin);
+  assert.equal(nobody.status, 404, `null is no body: ${nobody.text}`);
 });
 
 test('without credentials an admin or publisher route answers 401 before looking at the body or the ids', async () => {

@@ -9,14 +9,21 @@ import { OutpostError } from '../../common/errors.ts';
 export interface BodySchema { type: 'object' | readonly ['object', 'null']; properties: Record<string, unknown>; required?: readonly string[]; additionalProperties?: false }
 
 /**
- * A route's preValidation hook refusing body fields outside `schema.properties` (an empty schema:
- * the route takes no fields, only an empty object or no body). Non-object bodies are left to the schema.
+ * A route's preValidation hook refusing body fields outside `schema.properties`. Without a schema
+ * the route takes no fields: only an empty object, `null` or no body, and anything else (a string,
+ * a number, an array) is refused here, as no schema would. With one, non-object bodies are the
+ * schema's to refuse.
  */
 export const onlyFields = (schema: BodySchema | null) => {
   const allowed = Object.keys(schema?.properties ?? {});
   return async (req: FastifyRequest): Promise<void> => {
     const b = req.body;
-    if (b === null || typeof b !== 'object' || Array.isArray(b) || Buffer.isBuffer(b)) return;
+    if (b === undefined || b === null) return;
+    if (typeof b !== 'object' || Array.isArray(b) || Buffer.isBuffer(b)) {
+      if (schema) return;
+      const got = Array.isArray(b) ? 'an array' : Buffer.isBuffer(b) ? 'bytes' : `a ${typeof b}`;
+      throw new OutpostError('usage', `this request takes no fields: send {} or no body (got ${got})`);
+    }
     const extra = Object.keys(b).filter((k) => !allowed.includes(k));
     if (!extra.length) return;
     const named = extra.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40))).join(', ');
