@@ -444,6 +444,11 @@ test('serve: API options without --api, or not a whole number, are usage errors 
     [['serve', '--api-rate', '5'], /need --api/],
     [['serve', '--api', '--api-rate', '0'], /--api-rate must be a whole number of at least 1/],
     [['serve', '--api', '--api-max-body', '1MB'], /--api-max-body must be a whole number/],
+    // decimal digits only: Number() would read these as 80, 1000 and 5 (each case also lacks --api,
+    // so a command that took the number stops at that instead of serving)
+    [['serve', '--port', '0x50', '--api-rate', '5'], /^outpost serve: --port must be a whole number from 0 to 65535 \(got "0x50"\)$/m],
+    [['serve', '--api-rate', '1e3'], /--api-rate must be a whole number of at least 1 \(got "1e3"\)/],
+    [['serve', '--api-max-records', '5.0'], /--api-max-records must be a whole number of at least 1 \(got "5.0"\)/],
     [['tokens', 'create'], /--name is required/],
     [['tokens', 'revoke'], /./],
   ] as const) {

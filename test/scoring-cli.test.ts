@@ -103,6 +103,9 @@ test('bad input files fail up front with the file and reason, and leave no job i
 test('bad usage exits 2 with the reason', async () => {
   await expectFailure(['score', SAMPLE], 2, /--model is required/);
   await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--batch', '0'], 2, /--batch must be a whole number/);
+  await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--batch', '0x10'], 2, /--batch must be a whole number from 1 to 1048576 \(got "0x10"\)/);
+  await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--checkpoint-rows', '1e3'], 2, /--checkpoint-rows must be a whole number of rows of at least 1 \(got "1e3"\)/);
+  await expectFailure(['jobs', '--limit', '0x10'], 2, /--limit must be a whole number from 1 to 100000 \(got "0x10"\)/);
   await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--format', 'xlsx'], 2, /--format must be one of csv, jsonl, parquet/);
   await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--bogus'], 2, /Unknown option '--bogus'/);
   await expectFailure(['score', SAMPLE, '--model', 'seattle-weather', '--id', 'nope'], 2, /--id column "nope" is not in the file/);

@@ -71,11 +71,18 @@ export function joinNegativeValues(args: readonly string[], options: ParseArgsOp
   return out;
 }
 
-/** A whole-number option within [min, max], or undefined when not given; a usage error naming the value and the range. */
-export function wholeNumber(args: ParsedArgs, name: string, min: number, max: number, unit = ''): number | undefined {
+/**
+ * A whole-number option within [min, max] (no max: at least min), or undefined when not given; a
+ * usage error naming the value and the range. Decimal digits only: Number() would also take
+ * `0x50`, `1e3` or `5.0`.
+ */
+export function wholeNumber(args: ParsedArgs, name: string, min: number, max = Number.MAX_SAFE_INTEGER, unit = ''): number | undefined {
   const v = str(args, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^[+-]?\d+$/.test(v.trim()) || n < min || n > max) throw usageError(`--${name} must be a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max} (got "${v}")`);
+  if (!/^[+-]?\d+$/.test(v.trim()) || n < min || n > max) {
+    const range = max >= Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw usageError(`--${name} must be a whole number${unit ? ` of ${unit}` : ''} ${range} (got "${v}")`);
+  }
   return n;
 }

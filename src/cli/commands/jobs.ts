@@ -65,7 +65,7 @@ function parseFilter(status: string | undefined, model: string | undefined): Job
 
 async function list(ctx: CommandContext, status: string | undefined, model: string | undefined, limitText: string | undefined): Promise<number> {
   const limit = limitText === undefined ? 50 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError(`--limit must be a whole number from 1 to 100000 (got "${limitText}")`);
+  if (!/^\+?\d+$/.test(limitText ?? '50') || limit < 1 || limit > 100_000) throw usageError(`--limit must be a whole number from 1 to 100000 (got "${limitText}")`);
   const filter = parseFilter(status, model);
   const store = openStore(ctx.home);
   try {

@@ -6,7 +6,7 @@ import { listAlerts } from '../../monitor/node/alerts.ts';
 import { resumeJob, scoreFile, type JobResult, type ScoreRequest } from '../../scoring/node/score-file.ts';
 import type { Job } from '../../store/node/jobs.ts';
 import { getSettings, openStore, DB_FILE } from '../../store/node/store.ts';
-import { flag, str, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
+import { flag, str, wholeNumber, type CommandContext, type CommandSpec, type ParsedArgs } from '../command.ts';
 import { formatRate, progressReporter } from '../progress.ts';
 
 const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
@@ -87,7 +87,7 @@ export const scoreCommand: CommandSpec = {
         ...(oneOf(args, 'input-format', FORMATS) ? { inputFormat: oneOf(args, 'input-format', FORMATS) as InputFormat } : {}),
         ...(str(args, 'id') !== undefined ? { idColumn: str(args, 'id') } : {}),
         ...(oneOf(args, 'ep', EPS) ? { ep: oneOf(args, 'ep', EPS) } : {}),
-        ...(number(args, 'batch', (n) => Number.isInteger(n) && n >= 1 && n <= 1_048_576, 'a whole number from 1 to 1048576') !== undefined ? { batchRows: Number(str(args, 'batch')) } : {}),
+        ...(wholeNumber(args, 'batch', 1, 1_048_576) !== undefined ? { batchRows: Number(str(args, 'batch')) } : {}),
         ...(number(args, 'max-reject-rate', (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1') !== undefined ? { maxRejectRate: Number(str(args, 'max-reject-rate')) } : {}),
         ...(delimiter !== undefined ? { delimiter: delimiter === '\\t' ? '\t' : delimiter } : {}),
       };
@@ -95,7 +95,7 @@ export const scoreCommand: CommandSpec = {
     const store = openStore(ctx.home);
     const bar = progressReporter(ctx);
     try {
-      const checkpointRows = number(args, 'checkpoint-rows', (n) => Number.isInteger(n) && n >= 1, 'a whole number of rows');
+      const checkpointRows = wholeNumber(args, 'checkpoint-rows', 1, Number.MAX_SAFE_INTEGER, 'rows');
       const opts = {
         ...(checkpointRows !== undefined ? { checkpointRows } : {}),
         signal: ctx.signal,

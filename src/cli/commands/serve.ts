@@ -5,15 +5,7 @@ import { HOST, startHttp } from '../../api/node/http.ts';
 import { ensureRenderer } from '../../api/node/renderer-build.ts';
 import { createService } from '../../api/node/service.ts';
 import type { ScoringApi } from '../../api/node/scoring-api.ts';
-import { flag, str, type CommandSpec } from '../command.ts';
-
-/** A positive whole number option, or undefined. */
-function positive(text: string | undefined, option: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`${option} must be a whole number of at least 1 (got "${text}")`);
-  return n;
-}
+import { flag, str, wholeNumber, type CommandSpec } from '../command.ts';
 
 export const serveCommand: CommandSpec = {
   name: 'serve',
@@ -31,13 +23,11 @@ export const serveCommand: CommandSpec = {
   async run(ctx, args) {
     const host = str(args, 'host');
     if (host !== undefined && host !== HOST && host !== 'localhost') throw usageError(`--host must be 127.0.0.1: serve binds to loopback only (got "${host}"); reach it remotely through an SSH tunnel`);
-    const portText = str(args, 'port');
-    const port = portText === undefined ? 0 : Number(portText);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port must be a whole number from 0 to 65535 (got "${portText}")`);
+    const port = wholeNumber(args, 'port', 0, 65535) ?? 0;
 
-    const rate = positive(str(args, 'api-rate'), '--api-rate');
-    const maxRecords = positive(str(args, 'api-max-records'), '--api-max-records');
-    const maxBodyBytes = positive(str(args, 'api-max-body'), '--api-max-body');
+    const rate = wholeNumber(args, 'api-rate', 1);
+    const maxRecords = wholeNumber(args, 'api-max-records', 1);
+    const maxBodyBytes = wholeNumber(args, 'api-max-body', 1);
     if (!flag(args, 'api') && (rate ?? maxRecords ?? maxBodyBytes) !== undefined) throw usageError('--api-rate, --api-max-records and --api-max-body need --api');
 
     const staticDir = await ensureRenderer((l) => ctx.out.warn(l));
