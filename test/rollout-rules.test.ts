@@ -68,6 +68,6 @@ test('a rollout percentage takes every number of hundredths from 0.01 to 100, as
     assert.equal(percentFromText(text), Number(text), text); // 1.10, 2.20, 0.07 … (110.00000000000001 hundredths as doubles)
     assert.equal(isRolloutPercent(h / 100), true, String(h / 100));
   }
-  for (const bad of ['0', '0.001', '1.105', '100.01', '-5', 'NaN', '1e3', '']) assert.throws(() => percentFromText(bad), /at most two decimals/, bad);
+  for (const bad of ['0', '0.001', '1.105', '100.01', '-5', 'NaN', '1e3', '1e1', '0x10', '']) assert.throws(() => percentFromText(bad), /at most two decimals/, bad);
   for (const bad of [0, 0.001, 1.105, 100.01, -5, NaN, Infinity]) assert.equal(isRolloutPercent(bad), false, String(bad));
 });

@@ -18,7 +18,8 @@ export const isRolloutPercent = (n: number): boolean => Number.isFinite(n) && n 
 export function percentFromText(p: string | undefined): number | undefined {
   if (p === undefined) return undefined;
   const n = Number(p);
-  if (p.trim() === '' || !isRolloutPercent(n)) {
+  // decimal text only: Number() would take 0x10 or 1e1 too
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(p) || !isRolloutPercent(n)) {
     throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got "${p}")`);
   }
   return n;
