@@ -63,7 +63,7 @@ async function offline(ctx: CommandContext, args: ParsedArgs, make: (run: Offlin
   const now = new Date();
   const runWith = (state: RepoState, lifetimes: Lifetimes): SignedUpdate => {
     const keys = offlineKeysFor(path.resolve(ctx.cwd, offDir), state.root, passphrase);
-    const expires = (role: keyof Lifetimes) => addSeconds(now, days !== undefined ? Number(days) * 86_400 : lifetimes[role]);
+    const expires = (role: keyof Lifetimes) => addSeconds(now, days !== undefined ? days * 86_400 : lifetimes[role]);
     return make({ state, keys, now, lifetimes, expires, passphrase });
   };
   if (dir !== undefined) {

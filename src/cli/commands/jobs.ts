@@ -10,7 +10,7 @@ import { jobLockOwner } from '../../scoring/node/job-lock.ts';
 import { deleteJob, getJob, listJobs, RECORDS_FORMAT, type Job, type JobFilter, type JobStatus } from '../../store/node/jobs.ts';
 import { parseModelRef } from '../../store/node/model-list.ts';
 import { openStore, type Store } from '../../store/node/store.ts';
-import { flag, str, type CommandContext, type CommandSpec } from '../command.ts';
+import { flag, str, wholeNumber, type CommandContext, type CommandSpec } from '../command.ts';
 
 const STATUSES: readonly JobStatus[] = ['running', 'completed', 'failed', 'cancelled'];
 
@@ -63,9 +63,7 @@ function parseFilter(status: string | undefined, model: string | undefined): Job
   };
 }
 
-async function list(ctx: CommandContext, status: string | undefined, model: string | undefined, limitText: string | undefined): Promise<number> {
-  const limit = limitText === undefined ? 50 : Number(limitText);
-  if (!/^\+?\d+$/.test(limitText ?? '50') || limit < 1 || limit > 100_000) throw usageError(`--limit must be a whole number from 1 to 100000 (got "${limitText}")`);
+async function list(ctx: CommandContext, status: string | undefined, model: string | undefined, limit: number): Promise<number> {
   const filter = parseFilter(status, model);
   const store = openStore(ctx.home);
   try {
@@ -94,7 +92,7 @@ export const jobsListCommand: CommandSpec = {
     '--limit N      at most N jobs (default 50)',
   ],
   options: { status: { type: 'string' }, model: { type: 'string' }, limit: { type: 'string' } },
-  run: (ctx, args) => list(ctx, str(args, 'status'), str(args, 'model'), str(args, 'limit')),
+  run: (ctx, args) => list(ctx, str(args, 'status'), str(args, 'model'), wholeNumber(args, 'limit', 1, 100_000) ?? 50),
 };
 
 /** `outpost jobs` alone lists (the same options). */

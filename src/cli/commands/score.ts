@@ -79,6 +79,7 @@ export const scoreCommand: CommandSpec = {
       if (!model) throw usageError('--model is required (see `outpost models list`)');
       const delimiter = str(args, 'delimiter');
       if (delimiter !== undefined && delimiter !== '\\t' && delimiter.length !== 1) throw usageError('--delimiter must be a single character (or \\t)');
+      const batchRows = wholeNumber(args, 'batch', 1, 1_048_576);
       req = {
         input: path.resolve(ctx.cwd, file),
         model,
@@ -87,7 +88,7 @@ export const scoreCommand: CommandSpec = {
         ...(oneOf(args, 'input-format', FORMATS) ? { inputFormat: oneOf(args, 'input-format', FORMATS) as InputFormat } : {}),
         ...(str(args, 'id') !== undefined ? { idColumn: str(args, 'id') } : {}),
         ...(oneOf(args, 'ep', EPS) ? { ep: oneOf(args, 'ep', EPS) } : {}),
-        ...(wholeNumber(args, 'batch', 1, 1_048_576) !== undefined ? { batchRows: Number(str(args, 'batch')) } : {}),
+        ...(batchRows !== undefined ? { batchRows } : {}),
         ...(number(args, 'max-reject-rate', (n) => n >= 0 && n <= 1, 'a fraction from 0 to 1') !== undefined ? { maxRejectRate: Number(str(args, 'max-reject-rate')) } : {}),
         ...(delimiter !== undefined ? { delimiter: delimiter === '\\t' ? '\t' : delimiter } : {}),
       };
