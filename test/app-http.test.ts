@@ -9,6 +9,7 @@ import type { JobSummary } from '../src/api/common/contract.ts';
 import { safeUploadName } from '../src/api/node/uploads.ts';
 import { DEMO_CSV, DEMO_PACKAGE, httpTransport, ok, type HttpTransport } from './helpers/app-harness.ts';
 import { tempDir } from './helpers/packages.ts';
+import { rawRequest } from './helpers/raw-http.ts';
 
 let t: HttpTransport;
 let home: string;
@@ -176,4 +177,28 @@ test('a malformed call answers the codes the hub answers the same mistakes with;
   }
   const typed = await fetch(`${base}/api/call/jobs.list`, { method: 'POST', headers: json, body: JSON.stringify({ limit: 50 }) });
   assert.equal(typed.status, 200, 'the same field with its JSON type passes');
+});
+
+test('a request Node\'s HTTP parser refuses is answered in the JSON error shape, not with an empty body', async () => {
+  const port = t.server.port;
+  const host = `Host: 127.0.0.1:${port}\r\nAuthorization: Bearer ${t.server.token}`;
+  const cases: [string, number, RegExp][] = [
+    [`POST /api/call/${'a'.repeat(20_000)} HTTP/1.1\r\n${host}\r\nContent-Length: 0`, 431, /^the request line and headers are too large \(the limit is \d+ bytes\)$/],
+    [`GET / HTTP/1.1\r\n${host}\r\nX-Big: ${'b'.repeat(20_000)}`, 431, /too large/],
+    [`PUT /api/uploads?name=a.csv HTTP/1.1\r\n${host}\r\nContent-Length: -5`, 400, /^malformed HTTP request: the Content-Length header is not a number of bytes$/],
+    [`POST /api/call/status HTTP/1.1\r\n${host}\r\nContent-Length: 3\r\nTransfer-Encoding: chunked`, 400, /^malformed HTTP request: /],
+    [`FOO / HTTP/1.1\r\n${host}`, 400, /^malformed HTTP request: unknown method$/],
+  ];
+  for (const [head, status, message] of cases) {
+    const r = await rawRequest(port, head, '', { timeoutMs: 5000 });
+    assert.equal(r.status, status, `${head.slice(0, 60)}: ${r.head}`);
+    assert.match(r.head, /\r\ncontent-type: application\/json/i, head.slice(0, 60));
+    const body = JSON.parse(r.body) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(body.ok, false);
+    assert.equal(body.error.code, 'usage');
+    assert.match(body.error.message, message, head.slice(0, 60));
+  }
+  const ok = await fetch(`${base}/api/call/status`, { method: 'POST', headers: { Authorization: `Bearer ${t.server.token}` } });
+  assert.equal(ok.status, 200, 'still serving');
+  await ok.arrayBuffer();
 });

@@ -206,15 +206,15 @@ test('an unknown route and a request the HTTP parser refuses are answered in the
     assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'not-found', message: `the hub has no ${method} route at this path` } });
   }
   const port = Number(new URL(t.url).port);
-  const malformed = [
-    `GET /he\u0000lthz HTTP/1.1\r\nHost: 127.0.0.1:${port}`,
-    `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked`,
-    `POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: -1`,
+  const malformed: [string, string][] = [
+    [`GET /he\u0000lthz HTTP/1.1\r\nHost: 127.0.0.1:${port}`, 'malformed HTTP request'],
+    [`POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked`, 'malformed HTTP request: Transfer-Encoding is malformed, or given with Content-Length'],
+    [`POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: -1`, 'malformed HTTP request: the Content-Length header is not a number of bytes'],
   ];
-  for (const head of malformed) {
+  for (const [head, message] of malformed) {
     const r = await rawRequest(port, head);
     assert.equal(r.status, 400, JSON.stringify(head));
-    assert.deepEqual(JSON.parse(r.body), { ok: false, error: { code: 'usage', message: 'malformed HTTP request' } }, JSON.stringify(head));
+    assert.deepEqual(JSON.parse(r.body), { ok: false, error: { code: 'usage', message } }, JSON.stringify(head));
   }
   const ok = await fetch(`${t.url}/healthz`);
   assert.equal(ok.status, 200, 'still serving');

@@ -14,6 +14,7 @@ import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseJsonBody } from '../common/json-body.ts';
 import { requestErrorCode } from '../common/request-errors.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
+import { answerClientError } from './client-error.ts';
 import type { Service } from './service.ts';
 import { defaultHosts, hostAllowed, originAllowed, parseCookies, sameSecret, SERVE_SECURITY_HEADERS as SECURITY_HEADERS, staticFile } from './web-security.ts';
 
@@ -257,6 +258,9 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
       fail(res, error);
     });
   });
+  // a request Node's parser refuses (headers too large, a bad Content-Length …): the JSON error
+  // shape every other answer has, not Node's empty-bodied one
+  server.on('clientError', (err: Error & { code?: string }, socket) => answerClientError(err, socket, SECURITY_HEADERS));
   server.keepAliveTimeout = 5_000;
   // Slow clients: headers must arrive within 60 s (Node's default); bodies are guarded by an idle
   // timeout instead of a total one, so a large upload is never cut off for taking long.

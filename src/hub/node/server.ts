@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Duplex, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { isReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
@@ -14,6 +14,7 @@ import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
 import { RequestRefusal, requestErrorCode } from '../../api/common/request-errors.ts';
 import { duplicateJsonKey } from '../../common/json-duplicates.ts';
+import { answerClientError } from '../../api/node/client-error.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
 import { adminFirst, setConsoleSite } from './admin-auth.ts';
 import { consoleRoutes } from './console.ts';
@@ -240,20 +241,6 @@ export interface HubServerOptions {
   consoleHosts?: string[];
   /** compute the console's opening Fleet drift answer once listening (`hub serve`), so its first visit is quick */
   warmConsole?: boolean;
-}
-
-/**
- * A request Node's HTTP parser refused (a NUL in the request line, Content-Length and
- * Transfer-Encoding together, headers too large, too slow): answered in the hub's one error shape
- * and closed, as Fastify's own handler does in its shape. A connection already gone is only closed.
- */
-function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
-  const [status, reason, message] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', 'the request did not arrive in time']
-      : [400, 'Bad Request', 'malformed HTTP request'];
-  const body = JSON.stringify({ ok: false, error: { code: 'usage', message } });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
