@@ -202,3 +202,16 @@ test('a request Node\'s HTTP parser refuses is answered in the JSON error shape,
   assert.equal(ok.status, 200, 'still serving');
   await ok.arrayBuffer();
 });
+
+test('an encoded slash (%2F) in the path is refused with 400 usage: it never changes which route runs', async () => {
+  const headers = { Authorization: `Bearer ${t.server.token}`, 'Content-Type': 'application/json', Origin: base };
+  for (const [method, p] of [['POST', '/api/call%2fjobs.list'], ['POST', '/api%2Fcall/jobs.list'], ['GET', '/assets%2fapp.js'], ['GET', '/api/files/j1%2foutput']] as const) {
+    const r = await fetch(`${base}${p}`, { method, headers, ...(method === 'POST' ? { body: '{}' } : {}), signal: AbortSignal.timeout(5000) });
+    const answer = (await r.json()) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(r.status, 400, `${method} ${p}: ${JSON.stringify(answer)}`);
+    assert.deepEqual(answer, { ok: false, error: { code: 'usage', message: 'the URL path has an encoded slash (%2F): a part of the path cannot contain "/"' } }, p);
+  }
+  const plain = await fetch(`${base}/api/call/jobs.list`, { method: 'POST', headers, body: '{}' });
+  assert.equal(plain.status, 200, 'the same call without the encoded slash');
+  await plain.arrayBuffer();
+});

@@ -164,6 +164,9 @@ test('models: list and one model with its input schema; unknown model or version
   assert.match(errorOf(await call('GET', '/v1/models/seattle-weather@7'), 404, 'not-found').message, /installed versions: 1/);
   errorOf(await call('POST', '/v1/models/no-such-model/predict', { body: record(SOME[0]) }), 404, 'not-found');
   errorOf(await call('GET', '/v1/nothing-here'), 404, 'not-found');
+  // an encoded slash is refused, never decoded into another route (it answered 405 for GET …/predict)
+  const slash = errorOf(await call('GET', '/v1/models/seattle-weather%2fpredict'), 400, 'usage');
+  assert.match(slash.message, /encoded slash \(%2F\)/);
   const wrongMethod = await call('GET', '/v1/models/seattle-weather/predict');
   errorOf(wrongMethod, 405, 'method-not-allowed');
   assert.equal(wrongMethod.headers.get('allow'), 'POST');

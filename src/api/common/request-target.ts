@@ -9,11 +9,17 @@ export type RequestTarget =
   | { ok: true; /** percent-decoded path, always starting with "/" */ path: string; query: URLSearchParams }
   | { ok: false; status: 400 | 414; message: string };
 
-export function parseRequestTarget(raw: string | undefined): RequestTarget {
+/**
+ * `refuseEncodedSlash`: a server that routes on the decoded path (`outpost serve`) refuses %2F, so an
+ * encoded slash can never change which route runs (`/api/call%2fjobs.list` would run jobs.list). The
+ * hub's router matches the raw path and keeps %2F inside a parameter, whose pattern refuses it.
+ */
+export function parseRequestTarget(raw: string | undefined, opts: { refuseEncodedSlash?: boolean } = {}): RequestTarget {
   if (!raw || raw[0] !== '/') return { ok: false, status: 400, message: 'the request target must be a path starting with "/"' };
   if (raw.length > MAX_TARGET_LENGTH) return { ok: false, status: 414, message: `the URL is longer than ${MAX_TARGET_LENGTH} characters` };
   const q = raw.indexOf('?');
   const rawPath = q < 0 ? raw : raw.slice(0, q);
+  if (opts.refuseEncodedSlash && /%2f/i.test(rawPath)) return { ok: false, status: 400, message: 'the URL path has an encoded slash (%2F): a part of the path cannot contain "/"' };
   const path = safeDecode(rawPath);
   if (path === undefined) return { ok: false, status: 400, message: 'the URL path has malformed percent-encoding' };
   if (path.includes('\0')) return { ok: false, status: 400, message: 'the URL path contains a NUL character' };

@@ -232,7 +232,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!hostOk(req)) return send(res, 421, { ok: false, error: { code: 'unauthorized', message: 'wrong Host header' } });
-    const target = parseRequestTarget(req.url);
+    const target = parseRequestTarget(req.url, { refuseEncodedSlash: true });
     if (!target.ok) throw new HttpError(target.status, target.message);
     const { path: p, query } = target;
     if (opts.v1 && (p === '/v1' || p.startsWith('/v1/'))) return opts.v1(req, res, p, query);
