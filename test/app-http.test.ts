@@ -215,3 +215,17 @@ test('an encoded slash (%2F) in the path is refused with 400 usage: it never cha
   assert.equal(plain.status, 200, 'the same call without the encoded slash');
   await plain.arrayBuffer();
 });
+
+test('a call whose body is JSON null is refused like [] or "x" (400 usage); a call with no body still takes its defaults', async () => {
+  const json = { Authorization: `Bearer ${t.server.token}`, 'Content-Type': 'application/json' };
+  for (const body of ['null', '[]', '"x"', '5']) {
+    const r = await fetch(`${base}/api/call/tokens.list`, { method: 'POST', headers: json, body, signal: AbortSignal.timeout(5000) });
+    const answer = (await r.json()) as { ok: boolean; error: { code: string; message: string } };
+    assert.equal(r.status, 400, `${body}: ${JSON.stringify(answer)}`);
+    assert.equal(answer.error.code, 'usage', body);
+    assert.match(answer.error.message, /^tokens\.list: .*expected object, received/, body);
+  }
+  const none = await fetch(`${base}/api/call/tokens.list`, { method: 'POST', headers: { Authorization: `Bearer ${t.server.token}` }, signal: AbortSignal.timeout(5000) });
+  assert.equal(none.status, 200, `no body at all: ${await none.clone().text()}`);
+  await none.arrayBuffer();
+});

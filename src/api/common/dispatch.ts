@@ -27,9 +27,12 @@ export class ContractError extends Error {
   readonly location = {};
 }
 
-/** Validate the raw parameters of `method`; throws a usage error naming the bad field. */
+/**
+ * Validate the raw parameters of `method`; throws a usage error naming the bad field. Only absent
+ * parameters (no body, an IPC call without them) mean {}: a JSON `null` is refused like `[]` or `"x"`.
+ */
 export function parseParams<M extends MethodName>(method: M, raw: unknown): Parameters<Handlers[M]>[0] {
-  const r = methods[method].params.safeParse(raw ?? {});
+  const r = methods[method].params.safeParse(raw === undefined ? {} : raw);
   if (!r.success) {
     const first = r.error.issues[0];
     const where = first.path.length ? `${first.path.map(String).join('.')}: ` : '';
