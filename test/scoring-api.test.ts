@@ -164,6 +164,14 @@ test('models: list and one model with its input schema; unknown model or version
   assert.match(errorOf(await call('GET', '/v1/models/seattle-weather@7'), 404, 'not-found').message, /installed versions: 1/);
   errorOf(await call('POST', '/v1/models/no-such-model/predict', { body: record(SOME[0]) }), 404, 'not-found');
   errorOf(await call('GET', '/v1/nothing-here'), 404, 'not-found');
+  // a version that is no whole number from 1 to 2^53-1 is bad usage, named as given (it was 404 echoing …000)
+  for (const v of ['0', '00', '99999999999999999999', '9007199254740992']) {
+    for (const [method, p] of [['GET', `/v1/models/seattle-weather@${v}`], ['POST', `/v1/models/seattle-weather@${v}/predict`]] as const) {
+      const e = errorOf(await call(method, p, method === 'POST' ? { body: record(SOME[0]) } : {}), 400, 'usage');
+      assert.equal(e.message, `the version in "seattle-weather@${v}" must be a whole number from 1 to 9007199254740991 (got "${v}")`, `${method} ${p}`);
+    }
+  }
+  assert.equal((await call('GET', '/v1/models/seattle-weather@9007199254740991')).status, 404, 'the largest version is read as itself');
   // an encoded slash is refused, never decoded into another route (it answered 405 for GET …/predict)
   const slash = errorOf(await call('GET', '/v1/models/seattle-weather%2fpredict'), 400, 'usage');
   assert.match(slash.message, /encoded slash \(%2F\)/);

@@ -14,7 +14,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
   });
   const modelRef = {
     name: 'model', in: 'path', required: true,
-    description: 'An installed model: `<name>` (its active version) or `<name>@<version>`.',
+    description: 'An installed model: `<name>` (its active version) or `<name>@<version>`, the version a whole number from 1 to 9007199254740991.',
     schema: { type: 'string', pattern: '^[^@/\\s]+(@[0-9]+)?$' },
   };
   return {
@@ -49,6 +49,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
           parameters: [modelRef],
           responses: {
             200: { description: 'The model', content: { 'application/json': { schema: { $ref: '#/components/schemas/Model' } } } },
+            400: error('`usage`: the version is not a whole number from 1 to 9007199254740991, or the path has an encoded slash'),
             401: error('No token, a wrong one, or a revoked one'),
             403: error('The token is limited to other models'),
             404: error('No such model or version installed'),
@@ -69,7 +70,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
               description: 'The outputs: for one record the Prediction\'s fields at the top level, for a batch a `predictions` array in record order',
               content: { 'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/SingleResult' }, { $ref: '#/components/schemas/BatchResult' }] } } },
             },
-            400: error('`usage`: the body is not valid (UTF-8) JSON, names a key twice, or is not a record or a batch (the codes of a malformed request are those of the hub and the app\'s own API)'),
+            400: error('`usage`: the body is not valid (UTF-8) JSON, names a key twice, or is not a record or a batch; or the version is not a whole number from 1 to 9007199254740991 (the codes of a malformed request are those of the hub and the app\'s own API)'),
             401: error('No token, a wrong one, or a revoked one'),
             403: error('The token is limited to other models'),
             404: error('No such model or version installed'),

@@ -66,7 +66,11 @@ export function listInstalled(store: Store): InstalledModel[] {
 export function parseModelRef(ref: string): { name: string; version?: number } {
   const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
   if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
-  return { name: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}) };
+  if (m[2] === undefined) return { name: m[1] };
+  // digits past 2^53 would be read as another number (…999 as …1000) and looked up as that
+  const version = Number(m[2]);
+  if (version < 1 || version > Number.MAX_SAFE_INTEGER) throw new OutpostError('usage', `the version in ${quote(ref)} must be a whole number from 1 to ${Number.MAX_SAFE_INTEGER} (got ${quote(m[2])})`);
+  return { name: m[1], version };
 }
 
 /** The stored row of `name` at `version` (the active version when none is given), if installed. */
