@@ -120,9 +120,9 @@ test('the UI is served with a strict CSP and nothing outside its folder is reach
   // onnxruntime-web's files: compiled by streaming only when served as application/wasm; its glue is a module script
   assert.equal((await fetch(`${base}/assets/ort.wasm`)).headers.get('content-type'), 'application/wasm');
   assert.equal((await fetch(`${base}/assets/ort.mjs`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
-  for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/assets/../../secret.txt']) {
+  for (const [p, status] of [['/../secret.txt', 404], ['/%2e%2e/secret.txt', 404], ['/..%2fsecret.txt', 400], ['/assets/../../secret.txt', 404]] as const) {
     const r = await fetch(base + p);
-    assert.equal(r.status, 404, p);
+    assert.equal(r.status, status, p); // 400: an encoded slash is refused before any route
     assert.doesNotMatch(await r.text(), /not for the browser/);
   }
 });
@@ -228,4 +228,35 @@ test('a call whose body is JSON null is refused like [] or "x" (400 usage); a ca
   const none = await fetch(`${base}/api/call/tokens.list`, { method: 'POST', headers: { Authorization: `Bearer ${t.server.token}` }, signal: AbortSignal.timeout(5000) });
   assert.equal(none.status, 200, `no body at all: ${await none.clone().text()}`);
   await none.arrayBuffer();
+});
+
+test('a method a path does not take is 405 method-not-allowed with Allow (API and pages); HEAD answers like GET without the body; a path no method takes is 404', async () => {
+  const headers = { Authorization: `Bearer ${t.server.token}`, Origin: base };
+  const cases: [string, string, string][] = [
+    ['GET', '/api/call/status', 'POST'], ['HEAD', '/api/call/status', 'POST'], ['PUT', '/api/call/jobs.list', 'POST'],
+    ['DELETE', '/api/uploads?name=a.csv', 'POST, PUT'], ['POST', '/api/events', 'GET, HEAD'], ['POST', '/api/files/j1/output', 'GET, HEAD'],
+    ['POST', '/', 'GET, HEAD'], ['PUT', '/assets/app.js', 'GET, HEAD'], ['DELETE', '/token-refused', 'GET, HEAD'], ['OPTIONS', '/', 'GET, HEAD'],
+  ];
+  for (const [method, p, allow] of cases) {
+    const r = await fetch(`${base}${p}`, { method, headers, signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 405, `${method} ${p}: ${text}`);
+    assert.equal(r.headers.get('allow'), allow, `${method} ${p}`);
+    if (method === 'HEAD') continue;
+    assert.deepEqual(JSON.parse(text), { ok: false, error: { code: 'method-not-allowed', message: `${method} is not allowed on this path (it takes ${allow})` } }, `${method} ${p}`);
+  }
+  for (const [method, p] of [['POST', '/no-such-page'], ['GET', '/api/nothing'], ['DELETE', '/api/call'], ['GET', '/api/files/j1/elsewhere']] as const) {
+    const r = await fetch(`${base}${p}`, { method, headers, signal: AbortSignal.timeout(5000) });
+    assert.equal(r.status, 404, `${method} ${p}`);
+    assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'not-found', `${method} ${p}`);
+  }
+  // HEAD on a GET route: GET's status and headers, no body (the event stream is not opened)
+  for (const p of ['/', '/assets/app.js', '/api/events']) {
+    const get = await fetch(`${base}${p}`, { headers, signal: AbortSignal.timeout(5000) });
+    await get.body?.cancel();
+    const head = await fetch(`${base}${p}`, { method: 'HEAD', headers, signal: AbortSignal.timeout(5000) });
+    assert.equal(head.status, get.status, `HEAD ${p}`);
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), `HEAD ${p}`);
+    assert.equal(await head.text(), '', `HEAD ${p}: no body`);
+  }
 });

@@ -200,7 +200,7 @@ test('names in a request are echoed in errors with controls and bidi overrides e
 
 test('an unknown route and a request the HTTP parser refuses are answered in the hub\'s error shape, without echoing the path', async () => {
   const long = `/${'a'.repeat(10_000)}`;
-  for (const [method, p] of [['GET', long], ['GET', '/api/v1/nosuch'], ['DELETE', '/healthz'], ['POST', '/metadata']] as const) {
+  for (const [method, p] of [['GET', long], ['GET', '/api/v1/nosuch'], ['DELETE', '/nosuch'], ['POST', '/metadata']] as const) {
     const r = await call(method, p, undefined);
     assert.equal(r.status, 404, `${method} ${p.slice(0, 40)}`);
     assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'not-found', message: `the hub has no ${method} route at this path` } });
@@ -293,5 +293,32 @@ test('one code per kind of malformed request, as `outpost serve` answers them (s
     const err = (JSON.parse(text) as { error: { code: string; message: string } }).error;
     assert.equal(err.code, code, `${what}: ${text}`);
     assert.match(err.message, message, what);
+  }
+});
+
+test('a method a path does not take is 405 method-not-allowed with Allow, as on `outpost serve`; HEAD answers like GET without the body; a path no method takes is 404', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const cases: [string, string, string][] = [
+    ['PUT', '/api/v1/devices', 'GET, HEAD, POST'], ['DELETE', '/healthz', 'GET, HEAD'], ['GET', '/api/v1/devices/ws-1/revoke', 'POST'],
+    ['PUT', '/api/v1/session', 'GET, HEAD, POST, DELETE'], ['OPTIONS', '/metadata/1.root.json', 'GET, HEAD'], ['POST', '/targets/churn/1/x.onnx', 'GET, HEAD'],
+    ['POST', '/', 'GET, HEAD'], ['DELETE', '/api/v1/rollouts/ro_1/halt', 'POST'], ['HEAD', '/api/v1/publish', 'POST'], ['PATCH', '/api/v1/uploads/abc', 'DELETE'],
+  ];
+  for (const [method, p, allow] of cases) {
+    const r = await call(method, p, undefined, admin);
+    assert.equal(r.status, 405, `${method} ${p}: ${r.text}`);
+    assert.equal(r.headers.get('allow'), allow, `${method} ${p}`);
+    if (method === 'HEAD') continue;
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'method-not-allowed', message: `${method} is not allowed on this path (it takes ${allow})` } }, `${method} ${p}`);
+  }
+  for (const [method, p] of [['GET', '/api/v1/nosuch'], ['POST', '/metadata'], ['PUT', '/api/v1/devices/ws-1/revoke/x']] as const) {
+    const r = await call(method, p, undefined, admin);
+    assert.equal(r.status, 404, `${method} ${p}: ${r.text}`);
+  }
+  for (const p of ['/healthz', '/api/v1/devices']) {
+    const get = await call('GET', p, undefined, admin);
+    const head = await call('HEAD', p, undefined, admin);
+    assert.equal(head.status, get.status, `HEAD ${p}`);
+    assert.equal(head.headers.get('content-type'), get.headers.get('content-type'), `HEAD ${p}`);
+    assert.equal(head.text, '', `HEAD ${p}: no body`);
   }
 });

@@ -178,6 +178,20 @@ test('models: list and one model with its input schema; unknown model or version
   const wrongMethod = await call('GET', '/v1/models/seattle-weather/predict');
   errorOf(wrongMethod, 405, 'method-not-allowed');
   assert.equal(wrongMethod.headers.get('allow'), 'POST');
+  // one answer for a wrong method on both servers: 405 with Allow; HEAD on a GET route is GET without the body
+  for (const [method, p, allow] of [['PUT', '/v1/models', 'GET, HEAD'], ['DELETE', '/v1/models/seattle-weather', 'GET, HEAD'], ['POST', '/v1/openapi.json', 'GET, HEAD'], ['HEAD', '/v1/models/seattle-weather/predict', 'POST']] as const) {
+    const r = await fetch(`${base}${p}`, { method, headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+    const text = await r.text();
+    assert.equal(r.status, 405, `${method} ${p}: ${text}`);
+    assert.equal(r.headers.get('allow'), allow, `${method} ${p}`);
+    if (method !== 'HEAD') assert.equal(JSON.parse(text).error.message, `${method} is not allowed on this path (it takes ${allow})`);
+  }
+  for (const p of ['/v1/models', '/v1/models/seattle-weather', '/v1/openapi.json']) {
+    const r = await fetch(`${base}${p}`, { method: 'HEAD', headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+    assert.equal(r.status, 200, `HEAD ${p}`);
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+    assert.equal(await r.text(), '', `HEAD ${p}: no body`);
+  }
 });
 
 test('authentication: no token, a wrong one, the UI\'s token or cookie, a revoked one: 401', async () => {

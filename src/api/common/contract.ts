@@ -10,8 +10,8 @@ export { SettingsSchema };
 
 // ---- shared shapes ----
 
-/** too-large, unsupported-media-type: a refused request body (413, 415; src/api/common/request-errors.ts) */
-export const ErrorCodeSchema = z.enum(['usage', 'input', 'package', 'not-found', 'provider', 'store', 'cancelled', 'reject-rate', 'conflict', 'internal', 'unauthorized', 'too-large', 'unsupported-media-type']);
+/** method-not-allowed, too-large, unsupported-media-type: a refused request (405, 413, 415; src/api/common/request-errors.ts) */
+export const ErrorCodeSchema = z.enum(['usage', 'input', 'package', 'not-found', 'provider', 'store', 'cancelled', 'reject-rate', 'conflict', 'internal', 'unauthorized', 'method-not-allowed', 'too-large', 'unsupported-media-type']);
 export const ApiErrorSchema = z.object({
   code: ErrorCodeSchema,
   message: z.string(),

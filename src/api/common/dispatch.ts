@@ -62,6 +62,7 @@ export function httpStatusOf(code: ApiErrorShape['code']): number {
     case 'unauthorized': return 401;
     case 'not-found': return 404;
     case 'conflict': return 409;
+    case 'method-not-allowed': return 405;
     case 'too-large': return 413;
     case 'unsupported-media-type': return 415;
     case 'input': case 'package': case 'reject-rate': case 'cancelled': return 422;

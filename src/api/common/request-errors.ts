@@ -4,15 +4,37 @@
 //   400 usage                   a bad query value, a bad path parameter, a body field of the wrong
 //                               type, an unknown body field, a body that is not (UTF-8) JSON
 //   413 too-large               a body over the route's limit
+//   405 method-not-allowed      a method the path does not take (a path no method takes is 404);
+//                               the answer's Allow header lists the ones it does. A path that
+//                               takes GET answers HEAD like GET, without the body.
 //   415 unsupported-media-type  a body of a content type the route does not read
 // A request that is well formed but whose content is wrong keeps its own code (422 validation,
 // 409 conflict, the hub's 400 input for signed metadata that does not check out …). Pure.
 
-export type RequestErrorCode = 'usage' | 'too-large' | 'unsupported-media-type';
+export type RequestErrorCode = 'usage' | 'method-not-allowed' | 'too-large' | 'unsupported-media-type';
 
 /** The code of a refused request by its HTTP status (any other 4xx a request's form earns is `usage`). */
 export function requestErrorCode(status: number): RequestErrorCode {
-  return status === 413 ? 'too-large' : status === 415 ? 'unsupported-media-type' : 'usage';
+  return status === 405 ? 'method-not-allowed' : status === 413 ? 'too-large' : status === 415 ? 'unsupported-media-type' : 'usage';
+}
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** The methods a path takes, in one order, HEAD added wherever GET is (both servers answer it like GET). */
+export function allowedMethods(methods: Iterable<string>): string[] {
+  const set = new Set(methods);
+  if (set.has('GET')) set.add('HEAD');
+  const rank = (m: string) => (METHOD_ORDER.includes(m) ? METHOD_ORDER.indexOf(m) : METHOD_ORDER.length);
+  return [...set].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Whether `method` is one a path taking `methods` answers (HEAD wherever GET is). */
+export const methodAllowed = (method: string | undefined, methods: readonly string[]): boolean => method !== undefined && allowedMethods(methods).includes(method);
+
+/** The 405 answer for `method` on a path that takes `methods` (the path is not echoed): its Allow header and error. */
+export function methodNotAllowed(method: string | undefined, methods: readonly string[]): { allow: string; error: { code: 'method-not-allowed'; message: string } } {
+  const allow = allowedMethods(methods).join(', ');
+  return { allow, error: { code: 'method-not-allowed', message: `${method ?? 'this method'} is not allowed on this path (it takes ${allow})` } };
 }
 
 /** A malformed request refused with `statusCode` (Fastify's convention; the hub's error handler reads it). */

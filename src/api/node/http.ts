@@ -12,7 +12,7 @@ import { quote } from '../../common/errors.ts';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseJsonBody } from '../common/json-body.ts';
-import { requestErrorCode } from '../common/request-errors.ts';
+import { methodAllowed, methodNotAllowed, requestErrorCode } from '../common/request-errors.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
 import { answerClientError } from './client-error.ts';
 import type { Service } from './service.ts';
@@ -174,16 +174,17 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     }
   };
 
-  const download = (res: http.ServerResponse, jobId: string, which: 'output' | 'rejects') => {
+  const download = (res: http.ServerResponse, jobId: string, which: 'output' | 'rejects', head: boolean) => {
     const file = service.fileOf(jobId, which);
     return sendFile(res, file, {
       'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store',
       'Content-Disposition': `attachment; filename="${path.basename(file).replace(/[^\w.-]/g, '_')}"`,
-    });
+    }, head);
   };
 
   const events = (req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    if (req.method === 'HEAD') return void res.end(); // the headers of the stream, without opening it
     res.write('retry: 2000\n\n');
     sse.add(res);
     const off = service.subscribe((e) => res.write(`data: ${JSON.stringify(e)}\n\n`));
@@ -191,23 +192,34 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     req.on('close', () => { off(); clearInterval(beat); sse.delete(res); });
   };
 
+  /** 405 with Allow for a method the path does not take (request-errors.ts: one answer on both servers). */
+  const wrongMethod = (req: http.IncomingMessage, res: http.ServerResponse, methods: readonly string[]) => {
+    const { allow, error } = methodNotAllowed(req.method, methods);
+    return send(res, 405, { ok: false, error }, { Allow: allow });
+  };
+
   const api = async (req: http.IncomingMessage, res: http.ServerResponse, p: string, query: URLSearchParams) => {
     if (!authorized(req)) return fail(res, { code: 'unauthorized', message: 'missing or wrong access token: open the URL `outpost serve` printed' });
-    if (req.method !== 'GET' && !originOk(req)) return fail(res, { code: 'unauthorized', message: 'cross-origin request refused' });
-    if (p.startsWith(HTTP.call) && req.method === 'POST') {
+    const file = /^\/api\/files\/([A-Za-z0-9_-]{1,64})\/(output|rejects)$/.exec(p);
+    const methods = p.startsWith(HTTP.call) ? ['POST'] : p === HTTP.events || file ? ['GET'] : p === HTTP.uploads ? ['PUT', 'POST'] : undefined;
+    if (!methods) return fail(res, { code: 'not-found', message: `no API route ${req.method} ${quote(p)}` });
+    if (!methodAllowed(req.method, methods)) return wrongMethod(req, res, methods);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !originOk(req)) return fail(res, { code: 'unauthorized', message: 'cross-origin request refused' });
+    if (p.startsWith(HTTP.call)) {
       const out = await dispatch(service.handlers, p.slice(HTTP.call.length), await readJson(req));
       return out.ok ? send(res, 200, out) : fail(res, out.error);
     }
-    if (p === HTTP.events && req.method === 'GET') return events(req, res);
-    if (p === HTTP.uploads && (req.method === 'PUT' || req.method === 'POST')) return upload(req, res, query);
-    const m = /^\/api\/files\/([A-Za-z0-9_-]{1,64})\/(output|rejects)$/.exec(p);
-    if (m && req.method === 'GET') return download(res, m[1], m[2] as 'output' | 'rejects');
-    return fail(res, { code: 'not-found', message: `no API route ${req.method} ${quote(p)}` });
+    if (p === HTTP.events) return events(req, res);
+    if (p === HTTP.uploads) return upload(req, res, query);
+    return download(res, file![1], file![2] as 'output' | 'rejects', req.method === 'HEAD');
   };
 
   const page = async (req: http.IncomingMessage, res: http.ServerResponse, p: string, query: URLSearchParams) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ok: false, error: { code: 'usage', message: 'method not allowed' } });
-    const given = query.get('token');
+    // a page that does not exist is 404 whatever the method; one that does takes GET (and HEAD)
+    const f = p === TOKEN_REFUSED_PAGE || !opts.staticDir ? undefined : staticFile(opts.staticDir, p === '/' ? 'index.html' : p);
+    const exists = p === TOKEN_REFUSED_PAGE || f !== undefined;
+    if (exists && !methodAllowed(req.method, ['GET'])) return wrongMethod(req, res, ['GET']);
+    const given = req.method === 'GET' || req.method === 'HEAD' ? query.get('token') : null;
     if (given !== null) {
       // Trade the URL token for an HttpOnly cookie and drop it from the address bar (and history).
       // The Location is always our own root: a decoded path could hold "//host" (an open redirect).
@@ -223,10 +235,7 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
       res.writeHead(401, { ...SECURITY_HEADERS, 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': String(html.length), 'Cache-Control': 'no-store' });
       return void res.end(req.method === 'HEAD' ? undefined : html);
     }
-    const notFound = () => send(res, 404, { ok: false, error: { code: 'not-found', message: 'no such page' } });
-    if (!opts.staticDir) return notFound();
-    const f = staticFile(opts.staticDir, p === '/' ? 'index.html' : p);
-    if (!f) return notFound();
+    if (!f) return send(res, 404, { ok: false, error: { code: 'not-found', message: 'no such page' } });
     return sendFile(res, f.file, { 'Content-Type': f.type, 'Cache-Control': f.cache }, req.method === 'HEAD');
   };
 

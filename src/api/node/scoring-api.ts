@@ -19,7 +19,7 @@ import { parseJsonBody } from '../common/json-body.ts';
 import { parseKeepingNumbers } from '../../io/common/jsonl-decoder.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
-import { requestErrorCode } from '../common/request-errors.ts';
+import { methodAllowed, methodNotAllowed, requestErrorCode } from '../common/request-errors.ts';
 import { HttpError, limitedBody } from './http.ts';
 
 /** Every answer is JSON for a program, never a page: nothing in it may run, be framed or sniffed. */
@@ -201,8 +201,11 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
     const method = req.method ?? '';
+    // one answer on both servers (request-errors.ts): 405 with Allow; a GET route answers HEAD like GET, without the body
     const only = (allowed: string) => {
-      if (method !== allowed) throw new ApiError(405, 'method-not-allowed', `${method} is not allowed on ${quote(path)} (only ${allowed})`, {}, { Allow: allowed });
+      if (methodAllowed(method, [allowed])) return;
+      const { allow, error } = methodNotAllowed(method, [allowed]);
+      throw new ApiError(405, error.code, error.message, {}, { Allow: allow });
     };
     if (path === '/v1/openapi.json') {
       only('GET');
@@ -241,7 +244,7 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
         if (res.headersSent) return void res.destroy();
         let err: ApiError;
         if (e instanceof ApiError) err = e;
-        else if (e instanceof HttpError) err = new ApiError(e.status, e.status === 405 ? 'method-not-allowed' : requestErrorCode(e.status), e.message);
+        else if (e instanceof HttpError) err = new ApiError(e.status, requestErrorCode(e.status), e.message);
         else if (e instanceof OutpostError) {
           err = e.code === 'not-found' ? new ApiError(404, 'not-found', e.message)
             : e.code === 'usage' ? new ApiError(400, 'usage', e.message)

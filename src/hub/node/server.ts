@@ -12,7 +12,7 @@ import { parseRange } from '../common/range.ts';
 import { sendRange } from './send-range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
 import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
-import { RequestRefusal, requestErrorCode } from '../../api/common/request-errors.ts';
+import { methodNotAllowed, RequestRefusal, requestErrorCode } from '../../api/common/request-errors.ts';
 import { duplicateJsonKey } from '../../common/json-duplicates.ts';
 import { answerClientError } from '../../api/node/client-error.ts';
 import { defaultHosts } from '../../api/node/web-security.ts';
@@ -30,6 +30,7 @@ import { rolloutRoutes } from './rollout-routes.ts';
 import { hashToken } from './tokens.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { buildHubValidator } from './validators.ts';
+import { trackRouteMethods } from './route-methods.ts';
 
 interface HubPluginOptions { hub: Hub }
 
@@ -301,8 +302,18 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     app.log.error(err);
     return reply.code(500).send({ ok: false, error: { code: 'internal', message: 'internal error' } });
   });
-  // an unknown route in the same shape, without echoing the path (Fastify's default sent a 10 kB path back whole)
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ ok: false, error: { code: 'not-found', message: `the hub has no ${req.method} route at this path` } }));
+  // an unknown route in the same shape, without echoing the path (Fastify's default sent a 10 kB path back whole);
+  // a path some other method takes is 405 with Allow, as on `outpost serve` (request-errors.ts)
+  const methodsAt = trackRouteMethods(app);
+  app.setNotFoundHandler((req, reply) => {
+    const raw = req.raw.url ?? '';
+    const methods = methodsAt(raw.slice(0, raw.includes('?') ? raw.indexOf('?') : raw.length));
+    if (methods.length) {
+      const { allow, error } = methodNotAllowed(req.method, methods);
+      return reply.code(405).header('allow', allow).send({ ok: false, error });
+    }
+    return reply.code(404).send({ ok: false, error: { code: 'not-found', message: `the hub has no ${req.method} route at this path` } });
+  });
   for (const plugin of [metadataRoutes, targetRoutes, publishRoutes, catalogRoutes, syncRoutes, rolloutRoutes, proposalRoutes]) void app.register(plugin, { hub });
   void app.register(consoleRoutes, { hub, staticDir: opts.console?.staticDir ?? null });
   return app;
