@@ -322,3 +322,29 @@ test('a method a path does not take is 405 method-not-allowed with Allow, as on 
     assert.equal(head.text, '', `HEAD ${p}: no body`);
   }
 });
+
+test('the API names its request fields, not the CLI\'s options; 413 says the limit, 415 the type expected; a __proto__ key is named', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const json = { ...admin, 'content-type': 'application/json' };
+  const cases: [string, string, string, Record<string, string>, number, string][] = [
+    ['POST', '/api/v1/devices', JSON.stringify({ name: 'ws-30', expiresSeconds: -5 }), json, 400, 'body/expiresSeconds must be a whole number of seconds from 60 to 2592000 (got -5)'],
+    ['POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', percent: 1.125 }), json, 400, 'body/percent must be a number above 0 and at most 100, with at most two decimals (got 1.125)'],
+    ['POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line 2' }), json, 400, 'body/group "line 2" must be 1-64 letters, digits, ".", "_" or "-"'],
+    ['POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-2', seed: '' }), json, 400, 'body/seed must be 1-200 characters'],
+    ['POST', '/api/v1/devices/ws-1/revoke', JSON.stringify({ pad: 'x'.repeat(20_000) }), json, 413, 'the request body is 20010 bytes; the limit is 16384'],
+    ['POST', '/api/v1/devices', '{"name":"ws-31"}', { ...admin, 'content-type': 'text/plain' }, 415, 'the request body must be application/json (got "text/plain")'],
+    ['POST', '/api/v1/sync/items', 'x', { 'content-type': 'text/plain' }, 415, 'the request body must be application/x-outpost-items+gzip (got "text/plain")'],
+    ['POST', '/api/v1/devices', '{"name":"ws-32","__proto__":{"x":1}}', json, 400, 'the request body names the key "__proto__": a key that could change the prototype of objects is refused'],
+    ['POST', '/api/v1/rollouts', '{"ref":"churn:production","group":"line-2","seed":"s","x":[{"constructor":{"prototype":{}}}]}', json, 400, 'the request body names the key "constructor" (in x[0]): a key that could change the prototype of objects is refused'],
+  ];
+  for (const [method, p, body, headers, status, message] of cases) {
+    const r = await call(method, p, body, headers);
+    assert.equal(r.status, status, `${method} ${p} ${body.slice(0, 60)}: ${r.text}`);
+    assert.equal((JSON.parse(r.text) as { error: { message: string } }).error.message, message, `${method} ${p} ${body.slice(0, 60)}`);
+  }
+  // a group no workstation is in: the API names its fields for the way out too
+  const typo = await call('POST', '/api/v1/rollouts', JSON.stringify({ ref: 'churn:production', group: 'line-77' }), json);
+  assert.equal(typo.status, 400, typo.text);
+  assert.match(typo.text, /Check body\/group, or pass body\/allowEmptyGroup: true to stage it/);
+  assert.equal((await enrollments()).filter((e) => e.name.startsWith('ws-3')).length, 0, 'nothing was enrolled');
+});

@@ -235,7 +235,7 @@ for (const backend of hubBackends()) {
       assert.equal((await rolloutStatus(t.hub, first)).rollout.state, 'superseded', 'nothing changed');
       const bad = await admin('POST', '/api/v1/rollouts', { ref: 'churn:production', group: 'line-2', percent: 150 });
       assert.equal(bad.status, 400);
-      assert.match(bad.body.error.message, /--percent must be/);
+      assert.match(bad.body.error.message, /^body\/percent must be/, 'the API names its field, not the CLI option');
       const missing = await admin('GET', '/api/v1/rollouts/ro_doesnotexist0');
       assert.equal(missing.status, 404);
       const list = await admin('GET', '/api/v1/rollouts?group=line-1');

@@ -51,3 +51,24 @@ export function parseJsonBody(bytes: Uint8Array): JsonBody {
 export function duplicateReason(dup: DuplicateKey): string {
   return `names ${describeDuplicate(dup)}: a JSON object must name each key once (which value was meant cannot be known)`;
 }
+
+/**
+ * Completes "the request body …" for parsed JSON that names `__proto__`, or `constructor` holding
+ * `prototype` (keys that could change what every object inherits once merged into one; the hub's
+ * parser refuses them), naming the first and where; undefined when there is none.
+ */
+export function prototypeKeyReason(value: unknown): string | undefined {
+  const walk = (v: unknown, at: string): string | undefined => {
+    if (v === null || typeof v !== 'object') return undefined;
+    for (const [k, x] of Object.entries(v)) {
+      const here = Array.isArray(v) ? `${at}[${k}]` : at ? `${at}.${k}` : k;
+      if (!Array.isArray(v) && (k === '__proto__' || (k === 'constructor' && x !== null && typeof x === 'object' && Object.hasOwn(x, 'prototype')))) {
+        return `names the key "${k}"${at ? ` (in ${at})` : ''}: a key that could change the prototype of objects is refused`;
+      }
+      const inner = walk(x, here);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  return walk(value, '');
+}

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { CODE_ALPHABET, formatCode, normalizeCode } from '../../sync/common/signature.ts';
+import { cliOptions, type NameOf } from '../common/input-names.ts';
 import { checkModelFilter, deviceHealth, deviceMatches, STALE_AFTER_MS, type DeviceFilterShape } from '../common/fleet-health.ts';
 import type { DeviceState, DeviceView } from '../common/fleet-views.ts';
 import type { Hub } from './repository.ts';
@@ -12,6 +13,8 @@ import { hashToken } from './tokens.ts';
 export const DEVICE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const GROUP_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const DEFAULT_CODE_TTL_SECONDS = 24 * 3600;
+/** An enrollment's inputs as `outpost hub devices add` names them (keys: the admin API's body fields). */
+const ENROLLMENT_OPTIONS = cliOptions({ expiresSeconds: '--expires' });
 
 export interface DeviceRow {
   id: string; name: string; grp: string; public_key: string; enrolled_at: number; revoked_at: number | null;
@@ -26,12 +29,15 @@ function checkName(name: string, group: string): void {
 
 const randomCode = (): string => Array.from(crypto.randomBytes(16), (b) => CODE_ALPHABET[b & 31]).join('');
 
-/** A one-time enrollment code for a new device (shown once; the hub keeps its hash). */
-export async function createEnrollment(hub: Hub, opts: { name: string; group?: string; ttlSeconds?: number; now?: number }): Promise<{ code: string; name: string; group: string; expiresAt: string }> {
+/**
+ * A one-time enrollment code for a new device (shown once; the hub keeps its hash). `n` names the
+ * inputs in messages: `outpost hub devices add`'s options by default, the admin API's body fields.
+ */
+export async function createEnrollment(hub: Hub, opts: { name: string; group?: string; ttlSeconds?: number; now?: number }, n: NameOf = ENROLLMENT_OPTIONS): Promise<{ code: string; name: string; group: string; expiresAt: string }> {
   const group = opts.group ?? '';
   checkName(opts.name, group);
   const ttl = opts.ttlSeconds ?? DEFAULT_CODE_TTL_SECONDS;
-  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw new OutpostError('usage', '--expires must be between 60 seconds and 30 days');
+  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw new OutpostError('usage', `${n('expiresSeconds')} must be a whole number of seconds from 60 to ${30 * 86400} (got ${String(ttl)})`);
   const now = opts.now ?? Date.now();
   const code = randomCode();
   await hub.storage.fleetTransaction(undefined, async (sql) => {

@@ -10,7 +10,7 @@ import { claimNonce, verifySignedRequest } from './sync-auth.ts';
 
 export const proposalRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
   app.addContentTypeParser(PROPOSAL_CONTENT_TYPE, { parseAs: 'buffer', bodyLimit: hub.config.syncMaxBodyBytes }, (_req, body, done) => done(null, body));
-  app.post(PROPOSALS_PATH, async (req, reply) => {
+  app.post(PROPOSALS_PATH, { config: { bodyType: PROPOSAL_CONTENT_TYPE } }, async (req, reply) => {
     const body = req.body;
     if (!Buffer.isBuffer(body)) throw new RequestRefusal(415, `send a proposal as ${PROPOSAL_CONTENT_TYPE}`);
     const v = await verifySignedRequest(hub, { method: req.method, path: req.url, headers: req.headers, body });

@@ -5,6 +5,7 @@ import type { Hub } from './repository.ts';
 import { assignmentsFor, createRollout, haltRollout, listRollouts, rollbackRollout, rolloutStatus } from './rollouts.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
 import { adminFirst } from './admin-auth.ts';
+import { bodyField } from '../common/input-names.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { ROLLOUT_ID_RE } from '../common/rollout-input.ts';
 
@@ -37,7 +38,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
     preValidation: onlyFields(START_BODY),
     schema: { body: START_BODY },
   }, async (req) => {
-    return { ok: true, rollout: await createRollout(hub, req.body) };
+    return { ok: true, rollout: await createRollout(hub, req.body, bodyField) };
   });
   app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id', { onRequest: adminFirst(hub), schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     return { ok: true, ...(await rolloutStatus(hub, req.params.id)) };
@@ -53,6 +54,6 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
     preValidation: onlyFields(ROLLBACK_BODY),
     schema: { params: { type: 'object', properties: { id: ID } }, body: ROLLBACK_BODY },
   }, async (req) => {
-    return { ok: true, rollout: await rollbackRollout(hub, req.params.id, { to: req.body?.to ?? undefined }) };
+    return { ok: true, rollout: await rollbackRollout(hub, req.params.id, { to: req.body?.to ?? undefined }, bodyField) };
   });
 };

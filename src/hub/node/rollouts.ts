@@ -11,11 +11,15 @@
 import crypto from 'node:crypto';
 import { OutpostError, quote } from '../../common/errors.ts';
 import { ALIAS_RE, MODEL_NAME_RE } from '../common/target-paths.ts';
+import { cliOptions, type NameOf } from '../common/input-names.ts';
 import { isRolloutPercent } from '../common/rollout-input.ts';
 import { inPercent, type Assignment } from '../../sync/common/assignments.ts';
 import { GROUP_RE, type DeviceRow, type DeviceState } from './devices.ts';
 import { yankedVersions } from './fleet-models.ts';
 import type { Hub } from './repository.ts';
+
+/** The inputs of a rollout as `outpost hub rollout` names them (the admin API passes bodyField). */
+const ROLLOUT_OPTIONS = cliOptions({ allowEmptyGroup: '--allow-empty-group' });
 
 export type RolloutState = 'active' | 'halted' | 'rolled-back' | 'superseded';
 
@@ -129,7 +133,7 @@ const history = (r: RolloutRow, at: number, action: string, detail: string): str
  * groups there are — a typo would otherwise leave a live rollout that never reaches anyone —
  * unless `allowEmptyGroup` says it is deliberate.
  */
-async function checkGroupKnown(hub: Hub, group: string, now: number): Promise<void> {
+async function checkGroupKnown(hub: Hub, group: string, now: number, n: NameOf): Promise<void> {
   const devices = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_devices WHERE revoked_at IS NULL AND grp <> ''", [])).map((r) => r.grp);
   if (devices.includes(group)) return;
   const codes = (await hub.storage.fleet.all<{ grp: string }>("SELECT DISTINCT grp FROM fleet_enrollments WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > ? AND grp <> ''", [now])).map((r) => r.grp);
@@ -137,7 +141,7 @@ async function checkGroupKnown(hub: Hub, group: string, now: number): Promise<vo
   const known = [...new Set([...devices, ...codes])].sort();
   const named = known.length > 20 ? `${known.slice(0, 20).join(', ')}, … (${known.length} in all)` : known.join(', ');
   throw new OutpostError('usage', `no workstation is in group ${quote(group)} and no outstanding enrollment code names it, so the rollout would reach no one `
-    + `(${known.length ? `groups: ${named}` : 'no workstation has a group yet'}). Check --group, or pass --allow-empty-group ("allowEmptyGroup": true in the API) to stage it for workstations that enroll into the group later`);
+    + `(${known.length ? `groups: ${named}` : 'no workstation has a group yet'}). Check ${n('group')}, or pass ${n('allowEmptyGroup', 'true')} to stage it for workstations that enroll into the group later`);
 }
 
 /**
@@ -146,17 +150,17 @@ async function checkGroupKnown(hub: Hub, group: string, now: number): Promise<vo
  * checkGroupKnown). An earlier active or halted rollout of the same model to the same group is
  * superseded (one desired state per model and group).
  */
-export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean; now?: number }): Promise<RolloutView> {
+export async function createRollout(hub: Hub, opts: { ref: string; group: string; percent?: number; seed?: string; allowEmptyGroup?: boolean; now?: number }, n: NameOf = ROLLOUT_OPTIONS): Promise<RolloutView> {
   const { model, alias } = parseRolloutRef(opts.ref);
-  if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `--group ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
+  if (!GROUP_RE.test(opts.group)) throw new OutpostError('usage', `${n('group')} ${quote(opts.group)} must be 1-64 letters, digits, ".", "_" or "-"`);
   const percent = opts.percent ?? 100;
   if (!isRolloutPercent(percent)) {
-    throw new OutpostError('usage', `--percent must be a number above 0 and at most 100, with at most two decimals (got ${String(opts.percent)})`);
+    throw new OutpostError('usage', `${n('percent')} must be a number above 0 and at most 100, with at most two decimals (got ${String(opts.percent)})`);
   }
   const seed = opts.seed ?? `${model}/${opts.group}`;
-  if (seed.length < 1 || seed.length > 200) throw new OutpostError('usage', '--seed must be 1-200 characters');
+  if (seed.length < 1 || seed.length > 200) throw new OutpostError('usage', `${n('seed')} must be 1-200 characters`);
   const now = opts.now ?? Date.now();
-  if (!opts.allowEmptyGroup) await checkGroupKnown(hub, opts.group, now);
+  if (!opts.allowEmptyGroup) await checkGroupKnown(hub, opts.group, now, n);
   const versions = await hub.storage.modelVersions(model);
   if (!versions.length) throw new OutpostError('not-found', `model ${quote(model)} is not published on this hub (nothing to roll out)`);
   const version = await aliasVersion(hub, model, alias);
@@ -197,11 +201,11 @@ export async function haltRollout(hub: Hub, id: string, now = Date.now()): Promi
  * it ran before (its own report says which), or every selected device goes to `to` when given. The
  * target is pulled and verified like any version (it must still be published and not yanked).
  */
-export async function rollbackRollout(hub: Hub, id: string, opts: { to?: number; now?: number } = {}): Promise<RolloutView> {
+export async function rollbackRollout(hub: Hub, id: string, opts: { to?: number; now?: number } = {}, n: NameOf = ROLLOUT_OPTIONS): Promise<RolloutView> {
   const now = opts.now ?? Date.now();
   const r0 = await rolloutRow(hub, id);
   if (opts.to !== undefined) {
-    if (!Number.isInteger(opts.to) || opts.to < 1) throw new OutpostError('usage', `--to must be a version number (got ${String(opts.to)})`);
+    if (!Number.isInteger(opts.to) || opts.to < 1) throw new OutpostError('usage', `${n('to')} must be a version number (got ${String(opts.to)})`);
     const versions = await hub.storage.modelVersions(r0.model);
     if (!versions.some((v) => Number(v.version) === opts.to)) {
       throw new OutpostError('not-found', `${r0.model}@${opts.to} is not published on this hub`);

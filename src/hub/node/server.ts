@@ -11,7 +11,7 @@ import { isReleaseName, RELEASE_FILE } from '../common/app-release.ts';
 import { parseRange } from '../common/range.ts';
 import { sendRange } from './send-range.ts';
 import { delegationPathsFor, parseTargetPath } from '../common/target-paths.ts';
-import { decodeUtf8Body, duplicateReason } from '../../api/common/json-body.ts';
+import { decodeUtf8Body, duplicateReason, prototypeKeyReason } from '../../api/common/json-body.ts';
 import { methodNotAllowed, RequestRefusal, requestErrorCode } from '../../api/common/request-errors.ts';
 import { duplicateJsonKey } from '../../common/json-duplicates.ts';
 import { answerClientError } from '../../api/node/client-error.ts';
@@ -172,6 +172,7 @@ const publishRoutes: FastifyPluginAsync<HubPluginOptions> = async (app, { hub })
   const uploadParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f]{32}$' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }, required: ['id'] } as const;
   app.put<{ Params: { id: string; sha256: string } }>('/api/v1/uploads/:id/:sha256', {
     onRequest: authenticateFirst(hub),
+    config: { bodyType: 'application/octet-stream' },
     schema: { params: { ...uploadParams, required: ['id', 'sha256'] } },
   }, async (req, reply) => {
     const body = req.body as Readable | undefined;
@@ -244,6 +245,35 @@ export interface HubServerOptions {
   warmConsole?: boolean;
 }
 
+/** Fastify's parser refuses `__proto__` as "not valid JSON": when the text is JSON, the key is the reason, named. */
+function prototypeKeyError(text: string): OutpostError | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const reason = prototypeKeyReason(value);
+  return reason ? new OutpostError('usage', `the request body ${reason}`) : undefined;
+}
+
+/** What a route reads its body as (a route's `config.bodyType`; JSON unless it says otherwise), for a 415's message. */
+const bodyTypeOf = (req: FastifyRequest): string => (req.routeOptions.config as { bodyType?: string } | undefined)?.bodyType ?? 'application/json';
+
+/** Fastify's 413 and 415 say neither the limit nor the type expected: the hub's messages say both. */
+function requestRefusalMessage(req: FastifyRequest, e: { code?: string; message: string }): string {
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = req.routeOptions.bodyLimit;
+    const declared = Number(req.headers['content-length']);
+    return Number.isFinite(declared) && declared > limit ? `the request body is ${declared} bytes; the limit is ${limit}` : `the request body is larger than the limit of ${limit} bytes`;
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const got = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    return `the request body must be ${bodyTypeOf(req)} (got ${got ? quote(got) : 'no content type'})`;
+  }
+  return e.message;
+}
+
 export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyInstance {
   // Headers must arrive within Node's 60 s; after that only idleness ends a connection, so a large
   // blob upload is never cut off for taking long.
@@ -275,13 +305,13 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
     const d = decodeUtf8Body(body as Buffer);
     if (!d.ok) { done(new OutpostError('usage', `the request body ${d.reason}`), undefined); return; }
     void json(req, d.text, (err: Error | null, value?: unknown) => {
-      if (err) { done(err, undefined); return; }
+      if (err) { done(prototypeKeyError(d.text) ?? err, undefined); return; }
       const dup = duplicateJsonKey(d.text, value);
       if (dup) { done(new OutpostError('usage', `the request body ${duplicateReason(dup)}`), undefined); return; }
       done(null, value);
     });
   });
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const fleet = fleetErrorReply(err);
     if (fleet) return reply.code(fleet.status).headers(fleet.headers ?? {}).send(fleet.body);
     if (err instanceof OutpostError && err.code === 'store') {
@@ -291,12 +321,12 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
       return reply.code(503).header('retry-after', '5').send({ ok: false, error: { code: 'store', message: 'the hub\'s storage is unavailable; try again later' } });
     }
     if (err instanceof OutpostError) return reply.code(STATUS[err.code] ?? 400).send({ ok: false, error: err.toJSON() });
-    const e = err as { validation?: unknown; statusCode?: number; message: string };
+    const e = err as { validation?: unknown; statusCode?: number; code?: string; message: string };
     // a malformed request (a query, path or body field of the wrong type or form, malformed JSON, too
     // large, another content type): the codes `outpost serve` answers the same mistakes with
     if (e.validation || (e.statusCode && e.statusCode < 500)) {
       const status = e.statusCode ?? 400;
-      return reply.code(status).send({ ok: false, error: { code: requestErrorCode(status), message: e.message } });
+      return reply.code(status).send({ ok: false, error: { code: requestErrorCode(status), message: requestRefusalMessage(req, e) } });
     }
     opts.onError?.(err);
     app.log.error(err);

@@ -12,6 +12,7 @@ import { listFleetEvents } from './fleet-query.ts';
 import { ingestItems, QuotaError } from './ingest.ts';
 import { deviceMatches, fleetFacets } from '../common/fleet-health.ts';
 import { adminFirst } from './admin-auth.ts';
+import { bodyField } from '../common/input-names.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { deviceFilterOf, eventQueryOf } from './console.ts';
 import type { Hub } from './repository.ts';
@@ -45,7 +46,7 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
     return { ok: true, ...d };
   });
 
-  app.post('/api/v1/sync/items', async (req, reply) => {
+  app.post('/api/v1/sync/items', { config: { bodyType: SYNC_CONTENT_TYPE } }, async (req, reply) => {
     const body = req.body;
     if (!Buffer.isBuffer(body)) throw new RequestRefusal(415, `send items as ${SYNC_CONTENT_TYPE}`);
     const v = await verifySignedRequest(hub, { method: req.method, path: req.url, headers: req.headers, body });
@@ -77,7 +78,7 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
     preValidation: onlyFields(ENROLLMENT_BODY),
     schema: { body: ENROLLMENT_BODY },
   }, async (req) => {
-    return { ok: true, ...(await createEnrollment(hub, { name: req.body.name, group: req.body.group, ttlSeconds: req.body.expiresSeconds })) };
+    return { ok: true, ...(await createEnrollment(hub, { name: req.body.name, group: req.body.group, ttlSeconds: req.body.expiresSeconds }, bodyField)) };
   });
   // the unused enrollment codes (`outpost hub devices codes`; never the code: the hub keeps its hash) and cancelling one
   app.get('/api/v1/enrollments', { onRequest: adminFirst(hub) }, async (_req, reply) => {
