@@ -260,3 +260,25 @@ test('a method a path does not take is 405 method-not-allowed with Allow (API an
     assert.equal(await head.text(), '', `HEAD ${p}: no body`);
   }
 });
+
+test('API query strings: a repeated upload name is refused (it used the first), an unknown parameter too; pages ignore theirs', async () => {
+  const headers = { Authorization: `Bearer ${t.server.token}` };
+  const before = fs.existsSync(path.join(home, 'uploads')) ? fs.readdirSync(path.join(home, 'uploads')).length : 0;
+  const cases: [string, string, string][] = [
+    ['PUT', '/api/uploads?name=a.csv&name=b.csv', '"name" is given more than once'],
+    ['PUT', '/api/uploads?name=a.csv&nmae=b.csv', 'unknown query parameter "nmae" (this request takes name)'],
+    ['POST', '/api/call/status?verbose=1', 'unknown query parameter "verbose" (this request takes none)'],
+    ['GET', '/api/files/j1/output?x=1', 'unknown query parameter "x" (this request takes none)'],
+  ];
+  for (const [method, p, message] of cases) {
+    const r = await fetch(`${base}${p}`, { method, headers, ...(method === 'PUT' ? { body: 'a,b\n1,2\n' } : {}), signal: AbortSignal.timeout(5000) });
+    const answer = await r.json();
+    assert.equal(r.status, 400, `${method} ${p}: ${JSON.stringify(answer)}`);
+    assert.deepEqual(answer, { ok: false, error: { code: 'usage', message } }, `${method} ${p}`);
+  }
+  const after = fs.existsSync(path.join(home, 'uploads')) ? fs.readdirSync(path.join(home, 'uploads')).length : 0;
+  assert.equal(after, before, 'a refused upload writes nothing');
+  const page = await fetch(`${base}/?utm_source=x`, { signal: AbortSignal.timeout(5000) });
+  assert.equal(page.status, 200);
+  await page.arrayBuffer();
+});

@@ -348,3 +348,40 @@ test('the API names its request fields, not the CLI\'s options; 413 says the lim
   assert.match(typo.text, /Check body\/group, or pass body\/allowEmptyGroup: true to stage it/);
   assert.equal((await enrollments()).filter((e) => e.name.startsWith('ws-3')).length, 0, 'nothing was enrolled');
 });
+
+test('API query strings: checked before any data is read; a repeated parameter has one message; an unknown one is refused; a device name is validated', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const cases: [string, number, string][] = [
+    // this hub has no drift data: the query was read only once there was some
+    ['/api/v1/fleet/drift?width=bogus', 400, '"width" must be day or hour (got "bogus")'],
+    ['/api/v1/fleet/drift?last=-3', 400, '"last" must be a whole number from 1 to 366 (got "-3")'],
+    ['/api/v1/fleet/drift?width=hour&last=abc', 400, '"last" must be a whole number from 1 to 336 (got "abc")'],
+    ['/api/v1/rollouts?model=a&model=b', 400, '"model" is given more than once'],
+    ['/api/v1/events?limit=1&limit=2', 400, '"limit" is given more than once'],
+    ['/api/v1/devices?group=a&group=b', 400, '"group" is given more than once'],
+    ['/api/v1/fleet/drift?width=day&width=hour', 400, '"width" is given more than once'],
+    ['/api/v1/devices/ws-1?limit=1&limit=2', 400, '"limit" is given more than once'],
+    ['/api/v1/events?limt=5', 400, 'unknown query parameter "limt" (this request takes kind, device, group, model, since, limit)'],
+    ['/api/v1/rollouts?modle=churn', 400, 'unknown query parameter "modle" (this request takes model, group)'],
+    ['/api/v1/enrollments?all=1', 400, 'unknown query parameter "all" (this request takes none)'],
+    ['/api/v1/fleet/drift?widht=day', 400, 'unknown query parameter "widht" (this request takes model, width, group, feature, last)'],
+  ];
+  for (const [p, status, message] of cases) {
+    const r = await call('GET', p, undefined, admin);
+    assert.equal(r.status, status, `${p}: ${r.text}`);
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'usage', message } }, p);
+  }
+  // a list parameter may repeat; the TUF files and health check ignore query strings (a CDN may add one)
+  for (const p of ['/api/v1/events?kind=alert&kind=model', '/api/v1/fleet/drift?width=hour&last=24', '/healthz?x=1', '/metadata/1.root.json?cachebust=1']) {
+    const r = await call('GET', p, undefined, admin);
+    assert.equal(r.status, 200, `${p}: ${r.text}`);
+  }
+  // a device name is checked as enrollments/:name/cancel checks it
+  for (const p of ['/api/v1/devices/..%2fx/revoke', '/api/v1/enrollments/..%2fx/cancel']) {
+    const r = await call('POST', p, '{}', { ...admin, 'content-type': 'application/json' });
+    assert.equal(r.status, 400, `${p}: ${r.text}`);
+    const err = (JSON.parse(r.text) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, 'usage', p);
+    assert.match(err.message, /^params\/name must match pattern/, p);
+  }
+});

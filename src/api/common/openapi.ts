@@ -29,7 +29,7 @@ export function openApiDocument(version: string, limits: OpenApiLimits): Record<
         'the app UI\'s session cookie does not authorize this API.',
         `Limits: request bodies up to ${limits.maxBodyBytes} bytes, ${limits.maxRecords} records per request,`,
         `${limits.rate} records per second per token (bursts of ${limits.burst}).`,
-        'A method a path does not take is 405 `method-not-allowed` with an `Allow` header; HEAD on a GET path answers like GET, without the body.',
+        'A method a path does not take is 405 `method-not-allowed` with an `Allow` header; HEAD on a GET path answers like GET, without the body. No path takes a query parameter: one is refused (400 `usage`), never ignored.',
       ].join(' '),
     },
     servers: [{ url: '/' }],

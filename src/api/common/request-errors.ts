@@ -2,7 +2,9 @@
 // `outpost serve` (the UI's /api/call and the scoring API's /v1) — one code per kind of mistake,
 // so a client reads the same code for the same mistake whichever server it talks to:
 //   400 usage                   a bad query value, a bad path parameter, a body field of the wrong
-//                               type, an unknown body field, a body that is not (UTF-8) JSON
+//                               type, an unknown body field, a body that is not (UTF-8) JSON; on
+//                               an API route, a query parameter it does not take or one given
+//                               twice (queryProblem: pages and static files ignore query strings)
 //   413 too-large               a body over the route's limit
 //   405 method-not-allowed      a method the path does not take (a path no method takes is 404);
 //                               the answer's Allow header lists the ones it does. A path that
@@ -10,6 +12,8 @@
 //   415 unsupported-media-type  a body of a content type the route does not read
 // A request that is well formed but whose content is wrong keeps its own code (422 validation,
 // 409 conflict, the hub's 400 input for signed metadata that does not check out …). Pure.
+
+import { quote } from '../../common/errors.ts';
 
 export type RequestErrorCode = 'usage' | 'method-not-allowed' | 'too-large' | 'unsupported-media-type';
 
@@ -46,4 +50,19 @@ export class RequestRefusal extends Error {
     this.statusCode = statusCode;
     this.code = requestErrorCode(statusCode);
   }
+}
+
+/**
+ * Why an API route refuses its query string, or undefined: a parameter it does not take (refused as
+ * an unknown body field is: a misspelt `limt=5` would otherwise be ignored), or one given more than
+ * once that is not a list (which value was meant cannot be known). Both servers word them alike.
+ */
+export function queryProblem(params: Iterable<[string, string]>, takes: readonly string[], lists: readonly string[] = []): string | undefined {
+  const seen = new Set<string>();
+  for (const [k] of params) {
+    if (!takes.includes(k)) return `unknown query parameter ${quote(k.slice(0, 40))} (${takes.length ? `this request takes ${takes.join(', ')}` : 'this request takes none'})`;
+    if (seen.has(k) && !lists.includes(k)) return `${quote(k)} is given more than once`;
+    seen.add(k);
+  }
+  return undefined;
 }

@@ -12,7 +12,7 @@ import { quote } from '../../common/errors.ts';
 import { HTTP, type ApiErrorShape } from '../common/contract.ts';
 import { dispatch, httpStatusOf, toApiError } from '../common/dispatch.ts';
 import { parseJsonBody } from '../common/json-body.ts';
-import { methodAllowed, methodNotAllowed, requestErrorCode } from '../common/request-errors.ts';
+import { methodAllowed, methodNotAllowed, queryProblem, requestErrorCode } from '../common/request-errors.ts';
 import { parseRequestTarget } from '../common/request-target.ts';
 import { answerClientError } from './client-error.ts';
 import type { Service } from './service.ts';
@@ -204,6 +204,8 @@ export async function startHttp(opts: HttpOptions): Promise<HttpServer> {
     const methods = p.startsWith(HTTP.call) ? ['POST'] : p === HTTP.events || file ? ['GET'] : p === HTTP.uploads ? ['PUT', 'POST'] : undefined;
     if (!methods) return fail(res, { code: 'not-found', message: `no API route ${req.method} ${quote(p)}` });
     if (!methodAllowed(req.method, methods)) return wrongMethod(req, res, methods);
+    const problem = queryProblem(query, p === HTTP.uploads ? ['name'] : []);
+    if (problem) throw new HttpError(400, problem);
     if (req.method !== 'GET' && req.method !== 'HEAD' && !originOk(req)) return fail(res, { code: 'unauthorized', message: 'cross-origin request refused' });
     if (p.startsWith(HTTP.call)) {
       const out = await dispatch(service.handlers, p.slice(HTTP.call.length), await readJson(req));

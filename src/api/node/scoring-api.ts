@@ -19,7 +19,7 @@ import { parseJsonBody } from '../common/json-body.ts';
 import { parseKeepingNumbers } from '../../io/common/jsonl-decoder.ts';
 import { openApiDocument } from '../common/openapi.ts';
 import { RateLimiter, type RateLimit } from '../common/rate-limit.ts';
-import { methodAllowed, methodNotAllowed, requestErrorCode } from '../common/request-errors.ts';
+import { methodAllowed, methodNotAllowed, queryProblem, requestErrorCode } from '../common/request-errors.ts';
 import { HttpError, limitedBody } from './http.ts';
 
 /** Every answer is JSON for a program, never a page: nothing in it may run, be framed or sniffed. */
@@ -199,13 +199,17 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
     send(res, 200, batch ? { model: name, version, predictions: results } : { model: name, version, ...results[0] });
   };
 
-  const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string) => {
+  const route = async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams) => {
     const method = req.method ?? '';
-    // one answer on both servers (request-errors.ts): 405 with Allow; a GET route answers HEAD like GET, without the body
+    // one answer on both servers (request-errors.ts): 405 with Allow; a GET route answers HEAD like
+    // GET, without the body; and no route here takes a query parameter
     const only = (allowed: string) => {
-      if (methodAllowed(method, [allowed])) return;
-      const { allow, error } = methodNotAllowed(method, [allowed]);
-      throw new ApiError(405, error.code, error.message, {}, { Allow: allow });
+      if (!methodAllowed(method, [allowed])) {
+        const { allow, error } = methodNotAllowed(method, [allowed]);
+        throw new ApiError(405, error.code, error.message, {}, { Allow: allow });
+      }
+      const problem = queryProblem(query, []);
+      if (problem) throw new ApiError(400, 'usage', problem);
     };
     if (path === '/v1/openapi.json') {
       only('GET');
@@ -236,10 +240,10 @@ export function createScoringApi(opts: ScoringApiOptions): ScoringApi {
   };
 
   return {
-    async handle(req, res, path) {
+    async handle(req, res, path, query) {
       try {
         if (closing) throw new ApiError(503, 'internal', 'the server is stopping');
-        await route(req, res, path);
+        await route(req, res, path, query);
       } catch (e) {
         if (res.headersSent) return void res.destroy();
         let err: ApiError;

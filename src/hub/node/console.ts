@@ -36,6 +36,9 @@ const intIn = (q: Query, k: string, lo: number, hi: number, dflt: number): numbe
   return n;
 };
 
+/** The query parameters deviceFilterOf reads (a route's `config.query`: any other is refused, route-query.ts). */
+export const DEVICE_FILTER_QUERY = { query: ['group', 'model', 'health'] } as const;
+
 /** ?group=&model=&health= — the filters of `outpost hub devices list`. */
 export function deviceFilterOf(q: Query): DeviceFilter {
   const health = one(q, 'health');
@@ -47,6 +50,9 @@ export function deviceFilterOf(q: Query): DeviceFilter {
 }
 
 export const EVENT_KINDS = ['alert', 'security', 'model', 'sync-dropped', 'rollout'] as const;
+
+/** The query parameters eventQueryOf reads; `kind` may repeat. */
+export const EVENT_QUERY = { query: ['kind', 'device', 'group', 'model', 'since', 'limit'], lists: ['kind'] } as const;
 
 /** ?kind=(repeatable)&device=&group=&model=&since=&limit= — the filters of `outpost hub events`. */
 export function eventQueryOf(q: Query): FleetEventQuery {
@@ -116,23 +122,23 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
   app.get('/api/v1/fleet/models', { onRequest: adminFirst(hub) }, async (_req, reply) => {
     return secure(reply).send({ models: await modelsOverview(hub) });
   });
-  app.get<{ Querystring: Query }>('/api/v1/fleet/drift', { onRequest: adminFirst(hub) }, async (req, reply) => {
+  app.get<{ Querystring: Query }>('/api/v1/fleet/drift', { onRequest: adminFirst(hub), config: { query: ['model', 'width', 'group', 'feature', 'last'] } }, async (req, reply) => {
+    // the query is checked whole before any data is read: a bad one is 400 on a hub with no drift data too
     const q = req.query;
-    const choices = await fleetDriftChoices(hub);
-    const model = one(q, 'model') ?? (choices[0] ? `${choices[0].model}@${choices[0].version}` : undefined);
-    if (model === undefined) return secure(reply).send({ choices, drift: null });
+    const asked = one(q, 'model');
     const width = one(q, 'width') ?? 'day';
     if (width !== 'day' && width !== 'hour') throw new OutpostError('usage', `"width" must be day or hour (got "${width.slice(0, 20)}")`);
+    const last = intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, defaultLast(width));
     const group = q.group === '' ? '' : one(q, 'group');
     const feature = one(q, 'feature');
-    const drift = await fleetDriftView(hub, model, {
-      width, last: intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, defaultLast(width)),
-      ...(group !== undefined ? { group } : {}), ...(feature !== undefined ? { feature } : {}),
-    });
+    const choices = await fleetDriftChoices(hub);
+    const model = asked ?? (choices[0] ? `${choices[0].model}@${choices[0].version}` : undefined);
+    if (model === undefined) return secure(reply).send({ choices, drift: null });
+    const drift = await fleetDriftView(hub, model, { width, last, ...(group !== undefined ? { group } : {}), ...(feature !== undefined ? { feature } : {}) });
     return secure(reply).send({ choices, drift });
   });
   app.get<{ Params: { name: string }; Querystring: Query }>('/api/v1/devices/:name', {
-    onRequest: adminFirst(hub),
+    onRequest: adminFirst(hub), config: { query: ['limit'] },
     schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' } }, required: ['name'] } },
   }, async (req, reply) => {
     return secure(reply).send(await deviceDetail(hub, req.params.name, { limit: intIn(req.query, 'limit', 1, 500, 50) }));

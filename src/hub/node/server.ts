@@ -31,6 +31,7 @@ import { hashToken } from './tokens.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { buildHubValidator } from './validators.ts';
 import { trackRouteMethods } from './route-methods.ts';
+import { checkApiQueries } from './route-query.ts';
 
 interface HubPluginOptions { hub: Hub }
 
@@ -335,6 +336,7 @@ export function buildHubServer(hub: Hub, opts: HubServerOptions = {}): FastifyIn
   // an unknown route in the same shape, without echoing the path (Fastify's default sent a 10 kB path back whole);
   // a path some other method takes is 405 with Allow, as on `outpost serve` (request-errors.ts)
   const methodsAt = trackRouteMethods(app);
+  checkApiQueries(app);
   app.setNotFoundHandler((req, reply) => {
     const raw = req.raw.url ?? '';
     const methods = methodsAt(raw.slice(0, raw.includes('?') ? raw.indexOf('?') : raw.length));

@@ -14,7 +14,7 @@ import { deviceMatches, fleetFacets } from '../common/fleet-health.ts';
 import { adminFirst } from './admin-auth.ts';
 import { bodyField } from '../common/input-names.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
-import { deviceFilterOf, eventQueryOf } from './console.ts';
+import { DEVICE_FILTER_QUERY, deviceFilterOf, EVENT_QUERY, eventQueryOf } from './console.ts';
 import type { Hub } from './repository.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
 
@@ -66,7 +66,7 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
   });
 
   // ---- admin ----
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', { onRequest: adminFirst(hub) }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/devices', { onRequest: adminFirst(hub), config: DEVICE_FILTER_QUERY }, async (req, reply) => {
     // the whole fleet once: the filtered list, and the filters' choices with counts (a malformed filter is refused first)
     const filter = deviceFilterOf(req.query);
     const all = await listDevices(hub);
@@ -90,10 +90,13 @@ export const syncRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub })
   }, async (req) => {
     return { ok: true, ...(await cancelEnrollment(hub, req.params.name)) };
   });
-  app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', { onRequest: adminFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null) }, async (req) => {
+  app.post<{ Params: { name: string } }>('/api/v1/devices/:name/revoke', {
+    onRequest: adminFirst(hub), bodyLimit: 16 * 1024, preValidation: onlyFields(null),
+    schema: { params: { type: 'object', properties: { name: { type: 'string', pattern: DEVICE_NAME_RE.source } }, required: ['name'] } },
+  }, async (req) => {
     return { ok: true, ...(await revokeDevice(hub, req.params.name)) };
   });
-  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/events', { onRequest: adminFirst(hub) }, async (req, reply) => {
+  app.get<{ Querystring: Record<string, string | string[] | undefined> }>('/api/v1/events', { onRequest: adminFirst(hub), config: EVENT_QUERY }, async (req, reply) => {
     return reply.header('cache-control', 'no-store').send({ events: await listFleetEvents(hub, eventQueryOf(req.query)) });
   });
 };
