@@ -103,7 +103,11 @@ export interface JobResult {
   rowsPerSecond: number;
 }
 
-interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
+/**
+ * `sinceCheckpoint`: set by a Ctrl-C checkpoint, the rows read since the last regular one — the
+ * resumed run's checkpoints (which end Parquet row groups) then fall where an uninterrupted run's do.
+ */
+interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number>; sinceCheckpoint?: number }
 
 export const DEFAULT_BATCH_ROWS = 8192;
 /**
@@ -351,7 +355,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   let output: TableSink | undefined;
   let rejects: TableSink | undefined;
   let resumePoint: ResumePoint | undefined = from?.resume;
-  let rowsSinceCheckpoint = 0;
+  let rowsSinceCheckpoint = from?.sinceCheckpoint ?? 0;
   const checkpointRows = o.checkpointRows ?? opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
   const graphTypes = new Map(graph.inputs.map((i) => [i.name, i.type]));
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
@@ -361,11 +365,12 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   let log: JobLog | undefined;
   let lastProgress = 0;
 
-  const checkpoint = async () => {
+  /** `stop`: a checkpoint off the regular cadence (Ctrl-C), which leaves a Parquet row group open. */
+  const checkpoint = async (stop = false) => {
     if (!output || !rejects || !resumePoint) return;
-    const outState = await output.checkpoint();
+    const outState = await output.checkpoint(stop ? { keepOpen: true } : {});
     const rejState = await rejects.checkpoint();
-    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq: log!.seq, reasons: Object.fromEntries(reasons) };
+    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq: log!.seq, reasons: Object.fromEntries(reasons), ...(stop && rowsSinceCheckpoint ? { sinceCheckpoint: rowsSinceCheckpoint } : {}) };
     log!.commit({ ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
     rowsSinceCheckpoint = 0;
   };
@@ -430,8 +435,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     log = new JobLog(store, job, card, from?.seq ?? 0, monitoring ? { monitoring } : {});
     if (resuming) {
       // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
-      await removeStalePartials(job.outputPath, from?.output.tempPath);
-      await removeStalePartials(job.rejectsPath, from?.rejects.tempPath);
+      await removeStalePartials(job.outputPath, [from?.output.tempPath, from?.output.sideFile]);
+      await removeStalePartials(job.rejectsPath, [from?.rejects.tempPath, from?.rejects.sideFile]);
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const safe = o.csvSafe ? { csvSafe: true } : {};
@@ -497,7 +502,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const err = e instanceof OutpostError ? e : new OutpostError('input', (e as Error).message);
     if (err.code === 'cancelled') {
       // Wherever the stop landed (between batches or inside the reader), keep what was finished.
-      await checkpoint().catch(() => {});
+      await checkpoint(true).catch(() => {});
       setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
       await output?.close().catch(() => {});
       await rejects?.close().catch(() => {});
@@ -527,6 +532,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       const st = await s.checkpoint().catch(() => undefined);
       await s.close().catch(() => {});
       if (st) fs.rmSync(st.tempPath, { force: true });
+      // and the side file a Ctrl-C checkpoint left, which this run resumed from (a failed job is never resumed)
+      if (from) await removeStalePartials(s.path).catch(() => {});
     }
     if (keptRejects) throw new OutpostError(err.code, `${err.message}; the rejected rows are in ${job.rejectsPath}`, err.location, { ...err.details, jobId: job.id, rejectsPath: job.rejectsPath });
     throw err;
