@@ -15,8 +15,6 @@ export interface ColumnRequest {
   optional?: boolean;
   /** string columns: also keep each cell's UTF-8 bytes where the reader has them (CSV), for a column copied to the output as is (the id) */
   utf8?: boolean;
-  /** string columns: a JSON number as its text in the line (`1E+39`), not String() of the double (JSONL; the other readers give text as written anyway) */
-  written?: boolean;
 }
 
 /** Per-cell status for number columns. */
