@@ -166,6 +166,18 @@ test('a JSON number for a text (category) input is scored as written, as the sam
   }
 });
 
+test('the job\'s grouped reject reasons: rejects of one kind with different values are one group, shown with the limits', async () => {
+  const r = await score([write('groups.csv', 'a,b,colour\n150,1,red\n175.5,1,red\n-101,1,red\n1,1e39,red\n1,-5e38,red\n1,1,teal\n1,1,navy\n1,1,red\n')]);
+  assert.equal(r.code, 0, r.err);
+  const reasons = (lastJson(r.out) as { rejectReasons: { reason: string; count: number }[] }).rejectReasons;
+  assert.deepEqual(new Map(reasons.map((g) => [g.reason, g.count])), new Map([
+    ['a: … is above the maximum 100', 2],
+    ['a: … is below the minimum -100', 1],
+    [`b: ${TOO_LARGE_FOR_FLOAT32}`, 2],
+    ['colour: … is not in the vocabulary ("red", "green")', 2],
+  ]));
+});
+
 test('control characters: a NUL in an id rejects the row (naming row and column); the rejects file echoes control characters as escapes', async () => {
   // row 1 good; row 2: NUL in the id; row 3: ESC in a category, BEL in a number; row 4: a quoted value with a line break and a tab; row 5 good
   const csv = 'id,a,b,colour\nr1,1,2,red\n"r\x002",1,2,red\nr3,1\x07,2,"\x1b[31mred"\nr4,1,2,"bl\nue\t"\nr5,2,3,green\n';

@@ -546,11 +546,27 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   }
 }
 
+/** A value as a reason shows it: JSON-quoted text, or a number ("1,048,576" whole). */
+const SHOWN_VALUE = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d(?:[\d.e+-]|,\d)*)`;
 /**
- * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
- * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8") or a code point ("U+0000").
+ * Where a reason shows the row's own value: the value it starts with ("61 is above the maximum 60",
+ * "\"teal\" is not in the vocabulary (…)", "1,048,576 characters is too long…"), the text after
+ * "cannot parse " and in "missing value (…)", and the count after ", found " (a CSV row's fields).
  */
-export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
+const ROW_VALUES = new RegExp(String.raw`^${SHOWN_VALUE}|(?<=cannot parse |missing value \()${SHOWN_VALUE}|(?<=, found )\d+`, 'gu');
+/** A JSON parser's message is all about the line (positions, the text near them): every value in it goes. */
+const JSON_PROBLEM = 'invalid JSON: ';
+const ANY_VALUE = /"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu;
+
+/**
+ * Group reject reasons for the summary: same column and reason, the row's own values elided (so
+ * rejects of one kind with different values group together). What is the same for every row stays:
+ * a card's limits and vocabulary, a type's ("beyond ±3.4e38", "exact up to 2^53 - 1"), "at most 4,096".
+ */
+export const reasonKind = (r: Reject): string => {
+  const kind = r.reason.startsWith(JSON_PROBLEM) ? JSON_PROBLEM + r.reason.slice(JSON_PROBLEM.length).replace(ANY_VALUE, '…') : r.reason.replace(ROW_VALUES, '…');
+  return escapeControls(`${r.column ? `${r.column}: ` : ''}${kind}`);
+};
 
 function rejectBatch(rejects: Reject[]) {
   return {
