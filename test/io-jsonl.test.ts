@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { JsonlDecoder, sampleJsonlColumns } from '../src/io/common/jsonl-decoder.ts';
+import { JsonlDecoder, parseKeepingNumbers, sampleJsonlColumns, topLevelNumbers } from '../src/io/common/jsonl-decoder.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { openSource } from '../src/io/node/open.ts';
 import { collect, prng, tempDir, toRows } from './helpers/io-helpers.ts';
@@ -59,6 +59,43 @@ test('jsonl: cell rules for number and string columns', () => {
     [{ bad: '[1]' }, '[1,2]'],
     [{ bad: 'Infinity' }, 'Ä😀'],
   ]);
+});
+
+test('jsonl: a number for a string column is its text in the line, as a CSV cell holding it gives it (not String() of the double), in any chunking', () => {
+  const lines = [
+    ['{"n":1.50,"s":1.50}', '1.50'],
+    ['{"s":1e3,"n":1e3}', '1e3'],
+    ['{ "s" : -0 , "n": 2 }', '-0'],
+    ['{"s":9223372036854775808}', '9223372036854775808'],
+    ['{"s":1E+39}', '1E+39'],
+    ['{"s":1e400}', '1e400'],
+    // nested values, strings holding JSON punctuation, an escaped key: only the object's own key counts
+    ['{"x":{"s":7},"t":"}\\\\\\"{,\\"s\\":8","s":[1],"s2":3}', '[1]'],
+    ['{"x":[{"s":7}],"\\u0073":2.50}', '2.50'],
+    ['{"s":12}', '12'],
+  ];
+  const bytes = enc.encode(lines.map(([l]) => l).join('\n'));
+  for (const chunk of ['whole', 5] as const) {
+    const rows = toRows(decode(bytes, ['n', 's'], [{ name: 'n', kind: 'number' }, { name: 's', kind: 'string' }], chunk, 4));
+    assert.deepEqual(rows.problems, [], String(chunk));
+    assert.deepEqual(rows.rows.map((r) => r[1]), lines.map(([, want]) => want), `chunk ${chunk}`);
+  }
+  assert.deepEqual(toRows(decode(bytes, ['n', 's'], [{ name: 'n', kind: 'number' }, { name: 's', kind: 'string' }], 'whole')).rows[0], [1.5, '1.50'], 'a number column still gets the double');
+});
+
+test('jsonl: topLevelNumbers finds what parseKeepingNumbers finds for the object itself', () => {
+  const texts = [
+    '{"a":1.50,"b":-0.0e-0,"c":"2.5","d":{"a":3},"e":[4,5.0],"f":true,"g":null,"h":6E2}',
+    '{ "a" : 1 ,\t"b":\n2 }',
+    '{"q\\"":1.0,"\\\\":2.0,"k\\u00e9":3.0,"é":4.0,"😀":5e-1}',
+    '{"s":"a\\"b{[,:","n":7,"o":{"p":{"q":[{"r":8}]}},"m":9}',
+    '{"a":1,"a":2.0}',
+    '{}',
+  ];
+  for (const text of texts) {
+    const kept = parseKeepingNumbers(text);
+    assert.deepEqual(topLevelNumbers(text), kept.numbersIn(kept.value) ?? new Map(), text);
+  }
 });
 
 test('jsonl: a line that is not a JSON object is a RowProblem with the reason; the rest is read', () => {

@@ -256,6 +256,49 @@ for (const format of ['csv', 'jsonl', 'parquet'] as const) {
   });
 }
 
+test('parquet sink: a checkpoint that keeps the row group open resumes to the same file as an uninterrupted write, also when the resumed run dies before its next checkpoint', async () => {
+  const [b1, b2, b3, b4] = [sampleBatch(120, 41), sampleBatch(100, 42), sampleBatch(150, 43), sampleBatch(90, 44)];
+  const reference = target('parquet');
+  const ref = await openSink(reference, 'parquet', { rowGroupRows: 300 });
+  for (const b of [b1, b2, b3, b4]) await ref.write(b);
+  await ref.finish();
+  assert.deepEqual(parquetMetadata(fs.readFileSync(reference)).row_groups.map((g) => Number(g.num_rows)), [370, 90]);
+
+  // stopped after b2, in the middle of the first row group (Ctrl-C), then more written and a torn write
+  const file = target('parquet');
+  const first = await openSink(file, 'parquet', { rowGroupRows: 300 });
+  await first.write(b1);
+  await first.write(b2);
+  const state = JSON.parse(JSON.stringify(await first.checkpoint({ keepOpen: true }))) as SinkState; // as stored in a job
+  assert.ok(state.sideFile && fs.existsSync(state.sideFile), 'the open row group is saved beside the partial file');
+  await first.write(b3);
+  await first.close();
+  fs.appendFileSync(state.tempPath, 'torn write');
+  // resumed, then killed after a row group was written and before any checkpoint: the side file is intact
+  const again = await openSink(file, 'parquet', { resume: state, rowGroupRows: 300 });
+  await again.write(b3);
+  await again.close();
+  const resumed = await openSink(file, 'parquet', { resume: state, rowGroupRows: 300 });
+  await resumed.write(b3);
+  await resumed.write(b4);
+  await resumed.finish();
+  assert.deepEqual(fs.readFileSync(file), fs.readFileSync(reference));
+  assert.deepEqual(partials(file), [], 'the side file goes once the output is complete');
+});
+
+test('parquet sink: a kept-open row group whose side file is gone or cut is a clear error', async () => {
+  const file = target('parquet');
+  const sink = await openSink(file, 'parquet');
+  await sink.write(sampleBatch(10, 45));
+  const state = await sink.checkpoint({ keepOpen: true });
+  await sink.close();
+  const isInput = (pattern: RegExp) => (e: unknown) => e instanceof OutpostError && e.code === 'input' && pattern.test(e.message);
+  fs.truncateSync(state.sideFile!, 100);
+  await assert.rejects(openSink(file, 'parquet', { resume: state }), isInput(/open row group's file .* has 100 bytes, the checkpoint expects \d+/));
+  fs.rmSync(state.sideFile!);
+  await assert.rejects(openSink(file, 'parquet', { resume: state }), isInput(/open row group's file .*: it no longer exists/));
+});
+
 test('resume: a missing or shortened partial file, or a state from another format, is a clear error', async () => {
   const file = target('csv');
   const sink = await openSink(file, 'csv');

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { listJobs } from '../src/store/node/jobs.ts';
 import { openStore } from '../src/store/node/store.ts';
 import { reasonKind } from '../src/scoring/node/score-file.ts';
+import { cannotParseReason, outOfRangeReason, TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32, tooLongReason } from '../src/io/common/number-reasons.ts';
 import { jsonLines, lastJson, onEvents, runMain as cli, startCli } from './helpers/cli.ts';
 import { tempDir, tinyCard, writePackage } from './helpers/packages.ts';
 
@@ -234,13 +235,23 @@ test('--json is line-delimited JSON from first line to last for every command, r
   }
 });
 
-test('the grouped reject summary elides values, not digits inside words ("UTF-8") nor a number piece by piece', () => {
+test('the grouped reject summary elides the row\'s own values, keeps what is the same for every row (limits, a type\'s range, "UTF-8", a code point)', () => {
   const kind = (reason: string) => reasonKind({ row: 1, column: 'date', reason, value: '' });
-  assert.equal(kind('invalid UTF-8 in column 3'), 'date: invalid UTF-8 in column …');
+  assert.equal(kind('invalid UTF-8 in column "date"'), 'date: invalid UTF-8 in column "date"');
   assert.equal(kind('the id contains a NUL byte (U+0000): the file is probably damaged'), 'date: the id contains a NUL byte (U+0000): the file is probably damaged');
-  assert.equal(kind('1048576 characters is too long for a number (at most 4,096)'), 'date: … characters is too long for a number (at most …)');
-  assert.equal(kind('cannot parse "1e400" as a number'), 'date: cannot parse … as a number');
-  assert.equal(kind('-1 is below the minimum 0'), 'date: … is below the minimum …');
+  assert.equal(kind(tooLongReason(1048576)), 'date: … characters is too long for a number (at most 4,096)');
+  assert.equal(kind(cannotParseReason('1e4x"0')), 'date: cannot parse … as a number');
+  assert.equal(kind('-1 is below the minimum 0'), 'date: … is below the minimum 0');
+  assert.equal(kind('1.5 is not an integer'), 'date: … is not an integer');
+  assert.equal(kind('missing value ("NA") in a non-nullable column'), 'date: missing value (…) in a non-nullable column');
+  assert.equal(kind('"te\\"al" is not in the vocabulary ("red", "green")'), 'date: … is not in the vocabulary ("red", "green")');
+  assert.equal(kind('"maybe" is not a boolean (true/false, 1/0, yes/no)'), 'date: … is not a boolean (true/false, 1/0, yes/no)');
+  assert.equal(kind('expected 5 fields, found 3'), 'date: expected 5 fields, found …');
+  assert.equal(kind('invalid JSON: Expected \',\' or \'}\' after property value in JSON at position 24 (line 1 column 25)'), 'date: invalid JSON: Expected \',\' or \'}\' after property value in JSON at position … (line … column …)');
+  // fixed reasons stay whole: their numbers are the type's limits
+  for (const fixed of [TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32, outOfRangeReason('int32'), outOfRangeReason('int64')]) assert.equal(kind(fixed), `date: ${fixed}`);
   // the same kind for different values: one group
   assert.equal(kind('61 is above the maximum 60'), kind('75.5 is above the maximum 60'));
+  assert.equal(kind('61 is above the maximum 60'), 'date: … is above the maximum 60');
+  assert.notEqual(kind('61 is above the maximum 60'), kind('61 is above the maximum 70'));
 });

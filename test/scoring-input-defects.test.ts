@@ -149,6 +149,35 @@ test('predict echoes a refused value as sent: a JSON number\'s text, not the dou
   assert.match(text.out, /z\\u001b\[2J: unknown field/);
 });
 
+test('a JSON number for a text (category) input is scored as written, as the same CSV cell is: CSV, JSONL and predict agree', async () => {
+  // none is in the vocabulary: the reject's reason quotes the value validation got, the value column shows the cell
+  const cells = ['1.50', '1e3', '-0', '9223372036854775808', '2.0E+1'];
+  const want = cells.map((c, i) => [String(i + 1), 'colour', `"${c}" is not in the vocabulary ("red", "green")`, c]);
+  const csv = await score([write('num-colour.csv', `a,b,colour\n${cells.map((c) => `1,1,${c}`).join('\n')}\n1,1,red\n`)]);
+  assert.equal(csv.code, 0, csv.err);
+  assert.deepEqual(rejectsOf(csv.out), want, 'CSV');
+  const jsonl = await score([write('num-colour.jsonl', `${cells.map((c) => `{"a":1,"b":1,"colour":${c}}`).join('\n')}\n{"a":1,"b":1,"colour":"red"}\n`)]);
+  assert.equal(jsonl.code, 0, jsonl.err);
+  assert.deepEqual(rejectsOf(jsonl.out), want, 'JSONL: the number as written (String() gave 1.5, 1000, 0, 9223372036854776000, 20)');
+  for (const c of cells) {
+    const p = await cli(['--home', home, 'predict', '--model', 'tiny', '--input', `{"a": 1, "colour": ${c}}`, '--json']);
+    assert.equal(p.code, 1, p.err);
+    assert.deepEqual((lastJson(p.out) as { errors: { field: string; reason: string; value: string }[] }).errors.map((e) => [e.reason, e.value]), [[`"${c}" is not in the vocabulary ("red", "green")`, c]], `predict ${c}`);
+  }
+});
+
+test('the job\'s grouped reject reasons: rejects of one kind with different values are one group, shown with the limits', async () => {
+  const r = await score([write('groups.csv', 'a,b,colour\n150,1,red\n175.5,1,red\n-101,1,red\n1,1e39,red\n1,-5e38,red\n1,1,teal\n1,1,navy\n1,1,red\n')]);
+  assert.equal(r.code, 0, r.err);
+  const reasons = (lastJson(r.out) as { rejectReasons: { reason: string; count: number }[] }).rejectReasons;
+  assert.deepEqual(new Map(reasons.map((g) => [g.reason, g.count])), new Map([
+    ['a: … is above the maximum 100', 2],
+    ['a: … is below the minimum -100', 1],
+    [`b: ${TOO_LARGE_FOR_FLOAT32}`, 2],
+    ['colour: … is not in the vocabulary ("red", "green")', 2],
+  ]));
+});
+
 test('control characters: a NUL in an id rejects the row (naming row and column); the rejects file echoes control characters as escapes', async () => {
   // row 1 good; row 2: NUL in the id; row 3: ESC in a category, BEL in a number; row 4: a quoted value with a line break and a tab; row 5 good
   const csv = 'id,a,b,colour\nr1,1,2,red\n"r\x002",1,2,red\nr3,1\x07,2,"\x1b[31mred"\nr4,1,2,"bl\nue\t"\nr5,2,3,green\n';

@@ -51,6 +51,25 @@ async function killMidRun(args: string[], home: string): Promise<{ jobId: string
   return { jobId, rowsAtKill };
 }
 
+/** Start `score … --json` and Ctrl-C (SIGINT) it once past 50,000 rows; the job's id, its exit code and stderr. */
+async function interruptMidRun(args: string[], home: string): Promise<{ jobId: string; code: number | null; stderr: string }> {
+  const child = startCli(args, { home });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  let jobId = '';
+  let interrupted = false;
+  onEvents(child, (ev) => {
+    if (ev.event === 'started') jobId = ev.jobId;
+    if (ev.event === 'progress' && ev.rowsRead! > 50_000 && !interrupted) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.ok(interrupted, `the run ended before it could be interrupted: ${stderr}`);
+  return { jobId, code, stderr };
+}
+
 test('a SIGKILLed job resumes from its last checkpoint with no duplicated or missing rows', async () => {
   const home = path.join(root, 'home');
   const add = await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home });
@@ -97,20 +116,7 @@ test('Ctrl-C (SIGINT) stops cleanly: the job is marked cancelled, says how to re
   const home = path.join(root, 'home-sigint');
   assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
   const out = path.join(root, 'interrupted.csv');
-  const child = startCli(['score', input(), '--model', 'seattle-weather', '--id', 'id', '--out', out, '--json'], { home });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  let jobId = '';
-  let interrupted = false;
-  onEvents(child, (ev) => {
-    if (ev.event === 'started') jobId = ev.jobId;
-    if (ev.event === 'progress' && ev.rowsRead! > 50_000 && !interrupted) {
-      interrupted = true;
-      child.kill('SIGINT');
-    }
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.ok(interrupted, `the run ended before it could be interrupted: ${stderr}`);
+  const { jobId, code, stderr } = await interruptMidRun(['score', input(), '--model', 'seattle-weather', '--id', 'id', '--out', out, '--json'], home);
   assert.equal(code, 1);
   assert.match(stderr, new RegExp(`cancelled after \\d+ rows; resume with: outpost score --resume ${jobId}`));
   assert.equal(fs.existsSync(out), false, 'no output that looks complete');
@@ -168,4 +174,30 @@ test('a Parquet output with its own --checkpoint-rows, killed and resumed withou
   const resumed = await runCli(['score', '--resume', jobId], { home });
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.ok(fs.readFileSync(out).equals(fs.readFileSync(refOut)), 'resumed Parquet output is byte-identical: its row groups fall where an uninterrupted run puts them');
+});
+
+test('a Parquet output stopped by Ctrl-C mid row group and resumed is byte-identical to an uninterrupted run (default settings)', async () => {
+  const home = path.join(root, 'home-parquet-sigint');
+  assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
+  const common = ['--model', 'seattle-weather', '--id', 'id'];
+  const refOut = path.join(root, 'reference-default.parquet');
+  const ref = await runCli(['score', input(), ...common, '--out', refOut], { home });
+  assert.equal(ref.code, 0, ref.stderr);
+  const out = path.join(root, 'interrupted.parquet');
+  const { jobId, code, stderr } = await interruptMidRun(['score', input(), ...common, '--out', out, '--json'], home);
+  assert.equal(code, 1, stderr);
+  const store = openStore(home);
+  try {
+    const job = getJob(store, jobId);
+    assert.equal(job.status, 'cancelled');
+    // the stop landed inside a row group (rows 50,000+ of a first group of 131,072): it was kept open
+    const sideFile = (job.checkpoint as { output: { sideFile?: string } }).output.sideFile;
+    assert.ok(sideFile && fs.existsSync(sideFile), 'the open row group was saved beside the partial file');
+  } finally {
+    store.close();
+  }
+  const resumed = await runCli(['score', '--resume', jobId], { home });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok(fs.readFileSync(out).equals(fs.readFileSync(refOut)), 'resumed after Ctrl-C: row groups where an uninterrupted run puts them');
+  assert.deepEqual(fs.readdirSync(root).filter((f) => f.startsWith('.interrupted.parquet.partial-')), [], 'no partial or side file left');
 });

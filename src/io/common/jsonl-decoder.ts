@@ -5,8 +5,9 @@
 // - number columns: JSON numbers; numeric strings ("1.5", as some exporters quote 64-bit values)
 //   by the same decimal grammar as CSV; true/false → 1/0; null, an absent key, "" and the missing
 //   markers (NA, NaN, null…) → missing; objects, arrays and other text → unparsable.
-// - string columns: strings as they are; numbers and booleans as String(value); objects and arrays
-//   as their JSON text; null or an absent key → null.
+// - string columns: strings as they are; a number as its text in the line (`1.50`, `1e3`: what a CSV
+//   cell holding it gives, not String() of the double: `1.5`, `1000`); booleans as String(value);
+//   objects and arrays as their JSON text; null or an absent key → null.
 
 import { allocateColumns, clearRow, sealBatch, setNumberFromText, setNumberMissing, setNumberUnparsable, setNumberValue } from './cells.ts';
 import { ByteWindow } from './byte-window.ts';
@@ -32,8 +33,12 @@ export interface JsonlDecoderOptions {
   maxLineBytes?: number;
 }
 
-/** The outcome of parsing one line: an object (with the text of the numbers asked for: see parseJsonlLine), or why not. */
-export type JsonlLine = { record: Record<string, unknown>; numbers?: ReadonlyMap<string, string> } | { problem: string };
+/**
+ * The outcome of parsing one line: an object, or why not. `numbers`: for a record parsed elsewhere
+ * (decodeParsed), its numbers' text as sent (topLevelNumbers), asked for only when a text column
+ * holds a number; a line decoded from bytes has its text at hand.
+ */
+export type JsonlLine = { record: Record<string, unknown>; numbers?: () => ReadonlyMap<string, string> | undefined } | { problem: string };
 
 /** JSON.parse's reviver context (source text access, ES2025): a primitive's text as it stands in the JSON. */
 interface ReviverContext { source?: string }
@@ -57,12 +62,60 @@ export function parseKeepingNumbers(text: string): { value: unknown; numbersIn: 
 }
 
 /**
+ * The text as written of the numbers that JSON object text holds as its own values (not nested):
+ * what parseKeepingNumbers gives for the object, found by one scan of the text, at a fifth of the
+ * cost of a reviver parse. `text` is JSON already parsed (valid); a repeated key keeps its last
+ * number, as JSON.parse keeps the last value. `only`: just these keys, named once each in the text
+ * (a file's line repeating a key it reads is refused): the scan stops when it has them all.
+ */
+export function topLevelNumbers(text: string, only?: readonly string[]): Map<string, string> {
+  const numbers = new Map<string, string>();
+  let depth = 0;
+  let expectKey = false;
+  let key: string | undefined;
+  let found = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: skip to its closing quote (a backslash escapes the next character)
+      let j = i + 1;
+      let escaped = false;
+      for (let d = text.charCodeAt(j); d !== 0x22; d = text.charCodeAt(++j)) {
+        if (d === 0x5c) {
+          j++;
+          escaped = true;
+        }
+      }
+      if (depth === 1 && expectKey) {
+        key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : only ? only.find((k) => k.length === j - i - 1 && text.startsWith(k, i + 1)) : text.slice(i + 1, j);
+        if (key !== undefined && only && !only.includes(key)) key = undefined;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      expectKey = depth === 1 && c === 0x7b;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x2c) expectKey = depth === 1;
+    else if (depth === 1 && key !== undefined && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
+      // a value at the object's own level that starts like a number is one (JSON: - or a digit)
+      let j = i + 1;
+      for (let d = text.charCodeAt(j); (d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d; d = text.charCodeAt(++j));
+      numbers.set(key, text.slice(i, j));
+      if (only && ++found === only.length) break;
+      key = undefined;
+      i = j - 1;
+    }
+  }
+  return numbers;
+}
+
+/**
  * One line as a record. `read`: the keys that will be read from it (a file's line); a key repeated
  * outside them does not refuse the line (which value was meant does not matter) and is added to
  * `ignored`. Without it (single records, the API) any repeated key refuses the record.
- * `keepNumbers`: the record's JSON numbers are also given as written (`numbers`: parseKeepingNumbers).
  */
-export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, read?: ReadonlySet<string>, ignored?: DuplicateKey[], keepNumbers = false): JsonlLine {
+export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, read?: ReadonlySet<string>, ignored?: DuplicateKey[]): JsonlLine {
   let text: string;
   try {
     text = utf8Fatal.decode(bytes.subarray(start, end));
@@ -70,13 +123,8 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, re
     return { problem: 'invalid UTF-8' };
   }
   let value: unknown;
-  let numbers: ReadonlyMap<string, string> | undefined;
   try {
-    if (keepNumbers) {
-      const kept = parseKeepingNumbers(text);
-      value = kept.value;
-      numbers = kept.numbersIn(value) ?? new Map();
-    } else value = JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     return { problem: `invalid JSON: ${(e as Error).message}` };
   }
@@ -88,7 +136,7 @@ export function parseJsonlLine(bytes: Uint8Array, start: number, end: number, re
   const shape = jsonShapeProblem(text, value, MAX_JSON_DEPTH, read, ignored);
   if (shape?.kind === 'duplicate') return { problem: `names ${describeDuplicate(shape)} (a JSON object must name each key once)` };
   if (shape) return { problem: `nested more than ${shape.limit} levels deep (a record is an object of values)` };
-  return numbers ? { record: value as Record<string, unknown>, numbers } : { record: value as Record<string, unknown> };
+  return { record: value as Record<string, unknown> };
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
@@ -116,8 +164,8 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
   private problems: RowProblem[] = [];
   /** the keys read from each line; a line repeating another key is still read */
   private readonly read: ReadonlySet<string>;
-  /** a string column is requested `written`: JSON numbers as their text in the line */
-  private readonly written: boolean;
+  /** the string columns' keys: a JSON number under one of them is read as written */
+  private readonly textKeys: readonly string[];
   private readonly ignored: DuplicateKey[] = [];
   /** repeated keys already warned about (once per key per decoder) */
   private readonly warned = new Set<string>();
@@ -128,7 +176,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     resolveRequest(options.file, options.columns, options.request, true);
     this.request = options.request;
     this.read = new Set(options.request.map((r) => r.name));
-    this.written = options.request.some((r) => r.kind === 'string' && r.written);
+    this.textKeys = options.request.filter((r) => r.kind === 'string').map((r) => r.name);
     this.batchRows = Math.max(1, Math.floor(options.batchRows));
     this.maxLineBytes = options.maxLineBytes ?? 64 * 1024 * 1024;
     this.window = new ByteWindow(options.offset);
@@ -157,7 +205,7 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
       w.start = Math.min(lineEnd + 1, w.end);
       if (isBlank(w.buf, start, lineEnd)) continue;
       const stop = lineEnd > start && w.buf[lineEnd - 1] === CR ? lineEnd - 1 : lineEnd;
-      this.addRow(parseJsonlLine(w.buf, start, stop, this.read, this.ignored, this.written));
+      this.addRow(parseJsonlLine(w.buf, start, stop, this.read, this.ignored), start, stop);
       if (this.ignored.length) this.noteIgnored();
     }
     if (this.length === this.batchRows || (eof && this.length > 0)) return this.takeBatch();
@@ -180,7 +228,8 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
     return this.takeBatch();
   }
 
-  private addRow(line: JsonlLine): void {
+  /** `start`, `stop`: where the line is in the window (its numbers' text is read from there), or -1. */
+  private addRow(line: JsonlLine, start = -1, stop = -1): void {
     const row = this.length++;
     const columns = this.columns ?? [];
     if ('problem' in line) {
@@ -189,12 +238,17 @@ export class JsonlDecoder implements ChunkDecoder<ColumnBatch> {
       return;
     }
     const record = line.record;
+    let numbers: ReadonlyMap<string, string> | undefined;
     for (let i = 0; i < columns.length; i++) {
       const name = this.request[i].name;
       const value = Object.hasOwn(record, name) ? record[name] : undefined;
       const column = columns[i];
       if (column.kind === 'number') setJsonNumber(column, row, value);
-      else column.values[row] = (typeof value === 'number' && this.request[i].written ? line.numbers?.get(name) : undefined) ?? jsonString(value);
+      else if (typeof value === 'number') {
+        // a number for a text column: its text in the line, as a CSV cell gives it (found only for such a line)
+        numbers ??= start >= 0 ? topLevelNumbers(utf8Fatal.decode(this.window.buf.subarray(start, stop)), this.textKeys) : line.numbers?.();
+        column.values[row] = numbers?.get(name) ?? String(value);
+      } else column.values[row] = jsonString(value);
     }
   }
 

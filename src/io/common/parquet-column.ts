@@ -67,6 +67,48 @@ export class ColumnBuffer {
     if (this.strings) this.strings.length = rows;
   }
 
+  /**
+   * The rows held, for a checkpoint that keeps the row group open: numbers as float64 (every
+   * physical type's values are exact in it; NaN = null), strings as they are (null = null).
+   */
+  heldValues(): Float64Array | (string | null)[] {
+    const n = this.rows;
+    if (this.strings) return this.strings.slice(0, n);
+    if (this.ids) {
+      const out = new Array<string | null>(n);
+      for (let i = 0; i < n; i++) out[i] = this.defined[i] ? this.table[this.ids[i]] : null;
+      return out;
+    }
+    const out = new Float64Array(n);
+    const numbers = this.numbers!;
+    for (let i = 0; i < n; i++) out[i] = this.defined[i] ? numbers[i] : NaN;
+    return out;
+  }
+
+  /** Append rows saved by heldValues() (the buffer then holds what it held, and encodes the same bytes). */
+  restoreValues(values: Float64Array | (string | null)[]): void {
+    const n = values.length;
+    if (values instanceof Float64Array) {
+      if (!this.numbers) throw new Error(`column ${this.name}: saved numbers for a ${this.physical} column of strings`);
+      this.append({ name: this.name, type: 'float64', values }, n);
+    } else if (this.numbers) {
+      throw new Error(`column ${this.name}: saved strings for a ${this.physical} column`);
+    } else if (this.ids) {
+      // as a dictionary column; the table's order does not reach the file (the encoder orders by first use)
+      const dictionary: string[] = [];
+      const code = new Map<string, number>();
+      const codes = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (v === null) { codes[i] = -1; continue; }
+        let c = code.get(v);
+        if (c === undefined) code.set(v, (c = dictionary.push(v) - 1));
+        codes[i] = c;
+      }
+      this.append({ name: this.name, type: 'dict', codes, dictionary }, n);
+    } else this.append({ name: this.name, type: 'string', values }, n);
+  }
+
   private reserve(more: number): void {
     const need = this.rows + more;
     if (need <= this.defined.length) return;

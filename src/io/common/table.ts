@@ -15,8 +15,6 @@ export interface ColumnRequest {
   optional?: boolean;
   /** string columns: also keep each cell's UTF-8 bytes where the reader has them (CSV), for a column copied to the output as is (the id) */
   utf8?: boolean;
-  /** string columns: a JSON number as its text in the line (`1E+39`), not String() of the double (JSONL; the other readers give text as written anyway) */
-  written?: boolean;
 }
 
 /** Per-cell status for number columns. */
@@ -144,13 +142,29 @@ export type OutColumn =
 export interface OutputBatch { length: number; columns: OutColumn[] }
 
 /** Opaque, JSON-serialisable state from which a sink continues exactly (stored in job checkpoints). */
-export interface SinkState { tempPath: string; bytes: number; rows: number; extra?: unknown }
+export interface SinkState {
+  tempPath: string;
+  bytes: number;
+  rows: number;
+  extra?: unknown;
+  /** a second file beside `tempPath` the state needs (a Parquet row group kept open: its rows so far) */
+  sideFile?: string;
+}
+
+export interface CheckpointOptions {
+  /**
+   * Parquet: keep the row group being built open, its rows saved to a side file, instead of ending it
+   * here. A stop at an arbitrary row (Ctrl-C) uses it, so the resumed file's row groups fall where an
+   * uninterrupted run's do. Other formats have no open state and ignore it.
+   */
+  keepOpen?: boolean;
+}
 
 export interface TableSink {
   readonly path: string;
   write(batch: OutputBatch): Promise<void>;
   /** Make everything written so far durable (fsync) and return the state to resume from here. */
-  checkpoint(): Promise<SinkState>;
+  checkpoint(options?: CheckpointOptions): Promise<SinkState>;
   /** Complete the file and atomically move it into place (temp file renamed). */
   finish(): Promise<void>;
   /** Close without finishing; the temp file stays for a resume. */

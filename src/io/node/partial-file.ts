@@ -118,16 +118,17 @@ async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * Remove temp files of `target` left by runs that were killed (`.<name>.partial-*` beside it),
- * except `keep` (the one a checkpoint continues). Returns the files removed.
+ * except those in `keep` (the ones a checkpoint continues: SinkState's tempPath and sideFile).
+ * Returns the files removed.
  */
-export async function removeStalePartials(target: string, keep?: string): Promise<string[]> {
+export async function removeStalePartials(target: string, keep: readonly (string | undefined)[] = []): Promise<string[]> {
   const dir = path.dirname(path.resolve(target));
   const prefix = `.${path.basename(target)}.partial-`;
-  const keepName = keep ? path.resolve(keep) : undefined;
+  const kept = new Set(keep.flatMap((k) => (k ? [path.resolve(k)] : [])));
   const removed: string[] = [];
   for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
     const file = path.join(dir, name);
-    if (!name.startsWith(prefix) || file === keepName) continue;
+    if (!name.startsWith(prefix) || kept.has(file)) continue;
     await fs.rm(file, { force: true });
     removed.push(file);
   }

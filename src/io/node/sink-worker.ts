@@ -28,7 +28,7 @@ port.on('message', (m: ToSinkWorker) => {
     try {
       if (m.kind === 'write') await sink!.write(m.batch);
       else if (m.kind === 'checkpoint') {
-        port.postMessage({ kind: 'done', id: m.id, state: await sink!.checkpoint() } satisfies FromSinkWorker);
+        port.postMessage({ kind: 'done', id: m.id, state: await sink!.checkpoint(m.options) } satisfies FromSinkWorker);
         return;
       } else if (m.kind === 'finish') await sink!.finish();
       else await sink!.close();

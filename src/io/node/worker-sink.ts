@@ -5,13 +5,14 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../../runtime/node/worker.ts';
 import { OutpostError } from '../../common/errors.ts';
-import type { OutputBatch, OutputFormat, SinkState, TableSink } from '../common/table.ts';
+import type { CheckpointOptions, OutputBatch, OutputFormat, SinkState, TableSink } from '../common/table.ts';
 import type { OpenSinkOptions } from './open.ts';
 
 export type ToSinkWorker =
   | { kind: 'open'; file: string; format: OutputFormat; options: OpenSinkOptions }
   | { kind: 'write'; id: number; batch: OutputBatch }
-  | { kind: 'checkpoint' | 'finish' | 'close'; id: number };
+  | { kind: 'checkpoint'; id: number; options: CheckpointOptions }
+  | { kind: 'finish' | 'close'; id: number };
 
 export type FromSinkWorker =
   | { kind: 'opened'; path: string }
@@ -108,7 +109,7 @@ class WorkerSink implements TableSink {
     worker.on('exit', (code) => { if (this.#pending.size) crash(`exit code ${code}`); });
   }
 
-  #call(msg: { kind: 'checkpoint' | 'finish' | 'close' } | { kind: 'write'; batch: OutputBatch }): Promise<SinkState | undefined> {
+  #call(msg: { kind: 'finish' | 'close' } | { kind: 'checkpoint'; options: CheckpointOptions } | { kind: 'write'; batch: OutputBatch }): Promise<SinkState | undefined> {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
     const done = new Promise<SinkState | undefined>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
@@ -124,9 +125,9 @@ class WorkerSink implements TableSink {
     if (this.#failure) throw this.#failure;
   }
 
-  async checkpoint(): Promise<SinkState> {
+  async checkpoint(options: CheckpointOptions = {}): Promise<SinkState> {
     this.#writes.length = 0; // ordered behind every write issued so far
-    const state = await this.#call({ kind: 'checkpoint' });
+    const state = await this.#call({ kind: 'checkpoint', options });
     return state!;
   }
 

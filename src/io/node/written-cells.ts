@@ -23,7 +23,7 @@ export async function readWrittenCells(source: TableSource, batch: ColumnBatch, 
   const names = [...new Set(cells.map((c) => c.column))];
   const rows = Math.max(...cells.map((c) => c.row)) + 1;
   // optional: a JSONL key outside the sampled columns is read too
-  const request = names.map((name) => ({ name, kind: 'string' as const, written: true, optional: true }));
+  const request = names.map((name) => ({ name, kind: 'string' as const, optional: true }));
   for await (const again of source.batches(request, { batchRows: rows, from: { offset: batch.start, row: batch.firstRow - 1 }, decodeThreads: 0 })) {
     return cells.map((c) => {
       const col = again.columns[names.indexOf(c.column)];

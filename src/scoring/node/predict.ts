@@ -13,7 +13,7 @@
 // one. A session job is held by one process at a time (the job lock): a second process scoring
 // for the same caller and day gets a session job of its own.
 import path from 'node:path';
-import { JsonlDecoder, parseJsonlLine, parseKeepingNumbers, type JsonlLine } from '../../io/common/jsonl-decoder.ts';
+import { JsonlDecoder, parseJsonlLine, parseKeepingNumbers, topLevelNumbers, type JsonlLine } from '../../io/common/jsonl-decoder.ts';
 import type { ColumnBatch } from '../../io/common/table.ts';
 import type { InferenceEngine } from '../../inference/node/engine.ts';
 import type { ElemType } from '../../onnx/common/onnx.ts';
@@ -224,13 +224,15 @@ function sentNumbers(r: RecordInput): ReadonlyMap<string, string> | undefined {
 function parseRecord(r: RecordInput): JsonlLine {
   if ('text' in r) {
     const bytes = new TextEncoder().encode(r.text);
-    return parseJsonlLine(bytes, 0, bytes.length);
+    const line = parseJsonlLine(bytes, 0, bytes.length);
+    // a number for a text input is scored as sent (`1.50`), as a file's is
+    return 'record' in line ? { ...line, numbers: () => topLevelNumbers(r.text) } : line;
   }
   const value = r.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return { problem: `not a JSON object (found ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value})` };
   }
-  return { record: value as Record<string, unknown> };
+  return { record: value as Record<string, unknown>, ...(r.numbers ? { numbers: r.numbers } : {}) };
 }
 
 /** Session jobs open in this process (the job lock tells processes apart, not two scorers of one process). */

@@ -103,7 +103,11 @@ export interface JobResult {
   rowsPerSecond: number;
 }
 
-interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
+/**
+ * `sinceCheckpoint`: set by a Ctrl-C checkpoint, the rows read since the last regular one — the
+ * resumed run's checkpoints (which end Parquet row groups) then fall where an uninterrupted run's do.
+ */
+interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number>; sinceCheckpoint?: number }
 
 export const DEFAULT_BATCH_ROWS = 8192;
 /**
@@ -351,7 +355,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   let output: TableSink | undefined;
   let rejects: TableSink | undefined;
   let resumePoint: ResumePoint | undefined = from?.resume;
-  let rowsSinceCheckpoint = 0;
+  let rowsSinceCheckpoint = from?.sinceCheckpoint ?? 0;
   const checkpointRows = o.checkpointRows ?? opts.checkpointRows ?? Math.max(o.batchRows, 262_144);
   const graphTypes = new Map(graph.inputs.map((i) => [i.name, i.type]));
   const graphRanks = new Map(graph.inputs.map((i) => [i.name, i.shape.length]));
@@ -361,11 +365,12 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   let log: JobLog | undefined;
   let lastProgress = 0;
 
-  const checkpoint = async () => {
+  /** `stop`: a checkpoint off the regular cadence (Ctrl-C), which leaves a Parquet row group open. */
+  const checkpoint = async (stop = false) => {
     if (!output || !rejects || !resumePoint) return;
-    const outState = await output.checkpoint();
+    const outState = await output.checkpoint(stop ? { keepOpen: true } : {});
     const rejState = await rejects.checkpoint();
-    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq: log!.seq, reasons: Object.fromEntries(reasons) };
+    const state: Checkpoint = { resume: resumePoint, output: outState, rejects: rejState, seq: log!.seq, reasons: Object.fromEntries(reasons), ...(stop && rowsSinceCheckpoint ? { sinceCheckpoint: rowsSinceCheckpoint } : {}) };
     log!.commit({ ...counters, busyMs: counters.busyMs + (performance.now() - started) }, state);
     rowsSinceCheckpoint = 0;
   };
@@ -430,8 +435,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     log = new JobLog(store, job, card, from?.seq ?? 0, monitoring ? { monitoring } : {});
     if (resuming) {
       // temp files of the runs that were killed after their last checkpoint (or before the first): only the checkpoint's are continued
-      await removeStalePartials(job.outputPath, from?.output.tempPath);
-      await removeStalePartials(job.rejectsPath, from?.rejects.tempPath);
+      await removeStalePartials(job.outputPath, [from?.output.tempPath, from?.output.sideFile]);
+      await removeStalePartials(job.rejectsPath, [from?.rejects.tempPath, from?.rejects.sideFile]);
     }
     // The output's number formatting runs in a worker, overlapping with reading the next batches.
     const safe = o.csvSafe ? { csvSafe: true } : {};
@@ -497,7 +502,7 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
     const err = e instanceof OutpostError ? e : new OutpostError('input', (e as Error).message);
     if (err.code === 'cancelled') {
       // Wherever the stop landed (between batches or inside the reader), keep what was finished.
-      await checkpoint().catch(() => {});
+      await checkpoint(true).catch(() => {});
       setJobStatus(store, job.id, 'cancelled', { error: 'cancelled by the user; resume with --resume' });
       await output?.close().catch(() => {});
       await rejects?.close().catch(() => {});
@@ -527,6 +532,8 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       const st = await s.checkpoint().catch(() => undefined);
       await s.close().catch(() => {});
       if (st) fs.rmSync(st.tempPath, { force: true });
+      // and the side file a Ctrl-C checkpoint left, which this run resumed from (a failed job is never resumed)
+      if (from) await removeStalePartials(s.path).catch(() => {});
     }
     if (keptRejects) throw new OutpostError(err.code, `${err.message}; the rejected rows are in ${job.rejectsPath}`, err.location, { ...err.details, jobId: job.id, rejectsPath: job.rejectsPath });
     throw err;
@@ -539,11 +546,27 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   }
 }
 
+/** A value as a reason shows it: JSON-quoted text, or a number ("1,048,576" whole). */
+const SHOWN_VALUE = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d(?:[\d.e+-]|,\d)*)`;
 /**
- * Group reject reasons for the summary: same column and reason, values elided — quoted texts and
- * numbers standing on their own ("1,048,576" whole), never digits inside a word ("UTF-8") or a code point ("U+0000").
+ * Where a reason shows the row's own value: the value it starts with ("61 is above the maximum 60",
+ * "\"teal\" is not in the vocabulary (…)", "1,048,576 characters is too long…"), the text after
+ * "cannot parse " and in "missing value (…)", and the count after ", found " (a CSV row's fields).
  */
-export const reasonKind = (r: Reject): string => escapeControls(`${r.column ? `${r.column}: ` : ''}${r.reason.replace(/"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu, '…')}`);
+const ROW_VALUES = new RegExp(String.raw`^${SHOWN_VALUE}|(?<=cannot parse |missing value \()${SHOWN_VALUE}|(?<=, found )\d+`, 'gu');
+/** A JSON parser's message is all about the line (positions, the text near them): every value in it goes. */
+const JSON_PROBLEM = 'invalid JSON: ';
+const ANY_VALUE = /"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu;
+
+/**
+ * Group reject reasons for the summary: same column and reason, the row's own values elided (so
+ * rejects of one kind with different values group together). What is the same for every row stays:
+ * a card's limits and vocabulary, a type's ("beyond ±3.4e38", "exact up to 2^53 - 1"), "at most 4,096".
+ */
+export const reasonKind = (r: Reject): string => {
+  const kind = r.reason.startsWith(JSON_PROBLEM) ? JSON_PROBLEM + r.reason.slice(JSON_PROBLEM.length).replace(ANY_VALUE, '…') : r.reason.replace(ROW_VALUES, '…');
+  return escapeControls(`${r.column ? `${r.column}: ` : ''}${kind}`);
+};
 
 function rejectBatch(rejects: Reject[]) {
   return {
