@@ -12,7 +12,7 @@ import { escapeControls } from '../../io/common/control-chars.ts';
 import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
 import { releaseBatch } from '../../io/common/cells.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
-import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
+import { stringValues, utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
@@ -29,7 +29,7 @@ import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { showWritten } from './written-rejects.ts';
 import { runAhead } from '../../common/run-ahead.ts';
-import { JobLog } from './job-log.ts';
+import { JobLog, type LoggedBatch } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
 
 export type { ScoringObserver } from './job-log.ts';
@@ -387,16 +387,22 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const finishBatch = async ({ batch, v, rowNumbers, loggedInputs, run }: InFlight) => {
     const outputs = run ? await run : undefined;
     const m = v.accepted.length;
-    let ids: (string | null)[] | undefined;
+    let ids: LoggedBatch['ids'];
     let idCol: OutColumn;
-    if (o.idColumn !== undefined) {
-      const src = batch.columns[card.inputs.length];
-      const vals = src.kind === 'string' ? src.values : [];
+    const src = o.idColumn !== undefined ? batch.columns[card.inputs.length] : undefined;
+    if (src?.kind === 'string' && src.utf8 && job.outputFormat === 'csv') {
+      // a CSV output copies the id's bytes as read, and the log takes them too: no string per row
+      // (the reader made none), none to send to the writer's thread
+      const cells = utf8OutColumn(idName, src.utf8, v.accepted, batch.length);
+      idCol = cells;
+      ids = cells;
+    } else if (src) {
+      const vals = src.kind === 'string' ? stringValues(src) : [];
       const accepted = v.accepted;
-      ids = new Array<string | null>(m);
-      for (let j = 0; j < m; j++) ids[j] = vals[accepted[j]] ?? null;
-      // a CSV output copies the id's bytes as read (no string per row for the writer, none to send to its thread)
-      idCol = src.kind === 'string' && src.utf8 && job.outputFormat === 'csv' ? utf8OutColumn(idName, src.utf8, accepted, batch.length) : { name: idName, type: 'string', values: ids };
+      const strings = new Array<string | null>(m);
+      for (let j = 0; j < m; j++) strings[j] = vals[accepted[j]] ?? null;
+      idCol = { name: idName, type: 'string', values: strings };
+      ids = strings;
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
     const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
     log!.add(batch, v, scored, { rowNumbers, ids, inputs: loggedInputs });
