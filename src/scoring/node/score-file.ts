@@ -105,14 +105,28 @@ export interface JobResult {
 
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number> }
 
-export const DEFAULT_BATCH_ROWS = 8192;
 /**
- * Rows read, validated and queued in the inference worker ahead of the batch being finished: 16
- * default batches, enough to keep the worker busy through a checkpoint (the writer drains, the log
- * commits: tens of ms on the scoring thread; ~4 ms of inference per 8,192-row batch). Counted in
- * rows so that large --batch-rows do not multiply the memory held (at least one batch ahead).
+ * Rows per batch when the caller names none: about a million input cells, i.e. 32,768 rows up to
+ * 32 inputs, fewer for wider rows, never under 8,192. Every batch costs the pipeline a fixed amount —
+ * a message to each worker (waking a sleeping thread costs 0.1–0.5 ms of the sender's time on these
+ * VMs), a prediction-log row, an inference call — which made 8,192-row batches use ~15 % more CPU
+ * than 32,768-row ones on 1M-row files (bench/results/README.md, Session 13). The cap keeps one
+ * batch's logged inputs (logInputs all), one sync item, no larger than 8,192 rows of 128 inputs were.
  */
-export const PIPELINE_ROWS = 16 * DEFAULT_BATCH_ROWS;
+export function defaultBatchRows(inputs: number): number {
+  const rows = Math.floor(BATCH_CELLS / Math.max(1, inputs) / 1024) * 1024;
+  return Math.max(MIN_DEFAULT_BATCH_ROWS, Math.min(MAX_DEFAULT_BATCH_ROWS, rows));
+}
+const BATCH_CELLS = 1 << 20;
+const MIN_DEFAULT_BATCH_ROWS = 8192;
+const MAX_DEFAULT_BATCH_ROWS = 32_768;
+/**
+ * Rows read, validated and queued in the inference worker ahead of the batch being finished:
+ * enough to keep the worker busy through a checkpoint (the writer drains, the log commits: tens of
+ * ms on the scoring thread; ~4 ms of inference per 8,192 rows). Counted in rows so that large
+ * batches do not multiply the memory held (at least one batch ahead).
+ */
+export const PIPELINE_ROWS = 131_072;
 /** Batches ahead for a job's batch size. */
 export const pipelineBatches = (batchRows: number): number => Math.max(1, Math.min(16, Math.floor(PIPELINE_ROWS / batchRows)));
 /** The engine's laneDepth for a job: every batch read ahead goes to the worker (at least the engine's default two). */
@@ -232,7 +246,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     const settings = getSettings(store);
     const options: JobOptions = {
       ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
-      batchRows: req.batchRows ?? DEFAULT_BATCH_ROWS,
+      batchRows: req.batchRows ?? defaultBatchRows(model.card.inputs.length),
       ep: req.ep ?? settings.provider,
       maxRejectRate: req.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE,
       ...(req.delimiter ? { delimiter: req.delimiter } : {}),
@@ -260,7 +274,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
   const model = await getModelForScoring(store, req.model);
-  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? DEFAULT_BATCH_ROWS));
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? defaultBatchRows(model.card.inputs.length)));
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
