@@ -15,9 +15,11 @@ import { batchCounter, keyOf, lowerBound, segments, type LogBuckets, type Segmen
 import { ksFromSketch, wassersteinFromSketch } from '../src/drift/common/metrics/sketch.ts';
 import { CATEGORY_OTHER } from '../src/drift/common/categorical-stats.ts';
 import type { NumericStats } from '../src/drift/common/numeric-stats.ts';
-import { CellStatus, type StringColumn } from '../src/io/common/table.ts';
+import { CellStatus, type ColumnBatch, type StringColumn } from '../src/io/common/table.ts';
 import { WindowDeltas } from '../src/monitor/common/batch-stats.ts';
-import { acceptedCodes, acceptedStrings, extractColumns, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import { acceptedCodes, acceptedStrings, extractColumns, recodeFeedCodes, type FeatureColumn } from '../src/monitor/common/collect.ts';
+import { validateBatch } from '../src/scoring/common/validate.ts';
+import type { InputField } from '../src/package/common/card.ts';
 import { allOk } from '../src/io/common/table.ts';
 import type { BoundFeature } from '../src/monitor/common/features.ts';
 
@@ -287,6 +289,33 @@ test('a category column handed to the worker as vocabulary codes counts as its s
     assert.deepEqual(byCodes.toJSON(), byStrings.toJSON());
     if (cells.length > 1) assert.ok(byCodes.missing > 0 && byCodes.other > 0, 'missing and unseen values are in the data');
   }
+});
+
+test('validation\'s category codes, recoded for the worker, are the codes the strings give: vocabulary values, missing, empty, unseen (scored); a feed whose dictionary does not start with the vocabulary, or whose codes were handed away, falls back to the strings', () => {
+  const season = features[5] as CategoricalBaselineFeature;
+  const input: InputField = { name: 'season', type: 'category', vocabulary: [...season.vocabulary], unseen: 'score', nullable: true };
+  for (const { strings } of batches([1, 700, 4097])) {
+    const cells = strings.map((v, i) => (i % 41 === 0 ? '' : i % 43 === 0 ? null : i % 47 === 0 ? 'monsoon' : i % 53 === 0 ? 'Winter' : v));
+    const batch = { firstRow: 1, length: cells.length, columns: [{ kind: 'string', values: cells }], rowProblems: [], end: { offset: 0, row: cells.length }, start: 0 } as ColumnBatch;
+    const v = validateBatch(batch, [input], new Map([['season', 'string']]), new Map());
+    const coded = v.feeds.season.coded!;
+    const want = new Int32Array(v.accepted.length);
+    acceptedCodes(batch.columns[0] as StringColumn, v.accepted, vocabularyOf(season).index, want);
+    const got = new Int32Array(v.accepted.length).fill(99);
+    assert.ok(recodeFeedCodes(coded, season.vocabulary, got));
+    assert.deepEqual(got, want);
+    if (cells.length > 1) assert.ok(want.includes(-1) && want.includes(-2), 'missing and unseen values are in the data');
+    // through extractColumns, as the worker gets them: with the feeds, and with codes that were handed to the engine (detached)
+    const arena = { doubles: (n: number) => new Float64Array(n), bytes: (n: number) => new Uint8Array(n), ints: (n: number) => new Int32Array(n) };
+    const bound: BoundFeature = { baseline: season, source: { from: 'input', index: 0, type: 'category' } };
+    assert.deepEqual(extractColumns([bound], batch, v.accepted, undefined, arena, v.feeds), [{ kind: 'codes', values: want }]);
+    const handed = { season: { ...v.feeds.season, coded: { codes: new Int32Array(0), dictionary: coded.dictionary } } };
+    assert.deepEqual(extractColumns([bound], batch, v.accepted, undefined, arena, handed), [{ kind: 'codes', values: want }]);
+  }
+  // a dictionary that is not the vocabulary's: refused, nothing relied on
+  assert.equal(recodeFeedCodes({ codes: Int32Array.of(0, 1), dictionary: ['spring', 'winter', 'summer'] }, ['winter', 'spring', 'summer'], new Int32Array(2)), false);
+  assert.equal(recodeFeedCodes({ codes: Int32Array.of(0, 5), dictionary: ['winter', 'spring', 'summer', ''] }, ['winter', 'spring', 'summer'], new Int32Array(2)), false, 'a code past the dictionary');
+  assert.equal(recodeFeedCodes({ codes: Int32Array.of(0), dictionary: ['winter'] }, ['winter', 'spring'], new Int32Array(1)), false, 'a dictionary shorter than the vocabulary');
 });
 
 /** The sketch metrics by definition: both CDFs before (A) and after (B) each segment of segments(), W1 and KS bounds as metrics/sketch.ts states them. */

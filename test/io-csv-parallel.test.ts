@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { OutpostError } from '../src/common/errors.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { releaseBatch } from '../src/io/common/cells.ts';
+import { stringValues } from '../src/io/common/utf8-cells.ts';
 import { defaultDecodeThreads, parallelCsvBatches } from '../src/io/node/csv-parallel.ts';
 import { openSource } from '../src/io/node/open.ts';
 import { readWrittenCells } from '../src/io/node/written-cells.ts';
@@ -30,7 +31,7 @@ function flatten(batches: ColumnBatch[], firstRow: number) {
     problems.push(...b.rowProblems);
     for (let r = 0; r < b.length; r++) {
       rows.push(b.columns.map((c) => c.kind === 'string'
-        ? c.values[r]
+        ? stringValues(c)[r]
         : [Object.is(c.values[r], -0) ? '-0' : c.values[r], c.status[r], c.bad?.get(r), c.markers?.get(r), c.reasons?.get(r)]));
     }
   }
@@ -206,7 +207,7 @@ test('openSource decodes a large file on threads and gives the same rows as on o
       if (a.kind === 'number') for (let i = 0; i < b.length; i++) sum += a.values[i] * ((rows + i) % 1000); // order-sensitive
       rows += b.length;
       const id = b.columns[3];
-      if (id.kind === 'string') for (let i = 0; i < b.length; i++) ids += (id.values[i] ?? '').length;
+      if (id.kind === 'string') for (let i = 0; i < b.length; i++) ids += (stringValues(id)[i] ?? '').length;
       last = b.end;
     }
     await src.close();

@@ -5,7 +5,7 @@ import { CsvDecoder } from '../src/io/common/csv-decoder.ts';
 import { parseCsvHeader } from '../src/io/common/csv-header.ts';
 import type { ColumnBatch, ColumnRequest } from '../src/io/common/table.ts';
 import { OutpostError } from '../src/common/errors.ts';
-import { utf8Cell } from '../src/io/common/utf8-cells.ts';
+import { stringValues, utf8Cell } from '../src/io/common/utf8-cells.ts';
 import { PlainRows } from '../src/io/common/csv-plain-rows.ts';
 import { prng, toRows } from './helpers/io-helpers.ts';
 
@@ -123,7 +123,7 @@ test('csv: recurring short texts (categories) come back exactly, also texts that
   assert.notEqual(values[0], values[2]);
 });
 
-test('csv: a string column requested with utf8 keeps each cell\'s bytes: the UTF-8 of its string, missing where it is null', () => {
+test('csv: a string column requested with utf8 keeps each cell\'s bytes: the UTF-8 of its string, missing where it is null; its ASCII cells\' strings are made only when asked for (stringValues)', () => {
   // unquoted, quoted, escaped quotes, quoted line breaks, "" vs empty, non-ASCII, long values (the byte buffer grows), a bad row
   const ascii = ['plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '""', '', 'x'.repeat(300), ' sp ', '"q"'];
   const request: ColumnRequest[] = [{ name: 'id', kind: 'string', utf8: true }, { name: 'n', kind: 'number' }];
@@ -140,15 +140,21 @@ test('csv: a string column requested with utf8 keeps each cell\'s bytes: the UTF
     for (const b of decode(text, { request, chunks, batchRows: 256 }).batches) {
       const col = b.columns[0];
       assert.ok(col.kind === 'string' && col.utf8, 'the bytes are delivered');
+      // unquoted ASCII cells have bytes and no string yet
+      const lazy = col.utf8.pending;
+      assert.ok(lazy && lazy.some((p, r) => p === 1 && col.values[r] === null && col.utf8!.starts[r] >= 0), 'ASCII cells are left as bytes');
+      const values = stringValues(col);
+      assert.equal(col.utf8.pending, undefined, 'made once');
+      assert.equal(stringValues(col), values);
       const bad = new Set(b.rowProblems.map((p) => p.row - b.firstRow));
       for (let r = 0; r < b.length; r++, rows++) {
         if (bad.has(r)) {
-          assert.equal(col.values[r], null, 'a rejected row has no string');
+          assert.equal(values[r], null, 'a rejected row has no string');
           continue;
         }
-        assert.equal(col.values[r], reference[rows][0], `row ${rows + 1}`);
-        assert.equal(utf8Cell(col.utf8, r), col.values[r], `row ${rows + 1}`);
-        if (col.values[r] !== null) assert.deepEqual(col.utf8.bytes.subarray(col.utf8.starts[r], col.utf8.ends[r]), enc8.encode(col.values[r]!));
+        assert.equal(values[r], reference[rows][0], `row ${rows + 1}`);
+        assert.equal(utf8Cell(col.utf8, r), values[r], `row ${rows + 1}`);
+        if (values[r] !== null) assert.deepEqual(col.utf8.bytes.subarray(col.utf8.starts[r], col.utf8.ends[r]), enc8.encode(values[r]!));
         withBytes++;
       }
     }
@@ -246,7 +252,7 @@ test('csv: a row longer than the limit (an unterminated quote mid-file) is a fat
 function dump(batches: readonly ColumnBatch[]) {
   return batches.map((b) => ({
     firstRow: b.firstRow, length: b.length, end: b.end, problems: b.rowProblems,
-    columns: b.columns.map((c) => c.kind === 'string' ? { values: c.values, utf8: c.utf8 && Array.from({ length: b.length }, (_, r) => utf8Cell(c.utf8!, r)) } : {
+    columns: b.columns.map((c) => c.kind === 'string' ? { values: stringValues(c), utf8: c.utf8 && Array.from({ length: b.length }, (_, r) => utf8Cell(c.utf8!, r)) } : {
       bits: Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('hex'),
       status: Array.from(c.status), bad: [...c.bad ?? []], markers: [...c.markers ?? []], reasons: [...c.reasons ?? []],
     }),

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import type { OutputFormat } from '../src/io/common/table.ts';
 import { installPackage } from '../src/store/node/models.ts';
 import { startSinkThread, openWorkerSink } from '../src/io/node/worker-sink.ts';
-import { scoreFile, WRITER_THREAD_MIN_BYTES } from '../src/scoring/node/score-file.ts';
+import { defaultBatchRows, scoreFile, WRITER_THREAD_MIN_BYTES } from '../src/scoring/node/score-file.ts';
 import { openStore, updateSettings } from '../src/store/node/store.ts';
 import { tempDir, writePackage } from './helpers/packages.ts';
 
@@ -96,6 +96,25 @@ test('an --id column is written the same from a CSV input (its bytes copied) as 
       assert.ok(outputs[0].equals(outputs[1]), `csvSafe ${csvSafe}: the CSV input's ids differ from the JSONL input's`);
       assert.ok(outputs[0].equals(outputs[2]), `csvSafe ${csvSafe}: the writer thread differs`);
     }
+  } finally {
+    store.close();
+  }
+});
+
+test('a job without --batch takes batches of about a million input cells: 32,768 rows up to 32 inputs, fewer for wider rows, at least 8,192; the job records the size', async () => {
+  assert.deepEqual([1, 3, 32, 33, 100, 128, 129, 5000].map(defaultBatchRows), [32_768, 32_768, 32_768, 31_744, 10_240, 8192, 8192, 8192]);
+  const store = openStore(path.join(root, 'home-batches'));
+  try {
+    installPackage(store, writePackage(path.join(root, 'pkg-batches')), { source: 'local', allowUnsigned: true });
+    const lines = ['a,b,colour'];
+    for (let i = 0; i < 40_000; i++) lines.push(`${(i % 199) - 99.5},${(i * 0.37).toFixed(3)},${i % 2 ? 'red' : 'green'}`);
+    const input = path.join(root, 'batches.csv');
+    fs.writeFileSync(input, lines.join('\n') + '\n');
+    const r = await scoreFile(store, { input, model: 'tiny', out: path.join(root, 'batches-out.csv') });
+    assert.equal(r.job.status, 'completed');
+    assert.equal(r.job.options.batchRows, 32_768, 'three inputs: the largest default');
+    const logged = store.db.prepare('SELECT row_count AS rows FROM prediction_batches WHERE job_id = ? ORDER BY seq').all(r.job.id) as { rows: number }[];
+    assert.deepEqual(logged.map((b) => b.rows), [32_768, 7232], 'one log batch per scoring batch');
   } finally {
     store.close();
   }

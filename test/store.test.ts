@@ -109,6 +109,34 @@ test('packed columns round-trip exactly', () => {
   assert.deepEqual(dict, [{ name: 'label', type: 'str', values: ['yes', 'no', 'yes', null] }], 'dictionary-coded labels read back as strings');
 });
 
+test('a text column given as UTF-8 cells packs to the same bytes as its strings: every escape JSON.stringify writes, non-ASCII, empty and missing cells, cells out of order', () => {
+  const enc8 = new TextEncoder();
+  const every = Array.from({ length: 0x80 }, (_, b) => String.fromCharCode(b)).join('');
+  const escaped: (string | null)[] = ['plain', '', null, 'say "hi"', 'back\\slash', 'tab\there\nline\r\u0000nul\u001f\u007f', every, 'Zoë € 😀 \u2028\u2029 \ufeff', 'x'.repeat(300), null];
+  // and a batch with nothing to escape (copied without a look at each byte)
+  const plain: (string | null)[] = ['2012-01-01', '', null, 'Zoë € 😀', 'x'.repeat(300), "it's ok"];
+  for (const [trial, values] of [escaped, escaped, escaped, plain, plain].entries()) {
+    // the cells' bytes in an order of their own, with other bytes between them (as a reader's buffer holds them)
+    const order = values.map((_, i) => i).sort((a, b) => ((a * 7 + trial) % values.length) - ((b * 7 + trial) % values.length));
+    const chunks: number[] = [];
+    const starts = new Int32Array(values.length);
+    const ends = new Int32Array(values.length);
+    for (const i of order) {
+      const v = values[i];
+      if (v === null) { starts[i] = ends[i] = -1; continue; }
+      chunks.push(0x22, 0x5c); // stray bytes between cells
+      starts[i] = chunks.length;
+      chunks.push(...enc8.encode(v));
+      ends[i] = chunks.length;
+    }
+    const cells = { name: 'id', type: 'utf8' as const, bytes: Uint8Array.from(chunks), starts, ends };
+    const asStrings = packColumns([{ name: 'id', type: 'str', values }]);
+    assert.deepEqual(packColumns([cells]), asStrings, `trial ${trial}`);
+    assert.deepEqual(unpackColumns(packColumns([cells])), [{ name: 'id', type: 'str', values }]);
+  }
+  assert.deepEqual(packColumns([{ name: 'id', type: 'utf8', bytes: new Uint8Array(0), starts: new Int32Array(0), ends: new Int32Array(0) }]), packColumns([{ name: 'id', type: 'str', values: [] }]), 'no rows');
+});
+
 function seedJob(s: Store, id = newJobId()): string {
   createJob(s, { id, modelName: 'tiny', modelVersion: 1, inputPath: '/in.csv', inputFormat: 'csv', inputSize: 1, inputFingerprint: 'x', outputPath: '/out.csv', outputFormat: 'csv', rejectsPath: '/r.csv', options: { batchRows: 10, ep: 'cpu', maxRejectRate: 0.2, logPredictions: true, logInputs: 'none', logSampleRate: 0 }, provider: 'cpu', providerSummary: 'cpu' });
   return id;

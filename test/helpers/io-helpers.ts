@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after } from 'node:test';
 import type { ColumnBatch, ColumnRequest, ReadOptions, TableSource } from '../../src/io/common/table.ts';
+import { stringValues } from '../../src/io/common/utf8-cells.ts';
 
 /** mulberry32: small, seeded, good enough for property tests. */
 export function prng(seed: number): () => number {
@@ -41,7 +42,7 @@ export function toRows(batches: readonly ColumnBatch[]): Rows {
     problems.push(...b.rowProblems);
     for (let r = 0; r < b.length; r++) {
       rows.push(b.columns.map((c): Cell => {
-        if (c.kind === 'string') return c.values[r];
+        if (c.kind === 'string') return stringValues(c)[r];
         if (c.status[r] === 0) return c.values[r];
         if (c.status[r] === 1) return null;
         return { bad: c.bad?.get(r) ?? '?' };

@@ -50,7 +50,7 @@ export const scoreCommand: CommandSpec = {
     '--format F           output format: csv, jsonl, parquet (default: from --out, else the input\'s)',
     '--id COL             copy this input column into the output as the row id (default: row number)',
     '--ep EP              execution provider: auto, cpu, cuda, webgpu, dml, coreml (default: settings, auto)',
-    '--batch N            rows per inference batch (default 8192)',
+    '--batch N            rows per inference batch (default 32768, fewer for rows of more than 32 inputs, at least 8192)',
     '--max-reject-rate R  stop when more than this fraction of the rows read so far is rejected, judged after each',
     '                     batch from 1,000 rows on (default 0.2)',
     '--delimiter D        CSV field delimiter (default ","; "\\t" for tab)',

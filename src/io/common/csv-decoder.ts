@@ -164,7 +164,7 @@ export class CsvDecoder implements ChunkDecoder<ColumnBatch> {
   }
 
   private takeBatch(): ColumnBatch {
-    this.strBytes.forEach((bytes, slot) => bytes?.strings(this.strValues[slot], this.length));
+    for (const bytes of this.strBytes) bytes?.deferStrings();
     const batch = sealBatch(this.columns, this.length, this.rowsDone, this.problems, this.batchStart, this.window.offset);
     this.rowsDone += this.length;
     this.columns = null;

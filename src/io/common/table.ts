@@ -54,7 +54,10 @@ export interface NumberColumn {
 }
 export interface StringColumn {
   kind: 'string';
-  /** null = missing (empty CSV field, JSON null or absent key) */
+  /**
+   * null = missing (empty CSV field, JSON null or absent key). With `utf8.pending`, the cells it
+   * marks are null here until stringValues() (utf8-cells.ts) makes them: read values through it.
+   */
   values: (string | null)[];
   /** the cells' UTF-8 bytes, when requested and the reader has them (CSV): see Utf8Cells */
   utf8?: Utf8Cells;
@@ -64,9 +67,10 @@ export interface StringColumn {
  * String cells as UTF-8 bytes: cell i is bytes[starts[i], ends[i]), or missing where starts[i] is
  * -1. A writer copies them instead of encoding strings, and they cross to a writer thread as three
  * typed arrays instead of one string per row. Where a reader also gives strings, rows it rejected
- * (values null) may hold anything.
+ * (values null) may hold anything. `pending` (1 per row) marks the cells whose string the reader
+ * left unmade: a CSV id column copied to a CSV output and logged as bytes never needs them.
  */
-export interface Utf8Cells { bytes: Uint8Array; starts: Int32Array; ends: Int32Array }
+export interface Utf8Cells { bytes: Uint8Array; starts: Int32Array; ends: Int32Array; pending?: Uint8Array }
 export type Column = NumberColumn | StringColumn;
 
 /** A row that could not be read at all (wrong field count, invalid UTF-8, bad JSON line). */

@@ -3,23 +3,22 @@
 // and no string serialisation when the writer is another thread. Pure.
 
 import { asciiText } from './decimal.ts';
-import type { OutColumn, Utf8Cells } from './table.ts';
+import type { OutColumn, StringColumn, Utf8Cells } from './table.ts';
 
 /** Grows with the cells written into it; `cells` holds the current arrays. */
 export class Utf8CellWriter {
   readonly cells: Utf8Cells;
   private fill = 0;
-  /** rows whose string is still to be made (setAscii), whether there are any, and whether every byte written is ASCII */
+  /** rows whose string is still to be made (setAscii), and whether there are any */
   private readonly pending: Uint8Array;
   private anyPending = false;
-  private ascii = true;
 
   constructor(rows: number, bytesPerRow = 16) {
     this.cells = { bytes: new Uint8Array(Math.max(64, rows * bytesPerRow)), starts: new Int32Array(rows), ends: new Int32Array(rows) };
     this.pending = new Uint8Array(rows);
   }
 
-  /** An ASCII cell whose string `strings` makes later, with the batch's others. */
+  /** An ASCII cell whose string is made later, if at all, with the batch's others (stringValues). */
   setAscii(row: number, src: Uint8Array, start: number, end: number): void {
     this.set(row, src, start, end);
     this.pending[row] = 1;
@@ -31,20 +30,9 @@ export class Utf8CellWriter {
     this.pending[row] = 0;
   }
 
-  /**
-   * values[row] for the first `rows` rows given by setAscii. One decode of the batch's bytes, then
-   * a substring per cell, costs less than a string built from bytes per cell (an id column).
-   */
-  strings(values: (string | null)[], rows: number): void {
-    if (!this.anyPending) return;
-    const { bytes, starts, ends } = this.cells;
-    const pending = this.pending;
-    // every byte ASCII: offsets in the text are byte offsets
-    const all = this.ascii ? utf8.decode(bytes.subarray(0, this.fill)) : undefined;
-    for (let r = 0; r < rows; r++) {
-      if (pending[r] === 0) continue;
-      values[r] = all !== undefined ? all.substring(starts[r], ends[r]) : asciiText(bytes, starts[r], ends[r]);
-    }
+  /** Leave the strings of the cells given by setAscii to stringValues(): marked in the cells. */
+  deferStrings(): void {
+    if (this.anyPending) this.cells.pending = this.pending;
   }
 
   /** Cell `row` is src[start, end). A row written again (parsed again after more bytes came) just takes new room. */
@@ -58,13 +46,7 @@ export class Utf8CellWriter {
       this.cells.bytes = bytes = grown;
     }
     this.cells.starts[row] = at;
-    let high = 0;
-    for (let i = start; i < end; i++) {
-      const c = src[i];
-      high |= c;
-      bytes[at++] = c;
-    }
-    if (high >= 0x80) this.ascii = false;
+    for (let i = start; i < end; i++) bytes[at++] = src[i];
     this.cells.ends[row] = at;
     this.fill = at;
   }
@@ -76,7 +58,7 @@ export class Utf8CellWriter {
 }
 
 /** An output column of the cells at `rows` (all `n` cells in order when `rows` has n entries: no copy). */
-export function utf8OutColumn(name: string, cells: Utf8Cells, rows: Int32Array, n: number): OutColumn {
+export function utf8OutColumn(name: string, cells: Utf8Cells, rows: Int32Array, n: number): Extract<OutColumn, { type: 'utf8' }> {
   const m = rows.length;
   if (m === n) return { name, type: 'utf8', bytes: cells.bytes, starts: cells.starts.subarray(0, n), ends: cells.ends.subarray(0, n) };
   const starts = new Int32Array(m);
@@ -89,6 +71,32 @@ export function utf8OutColumn(name: string, cells: Utf8Cells, rows: Int32Array, 
 }
 
 const utf8 = new TextDecoder();
+
+/**
+ * A string column's values, with the cells its reader left as bytes (Utf8Cells.pending) made now,
+ * once: one decode of the batch's bytes and a substring per cell where every byte is ASCII (cheaper
+ * than a string built per cell).
+ */
+export function stringValues(col: StringColumn): (string | null)[] {
+  const cells = col.utf8;
+  const pending = cells?.pending;
+  if (!cells || !pending) return col.values;
+  const { bytes, starts, ends } = cells;
+  const values = col.values;
+  const rows = values.length;
+  let fill = 0;
+  for (let r = 0; r < rows; r++) if (ends[r] > fill) fill = ends[r];
+  let high = 0;
+  for (let i = 0; i < fill; i++) high |= bytes[i];
+  // every byte ASCII: offsets in the text are byte offsets
+  const all = high < 0x80 ? utf8.decode(bytes.subarray(0, fill)) : undefined;
+  for (let r = 0; r < rows; r++) {
+    if (pending[r] === 0) continue;
+    values[r] = all !== undefined ? all.substring(starts[r], ends[r]) : asciiText(bytes, starts[r], ends[r]);
+  }
+  delete cells.pending;
+  return values;
+}
 
 /** Cell i as a string (null when missing). */
 export function utf8Cell(cells: Utf8Cells, i: number): string | null {

@@ -6,7 +6,7 @@ import { vocabularyOf, type FeatureStats } from '../../drift/common/baseline.ts'
 import { CATEGORY_MISSING, CATEGORY_OTHER } from '../../drift/common/categorical-stats.ts';
 import { allOk, CellStatus, type ColumnBatch, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
 import type { ScoredColumns } from '../../scoring/common/outputs.ts';
-import { BOOL_TEXT } from '../../scoring/common/validate.ts';
+import { BOOL_TEXT, type Feed } from '../../scoring/common/validate.ts';
 import type { BoundFeature } from './features.ts';
 
 /** One feature's values for one batch (structured-cloneable; typed arrays transferable). */
@@ -64,6 +64,28 @@ export function acceptedCodes(col: StringColumn, accepted: Int32Array, index: Re
   }
 }
 
+/**
+ * A category feed's codes (validation's: indexes into the card's vocabulary, then the batch's other
+ * values) as acceptedCodes() would give them, written into `codes`: one array read per row, not a
+ * Map lookup. The feed's dictionary must start with `vocabulary` (the card's, which the baseline
+ * repeats); false, writing nothing, when it does not.
+ */
+export function recodeFeedCodes(coded: { codes: Int32Array; dictionary: readonly string[] }, vocabulary: readonly string[], codes: Int32Array): boolean {
+  const { dictionary } = coded;
+  const V = vocabulary.length;
+  if (dictionary.length < V) return false;
+  if (dictionary !== vocabulary) for (let k = 0; k < V; k++) if (dictionary[k] !== vocabulary[k]) return false;
+  // the batch's other values: '' is a missing cell (validation's null), the rest are outside the vocabulary
+  const others = Int32Array.from(dictionary.slice(V), (v) => (v === '' ? CATEGORY_MISSING : CATEGORY_OTHER));
+  const src = coded.codes;
+  for (let j = 0; j < src.length; j++) {
+    const k = src[j];
+    if (k < 0 || k >= dictionary.length) return false; // not validation's: the caller looks the strings up
+    codes[j] = k < V ? k : others[k - V];
+  }
+  return true;
+}
+
 /** Predicted class indexes; a label outside the card's classes arrives as -1, which would read as "missing". */
 function labelCodes(codes: Int32Array): Int32Array {
   for (let j = 0; j < codes.length; j++) if (codes[j] < 0) return codes.map((k) => (k < 0 ? CATEGORY_OTHER : k));
@@ -95,7 +117,7 @@ export function arenaSize(features: readonly BoundFeature[], m: number): { doubl
  * typed array is a copy in it and category inputs are vocabulary codes in it; without, the reader's
  * and the model's arrays are used as they are wherever possible.
  */
-export function extractColumns(features: readonly BoundFeature[], batch: ColumnBatch, accepted: Int32Array, scored: ScoredColumns | undefined, arena?: ColumnArena): FeatureColumn[] {
+export function extractColumns(features: readonly BoundFeature[], batch: ColumnBatch, accepted: Int32Array, scored: ScoredColumns | undefined, arena?: ColumnArena, feeds?: Readonly<Record<string, Feed>>): FeatureColumn[] {
   const m = accepted.length;
   const all = m === batch.length; // then accepted[j] === j
   return features.map(({ source, baseline }): FeatureColumn => {
@@ -106,7 +128,10 @@ export function extractColumns(features: readonly BoundFeature[], batch: ColumnB
           if (!arena || baseline.kind !== 'categorical') return { kind: 'str', values: acceptedStrings(col as StringColumn, accepted) };
           // for a worker: codes in shared memory, not strings cloned into its heap one by one
           const codes = arena.ints(m);
-          acceptedCodes(col as StringColumn, accepted, vocabularyOf(baseline).index, codes);
+          const vocabulary = vocabularyOf(baseline);
+          const coded = feeds?.[baseline.name]?.coded;
+          // validation's codes when they are still there (a feed handed to the engine may be detached)
+          if (!coded || coded.codes.length !== m || !recodeFeedCodes(coded, vocabulary.values, codes)) acceptedCodes(col as StringColumn, accepted, vocabulary.index, codes);
           return { kind: 'codes', values: codes };
         }
         if (col.kind === 'number' && all) {

@@ -118,7 +118,7 @@ export function createDriftObserver(store: Store, job: Pick<Job, 'id' | 'modelNa
         inline.add(hour, extractColumns(features, batch, v.accepted, scored));
         return;
       }
-      if (lane.hasRoom()) lane.post(hour, extractColumns(features, batch, v.accepted, scored, lane.arena(arenaSize(features, m))));
+      if (lane.hasRoom()) lane.post(hour, extractColumns(features, batch, v.accepted, scored, lane.arena(arenaSize(features, m)), v.feeds));
       else inline.add(hour, extractColumns(features, batch, v.accepted, scored));
     },
 

@@ -1,5 +1,5 @@
 // Turn model outputs into output columns (id, label, p_<class>… or value) and log columns. Pure.
-import type { OutColumn } from '../../io/common/table.ts';
+import type { OutColumn, Utf8Cells } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
 import type { ColumnToPack, PackedColumn } from '../../store/common/packing.ts';
 import type { TensorMapping } from '../../package/common/card.ts';
@@ -95,12 +95,14 @@ export function outputBatchColumns(card: Card, ids: OutColumn, scored: ScoredCol
 }
 
 /** The same outputs, packed for the prediction log. */
-export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | undefined, scored: ScoredColumns): ColumnToPack[] {
+/** `ids`: the accepted rows' ids, as strings or as their UTF-8 bytes (a CSV id: no string per row). */
+export function logColumns(card: Card, rowNumbers: Int32Array, ids: (string | null)[] | Utf8Cells | undefined, scored: ScoredColumns): ColumnToPack[] {
   // Row numbers are stored only when rows were rejected in between; otherwise the batch's first
   // row implies them (readers use first_row + i), which keeps the log a fifth smaller.
   const contiguous = rowNumbers.length === 0 || rowNumbers[rowNumbers.length - 1] - rowNumbers[0] === rowNumbers.length - 1;
   const cols: ColumnToPack[] = contiguous ? [] : [{ name: '#row', type: 'i32', values: rowNumbers }];
-  if (ids) cols.push({ name: 'id', type: 'str', values: ids });
+  if (Array.isArray(ids)) cols.push({ name: 'id', type: 'str', values: ids });
+  else if (ids) cols.push({ name: 'id', type: 'utf8', bytes: ids.bytes, starts: ids.starts, ends: ids.ends });
   if (scored.value) {
     cols.push(scored.value instanceof Float64Array ? { name: 'value', type: 'f64', values: scored.value } : { name: 'value', type: 'f32', values: scored.value });
     return cols;

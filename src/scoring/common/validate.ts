@@ -5,6 +5,7 @@ import type { ElemType } from '../../onnx/common/onnx.ts';
 import type { InputField, TensorMapping } from '../../package/common/card.ts';
 import { cannotParseReason, FLOAT32_LIMIT, INT32_RANGE, INT64_RANGE, outOfRangeReason, TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32 } from '../../io/common/number-reasons.ts';
 import { allOk, CellStatus, type ColumnBatch, type ColumnRequest, type NumberColumn, type StringColumn } from '../../io/common/table.ts';
+import { stringValues } from '../../io/common/utf8-cells.ts';
 
 export interface Reject {
   row: number;
@@ -274,7 +275,7 @@ function rowsWithNul(col: StringColumn): number[] {
     if (bytes.subarray(0, filled).indexOf(0) < 0) return [];
   }
   const rows: number[] = [];
-  col.values.forEach((v, i) => { if (v !== null && v.includes('\0')) rows.push(i); });
+  stringValues(col).forEach((v, i) => { if (v !== null && v.includes('\0')) rows.push(i); });
   return rows;
 }
 

@@ -3,7 +3,7 @@
 // commit writes, in one SQLite transaction, the queued log batches, the observers' statistics, the
 // job's counters and checkpoint, the sync outbox items that reference those batches and the outbox
 // quota. Retention (age, size of the log) runs when a job — or a record session's commit — is done.
-import type { ColumnBatch } from '../../io/common/table.ts';
+import type { ColumnBatch, Utf8Cells } from '../../io/common/table.ts';
 import type { Card } from '../../package/common/card.ts';
 import { createDriftObserver, type DriftObserverOptions } from '../../monitor/node/observer.ts';
 import { saveCheckpoint, type Job, type JobCounters } from '../../store/node/jobs.ts';
@@ -37,8 +37,8 @@ export function observersFor(store: Store, job: Pick<Job, 'id' | 'modelName' | '
 export interface LoggedBatch {
   /** data row number of each accepted row, in order */
   rowNumbers: Int32Array;
-  /** the id column's values for the accepted rows (`--id`), if any */
-  ids?: (string | null)[] | undefined;
+  /** the id column's values for the accepted rows (`--id`), if any: strings, or their UTF-8 bytes */
+  ids?: (string | null)[] | Utf8Cells | undefined;
   /** the inputs kept by the logInputs policy (copied before the feeds moved to the engine) */
   inputs?: PackedColumn[] | undefined;
 }

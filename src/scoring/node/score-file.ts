@@ -12,7 +12,7 @@ import { escapeControls } from '../../io/common/control-chars.ts';
 import { describeRepeated, unreadRepeats } from '../../io/common/request.ts';
 import { releaseBatch } from '../../io/common/cells.ts';
 import { openSink, openSource } from '../../io/node/open.ts';
-import { utf8OutColumn } from '../../io/common/utf8-cells.ts';
+import { stringValues, utf8OutColumn } from '../../io/common/utf8-cells.ts';
 import type { SinkThread } from '../../io/node/worker-sink.ts';
 import { removeStalePartials } from '../../io/node/partial-file.ts';
 import type { Card } from '../../package/common/card.ts';
@@ -29,7 +29,7 @@ import { fingerprintFile } from './fingerprint.ts';
 import { acquireJobLock } from './job-lock.ts';
 import { showWritten } from './written-rejects.ts';
 import { runAhead } from '../../common/run-ahead.ts';
-import { JobLog } from './job-log.ts';
+import { JobLog, type LoggedBatch } from './job-log.ts';
 import { loadVerifiedModel } from './verified-model.ts';
 
 export type { ScoringObserver } from './job-log.ts';
@@ -109,14 +109,28 @@ export interface JobResult {
  */
 interface Checkpoint { resume: ResumePoint; output: SinkState; rejects: SinkState; seq: number; reasons: Record<string, number>; sinceCheckpoint?: number }
 
-export const DEFAULT_BATCH_ROWS = 8192;
 /**
- * Rows read, validated and queued in the inference worker ahead of the batch being finished: 16
- * default batches, enough to keep the worker busy through a checkpoint (the writer drains, the log
- * commits: tens of ms on the scoring thread; ~4 ms of inference per 8,192-row batch). Counted in
- * rows so that large --batch-rows do not multiply the memory held (at least one batch ahead).
+ * Rows per batch when the caller names none: about a million input cells, i.e. 32,768 rows up to
+ * 32 inputs, fewer for wider rows, never under 8,192. Every batch costs the pipeline a fixed amount —
+ * a message to each worker (waking a sleeping thread costs 0.1–0.5 ms of the sender's time on these
+ * VMs), a prediction-log row, an inference call — which made 8,192-row batches use ~15 % more CPU
+ * than 32,768-row ones on 1M-row files (bench/results/README.md, Session 13). The cap keeps one
+ * batch's logged inputs (logInputs all), one sync item, no larger than 8,192 rows of 128 inputs were.
  */
-export const PIPELINE_ROWS = 16 * DEFAULT_BATCH_ROWS;
+export function defaultBatchRows(inputs: number): number {
+  const rows = Math.floor(BATCH_CELLS / Math.max(1, inputs) / 1024) * 1024;
+  return Math.max(MIN_DEFAULT_BATCH_ROWS, Math.min(MAX_DEFAULT_BATCH_ROWS, rows));
+}
+const BATCH_CELLS = 1 << 20;
+const MIN_DEFAULT_BATCH_ROWS = 8192;
+const MAX_DEFAULT_BATCH_ROWS = 32_768;
+/**
+ * Rows read, validated and queued in the inference worker ahead of the batch being finished:
+ * enough to keep the worker busy through a checkpoint (the writer drains, the log commits: tens of
+ * ms on the scoring thread; ~4 ms of inference per 8,192 rows). Counted in rows so that large
+ * batches do not multiply the memory held (at least one batch ahead).
+ */
+export const PIPELINE_ROWS = 131_072;
 /** Batches ahead for a job's batch size. */
 export const pipelineBatches = (batchRows: number): number => Math.max(1, Math.min(16, Math.floor(PIPELINE_ROWS / batchRows)));
 /** The engine's laneDepth for a job: every batch read ahead goes to the worker (at least the engine's default two). */
@@ -236,7 +250,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     const settings = getSettings(store);
     const options: JobOptions = {
       ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
-      batchRows: req.batchRows ?? DEFAULT_BATCH_ROWS,
+      batchRows: req.batchRows ?? defaultBatchRows(model.card.inputs.length),
       ep: req.ep ?? settings.provider,
       maxRejectRate: req.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE,
       ...(req.delimiter ? { delimiter: req.delimiter } : {}),
@@ -264,7 +278,7 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
   const model = await getModelForScoring(store, req.model);
-  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? DEFAULT_BATCH_ROWS));
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? defaultBatchRows(model.card.inputs.length)));
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
@@ -392,16 +406,22 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
   const finishBatch = async ({ batch, v, rowNumbers, loggedInputs, run }: InFlight) => {
     const outputs = run ? await run : undefined;
     const m = v.accepted.length;
-    let ids: (string | null)[] | undefined;
+    let ids: LoggedBatch['ids'];
     let idCol: OutColumn;
-    if (o.idColumn !== undefined) {
-      const src = batch.columns[card.inputs.length];
-      const vals = src.kind === 'string' ? src.values : [];
+    const src = o.idColumn !== undefined ? batch.columns[card.inputs.length] : undefined;
+    if (src?.kind === 'string' && src.utf8 && job.outputFormat === 'csv') {
+      // a CSV output copies the id's bytes as read, and the log takes them too: no string per row
+      // (the reader made none), none to send to the writer's thread
+      const cells = utf8OutColumn(idName, src.utf8, v.accepted, batch.length);
+      idCol = cells;
+      ids = cells;
+    } else if (src) {
+      const vals = src.kind === 'string' ? stringValues(src) : [];
       const accepted = v.accepted;
-      ids = new Array<string | null>(m);
-      for (let j = 0; j < m; j++) ids[j] = vals[accepted[j]] ?? null;
-      // a CSV output copies the id's bytes as read (no string per row for the writer, none to send to its thread)
-      idCol = src.kind === 'string' && src.utf8 && job.outputFormat === 'csv' ? utf8OutColumn(idName, src.utf8, accepted, batch.length) : { name: idName, type: 'string', values: ids };
+      const strings = new Array<string | null>(m);
+      for (let j = 0; j < m; j++) strings[j] = vals[accepted[j]] ?? null;
+      idCol = { name: idName, type: 'string', values: strings };
+      ids = strings;
     } else idCol = { name: idName, type: 'int', values: rowNumbers };
     const scored = m > 0 && outputs ? readOutputs(card, outputs, m) : undefined;
     log!.add(batch, v, scored, { rowNumbers, ids, inputs: loggedInputs });

@@ -11,8 +11,15 @@ export type PackedColumn =
 /** Written like `str` but stored as codes into a dictionary (class labels): no per-row strings. */
 export interface DictColumn { name: string; type: 'dict'; codes: Int32Array; dictionary: readonly string[] }
 
+/**
+ * Written like `str` (the same bytes) from the cells' UTF-8 bytes, without a string per row: cell i
+ * is bytes[starts[i], ends[i]), null where starts[i] is -1. The bytes must be valid UTF-8 (a reader
+ * decoded them fatally).
+ */
+export interface Utf8TextColumn { name: string; type: 'utf8'; bytes: Uint8Array; starts: Int32Array; ends: Int32Array }
+
 /** Anything packColumns() takes. */
-export type ColumnToPack = PackedColumn | DictColumn;
+export type ColumnToPack = PackedColumn | DictColumn | Utf8TextColumn;
 
 interface HeaderEntry { name: string; type: PackedColumn['type'] | 'dict'; length: number; bytes: number; dictionary?: readonly string[] }
 
@@ -22,15 +29,77 @@ const align8 = (n: number): number => (n + 7) & ~7;
 
 function columnBytes(c: ColumnToPack): Uint8Array {
   if (c.type === 'str') return enc.encode(JSON.stringify(c.values));
+  if (c.type === 'utf8') return jsonTextArray(c);
   const v = c.type === 'dict' ? c.codes : c.values;
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+/** How JSON.stringify writes each byte inside a string: '"', '\\' and the controls escaped, every other byte as is (undefined). */
+const JSON_ESCAPES: (Uint8Array | undefined)[] = Array.from({ length: 0x100 }, (_, b) => {
+  if (b >= 0x80) return undefined; // part of a multi-byte character
+  const inString = JSON.stringify(String.fromCharCode(b)).slice(1, -1);
+  return inString.length > 1 ? enc.encode(inString) : undefined;
+});
+/** the bytes each byte's escape adds (0: written as is), so sizing needs no branch per byte */
+const ESCAPE_EXTRA = Uint8Array.from(JSON_ESCAPES, (e) => (e ? e.length - 1 : 0));
+const NULL_BYTES = enc.encode('null');
+
+/**
+ * enc.encode(JSON.stringify(cells as strings)), from the bytes: JSON.stringify escapes only '"',
+ * '\\' and the controls below U+0020 (and lone surrogates, which valid UTF-8 cannot encode), so
+ * every other byte is copied as is. Sized exactly in a first pass; a batch without a byte to
+ * escape (the usual one) is copied without looking at each byte again.
+ */
+function jsonTextArray({ bytes, starts, ends }: Utf8TextColumn): Uint8Array {
+  const n = starts.length;
+  let size = 2 + Math.max(0, n - 1);
+  let extra = 0;
+  for (let i = 0; i < n; i++) {
+    const s = starts[i];
+    if (s < 0) { size += 4; continue; }
+    const e = ends[i];
+    size += 2 + e - s;
+    for (let k = s; k < e; k++) extra += ESCAPE_EXTRA[bytes[k]];
+  }
+  const out = new Uint8Array(size + extra);
+  let o = 0;
+  out[o++] = 0x5b; // [
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out[o++] = 0x2c; // ,
+    const s = starts[i];
+    if (s < 0) {
+      out.set(NULL_BYTES, o);
+      o += 4;
+      continue;
+    }
+    out[o++] = 0x22; // "
+    const e = ends[i];
+    if (extra === 0) {
+      for (let k = s; k < e; k++) out[o++] = bytes[k];
+    } else {
+      for (let k = s; k < e; k++) {
+        const b = bytes[k];
+        const escaped = JSON_ESCAPES[b];
+        if (escaped === undefined) out[o++] = b;
+        else {
+          out.set(escaped, o);
+          o += escaped.length;
+        }
+      }
+    }
+    out[o++] = 0x22;
+  }
+  out[o] = 0x5d; // ]
+  return out;
 }
 
 export function packColumns(columns: ColumnToPack[]): Uint8Array {
   const bodies = columns.map(columnBytes);
   const header: HeaderEntry[] = columns.map((c, i) => (c.type === 'dict'
     ? { name: c.name, type: 'dict', length: c.codes.length, bytes: bodies[i].length, dictionary: c.dictionary }
-    : { name: c.name, type: c.type, length: c.values.length, bytes: bodies[i].length }));
+    : c.type === 'utf8'
+      ? { name: c.name, type: 'str', length: c.starts.length, bytes: bodies[i].length }
+      : { name: c.name, type: c.type, length: c.values.length, bytes: bodies[i].length }));
   const headerBytes = enc.encode(JSON.stringify(header));
   const start = align8(4 + headerBytes.length);
   const total = bodies.reduce((n, b) => align8(n + b.length), start);
