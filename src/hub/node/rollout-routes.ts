@@ -1,11 +1,11 @@
 // Rollout endpoints (docs/SYNC-PROTOCOL.md "Rollouts"): the signed device request that returns a
 // device's assignments, and the admin API over the same functions as `outpost hub rollout`.
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Hub } from './repository.ts';
 import { assignmentsFor, createRollout, haltRollout, listRollouts, rollbackRollout, rolloutStatus } from './rollouts.ts';
 import { claimNonce, verifySignedRequest } from './sync-auth.ts';
-import { adminFirst } from './admin-auth.ts';
-import { bodyField } from '../common/input-names.ts';
+import { adminCaller, adminFirst } from './admin-auth.ts';
+import { bodyField, type NameOf } from '../common/input-names.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { ROLLOUT_ID_RE } from '../common/rollout-input.ts';
 
@@ -16,6 +16,13 @@ const START_BODY: BodySchema = {
   properties: { ref: { type: 'string', maxLength: 200 }, group: { type: 'string', maxLength: 64 }, percent: { type: 'number' }, seed: { type: 'string', maxLength: 200 }, allowEmptyGroup: { type: 'boolean' } },
 };
 const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1 } } };
+
+/**
+ * How a refusal names the request's inputs: the console's form mirrors `outpost hub rollout` (it
+ * checks the percentage with the CLI's own function and shows the CLI's messages), so a console
+ * session gets the CLI's names (undefined: the default); an API client gets its body's fields.
+ */
+const inputNames = (req: FastifyRequest): NameOf | undefined => (adminCaller(req).via === 'session' ? undefined : bodyField);
 
 export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub }) => {
   // Signed like a sync request (empty body); the nonce is claimed, so a replayed request is refused.
@@ -38,7 +45,7 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
     preValidation: onlyFields(START_BODY),
     schema: { body: START_BODY },
   }, async (req) => {
-    return { ok: true, rollout: await createRollout(hub, req.body, bodyField) };
+    return { ok: true, rollout: await createRollout(hub, req.body, inputNames(req)) };
   });
   app.get<{ Params: { id: string } }>('/api/v1/rollouts/:id', { onRequest: adminFirst(hub), schema: { params: { type: 'object', properties: { id: ID } } } }, async (req) => {
     return { ok: true, ...(await rolloutStatus(hub, req.params.id)) };
@@ -54,6 +61,6 @@ export const rolloutRoutes: FastifyPluginAsync<{ hub: Hub }> = async (app, { hub
     preValidation: onlyFields(ROLLBACK_BODY),
     schema: { params: { type: 'object', properties: { id: ID } }, body: ROLLBACK_BODY },
   }, async (req) => {
-    return { ok: true, rollout: await rollbackRollout(hub, req.params.id, { to: req.body?.to ?? undefined }, bodyField) };
+    return { ok: true, rollout: await rollbackRollout(hub, req.params.id, { to: req.body?.to ?? undefined }, inputNames(req)) };
   });
 };
