@@ -176,10 +176,12 @@ test('a Parquet output with its own --checkpoint-rows, killed and resumed withou
   assert.ok(fs.readFileSync(out).equals(fs.readFileSync(refOut)), 'resumed Parquet output is byte-identical: its row groups fall where an uninterrupted run puts them');
 });
 
-test('a Parquet output stopped by Ctrl-C mid row group and resumed is byte-identical to an uninterrupted run (default settings)', async () => {
+test('a Parquet output stopped by Ctrl-C mid row group and resumed is byte-identical to an uninterrupted run (default row groups and checkpoints)', async () => {
   const home = path.join(root, 'home-parquet-sigint');
   assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
-  const common = ['--model', 'seattle-weather', '--id', 'id'];
+  // 10,000-row batches: a stop between batches can never fall on a row-group boundary (131,072 rows),
+  // as it can with the default 32,768 (4 batches to a group), where no group is left open
+  const common = ['--model', 'seattle-weather', '--id', 'id', '--batch', '10000'];
   const refOut = path.join(root, 'reference-default.parquet');
   const ref = await runCli(['score', input(), ...common, '--out', refOut], { home });
   assert.equal(ref.code, 0, ref.stderr);
@@ -190,7 +192,7 @@ test('a Parquet output stopped by Ctrl-C mid row group and resumed is byte-ident
   try {
     const job = getJob(store, jobId);
     assert.equal(job.status, 'cancelled');
-    // the stop landed inside a row group (rows 50,000+ of a first group of 131,072): it was kept open
+    // the stop landed inside a row group (rows 50,000+ of a group of 131,072): it was kept open
     const sideFile = (job.checkpoint as { output: { sideFile?: string } }).output.sideFile;
     assert.ok(sideFile && fs.existsSync(sideFile), 'the open row group was saved beside the partial file');
   } finally {
