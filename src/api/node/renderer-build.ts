@@ -21,13 +21,26 @@ function newestMtime(p: string): number {
 /** The build's pages: the workstation app and the hub console (two entries of one Vite build). */
 export const RENDERER_PAGES = ['index.html', 'hub.html'] as const;
 
-/** True when every page of dist/ exists and no renderer source is newer. */
-export function rendererIsFresh(dist = RENDERER_DIST): boolean {
+const SRC_DIR = path.join(RENDERER_DIR, '..', 'src');
+
+/**
+ * What the build is made from: the renderer's own sources, pages and Vite config, and the pure
+ * modules it imports from the app's sources — by the layering rule only `common/` folders
+ * (src/common and every src/<area>/common), so a change to a shared contract or reader rebuilds
+ * the UI too. Empty in a packaged app (no sources to compare).
+ */
+export function rendererSources(): string[] {
+  if (!fs.existsSync(path.join(RENDERER_DIR, 'src'))) return [];
+  const areas = fs.readdirSync(SRC_DIR, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(SRC_DIR, e.name, 'common'));
+  return [...['src', ...RENDERER_PAGES, 'vite.config.ts'].map((f) => path.join(RENDERER_DIR, f)), path.join(SRC_DIR, 'common'), ...areas.filter((d) => fs.existsSync(d))];
+}
+
+/** True when every page of dist/ exists and no source of the build is newer. */
+export function rendererIsFresh(dist = RENDERER_DIST, sources = rendererSources()): boolean {
   const built = RENDERER_PAGES.map((p) => fs.statSync(path.join(dist, p), { throwIfNoEntry: false }));
   if (built.some((b) => !b)) return false;
-  if (!fs.existsSync(path.join(RENDERER_DIR, 'src'))) return true; // packaged: no sources to compare
-  const sources = Math.max(...['src', ...RENDERER_PAGES, 'vite.config.ts'].map((f) => newestMtime(path.join(RENDERER_DIR, f))));
-  return sources <= Math.min(...built.map((b) => b!.mtimeMs));
+  if (sources.length === 0) return true; // packaged
+  return Math.max(...sources.map(newestMtime)) <= Math.min(...built.map((b) => b!.mtimeMs));
 }
 
 /**
