@@ -385,3 +385,26 @@ test('API query strings: checked before any data is read; a repeated parameter h
     assert.match(err.message, /^params\/name must match pattern/, p);
   }
 });
+
+test('a model version the hub cannot hold is bad usage wherever the hub reads one, naming the text as given: fleet drift (API and CLI), events, prediction export, a rollback\'s "to"', async () => {
+  const admin = { authorization: `Bearer ${t.adminToken}` };
+  const huge = '99999999999999999999';
+  for (const [p, message] of [
+    [`/api/v1/fleet/drift?model=churn@${huge}`, `the version in "churn@${huge}" must be a whole number from 1 to 999999999 (got "${huge}")`],
+    ['/api/v1/fleet/drift?model=churn@0', 'the version in "churn@0" must be a whole number from 1 to 999999999 (got "0")'],
+    ['/api/v1/fleet/drift?model=churn@', 'the version in "churn@" must be a whole number from 1 to 999999999 (got "")'],
+    [`/api/v1/events?model=churn@${huge}`, `"model": the version in "churn@${huge}" must be a whole number from 1 to 999999999 (got "${huge}")`],
+  ] as const) {
+    const r = await call('GET', p, undefined, admin);
+    assert.equal(r.status, 400, `${p}: ${r.text}`);
+    assert.deepEqual(JSON.parse(r.text), { ok: false, error: { code: 'usage', message } }, p);
+  }
+  const rollback = await call('POST', '/api/v1/rollouts/ro_abcdefgh12/rollback', `{"to":${huge}}`, { ...admin, 'content-type': 'application/json' });
+  assert.equal(rollback.status, 400, rollback.text);
+  assert.match((JSON.parse(rollback.text) as { error: { message: string } }).error.message, /^body\/to must be <= 999999999/);
+  for (const argv of [['hub', 'drift', `churn@${huge}`], ['hub', 'events', '--model', `churn@${huge}`], ['hub', 'export', 'predictions', '--model', `churn@${huge}`, '--out', path.join(t.dir, 'x.parquet')]]) {
+    const r = await runMain([...argv, '--dir', t.dir]);
+    assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+    assert.match(r.err, new RegExp(`the version in "churn@${huge}" must be a whole number from 1 to 999999999`), argv.join(' '));
+  }
+});

@@ -7,6 +7,7 @@ import { renderWorstFeatures, stringifyDrift } from '../../drift/common/index.ts
 import { renderReport, renderSeries } from '../../monitor/common/render.ts';
 import { cancelEnrollment, createEnrollment, listDevices, listEnrollments, revokeDevice } from '../../hub/node/devices.ts';
 import { exportPredictions } from '../../hub/node/fleet-export.ts';
+import { parseModelVersion } from '../../hub/common/target-paths.ts';
 import { checkOutputFile } from '../../io/node/output-file.ts';
 import { fleetDrift, listFleetEvents } from '../../hub/node/fleet-query.ts';
 import { openHub, type Hub } from '../../hub/node/repository.ts';
@@ -176,7 +177,10 @@ export const hubEventsCommand: CommandSpec = {
     const bad = kinds.filter((k) => !(EVENT_KINDS as readonly string[]).includes(k));
     if (bad.length) throw usageError(`--kind must be alert, security, model, sync-dropped or rollout (got ${bad.join(', ')})`);
     const since = iso(str(args, 'since'), '--since');
-    const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), group: str(args, 'group'), model: str(args, 'model'), ...(since !== undefined ? { since } : {}) }));
+    const model = str(args, 'model');
+    const ref = model === undefined ? undefined : parseModelVersion(model);
+    if (ref && !ref.ok) throw usageError(`--model: ${ref.reason}`);
+    const events = await withHub(ctx, args, (hub) => listFleetEvents(hub, { limit, kinds, device: str(args, 'device'), group: str(args, 'group'), model, ...(since !== undefined ? { since } : {}) }));
     ctx.out.json({ ok: true, events });
     if (!events.length) ctx.out.text('no events');
     for (const e of events) ctx.out.text(`${e.at}  ${e.device}${e.group ? ` [${e.group}]` : ''}  ${e.kind}  ${e.summary}`);
@@ -195,11 +199,11 @@ export const hubExportPredictionsCommand: CommandSpec = {
     const out = str(args, 'out');
     if (!model || !out) throw usageError('--model and --out are required');
     if (!out.toLowerCase().endsWith('.parquet')) throw usageError('--out must be a .parquet file');
-    const m = /^([^@\s]+)(?:@(\d+))?$/.exec(model);
-    if (!m) throw usageError(`"${model}" is not a model reference (expected <name> or <name>@<version>)`);
+    const ref = parseModelVersion(model);
+    if (!ref.ok) throw usageError(ref.reason);
     const since = iso(str(args, 'since'), '--since');
     const file = checkOutputFile(ctx.cwd, out, { option: '--out', overwrite: flag(args, 'overwrite') });
-    const r = await withHub(ctx, args, (hub) => exportPredictions(hub, { model: m[1], ...(m[2] !== undefined ? { version: Number(m[2]) } : {}), ...(since !== undefined ? { since } : {}), device: str(args, 'device') }, file));
+    const r = await withHub(ctx, args, (hub) => exportPredictions(hub, { model: ref.name, ...(ref.version !== undefined ? { version: ref.version } : {}), ...(since !== undefined ? { since } : {}), device: str(args, 'device') }, file));
     ctx.out.text(`wrote ${r.rows.toLocaleString('en-US')} predictions (${r.batches} batches from ${r.devices} device${r.devices === 1 ? '' : 's'}) to ${r.file}`);
     ctx.out.json({ ok: true, ...r });
     return 0;

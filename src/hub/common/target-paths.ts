@@ -86,6 +86,20 @@ export function parseSelector(ref: string): { ok: true; selector: ModelSelector 
   return { ok: true, selector: { name, ...(version !== undefined ? { version: Number(version) } : {}), ...(alias !== undefined ? { alias } : {}) } };
 }
 
+/**
+ * `<name>` or `<name>@<version>` as the hub's fleet commands and queries take a model (drift,
+ * prediction export, event filters), or why not. The name is taken as devices report it; a version
+ * must be one the hub can hold (VERSION_RE): digits past 2^53 would otherwise be read, and looked
+ * up, as another number.
+ */
+export function parseModelVersion(ref: string): { ok: true; name: string; version?: number } | { ok: false; reason: string } {
+  const m = /^([^@\s]+)(?:@([^@\s]*))?$/.exec(ref);
+  if (!m) return { ok: false, reason: `${JSON.stringify(ref.slice(0, 200))} is not a model reference (expected <name> or <name>@<version>)` };
+  if (m[2] === undefined) return { ok: true, name: m[1] };
+  if (!VERSION_RE.test(m[2])) return { ok: false, reason: `the version in ${JSON.stringify(ref.slice(0, 200))} must be a whole number from 1 to 999999999 (got ${JSON.stringify(m[2].slice(0, 40))})` };
+  return { ok: true, name: m[1], version: Number(m[2]) };
+}
+
 /** The body of an alias target: a small JSON document pointing at a version. */
 export interface AliasDocument { name: string; alias: string; version: number }
 

@@ -8,6 +8,7 @@ import { parseRequestTarget } from '../../api/common/request-target.ts';
 import { SECURITY_HEADERS, staticFile } from '../../api/node/web-security.ts';
 import { OutpostError } from '../../common/errors.ts';
 import { checkModelFilter, HEALTH, type Health } from '../common/fleet-health.ts';
+import { parseModelVersion } from '../common/target-paths.ts';
 import { adminCaller, adminFirst, browserFirst, browserRequestOk, sessionCookie, sessionOf, signIn, signOut, SESSION_MS } from './admin-auth.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import type { DeviceFilter } from './devices.ts';
@@ -65,6 +66,8 @@ export function eventQueryOf(q: Query): FleetEventQuery {
   const group = q.group === '' ? '' : one(q, 'group');
   const device = one(q, 'device');
   const model = one(q, 'model');
+  const ref = model === undefined ? undefined : parseModelVersion(model);
+  if (ref && !ref.ok) throw new OutpostError('usage', `"model": ${ref.reason}`);
   return {
     limit: intIn(q, 'limit', 1, 1000, 100), kinds,
     ...(device !== undefined ? { device } : {}), ...(group !== undefined ? { group } : {}), ...(model !== undefined ? { model } : {}), ...(t !== undefined ? { since: t } : {}),

@@ -11,6 +11,7 @@ import { parseCard } from '../../package/common/card.ts';
 import { cardBySha } from './fleet-cards.ts';
 import { mergedOverRange, type RangeQuery } from './fleet-rollups.ts';
 import type { DeviceDetail, FleetEvent } from '../common/fleet-views.ts';
+import { parseModelVersion } from '../common/target-paths.ts';
 import { listDevices } from './devices.ts';
 import type { Hub } from './repository.ts';
 
@@ -89,11 +90,11 @@ export async function fleetDrift(hub: Hub, ref: string, opts: FleetDriftOptions 
 }
 
 export async function fleetDriftParts(hub: Hub, ref: string, opts: FleetDriftOptions = {}): Promise<FleetDriftParts> {
-  const m = /^([^@\s]+)(?:@(\d+))?$/.exec(ref);
-  if (!m) throw new OutpostError('usage', `${quote(ref)} is not a model reference (expected <name> or <name>@<version>)`);
-  const name = m[1];
+  const asked = parseModelVersion(ref);
+  if (!asked.ok) throw new OutpostError('usage', asked.reason);
+  const name = asked.name;
   const fleet = hub.storage.fleet;
-  let version = m[2] !== undefined ? Number(m[2]) : undefined;
+  let version = asked.version;
   if (version === undefined) {
     const [v] = await fleet.all<{ v: number | null }>('SELECT max(model_version) AS v FROM fleet_windows WHERE model_name = ?', [name]);
     if (v?.v === null || v?.v === undefined) throw new OutpostError('not-found', `no device has synced drift statistics for ${quote(name)}`);

@@ -15,7 +15,7 @@ const START_BODY: BodySchema = {
   type: 'object', additionalProperties: false, required: ['ref', 'group'],
   properties: { ref: { type: 'string', maxLength: 200 }, group: { type: 'string', maxLength: 64 }, percent: { type: 'number' }, seed: { type: 'string', maxLength: 200 }, allowEmptyGroup: { type: 'boolean' } },
 };
-const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1 } } };
+const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1, maximum: 999_999_999 } } };
 
 /**
  * How a refusal names the request's inputs: the console's form mirrors `outpost hub rollout` (it
