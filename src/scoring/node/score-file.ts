@@ -552,9 +552,10 @@ async function execute(store: Store, job: Job, card: Card, source: TableSource, 
       const st = await s.checkpoint().catch(() => undefined);
       await s.close().catch(() => {});
       if (st) fs.rmSync(st.tempPath, { force: true });
-      // and the side file a Ctrl-C checkpoint left, which this run resumed from (a failed job is never resumed)
-      if (from) await removeStalePartials(s.path).catch(() => {});
     }
+    // A failed job is never resumed: a resumed one's partial files and the side file a Ctrl-C
+    // checkpoint left go too — also when it failed before it could reopen them (one was missing).
+    if (from) for (const target of [job.outputPath, job.rejectsPath]) await removeStalePartials(target).catch(() => {});
     if (keptRejects) throw new OutpostError(err.code, `${err.message}; the rejected rows are in ${job.rejectsPath}`, err.location, { ...err.details, jobId: job.id, rejectsPath: job.rejectsPath });
     throw err;
   } finally {
