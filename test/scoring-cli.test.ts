@@ -130,6 +130,9 @@ test('bad rows go to a rejects file with row, column and reason; the good rows a
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Scored 35 of 41 rows/);
   assert.match(r.stdout, /rejected: 6 rows/);
+  // six kinds of reject: five listed, the sixth counted rather than left out silently
+  assert.equal(r.stdout.split('\n').filter((l) => / × /.test(l)).length, 5);
+  assert.match(r.stdout, /… and 1 more kind of reject \(1 row\): every row is in the rejects file/);
   const rejects = fs.readFileSync(path.join(root, 'bad-rows.scored.rejects.csv'), 'utf8').trim().split('\n');
   assert.equal(rejects[0], 'row,column,reason,value');
   const byRow = new Map(rejects.slice(1).map((l) => [Number(l.split(',')[0]), l]));

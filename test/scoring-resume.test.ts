@@ -158,6 +158,24 @@ test('a resume that cannot reopen its output (the Ctrl-C side file gone) fails, 
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.includes('.partial-')), [], 'no partial or side file left by the failed job');
 });
 
+test('a cancelled job whose input changed since is not offered for resuming: --resume and a new run to its output both point to jobs rm', async () => {
+  const home = path.join(root, 'home-changed');
+  assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);
+  const file = path.join(root, 'changing.csv');
+  fs.copyFileSync(input(), file);
+  const out = path.join(root, 'changing.scored.csv');
+  const { jobId, code, stderr } = await interruptMidRun(['score', file, '--model', 'seattle-weather', '--id', 'id', '--out', out, '--json'], home);
+  assert.equal(code, 1, stderr);
+  fs.appendFileSync(file, 'r-new,2015-12-31,0,5,1,2,winter\n');
+  const resumed = await runCli(['score', '--resume', jobId], { home });
+  assert.equal(resumed.code, 1, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`changed or disappeared since the job started; start a new run \\(outpost jobs rm ${jobId} --yes removes this job`));
+  const again = await runCli(['score', file, '--model', 'seattle-weather', '--id', 'id', '--out', out], { home });
+  assert.equal(again.code, 1, again.stderr);
+  assert.match(again.stderr, new RegExp(`is the output of job ${jobId}, which is cancelled, but its input .*changing\\.csv changed since it started, so it cannot be resumed; remove it \\(outpost jobs rm ${jobId} --yes\\) or choose another --out`));
+  assert.doesNotMatch(again.stderr, /resume it/);
+});
+
 test('a job that another live process is running cannot be resumed in parallel, and is left alone', async () => {
   const home = path.join(root, 'home-lock');
   assert.equal((await runCli(['models', 'add', path.join(REPO, 'models/demo/weather'), '--allow-unsigned'], { home })).code, 0);

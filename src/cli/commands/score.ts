@@ -33,7 +33,13 @@ export function reportJob(ctx: CommandContext, r: JobResult): void {
   ctx.out.text(`Scored ${formatCount(j.rowsScored)} of ${formatCount(j.rowsRead)} rows with ${j.modelName}@${j.modelVersion} in ${r.seconds.toFixed(2)} s (${formatRate(r.rowsPerSecond)} rows/s)`);
   ctx.out.text(`  provider: ${j.providerSummary ?? j.provider}`);
   ctx.out.text(`  rejected: ${formatCount(j.rowsRejected)} row${j.rowsRejected === 1 ? '' : 's'}`);
-  for (const { reason, count } of r.rejectReasons.slice(0, 5)) ctx.out.text(`            ${String(count).padStart(6)} × ${reason}`);
+  const shown = r.rejectReasons.slice(0, 5);
+  for (const { reason, count } of shown) ctx.out.text(`            ${String(count).padStart(6)} × ${reason}`);
+  const more = r.rejectReasons.slice(shown.length);
+  if (more.length) {
+    const rows = more.reduce((n, x) => n + x.count, 0);
+    ctx.out.text(`            … and ${more.length} more kind${more.length === 1 ? '' : 's'} of reject (${formatCount(rows)} row${rows === 1 ? '' : 's'})${r.rejectsPath ? ': every row is in the rejects file' : ''}`);
+  }
   ctx.out.text(`  output:   ${j.outputPath}`);
   if (r.rejectsPath) ctx.out.text(`  rejects:  ${r.rejectsPath}`);
   ctx.out.text(`  log:      ${path.join(ctx.home, DB_FILE)} (job ${j.id})`);

@@ -197,7 +197,10 @@ function chooseOutput(store: Store, req: ScoreRequest, input: string, format: Ou
     warn(`${outputPath} already exists${describe(outputPath)}; writing ${fresh} instead`);
     outputPath = fresh;
   } else if (live) {
-    throw new OutpostError('conflict', `${outputPath} is the output of job ${live.id}, which is ${live.status === 'running' ? 'running or was stopped' : 'cancelled'} and can be resumed; resume it (outpost score --resume ${live.id}), remove it (outpost jobs rm ${live.id} --yes) or choose another --out`, { file: outputPath });
+    const state = live.status === 'running' ? 'running or was stopped' : 'cancelled';
+    // a job whose input changed since cannot be resumed (resumeJob refuses it): do not offer it
+    if (!inputUnchanged(live)) throw new OutpostError('conflict', `${outputPath} is the output of job ${live.id}, which is ${state}, but its input ${live.inputPath} changed since it started, so it cannot be resumed; remove it (outpost jobs rm ${live.id} --yes) or choose another --out`, { file: outputPath });
+    throw new OutpostError('conflict', `${outputPath} is the output of job ${live.id}, which is ${state} and can be resumed; resume it (outpost score --resume ${live.id}), remove it (outpost jobs rm ${live.id} --yes) or choose another --out`, { file: outputPath });
   } else if (policy === 'refuse') {
     throw new OutpostError('conflict', `${fs.existsSync(outputPath) ? outputPath : rejectsPathFor(outputPath)} already exists${describe(outputPath)}; pass --overwrite to replace it, or choose another --out`, { file: outputPath });
   } else {
@@ -306,12 +309,16 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   return execute(store, job, model.card, source, opened, undefined, opts, false, monitoring, sinkThread);
 }
 
+/** Whether a job's input is still the file it started on (size, head and tail: fingerprint.ts). */
+function inputUnchanged(job: Pick<Job, 'inputPath' | 'inputFingerprint'>): boolean {
+  return fs.existsSync(job.inputPath) && fingerprintFile(job.inputPath).fingerprint === job.inputFingerprint;
+}
+
 export async function resumeJob(store: Store, jobId: string, opts: RunOptions = {}): Promise<JobResult> {
   const job = getJob(store, jobId);
   if (job.status === 'completed') throw new OutpostError('conflict', `job ${jobId} already completed; its output is ${job.outputPath}`);
   if (job.status === 'failed') throw new OutpostError('conflict', `job ${jobId} failed (${job.error}); start a new run`);
-  const { fingerprint } = fs.existsSync(job.inputPath) ? fingerprintFile(job.inputPath) : { fingerprint: '' };
-  if (fingerprint !== job.inputFingerprint) throw new OutpostError('input', 'the input file changed or disappeared since the job started; start a new run', { file: job.inputPath });
+  if (!inputUnchanged(job)) throw new OutpostError('input', `the input file changed or disappeared since the job started; start a new run (outpost jobs rm ${jobId} --yes removes this job and its partial output)`, { file: job.inputPath });
   const model = await getModelForScoring(store, `${job.modelName}@${job.modelVersion}`);
   const source = await openSource(job.inputPath, { format: job.inputFormat as InputFormat, ...(job.options.delimiter ? { delimiter: job.options.delimiter } : {}), allowRepeatedColumns: true });
   let opened: Awaited<ReturnType<typeof openEngine>>;
