@@ -243,11 +243,14 @@ test('the grouped reject summary elides the row\'s own values, keeps what is the
   assert.equal(kind(cannotParseReason('1e4x"0')), 'date: cannot parse … as a number');
   assert.equal(kind('-1 is below the minimum 0'), 'date: … is below the minimum 0');
   assert.equal(kind('1.5 is not an integer'), 'date: … is not an integer');
-  assert.equal(kind('missing value ("NA") in a non-nullable column'), 'date: missing value (…) in a non-nullable column');
+  assert.equal(kind('missing value ("NA") in a non-nullable column'), 'date: missing value in a non-nullable column', 'a marker groups with the empty cells');
+  assert.equal(kind('missing value in a non-nullable column'), 'date: missing value in a non-nullable column');
   assert.equal(kind('"te\\"al" is not in the vocabulary ("red", "green")'), 'date: … is not in the vocabulary ("red", "green")');
   assert.equal(kind('"maybe" is not a boolean (true/false, 1/0, yes/no)'), 'date: … is not a boolean (true/false, 1/0, yes/no)');
   assert.equal(kind('expected 5 fields, found 3'), 'date: expected 5 fields, found …');
-  assert.equal(kind('invalid JSON: Expected \',\' or \'}\' after property value in JSON at position 24 (line 1 column 25)'), 'date: invalid JSON: Expected \',\' or \'}\' after property value in JSON at position … (line … column …)');
+  assert.equal(kind('invalid JSON: Expected \',\' or \'}\' after property value in JSON at position 24 (line 1 column 25)'), 'date: invalid JSON: Expected … or … after property value in JSON at position … (line … column …)');
+  // the token the parser met is the line's own
+  assert.equal(kind('invalid JSON: Unexpected token \'o\', "not json" is not valid JSON'), kind('invalid JSON: Unexpected token \'x\', "xyz" is not valid JSON'));
   // fixed reasons stay whole: their numbers are the type's limits
   for (const fixed of [TOO_LARGE_FOR_DOUBLE, TOO_LARGE_FOR_FLOAT32, outOfRangeReason('int32'), outOfRangeReason('int64')]) assert.equal(kind(fixed), `date: ${fixed}`);
   // the same kind for different values: one group

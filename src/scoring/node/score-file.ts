@@ -582,9 +582,10 @@ const SHOWN_VALUE = String.raw`(?:"(?:[^"\\]|\\.)*"|-?\d(?:[\d.e+-]|,\d)*)`;
  * "cannot parse " and in "missing value (…)", and the count after ", found " (a CSV row's fields).
  */
 const ROW_VALUES = new RegExp(String.raw`^${SHOWN_VALUE}|(?<=cannot parse |missing value \()${SHOWN_VALUE}|(?<=, found )\d+`, 'gu');
-/** A JSON parser's message is all about the line (positions, the text near them): every value in it goes. */
+const MISSING_MARKER = /^missing value \(…\) /;
+/** A JSON parser's message is all about the line (positions, the text near them, the token it met): every value in it goes. */
 const JSON_PROBLEM = 'invalid JSON: ';
-const ANY_VALUE = /"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu;
+const ANY_VALUE = /"[^"]*"|'[^']*'|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu;
 
 /**
  * Group reject reasons for the summary: same column and reason, the row's own values elided (so
@@ -592,7 +593,8 @@ const ANY_VALUE = /"[^"]*"|(?<![\p{L}\d_+-])-?\d(?:[\d.e+-]|,\d)*/gu;
  * a card's limits and vocabulary, a type's ("beyond ±3.4e38", "exact up to 2^53 - 1"), "at most 4,096".
  */
 export const reasonKind = (r: Reject): string => {
-  const kind = r.reason.startsWith(JSON_PROBLEM) ? JSON_PROBLEM + r.reason.slice(JSON_PROBLEM.length).replace(ANY_VALUE, '…') : r.reason.replace(ROW_VALUES, '…');
+  // a missing cell's marker ("NA", "NaN") is the row's own: one group with the empty cells
+  const kind = r.reason.startsWith(JSON_PROBLEM) ? JSON_PROBLEM + r.reason.slice(JSON_PROBLEM.length).replace(ANY_VALUE, '…') : r.reason.replace(ROW_VALUES, '…').replace(MISSING_MARKER, 'missing value ');
   return escapeControls(`${r.column ? `${r.column}: ` : ''}${kind}`);
 };
 
