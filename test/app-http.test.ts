@@ -267,8 +267,8 @@ test('API query strings: a repeated upload name is refused (it used the first), 
   const cases: [string, string, string][] = [
     ['PUT', '/api/uploads?name=a.csv&name=b.csv', '"name" is given more than once'],
     ['PUT', '/api/uploads?name=a.csv&nmae=b.csv', 'unknown query parameter "nmae" (this request takes name)'],
-    ['POST', '/api/call/status?verbose=1', 'unknown query parameter "verbose" (this request takes none)'],
-    ['GET', '/api/files/j1/output?x=1', 'unknown query parameter "x" (this request takes none)'],
+    ['POST', '/api/call/status?verbose=1', 'unknown query parameter "verbose" (this request takes no query parameters)'],
+    ['GET', '/api/files/j1/output?x=1', 'unknown query parameter "x" (this request takes no query parameters)'],
   ];
   for (const [method, p, message] of cases) {
     const r = await fetch(`${base}${p}`, { method, headers, ...(method === 'PUT' ? { body: 'a,b\n1,2\n' } : {}), signal: AbortSignal.timeout(5000) });

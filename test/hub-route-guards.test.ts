@@ -363,7 +363,7 @@ test('API query strings: checked before any data is read; a repeated parameter h
     ['/api/v1/devices/ws-1?limit=1&limit=2', 400, '"limit" is given more than once'],
     ['/api/v1/events?limt=5', 400, 'unknown query parameter "limt" (this request takes kind, device, group, model, since, limit)'],
     ['/api/v1/rollouts?modle=churn', 400, 'unknown query parameter "modle" (this request takes model, group)'],
-    ['/api/v1/enrollments?all=1', 400, 'unknown query parameter "all" (this request takes none)'],
+    ['/api/v1/enrollments?all=1', 400, 'unknown query parameter "all" (this request takes no query parameters)'],
     ['/api/v1/fleet/drift?widht=day', 400, 'unknown query parameter "widht" (this request takes model, width, group, feature, last)'],
   ];
   for (const [p, status, message] of cases) {

@@ -173,8 +173,8 @@ test('models: list and one model with its input schema; unknown model or version
   }
   assert.equal((await call('GET', '/v1/models/seattle-weather@9007199254740991')).status, 404, 'the largest version is read as itself');
   // no route here takes a query parameter: one is refused naming it, not ignored
-  assert.equal(errorOf(await call('GET', '/v1/models?limit=5'), 400, 'usage').message, 'unknown query parameter "limit" (this request takes none)');
-  assert.equal(errorOf(await call('POST', '/v1/models/seattle-weather/predict?dry=1', { body: record(SOME[0]) }), 400, 'usage').message, 'unknown query parameter "dry" (this request takes none)');
+  assert.equal(errorOf(await call('GET', '/v1/models?limit=5'), 400, 'usage').message, 'unknown query parameter "limit" (this request takes no query parameters)');
+  assert.equal(errorOf(await call('POST', '/v1/models/seattle-weather/predict?dry=1', { body: record(SOME[0]) }), 400, 'usage').message, 'unknown query parameter "dry" (this request takes no query parameters)');
   // an encoded slash is refused, never decoded into another route (it answered 405 for GET …/predict)
   const slash = errorOf(await call('GET', '/v1/models/seattle-weather%2fpredict'), 400, 'usage');
   assert.match(slash.message, /encoded slash \(%2F\)/);

@@ -60,7 +60,7 @@ export class RequestRefusal extends Error {
 export function queryProblem(params: Iterable<[string, string]>, takes: readonly string[], lists: readonly string[] = []): string | undefined {
   const seen = new Set<string>();
   for (const [k] of params) {
-    if (!takes.includes(k)) return `unknown query parameter ${quote(k.slice(0, 40))} (${takes.length ? `this request takes ${takes.join(', ')}` : 'this request takes none'})`;
+    if (!takes.includes(k)) return `unknown query parameter ${quote(k.slice(0, 40))} (${takes.length ? `this request takes ${takes.join(', ')}` : 'this request takes no query parameters'})`;
     if (seen.has(k) && !lists.includes(k)) return `${quote(k)} is given more than once`;
     seen.add(k);
   }
