@@ -45,6 +45,19 @@ test('outpost demo publishes the bundled model signed, pulls it verified and sco
   assert.equal(lines.length, 366);
   assert.equal(lines[0], 'date,label,p_drizzle,p_fog,p_rain,p_snow,p_sun');
   assert.match(lines[1], /^2015-01-01,(drizzle|fog|rain|snow|sun),/);
+  // every folder the demo made in the data folder is owner-only (the trust store, the quarantine, demo/)
+  if (process.platform !== 'win32') {
+    const open: string[] = [];
+    (function walk(dir: string): void {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const p = path.join(dir, e.name);
+        if ((fs.statSync(p).mode & 0o777) !== 0o700) open.push(path.relative(h, p));
+        walk(p);
+      }
+    })(h);
+    assert.deepEqual(open, [], 'folders of the data folder that are not 0700');
+  }
 });
 
 test('scores equal a direct onnxruntime-node session.run on the same inputs, exactly', async () => {

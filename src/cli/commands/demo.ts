@@ -36,7 +36,7 @@ export const demoCommand: CommandSpec = {
       const { model } = hub;
       ctx.out.text(`Demo model ${model.name}@${model.version}: ${model.card.task}, signed by ${hub.signedBy}`);
       const outDir = path.join(ctx.home, 'demo');
-      fs.mkdirSync(outDir, { recursive: true });
+      fs.mkdirSync(outDir, { recursive: true, mode: 0o700 });
       const result = await scoreFile(store, {
         input: DEMO_SAMPLE,
         model: `${model.name}@${model.version}`,

@@ -153,7 +153,7 @@ export async function applyOnQuit(opts: ApplyOptions): Promise<ApplyResult | { s
   } catch (e) {
     const message = (e as Error).message;
     try {
-      fs.mkdirSync(updatesDir(opts.home), { recursive: true });
+      fs.mkdirSync(updatesDir(opts.home), { recursive: true, mode: 0o700 });
       fs.writeFileSync(path.join(updatesDir(opts.home), LAST_FAILURE_FILE), `${JSON.stringify({ version, message, at: new Date().toISOString() } satisfies LastFailure, null, 2)}\n`, { mode: 0o600 });
     } catch { /* the data folder is not writable: the app log still has the message */ }
     return { state: 'failed', message };

@@ -20,7 +20,7 @@ const alive = (pid: number): boolean => {
 /** Take the device's pull lock; returns its release. Refuses (conflict) while another pull holds it. */
 export function acquirePullLock(home: string, what: string): () => void {
   const file = path.join(home, 'pull.lock');
-  fs.mkdirSync(home, { recursive: true });
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const body: LockBody = { pid: process.pid, since: new Date().toISOString(), token: crypto.randomBytes(8).toString('hex'), what };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

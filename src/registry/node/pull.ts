@@ -172,7 +172,7 @@ async function pullWith(store: Store, base: string, sel: ModelSelector, opts: Pu
   progress({ stage: 'metadata' });
   const client = await connectHub(opts.home, base, { signal: opts.signal, fetch: opts.fetch });
   const t = trustPaths(opts.home, base);
-  fs.mkdirSync(t.quarantine, { recursive: true });
+  fs.mkdirSync(t.quarantine, { recursive: true, mode: 0o700 });
   const { version, viaAlias, paths, roles, yanked } = await resolve(client, store, sel, t.quarantine, opts);
   const { name } = sel;
   // One name, one source: versions of "churn" from two hubs (or a hub and a local folder) are
@@ -244,7 +244,7 @@ async function inQuarantine<T>(client: HubClient, s: Signed, opts: PullOptions, 
     if (!info.hashes.sha256) throw new PullRefused('verify', `${info.path} has no sha256 in its signed metadata`);
   }
   const qdir = path.join(s.quarantine, `${s.name}-${s.version}`);
-  fs.mkdirSync(qdir, { recursive: true });
+  fs.mkdirSync(qdir, { recursive: true, mode: 0o700 });
   let done = false;
   try {
     // One pass over each file: hashed, written and (model) inspected as it arrives; the checks

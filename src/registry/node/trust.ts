@@ -63,9 +63,9 @@ export function pinRoot(home: string, url: string, rootFile: string): { hubId: s
     if (pinned.pinnedRootSha256 === sha) return { ...info, alreadyPinned: true };
     throw new OutpostError('conflict', `this device already trusts a root for ${hubBase(url)}; root changes arrive from the hub as cross-signed rotations (to start over, remove ${t.dir})`, { file: rootFile });
   }
-  fs.mkdirSync(t.metadata, { recursive: true });
-  fs.writeFileSync(path.join(t.metadata, 'root.json'), bytes);
-  fs.writeFileSync(t.hubFile, JSON.stringify({ url: hubBase(url), pinnedAt: new Date().toISOString(), pinnedRootSha256: crypto.createHash('sha256').update(bytes).digest('hex'), pinnedRootVersion: root.signed.version }, null, 2) + '\n');
+  fs.mkdirSync(t.metadata, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(t.metadata, 'root.json'), bytes, { mode: 0o600 });
+  fs.writeFileSync(t.hubFile, JSON.stringify({ url: hubBase(url), pinnedAt: new Date().toISOString(), pinnedRootSha256: crypto.createHash('sha256').update(bytes).digest('hex'), pinnedRootVersion: root.signed.version }, null, 2) + '\n', { mode: 0o600 });
   return { ...info, alreadyPinned: false };
 }
 
