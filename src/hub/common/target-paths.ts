@@ -5,6 +5,8 @@
 
 export const MODEL_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/; // same as the card's `name`
 export const VERSION_RE = /^[1-9][0-9]{0,8}$/;
+/** The largest version VERSION_RE admits. */
+export const MAX_VERSION = 999_999_999;
 export const FILE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const ALIAS_RE = /^[a-z][a-z0-9-]{0,31}$/;
 export const PUBLISHER_RE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -96,7 +98,7 @@ export function parseModelVersion(ref: string): { ok: true; name: string; versio
   const m = /^([^@\s]+)(?:@([^@\s]*))?$/.exec(ref);
   if (!m) return { ok: false, reason: `${JSON.stringify(ref.slice(0, 200))} is not a model reference (expected <name> or <name>@<version>)` };
   if (m[2] === undefined) return { ok: true, name: m[1] };
-  if (!VERSION_RE.test(m[2])) return { ok: false, reason: `the version in ${JSON.stringify(ref.slice(0, 200))} must be a whole number from 1 to 999999999 (got ${JSON.stringify(m[2].slice(0, 40))})` };
+  if (!VERSION_RE.test(m[2])) return { ok: false, reason: `the version in ${JSON.stringify(ref.slice(0, 200))} must be a whole number from 1 to ${MAX_VERSION} (got ${JSON.stringify(m[2].slice(0, 40))})` };
   return { ok: true, name: m[1], version: Number(m[2]) };
 }
 

@@ -129,6 +129,8 @@ export const consoleRoutes: FastifyPluginAsync<ConsoleOptions> = async (app, { h
     // the query is checked whole before any data is read: a bad one is 400 on a hub with no drift data too
     const q = req.query;
     const asked = one(q, 'model');
+    const ref = asked === undefined ? undefined : parseModelVersion(asked);
+    if (ref && !ref.ok) throw new OutpostError('usage', ref.reason);
     const width = one(q, 'width') ?? 'day';
     if (width !== 'day' && width !== 'hour') throw new OutpostError('usage', `"width" must be day or hour (got "${width.slice(0, 20)}")`);
     const last = intIn(q, 'last', 1, width === 'hour' ? 24 * 14 : 366, defaultLast(width));

@@ -8,6 +8,7 @@ import { adminCaller, adminFirst } from './admin-auth.ts';
 import { bodyField, type NameOf } from '../common/input-names.ts';
 import { onlyFields, type BodySchema } from './route-body.ts';
 import { ROLLOUT_ID_RE } from '../common/rollout-input.ts';
+import { MAX_VERSION } from '../common/target-paths.ts';
 
 export const ASSIGNMENTS_PATH = '/api/v1/sync/assignments';
 const ID = { type: 'string', pattern: ROLLOUT_ID_RE.source } as const;
@@ -15,7 +16,7 @@ const START_BODY: BodySchema = {
   type: 'object', additionalProperties: false, required: ['ref', 'group'],
   properties: { ref: { type: 'string', maxLength: 200 }, group: { type: 'string', maxLength: 64 }, percent: { type: 'number' }, seed: { type: 'string', maxLength: 200 }, allowEmptyGroup: { type: 'boolean' } },
 };
-const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1, maximum: 999_999_999 } } };
+const ROLLBACK_BODY: BodySchema = { type: ['object', 'null'], additionalProperties: false, properties: { to: { type: 'integer', minimum: 1, maximum: MAX_VERSION } } };
 
 /**
  * How a refusal names the request's inputs: the console's form mirrors `outpost hub rollout` (it

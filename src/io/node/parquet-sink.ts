@@ -107,7 +107,11 @@ async function readOpenRows(target: string, state: SinkState, extra: ParquetSink
   return out;
 }
 
-/** Write `data` to `file` durably and whole: a temp file beside it, fsynced, renamed. */
+/**
+ * Write `data` to `file` durably and whole: a temp file beside it, fsynced, renamed. Not
+ * output-file.ts's writeFileAtomic: its temp name (`.<name>.partial-…`) would not start with the
+ * output's partial prefix, so one left by a kill would escape removeStalePartials; `<file>.tmp` does.
+ */
 async function writeWhole(file: string, data: Uint8Array): Promise<void> {
   const temp = `${file}.tmp`;
   const handle = await fs.open(temp, 'w');

@@ -219,7 +219,7 @@ function checkRepeatedColumns(source: TableSource, inputs: readonly string[], id
 }
 
 /** Check everything that can be checked before any work or any store write. */
-async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
+async function prepare(store: Store, req: ScoreRequest & { batchRows: number }, warn: (line: string) => void, resolved?: InstalledModel): Promise<{ model: InstalledModel; source: TableSource; job: Omit<Job, 'status' | 'rowsRead' | 'rowsScored' | 'rowsRejected' | 'busyMs' | 'checkpoint' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'provider' | 'providerSummary'> }> {
   const model = resolved ?? await getModelForScoring(store, req.model);
   const input = path.resolve(req.input);
   const outFormat = req.out !== undefined ? formatOf(req.out) : undefined;
@@ -253,7 +253,7 @@ async function prepare(store: Store, req: ScoreRequest, warn: (line: string) => 
     const settings = getSettings(store);
     const options: JobOptions = {
       ...(req.idColumn !== undefined ? { idColumn: req.idColumn } : {}),
-      batchRows: req.batchRows ?? defaultBatchRows(model.card.inputs.length),
+      batchRows: req.batchRows,
       ep: req.ep ?? settings.provider,
       maxRejectRate: req.maxRejectRate ?? DEFAULT_MAX_REJECT_RATE,
       ...(req.delimiter ? { delimiter: req.delimiter } : {}),
@@ -281,11 +281,12 @@ export async function scoreFile(store: Store, req: ScoreRequest, opts: RunOption
   // The engine's threads start (and load ONNX Runtime) while the input and output are checked: a
   // small file's run is mostly this fixed cost. A check that fails closes the engine unused.
   const model = await getModelForScoring(store, req.model);
-  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(req.batchRows ?? defaultBatchRows(model.card.inputs.length)));
+  const batchRows = req.batchRows ?? defaultBatchRows(model.card.inputs.length);
+  const starting = openEngine(store, model, req.ep ?? getSettings(store).provider, opts, laneDepthFor(batchRows));
   starting.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
   let prepared: Awaited<ReturnType<typeof prepare>>;
   try {
-    prepared = await prepare(store, req, (line) => opts.onWarning?.(line), model);
+    prepared = await prepare(store, { ...req, batchRows }, (line) => opts.onWarning?.(line), model);
   } catch (e) {
     await starting.then(({ engine }) => engine.close(), () => {});
     throw e;

@@ -7,7 +7,7 @@
 // and an assignment cannot get round a signature. Every assignment is validated here before the
 // device acts on it; a malformed one is refused with the reason.
 import { z } from 'zod';
-import { ALIAS_RE, MODEL_NAME_RE } from '../../hub/common/target-paths.ts';
+import { ALIAS_RE, MAX_VERSION, MODEL_NAME_RE } from '../../hub/common/target-paths.ts';
 
 export const ROLLOUT_ID_RE = /^ro_[a-z0-9]{8,40}$/;
 
@@ -24,7 +24,7 @@ export const AssignmentSchema = z.discriminatedUnion('action', [
   }).strict(),
   z.object({
     rollout: z.string().regex(ROLLOUT_ID_RE, 'a rollout id (ro_…)'), generation: z.number().int().min(1).max(1_000_000),
-    action: z.literal('activate'), model: z.string().regex(MODEL_NAME_RE, 'a model name'), version: z.number().int().min(1).max(999_999_999),
+    action: z.literal('activate'), model: z.string().regex(MODEL_NAME_RE, 'a model name'), version: z.number().int().min(1).max(MAX_VERSION),
   }).strict(),
 ]);
 export type Assignment = z.infer<typeof AssignmentSchema>;
